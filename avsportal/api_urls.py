@@ -1,0 +1,14 @@
+"""All REST endpoints under /api/, one router, named `api:<basename>-list|detail`."""
+
+from rest_framework.routers import DefaultRouter
+
+from core.api.views import JobViewSet
+from inventory.api.urls import register as register_inventory
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("jobs", JobViewSet)
+register_inventory(router)
+
+urlpatterns = router.urls

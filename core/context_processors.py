@@ -1,0 +1,31 @@
+"""The navigation, built from what the user may see: stakeholders see nothing they cannot use."""
+
+from django.urls import reverse
+
+# (section, label, url name, permission)
+NAV = [
+    ("Inventory", "Virtual machines", "inventory:virtualmachine_list", "inventory.view_virtualmachine"),
+    ("Inventory", "Clusters", "inventory:cluster_list", "inventory.view_cluster"),
+    ("Inventory", "Hosts", "inventory:host_list", "inventory.view_host"),
+    ("Inventory", "Datastores", "inventory:datastore_list", "inventory.view_datastore"),
+    ("Inventory", "Networks", "inventory:network_list", "inventory.view_network"),
+    ("Sources", "vCenter connections", "inventory:vcenter_list", "inventory.view_vcenter"),
+    ("Sources", "Import RVTools", "inventory:rvtools_import", "inventory.import_inventory"),
+    ("Activity", "Jobs", "core:job_list", "core.view_job"),
+    ("Activity", "API", "api-docs", None),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if not user or not user.is_authenticated:
+        return {"nav_sections": []}
+    sections: dict[str, list] = {}
+    for section, label, url_name, perm in NAV:
+        if perm is None or user.has_perm(perm):
+            url = reverse(url_name)
+            sections.setdefault(section, []).append(
+                {"label": label, "url": url, "active": request.path.startswith(url)}
+            )
+    roles = sorted(g.name for g in user.groups.all())
+    return {"nav_sections": list(sections.items()), "user_roles": roles}

@@ -1,0 +1,17 @@
+"""Create the four role groups. Their permissions are set by core.roles after every migrate."""
+
+from django.db import migrations
+
+ROLES = ("planner", "engineer", "stakeholder", "admin")
+
+
+def create_groups(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    for name in ROLES:
+        Group.objects.get_or_create(name=name)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("core", "0001_initial"), ("auth", "0012_alter_user_first_name_max_length")]
+
+    operations = [migrations.RunPython(create_groups, migrations.RunPython.noop)]

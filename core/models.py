@@ -1,0 +1,197 @@
+"""Shared base models and the one Job model that records every background task."""
+
+import logging
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import EventLevel, JobStatus
+
+logger = logging.getLogger(__name__)
+
+
+class TimestampedModel(models.Model):
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    last_updated = models.DateTimeField(_("last updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def get_absolute_url(self):
+        """Convention: `<app>:<model>` is the detail view, taking the primary key."""
+        return reverse(f"{self._meta.app_label}:{self._meta.model_name}", args=[self.pk])
+
+
+class Job(models.Model):
+    """A background task: its state, progress, log (JobEvent rows), who started it, what it concerns.
+
+    State is written by primary key with update_fields only (workers never save stale rows).
+    """
+
+    kind = models.CharField(_("kind"), max_length=100, help_text=_("Registered handler name"))
+    name = models.CharField(_("name"), max_length=200)
+    status = models.CharField(_("status"), max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING)
+    progress = models.PositiveSmallIntegerField(_("progress %"), default=0)
+    progress_text = models.CharField(_("progress text"), max_length=300, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobs"
+    )
+    object_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True, blank=True)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    object = GenericForeignKey("object_type", "object_id")
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    data = models.JSONField(_("result"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    cancel_requested = models.BooleanField(_("cancel requested"), default=False)
+    event_count = models.PositiveIntegerField(_("events"), default=0)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    started = models.DateTimeField(_("started"), null=True, blank=True)
+    completed = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["-created", "-id"], name="core_job_created_idx"),
+            models.Index(fields=["object_type", "object_id"], name="core_job_object_idx"),
+        ]
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        permissions = [("cancel_job", "Can cancel a running job")]
+
+    def __str__(self):
+        return f"{self.name} (#{self.pk})"
+
+    def get_absolute_url(self):
+        return reverse("core:job", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in JobStatus.ACTIVE
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in JobStatus.TERMINAL
+
+    @property
+    def status_color(self) -> str:
+        return JobStatus.COLORS[self.status]
+
+    @property
+    def duration(self):
+        if self.started and self.completed:
+            return self.completed - self.started
+        return None
+
+    @classmethod
+    def enqueue(cls, kind: str, *, name: str, user=None, obj=None, params=None) -> "Job":
+        """Create the Job row and send its task once the surrounding transaction commits."""
+        from .jobs import get_handler
+
+        get_handler(kind)  # unknown kinds fail here, in the request, not in the worker
+        job = cls.objects.create(
+            kind=kind,
+            name=name,
+            user=user,
+            object_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+            object_id=obj.pk if obj is not None else None,
+            params=params or {},
+        )
+        transaction.on_commit(job.send)
+        return job
+
+    def send(self):
+        from .tasks import run_job
+
+        result = run_job.delay(self.pk)
+        Job.objects.filter(pk=self.pk).update(task_id=result.id or "")
+
+    def log(self, message: str, level: str = EventLevel.INFO) -> "JobEvent":
+        """Append one numbered event row, saved at once so that viewers see it while the job runs."""
+        Job.objects.filter(pk=self.pk).update(event_count=F("event_count") + 1)
+        seq = Job.objects.values_list("event_count", flat=True).get(pk=self.pk)
+        self.event_count = seq
+        return JobEvent.objects.create(job_id=self.pk, seq=seq, level=level, message=message[:2000])
+
+    def set_progress(self, percent: float, text: str | None = None):
+        self.progress = max(0, min(100, int(percent)))
+        fields = {"progress": self.progress}
+        if text is not None:
+            self.progress_text = fields["progress_text"] = text[:300]
+        Job.objects.filter(pk=self.pk).update(**fields)
+
+    def request_cancel(self):
+        Job.objects.filter(pk=self.pk, status__in=JobStatus.ACTIVE).update(cancel_requested=True)
+
+    def mark(self, status: str, **fields):
+        """Move to a new status by primary key; terminal states stamp `completed`."""
+        fields["status"] = status
+        if status == JobStatus.RUNNING and not self.started:
+            fields["started"] = timezone.now()
+        if status in JobStatus.TERMINAL:
+            fields["completed"] = timezone.now()
+            if status == JobStatus.COMPLETED:
+                fields["progress"] = 100
+        Job.objects.filter(pk=self.pk).update(**fields)
+        for key, value in fields.items():
+            setattr(self, key, value)
+
+
+class JobEvent(models.Model):
+    """One line of a job's log, numbered per job. Viewers fetch `?after=<seq>` to catch up."""
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveIntegerField(_("sequence"))
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    level = models.CharField(_("level"), max_length=10, choices=EventLevel.choices, default=EventLevel.INFO)
+    message = models.TextField(_("message"))
+
+    class Meta:
+        ordering = ["job", "seq"]
+        constraints = [models.UniqueConstraint(fields=["job", "seq"], name="core_jobevent_unique_seq")]
+        verbose_name = _("job event")
+        verbose_name_plural = _("job events")
+
+    def __str__(self):
+        return f"#{self.seq} {self.message[:60]}"
+
+    @property
+    def level_color(self) -> str:
+        return EventLevel.COLORS[self.level]
+
+
+class AuditEntry(models.Model):
+    """Who did what to which object, and why. Written by action functions, never edited."""
+
+    created = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    action = models.CharField(_("action"), max_length=100)
+    object_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True, blank=True)
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+
+    def __str__(self):
+        return f"{self.created:%Y-%m-%d %H:%M} {self.user} {self.action} {self.object_repr}"
+
+    @classmethod
+    def record(cls, user, action: str, obj=None, **detail) -> "AuditEntry":
+        return cls.objects.create(
+            user=user if getattr(user, "is_authenticated", False) else None,
+            action=action,
+            object_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+            object_id=getattr(obj, "pk", None),
+            object_repr=str(obj)[:200] if obj is not None else "",
+            detail=detail,
+        )

@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from . import jobs
+
+
+@shared_task(name="core.run_job")
+def run_job(job_id: int):
+    jobs.run(job_id)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("jobs/", views.JobListView.as_view(), name="job_list"),
+    path("jobs/<int:pk>/", views.JobView.as_view(), name="job"),
+    path("jobs/<int:pk>/status/", views.JobStatusFragmentView.as_view(), name="job_status"),
+    path("jobs/<int:pk>/cancel/", views.job_cancel, name="job_cancel"),
+]

@@ -1,0 +1,88 @@
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, ListView
+
+from .access import PermissionMixin, user_can
+from .models import AuditEntry, Job
+from .throttling import throttle_login
+
+
+@login_required
+def home(request):
+    from inventory.models import Cluster, VCenter, VirtualMachine
+
+    context = {"recent_jobs": [], "counts": None}
+    if user_can(request.user, VirtualMachine, "view"):
+        vms = VirtualMachine.objects.filter(removed__isnull=True)
+        context["counts"] = {
+            "vms": vms.count(),
+            "clusters": Cluster.objects.count(),
+            "vcenters": VCenter.objects.count(),
+        }
+    if user_can(request.user, Job, "view"):
+        context["recent_jobs"] = Job.objects.select_related("user")[:8]
+    return render(request, "core/home.html", context)
+
+
+@method_decorator(throttle_login, name="post")
+class PortalLoginView(LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+class JobListView(PermissionMixin, ListView):
+    model = Job
+    paginate_by = 50
+    template_name = "core/job_list.html"
+
+    def get_queryset(self):
+        return Job.objects.select_related("user")
+
+
+class JobView(PermissionMixin, DetailView):
+    model = Job
+    template_name = "core/job.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["events"] = self.object.events.all()
+        context["last_seq"] = context["events"][len(context["events"]) - 1].seq if context["events"] else 0
+        return context
+
+
+class JobStatusFragmentView(PermissionMixin, View):
+    """The live part of a job page: progress and status, plus the events after `?after=<seq>`.
+
+    htmx polls it every second while the job runs; the returned fragment has no trigger once
+    the job is terminal, so polling stops by itself.
+    """
+
+    model = Job
+
+    def get(self, request, pk):
+        job = get_object_or_404(Job, pk=pk)
+        try:
+            after = int(request.GET.get("after", 0))
+        except ValueError:
+            after = 0
+        events = list(job.events.filter(seq__gt=after))
+        last_seq = events[-1].seq if events else after
+        return render(
+            request, "core/_job_status.html", {"job": job, "new_events": events, "last_seq": last_seq, "poll": True}
+        )
+
+
+@require_POST
+@login_required
+def job_cancel(request, pk):
+    job = get_object_or_404(Job, pk=pk)
+    if not request.user.has_perm("core.cancel_job"):
+        raise PermissionDenied
+    job.request_cancel()
+    AuditEntry.record(request.user, "job.cancel", job)
+    return redirect(job)

@@ -1,0 +1,1 @@
+"""Models arrive with the HCX set-up issue."""

@@ -1,0 +1,1 @@
+"""vCenter simulator fixture: arrives with discovery."""

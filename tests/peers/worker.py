@@ -1,0 +1,116 @@
+"""A real Celery worker process for tests about asynchronous work.
+
+It runs `celery worker` in a subprocess against the test database and the same broker as
+the tests (Redis with REDIS_URL, else the filesystem broker in a temporary folder), on a
+queue of its own so that parallel runs never take each other's tasks. Tests that use it
+need committed data: mark them `@pytest.mark.django_db(transaction=True)`.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url(settings_dict) -> str:
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = settings_dict.get("USER") or ""
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "localhost"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgresql://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+class WorkerProcess:
+    def __init__(self, env, log_path):
+        self.env = env
+        self.log_path = log_path
+        self.proc = None
+
+    def start(self, timeout=60):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "avsportal", "worker", "--pool=solo", "--concurrency=1",
+             "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Celery worker exited at start; see {self.log_path}")
+            if b" ready." in Path(self.log_path).read_bytes():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"Celery worker not ready after {timeout}s; see {self.log_path}")
+
+    def kill(self):
+        """SIGKILL, as a crashed or OOM-killed worker."""
+        self.proc.kill()
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Start one worker for the session; yields the WorkerProcess (restartable with .start())."""
+    from django.db import connection
+
+    from avsportal.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url(connection.settings_dict),
+        CELERY_QUEUE=queue,
+        DJANGO_SETTINGS_MODULE="tests.settings",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("TEST_DB_NAME", None)
+    if not settings.REDIS_URL:
+        broker_dir = tmp_path_factory.mktemp("broker")
+        env["CELERY_BROKER_DIR"] = str(broker_dir)
+        options = {
+            "data_folder_in": str(broker_dir / "queue"),
+            "data_folder_out": str(broker_dir / "queue"),
+            "processed_folder": str(broker_dir / "processed"),
+            "store_processed": False,
+        }
+        for folder in ("queue", "processed"):
+            (broker_dir / folder).mkdir()
+        app.conf.broker_transport_options = options
+    app.conf.task_default_queue = queue
+    worker = WorkerProcess(env, tmp_path_factory.mktemp("worker") / "worker.log")
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+def wait_for(predicate, timeout=60, interval=0.2, message="condition"):
+    """Poll until `predicate()` is truthy; fail with `message` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")

@@ -1,0 +1,118 @@
+"""The job runner and the live job page."""
+
+import pytest
+
+from core import jobs
+from core.choices import JobStatus
+from core.models import Job
+
+
+@jobs.job_handler("tests.count")
+def count_handler(job, upto, fail_at=None):
+    for i in range(1, upto + 1):
+        job.check_cancelled()
+        if i == fail_at:
+            raise jobs.JobError(f"step {i} failed: the vCenter said no")
+        job.log(f"step {i}")
+        job.set_progress(100 * i / upto, f"{i} of {upto}")
+    return {"steps": upto}
+
+
+@pytest.fixture
+def run_now(django_capture_on_commit_callbacks, monkeypatch):
+    """Enqueue without a broker: the test runs the job itself, as the worker would."""
+    monkeypatch.setattr(Job, "send", lambda self: None)
+
+    def enqueue(**params):
+        with django_capture_on_commit_callbacks(execute=True):
+            job = Job.enqueue("tests.count", name="Count", params=params)
+        jobs.run(job.pk)
+        job.refresh_from_db()
+        return job
+
+    return enqueue
+
+
+@pytest.mark.django_db
+def test_it_records_progress_events_and_result(run_now):
+    job = run_now(upto=3)
+    assert job.status == JobStatus.COMPLETED
+    assert job.progress == 100
+    assert job.data == {"steps": 3}
+    assert [e.message for e in job.events.all()] == ["step 1", "step 2", "step 3"]
+    assert [e.seq for e in job.events.all()] == [1, 2, 3]
+    assert job.started and job.completed and job.completed >= job.started
+
+
+@pytest.mark.django_db
+def test_it_fails_with_the_handlers_message_and_keeps_the_log(run_now):
+    job = run_now(upto=3, fail_at=2)
+    assert job.status == JobStatus.FAILED
+    assert job.error == "step 2 failed: the vCenter said no"
+    assert [e.message for e in job.events.all()] == ["step 1", "step 2 failed: the vCenter said no"]
+
+
+@pytest.mark.django_db
+def test_it_does_not_run_a_finished_job_twice(run_now):
+    job = run_now(upto=2)
+    jobs.run(job.pk)  # a duplicate delivery
+    assert job.events.count() == 2
+
+
+@pytest.mark.django_db
+def test_it_stops_a_job_whose_cancel_was_requested(monkeypatch):
+    monkeypatch.setattr(Job, "send", lambda self: None)
+    job = Job.enqueue("tests.count", name="Count", params={"upto": 5})
+    job.request_cancel()
+    jobs.run(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED
+    assert job.events.last().message == "Cancelled by request"
+
+
+@pytest.mark.django_db
+def test_it_refuses_an_unknown_kind():
+    with pytest.raises(LookupError):
+        Job.enqueue("tests.nope", name="x")
+
+
+@pytest.mark.django_db
+def test_the_status_fragment_sends_only_new_events_and_stops_polling_when_done(run_now, client_for, stakeholder):
+    job = run_now(upto=3)
+    client = client_for(stakeholder)
+    page = client.get(job.get_absolute_url())
+    assert page.status_code == 200
+    assert b"step 3" in page.content
+    fragment = client.get(f"/jobs/{job.pk}/status/?after=2").content.decode()
+    assert "step 3" in fragment and "step 2" not in fragment
+    assert "hx-trigger" not in fragment  # terminal: the browser stops polling
+
+
+@pytest.mark.django_db
+def test_a_running_job_fragment_keeps_polling(client_for, stakeholder, monkeypatch):
+    monkeypatch.setattr(Job, "send", lambda self: None)
+    job = Job.enqueue("tests.count", name="Count", params={"upto": 1})
+    job.mark(JobStatus.RUNNING)
+    job.log("working")
+    fragment = client_for(stakeholder).get(f"/jobs/{job.pk}/status/?after=0").content.decode()
+    assert 'hx-trigger="every 1s"' in fragment
+    assert "after=1" in fragment and "working" in fragment
+
+
+@pytest.mark.django_db
+def test_the_api_lists_events_after_a_sequence_number(run_now, client_for, planner):
+    job = run_now(upto=4)
+    data = client_for(planner).get(f"/api/jobs/{job.pk}/events/?after=2").json()
+    assert [e["seq"] for e in data] == [3, 4]
+
+
+@pytest.mark.django_db
+def test_only_engineers_and_admins_cancel_jobs(client_for, planner, engineer, monkeypatch):
+    monkeypatch.setattr(Job, "send", lambda self: None)
+    job = Job.enqueue("tests.count", name="Count", params={"upto": 1})
+    assert client_for(planner).post(f"/jobs/{job.pk}/cancel/").status_code == 403
+    job.refresh_from_db()
+    assert not job.cancel_requested
+    client_for(engineer).post(f"/jobs/{job.pk}/cancel/")
+    job.refresh_from_db()
+    assert job.cancel_requested
