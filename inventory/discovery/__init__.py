@@ -1,0 +1,1 @@
+"""vCenter discovery with pyvmomi and the PropertyCollector."""

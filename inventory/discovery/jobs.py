@@ -1,0 +1,1 @@
+"""Placeholder: the discovery job handler lands here."""

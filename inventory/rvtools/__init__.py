@@ -1,0 +1,1 @@
+"""RVTools export import (xlsx, or a zip/folder of RVTools_tab*.csv)."""

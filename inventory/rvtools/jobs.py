@@ -1,0 +1,1 @@
+"""Placeholder: the RVTools import job handler lands here."""
