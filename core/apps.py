@@ -17,6 +17,6 @@ class CoreConfig(AppConfig):
         post_migrate.connect(sync_role_permissions, dispatch_uid="core.sync_role_permissions")
 
         if settings.CELERY_BROKER_URL == "filesystem://":
-            for key in ("data_folder_in", "processed_folder"):
+            for key in ("data_folder_in", "processed_folder", "control_folder"):
                 path = settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]
                 os.makedirs(path, exist_ok=True)

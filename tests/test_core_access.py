@@ -68,7 +68,7 @@ def test_passwords_are_encrypted_at_rest():
 
 def production_env(**extra):
     """The environment of a production start: no test-only settings inherited."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(DJANGO_SETTINGS_MODULE="avsportal.settings", **extra)
     return env
 

@@ -93,9 +93,10 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
             "data_folder_in": str(broker_dir / "queue"),
             "data_folder_out": str(broker_dir / "queue"),
             "processed_folder": str(broker_dir / "processed"),
+            "control_folder": str(broker_dir / "control"),
             "store_processed": False,
         }
-        for folder in ("queue", "processed"):
+        for folder in ("queue", "processed", "control"):
             (broker_dir / folder).mkdir()
         app.conf.broker_transport_options = options
     app.conf.task_default_queue = queue
