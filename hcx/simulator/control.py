@@ -1,0 +1,129 @@
+"""Test controls on the service port under `/__sim__/` (no authentication: bind to loopback).
+
+- `POST /__sim__/reset` `{"preset": "fresh"|"configured"|"paired"}`: wipe everything (state,
+  sessions, ARM tokens, faults) and rebuild a starting point; see PRESETS.
+- `GET /__sim__/state`: the whole world as JSON.
+- `GET|POST|DELETE /__sim__/faults`: list, add (see faults.py) or clear faults.
+- `GET /__sim__/clock`, `POST /__sim__/clock` `{"advance": seconds}`: read or skip simulated time.
+"""
+
+import base64
+
+from . import appliance, arm, service
+from .faults import FaultSpecError
+from .inventory import CITIES, LOCAL_DVS, LOCAL_NETWORKS, LOCAL_VC, LOCAL_VC_UUID
+from .server import Response, Router, SimError
+from .state import DURATIONS
+
+router = Router()
+ALL_SERVICES = ["INTERCONNECT", "WANOPT", "VMOTION", "BULK_MIGRATION", "RAV", "NETWORK_EXTENSION"]
+
+
+def preset_configured(sim):
+    """An activated Connector with vCenter, SSO and location set, as after the appliance set-up."""
+    sim.state.addons["hcx"] = {"id": f"{sim.private_cloud_id()}/addons/hcx", "name": "hcx",
+                               "type": "Microsoft.AVS/privateClouds/addons",
+                               "properties": {"addonType": "HCX", "offer": "VMware MaaS Cloud Provider (Enterprise)",
+                                              "provisioningState": "Succeeded"}}
+    site = arm.issue_key(sim, "connector-1")
+    appliance.activate(sim, site["properties"]["activationKey"], appliance.HCX_CONNECT_URL)
+    appliance.register_vcenter(sim, {"url": "https://vcsa-onprem.local", "userName": "administrator@vsphere.local",
+                                     "password": base64.b64encode(b"VMware1!").decode()})
+    appliance.set_sso(sim, {"lookupServiceUrl": "https://vcsa-onprem.local", "providerType": "PSC"})
+    sim.state.location = {**CITIES[0], "cityAscii": CITIES[0]["city"]}
+
+
+def network_profile_body(name: str, backing: dict, tag: str, third_octet: int) -> dict:
+    return {"name": name, "organization": "DEFAULT", "mtu": 1500,
+            "backings": [{"backingId": backing["entity_id"], "backingName": backing["name"],
+                          "type": backing["entityType"], "vCenterInstanceUuid": LOCAL_VC_UUID}],
+            "ipScopes": [{"networkIpRanges": [{"startAddress": f"192.168.{third_octet}.10",
+                                               "endAddress": f"192.168.{third_octet}.20"}],
+                          "gateway": f"192.168.{third_octet}.1", "prefixLength": 24,
+                          "primaryDns": "192.168.1.53"}],
+            "recommendationTags": [tag]}
+
+
+def preset_paired(sim):
+    """`configured` plus a completed site pairing to the AVS cloud, four network profiles (management,
+    uplink, vMotion, replication) and a realized compute profile `cp-onprem` with every service."""
+    preset_configured(sim)
+    user = sim.config.username
+    sim.state.trusted_certificates.append(sim.cloud_cert_pem)
+    service.pair(sim, {"url": sim.config.hcx_cloud_url, "username": sim.config.cloud_username,
+                       "password": sim.config.cloud_password}, user)
+    profile_ids = []
+    for i, tag in enumerate(("management", "uplink", "vmotion", "replication")):
+        backing = LOCAL_NETWORKS[min(i, 2)]
+        result = service.create_network_profile(sim, network_profile_body(f"np-{tag}", backing, tag, 10 + i), user)
+        profile_ids.append((result["data"]["objectId"], tag))
+    cluster = LOCAL_VC["children"][0]["children"][0]
+    service.create_compute_profile(sim, {
+        "name": "cp-onprem", "services": [{"name": n} for n in ALL_SERVICES],
+        "compute": [{"cmpId": LOCAL_VC_UUID, "cmpType": "VC", "cmpName": LOCAL_VC["name"], "id": "datacenter-2",
+                     "name": "DC-OnPrem", "type": "Datacenter"}],
+        "deploymentContainer": {"compute": [{"cmpId": LOCAL_VC_UUID, "id": cluster["entity_id"],
+                                             "name": cluster["name"], "type": cluster["entityType"]}],
+                                "storage": [{"cmpId": LOCAL_VC_UUID, "id": "datastore-11", "name": "vsanDatastore",
+                                             "type": "Datastore"}]},
+        "networks": [{"id": oid, "name": f"np-{tag}", "tags": [tag]} for oid, tag in profile_ids],
+        "switches": [{"cmpId": LOCAL_VC_UUID, **{k: v for k, v in LOCAL_DVS[0].items()}}],
+    }, user)
+    # Let the pairing and profile work finish, as if the set-up happened a while ago.
+    sim.clock.advance(max(DURATIONS["sitePairing"], DURATIONS["networkProfile"], DURATIONS["computeProfile"]) + 1)
+    sim.tick()
+
+
+PRESETS = {"fresh": lambda sim: None, "configured": preset_configured, "paired": preset_paired}
+
+
+@router.add("POST", "/__sim__/reset")
+def reset(sim, req):
+    preset = (req.json(required=False) or {}).get("preset", "fresh")
+    if preset not in PRESETS:
+        raise SimError(400, f"preset must be one of {sorted(PRESETS)}")
+    sim.reset()
+    PRESETS[preset](sim)
+    return {"preset": preset, "now": sim.clock.now()}
+
+
+@router.add("GET", "/__sim__/state")
+def state(sim, req):
+    return sim.dump()
+
+
+@router.add("GET", "/__sim__/faults")
+def list_faults(sim, req):
+    return {"items": sim.faults.describe()}
+
+
+@router.add("POST", "/__sim__/faults")
+def add_fault(sim, req):
+    try:
+        fault = sim.faults.add(req.json())
+    except FaultSpecError as exc:
+        raise SimError(400, f"Fault: {exc}") from None
+    if fault.kind == "expire_sessions":
+        sim.sessions.expire_all()
+    return Response(201, fault.public())
+
+
+@router.add("DELETE", "/__sim__/faults")
+def clear_faults(sim, req):
+    sim.faults.clear()
+    return Response(204)
+
+
+@router.add("GET", "/__sim__/clock")
+def get_clock(sim, req):
+    return {"now": sim.clock.now(), "scale": sim.clock.scale}
+
+
+@router.add("POST", "/__sim__/clock")
+def advance_clock(sim, req):
+    seconds = (req.json() or {}).get("advance")
+    if not isinstance(seconds, int | float) or seconds < 0:
+        raise SimError(400, "advance must be a number of seconds >= 0")
+    now = sim.clock.advance(seconds)
+    sim.tick()
+    return {"now": now, "scale": sim.clock.scale}

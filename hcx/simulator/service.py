@@ -1,0 +1,621 @@
+"""The HCX service API ("hybridity", port 443 role): sessions, jobs and interconnect tasks, site
+pairing, inventory lookups, network and compute profiles, service meshes with their appliances, and
+network extensions (hcx-api.md sections 1.1, 1.2, 3, 4).
+"""
+
+import uuid
+
+from . import inventory as inv
+from .appliance import import_certificate
+from .server import Response, Router, SimError, envelope
+
+router = Router()
+MAX_PAIRINGS = 25
+MAX_SERVICE_MESHES = 10
+NETWORKS_PER_NE = 8
+APPLIANCE_TYPES = {  # [U] only HCX-NET-EXT is seen in sources (TF); the IX and WAN-opt names are our pick
+    "INTERCONNECT": "HCX-WAN-IX", "NETWORK_EXTENSION": "HCX-NET-EXT", "WANOPT": "HCX-WAN-OPT",
+}
+MESH_PHASES = [(0.05, "Deploying appliances"), (0.5, "Configuring appliances"), (0.8, "Establishing tunnels"),
+               (1.0, "Service mesh deployed")]
+
+
+def ok(sim, data) -> dict:
+    return envelope(data, sim.clock.now_ms())
+
+
+def require_ready(sim):
+    if not sim.state.activation:
+        raise SimError(400, "HCX Manager is not activated: activate it with a key first")
+    if not sim.state.vcenter:
+        raise SimError(400, "No vCenter is registered with this HCX Manager")
+
+
+def require_fields(body: dict, what: str, *names):
+    if not isinstance(body, dict):
+        raise SimError(400, f"{what}: body must be a JSON object")
+    missing = [n for n in names if body.get(n) in (None, "", [])]
+    if missing:
+        raise SimError(400, f"{what}: missing {', '.join(missing)}")
+
+
+def normalize_url(url: str) -> str:
+    return (url or "").strip().lower().rstrip("/")
+
+
+def remote_pairing(sim, endpoint_id: str | None = None):
+    for pairing in sim.state.pairings.values():
+        if endpoint_id is None or pairing["endpointId"] == endpoint_id:
+            return pairing
+    return None
+
+
+def get_or_404(collection: dict, key: str, label: str) -> dict:
+    item = collection.get(key)
+    if item is None:
+        raise SimError(404, f"{label} {key} not found")
+    return item
+
+
+# --- sessions, jobs, tasks --------------------------------------------------------------------
+
+@router.add("POST", "/hybridity/api/sessions")
+def login(sim, req):
+    body = req.json()
+    if not isinstance(body, dict) or body.get("username") != sim.config.username \
+            or body.get("password") != sim.config.password:
+        raise SimError(401, "Invalid username or password", error="Login failure")
+    if not sim.state.components["appengine"]:
+        raise SimError(503, "The HCX application engine is stopped")
+    token = sim.sessions.open(body["username"])
+    data = {"endpointInfo": {"uuid": sim.local_endpoint_id, "name": "hcx-connector-sim"},
+            "username": body["username"]}
+    return Response(200, ok(sim, data), headers={"x-hm-authorization": token})
+
+
+@router.add("GET", "/hybridity/api/jobs/{job_id}", auth="session")
+def get_job(sim, req):
+    return sim.work("job", req.params["job_id"]).as_job(sim.clock.now())
+
+
+@router.add("GET", "/hybridity/api/interconnect/tasks/{task_id}", auth="session")
+def get_task(sim, req):
+    return sim.work("task", req.params["task_id"]).as_task(sim.clock.now())
+
+
+# --- site pairing -----------------------------------------------------------------------------
+
+def pairing_refusal(sim, text: str, error: str, data=None) -> dict:
+    # [U] Refusals of a pairing come back as HTTP 200 with success=false: TF reads `errors` from a
+    # response its doRequest accepted (200/202) to spot "Login failure" and the certificate prompt.
+    return {"success": False, "completed": True, "time": sim.clock.now_ms(), "version": "1.0", "data": {},
+            "errors": [{"error": error, "text": text, "data": data or []}]}
+
+
+def pair(sim, remote: dict, username: str):
+    require_ready(sim)
+    require_fields(remote, "Site pairing remote", "url", "username", "password")
+    if normalize_url(remote["url"]) != normalize_url(sim.config.hcx_cloud_url):
+        return pairing_refusal(sim, f"Unable to connect to {remote['url']}", "Connection failure")
+    if remote["username"] != sim.config.cloud_username or remote["password"] != sim.config.cloud_password:
+        return pairing_refusal(sim, "Invalid credentials for the remote HCX", "Login failure")
+    if sim.cloud_cert_pem not in sim.state.trusted_certificates:
+        return pairing_refusal(sim, "The remote site's certificate is not trusted", "Untrusted certificate",
+                               data=[{"certificate": sim.cloud_cert_pem, "url": remote["url"]}])
+    if any(normalize_url(p["url"]) == normalize_url(remote["url"]) for p in sim.state.pairings.values()):
+        raise SimError(400, f"A site pairing to {remote['url']} already exists")
+    if len(sim.state.pairings) >= MAX_PAIRINGS:
+        raise SimError(400, f"HCX supports at most {MAX_PAIRINGS} site pairings per manager")
+
+    def done():
+        pairing = {"url": remote["url"], "endpointId": inv.REMOTE_ENDPOINT_ID, "cloudType": "hcx",
+                   "username": remote["username"], "cloudName": "AVS HCX Cloud", "name": "avs-hcx-cloud",
+                   "version": "4.10.2", "buildNumber": "24404455"}
+        sim.state.pairings[pairing["endpointId"]] = pairing
+        return {"endpoint": {"endpointId": pairing["endpointId"], "name": pairing["name"], "url": pairing["url"]}}
+
+    work = sim.start_work("job", "sitePairing", username, on_success=done, job_data={"endpoint": None})
+    return ok(sim, {"jobId": work.id})
+
+
+@router.add("POST", "/hybridity/api/cloudConfigs", auth="session")
+def create_pairing(sim, req):
+    body = req.json()
+    require_fields(body, "Site pairing", "remote")
+    return pair(sim, body["remote"], req.username)
+
+
+@router.add("GET", "/hybridity/api/cloudConfigs", auth="session")
+def list_pairings(sim, req):
+    return ok(sim, {"items": list(sim.state.pairings.values())})
+
+
+@router.add("DELETE", "/hybridity/api/endpointPairing/{endpoint_id}", auth="session")
+def delete_pairing(sim, req):
+    endpoint_id = req.params["endpoint_id"]
+    get_or_404(sim.state.pairings, endpoint_id, "Site pairing")
+    if sim.state.service_meshes:
+        raise SimError(400, "Delete the service meshes that use this site pairing first")
+    work = sim.start_work("job", "sitePairingDelete", req.username,
+                          on_success=lambda: sim.state.pairings.pop(endpoint_id, None) and None)
+    return ok(sim, {"jobId": work.id})
+
+
+@router.add("POST", "/hybridity/api/admin/certificates", auth="session")
+def trust_certificate(sim, req):
+    return ok(sim, import_certificate(sim, req.json()))
+
+
+# --- inventory --------------------------------------------------------------------------------
+
+def local_endpoint(sim) -> dict:
+    return {"endpointId": sim.local_endpoint_id, "name": "hcx-connector-sim", "url": "https://hcx-connector.local",
+            "endpointType": "hcx", "cloudType": "hcx"}
+
+
+def remote_endpoint(pairing: dict) -> dict:
+    return {"endpointId": pairing["endpointId"], "name": pairing["name"], "url": pairing["url"],
+            "endpointType": "hcx", "cloudType": "hcx"}
+
+
+@router.add("POST", "/hybridity/api/service/inventory/cloud/list", auth="session")
+def cloud_list(sim, req):
+    flt = (req.json(required=False) or {}).get("filter") or {}
+    items = []
+    if flt.get("local") or not flt.get("remote"):
+        items.append(local_endpoint(sim))
+    if flt.get("remote") or not flt.get("local"):
+        items += [remote_endpoint(p) for p in sim.state.pairings.values()]
+    return ok(sim, {"items": items})
+
+
+@router.add("POST", "/hybridity/api/service/inventory/resourcecontainer/list", auth="session")
+def resource_containers(sim, req):
+    cloud = ((req.json(required=False) or {}).get("filter") or {}).get("cloud") or {}
+    items = []
+    if cloud.get("local", True) and sim.state.vcenter:
+        vc = sim.state.vcenter
+        items.append({"url": vc["url"], "vcuuid": inv.LOCAL_VC_UUID, "version": vc["version"],
+                      "buildNumber": vc["buildNumber"], "osType": "Linux", "name": vc["name"],
+                      "resourceId": inv.LOCAL_VC_UUID, "resourceType": "VC", "resourceName": vc["name"],
+                      "vimId": inv.LOCAL_VC_UUID, "vimServerUuid": inv.LOCAL_VC_UUID,
+                      "endpoint": {"endpointId": sim.local_endpoint_id, "name": "hcx-connector-sim", "cloudType": "hcx"}})
+    if cloud.get("remote", True):
+        for p in sim.state.pairings.values():
+            items.append({"url": "https://10.0.0.2/", "vcuuid": inv.REMOTE_VC_UUID, "version": "8.0.3",
+                          "buildNumber": "24322831", "osType": "Linux", "name": "vcsa-avs",
+                          "resourceId": inv.REMOTE_VC_UUID, "resourceType": "VC", "resourceName": "vcsa-avs",
+                          "vimId": inv.REMOTE_VC_UUID, "vimServerUuid": inv.REMOTE_VC_UUID,
+                          "endpoint": {"endpointId": p["endpointId"], "name": p["name"], "cloudType": "hcx"}})
+    return ok(sim, {"items": items})
+
+
+@router.add("POST", "/hybridity/api/service/inventory/vc/list", auth="session")
+def vc_list(sim, req):
+    return ok(sim, {"items": [inv.LOCAL_VC] if sim.state.vcenter else []})
+
+
+@router.add("POST", "/hybridity/api/service/inventory/vc/datastores/query", auth="session")
+def datastores(sim, req):
+    return ok(sim, {"items": inv.LOCAL_DATASTORES if sim.state.vcenter else []})
+
+
+@router.add("POST", "/hybridity/api/service/inventory/vc/dvs/query", auth="session")
+def switches(sim, req):
+    return ok(sim, {"items": inv.LOCAL_DVS if sim.state.vcenter else []})
+
+
+@router.add("POST", "/hybridity/api/service/inventory/networks", auth="session")
+def networks(sim, req):
+    cloud = ((req.json(required=False) or {}).get("filter") or {}).get("cloud") or {}
+    endpoint_id = cloud.get("endpointId", sim.local_endpoint_id)
+    if endpoint_id == sim.local_endpoint_id:
+        items = inv.LOCAL_NETWORKS if sim.state.vcenter else []
+    elif remote_pairing(sim, endpoint_id):
+        items = inv.REMOTE_NETWORKS
+    else:
+        raise SimError(404, f"Endpoint {endpoint_id} not found")
+    return ok(sim, {"items": [{k: n[k] for k in ("entity_id", "name", "entityType")} for n in items]})
+
+
+# --- network profiles -------------------------------------------------------------------------
+
+def validate_network_profile(sim, body: dict, object_id: str | None = None) -> dict:
+    require_fields(body, "Network profile", "name", "backings", "ipScopes")
+    if any(p["name"] == body["name"] and p["objectId"] != object_id for p in sim.state.network_profiles.values()):
+        raise SimError(400, f"A network profile named {body['name']!r} already exists")
+    mtu = body.get("mtu", 1500)
+    if not isinstance(mtu, int) or not 1150 <= mtu <= 9000:
+        raise SimError(400, f"Network profile: mtu must be an integer between 1150 and 9000, got {mtu!r}")
+    for i, backing in enumerate(body["backings"]):
+        if not isinstance(backing, dict) or not inv.local_network(backing.get("backingId", "")):
+            raise SimError(400, f"Network profile: backings[{i}].backingId is not a network in the registered vCenter")
+    for i, scope in enumerate(body["ipScopes"]):
+        if not isinstance(scope, dict) or not scope.get("networkIpRanges") or not scope.get("gateway"):
+            raise SimError(400, f"Network profile: ipScopes[{i}] needs networkIpRanges and a gateway")
+        prefix = scope.get("prefixLength")
+        if not isinstance(prefix, int) or not 0 < prefix <= 32:
+            raise SimError(400, f"Network profile: ipScopes[{i}].prefixLength must be 1-32")
+    return {"name": body["name"], "organization": body.get("organization", "DEFAULT"), "mtu": mtu,
+            "backings": body["backings"], "ipScopes": body["ipScopes"],
+            "l3TenantManaged": body.get("l3TenantManaged", False), "ownedBySystem": body.get("ownedBySystem", True),
+            "recommendationTags": body.get("recommendationTags", [])}
+
+
+def create_network_profile(sim, body: dict, username: str) -> dict:
+    require_ready(sim)
+    profile = validate_network_profile(sim, body)
+    profile.update(objectId=str(uuid.uuid4()), status={"state": "REALIZING"})
+    sim.state.network_profiles[profile["objectId"]] = profile
+
+    def done():
+        profile["status"] = {"state": "REALIZED"}
+
+    def failed(message):
+        sim.state.network_profiles.pop(profile["objectId"], None)
+
+    work = sim.start_work("job", "networkProfile", username, on_success=done, on_failure=failed,
+                          job_data={"objectId": profile["objectId"]})
+    return ok(sim, {"jobId": work.id, "objectId": profile["objectId"]})
+
+
+@router.add("POST", "/admin/hybridity/api/networks", auth="session")
+def post_network_profile(sim, req):
+    # hcx-api.md 4.2: the create path really starts with /admin/ (TF and ESA agree).
+    return create_network_profile(sim, req.json(), req.username)
+
+
+@router.add("GET", "/hybridity/api/networks", auth="session")
+def list_network_profiles(sim, req):
+    return list(sim.state.network_profiles.values())
+
+
+@router.add("POST", "/hybridity/api/networks", auth="session")
+def query_network_profiles(sim, req):
+    if req.arg("action") != "queryIpUsage":
+        raise SimError(400, "Use POST /admin/hybridity/api/networks to create, or ?action=queryIpUsage to query")
+    return list(sim.state.network_profiles.values())
+
+
+@router.add("GET", "/hybridity/api/networks/{object_id}", auth="session")
+def get_network_profile(sim, req):
+    return get_or_404(sim.state.network_profiles, req.params["object_id"], "Network profile")
+
+
+@router.add("PUT", "/hybridity/api/networks/{object_id}", auth="session")
+def update_network_profile(sim, req):
+    profile = get_or_404(sim.state.network_profiles, req.params["object_id"], "Network profile")
+    profile.update(validate_network_profile(sim, req.json(), profile["objectId"]))
+    work = sim.start_work("job", "networkProfile", req.username, job_data={"objectId": profile["objectId"]})
+    return ok(sim, {"jobId": work.id, "objectId": profile["objectId"]})
+
+
+@router.add("DELETE", "/hybridity/api/networks/{object_id}", auth="session")
+def delete_network_profile(sim, req):
+    object_id = req.params["object_id"]
+    profile = get_or_404(sim.state.network_profiles, object_id, "Network profile")
+    users = [cp["name"] for cp in sim.state.compute_profiles.values()
+             if any(n.get("id") == object_id for n in cp["networks"])]
+    if users:
+        raise SimError(400, f"Network profile {profile['name']!r} is used by compute profile(s) {', '.join(users)}")
+    work = sim.start_work("job", "networkProfileDelete", req.username,
+                          on_success=lambda: sim.state.network_profiles.pop(object_id, None) and None)
+    return ok(sim, {"jobId": work.id, "objectId": object_id})
+
+
+# --- compute profiles -------------------------------------------------------------------------
+
+def service_names(services, what: str) -> list[str]:
+    if not isinstance(services, list) or not services:
+        raise SimError(400, f"{what}: services must be a non-empty list of {{name}}")
+    names = []
+    for i, s in enumerate(services):
+        name = s.get("name") if isinstance(s, dict) else None
+        if name not in inv.SERVICE_NAMES:
+            raise SimError(400, f"{what}: services[{i}].name {name!r} is not one of {sorted(inv.SERVICE_NAMES)}")
+        names.append(name)
+    if "INTERCONNECT" not in names:
+        raise SimError(400, f"{what}: the INTERCONNECT service is required")
+    return names
+
+
+def create_compute_profile(sim, body: dict, username: str) -> dict:
+    require_ready(sim)
+    require_fields(body, "Compute profile", "name", "services", "compute", "deploymentContainer", "networks")
+    if any(p["name"] == body["name"] for p in sim.state.compute_profiles.values()):
+        raise SimError(400, f"A compute profile named {body['name']!r} already exists")
+    names = service_names(body["services"], "Compute profile")
+    if not (body["deploymentContainer"] or {}).get("compute"):
+        raise SimError(400, "Compute profile: deploymentContainer.compute must name at least one cluster")
+    for i, net in enumerate(body["networks"]):
+        if not isinstance(net, dict) or net.get("id") not in sim.state.network_profiles:
+            raise SimError(400, f"Compute profile: networks[{i}].id is not an existing network profile")
+    if "NETWORK_EXTENSION" in names and not body.get("switches"):
+        raise SimError(400, "Compute profile: NETWORK_EXTENSION needs at least one switch in switches")
+    profile = {"computeProfileId": str(uuid.uuid4()), "endpointId": sim.local_endpoint_id, "name": body["name"],
+               "services": [{"name": n} for n in names], "compute": body["compute"],
+               "deploymentContainer": body["deploymentContainer"], "networks": body["networks"],
+               "switches": body.get("switches", []), "state": "PENDING"}
+    sim.state.compute_profiles[profile["computeProfileId"]] = profile
+
+    def done():
+        profile["state"] = "REALIZED"
+
+    def failed(message):
+        sim.state.compute_profiles.pop(profile["computeProfileId"], None)
+
+    work = sim.start_work("task", "computeProfile", username, on_success=done, on_failure=failed)
+    return ok(sim, {"interconnectTaskId": work.id, "computeProfileId": profile["computeProfileId"]})
+
+
+@router.add("POST", "/hybridity/api/interconnect/computeProfiles", auth="session")
+def post_compute_profile(sim, req):
+    return create_compute_profile(sim, req.json(), req.username)
+
+
+def remote_compute_profiles(sim) -> list[dict]:
+    return [{**inv.REMOTE_COMPUTE_PROFILE, "endpointId": p["endpointId"]} for p in sim.state.pairings.values()]
+
+
+@router.add("GET", "/hybridity/api/interconnect/computeProfiles", auth="session")
+def list_compute_profiles(sim, req):
+    endpoint_id = req.arg("endpointId")
+    local = list(sim.state.compute_profiles.values())
+    if endpoint_id is None:
+        return {"items": local + remote_compute_profiles(sim)}
+    if endpoint_id == sim.local_endpoint_id:
+        return {"items": local}
+    if remote_pairing(sim, endpoint_id):
+        return {"items": remote_compute_profiles(sim)}
+    raise SimError(404, f"Endpoint {endpoint_id} not found")
+
+
+@router.add("GET", "/hybridity/api/interconnect/computeProfiles/{profile_id}", auth="session")
+def get_compute_profile(sim, req):
+    return get_or_404(sim.state.compute_profiles, req.params["profile_id"], "Compute profile")
+
+
+@router.add("DELETE", "/hybridity/api/interconnect/computeProfiles/{profile_id}", auth="session")
+def delete_compute_profile(sim, req):
+    profile_id = req.params["profile_id"]
+    profile = get_or_404(sim.state.compute_profiles, profile_id, "Compute profile")
+    users = [m["name"] for m in sim.state.service_meshes.values()
+             if any(cp.get("computeProfileId") == profile_id for cp in m["computeProfiles"])]
+    if users:
+        raise SimError(400, f"Compute profile {profile['name']!r} is used by service mesh(es) {', '.join(users)}")
+    work = sim.start_work("task", "computeProfileDelete", req.username,
+                          on_success=lambda: sim.state.compute_profiles.pop(profile_id, None) and None)
+    return ok(sim, {"interconnectTaskId": work.id})
+
+
+# --- service mesh and appliances --------------------------------------------------------------
+
+def mesh_profiles(sim, refs) -> tuple[dict, dict]:
+    if not isinstance(refs, list) or len(refs) != 2:
+        raise SimError(400, "Service mesh: computeProfiles must hold two compute profiles, one local and one remote")
+    local = remote = None
+    for i, ref in enumerate(refs):
+        ref = ref if isinstance(ref, dict) else {}
+        cp_id, endpoint_id = ref.get("computeProfileId"), ref.get("endpointId")
+        if endpoint_id == sim.local_endpoint_id and cp_id in sim.state.compute_profiles:
+            local = sim.state.compute_profiles[cp_id]
+        elif remote_pairing(sim, endpoint_id) and cp_id == inv.REMOTE_COMPUTE_PROFILE_ID:
+            remote = {**inv.REMOTE_COMPUTE_PROFILE, "endpointId": endpoint_id}
+        else:
+            raise SimError(404, f"Service mesh: computeProfiles[{i}] ({cp_id} at endpoint {endpoint_id}) not found")
+    if not local or not remote:
+        raise SimError(400, "Service mesh: needs one local and one remote (paired site) compute profile")
+    if local["state"] != "REALIZED":
+        raise SimError(400, f"Compute profile {local['name']!r} is not realized yet")
+    return local, remote
+
+
+def create_service_mesh(sim, body: dict, username: str) -> dict:
+    require_ready(sim)
+    if not isinstance(body, dict) or not body.get("computeProfiles"):
+        raise SimError(400, "Service mesh: computeProfiles is required (a local and a remote compute profile)")
+    require_fields(body, "Service mesh", "name", "services")
+    if any(m["name"] == body["name"] for m in sim.state.service_meshes.values()):
+        raise SimError(400, f"A service mesh named {body['name']!r} already exists")
+    if len(sim.state.service_meshes) >= MAX_SERVICE_MESHES:
+        raise SimError(400, f"HCX supports at most {MAX_SERVICE_MESHES} service meshes per manager")
+    local, remote = mesh_profiles(sim, body["computeProfiles"])
+    names = service_names(body["services"], "Service mesh")
+    for name in names:
+        for cp in (local, remote):
+            if name not in {s["name"] for s in cp["services"]}:
+                raise SimError(400, f"Service mesh: service {name} is not enabled in compute profile {cp['name']!r}")
+    # [U] wanoptConfig.uplinkMaxBandwidth: TF sends 10000, ESA 10000000; any positive number is accepted.
+    bandwidth = (body.get("wanoptConfig") or {}).get("uplinkMaxBandwidth", 10000)
+    if not isinstance(bandwidth, int | float) or bandwidth <= 0:
+        raise SimError(400, "Service mesh: wanoptConfig.uplinkMaxBandwidth must be a positive number")
+    ne_count = 0
+    if "NETWORK_EXTENSION" in names:
+        pairs = body.get("switchPairCount") or [{"l2cApplianceCount": 1}]
+        ne_count = sum(int(p.get("l2cApplianceCount", 1)) for p in pairs)
+        if ne_count < 1:
+            raise SimError(400, "Service mesh: switchPairCount[].l2cApplianceCount must be at least 1")
+    mesh_id = str(uuid.uuid4())
+    mesh = {
+        "serviceMeshId": mesh_id, "name": body["name"], "state": "DEPLOYING",
+        "computeProfiles": [
+            {"endpointId": local["endpointId"], "endpointName": "hcx-connector-sim",
+             "computeProfileId": local["computeProfileId"], "computeProfileName": local["name"], "isInitiator": True},
+            {"endpointId": remote["endpointId"], "endpointName": "avs-hcx-cloud",
+             "computeProfileId": remote["computeProfileId"], "computeProfileName": remote["name"], "isInitiator": False},
+        ],
+        "services": [{"name": n} for n in names], "wanoptConfig": {"uplinkMaxBandwidth": bandwidth},
+        "trafficEnggCfg": body.get("trafficEnggCfg") or {}, "switchPairCount": body.get("switchPairCount") or [],
+        "lastTaskDetails": {"type": "CREATE", "status": "QUEUED"}, "backingApplianceType": "VM",
+        "updateAvailable": False,
+    }
+    sim.state.service_meshes[mesh_id] = mesh
+    appliances = []
+    for service, count in (("INTERCONNECT", 1), ("NETWORK_EXTENSION", ne_count), ("WANOPT", 1)):
+        if service not in names:
+            continue
+        for i in range(count):
+            kind = APPLIANCE_TYPES[service]
+            appliance = {"applianceId": str(uuid.uuid4()), "applianceName": f"{body['name']}-{kind.split('-')[-1]}-I{i + 1}",
+                         "applianceType": kind, "serviceMeshId": mesh_id, "endpointId": sim.local_endpoint_id,
+                         "status": {"summary": {"overallStatus": "DEPLOYING"}}, "tunnelStatus": "DOWN",
+                         "version": "4.10.2"}
+            if service == "NETWORK_EXTENSION":
+                appliance.update(networkExtensionCount=0, maxNetworkExtensions=NETWORKS_PER_NE)
+            sim.state.appliances[appliance["applianceId"]] = appliance
+            appliances.append(appliance)
+
+    def progress(fraction):
+        mesh["lastTaskDetails"]["status"] = "RUNNING" if fraction >= 0.05 else "QUEUED"
+        for a in appliances:
+            a["status"]["summary"]["overallStatus"] = "CONFIGURING" if fraction >= 0.5 else "DEPLOYING"
+
+    def done():
+        mesh["state"], mesh["lastTaskDetails"]["status"] = "DEPLOYED", "SUCCESS"
+        for a in appliances:
+            a["status"]["summary"]["overallStatus"], a["tunnelStatus"] = "UP", "UP"
+
+    def failed(message):
+        mesh["state"], mesh["lastTaskDetails"]["status"] = "FAILED", "FAILED"
+        mesh["errorMessage"] = message
+        for a in appliances:
+            a["status"]["summary"]["overallStatus"] = "DOWN"
+
+    work = sim.start_work("task", "serviceMesh", username, on_progress=progress, on_success=done,
+                          on_failure=failed, phases=MESH_PHASES)
+    return ok(sim, {"interconnectTaskId": work.id, "serviceMeshId": mesh_id})
+
+
+@router.add("POST", "/hybridity/api/interconnect/serviceMesh", auth="session")
+def post_service_mesh(sim, req):
+    return create_service_mesh(sim, req.json(), req.username)
+
+
+@router.add("GET", "/hybridity/api/interconnect/serviceMesh", auth="session")
+def list_service_meshes(sim, req):
+    return {"items": list(sim.state.service_meshes.values())}
+
+
+@router.add("GET", "/hybridity/api/interconnect/serviceMesh/{mesh_id}", auth="session")
+def get_service_mesh(sim, req):
+    return get_or_404(sim.state.service_meshes, req.params["mesh_id"], "Service mesh")
+
+
+@router.add("DELETE", "/hybridity/api/interconnect/serviceMesh/{mesh_id}", auth="session")
+def delete_service_mesh(sim, req):
+    mesh_id = req.params["mesh_id"]
+    mesh = get_or_404(sim.state.service_meshes, mesh_id, "Service mesh")
+    mesh_appliances = {a["applianceId"] for a in sim.state.appliances.values() if a["serviceMeshId"] == mesh_id}
+    extensions = [e for e in sim.state.l2_extensions.values() if e["sourceAppliance"]["applianceId"] in mesh_appliances]
+    if extensions and req.arg("force", "false").lower() != "true":
+        raise SimError(400, f"Service mesh {mesh['name']!r} carries {len(extensions)} network extension(s): "
+                            "remove them first or delete with force=true")
+    mesh["state"], mesh["lastTaskDetails"] = "DELETING", {"type": "DELETE", "status": "RUNNING"}
+
+    def done():
+        sim.state.service_meshes.pop(mesh_id, None)
+        for appliance_id in mesh_appliances:
+            sim.state.appliances.pop(appliance_id, None)
+        for e in extensions:
+            sim.state.l2_extensions.pop(e["stretchId"], None)
+
+    work = sim.start_work("task", "serviceMeshDelete", req.username, on_success=done)
+    return ok(sim, {"interconnectTaskId": work.id, "serviceMeshId": mesh_id})
+
+
+@router.add("GET", "/hybridity/api/interconnect/appliances", auth="session")
+def list_appliances(sim, req):
+    return {"items": list(sim.state.appliances.values())}
+
+
+@router.add("POST", "/hybridity/api/interconnect/appliances/query", auth="session")
+def query_appliances(sim, req):
+    flt = (req.json(required=False) or {}).get("filter") or {}
+    items = [a for a in sim.state.appliances.values()
+             if all(a.get(k) == flt[k] for k in ("applianceType", "endpointId", "serviceMeshId") if flt.get(k))]
+    return {"items": items}
+
+
+# --- network extensions -----------------------------------------------------------------------
+
+def create_l2_extension(sim, body: dict, username: str) -> dict:
+    require_ready(sim)
+    require_fields(body, "Network extension", "sourceNetwork", "sourceAppliance", "destination",
+                   "destinationNetwork", "gateway", "netmask")
+    network_id = (body["sourceNetwork"] or {}).get("networkId")
+    network = inv.local_network(network_id or "")
+    if network is None:
+        raise SimError(404, f"Network extension: source network {network_id!r} not found in the registered vCenter")
+    if network["entityType"] not in ("DistributedVirtualPortgroup", "NsxtSegment"):
+        raise SimError(400, f"Network extension: network {network['name']!r} is on a vSphere Standard Switch; "
+                            "only VLAN-tagged distributed port groups and NSX segments can be extended")
+    if any(e["sourceNetwork"]["networkId"] == network_id and e["operationStatus"]["state"] != "FAILED"
+           for e in sim.state.l2_extensions.values()):
+        raise SimError(400, f"Network extension: network {network['name']!r} is already extended")
+    appliance_id = (body["sourceAppliance"] or {}).get("applianceId")
+    appliance = get_or_404(sim.state.appliances, appliance_id, "Appliance")
+    if appliance["applianceType"] != APPLIANCE_TYPES["NETWORK_EXTENSION"]:
+        raise SimError(400, f"Network extension: appliance {appliance['applianceName']!r} is not a network extension appliance")
+    if sim.state.service_meshes[appliance["serviceMeshId"]]["state"] != "DEPLOYED":
+        raise SimError(400, "Network extension: the appliance's service mesh is not deployed yet")
+    if appliance["networkExtensionCount"] >= NETWORKS_PER_NE:
+        raise SimError(400, f"Network extension: appliance {appliance['applianceName']!r} already extends "
+                            f"{NETWORKS_PER_NE} networks (its limit)")
+    destination = body["destination"] or {}
+    if not remote_pairing(sim, destination.get("endpointId")):
+        raise SimError(404, f"Network extension: destination endpoint {destination.get('endpointId')!r} not found")
+    gateway = (body["destinationNetwork"] or {}).get("gatewayId")
+    if gateway not in inv.REMOTE_GATEWAYS:
+        raise SimError(404, f"Network extension: destination gateway {gateway!r} not found (known: {inv.REMOTE_GATEWAYS})")
+    appliance["networkExtensionCount"] += 1
+    extension = {"stretchId": str(uuid.uuid4()), "operationStatus": {"state": "EXTENDING"},
+                 "sourceNetwork": {"networkId": network_id, "networkName": network["name"],
+                                   "networkType": network["entityType"]},
+                 "sourceAppliance": {"applianceId": appliance_id}, "destination": destination,
+                 "destinationNetwork": body["destinationNetwork"], "gateway": body["gateway"],
+                 "netmask": body["netmask"], "dns": body.get("dns", []), "vcGuid": body.get("vcGuid"),
+                 "features": body.get("features") or {"egressOptimization": False, "mobilityOptimizedNetworking": False}}
+    sim.state.l2_extensions[extension["stretchId"]] = extension
+
+    def done():
+        extension["operationStatus"]["state"] = "EXTENDED"
+        return {"stretchId": extension["stretchId"]}
+
+    def failed(message):
+        extension["operationStatus"] = {"state": "FAILED", "message": message}
+        appliance["networkExtensionCount"] -= 1
+
+    work = sim.start_work("job", "l2Extension", username, on_success=done, on_failure=failed,
+                          job_data={"stretchId": extension["stretchId"]})
+    return {"id": work.id}
+
+
+@router.add("POST", "/hybridity/api/l2Extensions", auth="session")
+def post_l2_extension(sim, req):
+    return create_l2_extension(sim, req.json(), req.username)
+
+
+@router.add("GET", "/hybridity/api/l2Extensions", auth="session")
+def list_l2_extensions(sim, req):
+    return {"items": list(sim.state.l2_extensions.values())}
+
+
+@router.add("GET", "/hybridity/api/l2Extensions/{stretch_id}", auth="session")
+def get_l2_extension(sim, req):
+    return get_or_404(sim.state.l2_extensions, req.params["stretch_id"], "Network extension")
+
+
+@router.add("DELETE", "/hybridity/api/l2Extensions/{stretch_id}", auth="session")
+def delete_l2_extension(sim, req):
+    stretch_id = req.params["stretch_id"]
+    extension = get_or_404(sim.state.l2_extensions, stretch_id, "Network extension")
+    extension["operationStatus"] = {"state": "UNEXTENDING"}
+
+    def done():
+        sim.state.l2_extensions.pop(stretch_id, None)
+        appliance = sim.state.appliances.get(extension["sourceAppliance"]["applianceId"])
+        if appliance:
+            appliance["networkExtensionCount"] -= 1
+
+    work = sim.start_work("job", "l2ExtensionDelete", req.username, on_success=done)
+    return {"id": work.id}

@@ -1,0 +1,305 @@
+"""Everything the simulated HCX Connector, its AVS cloud peer and the ARM resources hold, plus the
+engine for asynchronous work (HCX jobs and interconnect tasks).
+
+Asynchronous work is evaluated lazily against the simulated clock: every request first calls
+`Simulator.tick()`, which moves running work forward and applies the effects of work whose time is
+up. Nothing runs in the background, so advancing the clock and reading state is deterministic.
+"""
+
+import datetime
+import secrets
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from .clock import SimClock
+from .faults import FaultRegistry
+from .server import ArmError, SimError
+
+# How long each kind of asynchronous work takes, in simulated seconds. The service mesh and the
+# add-on follow the "20-45 min" the AVS scripts report; the rest are plausible guesses.
+DURATIONS = {
+    "activation": 20,
+    "sitePairing": 30,
+    "sitePairingDelete": 10,
+    "networkProfile": 10,
+    "networkProfileDelete": 5,
+    "computeProfile": 60,
+    "computeProfileDelete": 30,
+    "serviceMesh": 1200,
+    "serviceMeshDelete": 300,
+    "l2Extension": 300,
+    "l2ExtensionDelete": 120,
+    "hcxAddon": 1800,
+}
+QUEUED_FRACTION = 0.05  # the first 5% of a task is spent QUEUED, as a busy HCX shows it
+SESSION_IDLE_SECONDS = 30 * 60  # [U] HCX's real idle timeout is not documented; 30 min chosen
+ARM_TOKEN_SECONDS = 3600
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 0
+    admin_port: int = 0
+    username: str = "administrator@vsphere.local"
+    password: str = "VMware1!"
+    time_scale: float = 1.0
+    tls: bool = False
+    client_id: str = "hcxsim-client"
+    client_secret: str = "hcxsim-secret"
+    subscription: str = "00000000-0000-0000-0000-000000000000"
+    resource_group: str = "avs-rg"
+    private_cloud: str = "avs-sim"
+    cloud_username: str = "cloudadmin@vsphere.local"
+    cloud_password: str = "CloudAdmin1!"
+    hcx_cloud_url: str = "https://10.0.0.9/"
+    verbose: bool = False
+
+
+@dataclass
+class Work:
+    """One HCX job (`/hybridity/api/jobs/{id}`) or interconnect task (`/interconnect/tasks/{id}`)."""
+
+    id: str
+    kind: str  # "job" or "task"
+    operation: str
+    username: str
+    started: float
+    duration: float
+    failure: str | None = None
+    on_progress: object = None  # callable(fraction)
+    on_success: object = None  # callable() -> dict merged into jobData
+    on_failure: object = None  # callable(message)
+    job_data: dict = field(default_factory=dict)
+    finished: bool = False
+    ended: float | None = None
+    phases: list = field(default_factory=list)  # [(fraction, message)]
+
+    def fraction(self, now: float) -> float:
+        if self.finished:
+            return 1.0
+        return min(1.0, max(0.0, (now - self.started) / self.duration)) if self.duration else 1.0
+
+    def message(self, now: float) -> str:
+        if self.finished:
+            return self.failure or (self.phases[-1][1] if self.phases else "Completed")
+        current = "Queued"
+        for threshold, text in self.phases:
+            if self.fraction(now) >= threshold:
+                current = text
+        return current
+
+    def as_job(self, now: float) -> dict:
+        frac = self.fraction(now)
+        return {
+            "jobId": self.id, "jobType": self.operation, "enterprise": "HCX", "organization": "DEFAULT",
+            "username": self.username, "isQueued": frac < QUEUED_FRACTION and not self.finished,
+            "isCancelled": False, "isRolledBack": False,
+            "createTimeEpoch": int(self.started * 1000),
+            "absoluteExpireTimeEpoch": int((self.started + 86400) * 1000),
+            "startTime": int(self.started * 1000),
+            "endTime": int(self.ended * 1000) if self.ended else None,
+            "percentComplete": int(frac * 100), "isDone": self.finished,
+            "didFail": self.finished and self.failure is not None,
+            "timeToExecute": int(self.duration * 1000),
+            "errorMessage": self.failure if self.finished else None,
+            "jobData": self.job_data,
+        }
+
+    def as_task(self, now: float) -> dict:
+        frac = self.fraction(now)
+        if self.finished:
+            status = "FAILED" if self.failure else "SUCCESS"
+        else:
+            status = "QUEUED" if frac < QUEUED_FRACTION else "RUNNING"
+        return {"interconnectTaskId": self.id, "type": self.operation, "status": status,
+                "progress": int(frac * 100), "message": self.message(now),
+                "errorMessage": self.failure if self.finished else None,
+                "startTime": int(self.started * 1000), "endTime": int(self.ended * 1000) if self.ended else None}
+
+
+class Sessions:
+    def __init__(self, sim):
+        self.sim = sim
+        self.tokens = {}
+
+    def open(self, username: str) -> str:
+        token = secrets.token_urlsafe(32)
+        self.tokens[token] = {"username": username, "lastUsed": self.sim.clock.now()}
+        return token
+
+    def check(self, token: str | None) -> str:
+        if not token:
+            raise SimError(401, "Missing x-hm-authorization header: log in with POST /hybridity/api/sessions")
+        session = self.tokens.get(token)
+        now = self.sim.clock.now()
+        if session and now - session["lastUsed"] > SESSION_IDLE_SECONDS:
+            del self.tokens[token]
+            session = None
+        if not session:
+            raise SimError(401, "Session token is invalid or has expired: log in again")
+        session["lastUsed"] = now
+        return session["username"]
+
+    def expire_all(self):
+        self.tokens.clear()
+
+
+class ArmTokens:
+    def __init__(self, sim):
+        self.sim = sim
+        self.tokens = {}
+
+    def issue(self) -> tuple[str, int]:
+        token = secrets.token_urlsafe(32)
+        self.tokens[token] = self.sim.clock.now() + ARM_TOKEN_SECONDS
+        return token, ARM_TOKEN_SECONDS
+
+    def check(self, header: str):
+        if not header.lower().startswith("bearer "):
+            raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+        expires = self.tokens.get(header[7:].strip())
+        if expires is None or expires < self.sim.clock.now():
+            raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid or has expired.")
+
+
+def self_signed_certificate(common_name: str):
+    """(cert PEM, key PEM): the AVS cloud manager's certificate in the pairing prompt, and --tls."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name), x509.DNSName("localhost"),
+                                                    x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]),
+                       critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode())
+
+
+class State:
+    """The mutable world. Reset wipes it; presets rebuild common starting points for tests."""
+
+    def __init__(self):
+        self.activation = None
+        self.license_jobs = {}
+        self.vcenter = None
+        self.sso = None
+        self.nsx = None
+        self.location = None
+        self.role_mappings = []
+        self.proxy = None
+        self.trusted_certificates = []
+        self.components = {"appengine": True, "web": True, "planengine": True}
+        self.pairings = {}
+        self.network_profiles = {}
+        self.compute_profiles = {}
+        self.service_meshes = {}
+        self.appliances = {}
+        self.l2_extensions = {}
+        self.works = {}
+        # Room for the migration issue: mobility groups and migrations will live here.
+        self.mobility_groups = {}
+        self.migrations = {}
+        # ARM / AVS side
+        self.addons = {}
+        self.enterprise_sites = {}
+
+
+class Simulator:
+    def __init__(self, config: Config):
+        self.config = config
+        self.clock = SimClock(config.time_scale)
+        self.lock = threading.RLock()
+        self.faults = FaultRegistry()
+        self.local_endpoint_id = str(uuid.uuid4())
+        self.cloud_cert_pem, _ = self_signed_certificate("hcx-cloud.avs.sim")
+        self.reset()
+
+    def reset(self):
+        self.state = State()
+        self.sessions = Sessions(self)
+        self.arm_tokens = ArmTokens(self)
+        self.faults.clear()
+
+    # --- asynchronous work -------------------------------------------------------------------
+    def start_work(self, kind: str, operation: str, username: str, *, on_success=None, on_failure=None,
+                   on_progress=None, job_data=None, phases=None, failure=None) -> Work:
+        work = Work(
+            id=str(uuid.uuid4()), kind=kind, operation=operation, username=username or "admin",
+            started=self.clock.now(), duration=DURATIONS[operation],
+            failure=failure or self.faults.take_job_failure(operation),
+            on_success=on_success, on_failure=on_failure, on_progress=on_progress,
+            job_data=dict(job_data or {}), phases=phases or [],
+        )
+        self.state.works[work.id] = work
+        return work
+
+    def tick(self):
+        now = self.clock.now()
+        for work in list(self.state.works.values()):
+            if work.finished:
+                continue
+            if now >= work.started + work.duration:
+                work.finished, work.ended = True, work.started + work.duration
+                if work.failure:
+                    if work.on_failure:
+                        work.on_failure(work.failure)
+                elif work.on_success:
+                    try:
+                        work.job_data.update(work.on_success() or {})
+                    except SimError as exc:
+                        # The world changed while the work ran (e.g. the key was used elsewhere).
+                        work.failure = exc.text
+                        if work.on_failure:
+                            work.on_failure(work.failure)
+            elif work.on_progress:
+                work.on_progress(work.fraction(now))
+
+    def work(self, kind: str, work_id: str) -> Work:
+        work = self.state.works.get(work_id)
+        if not work or work.kind != kind:
+            label = "Job" if kind == "job" else "Interconnect task"
+            raise SimError(404, f"{label} {work_id} not found")
+        return work
+
+    # --- the AVS private cloud ---------------------------------------------------------------
+    def private_cloud_id(self) -> str:
+        c = self.config
+        return (f"/subscriptions/{c.subscription}/resourceGroups/{c.resource_group}"
+                f"/providers/Microsoft.AVS/privateClouds/{c.private_cloud}")
+
+    def hcx_addon_ready(self) -> bool:
+        addon = self.state.addons.get("hcx")
+        return bool(addon and addon["properties"]["provisioningState"] == "Succeeded")
+
+    def dump(self) -> dict:
+        """`GET /__sim__/state`: everything, for tests. Secrets are stored as received (tests only)."""
+        now = self.clock.now()
+        s = self.state
+        return {
+            "now": now, "localEndpointId": self.local_endpoint_id,
+            "activation": s.activation, "vcenter": s.vcenter, "sso": s.sso, "nsx": s.nsx,
+            "location": s.location, "roleMappings": s.role_mappings, "components": s.components,
+            "trustedCertificates": len(s.trusted_certificates),
+            "pairings": list(s.pairings.values()), "networkProfiles": list(s.network_profiles.values()),
+            "computeProfiles": list(s.compute_profiles.values()),
+            "serviceMeshes": list(s.service_meshes.values()), "appliances": list(s.appliances.values()),
+            "l2Extensions": list(s.l2_extensions.values()),
+            "jobs": [w.as_job(now) for w in s.works.values() if w.kind == "job"],
+            "tasks": [w.as_task(now) for w in s.works.values() if w.kind == "task"],
+            "sessions": len(self.sessions.tokens), "faults": self.faults.describe(),
+            "addons": list(s.addons.values()), "hcxEnterpriseSites": list(s.enterprise_sites.values()),
+            "migrations": list(s.migrations.values()), "mobilityGroups": list(s.mobility_groups.values()),
+        }
