@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from core.api.views import JobViewSet
+from hcx.api.urls import register as register_hcx
 from inventory.api.urls import register as register_inventory
 
 app_name = "api"
@@ -10,5 +11,6 @@ app_name = "api"
 router = DefaultRouter()
 router.register("jobs", JobViewSet)
 register_inventory(router)
+register_hcx(router)
 
 urlpatterns = router.urls

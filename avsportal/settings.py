@@ -190,6 +190,7 @@ else:
         "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
         "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
         "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "avsportal")
@@ -235,6 +236,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# Objects per PropertyCollector page when discovering a vCenter (RetrievePropertiesEx maxObjects).
+DISCOVERY_PAGE_SIZE = env_int("DISCOVERY_PAGE_SIZE", 500)
+
 # --- HCX limits (hcx-api.md section 7): settings with these defaults, not literals in code ---
 HCX_LIMITS = {
     "MAX_REPLICATIONS_PER_MANAGER": env_int("HCX_MAX_REPLICATIONS_PER_MANAGER", 300),
@@ -245,4 +249,16 @@ HCX_LIMITS = {
     "MAX_SERVICE_MESHES": env_int("HCX_MAX_SERVICE_MESHES", 10),
     "MAX_SITE_PAIRS": env_int("HCX_MAX_SITE_PAIRS", 25),
     "BULK_DELTA_SYNC_HOURS": env_int("HCX_BULK_DELTA_SYNC_HOURS", 2),
+    # Deployment-plan checks (hcx-api.md sections 4.2, 7 and 8)
+    "MIN_MBPS_VMOTION": env_int("HCX_MIN_MBPS_VMOTION", 100),
+    "MIN_MBPS_COLD": env_int("HCX_MIN_MBPS_COLD", 100),
+    "MIN_MBPS_RAV": env_int("HCX_MIN_MBPS_RAV", 150),
+    # hcx-api.md gives no latency figure; 150 ms is vSphere's long-distance vMotion round-trip limit.
+    "MAX_LATENCY_MS_VMOTION": env_int("HCX_MAX_LATENCY_MS_VMOTION", 150),
+    "VPN_UPLINK_MTU_MAX": env_int("HCX_VPN_UPLINK_MTU_MAX", 1350),
+    "MTU_MIN": env_int("HCX_MTU_MIN", 1280),
+    "MTU_MAX": env_int("HCX_MTU_MAX", 9000),
+    "AVS_MANAGEMENT_PREFIX": env_int("HCX_AVS_MANAGEMENT_PREFIX", 22),
+    "MANAGER_MEDIUM_FROM_VMS": env_int("HCX_MANAGER_MEDIUM_FROM_VMS", 500),
+    "MANAGER_LARGE_ABOVE_VMS": env_int("HCX_MANAGER_LARGE_ABOVE_VMS", 2000),
 }

@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(), name="logout"),
     path("", include("core.urls")),
     path("inventory/", include("inventory.urls")),
+    path("hcx/", include("hcx.urls")),
     path("api/", include("avsportal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

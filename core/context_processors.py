@@ -11,6 +11,7 @@ NAV = [
     ("Inventory", "Networks", "inventory:network_list", "inventory.view_network"),
     ("Sources", "vCenter connections", "inventory:vcenter_list", "inventory.view_vcenter"),
     ("Sources", "Import RVTools", "inventory:rvtools_import", "inventory.import_inventory"),
+    ("HCX", "Deployment plans", "hcx:hcxplan_list", "hcx.view_hcxplan"),
     ("Activity", "Jobs", "core:job_list", "core.view_job"),
     ("Activity", "API", "api-docs", None),
 ]

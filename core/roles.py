@@ -23,6 +23,8 @@ _READ = [
     "inventory.view_cdrom",
     "inventory.view_tag",
     "core.view_job",
+    "hcx.view_hcxplan",
+    "hcx.view_hcxnetworkprofileplan",
 ]
 
 PERMISSIONS = {
@@ -39,6 +41,12 @@ PERMISSIONS = {
         "inventory.add_vcenter",
         "inventory.change_vcenter",
         "core.cancel_job",
+        "hcx.add_hcxplan",
+        "hcx.change_hcxplan",
+        "hcx.delete_hcxplan",
+        "hcx.add_hcxnetworkprofileplan",
+        "hcx.change_hcxnetworkprofileplan",
+        "hcx.delete_hcxnetworkprofileplan",
     ],
     ADMIN: "__all__",
 }

@@ -1,1 +1,142 @@
-"""Models arrive with the HCX set-up issue."""
+"""The HCX deployment plan per on-premises site: the Connector's address, the four network
+profiles with their address pools, the AVS /22 management block and the networks to extend.
+
+The plan is what an engineer fills in before deploying anything; `hcx.planning.checks` reads it
+and says what is wrong. Later issues (deploy, pair, mesh) read the same rows.
+"""
+
+import ipaddress
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimestampedModel
+
+from .choices import LinkType, ProfileKind
+from .planning.addresses import (
+    validate_host_list,
+    validate_ip_list,
+    validate_ip_ranges,
+    validate_ipv4_network,
+)
+
+
+class HcxPlan(TimestampedModel):
+    """An HCX Connector deployment plan for one on-premises site."""
+
+    name = models.CharField(_("site"), max_length=200, unique=True, help_text=_("The on-premises site's name"))
+    vcenter = models.ForeignKey(
+        "inventory.VCenter",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("on-premises vCenter"),
+    )
+    connector_hostname = models.CharField(_("Connector host name"), max_length=253)
+    connector_ip = models.GenericIPAddressField(_("Connector IP"), protocol="IPv4")
+    connector_prefix_length = models.PositiveSmallIntegerField(_("Connector prefix length"), default=24)
+    connector_gateway = models.GenericIPAddressField(_("Connector gateway"), protocol="IPv4")
+    dns_servers = models.JSONField(_("DNS servers"), default=list, blank=True, validators=[validate_ip_list])
+    ntp_servers = models.JSONField(_("NTP servers"), default=list, blank=True, validators=[validate_host_list])
+    avs_block = models.CharField(
+        _("AVS management block"),
+        max_length=43,
+        validators=[validate_ipv4_network],
+        help_text=_("The private cloud's /22, for example 10.20.0.0/22"),
+    )
+    link_type = models.CharField(_("link type"), max_length=20, choices=LinkType.choices, default=LinkType.EXPRESSROUTE)
+    bandwidth_mbps = models.PositiveIntegerField(_("link bandwidth (Mbps)"), validators=[MinValueValidator(1)])
+    latency_ms = models.PositiveIntegerField(_("link latency (ms, round trip)"))
+    concurrent_migrations = models.PositiveIntegerField(_("expected concurrent migrations"), default=0)
+    estate_vm_count = models.PositiveIntegerField(
+        _("estate VM count"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to count the linked vCenter's VMs that still exist"),
+    )
+    networks = models.ManyToManyField(
+        "inventory.Network", blank=True, related_name="+", verbose_name=_("networks to extend")
+    )
+    wan_opt = models.BooleanField(_("WAN optimization licensed"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+    revision = models.PositiveIntegerField(_("revision"), default=1, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("HCX deployment plan")
+        verbose_name_plural = _("HCX deployment plans")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.connector_prefix_length is not None and not 1 <= self.connector_prefix_length <= 32:
+            raise ValidationError({"connector_prefix_length": _("An IPv4 prefix length is between 1 and 32.")})
+
+    def vm_count(self) -> int:
+        """The estate size the Cloud Manager is sized for: the figure entered, else the vCenter's VMs."""
+        if self.estate_vm_count is not None:
+            return self.estate_vm_count
+        if self.vcenter_id is None:
+            return 0
+        from inventory.models import VirtualMachine
+
+        return VirtualMachine.objects.filter(vcenter_id=self.vcenter_id, removed__isnull=True).count()
+
+
+class HcxNetworkProfilePlan(models.Model):
+    """One of the plan's four network profiles: port group, address pool, gateway, DNS, MTU."""
+
+    plan = models.ForeignKey(HcxPlan, on_delete=models.CASCADE, related_name="profiles")
+    kind = models.CharField(_("profile"), max_length=20, choices=ProfileKind.choices)
+    port_group = models.CharField(_("port group"), max_length=300)
+    network = models.ForeignKey(
+        "inventory.Network",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("inventory network"),
+    )
+    ip_ranges = models.JSONField(
+        _("IP ranges"),
+        default=list,
+        validators=[validate_ip_ranges],
+        help_text=_("Address pool, for example 10.0.0.10-10.0.0.20, 10.0.0.30-10.0.0.35"),
+    )
+    gateway = models.GenericIPAddressField(_("gateway"), null=True, blank=True)
+    prefix_length = models.PositiveSmallIntegerField(_("prefix length"))
+    primary_dns = models.GenericIPAddressField(_("primary DNS"), null=True, blank=True)
+    secondary_dns = models.GenericIPAddressField(_("secondary DNS"), null=True, blank=True)
+    mtu = models.PositiveIntegerField(_("MTU"), default=1500)
+
+    class Meta:
+        ordering = ["plan", "kind"]
+        constraints = [models.UniqueConstraint(fields=["plan", "kind"], name="hcx_profile_unique_kind")]
+        verbose_name = _("network profile")
+        verbose_name_plural = _("network profiles")
+
+    def __str__(self):
+        return f"{self.plan}: {self.get_kind_display()}"
+
+    def clean(self):
+        super().clean()
+        if self.prefix_length is not None:
+            version = ipaddress.ip_address(self.gateway).version if self.gateway else 4
+            if not 1 <= self.prefix_length <= (32 if version == 4 else 128):
+                raise ValidationError({"prefix_length": _("The prefix length does not fit the gateway's IP version.")})
+
+    @property
+    def subnet(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+        """The subnet of the gateway (or, for a profile without one, of the pool's first address)."""
+        anchor = self.gateway or (self.ip_ranges[0]["start"] if self.ip_ranges else None)
+        if not anchor or self.prefix_length is None:
+            return None
+        try:
+            return ipaddress.ip_network(f"{anchor}/{self.prefix_length}", strict=False)
+        except (ValueError, KeyError, TypeError):
+            return None

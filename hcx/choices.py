@@ -1,0 +1,48 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class LinkType(models.TextChoices):
+    EXPRESSROUTE = "expressroute", _("ExpressRoute")
+    VPN = "vpn", _("VPN")
+    INTERNET = "internet", _("Internet")
+
+
+class ProfileKind(models.TextChoices):
+    """The four HCX network profiles (hcx-api.md 4.2 `recommendationTags`)."""
+
+    MANAGEMENT = "management", _("Management")
+    UPLINK = "uplink", _("Uplink")
+    VMOTION = "vmotion", _("vMotion")
+    REPLICATION = "replication", _("Replication")
+
+
+# Profiles HCX cannot do without; vMotion and replication fall back to the management profile.
+ProfileKind.REQUIRED = (ProfileKind.MANAGEMENT, ProfileKind.UPLINK)
+ProfileKind.MAY_REUSE_MANAGEMENT = (ProfileKind.VMOTION, ProfileKind.REPLICATION)
+
+
+class Severity(models.TextChoices):
+    ERROR = "error", _("Error")
+    WARNING = "warning", _("Warning")
+    INFO = "info", _("Info")
+
+
+Severity.ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO)
+Severity.HEADINGS = {Severity.ERROR: _("Errors"), Severity.WARNING: _("Warnings"), Severity.INFO: _("Information")}
+Severity.COLORS = {Severity.ERROR: "danger", Severity.WARNING: "warning", Severity.INFO: "info"}
+
+
+class MigrationType(models.TextChoices):
+    BULK = "bulk", _("Bulk")
+    VMOTION = "vmotion", _("HCX vMotion")
+    COLD = "cold", _("Cold")
+    RAV = "rav", _("Replication Assisted vMotion")
+
+
+class ManagerSize(models.TextChoices):
+    """AVS HCX Cloud Manager form factors (hcx-api.md section 7, `Set-HcxScaledCpuAndMemorySetting`)."""
+
+    SMALL = "Small", _("Small: 4 vCPU, 12 GB, 60 GB")
+    MEDIUM = "Medium", _("Medium: 8 vCPU, 24 GB, 120 GB")
+    LARGE = "Large", _("Large: 32 vCPU, 48 GB, 300 GB")

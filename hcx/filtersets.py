@@ -1,0 +1,36 @@
+"""One FilterSet per model, shared by the plan list page and the API."""
+
+import django_filters
+from django.db.models import Q
+
+from inventory.models import VCenter
+
+from .choices import LinkType, ProfileKind
+from .models import HcxNetworkProfilePlan, HcxPlan
+
+
+class HcxPlanFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search")
+    link_type = django_filters.MultipleChoiceFilter(choices=LinkType.choices)
+    vcenter_id = django_filters.ModelMultipleChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label="vCenter (id)")
+    vcenter = django_filters.CharFilter(field_name="vcenter__name", label="vCenter (name)")
+
+    class Meta:
+        model = HcxPlan
+        fields = ["q", "link_type", "vcenter_id", "vcenter", "wan_opt"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(connector_hostname__icontains=value) | Q(notes__icontains=value))
+
+
+class HcxNetworkProfilePlanFilterSet(django_filters.FilterSet):
+    plan_id = django_filters.ModelMultipleChoiceFilter(queryset=HcxPlan.objects.all(), field_name="plan", label="Plan (id)")
+    plan = django_filters.CharFilter(field_name="plan__name", label="Plan (site name)")
+    kind = django_filters.MultipleChoiceFilter(choices=ProfileKind.choices)
+
+    class Meta:
+        model = HcxNetworkProfilePlan
+        fields = ["plan_id", "plan", "kind"]

@@ -1,0 +1,42 @@
+"""The firewall openings an HCX Connector deployment needs, only as hcx-api.md states them."""
+
+import ipaddress
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PortRule:
+    protocol: str
+    port: int
+    source: str
+    destination: str
+    purpose: str
+    reference: str
+
+    def __str__(self):
+        return f"{self.protocol} {self.port} from {self.source} to {self.destination}"
+
+
+def cloud_manager_address(avs_block: str) -> str:
+    """AVS serves the HCX Cloud Manager at x.x.x.9 of the management block (hcx-api.md 2.1)."""
+    try:
+        return str(ipaddress.IPv4Network(avs_block, strict=False).network_address + 9)
+    except ValueError:
+        return "x.x.x.9"
+
+
+def required_ports(plan, uplink_pool: str = "the uplink pool") -> list[PortRule]:
+    connector = f"Connector {plan.connector_ip}"
+    manager = f"AVS HCX Cloud Manager {cloud_manager_address(plan.avs_block)}"
+    vcenter = plan.vcenter.name if plan.vcenter_id else "the on-premises vCenter"
+    return [
+        PortRule("TCP", 443, connector, manager, "Site pairing and all HCX service calls", "hcx-api.md 2.1, 3"),
+        PortRule(
+            "TCP", 443, connector, "connect.hcx.vmware.com (or a proxy)", "Activation of the Connector", "hcx-api.md 2.1, 2.3"
+        ),
+        PortRule("TCP", 9443, "Administrators", connector, "Appliance management (admin portal, set-up API)", "hcx-api.md 1.1"),
+        PortRule("TCP", 443, connector, f"{vcenter}, its SSO and the ESXi hosts", "vCenter, SSO and host calls", "hcx-api.md 8.3"),
+        PortRule("UDP", 4500, f"On-premises uplinks ({uplink_pool})", "AVS uplinks", "Service-mesh tunnels", "hcx-api.md 4.4"),
+        PortRule("TCP", 902, "ESXi management VMkernel", "IX management interface", "NFC for initial and delta sync (Bulk, RAV)", "hcx-api.md 8.3"),
+        PortRule("TCP", 8000, "ESXi vMotion VMkernel", "IX vMotion interface", "vMotion and RAV switchover", "hcx-api.md 8.3"),
+    ]
