@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("AVSPORTAL_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite, the demo broker and uploads live here
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -114,16 +115,15 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
     )
 }
-# Parallel test runs on one PostgreSQL server need distinct test database names.
-if os.environ.get("TEST_DB_NAME"):
-    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web server and worker write the same file: wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-    # A file, not memory, so that a worker process in the tests sees the test database.
-    DATABASES["default"].setdefault("TEST", {}).setdefault(
-        "NAME", str(VAR_DIR / f"test-{os.environ.get('TEST_DB_NAME', 'avsportal')}.sqlite3")
-    )
+# Parallel test runs need distinct test databases (TEST_DB_NAME). On SQLite the test database
+# is a file, not memory, so that a worker process in the tests sees it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.environ.get('TEST_DB_NAME', 'avsportal')}.sqlite3")}
+elif os.environ.get("TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -21,6 +21,13 @@ def navigation(request):
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
         return {"nav_sections": []}
+    # Every template rendered in a request (tables, fragments) asks again: answer once.
+    if not hasattr(request, "_navigation"):
+        request._navigation = _build(request, user)
+    return request._navigation
+
+
+def _build(request, user):
     sections: dict[str, list] = {}
     for section, label, url_name, perm in NAV:
         if perm is None or user.has_perm(perm):
