@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group, User
 
 from core.roles import ADMIN, ENGINEER, PLANNER, STAKEHOLDER
 
-pytest_plugins = ["tests.peers.worker", "tests.peers.vcsim"]
+pytest_plugins = ["tests.peers.worker", "tests.peers.vcsim", "tests.peers.hcxsim", "tests.peers.browser"]
 
 
 @pytest.fixture(autouse=True)

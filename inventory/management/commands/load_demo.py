@@ -1,0 +1,22 @@
+"""`manage.py load_demo`: write the St Mary's Health demo estate (idempotent)."""
+
+from django.core.management.base import BaseCommand
+
+from inventory import demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo estate (vcenter.stmarys-health.local, ~300 VMs). Running it again changes nothing."
+
+    def handle(self, *args, **options):
+        report = demo.load()
+        changed = {name: r for name, r in report.items() if r["created"] or r["updated"] or r["removed"]}
+        vms = report["vms"]
+        total = vms["created"] + vms["updated"] + vms["unchanged"]
+        if not changed:
+            self.stdout.write(f"Demo estate already loaded: {total} VMs in {demo.VCENTER_NAME}, nothing changed.")
+            return
+        details = ", ".join(
+            f"{name} +{r['created']} ~{r['updated']} -{r['removed']}" for name, r in changed.items()
+        )
+        self.stdout.write(self.style.SUCCESS(f"Demo estate loaded: {total} VMs in {demo.VCENTER_NAME} ({details})."))
