@@ -262,3 +262,13 @@ HCX_LIMITS = {
     "MANAGER_MEDIUM_FROM_VMS": env_int("HCX_MANAGER_MEDIUM_FROM_VMS", 500),
     "MANAGER_LARGE_ABOVE_VMS": env_int("HCX_MANAGER_LARGE_ABOVE_VMS", 2000),
 }
+
+# --- Caches: "default" stays per process; "handoff" is shared by the web server and the worker ---
+# A request hands one-time secrets to a background job through "handoff" (hcx/deploy/secrets.py),
+# so it must cross processes: Redis when REDIS_URL is set, else files in var/.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "handoff": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "handoff"}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "handoff-cache")},
+}

@@ -1,7 +1,7 @@
 """The demo estate: St Mary's Health, a hospital group with one vCenter and ~300 VMs.
 
 `build_estate()` makes the rows (pure, seeded, no database); `load()` writes them through
-`inventory.sync.sync_rows` like discovery and imports do, so loading twice writes nothing.
+`inventory.estate.write_estate` like discovery and imports do, so loading twice writes nothing.
 
 The estate is made to exercise the readiness rules: old hardware versions, VMware Tools
 missing or stopped, mounted ISOs, snapshots, physical RDMs and shared disks of SQL
@@ -17,20 +17,8 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 
 from .choices import DiskMode, PowerState, RdmMode, SourceKind, SwitchType, ToolsStatus
-from .models import (
-    CdRom,
-    Cluster,
-    Datastore,
-    Host,
-    Network,
-    Snapshot,
-    Tag,
-    VCenter,
-    VirtualDisk,
-    VirtualMachine,
-    VirtualNic,
-)
-from .sync import sync_rows
+from .estate import DEMO, SECTIONS, Estate, write_estate
+from .models import VCenter
 
 VCENTER_NAME = "vcenter.stmarys-health.local"
 DOMAIN = "stmarys-health.local"
@@ -190,6 +178,10 @@ SQL_CLUSTERS = 3  # two-node WSFC/RAC pairs, added by _sql_cluster()
 DEV_TEST_VMS = 171  # the long tail that brings the estate to about 300
 TEMPLATES = [("tpl-win2019", "w2019"), ("tpl-win2022", "w2022"), ("tpl-rhel8", "rhel8"), ("tpl-ubuntu2204", "ubuntu")]
 
+PARTS = ("disks", "nics", "cdroms", "snapshots")
+# what `load()` reports, in the order `load_demo` prints it: written kind -> name shown
+REPORTED = {**{kind: kind for kind in SECTIONS if kind != "tags"}, "vm_tags": "vm tags", "tags": "tags"}
+
 # Hardware versions by cluster: the legacy estate still has 7s and 8s.
 HW_VERSIONS = {
     "PROD-CL01": (14, 15, 17, 19, 19, 19, 20, 21),
@@ -199,19 +191,12 @@ HW_VERSIONS = {
 }
 
 
-@dataclass
-class Estate:
-    clusters: list = field(default_factory=list)
-    hosts: list = field(default_factory=list)
-    datastores: list = field(default_factory=list)
-    networks: list = field(default_factory=list)
-    vms: list = field(default_factory=list)  # dicts with "disks", "nics", "cdroms", "snapshots", "tags"
-
-
 class _Builder:
     def __init__(self, seed: int):
         self.rng = random.Random(seed)
-        self.estate = Estate()
+        self.estate = Estate(clusters=[], hosts=[], datastores=[], networks=[], vms=[], disks=[], nics=[], cdroms=[],
+                             snapshots=[], tags=[])
+        self.vms: list[dict] = []  # with their "disks", "nics", "cdroms", "snapshots" and "tags" until built
         self.hosts_by_cluster: dict[str, list[str]] = {}
         self.datastores_by_cluster: dict[str, list[str]] = {}
         self.ip_next: dict[str, int] = {}
@@ -234,7 +219,16 @@ class _Builder:
                         (os_key,), 2, 4, (60,))
             self._vm(name, tier, {"template": True})
         self._datastore_usage()
+        for vm in self.vms:
+            self._add(vm)
         return self.estate
+
+    def _add(self, vm: dict):
+        """The VM into the estate, its parts and tags each into their own list, naming the VM."""
+        for part in PARTS:
+            getattr(self.estate, part).extend({**row, "vm_moid": vm["moid"]} for row in vm.pop(part))
+        self.estate.tags.extend((vm["moid"], tag) for tag in vm.pop("tags"))
+        self.estate.vms.append(vm)
 
     def _infrastructure(self):
         host_no = 0
@@ -253,7 +247,7 @@ class _Builder:
                 host_moid = f"host-{2000 + host_no}"
                 self.hosts_by_cluster[name].append(host_moid)
                 self.estate.hosts.append({
-                    "moid": host_moid, "name": f"esx-{name.lower()}-{h:02d}.{DOMAIN}", "cluster": moid,
+                    "moid": host_moid, "name": f"esx-{name.lower()}-{h:02d}.{DOMAIN}", "cluster_moid": moid,
                     "datacenter": dc, "cpu_model": cpu, "cpu_vendor": vendor, "num_cpu_sockets": sockets,
                     "num_cpu_cores": sockets * cores, "cpu_mhz": mhz, "memory_mib": mem * GIB, "esx_version": esx,
                     "vendor": hw_vendor, "model": hw_model,
@@ -330,7 +324,7 @@ class _Builder:
             ds = system_ds if d_no == 1 else datastore
             disks.append({
                 "label": f"Hard disk {d_no}", "key": 2000 + d_no - 1, "capacity_mib": gib * GIB,
-                "datastore": ds, "path": f"[{ds}] {name}/{name}{'' if d_no == 1 else f'_{d_no - 1}'}.vmdk",
+                "datastore_name": ds, "path": f"[{ds}] {name}/{name}{'' if d_no == 1 else f'_{d_no - 1}'}.vmdk",
                 "thin": ds.endswith("NFS-01") or rng.random() < 0.5,
                 "mode": DiskMode.INDEPENDENT_PERSISTENT if independent else DiskMode.PERSISTENT,
                 "sharing": "sharingNone", "rdm_mode": RdmMode.NONE,
@@ -344,14 +338,14 @@ class _Builder:
         ip = None if power != PowerState.ON or template else self._ip(tier.network)
         nics = [{
             "label": "Network adapter 1", "adapter": "E1000" if legacy and hw < 9 else "VMXNET3",
-            "network": tier.network, "network_name": tier.network,
+            "network_name": tier.network,
             "mac_address": f"00:50:56:{(idx >> 8) & 0xff:02x}:{idx & 0xff:02x}:{rng.randrange(256):02x}",
             "connected": power == PowerState.ON, "start_connected": True,
             "ip_addresses": [ip] if ip else [], "direct_path_io": bool(traits.get("direct_path_nic")),
         }]
         for extra_no, extra in enumerate(traits.get("extra_networks", ()), start=2):
             extra_ip = self._ip(extra) if ip else None
-            nics.append({**nics[0], "label": f"Network adapter {extra_no}", "network": extra, "network_name": extra,
+            nics.append({**nics[0], "label": f"Network adapter {extra_no}", "network_name": extra,
                          "mac_address": f"00:50:56:{(idx >> 8) & 0xff:02x}:{idx & 0xff:02x}:{extra_no:02x}",
                          "ip_addresses": [extra_ip] if extra_ip else [], "direct_path_io": False})
 
@@ -381,8 +375,8 @@ class _Builder:
         folder_app = tier.app.split(" ")[0]
         vm = {
             "moid": f"vm-{10000 + idx}", "name": name, "instance_uuid": self.uuid(), "bios_uuid": self.uuid(),
-            "power_state": power, "is_template": template, "cluster": self.cluster_moids[cluster],
-            "host": hosts[idx % len(hosts)], "datacenter": self.cluster_dc[cluster],
+            "power_state": power, "is_template": template, "cluster_moid": self.cluster_moids[cluster],
+            "host_moid": hosts[idx % len(hosts)], "datacenter": self.cluster_dc[cluster],
             "folder": f"/{self.cluster_dc[cluster]}/vm/{'Templates' if template else tier.env}/{folder_app}",
             "resource_pool": f"/{self.cluster_dc[cluster]}/host/{cluster}/Resources",
             "guest_os": os_name, "guest_os_tools": os_name if tools in (ToolsStatus.OK, ToolsStatus.OLD) else "",
@@ -397,7 +391,7 @@ class _Builder:
             "attributes": {"Owner": tier.owner, "Application": tier.app, "Environment": tier.env},
             "disks": disks, "nics": nics, "cdroms": cdroms, "snapshots": snapshots, "tags": tags,
         }
-        self.estate.vms.append(vm)
+        self.vms.append(vm)
         return vm
 
     def _sql_cluster(self, n: int):
@@ -414,14 +408,14 @@ class _Builder:
                 vm["disks"].append({
                     **vm["disks"][0], "label": f"Hard disk {len(vm['disks']) + 1}", "key": 2016, "capacity_mib": 1 * GIB,
                     "path": f"[PROD-CL02-VMFS-01] sqlclu{n:02d}-n1/sqlclu{n:02d}-quorum-rdmp.vmdk",
-                    "datastore": "PROD-CL02-VMFS-01", "thin": False, "rdm_mode": RdmMode.PHYSICAL,
+                    "datastore_name": "PROD-CL02-VMFS-01", "thin": False, "rdm_mode": RdmMode.PHYSICAL,
                     "mode": DiskMode.INDEPENDENT_PERSISTENT, "controller": "SCSI controller 1",
                     "controller_type": "LSI Logic SAS", "bus_sharing": "physicalSharing",
                 })
             else:
                 vm["disks"].append({
                     **vm["disks"][0], "label": f"Hard disk {len(vm['disks']) + 1}", "key": 2016,
-                    "capacity_mib": 2048 * GIB, "path": shared_path, "datastore": "PROD-CL02-VMFS-01", "thin": False,
+                    "capacity_mib": 2048 * GIB, "path": shared_path, "datastore_name": "PROD-CL02-VMFS-01", "thin": False,
                     "sharing": "sharingMultiWriter", "mode": DiskMode.INDEPENDENT_PERSISTENT,
                     "controller": "SCSI controller 1",
                 })
@@ -450,11 +444,12 @@ class _Builder:
     def _datastore_usage(self):
         provisioned: dict[str, int] = {}
         used: dict[str, int] = {}
-        for vm in self.estate.vms:
+        for vm in self.vms:
             for disk in vm["disks"]:
-                provisioned[disk["datastore"]] = provisioned.get(disk["datastore"], 0) + disk["capacity_mib"]
+                datastore = disk["datastore_name"]
+                provisioned[datastore] = provisioned.get(datastore, 0) + disk["capacity_mib"]
                 share = disk["capacity_mib"] if not disk["thin"] else disk["capacity_mib"] // 2
-                used[disk["datastore"]] = used.get(disk["datastore"], 0) + share
+                used[datastore] = used.get(datastore, 0) + share
         for ds in self.estate.datastores:
             ds["provisioned_mib"] = provisioned.get(ds["name"], 0)
             # Overcommitted thin disks can exceed capacity: keep 5% free as vCenter would alarm first.
@@ -475,52 +470,7 @@ def load(estate: Estate | None = None) -> dict[str, dict]:
         defaults={"origin": SourceKind.DEMO, "version": "VMware vCenter Server 7.0.3 build-22357613",
                   "instance_uuid": "5c1d2c7e-8a41-4c38-9c53-5d0e5a9d0001"},
     )
+    results = write_estate(vc, estate, options=DEMO)
     report = {"vcenter": {"created": int(created), "updated": 0, "removed": 0, "unchanged": int(not created)}}
-
-    clusters = sync_rows(Cluster, {"vcenter": vc}, ("moid",), [{**c, "vcenter_id": vc.pk} for c in estate.clusters])
-    cluster_pk = {k[0]: pk for k, pk in clusters.pks.items()}
-    hosts = sync_rows(Host, {"vcenter": vc}, ("moid",), [
-        {**{k: v for k, v in h.items() if k != "cluster"}, "vcenter_id": vc.pk, "cluster_id": cluster_pk[h["cluster"]]}
-        for h in estate.hosts
-    ])
-    host_pk = {k[0]: pk for k, pk in hosts.pks.items()}
-    datastores = sync_rows(Datastore, {"vcenter": vc}, ("moid",), [{**d, "vcenter_id": vc.pk} for d in estate.datastores])
-    datastore_pk = {d["name"]: datastores.pks[(d["moid"],)] for d in estate.datastores}
-    networks = sync_rows(Network, {"vcenter": vc}, ("name",), [{**n, "vcenter_id": vc.pk} for n in estate.networks])
-    network_pk = {k[0]: pk for k, pk in networks.pks.items()}
-
-    nested = ("disks", "nics", "cdroms", "snapshots", "tags", "cluster", "host")
-    vms = sync_rows(VirtualMachine, {"vcenter": vc}, ("moid",), [
-        {**{k: v for k, v in vm.items() if k not in nested}, "vcenter_id": vc.pk, "origin": SourceKind.DEMO,
-         "removed": None, "cluster_id": cluster_pk[vm["cluster"]], "host_id": host_pk[vm["host"]]}
-        for vm in estate.vms
-    ], missing="mark")
-    vm_pk = {vm["moid"]: vms.pks[(vm["moid"],)] for vm in estate.vms}
-
-    def rows(part, **resolve):
-        for vm in estate.vms:
-            for row in vm[part]:
-                row = {**row, "vm_id": vm_pk[vm["moid"]]}
-                for name, lookup in resolve.items():
-                    row[f"{name}_id"] = lookup[row.pop(name)]
-                yield row
-
-    disks = sync_rows(VirtualDisk, {"vm__vcenter": vc}, ("vm_id", "label"), rows("disks", datastore=datastore_pk))
-    nics = sync_rows(VirtualNic, {"vm__vcenter": vc}, ("vm_id", "label"), rows("nics", network=network_pk))
-    cdroms = sync_rows(CdRom, {"vm__vcenter": vc}, ("vm_id", "label"), rows("cdroms"))
-    snapshots = sync_rows(Snapshot, {"vm__vcenter": vc}, ("vm_id", "name", "created_at"), rows("snapshots"))
-
-    tag_names = sorted({t for vm in estate.vms for t in vm["tags"]})
-    existing = set(Tag.objects.filter(name__in=tag_names).values_list("name", flat=True))
-    Tag.objects.bulk_create([Tag(name=n) for n in tag_names if n not in existing])
-    tag_pk = dict(Tag.objects.filter(name__in=tag_names).values_list("name", "pk"))
-    through = VirtualMachine.tags.through
-    tags = sync_rows(through, {"virtualmachine__vcenter": vc}, ("virtualmachine_id", "tag_id"), [
-        {"virtualmachine_id": vm_pk[vm["moid"]], "tag_id": tag_pk[t]} for vm in estate.vms for t in vm["tags"]
-    ])
-
-    results = {"clusters": clusters, "hosts": hosts, "datastores": datastores, "networks": networks, "vms": vms,
-               "disks": disks, "nics": nics, "cdroms": cdroms, "snapshots": snapshots, "vm tags": tags}
-    report.update({name: r.as_dict() for name, r in results.items()})
-    report["tags"] = {"created": len(tag_names) - len(existing), "updated": 0, "removed": 0, "unchanged": len(existing)}
+    report.update({shown: results[kind].as_dict() for kind, shown in REPORTED.items()})
     return report

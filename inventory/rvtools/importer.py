@@ -2,10 +2,10 @@
 
 Mapping turns sheets into plain rows per vCenter and collects every problem; if there is any,
 `RVToolsError` is raised before the database is touched. Writing goes through
-`inventory.sync.sync_rows`, one model at a time, in a single transaction, so the statement
+`inventory.estate.write_estate`, one model at a time, in a single transaction, so the statement
 count depends on the number of object types, not of VMs, and a repeat import writes nothing.
-A sheet missing from the export (a zip with only some CSVs) leaves that part of the inventory
-as it was.
+A sheet missing from the export (a zip with only some CSVs) is left as None in the estate,
+which leaves that part of the inventory as it was.
 """
 
 import re
@@ -15,19 +15,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from ..choices import DiskMode, PowerState, RdmMode, SourceKind, SwitchType, ToolsStatus
-from ..models import (
-    CdRom,
-    Cluster,
-    Datastore,
-    Host,
-    Network,
-    Snapshot,
-    VCenter,
-    VirtualDisk,
-    VirtualMachine,
-    VirtualNic,
-)
-from ..sync import sync_rows
+from ..estate import RVTOOLS, SECTIONS, Estate, write_estate
+from ..models import VCenter
 from .columns import STANDARD_VINFO, normalize
 from .problems import Problem, ProblemList, RVToolsError
 from .reader import NOT_AN_EXPORT, read_export
@@ -59,21 +48,12 @@ NO_FT = {"", "notconfigured", "disabled"}
 
 
 @dataclass
-class Estate:
-    """What the export says about one vCenter, as rows ready for sync_rows (links still by name)."""
+class VCenterExport(Estate):
+    """What the export says about one vCenter: who it is, and its estate with links by name."""
 
-    name: str
+    name: str = ""
     uuid: str = ""
     version: str = ""
-    clusters: list | None = None  # None: the sheet is not in the export
-    hosts: list | None = None
-    datastores: list | None = None
-    networks: list | None = None
-    vms: list = field(default_factory=list)
-    disks: list | None = None
-    nics: list | None = None
-    cdroms: list | None = None
-    snapshots: list | None = None
     vm_names: dict = field(default_factory=dict)  # name -> moid, for sheets without "VM ID"
 
 
@@ -116,7 +96,7 @@ def map_sheets(sheets: dict) -> Mapped:
     readers = {key: SheetReader(key, sheet, problems) for key, sheet in sheets.items()}
     problems.raise_if_any()  # a missing column would make every row of that sheet a problem
 
-    estates: dict[str, Estate] = {}
+    estates: dict[str, VCenterExport] = {}
     warnings: list[str] = []
     _map_vinfo(readers, estates, problems)
     single = next(iter(estates)) if len(estates) == 1 else None
@@ -164,7 +144,7 @@ def _map_vinfo(readers, estates, problems):
             continue
         estate = estates.get(server.lower())
         if estate is None:
-            estate = estates[server.lower()] = Estate(name=server, uuid=row.text("server_uuid"))
+            estate = estates[server.lower()] = VCenterExport(name=server, uuid=row.text("server_uuid"))
         power = row.text("power")
         if power.lower() not in POWER_STATES:
             row.problem("power", f'"{power}" is not poweredOn, poweredOff or suspended')
@@ -194,10 +174,8 @@ def _map_vinfo(readers, estates, problems):
             "cbt_enabled": row.bool("cbt"),
             "ft_enabled": row.text("ft_state").lower() not in NO_FT,
             "attributes": {h: _attribute(row.values[i]) for i, h in custom if _present(row.values, i)},
-            "origin": SourceKind.RVTOOLS,
-            "removed": None,
-            "_cluster": row.text("cluster"),
-            "_host": row.text("host"),
+            "cluster_name": row.text("cluster"),
+            "host_name": row.text("host"),
         }
         if "vtools" in readers:
             tool_row = tools.get((server.lower(), moid)) or tools.get((server.lower(), vm["name"]))
@@ -245,12 +223,12 @@ def _map_infrastructure(readers, estates, estate_of):
                     "vendor": row.text("vendor", 200),
                     "model": row.text("model", 200),
                     "in_maintenance": bool(row.bool("in_maintenance")),
-                    "_cluster": row.text("cluster"),
+                    "cluster_name": row.text("cluster"),
                 }
             )
     for estate in estates.values():
         for vm in estate.vms:
-            cluster_datacenter.setdefault((estate.name, vm["_cluster"]), vm["datacenter"])
+            cluster_datacenter.setdefault((estate.name, vm["cluster_name"]), vm["datacenter"])
     for row in readers.get("vcluster", ()):
         if estate := estate_of(row):
             name = row.text("name", 300)
@@ -334,11 +312,11 @@ def _map_devices(readers, estates, estate_of, warnings):
             row.problem("mode", f'"{mode}" is not a disk mode ({", ".join(DiskMode.values)})')
         estate.disks.append(
             {
-                "_vm": moid,
+                "vm_moid": moid,
                 "label": row.text("label", 100),
                 "key": row.int("key", None, minimum=None),
                 "capacity_mib": row.int("capacity", 0),
-                "_datastore": datastore.group(1) if datastore else "",
+                "datastore_name": datastore.group(1) if datastore else "",
                 "path": path,
                 "thin": row.bool("thin"),
                 "mode": DISK_MODES.get(mode.lower(), DiskMode.PERSISTENT),
@@ -356,7 +334,7 @@ def _map_devices(readers, estates, estate_of, warnings):
         addresses = [a for f in ("ipv4", "ipv6") for a in re.split(r"[,\s]+", row.text(f)) if a]
         estate.nics.append(
             {
-                "_vm": moid,
+                "vm_moid": moid,
                 "label": row.text("label", 100),
                 "adapter": row.text("adapter", 50),
                 "network_name": row.text("network", 300),
@@ -375,7 +353,7 @@ def _map_devices(readers, estates, estate_of, warnings):
         is_iso = device_type[:4].lower() == "iso "
         estate.cdroms.append(
             {
-                "_vm": moid,
+                "vm_moid": moid,
                 "label": row.text("label", 100),
                 "connected": bool(row.bool("connected")),
                 "start_connected": bool(row.bool("start_connected")),
@@ -390,7 +368,7 @@ def _map_devices(readers, estates, estate_of, warnings):
         size = row.decimal("size")
         estate.snapshots.append(
             {
-                "_vm": moid,
+                "vm_moid": moid,
                 "name": row.text("name", 300),
                 "description": row.text("description"),
                 "created_at": row.datetime("created_at"),
@@ -463,113 +441,35 @@ def rdm_mode(raw: bool | None, mode: str) -> str:
 
 # --- writing -------------------------------------------------------------------------------
 
-TYPES = (
-    "vcenters",
-    "clusters",
-    "hosts",
-    "datastores",
-    "networks",
-    "vms",
-    "disks",
-    "nics",
-    "cdroms",
-    "snapshots",
-)
+TYPES = ("vcenters", *(kind for kind in SECTIONS if kind != "tags"))  # an export carries no vSphere tags
+LOGGED = ("vms", "disks", "nics", "cdroms", "snapshots")
 
 
 def write_estates(estates: dict, progress: Callable, log: Callable) -> dict:
     totals = {name: {"created": 0, "updated": 0, "unchanged": 0, "vanished": 0} for name in TYPES}
-
-    def add(name, result):
-        for key, value in result.as_dict().items():
-            totals[name]["vanished" if key == "removed" else key] += value
-
-    steps = len(estates) * 9 or 1
+    steps = len(estates) * len(SECTIONS) or 1
     step = 0
 
-    def advance(text):
+    def written(vc, name, result):
         nonlocal step
         step += 1
-        progress(55 + 45 * step / steps, text)
+        label = "VMs" if name == "vms" else name
+        if result is not None and name in LOGGED:
+            log(f"{vc}: {label} {_describe(result)}")
+        progress(55 + 45 * step / steps, f"{vc}: {label}")
 
     with transaction.atomic():
-        for estate in estates.values():
-            vc, state = _vcenter(estate)
+        for export in estates.values():
+            vc, state = _vcenter(export)
             totals["vcenters"][state] += 1
-            scope, device_scope = {"vcenter": vc}, {"vm__vcenter": vc}
-            for name, model, rows in (
-                ("clusters", Cluster, estate.clusters),
-                ("datastores", Datastore, estate.datastores),
-                ("networks", Network, estate.networks),
-            ):
-                if rows is not None:
-                    key = ("name",) if model is Network else ("moid",)
-                    add(name, sync_rows(model, scope, key, [{**r, "vcenter_id": vc.pk} for r in rows]))
-                advance(f"{vc}: {name}")
-            clusters = _by_name(Cluster.objects.filter(vcenter=vc), with_datacenter=True)
-            if estate.hosts is not None:
-                rows = [
-                    {
-                        **_strip(r),
-                        "vcenter_id": vc.pk,
-                        "cluster_id": _link(clusters, r["datacenter"], r["_cluster"]),
-                    }
-                    for r in estate.hosts
-                ]
-                add("hosts", sync_rows(Host, scope, ("moid",), rows))
-            advance(f"{vc}: hosts")
-            hosts = _by_name(Host.objects.filter(vcenter=vc))
-            vm_rows = [
-                {
-                    **_strip(r),
-                    "vcenter_id": vc.pk,
-                    "cluster_id": _link(clusters, r["datacenter"], r["_cluster"]),
-                    "host_id": hosts.get(r["_host"]),
-                }
-                for r in estate.vms
-            ]
-            vms = sync_rows(VirtualMachine, scope, ("moid",), vm_rows, missing="mark")
-            add("vms", vms)
-            log(f"{vc}: VMs {_describe(vms)}")
-            advance(f"{vc}: VMs")
-            vm_pks = {moid: pk for (moid,), pk in vms.pks.items()}
-            datastores = _by_name(Datastore.objects.filter(vcenter=vc))
-            networks = _by_name(Network.objects.filter(vcenter=vc))
-            for name, model, rows, key, link in (
-                (
-                    "disks",
-                    VirtualDisk,
-                    estate.disks,
-                    ("vm_id", "label"),
-                    ("datastore_id", datastores, "_datastore"),
-                ),
-                (
-                    "nics",
-                    VirtualNic,
-                    estate.nics,
-                    ("vm_id", "label"),
-                    ("network_id", networks, "network_name"),
-                ),
-                ("cdroms", CdRom, estate.cdroms, ("vm_id", "label"), None),
-                ("snapshots", Snapshot, estate.snapshots, ("vm_id", "name", "created_at"), None),
-            ):
-                if rows is not None:
-                    rows = [
-                        {
-                            **_strip(r),
-                            "vm_id": vm_pks[r["_vm"]],
-                            **({link[0]: link[1].get(r[link[2]])} if link else {}),
-                        }
-                        for r in rows
-                    ]
-                    result = sync_rows(model, device_scope, key, rows)
-                    add(name, result)
-                    log(f"{vc}: {name} {_describe(result)}")
-                advance(f"{vc}: {name}")
+            results = write_estate(vc, export, options=RVTOOLS, on_written=lambda n, r, vc=vc: written(vc, n, r))
+            for name, result in results.items():
+                for key, value in result.as_dict().items():
+                    totals[name]["vanished" if key == "removed" else key] += value
     return {"vcenters_imported": sorted(e.name for e in estates.values()), **totals}
 
 
-def _vcenter(estate: Estate) -> tuple[VCenter, str]:
+def _vcenter(estate: VCenterExport) -> tuple[VCenter, str]:
     """The vCenter row, found by instance UUID or name; created for an export of a new one."""
     vc = VCenter.objects.filter(instance_uuid=estate.uuid).first() if estate.uuid else None
     vc = vc or VCenter.objects.filter(name__iexact=estate.name).first()
@@ -592,27 +492,6 @@ def _vcenter(estate: Estate) -> tuple[VCenter, str]:
         vc.save(update_fields=[*changed, "last_updated"])
         return vc, "updated"
     return vc, "unchanged"
-
-
-def _strip(row: dict) -> dict:
-    """The row without the links still given by name (keys starting with "_")."""
-    return {k: v for k, v in row.items() if not k.startswith("_")}
-
-
-def _by_name(queryset, with_datacenter=False) -> dict:
-    found = {}
-    for name, datacenter, pk in queryset.values_list(
-        "name", "datacenter" if with_datacenter else "name", "pk"
-    ):
-        found.setdefault(name, pk)
-        if with_datacenter:
-            found.setdefault((datacenter, name), pk)
-    return found
-
-
-def _link(clusters: dict, datacenter: str, name: str):
-    # cluster names are unique per datacenter only: prefer the one in the VM's or host's datacenter
-    return clusters.get((datacenter, name)) or clusters.get(name) if name else None
 
 
 def _describe(result) -> str:
