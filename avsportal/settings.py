@@ -239,6 +239,23 @@ LOGGING = {
 # Objects per PropertyCollector page when discovering a vCenter (RetrievePropertiesEx maxObjects).
 DISCOVERY_PAGE_SIZE = env_int("DISCOVERY_PAGE_SIZE", 500)
 
+# --- The HCX set-up jobs (hcx/setup): how often they look at HCX and how long they wait ---
+HCX_SETUP = {
+    "POLL_SECONDS": float(os.environ.get("HCX_SETUP_POLL_SECONDS", "5")),
+    "HTTP_TIMEOUT": float(os.environ.get("HCX_SETUP_HTTP_TIMEOUT", "30")),
+    "RETRY_ATTEMPTS": env_int("HCX_SETUP_RETRY_ATTEMPTS", 4),
+    "RETRY_BACKOFF": float(os.environ.get("HCX_SETUP_RETRY_BACKOFF", "2")),
+    # Real seconds to wait for HCX's asynchronous work; the mesh and the AVS add-on take 20-45 min.
+    "WAIT_SECONDS": {
+        "default": env_int("HCX_SETUP_WAIT_SECONDS", 900),
+        "avs_addon": env_int("HCX_SETUP_WAIT_ADDON_SECONDS", 3600),
+        "service_mesh": env_int("HCX_SETUP_WAIT_MESH_SECONDS", 3600),
+        "extension": env_int("HCX_SETUP_WAIT_EXTENSION_SECONDS", 1800),
+    },
+}
+# Uploaded Connector OVAs live here; the deployment job reads OVAs from this folder only.
+HCX_OVA_DIR = Path(os.environ.get("HCX_OVA_DIR", VAR_DIR / "ova"))
+
 # --- HCX limits (hcx-api.md section 7): settings with these defaults, not literals in code ---
 HCX_LIMITS = {
     "MAX_REPLICATIONS_PER_MANAGER": env_int("HCX_MAX_REPLICATIONS_PER_MANAGER", 300),

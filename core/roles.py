@@ -25,6 +25,45 @@ _READ = [
     "core.view_job",
     "hcx.view_hcxplan",
     "hcx.view_hcxnetworkprofileplan",
+    "hcx.view_hcxsetupstep",
+    "migrations_app.view_dependencygroup",
+    "migrations_app.view_groupmember",
+    "migrations_app.view_dependencyimport",
+    "migrations_app.view_endpoint",
+    "migrations_app.view_dependency",
+    "migrations_app.view_targetcluster",
+    "migrations_app.view_wave",
+    "migrations_app.view_waveitem",
+    "migrations_app.view_networkmapping",
+    "migrations_app.view_readinessfinding",
+    "migrations_app.view_approval",
+    "migrations_app.view_planproposal",
+]
+
+# Planners shape groups and waves and submit them; they never approve.
+_PLAN = [
+    "migrations_app.add_dependencygroup",
+    "migrations_app.change_dependencygroup",
+    "migrations_app.delete_dependencygroup",
+    "migrations_app.add_groupmember",
+    "migrations_app.change_groupmember",
+    "migrations_app.delete_groupmember",
+    "migrations_app.import_dependencies",
+    "migrations_app.add_targetcluster",
+    "migrations_app.change_targetcluster",
+    "migrations_app.delete_targetcluster",
+    "migrations_app.add_wave",
+    "migrations_app.change_wave",
+    "migrations_app.delete_wave",
+    "migrations_app.add_waveitem",
+    "migrations_app.change_waveitem",
+    "migrations_app.delete_waveitem",
+    "migrations_app.add_networkmapping",
+    "migrations_app.change_networkmapping",
+    "migrations_app.delete_networkmapping",
+    "migrations_app.submit_wave",
+    "migrations_app.add_planproposal",
+    "migrations_app.change_planproposal",
 ]
 
 PERMISSIONS = {
@@ -33,7 +72,8 @@ PERMISSIONS = {
     + [
         "inventory.import_inventory",
         "inventory.discover_vcenter",
-    ],
+    ]
+    + _PLAN,
     ENGINEER: _READ
     + [
         "inventory.import_inventory",
@@ -47,6 +87,12 @@ PERMISSIONS = {
         "hcx.add_hcxnetworkprofileplan",
         "hcx.change_hcxnetworkprofileplan",
         "hcx.delete_hcxnetworkprofileplan",
+        "hcx.view_hcxconnection",
+        "hcx.add_hcxconnection",
+        "hcx.change_hcxconnection",
+        "hcx.run_setup",
+        "hcx.deploy_connector",
+        "migrations_app.approve_wave",
     ],
     ADMIN: "__all__",
 }

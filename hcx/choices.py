@@ -46,3 +46,34 @@ class ManagerSize(models.TextChoices):
     SMALL = "Small", _("Small: 4 vCPU, 12 GB, 60 GB")
     MEDIUM = "Medium", _("Medium: 8 vCPU, 24 GB, 120 GB")
     LARGE = "Large", _("Large: 32 vCPU, 48 GB, 300 GB")
+
+
+class SetupStepKey(models.TextChoices):
+    """The set-up path after the plan, in the order an engineer walks it (PRODUCT.md section 2 step 3)."""
+
+    DEPLOY = "deploy", _("Deploy the HCX Connector")
+    AVS = "avs", _("Register the AVS private cloud")
+    ACTIVATE = "activate", _("Activate the Connector")
+    REGISTER = "register", _("Register vCenter, SSO and location")
+    PAIR = "pair", _("Pair with the AVS HCX Cloud Manager")
+    NETWORK_PROFILES = "network_profiles", _("Create the network profiles")
+    COMPUTE_PROFILE = "compute_profile", _("Create the compute profile")
+    SERVICE_MESH = "service_mesh", _("Deploy the service mesh")
+    EXTEND = "extend", _("Extend the chosen networks")
+
+
+class StepState(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    NEEDS_INPUT = "needs_input", _("Needs your input")
+    FAILED = "failed", _("Failed")
+
+
+StepState.COLORS = {
+    StepState.NOT_STARTED: "secondary",
+    StepState.RUNNING: "primary",
+    StepState.DONE: "success",
+    StepState.NEEDS_INPUT: "warning",
+    StepState.FAILED: "danger",
+}

@@ -14,7 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import TimestampedModel
 
-from .choices import LinkType, ProfileKind
+from core.fields import EncryptedTextField
+
+from .choices import LinkType, ProfileKind, SetupStepKey, StepState
 from .planning.addresses import (
     validate_host_list,
     validate_ip_list,
@@ -68,6 +70,10 @@ class HcxPlan(TimestampedModel):
         ordering = ["name"]
         verbose_name = _("HCX deployment plan")
         verbose_name_plural = _("HCX deployment plans")
+        permissions = [
+            ("run_setup", "Can run the HCX set-up steps of a plan"),
+            ("deploy_connector", "Can deploy the HCX Connector appliance"),
+        ]
 
     def __str__(self):
         return self.name
@@ -140,3 +146,100 @@ class HcxNetworkProfilePlan(models.Model):
             return ipaddress.ip_network(f"{anchor}/{self.prefix_length}", strict=False)
         except (ValueError, KeyError, TypeError):
             return None
+
+
+class HcxConnection(TimestampedModel):
+    """How the portal reaches a plan's HCX Connector and its AVS private cloud.
+
+    Secrets are EncryptedTextFields: forms show them as write-only inputs (blank keeps the stored
+    value) and no serializer, page, log or job parameter ever carries them.
+    """
+
+    plan = models.OneToOneField(HcxPlan, on_delete=models.CASCADE, related_name="connection")
+    # The Connector: service API (the 443 role) and appliance management API (the 9443 role).
+    connector_url = models.URLField(
+        _("Connector URL"), blank=True, help_text=_("Service API, for example https://hcx-connector.corp.local")
+    )
+    appliance_url = models.URLField(
+        _("appliance management URL"), blank=True, help_text=_("Empty: the Connector URL on port 9443")
+    )
+    username = models.CharField(
+        _("HCX user"), max_length=200, default="administrator@vsphere.local", help_text=_("A vSphere SSO user with the HCX role")
+    )
+    password = EncryptedTextField(_("HCX user password"), blank=True)
+    admin_password = EncryptedTextField(_("appliance admin password"), blank=True)
+    root_password = EncryptedTextField(_("appliance root password"), blank=True)
+    verify_tls = models.BooleanField(_("verify TLS certificates"), default=True)
+    ca_certificates = models.TextField(
+        _("trusted CA certificates (PEM)"), blank=True, help_text=_("Extra certificates to trust for the Connector, PEM")
+    )
+    location_city = models.CharField(_("location (city)"), max_length=100, blank=True, help_text=_("For example Amsterdam"))
+    # Azure: a service principal that may read the private cloud and issue HCX activation keys.
+    avs_subscription_id = models.CharField(_("Azure subscription id"), max_length=64, blank=True)
+    avs_resource_group = models.CharField(_("resource group"), max_length=90, blank=True)
+    avs_private_cloud = models.CharField(_("private cloud name"), max_length=80, blank=True)
+    avs_tenant_id = models.CharField(_("tenant id"), max_length=64, blank=True)
+    avs_client_id = models.CharField(_("client id"), max_length=64, blank=True)
+    avs_client_secret = EncryptedTextField(_("client secret"), blank=True)
+    arm_url = models.URLField(_("Azure Resource Manager URL"), blank=True, help_text=_("Empty: https://management.azure.com"))
+    login_url = models.URLField(_("Entra ID login URL"), blank=True, help_text=_("Empty: https://login.microsoftonline.com"))
+    # Without a service principal: the key and the Cloud Manager details pasted from the Azure portal.
+    activation_key = EncryptedTextField(_("activation key"), blank=True)
+    cloud_url = models.URLField(_("HCX Cloud Manager URL"), blank=True, help_text=_("Filled from AVS when Azure is set"))
+    cloud_username = models.CharField(_("cloudadmin user"), max_length=200, blank=True)
+    cloud_password = EncryptedTextField(_("cloudadmin password"), blank=True)
+    trusted_cloud_certificate = models.TextField(
+        _("trusted Cloud Manager certificate (PEM)"),
+        blank=True,
+        help_text=_("Accepted by an engineer at the pairing's certificate prompt"),
+    )
+
+    class Meta:
+        verbose_name = _("HCX connection")
+        verbose_name_plural = _("HCX connections")
+
+    def __str__(self):
+        return f"{self.plan}: {self.connector_url or 'no Connector URL'}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("hcx:hcxplan_setup", args=[self.plan_id])
+
+    @property
+    def effective_appliance_url(self) -> str:
+        if self.appliance_url:
+            return self.appliance_url
+        if not self.connector_url:
+            return ""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.connector_url)
+        return f"{parts.scheme}://{parts.hostname}:9443"
+
+    @property
+    def uses_azure(self) -> bool:
+        """A service principal is set: keys and Cloud Manager details come from AVS."""
+        return bool(self.avs_subscription_id and self.avs_client_id and self.avs_client_secret)
+
+
+class HcxSetupStep(models.Model):
+    """The last known state of one set-up step of a plan, as read from HCX by the step's job."""
+
+    plan = models.ForeignKey(HcxPlan, on_delete=models.CASCADE, related_name="setup_steps")
+    step = models.CharField(_("step"), max_length=30, choices=SetupStepKey.choices)
+    state = models.CharField(_("state"), max_length=20, choices=StepState.choices, default=StepState.NOT_STARTED)
+    summary = models.CharField(_("summary"), max_length=500, blank=True, help_text=_("What HCX showed"))
+    message = models.TextField(_("message"), blank=True, help_text=_("Why it failed or what it needs"))
+    data = models.JSONField(_("data"), default=dict, blank=True, help_text=_("HCX ids found or created"))
+    job = models.ForeignKey("core.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    observed = models.DateTimeField(_("observed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["plan", "id"]
+        constraints = [models.UniqueConstraint(fields=["plan", "step"], name="hcx_setup_step_unique")]
+        verbose_name = _("set-up step")
+        verbose_name_plural = _("set-up steps")
+
+    def __str__(self):
+        return f"{self.plan}: {self.get_step_display()} ({self.get_state_display()})"

@@ -10,3 +10,14 @@ from avsportal.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
+
+# The set-up jobs run against the HCX simulator started with a high --time-scale: look often,
+# retry fast, so that a 20-minute (simulated) service mesh is a few seconds of test.
+HCX_SETUP = {  # noqa: F405
+    **HCX_SETUP,  # noqa: F405
+    "POLL_SECONDS": 0.1,
+    "HTTP_TIMEOUT": 5.0,
+    "RETRY_ATTEMPTS": 3,
+    "RETRY_BACKOFF": 0.05,
+    "WAIT_SECONDS": {"default": 60, "avs_addon": 60, "service_mesh": 60, "extension": 60},
+}

@@ -1,0 +1,285 @@
+"""The step registry and the job that runs steps.
+
+A step is registered with `@step(SetupStepKey.X, needs=(...))` on a function
+`run(ctx: Context) -> Outcome`. The function reads HCX, creates only what is missing (so running it
+again finds what exists and succeeds), logs what it does through `ctx.log`, and returns an Outcome
+whose `summary` says what HCX now shows ("Activated", "Mesh mesh-1 DEPLOYED, 2 appliances UP").
+
+Errors: a step raises `StepNeedsInput` when a person must decide (the pairing's certificate
+prompt), `JobError` or any `HcxError`/`AvsError` when it fails; the runner turns each into the
+step's state and a message on the step, never a stack trace.
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.choices import EventLevel
+from core.jobs import JobError, job_handler
+from core.models import AuditEntry, Job
+from hcx.choices import SetupStepKey, StepState
+from hcx.client import AvsClient, AvsError, HcxAppliance, HcxError, HcxService, Retry, Waiter
+from hcx.client.polling import PollTimeout
+from hcx.models import HcxConnection, HcxPlan, HcxSetupStep
+
+KIND = "hcx.setup"
+ORDER = list(SetupStepKey.values)
+
+
+@dataclass
+class Outcome:
+    summary: str
+    data: dict = field(default_factory=dict)
+
+
+class StepNeedsInput(Exception):
+    """A person must decide before the step can go on; `data` is kept on the step for the page."""
+
+    def __init__(self, message: str, data: dict | None = None):
+        super().__init__(message)
+        self.data = data or {}
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    run: Callable[["Context"], Outcome]
+    needs: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return str(SetupStepKey(self.key).label)
+
+
+STEPS: dict[str, Step] = {}
+
+
+def step(key: str, *, needs: tuple[str, ...] = ()):
+    def register(func):
+        STEPS[key] = Step(key, func, tuple(needs))
+        return func
+
+    return register
+
+
+def load_steps():
+    """The step modules register themselves on import."""
+    from . import configure, connect  # noqa: F401
+
+
+class Context:
+    """What a step works with: the plan, its connection, the job, and clients built on demand from
+    the connection's stored (encrypted) credentials. TLS is verified unless the connection says not,
+    against the connection's extra CA certificates when it has some."""
+
+    def __init__(self, plan: HcxPlan, job: Job | None):
+        self.plan = plan
+        self.job = job
+        self.connection: HcxConnection = getattr(plan, "connection", None) or HcxConnection(plan=plan)
+        self.poll_seconds = settings.HCX_SETUP["POLL_SECONDS"]
+        self.waiter = Waiter(interval=self.poll_seconds)
+        self.retry = Retry(attempts=settings.HCX_SETUP["RETRY_ATTEMPTS"], backoff=settings.HCX_SETUP["RETRY_BACKOFF"])
+        self.timeout = settings.HCX_SETUP["HTTP_TIMEOUT"]
+
+    # --- logging ------------------------------------------------------------------------------
+    def log(self, message: str, level: str = EventLevel.INFO):
+        if self.job is not None:
+            self.job.log(message, level)
+
+    def warn(self, message: str):
+        self.log(message, EventLevel.WARNING)
+
+    def progress(self, percent: float, text: str):
+        if self.job is not None:
+            self.job.set_progress(percent, text)
+
+    def check_cancelled(self):
+        if self.job is not None and hasattr(self.job, "check_cancelled"):
+            self.job.check_cancelled()
+
+    def wait_seconds(self, what: str) -> float:
+        """How long to wait for HCX's asynchronous work of this kind, in real seconds."""
+        return settings.HCX_SETUP["WAIT_SECONDS"].get(what, settings.HCX_SETUP["WAIT_SECONDS"]["default"])
+
+    # --- clients ------------------------------------------------------------------------------
+    @property
+    def verify(self) -> bool | str:
+        c = self.connection
+        if not c.verify_tls:
+            return False
+        if c.ca_certificates.strip():
+            return self._ca_bundle(c.ca_certificates)
+        return True
+
+    @staticmethod
+    def _ca_bundle(pem: str) -> str:
+        """requests verifies against a file: write the PEM once per content under VAR_DIR."""
+        folder = settings.VAR_DIR / "ca"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{hashlib.sha256(pem.encode()).hexdigest()[:16]}.pem"
+        if not path.exists():
+            path.write_text(pem)
+        return str(path)
+
+    def require(self, *fields: str):
+        """Stop with a clear message naming the connection fields that are empty."""
+        missing = [HcxConnection._meta.get_field(f).verbose_name for f in fields if not getattr(self.connection, f)]
+        if missing:
+            raise JobError(
+                f"The HCX connection of {self.plan} is missing: {', '.join(str(m) for m in missing)}. "
+                "Fill it in on the plan's set-up page."
+            )
+
+    @cached_property
+    def hcx(self) -> HcxService:
+        self.require("connector_url", "username", "password")
+        c = self.connection
+        return HcxService(c.connector_url, c.username, c.password, verify=self.verify, timeout=self.timeout,
+                          retry=self.retry, waiter=self.waiter)
+
+    @cached_property
+    def appliance(self) -> HcxAppliance:
+        self.require("connector_url", "admin_password")
+        c = self.connection
+        return HcxAppliance(c.effective_appliance_url, c.admin_password, verify=self.verify, timeout=self.timeout,
+                            retry=self.retry, waiter=self.waiter)
+
+    @cached_property
+    def avs(self) -> AvsClient:
+        self.require("avs_subscription_id", "avs_resource_group", "avs_private_cloud", "avs_tenant_id",
+                     "avs_client_id", "avs_client_secret")
+        c = self.connection
+        urls = {k: v for k, v in (("arm_url", c.arm_url), ("login_url", c.login_url)) if v}
+        return AvsClient(subscription_id=c.avs_subscription_id, resource_group=c.avs_resource_group,
+                         private_cloud=c.avs_private_cloud, tenant_id=c.avs_tenant_id, client_id=c.avs_client_id,
+                         client_secret=c.avs_client_secret, timeout=self.timeout, retry=self.retry, **urls)
+
+    def close(self):
+        for name in ("hcx", "appliance", "avs"):
+            client = self.__dict__.get(name)
+            if client is not None:
+                client.close()
+
+    # --- what earlier steps recorded ----------------------------------------------------------
+    def step_data(self, key: str) -> dict:
+        row = HcxSetupStep.objects.filter(plan=self.plan, step=key).first()
+        return dict(row.data) if row else {}
+
+
+def record(plan: HcxPlan, key: str, state: str, *, job: Job | None = None, summary: str | None = None,
+           message: str = "", data: dict | None = None) -> HcxSetupStep:
+    """Write a step's state. `summary`/`data` None keeps what was there (a failure keeps the last
+    known summary and the ids found so far, so a re-run continues from them)."""
+    row, _ = HcxSetupStep.objects.get_or_create(plan=plan, step=key)
+    row.state = state
+    row.message = message
+    row.observed = timezone.now()
+    if job is not None:
+        row.job = job
+    if summary is not None:
+        row.summary = summary[:500]
+    if data is not None:
+        row.data = data
+    row.save()
+    return row
+
+
+def describe(exc: Exception) -> str:
+    """The message a person reads on the step: HCX's or Azure's own words, never a traceback."""
+    if isinstance(exc, PollTimeout):
+        return f"HCX did not finish in time: {exc}. Run the step again to keep waiting; nothing is lost."
+    return str(exc)
+
+
+def run_step(ctx: Context, key: str) -> Outcome:
+    load_steps()
+    spec = STEPS[key]
+    for need in spec.needs:
+        state = HcxSetupStep.objects.filter(plan=ctx.plan, step=need).values_list("state", flat=True).first()
+        if state != StepState.DONE:
+            raise JobError(
+                f"'{spec.title}' needs '{SetupStepKey(need).label}' done first (it is "
+                f"{StepState(state or StepState.NOT_STARTED).label.lower()})."
+            )
+    record(ctx.plan, key, StepState.RUNNING, job=ctx.job)
+    ctx.log(f"Step: {spec.title}")
+    try:
+        outcome = spec.run(ctx)
+    except StepNeedsInput as exc:
+        record(ctx.plan, key, StepState.NEEDS_INPUT, message=str(exc), data={**ctx.step_data(key), **exc.data})
+        raise JobError(str(exc)) from exc
+    except (HcxError, AvsError, PollTimeout, JobError) as exc:
+        message = describe(exc)
+        record(ctx.plan, key, StepState.FAILED, message=message)
+        raise JobError(f"{spec.title}: {message}") from exc
+    except BaseException as exc:  # a crash or a cancel still leaves the step in a true state
+        record(ctx.plan, key, StepState.FAILED, message=f"Stopped: {type(exc).__name__}: {exc}"[:2000])
+        raise
+    record(ctx.plan, key, StepState.DONE, summary=outcome.summary, data=outcome.data)
+    ctx.log(f"Done: {outcome.summary}")
+    return outcome
+
+
+@job_handler(KIND)
+def setup_job(job, plan_id: int, steps: list[str]):
+    plan = HcxPlan.objects.select_related("connection", "vcenter").filter(pk=plan_id).first()
+    if plan is None:
+        raise JobError(f"HCX plan #{plan_id} no longer exists")
+    ctx = Context(plan, job)
+    results = {}
+    try:
+        for index, key in enumerate(steps):
+            job.set_progress(100 * index / len(steps), str(SetupStepKey(key).label))
+            job.check_cancelled()
+            results[key] = run_step(ctx, key).summary
+    finally:
+        ctx.close()
+    return {"steps": results}
+
+
+def active_setup_job(plan: HcxPlan) -> Job | None:
+    from django.contrib.contenttypes.models import ContentType
+
+    from core.choices import JobStatus
+
+    return (
+        Job.objects.filter(
+            kind__in=[KIND, "hcx.deploy_connector"],
+            object_type=ContentType.objects.get_for_model(HcxPlan),
+            object_id=plan.pk,
+            status__in=JobStatus.ACTIVE,
+        )
+        .order_by("-created")
+        .first()
+    )
+
+
+class SetupBusy(Exception):
+    def __init__(self, job: Job):
+        super().__init__(f"A set-up job is already running for {job.object or 'this plan'}: {job.name} (#{job.pk}).")
+        self.job = job
+
+
+def start_setup(acting_user, plan: HcxPlan, steps: list[str]) -> Job:
+    """Enqueue the steps (in the path's order) as one job, unless one is already running for the plan."""
+    load_steps()
+    unknown = [s for s in steps if s not in STEPS]
+    if unknown or not steps:
+        raise ValueError(f"unknown set-up steps: {unknown or 'none given'}")
+    steps = sorted(set(steps), key=ORDER.index)
+    with transaction.atomic():
+        # Lock the plan row so that two clicks cannot start two jobs on the same HCX.
+        plan = HcxPlan.objects.select_for_update().get(pk=plan.pk)
+        busy = active_setup_job(plan)
+        if busy is not None:
+            raise SetupBusy(busy)
+        titles = ", ".join(str(SetupStepKey(s).label).lower() for s in steps)
+        job = Job.enqueue(KIND, name=f"HCX set-up of {plan}: {titles}"[:200], user=acting_user, obj=plan,
+                          params={"plan_id": plan.pk, "steps": steps})
+        AuditEntry.record(acting_user, "hcx.setup.run", plan, job=job.pk, steps=steps)
+    return job
