@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from core.api.views import JobViewSet
 from hcx.api.urls import register as register_hcx
 from inventory.api.urls import register as register_inventory
+from migrations_app.api import register as register_migrations
 
 app_name = "api"
 
@@ -12,5 +13,6 @@ router = DefaultRouter()
 router.register("jobs", JobViewSet)
 register_inventory(router)
 register_hcx(router)
+register_migrations(router)
 
 urlpatterns = router.urls

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("inventory/", include("inventory.urls")),
     path("hcx/", include("hcx.urls")),
+    path("plan/", include("migrations_app.urls")),
     path("api/", include("avsportal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -21,6 +21,7 @@ from .planning.addresses import (
     validate_host_list,
     validate_ip_list,
     validate_ip_ranges,
+    validate_gateways,
     validate_ipv4_network,
 )
 
@@ -61,6 +62,13 @@ class HcxPlan(TimestampedModel):
     )
     networks = models.ManyToManyField(
         "inventory.Network", blank=True, related_name="+", verbose_name=_("networks to extend")
+    )
+    extension_gateways = models.JSONField(
+        _("gateways of the extended networks"),
+        default=dict,
+        blank=True,
+        validators=[validate_gateways],
+        help_text=_('Each network to extend with its gateway/prefix, for example {"App-VLAN101": "10.10.41.1/24"}'),
     )
     wan_opt = models.BooleanField(_("WAN optimization licensed"), default=False)
     notes = models.TextField(_("notes"), blank=True)

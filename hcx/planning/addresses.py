@@ -88,3 +88,18 @@ def range_size(start, end) -> int:
 
 def overlaps(a_start, a_end, b_start, b_end) -> bool:
     return a_start.version == b_start.version and a_start <= b_end and b_start <= a_end
+
+
+def validate_gateways(value):
+    """`{"<network name>": "10.10.41.1/24"}`: each extended network's own gateway and prefix."""
+    from django.core.exceptions import ValidationError
+
+    if not isinstance(value, dict):
+        raise ValidationError("Give the gateways as a mapping of network name to gateway/prefix.")
+    for name, cidr in value.items():
+        try:
+            interface = ipaddress.ip_interface(str(cidr))
+        except ValueError:
+            raise ValidationError(f"{name}: '{cidr}' is not a gateway/prefix such as 10.10.41.1/24.") from None
+        if interface.ip == interface.network.network_address or interface.network.prefixlen >= 31:
+            raise ValidationError(f"{name}: '{cidr}' is not a usable gateway address with its prefix.")

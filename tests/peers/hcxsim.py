@@ -142,3 +142,18 @@ def arm_session(sim: SimProcess) -> requests.Session:
     session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
     session.params = {"api-version": "2023-09-01"}
     return session
+
+
+@pytest.fixture(scope="session")
+def hcxsim_fast_server(tmp_path_factory):
+    """A second simulator whose clock runs 600x real time, for the set-up jobs, which wait in real
+    time as they do against a real HCX: a 20-minute service mesh takes 2 seconds."""
+    sim = start_simulator(tmp_path_factory.mktemp("hcxsim-fast") / "hcxsim.log", "--time-scale", "600")
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def hcxsim_fast(hcxsim_fast_server):
+    hcxsim_fast_server.control.reset()
+    return hcxsim_fast_server

@@ -1,0 +1,13 @@
+"""The planning endpoints under /api/, registered by each part."""
+
+from .dependencies.api import register as register_dependencies
+from .planner.api import register as register_planner
+from .readiness.api import register as register_readiness
+from .waves.api import register as register_waves
+
+
+def register(router):
+    register_dependencies(router)
+    register_waves(router)
+    register_readiness(router)
+    register_planner(router)

@@ -1,0 +1,13 @@
+"""The planning pages, one URL module per part: dependencies and groups, waves, readiness and
+approval, the auto-planner and estimates."""
+
+from django.urls import include, path
+
+app_name = "migrations_app"
+
+urlpatterns = [
+    path("", include("migrations_app.dependencies.urls")),
+    path("", include("migrations_app.waves.urls")),
+    path("", include("migrations_app.readiness.urls")),
+    path("", include("migrations_app.planner.urls")),
+]
