@@ -12,16 +12,15 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import TimestampedModel
-
 from core.fields import EncryptedTextField
+from core.models import TimestampedModel
 
 from .choices import LinkType, ProfileKind, SetupStepKey, StepState
 from .planning.addresses import (
+    validate_gateways,
     validate_host_list,
     validate_ip_list,
     validate_ip_ranges,
-    validate_gateways,
     validate_ipv4_network,
 )
 
