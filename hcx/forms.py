@@ -1,3 +1,6 @@
+import ipaddress
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import inlineformset_factory
@@ -22,6 +25,65 @@ class ListTextField(forms.CharField):
         return self.to_python(data) != (initial or [])
 
 
+class GatewaysField(forms.CharField):
+    """The extended networks' gateways typed one line per network, `name gateway/prefix`
+    (`App-VLAN101 10.10.41.1/24`); stored as `{"App-VLAN101": "10.10.41.1/24"}`. A name may hold
+    spaces: the last word of the line is the gateway. Errors name the line at fault."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4, "spellcheck": "false",
+                                                          "placeholder": "App-VLAN101 10.10.41.1/24"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        gateways, errors = {}, []
+        for number, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            match = re.fullmatch(r"(.+?)\s+(\S+)", line)
+            if not match:
+                errors.append(f"Line {number} (“{line}”): give the network's name, a space, then its gateway/prefix, "
+                              "for example App-VLAN101 10.10.41.1/24.")
+                continue
+            name, cidr = match.group(1).strip(), match.group(2)
+            problem = gateway_problem(cidr)
+            if problem:
+                errors.append(f"Line {number} ({name}): {problem}")
+            elif name in gateways:
+                errors.append(f"Line {number} ({name}): this network already has a gateway on an earlier line.")
+            else:
+                gateways[name] = cidr
+        if errors:
+            raise ValidationError(errors)
+        return gateways
+
+    def prepare_value(self, value):
+        if isinstance(value, dict):
+            return "\n".join(f"{name} {cidr}" for name, cidr in value.items())
+        return value
+
+    def has_changed(self, initial, data):
+        try:
+            return self.to_python(data) != (initial or {})
+        except ValidationError:
+            return True
+
+
+def gateway_problem(cidr: str) -> str:
+    """Why `cidr` is not a usable gateway/prefix, or "" when it is."""
+    if "/" not in cidr:
+        return f"'{cidr}' has no prefix: write it as gateway/prefix, for example {cidr}/24."
+    try:
+        interface = ipaddress.ip_interface(cidr)
+    except ValueError:
+        return f"'{cidr}' is not a gateway/prefix such as 10.10.41.1/24."
+    if interface.ip == interface.network.network_address or interface.network.prefixlen >= 31:
+        return f"'{cidr}' is the network's own address or its prefix leaves no hosts: give the gateway's address."
+    return ""
+
+
 class BootstrapMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -42,13 +104,18 @@ class HcxPlanForm(BootstrapMixin, forms.ModelForm):
     networks = forms.ModelMultipleChoiceField(
         Network.objects.all(), required=False, label="Networks to extend", widget=forms.SelectMultiple(attrs={"size": 8})
     )
+    extension_gateways = GatewaysField(
+        label="Gateways of the extended networks", required=False,
+        help_text="One line per network: name gateway/prefix, for example App-VLAN101 10.10.41.1/24. "
+                  "HCX needs each extended network's gateway to extend it.",
+    )
 
     class Meta:
         model = HcxPlan
         fields = [
             "name", "vcenter", "connector_hostname", "connector_ip", "connector_prefix_length", "connector_gateway",
             "dns_servers", "ntp_servers", "avs_block", "link_type", "bandwidth_mbps", "latency_ms",
-            "concurrent_migrations", "estate_vm_count", "networks", "wan_opt", "notes",
+            "concurrent_migrations", "estate_vm_count", "networks", "extension_gateways", "wan_opt", "notes",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from . import views
+from .deploy import views as deploy_views
+from .setup import views as setup_views
 
 app_name = "hcx"
 
@@ -11,4 +13,14 @@ urlpatterns = [
     path("plans/<int:pk>/edit/", views.HcxPlanEditView.as_view(), name="hcxplan_edit"),
     path("plans/<int:pk>/delete/", views.HcxPlanDeleteView.as_view(), name="hcxplan_delete"),
     path("plans/<int:pk>/export/", views.HcxPlanExportView.as_view(), name="hcxplan_export"),
+    # The set-up path after the plan (hcx/setup/views.py).
+    path("plans/<int:pk>/setup/", setup_views.HcxPlanSetupView.as_view(), name="hcxplan_setup"),
+    path("plans/<int:pk>/setup/checklist/", setup_views.HcxPlanSetupChecklistView.as_view(),
+         name="hcxplan_setup_checklist"),
+    path("plans/<int:pk>/setup/run/", setup_views.HcxPlanSetupRunView.as_view(), name="hcxplan_setup_run"),
+    path("plans/<int:pk>/setup/trust/", setup_views.HcxPlanSetupTrustView.as_view(), name="hcxplan_setup_trust"),
+    path("plans/<int:pk>/connection/", setup_views.HcxConnectionEditView.as_view(), name="hcxplan_connection"),
+    # The Connector's deployment, the set-up's "deploy" step (hcx/deploy/views.py).
+    path("plans/<int:pk>/deploy/", deploy_views.HcxPlanDeployView.as_view(), name="hcxplan_deploy"),
+    path("plans/<int:pk>/deploy/ova/", deploy_views.HcxPlanOvaUploadView.as_view(), name="hcxplan_deploy_ova"),
 ]

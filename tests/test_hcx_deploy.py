@@ -6,15 +6,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pyVim.task import WaitForTask
 
-from core.choices import JobStatus
-from core.jobs import JobError, run
-from core.models import Job
+from core.jobs import JobError
 from hcx.deploy.deploy import deploy_connector
-from hcx.deploy.jobs import KIND
 from hcx.deploy.ova import open_package
-from hcx.deploy.secrets import get_connector_passwords, stash_connector_passwords
 from hcx.deploy.spec import ConnectorSpec
-from inventory.models import VCenter
 from tests.ova import build_folder, build_ova, descriptor
 from tests.peers.vcsim import read_vms
 
@@ -184,6 +179,8 @@ def test_it_says_when_the_appliance_does_not_answer_in_time(sim, tmp_path, close
         ({"datastore": "NoSuchDS"}, "Datastore 'NoSuchDS' not found on DC0_C0; it has: LocalDS_0"),
         ({"cluster": "Elsewhere"}, "Cluster 'Elsewhere' not found in vCenter; it has: DC0_C0"),
         ({"folder": "Nowhere"}, "VM folder 'Nowhere' not found in DC0; it has: "),
+        ({"datacenter": "DC9"}, "Datacenter 'DC9' not found in vCenter; it has: DC0"),
+        ({"datacenter": "DC0", "cluster": "Elsewhere"}, "Cluster 'Elsewhere' not found in datacenter DC0; it has: DC0_C0"),
     ],
 )
 def test_it_names_what_was_not_found_and_what_exists(sim, tmp_path, change, expected):
@@ -252,51 +249,3 @@ def test_it_checks_the_spec_before_deploying():
         make_spec(gateway="10.1.0.1").validate()
     with pytest.raises(JobError, match="admin password is empty"):
         make_spec().with_passwords("", "root").validate()
-
-
-def test_the_job_fails_clearly_and_imports_nothing_for_a_broken_ova(db, sim, tmp_path):
-    vcenter = VCenter.objects.create(
-        name="sim", url=sim.url, username=sim.username, password=sim.password, verify_tls=False
-    )
-    ova = build_ova(tmp_path, ovf="<Envelope/>")
-    job = Job.objects.create(
-        kind=KIND,
-        name="deploy",
-        params={
-            "vcenter_id": vcenter.pk,
-            "ova_path": str(ova),
-            "spec": make_spec(vm_name="hcx-broken").public_dict(),
-        },
-    )
-    stash_connector_passwords(job, ADMIN_PASSWORD, ROOT_PASSWORD)
-
-    run(job.pk)
-
-    job.refresh_from_db()
-    assert job.status == JobStatus.FAILED
-    assert "has no VirtualSystem" in job.error
-    assert vms_named(sim.connect(), "hcx-broken") == []
-    with pytest.raises(JobError):
-        get_connector_passwords(job)  # handed-over secrets do not outlive the job
-
-
-def test_the_job_asks_to_start_again_when_the_passwords_are_gone(db, sim, tmp_path):
-    vcenter = VCenter.objects.create(
-        name="sim", url=sim.url, username=sim.username, password=sim.password, verify_tls=False
-    )
-    job = Job.objects.create(
-        kind=KIND,
-        name="deploy",
-        params={
-            "vcenter_id": vcenter.pk,
-            "ova_path": str(build_ova(tmp_path)),
-            "spec": make_spec(vm_name="hcx-no-secrets").public_dict(),
-        },
-    )
-
-    run(job.pk)
-
-    job.refresh_from_db()
-    assert job.status == JobStatus.FAILED
-    assert "passwords for this deployment are no longer available" in job.error
-    assert vms_named(sim.connect(), "hcx-no-secrets") == []

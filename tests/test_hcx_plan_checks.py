@@ -41,6 +41,8 @@ def make_plan(name="Amsterdam", networks=2, profiles=None, **fields) -> HcxPlan:
         "connector_prefix_length": 24, "connector_gateway": "192.168.10.1", "dns_servers": ["192.168.1.53"],
         "ntp_servers": ["pool.ntp.org"], "avs_block": "10.100.0.0/22", "link_type": LinkType.EXPRESSROUTE,
         "bandwidth_mbps": 1000, "latency_ms": 20, "concurrent_migrations": 50, "estate_vm_count": 120,
+        # a sound plan gives each network it extends a gateway (rule extension_gateways_given)
+        "extension_gateways": {f"{name}-VLAN-{100 + number}": f"10.50.{number}.1/24" for number in range(networks)},
     }
     values.update(fields)
     plan = HcxPlan(**values)
@@ -272,3 +274,21 @@ def test_checking_a_plan_takes_the_same_queries_whatever_its_size(db, django_ass
     for plan in (small, large):
         with django_assert_max_num_queries(3):  # the plan with its vCenter, its profiles, its networks
             check_plan(HcxPlan.objects.select_related("vcenter").get(pk=plan.pk))
+
+
+def test_a_network_to_extend_without_a_gateway_is_an_error_saying_where_to_give_it(db):
+    plan = make_plan(networks=2, extension_gateways={"Amsterdam-VLAN-100": "10.50.0.1/24"})
+    [finding] = findings(plan, "extension-gateway")
+    assert finding.severity == Severity.ERROR and finding.subject == "Network Amsterdam-VLAN-101"
+    assert "gives no gateway" in finding.message
+    assert '"gateways of the extended networks"' in finding.fix and '{"Amsterdam-VLAN-101": "10.10.41.1/24"}' in finding.fix
+    assert not check_plan(plan).ready
+
+
+def test_a_gateway_for_a_network_not_selected_is_a_warning(db):
+    gateways = {"Amsterdam-VLAN-100": "10.50.0.1/24", "Old-VLAN-7": "10.7.0.1/24"}
+    plan = make_plan(networks=1, extension_gateways=gateways)
+    [finding] = findings(plan, "extension-gateway")
+    assert finding.severity == Severity.WARNING and finding.subject == "Gateway of Old-VLAN-7"
+    assert "not among the networks to extend" in finding.message and "Select Old-VLAN-7" in finding.fix
+    assert check_plan(plan).ready

@@ -178,20 +178,31 @@ def _listing(names) -> str:
 
 
 def resolve_target(content, spec: ConnectorSpec) -> Target:
-    """Cluster, pool, datastore, port group and folder by name; a name not found is reported with those that exist."""
-    computes = _objects(content, content.rootFolder, vim.ComputeResource)
+    """Datacenter, cluster, pool, datastore, port group and folder by name; a name not found is
+    reported with those that exist."""
+    scope, where = content.rootFolder, "vCenter"
+    if spec.datacenter:
+        datacenters = _objects(content, content.rootFolder, vim.Datacenter)
+        matches = [obj for obj, props in datacenters if props.get("name") == spec.datacenter]
+        if not matches:
+            raise JobError(
+                f"Datacenter {spec.datacenter!r} not found in vCenter; it has: "
+                f"{_listing(p.get('name') for _, p in datacenters)}"
+            )
+        scope, where = matches[0].hostFolder, f"datacenter {spec.datacenter}"
+    computes = _objects(content, scope, vim.ComputeResource)
     if spec.cluster:
         chosen = [obj for obj, props in computes if props.get("name") == spec.cluster]
         if not chosen:
             raise JobError(
-                f"Cluster {spec.cluster!r} not found in vCenter; it has: "
+                f"Cluster {spec.cluster!r} not found in {where}; it has: "
                 f"{_listing(p.get('name') for _, p in computes)}"
             )
     elif len(computes) == 1:
         chosen = [computes[0][0]]
     else:
         raise JobError(
-            f"vCenter has {len(computes)} clusters/hosts; choose one of: "
+            f"{where[0].upper() + where[1:]} has {len(computes)} clusters/hosts; choose one of: "
             f"{_listing(p.get('name') for _, p in computes)}"
         )
     compute = chosen[0]

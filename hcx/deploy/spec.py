@@ -9,6 +9,32 @@ from .ova import OvfPackage
 
 MANAGEMENT_NETWORK = "VSMgmt"  # the OVA's one network; the spec's port group is mapped onto it
 SECRET_FIELDS = ("admin_password", "root_password")
+# The OVF properties the HCX Connector OVA declares (hcx-api.md 2.2); ovf_properties() sets each.
+CONNECTOR_PROPERTIES = (
+    "mgr_cli_passwd",
+    "mgr_root_passwd",
+    "hostname",
+    "mgr_ip_0",
+    "mgr_prefix_ip_0",
+    "mgr_gateway_0",
+    "mgr_dns_list",
+    "mgr_domain_search_list",
+    "mgr_ntp_list",
+    "mgr_isSSHEnabled",
+)
+
+
+def check_connector_package(package: OvfPackage):
+    """Refuse an OVA that is not an HCX Connector before anything is created in vCenter."""
+    missing = sorted(set(CONNECTOR_PROPERTIES) - set(package.properties))
+    if missing:
+        raise JobError(
+            f"{package} does not declare the HCX Connector properties {', '.join(missing)}: "
+            "is it the HCX Connector OVA?"
+        )
+    if MANAGEMENT_NETWORK not in package.networks:
+        declared = ", ".join(package.networks) or "none"
+        raise JobError(f"{package} has no network {MANAGEMENT_NETWORK!r} to map (it declares: {declared})")
 
 
 @dataclass(frozen=True)
@@ -23,6 +49,7 @@ class ConnectorSpec:
     search_domains: tuple[str, ...] = ()
     ntp: tuple[str, ...] = ()
     ssh_enabled: bool = False
+    datacenter: str = ""  # narrows the cluster by name: cluster names are unique per datacenter only
     datastore: str = ""
     cluster: str = ""
     resource_pool: str = ""
@@ -116,15 +143,4 @@ class ConnectorSpec:
         return {MANAGEMENT_NETWORK: self.network}
 
     def check_against(self, package: OvfPackage):
-        """Refuse an OVA that is not an HCX Connector before anything is created in vCenter."""
-        missing = sorted(set(self.ovf_properties()) - set(package.properties))
-        if missing:
-            raise JobError(
-                f"{package} does not declare the HCX Connector properties {', '.join(missing)}: "
-                "is it the HCX Connector OVA?"
-            )
-        if MANAGEMENT_NETWORK not in package.networks:
-            declared = ", ".join(package.networks) or "none"
-            raise JobError(
-                f"{package} has no network {MANAGEMENT_NETWORK!r} to map (it declares: {declared})"
-            )
+        check_connector_package(package)

@@ -370,6 +370,28 @@ def networks_can_be_extended(facts: PlanFacts):
 
 
 @rule
+def extension_gateways_given(facts: PlanFacts):
+    """HCX asks for each extended network's own gateway and prefix; the set-up takes them from here."""
+    gateways = facts.plan.extension_gateways or {}
+    where = facts.plan._meta.get_field("extension_gateways").verbose_name
+    for network in facts.networks:
+        if not gateways.get(network.name):
+            yield Finding(
+                "extension-gateway", Severity.ERROR, f"Network {network.name}",
+                f"{network.name} is to be extended but the plan gives no gateway for it: HCX needs its gateway and prefix.",
+                f'Add it under "{where}", for example {{"{network.name}": "10.10.41.1/24"}} with the router address '
+                f"and prefix of {network.name}.",
+            )
+    selected = {network.name for network in facts.networks}
+    for name in sorted(set(gateways) - selected):
+        yield Finding(
+            "extension-gateway", Severity.WARNING, f"Gateway of {name}",
+            f"The plan gives a gateway for {name}, which is not among the networks to extend.",
+            f"Select {name} among the networks to extend, or remove its gateway from \"{where}\".",
+        )
+
+
+@rule
 def concurrency_within_limits(facts: PlanFacts):
     wanted = facts.plan.concurrent_migrations
     per_mesh, per_manager = facts.limits["MAX_REPLICATIONS_PER_MESH"], facts.limits["MAX_REPLICATIONS_PER_MANAGER"]

@@ -11,6 +11,7 @@ step's state and a message on the step, never a stack trace.
 """
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -82,7 +83,7 @@ class Context:
         self.job = job
         self.connection: HcxConnection = getattr(plan, "connection", None) or HcxConnection(plan=plan)
         self.poll_seconds = settings.HCX_SETUP["POLL_SECONDS"]
-        self.waiter = Waiter(interval=self.poll_seconds)
+        self.waiter = Waiter(interval=self.poll_seconds, sleep=self._pause)
         self.retry = Retry(attempts=settings.HCX_SETUP["RETRY_ATTEMPTS"], backoff=settings.HCX_SETUP["RETRY_BACKOFF"])
         self.timeout = settings.HCX_SETUP["HTTP_TIMEOUT"]
 
@@ -101,6 +102,12 @@ class Context:
     def check_cancelled(self):
         if self.job is not None and hasattr(self.job, "check_cancelled"):
             self.job.check_cancelled()
+
+    def _pause(self, seconds: float):
+        """Every wait on HCX or Azure sleeps here: a cancel asked for while HCX works (a mesh takes
+        20-45 minutes) stops the job at the next look instead of after the wait."""
+        self.check_cancelled()
+        time.sleep(seconds)
 
     def wait_seconds(self, what: str) -> float:
         """How long to wait for HCX's asynchronous work of this kind, in real seconds."""

@@ -1,0 +1,416 @@
+"""The four "connect" steps of the guided HCX set-up (AVS, activation, vCenter/SSO/location, site
+pairing) against the HCX simulator at 600x time: each step reads first and creates only what is
+missing, fails with a message a person can act on (and no secret in it), asks before trusting the
+Cloud Manager's certificate, and a re-run picks up where a failed run stopped."""
+
+import dataclasses
+import re
+import time
+
+import pytest
+import requests
+from django.db import connection as db_connection
+
+from core.choices import JobStatus
+from core.jobs import JobError
+from core.models import Job, JobEvent
+from hcx.choices import SetupStepKey, StepState
+from hcx.client import AvsClient, HcxAppliance, HcxCertificateUntrusted, HcxService, Waiter
+from hcx.models import HcxConnection, HcxPlan, HcxSetupStep
+from hcx.setup.runner import Context, run_step, start_setup
+from hcx.simulator.state import self_signed_certificate
+from tests.hcx_setup import (
+    CLOUD_PASSWORD,
+    CLOUD_USER,
+    PRIVATE_CLOUD,
+    RESOURCE_GROUP,
+    SUBSCRIPTION,
+    make_setup_plan,
+)
+from tests.peers.worker import wait_for
+
+pytestmark = pytest.mark.django_db
+CLOUD_URL = "https://10.0.0.9/"
+CONNECT = [SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER, SetupStepKey.PAIR]
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+def fresh_plan(plan: HcxPlan) -> HcxPlan:
+    return HcxPlan.objects.select_related("connection", "vcenter").get(pk=plan.pk)
+
+
+def run(plan: HcxPlan, *keys: str, ctx: Context | None = None) -> HcxSetupStep:
+    """Run steps in order in one context, as the job does; stop at the first that does not finish.
+    Returns the last step's row."""
+    ctx = ctx or Context(fresh_plan(plan), Job.objects.create(kind="hcx.setup", name="t"))
+    try:
+        for key in keys:
+            try:
+                run_step(ctx, key)
+            except JobError:
+                break
+    finally:
+        ctx.close()
+    return HcxSetupStep.objects.get(plan=plan, step=key)
+
+
+def set_connection(plan: HcxPlan, **fields):
+    c = HcxConnection.objects.get(plan=plan)
+    for name, value in fields.items():
+        setattr(c, name, value)
+    c.save()
+
+
+def avs_client(sim) -> AvsClient:
+    return AvsClient(subscription_id=SUBSCRIPTION, resource_group=RESOURCE_GROUP, private_cloud=PRIVATE_CLOUD,
+                     tenant_id="tenant-1", client_id=sim.client_id, client_secret=sim.client_secret,
+                     arm_url=sim.arm_url, login_url=sim.arm_url, timeout=5)
+
+
+def issue_key(sim, name: str, *, consumed: bool = False) -> str:
+    """An AVS activation key; `consumed`: used by a Connector that was then reset (deactivated)."""
+    azure = avs_client(sim)
+    if azure.hcx_addon() is None:
+        azure.install_hcx_addon()
+        sim.control.advance(1800)
+    key = azure.create_activation_key(name).key
+    if consumed:
+        HcxAppliance(sim.admin_url, sim.password, timeout=5, waiter=Waiter(interval=0.05)).activate(key, timeout=60)
+        activation = sim.control.state()["activation"]
+        requests.delete(f"{sim.admin_url}/api/admin/global/config/hcx/{activation['UUID']}",
+                        auth=("admin", sim.password), timeout=5).raise_for_status()
+    return key
+
+
+def recorded(plan: HcxPlan) -> str:
+    """Everything a person can read about the set-up: step rows, job rows and their log lines."""
+    steps = list(HcxSetupStep.objects.filter(plan=plan).values("summary", "message", "data"))
+    jobs = list(Job.objects.values("name", "params", "data", "error", "progress_text"))
+    events = list(JobEvent.objects.values_list("message", flat=True))
+    return repr((steps, jobs, events))
+
+
+def events(plan: HcxPlan) -> list[str]:
+    job_ids = HcxSetupStep.objects.filter(plan=plan).values_list("job_id", flat=True)
+    return list(JobEvent.objects.filter(job_id__in=job_ids).order_by("job_id", "seq").values_list("message", flat=True))
+
+
+def secrets_of(sim, *more: str) -> list[str]:
+    return [sim.password, sim.client_secret, CLOUD_PASSWORD, "VMware1!", *more]
+
+
+@pytest.fixture(scope="session")
+def cloud_pem(hcxsim_fast_server):
+    """The AVS Cloud Manager's certificate, as HCX shows it in the pairing prompt (asked once, on a
+    throwaway configured Connector)."""
+    sim = hcxsim_fast_server
+    sim.control.reset("configured")
+    hcx = HcxService(sim.service_url, sim.username, sim.password, timeout=5)
+    try:
+        with pytest.raises(HcxCertificateUntrusted) as caught:
+            hcx.pair_site(CLOUD_URL, CLOUD_USER, CLOUD_PASSWORD)
+    finally:
+        hcx.close()
+        sim.control.reset()
+    return caught.value.pem
+
+
+# --- the whole path -----------------------------------------------------------------------------
+
+def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fast, cloud_pem):
+    plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
+
+    run(plan, *CONNECT)
+
+    steps = {s.step: s for s in HcxSetupStep.objects.filter(plan=plan)}
+    assert {k: s.state for k, s in steps.items()} == dict.fromkeys(CONNECT, StepState.DONE)
+    assert steps["avs"].summary == (f"Private cloud {PRIVATE_CLOUD}: HCX add-on Succeeded, "
+                                    f"Cloud Manager {CLOUD_URL}")
+    assert steps["activate"].summary == "Activated with AVS activation key amsterdam (licence ACTIVE)"
+    assert steps["activate"].data == {"activated": True, "key_name": "amsterdam"}
+    assert steps["register"].summary == ("vCenter https://vcsa-onprem.local (vcsa-onprem.local 8.0.2), "
+                                         "SSO https://vcsa-onprem.local, location Amsterdam, Netherlands")
+    assert steps["pair"].summary == f"Paired with {CLOUD_URL} (avs-hcx-cloud 4.10.2)"
+    state = hcxsim_fast.control.state()
+    assert [(a["name"], a["properties"]["provisioningState"]) for a in state["addons"]] == [("hcx", "Succeeded")]
+    [site] = state["hcxEnterpriseSites"]
+    assert (site["name"], site["properties"]["status"]) == ("amsterdam", "Consumed")
+    assert state["activation"]["activationKey"] == site["properties"]["activationKey"]
+    assert (state["vcenter"]["url"], state["vcenter"]["userName"]) == ("https://vcsa-onprem.local",
+                                                                      "administrator@vsphere.local")
+    assert state["sso"]["lookupServiceUrl"] == "https://vcsa-onprem.local"
+    assert state["location"]["city"] == "Amsterdam" and state["components"]["appengine"] is True
+    [pairing] = state["pairings"]
+    assert pairing["url"] == CLOUD_URL and steps["pair"].data["endpoint_id"] == pairing["endpointId"]
+    assert steps["register"].data["vcenter_uuid"] == state["vcenter"]["UUID"]
+    # The Cloud Manager details came from Azure; the password is stored encrypted, and no secret
+    # (passwords, the client secret, the activation key) is in any step, job or log line.
+    c = HcxConnection.objects.get(plan=plan)
+    assert (c.cloud_url, c.cloud_username, c.cloud_password) == (CLOUD_URL, CLOUD_USER, CLOUD_PASSWORD)
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT cloud_password FROM hcx_hcxconnection WHERE id = %s", [c.pk])
+        assert CLOUD_PASSWORD not in cursor.fetchone()[0]
+    text = recorded(plan)
+    for secret in secrets_of(hcxsim_fast, site["properties"]["activationKey"]):
+        assert secret not in text
+    log = events(plan)
+    assert any("installing it" in line for line in log) and any("Issuing AVS activation key amsterdam" in line
+                                                                 for line in log)
+
+
+def test_rerunning_every_finished_step_is_done_and_creates_nothing_twice(hcxsim_fast, cloud_pem):
+    plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
+    run(plan, *CONNECT)
+    before = hcxsim_fast.control.state()
+
+    run(plan, *CONNECT)
+
+    steps = {s.step: s for s in HcxSetupStep.objects.filter(plan=plan)}
+    assert {k: s.state for k, s in steps.items()} == dict.fromkeys(CONNECT, StepState.DONE)
+    assert steps["activate"].summary.startswith("Already activated")
+    assert steps["activate"].data == {"activated": True, "key_name": "amsterdam"}
+    after = hcxsim_fast.control.state()
+    for part in ("addons", "hcxEnterpriseSites", "activation", "vcenter", "sso", "location", "pairings", "jobs",
+                 "tasks"):
+        assert after[part] == before[part], part
+    second_run = events(plan)[-20:]
+    for said in ("The HCX add-on is installed", "already activated", "vCenter https://vcsa-onprem.local is already "
+                 "registered", "SSO lookup service https://vcsa-onprem.local is already registered",
+                 "location is already Amsterdam", f"Already paired with {CLOUD_URL}"):
+        assert any(said in line for line in second_run), (said, second_run)
+
+
+def test_without_a_service_principal_it_uses_the_pasted_key_and_cloud_manager(hcxsim_fast, cloud_pem):
+    key = issue_key(hcxsim_fast, "pasted")
+    plan = make_setup_plan(hcxsim_fast, azure=False, activation_key=key, cloud_url=CLOUD_URL,
+                           cloud_username=CLOUD_USER, cloud_password=CLOUD_PASSWORD,
+                           trusted_cloud_certificate=cloud_pem)
+
+    run(plan, *CONNECT)
+
+    steps = {s.step: s for s in HcxSetupStep.objects.filter(plan=plan)}
+    assert {k: s.state for k, s in steps.items()} == dict.fromkeys(CONNECT, StepState.DONE)
+    assert steps["avs"].summary == "Using the activation key and Cloud Manager details entered by hand"
+    assert steps["activate"].summary == "Activated with the activation key entered by hand (licence ACTIVE)"
+    state = hcxsim_fast.control.state()
+    assert state["activation"]["activationKey"] == key and [p["url"] for p in state["pairings"]] == [CLOUD_URL]
+    assert [s["name"] for s in state["hcxEnterpriseSites"]] == ["pasted"]  # no key issued through Azure
+    assert key not in recorded(plan)
+
+
+def test_without_a_service_principal_missing_pasted_details_are_named(hcxsim_fast):
+    plan = make_setup_plan(hcxsim_fast, azure=False)
+
+    row = run(plan, SetupStepKey.AVS)
+
+    assert row.state == StepState.FAILED
+    assert row.message.startswith("No Azure service principal is set")
+    assert ("missing: activation key, HCX Cloud Manager URL, cloudadmin user, cloudadmin password. "
+            "Fill it in on the plan's set-up page.") in row.message
+
+
+# --- AVS --------------------------------------------------------------------------------------
+
+def test_an_hcx_addon_that_fails_in_azure_is_a_clear_failure(hcxsim_fast):
+    hcxsim_fast.control.fault("job_fail", operation="hcxAddon", message="Quota exceeded")
+    plan = make_setup_plan(hcxsim_fast)
+
+    row = run(plan, SetupStepKey.AVS)
+
+    assert row.state == StepState.FAILED
+    assert row.message.startswith(f"The HCX add-on of private cloud {PRIVATE_CLOUD} is in state Failed in Azure.")
+    assert HcxConnection.objects.get(plan=plan).cloud_url == ""
+
+
+# --- activation ---------------------------------------------------------------------------------
+
+def test_a_wrong_appliance_admin_password_fails_without_echoing_it(hcxsim_fast):
+    plan = make_setup_plan(hcxsim_fast, admin_password="Wrong-Admin-Passw0rd")
+    run(plan, SetupStepKey.AVS)
+
+    row = run(plan, SetupStepKey.ACTIVATE)
+
+    assert row.state == StepState.FAILED
+    assert row.message == (f"HCX appliance management at {hcxsim_fast.admin_url} refused the user name or "
+                           "password for admin")
+    assert "Wrong-Admin-Passw0rd" not in recorded(plan)
+    assert hcxsim_fast.control.state()["activation"] is None
+
+
+def test_a_pasted_key_already_consumed_is_refused_with_a_clear_message(hcxsim_fast):
+    key = issue_key(hcxsim_fast, "used-before", consumed=True)
+    plan = make_setup_plan(hcxsim_fast, azure=False, activation_key=key, cloud_url=CLOUD_URL,
+                           cloud_username=CLOUD_USER, cloud_password=CLOUD_PASSWORD)
+
+    row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE)
+
+    assert row.state == StepState.FAILED
+    assert row.message == (
+        f"HCX at {hcxsim_fast.admin_url} refused the activation key: Activation key has already been used "
+        "(status Consumed). Create a new key in the Azure portal (Manage > Add-ons > Migration using HCX), "
+        "paste it on the set-up page and run this step again.")
+    assert key not in recorded(plan)
+
+
+def test_with_azure_a_consumed_key_of_the_plan_is_replaced_by_a_fresh_one(hcxsim_fast):
+    issue_key(hcxsim_fast, "amsterdam", consumed=True)  # a Connector of this plan that was redeployed
+    plan = make_setup_plan(hcxsim_fast)
+
+    row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE)
+
+    assert (row.state, row.data) == (StepState.DONE, {"activated": True, "key_name": "amsterdam-2"})
+    sites = {s["name"]: s["properties"] for s in hcxsim_fast.control.state()["hcxEnterpriseSites"]}
+    assert {name: p["status"] for name, p in sites.items()} == {"amsterdam": "Consumed", "amsterdam-2": "Consumed"}
+    assert hcxsim_fast.control.state()["activation"]["activationKey"] == sites["amsterdam-2"]["activationKey"]
+    assert any("AVS activation key amsterdam is Consumed" in line for line in events(plan))
+
+
+def test_a_pasted_key_is_used_even_with_a_service_principal(hcxsim_fast):
+    key = issue_key(hcxsim_fast, "chosen-by-hand")
+    plan = make_setup_plan(hcxsim_fast, activation_key=key)
+
+    row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE)
+
+    assert row.state == StepState.DONE and row.data["key_name"] == "entered by hand"
+    state = hcxsim_fast.control.state()
+    assert state["activation"]["activationKey"] == key
+    assert [s["name"] for s in state["hcxEnterpriseSites"]] == ["chosen-by-hand"]
+
+
+# --- vCenter, SSO, location ------------------------------------------------------------------------
+
+def test_a_5xx_storm_outlasting_the_retries_fails_and_a_rerun_continues(hcxsim_fast):
+    plan = make_setup_plan(hcxsim_fast)
+    run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE)
+    hcxsim_fast.control.fault("error", port="admin", path="/global/config/lookupservice", status=503)
+
+    row = run(plan, SetupStepKey.REGISTER)
+
+    assert row.state == StepState.FAILED
+    assert row.message == (f"HCX appliance management at {hcxsim_fast.admin_url} answered HTTP 503 (Simulated "
+                           "fault) to GET /api/admin/global/config/lookupservice after 4 attempts")
+    vcenter = hcxsim_fast.control.state()["vcenter"]
+    assert vcenter["url"] == "https://vcsa-onprem.local"
+
+    hcxsim_fast.control.clear_faults()
+    row = run(plan, SetupStepKey.REGISTER)
+
+    assert row.state == StepState.DONE and row.message == ""
+    state = hcxsim_fast.control.state()
+    assert state["vcenter"] == vcenter and state["sso"]["lookupServiceUrl"] == "https://vcsa-onprem.local"
+    assert any("vCenter https://vcsa-onprem.local is already registered" in line for line in events(plan))
+
+
+def test_an_unknown_city_fails_with_the_cities_hcx_suggests(hcxsim_fast):
+    plan = make_setup_plan(hcxsim_fast, location_city="Amsterdm")
+
+    row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
+
+    assert row.state == StepState.FAILED
+    assert row.message == ("HCX knows no city called 'Amsterdm'; it suggests: Amsterdam, Netherlands. Enter the "
+                           "nearest city HCX knows as the location on the set-up page, then run this step again.")
+    assert hcxsim_fast.control.state()["location"] is None
+
+    set_connection(plan, location_city="dublin, Ireland")
+    assert run(plan, SetupStepKey.REGISTER).state == StepState.DONE
+    assert hcxsim_fast.control.state()["location"]["city"] == "Dublin"
+
+
+def test_a_vcenter_without_its_password_fails_naming_the_vcenter(hcxsim_fast):
+    plan = make_setup_plan(hcxsim_fast)
+    plan.vcenter.password = ""
+    plan.vcenter.save()
+
+    row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
+
+    assert row.state == StepState.FAILED
+    assert row.message.startswith(f"vCenter {plan.vcenter.name} has no password: HCX needs them to register it.")
+    assert hcxsim_fast.control.state()["vcenter"] is None
+
+
+# --- pairing ---------------------------------------------------------------------------------------
+
+def test_the_certificate_prompt_waits_for_a_person_then_pairs(hcxsim_fast, cloud_pem):
+    plan = make_setup_plan(hcxsim_fast)
+
+    row = run(plan, *CONNECT)
+
+    assert row.state == StepState.NEEDS_INPUT
+    assert row.data["certificate"] == cloud_pem and row.data["remote_url"] == CLOUD_URL
+    assert re.fullmatch(r"([0-9A-F]{2}:){31}[0-9A-F]{2}", row.data["sha256"])
+    assert row.data["subject"] == "CN=hcx-cloud.avs.sim"
+    assert row.message.startswith(f"HCX asks whether to trust the certificate of {CLOUD_URL}: check its "
+                                  f"fingerprint (SHA-256 {row.data['sha256']})")
+    assert hcxsim_fast.control.state()["pairings"] == []
+
+    other, _ = self_signed_certificate("someone-else")
+    set_connection(plan, trusted_cloud_certificate=other)
+    row = run(plan, SetupStepKey.PAIR)
+    assert row.state == StepState.NEEDS_INPUT and "differs from the certificate accepted before" in row.message
+
+    # The page stores what it showed; line endings and spacing may differ.
+    set_connection(plan, trusted_cloud_certificate=cloud_pem.replace("\n", "\r\n") + "  \n")
+    row = run(plan, SetupStepKey.PAIR)
+
+    assert (row.state, row.message) == (StepState.DONE, "")
+    [pairing] = hcxsim_fast.control.state()["pairings"]
+    assert row.data == {"endpoint_id": pairing["endpointId"], "remote_url": CLOUD_URL, "remote_name": "avs-hcx-cloud"}
+
+
+def test_a_session_that_expires_mid_job_is_renewed(hcxsim_fast, cloud_pem):
+    plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
+    run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
+    expired = []
+
+    def clock():
+        if not expired:  # the pairing was sent; as the wait for its job starts, HCX forgets every session
+            hcxsim_fast.control.fault("expire_sessions")
+            expired.append(True)
+        return time.monotonic()
+
+    ctx = Context(fresh_plan(plan), Job.objects.create(kind="hcx.setup", name="t"))
+    ctx.waiter = dataclasses.replace(ctx.waiter, clock=clock)
+    row = run(plan, SetupStepKey.PAIR, ctx=ctx)
+
+    assert expired and row.state == StepState.DONE, row.message
+    state = hcxsim_fast.control.state()
+    assert [p["url"] for p in state["pairings"]] == [CLOUD_URL] and state["sessions"] == 1
+
+
+def test_a_wrong_cloudadmin_password_fails_the_pairing_without_echoing_it(hcxsim_fast, cloud_pem):
+    key = issue_key(hcxsim_fast, "pasted")
+    plan = make_setup_plan(hcxsim_fast, azure=False, activation_key=key, cloud_url=CLOUD_URL,
+                           cloud_username=CLOUD_USER, cloud_password="Not-The-Cloud-Passw0rd",
+                           trusted_cloud_certificate=cloud_pem)
+
+    row = run(plan, *CONNECT)
+
+    assert (row.step, row.state) == (SetupStepKey.PAIR, StepState.FAILED)
+    assert row.message.startswith(f"The HCX at {CLOUD_URL} refused the user name or password for {CLOUD_USER}")
+    assert "Not-The-Cloud-Passw0rd" not in recorded(plan)
+
+
+# --- through the worker -----------------------------------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_runs_the_connect_steps_end_to_end(celery_worker, hcxsim_fast, cloud_pem, engineer):
+    plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
+
+    job = start_setup(engineer, plan, ["avs", "activate", "register", "pair"])
+
+    job = wait_for(lambda: Job.objects.filter(pk=job.pk, status__in=JobStatus.TERMINAL).first(), timeout=120,
+                   message="the set-up job to finish")
+    assert job.status == JobStatus.COMPLETED, (job.error, events(plan))
+    assert set(job.data["steps"]) == {"avs", "activate", "register", "pair"}
+    rows = HcxSetupStep.objects.filter(plan=plan)
+    assert {r.step: (r.state, r.job_id) for r in rows} == dict.fromkeys(CONNECT, (StepState.DONE, job.pk))
+    state = hcxsim_fast.control.state()
+    assert state["activation"] and state["vcenter"]["url"] == "https://vcsa-onprem.local"
+    assert state["sso"]["lookupServiceUrl"] == "https://vcsa-onprem.local"
+    assert state["location"]["city"] == "Amsterdam"
+    assert [p["url"] for p in state["pairings"]] == [CLOUD_URL]
+    [site] = state["hcxEnterpriseSites"]
+    text = recorded(plan)
+    for secret in secrets_of(hcxsim_fast, site["properties"]["activationKey"]):
+        assert secret not in text
