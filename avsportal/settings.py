@@ -252,9 +252,13 @@ HCX_SETUP = {
         "service_mesh": env_int("HCX_SETUP_WAIT_MESH_SECONDS", 3600),
         "extension": env_int("HCX_SETUP_WAIT_EXTENSION_SECONDS", 1800),
     },
+    # The AVS Tier-1 gateway extended networks attach to (TNT<nn>-T1). Empty: read from the AVS side.
+    "EXTENSION_T1": os.environ.get("HCX_SETUP_EXTENSION_T1", ""),
 }
 # Uploaded Connector OVAs live here; the deployment job reads OVAs from this folder only.
 HCX_OVA_DIR = Path(os.environ.get("HCX_OVA_DIR", VAR_DIR / "ova"))
+# The largest OVA an upload may bring (the HCX Connector OVA is a few GB); the upload stops there.
+HCX_OVA_MAX_MB = env_int("HCX_OVA_MAX_MB", 8192)
 
 # --- HCX limits (hcx-api.md section 7): settings with these defaults, not literals in code ---
 HCX_LIMITS = {
@@ -280,12 +284,85 @@ HCX_LIMITS = {
     "MANAGER_LARGE_ABOVE_VMS": env_int("HCX_MANAGER_LARGE_ABOVE_VMS", 2000),
 }
 
-# --- Caches: "default" stays per process; "handoff" is shared by the web server and the worker ---
-# A request hands one-time secrets to a background job through "handoff" (hcx/deploy/secrets.py),
-# so it must cross processes: Redis when REDIS_URL is set, else files in var/.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "handoff": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "handoff"}
-    if REDIS_URL
-    else {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": str(VAR_DIR / "handoff-cache")},
+# --- Duration estimates (migrations_app/planner/estimates.py): ranges, low-high ---
+# The share of the nominal throughput (link, HCX's per-migration and per-IX caps) migrations really
+# get: protocol overhead, other traffic, storage. Replaced by measured figures once migrations completed.
+# Switchover minutes are per VM: Bulk's run in parallel, vMotion, RAV and Cold ones one after another.
+MIGRATION_ESTIMATES = {
+    "EFFICIENCY_LOW_PCT": env_int("ESTIMATE_EFFICIENCY_LOW_PCT", 50),
+    "EFFICIENCY_HIGH_PCT": env_int("ESTIMATE_EFFICIENCY_HIGH_PCT", 80),
+    # IX appliances carrying a site's migrations (one per service mesh; HCX 4.8+ allows several).
+    "IX_APPLIANCES": env_int("ESTIMATE_IX_APPLIANCES", 1),
+    # Bulk: guest shutdown, last delta sync, power-on at the target.
+    "BULK_SWITCHOVER_MINUTES": (env_int("ESTIMATE_BULK_SWITCHOVER_MIN_LOW", 5), env_int("ESTIMATE_BULK_SWITCHOVER_MIN_HIGH", 15)),
+    # RAV: last delta sync and the vMotion of memory and state, one VM at a time.
+    "RAV_SWITCHOVER_MINUTES": (env_int("ESTIMATE_RAV_SWITCHOVER_MIN_LOW", 2), env_int("ESTIMATE_RAV_SWITCHOVER_MIN_HIGH", 10)),
+    # vMotion: the stun and cut-over after the VM's transfer, one VM at a time.
+    "VMOTION_SWITCHOVER_MINUTES": (env_int("ESTIMATE_VMOTION_SWITCHOVER_MIN_LOW", 1), env_int("ESTIMATE_VMOTION_SWITCHOVER_MIN_HIGH", 3)),
+    # Cold: power-on at the target after the transfer (which is itself the outage).
+    "COLD_SWITCHOVER_MINUTES": (env_int("ESTIMATE_COLD_SWITCHOVER_MIN_LOW", 1), env_int("ESTIMATE_COLD_SWITCHOVER_MIN_HIGH", 5)),
+    # Completed migrations needed before measured throughput replaces the efficiency above.
+    "CALIBRATION_MIN_SAMPLES": env_int("ESTIMATE_CALIBRATION_MIN_SAMPLES", 5),
+}
+
+# --- AVS target clusters: per-host figures and the sizing assumptions of the capacity fit ---
+# Per host type: physical cores, RAM (GB) and the raw vSAN capacity tier (TB, SI units as the
+# disk makers count: 1 TB = 10^12 bytes; the cache tier holds no data and is not counted).
+# Source: Microsoft Learn, "What is Azure VMware Solution?", section "Hosts, clusters, and private
+# clouds" (learn.microsoft.com/azure/azure-vmware/introduction; MicrosoftDocs/azure-docs
+# articles/azure-vmware/introduction.md, ms.date 12/19/2025). AV64 is its first-generation (vSAN OSA)
+# figure; a Gen 2 (ESA) AV64 has 19.25 TB.
+AVS_HOST_TYPES = {
+    "AV36": {"cores": 36, "memory_gb": 576, "vsan_raw_tb": 15.20},
+    "AV36P": {"cores": 36, "memory_gb": 768, "vsan_raw_tb": 19.20},
+    "AV52": {"cores": 52, "memory_gb": 1536, "vsan_raw_tb": 38.40},
+    "AV64": {"cores": 64, "memory_gb": 1024, "vsan_raw_tb": 15.36},
+}
+# vCPUs planned per physical core (a common general-purpose consolidation ratio; 1 = no CPU overcommit).
+AVS_VCPU_PER_CORE = float(os.environ.get("AVS_VCPU_PER_CORE", "4"))
+# Memory planned per GB of host RAM: 1.0 = no memory overcommit (ballooning/swapping after a migration
+# is not a plan).
+AVS_MEMORY_OVERCOMMIT = float(os.environ.get("AVS_MEMORY_OVERCOMMIT", "1.0"))
+# Share of the vSAN datastore kept free ("slack space" for rebuilds, host maintenance and policy
+# changes; VMware recommends 25-30%).
+AVS_VSAN_SLACK = float(os.environ.get("AVS_VSAN_SLACK", "0.25"))
+# Hosts held back for vSphere HA: AVS configures every cluster for N+1 admission control.
+AVS_HA_SPARE_HOSTS = env_int("AVS_HA_SPARE_HOSTS", 1)
+# AVS clusters have 3 to 16 hosts (same Microsoft Learn page).
+AVS_MAX_HOSTS_PER_CLUSTER = env_int("AVS_MAX_HOSTS_PER_CLUSTER", 16)
+
+# --- Caches: per process (login throttling counts) ---
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Dependency data and groups (migrations_app/dependencies) ---
+DEPENDENCIES = {
+    # A dependency export of a large estate over 30 days runs to a million rows (~200 MB of CSV).
+    "MAX_UPLOAD_MB": env_int("DEPENDENCY_MAX_UPLOAD_MB", 300),
+    # Infrastructure services every server talks to (DNS, Kerberos, NTP, LDAP, LDAPS, global
+    # catalog): left out of suggested move groups, or DNS and AD glue the estate into one group.
+    "INFRASTRUCTURE_PORTS": [
+        int(p) for p in os.environ.get("DEPENDENCY_INFRASTRUCTURE_PORTS", "53,88,123,389,636,3268,3269").split(",") if p.strip()
+    ],
+    # Connections seen fewer times than this are ignored by the suggestions (noise, one-off scans).
+    "SUGGESTION_MIN_SEEN": env_int("DEPENDENCY_SUGGESTION_MIN_SEEN", 1),
+    # The browser graph of the estate stops here; filter by group to see the rest.
+    "GRAPH_MAX_NODES": env_int("DEPENDENCY_GRAPH_MAX_NODES", 300),
+}
+
+# --- Readiness rules (migrations_app/readiness/rules.py, PRODUCT.md section 5): limits as settings ---
+READINESS = {
+    # Lowest VM hardware version each migration type takes (hcx-api.md 8.2-8.4: Bulk >= 7; vMotion,
+    # Cold and RAV >= 9).
+    "MIN_HW_VERSION": {
+        "bulk": env_int("READINESS_MIN_HW_BULK", 7),
+        "vmotion": env_int("READINESS_MIN_HW_VMOTION", 9),
+        "cold": env_int("READINESS_MIN_HW_COLD", 9),
+        "rav": env_int("READINESS_MIN_HW_RAV", 9),
+    },
+    # A VM with more provisioned storage than this (TB, 1 TB = 1024 GiB) gets a "very large VM" warning.
+    "LARGE_VM_TB": float(os.environ.get("READINESS_LARGE_VM_TB", "10")),
+    # CPU vendors of the AVS hosts: a VM on a source host of another vendor can only cold-migrate.
+    "TARGET_CPU_VENDORS": [
+        v.strip().lower() for v in os.environ.get("READINESS_TARGET_CPU_VENDORS", "intel").split(",") if v.strip()
+    ],
 }

@@ -224,3 +224,69 @@ def _add_devices(estate: Estate, prefix: str) -> None:
     CdRom.objects.bulk_create(cdroms)
     Snapshot.objects.bulk_create(snapshots)
     VirtualMachine.tags.through.objects.bulk_create(tagged)
+
+
+def make_link_site(name: str = "Amsterdam", bandwidth_mbps: int = 1000, **fields):
+    """An HCX deployment plan (a site) with just what the planner's estimates read: its link."""
+    from hcx.models import HcxPlan
+
+    values = {"connector_hostname": "hcx-connector", "connector_ip": "192.168.10.9", "connector_gateway": "192.168.10.1",
+              "avs_block": "10.100.0.0/22", "latency_ms": 20}
+    values.update(fields)
+    return HcxPlan.objects.create(name=name, bandwidth_mbps=bandwidth_mbps, **values)
+
+
+# --- dependency groups and connections (migrations_app.dependencies) ---
+
+
+def make_group(name: str, vms=(), **fields):
+    """A dependency group holding `vms` (VirtualMachine objects), each with the reason "test"."""
+    from migrations_app.models import DependencyGroup, GroupMember
+
+    group = DependencyGroup.objects.create(name=name, **fields)
+    GroupMember.objects.bulk_create([GroupMember(group=group, vm=vm, reason="test") for vm in vms])
+    return group
+
+
+def make_endpoint(side):
+    """The Endpoint of a VM, or an external one from a name or an IP string."""
+    import ipaddress
+
+    from migrations_app.models import Endpoint
+
+    if isinstance(side, VirtualMachine):
+        return Endpoint.objects.get_or_create(vm=side, defaults={"name": side.name})[0]
+    try:
+        ipaddress.ip_address(side)
+        return Endpoint.objects.get_or_create(vm=None, name="", ip=side)[0]
+    except ValueError:
+        return Endpoint.objects.get_or_create(vm=None, name=side, ip=None)[0]
+
+
+def make_dependency(source, destination, port: int = 443, *, seen: int = 1, protocol: str = "tcp"):
+    """A connection from `source` to `destination` (VMs, or names/IPs of external endpoints)."""
+    from migrations_app.models import Dependency
+
+    return Dependency.objects.create(
+        source=make_endpoint(source), destination=make_endpoint(destination), port=port, protocol=protocol, seen=seen
+    )
+
+
+# --- waves and target clusters (migrations_app.waves) ---
+
+
+def make_target_cluster(site=None, name: str = "Cluster-1", *, sku: str = "AV36P", hosts: int = 4, ftt: int = 1, **fields):
+    """An AVS target cluster of `site` (a site is made when none is given)."""
+    from migrations_app.models import TargetCluster
+
+    site = site or make_link_site(f"site-{next(_serial)}")
+    return TargetCluster.objects.create(site=site, name=name, sku=sku, hosts=hosts, failures_to_tolerate=ftt, **fields)
+
+
+def make_wave(name: str = "Wave 1", vms=(), **fields):
+    """A wave (draft unless `status` says otherwise) holding `vms` as single VMs, written directly (no revision bump)."""
+    from migrations_app.models import Wave, WaveItem
+
+    wave = Wave.objects.create(name=name, **fields)
+    WaveItem.objects.bulk_create([WaveItem(wave=wave, vm=vm) for vm in vms])
+    return wave

@@ -6,7 +6,9 @@ It runs with DEMO_VCSIM=0: the simulator and discovery have tests of their own, 
 rediscovering a simulator would make the "second run changes nothing" check meaningless.
 """
 
+import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -18,6 +20,8 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 
+from hcx import demo as hcx_demo
+from hcx.simulator.state import Config as SimulatorConfig
 from inventory import demo
 from inventory.choices import PowerState, RdmMode, SwitchType, ToolsStatus
 from inventory.models import Cluster, Datastore, Host, Network, VCenter, VirtualDisk, VirtualMachine
@@ -30,7 +34,10 @@ TABLES = [
     "inventory_datastore", "inventory_network", "inventory_tag", "inventory_virtualmachine",
     "inventory_virtualmachine_tags", "inventory_virtualdisk", "inventory_virtualnic", "inventory_cdrom",
     "inventory_snapshot",
+    # The demo HCX plan (hcx/demo.py); its connection follows the simulator's ports, checked apart.
+    "hcx_hcxplan", "hcx_hcxnetworkprofileplan", "hcx_hcxplan_networks",
 ]
+HCXSIM_LINE = re.compile(r'HCX simulator \(Connector and AVS of the plan "Main datacenter"\): (http://127\.0\.0\.1:\d+)')
 
 
 def demo_env(var_dir: Path, **extra) -> dict:
@@ -82,11 +89,27 @@ def test_the_demo_sets_up_users_and_estate_and_a_second_run_changes_nothing(tmp_
         assert f"{name:<12} {password}" in output, "the credentials are printed at the end"
     assert vm_count == len(demo.build_estate().vms) >= 250
 
+    first_sim = demo_connection(db, output)
+
     output = run_demo(tmp_path)
     assert "nothing changed" in output
     second = dump(db)
     assert {t: len(rows) for t, rows in second.items()} == {t: len(rows) for t, rows in first.items()}
     assert second == first, "a second run rewrote rows (last_updated or passwords changed)"
+    assert demo_connection(db, output) != first_sim, "the connection follows the restarted simulator's ports"
+
+
+def demo_connection(db_path: Path, output: str) -> tuple[str, str]:
+    """The demo plan's connection: it points at the HCX simulator the run printed; returns its URLs."""
+    printed = HCXSIM_LINE.search(output)
+    assert printed, f"the HCX simulator's URL is printed:\n{output}"
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute(
+            "SELECT c.connector_url, c.appliance_url, c.arm_url, c.location_city, p.name FROM hcx_hcxconnection c "
+            "JOIN hcx_hcxplan p ON p.id = c.plan_id").fetchall()
+    [(service, admin, arm, city, plan)] = rows
+    assert (service, arm, city, plan) == (printed.group(1), f"{printed.group(1)}/arm", "Amsterdam", "Main datacenter")
+    return service, admin
 
 
 def free_port() -> int:
@@ -109,6 +132,16 @@ def test_it_serves_the_portal_and_stops_everything_on_ctrl_c(tmp_path):
             assert time.monotonic() < deadline, f"scripts/demo did not get ready:\n{log.read_text()}"
             time.sleep(0.3)
         assert f"http://127.0.0.1:{port}/" in log.read_text()
+        # The demo plan's connection reaches a live HCX simulator, with the credentials stored for it.
+        service, admin = demo_connection(tmp_path / "avsportal.sqlite3", log.read_text())
+        with urllib.request.urlopen(f"{service}/__sim__/state", timeout=10) as response:
+            assert response.status == 200
+        config = SimulatorConfig()
+        login = urllib.request.Request(
+            f"{service}/hybridity/api/sessions", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"username": config.username, "password": config.password}).encode())
+        with urllib.request.urlopen(login, timeout=10) as response:
+            assert response.status == 200 and response.headers["x-hm-authorization"]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=10) as response:
             assert b"Sign in to AVS Portal" in response.read()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/vendor/htmx-2.0.11.min.js", timeout=10) as r:
@@ -193,3 +226,34 @@ def test_loading_again_writes_nothing(loaded, django_assert_max_num_queries):
 def test_it_is_the_same_estate_every_time():
     assert demo.build_estate() == demo.build_estate()
     assert demo.build_estate(seed=1) != demo.build_estate()
+
+
+def test_the_demo_hcx_plan_is_sound_and_its_connection_follows_the_simulator(db):
+    from hcx.choices import SetupStepKey, StepState
+    from hcx.models import HcxConnection, HcxSetupStep
+    from hcx.planning.checks import check_plan
+
+    demo.load(hcx_demo.with_simulator_networks(demo.build_estate()))
+    plan, created = hcx_demo.load_plan(demo.VCENTER_NAME)
+    assert created and hcx_demo.load_plan(demo.VCENTER_NAME) == (plan, False)
+    report = check_plan(plan)
+    assert report.ready and report.error_count == 0, [f.message for f in report.findings]
+    assert set(plan.networks.values_list("name", flat=True)) == {"App-VLAN101", "App-VLAN102"}
+    assert plan.vcenter.name == demo.VCENTER_NAME and set(plan.extension_gateways) == {"App-VLAN101", "App-VLAN102"}
+
+    first = hcx_demo.connect_simulator("http://127.0.0.1:8001", "http://127.0.0.1:8002")
+    connection = HcxConnection.objects.get(plan=plan)
+    config = SimulatorConfig()
+    assert first.created and (connection.username, connection.password, connection.admin_password) == (
+        config.username, config.password, config.password)
+    assert (connection.avs_client_id, connection.avs_client_secret, connection.avs_private_cloud) == (
+        config.client_id, config.client_secret, config.private_cloud)
+    assert connection.arm_url == connection.login_url == "http://127.0.0.1:8001/arm"
+    assert hcx_demo.connect_simulator("http://127.0.0.1:8001", "http://127.0.0.1:8002").changed == []
+
+    HcxSetupStep.objects.create(plan=plan, step=SetupStepKey.ACTIVATE, state=StepState.DONE)
+    moved = hcx_demo.connect_simulator("http://127.0.0.1:9001", "http://127.0.0.1:9002")
+
+    assert moved.moved and HcxConnection.objects.get(plan=plan).appliance_url == "http://127.0.0.1:9002"
+    steps = dict(HcxSetupStep.objects.filter(plan=plan).values_list("step", "state"))
+    assert steps == {SetupStepKey.DEPLOY: StepState.DONE}, "a fresh simulator: the set-up starts again"

@@ -2,4 +2,9 @@
 
 
 def register(router):
-    pass
+    from .viewsets import NetworkMappingViewSet, TargetClusterViewSet, WaveItemViewSet, WaveViewSet
+
+    router.register("target-clusters", TargetClusterViewSet, basename="targetcluster")
+    router.register("waves", WaveViewSet, basename="wave")
+    router.register("wave-items", WaveItemViewSet, basename="waveitem")
+    router.register("network-mappings", NetworkMappingViewSet, basename="networkmapping")

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from hcx import demo as hcx_demo
 from inventory import demo
 
 
@@ -9,7 +10,14 @@ class Command(BaseCommand):
     help = "Load the demo estate (vcenter.stmarys-health.local, ~300 VMs). Running it again changes nothing."
 
     def handle(self, *args, **options):
-        report = demo.load()
+        # The HCX side of the demo (hcx/demo.py): the simulator's port groups join the estate, and
+        # the demo HCX plan is added once the estate is there.
+        report = demo.load(hcx_demo.with_simulator_networks(demo.build_estate()))
+        self.report_estate(report)
+        plan, created = hcx_demo.load_plan(demo.VCENTER_NAME)
+        self.stdout.write(f"Demo HCX plan {plan}: {'created' if created else 'already there, left as it is'}.")
+
+    def report_estate(self, report):
         changed = {name: r for name, r in report.items() if r["created"] or r["updated"] or r["removed"]}
         vms = report["vms"]
         total = vms["created"] + vms["updated"] + vms["unchanged"]

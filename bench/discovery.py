@@ -1,0 +1,135 @@
+"""Discovery of a 10,000-VM vCenter simulator, against two baselines measured in the same run.
+
+    .venv/bin/python bench/discovery.py [--clusters 20 --vms-per-cluster 500] [--sample 200]
+
+1. bare: the PropertyCollector retrieval of the same types and properties discovery reads, paged
+   the same way, with nothing mapped or stored (the floor; target: discovery within 1.5x of it);
+2. discovery: `inventory.discovery.discover()` as the job runs it: read, map, store;
+3. one by one: reading each VM's properties with one PropertyCollector call per property, as
+   naive pyvmomi attribute access does, timed on a sample of VMs and scaled to the estate
+   (target: discovery at least 10x faster);
+4. again: a second discovery of the unchanged simulator (target: 0 writes).
+
+Runs on a scratch SQLite database under var/bench/ unless DATABASE_URL is set. Needs the
+simulator binary that scripts/test builds (var/bin/vcsim).
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def setup_django():
+    scratch = ROOT / "var" / "bench"
+    scratch.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch / 'discovery.sqlite3'}")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avsportal.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def timed(func):
+    start = time.perf_counter()
+    result = func()
+    return time.perf_counter() - start, result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clusters", type=int, default=20)
+    parser.add_argument("--vms-per-cluster", type=int, default=500)
+    parser.add_argument("--sample", type=int, default=200, help="VMs read one by one (scaled to the estate)")
+    args = parser.parse_args(argv)
+    setup_django()
+
+    from pyVmomi import vim, vmodl
+
+    from inventory.discovery import mapping
+    from inventory.discovery.collector import Collector
+    from inventory.discovery.connect import connect, disconnect
+    from inventory.discovery.discover import discover
+    from inventory.models import VCenter, VirtualMachine
+    from tests.peers.vcsim import start_simulator, vcsim_binary
+
+    binary = vcsim_binary()
+    if binary is None:
+        sys.exit("bench/discovery.py: var/bin/vcsim is missing; run ./scripts/test once to build it")
+    total = args.clusters * args.vms_per_cluster
+    print(f"Starting a vCenter simulator with {total} VMs ({args.clusters} clusters x {args.vms_per_cluster})")
+    sim = start_simulator(binary, cluster=args.clusters, host=3, vm=args.vms_per_cluster, pg=4, ds=4, timeout=600)
+    try:
+        VCenter.objects.filter(name="bench-vcsim").delete()
+        vcenter = VCenter.objects.create(name="bench-vcsim", url=sim.url, username=sim.username,
+                                         password=sim.password, verify_tls=False)
+
+        def bare():
+            si = connect(sim.url, sim.username, sim.password, verify_tls=False)
+            try:
+                collector = Collector(si)
+                count = 0
+                for types, props in (
+                    (mapping.ENTITY_TYPES, mapping.ENTITY_PROPS),
+                    ([vim.ClusterComputeResource], mapping.CLUSTER_PROPS),
+                    ([vim.HostSystem], mapping.HOST_PROPS),
+                    ([vim.Datastore], mapping.DATASTORE_PROPS),
+                    ([vim.DistributedVirtualSwitch], mapping.SWITCH_PROPS),
+                    ([vim.Network], mapping.NETWORK_PROPS),
+                    ([vim.VirtualMachine], mapping.VM_PROPS),
+                ):
+                    for page in collector.pages(types, props):
+                        count += len(page)
+                return count
+            finally:
+                disconnect(si)
+
+        def one_by_one():
+            si = connect(sim.url, sim.username, sim.password, verify_tls=False)
+            try:
+                content = si.RetrieveContent()
+                view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+                vms = list(view.view)[: args.sample]
+                view.Destroy()
+                pc = content.propertyCollector
+                paths = sorted(mapping.VM_PROPS[vim.VirtualMachine])
+                for vm in vms:
+                    for path in paths:
+                        spec = vmodl.query.PropertyCollector.FilterSpec(
+                            objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=vm)],
+                            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=vim.VirtualMachine,
+                                                                                pathSet=[path])])
+                        pc.RetrieveContents([spec])
+                return len(vms)
+            finally:
+                disconnect(si)
+
+        bare_s, objects = timed(bare)
+        print(f"bare PropertyCollector retrieval: {bare_s:.1f} s for {objects} objects")
+        first_s, first = timed(lambda: discover(vcenter))
+        stored = VirtualMachine.objects.filter(vcenter=vcenter).count()
+        print(f"discovery (read + map + store):   {first_s:.1f} s, {stored} VMs stored, {first['writes']} writes")
+        sample_s, sampled = timed(one_by_one)
+        scaled = sample_s / sampled * total
+        print(f"one by one: {sample_s:.1f} s for {sampled} VMs -> {scaled:.0f} s scaled to {total} VMs")
+        again_s, again = timed(lambda: discover(vcenter))
+        print(f"second discovery, nothing changed: {again_s:.1f} s, {again['writes']} writes")
+        ratio, speedup = first_s / bare_s, scaled / first_s
+        print()
+        print(f"discovery / bare = {ratio:.2f} (target <= 1.5): {'met' if ratio <= 1.5 else 'MISSED'}")
+        print(f"one by one / discovery = {speedup:.0f}x (target >= 10x): {'met' if speedup >= 10 else 'MISSED'}")
+        print(f"second run writes = {again['writes']} (target 0): {'met' if again['writes'] == 0 else 'MISSED'}")
+    finally:
+        sim.stop()
+
+
+if __name__ == "__main__":
+    main()

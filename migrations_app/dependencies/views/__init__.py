@@ -1,0 +1,1 @@
+"""Pages of groups and dependency data, one module per area."""

@@ -1,0 +1,3 @@
+"""Job handlers of the planning app (found by core.jobs through autodiscovery); each part adds its own."""
+
+from .dependencies import jobs as dependency_jobs  # noqa: F401

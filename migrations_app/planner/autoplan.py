@@ -1,0 +1,472 @@
+"""The auto-planner: from groups (and VMs) not yet in a wave, a proposed wave plan.
+
+The algorithm, in plain words
+-----------------------------
+1. **Units.** Every dependency group not yet in a wave is one unit: it is placed whole or not at all,
+   so a group never spans two waves. With "include ungrouped VMs" (the default), each VM in no group
+   and no wave is a unit of its own. A group some of whose VMs are already in a wave is left out
+   (listed as not placed, with the waves it is in): its rest belongs with them, by hand.
+2. **Dependencies between units.** A connection from a VM of unit A to a VM of unit B means A depends
+   on B (A calls B). The rule: *move together where they fit, else the dependency first* — B goes in
+   the same wave as A or an earlier one, never a later one, so that when A moves everything it needs
+   is already there (or moves with it). Units that depend on each other in a circle (A needs B, B
+   needs A, perhaps through others) form a **cycle**; a cycle is reported, and its units are kept in
+   one wave when they fit in one together, else placed one by one (the proposal says so).
+3. **Order.** Lower group priority moves earlier. A unit that a more urgent unit depends on inherits
+   that urgency (else the urgent one would wait for it). Ungrouped VMs have the default priority.
+   Among equals, bigger units go first (first-fit decreasing packs tighter), then by name.
+4. **Pilot.** The first wave is a small pilot made of **low-risk groups**: those that depend on no
+   other unit first, then the ones with the fewest connections, the smallest first, up to the pilot
+   caps. Its point is to prove the path (network, HCX, runbook) before anything important moves;
+   priorities do not apply to it, and neither does the dependency order (a pilot group whose
+   dependencies move later reaches them back over the link, which the pilot then proves too; the
+   proposal says so). With no low-risk group there is no pilot, and the proposal says why.
+5. **Waves.** The change windows come from the calendar (first start, length, weekdays, blackout
+   dates skipped), one wave per window. For each window, greedy first fit: take the next ready unit
+   (all it depends on is placed) in the order above, preferring units connected to what is already in
+   this wave (that is "move together"); add it if the wave still respects: the VM cap, the TB cap,
+   HCX's concurrent replications for its Bulk/RAV VMs (the smaller of the per-mesh and per-manager
+   limits), and the change window, by the estimates module (Bulk/RAV only need their switchover in
+   the window, the initial sync runs before; vMotion and Cold transfer one VM at a time inside it, so
+   their durations add up). A unit that does not fit waits for the next window. The wave closes when
+   it is full or after `MISFIT_SCAN` units in a row did not fit (so 10,000 units plan in seconds).
+6. **Not placed.** A unit that does not fit even an empty wave (too many VMs, too many TB, more
+   Bulk/RAV VMs than HCX replicates at once, or longer than a window) is listed with the reason.
+   Units that depend on it are still placed, with a note. Units left when the windows run out are
+   listed too.
+7. **Why.** Each wave says in words why it holds what it holds and why it closed.
+
+The functions here take plain data (no database), so the benchmark can time the algorithm alone;
+`proposals.py` loads the units from the database and stores the result as a PlanProposal.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import networkx as nx
+
+from hcx.choices import MigrationType
+
+from ..choices import Risk
+from .calendar import Window, WindowCalendar
+from .estimates import (
+    MIB_PER_TB,
+    PARALLEL_TYPES,
+    Assumptions,
+    Load,
+    estimate_loads,
+    human_duration,
+    merge_loads,
+)
+
+# Units looked at without success before a wave is closed (see step 5 of the docstring).
+MISFIT_SCAN = 200
+DEFAULT_PRIORITY = 100
+# How many names a "why" sentence lists before "and N more".
+NAMES_IN_WHY = 4
+
+
+@dataclass
+class Unit:
+    """A group, or a VM in no group: what the planner places whole."""
+
+    key: str  # "g<group id>" or "v<vm id>"
+    name: str
+    vm_ids: list[int]
+    loads: dict[str, Load]
+    group_id: int | None = None
+    priority: int = DEFAULT_PRIORITY
+    risk: str | None = None
+    # VMs whose type differs from the plan's default (powered-off VMs move Cold): {vm id: type}.
+    overrides: dict[int, str] = field(default_factory=dict)
+    external: int = 0  # connections to endpoints outside the inventory
+    connections: int = 0  # connections to other units or VMs already in waves
+    # Totals, computed once: the packing loop reads them for every candidate.
+    vms: int = field(init=False)
+    mib: int = field(init=False)
+    parallel: int = field(init=False)
+
+    def __post_init__(self):
+        self.vms = len(self.vm_ids)
+        self.mib = sum(load.total_mib for load in self.loads.values())
+        self.parallel = sum(load.vms for t, load in self.loads.items() if t in PARALLEL_TYPES)
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    migration_type: str = MigrationType.BULK
+    max_vms: int = 50
+    max_tb: float = 25.0
+    pilot_max_vms: int = 10
+    pilot_max_tb: float = 2.0
+    include_ungrouped: bool = True
+    cold_for_powered_off: bool = True
+    name_prefix: str = "Wave"
+
+
+@dataclass
+class ProposedWave:
+    number: int
+    window: Window
+    pilot: bool = False
+    units: list[Unit] = field(default_factory=list)
+    loads: dict[str, Load] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    closed_because: str = ""
+    name: str = ""
+    # Running totals, kept by add_units().
+    vms: int = 0
+    mib: int = 0
+    parallel: int = 0
+
+    def add_units(self, units: list[Unit], loads: dict[str, Load]) -> None:
+        self.units.extend(units)
+        self.loads = loads
+        for u in units:
+            self.vms += u.vms
+            self.mib += u.mib
+            self.parallel += u.parallel
+
+
+@dataclass
+class PlanResult:
+    waves: list[ProposedWave]
+    unplaced: list[tuple[Unit, str]]
+    cycles: list[dict]
+    skipped: list[tuple[Window, object]]
+    pilot_note: str
+
+
+class _Caps:
+    """What a wave may hold; `refuse()` says why a unit does not fit, or None."""
+
+    def __init__(self, inputs: PlanInputs, a: Assumptions, window_seconds: float, *, pilot: bool = False):
+        self.a = a
+        self.window_seconds = window_seconds
+        self.max_vms = min(inputs.max_vms, inputs.pilot_max_vms) if pilot else inputs.max_vms
+        max_tb = min(inputs.max_tb, inputs.pilot_max_tb) if pilot else inputs.max_tb
+        self.max_tb = max_tb
+        self.max_mib = max_tb * MIB_PER_TB
+        self.pilot = pilot
+
+    def refuse(self, vms: int, mib: int, parallel: int, loads: dict[str, Load]) -> str | None:
+        label = "the pilot's" if self.pilot else "the"
+        if vms > self.max_vms:
+            return f"{vms} VMs: more than {label} cap of {self.max_vms} VMs per wave"
+        if mib > self.max_mib:
+            return f"{mib / MIB_PER_TB:.1f} TB: more than {label} cap of {self.max_tb:g} TB per wave"
+        if parallel > self.a.replication_slots:
+            return (f"{parallel} Bulk/RAV VMs: more than the {self.a.replication_slots} replications HCX runs "
+                    "at once per service mesh and manager")
+        need = estimate_loads(loads, self.a).in_window
+        if need is not None and need.high > self.window_seconds:
+            return (f"needs {need.text} in the change window, longer than the "
+                    f"{human_duration(self.window_seconds)} window")
+        return None
+
+
+def _names(items: list[str]) -> str:
+    shown = ", ".join(items[:NAMES_IN_WHY])
+    more = len(items) - NAMES_IN_WHY
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def plan_waves(
+    units: list[Unit],
+    edges,
+    inputs: PlanInputs,
+    assumptions: Assumptions,
+    calendar: WindowCalendar,
+) -> PlanResult:
+    """Place `units` into waves. `edges`: (i, j) index pairs into `units`, unit i depends on unit j."""
+    n = len(units)
+    deps: list[set[int]] = [set() for _ in range(n)]
+    for i, j in edges:
+        if i != j:
+            deps[i].add(j)
+
+    unplaced: list[tuple[Unit, str]] = []
+    cycles: list[dict] = []
+    skipped: list = []
+    windows = calendar.windows(skipped)
+    first = next(windows, None)
+    if first is None:
+        return PlanResult([], [(u, "no change window: the calendar gives none") for u in units], [], skipped, "")
+    window_seconds = first.seconds  # every window has the same length
+    caps = _Caps(inputs, assumptions, window_seconds)
+
+    # --- cycles and bundles (units kept together) --------------------------------------------------
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from((i, j) for i in range(n) for j in deps[i])
+    scc_of = [0] * n
+    bundles: list[list[int]] = []
+    for scc_index, members in enumerate(nx.strongly_connected_components(graph)):
+        members = sorted(members, key=lambda u: (units[u].priority, units[u].name))
+        for u in members:
+            scc_of[u] = scc_index
+        if len(members) == 1:
+            bundles.append(members)
+            continue
+        loads = merge_loads(*(units[u].loads for u in members))
+        vms = sum(units[u].vms for u in members)
+        mib = sum(units[u].mib for u in members)
+        parallel = sum(units[u].parallel for u in members)
+        reason = caps.refuse(vms, mib, parallel, loads)
+        cycle = {"units": [units[u].key for u in members], "names": [units[u].name for u in members],
+                 "together": reason is None}
+        if reason is None:
+            bundles.append(members)
+            cycle["why"] = "They depend on each other in a circle, so they move in one wave."
+        else:
+            bundles.extend([u] for u in members)
+            cycle["why"] = f"They depend on each other in a circle but cannot move in one wave ({reason}); placed one by one."
+        cycles.append(cycle)
+
+    nb = len(bundles)
+    bundle_of = [0] * n
+    for b, members in enumerate(bundles):
+        for u in members:
+            bundle_of[u] = b
+    bdeps: list[set[int]] = [set() for _ in range(nb)]
+    bdependants: list[set[int]] = [set() for _ in range(nb)]
+    # Units of a cycle placed one by one still prefer each other's wave ("together"), without order.
+    siblings: list[set[int]] = [set() for _ in range(nb)]
+    for i in range(n):
+        for j in deps[i]:
+            bi, bj = bundle_of[i], bundle_of[j]
+            if bi == bj:
+                continue
+            if scc_of[i] == scc_of[j]:
+                siblings[bi].add(bj)
+                siblings[bj].add(bi)
+            else:
+                bdeps[bi].add(bj)
+                bdependants[bj].add(bi)
+
+    def b_units(b):
+        return [units[u] for u in bundles[b]]
+
+    def b_loads(b):
+        members = bundles[b]
+        return units[members[0]].loads if len(members) == 1 else merge_loads(*(units[u].loads for u in members))
+
+    b_vms = [sum(units[u].vms for u in bundles[b]) for b in range(nb)]
+    b_mib = [sum(units[u].mib for u in bundles[b]) for b in range(nb)]
+    b_parallel = [sum(units[u].parallel for u in bundles[b]) for b in range(nb)]
+    b_name = [units[bundles[b][0]].name for b in range(nb)]
+    b_loadmap = [b_loads(b) for b in range(nb)]
+
+    # --- effective priority: inherited from what depends on it --------------------------------------
+    eff = [min(units[u].priority for u in bundles[b]) for b in range(nb)]
+    bgraph = nx.DiGraph()
+    bgraph.add_nodes_from(range(nb))
+    bgraph.add_edges_from((b, d) for b in range(nb) for d in bdeps[b])
+    for b in nx.topological_sort(bgraph):  # dependants come before what they depend on
+        for d in bdeps[b]:
+            if eff[b] < eff[d]:
+                eff[d] = eff[b]
+
+    # --- too big for any wave ----------------------------------------------------------------------
+    PENDING, PLACED, UNPLACED = 0, 1, 2
+    state = [PENDING] * nb
+    wave_of: list[int | None] = [None] * nb
+    unplaced_why: dict[int, str] = {}
+    for b in range(nb):
+        reason = caps.refuse(b_vms[b], b_mib[b], b_parallel[b], b_loadmap[b])
+        if reason is not None:
+            state[b] = UNPLACED
+            unplaced_why[b] = reason
+
+    waiting = [sum(1 for d in bdeps[b] if state[d] == PENDING) for b in range(nb)]
+    ready: list[tuple] = []
+
+    def key(b):
+        return (eff[b], -b_mib[b], b_name[b], b)
+
+    for b in range(nb):
+        if state[b] == PENDING and waiting[b] == 0:
+            heapq.heappush(ready, key(b))
+
+    def resolve(b, together: list | None):
+        """b is placed or given up: what waited only for it becomes ready."""
+        for a in bdependants[b]:
+            if state[a] != PENDING:
+                continue
+            waiting[a] -= 1
+            if waiting[a] == 0:
+                heapq.heappush(ready, key(a))
+                if together is not None:
+                    heapq.heappush(together, key(a))
+        if together is not None:
+            for s in siblings[b]:
+                if state[s] == PENDING and waiting[s] == 0:
+                    heapq.heappush(together, key(s))
+
+    for b in list(unplaced_why):
+        resolve(b, None)
+
+    waves: list[ProposedWave] = []
+
+    def add(wave: ProposedWave, b: int):
+        state[b] = PLACED
+        wave_of[b] = wave.number
+        wave.add_units(b_units(b), merge_loads(wave.loads, b_loadmap[b]))
+
+    # --- the pilot ---------------------------------------------------------------------------------
+    pilot_note = ""
+    window = first
+    candidates = [
+        b for b in range(nb)
+        if state[b] == PENDING and all(u.group_id is not None and u.risk == Risk.LOW for u in b_units(b))
+    ]
+    if not candidates:
+        pilot_note = "No pilot: no low-risk group. Mark small, simple groups Low risk to get one."
+    else:
+        candidates.sort(key=lambda b: (
+            bool(bdeps[b] or siblings[b]), sum(u.connections + u.external for u in b_units(b)),
+            b_vms[b], b_mib[b], eff[b], b_name[b],
+        ))
+        pilot_caps = _Caps(inputs, assumptions, window_seconds, pilot=True)
+        wave = ProposedWave(number=1, window=window, pilot=True)
+        left_out = False
+        for b in candidates:
+            reason = pilot_caps.refuse(wave.vms + b_vms[b], wave.mib + b_mib[b], wave.parallel + b_parallel[b],
+                                       merge_loads(wave.loads, b_loadmap[b]))
+            if reason is None:
+                add(wave, b)
+                resolve(b, None)
+                if bdeps[b]:
+                    wave.notes.append(
+                        f"{b_name[b]} depends on {_names([b_name[d] for d in bdeps[b]])}, which move later: "
+                        "the pilot reaches them back over the link."
+                    )
+            else:
+                left_out = True
+        if wave.units:
+            wave.closed_because = (
+                f"the pilot stays within {pilot_caps.max_vms} VMs and {pilot_caps.max_tb:g} TB" if left_out
+                else "there is no other low-risk group"
+            )
+            waves.append(wave)
+            window = next(windows, None)
+        else:
+            pilot_note = (f"No pilot: the smallest low-risk group is bigger than the pilot caps "
+                          f"({pilot_caps.max_vms} VMs, {pilot_caps.max_tb:g} TB).")
+
+    # --- the waves ---------------------------------------------------------------------------------
+    while window is not None and ready:
+        wave = ProposedWave(number=len(waves) + 1, window=window)
+        together: list[tuple] = []
+        misfits: list[tuple] = []
+        first_refusal = ""
+        moved_with: list[str] = []
+        while len(misfits) < MISFIT_SCAN and wave.vms < caps.max_vms:
+            entry, from_together = None, False
+            while together:
+                candidate = heapq.heappop(together)
+                if state[candidate[-1]] == PENDING:
+                    entry, from_together = candidate, True
+                    break
+            if entry is None:
+                while ready:
+                    candidate = heapq.heappop(ready)
+                    if state[candidate[-1]] == PENDING:
+                        entry = candidate
+                        break
+            if entry is None:
+                break
+            b = entry[-1]
+            reason = caps.refuse(wave.vms + b_vms[b], wave.mib + b_mib[b], wave.parallel + b_parallel[b],
+                                 merge_loads(wave.loads, b_loadmap[b]))
+            if reason is None:
+                if from_together:
+                    moved_with.append(b_name[b])
+                add(wave, b)
+                resolve(b, together)
+            else:
+                first_refusal = first_refusal or reason
+                if not from_together:
+                    misfits.append(entry)
+        for entry in misfits:
+            heapq.heappush(ready, entry)
+        if not wave.units:
+            break  # cannot happen with same-length windows: every pending unit fits an empty wave
+        if wave.vms >= caps.max_vms:
+            wave.closed_because = f"it reached the cap of {caps.max_vms} VMs"
+        elif first_refusal:
+            wave.closed_because = f"the next unit would not fit ({first_refusal})"
+        else:
+            wave.closed_because = "everything is placed"
+        if moved_with:
+            wave.notes.append(f"Moves with what it is connected to: {_names(moved_with)}.")
+        waves.append(wave)
+        window = next(windows, None)
+
+    # --- what is left ------------------------------------------------------------------------------
+    for b in range(nb):
+        if state[b] == UNPLACED:
+            for u in b_units(b):
+                unplaced.append((u, unplaced_why[b]))
+        elif state[b] == PENDING:
+            for u in b_units(b):
+                unplaced.append((u, f"no window left: all {calendar.max_windows} windows considered are used"))
+
+    # Dependencies that could not be honoured: on something not placed.
+    placed_waves = {wave.number: wave for wave in waves}
+    for b in range(nb):
+        if state[b] != PLACED:
+            continue
+        missing = [b_name[d] for d in bdeps[b] if state[d] != PLACED]
+        if missing:
+            placed_waves[wave_of[b]].notes.append(
+                f"{b_name[b]} depends on {_names(missing)}, which could not be placed."
+            )
+        earlier = sorted({wave_of[d] for d in bdeps[b] if state[d] == PLACED and wave_of[d] < wave_of[b]})
+        if earlier:
+            placed_waves[wave_of[b]].notes.append(
+                f"{b_name[b]} follows what it depends on in wave{'s' if len(earlier) > 1 else ''} "
+                f"{_names([str(w) for w in earlier])}."
+            )
+    return PlanResult(waves, unplaced, cycles, skipped, pilot_note)
+
+
+def describe(wave: ProposedWave, inputs: PlanInputs) -> str:
+    """The plain-words "why" of a wave."""
+    groups = [u for u in wave.units if u.group_id is not None]
+    singles = [u for u in wave.units if u.group_id is None]
+    parts = []
+    tb = wave.mib / MIB_PER_TB
+    if wave.pilot:
+        parts.append(
+            f"Pilot: {len(groups)} low-risk group{'s' if len(groups) != 1 else ''}, those depending on nothing "
+            f"else and with the fewest connections first ({_names([u.name for u in groups])}); {wave.vms} VMs, {tb:.2f} TB. "
+            "It proves the migration path before anything important moves."
+        )
+    else:
+        if groups:
+            lo, hi = min(u.priority for u in groups), max(u.priority for u in groups)
+            prio = f"priority {lo}" if lo == hi else f"priorities {lo}–{hi}"
+            parts.append(f"{len(groups)} group{'s' if len(groups) != 1 else ''} ({prio}), most urgent first: "
+                         f"{_names([u.name for u in groups])}.")
+        if singles:
+            parts.append(f"{len(singles)} VM{'s' if len(singles) != 1 else ''} in no group: {_names([u.name for u in singles])}.")
+        parts.append(f"{wave.vms} VMs, {tb:.2f} TB.")
+    parts.extend(wave.notes[:6])
+    if len(wave.notes) > 6:
+        parts.append(f"({len(wave.notes) - 6} more dependency notes.)")
+    overrides = sum(len(u.overrides) for u in wave.units)
+    if overrides:
+        parts.append(f"{overrides} powered-off VM{'s' if overrides != 1 else ''} move Cold.")
+    if wave.closed_because:
+        parts.append(f"Closed because {wave.closed_because}.")
+    return " ".join(parts)
+
+
+def window_text(start: datetime, end: datetime, zone) -> str:
+    s, e = start.astimezone(zone), end.astimezone(zone)
+    same_day = s.date() == e.date()
+    return f"{s:%a %Y-%m-%d %H:%M}–{e:%H:%M}" if same_day else f"{s:%a %Y-%m-%d %H:%M} – {e:%a %Y-%m-%d %H:%M}"
