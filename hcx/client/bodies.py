@@ -1,7 +1,9 @@
-"""Request bodies of the HCX set-up calls (hcx-api.md section 4), built from the few values a person
-chooses, so callers never hand-assemble HCX's nested JSON. Each returns a plain dict for HcxService.
+"""Request bodies of the HCX set-up and migration calls (hcx-api.md sections 4 and 5), built from
+the few values a person chooses, so callers never hand-assemble HCX's nested JSON. Each returns a
+plain dict for HcxService.
 """
 
+import datetime
 from collections.abc import Iterable
 
 NETWORK_PROFILE_TAGS = ("management", "uplink", "vmotion", "replication")
@@ -89,3 +91,93 @@ def l2_extension(*, network: dict, appliance_id: str, destination: dict, gateway
         "sourceNetwork": {"networkId": network["entity_id"], "networkName": network["name"],
                           "networkType": network["entityType"]},
     }
+
+
+# --- migrations and mobility groups (hcx-api.md 5.2 b, the mobility API) ---------------------------
+
+# Our four migration types -> the mobility API's (migrationType/switchoverType, transferType) (5.1).
+MIGRATION_TYPES = {
+    "Bulk": ("vSphereReplication", "vSphereReplication"),
+    "RAV": ("RAV", "vSphereReplication"),
+    "vMotion": ("vMotion", "NO_OP"),
+    "Cold": ("ColdMigration", "NO_OP"),
+}
+
+
+def epoch_ms(moment: datetime.datetime | None) -> int:
+    """Schedule times are epoch milliseconds (UTC); 0 means no schedule (hcx-api.md 5.2)."""
+    if moment is None:
+        return 0
+    if moment.tzinfo is None:
+        raise ValueError("give switchover times with a time zone, so that HCX gets the instant meant")
+    return int(moment.timestamp() * 1000)
+
+
+def site(endpoint_id: str, *, endpoint_name: str = "", vcenter_uuid: str = "", vcenter_name: str = "") -> dict:
+    """A migration's `source` or `destination`: the HCX endpoint (from `clouds()`) and its vCenter."""
+    body = {"endpointType": "VC", "endpointId": endpoint_id, "endpointName": endpoint_name}
+    if vcenter_uuid:
+        body.update(resourceType="VC", resourceId=vcenter_uuid, resourceName=vcenter_name)
+    return body
+
+
+def container(container_id: str, name: str, container_type: str) -> dict:
+    """A `placement` entry: a resource pool, cluster, folder or datacenter at the destination."""
+    return {"id": container_id, "name": name, "type": container_type}
+
+
+def network_mapping(*, source_id: str, source_name: str, source_type: str, destination_id: str,
+                    destination_name: str, destination_type: str = "NsxtSegment") -> dict:
+    return {"srcNetworkType": source_type, "srcNetworkValue": source_id, "srcNetworkName": source_name,
+            "destNetworkType": destination_type, "destNetworkValue": destination_id,
+            "destNetworkName": destination_name, "bindingType": "static"}
+
+
+def migration(*, vm_id: str, vm_name: str, migration_type: str, source: dict, destination: dict,
+              placement: Iterable[dict], datastore_id: str, datastore_name: str = "",
+              disk_provisioning: str = "thin", network_mappings: Iterable[dict] = (),
+              group_id: str | None = None, service_mesh_id: str | None = None,
+              switchover_start: datetime.datetime | None = None, switchover_end: datetime.datetime | None = None,
+              remove_isos: bool = False, remove_snapshots: bool = False, force_power_off: bool = False,
+              retain_mac: bool = True, upgrade_tools: bool = False, upgrade_hardware: bool = False,
+              seed_checkpoint: bool = False) -> dict:
+    """One item of `/mobility/migrations/validate|start` for a VM the portal knows (`vm_id` is
+    whatever id the portal keeps for it, e.g. its vCenter moref). `migration_type` is Bulk, vMotion,
+    RAV or Cold; the switchover window only means something for Bulk and RAV."""
+    if migration_type not in MIGRATION_TYPES:
+        raise ValueError(f"migration_type must be one of {sorted(MIGRATION_TYPES)}, not {migration_type!r}")
+    api_type, transfer_type = MIGRATION_TYPES[migration_type]
+    options = {"retainMac": retain_mac, "forcePowerOffVm": force_power_off, "upgradeHardware": upgrade_hardware,
+               "upgradeVMTools": upgrade_tools, "removeISOs": remove_isos, "removeSnapshots": remove_snapshots}
+    body = {
+        "migrationType": api_type,
+        "entity": {"entityId": vm_id, "entityName": vm_name, "entityType": "VirtualMachine"},
+        "source": source, "destination": destination,
+        "transferParams": {"transferType": transfer_type, "longRecovery": seed_checkpoint,
+                           "transferProfile": [{"option": "removeISOs", "value": remove_isos},
+                                               {"option": "removeSnapshots", "value": remove_snapshots}],
+                           "schedule": {"startTime": 0, "expiryTime": 0}},
+        "switchoverParams": {"switchoverType": api_type, "options": options,
+                             "schedule": {"startTime": epoch_ms(switchover_start),
+                                          "expiryTime": epoch_ms(switchover_end)}},
+        "placement": list(placement),
+        "storage": {"defaultStorage": {"id": datastore_id, "name": datastore_name, "type": "Datastore",
+                                       "diskProvisionType": disk_provisioning}},
+        "networkParams": {"networkMappings": list(network_mappings)},
+    }
+    if group_id:
+        body["migrationGroupId"] = group_id
+    if service_mesh_id:
+        body["servicemeshId"] = service_mesh_id
+    return body
+
+
+def mobility_group(*, name: str, source: dict, destination: dict, migration_type: str | None = None,
+                   service_mesh_id: str | None = None, tags: Iterable[str] = ()) -> dict:
+    """A mobility group (hcx-api.md 5.7) whose defaults its migrations inherit."""
+    defaults = {"source": source, "destination": destination}
+    if migration_type:
+        defaults["migrationType"] = MIGRATION_TYPES[migration_type][0]
+    if service_mesh_id:
+        defaults["servicemeshId"] = service_mesh_id
+    return {"name": name, "tags": list(tags), "groupDefaults": defaults}

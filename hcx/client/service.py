@@ -4,7 +4,8 @@
 once when HCX says the session is gone (401), and offers one method per call the portal makes:
 site pairing (with the certificate prompt), inventory lookups, network and compute profiles,
 service meshes, appliances, network extensions, and following jobs and interconnect tasks.
-Creates return `Started`; `wait()` follows it to the end.
+Creates return `Started`; `wait()` follows it to the end. Migrations and mobility groups come from
+`MigrationsMixin` (migrations.py).
 """
 
 import logging
@@ -12,8 +13,9 @@ from dataclasses import dataclass, field
 
 from . import polling
 from .errors import HcxAuthError, HcxCertificateUntrusted, HcxError, HcxJobFailed
+from .migrations import HcxErrorsWithBody, MigrationsMixin
 from .polling import PollTimeout, Waiter
-from .transport import DEFAULT_RETRY, DEFAULT_TIMEOUT, HcxErrors, Retry, Transport
+from .transport import DEFAULT_RETRY, DEFAULT_TIMEOUT, Retry, Transport
 
 logger = logging.getLogger(__name__)
 API = "/hybridity/api"
@@ -97,7 +99,7 @@ def same_url(a: str, b: str) -> bool:
     return (a or "").strip().lower().rstrip("/") == (b or "").strip().lower().rstrip("/")
 
 
-class HcxService:
+class HcxService(MigrationsMixin):
     """A client for one HCX Manager's service API. Not thread-safe: one per job or request."""
 
     def __init__(self, url: str, username: str, password: str, *, verify: bool | str = True,
@@ -106,7 +108,7 @@ class HcxService:
         self.username = username
         self._password = password
         self.waiter = waiter
-        self.transport = Transport(self.url, name="HCX", errors=HcxErrors(), verify=verify, timeout=timeout,
+        self.transport = Transport(self.url, name="HCX", errors=HcxErrorsWithBody(), verify=verify, timeout=timeout,
                                    retry=retry)
         self.transport.session.headers["Content-Type"] = "application/json"
         self.session_info: SessionInfo | None = None

@@ -8,7 +8,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from . import appliance, arm, control, service
+from . import appliance, arm, control, migrations, service
 from .server import Router, make_server, serve_in_thread
 from .state import Config, Simulator, self_signed_certificate
 
@@ -29,14 +29,18 @@ def parse_args(argv=None) -> Config:
     p.add_argument("--resource-group", default=d.resource_group)
     p.add_argument("--private-cloud", default=d.private_cloud)
     p.add_argument("--cloud-password", default=d.cloud_password, help="cloudadmin password of the AVS side")
+    p.add_argument("--link-mbps", type=float, default=d.link_mbps,
+                   help="bandwidth the migrations of one service mesh share (each at most 1000 Mbps)")
     p.add_argument("--verbose", action="store_true", help="log every request")
     a = p.parse_args(argv)
     if a.time_scale <= 0:
         p.error("--time-scale must be positive")
+    if a.link_mbps <= 0:
+        p.error("--link-mbps must be positive")
     return Config(host=a.host, port=a.port, admin_port=a.admin_port, username=a.username, password=a.password,
                   time_scale=a.time_scale, tls=a.tls, client_id=a.client_id, client_secret=a.client_secret,
                   subscription=a.subscription, resource_group=a.resource_group, private_cloud=a.private_cloud,
-                  cloud_password=a.cloud_password, verbose=a.verbose)
+                  cloud_password=a.cloud_password, verbose=a.verbose, link_mbps=a.link_mbps)
 
 
 def tls_context() -> tuple[ssl.SSLContext, Path]:
@@ -56,7 +60,7 @@ def main(argv=None):
     config = parse_args(argv)
     sim = Simulator(config)
     service_router, admin_router = Router(), Router()
-    service_router.routes = control.router.routes + arm.router.routes + service.router.routes
+    service_router.routes = control.router.routes + arm.router.routes + service.router.routes + migrations.router.routes
     admin_router.routes = appliance.router.routes
     context, cert_path = tls_context() if config.tls else (None, None)
     servers = [make_server(sim, service_router, config.host, config.port, "service", context),

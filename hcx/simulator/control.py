@@ -1,7 +1,12 @@
 """Test controls on the service port under `/__sim__/` (no authentication: bind to loopback).
 
-- `POST /__sim__/reset` `{"preset": "fresh"|"configured"|"paired"}`: wipe everything (state,
-  sessions, ARM tokens, faults) and rebuild a starting point; see PRESETS.
+- `POST /__sim__/reset` `{"preset": "fresh"|"configured"|"paired"|"meshed"}`: wipe everything (state,
+  sessions, ARM tokens, faults, migrations, VM facts, migration settings) and rebuild a starting point;
+  see PRESETS.
+- `GET|POST /__sim__/vms` `{"items": [{"id", "name", "diskBytes", "powerState", ...}]}`: the facts of
+  the VMs to migrate (migrations.py VM_DEFAULTS; 40 GiB and powered on when not registered).
+- `GET|POST /__sim__/migration-settings` `{"linkMbps": 400, ...}`: what shapes migrations
+  (migration_engine.Settings: link, per-migration cap, replication limits, phase durations).
 - `GET /__sim__/state`: the whole world as JSON.
 - `GET|POST|DELETE /__sim__/faults`: list, add (see faults.py) or clear faults.
 - `GET /__sim__/clock`, `POST /__sim__/clock` `{"advance": seconds}`: read or skip simulated time.
@@ -9,7 +14,8 @@
 
 import base64
 
-from . import appliance, arm, service
+from . import appliance, arm, migrations, service
+from . import inventory as inv
 from .faults import FaultSpecError
 from .inventory import CITIES, LOCAL_DVS, LOCAL_NETWORKS, LOCAL_VC, LOCAL_VC_UUID
 from .server import Response, Router, SimError
@@ -74,7 +80,38 @@ def preset_paired(sim):
     sim.tick()
 
 
-PRESETS = {"fresh": lambda sim: None, "configured": preset_configured, "paired": preset_paired}
+MESH_NAME, EXTENDED_NETWORK = "mesh-avs", "dvportgroup-41"  # App-VLAN101
+
+
+def preset_meshed(sim):
+    """`paired` plus a DEPLOYED service mesh `mesh-avs` offering every migration service (Bulk,
+    vMotion, RAV) and network extension, and App-VLAN101 (`dvportgroup-41`) EXTENDED: migrations can
+    start at once."""
+    preset_paired(sim)
+    user = sim.config.username
+    local = next(iter(sim.state.compute_profiles.values()))
+    pairing = next(iter(sim.state.pairings.values()))
+    mesh = service.create_service_mesh(sim, {
+        "name": MESH_NAME, "services": [{"name": n} for n in ALL_SERVICES],
+        "computeProfiles": [{"endpointId": sim.local_endpoint_id, "computeProfileId": local["computeProfileId"]},
+                            {"endpointId": pairing["endpointId"], "computeProfileId": inv.REMOTE_COMPUTE_PROFILE_ID}],
+        "switchPairCount": [{"switches": [], "l2cApplianceCount": 1}],
+    }, user)["data"]
+    sim.clock.advance(DURATIONS["serviceMesh"] + 1)
+    sim.tick()
+    extender = next(a for a in sim.state.appliances.values()
+                    if a["serviceMeshId"] == mesh["serviceMeshId"] and a["applianceType"] == "HCX-NET-EXT")
+    service.create_l2_extension(sim, {
+        "sourceNetwork": {"networkId": EXTENDED_NETWORK}, "sourceAppliance": {"applianceId": extender["applianceId"]},
+        "destination": {"endpointId": pairing["endpointId"]}, "destinationNetwork": {"gatewayId": inv.REMOTE_GATEWAYS[0]},
+        "gateway": "10.10.101.1", "netmask": "255.255.255.0", "vcGuid": LOCAL_VC_UUID,
+    }, user)
+    sim.clock.advance(DURATIONS["l2Extension"] + 1)
+    sim.tick()
+
+
+PRESETS = {"fresh": lambda sim: None, "configured": preset_configured, "paired": preset_paired,
+           "meshed": preset_meshed}
 
 
 @router.add("POST", "/__sim__/reset")
@@ -127,3 +164,33 @@ def advance_clock(sim, req):
     now = sim.clock.advance(seconds)
     sim.tick()
     return {"now": now, "scale": sim.clock.scale}
+
+
+@router.add("GET", "/__sim__/vms")
+def list_vms(sim, req):
+    seen, items = set(), []
+    for facts in sim.vm_facts.values():
+        if id(facts) not in seen:
+            seen.add(id(facts))
+            items.append(facts)
+    return {"items": items}
+
+
+@router.add("POST", "/__sim__/vms")
+def add_vms(sim, req):
+    return Response(201, {"items": migrations.register_vms(sim, (req.json() or {}).get("items"))})
+
+
+@router.add("GET", "/__sim__/migration-settings")
+def get_migration_settings(sim, req):
+    return sim.migration_engine.settings.public()
+
+
+@router.add("POST", "/__sim__/migration-settings")
+def set_migration_settings(sim, req):
+    try:
+        sim.migration_engine.settings.update(req.json())
+    except ValueError as exc:
+        raise SimError(400, f"Migration settings: {exc}") from None
+    sim.migration_engine.settings_changed()  # raised limits let queued migrations start now
+    return sim.migration_engine.settings.public()

@@ -4,6 +4,13 @@ Request faults (`error`, `delay`, `drop`) match a regular expression against the
 optional method and an optional port ("service" or "admin"), and fire `times` times (or always when
 `times` is null). `job_fail` makes the next asynchronous operation(s) of a kind end in failure.
 `expire_sessions` is not stored: it invalidates every session token at once.
+
+Migration faults pick VMs by `vm` (an entity id or name); without `vm` they hit the next `times` VMs
+(every VM when `times` is null):
+- `migration_fail` with `phase`: the migration started next for that VM fails in that phase;
+- `validation_error` with `severity` "error" (default) or "warning": each validation of the VM (the
+  validate call and the start call both validate) reports `message`;
+- `switchover_refuse`: a schedule change or "switchover now" for that VM is refused with `message`.
 """
 
 import itertools
@@ -11,7 +18,10 @@ import re
 from dataclasses import asdict, dataclass, field
 
 REQUEST_KINDS = {"error", "delay", "drop"}
-KINDS = REQUEST_KINDS | {"job_fail", "expire_sessions"}
+MIGRATION_KINDS = {"migration_fail", "validation_error", "switchover_refuse"}
+KINDS = REQUEST_KINDS | MIGRATION_KINDS | {"job_fail", "expire_sessions"}
+# The phases a migration_fail can name (the engine's state names, migration_engine.py).
+MIGRATION_PHASES = ("VALIDATING", "INITIAL_SYNC", "DELTA_SYNC", "SWITCHOVER", "CLEANUP")
 
 
 class FaultSpecError(ValueError):
@@ -32,6 +42,9 @@ class Fault:
     seconds: float = 0.0
     operation: str = "*"
     message: str = "Simulated failure"
+    vm: str | None = None
+    phase: str | None = None
+    severity: str = "error"
     fired: int = 0
     _regex: re.Pattern = field(default=None, repr=False)
 
@@ -59,7 +72,7 @@ class FaultRegistry:
         if kind not in KINDS:
             raise FaultSpecError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
         allowed = {"kind", "path", "method", "port", "times", "status", "body", "content_type", "seconds",
-                   "operation", "message"}
+                   "operation", "message", "vm", "phase", "severity"}
         unknown = set(spec) - allowed
         if unknown:
             raise FaultSpecError(f"unknown fault field(s): {sorted(unknown)}")
@@ -74,6 +87,12 @@ class FaultRegistry:
         seconds = spec.get("seconds", 0.0)
         if kind == "delay" and (not isinstance(seconds, int | float) or seconds <= 0):
             raise FaultSpecError("a delay fault needs seconds > 0")
+        if kind == "migration_fail" and spec.get("phase") not in MIGRATION_PHASES:
+            raise FaultSpecError(f"a migration_fail fault needs phase, one of {list(MIGRATION_PHASES)}")
+        if spec.get("severity", "error") not in ("error", "warning"):
+            raise FaultSpecError("severity must be 'error' or 'warning'")
+        if spec.get("vm") is not None and (not isinstance(spec["vm"], str) or not spec["vm"]):
+            raise FaultSpecError("vm is a VM id or name")
         try:
             regex = re.compile(spec.get("path", ".*"))
         except re.error as exc:
@@ -114,3 +133,14 @@ class FaultRegistry:
                 self._consume(fault)
                 return fault.message
         return None
+
+    def take_migration_faults(self, kind: str, entity_id: str, entity_name: str, limit: int | None = None) -> list:
+        """The faults of `kind` that hit this VM now (consuming one firing of each)."""
+        hits = []
+        for fault in list(self._faults):
+            if fault.kind == kind and (fault.vm is None or fault.vm in (entity_id, entity_name)):
+                self._consume(fault)
+                hits.append(fault)
+                if limit and len(hits) >= limit:
+                    break
+        return hits

@@ -17,8 +17,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from . import migrations
 from .clock import SimClock
 from .faults import FaultRegistry
+from .migration_engine import MigrationEngine, Settings
 from .server import ArmError, SimError
 
 # How long each kind of asynchronous work takes, in simulated seconds. The service mesh and the
@@ -60,6 +62,7 @@ class Config:
     cloud_password: str = "CloudAdmin1!"
     hcx_cloud_url: str = "https://10.0.0.9/"
     verbose: bool = False
+    link_mbps: float = 1000.0  # what the migrations of one service mesh share (migration_engine.py)
 
 
 @dataclass
@@ -209,9 +212,8 @@ class State:
         self.appliances = {}
         self.l2_extensions = {}
         self.works = {}
-        # Room for the migration issue: mobility groups and migrations will live here.
-        self.mobility_groups = {}
-        self.migrations = {}
+        self.mobility_groups = {}  # migrationGroupId -> group (migrations.py)
+        self.migrations = {}  # migrationId -> migration_engine.Migration, in creation order
         # ARM / AVS side
         self.addons = {}
         self.enterprise_sites = {}
@@ -232,6 +234,9 @@ class Simulator:
         self.sessions = Sessions(self)
         self.arm_tokens = ArmTokens(self)
         self.faults.clear()
+        self.migration_engine = MigrationEngine(self.state.migrations, Settings(link_mbps=self.config.link_mbps),
+                                                self.clock.now())
+        self.vm_facts = {}  # VM id or "name:<name>" -> facts registered with POST /__sim__/vms
 
     # --- asynchronous work -------------------------------------------------------------------
     def start_work(self, kind: str, operation: str, username: str, *, on_success=None, on_failure=None,
@@ -266,6 +271,7 @@ class Simulator:
                             work.on_failure(work.failure)
             elif work.on_progress:
                 work.on_progress(work.fraction(now))
+        self.migration_engine.tick(now)
 
     def work(self, kind: str, work_id: str) -> Work:
         work = self.state.works.get(work_id)
@@ -301,5 +307,8 @@ class Simulator:
             "tasks": [w.as_task(now) for w in s.works.values() if w.kind == "task"],
             "sessions": len(self.sessions.tokens), "faults": self.faults.describe(),
             "addons": list(s.addons.values()), "hcxEnterpriseSites": list(s.enterprise_sites.values()),
-            "migrations": list(s.migrations.values()), "mobilityGroups": list(s.mobility_groups.values()),
+            "migrations": [migrations.render(self, m) for m in s.migrations.values()],
+            "mobilityGroups": [migrations.render_group(self, g) for g in s.mobility_groups.values()],
+            "migrationQueries": self.migration_engine.queries,
+            "migrationSettings": self.migration_engine.settings.public(),
         }
