@@ -37,6 +37,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from exc
+
+
 def env_secret(name: str, default: str | None = None) -> str | None:
     """A secret from NAME, or from the file named by NAME_FILE (docker secrets)."""
     path = os.environ.get(f"{name}_FILE")
@@ -365,4 +375,25 @@ READINESS = {
     "TARGET_CPU_VENDORS": [
         v.strip().lower() for v in os.environ.get("READINESS_TARGET_CPU_VENDORS", "intel").split(",") if v.strip()
     ],
+}
+
+# Launching and watching migrations (migrations_app/launch/).
+LAUNCH = {
+    # How often the reconciler reads HCX (Celery beat). A change in HCX reaches a browser within
+    # this plus STREAM_POLL_SECONDS.
+    "RECONCILE_SECONDS": env_float("LAUNCH_RECONCILE_SECONDS", 1.0),
+    # One reconciler per site at a time: the lease a cycle takes, freed when it ends; a killed
+    # worker's lease runs out after this.
+    "LEASE_SECONDS": env_int("LAUNCH_LEASE_SECONDS", 30),
+    # How often a live page's stream looks for changes, and how far back it looks again so that a
+    # row committed late (its `updated` older than the last look) is still sent.
+    "STREAM_POLL_SECONDS": env_float("LAUNCH_STREAM_POLL_SECONDS", 0.5),
+    "STREAM_OVERLAP_SECONDS": 5,
+    # A running migration is lagging when its elapsed time exceeds the high end of its estimate by this factor.
+    "LAG_FACTOR": 1.25,
+    # Bulk and RAV keep a Seed Checkpoint, so a retry reuses what was copied (hcx-api.md 5.6).
+    "SEED_CHECKPOINT": True,
+}
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-migrations": {"task": "migrations_app.reconcile", "schedule": LAUNCH["RECONCILE_SECONDS"]},
 }

@@ -38,6 +38,9 @@ _READ = [
     "migrations_app.view_readinessfinding",
     "migrations_app.view_approval",
     "migrations_app.view_planproposal",
+    "migrations_app.view_batch",
+    "migrations_app.view_vmmigration",
+    "migrations_app.view_migrationevent",
 ]
 
 # Planners shape groups and waves and submit them; they never approve.
@@ -93,6 +96,9 @@ PERMISSIONS = {
         "hcx.run_setup",
         "hcx.deploy_connector",
         "migrations_app.approve_wave",
+        # Launch and run migrations: batches, cancel, retry, rollback, switchover.
+        "migrations_app.launch_wave",
+        "migrations_app.control_migration",
     ],
     ADMIN: "__all__",
 }

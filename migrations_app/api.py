@@ -1,6 +1,7 @@
 """The planning endpoints under /api/, registered by each part."""
 
 from .dependencies.api import register as register_dependencies
+from .launch.api import register as register_launch
 from .planner.api import register as register_planner
 from .readiness.api import register as register_readiness
 from .waves.api import register as register_waves
@@ -11,3 +12,4 @@ def register(router):
     register_waves(router)
     register_readiness(router)
     register_planner(router)
+    register_launch(router)

@@ -70,3 +70,65 @@ class AvsSku(models.TextChoices):
     AV36P = "AV36P", "AV36P"
     AV52 = "AV52", "AV52"
     AV64 = "AV64", "AV64"
+
+
+class MigrationState(models.TextChoices):
+    """Where one VM's migration is. The first three are the portal's own (not in HCX yet, or HCX
+    refused it); the others are HCX's phases (`hcx.client.migrations.Phase`, same strings)."""
+
+    WAITING = "waiting", _("Waiting to be sent")
+    SUBMITTING = "submitting", _("Being sent to HCX")
+    REFUSED = "refused", _("Refused by HCX validation")
+    VALIDATING = "validating", _("Validating")
+    QUEUED = "queued", _("Queued in HCX")
+    INITIAL_SYNC = "initial_sync", _("Initial sync")
+    DELTA_SYNC = "delta_sync", _("Delta sync")
+    WAITING_FOR_SWITCHOVER = "waiting_for_switchover", _("Waiting for switchover")
+    SWITCHOVER = "switchover", _("Switchover")
+    CLEANUP = "cleanup", _("Cleanup")
+    COMPLETE = "complete", _("Complete")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+MigrationState.COLORS = {
+    MigrationState.WAITING: "secondary",
+    MigrationState.SUBMITTING: "secondary",
+    MigrationState.REFUSED: "danger",
+    MigrationState.VALIDATING: "info",
+    MigrationState.QUEUED: "info",
+    MigrationState.INITIAL_SYNC: "primary",
+    MigrationState.DELTA_SYNC: "primary",
+    MigrationState.WAITING_FOR_SWITCHOVER: "warning",
+    MigrationState.SWITCHOVER: "primary",
+    MigrationState.CLEANUP: "primary",
+    MigrationState.COMPLETE: "success",
+    MigrationState.FAILED: "danger",
+    MigrationState.CANCELLED: "dark",
+}
+# Named once; code asks `state in MigrationState.X` (STYLE.md habit 3).
+MigrationState.TERMINAL = frozenset({MigrationState.REFUSED, MigrationState.COMPLETE, MigrationState.FAILED,
+                                     MigrationState.CANCELLED})
+MigrationState.NOT_SENT = frozenset({MigrationState.WAITING, MigrationState.SUBMITTING})
+MigrationState.IN_HCX = frozenset(set(MigrationState.values) - MigrationState.TERMINAL - MigrationState.NOT_SENT)
+MigrationState.ACTIVE = MigrationState.NOT_SENT | MigrationState.IN_HCX
+# Cancel is refused by HCX once a switchover has started (hcx-api.md 5.5).
+MigrationState.CANCELLABLE = MigrationState.NOT_SENT | frozenset({
+    MigrationState.VALIDATING, MigrationState.QUEUED, MigrationState.INITIAL_SYNC, MigrationState.DELTA_SYNC,
+    MigrationState.WAITING_FOR_SWITCHOVER})
+# "Switchover now" and window moves: Bulk and RAV before their switchover starts.
+MigrationState.RESCHEDULABLE = frozenset({MigrationState.INITIAL_SYNC, MigrationState.DELTA_SYNC,
+                                          MigrationState.WAITING_FOR_SWITCHOVER, MigrationState.QUEUED,
+                                          MigrationState.VALIDATING})
+MigrationState.RETRYABLE = frozenset({MigrationState.REFUSED, MigrationState.FAILED, MigrationState.CANCELLED})
+
+
+class MigrationDirection(models.TextChoices):
+    FORWARD = "forward", _("To AVS")
+    REVERSE = "reverse", _("Rollback to the source site")
+
+
+class MigrationEventKind(models.TextChoices):
+    STATE = "state", _("State change")
+    ACTION = "action", _("Action by a person")
+    HCX = "hcx", _("Message from HCX")

@@ -1,3 +1,4 @@
 """Job handlers of the planning app (found by core.jobs through autodiscovery); each part adds its own."""
 
 from .dependencies import jobs as dependency_jobs  # noqa: F401
+from .launch import jobs as launch_jobs  # noqa: F401

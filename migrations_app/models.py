@@ -9,7 +9,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimestampedModel
@@ -22,6 +24,9 @@ from .choices import (
     FindingSeverity,
     GroupSource,
     MappingTarget,
+    MigrationDirection,
+    MigrationEventKind,
+    MigrationState,
     Risk,
     WaveStatus,
 )
@@ -338,3 +343,123 @@ class PlanProposal(models.Model):
 
     def __str__(self):
         return f"Proposal #{self.pk}"
+
+
+class Batch(models.Model):
+    """The unit an engineer launches: chosen VMs (or whole groups) of an approved wave. It becomes one
+    HCX mobility group, named `hcx_group_name` before it is created so that a create whose answer was
+    lost is found by name instead of made twice."""
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="batches")
+    number = models.PositiveIntegerField(_("number"))
+    name = models.CharField(_("name"), max_length=200)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    launched = models.DateTimeField(_("launched"), null=True, blank=True)
+    hcx_group_name = models.CharField(_("HCX mobility group"), max_length=200, blank=True)
+    hcx_group_id = models.CharField(_("HCX mobility group id"), max_length=100, blank=True)
+    job = models.ForeignKey("core.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["wave", "number"]
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+        constraints = [models.UniqueConstraint(fields=["wave", "number"], name="batch_number_per_wave")]
+        permissions = [
+            ("launch_wave", "Can launch waves and batches"),
+            ("control_migration", "Can cancel, retry, roll back and switch over migrations"),
+        ]
+
+    def __str__(self):
+        return f"{self.wave} / {self.name}"
+
+
+class VmMigration(models.Model):
+    """One attempt to move one VM with HCX (or back, for a rollback). A retry is a new row
+    (`attempt` + 1, `retry_of`), so the history stays. Its state changes only through
+    `migrations_app/launch/transitions.py`. A VM has at most one active migration: the database
+    refuses a second, so no VM is ever sent twice."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="migrations")
+    # The wave again (always batch.wave) so that a wave's progress is one indexed read.
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="migrations")
+    vm = models.ForeignKey("inventory.VirtualMachine", on_delete=models.CASCADE, related_name="migrations")
+    direction = models.CharField(_("direction"), max_length=10, choices=MigrationDirection.choices,
+                                 default=MigrationDirection.FORWARD)
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
+    retry_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    migration_type = models.CharField(_("migration type"), max_length=20, choices=MigrationType.choices)
+    state = models.CharField(_("state"), max_length=30, choices=MigrationState.choices,
+                             default=MigrationState.WAITING)
+    hcx_id = models.CharField(_("HCX migration id"), max_length=100, null=True, blank=True, unique=True)
+    hcx_state = models.CharField(_("HCX state"), max_length=60, blank=True, help_text=_("HCX's own word"))
+    percent = models.PositiveSmallIntegerField(_("percent"), default=0)
+    bytes_transferred = models.BigIntegerField(_("bytes transferred"), default=0)
+    bytes_total = models.BigIntegerField(_("bytes in all"), default=0)
+    throughput_mbps = models.FloatField(_("throughput (Mbit/s)"), null=True, blank=True)
+    eta_seconds = models.PositiveIntegerField(_("ETA (s)"), null=True, blank=True)
+    message = models.CharField(_("message"), max_length=1000, blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    # HCX's validation answer for this VM: {"errors": [{code, message}], "warnings": [...]}.
+    validation = models.JSONField(_("validation"), default=dict, blank=True)
+    seed_checkpoint = models.BooleanField(_("seed checkpoint"), default=False,
+                                          help_text=_("HCX keeps copied disks if it fails, for a retry"))
+    switchover_start = models.DateTimeField(_("switchover window start"), null=True, blank=True)
+    switchover_end = models.DateTimeField(_("switchover window end"), null=True, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    submitted = models.DateTimeField(_("sent to HCX"), null=True, blank=True)
+    started = models.DateTimeField(_("started"), null=True, blank=True)
+    ended = models.DateTimeField(_("ended"), null=True, blank=True)
+    # Set by every write (transitions.py), bulk ones included; live pages read what changed since.
+    updated = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        ordering = ["batch", "vm__name", "attempt"]
+        verbose_name = _("VM migration")
+        verbose_name_plural = _("VM migrations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vm"], condition=~Q(state__in=sorted(MigrationState.TERMINAL)),
+                name="one_active_migration_per_vm",
+                violation_error_message=_("This VM already has a migration in progress."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["wave", "updated"], name="vmmigration_wave_updated"),
+            models.Index(fields=["state"], name="vmmigration_state"),
+        ]
+
+    def __str__(self):
+        return f"{self.vm} ({self.get_direction_display()}, attempt {self.attempt})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in MigrationState.ACTIVE
+
+    @property
+    def state_color(self) -> str:
+        return MigrationState.COLORS.get(self.state, "secondary")
+
+
+class MigrationEvent(models.Model):
+    """What happened to a migration: a state change, an action by a person, a message from HCX."""
+
+    migration = models.ForeignKey(VmMigration, on_delete=models.CASCADE, related_name="events")
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    kind = models.CharField(_("kind"), max_length=10, choices=MigrationEventKind.choices,
+                            default=MigrationEventKind.STATE)
+    state = models.CharField(_("state"), max_length=30, choices=MigrationState.choices, blank=True)
+    message = models.CharField(_("message"), max_length=1000, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+")
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("migration event")
+        verbose_name_plural = _("migration events")
+        indexes = [models.Index(fields=["wave", "at"], name="migrationevent_wave_at")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.migration}: {self.message}"

@@ -1,5 +1,5 @@
 """The planning pages, one URL module per part: dependencies and groups, waves, readiness and
-approval, the auto-planner and estimates."""
+approval, the auto-planner and estimates, launching and watching migrations."""
 
 from django.urls import include, path
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("migrations_app.waves.urls")),
     path("", include("migrations_app.readiness.urls")),
     path("", include("migrations_app.planner.urls")),
+    path("", include("migrations_app.launch.urls")),
 ]

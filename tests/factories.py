@@ -290,3 +290,21 @@ def make_wave(name: str = "Wave 1", vms=(), **fields):
     wave = Wave.objects.create(name=name, **fields)
     WaveItem.objects.bulk_create([WaveItem(wave=wave, vm=vm) for vm in vms])
     return wave
+
+
+def make_batch(wave, vms=None, *, number: int | None = None, migration_type: str | None = None, **fields):
+    """A batch of `wave` with a WAITING migration per VM (default: every VM of the wave), written
+    directly: no HCX call, no job."""
+    from migrations_app.models import Batch, VmMigration
+
+    number = number or (wave.batches.count() + 1)
+    batch = Batch.objects.create(wave=wave, number=number, name=fields.pop("name", f"Batch {number}"),
+                                 hcx_group_name=f"avsportal-wave{wave.pk}-batch{number}", **fields)
+    items = {i.vm_id: i for i in wave.items.all()}
+    vms = list(vms) if vms is not None else [i.vm for i in wave.items.select_related("vm")]
+    VmMigration.objects.bulk_create([
+        VmMigration(batch=batch, wave=wave, vm=vm,
+                    migration_type=migration_type or (items[vm.pk].effective_migration_type if vm.pk in items
+                                                      else wave.migration_type))
+        for vm in vms])
+    return batch

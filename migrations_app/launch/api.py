@@ -1,0 +1,5 @@
+"""/api/ endpoints of launching and watching; same permissions as the pages."""
+
+
+def register(router):
+    pass

@@ -1,0 +1,1 @@
+"""Job handlers of launching (found by core.jobs through migrations_app/jobs.py)."""

@@ -1,0 +1,1 @@
+"""Celery tasks of launching that are not Jobs: the periodic reconciler (Celery beat)."""
