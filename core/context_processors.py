@@ -24,6 +24,7 @@ NAV = [
     ("Planning", "Import a wave plan", "migrations_app:waveplan_import", "migrations_app.change_wave"),
     ("Planning", "Approvals", "migrations_app:approval_list", "migrations_app.view_approval"),
     ("Activity", "Jobs", "core:job_list", "core.view_job"),
+    ("Activity", "Audit log", "core:audit_log", "core.view_auditentry"),
     ("Activity", "API", "api-docs", None),
 ]
 

@@ -23,6 +23,7 @@ _READ = [
     "inventory.view_cdrom",
     "inventory.view_tag",
     "core.view_job",
+    "core.view_auditentry",
     "hcx.view_hcxplan",
     "hcx.view_hcxnetworkprofileplan",
     "hcx.view_hcxsetupstep",

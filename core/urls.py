@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .audit.views import AuditLogView
 
 app_name = "core"
 
@@ -9,4 +10,5 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.JobView.as_view(), name="job"),
     path("jobs/<int:pk>/status/", views.JobStatusFragmentView.as_view(), name="job_status"),
     path("jobs/<int:pk>/cancel/", views.job_cancel, name="job_cancel"),
+    path("audit/", AuditLogView.as_view(), name="audit_log"),
 ]

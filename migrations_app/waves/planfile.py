@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
+from core.exports import FORMULA_STARTS, csv_bytes, xlsx_bytes
 from hcx.choices import MigrationType
 from inventory.models import VCenter, VirtualMachine
 from migrations_app.models import GroupMember, Wave, WaveItem
@@ -43,17 +44,10 @@ ALLOWED_EXTENSIONS = (".csv", ".xlsx")
 SHEET = "Wave plan"
 MAX_ROWS = 200_000  # far above any estate we plan (50,000 VMs); refuses a runaway file early
 MAX_PROBLEMS = 1000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 LOOKUP_CHUNK = 2000  # ids or names per IN (...) query: SQLite limits the number of parameters
 
 
 # --- export ---------------------------------------------------------------------------------------
-
-
-def safe_cell(value) -> str:
-    """A cell a spreadsheet shows as text: a leading apostrophe before what would start a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def plan_rows():
@@ -76,32 +70,11 @@ def plan_rows():
 
 
 def write_csv(rows) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-    # With a byte-order mark Excel opens it as UTF-8 (VM names are not always ASCII).
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes(COLUMNS, rows)
 
 
 def write_xlsx(rows) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(SHEET)
-    sheet.append(COLUMNS)
-    for row in rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=safe_cell(value))
-            cell.data_type = "s"  # text, even where openpyxl would guess a formula or a number
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return xlsx_bytes(COLUMNS, rows, SHEET)
 
 
 # --- reading a file -------------------------------------------------------------------------------
