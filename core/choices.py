@@ -38,3 +38,24 @@ EventLevel.COLORS = {
     EventLevel.WARNING: "warning",
     EventLevel.ERROR: "danger",
 }
+
+
+class NotificationEvent(models.TextChoices):
+    """What people can be told about (issue 6): a wave's decisions and its run."""
+
+    WAVE_SUBMITTED = "wave.submitted", _("Wave submitted for approval")
+    WAVE_APPROVED = "wave.approved", _("Wave approved")
+    WAVE_REJECTED = "wave.rejected", _("Wave rejected")
+    WAVE_LAUNCHED = "wave.launched", _("Wave or batch launched")
+    WAVE_COMPLETED = "wave.completed", _("Wave completed")
+    MIGRATION_FAILED = "migration.failed", _("Migrations failed")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed after retries")
+
+
+DeliveryStatus.COLORS = {DeliveryStatus.PENDING: "secondary", DeliveryStatus.SENT: "success",
+                         DeliveryStatus.FAILED: "danger"}

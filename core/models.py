@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import EventLevel, JobStatus
+from .choices import DeliveryStatus, EventLevel, JobStatus, NotificationEvent
+from .fields import EncryptedTextField
 
 logger = logging.getLogger(__name__)
 
@@ -195,3 +196,71 @@ class AuditEntry(models.Model):
             object_repr=str(obj)[:200] if obj is not None else "",
             detail=detail,
         )
+
+
+class NotificationPreference(models.Model):
+    """A user's opt-in to one event by email. Nobody gets mail they did not ask for."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences")
+    event = models.CharField(_("event"), max_length=40, choices=NotificationEvent.choices)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "event"], name="one_preference_per_event")]
+
+    def __str__(self):
+        return f"{self.user} <- {self.get_event_display()}"
+
+
+class Webhook(models.Model):
+    """A generic JSON webhook (fits Teams and Slack incoming webhooks) for chosen events. The URL of
+    such a webhook is a secret (whoever has it can post to the channel): stored encrypted, never shown."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    url = EncryptedTextField(_("URL"))
+    events = models.JSONField(_("events"), default=list, blank=True, help_text=_("Event names; empty: none"))
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+
+    def __str__(self):
+        return self.name
+
+
+class Notification(models.Model):
+    """One message to one recipient (an email address or a webhook): an outbox row written in the
+    transaction of the event, sent after commit by a worker, retried until it goes or gives up."""
+
+    event = models.CharField(_("event"), max_length=40, choices=NotificationEvent.choices)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("body"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="+", help_text=_("The recipient of an email"))
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
+    status = models.CharField(_("status"), max_length=10, choices=DeliveryStatus.choices,
+                              default=DeliveryStatus.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=1000, blank=True)
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    next_attempt = models.DateTimeField(_("next attempt"), default=timezone.now)
+    sent = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(user__isnull=False) | models.Q(webhook__isnull=False),
+                                   name="notification_has_a_recipient"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_event_display()}: {self.subject}"

@@ -100,6 +100,8 @@ PERMISSIONS = {
         # Launch and run migrations: batches, cancel, retry, rollback, switchover.
         "migrations_app.launch_wave",
         "migrations_app.control_migration",
+        # The notification outbox: what was sent to whom, and what failed.
+        "core.view_notification",
     ],
     ADMIN: "__all__",
 }
