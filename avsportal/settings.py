@@ -128,6 +128,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web server and worker write the same file: wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # A transaction that reads and then writes (an approval, a reconciler cycle) takes the write lock
+    # when it begins, so it waits for the other process instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 # Parallel test runs need distinct test databases (TEST_DB_NAME). On SQLite the test database
 # is a file, not memory, so that a worker process in the tests sees it.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -234,6 +237,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name for the notification events, whichever field uses them.
+    "ENUM_NAME_OVERRIDES": {"NotificationEventEnum": "core.choices.NotificationEvent"},
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
@@ -397,3 +402,42 @@ LAUNCH = {
 CELERY_BEAT_SCHEDULE = {
     "reconcile-migrations": {"task": "migrations_app.reconcile", "schedule": LAUNCH["RECONCILE_SECONDS"]},
 }
+
+# --- Email and notifications (core/notifications) ---
+# SMTP once EMAIL_HOST is set; without it the demo prints mail on the worker's console.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend" if os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # the filebased backend's folder
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "AVS Portal <avsportal@localhost>")
+NOTIFICATIONS = {
+    # Tries per message; the wait before retry n is RETRY_SECONDS * 2^(n-1), at most RETRY_MAX_SECONDS.
+    "MAX_ATTEMPTS": env_int("NOTIFY_MAX_ATTEMPTS", 5),
+    "RETRY_SECONDS": env_float("NOTIFY_RETRY_SECONDS", 30),
+    "RETRY_MAX_SECONDS": env_float("NOTIFY_RETRY_MAX_SECONDS", 3600),
+    # A worker that takes a message holds it this long: killed mid-send, the message is retried after it.
+    "CLAIM_SECONDS": env_int("NOTIFY_CLAIM_SECONDS", 300),
+    # The sweep sends what is due (a broker that was down, a lost task) this often, this many per run.
+    "SWEEP_SECONDS": env_float("NOTIFY_SWEEP_SECONDS", 60),
+    "SWEEP_BATCH": env_int("NOTIFY_SWEEP_BATCH", 500),
+    "WEBHOOK_TIMEOUT": env_float("NOTIFY_WEBHOOK_TIMEOUT", 10),
+    # CA bundle for webhook TLS; empty: the system's (REQUESTS_CA_BUNDLE when set).
+    "WEBHOOK_CA_BUNDLE": os.environ.get("NOTIFY_WEBHOOK_CA_BUNDLE", ""),
+    # The portal's address as people reach it, for links in messages (https://avs.example.com).
+    "SITE_URL": os.environ.get("SITE_URL", "").rstrip("/"),
+}
+if NOTIFICATIONS["CLAIM_SECONDS"] <= max(NOTIFICATIONS["WEBHOOK_TIMEOUT"], EMAIL_TIMEOUT):
+    raise ImproperlyConfigured("NOTIFY_CLAIM_SECONDS must exceed NOTIFY_WEBHOOK_TIMEOUT and EMAIL_TIMEOUT")
+CELERY_BEAT_SCHEDULE["send-due-notifications"] = {
+    "task": "core.notifications.sweep", "schedule": NOTIFICATIONS["SWEEP_SECONDS"],
+}
+# urllib3 logs request paths at DEBUG; a webhook's path is its secret.
+LOGGING["loggers"]["urllib3"] = {"level": "INFO"}

@@ -4,6 +4,7 @@ from django.urls import reverse
 
 # (section, label, url name, permission)
 NAV = [
+    ("Reports", "Programme dashboard", "migrations_app:dashboard", "migrations_app.view_wave"),
     ("Inventory", "Virtual machines", "inventory:virtualmachine_list", "inventory.view_virtualmachine"),
     ("Inventory", "Clusters", "inventory:cluster_list", "inventory.view_cluster"),
     ("Inventory", "Hosts", "inventory:host_list", "inventory.view_host"),
@@ -23,8 +24,12 @@ NAV = [
     ("Planning", "Target clusters", "migrations_app:targetcluster_list", "migrations_app.view_targetcluster"),
     ("Planning", "Import a wave plan", "migrations_app:waveplan_import", "migrations_app.change_wave"),
     ("Planning", "Approvals", "migrations_app:approval_list", "migrations_app.view_approval"),
+    ("Activity", "VM migrations", "migrations_app:vmmigration_list", "migrations_app.view_vmmigration"),
     ("Activity", "Jobs", "core:job_list", "core.view_job"),
     ("Activity", "Audit log", "core:audit_log", "core.view_auditentry"),
+    ("Activity", "Delivery log", "core:notification_list", "core.view_notification"),
+    ("Activity", "Webhooks", "core:webhook_list", "core.view_webhook"),
+    ("Activity", "My notifications", "core:notification_preferences", None),
     ("Activity", "API", "api-docs", None),
 ]
 

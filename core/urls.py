@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 from .audit.views import AuditLogView
+from .notifications import urls as notification_urls
 
 app_name = "core"
 
@@ -12,3 +13,4 @@ urlpatterns = [
     path("jobs/<int:pk>/cancel/", views.job_cancel, name="job_cancel"),
     path("audit/", AuditLogView.as_view(), name="audit_log"),
 ]
+urlpatterns += notification_urls.urlpatterns

@@ -16,6 +16,13 @@ from .throttling import throttle_login
 def home(request):
     from inventory.models import Cluster, VCenter, VirtualMachine
 
+    from .roles import STAKEHOLDER
+
+    # Stakeholders come to read how the programme goes: their home page is the programme dashboard.
+    if request.user.groups.filter(name=STAKEHOLDER).exists():
+        from migrations_app.reports.views import DashboardView
+
+        return DashboardView.as_view()(request)
     context = {"recent_jobs": [], "counts": None}
     if user_can(request.user, VirtualMachine, "view"):
         vms = VirtualMachine.objects.filter(removed__isnull=True)

@@ -337,7 +337,10 @@ class _Builder:
 
         ip = None if power != PowerState.ON or template else self._ip(tier.network)
         nics = [{
-            "label": "Network adapter 1", "adapter": "E1000" if legacy and hw < 9 else "VMXNET3",
+            # A DirectPath NIC is an SR-IOV adapter (as discovery names it): a VMXNET3's DirectPath flag is
+            # only its UPT option, which readiness rightly ignores.
+            "label": "Network adapter 1",
+            "adapter": "sriov" if traits.get("direct_path_nic") else "E1000" if legacy and hw < 9 else "VMXNET3",
             "network_name": tier.network,
             "mac_address": f"00:50:56:{(idx >> 8) & 0xff:02x}:{idx & 0xff:02x}:{rng.randrange(256):02x}",
             "connected": power == PowerState.ON, "start_connected": True,

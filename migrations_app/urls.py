@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("migrations_app.readiness.urls")),
     path("", include("migrations_app.planner.urls")),
     path("", include("migrations_app.launch.urls")),
+    path("", include("migrations_app.reports.urls")),
 ]

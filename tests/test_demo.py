@@ -36,6 +36,10 @@ TABLES = [
     "inventory_snapshot",
     # The demo HCX plan (hcx/demo.py); its connection follows the simulator's ports, checked apart.
     "hcx_hcxplan", "hcx_hcxnetworkprofileplan", "hcx_hcxplan_networks",
+    # The demo plan's groups, connection data, target cluster and waves (migrations_app/demo.py).
+    *(f"migrations_app_{m}" for m in ("dependencygroup", "groupmember", "dependencyimport", "endpoint", "dependency",
+                                      "targetcluster", "wave", "waveitem", "networkmapping", "readinessfinding",
+                                      "approval")),
 ]
 HCXSIM_LINE = re.compile(r'HCX simulator \(Connector and AVS of the plan "Main datacenter"\): (http://127\.0\.0\.1:\d+)')
 
@@ -88,6 +92,7 @@ def test_the_demo_sets_up_users_and_estate_and_a_second_run_changes_nothing(tmp_
         assert bool(superuser) == (name == "admin")
         assert f"{name:<12} {password}" in output, "the credentials are printed at the end"
     assert vm_count == len(demo.build_estate().vms) >= 250
+    assert "wave Pilot: DNS and print (approved, 0 blockers" in output
 
     first_sim = demo_connection(db, output)
 

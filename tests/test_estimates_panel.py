@@ -64,7 +64,7 @@ def test_the_panel_costs_the_same_queries_for_5_or_500_vms():
     WaveItem.objects.filter(wave=big, vm__name__endswith="7").update(migration_type=MigrationType.VMOTION)
     n_small, _ = queries(lambda: estimate_panel(Context({}), Wave.objects.get(pk=small.pk)))
     n_big, html = queries(lambda: estimate_panel(Context({}), Wave.objects.get(pk=big.pk)))
-    assert n_small == n_big <= 4
+    assert n_small == n_big <= 5  # the wave, its site, loads, biggest VMs, measured throughput
     assert "HCX vMotion" in html
 
 

@@ -204,6 +204,37 @@ def test_a_second_profile_of_the_same_kind_is_refused_by_the_api(client_for, eng
     assert client_for(engineer).post("/api/hcx-network-profiles/", body, content_type="application/json").status_code == 400
 
 
+def test_the_api_reads_and_writes_the_gateways_of_the_extended_networks(client_for, engineer):
+    client = client_for(engineer)
+    gateways = {"App-VLAN101": "10.10.101.1/24", "App VLAN 102": "10.10.102.1/24"}
+    response = client.post("/api/hcx-plans/", api_plan(extension_gateways=gateways), content_type="application/json")
+    assert response.status_code == 201, response.json()
+    plan = HcxPlan.objects.get(pk=response.json()["id"])
+    assert plan.extension_gateways == gateways and response.json()["extension_gateways"] == gateways
+    response = client.patch(f"/api/hcx-plans/{plan.pk}/", {"extension_gateways": {"App-VLAN101": " 10.10.41.1/24 "}},
+                            content_type="application/json")
+    assert response.status_code == 200, response.json()
+    assert client.get(f"/api/hcx-plans/{plan.pk}/").json()["extension_gateways"] == {"App-VLAN101": "10.10.41.1/24"}
+    # The form (lines of "name gateway/prefix") shows what the API wrote.
+    assert "App-VLAN101 10.10.41.1/24" in client.get(f"/hcx/plans/{plan.pk}/edit/").content.decode()
+
+
+@pytest.mark.parametrize("gateways, reason", [
+    ({"App-VLAN101": "10.10.41.1"}, "has no prefix"),
+    ({"App-VLAN101": "10.10.41.0/24"}, "network's own address"),
+    ({"App-VLAN101": "gateway/24"}, "is not a gateway/prefix"),
+    ({" ": "10.10.41.1/24"}, "give the network's name"),
+    (["App-VLAN101 10.10.41.1/24"], "dictionary"),
+])
+def test_the_api_refuses_gateways_the_form_refuses(client_for, engineer, gateways, reason):
+    plan = make_plan(extension_gateways={"App-VLAN101": "10.10.101.1/24"})
+    response = client_for(engineer).patch(f"/api/hcx-plans/{plan.pk}/", {"extension_gateways": gateways},
+                                          content_type="application/json")
+    assert response.status_code == 400 and reason in str(response.json()["extension_gateways"])
+    plan.refresh_from_db()
+    assert plan.extension_gateways == {"App-VLAN101": "10.10.101.1/24"} and plan.revision == 1
+
+
 @pytest.mark.parametrize("persona", ["planner", "stakeholder"])
 def test_planners_and_stakeholders_read_the_api_but_cannot_write(request, client_for, persona):
     plan = make_plan()

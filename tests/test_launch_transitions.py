@@ -69,3 +69,12 @@ def test_a_vm_has_one_active_migration_at_most(migration):
         second.save()
     move(migration, MigrationState.CANCELLED)
     second.save()  # the first is over: a retry may start
+
+
+def test_two_moves_racing_on_one_row_cannot_both_win(migration):
+    stale = VmMigration.objects.get(pk=migration.pk)
+    move(migration, MigrationState.CANCELLED)
+    with pytest.raises(IllegalTransition, match="changed meanwhile: it is cancelled now"):
+        move(stale, MigrationState.SUBMITTING)
+    migration.refresh_from_db()
+    assert migration.state == MigrationState.CANCELLED

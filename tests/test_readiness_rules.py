@@ -226,6 +226,24 @@ def test_the_upt_option_of_a_vmxnet3_adapter_is_not_a_passthrough_device(scene):
     assert "directpath" not in hits(scene, vm, VMOTION)
 
 
+def test_a_pci_passthrough_device_blocks_and_the_vmxnet3_upt_option_beside_it_is_not_named(scene):
+    # What discovery stores for a VM with a PCI device (a GPU) and a VMXNET3 adapter with UPT on.
+    vm = add_vm(scene, passthrough_devices=1,
+                nics=[{"network": scene.net, "network_name": scene.net.name, "direct_path_io": True}])
+    found = severities(scene, vm)
+    assert all(rules["directpath"] == BLOCKER for rules in found.values())
+    message = hits(scene, vm, VMOTION)["directpath"].message
+    assert message.startswith("1 PCI passthrough device:") and "Network adapter" not in message
+
+
+def test_a_network_the_site_plan_extends_lands_there_without_a_mapping(scene):
+    vm = add_vm(scene)  # on scene.net, which the site extends; the wave maps nothing
+    facts, vms = load(scene.wave)
+    lands = facts.lands(vms[0].nics[0])
+    assert (lands.by, lands.target_kind, lands.target_name) == ("site_plan", MappingTarget.EXTENDED, scene.net.name)
+    assert "network-unmapped" not in hits(scene, vm, BULK)
+
+
 def test_usb_devices_block_vmotion_and_rav_and_warn_bulk_and_cold(scene):
     vm = add_vm(scene, usb_devices=2, power_state=PowerState.OFF)
     found = severities(scene, vm)

@@ -296,6 +296,9 @@ def test_devices_and_networks_keep_what_readiness_reads(real_import):
     nic_rows = read_sheet(REAL_EXPORT, "vNetwork")
     linked = sum(r["Network"] in set(Network.objects.values_list("name", flat=True)) for r in nic_rows)
     assert VirtualNic.objects.filter(network__isnull=False).count() == linked
+    # RVTools says "Direct Path IO: True" for VMXNET3 adapters: their UPT option, not a passthrough device.
+    assert any(r["Adapter"] == "Vmxnet3" and r["Direct Path IO"] == "True" for r in nic_rows)
+    assert not VirtualNic.objects.filter(direct_path_io=True).exists()
 
     snapshot_row = read_sheet(REAL_EXPORT, "vSnapshot")[0]
     snapshot = Snapshot.objects.get(vm__moid=snapshot_row["VM ID"], name=snapshot_row["Name"])
@@ -375,6 +378,29 @@ def test_a_vm_missing_from_a_later_export_is_marked_vanished_and_comes_back(tmp_
     import_export(write_xlsx(tmp_path / "c.xlsx", generated_estate(3)))
     gone.refresh_from_db()
     assert gone.removed is None and gone.disks.count() == 2
+
+
+@pytest.mark.django_db
+def test_direct_path_io_on_vmxnet3_is_the_upt_option_and_readiness_does_not_call_it_passthrough(tmp_path):
+    from hcx.choices import MigrationType
+    from migrations_app.readiness.facts import load
+    from migrations_app.readiness.rules import RULES_BY_NAME
+    from tests.factories import make_wave
+
+    sheets = generated_estate(3)
+    header, *rows = sheets["vNetwork"]
+    header.insert(4, "Direct Path IO")
+    for row, (adapter, flag) in zip(rows, [("Vmxnet3", "True"), ("SriovEthernetCard", "False"), ("E1000e", "False")],
+                                    strict=True):
+        row[2] = adapter
+        row.insert(4, flag)
+    import_export(write_xlsx(tmp_path / "x.xlsx", sheets))
+    assert dict(VirtualNic.objects.values_list("vm__name", "direct_path_io")) == {
+        "app-001": False, "app-002": True, "app-003": False}
+
+    facts, vms = load(make_wave("W1", VirtualMachine.objects.all()))
+    directpath = {vm.name: RULES_BY_NAME["directpath"](vm, facts, MigrationType.BULK) is not None for vm in vms}
+    assert directpath == {"app-001": False, "app-002": True, "app-003": False}
 
 
 @pytest.mark.django_db

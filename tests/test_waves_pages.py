@@ -302,6 +302,61 @@ def test_the_wave_page_shows_totals_fit_networks_and_vms(client_for, stakeholder
     assert "Edit" not in page and "Add groups" not in page
 
 
+def _network_views(client, wave) -> dict:
+    """For each source network of the wave: what the page, the API and readiness say about where it lands."""
+    from migrations_app.readiness.actions import do_run_readiness
+
+    response = client.get(f"/plan/waves/{wave.pk}/")
+    page = {n.name: n for n in response.context["networks"]}
+    html = response.content.decode()
+    api = {row["name"]: row for row in client.get(f"/api/waves/{wave.pk}/networks/").json()}
+    do_run_readiness(wave, acting_user=response.wsgi_request.user)
+    blocked = " ".join(wave.findings.filter(rule="network-unmapped").values_list("message", flat=True))
+    return {name: {"page": page[name].lands.by or "none", "api": api[name]["mapped_by"] or "none",
+                   "page_says_not_mapped": page[name].notes and page[name].notes[0].startswith("Not mapped"),
+                   "html": html.split(f'data-network="{name}"')[1].split("</tr>")[0],
+                   "readiness_blocks": name in blocked}
+            for name in page}
+
+
+def test_the_wave_page_the_api_and_readiness_agree_where_each_network_lands(client_for, planner):
+    vc = make_vcenter()
+    extended = make_network(vc, "App-VLAN-10", vlan_id=10)  # the site plan extends it, the wave maps nothing
+    mapped = make_network(vc, "Db-VLAN-20", vlan_id=20)  # the wave maps it to a segment
+    nowhere = make_network(vc, "Dev-VLAN-30", vlan_id=30)  # neither
+    cluster = make_target_cluster(hosts=6)
+    cluster.site.networks.add(extended)
+    vm = make_vm(vc, "app-1", power_state="poweredOn", hw_version=19, tools_status="toolsOk", nics=[extended, mapped, nowhere])
+    wave = make_wave("W1", [vm], target_cluster=cluster, site=cluster.site)
+    NetworkMapping.objects.create(wave=wave, source=mapped, target_kind=MappingTarget.SEGMENT, target_name="seg-db")
+    found = _network_views(client_for(planner), wave)
+
+    assert found["App-VLAN-10"]["page"] == found["App-VLAN-10"]["api"] == "site_plan"
+    assert not found["App-VLAN-10"]["readiness_blocks"] and not found["App-VLAN-10"]["page_says_not_mapped"]
+    assert "extended by the site plan" in found["App-VLAN-10"]["html"]
+    assert "not mapped" not in found["App-VLAN-10"]["html"].lower()
+    assert found["Db-VLAN-20"]["page"] == found["Db-VLAN-20"]["api"] == "mapping"
+    assert not found["Db-VLAN-20"]["readiness_blocks"] and "seg-db" in found["Db-VLAN-20"]["html"]
+    assert found["Dev-VLAN-30"]["page"] == found["Dev-VLAN-30"]["api"] == "none"
+    assert found["Dev-VLAN-30"]["readiness_blocks"] and found["Dev-VLAN-30"]["page_says_not_mapped"]
+
+    # Take the extension out of the site plan: all three views now call the network unmapped.
+    cluster.site.networks.remove(extended)
+    again = _network_views(client_for(planner), wave)["App-VLAN-10"]
+    assert again["page"] == again["api"] == "none" and again["readiness_blocks"] and again["page_says_not_mapped"]
+
+
+def test_a_mapping_in_the_wave_wins_over_the_site_plans_extension(client_for, stakeholder):
+    vc = make_vcenter()
+    net = make_network(vc, "App-VLAN-10", vlan_id=10)
+    cluster = make_target_cluster()
+    cluster.site.networks.add(net)
+    wave = make_wave("W1", [make_vm(vc, "app-1", nics=[net])], target_cluster=cluster, site=cluster.site)
+    NetworkMapping.objects.create(wave=wave, source=net, target_kind=MappingTarget.SEGMENT, target_name="seg-new")
+    row = client_for(stakeholder).get(f"/api/waves/{wave.pk}/networks/").json()[0]
+    assert (row["mapped_by"], row["target_kind"], row["target_name"]) == ("mapping", "segment", "seg-new")
+
+
 # --- who may do what ---
 
 

@@ -3,6 +3,18 @@ from django import template
 register = template.Library()
 
 
+def _item_text(item) -> str:
+    """One entry of a list in a result: a VM with its state or the reason it was refused reads as
+    "dns01 (waiting for switchover)" or "dns01: already switching over"; anything else as it is."""
+    if isinstance(item, dict) and "vm" in item:
+        if item.get("reason"):
+            return f"{item['vm']}: {item['reason']}"
+        return f"{item['vm']} ({str(item['state']).replace('_', ' ')})" if item.get("state") else str(item["vm"])
+    if isinstance(item, dict):
+        return " · ".join(f"{str(k).replace('_', ' ')} {v}" for k, v in item.items())
+    return str(item)
+
+
 @register.filter
 def as_pairs(value):
     """A job result as (label, text) rows: nested counts read "created 3 · updated 1"."""
@@ -14,7 +26,7 @@ def as_pairs(value):
         if isinstance(item, dict):
             text = " · ".join(f"{str(k).replace('_', ' ')} {v}" for k, v in item.items())
         elif isinstance(item, list | tuple):
-            text = ", ".join(str(v) for v in item)
+            text = ", ".join(_item_text(v) for v in item) or "none"
         else:
             text = str(item)
         rows.append((label, text))

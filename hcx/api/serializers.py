@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..forms import gateway_problem
 from ..models import HcxNetworkProfilePlan, HcxPlan
 from ..planning.addresses import validate_ip_ranges
 
@@ -10,6 +11,29 @@ _RANGE = {"type": "object", "properties": {"start": {"type": "string"}, "end": {
 @extend_schema_field({"type": "array", "items": _RANGE})
 class IpRangesField(serializers.JSONField):
     """The address pool as `[{"start": ip, "end": ip}, ...]`."""
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "string"},
+                      "example": {"App-VLAN101": "10.10.41.1/24"}})
+class GatewaysField(serializers.DictField):
+    """`{"<network name>": "gateway/prefix"}`, checked as the plan form checks its lines (hcx/forms.py)."""
+
+    child = serializers.CharField()
+
+    def to_internal_value(self, data):
+        gateways, errors = {}, []
+        for name, cidr in super().to_internal_value(data).items():
+            name, cidr = str(name).strip(), cidr.strip()
+            problem = gateway_problem(cidr) if name else "give the network's name"
+            if problem:
+                errors.append(f"{name or '(no name)'}: {problem}")
+            elif name in gateways:
+                errors.append(f"{name}: this network already has a gateway.")
+            else:
+                gateways[name] = cidr
+        if errors:
+            raise serializers.ValidationError(errors)
+        return gateways
 
 
 class HcxNetworkProfilePlanSerializer(serializers.ModelSerializer):
@@ -39,13 +63,17 @@ class HcxPlanSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:hcxplan-detail")
     checks_url = serializers.HyperlinkedIdentityField(view_name="api:hcxplan-checks")
     profiles = HcxNetworkProfilePlanSerializer(many=True, read_only=True)
+    extension_gateways = GatewaysField(
+        required=False, help_text='Each network to extend with its gateway/prefix, for example {"App-VLAN101": "10.10.41.1/24"}',
+    )
 
     class Meta:
         model = HcxPlan
         fields = [
             "id", "url", "checks_url", "name", "vcenter", "connector_hostname", "connector_ip", "connector_prefix_length",
             "connector_gateway", "dns_servers", "ntp_servers", "avs_block", "link_type", "bandwidth_mbps", "latency_ms",
-            "concurrent_migrations", "estate_vm_count", "networks", "wan_opt", "notes", "revision", "profiles",
+            "concurrent_migrations", "estate_vm_count", "networks", "extension_gateways", "wan_opt", "notes", "revision",
+            "profiles",
             "created", "last_updated",
         ]
         read_only_fields = ["revision", "created", "last_updated"]

@@ -344,8 +344,11 @@ class MigrationsMixin:
         by_vm = {k for k in wanted if k[0] == "vm"}
         if by_vm:
             for m in self.iter_migrations(vm_ids=sorted({k[2] for k in by_vm}), skip_drafts=True):
-                if m.phase in (Phase.FAILED, Phase.CANCELLED):
-                    continue  # an earlier attempt: a retry of the VM is a new migration
+                if m.phase in Phase.TERMINAL:
+                    # An earlier attempt: a retry of the VM is a new migration. A lost start cannot be
+                    # complete yet (HCX validates first), while an old complete one is the VM's forward
+                    # migration when this is its rollback, or the reverse one when it moves again.
+                    continue
                 for k in (("vm", m.group_id, m.vm_id), ("vm", None, m.vm_id)):
                     if k in by_vm and k not in found:
                         found[k] = StartedMigration(vm_id=m.vm_id, migration_id=m.id, group_id=m.group_id,

@@ -21,7 +21,12 @@ Three kinds of resource, each kept so that an event costs O(log n), never a scan
   switchover; at most `max_per_mesh` per service mesh and `max_per_manager` in all (200 and 300,
   hcx-api.md 7). Beyond that a migration is QUEUED, first come first served.
 - The vMotion lane of a site pair: HCX vMotion and Cold migrations (whole) and RAV switchovers run one
-  at a time per source/destination pair (hcx-api.md 7).
+  at a time per site pair (hcx-api.md 7), in either direction: a reverse migration takes the same lane.
+
+Reverse migrations (a rollback: from the paired cloud site back to this Manager's site) run through
+the same phases and share the same link, slots and lanes. The engine keeps which VMs are at the remote
+site (`at_remote`): a forward migration that completes puts a VM there, a reverse one that completes
+brings it back, and only a VM that is there can be migrated back.
 """
 
 import datetime
@@ -141,7 +146,13 @@ class Migration:
     remove_seed: bool = False
     holds_slot: bool = False
     holds_lane: bool = False
+    reverse: bool = False  # from the paired site back to this Manager's site (a rollback)
     log: list = field(default_factory=list)
+
+    @property
+    def seed_key(self) -> tuple:
+        # Seed data lies at the destination, so a forward run's seed is no use to a reverse one.
+        return self.entity_id, self.reverse
 
 
 class LinkPool:
@@ -197,6 +208,12 @@ class Lane:
     queue: deque = field(default_factory=deque)
 
 
+def lane_key(pair: tuple) -> tuple:
+    """One lane per site pair whatever the direction [U]: hcx-api.md 7 says vMotion is serial
+    "between a source and destination site", and we read that as the pair of sites."""
+    return tuple(sorted(p or "" for p in pair))
+
+
 def iso(t: float) -> str:
     return datetime.datetime.fromtimestamp(t, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -215,7 +232,9 @@ class MigrationEngine:
         self.lanes: dict[tuple, Lane] = {}
         self.active_by_entity: dict[str, str] = {}  # VM id -> its migration that is neither draft nor over
         self.by_group: dict[str, list] = {}
-        self.seeds: dict[str, float] = {}  # VM id -> bytes of seed data kept by a failed/cancelled run
+        self.seeds: dict[tuple, float] = {}  # Migration.seed_key -> bytes kept by a failed/cancelled run
+        self.at_remote: dict[str, str] = {}  # VM id -> the completed forward migration that put it there
+        self.rolled_back: dict[str, str] = {}  # VM id -> the completed reverse migration that brought it back
         self.queries = 0  # migration queries answered: tests count them to check the paging
 
     # --- the clock ---------------------------------------------------------------------------
@@ -274,7 +293,8 @@ class MigrationEngine:
         elif action == "cleaned":
             if m.fail_phase == CLEANUP:
                 return self._fail(m)
-            self._finish(m, COMPLETE, "Migration complete")
+            self._finish(m, COMPLETE, "Reverse migration complete: the VM is back at the source site"
+                         if m.reverse else "Migration complete")
 
     # --- transitions -------------------------------------------------------------------------
     def _enter(self, m: Migration, state: str, message: str, *, error: str | None = None):
@@ -304,9 +324,9 @@ class MigrationEngine:
     def start(self, m: Migration):
         m.started = self.now
         self.active_by_entity[m.entity_id] = m.id
-        if m.keep_seed and m.kind in REPLICATED and self.seeds.get(m.entity_id):
-            m.seed_bytes = m.bytes_done = min(self.seeds.pop(m.entity_id), m.size)
-        self._enter(m, VALIDATING, "Validating the migration")
+        if m.keep_seed and m.kind in REPLICATED and self.seeds.get(m.seed_key):
+            m.seed_bytes = m.bytes_done = min(self.seeds.pop(m.seed_key), m.size)
+        self._enter(m, VALIDATING, "Validating the reverse migration" if m.reverse else "Validating the migration")
         self._timer(m, self.settings.validation_seconds, "validated")
 
     def _ask_for_capacity(self, m: Migration):
@@ -326,7 +346,7 @@ class MigrationEngine:
             else:
                 why = "Waiting behind earlier queued migrations for a replication slot"
             return self._enter(m, QUEUED, f"Queued: {why}")
-        lane = self.lanes.setdefault(m.pair, Lane())
+        lane = self.lanes.setdefault(lane_key(m.pair), Lane())
         if lane.holder is None and not self._waiting_in(lane.queue, self._queued_for_lane):
             lane.holder, m.holds_lane = m.id, True
             return self._begin_copy(m)
@@ -391,7 +411,7 @@ class MigrationEngine:
             return self._wait(m, "missed", f"The switchover window ended at {iso(end)} before the switchover "
                                            "could start: set a new schedule")
         if m.kind == "RAV":
-            lane = self.lanes.setdefault(m.pair, Lane())
+            lane = self.lanes.setdefault(lane_key(m.pair), Lane())
             if lane.holder is not None or self._waiting_in(lane.queue, self._queued_for_lane):
                 lane.queue.append(m.id)
                 holder = self.migrations.get(lane.holder) if lane.holder else None
@@ -423,7 +443,7 @@ class MigrationEngine:
             self.admit_queued()
         if m.holds_lane:
             m.holds_lane = False
-            lane = self.lanes[m.pair]
+            lane = self.lanes[lane_key(m.pair)]
             lane.holder = None
             self._admit_lane(lane)
 
@@ -461,6 +481,13 @@ class MigrationEngine:
         m.ended = self.now
         if self.active_by_entity.get(m.entity_id) == m.id:
             del self.active_by_entity[m.entity_id]
+        if state == COMPLETE:
+            if m.reverse:
+                self.at_remote.pop(m.entity_id, None)
+                self.rolled_back[m.entity_id] = m.id
+            else:
+                self.at_remote[m.entity_id] = m.id
+                self.rolled_back.pop(m.entity_id, None)
         self._enter(m, state, message, error=error)
 
     def _fail(self, m: Migration):
@@ -473,7 +500,7 @@ class MigrationEngine:
     def _keep_seed(self, m: Migration):
         # Seed Checkpoint (hcx-api.md 5.5): a Bulk/RAV run keeps its copied disks for the next try.
         if m.keep_seed and m.kind in REPLICATED and m.bytes_done > 0 and not m.remove_seed:
-            self.seeds[m.entity_id] = m.bytes_done
+            self.seeds[m.seed_key] = m.bytes_done
 
     # --- what callers may do ------------------------------------------------------------------
     def cancel(self, m: Migration, remove_seed: bool):
@@ -482,7 +509,7 @@ class MigrationEngine:
         self._release(m)
         self._keep_seed(m)
         if remove_seed:
-            self.seeds.pop(m.entity_id, None)
+            self.seeds.pop(m.seed_key, None)
         self._finish(m, CANCELLED, f"Migration cancelled by the user during {phase}")
 
     def reschedule(self, m: Migration, start: float | None, end: float | None):

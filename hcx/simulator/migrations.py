@@ -13,6 +13,9 @@ Routes (all under /hybridity/api, with the session token):
   a full migration or `{"migrationId"}` of a draft. 202 with `items[]{migrationId, migrationGroupId,
   entityId, entityName, errors[{code,message}], warnings[{code,message}]}`; 400 with the same items when
   any VM has an error, and then nothing is started (a batch is all or nothing).
+- A reverse migration (a rollback) is an item whose `source.endpointId` is a paired site and whose
+  `destination.endpointId` is this Manager; it is accepted only for a VM at the remote site (its latest
+  forward migration completed and it was not brought back since), named by entityId or entityName.
 - `POST /migrations?action=query` `{filter{migrationId[]|id[], migrationGroupId[], state[], entityId[],
   migrationType[], skipDrafts, draftsOnly}, options{compat: 2.1}, paging{pageSize, offset}}` ->
   `data{items[], paging{totalSize, offset, pageSize}}`, in creation order; pageSize at most 500.
@@ -151,7 +154,17 @@ def check(sim, spec: dict, seen: set, *, itself: str | None = None) -> tuple[lis
 
     entity = spec.get("entity") if isinstance(spec.get("entity"), dict) else {}
     entity_id, entity_name = entity.get("entityId"), entity.get("entityName") or entity.get("entityId")
-    plan = {"entity_id": entity_id, "entity_name": entity_name}
+    source, destination = spec.get("source") or {}, spec.get("destination") or {}
+    reverse = is_reverse(sim, source, destination)
+    plan = {"entity_id": entity_id, "entity_name": entity_name, "reverse": reverse}
+    if reverse:
+        # A VM at the cloud site may be named by its id or by its name alone [U].
+        back_from, problem = remote_vm(sim, entity_id, entity.get("entityName"))
+        if problem:
+            error("NOT_AT_REMOTE_SITE", problem)
+            return errors, warnings, plan
+        entity_id, entity_name = back_from.entity_id, back_from.entity_name
+        plan.update(entity_id=entity_id, entity_name=entity_name, reverse_of=back_from.id)
     if not entity_id:
         error("ENTITY_REQUIRED", "entity.entityId is required: the id of the VM to migrate")
         return errors, warnings, plan
@@ -167,12 +180,13 @@ def check(sim, spec: dict, seen: set, *, itself: str | None = None) -> tuple[lis
     group_id = spec.get("migrationGroupId")
     if group_id and group_id not in sim.state.mobility_groups:
         error("GROUP_NOT_FOUND", f"Mobility group {group_id} not found")
-    source, destination = spec.get("source") or {}, spec.get("destination") or {}
-    if source.get("endpointId") != sim.local_endpoint_id:
-        error("SOURCE_INVALID", f"source.endpointId must be this HCX Manager ({sim.local_endpoint_id}), "
-                                f"got {source.get('endpointId')!r}")
-    if not remote_pairing(sim, destination.get("endpointId") or "-"):
-        error("DESTINATION_INVALID", f"destination.endpointId {destination.get('endpointId')!r} is not a paired site")
+    if not reverse:  # is_reverse() checked both ends of a reverse migration
+        if source.get("endpointId") != sim.local_endpoint_id:
+            error("SOURCE_INVALID", f"source.endpointId must be this HCX Manager ({sim.local_endpoint_id}), or a "
+                                    f"paired site for a reverse migration; got {source.get('endpointId')!r}")
+        if not remote_pairing(sim, destination.get("endpointId") or "-"):
+            error("DESTINATION_INVALID",
+                  f"destination.endpointId {destination.get('endpointId')!r} is not a paired site")
     if not spec.get("placement"):
         error("PLACEMENT_REQUIRED", "placement: a target resource pool or cluster (and folder) is required")
     if not ((spec.get("storage") or {}).get("defaultStorage") or {}).get("id"):
@@ -200,6 +214,35 @@ def check(sim, spec: dict, seen: set, *, itself: str | None = None) -> tuple[lis
     for fault in sim.faults.take_migration_faults("validation_error", entity_id, entity_name):
         (error if fault.severity == "error" else warn)("SIMULATED", fault.message)
     return errors, warnings, plan
+
+
+def is_reverse(sim, source: dict, destination: dict) -> bool:
+    """A reverse migration: from a paired (cloud) site back to this Manager's site. Pairing is one-way,
+    so it is still started here, on the Connector (hcx-api.md 3)."""
+    return (destination.get("endpointId") == sim.local_endpoint_id
+            and bool(remote_pairing(sim, source.get("endpointId") or "-")))
+
+
+def remote_vm(sim, entity_id: str | None, entity_name: str | None) -> tuple[eng.Migration | None, str | None]:
+    """The completed forward migration that put the VM (by id, else by name) at the remote site, or
+    why it cannot come back."""
+    e = engine(sim)
+    migrations = sim.state.migrations
+    if not entity_id and not entity_name:
+        return None, "entity.entityId or entity.entityName is required: the VM to migrate back"
+    forward_id = e.at_remote.get(entity_id or "")
+    if forward_id is None and entity_name:
+        forward_id = next((mid for mid in e.at_remote.values() if migrations[mid].entity_name == entity_name), None)
+    if forward_id is not None:
+        return migrations[forward_id], None
+    label = entity_name or entity_id
+    rolled_back = e.rolled_back.get(entity_id or "") or next(
+        (mid for mid in e.rolled_back.values() if entity_name and migrations[mid].entity_name == entity_name), None)
+    if rolled_back:
+        return None, (f"VM {label} is not at the remote site: it was already migrated back "
+                      f"(reverse migration {rolled_back})")
+    return None, (f"VM {label} is not at the remote site: it has no completed migration to it, so there is "
+                  "nothing to migrate back")
 
 
 def check_vm(kind: str, facts: dict, spec: dict, name: str, error, warn):
@@ -319,6 +362,8 @@ def start(sim, req):
         m.mesh_id, m.pair, m.size = plan["mesh_id"], plan["pair"], int(plan["facts"]["diskBytes"])
         m.window_start, m.window_end = plan["window_start"], plan["window_end"]
         m.keep_seed = option(plan["spec"], "longRecovery", "enableSeedCheckpoint")
+        # A reverse migration is of the VM its forward one moved, however the caller named it.
+        m.reverse, m.entity_id, m.entity_name = plan["reverse"], plan["entity_id"], plan["entity_name"]
         for fault in sim.faults.take_migration_faults("migration_fail", m.entity_id, m.entity_name, limit=1):
             m.fail_phase, m.fail_message = fault.phase, fault.message
         e.start(m)
@@ -420,7 +465,8 @@ def render(sim, m: eng.Migration) -> dict:
     return {
         "id": m.id, "migrationId": m.id, "migrationGroupId": m.group_id, "version": 2, "username": m.username,
         "creationDate": ms(m.created), "lastUpdated": ms(m.updated), "initiator": {"location": "SOURCE"},
-        "pairingId": m.pair[1] if m.pair else None, "servicemeshId": m.mesh_id,
+        "pairingId": (m.pair[0] if m.reverse else m.pair[1]) if m.pair else None, "servicemeshId": m.mesh_id,
+        "isReverse": m.reverse,
         "entityId": m.entity_id, "entityType": "VirtualMachine", "migrationType": m.api_type, "state": state,
         "source": spec.get("source"), "destination": spec.get("destination"),
         "entity": {"entityId": m.entity_id, "entityType": "VirtualMachine", "entityName": m.entity_name},

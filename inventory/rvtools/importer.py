@@ -342,7 +342,7 @@ def _map_devices(readers, estates, estate_of, warnings):
                 "connected": bool(row.bool("connected")),
                 "start_connected": bool(row.bool("start_connected")),
                 "ip_addresses": [normalize_ip(a) or a for a in addresses],
-                "direct_path_io": bool(row.bool("direct_path_io")),
+                "direct_path_io": directpath_nic(row.text("adapter"), row.bool("direct_path_io")),
             }
         )
     for row in readers.get("vcd", ()):
@@ -427,6 +427,20 @@ def cpu_vendor(model: str) -> str:
     if "amd" in text:
         return "amd"
     return ""
+
+
+def directpath_nic(adapter: str, flag: bool | None) -> bool:
+    """Whether the adapter is a passthrough device, as `VirtualNic.direct_path_io` means it (and discovery
+    stores it): an SR-IOV adapter. RVTools' "Direct Path IO" column is a VMXNET3 adapter's UPT option
+    (VMDirectPath Gen2, on by default), which needs no device and does not stop a migration: for VMXNET3
+    it is not stored, so neither the VM page nor readiness reads it as passthrough. The model has no
+    field of its own for UPT."""
+    kind = adapter.lower()
+    if "sriov" in kind or "passthr" in kind:
+        return True
+    if "vmxnet3" in kind:
+        return False
+    return bool(flag)
 
 
 def rdm_mode(raw: bool | None, mode: str) -> str:

@@ -9,6 +9,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,7 +82,11 @@ def _read_zip(path: Path, filename: str, wanted, on_sheet) -> dict[str, Sheet]:
             raise RVToolsError(
                 [Problem(message=f"{filename} holds no RVTools_tab*.csv files: {NOT_AN_EXPORT}")]
             )
-        return _read_csvs([(sheet, archive.open(name)) for sheet, name in members], wanted, on_sheet)
+        try:
+            return _read_csvs([(sheet, archive.open(name)) for sheet, name in members], wanted, on_sheet)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            # a damaged member (bad CRC, header, compressed data) shows only once it is read
+            raise RVToolsError([Problem(message=f"{filename} is a damaged zip file: {exc}")]) from None
 
 
 def _read_xlsx(path: Path, filename: str, wanted, on_sheet) -> dict[str, Sheet]:

@@ -259,8 +259,10 @@ def _endpoint_key(parsed: Parsed, matcher: VmMatcher, name: str, ip: str | None)
         return key
     # Something outside the inventory is the same thing wherever its IP is the same; without an
     # IP, wherever its name is the same.
+    # The key is the name as stored (cut to the column's length), so that writing finds it again.
+    name = name[:NAME_LENGTH]
     key = ("ip", ip) if ip else ("name", name.lower())
-    parsed.endpoints.setdefault(key, (name[:NAME_LENGTH], ip))
+    parsed.endpoints.setdefault(key, (name, ip))
     return key
 
 

@@ -62,14 +62,19 @@ def move(m: VmMigration, to: str, *, message: str = "", user=None, **fields) -> 
         raise IllegalTransition(
             f"{m.vm} cannot go from {S(m.state).label.lower()} to {S(to).label.lower()}")
     now = timezone.now()
-    for name, value in fields.items():
-        setattr(m, name, value)
-    m.state = to
-    m.updated = now
+    was = m.state
+    values = {**fields, "state": to, "updated": now}
     if to in S.TERMINAL and not m.ended:
-        m.ended = now
+        values["ended"] = now
     with transaction.atomic():
-        m.save(update_fields=["state", "updated", "ended", *fields])
+        # Compare and set: the row changes only if it is still in the state this move started from,
+        # so a cancel and a send racing on the same row cannot both win.
+        if not VmMigration.objects.filter(pk=m.pk, state=was).update(**values):
+            m.refresh_from_db(fields=["state"])
+            raise IllegalTransition(
+                f"{m.vm} changed meanwhile: it is {S(m.state).label.lower()} now, not {S(was).label.lower()}")
+        for name, value in values.items():
+            setattr(m, name, value)
         event = _event(m, message or S(to).label, user=user, at=now)
         event.save()
     return event

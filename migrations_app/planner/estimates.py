@@ -99,25 +99,72 @@ class MeasuredThroughput:
     efficiency_low: float
     efficiency_high: float
     samples: int
+    median_mbps: float | None = None  # what one migration achieved, the median of the samples
+
+
+# The completed migrations a measurement looks at: the latest ones, as the link and the load change.
+CALIBRATION_WINDOW = 50
+
+
+def _percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0-1) of sorted `values`, interpolated between neighbours."""
+    position = (len(values) - 1) * q
+    below, above = math.floor(position), math.ceil(position)
+    return values[below] + (values[above] - values[below]) * (position - below)
 
 
 def measured_throughput(site=None) -> MeasuredThroughput | None:
-    """The efficiency range measured from completed migrations of `site` (or of all sites), or None.
+    """The efficiency range measured from the latest completed migrations of `site`, or None.
 
-    Returns None today: the portal records no migrations yet (they arrive with the launcher, issue 5),
-    and an estimate must not rest on invented figures.
+    None without a saved site (throughput is a property of a site's link), and while fewer than
+    `MIGRATION_ESTIMATES["CALIBRATION_MIN_SAMPLES"]` migrations completed there (a few outliers must
+    not steer the plan).
 
-    The hook, for the migration model: for each completed migration of the site, take its bytes
-    transferred and the seconds of its transfer phase (HCX's progress fields), achieved Mbps =
-    bytes x 8 / seconds / 10^6, and divide by the nominal pipe it had (min(link, IX, its wave's
-    parallel count x per-migration cap) / its wave's parallel count). Return the 25th and 75th
-    percentile of those shares with the sample count, or None while fewer than
-    `MIGRATION_ESTIMATES["CALIBRATION_MIN_SAMPLES"]` migrations completed (a few outliers must not
-    steer the plan). Everything else stays as it is: `assumptions_for()` swaps the assumed
-    efficiency range for this one, and every estimate and the auto-planner follow. Keep it to one
-    aggregate query: the wave page calls it once per page.
+    The measure, kept simple: for each of the site's last `CALIBRATION_WINDOW` Bulk and RAV migrations
+    to AVS that completed, its copy time is from the moment the reconciler saw it enter its initial
+    sync to the moment it saw it leave it (its first state after the copy: delta sync, waiting for
+    the window, switchover, cleanup or complete). Both moments are the portal's own event rows, so
+    one clock, and a wait for the switchover window or the switchover itself never counts as copy
+    time; a migration seen in neither moment (a copy shorter than a reconciler cycle) is left out.
+    Achieved Mbps = bytes x 8 / copy seconds / 10^6; its share of one migration's nominal pipe
+    (min(link, IX appliance, HCX's per-migration cap)) is its efficiency. The migrations that
+    shared the link count as they went: slower when many ran at once, which is what the next wave
+    will meet too. The 25th and 75th percentiles of those shares are the range, with the median Mbps
+    for people. One aggregate query.
     """
-    return None
+    if getattr(site, "pk", None) is None:
+        return None
+    from django.db.models import Min, Q
+
+    from migrations_app.choices import MigrationDirection, MigrationState
+    from migrations_app.models import VmMigration
+
+    S = MigrationState
+    after_copy = [S.DELTA_SYNC, S.WAITING_FOR_SWITCHOVER, S.SWITCHOVER, S.CLEANUP, S.COMPLETE]
+    rows = (
+        VmMigration.objects.filter(wave__site=site, state=S.COMPLETE, direction=MigrationDirection.FORWARD,
+                                   migration_type__in=PARALLEL_TYPES, bytes_total__gt=0)
+        .annotate(copy_start=Min("events__at", filter=Q(events__state=S.INITIAL_SYNC)),
+                  copy_end=Min("events__at", filter=Q(events__state__in=after_copy)))
+        .order_by("-ended", "-pk")
+        .values_list("bytes_total", "copy_start", "copy_end")[:CALIBRATION_WINDOW]
+    )
+    limits = settings.HCX_LIMITS
+    caps = [limits["IX_APPLIANCE_MBPS_MAX"], limits["MIGRATION_MBPS_MAX"]]
+    if getattr(site, "bandwidth_mbps", None):
+        caps.append(site.bandwidth_mbps)
+    nominal = min(caps)
+    achieved = sorted(
+        size * 8 / (end - start).total_seconds() / 1e6
+        for size, start, end in rows
+        if start and end and end > start
+    )
+    if not achieved or len(achieved) < settings.MIGRATION_ESTIMATES["CALIBRATION_MIN_SAMPLES"]:
+        return None
+    shares = [min(1.0, max(0.01, mbps / nominal)) for mbps in achieved]
+    return MeasuredThroughput(efficiency_low=round(_percentile(shares, 0.25), 4),
+                              efficiency_high=round(_percentile(shares, 0.75), 4), samples=len(shares),
+                              median_mbps=round(_percentile(achieved, 0.5), 1))
 
 
 # --- Assumptions -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The duration-estimate panel of the wave page (rendered HTML, safe-marked).
 
 A constant number of queries whatever the wave's size: one aggregate over its items, one for its
-biggest VMs, and the site when the page has not loaded it."""
+biggest VMs, the site when the page has not loaded it, and its measured throughput."""
 
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

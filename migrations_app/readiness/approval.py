@@ -26,7 +26,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.choices import NotificationEvent
 from core.models import AuditEntry
+from core.notifications.events import wave_event
 from migrations_app.choices import Decision, FindingSeverity, WaveStatus
 from migrations_app.models import Approval, ReadinessFinding, Wave
 
@@ -98,6 +100,7 @@ def do_submit(wave: Wave, *, acting_user, revision=None) -> Summary:
         )
         wave.status, wave.submitted_by, wave.submitted_at = WaveStatus.SUBMITTED, acting_user, now
         AuditEntry.record(acting_user, SUBMIT, wave, revision=wave.revision, warnings=checked.warnings)
+        wave_event(NotificationEvent.WAVE_SUBMITTED, wave, user=acting_user)
     return checked
 
 
@@ -150,4 +153,6 @@ def _decide(wave: Wave, user, decision: str, comment, change_ticket, revision) -
             user, APPROVE if decision == Decision.APPROVED else REJECT, wave,
             revision=wave.revision, comment=comment, change_ticket=change_ticket,
         )
+        wave_event(NotificationEvent.WAVE_APPROVED if decision == Decision.APPROVED else NotificationEvent.WAVE_REJECTED,
+                   wave, user=user, change_ticket=change_ticket, comment=comment)
     return approval

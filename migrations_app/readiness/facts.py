@@ -12,10 +12,10 @@ from datetime import datetime
 
 from django.db.models import Count, F, Max, Min
 
-from hcx.models import HcxPlan
 from inventory.choices import PowerState
 from inventory.models import CdRom, Snapshot, VirtualDisk, VirtualNic
 from migrations_app.models import NetworkMapping, Wave, WaveItem
+from migrations_app.waves.networks import Landing, landing, site_extended
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,10 @@ class WaveFacts:
     mappings: dict[int, tuple[str, str]] = field(default_factory=dict)
     # networks the wave's site plan extends to AVS (hcx.HcxPlan.networks)
     extended: set[int] = field(default_factory=set)
+
+    def lands(self, nic: "Nic") -> Landing:
+        """Where the NIC's network lands in the wave: the same answer the wave page gives."""
+        return landing(nic.network_id, nic.network_name, self.mappings, self.extended)
     # (vCenter id, disk file) of disks that more than one VM of the inventory uses
     shared_paths: set[tuple[int, str]] = field(default_factory=set)
 
@@ -167,9 +171,7 @@ def load(wave: Wave, vm_ids=None) -> tuple[WaveFacts, list[Vm]]:
         row["source_id"]: (row["target_kind"], row["target_name"])
         for row in NetworkMapping.objects.filter(wave=wave).values("source_id", "target_kind", "target_name")
     }
-    if wave.site_id:
-        through = HcxPlan.networks.through  # read the links alone: the plan's row is not needed
-        facts.extended = set(through.objects.filter(hcxplan_id=wave.site_id).values_list("network_id", flat=True))
+    facts.extended = set(site_extended(wave))
     facts.shared_paths = _shared_paths()
     return facts, list(vms.values())
 

@@ -395,10 +395,7 @@ def large_vm(vm: Vm, facts: WaveFacts, migration_type: str):
 def network_unmapped(vm: Vm, facts: WaveFacts, migration_type: str):
     """Every network of the VM is mapped for the wave, or extended by the wave's site plan."""
     unknown = sorted({nic.name for nic in vm.nics if nic.network_id is None and nic.network_name})
-    missing = sorted({
-        nic.name for nic in vm.nics
-        if nic.network_id is not None and nic.network_id not in facts.mappings and nic.network_id not in facts.extended
-    })
+    missing = sorted({nic.name for nic in vm.nics if nic.network_id is not None and not facts.lands(nic).mapped})
     if not unknown and not missing:
         return None
     reasons, fixes = [], []
@@ -417,7 +414,7 @@ def standard_vswitch(vm: Vm, facts: WaveFacts, migration_type: str):
     """A network that is not mapped to an AVS segment is on a distributed switch (HCX cannot extend a standard vSwitch port group)."""
     names = sorted({
         nic.name for nic in vm.nics
-        if nic.switch_type == SwitchType.STANDARD and facts.mappings.get(nic.network_id, ("",))[0] != MappingTarget.SEGMENT
+        if nic.switch_type == SwitchType.STANDARD and facts.lands(nic).target_kind != MappingTarget.SEGMENT
     })
     if names:
         return Problem(
@@ -434,7 +431,7 @@ def vlan_untagged(vm: Vm, facts: WaveFacts, migration_type: str):
         if nic.network_id is not None
         and nic.switch_type != SwitchType.NSX  # NSX segments are extended without a VLAN
         and not nic.vlan_id
-        and facts.mappings.get(nic.network_id, ("",))[0] != MappingTarget.SEGMENT
+        and facts.lands(nic).target_kind != MappingTarget.SEGMENT
     })
     if names:
         return Problem(

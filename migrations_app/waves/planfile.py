@@ -183,7 +183,11 @@ def _xlsx_rows(data: bytes, filename: str):
     buffer = io.BytesIO(data)
     if not zipfile.is_zipfile(buffer):
         raise PlanFileError([Problem(None, "", f"{filename} is not an .xlsx workbook.")])
-    with zipfile.ZipFile(buffer) as archive:
+    try:
+        archive = zipfile.ZipFile(buffer)
+    except (zipfile.BadZipFile, OSError):  # looks like a zip, but its directory is damaged
+        raise PlanFileError([Problem(None, "", f"{filename} is not a readable .xlsx workbook (damaged zip).")]) from None
+    with archive:
         # An .xlsx is a zip: check what it unpacks to before reading it.
         if sum(i.file_size for i in archive.infolist()) > settings.MAX_UPLOAD_MB * 20 * 1024 * 1024:
             raise PlanFileError([Problem(None, "", f"{filename} unpacks to more than {settings.MAX_UPLOAD_MB * 20} MB.")])

@@ -228,7 +228,9 @@ class WaveNetworkSerializer(serializers.Serializer):
     switch_type = serializers.CharField()
     vlan_id = serializers.IntegerField(allow_null=True)
     vms = serializers.IntegerField()
-    mapped = serializers.BooleanField()
+    mapped = serializers.BooleanField(help_text="Its VMs land somewhere: mapped in the wave or extended by the site plan")
+    mapped_by = serializers.ChoiceField(choices=["mapping", "site_plan"], allow_null=True,
+                                        help_text="The wave's own mapping, or the site plan's extension")
     target_kind = serializers.CharField(allow_null=True)
     target_name = serializers.CharField(allow_null=True)
     in_plan = serializers.BooleanField(help_text="Among the site plan's networks to extend")
@@ -238,6 +240,12 @@ class WaveNetworkSerializer(serializers.Serializer):
 class PlanUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     check_only = serializers.BooleanField(required=False, default=False)
+
+    def validate_file(self, uploaded):
+        # The same limit as the page's form: the file is read into memory whole.
+        if uploaded.size > settings.MAX_UPLOAD_MB * 1024 * 1024:
+            raise serializers.ValidationError(f"{uploaded.name} is larger than {settings.MAX_UPLOAD_MB} MB.")
+        return uploaded
 
 
 class PlanProblemSerializer(serializers.Serializer):

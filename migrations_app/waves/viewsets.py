@@ -234,14 +234,16 @@ class WaveViewSet(WaveErrorsMixin, viewsets.ModelViewSet):
     @extend_schema(responses=WaveNetworkSerializer(many=True))
     @action(detail=True)
     def networks(self, request, pk=None):
-        """The networks the wave's VMs use, whether each is mapped, and whether the site's plan extends it."""
+        """The networks the wave's VMs use and where each lands: the wave's mapping, else the site plan's
+        extension (`mapped_by` "site_plan"), else nowhere."""
         wave = self.get_object()
         rows = []
         for n in wave_networks(wave):
             rows.append({
                 "network": n.network_id, "name": n.name, "switch_type": n.switch_type, "vlan_id": n.vlan_id,
-                "vms": n.vms, "mapped": n.mapped, "target_kind": n.mapping.target_kind if n.mapping else None,
-                "target_name": n.mapping.target_name if n.mapping else None, "in_plan": n.in_plan, "notes": n.notes,
+                "vms": n.vms, "mapped": n.mapped, "mapped_by": n.lands.by or None,
+                "target_kind": n.lands.target_kind or None, "target_name": n.lands.target_name or None,
+                "in_plan": n.in_plan, "notes": n.notes,
             })
         return Response(rows)
 

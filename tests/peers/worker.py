@@ -31,16 +31,21 @@ def database_url(settings_dict) -> str:
 
 
 class WorkerProcess:
-    def __init__(self, env, log_path):
+    """`beat=True` runs Celery beat inside the worker (`-B`), so the periodic tasks of
+    settings.CELERY_BEAT_SCHEDULE (the reconciler) run on their own, as in production."""
+
+    def __init__(self, env, log_path, *, beat: bool = False):
         self.env = env
         self.log_path = log_path
+        self.beat = beat
         self.proc = None
 
     def start(self, timeout=60):
         self.log = open(self.log_path, "ab")
+        beat = ["-B", f"--schedule={Path(self.log_path).with_name('beat-schedule')}"] if self.beat else []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "avsportal", "worker", "--pool=solo", "--concurrency=1",
-             "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+             "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle", *beat],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
@@ -61,7 +66,8 @@ class WorkerProcess:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(10)
+                # A beat worker has a task every second to finish; it need not finish it.
+                self.proc.wait(3 if self.beat else 10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         if getattr(self, "log", None):
@@ -73,6 +79,23 @@ class WorkerProcess:
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """Start one worker for the session; yields the WorkerProcess (restartable with .start())."""
+    worker = _worker(tmp_path_factory)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def celery_beat_worker(django_db_setup, tmp_path_factory):
+    """A worker with an embedded beat, for this test only (its periodic tasks would act on other
+    tests' data): the reconciler runs every LAUNCH["RECONCILE_SECONDS"] until the test ends."""
+    worker = _worker(tmp_path_factory, beat=True)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+def _worker(tmp_path_factory, *, beat: bool = False) -> WorkerProcess:
     from django.db import connection
 
     from avsportal.celery import app
@@ -86,6 +109,7 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         PYTHONUNBUFFERED="1",
     )
     env.pop("TEST_DB_NAME", None)
+    options = None
     if not settings.REDIS_URL:
         broker_dir = tmp_path_factory.mktemp("broker")
         env["CELERY_BROKER_DIR"] = str(broker_dir)
@@ -98,12 +122,13 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         }
         for folder in ("queue", "processed", "control"):
             (broker_dir / folder).mkdir()
+    if beat:
+        # Its own beat feeds it: the tests' app keeps sending to the session worker.
+        return WorkerProcess(env, tmp_path_factory.mktemp("beat-worker") / "worker.log", beat=True)
+    if options is not None:
         app.conf.broker_transport_options = options
     app.conf.task_default_queue = queue
-    worker = WorkerProcess(env, tmp_path_factory.mktemp("worker") / "worker.log")
-    worker.start()
-    yield worker
-    worker.stop()
+    return WorkerProcess(env, tmp_path_factory.mktemp("worker") / "worker.log")
 
 
 def wait_for(predicate, timeout=60, interval=0.2, message="condition"):

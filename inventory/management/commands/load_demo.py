@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from hcx import demo as hcx_demo
 from inventory import demo
+from migrations_app import demo as planning_demo
 
 
 class Command(BaseCommand):
@@ -16,6 +17,13 @@ class Command(BaseCommand):
         self.report_estate(report)
         plan, created = hcx_demo.load_plan(demo.VCENTER_NAME)
         self.stdout.write(f"Demo HCX plan {plan}: {'created' if created else 'already there, left as it is'}.")
+        planned = planning_demo.load_planning()
+        if planned.skipped:
+            self.stdout.write(f"Demo plan (groups and waves) skipped: {planned.skipped}.")
+        elif planned.changed:
+            self.stdout.write(self.style.SUCCESS("Demo plan: " + "; ".join(planned.made) + "."))
+        else:
+            self.stdout.write("Demo plan (groups, waves) already there, left as it is.")
 
     def report_estate(self, report):
         changed = {name: r for name, r in report.items() if r["created"] or r["updated"] or r["removed"]}

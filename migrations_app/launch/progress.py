@@ -1,0 +1,109 @@
+"""What a live page needs to catch up: the migrations that changed since its cursor, and the rollup.
+
+`changes()` is the one way to get changes; the server-sent events stream (stream.py) and the polling
+API (`GET /api/waves/<id>/progress/?since=`) both call it, so both say the same thing.
+
+A row's `updated` is stamped before its transaction commits, so a row committed late can carry a
+stamp older than a cursor that was taken meanwhile. `changes()` therefore looks back
+`LAUNCH["STREAM_OVERLAP_SECONDS"]` before the cursor; a row may come again, and the reader keeps the
+newest `updated` per row and ignores the rest. The query is on the (wave, updated) index, so its
+cost follows the rows that changed, not the size of the wave.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db.models import Max
+from django.utils.dateparse import parse_datetime
+
+from migrations_app.choices import MigrationState
+from migrations_app.models import Batch, VmMigration, Wave
+
+
+def format_cursor(value: datetime.datetime | None) -> str | None:
+    if value is None:
+        return None
+    # Fixed width (microseconds always), so that cursors compare as strings too (the page does).
+    return value.astimezone(datetime.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def parse_cursor(text: str | None) -> datetime.datetime | None:
+    """An ISO timestamp from a query string or Last-Event-ID; a `+` decoded as a space is put back.
+    Raises ValueError for anything else."""
+    if not text:
+        return None
+    value = parse_datetime(text.strip().replace(" ", "+"))
+    if value is None:
+        raise ValueError(f"{text!r} is not an ISO date and time")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return value
+
+
+def row(m: VmMigration) -> dict:
+    """One migration as the page's cells show it (the JSON of the stream and of the polling API)."""
+    return {
+        "id": m.pk,
+        "vm": m.vm.name,
+        "batch": m.batch_id,
+        "state": m.state,
+        "state_label": str(MigrationState(m.state).label),
+        "color": m.state_color,
+        "percent": m.percent,
+        "bytes_transferred": m.bytes_transferred,
+        "bytes_total": m.bytes_total,
+        "throughput_mbps": m.throughput_mbps,
+        "eta_seconds": m.eta_seconds,
+        "message": m.message,
+        "attempt": m.attempt,
+        "updated": format_cursor(m.updated),
+    }
+
+
+def migrations_of(wave: Wave | int, batch: Batch | int | None = None):
+    qs = VmMigration.objects.filter(wave=wave).select_related("vm")
+    return qs.filter(batch=batch) if batch is not None else qs
+
+
+def latest_cursor(wave: Wave | int, batch: Batch | int | None = None) -> str | None:
+    """The cursor a page starts from: the newest `updated` of what it shows (one indexed read)."""
+    qs = VmMigration.objects.filter(wave=wave)
+    if batch is not None:
+        qs = qs.filter(batch=batch)
+    return format_cursor(qs.aggregate(at=Max("updated"))["at"])
+
+
+def rollup(wave: Wave, batch: Batch | None = None) -> dict:
+    from .rollup import batch_progress, wave_progress
+
+    return (batch_progress(batch) if batch is not None else wave_progress(wave)).as_dict()
+
+
+def batch_rollups(batch_ids) -> dict[str, dict]:
+    from .rollup import batch_progress
+
+    batches = Batch.objects.filter(pk__in=set(batch_ids)).select_related("wave__site")
+    return {str(b.pk): batch_progress(b).as_dict() for b in batches}
+
+
+def changes(wave: Wave, since: datetime.datetime | None, batch: Batch | None = None) -> tuple[list[dict], datetime.datetime | None]:
+    """The migrations of `wave` (or of `batch`) updated after `since` less the overlap (all of them
+    without `since`), and the new cursor: the newest `updated` seen, never older than `since`."""
+    qs = migrations_of(wave, batch)
+    if since is not None:
+        overlap = datetime.timedelta(seconds=settings.LAUNCH["STREAM_OVERLAP_SECONDS"])
+        qs = qs.filter(updated__gt=since - overlap)
+    migrations = list(qs.order_by("updated", "pk"))
+    cursor = max([m.updated for m in migrations] + ([since] if since else []), default=None)
+    return [row(m) for m in migrations], cursor
+
+
+def payload(wave: Wave, rows: list[dict], cursor, batch: Batch | None = None, *, full: bool = False) -> dict:
+    """The message a page reads: the rows, the rollup of what it shows, and (on a wave's page) the
+    rollups of the batches those rows are in. The rollups are read only when rows changed (or `full`)."""
+    body = {"wave": wave.pk, "batch": batch.pk if batch else None, "cursor": format_cursor(cursor),
+            "migrations": rows, "rollup": None, "batches": {}}
+    if rows or full:
+        body["rollup"] = rollup(wave, batch)
+        body["batches"] = batch_rollups(r["batch"] for r in rows) if batch is None else {str(batch.pk): body["rollup"]}
+    return body

@@ -1,0 +1,215 @@
+"""A wave's (or a batch's) progress rolled up from its VMs' migrations, and waves that are done.
+
+Each VM counts once, by its latest attempt (the highest id: a retry or a rollback is a newer row).
+Everything is aggregated in the database, so a page or a stream asking every second costs the same
+few queries for 10 VMs or 1,000:
+
+- one grouped query over the latest attempts (counts per state, direction and type; bytes),
+- one over the wave's items (how many VMs, and the size of those not sent yet),
+- the planner's estimate of the wave (one aggregate, and its assumptions: the measured throughput),
+- when something runs: one for the running migrations' start times and sizes.
+
+Health: "failed" when a VM's latest attempt failed or was refused; "lagging" when a running migration
+has run longer than `LAUNCH["LAG_FACTOR"]` times the slow end of its estimate (estimates.py): for
+Bulk and RAV the initial sync only (then they wait for the window on purpose), for vMotion and Cold
+the whole migration; else "healthy".
+"""
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, Count, Exists, F, Max, Min, OuterRef, Q, Sum, When
+from django.utils import timezone
+
+from core.choices import NotificationEvent
+from core.models import AuditEntry
+from core.notifications.events import wave_event
+from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
+from migrations_app.models import VmMigration, Wave, WaveItem
+from migrations_app.planner.estimates import (
+    PARALLEL_TYPES,
+    assumptions_for,
+    estimate_loads,
+    estimate_vm,
+    loads_for_waves,
+)
+
+S = MigrationState
+MiB = 1024 * 1024
+HEALTHY, LAGGING, FAILED = "healthy", "lagging", "failed"
+# States in which a Bulk/RAV migration is copying (or about to): its time is the transfer's.
+COPYING = frozenset({S.VALIDATING, S.QUEUED, S.INITIAL_SYNC})
+COMPLETE_AUDIT = "migrations_app.wave.complete"
+
+
+@dataclass
+class WaveProgress:
+    """Plain numbers for pages, the API and the live stream."""
+
+    vms: int = 0
+    states: dict = field(default_factory=dict)  # latest attempt's state -> VMs
+    done: int = 0  # moved to AVS (latest attempt: forward, complete)
+    failed: int = 0  # latest attempt failed or refused
+    in_flight: int = 0  # in HCX now
+    waiting: int = 0  # not sent yet (no migration, or waiting/being sent)
+    cancelled: int = 0
+    rolled_back: int = 0  # latest attempt: a rollback that completed
+    lagging: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    health: str = HEALTHY
+    # Times are the portal's own (`submitted`), never HCX's clock, which may differ from ours.
+    # From the first start to now (or to the last end, once nothing runs or waits); None before any start.
+    elapsed_seconds: int | None = None
+    # The slow end of the planner's estimate for the whole wave (transfer and switchovers); None for a
+    # batch, or while the site's link is unknown.
+    estimate_seconds: int | None = None
+
+    @property
+    def percent(self) -> int:
+        if self.bytes_total:
+            return min(100, math.floor(100 * self.bytes_done / self.bytes_total))
+        return math.floor(100 * self.done / self.vms) if self.vms else 0
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "percent": self.percent}
+
+
+def _latest(scope):
+    """The latest attempt of each VM among `scope` (a VmMigration queryset)."""
+    last = scope.order_by().values("vm").annotate(last=Max("pk")).values("last")
+    return VmMigration.objects.filter(pk__in=last)
+
+
+def _size():
+    """A migration's bytes: HCX's figure once it gave one, the inventory's size before."""
+    return Case(When(bytes_total__gt=0, then=F("bytes_total")),
+                When(vm__used_mib__gt=0, then=F("vm__used_mib") * MiB), default=F("vm__provisioned_mib") * MiB)
+
+
+def _progress(scope, *, site, now=None, items: tuple[int, int] | None = None, assumptions=None) -> WaveProgress:
+    p = WaveProgress()
+    latest = _latest(scope)
+    rows = (latest.order_by().values("state", "direction", "migration_type")
+            .annotate(n=Count("pk"), moved=Sum("bytes_transferred"), size=Sum(_size()), first=Min("submitted"),
+                      last=Max("ended")))
+    parallel = 0
+    first = last = None
+    for row in rows:
+        if row["first"] and (first is None or row["first"] < first):
+            first = row["first"]
+        if row["last"] and (last is None or row["last"] > last):
+            last = row["last"]
+        state, n, size = row["state"], row["n"], int(row["size"] or 0)
+        forward = row["direction"] == MigrationDirection.FORWARD
+        p.states[state] = p.states.get(state, 0) + n
+        p.bytes_total += size
+        if state == S.COMPLETE:
+            if forward:
+                p.done += n
+                p.bytes_done += size
+            else:
+                p.rolled_back += n
+        elif state in (S.FAILED, S.REFUSED):
+            p.failed += n
+        elif state == S.CANCELLED:
+            p.cancelled += n
+        elif state in S.NOT_SENT:
+            p.waiting += n
+        else:
+            p.in_flight += n
+            p.bytes_done += int(row["moved"] or 0)
+            if row["migration_type"] in PARALLEL_TYPES:
+                parallel += n
+    sent = sum(p.states.values())
+    p.vms = sent
+    if items is not None:
+        vms, unsent_bytes = items
+        p.vms = max(vms, sent)
+        p.waiting += p.vms - sent
+        p.bytes_total += unsent_bytes
+    now = now or timezone.now()
+    if first is not None:
+        end = last if last and not (p.in_flight or p.waiting) else now
+        p.elapsed_seconds = max(0, int((end - first).total_seconds()))
+    if p.in_flight:
+        p.lagging = _count_lagging(latest, site, parallel, now, assumptions)
+    p.health = FAILED if p.failed else LAGGING if p.lagging else HEALTHY
+    return p
+
+
+def _count_lagging(latest, site, parallel: int, now, a=None) -> int:
+    factor = settings.LAUNCH["LAG_FACTOR"]
+    a = a or assumptions_for(site)
+    running = (latest.filter(state__in=sorted(S.IN_HCX), submitted__isnull=False)
+               .annotate(size=_size()).values_list("migration_type", "state", "submitted", "size"))
+    lagging = 0
+    for mtype, state, started, size in running:
+        transfer, switchover = estimate_vm(int(size or 0) // MiB, mtype, a, sharing_with=parallel)
+        if transfer is None:
+            continue  # no link bandwidth: nothing to be late against
+        if mtype in PARALLEL_TYPES:
+            if state not in COPYING:
+                continue
+            budget = transfer.high
+        else:
+            budget = transfer.high + switchover.high
+        if (now - started).total_seconds() > factor * budget:
+            lagging += 1
+    return lagging
+
+
+def wave_progress(wave: Wave, *, now=None) -> WaveProgress:
+    """The wave's progress over all its VMs (those not in a batch yet count as waiting)."""
+    sent = VmMigration.objects.filter(wave=wave, vm=OuterRef("vm"))
+    items = WaveItem.objects.filter(wave=wave).annotate(sent=Exists(sent)).aggregate(
+        n=Count("pk"),
+        unsent=Sum(Case(When(vm__used_mib__gt=0, then=F("vm__used_mib")), default=F("vm__provisioned_mib")),
+                   filter=Q(sent=False)))
+    site = wave.site if wave.site_id else None
+    a = assumptions_for(site)
+    p = _progress(VmMigration.objects.filter(wave=wave), site=site, now=now,
+                  items=(items["n"], int(items["unsent"] or 0) * MiB), assumptions=a)
+    estimate = estimate_loads(loads_for_waves([wave])[wave.pk], a)
+    if estimate.transfer is not None and estimate.types:
+        p.estimate_seconds = round(estimate.transfer.high + estimate.switchover.high)
+    return p
+
+
+def batch_progress(batch, *, now=None) -> WaveProgress:
+    """The batch's progress over the VMs it holds."""
+    wave = batch.wave
+    return _progress(VmMigration.objects.filter(batch=batch), site=wave.site if wave.site_id else None, now=now)
+
+
+def finish_waves(waves) -> int:
+    """Mark COMPLETED each RUNNING wave of `waves` whose every VM's latest attempt is a complete
+    migration to AVS, with nothing still active; audit each. Returns how many finished."""
+    ids = list(waves.filter(status=WaveStatus.RUNNING).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    items = dict(WaveItem.objects.filter(wave_id__in=ids).order_by().values("wave").annotate(n=Count("pk"))
+                 .values_list("wave", "n"))
+    scope = VmMigration.objects.filter(wave_id__in=ids)
+    last = scope.order_by().values("wave", "vm").annotate(last=Max("pk")).values("last")
+    moved = dict(VmMigration.objects.filter(pk__in=last, state=S.COMPLETE, direction=MigrationDirection.FORWARD,
+                                            vm__wave_item__wave_id=F("wave_id"))
+                 .order_by().values("wave").annotate(n=Count("vm", distinct=True)).values_list("wave", "n"))
+    busy = set(scope.filter(state__in=sorted(S.ACTIVE)).order_by().values_list("wave_id", flat=True).distinct())
+    finished = 0
+    for wave_id in ids:
+        n = items.get(wave_id, 0)
+        if not n or moved.get(wave_id, 0) < n or wave_id in busy:
+            continue
+        with transaction.atomic():
+            # Compare-and-set: two cycles (or a person) acting at once finish it once.
+            if Wave.objects.filter(pk=wave_id, status=WaveStatus.RUNNING).update(
+                    status=WaveStatus.COMPLETED, last_updated=timezone.now()) != 1:
+                continue
+            wave = Wave.objects.get(pk=wave_id)
+            AuditEntry.record(None, COMPLETE_AUDIT, wave, vms=n, by="reconciler")
+            wave_event(NotificationEvent.WAVE_COMPLETED, wave, vms=n)
+        finished += 1
+    return finished

@@ -1,0 +1,289 @@
+"""What HCX must be told about a site before its migrations can be sent, looked up once per dispatch.
+
+`service_for(site)` builds the HCX client from the site's stored connection exactly as the set-up
+jobs do (hcx/setup/runner.Context: TLS verification, extra CA certificates, timeouts, retries).
+`SiteContext.load()` then reads, through that client: the local endpoint, the paired AVS endpoint and
+the deployed service mesh between them (hcx/setup/configure's own lookups), and on demand per wave the
+ids of its target cluster, datastore and folder and of the networks its mappings name. Anything
+missing (no pairing, no mesh, a target name the AVS side does not have) is a LaunchError that says
+what to do.
+
+Where the lookups come from (the HCX inventory calls our client has, hcx-api.md 4.1):
+- target cluster: the AVS compute profiles of the paired endpoint (`compute`, `deploymentContainer`)
+  and the vCenter tree HCX reports;
+- target datastore: `datastores()` of the AVS vCenter for that cluster;
+- target folder: the vCenter tree; HCX's folder lookup (`service/inventory/containers`) is not in our
+  client, so a folder not in the tree is passed by name and HCX's validation judges it;
+- networks: `networks()` of each endpoint, by name; a mapped network HCX does not list (an extended
+  network's segment) keeps its name as id, and HCX's validation judges it.
+A rollback goes back to where the VM was: its cluster, folder and datastore as discovered in vCenter
+(the same morefs the Connector sees, as it is registered with that vCenter).
+"""
+
+from dataclasses import dataclass, field
+
+from core.jobs import JobError
+from hcx.client import HcxService, bodies
+from hcx.client.service import MESH_READY
+from hcx.models import HcxPlan
+from hcx.setup.configure import find_mesh, local_endpoint_id, paired_endpoint
+from hcx.setup.runner import Context
+from inventory.choices import SwitchType
+from inventory.models import VirtualDisk, VirtualMachine, VirtualNic
+from migrations_app.choices import MigrationDirection
+from migrations_app.models import NetworkMapping, Wave
+
+from .errors import LaunchError
+
+CLUSTER, FOLDER, DATASTORE = "ClusterComputeResource", "Folder", "Datastore"
+# The AVS datastore every cluster has; used when the wave names none and HCX lists several.
+AVS_DEFAULT_DATASTORE = "vsanDatastore"
+
+
+def service_for(site: HcxPlan) -> HcxService:
+    """A client for the site's HCX Connector (the caller closes it). LaunchError when the site has no
+    usable connection."""
+    try:
+        return Context(site, None).hcx
+    except JobError as exc:
+        raise LaunchError(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    id: str
+    name: str = ""
+    vcenter_uuid: str = ""
+    vcenter_name: str = ""
+
+    def body(self) -> dict:
+        return bodies.site(self.id, endpoint_name=self.name, vcenter_uuid=self.vcenter_uuid,
+                           vcenter_name=self.vcenter_name)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a migration lands: `placement` entries (cluster, folder) and the datastore."""
+
+    containers: tuple[dict, ...]
+    datastore_id: str
+    datastore_name: str
+
+
+@dataclass
+class VmFacts:
+    """What the specs read of a VM besides its row: the networks its NICs use, its first datastore."""
+
+    network_ids: set = field(default_factory=set)
+    datastore: tuple[str, str] | None = None  # (moref, name)
+
+
+class SiteContext:
+    """The HCX facts of one site, read once and kept for one dispatch (a few inventory calls)."""
+
+    def __init__(self, site: HcxPlan, service: HcxService, *, local: Endpoint, remote: Endpoint, mesh_id: str):
+        self.site = site
+        self.service = service
+        self.local = local
+        self.remote = remote
+        self.mesh_id = mesh_id
+        self._targets: dict = {}
+        self._mappings: dict[int, list[NetworkMapping]] = {}
+        self._networks: dict[str, dict[str, dict]] = {}
+        self._facts: dict[int, VmFacts] = {}
+        self._remote_clusters_found: list[dict] | None = None
+        self._vcenter_trees: list[dict] | None = None
+
+    @classmethod
+    def load(cls, site: HcxPlan, service: HcxService | None = None) -> "SiteContext":
+        """Look up the endpoints and the service mesh. LaunchError when the site cannot migrate yet."""
+        service = service_for(site) if service is None else service
+        ctx = Context(site, None)
+        ctx.__dict__["hcx"] = service  # a cached_property: the set-up's own lookups below use this client
+        try:
+            local_id = local_endpoint_id(ctx)
+            pairing = paired_endpoint(ctx)
+            mesh = _deployed_mesh(ctx, pairing["endpointId"])
+            vcenters = {(c.get("endpoint") or {}).get("endpointId"): c
+                        for c in service.resource_containers(local=True, remote=True)}
+        except JobError as exc:
+            raise LaunchError(f"{site}: {exc}") from None
+        if not local_id:
+            raise LaunchError(f"The HCX Connector of {site} reports no local endpoint: is it activated and "
+                              "registered with its vCenter?")
+
+        def endpoint(endpoint_id, name):
+            vc = vcenters.get(endpoint_id) or {}
+            return Endpoint(endpoint_id, name or "", vc.get("resourceId") or vc.get("vcuuid") or "",
+                            vc.get("resourceName") or vc.get("name") or "")
+
+        local_name = (service.session_info.endpoint_name if service.session_info else "") or ""
+        return cls(site, service, local=endpoint(local_id, local_name),
+                   remote=endpoint(pairing["endpointId"], pairing.get("name")), mesh_id=mesh["serviceMeshId"])
+
+    # --- forward: the wave's target in AVS -----------------------------------------------------------
+
+    def target(self, wave: Wave) -> Placement:
+        """The wave's target cluster, folder and datastore as HCX ids (cached per target)."""
+        key = (wave.target_cluster_id, wave.target_datastore, wave.target_folder)
+        if key not in self._targets:
+            self._targets[key] = self._resolve_target(wave)
+        return self._targets[key]
+
+    def _resolve_target(self, wave: Wave) -> Placement:
+        if wave.target_cluster is None:
+            raise LaunchError(f"{wave.name} has no target cluster: choose one before launching.")
+        name = wave.target_cluster.name
+        clusters = {c["name"]: c for c in self._remote_clusters()}
+        cluster = clusters.get(name)
+        if cluster is None:
+            raise LaunchError(f"The AVS side of {self.site} has no cluster {name!r} (HCX knows "
+                              f"{', '.join(sorted(clusters)) or 'none'}): fix the wave's target cluster.")
+        stores = {d.get("name"): d for d in self.service.datastores(self.remote.vcenter_uuid, [cluster["id"]])}
+        wanted = wave.target_datastore or next(iter(wave.target_cluster.datastores or []), "")
+        if not wanted:
+            wanted = next(iter(stores)) if len(stores) == 1 else AVS_DEFAULT_DATASTORE
+        store = stores.get(wanted)
+        if store is None:
+            raise LaunchError(f"Cluster {name!r} in AVS has no datastore {wanted!r} (HCX knows "
+                              f"{', '.join(sorted(s for s in stores if s)) or 'none'}): fix the wave's target "
+                              "datastore.")
+        containers = [bodies.container(cluster["id"], cluster["name"], cluster["type"])]
+        if wave.target_folder:
+            containers.append(self._folder(wave.target_folder))
+        return Placement(tuple(containers), store.get("id"), store.get("name") or wanted)
+
+    def _remote_clusters(self) -> list[dict]:
+        if self._remote_clusters_found is None:
+            found = {}
+            for profile in self.service.list_compute_profiles(self.remote.id):
+                for c in [*(profile.get("compute") or []), *((profile.get("deploymentContainer") or {}).get("compute")
+                                                             or [])]:
+                    if c.get("type") == CLUSTER and c.get("id"):
+                        found[c["id"]] = {"id": c["id"], "name": c.get("name") or c["id"], "type": CLUSTER}
+            for node in self._tree(self.remote.vcenter_uuid):
+                if node.get("entityType") == CLUSTER:
+                    found[node["entity_id"]] = {"id": node["entity_id"], "name": node.get("name"), "type": CLUSTER}
+            self._remote_clusters_found = list(found.values())
+        return self._remote_clusters_found
+
+    def _tree(self, vcenter_uuid: str) -> list[dict]:
+        """Every node of HCX's vCenter tree for `vcenter_uuid` (empty when HCX does not list it)."""
+        nodes, stack = [], [v for v in self._vcenters() if v.get("vcenter_instanceId") == vcenter_uuid]
+        while stack:
+            node = stack.pop()
+            nodes.append(node)
+            stack.extend(node.get("children") or [])
+        return nodes
+
+    def _vcenters(self) -> list[dict]:
+        if self._vcenter_trees is None:
+            self._vcenter_trees = self.service.vcenters()
+        return self._vcenter_trees
+
+    def _folder(self, name: str) -> dict:
+        leaf = name.rstrip("/").rsplit("/", 1)[-1]
+        node = next((n for n in self._tree(self.remote.vcenter_uuid)
+                     if n.get("entityType") == FOLDER and n.get("name") in (name, leaf)), None)
+        if node is not None:
+            return bodies.container(node["entity_id"], node["name"], FOLDER)
+        return bodies.container(name, leaf, FOLDER)
+
+    # --- rollback: where the VM came from ------------------------------------------------------------
+
+    def origin(self, vm: VirtualMachine) -> Placement:
+        """The VM's own cluster, folder and datastore on-premises, from the discovered inventory."""
+        facts = self.facts(vm)
+        if vm.cluster is None or facts.datastore is None:
+            raise LaunchError(f"{vm.name}: the inventory does not say which cluster and datastore it came from, so "
+                              "it cannot be rolled back; discover its vCenter again.")
+        containers = [bodies.container(vm.cluster.moid, vm.cluster.name, CLUSTER)]
+        if vm.folder:
+            leaf = vm.folder.rstrip("/").rsplit("/", 1)[-1]
+            node = next((n for n in self._tree(self.local.vcenter_uuid)
+                         if n.get("entityType") == FOLDER and n.get("name") in (vm.folder, leaf)), None)
+            containers.append(bodies.container(node["entity_id"], node["name"], FOLDER) if node
+                              else bodies.container(vm.folder, leaf, FOLDER))
+        moref, name = facts.datastore
+        return Placement(tuple(containers), moref, name)
+
+    # --- networks ------------------------------------------------------------------------------------
+
+    def prepare(self, migrations) -> None:
+        """Read what the specs of `migrations` need in a fixed number of queries, whatever their count:
+        the mappings of their waves, the networks and datastore of each VM."""
+        self._load({m.vm_id for m in migrations}, {m.wave_id for m in migrations})
+
+    def _load(self, vm_ids: set, wave_ids: set):
+        vm_ids, wave_ids = vm_ids - set(self._facts), wave_ids - set(self._mappings)
+        if vm_ids:
+            for vm_id in vm_ids:
+                self._facts[vm_id] = VmFacts()
+            nics = VirtualNic.objects.filter(vm_id__in=vm_ids, network__isnull=False).values_list("vm_id", "network_id")
+            for vm_id, network_id in nics:
+                self._facts[vm_id].network_ids.add(network_id)
+            disks = (VirtualDisk.objects.filter(vm_id__in=vm_ids, datastore__isnull=False)
+                     .order_by("vm_id", "key", "pk").values_list("vm_id", "datastore__moid", "datastore__name"))
+            for vm_id, moref, name in disks:
+                if self._facts[vm_id].datastore is None:
+                    self._facts[vm_id].datastore = (moref, name)
+        if wave_ids:
+            for wave_id in wave_ids:
+                self._mappings[wave_id] = []
+            for mapping in NetworkMapping.objects.filter(wave_id__in=wave_ids).select_related("source"):
+                self._mappings[mapping.wave_id].append(mapping)
+
+    def facts(self, vm: VirtualMachine) -> VmFacts:
+        self._load({vm.pk}, set())
+        return self._facts[vm.pk]
+
+    def mappings(self, wave_id: int) -> list[NetworkMapping]:
+        self._load(set(), {wave_id})
+        return self._mappings[wave_id]
+
+    def network(self, endpoint: Endpoint, name: str) -> dict | None:
+        """HCX's entry (entity_id, name, entityType) for a network of `endpoint`, by name."""
+        if endpoint.id not in self._networks:
+            self._networks[endpoint.id] = {n.get("name"): n for n in self.service.networks(endpoint.id)}
+        return self._networks[endpoint.id].get(name)
+
+    def network_mappings(self, m) -> list[dict]:
+        """The `networkMappings` of migration `m`: the wave's mappings of the networks the VM uses (all
+        of the wave's when the inventory knows none of its NICs' networks); swapped for a rollback."""
+        used = self.facts(m.vm).network_ids
+        rows = [r for r in self.mappings(m.wave_id) if not used or r.source_id in used]
+        result = []
+        for row in rows:
+            source = self.network(self.local, row.source.name) or {
+                "entity_id": row.source.moid or row.source.name, "name": row.source.name,
+                "entityType": "DistributedVirtualPortgroup" if row.source.switch_type == SwitchType.DISTRIBUTED
+                else "Network"}
+            # An extended network and an AVS segment are both NSX segments on the AVS side.
+            target = self.network(self.remote, row.target_name) or {
+                "entity_id": row.target_name, "name": row.target_name, "entityType": "NsxtSegment"}
+            if m.direction == MigrationDirection.REVERSE:
+                source, target = target, source
+            result.append(bodies.network_mapping(
+                source_id=source["entity_id"], source_name=source["name"], source_type=source["entityType"],
+                destination_id=target["entity_id"], destination_name=target["name"],
+                destination_type=target["entityType"]))
+        return result
+
+
+def _deployed_mesh(ctx: Context, remote_id: str) -> dict:
+    """The site's service mesh: the one the set-up made when it is deployed, else any deployed mesh
+    to the paired endpoint."""
+    mine = find_mesh(ctx)
+    if mine is not None and mine.get("state") == MESH_READY:
+        return mine
+    meshes = ctx.hcx.list_service_meshes()
+    found = next((m for m in meshes if m.get("state") == MESH_READY
+                  and any(p.get("endpointId") == remote_id for p in m.get("computeProfiles") or [])), None)
+    if found is None:
+        states = ", ".join(f"{m.get('name')} {m.get('state')}" for m in meshes) or "none"
+        raise LaunchError(f"{ctx.plan}: HCX has no deployed service mesh to the AVS side (meshes: {states}): "
+                          "finish the service mesh step of the HCX set-up first.")
+    return found
+
+
+__all__ = ["Endpoint", "Placement", "SiteContext", "service_for"]

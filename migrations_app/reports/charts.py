@@ -1,0 +1,137 @@
+"""The charts, drawn once with reportlab.graphics: the same Drawing is inlined in the page as SVG and
+placed in the PDF, so paper and screen never disagree.
+
+Every chart carries its title as text, so a screen reader (the SVG's aria-label) and a test reading
+the PDF both find it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django.utils.html import escape
+from reportlab.graphics import renderSVG
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.legends import LineLegend
+from reportlab.graphics.charts.lineplots import LinePlot
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+
+from .dashboard import Burnup
+
+PLANNED = colors.HexColor("#6c757d")
+ACTUAL = colors.HexColor("#198754")
+BAR = colors.HexColor("#0d6efd")
+# Bootstrap's colours by name, for bars coloured like the status badges.
+NAMED = {"primary": "#0d6efd", "secondary": "#6c757d", "success": "#198754", "danger": "#dc3545",
+         "warning": "#ffc107", "info": "#0dcaf0", "dark": "#212529", "light": "#adb5bd"}
+
+BURNUP_TITLES = {"vms": "VMs migrated against plan", "tb": "TB migrated against plan"}
+
+
+def _day_label(ordinal) -> str:
+    return datetime.date.fromordinal(int(ordinal)).strftime("%d %b %y")
+
+
+def _steps(points: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """A cumulative series as steps: a figure holds until the day it changes."""
+    stepped = points[:1]
+    for x, y in points[1:]:
+        stepped += [(x, stepped[-1][1]), (x, y)]
+    return stepped
+
+
+def burnup_chart(curve: Burnup, unit: str = "vms", width: int = 520, height: int = 240) -> Drawing:
+    """Planned (grey, stepping up at each wave's window end) and actual (green) cumulative lines."""
+    title = BURNUP_TITLES[unit]
+    drawing = Drawing(width, height)
+    drawing.add(String(10, height - 16, title, fontName="Helvetica-Bold", fontSize=11))
+    points = curve.points
+    if len(points) == 1:  # a line needs two points: start the day before, from nothing
+        first = points[0]
+        points = [type(first)(first.day - datetime.timedelta(days=1)), *points]
+    plan_key, actual_key = f"planned_{unit}", f"actual_{unit}"
+    planned = [(p.day.toordinal(), getattr(p, plan_key)) for p in points]
+    today = datetime.date.today()
+    actual = [(p.day.toordinal(), getattr(p, actual_key)) for p in points if p.day <= today]
+    if actual and actual[-1][0] < today.toordinal() <= planned[-1][0]:
+        actual.append((today.toordinal(), actual[-1][1]))  # flat up to today: nothing moved since
+    plot = LinePlot()
+    plot.x, plot.y, plot.width, plot.height = 50, 50, width - 70, height - 95
+    data = [_steps(planned), _steps(actual) or [(planned[0][0], 0)]]
+    plot.data = data
+    plot.lines[0].strokeColor, plot.lines[0].strokeWidth, plot.lines[0].strokeDashArray = PLANNED, 1.5, (4, 2)
+    plot.lines[1].strokeColor, plot.lines[1].strokeWidth = ACTUAL, 2.5
+    plot.xValueAxis.labelTextFormat = _day_label
+    plot.xValueAxis.labels.fontSize = 7
+    plot.xValueAxis.labels.angle = 30
+    plot.xValueAxis.labels.boxAnchor = "ne"
+    plot.xValueAxis.maximumTicks = 6
+    plot.yValueAxis.valueMin = 0
+    plot.yValueAxis.labels.fontSize = 8
+    top = max([v for _, v in planned] + [v for _, v in actual] + [1])
+    plot.yValueAxis.valueMax = top * 1.1
+    plot.yValueAxis.visibleGrid = True
+    plot.yValueAxis.gridStrokeColor = colors.HexColor("#dee2e6")
+    drawing.add(plot)
+    legend = LineLegend()
+    legend.x, legend.y = 60, height - 30
+    legend.fontSize, legend.dx, legend.dxTextSpace, legend.columnMaximum = 8, 14, 4, 1
+    legend.deltax = 130
+    legend.colorNamePairs = [(PLANNED, "Planned (by window end)"), (ACTUAL, "Migrated")]
+    legend.alignment = "right"  # the swatch first, its words after it
+    drawing.add(legend)
+    return drawing
+
+
+def bar_chart(title: str, bars: list[tuple[str, int, str]], width: int = 520, row: int = 22) -> Drawing:
+    """Horizontal bars, one per (label, value, Bootstrap colour name), values written at the bar's end."""
+    height = max(len(bars), 1) * row + 40
+    drawing = Drawing(width, height)
+    drawing.add(String(10, height - 16, title, fontName="Helvetica-Bold", fontSize=11))
+    chart = HorizontalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 190, 10, width - 230, height - 36
+    # reportlab draws the first category at the bottom: reverse, so the list reads top-down.
+    bars = list(reversed(bars)) or [("", 0, "light")]
+    chart.data = [[value for _, value, _ in bars]]
+    chart.categoryAxis.categoryNames = [label for label, _, _ in bars]
+    chart.categoryAxis.labels.fontSize = 8
+    chart.categoryAxis.labels.boxAnchor = "e"
+    chart.categoryAxis.labels.dx = -4
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = max([value for _, value, _ in bars] + [1]) * 1.15
+    chart.valueAxis.visible = False
+    chart.barLabelFormat = "%d"
+    chart.barLabels.fontSize = 8
+    chart.barLabels.boxAnchor = "w"
+    chart.barLabels.dx = 3
+    chart.bars.strokeColor = None
+    for i, (_, _, color) in enumerate(bars):
+        chart.bars[(0, i)].fillColor = colors.HexColor(NAMED.get(color, NAMED["primary"]))
+    drawing.add(chart)
+    return drawing
+
+
+def status_chart(status_counts: list[dict]) -> Drawing:
+    return bar_chart("Waves by status", [(s["label"], s["waves"], s["color"]) for s in status_counts])
+
+
+def migration_state_chart(states: dict, title: str = "VMs by migration state") -> Drawing:
+    from migrations_app.choices import MigrationState
+
+    bars = [(str(label), states.get(value, 0), MigrationState.COLORS[value])
+            for value, label in MigrationState.choices if states.get(value)]
+    return bar_chart(title, bars)
+
+
+_PROLOGUE = re.compile(r"^.*?(?=<svg)", re.S)
+
+
+def svg(drawing: Drawing, label: str) -> str:
+    """The drawing as an inline <svg> element (no XML prologue), labelled for screen readers.
+    reportlab escapes the text it writes; `label` is escaped here."""
+    text = _PROLOGUE.sub("", renderSVG.drawToString(drawing), count=1)
+    text = text.replace("<title>...</title>", f"<title>{escape(label)}</title>", 1).replace("<desc>...</desc>", "", 1)
+    return text.replace(
+        "<svg", f'<svg role="img" aria-label="{escape(label)}" class="chart" style="max-width:100%;height:auto"', 1)

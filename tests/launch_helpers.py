@@ -1,0 +1,104 @@
+"""Shared by the launch tests: a wave ready to launch against the HCX simulator's `meshed` preset.
+
+`make_launch_setup(sim)` builds the site (an HcxPlan whose HcxConnection points at `sim`), an on-premises
+inventory whose ids are the simulator's (cluster `domain-c7`, datastore `datastore-12`, port group
+`App-VLAN101` = `dvportgroup-41`), VMs registered with the simulator (`/__sim__/vms`, small disks so
+that copies take simulated seconds), an approved wave targeting the AVS side the simulator reports
+(cluster `Cluster-1` = `domain-c8`, datastore `vsanDatastore` = `datastore-11`, folder `Migrated`) and a
+network mapping to the AVS segment `TNT-HCX-MGMT`.
+
+`sync(site)` reads HCX once and writes what it says into the database (transitions.observe), the way
+the reconciler does, so tests can finish migrations without running it.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from hcx.choices import MigrationType
+from hcx.models import HcxPlan
+from inventory.models import Cluster, Datastore, Network
+from migrations_app.choices import MappingTarget, MigrationState, WaveStatus
+from migrations_app.models import MigrationEvent, NetworkMapping, TargetCluster, VmMigration, Wave
+from tests.factories import make_vm, make_wave
+from tests.hcx_migrations import Meshed
+from tests.hcx_setup import make_setup_plan
+
+MiB = 1024 ** 2
+ONPREM_CLUSTER = ("domain-c7", "Cluster-Prod")
+ONPREM_DATASTORE = ("datastore-12", "nfs-01")
+PORT_GROUP = ("dvportgroup-41", "App-VLAN101")
+AVS_CLUSTER = ("domain-c8", "Cluster-1")
+AVS_DATASTORE = ("datastore-11", "vsanDatastore")
+AVS_FOLDER = "Migrated"
+AVS_SEGMENT = ("/infra/segments/TNT-HCX-MGMT", "TNT-HCX-MGMT")
+
+
+@dataclass
+class LaunchSetup:
+    sim: object
+    meshed: Meshed
+    site: HcxPlan
+    wave: Wave
+    vms: list = field(default_factory=list)
+
+    def hcx(self) -> dict:
+        return self.sim.control.state()
+
+    def hcx_migrations(self) -> list[dict]:
+        return self.hcx()["migrations"]
+
+    def finish(self, seconds: float = 100_000):
+        """Let simulated time pass until the migrations HCX runs are over (no switchover window)."""
+        self.sim.control.advance(seconds)
+
+
+def make_launch_setup(sim, *, vms: int = 3, migration_type: str = MigrationType.BULK, name: str = "Wave 1",
+                      disk_bytes: int = 64 * MiB, facts: dict | None = None, **wave_fields) -> LaunchSetup:
+    """A site meshed with `sim` and an approved wave of `vms` VMs named app-1... `facts` maps a VM name to
+    extra simulator facts (e.g. {"app-2": {"isoAttached": True}}); `wave_fields` override the wave's."""
+    meshed = Meshed(sim)
+    site = make_setup_plan(sim)
+    vcenter = site.vcenter
+    cluster = Cluster.objects.create(vcenter=vcenter, moid=ONPREM_CLUSTER[0], name=ONPREM_CLUSTER[1])
+    datastore = Datastore.objects.create(vcenter=vcenter, moid=ONPREM_DATASTORE[0], name=ONPREM_DATASTORE[1],
+                                         capacity_mib=4 * MiB, free_mib=MiB)
+    network = Network.objects.get(vcenter=vcenter, name=PORT_GROUP[1])
+    Network.objects.filter(pk=network.pk).update(moid=PORT_GROUP[0])
+    made = [make_vm(vcenter, f"app-{i}", moid=f"vm-{100 + i}", cluster=cluster, folder="Apps", power_state="poweredOn",
+                    hw_version=19, disks=[(datastore, 1024)], nics=[network]) for i in range(1, vms + 1)]
+    meshed.register(*[{"id": vm.moid, "name": vm.name, "diskBytes": disk_bytes, **(facts or {}).get(vm.name, {})}
+                      for vm in made])
+    target = TargetCluster.objects.create(site=site, name=AVS_CLUSTER[1], hosts=3)
+    values = {"status": WaveStatus.APPROVED, "site": site, "target_cluster": target, "target_datastore": AVS_DATASTORE[1],
+              "target_folder": AVS_FOLDER, "migration_type": migration_type}
+    values.update(wave_fields)
+    wave = make_wave(name, made, **values)
+    NetworkMapping.objects.create(wave=wave, source=network, target_kind=MappingTarget.SEGMENT,
+                                  target_name=AVS_SEGMENT[1])
+    return LaunchSetup(sim=sim, meshed=meshed, site=site, wave=wave, vms=made)
+
+
+def sync(site: HcxPlan) -> int:
+    """Read the site's migrations in HCX once and record what HCX says; returns how many changed."""
+    from migrations_app.launch.site import service_for
+    from migrations_app.launch.transitions import OBSERVED_FIELDS, observe
+
+    rows = {m.hcx_id: m for m in VmMigration.objects.filter(wave__site=site, hcx_id__isnull=False)
+            .exclude(state__in=MigrationState.TERMINAL).select_related("vm")}
+    if not rows:
+        return 0
+    service = service_for(site)
+    try:
+        changed, events = [], []
+        for progress in service.iter_migrations(ids=sorted(rows)):
+            did, new = observe(rows[progress.id], progress)
+            if did:
+                changed.append(rows[progress.id])
+                events += new
+    finally:
+        service.close()
+    with transaction.atomic():
+        VmMigration.objects.bulk_update(changed, OBSERVED_FIELDS)
+        MigrationEvent.objects.bulk_create(events)
+    return len(changed)

@@ -1,0 +1,328 @@
+"""Launching against the HCX simulator (real HTTP): what HCX receives, validation refusals per VM, the
+limits, running the submit job twice, recovery of an interrupted send, HCX being unavailable, and a
+launch through the real Celery worker."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from core.choices import JobStatus
+from core.jobs import run
+from core.models import Job
+from hcx.choices import MigrationType
+from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
+from migrations_app.launch import batches
+from migrations_app.launch.dispatch import dispatch, ensure_group, site_lock
+from migrations_app.launch.errors import LaunchError
+from migrations_app.launch.site import SiteContext, service_for
+from migrations_app.launch.specs import spec_for
+from migrations_app.models import Batch, TargetCluster, VmMigration
+from tests.factories import make_batch
+from tests.launch_helpers import (
+    AVS_CLUSTER,
+    AVS_DATASTORE,
+    AVS_FOLDER,
+    AVS_SEGMENT,
+    ONPREM_CLUSTER,
+    ONPREM_DATASTORE,
+    PORT_GROUP,
+    make_launch_setup,
+    sync,
+)
+from tests.peers.worker import wait_for
+
+S = MigrationState
+
+
+def launch(setup, user, **kwargs) -> Batch:
+    """Create and launch a batch, and run its submit job here (as the worker would)."""
+    batch = batches.create_batch(setup.wave, user=user, **kwargs)
+    job = batches.launch_batch(batch, user=user)
+    run(job.pk)
+    return batch
+
+
+def rows(batch) -> dict[str, VmMigration]:
+    return {m.vm.name: m for m in VmMigration.objects.filter(batch=batch).select_related("vm")}
+
+
+def by_vm(setup) -> dict[str, list[dict]]:
+    found = {}
+    for m in setup.hcx_migrations():
+        found.setdefault(m["entity"]["entityName"], []).append(m)
+    return found
+
+
+def ms(moment: datetime.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@pytest.mark.django_db
+def test_it_sends_one_migration_per_vm_with_the_wave_s_target_options_and_window(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=2, remove_snapshots=True, force_power_off=True, upgrade_tools=True)
+    start, end = setup.meshed.at(86_400), setup.meshed.at(90_000)
+    setup.wave.window_start, setup.wave.window_end = start, end
+    setup.wave.save()
+
+    batch = launch(setup, engineer)
+
+    batch.refresh_from_db()
+    assert batch.launched and batch.hcx_group_id
+    setup.wave.refresh_from_db()
+    assert setup.wave.status == WaveStatus.RUNNING
+    job = Job.objects.get(pk=batch.job_id)
+    assert job.status == JobStatus.COMPLETED, job.error
+    assert job.data["sent"] == 2
+    state = setup.hcx()
+    [group] = state["mobilityGroups"]
+    assert (group["name"], group["migrationGroupId"]) == (f"avsportal-w{setup.wave.pk}-b1", batch.hcx_group_id)
+    sent = by_vm(setup)
+    assert sorted(sent) == ["app-1", "app-2"] and all(len(v) == 1 for v in sent.values())
+    ours = rows(batch)
+    for name, [m] in sent.items():
+        assert ours[name].state not in S.NOT_SENT and ours[name].hcx_id == m["migrationId"]
+        assert ours[name].submitted is not None
+        assert m["entity"]["entityId"] == ours[name].vm.moid
+        assert m["migrationType"] == "vSphereReplication"
+        assert m["migrationGroupId"] == batch.hcx_group_id
+        assert m["source"]["endpointId"] == setup.meshed.local
+        assert m["destination"]["endpointId"] == setup.meshed.remote
+        assert m["servicemeshId"] == setup.meshed.mesh_id
+        assert [(p["id"], p["name"], p["type"]) for p in m["placement"]] == [
+            (AVS_CLUSTER[0], AVS_CLUSTER[1], "ClusterComputeResource"), (AVS_FOLDER, AVS_FOLDER, "Folder")]
+        assert m["storage"]["defaultStorage"]["id"] == AVS_DATASTORE[0]
+        options = m["switchoverParams"]["options"]
+        assert options == {**options, "removeISOs": True, "removeSnapshots": True, "forcePowerOffVm": True,
+                           "retainMac": True, "upgradeVMTools": True, "upgradeHardware": False}
+        assert m["switchoverParams"]["schedule"] == {"startTime": ms(start), "expiryTime": ms(end)}
+        assert m["transferParams"]["longRecovery"] is True
+        [mapping] = m["networkParams"]["networkMappings"]
+        assert (mapping["srcNetworkValue"], mapping["destNetworkValue"], mapping["destNetworkName"]) == (
+            PORT_GROUP[0], AVS_SEGMENT[0], AVS_SEGMENT[1])
+
+
+@pytest.mark.django_db
+def test_a_vm_hcx_refuses_ends_refused_with_hcx_s_words_while_the_others_start(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=3, remove_isos=False,
+                              facts={"app-2": {"isoAttached": True}, "app-3": {"toolsRunning": False}})
+
+    batch = launch(setup, engineer)
+
+    ours = rows(batch)
+    assert ours["app-2"].state == S.REFUSED and ours["app-2"].hcx_id is None
+    assert "ISO image mounted" in ours["app-2"].message
+    assert [e["code"] for e in ours["app-2"].validation["errors"]] == ["ISO_ATTACHED"]
+    assert ours["app-1"].state not in S.NOT_SENT | {S.REFUSED} and ours["app-1"].validation["errors"] == []
+    # A warning does not stop the VM; it is kept for the engineer.
+    assert ours["app-3"].hcx_id and [w["code"] for w in ours["app-3"].validation["warnings"]] == ["TOOLS_NOT_RUNNING"]
+    assert sorted(by_vm(setup)) == ["app-1", "app-3"]
+    job = Job.objects.get(pk=batch.job_id)
+    assert job.data["refused"] == 1
+    assert any("app-2" in e.message and "ISO" in e.message for e in job.events.all())
+
+
+@pytest.mark.django_db
+def test_it_sends_no_more_replications_than_the_limits_and_more_once_slots_free(hcxsim_fast, engineer, settings):
+    settings.HCX_LIMITS = {**settings.HCX_LIMITS, "MAX_REPLICATIONS_PER_MESH": 2}
+    setup = make_launch_setup(hcxsim_fast, vms=5)
+    setup.meshed.settings(maxReplicationsPerMesh=2)
+
+    batch = launch(setup, engineer)
+
+    ours = rows(batch)
+    assert sorted(n for n, m in ours.items() if m.hcx_id) == ["app-1", "app-2"]
+    waiting = [m for m in ours.values() if m.state == S.WAITING]
+    assert len(waiting) == 3 and all("2 of 2" in m.message and "replication slot" in m.message for m in waiting)
+    assert len(setup.hcx_migrations()) == 2
+
+    setup.finish()
+    sync(setup.site)
+    result = dispatch(setup.site)
+
+    assert (result.sent, result.waiting) == (2, 1)
+    assert len(setup.hcx_migrations()) == 4
+    assert rows(batch)["app-5"].state == S.WAITING
+
+
+@pytest.mark.django_db
+def test_it_sends_hcx_vmotions_one_at_a_time(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=2, migration_type=MigrationType.VMOTION)
+
+    batch = launch(setup, engineer)
+
+    ours = rows(batch)
+    assert ours["app-1"].hcx_id and ours["app-2"].state == S.WAITING
+    assert "one at a time" in ours["app-2"].message
+    assert not ours["app-1"].seed_checkpoint
+    assert dispatch(setup.site).sent == 0  # still one running
+
+    setup.finish()
+    sync(setup.site)
+    assert dispatch(setup.site).sent == 1
+    [m] = [m for m in setup.hcx_migrations() if m["entity"]["entityName"] == "app-2"]
+    assert m["migrationType"] == "vMotion" and m["switchoverParams"]["schedule"]["startTime"] == 0
+
+
+@pytest.mark.django_db
+def test_running_the_submit_job_twice_sends_nothing_twice(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=3)
+    batch = launch(setup, engineer)
+    first = Job.objects.get(pk=batch.job_id)
+
+    again = batches.launch_batch(batch, user=engineer)  # the first job is over: a new one
+    run(again.pk)
+    run(first.pk)  # a redelivered task of a finished job does nothing
+    assert dispatch(setup.site).sent == 0
+
+    assert again.pk != first.pk
+    assert Job.objects.get(pk=again.pk).status == JobStatus.COMPLETED
+    assert Job.objects.get(pk=again.pk).data["sent"] == 0 and Job.objects.get(pk=again.pk).data["refused"] == 0
+    assert len(setup.hcx_migrations()) == 3
+    assert len(setup.hcx()["mobilityGroups"]) == 1
+    assert VmMigration.objects.filter(batch=batch).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_send_interrupted_after_hcx_took_it_is_recovered_not_sent_again(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=2)
+    batch = batches.create_batch(setup.wave, user=engineer)
+    batches.launch_batch(batch, user=engineer)  # its job never runs: a worker dies mid-send
+    ours = rows(batch)
+    service = service_for(setup.site)
+    ctx = SiteContext.load(setup.site, service)
+    ensure_group(batch, ctx)
+    m = ours["app-1"]
+    m.batch = batch
+    [started] = service.start_migrations([spec_for(m, ctx)])
+    service.close()
+    # Both rows were SUBMITTING when the worker died; HCX got app-1's start but not app-2's.
+    VmMigration.objects.filter(batch=batch).update(state=S.SUBMITTING)
+
+    result = dispatch(setup.site)
+
+    assert (result.recovered, result.sent) == (1, 1)
+    ours = rows(batch)
+    assert ours["app-1"].hcx_id == started.migration_id
+    assert ours["app-2"].hcx_id and ours["app-2"].state not in S.NOT_SENT
+    assert {name: len(found) for name, found in by_vm(setup).items()} == {"app-1": 1, "app-2": 1}
+
+
+@pytest.mark.django_db
+def test_a_second_dispatch_of_a_site_while_one_sends_does_nothing(hcxsim_fast, engineer):
+    if connection.vendor != "postgresql":
+        pytest.skip("the per-site lock is PostgreSQL's (SQLite has a single writer)")
+    setup = make_launch_setup(hcxsim_fast, vms=1)
+    batches.launch_batch(batches.create_batch(setup.wave, user=engineer), user=engineer)
+    held, release = threading.Event(), threading.Event()
+
+    def other_worker():  # its own database connection, as another worker process has
+        with site_lock(setup.site) as got:
+            assert got
+            held.set()
+            release.wait(30)
+        connections.close_all()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert held.wait(30)
+        result = dispatch(setup.site)
+    finally:
+        release.set()
+        thread.join()
+
+    assert result.busy and result.sent == 0
+    assert setup.hcx_migrations() == []
+    assert dispatch(setup.site).sent == 1
+
+
+@pytest.mark.django_db
+def test_hcx_unavailable_leaves_them_waiting_with_a_message_and_a_later_dispatch_sends_them(hcxsim_fast, engineer,
+                                                                                           settings):
+    settings.HCX_SETUP = {**settings.HCX_SETUP, "RETRY_ATTEMPTS": 0}
+    setup = make_launch_setup(hcxsim_fast, vms=2)
+    batch = batches.create_batch(setup.wave, user=engineer)
+    batches.launch_batch(batch, user=engineer)
+    hcxsim_fast.control.fault("error", path="/mobility/migrations/validate", status=503)
+
+    result = dispatch(setup.site)
+
+    assert (result.sent, result.waiting) == (0, 2) and "503" in result.error
+    assert all(m.state == S.WAITING and "503" in m.message for m in rows(batch).values())
+    assert setup.hcx_migrations() == []
+
+    hcxsim_fast.control.clear_faults()
+    assert dispatch(setup.site).sent == 2
+    assert all(m.message == "" for m in rows(batch).values())
+
+
+@pytest.mark.django_db
+def test_a_target_the_avs_side_lacks_refuses_its_vms_saying_what_hcx_knows(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=1)
+    TargetCluster.objects.filter(pk=setup.wave.target_cluster_id).update(name="Cluster-9")
+
+    batch = launch(setup, engineer)
+
+    [m] = rows(batch).values()
+    assert m.state == S.REFUSED
+    assert "no cluster 'Cluster-9'" in m.message and "Cluster-1" in m.message
+    assert m.validation["errors"][0]["message"] == m.message
+    job = Job.objects.get(pk=batch.job_id)
+    assert job.data["refused"] == 1 and any("Cluster-9" in e.message for e in job.events.all())
+    assert setup.hcx_migrations() == []
+
+
+@pytest.mark.django_db
+def test_a_site_without_a_deployed_service_mesh_cannot_migrate(hcxsim_fast):
+    setup = make_launch_setup(hcxsim_fast, vms=1)
+    hcxsim_fast.control.reset("paired")
+
+    with pytest.raises(LaunchError, match="no deployed service mesh"):
+        SiteContext.load(setup.site)
+
+
+@pytest.mark.django_db
+def test_a_rollback_goes_from_avs_back_to_where_the_vm_came_from(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=1, upgrade_hardware=True)
+    setup.wave.window_start, setup.wave.window_end = setup.meshed.at(60), setup.meshed.at(7200)
+    setup.wave.save()
+    forward = launch(setup, engineer)
+    setup.finish()
+    sync(setup.site)
+    [done] = rows(forward).values()
+    assert done.state == S.COMPLETE
+    back = make_batch(setup.wave, [done.vm], launched=timezone.now())
+    VmMigration.objects.filter(batch=back).update(direction=MigrationDirection.REVERSE)
+
+    result = dispatch(setup.site)
+
+    assert result.sent == 1, result.messages
+    [m] = [m for m in setup.hcx_migrations() if m["migrationId"] == rows(back)["app-1"].hcx_id]
+    assert m["source"]["endpointId"] == setup.meshed.remote
+    assert m["destination"]["endpointId"] == setup.meshed.local
+    assert m["entity"]["entityId"] == done.vm.moid
+    assert m["migrationGroupId"] != forward.hcx_group_id
+    assert [(p["id"], p["type"]) for p in m["placement"]] == [(ONPREM_CLUSTER[0], "ClusterComputeResource"),
+                                                              ("Apps", "Folder")]
+    assert m["storage"]["defaultStorage"]["id"] == ONPREM_DATASTORE[0]
+    assert m["switchoverParams"]["schedule"] == {"startTime": 0, "expiryTime": 0}
+    assert m["switchoverParams"]["options"]["upgradeHardware"] is False
+    [mapping] = m["networkParams"]["networkMappings"]
+    assert (mapping["srcNetworkValue"], mapping["destNetworkValue"]) == (AVS_SEGMENT[0], PORT_GROUP[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_launches_a_wave_end_to_end(celery_worker, hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=2)
+
+    batch = batches.launch_wave(setup.wave, user=engineer)
+
+    job = wait_for(lambda: Job.objects.filter(pk=batch.job_id, status__in=JobStatus.TERMINAL).first(), timeout=60,
+                   message="the submit job to finish")
+    assert job.status == JobStatus.COMPLETED, job.error
+    assert job.data["sent"] == 2
+    ours = rows(batch)
+    assert {m["migrationId"] for m in setup.hcx_migrations()} == {m.hcx_id for m in ours.values()}

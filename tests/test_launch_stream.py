@@ -1,0 +1,118 @@
+"""Live progress: `changes()` gives what changed (late commits too), and the server-sent events stream,
+served by uvicorn, sends a change to a signed-in reader and refuses everyone else."""
+
+import datetime
+import json
+
+import pytest
+import requests
+
+from migrations_app.choices import MigrationState
+from migrations_app.launch import progress
+from migrations_app.launch.transitions import move
+from migrations_app.models import VmMigration
+from tests.peers.asgi import asgi_server  # noqa: F401 (fixture)
+from tests.test_launch_pages import make_scene
+
+S = MigrationState
+READ_TIMEOUT = 20
+
+
+@pytest.mark.django_db
+def test_changes_gives_only_what_changed_since_the_cursor(settings):
+    wave = make_scene(vms=5)
+    old = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    VmMigration.objects.filter(wave=wave).update(updated=old)
+    rows, cursor = progress.changes(wave, None)
+    assert len(rows) == 5 and cursor == old
+    later = old + datetime.timedelta(minutes=10)
+    assert progress.changes(wave, later) == ([], later)  # nothing since: nothing, the cursor stays
+    m = wave.migrations.order_by("pk").first()
+    move(m, S.SUBMITTING)
+    rows, cursor = progress.changes(wave, later)
+    assert [(r["id"], r["state"]) for r in rows] == [(m.pk, "submitting")]
+    assert cursor == VmMigration.objects.get(pk=m.pk).updated
+
+
+@pytest.mark.django_db
+def test_changes_still_gives_a_row_committed_after_a_newer_cursor(settings):
+    """The reconciler stamps `updated` before its commit: a row stamped at 10:00:00 may commit after a
+    reader has seen another row of 10:00:01. Inside the overlap it is still given; outside, not."""
+    wave = make_scene(vms=3)
+    a, b, c = wave.migrations.order_by("pk")
+    base = datetime.datetime(2026, 1, 1, 10, 0, tzinfo=datetime.UTC)
+    VmMigration.objects.filter(wave=wave).update(updated=base - datetime.timedelta(hours=1))
+    VmMigration.objects.filter(pk=a.pk).update(updated=base + datetime.timedelta(seconds=1), percent=10)
+    rows, cursor = progress.changes(wave, base)
+    assert [r["id"] for r in rows] == [a.pk]
+    overlap = settings.LAUNCH["STREAM_OVERLAP_SECONDS"]
+    VmMigration.objects.filter(pk=b.pk).update(updated=cursor - datetime.timedelta(seconds=overlap - 1), percent=20)
+    VmMigration.objects.filter(pk=c.pk).update(updated=cursor - datetime.timedelta(seconds=overlap + 1), percent=30)
+    rows, _ = progress.changes(wave, cursor)
+    assert {r["id"]: r["percent"] for r in rows} == {a.pk: 10, b.pk: 20}
+
+
+def read_events(response):
+    """(event name, data) pairs from a text/event-stream, as they arrive."""
+    name, data = None, []
+    for line in response.iter_lines(chunk_size=1, decode_unicode=True):
+        if line.startswith("event:"):
+            name = line.split(":", 1)[1].strip()
+        elif line.startswith("data:"):
+            data.append(line.split(":", 1)[1].strip())
+        elif line.startswith(":"):
+            yield "comment", line[1:].strip()
+        elif line == "" and data:
+            yield name, json.loads("\n".join(data))
+            name, data = None, []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_sends_a_change_to_a_signed_in_reader(asgi_server, stakeholder):  # noqa: F811
+    wave = make_scene(vms=3)
+    m = wave.migrations.order_by("pk").first()
+    cursor = progress.latest_cursor(wave)
+    url = f"{asgi_server.url}/plan/waves/{wave.pk}/progress/stream/?since={cursor}"
+    with requests.get(url, cookies=asgi_server.cookies(stakeholder), stream=True, timeout=(5, READ_TIMEOUT)) as response:
+        assert response.status_code == 200
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        events = read_events(response)
+        assert next(events) == ("comment", f"subscribed to wave {wave.pk}")
+        # As the reconciler does: observe a reading, then save the observed fields.
+        m.state, m.percent, m.bytes_transferred, m.bytes_total = S.INITIAL_SYNC, 42, 4_200_000_000, 10_000_000_000
+        m.updated = datetime.datetime.now(datetime.UTC)
+        m.save(update_fields=["state", "percent", "bytes_transferred", "bytes_total", "updated"])
+        for name, body in events:
+            if name == "progress" and any(r["id"] == m.pk and r["percent"] == 42 for r in body["migrations"]):
+                break
+        row = next(r for r in body["migrations"] if r["id"] == m.pk)
+        assert (row["state"], row["state_label"], row["bytes_total"]) == ("initial_sync", "Initial sync", 10_000_000_000)
+        assert body["rollup"]["in_flight"] == 1 and body["cursor"] == row["updated"]
+        assert str(m.batch_id) in body["batches"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_is_refused_to_anonymous_and_to_users_without_read_access(asgi_server, outsider):  # noqa: F811
+    wave = make_scene(vms=1)
+    url = f"{asgi_server.url}/plan/waves/{wave.pk}/progress/stream/"
+    response = requests.get(url, timeout=(5, READ_TIMEOUT))
+    assert response.status_code == 401 and "Sign in" in response.text
+    response = requests.get(url, cookies=asgi_server.cookies(outsider), timeout=(5, READ_TIMEOUT))
+    assert response.status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reconnecting_browser_catches_up_from_its_last_event_id(asgi_server, engineer):  # noqa: F811
+    wave = make_scene(vms=2)
+    a, b = wave.migrations.order_by("pk")
+    now = datetime.datetime.now(datetime.UTC)
+    VmMigration.objects.filter(wave=wave).update(updated=now - datetime.timedelta(hours=1))
+    last_seen = progress.format_cursor(now - datetime.timedelta(minutes=30))
+    move(b, S.SUBMITTING)  # while the browser was away
+    url = f"{asgi_server.url}/plan/waves/{wave.pk}/progress/stream/?since=2000-01-01T00:00:00Z"
+    with requests.get(url, cookies=asgi_server.cookies(engineer), headers={"Last-Event-ID": last_seen},
+                      stream=True, timeout=(5, READ_TIMEOUT)) as response:
+        body = next(data for name, data in read_events(response) if name == "progress")
+    # Last-Event-ID wins over ?since: only what changed after it, not the whole wave again.
+    assert [r["id"] for r in body["migrations"]] == [b.pk]
+    assert body["cursor"] == progress.format_cursor(VmMigration.objects.get(pk=b.pk).updated)
