@@ -50,6 +50,21 @@ def test_login_is_throttled_after_repeated_failures(client, planner):
 
 
 @pytest.mark.django_db
+def test_api_basic_sign_in_is_throttled_too(client, planner):
+    import base64
+
+    def basic(password):
+        token = base64.b64encode(f"{planner.username}:{password}".encode()).decode()
+        return client.get("/api/vms/", HTTP_AUTHORIZATION=f"Basic {token}")
+
+    assert basic("correct horse battery").status_code == 200
+    for _ in range(10):
+        assert basic("wrong").status_code in (401, 403)
+    response = basic("correct horse battery")
+    assert response.status_code == 429 and "Too many failed sign-in attempts" in response.json()["detail"]
+
+
+@pytest.mark.django_db
 def test_login_with_the_right_password_works(client, planner):
     response = client.post("/login/", {"username": planner.username, "password": "correct horse battery"})
     assert response.status_code == 302

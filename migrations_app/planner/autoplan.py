@@ -306,8 +306,8 @@ def plan_waves(
                 if state[s] == PENDING and waiting[s] == 0:
                     heapq.heappush(together, key(s))
 
-    for b in list(unplaced_why):
-        resolve(b, None)
+    # Units too big for any wave are already left out of `waiting` above: resolving them here as well
+    # counted them twice and made a unit ready before the rest of what it depends on was placed.
 
     waves: list[ProposedWave] = []
 

@@ -65,6 +65,7 @@ class WaveReportViewSet(viewsets.ViewSet):
     """One wave's report: the summary, plan versus actual per VM, and events."""
 
     permission_classes = [CanReadReports]
+    lookup_value_regex = r"\d+"  # a wave id is a number; anything else is a 404, not a failed query
 
     def _wave(self, pk) -> Wave:
         return get_object_or_404(Wave.objects.select_related("site"), pk=pk)
