@@ -12,7 +12,7 @@ from django.views.generic import DeleteView, FormView, UpdateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin, SingleTableView
 
-from core.access import PermissionMixin, user_can
+from core.access import AddOrChangeMixin, PermissionMixin, user_can
 from core.choices import DeliveryStatus
 from core.models import Notification, NotificationPreference, Webhook
 
@@ -82,17 +82,10 @@ class WebhookListView(PermissionMixin, SingleTableView):
         return webhooks_with_counts()
 
 
-class WebhookEditView(PermissionMixin, UpdateView):
+class WebhookEditView(AddOrChangeMixin, UpdateView):
     model = Webhook
     form_class = WebhookForm
     template_name = "notifications/webhook_edit.html"
-
-    @property
-    def permission_action(self):
-        return "change" if "pk" in self.kwargs else "add"
-
-    def get_object(self, queryset=None):
-        return super().get_object(queryset) if "pk" in self.kwargs else None
 
     def form_valid(self, form):
         self.object = do_save_webhook(form.save(commit=False), acting_user=self.request.user,

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 from django.views.generic import DetailView, ListView, UpdateView
 
-from core.access import PermissionMixin
+from core.access import AddOrChangeMixin, PermissionMixin
 from core.models import Job
 
 from ..discovery.actions import KIND, do_save_vcenter, do_start_discovery
@@ -46,17 +46,10 @@ class VCenterView(PermissionMixin, DetailView):
         return context
 
 
-class VCenterEditView(PermissionMixin, UpdateView):
+class VCenterEditView(AddOrChangeMixin, UpdateView):
     model = VCenter
     form_class = VCenterForm
     template_name = "inventory/vcenter_edit.html"
-
-    @property
-    def permission_action(self):
-        return "change" if "pk" in self.kwargs else "add"
-
-    def get_object(self, queryset=None):
-        return super().get_object(queryset) if "pk" in self.kwargs else None
 
     def form_valid(self, form):
         self.object = do_save_vcenter(form.save(commit=False), acting_user=self.request.user,
