@@ -51,6 +51,13 @@ def test_changes_still_gives_a_row_committed_after_a_newer_cursor(settings):
     rows, _ = progress.changes(wave, cursor)
     assert {r["id"]: r["percent"] for r in rows} == {a.pk: 10, b.pk: 20}
 
+    # A stream that already sent a and b at these times gets neither again, only what is newer.
+    sent = {r["id"]: r["updated"] for r in rows}
+    assert progress.changes(wave, cursor, seen=sent)[0] == []
+    VmMigration.objects.filter(pk=b.pk).update(updated=cursor + datetime.timedelta(seconds=1), percent=40)
+    rows, newer = progress.changes(wave, cursor, seen=sent)
+    assert [(r["id"], r["percent"]) for r in rows] == [(b.pk, 40)] and newer > cursor
+
 
 def read_events(response):
     """(event name, data) pairs from a text/event-stream, as they arrive."""

@@ -86,13 +86,23 @@ def batch_rollups(batch_ids) -> dict[str, dict]:
     return {str(b.pk): batch_progress(b).as_dict() for b in batches}
 
 
-def changes(wave: Wave, since: datetime.datetime | None, batch: Batch | None = None) -> tuple[list[dict], datetime.datetime | None]:
+def changes(wave: Wave, since: datetime.datetime | None, batch: Batch | None = None, *,
+            seen: dict[int, str] | None = None) -> tuple[list[dict], datetime.datetime | None]:
     """The migrations of `wave` (or of `batch`) updated after `since` less the overlap (all of them
-    without `since`), and the new cursor: the newest `updated` seen, never older than `since`."""
+    without `since`), and the new cursor: the newest `updated` seen, never older than `since`.
+    `seen` (row id -> the `updated` already sent, as format_cursor writes it) leaves out the rows the
+    caller has: after a cycle that touched every row, a stream re-reads only ids and times for the
+    overlap instead of whole rows."""
     qs = migrations_of(wave, batch)
     if since is not None:
         overlap = datetime.timedelta(seconds=settings.LAUNCH["STREAM_OVERLAP_SECONDS"])
         qs = qs.filter(updated__gt=since - overlap)
+    if seen:
+        stamps = list(qs.order_by().values_list("pk", "updated"))
+        cursor = max([u for _, u in stamps] + ([since] if since else []), default=None)
+        wanted = [pk for pk, u in stamps if seen.get(pk, "") < format_cursor(u)]
+        migrations = list(qs.filter(pk__in=wanted).order_by("updated", "pk")) if wanted else []
+        return [row(m) for m in migrations], cursor
     migrations = list(qs.order_by("updated", "pk"))
     cursor = max([m.updated for m in migrations] + ([since] if since else []), default=None)
     return [row(m) for m in migrations], cursor

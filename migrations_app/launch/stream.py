@@ -54,7 +54,7 @@ class Tracker:
 
 
 def _tick(wave: Wave, batch: Batch | None, tracker: Tracker) -> dict | None:
-    rows, cursor = progress.changes(wave, tracker.cursor, batch)
+    rows, cursor = progress.changes(wave, tracker.cursor, batch, seen=tracker.sent)
     new = tracker.fresh(rows, cursor)
     return progress.payload(wave, new, cursor, batch) if new else None
 
