@@ -54,7 +54,8 @@ class DependencyGroupTable(BaseTable):
 
 
 class GroupMemberTable(BaseTable):
-    select = tables.CheckBoxColumn(accessor="vm_id", attrs={"th__input": {"aria-label": "Select all"}})
+    select = tables.CheckBoxColumn(accessor="vm_id", attrs={"th__input": {"aria-label": "Select all"},
+                                                            "td__input": {"aria-label": "Select this VM"}})
     vm = tables.Column(verbose_name=_("VM"), linkify=lambda record: record.vm.get_absolute_url(), order_by=_sorted("vm__name"))
     power = tables.Column(verbose_name=_("Power"), accessor="vm__power_state", order_by=_sorted("vm__power_state"))
     cluster = tables.Column(accessor="vm__cluster__name", verbose_name=_("Cluster"), order_by=_sorted("vm__cluster__name"))

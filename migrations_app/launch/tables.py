@@ -29,8 +29,9 @@ def percent_bar(m: VmMigration) -> str:
 
 
 class VmMigrationTable(tables.Table):
-    select = tables.CheckBoxColumn(accessor="pk", attrs={"td__input": {"name": "ids", "form": "migration-actions"},
-                                                          "th__input": {"data-select-all": "ids"}})
+    select = tables.CheckBoxColumn(accessor="pk", attrs={
+        "td__input": {"name": "ids", "form": "migration-actions", "aria-label": "Select this migration"},
+        "th__input": {"data-select-all": "ids", "aria-label": "Select all"}})
     vm = tables.Column(verbose_name="VM", accessor="vm__name", order_by=("vm__name", "attempt", "pk"),
                        linkify=("migrations_app:vmmigration", {"pk": tables.A("pk")}))
     batch = tables.Column(verbose_name="Batch", accessor="batch__name", order_by=("batch__number", "vm__name", "pk"))
