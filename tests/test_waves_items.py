@@ -214,3 +214,12 @@ def test_changed_refuses_a_running_wave_and_rolls_the_change_back(planner, estat
             WaveItem.objects.create(wave=wave, vm=estate.vms[0])
             changed(wave, planner, "sneaked in")
     assert not WaveItem.objects.exists()
+
+
+@pytest.mark.django_db
+def test_each_tick_box_says_which_group_it_ticks(client_for, planner):
+    estate = make_estate(vms=2, devices=False)
+    make_group("billing", estate.vms)
+    wave = make_wave("Tick")
+    page = client_for(planner).get(f"/plan/waves/{wave.pk}/add-groups/").content.decode()
+    assert 'aria-label="Select billing"' in page

@@ -26,7 +26,12 @@ class TbColumn(NumberColumn):
 
 
 class TickColumn(tables.CheckBoxColumn):
-    """A checkbox per row, and no "tick all" box in the header (it would need script to work)."""
+    """A checkbox per row, named for its row so a screen reader says what it ticks, and no "tick all"
+    box in the header (it would need script to work)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", {}).setdefault("td__input", {})["aria-label"] = lambda record: f"Select {record}"
+        super().__init__(*args, **kwargs)
 
     @property
     def header(self):
