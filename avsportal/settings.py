@@ -238,7 +238,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # One name for the notification events, whichever field uses them.
-    "ENUM_NAME_OVERRIDES": {"NotificationEventEnum": "core.choices.NotificationEvent"},
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationEventEnum": "core.choices.NotificationEvent",
+        "WaveStatusEnum": "migrations_app.choices.WaveStatus",
+        "VmMigrationStateEnum": "migrations_app.choices.MigrationState",
+    },
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"

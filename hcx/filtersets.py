@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 
+from core.filters import ModelMultipleChoiceFilter
 from inventory.models import VCenter
 
 from .choices import LinkType, ProfileKind
@@ -12,7 +13,7 @@ from .models import HcxNetworkProfilePlan, HcxPlan
 class HcxPlanFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
     link_type = django_filters.MultipleChoiceFilter(choices=LinkType.choices)
-    vcenter_id = django_filters.ModelMultipleChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label="vCenter (id)")
+    vcenter_id = ModelMultipleChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label="vCenter (id)")
     vcenter = django_filters.CharFilter(field_name="vcenter__name", label="vCenter (name)")
 
     class Meta:
@@ -27,7 +28,7 @@ class HcxPlanFilterSet(django_filters.FilterSet):
 
 
 class HcxNetworkProfilePlanFilterSet(django_filters.FilterSet):
-    plan_id = django_filters.ModelMultipleChoiceFilter(queryset=HcxPlan.objects.all(), field_name="plan", label="Plan (id)")
+    plan_id = ModelMultipleChoiceFilter(queryset=HcxPlan.objects.all(), field_name="plan", label="Plan (id)")
     plan = django_filters.CharFilter(field_name="plan__name", label="Plan (site name)")
     kind = django_filters.MultipleChoiceFilter(choices=ProfileKind.choices)
 

@@ -9,6 +9,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
+from core.filters import IntegerFilter
+
 from .choices import PowerState, SourceKind, SwitchType, ToolsStatus
 from .models import Cluster, Datastore, Host, Network, VCenter, VirtualDisk, VirtualMachine, VirtualNic
 
@@ -76,10 +78,10 @@ class NetworkFilterSet(filters.FilterSet):
     q = filters.CharFilter(method=_search(["name", "switch_name", "vlan"]), label=_("Search"))
     vcenter_id = filters.ModelChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter"))
     vcenter = filters.CharFilter(field_name="vcenter__name", label=_("vCenter (name)"))
-    switch_type = filters.MultipleChoiceFilter(choices=SwitchType.choices, label=_("Switch type"))
+    switch_type = filters.MultipleChoiceFilter(choices=SwitchType.choices, distinct=False, label=_("Switch type"))
     switch = filters.CharFilter(field_name="switch_name", lookup_expr="iexact", label=_("Switch"))
     vlan = filters.CharFilter(lookup_expr="iexact", label=_("VLAN"))
-    vlan_id = filters.NumberFilter(label=_("VLAN id"))
+    vlan_id = IntegerFilter(label=_("VLAN id"))
 
     class Meta:
         model = Network
@@ -107,20 +109,22 @@ class VirtualMachineFilterSet(filters.FilterSet):
     vcenter = filters.CharFilter(field_name="vcenter__name", label=_("vCenter (name)"))
     cluster_id = filters.ModelChoiceFilter(queryset=Cluster.objects.all(), field_name="cluster", label=_("Cluster"))
     cluster = filters.CharFilter(field_name="cluster__name", label=_("Cluster (name)"))
-    host_id = filters.NumberFilter(field_name="host_id", label=_("Host id"))
+    host_id = IntegerFilter(field_name="host_id", label=_("Host id"))
     host = filters.CharFilter(field_name="host__name", label=_("Host (name)"))
-    power_state = filters.MultipleChoiceFilter(choices=PowerState.choices, label=_("Power"))
+    # distinct=False: these are the VM's own columns, so no row can repeat; django-filter's default
+    # DISTINCT made the database sort the whole match on every page (bench/pages.py).
+    power_state = filters.MultipleChoiceFilter(choices=PowerState.choices, distinct=False, label=_("Power"))
     guest_os = filters.CharFilter(lookup_expr="icontains", label=_("Guest OS contains"))
     guest_family = filters.CharFilter(lookup_expr="iexact", label=_("Guest family"))
-    network_id = filters.NumberFilter(method="filter_network_id", label=_("Network id"))
+    network_id = IntegerFilter(method="filter_network_id", label=_("Network id"))
     network = filters.CharFilter(method="filter_network", label=_("Network (name)"))
-    datastore_id = filters.NumberFilter(method="filter_datastore_id", label=_("Datastore id"))
+    datastore_id = IntegerFilter(method="filter_datastore_id", label=_("Datastore id"))
     datastore = filters.CharFilter(method="filter_datastore", label=_("Datastore (name)"))
     tag = filters.CharFilter(method="filter_tag", label=_("Tag"))
     is_template = filters.BooleanFilter(label=_("Template"))
-    tools_status = filters.MultipleChoiceFilter(choices=ToolsStatus.choices, label=_("VMware Tools"))
-    hw_version = filters.NumberFilter(label=_("HW version"))
-    hw_version__lt = filters.NumberFilter(field_name="hw_version", lookup_expr="lt", label=_("HW version below"))
+    tools_status = filters.MultipleChoiceFilter(choices=ToolsStatus.choices, distinct=False, label=_("VMware Tools"))
+    hw_version = IntegerFilter(label=_("HW version"))
+    hw_version__lt = IntegerFilter(field_name="hw_version", lookup_expr="lt", label=_("HW version below"))
     removed = filters.ChoiceFilter(
         choices=RemovedChoice.CHOICES,
         method="filter_removed",

@@ -46,18 +46,7 @@ SKIPPED = [
 CHECKS = [not_a_server_error, response_schema_conformance]
 # Found by this test and not fixed yet (reported to the owners of the code): each entry turns that
 # operation's failure into an expected failure; remove it once fixed.
-KNOWN = {
-    "GET /api/dashboard/": "the answer does not match its documented schema",
-    "GET /api/dependency-graph/": "answers {nodes, edges}, documented as an array",
-    "GET /api/hcx-plans/": "a vcenter_id filter beyond 64 bits is a 500 (OverflowError/DataError)",
-    "POST /api/groups/{id}/add-members/": "an integer filter beyond 64 bits (?vm=) is a 500 in get_object()",
-    "POST /api/waves/{id}/approve/": "403 for a missing permission is {detail}, documented with `reasons`",
-    "POST /api/waves/{id}/reject/": "403 for a missing permission is {detail}, documented with `reasons`",
-    "POST /api/waves/{id}/submit/": "403 for a missing permission is {detail}, documented with `reasons`",
-    "POST /api/waves/{id}/readiness/": "403 for a missing permission does not match its documented schema",
-    "POST /api/waves/{id}/switch-type/": "403 for a missing permission does not match its documented schema",
-    "POST /api/groups/": "an answer does not match its documented schema",
-}
+KNOWN: dict[str, str] = {}
 
 RAW_SCHEMA = SchemaGenerator().get_schema(request=None, public=True)
 # The coverage phase sends every boundary case the schema allows, whatever max_examples says: too many

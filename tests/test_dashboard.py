@@ -206,3 +206,14 @@ def test_the_query_count_does_not_grow_with_the_estate(client_for, stakeholder):
                                         severity=FindingSeverity.BLOCKER, message="x", migration_type="bulk")
     assert figures().migrated_vms == 31
     assert {url: _queries(client, url) for url in urls} == before
+
+
+def test_its_api_answer_is_the_documented_one(client_for, stakeholder, estate):
+    """With a running wave, a failure, a blocker and windows ahead, every part of the answer is filled."""
+    from tests.schema_check import assert_documented
+
+    data = assert_documented(client_for(stakeholder).get("/api/dashboard/"), "GET", "/api/dashboard/")
+    [live] = data["running_waves"]
+    assert live["health"] == "failed" and live["progress"]["in_flight"] == 1
+    assert data["risks"]["failed"][0]["state"] == "failed" and data["risks"]["blocked_by_rule"][0]["vms"] == 1
+    assert data["burnup"]["points"][-1]["planned_vms"] == 6 and len(data["next_windows"]) == 2

@@ -4,12 +4,15 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.filters import IntegerFilter
 from core.models import Job
 
 from .serializers import JobEventSerializer, JobSerializer
 
 
 class JobFilterSet(filters.FilterSet):
+    object_id = IntegerFilter(label="Object id")
+
     class Meta:
         model = Job
         fields = ["status", "kind", "object_id"]

@@ -6,6 +6,7 @@ writes the model's add/change/delete or the custom action named in `permission_a
 
 from django.conf import settings
 from django.urls import reverse
+from drf_spectacular.helpers import forced_singular_serializer
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -13,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from core.filters import BIGINT_MAX, BIGINT_MIN
 from inventory.api.views import InventoryPagination
 
 from ..models import Dependency, DependencyGroup
@@ -59,7 +61,9 @@ class DependencyGroupViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         group = DependencyGroup(**serializer.validated_data)
-        serializer.instance = do_save_group(group, acting_user=self.request.user, changed=list(serializer.validated_data))
+        group = do_save_group(group, acting_user=self.request.user, changed=list(serializer.validated_data))
+        # Read back with the counts the answer documents (an empty group's are 0, not missing).
+        serializer.instance = querysets.groups().get(pk=group.pk)
 
     def perform_update(self, serializer):
         group = serializer.instance
@@ -243,10 +247,15 @@ class GraphEdgeSerializer(serializers.Serializer):
     seen = serializers.IntegerField()
 
 
+class GraphGroupSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class GraphSerializer(serializers.Serializer):
     nodes = GraphNodeSerializer(many=True)
     edges = GraphEdgeSerializer(many=True)
-    groups = serializers.ListField(child=serializers.DictField())
+    groups = GraphGroupSerializer(many=True, help_text="The groups shown, for the legend")
     total_nodes = serializers.IntegerField()
     shown_nodes = serializers.IntegerField()
     truncated = serializers.BooleanField()
@@ -267,7 +276,8 @@ class DependencyGraphViewSet(viewsets.GenericViewSet):
             OpenApiParameter("min_seen", int),
             OpenApiParameter("ignore_ports", str, description="Comma-separated ports to leave out"),
         ],
-        responses=GraphSerializer,
+        # One graph, not a list of them: a viewset's `list` is documented as an array unless told.
+        responses=forced_singular_serializer(GraphSerializer),
     )
     def list(self, request):
         params = request.query_params
@@ -275,6 +285,8 @@ class DependencyGraphViewSet(viewsets.GenericViewSet):
             groups = [int(g) for g in params.getlist("group") if g]
         except ValueError:
             raise ValidationError({"group": ["Give group ids."]}) from None
+        if not all(BIGINT_MIN <= g <= BIGINT_MAX for g in groups):
+            raise ValidationError({"group": ["No group has such an id."]})
         min_seen, ports = _suggestion_settings(params)
         flt = GraphFilter(
             groups=groups, externals=params.get("externals", "true").lower() not in ("false", "0", "no"),

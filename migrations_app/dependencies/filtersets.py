@@ -4,6 +4,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
+from core.filters import IntegerFilter
+
 from ..choices import DependencyFormat, GroupSource, Risk
 from ..models import Dependency, DependencyGroup, DependencyImport, GroupMember
 
@@ -25,7 +27,7 @@ class DependencyGroupFilterSet(filters.FilterSet):
     q = filters.CharFilter(method=_search(["name", "description", "owner", "rule"]), label=_("Search"))
     source = filters.MultipleChoiceFilter(choices=GroupSource.choices, label=_("Built from"))
     risk = filters.MultipleChoiceFilter(choices=Risk.choices, label=_("Risk"))
-    vm_id = filters.NumberFilter(field_name="members__vm_id", label=_("Has VM (id)"))
+    vm_id = IntegerFilter(field_name="members__vm_id", label=_("Has VM (id)"))
     vm = filters.CharFilter(field_name="members__vm__name", lookup_expr="iexact", label=_("Has VM (name)"))
 
     class Meta:
@@ -34,9 +36,9 @@ class DependencyGroupFilterSet(filters.FilterSet):
 
 
 class GroupMemberFilterSet(filters.FilterSet):
-    group_id = filters.NumberFilter(field_name="group_id", label=_("Group (id)"))
+    group_id = IntegerFilter(field_name="group_id", label=_("Group (id)"))
     group = filters.CharFilter(field_name="group__name", label=_("Group (name)"))
-    vm_id = filters.NumberFilter(field_name="vm_id", label=_("VM (id)"))
+    vm_id = IntegerFilter(field_name="vm_id", label=_("VM (id)"))
     vm = filters.CharFilter(field_name="vm__name", lookup_expr="iexact", label=_("VM (name)"))
 
     class Meta:
@@ -48,17 +50,17 @@ class DependencyFilterSet(filters.FilterSet):
     """Edges by VM or group on either side, by external endpoints, port, protocol and how often seen."""
 
     q = filters.CharFilter(method="search", label=_("Search"), help_text=_("Name or IP on either side"))
-    vm_id = filters.NumberFilter(method="either_vm_id", label=_("VM (id), either side"))
+    vm_id = IntegerFilter(method="either_vm_id", label=_("VM (id), either side"))
     vm = filters.CharFilter(method="either_vm", label=_("VM (name), either side"))
-    group_id = filters.NumberFilter(method="either_group_id", label=_("Group (id), either side"))
+    group_id = IntegerFilter(method="either_group_id", label=_("Group (id), either side"))
     group = filters.CharFilter(method="either_group", label=_("Group (name), either side"))
     external = filters.BooleanFilter(method="filter_external", label=_("Involves an external endpoint"))
-    source_vm_id = filters.NumberFilter(field_name="source__vm_id", label=_("Source VM (id)"))
-    destination_vm_id = filters.NumberFilter(field_name="destination__vm_id", label=_("Destination VM (id)"))
-    port = filters.NumberFilter(label=_("Port"))
+    source_vm_id = IntegerFilter(field_name="source__vm_id", label=_("Source VM (id)"))
+    destination_vm_id = IntegerFilter(field_name="destination__vm_id", label=_("Destination VM (id)"))
+    port = IntegerFilter(label=_("Port"))
     protocol = filters.CharFilter(lookup_expr="iexact", label=_("Protocol"))
-    min_seen = filters.NumberFilter(field_name="seen", lookup_expr="gte", label=_("Seen at least"))
-    import_id = filters.NumberFilter(field_name="last_import_id", label=_("Last import (id)"))
+    min_seen = IntegerFilter(field_name="seen", lookup_expr="gte", label=_("Seen at least"))
+    import_id = IntegerFilter(field_name="last_import_id", label=_("Last import (id)"))
 
     class Meta:
         model = Dependency

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.db.models.functions import Lower
 
+from core.filters import IdsField
 from inventory.models import Tag, VirtualMachine
 from inventory.rvtools.uploads import extension
 
@@ -175,7 +176,7 @@ class AcceptSuggestionForm(SuggestionSettingsForm):
 
 
 class GraphFilterForm(forms.Form):
-    group = forms.ModelMultipleChoiceField(
+    group = IdsField(
         queryset=DependencyGroup.objects.order_by("name"), required=False, label="Groups",
         help_text="Connections of these groups only",
     )

@@ -4,6 +4,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import IdField
 from inventory.api.serializers import BriefSerializer
 
 from ..choices import DependencyFormat
@@ -41,7 +42,7 @@ class GroupMemberSerializer(serializers.ModelSerializer):
 
 
 class MembersChangeSerializer(serializers.Serializer):
-    vms = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=5000, help_text="VM ids")
+    vms = serializers.ListField(child=IdField(), min_length=1, max_length=5000, help_text="VM ids")
     move = serializers.BooleanField(default=False, help_text="Move VMs that are in another group")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
@@ -120,7 +121,7 @@ class SuggestionSerializer(serializers.Serializer):
 
 
 class AcceptSuggestionSerializer(serializers.Serializer):
-    vms = serializers.ListField(child=serializers.IntegerField(), min_length=2, help_text="The suggestion's VM ids")
+    vms = serializers.ListField(child=IdField(), min_length=2, help_text="The suggestion's VM ids")
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     min_seen = serializers.IntegerField(required=False, min_value=1)
     ignore_ports = serializers.ListField(

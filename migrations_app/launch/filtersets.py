@@ -4,6 +4,7 @@
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
+from core.filters import IntegerFilter
 from hcx.choices import MigrationType
 from migrations_app.choices import MigrationDirection, MigrationState
 from migrations_app.models import Batch, VmMigration, Wave
@@ -16,7 +17,7 @@ class VmMigrationFilterSet(filters.FilterSet):
     state = filters.MultipleChoiceFilter(choices=MigrationState.choices, label=_("State"))
     migration_type = filters.ChoiceFilter(choices=MigrationType.choices, label=_("Type"))
     direction = filters.ChoiceFilter(choices=MigrationDirection.choices, label=_("Direction"))
-    vm_id = filters.NumberFilter(field_name="vm", label=_("VM id"))
+    vm_id = IntegerFilter(field_name="vm", label=_("VM id"))
     vm = filters.CharFilter(field_name="vm__name", lookup_expr="icontains", label=_("VM (name contains)"))
 
     class Meta:

@@ -7,14 +7,17 @@
 
 Role checks as on the pages (access.py): 403 for the wrong role (and for deciding on one's own
 submission), 409 for the wrong state or a stale revision, 400 with the reasons for blockers or bad input.
+Every refusal of a step has one shape, `{detail, reasons}` (`blockers` too when readiness refused it;
+a body that does not validate adds each field's messages under its name).
 """
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.access import user_can
+from core.api.fields import IdField
 from hcx.choices import MigrationType
 from migrations_app.models import Approval, ReadinessFinding, Wave
 
@@ -77,7 +80,7 @@ class DecisionSerializer(RevisionSerializer):
 
 
 class SwitchTypeSerializer(RevisionSerializer):
-    vm = serializers.IntegerField(min_value=1)
+    vm = IdField()
     migration_type = serializers.ChoiceField(choices=MigrationType.choices)
 
 
@@ -90,7 +93,7 @@ class WaveStateSerializer(serializers.Serializer):
 
 class RefusalSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    reasons = serializers.ListField(child=serializers.CharField())
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="What to fix, one line each")
     blockers = serializers.IntegerField(required=False)
 
 
@@ -117,25 +120,31 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 _RULES = {
-    "readiness": can_run_readiness,
-    "submit": can_submit,
-    "approve": can_decide,
-    "reject": can_decide,
-    "switch_type": can_switch_type,
+    "readiness": (can_run_readiness, "Running the readiness checks needs the submit_wave or approve_wave permission."),
+    "submit": (can_submit, "Submitting a wave needs the submit_wave permission (planners)."),
+    "approve": (can_decide, "Approving a wave needs the approve_wave permission (engineers)."),
+    "reject": (can_decide, "Rejecting a wave needs the approve_wave permission (engineers)."),
+    "switch_type": (can_switch_type, "Switching a VM's migration type needs the change_waveitem permission (planners)."),
 }
+NO_PERMISSION = "You do not have permission to perform this action."
 
 
 class WorkflowPermission(permissions.BasePermission):
-    """Reading needs view_wave; each step its own rule from access.py."""
+    """Reading needs view_wave; each step its own rule from access.py. A refusal names the permission
+    missing, in the refusals' shape ({detail, reasons}), as the four-eyes refusal does."""
 
     def has_permission(self, request, view):
         user = request.user
         if not user_can(user, Wave, "view"):
+            self.message = {"detail": NO_PERMISSION, "reasons": ["Reading waves needs the view_wave permission."]}
             return False
         if request.method in permissions.SAFE_METHODS:
             return True
-        rule = _RULES.get(view.action)
-        return bool(rule and rule(user))
+        rule, needs = _RULES.get(view.action, (None, ""))
+        if rule and rule(user):
+            return True
+        self.message = {"detail": NO_PERMISSION, "reasons": [needs] if needs else []}
+        return False
 
 
 def _refused(error: WaveError) -> Response:
@@ -145,12 +154,30 @@ def _refused(error: WaveError) -> Response:
     return Response(body, status=http_status(error))
 
 
+def _as_refusal(data) -> dict:
+    """DRF's own refusals (a body that does not validate, a role check, a malformed body) in the steps'
+    shape; a field's messages stay under its name, where clients of DRF look for them."""
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        return {"detail": data["detail"], "reasons": []}
+    if not isinstance(data, dict):
+        return {"detail": "The request is not valid.", "reasons": [str(m) for m in data]}
+    reasons = [f"{field}: {message}" for field, messages in data.items()
+               for message in (messages if isinstance(messages, list) else [messages])]
+    return {"detail": "Some values sent are not valid.", "reasons": reasons, **data}
+
+
 def _state(wave: Wave, detail: str) -> Response:
     wave.refresh_from_db(fields=["status", "revision"])
     return Response({"wave": wave.pk, "status": wave.status, "revision": wave.revision, "detail": detail})
 
 
-_REFUSALS = {400: RefusalSerializer, 403: RefusalSerializer, 409: RefusalSerializer}
+_REFUSALS = {
+    400: OpenApiResponse(RefusalSerializer, description="Readiness blockers or bad input; each field that does not "
+                         "validate also appears under its own name with its messages"),
+    403: OpenApiResponse(RefusalSerializer, description="The step's permission is missing (`reasons` names it), or "
+                         "the decision is on one's own submission"),
+    409: OpenApiResponse(RefusalSerializer, description="The wave is in another state, or at a newer revision"),
+}
 
 
 class WaveWorkflowViewSet(viewsets.GenericViewSet):
@@ -161,6 +188,13 @@ class WaveWorkflowViewSet(viewsets.GenericViewSet):
     serializer_class = RevisionSerializer
     filter_backends = []
     pagination_class = None
+
+    def handle_exception(self, exc):
+        # DRF's refusals in the steps' shape, so that a client reads `reasons` whatever refused it.
+        response = super().handle_exception(exc)
+        if response.status_code in _REFUSALS and "reasons" not in (response.data or ()):
+            response.data = _as_refusal(response.data)
+        return response
 
     def _body(self, serializer_class):
         serializer = serializer_class(data=self.request.data)

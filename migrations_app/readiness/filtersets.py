@@ -4,6 +4,7 @@
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
+from core.filters import IntegerFilter
 from hcx.choices import MigrationType
 from migrations_app.choices import Decision, FindingSeverity
 from migrations_app.models import Approval, ReadinessFinding, Wave
@@ -17,7 +18,7 @@ class ReadinessFindingFilterSet(filters.FilterSet):
     severity = filters.ChoiceFilter(choices=FindingSeverity.choices)
     rule = filters.ChoiceFilter(choices=[(name, rule.title) for name, rule in RULES_BY_NAME.items()])
     migration_type = filters.ChoiceFilter(choices=MigrationType.choices, label=_("Migration type"))
-    vm_id = filters.NumberFilter(field_name="vm", label=_("VM id"))
+    vm_id = IntegerFilter(field_name="vm", label=_("VM id"))
     vm = filters.CharFilter(field_name="vm__name", lookup_expr="icontains", label=_("VM (name contains)"))
 
     class Meta:

@@ -5,6 +5,7 @@ from django.forms import TextInput
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
+from core.filters import IntegerFilter
 from hcx.choices import MigrationType
 from hcx.models import HcxPlan
 from inventory.models import Network
@@ -59,7 +60,7 @@ class WaveItemFilterSet(filters.FilterSet):
                            widget=TextInput(attrs={"placeholder": _("VM name, DNS name or group")}))
     wave_id = filters.ModelChoiceFilter(queryset=Wave.objects.all(), field_name="wave", label=_("Wave"))
     wave = filters.CharFilter(field_name="wave__name", label=_("Wave (name)"))
-    vm_id = filters.NumberFilter(field_name="vm_id", label=_("VM id"))
+    vm_id = IntegerFilter(field_name="vm_id", label=_("VM id"))
     group_id = filters.ModelChoiceFilter(
         queryset=DependencyGroup.objects.all(), field_name="vm__group_membership__group", label=_("Group")
     )

@@ -1,0 +1,56 @@
+"""Filters of integer columns that refuse, as a form error, a number no database column holds.
+
+A query parameter such as `?vcenter_id=99999999999999999999` used to reach the database: SQLite's driver
+raises OverflowError and PostgreSQL can answer a DataError, a 500 either way (Django 5 makes an
+out-of-range `exact` or `gt` on an integer column an empty result, but not on a foreign key, nor in
+`__in`). These filters check the range while the filter form validates, before any query: a page shows
+the field's error and the API answers 400 with it, as for any other bad filter value. FilterSets use
+them for every integer column (tests/test_filter_ranges.py fails on one left out).
+
+Why not a DRF exception handler turning DataError/OverflowError into a 400: the same filtersets serve
+the pages, which it would not cover; a PostgreSQL error has already aborted the request's
+transaction; and it would blame the client for the server's own overflows (a save, a sum).
+"""
+
+from django import forms
+from django_filters import rest_framework as filters
+
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1  # what a 64-bit integer column (every id) holds
+INTEGER_COLUMNS = frozenset({
+    "AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+    "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField",
+})
+
+
+class IntegerFilter(filters.NumberFilter):
+    """A number for an integer column, within a 64-bit column's range (django-filter's NumberFilter
+    takes any decimal: the bounds are what it lacks)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", BIGINT_MIN)
+        kwargs.setdefault("max_value", BIGINT_MAX)
+        super().__init__(*args, **kwargs)
+
+
+class IdsField(forms.ModelMultipleChoiceField):
+    """Refuses an id beyond the column's range as it refuses a missing one, before the `__in` query."""
+
+    def _check_values(self, value):
+        opts = self.queryset.model._meta
+        key = opts.pk if self.to_field_name in (None, "pk") else opts.get_field(self.to_field_name)
+        if key.get_internal_type() in INTEGER_COLUMNS:
+            for pk in value:
+                try:
+                    number = int(pk)
+                except (TypeError, ValueError):
+                    continue  # not a number at all: the parent's own message says so
+                if not BIGINT_MIN <= number <= BIGINT_MAX:
+                    raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                                params={"value": pk})
+        return super()._check_values(value)
+
+
+class ModelMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
+    """Objects by id, several allowed (`?plan_id=1&plan_id=2`)."""
+
+    field_class = IdsField
