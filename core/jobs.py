@@ -3,12 +3,24 @@
 A handler is `def handler(job: Job, **params) -> dict | None`. It logs with `job.log()`,
 reports with `job.set_progress()`, raises `JobError` for failures a user can act on, and
 calls `job.check_cancelled()` between steps. Handlers must be idempotent: a worker that
-dies mid-job gets the task again (acks_late) and the handler runs again from the start.
+dies mid-job gets the task again (acks_late, or `recover_interrupted` when the next worker
+starts) and the handler runs again from the start.
+
+A running job holds a lock that the system drops when its worker dies (`JobLock`): that is how
+a worker starting up tells a job whose worker was killed from one another worker is running,
+and how a second delivery of a job that is still running is recognised and skipped.
 """
 
+import fcntl
 import logging
+import os
+import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
+
+from celery.signals import worker_ready
+from django.db import InterfaceError, OperationalError, connection
 
 from .choices import EventLevel, JobStatus
 
@@ -59,7 +71,8 @@ def check_cancelled(job):
 
 
 def run(job_id: int):
-    """Run one job. Safe to call again for a job that a dead worker left running."""
+    """Run one job. Safe to call again for a job that a dead worker left running, and for one a
+    live worker is running (that delivery is skipped)."""
     from .models import Job
 
     job = Job.objects.filter(pk=job_id).first()
@@ -69,23 +82,168 @@ def run(job_id: int):
     if job.status in JobStatus.TERMINAL:
         return  # delivered twice: already done
     handler = get_handler(job.kind)
-    if job.status == JobStatus.RUNNING:
-        job.log("Resuming after the previous worker stopped", EventLevel.WARNING)
-    job.mark(JobStatus.RUNNING)
-    job.check_cancelled = lambda: check_cancelled(job)
+    lock = JobLock(job.pk)
+    if not lock.acquire():
+        logger.info("job %s is running on another worker: this delivery is a duplicate", job.pk)
+        return
+    try:
+        job.refresh_from_db(fields=["status"])
+        if job.status in JobStatus.TERMINAL:
+            return  # ended between the first look and the lock
+        if job.status == JobStatus.RUNNING:
+            job.log("Resuming after the previous worker stopped", EventLevel.WARNING)
+        job.mark(JobStatus.RUNNING)
+        job.check_cancelled = lambda: check_cancelled(job)
+        _run_handler(job, handler)
+    finally:
+        lock.release()
+
+
+def _run_handler(job, handler):
     try:
         data = handler(job, **job.params)
     except JobCancelled:
-        job.log("Cancelled by request", EventLevel.WARNING)
-        job.mark(JobStatus.CANCELLED)
+        _end(job, JobStatus.CANCELLED, "Cancelled by request", EventLevel.WARNING)
     except JobError as exc:
-        job.log(str(exc), EventLevel.ERROR)
-        job.mark(JobStatus.FAILED, error=str(exc))
+        _end(job, JobStatus.FAILED, str(exc), error=str(exc))
+    except (OperationalError, InterfaceError) as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        message = f"The database failed or restarted while this job ran ({first_line}); start it again"
+        logger.warning("job %s (%s): %s", job.pk, job.kind, message)
+        _end(job, JobStatus.FAILED, message, error=message)
     except Exception as exc:  # noqa: BLE001 - any crash must still end the job
         logger.exception("job %s (%s) crashed", job.pk, job.kind)
         message = f"Unexpected error: {type(exc).__name__}: {exc}"
-        job.log(message, EventLevel.ERROR)
-        job.log("".join(traceback.format_exception(exc))[-1800:], EventLevel.DEBUG)
-        job.mark(JobStatus.FAILED, error=message)
+        _end(job, JobStatus.FAILED, message, error=message, trace="".join(traceback.format_exception(exc))[-1800:])
     else:
-        job.mark(JobStatus.COMPLETED, data=data)
+        _end(job, JobStatus.COMPLETED, data=data)
+
+
+END_RETRY_SECONDS = 60
+
+
+def _end(job, status: str, message: str = "", level: str = EventLevel.ERROR, *, trace: str = "", **fields):
+    """Record how the job ended. The database may be what failed (restarted, failed over): keep
+    trying on a new connection for a while rather than leave the job RUNNING with nobody on it."""
+    deadline = time.monotonic() + END_RETRY_SECONDS
+    while True:
+        try:
+            if message:
+                job.log(message, level)
+            if trace:
+                job.log(trace, EventLevel.DEBUG)
+            job.mark(status, **fields)
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() > deadline:
+                raise  # still RUNNING, lock gone with the session: the next worker start ends it
+            connection.close()
+            time.sleep(1)
+
+
+# --- which running jobs still have a worker ---------------------------------------------------
+
+LOCK_NAMESPACE = 0x4A4F42  # "JOB": our advisory locks apart from anybody else's
+
+
+class JobLock:
+    """Held while a worker runs the job; the system drops it when the worker's process dies.
+
+    On PostgreSQL an advisory lock of the worker's database session (the server ends the session
+    of a killed process); on SQLite, which lives on one machine, a file lock beside the database.
+    `supported` is False where neither applies: there every lock is granted and nothing is
+    recovered at start-up.
+    """
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.vendor = connection.vendor
+        self.path = _lock_dir() / f"{job_id}.lock" if self.vendor == "sqlite" and _lock_dir() else None
+        self.supported = self.vendor == "postgresql" or self.path is not None
+        self.fd = None
+        self.held = False
+
+    def acquire(self) -> bool:
+        if self.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self.job_id & 0x7FFFFFFF])
+                self.held = bool(cursor.fetchone()[0])
+        elif self.path is not None:
+            self.path.parent.mkdir(exist_ok=True)
+            self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.held = True
+            except BlockingIOError:
+                os.close(self.fd)
+                self.fd = None
+        else:
+            self.held = True
+        return self.held
+
+    def release(self):
+        if not self.held:
+            return
+        self.held = False
+        if self.vendor == "postgresql":
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self.job_id & 0x7FFFFFFF])
+            except (OperationalError, InterfaceError):
+                pass  # the session is gone, and its locks with it
+        elif self.fd is not None:
+            self.path.unlink(missing_ok=True)
+            os.close(self.fd)  # closing drops the lock
+            self.fd = None
+
+
+def _lock_dir() -> Path | None:
+    name = str(connection.settings_dict["NAME"])
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None  # an in-memory database: no other process can see its jobs
+    return Path(os.path.abspath(name) + ".job-locks")
+
+
+INTERRUPTED = "Interrupted: the worker running this job stopped (killed, crashed or out of memory)"
+MAX_INTERRUPTIONS = 3
+
+
+def recover_interrupted() -> list[int]:
+    """End the wait of each RUNNING job whose worker died: send it again (handlers are idempotent),
+    or fail it after MAX_INTERRUPTIONS deaths, as a job that kills its worker each time would.
+    Returns the ids sent again."""
+    from .models import Job
+
+    sent = []
+    for job in Job.objects.filter(status=JobStatus.RUNNING).order_by("pk"):
+        lock = JobLock(job.pk)
+        if not lock.supported or not lock.acquire():
+            continue  # a live worker has it (or we cannot tell)
+        try:
+            if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).exists():
+                continue  # it ended while we looked
+            times = job.events.filter(message__startswith=INTERRUPTED).count() + 1
+            if times >= MAX_INTERRUPTIONS:
+                message = (f"The worker running this job stopped {times} times (killed, crashed or out of memory); "
+                           "not trying again")
+                job.log(message, EventLevel.ERROR)
+                job.mark(JobStatus.FAILED, error=message)
+            else:
+                job.log(f"{INTERRUPTED}; running it again", EventLevel.WARNING)
+                sent.append(job.pk)
+        finally:
+            lock.release()
+    for job in Job.objects.filter(pk__in=sent):
+        job.send()
+    return sent
+
+
+@worker_ready.connect
+def _recover_on_worker_start(**kwargs):
+    try:
+        sent = recover_interrupted()
+    except Exception:  # noqa: BLE001 - a worker that cannot look still takes new tasks
+        logger.exception("could not look for jobs interrupted by a worker's death")
+        return
+    if sent:
+        logger.warning("sent again %d job(s) interrupted by a worker's death: %s", len(sent), sent)

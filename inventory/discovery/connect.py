@@ -6,12 +6,18 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
 
 from core.jobs import JobError
 
 TIMEOUT_SECONDS = 30
+
+
+def timeout_seconds() -> float:
+    """How long to wait for any one answer of vCenter, at login and while reading."""
+    return float(getattr(settings, "VCENTER_TIMEOUT_SECONDS", TIMEOUT_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ def connect(url: str, username: str, password: str, *, verify_tls: bool = True):
             user=username,
             pwd=password,
             sslContext=context,
-            httpConnectionTimeout=TIMEOUT_SECONDS,
+            httpConnectionTimeout=timeout_seconds(),
         )
     except vim.fault.InvalidLogin:
         raise JobError(f"vCenter {endpoint} refused the user name or password of {username!r}") from None
@@ -72,7 +78,7 @@ def connect(url: str, username: str, password: str, *, verify_tls: bool = True):
     except socket.gaierror:
         raise JobError(f"Cannot reach vCenter {endpoint}: the host name {endpoint.host!r} is not known (DNS)") from None
     except TimeoutError:
-        raise JobError(f"Cannot reach vCenter {endpoint}: no answer within {TIMEOUT_SECONDS} seconds") from None
+        raise JobError(f"Cannot reach vCenter {endpoint}: no answer within {timeout_seconds():g} seconds") from None
     except ConnectionRefusedError:
         raise JobError(f"Cannot reach vCenter {endpoint}: connection refused (is the address and port right?)") from None
     except (OSError, http.client.HTTPException) as exc:

@@ -5,13 +5,14 @@ writes after, so a failure while reading leaves the database as it was, and a se
 over an unchanged vCenter writes nothing (inventory.sync.sync_rows compares before writing).
 """
 
+import http.client
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from pyVmomi import vim
+from pyVmomi import vim, vmodl
 
 from core.jobs import JobError
 
@@ -19,7 +20,7 @@ from ..estate import DISCOVERY, Estate, write_estate
 from ..models import VCenter
 from . import mapping
 from .collector import Collector
-from .connect import connect, disconnect
+from .connect import connect, disconnect, parse_url, timeout_seconds
 
 DEFAULT_PAGE_SIZE = 500
 
@@ -144,6 +145,9 @@ def discover(vcenter: VCenter, *, report: Callable = _quiet, check_cancelled: Ca
     si = connect(vcenter.url, vcenter.username, vcenter.password, verify_tls=vcenter.verify_tls)
     try:
         reading = read_estate(si, report=report, check_cancelled=check_cancelled, size=size)
+    except (OSError, http.client.HTTPException, vmodl.MethodFault) as exc:
+        raise JobError(f"vCenter {vcenter.name} ({parse_url(vcenter.url)}) failed while its inventory was being "
+                       f"read: {_what_happened(exc)}. Nothing was changed; discover again when it answers") from None
     finally:
         disconnect(si)
     check_cancelled()
@@ -151,6 +155,18 @@ def discover(vcenter: VCenter, *, report: Callable = _quiet, check_cancelled: Ca
     summary = store(vcenter, reading)
     report(100, describe(summary))
     return summary
+
+
+def _what_happened(exc: Exception) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {timeout_seconds():g} seconds"
+    if isinstance(exc, vmodl.MethodFault):
+        return f"it answered an error ({exc.msg or type(exc).__name__})"
+    if isinstance(exc, (ConnectionError, http.client.RemoteDisconnected)):
+        return f"the connection was closed ({exc or type(exc).__name__})"
+    if isinstance(exc, http.client.HTTPException):
+        return f"it answered HTTP {exc}"
+    return f"the connection failed ({exc or type(exc).__name__})"
 
 
 def describe(summary: dict) -> str:
