@@ -23,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from common import report  # noqa: E402
 
 
 def setup_django():
@@ -104,6 +106,10 @@ def main(argv=None):
     for name, seconds, what in figures:
         print(f"  {name:<28} {seconds * 1000:8.1f} ms   ({what})")
     print(f"  queries per run: {len(queries.captured_queries) // args.repeat}")
+    base = figures[0][1]
+    report("readiness", f"readiness run of a {args.vms:,}-VM wave (best of {args.repeat})",
+           f"{run_time * 1000:.0f} ms, {len(queries.captured_queries) // args.repeat} queries",
+           baseline=f"bare rows: {base * 1000:.0f} ms", target="well under a second (< 1 s)", met=run_time < 1)
 
 
 if __name__ == "__main__":
