@@ -326,3 +326,16 @@ def test_the_worker_launches_a_wave_end_to_end(celery_worker, hcxsim_fast, engin
     assert job.data["sent"] == 2
     ours = rows(batch)
     assert {m["migrationId"] for m in setup.hcx_migrations()} == {m.hcx_id for m in ours.values()}
+
+
+@pytest.mark.django_db
+def test_a_network_the_site_plan_extends_lands_on_its_extension_without_a_mapping(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=1)
+    mapping = setup.wave.network_mappings.get()
+    network = mapping.source
+    mapping.delete()
+    setup.site.networks.add(network)  # the wave page and readiness say "extended by the site plan"
+    launch(setup, engineer)
+    [m] = setup.hcx_migrations()
+    [sent] = m["networkParams"]["networkMappings"]
+    assert (sent["srcNetworkValue"], sent["destNetworkName"]) == (PORT_GROUP[0], PORT_GROUP[1])

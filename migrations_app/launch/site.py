@@ -29,9 +29,10 @@ from hcx.models import HcxPlan
 from hcx.setup.configure import find_mesh, local_endpoint_id, paired_endpoint
 from hcx.setup.runner import Context
 from inventory.choices import SwitchType
-from inventory.models import VirtualDisk, VirtualMachine, VirtualNic
+from inventory.models import Network, VirtualDisk, VirtualMachine, VirtualNic
 from migrations_app.choices import MigrationDirection
 from migrations_app.models import NetworkMapping, Wave
+from migrations_app.waves.networks import landing
 
 from .errors import LaunchError
 
@@ -232,6 +233,26 @@ class SiteContext:
                 self._mappings[wave_id] = []
             for mapping in NetworkMapping.objects.filter(wave_id__in=wave_ids).select_related("source"):
                 self._mappings[mapping.wave_id].append(mapping)
+            self._add_site_plan_extensions(wave_ids)
+
+    def _add_site_plan_extensions(self, wave_ids: set):
+        """A network the wave's site plan extends lands on its extension unless the wave maps it
+        elsewhere (waves/networks.py `landing`, the rule the wave page and readiness show)."""
+        sites = dict(Wave.objects.filter(pk__in=wave_ids).values_list("pk", "site_id"))
+        extended: dict[int, set] = {}
+        links = HcxPlan.networks.through.objects.filter(hcxplan_id__in={s for s in sites.values() if s})
+        for plan_id, network_id in links.values_list("hcxplan_id", "network_id"):
+            extended.setdefault(plan_id, set()).add(network_id)
+        networks = Network.objects.in_bulk(set().union(*extended.values())) if extended else {}
+        for wave_id in wave_ids:
+            on_plan = extended.get(sites.get(wave_id), set())
+            explicit = {m.source_id: (m.target_kind, m.target_name) for m in self._mappings[wave_id]}
+            for network_id in sorted(on_plan - set(explicit)):
+                network = networks[network_id]
+                lands = landing(network_id, network.name, explicit, on_plan)
+                if lands.mapped:
+                    self._mappings[wave_id].append(NetworkMapping(
+                        wave_id=wave_id, source=network, target_kind=lands.target_kind, target_name=lands.target_name))
 
     def facts(self, vm: VirtualMachine) -> VmFacts:
         self._load({vm.pk}, set())
