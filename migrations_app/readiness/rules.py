@@ -235,71 +235,63 @@ def snapshots(vm: Vm, facts: WaveFacts, migration_type: str):
 # --- disks -----------------------------------------------------------------------------------
 
 
-@vm_rule("physical-rdm", "Physical-mode RDM", every(BLOCKER))
-def physical_rdm(vm: Vm, facts: WaveFacts, migration_type: str):
-    """No disk is a raw device mapping in physical compatibility mode."""
-    disks = [d.label for d in vm.disks if d.rdm_mode == RdmMode.PHYSICAL]
-    if disks:
-        return Problem(
-            f"Physical-mode RDM: {listed(disks)}. HCX cannot migrate it; its LUN is not reachable from AVS.",
-            "Copy the LUN's data to a virtual disk (or switch the RDM to virtual mode) before the migration.",
-        )
+def disk_rule(name: str, title: str, severity: Severity, doc: str, matches: Callable, said: str, fix: str):
+    """Register a rule that names the VM's disks `matches(disk, vm, facts)` picks; `said` is its message,
+    with `{disks}` for their labels. The disk rules differ only in these, so they are a table."""
+
+    def check(vm: Vm, facts: WaveFacts, migration_type: str):
+        disks = [d.label for d in vm.disks if matches(d, vm, facts)]
+        if disks:
+            return Problem(said.format(disks=listed(disks)), fix)
+
+    check.__doc__, check.__name__ = doc, name.replace("-", "_")
+    return vm_rule(name, title, severity)(check)
 
 
-@vm_rule("shared-vmdk", "Shared VMDK", every(BLOCKER))
-def shared_vmdk(vm: Vm, facts: WaveFacts, migration_type: str):
-    """No disk file is also used by another VM."""
-    disks = [d.label for d in vm.disks if d.path and (vm.vcenter_id, d.path) in facts.shared_paths]
-    if disks:
-        return Problem(
-            f"Disk file shared with another VM: {listed(disks)}. HCX does not migrate shared VMDKs.",
-            "Detach the shared disk (clusters: move the shared data another way) before the migration.",
-        )
+INDEPENDENT = (DiskMode.INDEPENDENT_PERSISTENT, DiskMode.INDEPENDENT_NONPERSISTENT)
 
-
-@vm_rule("multi-writer", "Multi-writer disk", every(BLOCKER))
-def multi_writer(vm: Vm, facts: WaveFacts, migration_type: str):
-    """No disk has multi-writer sharing."""
-    disks = [d.label for d in vm.disks if "multiwriter" in d.sharing.lower()]
-    if disks:
-        return Problem(
-            f"Multi-writer sharing on {listed(disks)}: HCX does not migrate multi-writer disks.",
-            "Turn multi-writer sharing off (after stopping the cluster that needs it) before the migration.",
-        )
-
-
-@vm_rule("scsi-bus-sharing", "SCSI bus sharing", every(BLOCKER))
-def scsi_bus_sharing(vm: Vm, facts: WaveFacts, migration_type: str):
-    """No disk controller shares its SCSI bus (virtual or physical)."""
-    disks = [d.label for d in vm.disks if d.bus_sharing and d.bus_sharing.lower() not in ("nosharing", "none")]
-    if disks:
-        return Problem(
-            f"SCSI bus sharing on the controller of {listed(disks)}: HCX does not migrate it.",
-            "Set the controller's bus sharing to None before the migration.",
-        )
-
-
-@vm_rule("vnvme", "vNVMe controller", every(BLOCKER))
-def vnvme(vm: Vm, facts: WaveFacts, migration_type: str):
-    """No disk sits on a virtual NVMe controller."""
-    disks = [d.label for d in vm.disks if "nvme" in d.controller_type.lower()]
-    if disks:
-        return Problem(
-            f"Virtual NVMe controller for {listed(disks)}: HCX does not migrate vNVMe disks.",
-            "Move the disks to a SCSI (ParaVirtual or LSI) controller before the migration.",
-        )
-
-
-@vm_rule("independent-disk", "Independent disk", every(WARNING))
-def independent_disk(vm: Vm, facts: WaveFacts, migration_type: str):
-    """No disk is in independent mode (independent disks are left out of snapshots)."""
-    independent = (DiskMode.INDEPENDENT_PERSISTENT, DiskMode.INDEPENDENT_NONPERSISTENT)
-    disks = [d.label for d in vm.disks if d.mode in independent]
-    if disks:
-        return Problem(
-            f"Independent disk: {listed(disks)}. Snapshots leave it out, so HCX validation may refuse it.",
-            "Switch the disk to dependent mode before the migration, or check HCX's validation result.",
-        )
+disk_rule(
+    "physical-rdm", "Physical-mode RDM", every(BLOCKER),
+    "No disk is a raw device mapping in physical compatibility mode.",
+    lambda d, vm, facts: d.rdm_mode == RdmMode.PHYSICAL,
+    "Physical-mode RDM: {disks}. HCX cannot migrate it; its LUN is not reachable from AVS.",
+    "Copy the LUN's data to a virtual disk (or switch the RDM to virtual mode) before the migration.",
+)
+disk_rule(
+    "shared-vmdk", "Shared VMDK", every(BLOCKER),
+    "No disk file is also used by another VM.",
+    lambda d, vm, facts: d.path and (vm.vcenter_id, d.path) in facts.shared_paths,
+    "Disk file shared with another VM: {disks}. HCX does not migrate shared VMDKs.",
+    "Detach the shared disk (clusters: move the shared data another way) before the migration.",
+)
+disk_rule(
+    "multi-writer", "Multi-writer disk", every(BLOCKER),
+    "No disk has multi-writer sharing.",
+    lambda d, vm, facts: "multiwriter" in d.sharing.lower(),
+    "Multi-writer sharing on {disks}: HCX does not migrate multi-writer disks.",
+    "Turn multi-writer sharing off (after stopping the cluster that needs it) before the migration.",
+)
+disk_rule(
+    "scsi-bus-sharing", "SCSI bus sharing", every(BLOCKER),
+    "No disk controller shares its SCSI bus (virtual or physical).",
+    lambda d, vm, facts: d.bus_sharing and d.bus_sharing.lower() not in ("nosharing", "none"),
+    "SCSI bus sharing on the controller of {disks}: HCX does not migrate it.",
+    "Set the controller's bus sharing to None before the migration.",
+)
+disk_rule(
+    "vnvme", "vNVMe controller", every(BLOCKER),
+    "No disk sits on a virtual NVMe controller.",
+    lambda d, vm, facts: "nvme" in d.controller_type.lower(),
+    "Virtual NVMe controller for {disks}: HCX does not migrate vNVMe disks.",
+    "Move the disks to a SCSI (ParaVirtual or LSI) controller before the migration.",
+)
+disk_rule(
+    "independent-disk", "Independent disk", every(WARNING),
+    "No disk is in independent mode (independent disks are left out of snapshots).",
+    lambda d, vm, facts: d.mode in INDEPENDENT,
+    "Independent disk: {disks}. Snapshots leave it out, so HCX validation may refuse it.",
+    "Switch the disk to dependent mode before the migration, or check HCX's validation result.",
+)
 
 
 # --- devices and features --------------------------------------------------------------------
