@@ -13,6 +13,9 @@ class CoreConfig(AppConfig):
 
         from . import checks  # noqa: F401  registers system checks
         from .roles import sync_role_permissions
+        from .tables import install as speed_up_tables
+
+        speed_up_tables()
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="core.sync_role_permissions")
 
