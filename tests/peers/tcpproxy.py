@@ -1,6 +1,7 @@
 """A TCP proxy to put between the portal and a peer (the vCenter simulator), and make the network
 misbehave on cue: slow every chunk down, stop forwarding (the peer seems to hang), or reset every
-connection and refuse new ones (the peer went away).
+connection and refuse new ones (the peer went away). It can also just put the peer some distance
+away: a round trip on every request (bench/discovery.py).
 
 It forwards bytes, whatever they carry (TLS included), so the client sees exactly what a bad network
 would show it. `with TcpProxy("127.0.0.1", port) as proxy:` listens on `proxy.port`.
@@ -18,6 +19,7 @@ class TcpProxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.delay = 0.0
+        self.round_trip = 0.0
         self.refusing = False
         self._flowing = threading.Event()
         self._flowing.set()
@@ -39,6 +41,12 @@ class TcpProxy:
         """Hold every chunk `seconds` before passing it on, both ways."""
         self.delay = seconds
 
+    def away(self, seconds: float):
+        """Put the peer a network round trip of `seconds` away: each time the client speaks after
+        the peer did (a new request, whatever TLS makes of it), its first bytes wait `seconds`.
+        Unlike slow(), a large answer in many chunks pays it once, as on a real network."""
+        self.round_trip = seconds
+
     def pause(self):
         """Stop forwarding: connections stay open and silent, as a hung peer's do."""
         self._flowing.clear()
@@ -54,6 +62,7 @@ class TcpProxy:
     def heal(self):
         """Back to a good network (open connections that were dropped stay dropped)."""
         self.delay = 0.0
+        self.round_trip = 0.0
         self.refusing = False
         self._flowing.set()
 
@@ -80,13 +89,16 @@ class TcpProxy:
                 _reset(client)
                 continue
             upstream.settimeout(None)
+            for sock in (client, upstream):  # pass each chunk on at once, as the two ends sent it (no Nagle)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.connections += 1
             with self._lock:
                 self._sockets.update((client, upstream))
+            turn = {"client": False}  # who spoke last on this connection
             for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+                threading.Thread(target=self._pump, args=(src, dst, turn, src is client), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket):
+    def _pump(self, src: socket.socket, dst: socket.socket, turn: dict, from_client: bool):
         try:
             while True:
                 data = src.recv(65536)
@@ -97,6 +109,9 @@ class TcpProxy:
                         return
                 if self.delay:
                     time.sleep(self.delay)
+                if from_client and self.round_trip and not turn["client"]:
+                    time.sleep(self.round_trip)
+                turn["client"] = from_client
                 if src not in self._sockets:
                     return  # dropped while held back: the bytes die with the connection
                 dst.sendall(data)
