@@ -389,13 +389,14 @@ READINESS = {
 # Launching and watching migrations (migrations_app/launch/).
 LAUNCH = {
     # How often the reconciler reads HCX (Celery beat). A change in HCX reaches a browser within
-    # this plus STREAM_POLL_SECONDS.
+    # this plus the cycle; without Redis, plus STREAM_POLL_SECONDS (launch/wakeup.py).
     "RECONCILE_SECONDS": env_float("LAUNCH_RECONCILE_SECONDS", 1.0),
     # One reconciler per site at a time: the lease a cycle takes, freed when it ends; a killed
     # worker's lease runs out after this.
     "LEASE_SECONDS": env_int("LAUNCH_LEASE_SECONDS", 30),
-    # How often a live page's stream looks for changes, and how far back it looks again so that a
-    # row committed late (its `updated` older than the last look) is still sent.
+    # How often a live page's stream looks for changes (with Redis it also looks when woken), and how
+    # far back it looks again so that a row committed late (its `updated` older than the last look)
+    # is still sent.
     "STREAM_POLL_SECONDS": env_float("LAUNCH_STREAM_POLL_SECONDS", 0.5),
     "STREAM_OVERLAP_SECONDS": 5,
     # A running migration is lagging when its elapsed time exceeds the high end of its estimate by this factor.

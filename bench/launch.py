@@ -308,7 +308,8 @@ def main(argv=None):
         print(f"quiet cycle (nothing new): {figure([q[0] for q in quiet])}, rows written {sorted({q[1] for q in quiet})}, "
               f"write statements {sorted({q[2] for q in quiet})}")
         print(f"cycle end -> SSE event:    {figure(delays)} (events of {n} rows)")
-        print(f"  baseline, the stream's poll interval: {stream_poll:g} s")
+        print(f"  baseline, the stream's poll interval: {stream_poll:g} s; wake-ups: "
+              f"{'Redis pub/sub (REDIS_URL)' if settings.REDIS_URL else 'none (no REDIS_URL): polling only'}")
         print(f"cycle start -> SSE event:  {figure(delays_from_start)}")
         print(f"polling API answer:        {figure(polled)} for {sorted(set(polled_rows))} rows")
         print(f"  baseline, the page's polling interval: {PAGE_POLL_SECONDS:g} s")

@@ -149,6 +149,8 @@ def write_results(results: list, rows: list, started: dt.datetime, info: dict, l
         f"- Load average (1, 5, 15 min) before the run: {load_before}; after: {load()}. The machine is shared:",
         "  other work running at the same time slows every figure, the baselines as much as the measures.",
         f"- Database: {database_label()}",
+        "- Redis: " + ("REDIS_URL set: the live stream is woken by Redis pub/sub" if os.environ.get("REDIS_URL")
+                       else "none (REDIS_URL unset): the live stream polls the database"),
         f"- Benches: {', '.join(r['bench'] for r in results)}",
         "",
     ]

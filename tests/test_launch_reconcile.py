@@ -9,8 +9,10 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
+import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -18,7 +20,7 @@ from django.utils import timezone
 from core.jobs import run
 from core.models import AuditEntry
 from migrations_app.choices import MigrationState, WaveStatus
-from migrations_app.launch import batches
+from migrations_app.launch import batches, wakeup
 from migrations_app.launch.lease import site_lease
 from migrations_app.launch.reconcile import forget_clients, reconcile_all, reconcile_site
 from migrations_app.models import Batch, MigrationEvent, VmMigration, Wave
@@ -80,6 +82,35 @@ def test_a_cycle_with_nothing_new_in_hcx_writes_nothing(hcxsim):
     assert (stats.hcx_calls, stats.migrations_read, stats.rows_written, stats.events_written) == (1, 3, 0, 0)
     assert list(launched.migrations.values_list("updated", flat=True)) == updated
     assert MigrationEvent.objects.count() == events
+
+
+def test_a_cycle_that_wrote_wakes_the_waves_live_pages_and_a_quiet_one_does_not(
+        hcxsim, settings, django_capture_on_commit_callbacks):
+    if not settings.REDIS_URL:
+        pytest.skip("wake-ups need Redis (REDIS_URL)")
+    launched = launch(hcxsim, 2)
+    listening = redis.Redis.from_url(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    listening.subscribe(wakeup.CHANNEL.format(launched.wave.pk))
+    try:
+        with django_capture_on_commit_callbacks(execute=True):  # takes HCX's words for the validation
+            assert reconcile_site(launched.site).rows_written == 2
+        assert next_message(listening)["data"] == b"changed"
+        assert next_message(listening) is None  # one announcement for the cycle's rows
+
+        with django_capture_on_commit_callbacks(execute=True):  # still validating: nothing moved
+            assert reconcile_site(launched.site).rows_written == 0
+        assert next_message(listening) is None
+    finally:
+        listening.close()
+
+
+def next_message(pubsub, seconds=2):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=deadline - time.monotonic())
+        if message is not None:
+            return message
+    return None
 
 
 def test_each_state_change_is_logged_once_and_the_wave_completes(hcxsim):

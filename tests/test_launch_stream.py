@@ -123,3 +123,44 @@ def test_a_reconnecting_browser_catches_up_from_its_last_event_id(asgi_server, e
     # Last-Event-ID wins over ?since: only what changed after it, not the whole wave again.
     assert [r["id"] for r in body["migrations"]] == [b.pk]
     assert body["cursor"] == progress.format_cursor(VmMigration.objects.get(pk=b.pk).updated)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_a_committed_change_wakes_the_stream_at_once(asgi_server, engineer, settings):  # noqa: F811
+    """The stream's own next look is an hour away: only the wake-up can bring the change in time
+    (the read gives up after READ_TIMEOUT)."""
+    if not settings.REDIS_URL:
+        pytest.skip("wake-ups need Redis (REDIS_URL)")
+    settings.LAUNCH = {**settings.LAUNCH, "STREAM_POLL_SECONDS": 3600}
+    wave = make_scene(vms=2)
+    VmMigration.objects.filter(wave=wave).update(updated=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1))
+    a = wave.migrations.order_by("pk").first()
+    url = f"{asgi_server.url}/plan/waves/{wave.pk}/progress/stream/?since={half_an_hour_ago()}"
+    with requests.get(url, cookies=asgi_server.cookies(engineer), stream=True, timeout=(5, READ_TIMEOUT)) as response:
+        events = read_events(response)
+        assert next(events) == ("comment", f"subscribed to wave {wave.pk}")
+        move(a, S.SUBMITTING)  # announced when it commits (the reconciler's writes: test_launch_reconcile)
+        body = next(data for name, data in events if name == "progress")
+        assert [(r["id"], r["state"]) for r in body["migrations"]] == [(a.pk, "submitting")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_reachable_redis_the_stream_still_sees_changes_by_looking(asgi_server, engineer, settings):  # noqa: F811
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
+    settings.LAUNCH = {**settings.LAUNCH, "STREAM_POLL_SECONDS": 0.2}
+    wave = make_scene(vms=1)
+    VmMigration.objects.filter(wave=wave).update(updated=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1))
+    (m,) = wave.migrations.all()
+    url = f"{asgi_server.url}/plan/waves/{wave.pk}/progress/stream/?since={half_an_hour_ago()}"
+    with requests.get(url, cookies=asgi_server.cookies(engineer), stream=True, timeout=(5, READ_TIMEOUT)) as response:
+        events = read_events(response)
+        assert next(events) == ("comment", f"subscribed to wave {wave.pk}")
+        move(m, S.SUBMITTING)  # its announcement fails: logged, the move stands
+        body = next(data for name, data in events if name == "progress")
+    assert [(r["id"], r["state"]) for r in body["migrations"]] == [(m.pk, "submitting")]
+    assert VmMigration.objects.get(pk=m.pk).state == S.SUBMITTING
+
+
+def half_an_hour_ago() -> str:
+    """A cursor after the scene's rows (stamped an hour ago), so the stream's first look sends nothing."""
+    return progress.format_cursor(datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=30))

@@ -2,14 +2,21 @@
 
 Django's `bulk_update()` builds a `CASE WHEN pk = ... THEN ...` per row and field: for 1,000 rows and
 the 14 observed fields that is some 8 seconds of Python before the database sees anything, longer
-than the cycle itself. Here the rows go as one `VALUES` list joined on the primary key:
+than the cycle itself. Here the rows are joined on the primary key in one statement. PostgreSQL gets
+one array per column:
+
+    UPDATE table SET state = v.state, ... FROM unnest(%s::bigint[], %s::varchar[], ...) AS v (id, state, ...)
+    WHERE table.id = v.id
+
+(15 parameters whatever the number of rows: psycopg scans the statement for placeholders at every
+execute, which for a `VALUES` list of 15,000 took longer than the database's work, bench/launch.py).
+SQLite 3.33+ gets a `VALUES` list:
 
     WITH v (id, state, ...) AS (VALUES (%s, %s, ...), ...)
     UPDATE table SET state = v.state, ... FROM v WHERE table.id = v.id
 
-PostgreSQL and SQLite 3.33+ both run it (PostgreSQL with the first row's values cast to their columns'
-types, as a VALUES list has no column types of its own). Other databases, and older SQLite, use `bulk_update()`.
-Values go through each field's `get_db_prep_save()`, as Django's own saves do.
+Other databases, and older SQLite, use `bulk_update()`. Values go through each field's
+`get_db_prep_save()`, as Django's own saves do.
 """
 
 import sqlite3
@@ -36,17 +43,22 @@ def update_rows(model, rows: list, fields: list[str]) -> None:
     pk = meta.pk
     columns = [pk] + [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    plain = ", ".join("%s" for _f in columns)
-    # A VALUES list takes its column types from its first row: cast that one.
-    first = ", ".join(f"%s::{f.db_type(connection)}" for f in columns) if connection.vendor == "postgresql" else plain
     names = ", ".join(quote(f.column) for f in columns)
     table = quote(meta.db_table)
     assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns[1:])
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[start:start + ROWS_PER_STATEMENT]
-        params = [f.get_db_prep_save(getattr(obj, f.attname), connection=connection) for obj in chunk for f in columns]
-        values = ", ".join([f"({first})"] + [f"({plain})"] * (len(chunk) - 1))
-        sql = (f"WITH v ({names}) AS (VALUES {values}) "
-               f"UPDATE {table} SET {assignments} FROM v WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+    join = f"{table}.{quote(pk.column)} = v.{quote(pk.column)}"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
+            params = [[f.get_db_prep_save(getattr(obj, f.attname), connection=connection) for obj in rows]
+                      for f in columns]
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v ({names}) WHERE {join}",
+                           params)
+            return
+        row = "({})".format(", ".join("%s" for _f in columns))
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            chunk = rows[start:start + ROWS_PER_STATEMENT]
+            params = [f.get_db_prep_save(getattr(obj, f.attname), connection=connection)
+                      for obj in chunk for f in columns]
+            cursor.execute(f"WITH v ({names}) AS (VALUES {', '.join([row] * len(chunk))}) "
+                           f"UPDATE {table} SET {assignments} FROM v WHERE {join}", params)

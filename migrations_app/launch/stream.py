@@ -1,14 +1,14 @@
 """The live progress stream of a wave (or one batch): server-sent events from the ASGI server.
 
 Read access is checked once, when the subscription opens. Then the stream asks `progress.changes()`
-every `LAUNCH["STREAM_POLL_SECONDS"]` and sends an event only when a row is newer than what it has
+every `LAUNCH["STREAM_POLL_SECONDS"]`, or at once when the wave's changes are announced (wakeup.py,
+with Redis), and sends an event only when a row is newer than what it has
 sent (changes() repeats rows inside its overlap), with a comment every HEARTBEAT_SECONDS so that
 proxies keep the connection. Each event's `id` is the cursor: a browser that reconnects sends it as
 Last-Event-ID and catches up from there. The generator ends when the client goes away (Django
 cancels it on the ASGI disconnect).
 """
 
-import asyncio
 import datetime
 import json
 import time
@@ -20,7 +20,7 @@ from django.http import Http404, HttpResponse, HttpResponseForbidden, StreamingH
 from core.access import user_can
 from migrations_app.models import Batch, VmMigration, Wave
 
-from . import progress
+from . import progress, wakeup
 
 HEARTBEAT_SECONDS = 15
 # A browser waits this long before reconnecting after the stream drops.
@@ -62,17 +62,18 @@ def _tick(wave: Wave, batch: Batch | None, tracker: Tracker) -> dict | None:
 async def events(wave: Wave, batch: Batch | None, since: datetime.datetime | None):
     tracker = Tracker(since)
     tick = sync_to_async(_tick)
-    yield f"retry: {RETRY_MS}\n: subscribed to wave {wave.pk}\n\n"
-    last_sent = time.monotonic()
-    while True:
-        body = await tick(wave, batch, tracker)
-        if body is not None:
-            yield event(body, body["cursor"])
-            last_sent = time.monotonic()
-        elif time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
-            yield ": heartbeat\n\n"
-            last_sent = time.monotonic()
-        await asyncio.sleep(settings.LAUNCH["STREAM_POLL_SECONDS"])
+    async with wakeup.listener(wave.pk) as wait:
+        yield f"retry: {RETRY_MS}\n: subscribed to wave {wave.pk}\n\n"
+        last_sent = time.monotonic()
+        while True:
+            body = await tick(wave, batch, tracker)
+            if body is not None:
+                yield event(body, body["cursor"])
+                last_sent = time.monotonic()
+            elif time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
+                yield ": heartbeat\n\n"
+                last_sent = time.monotonic()
+            await wait(settings.LAUNCH["STREAM_POLL_SECONDS"])
 
 
 async def progress_stream(request, pk: int):

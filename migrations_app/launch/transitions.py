@@ -19,6 +19,8 @@ from hcx.client.migrations import MigrationProgress, Phase
 from migrations_app.choices import MigrationEventKind, MigrationState
 from migrations_app.models import MigrationEvent, VmMigration
 
+from . import wakeup
+
 S = MigrationState
 
 # HCX's phases are our states of the same name; a draft in HCX is still ours to send.
@@ -77,6 +79,7 @@ def move(m: VmMigration, to: str, *, message: str = "", user=None, **fields) -> 
             setattr(m, name, value)
         event = _event(m, message or S(to).label, user=user, at=now)
         event.save()
+        wakeup.announce([m.wave_id])
     return event
 
 

@@ -1,0 +1,85 @@
+"""Waking a wave's live streams as soon as a change to its migrations is committed.
+
+A stream (stream.py) looks in the database every `LAUNCH["STREAM_POLL_SECONDS"]`. With Redis
+(REDIS_URL), whoever changes migrations also publishes the wave's id on a pub/sub channel once its
+transaction commits, and the wave's streams look at once instead of up to a poll interval later: on
+PostgreSQL that wait was the largest share of the way from a change in HCX to the page
+(bench/launch.py). A wake-up is only a hint: one lost (Redis down, or published before a stream
+subscribed) costs the poll interval, never a change. Without Redis (the demo's defaults) the
+streams only poll.
+
+Redis pub/sub channels are shared by all of a server's databases; a wake-up from another portal
+on the same Redis costs its listeners one look in the database, nothing else.
+"""
+
+import asyncio
+import contextlib
+import logging
+
+import redis
+import redis.asyncio
+from django.conf import settings
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+CHANNEL = "avsportal:progress:wave:{}"
+
+_publishers: dict[str, redis.Redis] = {}  # per URL: a process keeps one connection to publish on
+
+
+def announce(wave_ids) -> None:
+    """Wake the streams of `wave_ids` when the current transaction commits (at once outside one)."""
+    ids = sorted(set(wave_ids))
+    if ids and settings.REDIS_URL:
+        transaction.on_commit(lambda: _publish(ids))
+
+
+def _publish(ids: list[int]) -> None:
+    url = settings.REDIS_URL
+    try:
+        if url not in _publishers:
+            _publishers[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        for pk in ids:
+            _publishers[url].publish(CHANNEL.format(pk), "changed")
+    except redis.RedisError as exc:
+        logger.info("Live pages of wave(s) %s will see the change at their next look, not at once: %s", ids, exc)
+
+
+@contextlib.asynccontextmanager
+async def listener(wave_id: int):
+    """`async with listener(wave.pk) as wait:` then `await wait(seconds)`: returns after `seconds`, or
+    sooner when the wave is announced. Subscribed on entry, so nothing announced after it is missed."""
+    if not settings.REDIS_URL:
+        yield asyncio.sleep
+        return
+    client = redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    try:
+        await pubsub.subscribe(CHANNEL.format(wave_id))
+    except redis.RedisError as exc:
+        logger.info("Wave %s's live page polls only: Redis refused a subscription: %s", wave_id, exc)
+        await client.aclose()
+        yield asyncio.sleep
+        return
+    broken = False
+
+    async def wait(seconds: float):
+        nonlocal broken
+        if broken:
+            await asyncio.sleep(seconds)
+            return
+        try:
+            if await pubsub.get_message(timeout=seconds) is not None:
+                while await pubsub.get_message(timeout=0) is not None:  # one look for a burst of wake-ups
+                    pass
+        except redis.RedisError as exc:
+            logger.info("Wave %s's live page polls only from now: its Redis subscription broke: %s", wave_id, exc)
+            broken = True
+
+    try:
+        yield wait
+    finally:
+        with contextlib.suppress(redis.RedisError, OSError):
+            await pubsub.aclose()
+        with contextlib.suppress(redis.RedisError, OSError):
+            await client.aclose()
