@@ -404,8 +404,16 @@ LAUNCH = {
     # Bulk and RAV keep a Seed Checkpoint, so a retry reuses what was copied (hcx-api.md 5.6).
     "SEED_CHECKPOINT": True,
 }
+# Background jobs (core/jobs.py): how often the beat looks for a job whose worker died or whose
+# message was lost, and how long a job may stay PENDING before it is sent again.
+JOBS = {
+    "RECOVER_SECONDS": env_float("JOBS_RECOVER_SECONDS", 60.0),
+    "RESEND_PENDING_SECONDS": env_int("JOBS_RESEND_PENDING_SECONDS", 300),
+}
+
 CELERY_BEAT_SCHEDULE = {
     "reconcile-migrations": {"task": "migrations_app.reconcile", "schedule": LAUNCH["RECONCILE_SECONDS"]},
+    "recover-jobs": {"task": "core.recover_jobs", "schedule": JOBS["RECOVER_SECONDS"]},
 }
 
 # --- Email and notifications (core/notifications) ---

@@ -3,14 +3,17 @@
 A handler is `def handler(job: Job, **params) -> dict | None`. It logs with `job.log()`,
 reports with `job.set_progress()`, raises `JobError` for failures a user can act on, and
 calls `job.check_cancelled()` between steps. Handlers must be idempotent: a worker that
-dies mid-job gets the task again (acks_late, or `recover_interrupted` when the next worker
-starts) and the handler runs again from the start.
+dies mid-job gets the task again (acks_late, or `recover_interrupted` when a worker starts and
+every JOBS["RECOVER_SECONDS"] on the beat) and the handler runs again from the start. A job whose
+message never reached a worker that could run it (the broker or the database failed as it was sent
+or picked up) is sent again by `resend_stranded`, on the same beat.
 
 A running job holds a lock that the system drops when its worker dies (`JobLock`): that is how
 a worker starting up tells a job whose worker was killed from one another worker is running,
 and how a second delivery of a job that is still running is recognised and skipped.
 """
 
+import datetime
 import fcntl
 import logging
 import os
@@ -20,7 +23,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from celery.signals import worker_ready
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
+from django.utils import timezone
 
 from .choices import EventLevel, JobStatus
 
@@ -236,6 +241,41 @@ def recover_interrupted() -> list[int]:
     for job in Job.objects.filter(pk__in=sent):
         job.send()
     return sent
+
+
+STRANDED = "Not picked up by a worker"
+
+
+def resend_stranded() -> list[int]:
+    """Send again each job still PENDING JOBS["RESEND_PENDING_SECONDS"] after it was created (or after
+    its last send): its message was lost, or it waits behind a long queue, and a copy costs nothing
+    then (a worker skips a delivery of a job that is running or done). Returns the ids sent again."""
+    from .models import Job
+
+    after = settings.JOBS["RESEND_PENDING_SECONDS"]
+    cutoff = timezone.now() - datetime.timedelta(seconds=after)
+    stale = Job.objects.filter(status=JobStatus.PENDING, created__lt=cutoff).exclude(events__created__gte=cutoff)
+    sent = []
+    for job in stale.order_by("pk"):
+        lock = JobLock(job.pk)
+        if lock.supported and not lock.acquire():
+            continue  # a worker has just picked it up
+        try:
+            if not Job.objects.filter(pk=job.pk, status=JobStatus.PENDING).exists():
+                continue
+            job.log(f"{STRANDED} within {after // 60} min (its message may have been lost when the broker or the "
+                    "database failed): sending it again", EventLevel.WARNING)
+            sent.append(job.pk)
+        finally:
+            lock.release()
+    for job in Job.objects.filter(pk__in=sent):
+        job.send()
+    return sent
+
+
+def recover() -> tuple[list[int], list[int]]:
+    """Both sweeps, as the beat runs them: (interrupted jobs sent again, stranded jobs sent again)."""
+    return recover_interrupted(), resend_stranded()
 
 
 @worker_ready.connect

@@ -7,6 +7,7 @@ that says what happened. The faults come from a real network in the way (tests/p
 and a real worker killed as an OOM kill does (tests/peers/worker.py).
 """
 
+import datetime
 import os
 import threading
 import uuid
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection, connections
+from django.utils import timezone
 
 from core import jobs
 from core.choices import JobStatus
@@ -36,7 +38,8 @@ class QueueWorker:
     """A Celery worker on a queue of its own, which the test starts when its data is ready, kills
     with SIGKILL and starts again. `env` can point it at another database (DATABASE_URL)."""
 
-    def __init__(self, tmp_path: Path, **env):
+    def __init__(self, tmp_path: Path, *, beat: bool = False, **env):
+        self.beat = beat  # with its own Celery beat (the reconciler, the job sweeps) on this database
         self.queue = f"faults-{uuid.uuid4().hex[:8]}"
         self.env = dict(os.environ)
         self.env.update(DATABASE_URL=database_url(connection.settings_dict), CELERY_QUEUE=self.queue,
@@ -55,7 +58,7 @@ class QueueWorker:
 
     def start(self):
         # a log per run, so that what the second worker did is told from the first's
-        process = WorkerProcess(self.env, self.tmp_path / f"worker-{len(self.runs) + 1}.log")
+        process = WorkerProcess(self.env, self.tmp_path / f"worker-{len(self.runs) + 1}.log", beat=self.beat)
         self.runs.append(process)
         process.start()
 
@@ -108,8 +111,8 @@ class QueueWorker:
 def make_worker(django_db_setup, tmp_path):
     made = []
 
-    def make(**env) -> QueueWorker:
-        worker = QueueWorker(tmp_path / f"w{len(made)}", **env)
+    def make(*, beat: bool = False, **env) -> QueueWorker:
+        worker = QueueWorker(tmp_path / f"w{len(made)}", beat=beat, **env)
         made.append(worker)
         return worker
 
@@ -249,6 +252,41 @@ def test_a_running_job_is_neither_run_twice_nor_taken_from_its_live_worker(sent)
     assert messages(job) == [f"{jobs.INTERRUPTED}; running it again", "Resuming after the previous worker stopped",
                              "step 1", "step 2"]
     assert jobs.recover_interrupted() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_discovery_whose_message_was_lost_is_sent_again_by_the_beat_and_stores_each_vm_once(vcsim, make_worker):
+    """The broker (or the database) failed as the job was sent or picked up: no worker will ever run
+    it, and no worker starting up looks at PENDING jobs. The beat's sweep sends it again."""
+    sim = vcsim(**MEDIUM)
+    vc = VCenter.objects.create(name="lost message lab", url=sim.url, username=sim.username, password=sim.password,
+                                verify_tls=False)
+    job = Job.objects.create(kind="inventory.discover_vcenter", name="Discover lost message lab",
+                             params={"vcenter_id": vc.pk})  # its message never reached the broker
+    worker = make_worker(beat=True, JOBS_RECOVER_SECONDS="1", JOBS_RESEND_PENDING_SECONDS="2")
+    worker.start()
+
+    wait_for(lambda: ended(job), timeout=120, message="the sweep to send the job and a worker to run it")
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED, messages(job)
+    assert messages(job)[0].startswith(f"{jobs.STRANDED} within 0 min")
+    assert VirtualMachine.objects.filter(vcenter=vc).count() == len(read_vms(sim.connect()))
+
+
+def test_a_job_still_pending_is_sent_again_only_once_per_wait_and_a_running_one_never(db, sent, settings):
+    settings.JOBS = {**settings.JOBS, "RESEND_PENDING_SECONDS": 600}
+    old = timezone.now() - datetime.timedelta(minutes=15)
+    stranded = Job.objects.create(kind="tests.faults_steps", name="Lost", params={"upto": 1})
+    running = Job.objects.create(kind="tests.faults_steps", name="Running", params={"upto": 1},
+                                 status=JobStatus.RUNNING)
+    fresh = Job.objects.create(kind="tests.faults_steps", name="Just sent", params={"upto": 1})
+    Job.objects.filter(pk__in=[stranded.pk, running.pk]).update(created=old)
+
+    assert jobs.resend_stranded() == [stranded.pk] == sent
+    assert messages(stranded) == [f"{jobs.STRANDED} within 10 min (its message may have been lost when the broker "
+                                  "or the database failed): sending it again"]
+    assert jobs.resend_stranded() == []  # sent again just now: it gets another wait
+    assert messages(fresh) == [] and messages(running) == []
 
 
 @pytest.mark.django_db(transaction=True)
