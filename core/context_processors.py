@@ -2,7 +2,9 @@
 
 from django.urls import reverse
 
-# (section, label, url name, permission)
+ANY_ROLE = "any role"  # pages for every member of a role (their own settings), not for a user without one
+
+# (section, label, url name, permission: None for every signed-in user)
 NAV = [
     ("Reports", "Programme dashboard", "migrations_app:dashboard", "migrations_app.view_wave"),
     ("Inventory", "Virtual machines", "inventory:virtualmachine_list", "inventory.view_virtualmachine"),
@@ -29,7 +31,7 @@ NAV = [
     ("Activity", "Audit log", "core:audit_log", "core.view_auditentry"),
     ("Activity", "Delivery log", "core:notification_list", "core.view_notification"),
     ("Activity", "Webhooks", "core:webhook_list", "core.view_webhook"),
-    ("Activity", "My notifications", "core:notification_preferences", None),
+    ("Activity", "My notifications", "core:notification_preferences", ANY_ROLE),
     ("Activity", "API", "api-docs", None),
 ]
 
@@ -46,11 +48,12 @@ def navigation(request):
 
 def _build(request, user):
     sections: dict[str, list] = {}
+    roles = sorted(g.name for g in user.groups.all())
+    member = user.is_superuser or bool(roles)  # roles.has_role, without asking the database again
     for section, label, url_name, perm in NAV:
-        if perm is None or user.has_perm(perm):
+        if perm is None or (member if perm == ANY_ROLE else user.has_perm(perm)):
             url = reverse(url_name)
             sections.setdefault(section, []).append(
                 {"label": label, "url": url, "active": request.path.startswith(url)}
             )
-    roles = sorted(g.name for g in user.groups.all())
     return {"nav_sections": list(sections.items()), "user_roles": roles}

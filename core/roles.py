@@ -122,3 +122,9 @@ def sync_role_permissions(**kwargs):
                 if f"{p.content_type.app_label}.{p.codename}" in perms
             ]
         group.permissions.set(wanted)
+
+
+def has_role(user) -> bool:
+    """A person the portal knows: any role (or a superuser), not just any login. Their own settings
+    (notification preferences) are for them."""
+    return user.is_authenticated and (user.is_superuser or user.groups.exists())

@@ -22,7 +22,10 @@ def test_a_user_in_no_role_sees_no_inventory(client_for, outsider):
     client = client_for(outsider)
     assert client.get("/inventory/vms/").status_code == 403
     assert client.get("/api/jobs/").status_code == 403
-    assert b"Virtual machines" not in client.get("/").content
+    page = client.get("/").content.decode()
+    assert "Virtual machines" not in page
+    assert "My notifications" not in page  # preferences are for members of a role: the page would refuse
+    assert client.get("/notifications/mine/").status_code == 403
 
 
 @pytest.mark.django_db
@@ -31,6 +34,7 @@ def test_stakeholders_see_no_links_to_what_they_cannot_do(client_for, stakeholde
     assert "Virtual machines" in page
     assert "Import RVTools" not in page
     assert client_for(stakeholder).get("/inventory/import/").status_code == 403
+    assert "My notifications" in page and client_for(stakeholder).get("/notifications/mine/").status_code == 200
 
 
 @pytest.mark.django_db

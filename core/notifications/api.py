@@ -8,11 +8,12 @@ from rest_framework.response import Response
 
 from core.choices import DeliveryStatus, NotificationEvent
 from core.models import Notification, NotificationPreference, Webhook
+from core.roles import has_role
 
 from .actions import do_delete_webhook, do_save_webhook, do_test_webhook
 from .filtersets import NotificationFilterSet
 from .forms import WebhookForm
-from .views import has_role, notifications, webhooks_with_counts
+from .views import notifications, webhooks_with_counts
 
 
 class HasRole(permissions.BasePermission):

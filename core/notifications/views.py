@@ -15,16 +15,12 @@ from django_tables2 import SingleTableMixin, SingleTableView
 from core.access import AddOrChangeMixin, PermissionMixin, user_can
 from core.choices import DeliveryStatus
 from core.models import Notification, NotificationPreference, Webhook
+from core.roles import has_role
 
 from .actions import do_delete_webhook, do_save_webhook, do_set_preferences, do_test_webhook
 from .filtersets import NotificationFilterSet
 from .forms import PreferencesForm, WebhookForm
 from .tables import PER_PAGE, NotificationTable, WebhookTable
-
-
-def has_role(user) -> bool:
-    """Preferences are for people the portal knows: any role (or a superuser), not just any login."""
-    return user.is_authenticated and (user.is_superuser or user.groups.exists())
 
 
 class RoleRequiredMixin(LoginRequiredMixin):
