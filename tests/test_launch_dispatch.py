@@ -9,9 +9,9 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from core.choices import JobStatus
+from core.choices import JobStatus, NotificationEvent
 from core.jobs import run
-from core.models import Job
+from core.models import Job, Notification, NotificationPreference
 from hcx.choices import MigrationType
 from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
 from migrations_app.launch import batches
@@ -105,9 +105,12 @@ def test_it_sends_one_migration_per_vm_with_the_wave_s_target_options_and_window
 
 
 @pytest.mark.django_db
-def test_a_vm_hcx_refuses_ends_refused_with_hcx_s_words_while_the_others_start(hcxsim_fast, engineer):
+def test_a_vm_hcx_refuses_ends_refused_with_hcx_s_words_while_the_others_start(hcxsim_fast, engineer, stakeholder):
     setup = make_launch_setup(hcxsim_fast, vms=3, remove_isos=False,
                               facts={"app-2": {"isoAttached": True}, "app-3": {"toolsRunning": False}})
+    stakeholder.email = "board@example.org"
+    stakeholder.save()
+    NotificationPreference.objects.create(user=stakeholder, event=NotificationEvent.MIGRATION_FAILED)
 
     batch = launch(setup, engineer)
 
@@ -122,6 +125,9 @@ def test_a_vm_hcx_refuses_ends_refused_with_hcx_s_words_while_the_others_start(h
     job = Job.objects.get(pk=batch.job_id)
     assert job.data["refused"] == 1
     assert any("app-2" in e.message and "ISO" in e.message for e in job.events.all())
+    # Whoever follows failures hears of it, once, with HCX's reason.
+    [told] = Notification.objects.filter(event=NotificationEvent.MIGRATION_FAILED)
+    assert told.user == stakeholder and "app-2: " in told.body and "ISO image mounted" in told.body
 
 
 @pytest.mark.django_db

@@ -37,6 +37,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from core.notifications.events import migrations_failed
 from hcx.choices import MigrationType
 from hcx.client import HcxAuthError, HcxConflict, HcxError, HcxService, HcxUnavailable, bodies
 from hcx.client.migrations import MigrationRefused, Phase
@@ -70,6 +71,7 @@ class DispatchResult:
     messages: list[str] = field(default_factory=list)
     error: str = ""
     busy: bool = False
+    refused_rows: list = field(default_factory=list, repr=False)
 
     def say(self, message: str):
         self.messages.append(message)
@@ -120,6 +122,8 @@ def dispatch(site: HcxPlan, *, service: HcxService | None = None) -> DispatchRes
             if own and service is not None:
                 service.close()
         result.waiting = _site_rows(site).filter(state=S.WAITING).count()
+    # HCX refusing to start a VM is a failed migration to whoever follows the wave: one message per wave.
+    migrations_failed(result.refused_rows)
     return result
 
 
@@ -321,6 +325,7 @@ def _refuse(m: VmMigration, validation: dict, result: DispatchResult):
     move(m, S.REFUSED, message=f"Refused by HCX validation: {first}", validation=validation)
     VmMigration.objects.filter(pk=m.pk).update(message=first[:1000])
     result.refused += 1
+    result.refused_rows.append(m)
     result.say(f"{m.vm.name}: refused: {'; '.join(e['message'] for e in validation['errors'])}")
 
 
