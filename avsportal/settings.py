@@ -394,10 +394,11 @@ LAUNCH = {
     # One reconciler per site at a time: the lease a cycle takes, freed when it ends; a killed
     # worker's lease runs out after this.
     "LEASE_SECONDS": env_int("LAUNCH_LEASE_SECONDS", 30),
-    # How often a live page's stream looks for changes (with Redis it also looks when woken), and how
-    # far back it looks again so that a row committed late (its `updated` older than the last look)
-    # is still sent.
-    "STREAM_POLL_SECONDS": env_float("LAUNCH_STREAM_POLL_SECONDS", 0.5),
+    # How often a live page's stream looks for changes, and how far back it looks again so that a
+    # row committed late (its `updated` older than the last look) is still sent. With Redis a stream
+    # also looks when woken (launch/wakeup.py), so its own looks only back that up; without Redis
+    # they are all it has, and come twice as often.
+    "STREAM_POLL_SECONDS": env_float("LAUNCH_STREAM_POLL_SECONDS", 0.5 if REDIS_URL else 0.25),
     "STREAM_OVERLAP_SECONDS": 5,
     # A running migration is lagging when its elapsed time exceeds the high end of its estimate by this factor.
     "LAG_FACTOR": 1.25,

@@ -3,12 +3,14 @@ served by uvicorn, sends a change to a signed-in reader and refuses everyone els
 
 import datetime
 import json
+import time
 
 import pytest
 import requests
 
 from migrations_app.choices import MigrationState
 from migrations_app.launch import progress
+from migrations_app.launch.stream import SharedLooks, Tracker
 from migrations_app.launch.transitions import move
 from migrations_app.models import VmMigration
 from tests.peers.asgi import asgi_server  # noqa: F401 (fixture)
@@ -164,3 +166,62 @@ def test_without_a_reachable_redis_the_stream_still_sees_changes_by_looking(asgi
 def half_an_hour_ago() -> str:
     """A cursor after the scene's rows (stamped an hour ago), so the stream's first look sends nothing."""
     return progress.format_cursor(datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=30))
+
+
+@pytest.mark.django_db
+def test_streams_in_the_same_state_share_one_look_and_a_woken_one_never_takes_an_older_look(
+        django_assert_num_queries, settings):
+    """A room of viewers: the first stream's look answers the others (no query of their own); a
+    stream woken by a change announced after that look looks again and gets the change."""
+    settings.LAUNCH = {**settings.LAUNCH, "STREAM_POLL_SECONDS": 60}  # looks stay fresh all through the test
+    wave = make_scene(vms=3)
+    a, b, c = wave.migrations.order_by("pk")
+    VmMigration.objects.filter(wave=wave).update(updated=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1))
+    since = progress.parse_cursor(half_an_hour_ago())
+    looks = SharedLooks()
+    first, second, third = Tracker(since), Tracker(since), Tracker(since)
+    move(a, S.SUBMITTING)
+
+    text = looks.tick(wave, None, first, announced=0.0)
+    assert text is not None and f'"id":{a.pk},' in text
+    with django_assert_num_queries(0):
+        assert looks.tick(wave, None, second, announced=0.0) == text
+    assert (second.cursor, second.sent) == (first.cursor, first.sent)
+
+    move(b, S.SUBMITTING)
+    announced = time.time()  # the writer announces after its commit
+    text = looks.tick(wave, None, second, announced=announced)
+    assert f'"id":{b.pk},' in text and f'"id":{a.pk},' not in text
+    with django_assert_num_queries(0):
+        assert looks.tick(wave, None, first, announced=announced) == text
+
+    # Streams that only poll share a look too; the third viewer, in another state (it has seen
+    # nothing), looks for itself.
+    polling, also_polling = _copy(first), _copy(first)
+    assert looks.tick(wave, None, polling, announced=None) is None  # nothing new since
+    with django_assert_num_queries(0):
+        assert looks.tick(wave, None, also_polling, announced=None) is None
+    assert {f'"id":{m.pk},' in looks.tick(wave, None, third, announced=None) for m in (a, b)} == {True}
+    assert c.pk not in third.sent
+
+
+def _copy(tracker: Tracker) -> Tracker:
+    twin = Tracker(tracker.cursor)
+    twin.sent = dict(tracker.sent)
+    return twin
+
+
+@pytest.mark.django_db
+def test_a_change_nobody_announced_reaches_a_stream_once_the_shared_look_is_half_a_poll_old(settings):
+    settings.LAUNCH = {**settings.LAUNCH, "STREAM_POLL_SECONDS": 0.2}
+    wave = make_scene(vms=1)
+    (m,) = wave.migrations.all()
+    VmMigration.objects.filter(wave=wave).update(updated=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1))
+    since = progress.parse_cursor(half_an_hour_ago())
+    looks, first = SharedLooks(), Tracker(since)
+    assert looks.tick(wave, None, first, announced=0.0) is None
+    move(m, S.SUBMITTING)  # say Redis was down: announced to nobody
+    time.sleep(0.15)  # the look is now older than half the poll interval
+    text = looks.tick(wave, None, _copy(first), announced=0.0)
+    assert text is not None and '"state":"submitting"' in text
+

@@ -9,8 +9,10 @@ Last-Event-ID and catches up from there. The generator ends when the client goes
 cancels it on the ASGI disconnect).
 """
 
+import dataclasses
 import datetime
 import json
+import threading
 import time
 
 from asgiref.sync import sync_to_async
@@ -53,27 +55,100 @@ class Tracker:
         return new
 
 
-def _tick(wave: Wave, batch: Batch | None, tracker: Tracker) -> dict | None:
-    rows, cursor = progress.changes(wave, tracker.cursor, batch, seen=tracker.sent)
-    new = tracker.fresh(rows, cursor)
-    return progress.payload(wave, new, cursor, batch) if new else None
+@dataclasses.dataclass
+class Look:
+    began: float
+    done: threading.Event = dataclasses.field(default_factory=threading.Event)
+    ended: float = 0.0
+    rows: list = dataclasses.field(default_factory=list)
+    cursor: object = None
+    text: str | None = None
+
+
+class SharedLooks:
+    """Looks at the database, shared by the streams of this process that are in the same state.
+
+    Every stream of a wave is woken by the same commit and has been sent the same rows, so their
+    looks are the same query with the same answer. Each stream runs in a thread of its own (Django
+    gives each ASGI request one), and a room of 20 people watching a 1,000-VM wave made 20 threads
+    read and serialise those rows at once per change: the last viewer waited seconds
+    (bench/launch.py --readers). Now a stream in the state of another's look (wave, batch, cursor,
+    rows sent) takes that look's answer, waiting for it if it is still running, when the look began
+    after the last change this stream was woken for and ended less than half a poll interval ago. A
+    stream in another state (joined later, reconnected, fallen behind) looks for itself.
+
+    Times are wall-clock (time.time()) because an announcement's time comes from the worker that
+    wrote; hosts kept in step by NTP differ by milliseconds, and a look that missed a change for that
+    reason is caught at the stream's next poll.
+    """
+
+    WAIT_SECONDS = 30  # for another stream's look; then look for itself
+
+    def __init__(self):
+        self._looks: dict[tuple, Look] = {}
+        self._lock = threading.Lock()
+
+    def tick(self, wave: Wave, batch: Batch | None, tracker: Tracker, announced: float | None) -> str | None:
+        """The event text to send this subscription, or None when nothing is new for it. `announced`:
+        for a stream with wake-ups, when the last change it was woken for was announced (0.0 before
+        any); None for a stream that only polls."""
+        key = (wave.pk, batch.pk if batch else None, tracker.cursor, frozenset(tracker.sent.items()))
+        now = time.time()
+        with self._lock:
+            look = self._looks.get(key)
+            if look is None or not self._usable(look, now, announced):
+                look = self._looks[key] = Look(began=now)
+                mine = True
+            else:
+                mine = False
+        if not mine and look.done.wait(self.WAIT_SECONDS) and look.ended:
+            tracker.fresh(look.rows, look.cursor)  # the same rows move this tracker to the same state
+            return look.text
+        if not mine:  # the other look failed or hangs: look alone
+            look = Look(began=time.time())
+        try:
+            look.rows, look.cursor = progress.changes(wave, tracker.cursor, batch, seen=tracker.sent)
+            new = tracker.fresh(look.rows, look.cursor)
+            if new:
+                body = progress.payload(wave, new, look.cursor, batch)
+                look.text = event(body, body["cursor"])
+            look.ended = time.time()
+        finally:
+            look.done.set()  # also when it failed: the waiting streams look for themselves
+        keep = settings.LAUNCH["STREAM_OVERLAP_SECONDS"]  # a state older than the overlap is no stream's
+        with self._lock:
+            self._looks = {k: v for k, v in self._looks.items()
+                           if not v.done.is_set() or (v.ended and time.time() - v.ended <= keep)}
+        return look.text
+
+    def _usable(self, look: Look, now: float, announced: float | None) -> bool:
+        if announced is not None and look.began < announced:
+            return False  # it cannot hold the change this stream was woken for
+        if not look.done.is_set():
+            return True
+        # Not older than half a poll interval: a change nobody announced (Redis down, a write that
+        # does not announce) still reaches every stream within about one interval.
+        return bool(look.ended) and now - look.ended <= settings.LAUNCH["STREAM_POLL_SECONDS"] / 2
+
+
+shared_looks = SharedLooks()
 
 
 async def events(wave: Wave, batch: Batch | None, since: datetime.datetime | None):
     tracker = Tracker(since)
-    tick = sync_to_async(_tick)
-    async with wakeup.listener(wave.pk) as wait:
+    tick = sync_to_async(shared_looks.tick)
+    async with wakeup.listener(wave.pk) as wakeups:
         yield f"retry: {RETRY_MS}\n: subscribed to wave {wave.pk}\n\n"
-        last_sent = time.monotonic()
+        last_sent, announced = time.monotonic(), 0.0
         while True:
-            body = await tick(wave, batch, tracker)
-            if body is not None:
-                yield event(body, body["cursor"])
+            text = await tick(wave, batch, tracker, announced if wakeups.live else None)
+            if text is not None:
+                yield text
                 last_sent = time.monotonic()
             elif time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
                 yield ": heartbeat\n\n"
                 last_sent = time.monotonic()
-            await wait(settings.LAUNCH["STREAM_POLL_SECONDS"])
+            announced = await wakeups.wait(settings.LAUNCH["STREAM_POLL_SECONDS"]) or announced
 
 
 async def progress_stream(request, pk: int):

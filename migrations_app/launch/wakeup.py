@@ -15,6 +15,7 @@ on the same Redis costs its listeners one look in the database, nothing else.
 import asyncio
 import contextlib
 import logging
+import time
 
 import redis
 import redis.asyncio
@@ -39,18 +40,58 @@ def _publish(ids: list[int]) -> None:
     try:
         if url not in _publishers:
             _publishers[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        stamp = repr(time.time())  # after the commit: a look begun later holds the change
         for pk in ids:
-            _publishers[url].publish(CHANNEL.format(pk), "changed")
+            _publishers[url].publish(CHANNEL.format(pk), stamp)
     except redis.RedisError as exc:
         logger.info("Live pages of wave(s) %s will see the change at their next look, not at once: %s", ids, exc)
 
 
+def _stamp(message: dict) -> float:
+    try:
+        return float(message["data"])
+    except (TypeError, ValueError):
+        return time.time()  # not ours, or an older portal's: a look from now on
+
+
+class Wakeups:
+    """One stream's subscription. `live`: announcements reach it (Redis subscribed, not broken).
+    `await wait(seconds)` returns after `seconds` (None), or sooner when the wave is announced, with
+    the time (time.time(), the writer's clock) of the newest announcement: a look at the database
+    begun after it holds the change."""
+
+    def __init__(self, wave_id: int, pubsub=None):
+        self.wave_id, self.pubsub = wave_id, pubsub
+
+    @property
+    def live(self) -> bool:
+        return self.pubsub is not None
+
+    async def wait(self, seconds: float) -> float | None:
+        if self.pubsub is None:
+            await asyncio.sleep(seconds)
+            return None
+        try:
+            message = await self.pubsub.get_message(timeout=seconds)
+            if message is None:
+                return None
+            newest = _stamp(message)
+            while (message := await self.pubsub.get_message(timeout=0)) is not None:  # a burst: one look
+                newest = max(newest, _stamp(message))
+            return newest
+        except redis.RedisError as exc:
+            logger.info("Wave %s's live page polls only from now: its Redis subscription broke: %s", self.wave_id, exc)
+            self.pubsub = None
+            return None
+
+
 @contextlib.asynccontextmanager
 async def listener(wave_id: int):
-    """`async with listener(wave.pk) as wait:` then `await wait(seconds)`: returns after `seconds`, or
-    sooner when the wave is announced. Subscribed on entry, so nothing announced after it is missed."""
+    """`async with listener(wave.pk) as wakeups:` a subscription to the wave's announcements (see
+    Wakeups), made on entry, so nothing announced after it is missed; without Redis, or with Redis
+    refusing, one that only waits."""
     if not settings.REDIS_URL:
-        yield asyncio.sleep
+        yield Wakeups(wave_id)
         return
     client = redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
@@ -59,25 +100,10 @@ async def listener(wave_id: int):
     except redis.RedisError as exc:
         logger.info("Wave %s's live page polls only: Redis refused a subscription: %s", wave_id, exc)
         await client.aclose()
-        yield asyncio.sleep
+        yield Wakeups(wave_id)
         return
-    broken = False
-
-    async def wait(seconds: float):
-        nonlocal broken
-        if broken:
-            await asyncio.sleep(seconds)
-            return
-        try:
-            if await pubsub.get_message(timeout=seconds) is not None:
-                while await pubsub.get_message(timeout=0) is not None:  # one look for a burst of wake-ups
-                    pass
-        except redis.RedisError as exc:
-            logger.info("Wave %s's live page polls only from now: its Redis subscription broke: %s", wave_id, exc)
-            broken = True
-
     try:
-        yield wait
+        yield Wakeups(wave_id, pubsub)
     finally:
         with contextlib.suppress(redis.RedisError, OSError):
             await pubsub.aclose()
