@@ -219,28 +219,19 @@ def recover_interrupted() -> list[int]:
     Returns the ids sent again."""
     from .models import Job
 
-    sent = []
-    for job in Job.objects.filter(status=JobStatus.RUNNING).order_by("pk"):
-        lock = JobLock(job.pk)
-        if not lock.supported or not lock.acquire():
-            continue  # a live worker has it (or we cannot tell)
-        try:
-            if not Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).exists():
-                continue  # it ended while we looked
-            times = job.events.filter(message__startswith=INTERRUPTED).count() + 1
-            if times >= MAX_INTERRUPTIONS:
-                message = (f"The worker running this job stopped {times} times (killed, crashed or out of memory); "
-                           "not trying again")
-                job.log(message, EventLevel.ERROR)
-                job.mark(JobStatus.FAILED, error=message)
-            else:
-                job.log(f"{INTERRUPTED}; running it again", EventLevel.WARNING)
-                sent.append(job.pk)
-        finally:
-            lock.release()
-    for job in Job.objects.filter(pk__in=sent):
-        job.send()
-    return sent
+    def again(job) -> bool:
+        times = job.events.filter(message__startswith=INTERRUPTED).count() + 1
+        if times >= MAX_INTERRUPTIONS:
+            message = (f"The worker running this job stopped {times} times (killed, crashed or out of memory); "
+                       "not trying again")
+            job.log(message, EventLevel.ERROR)
+            job.mark(JobStatus.FAILED, error=message)
+            return False
+        job.log(f"{INTERRUPTED}; running it again", EventLevel.WARNING)
+        return True
+
+    # Where locks are not supported a running job's worker cannot be told alive or dead: leave it.
+    return _sweep(Job.objects.filter(status=JobStatus.RUNNING), JobStatus.RUNNING, again, unknown_lock=False)
 
 
 STRANDED = "Not picked up by a worker"
@@ -254,23 +245,35 @@ def resend_stranded() -> list[int]:
 
     after = settings.JOBS["RESEND_PENDING_SECONDS"]
     cutoff = timezone.now() - datetime.timedelta(seconds=after)
+
+    def again(job) -> bool:
+        job.log(f"{STRANDED} within {after // 60} min (its message may have been lost when the broker or the "
+                "database failed): sending it again", EventLevel.WARNING)
+        return True
+
     stale = Job.objects.filter(status=JobStatus.PENDING, created__lt=cutoff).exclude(events__created__gte=cutoff)
-    sent = []
-    for job in stale.order_by("pk"):
+    return _sweep(stale, JobStatus.PENDING, again, unknown_lock=True)
+
+
+def _sweep(candidates, status: str, again: Callable, *, unknown_lock: bool) -> list[int]:
+    """For each job of `candidates` that no worker holds (its lock free; with `unknown_lock`, also
+    where locks are not supported) and that is still `status`: `again(job)` logs what it decided and
+    says whether to send the job again. Those are sent once all were looked at; returns their ids."""
+    from .models import Job
+
+    chosen = []
+    for job in candidates.order_by("pk"):
         lock = JobLock(job.pk)
-        if lock.supported and not lock.acquire():
-            continue  # a worker has just picked it up
+        if not (lock.acquire() if lock.supported else unknown_lock):
+            continue  # a live worker has it
         try:
-            if not Job.objects.filter(pk=job.pk, status=JobStatus.PENDING).exists():
-                continue
-            job.log(f"{STRANDED} within {after // 60} min (its message may have been lost when the broker or the "
-                    "database failed): sending it again", EventLevel.WARNING)
-            sent.append(job.pk)
+            if Job.objects.filter(pk=job.pk, status=status).exists() and again(job):  # not ended meanwhile
+                chosen.append(job.pk)
         finally:
             lock.release()
-    for job in Job.objects.filter(pk__in=sent):
+    for job in Job.objects.filter(pk__in=chosen):
         job.send()
-    return sent
+    return chosen
 
 
 def recover() -> tuple[list[int], list[int]]:
