@@ -74,11 +74,16 @@ def test_two_viewers_see_a_migration_move_without_reloading(browser, asgi_server
         expect(page.locator('[data-rollup="main"] [data-rollup-field="in_flight"]')).to_have_text("1")
 
     reconcile(m, state="MIGRATION_FAILED", phase=Phase.FAILED, percent=37, errors=("Disk copy failed",))
+    newest = MigrationEvent.objects.filter(migration=m).order_by("-at", "-id").first()
     for page in pages:
         row = page.locator(f'tr[data-migration-id="{m.pk}"]')
         expect(row.locator('[data-field="state"]')).to_have_text("Failed")
         expect(row.locator('[data-field="message"]')).to_have_text("Disk copy failed")
         expect(page.locator('[data-rollup="main"] [data-rollup-field="health"]')).to_have_text("failed")
+        # The latest events follow too, newest on top, each once.
+        latest = page.locator('[data-testid="events"] li').first
+        expect(latest).to_contain_text(f"{m.vm.name}: {newest.message}")
+        assert page.locator(f'[data-testid="events"] li[data-event-id="{newest.pk}"]').count() == 1
         assert page.evaluate("window.notReloaded") is True
     for page in pages:
         page.context.close()

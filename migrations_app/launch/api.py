@@ -160,7 +160,7 @@ class WaveProgressViewSet(viewsets.GenericViewSet):
         except ValueError as error:
             raise ValidationError({"since": str(error)}) from error
         rows, cursor = progress.changes(wave, since, batch)
-        return Response(progress.payload(wave, rows, cursor, batch, full=since is None))
+        return Response(progress.payload(wave, rows, cursor, batch, full=since is None, since=since))
 
 
 def register(router):

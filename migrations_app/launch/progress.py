@@ -14,10 +14,15 @@ import datetime
 
 from django.conf import settings
 from django.db.models import Max
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.utils.dateparse import parse_datetime
 
 from migrations_app.choices import MigrationState
-from migrations_app.models import Batch, VmMigration, Wave
+from migrations_app.models import Batch, MigrationEvent, VmMigration, Wave
+
+LATEST_EVENTS = 20  # shown under a progress page's table, newest first
 
 
 def format_cursor(value: datetime.datetime | None) -> str | None:
@@ -108,12 +113,29 @@ def changes(wave: Wave, since: datetime.datetime | None, batch: Batch | None = N
     return [row(m) for m in migrations], cursor
 
 
-def payload(wave: Wave, rows: list[dict], cursor, batch: Batch | None = None, *, full: bool = False) -> dict:
-    """The message a page reads: the rows, the rollup of what it shows, and (on a wave's page) the
-    rollups of the batches those rows are in. The rollups are read only when rows changed (or `full`)."""
+def payload(wave: Wave, rows: list[dict], cursor, batch: Batch | None = None, *, full: bool = False,
+            since: datetime.datetime | None = None) -> dict:
+    """The message a page reads: the rows, the rollup of what it shows, (on a wave's page) the
+    rollups of the batches those rows are in, and the events logged since `since` (the latest ones
+    without it). Rollups and events are read only when rows changed (or `full`)."""
     body = {"wave": wave.pk, "batch": batch.pk if batch else None, "cursor": format_cursor(cursor),
-            "migrations": rows, "rollup": None, "batches": {}}
+            "migrations": rows, "rollup": None, "batches": {}, "events": []}
     if rows or full:
         body["rollup"] = rollup(wave, batch)
         body["batches"] = batch_rollups(r["batch"] for r in rows) if batch is None else {str(batch.pk): body["rollup"]}
+        body["events"] = latest_events(wave, batch, since)
     return body
+
+
+def latest_events(wave: Wave, batch: Batch | None = None, since: datetime.datetime | None = None) -> list[dict]:
+    """The newest LATEST_EVENTS events of the wave (or batch), newest first; with `since`, only those
+    logged after it less the overlap (an event may come again: the page keeps each id once)."""
+    events = MigrationEvent.objects.filter(wave=wave)
+    if batch is not None:
+        events = events.filter(migration__batch=batch)
+    if since is not None:
+        events = events.filter(at__gt=since - datetime.timedelta(seconds=settings.LAUNCH["STREAM_OVERLAP_SECONDS"]))
+    events = events.select_related("migration__vm", "user").order_by("-at", "-id")[:LATEST_EVENTS]
+    return [{"id": e.pk, "at": format_date(timezone.localtime(e.at), "Y-m-d H:i:s"), "migration": e.migration_id,
+             "url": reverse("migrations_app:vmmigration", args=[e.migration_id]), "vm": e.migration.vm.name,
+             "message": e.message, "user": str(e.user) if e.user else ""} for e in events]

@@ -87,6 +87,16 @@ class ProgressRowSerializer(serializers.Serializer):
     updated = serializers.CharField(help_text="ISO time; keep the newest per row")
 
 
+class ProgressEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.CharField(help_text="Local time, as the page shows it")
+    migration = serializers.IntegerField()
+    url = serializers.CharField()
+    vm = serializers.CharField()
+    message = serializers.CharField()
+    user = serializers.CharField(help_text="Who acted; empty for HCX's own changes")
+
+
 class ProgressSerializer(serializers.Serializer):
     wave = serializers.IntegerField()
     batch = serializers.IntegerField(allow_null=True)
@@ -94,3 +104,4 @@ class ProgressSerializer(serializers.Serializer):
     migrations = ProgressRowSerializer(many=True)
     rollup = serializers.DictField(allow_null=True, help_text="The wave's (or batch's) rollup; null when nothing changed")
     batches = serializers.DictField(child=serializers.DictField(), help_text="Rollups of the batches of the changed rows")
+    events = ProgressEventSerializer(many=True, help_text="Events logged since `since` (or the latest), newest first")

@@ -107,10 +107,11 @@ class SharedLooks:
         if not mine:  # the other look failed or hangs: look alone
             look = Look(began=time.time())
         try:
-            look.rows, look.cursor = progress.changes(wave, tracker.cursor, batch, seen=tracker.sent)
+            since = tracker.cursor
+            look.rows, look.cursor = progress.changes(wave, since, batch, seen=tracker.sent)
             new = tracker.fresh(look.rows, look.cursor)
             if new:
-                body = progress.payload(wave, new, look.cursor, batch)
+                body = progress.payload(wave, new, look.cursor, batch, since=since)
                 look.text = event(body, body["cursor"])
             look.ended = time.time()
         finally:

@@ -29,8 +29,6 @@ from .filtersets import VmMigrationFilterSet
 from .forms import ACTIONS, ActionForm, BatchForm, vms_text
 from .tables import VmMigrationTable
 
-LATEST_EVENTS = 20
-
 
 def job_message(request, text: str, job) -> None:
     messages.success(request, format_html('{} <a href="{}">Follow job #{}</a>.', text, job.get_absolute_url(), job.pk))
@@ -96,9 +94,6 @@ class WaveProgressView(PermissionMixin, SingleTableMixin, FilterView):
         wave, batch = self.wave, self.batch
         batches = [batch] if batch else list(wave.batches.select_related("job"))
         rollups = progress.batch_rollups(b.pk for b in batches) if batches else {}
-        events = MigrationEvent.objects.filter(wave=wave).select_related("migration__vm", "user")
-        if batch:
-            events = events.filter(migration__batch=batch)
         stream_query = f"?batch={batch.pk}" if batch else ""
         context.update(
             wave=wave,
@@ -108,7 +103,8 @@ class WaveProgressView(PermissionMixin, SingleTableMixin, FilterView):
             rollup=present(progress.rollup(wave, batch)),
             timing=timing(wave, batch),
             batches=[(b, present(rollups.get(str(b.pk), {}))) for b in batches],
-            events=events.order_by("-at", "-id")[:LATEST_EVENTS],
+            events=progress.latest_events(wave, batch),
+            events_max=progress.LATEST_EVENTS,
             cursor=progress.latest_cursor(wave, batch),
             stream_url=reverse("migrations_app:wave_progress_stream", args=[wave.pk]) + stream_query,
             poll_url=reverse("api:wave-progress-progress", args=[wave.pk]) + stream_query,

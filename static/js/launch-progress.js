@@ -78,9 +78,39 @@
     setText(field("bytes"), bytesText(r.bytes_done, r.bytes_total));
   }
 
+  function addEvents(events) {
+    const list = root.querySelector('[data-testid="events"]');
+    if (!list || !events || !events.length) return;
+    // Newest first in the message; prepend the oldest first so that the newest ends on top.
+    events.slice().reverse().forEach((e) => {
+      if (list.querySelector('[data-event-id="' + e.id + '"]')) return;
+      const item = document.createElement("li");
+      item.dataset.eventId = e.id;
+      const at = document.createElement("span");
+      at.className = "text-muted";
+      at.textContent = e.at;
+      const link = document.createElement("a");
+      link.href = e.url;
+      link.textContent = e.vm;
+      item.append(at, " ", link, ": " + e.message);
+      if (e.user) {
+        const who = document.createElement("span");
+        who.className = "text-muted";
+        who.textContent = "(" + e.user + ")";
+        item.append(" ", who);
+      }
+      list.prepend(item);
+    });
+    const empty = list.querySelector("[data-no-events]");
+    if (empty) empty.remove();
+    const max = Number(list.dataset.eventsMax || 20);
+    while (list.children.length > max) list.lastElementChild.remove();
+  }
+
   function apply(message) {
     if (message.cursor && (!cursor || message.cursor > cursor)) cursor = message.cursor;
     (message.migrations || []).forEach(updateRow);
+    addEvents(message.events);
     updateRollup(root.querySelector('[data-rollup="main"]'), message.rollup);
     Object.keys(message.batches || {}).forEach((id) => {
       updateRollup(root.querySelector('[data-batch-rollup="' + id + '"]'), message.batches[id]);
