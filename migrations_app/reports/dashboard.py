@@ -278,8 +278,11 @@ def figures(now=None) -> Figures:
     live = [LiveWave(w.pk, w.name, w.window_start, w.window_end, _wave_progress(w)) for w in running[:LIVE_WAVES]]
     more_running = (by_status.get(WaveStatus.RUNNING, 0) - LIVE_WAVES) if len(running) > LIVE_WAVES else 0
 
-    next_windows = list(querysets.waves().filter(window_end__gte=now).exclude(status=WaveStatus.COMPLETED)
-                        .order_by("window_start", "pk")[:NEXT_WINDOWS])
+    # The waves first, then their sizes: sized in one grouped query (PostgreSQL), all the waves still
+    # to come would be summed to show NEXT_WINDOWS of them.
+    upcoming = Wave.objects.filter(window_end__gte=now).exclude(status=WaveStatus.COMPLETED).order_by("window_start", "pk")
+    next_windows = list(querysets.waves().filter(pk__in=list(upcoming.values_list("pk", flat=True)[:NEXT_WINDOWS]))
+                        .order_by("window_start", "pk"))
     for w in next_windows:
         w.window_text, w.status_color = window_text(w), WaveStatus.COLORS.get(w.status, "secondary")
 

@@ -1,7 +1,9 @@
 """The querysets the wave pages and the API list from, with their counts and sums as correlated
-subqueries: one query per page whatever the number of rows, and no JOIN that multiplies rows."""
+subqueries: one query per page whatever the number of rows, and no JOIN that multiplies rows (on
+PostgreSQL a wave's own sizes are a JOIN and GROUP BY instead: see waves())."""
 
-from django.db.models import IntegerField, OuterRef, Subquery, Sum
+from django.db import connection
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from inventory.querysets import count_subquery
@@ -14,8 +16,20 @@ def sum_subquery(queryset, group_field: str, summed: str):
 
 
 def waves():
+    waves = Wave.objects.select_related("site", "target_cluster")
+    if connection.vendor == "postgresql":
+        # PostgreSQL (random_page_cost 4, its default) ran a SUM subquery per wave as a hash join over
+        # the whole VM table: 9 ms a wave and a sum at 50,000 VMs, the wave list of 40 waves 675 ms.
+        # One join of the items to their VMs (one VM per item: nothing multiplies) reads the VM table
+        # once: 100 ms. SQLite goes the other way (it groups the 40,000 joined rows by every selected
+        # column: 57 ms with subqueries, 226 ms with the join), so it keeps the subqueries.
+        return waves.annotate(
+            vm_count=Count("items"),
+            used_mib=Coalesce(Sum("items__vm__used_mib"), 0),
+            provisioned_mib=Coalesce(Sum("items__vm__provisioned_mib"), 0),
+        )
     items = WaveItem.objects.filter(wave=OuterRef("pk"))
-    return Wave.objects.select_related("site", "target_cluster").annotate(
+    return waves.annotate(
         vm_count=count_subquery(items, "wave"),
         used_mib=sum_subquery(items, "wave", "vm__used_mib"),
         provisioned_mib=sum_subquery(items, "wave", "vm__provisioned_mib"),
