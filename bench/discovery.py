@@ -3,7 +3,8 @@
     .venv/bin/python bench/discovery.py [--clusters 20 --vms-per-cluster 500] [--sample 200]
 
 1. bare: the PropertyCollector retrieval of the same types and properties discovery reads, paged
-   the same way, with nothing mapped or stored (the floor; target: discovery within 1.5x of it);
+   the same way, with nothing mapped or stored (the floor; target: discovery within 1.5x of it),
+   timed before and after the discovery and averaged (the shared machine's speed drifts);
 2. discovery: `inventory.discovery.discover()` as the job runs it: read, map, store;
 3. one by one: reading each VM's properties with one PropertyCollector call per property, as
    naive pyvmomi attribute access does, timed on a sample of VMs and scaled to the estate
@@ -116,6 +117,11 @@ def main(argv=None):
         stored = VirtualMachine.objects.filter(vcenter=vcenter).count()
         print(f"discovery (read + map + store):   {first_s:.1f} s ({read_s:.1f} s reading and mapping, "
               f"{first_s - read_s:.1f} s storing), {stored} VMs stored, {first['writes']} writes")
+        # The bare retrieval again, after: the machine is shared, and its speed drifts over the minute
+        # a discovery takes; the baseline is the mean of the retrievals before and after.
+        bare_after_s, _ = timed(bare)
+        print(f"bare PropertyCollector retrieval again: {bare_after_s:.1f} s")
+        bare_s = (bare_s + bare_after_s) / 2
         sample_s, sampled = timed(one_by_one)
         scaled = sample_s / sampled * total
         print(f"one by one: {sample_s:.1f} s for {sampled} VMs -> {scaled:.0f} s scaled to {total} VMs")
@@ -143,7 +149,8 @@ def main(argv=None):
         report("discovery", f"first discovery of {total:,} VMs (read, map, store)",
                f"{first_s:.1f} s = {ratio:.2f}x bare ({read_s:.1f} s reading, {first_s - read_s:.1f} s storing "
                f"{first['writes']:,} rows)",
-               baseline=f"bare PropertyCollector retrieval {bare_s:.1f} s", target="<= 1.5x bare", met=ratio <= 1.5)
+               baseline=f"bare PropertyCollector retrieval {bare_s:.1f} s (mean of one before and one after)",
+               target="<= 1.5x bare", met=ratio <= 1.5)
         report("discovery", f"against reading each VM one by one, the simulator {args.rtt_ms:g} ms away",
                f"{far_speedup:.1f}x faster (discovery {far_s:.1f} s)",
                baseline=f"one by one: {far_sample_s:.1f} s for {sampled} VMs, scaled to {far_scaled:.0f} s "
