@@ -4,7 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from core.filters import IntegerFilter
+from core.filters import IntegerFilter, TimeFilter
 from core.models import AuditEntry
 
 
@@ -18,8 +18,8 @@ class AuditEntryFilterSet(filters.FilterSet):
     )
     object_id = IntegerFilter(label=_("Object id"))
     object = filters.CharFilter(field_name="object_repr", lookup_expr="icontains", label=_("Object contains"))
-    after = filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte", label=_("From (ISO time)"))
-    before = filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt", label=_("Until (ISO time)"))
+    after = TimeFilter(field_name="created", lookup_expr="gte", label=_("From (ISO time)"))
+    before = TimeFilter(field_name="created", lookup_expr="lt", label=_("Until (ISO time)"))
 
     class Meta:
         model = AuditEntry

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from core.choices import DeliveryStatus, NotificationEvent
+from core.filters import TimeFilter
 from core.models import Notification, Webhook
 
 CHANNELS = [("email", _("Email")), ("webhook", _("Webhook"))]
@@ -18,8 +19,8 @@ class NotificationFilterSet(filters.FilterSet):
     webhook = filters.CharFilter(field_name="webhook__name", label=_("Webhook (name)"))
     user = filters.CharFilter(field_name="user__username", label=_("Recipient (user name)"))
     subject = filters.CharFilter(lookup_expr="icontains", label=_("Subject contains"))
-    after = filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte", label=_("From (ISO time)"))
-    before = filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt", label=_("Until (ISO time)"))
+    after = TimeFilter(field_name="created", lookup_expr="gte", label=_("From (ISO time)"))
+    before = TimeFilter(field_name="created", lookup_expr="lt", label=_("Until (ISO time)"))
 
     class Meta:
         model = Notification
