@@ -8,7 +8,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from . import appliance, arm, control, migrations, service
+from . import appliance, arm, control, migrations, service, variants
 from .server import Router, make_server, serve_in_thread
 from .state import Config, Simulator, self_signed_certificate
 
@@ -32,7 +32,13 @@ def parse_args(argv=None) -> Config:
     p.add_argument("--link-mbps", type=float, default=d.link_mbps,
                    help="bandwidth the migrations of one service mesh share (each at most 1000 Mbps)")
     p.add_argument("--verbose", action="store_true", help="log every request")
+    p.add_argument("--variant", action="append", default=[], metavar="NAME=VALUE",
+                   help="answer in one of the shapes real HCX may use (hcx/simulator/variants.py); repeatable")
     a = p.parse_args(argv)
+    try:
+        chosen = variants.parse(a.variant)
+    except variants.VariantError as exc:
+        p.error(str(exc))
     if a.time_scale <= 0:
         p.error("--time-scale must be positive")
     if a.link_mbps <= 0:
@@ -40,7 +46,8 @@ def parse_args(argv=None) -> Config:
     return Config(host=a.host, port=a.port, admin_port=a.admin_port, username=a.username, password=a.password,
                   time_scale=a.time_scale, tls=a.tls, client_id=a.client_id, client_secret=a.client_secret,
                   subscription=a.subscription, resource_group=a.resource_group, private_cloud=a.private_cloud,
-                  cloud_password=a.cloud_password, verbose=a.verbose, link_mbps=a.link_mbps)
+                  cloud_password=a.cloud_password, verbose=a.verbose, link_mbps=a.link_mbps,
+                  variants=chosen)
 
 
 def tls_context() -> tuple[ssl.SSLContext, Path]:

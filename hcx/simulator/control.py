@@ -14,7 +14,7 @@
 
 import base64
 
-from . import appliance, arm, migrations, service
+from . import appliance, arm, migrations, service, variants
 from . import inventory as inv
 from .faults import FaultSpecError
 from .inventory import CITIES, LOCAL_DVS, LOCAL_NETWORKS, LOCAL_VC, LOCAL_VC_UUID
@@ -116,12 +116,32 @@ PRESETS = {"fresh": lambda sim: None, "configured": preset_configured, "paired":
 
 @router.add("POST", "/__sim__/reset")
 def reset(sim, req):
-    preset = (req.json(required=False) or {}).get("preset", "fresh")
+    body = req.json(required=False) or {}
+    preset = body.get("preset", "fresh")
     if preset not in PRESETS:
         raise SimError(400, f"preset must be one of {sorted(PRESETS)}")
-    sim.reset()
+    try:
+        chosen = variants.check(body.get("variants") or {})
+    except variants.VariantError as exc:
+        raise SimError(400, f"Variants: {exc}") from None
+    sim.reset(chosen)
     PRESETS[preset](sim)
-    return {"preset": preset, "now": sim.clock.now()}
+    return {"preset": preset, "now": sim.clock.now(), "variants": dict(sim.variants)}
+
+
+@router.add("GET", "/__sim__/variants")
+def get_variants(sim, req):
+    return variants.describe(sim.variants)
+
+
+@router.add("POST", "/__sim__/variants")
+def set_variants(sim, req):
+    """Change switches now, keeping the state (a reset also sets them, before its preset is built)."""
+    try:
+        sim.variants.update(variants.check(req.json() or {}))
+    except variants.VariantError as exc:
+        raise SimError(400, f"Variants: {exc}") from None
+    return variants.describe(sim.variants)
 
 
 @router.add("GET", "/__sim__/state")

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from . import migrations
+from . import migrations, variants
 from .clock import SimClock
 from .faults import FaultRegistry
 from .migration_engine import MigrationEngine, Settings
@@ -63,6 +63,7 @@ class Config:
     hcx_cloud_url: str = "https://10.0.0.9/"
     verbose: bool = False
     link_mbps: float = 1000.0  # what the migrations of one service mesh share (migration_engine.py)
+    variants: dict = field(default_factory=dict)  # --variant name=value (variants.py)
 
 
 @dataclass
@@ -229,7 +230,9 @@ class Simulator:
         self.cloud_cert_pem, _ = self_signed_certificate("hcx-cloud.avs.sim")
         self.reset()
 
-    def reset(self):
+    def reset(self, chosen_variants: dict | None = None):
+        """Wipe everything; variants go back to those given at start, then `chosen_variants` apply."""
+        self.variants = variants.resolved({**self.config.variants, **(chosen_variants or {})})
         self.state = State()
         self.sessions = Sessions(self)
         self.arm_tokens = ArmTokens(self)
@@ -237,6 +240,10 @@ class Simulator:
         self.migration_engine = MigrationEngine(self.state.migrations, Settings(link_mbps=self.config.link_mbps),
                                                 self.clock.now())
         self.vm_facts = {}  # VM id or "name:<name>" -> facts registered with POST /__sim__/vms
+
+    def variant(self, name: str) -> str:
+        """The value of a switch of variants.py, for code that answers in one of several real shapes."""
+        return self.variants[name]
 
     # --- asynchronous work -------------------------------------------------------------------
     def start_work(self, kind: str, operation: str, username: str, *, on_success=None, on_failure=None,
@@ -311,4 +318,5 @@ class Simulator:
             "mobilityGroups": [migrations.render_group(self, g) for g in s.mobility_groups.values()],
             "migrationQueries": self.migration_engine.queries,
             "migrationSettings": self.migration_engine.settings.public(),
+            "variants": dict(self.variants),
         }

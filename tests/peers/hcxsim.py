@@ -32,8 +32,12 @@ class Control:
         response.raise_for_status()
         return response.json() if response.content else None
 
-    def reset(self, preset: str = "fresh") -> dict:
-        return self._call("POST", "/reset", json={"preset": preset})
+    def reset(self, preset: str = "fresh", variants: dict | None = None) -> dict:
+        """Wipe the simulator; `variants` (hcx/simulator/variants.py) pick the shapes it answers in."""
+        return self._call("POST", "/reset", json={"preset": preset, "variants": variants or {}})
+
+    def set_variants(self, **chosen) -> dict:
+        return self._call("POST", "/variants", json=chosen)
 
     def fault(self, kind: str, **spec) -> dict:
         return self._call("POST", "/faults", json={"kind": kind, **spec})
