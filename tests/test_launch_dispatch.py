@@ -13,6 +13,7 @@ from core.choices import JobStatus, NotificationEvent
 from core.jobs import run
 from core.models import Job, Notification, NotificationPreference
 from hcx.choices import MigrationType
+from inventory.models import VirtualMachine
 from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
 from migrations_app.launch import batches
 from migrations_app.launch.dispatch import dispatch, ensure_group, site_lock
@@ -23,8 +24,10 @@ from migrations_app.models import Batch, TargetCluster, VmMigration
 from tests.factories import make_batch
 from tests.launch_helpers import (
     AVS_CLUSTER,
+    AVS_DATACENTER,
     AVS_DATASTORE,
     AVS_FOLDER,
+    AVS_FOLDER_ID,
     AVS_SEGMENT,
     ONPREM_CLUSTER,
     ONPREM_DATASTORE,
@@ -92,7 +95,8 @@ def test_it_sends_one_migration_per_vm_with_the_wave_s_target_options_and_window
         assert m["destination"]["endpointId"] == setup.meshed.remote
         assert m["servicemeshId"] == setup.meshed.mesh_id
         assert [(p["id"], p["name"], p["type"]) for p in m["placement"]] == [
-            (AVS_CLUSTER[0], AVS_CLUSTER[1], "ClusterComputeResource"), (AVS_FOLDER, AVS_FOLDER, "Folder")]
+            (AVS_CLUSTER[0], AVS_CLUSTER[1], "ClusterComputeResource"), (AVS_FOLDER_ID, AVS_FOLDER, "Folder"),
+            (AVS_DATACENTER[0], AVS_DATACENTER[1], "Datacenter")]
         assert m["storage"]["defaultStorage"]["id"] == AVS_DATASTORE[0]
         options = m["switchoverParams"]["options"]
         assert options == {**options, "removeISOs": True, "removeSnapshots": True, "forcePowerOffVm": True,
@@ -309,7 +313,10 @@ def test_a_rollback_goes_from_avs_back_to_where_the_vm_came_from(hcxsim_fast, en
     [m] = [m for m in setup.hcx_migrations() if m["migrationId"] == rows(back)["app-1"].hcx_id]
     assert m["source"]["endpointId"] == setup.meshed.remote
     assert m["destination"]["endpointId"] == setup.meshed.local
-    assert m["entity"]["entityId"] == done.vm.moid
+    # Named by its new id in AVS, from HCX's remote inventory: AVS does not know the on-premises moref.
+    [in_avs] = [v for v in service_for(setup.site).remote_inventory("virtualmachines", setup.meshed.remote)
+                if v.name == "app-1"]
+    assert m["entity"]["entityId"] == in_avs.id != done.vm.moid
     assert m["migrationGroupId"] != forward.hcx_group_id
     assert [(p["id"], p["type"]) for p in m["placement"]] == [(ONPREM_CLUSTER[0], "ClusterComputeResource"),
                                                               ("Apps", "Folder")]
@@ -318,6 +325,26 @@ def test_a_rollback_goes_from_avs_back_to_where_the_vm_came_from(hcxsim_fast, en
     assert m["switchoverParams"]["options"]["upgradeHardware"] is False
     [mapping] = m["networkParams"]["networkMappings"]
     assert (mapping["srcNetworkValue"], mapping["destNetworkValue"]) == (AVS_SEGMENT[0], PORT_GROUP[0])
+
+
+@pytest.mark.django_db
+def test_a_rollback_of_a_vm_avs_does_not_list_is_refused_with_why(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=1)
+    forward = launch(setup, engineer)
+    setup.finish()
+    sync(setup.site)
+    [done] = rows(forward).values()
+    VirtualMachine.objects.filter(pk=done.vm_id).update(name="app-1-old")  # AVS knows it as app-1
+    back = make_batch(setup.wave, [done.vm], launched=timezone.now())
+    VmMigration.objects.filter(batch=back).update(direction=MigrationDirection.REVERSE)
+
+    result = dispatch(setup.site)
+
+    [refused] = rows(back).values()
+    assert result.sent == 0 and refused.state == S.REFUSED
+    assert refused.message == (f"app-1-old: the AVS side of {setup.site} has no VM of that name in HCX's inventory, "
+                               "so it cannot be rolled back: was it renamed, moved or deleted in AVS?")
+    assert [m for m in setup.hcx_migrations() if m["isReverse"]] == []
 
 
 @pytest.mark.django_db(transaction=True)

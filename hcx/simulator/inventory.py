@@ -57,6 +57,42 @@ REMOTE_COMPUTE_PROFILE = {
     "state": "REALIZED",
 }
 
+# The service inventory's containers, datastores and storage profiles of each site (hcx-wire.md §4):
+# what `POST .../service/inventory/containers|datastores|storageProfiles` list. AYA and ADL read
+# `entity_id`/`id`, `name`, `entityType` and `_origin.endpointId`; the shapes that no source settles
+# (which id field, the spelling of entityType) follow the variants `inventory_ids` and
+# `inventory_type_names` (variants.py). Each entry is (id, name, vSphere type, lower-case type).
+REMOTE_CONTAINERS = [
+    ("datacenter-3", "SDDC-Datacenter", "Datacenter", "datacenter"),
+    ("domain-c8", "Cluster-1", "ClusterComputeResource", "cluster"),
+    ("resgroup-9", "Resources", "ResourcePool", "resourcePool"),
+    ("resgroup-31", "Workloads-RP", "ResourcePool", "resourcePool"),
+    ("group-v4", "Discovered virtual machine", "Folder", "folder"),
+    ("group-v31", "Workloads", "Folder", "folder"),
+    ("group-v32", "Migrated", "Folder", "folder"),
+]
+LOCAL_CONTAINERS = [
+    ("datacenter-2", "DC-OnPrem", "Datacenter", "datacenter"),
+    ("domain-c7", "Cluster-Prod", "ClusterComputeResource", "cluster"),
+    ("domain-c8", "Cluster-Mgmt", "ClusterComputeResource", "cluster"),
+    ("resgroup-8", "Resources", "ResourcePool", "resourcePool"),
+    ("group-v3", "vm", "Folder", "folder"),
+    ("group-v41", "Apps", "Folder", "folder"),
+    ("group-v42", "Migrated VMs", "Folder", "folder"),
+]
+# AVS clusters have a vSAN datastore each; an Azure NetApp Files datastore can be attached.
+REMOTE_DATASTORES = [("datastore-1011", "vsanDatastore"), ("datastore-1012", "anf-datastore-01")]
+STORAGE_PROFILES = ["vSAN Default Storage Policy", "RAID-1 FTT-1", "RAID-5 FTT-1"]
+# A VM that a forward migration put in AVS gets a new moref there: this number plus the migration's
+# sequence number, so it never equals an on-premises moref the tests use.
+AVS_VM_ID_BASE = 9000
+
+
+def avs_vm_id(forward_migration) -> str:
+    """The id in AVS of the VM `forward_migration` (a completed migration to AVS) put there."""
+    return f"vm-{AVS_VM_ID_BASE + forward_migration.seq}"
+
+
 CITIES = [
     {"city": "Amsterdam", "country": "Netherlands", "province": "North Holland", "latitude": 52.37, "longitude": 4.89},
     {"city": "Dublin", "country": "Ireland", "province": "Leinster", "latitude": 53.35, "longitude": -6.26},

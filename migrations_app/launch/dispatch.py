@@ -352,10 +352,12 @@ def _start(ctx: SiteContext, batch: Batch, rows: list[VmMigration], specs: list[
                 _recover_rows(ctx.service, rows, result)
                 return
             bad = {r.vm_id: r for r in exc.refused}
-            keep = [(m, s) for m, s in zip(rows, specs, strict=True) if m.vm.moid not in bad]
+            # HCX names each VM as it was sent: a rollback's by its id in AVS (specs.py).
+            sent_as = {m.pk: s["entity"]["entityId"] for m, s in zip(rows, specs, strict=True)}
+            keep = [(m, s) for m, s in zip(rows, specs, strict=True) if sent_as[m.pk] not in bad]
             for m in rows:
-                if m.vm.moid in bad:
-                    _refuse(m, _validation(bad[m.vm.moid]), result)
+                if sent_as[m.pk] in bad:
+                    _refuse(m, _validation(bad[sent_as[m.pk]]), result)
             if not bad:
                 _back_to_waiting(rows, f"HCX refused the start: {exc}", result)
                 return
