@@ -13,8 +13,14 @@ from hcx.simulator.variants import VARIANTS
 from migrations_app.launch.errors import LaunchError
 from migrations_app.launch.site import SiteContext
 from tests.hcx_migrations import GiB, Meshed
-from tests.launch_helpers import AVS_CLUSTER, AVS_DATACENTER, AVS_DATASTORE, AVS_FOLDER, AVS_FOLDER_ID, \
-    make_launch_setup
+from tests.launch_helpers import (
+    AVS_CLUSTER,
+    AVS_DATACENTER,
+    AVS_DATASTORE,
+    AVS_FOLDER,
+    AVS_FOLDER_ID,
+    make_launch_setup,
+)
 
 SHAPES = [dict(zip(("inventory_ids", "inventory_type_names", "inventory_cloud_filter"), values, strict=True))
           for values in itertools.product(*(VARIANTS[n].values for n in ("inventory_ids", "inventory_type_names",
