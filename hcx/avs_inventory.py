@@ -84,7 +84,7 @@ class AvsInventoryReadView(LoginRequiredMixin, View):
         except AvsInventoryError as exc:
             messages.error(request, str(exc))
         else:
-            counts = ", ".join(f"{len(inventory.items[k])} {k.replace('_', ' ')}" for k in inventory.items)
+            counts = ", ".join(f"{k.replace('_', ' ')} {len(inventory.items[k])}" for k in inventory.items)
             messages.success(request, f"Read the AVS inventory of {site} from HCX: {counts}.")
         back = request.POST.get("next") or ""
         if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
