@@ -3,6 +3,7 @@ limits, running the submit job twice, recovery of an interrupted send, HCX being
 launch through the real Celery worker."""
 
 import datetime
+import json
 import threading
 
 import pytest
@@ -345,6 +346,33 @@ def test_a_rollback_of_a_vm_avs_does_not_list_is_refused_with_why(hcxsim_fast, e
     assert refused.message == (f"app-1-old: the AVS side of {setup.site} has no VM of that name in HCX's inventory, "
                                "so it cannot be rolled back: was it renamed, moved or deleted in AVS?")
     assert [m for m in setup.hcx_migrations() if m["isReverse"]] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("named_by", ["avs id", "on-premises moref"])
+def test_a_rollback_hcx_refuses_at_start_is_refused_and_the_others_go_back(hcxsim_fast, engineer, named_by):
+    setup = make_launch_setup(hcxsim_fast, vms=2)
+    forward = launch(setup, engineer)
+    setup.finish()
+    sync(setup.site)
+    done = rows(forward)
+    in_avs = {v.name: v.id for v in service_for(setup.site).remote_inventory("virtualmachines", setup.meshed.remote)}
+    back = make_batch(setup.wave, [m.vm for m in done.values()], launched=timezone.now())
+    VmMigration.objects.filter(batch=back).update(direction=MigrationDirection.REVERSE)
+    # HCX's answer to the start names the refused VM: by the id it was sent (its id in AVS), or by the
+    # on-premises moref; no source shows which (hcx-wire.md §6, "Reverse migrations").
+    refused_id = in_avs["app-1"] if named_by == "avs id" else done["app-1"].vm.moid
+    answer = {"items": [{"entityId": refused_id, "entityName": "app-1",
+                         "errors": [{"code": "X", "message": "The VM is locked in AVS"}], "warnings": []},
+                        {"entityId": in_avs["app-2"], "entityName": "app-2", "errors": [], "warnings": []}]}
+    hcxsim_fast.control.fault("error", path="/mobility/migrations/start$", status=400, body=json.dumps(answer),
+                              times=1)
+
+    result = dispatch(setup.site)
+
+    now = rows(back)
+    assert (now["app-1"].state, now["app-1"].message) == (S.REFUSED, "The VM is locked in AVS")
+    assert now["app-2"].hcx_id and result.sent == 1
 
 
 @pytest.mark.django_db(transaction=True)

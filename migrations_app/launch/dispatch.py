@@ -352,12 +352,14 @@ def _start(ctx: SiteContext, batch: Batch, rows: list[VmMigration], specs: list[
                 _recover_rows(ctx.service, rows, result)
                 return
             bad = {r.vm_id: r for r in exc.refused}
-            # HCX names each VM as it was sent: a rollback's by its id in AVS (specs.py).
-            sent_as = {m.pk: s["entity"]["entityId"] for m, s in zip(rows, specs, strict=True)}
-            keep = [(m, s) for m, s in zip(rows, specs, strict=True) if sent_as[m.pk] not in bad]
+            # A rollback names its VM by its id in AVS (specs.py); which id HCX names it by in its
+            # answer no source shows (hcx-wire.md §6, "Reverse migrations"): either is taken.
+            said = {m.pk: next((bad[i] for i in (s["entity"]["entityId"], m.vm.moid) if i in bad), None)
+                    for m, s in zip(rows, specs, strict=True)}
+            keep = [(m, s) for m, s in zip(rows, specs, strict=True) if said[m.pk] is None]
             for m in rows:
-                if sent_as[m.pk] in bad:
-                    _refuse(m, _validation(bad[sent_as[m.pk]]), result)
+                if said[m.pk] is not None:
+                    _refuse(m, _validation(said[m.pk]), result)
             if not bad:
                 _back_to_waiting(rows, f"HCX refused the start: {exc}", result)
                 return
