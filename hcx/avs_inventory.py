@@ -4,8 +4,9 @@ that the wave form can offer it as choices (hcx-wire.md §4).
 `read_avs_inventory(site)` asks the site's HCX Connector for the paired AVS site's containers
 (clusters, resource pools, folders), datastores and networks (`remote: true`, items of the AVS
 endpoint only) and stores them in the site's `AvsInventory`, replacing the last reading. A
-planner or engineer asks for it with "Read AVS inventory from HCX" (`AvsInventoryReadView`); the
-launch itself always reads HCX afresh (migrations_app/launch/site.py).
+planner or engineer asks for it with "Read AVS inventory from HCX" (`AvsInventoryReadView`), and the
+set-up's pairing step reads it once the sites are paired; the launch itself always reads HCX afresh
+(migrations_app/launch/site.py).
 """
 
 from django.contrib import messages
@@ -32,10 +33,12 @@ class AvsInventoryError(Exception):
     pass
 
 
-def read_avs_inventory(site: HcxPlan, *, acting_user=None) -> AvsInventory:
+def read_avs_inventory(site: HcxPlan, *, acting_user=None, ctx: Context | None = None) -> AvsInventory:
     """Read the AVS side's inventory through the site's HCX Connector and keep it. AvsInventoryError
-    says why it could not be read; the last reading is then left as it was."""
-    ctx = Context(site, None)
+    says why it could not be read; the last reading is then left as it was. `ctx`: a set-up step's
+    context, whose client is used (and left open)."""
+    own = ctx is None
+    ctx = Context(site, None) if own else ctx
     try:
         hcx = ctx.hcx
         try:
@@ -44,7 +47,8 @@ def read_avs_inventory(site: HcxPlan, *, acting_user=None) -> AvsInventory:
             datastores = hcx.remote_inventory("datastores", remote)
             networks = hcx.networks(remote)
         finally:
-            hcx.close()
+            if own:
+                hcx.close()
     except (JobError, HcxError) as exc:
         raise AvsInventoryError(f"The AVS inventory of {site} could not be read from HCX: {exc}") from None
     items = {kind: [] for kind in ("clusters", "resource_pools", "folders", "datastores", "networks")}

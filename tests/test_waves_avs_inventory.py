@@ -96,3 +96,4 @@ def test_a_stakeholder_cannot_ask_hcx_for_it(client_for, stakeholder, site):
     response = read(client_for(stakeholder), site, "/")
 
     assert response.status_code == 403 and not AvsInventory.objects.exists()
+
