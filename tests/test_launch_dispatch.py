@@ -222,6 +222,34 @@ def test_a_send_interrupted_after_hcx_took_it_is_recovered_not_sent_again(hcxsim
 
 
 @pytest.mark.django_db
+def test_a_rollback_send_interrupted_after_hcx_took_it_is_recovered_by_the_vm_s_id_in_avs(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=2)
+    forward = launch(setup, engineer)
+    setup.finish()
+    sync(setup.site)
+    back = make_batch(setup.wave, [m.vm for m in rows(forward).values()], launched=timezone.now())
+    VmMigration.objects.filter(batch=back).update(direction=MigrationDirection.REVERSE)
+    ours = rows(back)
+    service = service_for(setup.site)
+    ctx = SiteContext.load(setup.site, service)
+    ensure_group(back, ctx, reverse=True)
+    m = ours["app-1"]
+    m.batch = back
+    [started] = service.start_migrations([spec_for(m, ctx)])
+    service.close()
+    # Both rollbacks were SUBMITTING when the worker died; HCX got app-1's start but not app-2's.
+    VmMigration.objects.filter(batch=back).update(state=S.SUBMITTING)
+
+    result = dispatch(setup.site)
+
+    assert (result.recovered, result.sent) == (1, 1)
+    ours = rows(back)
+    assert ours["app-1"].hcx_id == started.migration_id
+    assert ours["app-2"].hcx_id and ours["app-2"].state not in S.NOT_SENT
+    assert len([m for m in setup.hcx_migrations() if m["isReverse"]]) == 2
+
+
+@pytest.mark.django_db
 def test_a_second_dispatch_of_a_site_while_one_sends_does_nothing(hcxsim_fast, engineer):
     if connection.vendor != "postgresql":
         pytest.skip("the per-site lock is PostgreSQL's (SQLite has a single writer)")

@@ -424,7 +424,7 @@ def query(sim, req):
     if states:
         found = [m for m in found if e.visible_state(m) in states]
     if entities:
-        found = [m for m in found if m.entity_id in entities or named_id(m) in entities]
+        found = [m for m in found if named_id(m) in entities]
     if types:
         found = [m for m in found if m.api_type in types or m.kind in types]
     if flt.get("skipDrafts"):
