@@ -107,8 +107,11 @@ def test_a_wave_s_target_is_placed_by_the_ids_of_the_avs_side_s_inventory(hcxsim
 
 
 @pytest.mark.django_db
-def test_without_a_resource_pool_the_wave_lands_in_its_cluster(hcxsim_fast):
+@pytest.mark.parametrize("clusters", VARIANTS["inventory_clusters"].values)
+def test_without_a_resource_pool_the_wave_lands_in_its_cluster(hcxsim_fast, clusters):
+    # When the containers list no cluster, the AVS compute profile's clusters are used.
     setup = make_launch_setup(hcxsim_fast, vms=1, target_datastore="anf-datastore-01")
+    hcxsim_fast.control.set_variants(inventory_clusters=clusters)
 
     where = SiteContext.load(setup.site).target(setup.wave)
 

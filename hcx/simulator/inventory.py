@@ -1,5 +1,7 @@
 """The fixed vSphere inventory the simulated Connector reports for its registered vCenter, and the
-AVS (cloud) side it pairs with. Ids follow vSphere moref forms so client code sees realistic values."""
+AVS (cloud) side it pairs with: the vCenter tree, networks, and the service inventory of both sites
+(containers, datastores, storage profiles; the VMs come from the registered facts and the migrations).
+Ids follow vSphere moref forms so client code sees realistic values."""
 
 LOCAL_VC_UUID = "5a1c0b8e-0c0f-4e7a-9d1e-000000000001"
 REMOTE_VC_UUID = "7f3e2d1c-8b9a-4c5d-9e0f-000000000002"

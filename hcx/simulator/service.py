@@ -274,7 +274,8 @@ def inventory_containers(sim, req):
     for site in inventory_sites(sim, body):
         table = inv.LOCAL_CONTAINERS if site[0] == sim.local_endpoint_id else inv.REMOTE_CONTAINERS
         items += [inventory_item(sim, site, *row) for row in table
-                  if not asked or row[2].lower() in asked or row[3].lower() in asked]
+                  if (not asked or row[2].lower() in asked or row[3].lower() in asked)
+                  and not (row[3] == "cluster" and sim.variant("inventory_clusters") == "absent")]
     return ok(sim, {"items": items})
 
 

@@ -44,6 +44,10 @@ VARIANTS: dict[str, Variant] = {
         "honoured: filter.cloud {local, remote, endpointId} picks the sites listed. ignored: every site's "
         "items come back whatever the filter says, and only _origin.endpointId tells them apart (AYA still "
         "checks _origin after asking for remote:true)."),
+    "inventory_clusters": Variant(
+        ("listed", "absent"),
+        "Whether service/inventory/containers lists clusters (ClusterComputeResource) beside datacenters, "
+        "resource pools and folders; AYA places by folder, resource pool and datacenter only."),
 }
 
 
