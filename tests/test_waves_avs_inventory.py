@@ -97,3 +97,15 @@ def test_a_stakeholder_cannot_ask_hcx_for_it(client_for, stakeholder, site):
 
     assert response.status_code == 403 and not AvsInventory.objects.exists()
 
+
+
+def test_the_site_page_shows_the_avs_inventory_and_reads_it_again(client_for, engineer, site):
+    client = client_for(engineer)
+    before = client.get(f"/hcx/plans/{site.pk}/").content.decode()
+
+    response = read(client, site, f"/hcx/plans/{site.pk}/")
+    after = client.get(response["Location"]).content.decode()
+
+    assert "Never read from HCX" in before and "Read AVS inventory from HCX" in before
+    assert "2 datastores (anf-datastore-01, vsanDatastore), 2 resource pools, 3 folders, 2 networks." in " ".join(
+        after.split())
