@@ -7,6 +7,7 @@ and says what is wrong. Later issues (deploy, pair, mesh) read the same rows.
 
 import ipaddress
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -250,3 +251,31 @@ class HcxSetupStep(models.Model):
 
     def __str__(self):
         return f"{self.plan}: {self.get_step_display()} ({self.get_state_display()})"
+
+
+class AvsInventory(models.Model):
+    """What the AVS side of a site offers to migrate into, as HCX's remote inventory listed it when
+    last read (hcx/avs_inventory.py): the choices a planner picks a wave's target from. `items` holds,
+    per kind (AVS_INVENTORY_KINDS), a list of `{"id", "name"}` in name order."""
+
+    site = models.OneToOneField(HcxPlan, on_delete=models.CASCADE, related_name="avs_inventory")
+    endpoint_id = models.CharField(_("AVS endpoint id"), max_length=200, blank=True)
+    items = models.JSONField(_("items"), default=dict, blank=True)
+    read_at = models.DateTimeField(_("read at"))
+    read_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["site"]
+        verbose_name = _("AVS inventory")
+        verbose_name_plural = _("AVS inventories")
+
+    def __str__(self):
+        return f"{self.site}: AVS inventory read {self.read_at:%Y-%m-%d %H:%M}"
+
+    def names(self, kind: str) -> list[str]:
+        return [i["name"] for i in self.items.get(kind) or []]
+
+
+# The kinds an AvsInventory keeps, with what the pages call them.
+AVS_INVENTORY_KINDS = {"clusters": "clusters", "resource_pools": "resource pools", "folders": "folders",
+                       "datastores": "datastores", "networks": "segments and networks"}

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .avs_inventory import AvsInventoryReadView
 from .deploy import views as deploy_views
 from .setup import views as setup_views
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("plans/<int:pk>/edit/", views.HcxPlanEditView.as_view(), name="hcxplan_edit"),
     path("plans/<int:pk>/delete/", views.HcxPlanDeleteView.as_view(), name="hcxplan_delete"),
     path("plans/<int:pk>/export/", views.HcxPlanExportView.as_view(), name="hcxplan_export"),
+    path("plans/<int:pk>/avs-inventory/read/", AvsInventoryReadView.as_view(), name="hcxplan_avs_inventory_read"),
     # The set-up path after the plan (hcx/setup/views.py).
     path("plans/<int:pk>/setup/", setup_views.HcxPlanSetupView.as_view(), name="hcxplan_setup"),
     path("plans/<int:pk>/setup/checklist/", setup_views.HcxPlanSetupChecklistView.as_view(),

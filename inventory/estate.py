@@ -17,6 +17,7 @@ from functools import cache
 from django.db import models, transaction
 
 from .choices import SourceKind
+from .migrated_copies import recognise as recognise_migrated_copies
 from .models import (
     CdRom,
     Cluster,
@@ -61,12 +62,15 @@ class WriteOptions:
     origin: str  # SourceKind stamped on every VM written
     keep_vanished_networks: bool = False
     keep_parts_of_vanished_vms: bool = False
+    recognise_migrated_copies: bool = False  # migrated_copies.py: HCX Bulk's renamed source VMs
 
 
 # Discovery sees all of vCenter. A network gone from it is kept because network mappings planned
 # against it must not vanish with it; a VM gone from it keeps its last known disks and NICs, which
 # readiness and planning still show.
-DISCOVERY = WriteOptions(SourceKind.DISCOVERY, keep_vanished_networks=True, keep_parts_of_vanished_vms=True)
+# A Bulk-migrated VM's renamed copy is the migrated VM's old self, not a new VM.
+DISCOVERY = WriteOptions(SourceKind.DISCOVERY, keep_vanished_networks=True, keep_parts_of_vanished_vms=True,
+                         recognise_migrated_copies=True)
 # An export is a full picture of each sheet it holds (sheets it lacks are None in the Estate).
 RVTOOLS = WriteOptions(SourceKind.RVTOOLS)
 DEMO = WriteOptions(SourceKind.DEMO)
@@ -135,6 +139,8 @@ def write_estate(
                 results["tags"], results["vm_tags"] = _write_tags(vcenter, rows, links, options)
                 on_written("tags", results["vm_tags"])
                 continue
+            if section == "vms" and options.recognise_migrated_copies:
+                rows = recognise_migrated_copies(vcenter, rows)
             result = _write_section(vcenter, section, rows, links, options)
             links.written(section, rows, result)
             results[section] = result

@@ -183,6 +183,10 @@ class VirtualMachine(InventoryObject):
     attributes = models.JSONField(_("custom attributes"), default=dict, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="vms")
     origin = models.CharField(_("origin"), max_length=20, choices=SourceKind.choices, default=SourceKind.DISCOVERY)
+    migrated_copy_name = models.CharField(
+        _("copy left by HCX"), max_length=300, blank=True,
+        help_text=_("The name of the copy an HCX Bulk migration left on-premises (in Migrated VMs): the VM is in AVS"),
+    )
     removed = models.DateTimeField(
         _("vanished"), null=True, blank=True, help_text=_("Set when a later discovery no longer found the VM")
     )

@@ -195,6 +195,7 @@ class Wave(TimestampedModel):
     )
     target_datastore = models.CharField(_("target datastore"), max_length=200, blank=True)
     target_folder = models.CharField(_("target folder"), max_length=500, blank=True)
+    target_resource_pool = models.CharField(_("target resource pool"), max_length=500, blank=True)
     migration_type = models.CharField(
         _("default migration type"), max_length=20, choices=MigrationType.choices, default=MigrationType.BULK
     )

@@ -3,9 +3,9 @@
 `make_launch_setup(sim)` builds the site (an HcxPlan whose HcxConnection points at `sim`), an on-premises
 inventory whose ids are the simulator's (cluster `domain-c7`, datastore `datastore-12`, port group
 `App-VLAN101` = `dvportgroup-41`), VMs registered with the simulator (`/__sim__/vms`, small disks so
-that copies take simulated seconds), an approved wave targeting the AVS side the simulator reports
-(cluster `Cluster-1` = `domain-c8`, datastore `vsanDatastore` = `datastore-11`, folder `Migrated`) and a
-network mapping to the AVS segment `TNT-HCX-MGMT`.
+that copies take simulated seconds), an approved wave targeting the AVS side the simulator's remote
+inventory reports (cluster `Cluster-1` = `domain-c8`, datastore `vsanDatastore` = `datastore-1011`, folder
+`Migrated` = `group-v32`, datacenter `datacenter-3`) and a network mapping to the AVS segment `TNT-HCX-MGMT`.
 
 `sync(site)` reads HCX once and writes what it says into the database (transitions.observe), the way
 the reconciler does, so tests can finish migrations without running it.
@@ -29,8 +29,10 @@ ONPREM_CLUSTER = ("domain-c7", "Cluster-Prod")
 ONPREM_DATASTORE = ("datastore-12", "nfs-01")
 PORT_GROUP = ("dvportgroup-41", "App-VLAN101")
 AVS_CLUSTER = ("domain-c8", "Cluster-1")
-AVS_DATASTORE = ("datastore-11", "vsanDatastore")
+AVS_DATASTORE = ("datastore-1011", "vsanDatastore")
 AVS_FOLDER = "Migrated"
+AVS_FOLDER_ID = "group-v32"
+AVS_DATACENTER = ("datacenter-3", "SDDC-Datacenter")
 AVS_SEGMENT = ("/infra/segments/TNT-HCX-MGMT", "TNT-HCX-MGMT")
 
 

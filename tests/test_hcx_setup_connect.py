@@ -16,7 +16,7 @@ from core.jobs import JobError
 from core.models import Job, JobEvent
 from hcx.choices import SetupStepKey, StepState
 from hcx.client import AvsClient, HcxAppliance, HcxCertificateUntrusted, HcxService, Waiter
-from hcx.models import HcxConnection, HcxPlan, HcxSetupStep
+from hcx.models import AvsInventory, HcxConnection, HcxPlan, HcxSetupStep
 from hcx.setup.runner import Context, run_step, start_setup
 from hcx.simulator.state import self_signed_certificate
 from tests.hcx_setup import (
@@ -132,6 +132,8 @@ def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fas
     assert steps["register"].summary == ("vCenter https://vcsa-onprem.local (vcsa-onprem.local 8.0.2), "
                                          "SSO https://vcsa-onprem.local, location Amsterdam, Netherlands")
     assert steps["pair"].summary == f"Paired with {CLOUD_URL} (avs-hcx-cloud 4.10.2)"
+    # Paired: what the AVS side offers is kept for the wave form (hcx/avs_inventory.py).
+    assert AvsInventory.objects.get(site=plan).names("datastores") == ["anf-datastore-01", "vsanDatastore"]
     state = hcxsim_fast.control.state()
     assert [(a["name"], a["properties"]["provisioningState"]) for a in state["addons"]] == [("hcx", "Succeeded")]
     [site] = state["hcxEnterpriseSites"]

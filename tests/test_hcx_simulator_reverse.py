@@ -25,9 +25,18 @@ def hcx(meshed, hcxsim):
                       retry=Retry(attempts=2, backoff=0.01), timeout=10)
 
 
-def back(meshed: Meshed, vm: str, migration_type: str = "Bulk", *, by_name_only: bool = False, **kwargs) -> dict:
-    """A reverse migration: from the paired cloud site to this Manager's site."""
-    body = bodies.migration(vm_id=vm, vm_name=vm.replace("vm-", "app-"), migration_type=migration_type,
+def avs_ids(hcx, meshed: Meshed) -> dict[str, str]:
+    """The ids of the VMs in AVS by name, from HCX's remote inventory: a migrated VM gets a new one."""
+    return {v.name: v.id for v in hcx.remote_inventory("virtualmachines", meshed.remote)}
+
+
+def back(hcx, meshed: Meshed, vm: str, migration_type: str = "Bulk", *, by_name_only: bool = False,
+         avs_id: str | None = None, **kwargs) -> dict:
+    """A reverse migration: from the paired cloud site to this Manager's site, of the VM named app-N in
+    AVS, by its id there (by its on-premises id `vm` when AVS does not list it)."""
+    name = vm.replace("vm-", "app-")
+    body = bodies.migration(vm_id=avs_id or avs_ids(hcx, meshed).get(name, vm), vm_name=name,
+                            migration_type=migration_type,
                             source=bodies.site(meshed.remote), destination=bodies.site(meshed.local),
                             placement=[bodies.container("resgroup-11", "Source-ResourcePool", "ResourcePool")],
                             datastore_id="datastore-11", **kwargs)
@@ -53,8 +62,8 @@ def errors_of(results, vm: str) -> list[tuple[str, str]]:
 def test_it_migrates_a_completed_vm_back_through_the_same_phases(meshed, hcx, hcxsim):
     migrated(meshed, hcx, hcxsim, "vm-1")
 
-    assert hcx.validate_migrations([back(meshed, "vm-1")])[0].ok
-    [started] = hcx.start_migrations([back(meshed, "vm-1")])
+    assert hcx.validate_migrations([back(hcx, meshed, "vm-1")])[0].ok
+    [started] = hcx.start_migrations([back(hcx, meshed, "vm-1")])
     seen = [hcx.get_migration(started.migration_id).phase]
     for seconds in (31, 20, 300, 60):
         hcxsim.control.advance(seconds)
@@ -67,24 +76,42 @@ def test_it_migrates_a_completed_vm_back_through_the_same_phases(meshed, hcx, hc
     assert item["progress"]["message"] == "Reverse migration complete: the VM is back at the source site"
 
 
+def test_a_migrated_vm_is_named_back_by_its_new_id_in_avs_not_by_its_on_premises_moref(meshed, hcx, hcxsim):
+    migrated(meshed, hcx, hcxsim, "vm-1")
+    [in_avs] = [v for v in hcx.remote_inventory("virtualmachines", meshed.remote) if v.name == "app-1"]
+
+    by_moref = hcx.validate_migrations([back(hcx, meshed, "vm-1", avs_id="vm-1")])
+    by_avs_id = hcx.validate_migrations([back(hcx, meshed, "vm-1", avs_id=in_avs.id)])
+
+    assert in_avs.id != "vm-1" and in_avs.endpoint_id == meshed.remote
+    assert errors_of(by_moref, "vm-1") == [
+        ("NOT_AT_REMOTE_SITE", f"VM app-1: vm-1 is not a VM of the remote site (it is known there as {in_avs.id}): "
+                               "name the VM by its id in the remote inventory")]
+    assert by_avs_id[0].ok
+
+
 def test_it_finds_the_vm_to_bring_back_by_its_name(meshed, hcx, hcxsim):
     migrated(meshed, hcx, hcxsim, "vm-1")
 
-    [started] = hcx.start_migrations([back(meshed, "vm-1", by_name_only=True)])
+    in_avs = avs_ids(hcx, meshed)["app-1"]
+
+    [started] = hcx.start_migrations([back(hcx, meshed, "vm-1", by_name_only=True)])
 
     progress = hcx.get_migration(started.migration_id)
-    assert (progress.vm_id, progress.vm_name, progress.phase) == ("vm-1", "app-1", Phase.VALIDATING)
+    # HCX reports it under its id in AVS, the VM the reverse migration moves.
+    assert (progress.vm_id, progress.vm_name, progress.phase) == (in_avs, "app-1", Phase.VALIDATING)
 
 
 def test_a_vm_already_brought_back_cannot_come_back_twice_but_may_migrate_again(meshed, hcx, hcxsim):
     migrated(meshed, hcx, hcxsim, "vm-1")
-    [reverse] = hcx.start_migrations([back(meshed, "vm-1")])
+    in_avs = avs_ids(hcx, meshed)["app-1"]
+    [reverse] = hcx.start_migrations([back(hcx, meshed, "vm-1")])
     hcxsim.control.advance(WHOLE_RUN)
 
-    again = hcx.validate_migrations([back(meshed, "vm-1")])
+    again = hcx.validate_migrations([back(hcx, meshed, "vm-1", avs_id=in_avs)])
     forward = hcx.validate_migrations([meshed.spec("vm-1")])
 
-    assert errors_of(again, "vm-1") == [
+    assert errors_of(again, in_avs) == [
         ("NOT_AT_REMOTE_SITE", "VM app-1 is not at the remote site: it was already migrated back "
                                f"(reverse migration {reverse.migration_id})")]
     assert forward[0].ok
@@ -98,10 +125,10 @@ def test_a_vm_that_never_reached_the_cloud_is_refused_per_vm_and_nothing_starts(
     [running] = hcx.start_migrations([meshed.spec("vm-2")])  # still validating
 
     with pytest.raises(MigrationRefused) as caught:
-        hcx.start_migrations([back(meshed, "vm-1"), back(meshed, "vm-2"), back(meshed, "vm-9")])
+        hcx.start_migrations([back(hcx, meshed, "vm-1"), back(hcx, meshed, "vm-2"), back(hcx, meshed, "vm-9")])
 
     results = caught.value.results
-    assert errors_of(results, "vm-1") == []
+    assert [r.vm_id for r in results if not r.errors] == [avs_ids(hcx, meshed)["app-1"]]
     assert errors_of(results, "vm-2") == [
         ("NOT_AT_REMOTE_SITE", "VM app-2 is not at the remote site: it has no completed migration to it, so "
                                "there is nothing to migrate back")]
@@ -116,18 +143,18 @@ def test_a_vm_whose_migration_failed_is_not_at_the_remote_site(meshed, hcx, hcxs
     hcx.start_migrations([meshed.spec("vm-1")])
     hcxsim.control.advance(WHOLE_RUN)
 
-    results = hcx.validate_migrations([back(meshed, "vm-1")])
+    results = hcx.validate_migrations([back(hcx, meshed, "vm-1")])
 
     assert [code for code, _ in errors_of(results, "vm-1")] == ["NOT_AT_REMOTE_SITE"]
 
 
 def test_a_vm_coming_back_already_cannot_be_started_back_again(meshed, hcx, hcxsim):
     migrated(meshed, hcx, hcxsim, "vm-1")
-    [first] = hcx.start_migrations([back(meshed, "vm-1")])
+    [first] = hcx.start_migrations([back(hcx, meshed, "vm-1")])
 
-    results = hcx.validate_migrations([back(meshed, "vm-1")])
+    results = hcx.validate_migrations([back(hcx, meshed, "vm-1")])
 
-    assert errors_of(results, "vm-1") == [
+    assert errors_of(results, avs_ids(hcx, meshed)["app-1"]) == [
         ("MIGRATION_IN_PROGRESS", f"VM app-1 already has a migration in progress ({first.migration_id})")]
 
 
@@ -137,7 +164,7 @@ def test_a_reverse_start_whose_answer_was_lost_is_found_and_not_taken_for_the_fo
     slow = HcxService(hcxsim.service_url, hcxsim.username, hcxsim.password, waiter=Waiter(interval=0),
                       retry=Retry(attempts=2, backoff=1.0), timeout=0.5)
 
-    [started] = slow.start_migrations([back(meshed, "vm-1")])
+    [started] = slow.start_migrations([back(hcx, meshed, "vm-1")])
 
     reverse = [m for m in hcxsim.control.state()["migrations"] if m["isReverse"]]
     assert [m["migrationId"] for m in reverse] == [started.migration_id]
@@ -151,7 +178,7 @@ def test_reverse_and_forward_vmotions_take_turns_in_the_site_pair_s_lane(meshed,
     meshed.register({"id": "vm-2", "diskBytes": 100 * GiB})
 
     [forward] = hcx.start_migrations([meshed.spec("vm-2", "vMotion")])
-    [reverse] = hcx.start_migrations([back(meshed, "vm-1", "vMotion")])
+    [reverse] = hcx.start_migrations([back(hcx, meshed, "vm-1", "vMotion")])
     hcxsim.control.advance(31)
 
     assert hcx.get_migration(forward.migration_id).phase == Phase.INITIAL_SYNC
@@ -167,7 +194,7 @@ def test_reverse_bulk_migrations_count_toward_the_replication_limit(meshed, hcx,
     hcx.start_migrations([meshed.spec("vm-2")])
     hcxsim.control.advance(31)
 
-    [reverse] = hcx.start_migrations([back(meshed, "vm-1")])
+    [reverse] = hcx.start_migrations([back(hcx, meshed, "vm-1")])
     hcxsim.control.advance(31)
 
     assert hcx.get_migration(reverse.migration_id).phase == Phase.QUEUED
@@ -203,11 +230,11 @@ def test_a_cancel_that_removes_the_seed_data_makes_the_retry_copy_everything(mes
 
 def test_a_forward_run_s_seed_is_not_reused_by_the_reverse_migration(meshed, hcx, hcxsim):
     migrated(meshed, hcx, hcxsim, "vm-1")
-    [reverse] = hcx.start_migrations([back(meshed, "vm-1", seed_checkpoint=True)])
+    [reverse] = hcx.start_migrations([back(hcx, meshed, "vm-1", seed_checkpoint=True)])
     hcxsim.control.advance(31 + 5)  # half of the 1 GiB copy back
     hcx.cancel_migrations([reverse.migration_id])
 
-    [again] = hcx.start_migrations([back(meshed, "vm-1", seed_checkpoint=True)])
+    [again] = hcx.start_migrations([back(hcx, meshed, "vm-1", seed_checkpoint=True)])
 
     items = {m["migrationId"]: m for m in hcxsim.control.state()["migrations"]}
     assert items[again.migration_id]["progress"]["seedBytesReused"] == pytest.approx(

@@ -49,8 +49,10 @@ class Site:
     def spec(self, m: VmMigration, **kwargs) -> dict:
         local, remote = bodies.site(self.meshed.local), bodies.site(self.meshed.remote)
         back = m.direction == MigrationDirection.REVERSE
+        # A rollback names the VM by its id in AVS, as HCX's remote inventory lists it (specs.py).
+        in_avs = {v.name: v.id for v in self.hcx.remote_inventory("virtualmachines", self.meshed.remote)} if back else {}
         return bodies.migration(
-            vm_id=m.vm.moid, vm_name=m.vm.name, migration_type=TYPES[m.migration_type],
+            vm_id=in_avs.get(m.vm.name, m.vm.moid), vm_name=m.vm.name, migration_type=TYPES[m.migration_type],
             source=remote if back else local, destination=local if back else remote,
             placement=[bodies.container("resgroup-21", "Compute-ResourcePool", "ResourcePool")],
             datastore_id="datastore-31", seed_checkpoint=m.seed_checkpoint, **kwargs)

@@ -3,6 +3,7 @@ limits, running the submit job twice, recovery of an interrupted send, HCX being
 launch through the real Celery worker."""
 
 import datetime
+import json
 import threading
 
 import pytest
@@ -13,6 +14,7 @@ from core.choices import JobStatus, NotificationEvent
 from core.jobs import run
 from core.models import Job, Notification, NotificationPreference
 from hcx.choices import MigrationType
+from inventory.models import VirtualMachine
 from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
 from migrations_app.launch import batches
 from migrations_app.launch.dispatch import dispatch, ensure_group, site_lock
@@ -23,8 +25,10 @@ from migrations_app.models import Batch, TargetCluster, VmMigration
 from tests.factories import make_batch
 from tests.launch_helpers import (
     AVS_CLUSTER,
+    AVS_DATACENTER,
     AVS_DATASTORE,
     AVS_FOLDER,
+    AVS_FOLDER_ID,
     AVS_SEGMENT,
     ONPREM_CLUSTER,
     ONPREM_DATASTORE,
@@ -92,7 +96,8 @@ def test_it_sends_one_migration_per_vm_with_the_wave_s_target_options_and_window
         assert m["destination"]["endpointId"] == setup.meshed.remote
         assert m["servicemeshId"] == setup.meshed.mesh_id
         assert [(p["id"], p["name"], p["type"]) for p in m["placement"]] == [
-            (AVS_CLUSTER[0], AVS_CLUSTER[1], "ClusterComputeResource"), (AVS_FOLDER, AVS_FOLDER, "Folder")]
+            (AVS_CLUSTER[0], AVS_CLUSTER[1], "ClusterComputeResource"), (AVS_FOLDER_ID, AVS_FOLDER, "Folder"),
+            (AVS_DATACENTER[0], AVS_DATACENTER[1], "Datacenter")]
         assert m["storage"]["defaultStorage"]["id"] == AVS_DATASTORE[0]
         options = m["switchoverParams"]["options"]
         assert options == {**options, "removeISOs": True, "removeSnapshots": True, "forcePowerOffVm": True,
@@ -217,6 +222,34 @@ def test_a_send_interrupted_after_hcx_took_it_is_recovered_not_sent_again(hcxsim
 
 
 @pytest.mark.django_db
+def test_a_rollback_send_interrupted_after_hcx_took_it_is_recovered_by_the_vm_s_id_in_avs(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=2)
+    forward = launch(setup, engineer)
+    setup.finish()
+    sync(setup.site)
+    back = make_batch(setup.wave, [m.vm for m in rows(forward).values()], launched=timezone.now())
+    VmMigration.objects.filter(batch=back).update(direction=MigrationDirection.REVERSE)
+    ours = rows(back)
+    service = service_for(setup.site)
+    ctx = SiteContext.load(setup.site, service)
+    ensure_group(back, ctx, reverse=True)
+    m = ours["app-1"]
+    m.batch = back
+    [started] = service.start_migrations([spec_for(m, ctx)])
+    service.close()
+    # Both rollbacks were SUBMITTING when the worker died; HCX got app-1's start but not app-2's.
+    VmMigration.objects.filter(batch=back).update(state=S.SUBMITTING)
+
+    result = dispatch(setup.site)
+
+    assert (result.recovered, result.sent) == (1, 1)
+    ours = rows(back)
+    assert ours["app-1"].hcx_id == started.migration_id
+    assert ours["app-2"].hcx_id and ours["app-2"].state not in S.NOT_SENT
+    assert len([m for m in setup.hcx_migrations() if m["isReverse"]]) == 2
+
+
+@pytest.mark.django_db
 def test_a_second_dispatch_of_a_site_while_one_sends_does_nothing(hcxsim_fast, engineer):
     if connection.vendor != "postgresql":
         pytest.skip("the per-site lock is PostgreSQL's (SQLite has a single writer)")
@@ -309,7 +342,10 @@ def test_a_rollback_goes_from_avs_back_to_where_the_vm_came_from(hcxsim_fast, en
     [m] = [m for m in setup.hcx_migrations() if m["migrationId"] == rows(back)["app-1"].hcx_id]
     assert m["source"]["endpointId"] == setup.meshed.remote
     assert m["destination"]["endpointId"] == setup.meshed.local
-    assert m["entity"]["entityId"] == done.vm.moid
+    # Named by its new id in AVS, from HCX's remote inventory: AVS does not know the on-premises moref.
+    [in_avs] = [v for v in service_for(setup.site).remote_inventory("virtualmachines", setup.meshed.remote)
+                if v.name == "app-1"]
+    assert m["entity"]["entityId"] == in_avs.id != done.vm.moid
     assert m["migrationGroupId"] != forward.hcx_group_id
     assert [(p["id"], p["type"]) for p in m["placement"]] == [(ONPREM_CLUSTER[0], "ClusterComputeResource"),
                                                               ("Apps", "Folder")]
@@ -318,6 +354,53 @@ def test_a_rollback_goes_from_avs_back_to_where_the_vm_came_from(hcxsim_fast, en
     assert m["switchoverParams"]["options"]["upgradeHardware"] is False
     [mapping] = m["networkParams"]["networkMappings"]
     assert (mapping["srcNetworkValue"], mapping["destNetworkValue"]) == (AVS_SEGMENT[0], PORT_GROUP[0])
+
+
+@pytest.mark.django_db
+def test_a_rollback_of_a_vm_avs_does_not_list_is_refused_with_why(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=1)
+    forward = launch(setup, engineer)
+    setup.finish()
+    sync(setup.site)
+    [done] = rows(forward).values()
+    VirtualMachine.objects.filter(pk=done.vm_id).update(name="app-1-old")  # AVS knows it as app-1
+    back = make_batch(setup.wave, [done.vm], launched=timezone.now())
+    VmMigration.objects.filter(batch=back).update(direction=MigrationDirection.REVERSE)
+
+    result = dispatch(setup.site)
+
+    [refused] = rows(back).values()
+    assert result.sent == 0 and refused.state == S.REFUSED
+    assert refused.message == (f"app-1-old: the AVS side of {setup.site} has no VM of that name in HCX's inventory, "
+                               "so it cannot be rolled back: was it renamed, moved or deleted in AVS?")
+    assert [m for m in setup.hcx_migrations() if m["isReverse"]] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("named_by", ["avs id", "on-premises moref"])
+def test_a_rollback_hcx_refuses_at_start_is_refused_and_the_others_go_back(hcxsim_fast, engineer, named_by):
+    setup = make_launch_setup(hcxsim_fast, vms=2)
+    forward = launch(setup, engineer)
+    setup.finish()
+    sync(setup.site)
+    done = rows(forward)
+    in_avs = {v.name: v.id for v in service_for(setup.site).remote_inventory("virtualmachines", setup.meshed.remote)}
+    back = make_batch(setup.wave, [m.vm for m in done.values()], launched=timezone.now())
+    VmMigration.objects.filter(batch=back).update(direction=MigrationDirection.REVERSE)
+    # HCX's answer to the start names the refused VM: by the id it was sent (its id in AVS), or by the
+    # on-premises moref; no source shows which (hcx-wire.md §6, "Reverse migrations").
+    refused_id = in_avs["app-1"] if named_by == "avs id" else done["app-1"].vm.moid
+    answer = {"items": [{"entityId": refused_id, "entityName": "app-1",
+                         "errors": [{"code": "X", "message": "The VM is locked in AVS"}], "warnings": []},
+                        {"entityId": in_avs["app-2"], "entityName": "app-2", "errors": [], "warnings": []}]}
+    hcxsim_fast.control.fault("error", path="/mobility/migrations/start$", status=400, body=json.dumps(answer),
+                              times=1)
+
+    result = dispatch(setup.site)
+
+    now = rows(back)
+    assert (now["app-1"].state, now["app-1"].message) == (S.REFUSED, "The VM is locked in AVS")
+    assert now["app-2"].hcx_id and result.sent == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -82,6 +82,42 @@ class SessionInfo:
     endpoint_name: str | None
 
 
+INVENTORY_KINDS = ("virtualmachines", "containers", "datastores", "storageProfiles")
+INVENTORY_PAGE = 1000
+# entityType of inventory containers, whichever way HCX spells it (hcx-wire.md §4, inventory_type_names).
+CONTAINER_KINDS = {"datacenter": "Datacenter", "clustercomputeresource": "ClusterComputeResource",
+                   "cluster": "ClusterComputeResource", "computeresource": "ClusterComputeResource",
+                   "resourcepool": "ResourcePool", "folder": "Folder"}
+
+
+@dataclass(frozen=True)
+class InventoryItem:
+    """One item of `service/inventory/*`: its id (`entity_id`, AYA; `id`, ADL), name, entityType as
+    HCX sent it, `kind` (the vSphere type name of a container, else the entityType) and the site it
+    belongs to (`_origin.endpointId`; None when the item does not say)."""
+
+    id: str
+    name: str
+    entity_type: str
+    kind: str
+    endpoint_id: str | None
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_api(cls, body: dict) -> "InventoryItem":
+        origin = body.get("_origin") if isinstance(body.get("_origin"), dict) else {}
+        endpoint = body.get("endpoint") if isinstance(body.get("endpoint"), dict) else {}
+        entity_type = str(body.get("entityType") or body.get("entity_type") or body.get("type") or "")
+        item_id = body.get("entity_id") or body.get("id") or body.get("entityId") or ""
+        return cls(id=str(item_id), name=str(body.get("name") or body.get("displayName") or item_id),
+                   entity_type=entity_type, kind=CONTAINER_KINDS.get(entity_type.lower(), entity_type),
+                   endpoint_id=origin.get("endpointId") or endpoint.get("endpointId") or body.get("endpointId"),
+                   raw=body)
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "entityType": self.entity_type, "kind": self.kind}
+
+
 def items(body) -> list:
     """List calls answer `data.items`, top-level `items`, or a bare array (hcx-api.md 1.2, 4.2)."""
     if isinstance(body, list):
@@ -305,6 +341,41 @@ class HcxService(MigrationsMixin):
         """`POST .../service/inventory/networks`: entity_id, name, entityType of a site's networks."""
         flt = {"cloud": {"endpointId": endpoint_id}} if endpoint_id else {}
         return items(self._query("/service/inventory/networks", {"filter": flt}))
+
+    def remote_inventory(self, kind: str, endpoint_id: str | None = None) -> list[InventoryItem]:
+        """`POST .../service/inventory/{kind}` with `{"filter":{"cloud":{"remote":true}}}`: the paired
+        sites' `virtualmachines`, `containers` (datacenters, clusters, resource pools, folders),
+        `datastores` or `storageProfiles` (hcx-wire.md §4). With `endpoint_id`, only the items whose
+        `_origin.endpointId` is that site's; an item that names no origin is taken as the paired site's,
+        as it was asked for the remote side only."""
+        found = self._inventory(kind, {"remote": True}, endpoint_id)
+        local = self.session_info.endpoint_id if self.session_info else None
+        # An HCX that lists every site whatever the filter still marks each item's origin (AYA checks it).
+        return [i for i in found if not local or i.endpoint_id != local]
+
+    def local_inventory(self, kind: str, endpoint_id: str | None = None) -> list[InventoryItem]:
+        """The same lists for this Manager's own site (`{"local": true}`)."""
+        return self._inventory(kind, {"local": True}, endpoint_id)
+
+    def _inventory(self, kind: str, cloud: dict, endpoint_id: str | None) -> list[InventoryItem]:
+        if kind not in INVENTORY_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(INVENTORY_KINDS)}, not {kind!r}")
+        body = {"filter": {"cloud": cloud}}
+        if kind == "virtualmachines":
+            found, skip = [], 0
+            while True:  # AYA pages VMs 1000 at a time; a short page is the last
+                body["paging"] = {"skipCount": skip, "pageSize": INVENTORY_PAGE}
+                page = items(self._query(f"/service/inventory/{kind}", body))
+                found += page
+                if len(page) < INVENTORY_PAGE:
+                    break
+                skip += len(page)
+        else:
+            found = items(self._query(f"/service/inventory/{kind}", body))
+        result = [InventoryItem.from_api(i) for i in found if isinstance(i, dict)]
+        if endpoint_id:
+            result = [i for i in result if i.endpoint_id in (endpoint_id, None)]
+        return result
 
     # --- network profiles -------------------------------------------------------------------
 

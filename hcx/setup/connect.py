@@ -314,6 +314,7 @@ def pair(ctx: Context) -> Outcome:
     pairing = find_pairing(hcx, c.cloud_url)
     if pairing:
         ctx.log(f"Already paired with {c.cloud_url}")
+        keep_avs_inventory(ctx)
         return paired(pairing, c.cloud_url)
 
     def trust_certificate(pem: str, remote_url: str) -> bool:
@@ -331,7 +332,22 @@ def pair(ctx: Context) -> Outcome:
     if pairing is None:
         raise JobError(f"HCX finished the site pairing with {c.cloud_url} but does not list it: look at "
                        "Site Pairing in the HCX Connector, then run this step again.")
+    keep_avs_inventory(ctx)
     return paired(pairing, c.cloud_url)
+
+
+def keep_avs_inventory(ctx: Context):
+    """Now that the sites are paired, keep what the AVS side offers for the wave form to offer
+    (hcx/avs_inventory.py). A failure only warns: the planner can read it again from the wave form."""
+    from hcx.avs_inventory import AvsInventoryError, read_avs_inventory  # it uses this package's lookups
+
+    try:
+        inventory = read_avs_inventory(ctx.plan, ctx=ctx)
+    except AvsInventoryError as exc:
+        ctx.warn(str(exc))
+    else:
+        ctx.log(f"Read the AVS inventory: {len(inventory.items['datastores'])} datastores, "
+                f"{len(inventory.items['folders'])} folders, {len(inventory.items['networks'])} networks")
 
 
 def find_pairing(hcx, url: str) -> dict | None:

@@ -1,5 +1,7 @@
 """The fixed vSphere inventory the simulated Connector reports for its registered vCenter, and the
-AVS (cloud) side it pairs with. Ids follow vSphere moref forms so client code sees realistic values."""
+AVS (cloud) side it pairs with: the vCenter tree, networks, and the service inventory of both sites
+(containers, datastores, storage profiles; the VMs come from the registered facts and the migrations).
+Ids follow vSphere moref forms so client code sees realistic values."""
 
 LOCAL_VC_UUID = "5a1c0b8e-0c0f-4e7a-9d1e-000000000001"
 REMOTE_VC_UUID = "7f3e2d1c-8b9a-4c5d-9e0f-000000000002"
@@ -56,6 +58,42 @@ REMOTE_COMPUTE_PROFILE = {
                                   "type": "NsxtTransportZone", "maxMtu": 8900}],
     "state": "REALIZED",
 }
+
+# The service inventory's containers, datastores and storage profiles of each site (hcx-wire.md §4):
+# what `POST .../service/inventory/containers|datastores|storageProfiles` list. AYA and ADL read
+# `entity_id`/`id`, `name`, `entityType` and `_origin.endpointId`; the shapes that no source settles
+# (which id field, the spelling of entityType) follow the variants `inventory_ids` and
+# `inventory_type_names` (variants.py). Each entry is (id, name, vSphere type, lower-case type).
+REMOTE_CONTAINERS = [
+    ("datacenter-3", "SDDC-Datacenter", "Datacenter", "datacenter"),
+    ("domain-c8", "Cluster-1", "ClusterComputeResource", "cluster"),
+    ("resgroup-9", "Resources", "ResourcePool", "resourcePool"),
+    ("resgroup-31", "Workloads-RP", "ResourcePool", "resourcePool"),
+    ("group-v4", "Discovered virtual machine", "Folder", "folder"),
+    ("group-v31", "Workloads", "Folder", "folder"),
+    ("group-v32", "Migrated", "Folder", "folder"),
+]
+LOCAL_CONTAINERS = [
+    ("datacenter-2", "DC-OnPrem", "Datacenter", "datacenter"),
+    ("domain-c7", "Cluster-Prod", "ClusterComputeResource", "cluster"),
+    ("domain-c8", "Cluster-Mgmt", "ClusterComputeResource", "cluster"),
+    ("resgroup-8", "Resources", "ResourcePool", "resourcePool"),
+    ("group-v3", "vm", "Folder", "folder"),
+    ("group-v41", "Apps", "Folder", "folder"),
+    ("group-v42", "Migrated VMs", "Folder", "folder"),
+]
+# AVS clusters have a vSAN datastore each; an Azure NetApp Files datastore can be attached.
+REMOTE_DATASTORES = [("datastore-1011", "vsanDatastore"), ("datastore-1012", "anf-datastore-01")]
+STORAGE_PROFILES = ["vSAN Default Storage Policy", "RAID-1 FTT-1", "RAID-5 FTT-1"]
+# A VM that a forward migration put in AVS gets a new moref there: this number plus the migration's
+# sequence number, so it never equals an on-premises moref the tests use.
+AVS_VM_ID_BASE = 9000
+
+
+def avs_vm_id(forward_migration) -> str:
+    """The id in AVS of the VM `forward_migration` (a completed migration to AVS) put there."""
+    return f"vm-{AVS_VM_ID_BASE + forward_migration.seq}"
+
 
 CITIES = [
     {"city": "Amsterdam", "country": "Netherlands", "province": "North Holland", "latitude": 52.37, "longitude": 4.89},

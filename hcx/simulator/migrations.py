@@ -15,7 +15,9 @@ Routes (all under /hybridity/api, with the session token):
   any VM has an error, and then nothing is started (a batch is all or nothing).
 - A reverse migration (a rollback) is an item whose `source.endpointId` is a paired site and whose
   `destination.endpointId` is this Manager; it is accepted only for a VM at the remote site (its latest
-  forward migration completed and it was not brought back since), named by entityId or entityName.
+  forward migration completed and it was not brought back since), named by its id in the remote
+  inventory (`service/inventory/virtualmachines`, a new id in AVS) or by entityName alone; its
+  on-premises moref is refused.
 - `POST /migrations?action=query` `{filter{migrationId[]|id[], migrationGroupId[], state[], entityId[],
   migrationType[], skipDrafts, draftsOnly}, options{compat: 2.1}, paging{pageSize, offset}}` ->
   `data{items[], paging{totalSize, offset, pageSize}}`, in creation order; pageSize at most 500.
@@ -32,6 +34,7 @@ Routes (all under /hybridity/api, with the session token):
 
 import uuid
 
+from . import inventory as inv
 from . import migration_engine as eng
 from .server import Response, Router, SimError, envelope
 from .service import remote_pairing, require_ready
@@ -163,6 +166,8 @@ def check(sim, spec: dict, seen: set, *, itself: str | None = None) -> tuple[lis
         if problem:
             error("NOT_AT_REMOTE_SITE", problem)
             return errors, warnings, plan
+        # Kept by its on-premises id inside (the engine's bookkeeping), reported by its id in AVS.
+        plan["named_id"] = entity_id or inv.avs_vm_id(back_from)
         entity_id, entity_name = back_from.entity_id, back_from.entity_name
         plan.update(entity_id=entity_id, entity_name=entity_name, reverse_of=back_from.id)
     if not entity_id:
@@ -224,20 +229,30 @@ def is_reverse(sim, source: dict, destination: dict) -> bool:
 
 
 def remote_vm(sim, entity_id: str | None, entity_name: str | None) -> tuple[eng.Migration | None, str | None]:
-    """The completed forward migration that put the VM (by id, else by name) at the remote site, or
-    why it cannot come back."""
+    """The completed forward migration that put the VM at the remote site, or why it cannot come back.
+    The VM is named by its id at the remote site, as the remote inventory lists it (hcx-wire.md §6,
+    "Reverse migrations"), or by its name alone [U]; its on-premises moref means nothing there."""
     e = engine(sim)
     migrations = sim.state.migrations
     if not entity_id and not entity_name:
         return None, "entity.entityId or entity.entityName is required: the VM to migrate back"
-    forward_id = e.at_remote.get(entity_id or "")
-    if forward_id is None and entity_name:
+    by_avs_id = {inv.avs_vm_id(migrations[mid]): mid for mid in e.at_remote.values()}
+    if entity_id:
+        forward_id = by_avs_id.get(entity_id)
+    else:
         forward_id = next((mid for mid in e.at_remote.values() if migrations[mid].entity_name == entity_name), None)
     if forward_id is not None:
         return migrations[forward_id], None
     label = entity_name or entity_id
-    rolled_back = e.rolled_back.get(entity_id or "") or next(
-        (mid for mid in e.rolled_back.values() if entity_name and migrations[mid].entity_name == entity_name), None)
+    if entity_id in e.at_remote:
+        known_as = inv.avs_vm_id(migrations[e.at_remote[entity_id]])
+        return None, (f"VM {label}: {entity_id} is not a VM of the remote site (it is known there as {known_as}): "
+                      "name the VM by its id in the remote inventory")
+    # Which on-premises VM the caller means: by the AVS id it had, else by name.
+    forwards = [m for m in migrations.values() if not m.reverse and m.state == eng.COMPLETE]
+    onprem = next((m.entity_id for m in forwards if entity_id and inv.avs_vm_id(m) == entity_id), None) or next(
+        (m.entity_id for m in forwards if not entity_id and entity_name and m.entity_name == entity_name), None)
+    rolled_back = e.rolled_back.get(onprem or "")
     if rolled_back:
         return None, (f"VM {label} is not at the remote site: it was already migrated back "
                       f"(reverse migration {rolled_back})")
@@ -273,8 +288,13 @@ def check_vm(kind: str, facts: dict, spec: dict, name: str, error, warn):
 def result(plan: dict, errors: list, warnings: list, *, migration=None, group_id=None) -> dict:
     return {"migrationId": migration.id if migration else None,
             "migrationGroupId": migration.group_id if migration else group_id,
-            "entityId": plan.get("entity_id"), "entityName": plan.get("entity_name"),
+            "entityId": plan.get("named_id") or plan.get("entity_id"), "entityName": plan.get("entity_name"),
             "errors": errors, "warnings": warnings}
+
+
+def named_id(m: eng.Migration) -> str:
+    """The VM's id as HCX reports it: a reverse migration's is the id in AVS it was named by."""
+    return ((m.spec.get("entity") or {}).get("entityId") or m.entity_id) if m.reverse else m.entity_id
 
 
 def refused(results: list, what: str) -> Response:
@@ -364,6 +384,8 @@ def start(sim, req):
         m.keep_seed = option(plan["spec"], "longRecovery", "enableSeedCheckpoint")
         # A reverse migration is of the VM its forward one moved, however the caller named it.
         m.reverse, m.entity_id, m.entity_name = plan["reverse"], plan["entity_id"], plan["entity_name"]
+        if m.reverse:
+            m.spec = {**m.spec, "entity": {**(m.spec.get("entity") or {}), "entityId": plan["named_id"]}}
         for fault in sim.faults.take_migration_faults("migration_fail", m.entity_id, m.entity_name, limit=1):
             m.fail_phase, m.fail_message = fault.phase, fault.message
         e.start(m)
@@ -402,7 +424,7 @@ def query(sim, req):
     if states:
         found = [m for m in found if e.visible_state(m) in states]
     if entities:
-        found = [m for m in found if m.entity_id in entities]
+        found = [m for m in found if named_id(m) in entities]
     if types:
         found = [m for m in found if m.api_type in types or m.kind in types]
     if flt.get("skipDrafts"):
@@ -467,9 +489,9 @@ def render(sim, m: eng.Migration) -> dict:
         "creationDate": ms(m.created), "lastUpdated": ms(m.updated), "initiator": {"location": "SOURCE"},
         "pairingId": (m.pair[0] if m.reverse else m.pair[1]) if m.pair else None, "servicemeshId": m.mesh_id,
         "isReverse": m.reverse,
-        "entityId": m.entity_id, "entityType": "VirtualMachine", "migrationType": m.api_type, "state": state,
+        "entityId": named_id(m), "entityType": "VirtualMachine", "migrationType": m.api_type, "state": state,
         "source": spec.get("source"), "destination": spec.get("destination"),
-        "entity": {"entityId": m.entity_id, "entityType": "VirtualMachine", "entityName": m.entity_name},
+        "entity": {"entityId": named_id(m), "entityType": "VirtualMachine", "entityName": m.entity_name},
         "summary": {"guestFullName": fac["guestFullName"], "memorySizeMB": fac["memoryMB"], "numCpu": fac["numCpu"],
                     "diskSize": m.size},
         "placement": spec.get("placement"), "storage": spec.get("storage"), "networkParams": spec.get("networkParams"),

@@ -218,6 +218,111 @@ def networks(sim, req):
     return ok(sim, {"items": [{k: n[k] for k in ("entity_id", "name", "entityType")} for n in items]})
 
 
+# The service inventory of both sites (hcx-wire.md §4): each item says which site it is from in
+# `_origin.endpointId`, the paired AVS site's items carrying the pairing's endpoint id.
+
+def inventory_sites(sim, body) -> list[tuple[str, str]]:
+    """(endpoint id, name) of the sites `filter.cloud` asks for: local, remote, an endpointId (AYA puts
+    it in `cloud` or beside it), or both sites when it says nothing."""
+    flt = (body or {}).get("filter") or {}
+    cloud = flt.get("cloud") if isinstance(flt.get("cloud"), dict) else {}
+    sites = []
+    if sim.state.vcenter:
+        sites.append((sim.local_endpoint_id, "hcx-connector-sim"))
+    sites += [(p["endpointId"], p["name"]) for p in sim.state.pairings.values()]
+    if sim.variant("inventory_cloud_filter") == "ignored":
+        return sites
+    wanted = cloud.get("endpointId") or flt.get("endpointId")
+    if wanted:
+        return [s for s in sites if s[0] == wanted]
+    local, remote = bool(cloud.get("local")), bool(cloud.get("remote"))
+    if not local and not remote:
+        return sites
+    return [s for s in sites if (local if s[0] == sim.local_endpoint_id else remote)]
+
+
+def inventory_item(sim, site: tuple[str, str], entity_id: str, name: str, vsphere_type: str, lower_type: str,
+                   **extra) -> dict:
+    item = {"name": name, "entityType": vsphere_type if sim.variant("inventory_type_names") == "vsphere"
+            else lower_type, "_origin": {"endpointId": site[0], "endpointName": site[1]}, **extra}
+    ids = sim.variant("inventory_ids")
+    if ids in ("both", "entity_id"):
+        item["entity_id"] = entity_id
+    if ids in ("both", "id"):
+        item["id"] = entity_id
+    return item
+
+
+def entity_types_asked(body) -> set[str]:
+    """AYA's `filter.entityType` (["folder"], ["resourcePool"]...), lower-cased; empty = all."""
+    asked = ((body or {}).get("filter") or {}).get("entityType")
+    asked = asked if isinstance(asked, list) else [asked] if asked else []
+    return {str(t).lower() for t in asked if t}
+
+
+def paged(items: list, body) -> list:
+    paging = (body or {}).get("paging") or {}
+    skip = int(paging.get("skipCount") or paging.get("offset") or 0)
+    size = int(paging.get("pageSize") or 0)
+    return items[skip:skip + size] if size else items[skip:]
+
+
+@router.add("POST", "/hybridity/api/service/inventory/containers", auth="session")
+def inventory_containers(sim, req):
+    body = req.json(required=False) or {}
+    asked, items = entity_types_asked(body), []
+    for site in inventory_sites(sim, body):
+        table = inv.LOCAL_CONTAINERS if site[0] == sim.local_endpoint_id else inv.REMOTE_CONTAINERS
+        items += [inventory_item(sim, site, *row) for row in table
+                  if (not asked or row[2].lower() in asked or row[3].lower() in asked)
+                  and not (row[3] == "cluster" and sim.variant("inventory_clusters") == "absent")]
+    return ok(sim, {"items": items})
+
+
+@router.add("POST", "/hybridity/api/service/inventory/datastores", auth="session")
+def inventory_datastores(sim, req):
+    body = req.json(required=False) or {}
+    items = []
+    for site in inventory_sites(sim, body):
+        rows = ([(d["id"], d["name"]) for d in inv.LOCAL_DATASTORES] if site[0] == sim.local_endpoint_id
+                else inv.REMOTE_DATASTORES)
+        items += [inventory_item(sim, site, i, n, "Datastore", "datastore") for i, n in rows]
+    return ok(sim, {"items": items})
+
+
+@router.add("POST", "/hybridity/api/service/inventory/storageProfiles", auth="session")
+def inventory_storage_profiles(sim, req):
+    body = req.json(required=False) or {}
+    # AYA reads name, type and entityType ("storageProfile") of each.
+    items = [{"name": n, "type": "default" if i == 0 else "custom", "entityType": "storageProfile",
+              "_origin": {"endpointId": site[0], "endpointName": site[1]}}
+             for site in inventory_sites(sim, body) for i, n in enumerate(inv.STORAGE_PROFILES)]
+    return ok(sim, {"items": items})
+
+
+@router.add("POST", "/hybridity/api/service/inventory/virtualmachines", auth="session")
+def inventory_virtual_machines(sim, req):
+    """The VMs of each site: at the local site the VMs tests registered (`/__sim__/vms`) that are not
+    in AVS; at the AVS site each VM a completed forward migration put there, under its new AVS id."""
+    body = req.json(required=False) or {}
+    engine = sim.migration_engine
+    in_avs = {entity_id: sim.state.migrations[mid] for entity_id, mid in engine.at_remote.items()}
+    items = []
+    for site in inventory_sites(sim, body):
+        if site[0] == sim.local_endpoint_id:
+            seen = set()
+            for facts in sim.vm_facts.values():
+                vm_id = facts.get("id")
+                if vm_id and vm_id not in seen and vm_id not in in_avs:
+                    seen.add(vm_id)
+                    items.append(inventory_item(sim, site, vm_id, facts.get("name") or vm_id, "VirtualMachine",
+                                                "VirtualMachine"))
+        else:
+            items += [inventory_item(sim, site, inv.avs_vm_id(m), m.entity_name, "VirtualMachine", "VirtualMachine")
+                      for m in in_avs.values() if m.pair and m.pair[1] == site[0]]
+    return ok(sim, {"items": paged(items, body)})
+
+
 # --- network profiles -------------------------------------------------------------------------
 
 def validate_network_profile(sim, body: dict, object_id: str | None = None) -> dict:

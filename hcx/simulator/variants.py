@@ -29,6 +29,25 @@ VARIANTS: dict[str, Variant] = {
         "4.x: service meshes of PHOTON appliances, no automatic mesh. 9.x: new meshes are EDGE meshes of "
         "HCX-WAN-IX-EDGE appliances, a legacy PHOTON request is refused, and an automatic "
         "default-service-mesh-* shows with state NOT_APPLICABLE (hcx-wire.md, HCX 9.x)."),
+    # --- the service inventory of each site (remote inventory, hcx-wire.md §4) ---
+    "inventory_ids": Variant(
+        ("both", "entity_id", "id"),
+        "Which id field items of service/inventory/virtualmachines|containers|datastores carry: both, only "
+        "entity_id (AYA reads it), or only id (ADL reads a VM's id)."),
+    "inventory_type_names": Variant(
+        ("vsphere", "lower"),
+        "How entityType is spelled in those items: vSphere type names (Folder, ResourcePool, Datacenter, "
+        "ClusterComputeResource, Datastore) or the lower-case names AYA filters with (folder, resourcePool, "
+        "datacenter, cluster, datastore)."),
+    "inventory_cloud_filter": Variant(
+        ("honoured", "ignored"),
+        "honoured: filter.cloud {local, remote, endpointId} picks the sites listed. ignored: every site's "
+        "items come back whatever the filter says, and only _origin.endpointId tells them apart (AYA still "
+        "checks _origin after asking for remote:true)."),
+    "inventory_clusters": Variant(
+        ("listed", "absent"),
+        "Whether service/inventory/containers lists clusters (ClusterComputeResource) beside datacenters, "
+        "resource pools and folders; AYA places by folder, resource pool and datacenter only."),
 }
 
 

@@ -147,23 +147,31 @@ def _recover(site: HcxPlan, service: HcxService, result: DispatchResult):
 
 def _recover_rows(service: HcxService, rows: list[VmMigration], result: DispatchResult):
     """Find in HCX the migrations of `rows` (SUBMITTING) and record them; the rest go back to WAITING."""
-    morefs = sorted({m.vm.moid for m in rows})
+    ids = {m.pk: [m.vm.moid] for m in rows}
+    if any(m.direction == MigrationDirection.REVERSE for m in rows):
+        # A rollback was sent naming its VM by its id in AVS (specs.py); HCX may report it by either.
+        in_avs = defaultdict(list)
+        for vm in service.remote_inventory("virtualmachines"):
+            in_avs[vm.name].append(vm.id)
+        for m in rows:
+            if m.direction == MigrationDirection.REVERSE and len(in_avs[m.vm.name]) == 1:
+                ids[m.pk].insert(0, in_avs[m.vm.name][0])
     # HCX ids the portal already holds (an earlier attempt, the forward migration of a rollback) are
     # not this send's.
     known = set(VmMigration.objects.filter(vm_id__in={m.vm_id for m in rows}, hcx_id__isnull=False)
                 .values_list("hcx_id", flat=True))
     in_hcx = defaultdict(list)
-    for p in service.iter_migrations(vm_ids=morefs, skip_drafts=True):
+    for p in service.iter_migrations(vm_ids=sorted({i for found in ids.values() for i in found}), skip_drafts=True):
         if p.id not in known:
             in_hcx[p.vm_id].append(p)
     for m in rows:
         group = m.batch.hcx_group_id
-        found = next((p for p in in_hcx[m.vm.moid]
+        found = next((p for i in ids[m.pk] for p in in_hcx[i]
                       if (p.group_id == group if group else p.phase not in (Phase.FAILED, Phase.CANCELLED))), None)
         if found is None:
             move(m, S.WAITING, message="Not in HCX after an interrupted send: it will be sent again")
             continue
-        in_hcx[m.vm.moid].remove(found)
+        in_hcx[found.vm_id].remove(found)
         state = PHASE_STATES.get(found.phase)
         if state == S.COMPLETE:
             state = S.CLEANUP  # the reconciler's next reading completes it
@@ -352,10 +360,14 @@ def _start(ctx: SiteContext, batch: Batch, rows: list[VmMigration], specs: list[
                 _recover_rows(ctx.service, rows, result)
                 return
             bad = {r.vm_id: r for r in exc.refused}
-            keep = [(m, s) for m, s in zip(rows, specs, strict=True) if m.vm.moid not in bad]
+            # A rollback names its VM by its id in AVS (specs.py); which id HCX names it by in its
+            # answer no source shows (hcx-wire.md §6, "Reverse migrations"): either is taken.
+            said = {m.pk: next((bad[i] for i in (s["entity"]["entityId"], m.vm.moid) if i in bad), None)
+                    for m, s in zip(rows, specs, strict=True)}
+            keep = [(m, s) for m, s in zip(rows, specs, strict=True) if said[m.pk] is None]
             for m in rows:
-                if m.vm.moid in bad:
-                    _refuse(m, _validation(bad[m.vm.moid]), result)
+                if said[m.pk] is not None:
+                    _refuse(m, _validation(said[m.pk]), result)
             if not bad:
                 _back_to_waiting(rows, f"HCX refused the start: {exc}", result)
                 return

@@ -8,23 +8,24 @@ ids of its target cluster, datastore and folder and of the networks its mappings
 missing (no pairing, no mesh, a target name the AVS side does not have) is a LaunchError that says
 what to do.
 
-Where the lookups come from (the HCX inventory calls our client has, hcx-api.md 4.1):
-- target cluster: the AVS compute profiles of the paired endpoint (`compute`, `deploymentContainer`)
-  and the vCenter tree HCX reports;
-- target datastore: `datastores()` of the AVS vCenter for that cluster;
-- target folder: the vCenter tree; HCX's folder lookup (`service/inventory/containers`) is not in our
-  client, so a folder not in the tree is passed by name and HCX's validation judges it;
+Where the lookups come from (hcx-wire.md §4): HCX's remote inventory, `service/inventory/containers`,
+`datastores` and `virtualmachines` asked for the paired AVS site (`remote: true`, items matched on
+`_origin.endpointId`), the way AYA and ADL place and name VMs:
+- target cluster, resource pool, folder and datacenter: the AVS side's containers (the AVS compute
+  profiles' clusters when the containers list none);
+- target datastore: the AVS side's datastores;
 - networks: `networks()` of each endpoint, by name; a mapped network HCX does not list (an extended
   network's segment) keeps its name as id, and HCX's validation judges it.
-A rollback goes back to where the VM was: its cluster, folder and datastore as discovered in vCenter
-(the same morefs the Connector sees, as it is registered with that vCenter).
+A rollback names the VM by its id in AVS (`remote_vm`, from the remote inventory) and goes back to
+where the VM was: its cluster, folder and datastore as discovered in vCenter (the same morefs the
+Connector sees, as it is registered with that vCenter).
 """
 
 from dataclasses import dataclass, field
 
 from core.jobs import JobError
 from hcx.client import HcxService, bodies
-from hcx.client.service import MESH_READY
+from hcx.client.service import MESH_READY, InventoryItem
 from hcx.models import HcxPlan
 from hcx.setup.configure import find_mesh, local_endpoint_id, paired_endpoint
 from hcx.setup.runner import Context
@@ -37,6 +38,7 @@ from migrations_app.waves.networks import landing
 from .errors import LaunchError
 
 CLUSTER, FOLDER, DATASTORE = "ClusterComputeResource", "Folder", "Datastore"
+RESOURCE_POOL, DATACENTER = "ResourcePool", "Datacenter"
 # The AVS datastore every cluster has; used when the wave names none and HCX lists several.
 AVS_DEFAULT_DATASTORE = "vsanDatastore"
 
@@ -92,7 +94,8 @@ class SiteContext:
         self._mappings: dict[int, list[NetworkMapping]] = {}
         self._networks: dict[str, dict[str, dict]] = {}
         self._facts: dict[int, VmFacts] = {}
-        self._remote_clusters_found: list[dict] | None = None
+        self._remote_clusters_found: list[InventoryItem] | None = None
+        self._remote_inventory: dict[str, list[InventoryItem]] = {}
         self._vcenter_trees: list[dict] | None = None
 
     @classmethod
@@ -126,7 +129,7 @@ class SiteContext:
 
     def target(self, wave: Wave) -> Placement:
         """The wave's target cluster, folder and datastore as HCX ids (cached per target)."""
-        key = (wave.target_cluster_id, wave.target_datastore, wave.target_folder)
+        key = (wave.target_cluster_id, wave.target_datastore, wave.target_folder, wave.target_resource_pool)
         if key not in self._targets:
             self._targets[key] = self._resolve_target(wave)
         return self._targets[key]
@@ -135,38 +138,83 @@ class SiteContext:
         if wave.target_cluster is None:
             raise LaunchError(f"{wave.name} has no target cluster: choose one before launching.")
         name = wave.target_cluster.name
-        clusters = {c["name"]: c for c in self._remote_clusters()}
+        clusters = {c.name: c for c in self._remote_clusters()}
         cluster = clusters.get(name)
         if cluster is None:
             raise LaunchError(f"The AVS side of {self.site} has no cluster {name!r} (HCX knows "
                               f"{', '.join(sorted(clusters)) or 'none'}): fix the wave's target cluster.")
-        stores = {d.get("name"): d for d in self.service.datastores(self.remote.vcenter_uuid, [cluster["id"]])}
+        compute = cluster
+        if wave.target_resource_pool:
+            compute = self._remote_container(RESOURCE_POOL, wave.target_resource_pool, "resource pool")
+        stores = {d.name: d for d in self.remote_items("datastores")}
         wanted = wave.target_datastore or next(iter(wave.target_cluster.datastores or []), "")
         if not wanted:
             wanted = next(iter(stores)) if len(stores) == 1 else AVS_DEFAULT_DATASTORE
         store = stores.get(wanted)
         if store is None:
-            raise LaunchError(f"Cluster {name!r} in AVS has no datastore {wanted!r} (HCX knows "
+            raise LaunchError(f"The AVS side of {self.site} has no datastore {wanted!r} (HCX knows "
                               f"{', '.join(sorted(s for s in stores if s)) or 'none'}): fix the wave's target "
                               "datastore.")
-        containers = [bodies.container(cluster["id"], cluster["name"], cluster["type"])]
+        containers = [bodies.container(compute.id, compute.name, compute.entity_type)]
         if wave.target_folder:
-            containers.append(self._folder(wave.target_folder))
-        return Placement(tuple(containers), store.get("id"), store.get("name") or wanted)
+            folder = self._remote_container(FOLDER, wave.target_folder, "folder")
+            containers.append(bodies.container(folder.id, folder.name, folder.entity_type))
+        datacenters = [c for c in self.remote_items("containers") if c.kind == DATACENTER]
+        if len(datacenters) == 1:  # AYA places into folder, resource pool and datacenter
+            containers.append(bodies.container(datacenters[0].id, datacenters[0].name, datacenters[0].entity_type))
+        return Placement(tuple(containers), store.id, store.name)
 
-    def _remote_clusters(self) -> list[dict]:
+    def remote_items(self, kind: str) -> list[InventoryItem]:
+        """The AVS side's items of one kind of HCX's remote inventory (hcx-wire.md §4), read once."""
+        if kind not in self._remote_inventory:
+            self._remote_inventory[kind] = self.service.remote_inventory(kind, self.remote.id)
+        return self._remote_inventory[kind]
+
+    def _remote_container(self, kind: str, name: str, what: str) -> InventoryItem:
+        leaf = name.rstrip("/").rsplit("/", 1)[-1]
+        known = [c for c in self.remote_items("containers") if c.kind == kind]
+        found = next((c for c in known if c.name == name), None) or next((c for c in known if c.name == leaf), None)
+        if found is None:
+            raise LaunchError(f"The AVS side of {self.site} has no {what} {name!r} (HCX knows "
+                              f"{', '.join(sorted({c.name for c in known})) or 'none'}): fix the wave's target "
+                              f"{what}.")
+        return found
+
+    def _remote_clusters(self) -> list[InventoryItem]:
+        """The AVS clusters of the remote inventory; when it lists none, those of the AVS compute
+        profiles (`compute`, `deploymentContainer`)."""
         if self._remote_clusters_found is None:
-            found = {}
-            for profile in self.service.list_compute_profiles(self.remote.id):
-                for c in [*(profile.get("compute") or []), *((profile.get("deploymentContainer") or {}).get("compute")
-                                                             or [])]:
-                    if c.get("type") == CLUSTER and c.get("id"):
-                        found[c["id"]] = {"id": c["id"], "name": c.get("name") or c["id"], "type": CLUSTER}
-            for node in self._tree(self.remote.vcenter_uuid):
-                if node.get("entityType") == CLUSTER:
-                    found[node["entity_id"]] = {"id": node["entity_id"], "name": node.get("name"), "type": CLUSTER}
-            self._remote_clusters_found = list(found.values())
+            found = [c for c in self.remote_items("containers") if c.kind == CLUSTER]
+            if not found:
+                seen = {}
+                for profile in self.service.list_compute_profiles(self.remote.id):
+                    for c in [*(profile.get("compute") or []),
+                              *((profile.get("deploymentContainer") or {}).get("compute") or [])]:
+                        if c.get("type") == CLUSTER and c.get("id"):
+                            seen[c["id"]] = InventoryItem(c["id"], c.get("name") or c["id"], CLUSTER, CLUSTER,
+                                                          self.remote.id)
+                found = list(seen.values())
+            self._remote_clusters_found = found
         return self._remote_clusters_found
+
+    def remote_vm(self, vm: VirtualMachine) -> InventoryItem:
+        """The VM in AVS that `vm` became: HCX's remote inventory knows it by a new id, not by its
+        on-premises moref (hcx-wire.md §6, "Reverse migrations"). Matched by instance UUID where the
+        inventory gives one, else by name (the name HCX keeps in AVS). LaunchError when AVS has none."""
+        vms = self.remote_items("virtualmachines")
+        if vm.instance_uuid:
+            by_uuid = [v for v in vms if _instance_uuid(v.raw) == vm.instance_uuid.lower()]
+            if len(by_uuid) == 1:
+                return by_uuid[0]
+        named = [v for v in vms if v.name == vm.name]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            raise LaunchError(f"{vm.name}: the AVS side of {self.site} has {len(named)} VMs of that name "
+                              f"({', '.join(v.id for v in named)}), so HCX cannot be told which to bring back: "
+                              "rename the others in AVS first.")
+        raise LaunchError(f"{vm.name}: the AVS side of {self.site} has no VM of that name in HCX's inventory, so it "
+                          "cannot be rolled back: was it renamed, moved or deleted in AVS?")
 
     def _tree(self, vcenter_uuid: str) -> list[dict]:
         """Every node of HCX's vCenter tree for `vcenter_uuid` (empty when HCX does not list it)."""
@@ -181,14 +229,6 @@ class SiteContext:
         if self._vcenter_trees is None:
             self._vcenter_trees = self.service.vcenters()
         return self._vcenter_trees
-
-    def _folder(self, name: str) -> dict:
-        leaf = name.rstrip("/").rsplit("/", 1)[-1]
-        node = next((n for n in self._tree(self.remote.vcenter_uuid)
-                     if n.get("entityType") == FOLDER and n.get("name") in (name, leaf)), None)
-        if node is not None:
-            return bodies.container(node["entity_id"], node["name"], FOLDER)
-        return bodies.container(name, leaf, FOLDER)
 
     # --- rollback: where the VM came from ------------------------------------------------------------
 
@@ -289,6 +329,14 @@ class SiteContext:
                 destination_id=target["entity_id"], destination_name=target["name"],
                 destination_type=target["entityType"]))
         return result
+
+
+def _instance_uuid(item: dict) -> str:
+    """A VM's instance UUID where an inventory item carries one (no source shows the field: any of
+    the plausible places)."""
+    summary = item.get("summary") if isinstance(item.get("summary"), dict) else {}
+    config = summary.get("config") if isinstance(summary.get("config"), dict) else {}
+    return str(item.get("instanceUuid") or item.get("instance_uuid") or config.get("instanceUuid") or "").lower()
 
 
 def _deployed_mesh(ctx: Context, remote_id: str) -> dict:

@@ -1,7 +1,8 @@
 """One VM migration as HCX's mobility API takes it (`hcx/client/bodies.migration()`).
 
 The VM is named by its vCenter moref (`VirtualMachine.moid`): the Connector is registered with the
-same vCenter the portal discovered, so HCX knows the VM by that id. The wave says where it goes and
+same vCenter the portal discovered, so HCX knows the VM by that id. A rollback names it by its new id
+in AVS, read from HCX's remote inventory (`SiteContext.remote_vm`). The wave says where it goes and
 how (placement, datastore, network mappings, options, switchover window); a rollback (`REVERSE`)
 goes from the AVS endpoint back to the local one, onto the VM's original cluster, folder and datastore.
 """
@@ -25,13 +26,14 @@ def spec_for(migration, ctx: SiteContext) -> dict:
     m, wave, vm = migration, migration.wave, migration.vm
     reverse = m.direction == MigrationDirection.REVERSE
     if reverse:
-        source, destination, where = ctx.remote, ctx.local, ctx.origin(vm)
+        # HCX knows the VM in AVS by its id there, not by its old on-premises moref (hcx-wire.md §6).
+        source, destination, where, vm_id = ctx.remote, ctx.local, ctx.origin(vm), ctx.remote_vm(vm).id
     else:
-        source, destination, where = ctx.local, ctx.remote, ctx.target(wave)
+        source, destination, where, vm_id = ctx.local, ctx.remote, ctx.target(wave), vm.moid
     # A rollback switches over as soon as its copy is done: the wave's window is for going to AVS.
     windowed = m.migration_type in WINDOWED and not reverse
     return bodies.migration(
-        vm_id=vm.moid, vm_name=vm.name, migration_type=TYPE_NAMES[m.migration_type],
+        vm_id=vm_id, vm_name=vm.name, migration_type=TYPE_NAMES[m.migration_type],
         source=source.body(), destination=destination.body(),
         placement=list(where.containers), datastore_id=where.datastore_id, datastore_name=where.datastore_name,
         network_mappings=ctx.network_mappings(m), group_id=m.batch.hcx_group_id or None,

@@ -43,6 +43,8 @@ def load_units(inputs: PlanInputs) -> Loaded:
     }
     vm_rows = (
         VirtualMachine.objects.filter(removed__isnull=True)
+        # In AVS already, migrated outside any wave: HCX Bulk left its copy on-premises (migrated_copies.py).
+        .exclude(migrated_copy_name__gt="", wave_item__isnull=True)
         .order_by("name", "id")
         .values_list("id", "name", "used_mib", "provisioned_mib", "power_state",
                      "group_membership__group_id", "wave_item__wave__name")

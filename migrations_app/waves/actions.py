@@ -40,7 +40,8 @@ def _stale(wave: Wave, expected: int) -> StaleRevision:
 
 WAVE_FIELDS = [
     "name", "sequence", "pilot", "window_start", "window_end", "time_zone", "site", "target_cluster",
-    "target_datastore", "target_folder", "migration_type", "max_vms", "max_tb", "remove_isos",
+    "target_datastore", "target_folder", "target_resource_pool", "migration_type", "max_vms", "max_tb",
+    "remove_isos",
     "remove_snapshots", "force_power_off", "retain_mac", "upgrade_tools", "upgrade_hardware", "notes",
 ]
 

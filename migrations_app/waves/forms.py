@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from hcx.choices import MigrationType
 from hcx.forms import BootstrapMixin, ListTextField
-from hcx.models import HcxPlan
+from hcx.models import AvsInventory, HcxPlan
 from inventory.models import Network
 from migrations_app.choices import MappingTarget
 from migrations_app.models import TargetCluster, Wave
@@ -82,6 +82,10 @@ class TargetClusterForm(BootstrapMixin, forms.ModelForm):
         return data
 
 
+# Wave fields offered as choices from the site's AVS inventory (hcx/avs_inventory.py), by its kind.
+AVS_CHOICES = {"target_datastore": "datastores", "target_resource_pool": "resource_pools", "target_folder": "folders"}
+
+
 class WaveForm(BootstrapMixin, forms.ModelForm):
     """The wave's fields. Window times are typed as wall-clock times in the wave's own time zone; an edit
     carries the revision it was made on, so that saving over a newer revision is refused."""
@@ -105,7 +109,8 @@ class WaveForm(BootstrapMixin, forms.ModelForm):
         model = Wave
         fields = [
             "name", "sequence", "pilot", "window_start", "window_end", "time_zone", "site", "target_cluster",
-            "target_datastore", "target_folder", "migration_type", "max_vms", "max_tb", "remove_isos",
+            "target_datastore", "target_folder", "target_resource_pool", "migration_type", "max_vms", "max_tb",
+            "remove_isos",
             "remove_snapshots", "force_power_off", "retain_mac", "upgrade_tools", "upgrade_hardware", "notes",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
@@ -119,6 +124,30 @@ class WaveForm(BootstrapMixin, forms.ModelForm):
                 value = getattr(wave, name)
                 self.initial[name] = value.astimezone(zone).replace(tzinfo=None) if value else None
             self.initial["revision"] = wave.revision
+        self.avs_site, self.avs_inventory = self._avs_inventory()
+        if self.avs_inventory is not None:
+            for name, kind in AVS_CHOICES.items():
+                attrs = {**self.fields[name].widget.attrs, "class": "form-select form-select-sm"}
+                self.fields[name].widget = forms.Select(attrs=attrs, choices=self._avs_choices(name, kind))
+
+    def _avs_inventory(self):
+        """The wave's site (the one posted or given, else the wave's) and its AVS inventory, if read."""
+        site = self.instance.site if self.instance.pk else None
+        wanted = self.data.get("site") if self.is_bound else self.initial.get("site")
+        if wanted:
+            site = HcxPlan.objects.filter(pk=wanted).first() if str(wanted).isdigit() else site
+        if site is None:
+            return None, None
+        return site, AvsInventory.objects.filter(site=site).first()
+
+    def _avs_choices(self, name: str, kind: str) -> list[tuple[str, str]]:
+        """The AVS side's names, and the current value even when AVS no longer lists it."""
+        offered = self.avs_inventory.names(kind)
+        current = self.data.get(name) if self.is_bound else self.initial.get(name, getattr(self.instance, name, ""))
+        choices = [("", "—")] + [(n, n) for n in offered]
+        if current and current not in offered:
+            choices.insert(1, (current, f"{current} (not in the AVS inventory)"))
+        return choices
 
     def clean(self):
         data = super().clean()

@@ -76,7 +76,8 @@ class WaveSerializer(serializers.ModelSerializer):
         model = Wave
         fields = [
             "id", "url", "name", "status", "revision", "sequence", "pilot", "window_start", "window_end", "time_zone",
-            "site", "target_cluster", "target_datastore", "target_folder", "migration_type", "max_vms", "max_tb",
+            "site", "target_cluster", "target_datastore", "target_folder", "target_resource_pool", "migration_type",
+            "max_vms", "max_tb",
             "remove_isos", "remove_snapshots", "force_power_off", "retain_mac", "upgrade_tools", "upgrade_hardware",
             "notes", "submitted_by", "submitted_at", "readiness_revision", "vm_count", "used_mib", "provisioned_mib",
             "created", "last_updated",

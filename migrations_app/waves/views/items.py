@@ -94,7 +94,8 @@ class WaveAddVmsView(_WaveItemsView):
         wave = self.get_wave()
         if refused := self.refuse_locked(wave):
             return refused
-        base = (VirtualMachine.objects.filter(wave_item__isnull=True)
+        # A VM whose Bulk copy HCX left on-premises is in AVS already (inventory/migrated_copies.py).
+        base = (VirtualMachine.objects.filter(wave_item__isnull=True, migrated_copy_name="")
                 .select_related("vcenter", "cluster", "group_membership__group"))
         vms = VirtualMachineFilterSet(request.GET, queryset=base)
         style_filter_form(vms.form)

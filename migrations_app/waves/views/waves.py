@@ -11,6 +11,8 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from core.access import PermissionMixin, user_can
+from hcx.avs_inventory import can_read as can_read_avs_inventory
+from hcx.models import AvsInventory
 from migrations_app.choices import MappingTarget, WaveStatus
 from migrations_app.models import GroupMember, NetworkMapping, Wave, WaveItem
 
@@ -94,6 +96,7 @@ class WaveView(PermissionMixin, DetailView):
         RequestConfig(self.request, paginate=PAGINATION).configure(table)
         networks = wave_networks(wave)
         editable = wave.status in EDITABLE
+        avs = AvsInventory.objects.filter(site_id=wave.site_id).first() if wave.site_id else None
         return super().get_context_data(
             status_badge=status_badge(wave),
             window=window_text(wave),
@@ -103,6 +106,7 @@ class WaveView(PermissionMixin, DetailView):
             networks=networks,
             mappable=[n for n in networks if n.network_id is not None],
             mapping_kinds=MappingTarget.choices,
+            avs_networks=avs.names("networks") if avs else [],
             incomplete_groups=incomplete_groups(wave),
             item_filter=items,
             vm_table=table,
@@ -163,7 +167,8 @@ class WaveEditView(PermissionMixin, View):
         return redirect(reverse("migrations_app:wave", args=[wave.pk]))
 
     def render(self, form, wave, status=200):
-        context = {"form": form, "object": wave, "time_zones": time_zone_names()}
+        context = {"form": form, "object": wave, "time_zones": time_zone_names(),
+                   "can_read_avs": can_read_avs_inventory(self.request.user)}
         return render(self.request, self.template_name, context, status=status)
 
 
