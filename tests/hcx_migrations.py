@@ -14,9 +14,9 @@ GiB = 1024 ** 3
 class Meshed:
     """The endpoints of a simulator reset to `meshed`, and a migration body for any VM."""
 
-    def __init__(self, sim):
+    def __init__(self, sim, variants: dict | None = None):
         self.sim = sim
-        sim.control.reset("meshed")
+        sim.control.reset("meshed", variants=variants)
         state = sim.control.state()
         self.local = state["localEndpointId"]
         self.remote = state["pairings"][0]["endpointId"]
