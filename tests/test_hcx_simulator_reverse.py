@@ -1,8 +1,8 @@
 """Reverse migrations (a rollback: from the cloud site back to the source site) and retries on the HCX
 simulator, through the HCX client over HTTP: a VM comes back only when its migration to the cloud
 completed and it was not brought back already; reverse migrations run through the same phases and
-limits; a retry with Seed Checkpoint reuses the copied bytes; a refused switchover in a batch changes
-nothing, and the others go through when sent again."""
+limits; a retry with Seed Checkpoint reuses the copied bytes; a switchover HCX refuses for one VM of a
+group leaves that one waiting while the others go through."""
 
 import pytest
 
