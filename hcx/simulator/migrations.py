@@ -702,7 +702,7 @@ def members(sim, group_id: str) -> list:
 
 
 def render_group(sim, group: dict) -> dict:
-    """A group as queryMobilityGroups and GET answer it, named as the `group_fields` variant picks."""
+    """A group with its state and counts (the control API's view; `wire_group` is HCX's answer)."""
     group = dict(group)
     count = {key: 0 for key in ("draft", "running", "completed", "failed", "cancelled")}
     found = members(sim, group["migrationGroupId"])
@@ -713,10 +713,16 @@ def render_group(sim, group: dict) -> dict:
     # [U] HCX's group state strings were not enumerated (hcx-wire.md §6): ours are DRAFT, MIGRATING, COMPLETED.
     state = "MIGRATING" if count["running"] else "DRAFT" if count["draft"] == len(found) else "COMPLETED"
     archived = group.pop("isArchived", False)
-    if sim.variant("group_fields") == "id":
-        group["id"], group["entityName"] = group.pop("migrationGroupId"), group.pop("name")
     return {**group, "state": state, "isArchived": archived,
             "summary": {"state": state, "isArchived": archived, "total": len(found), **count}}
+
+
+def wire_group(sim, group: dict) -> dict:
+    """A group as queryMobilityGroups and GET answer it, named as the `group_fields` variant picks."""
+    group = render_group(sim, group)
+    if sim.variant("group_fields") == "id":
+        group["id"], group["entityName"] = group.pop("migrationGroupId"), group.pop("name")
+    return group
 
 
 def group_items(sim, req) -> list[dict]:
@@ -816,7 +822,7 @@ def create_groups(sim, req):
 def query_groups(sim, req):
     flt = ((req.json(required=False) or {}).get("filter")) or {}
     ids = set(as_list(flt.get("migrationGroupId")) or [])
-    groups = [render_group(sim, g) for g in sim.state.mobility_groups.values()
+    groups = [wire_group(sim, g) for g in sim.state.mobility_groups.values()
               if (not ids or g["migrationGroupId"] in ids) and (not flt.get("name") or g["name"] == flt["name"])
               and (flt.get("includeArchived") or not g.get("isArchived"))]
     if flt.get("skipDrafts"):
@@ -832,7 +838,7 @@ def get_group(sim, req):
     group = sim.state.mobility_groups.get(req.params["group_id"])
     if group is None:
         raise SimError(404, f"Mobility group {req.params['group_id']} not found")
-    return render_group(sim, group)
+    return wire_group(sim, group)
 
 
 @router.add("POST", f"{API}/mobility/groups/delete", auth="session")
