@@ -456,7 +456,8 @@ def query(sim, req):
     if flt.get("draftsOnly"):
         found = [m for m in found if m.state == eng.DRAFT]
     page = found[offset:offset + size]
-    data = {"items": [render(sim, m) for m in page]}
+    omitted = {m.id for m in page if sim.faults.take_migration_faults("query_omit", m.entity_id, m.entity_name, limit=1)}
+    data = {"items": [render(sim, m) for m in page if m.id not in omitted]}
     if sim.variant("query_paging") == "totalSize":
         data["paging"] = {"totalSize": len(found), "offset": offset, "pageSize": size}
     return envelope(data, sim.clock.now_ms())

@@ -150,8 +150,14 @@ def _ask_hcx(site, rows: list[VmMigration], call, result: ControlResult) -> list
         # Each refusal takes at least one VM out (or ends it), so this asks HCX at most len(rows) times.
         while pending:
             try:
-                call(hcx, [m.hcx_id for m in pending])
-                return pending
+                answers = call(hcx, [m.hcx_id for m in pending])
+                # HCX may change some and name the others with why (a schedule's errors.migrations[]).
+                by_id = {m.hcx_id: m for m in pending}
+                for r in answers or []:
+                    m = by_id.get(r.migration_id)
+                    if m is not None and r.errors:
+                        result.refused[m] = "; ".join(msg.message for msg in r.errors)
+                return [m for m in pending if m not in result.refused]
             except MigrationRefused as exc:
                 by_id = {m.hcx_id: m for m in pending}
                 for r in exc.refused:
