@@ -313,9 +313,10 @@ def _rate(phase, done: int, whole: int, since_ms, last_ms, reported_mbps, report
 
 @dataclass(frozen=True)
 class MigrationPage:
-    items: list[MigrationProgress]
+    items: list[MigrationProgress]  # those that match the filters
     total: int | None  # None: HCX did not say
     offset: int
+    answered: int = 0  # items in HCX's answer (what paging counts)
 
 
 @dataclass(frozen=True)
@@ -330,7 +331,7 @@ class GroupCreated:
 
 
 class MigrationRefused(HcxError):
-    """HCX refused a batch (validate, start, cancel, schedule, group create or delete) because of
+    """HCX refused a batch (validate, start, cancel, group create, start or delete) because of
     some of its items; `results` has HCX's words per VM (or per group). Nothing in the batch changed."""
 
     def __init__(self, message: str, *, results: list[VmResult], **kwargs):
@@ -454,9 +455,18 @@ class MigrationsMixin:
         body = {"filter": flt, "options": QUERY_OPTIONS, "paging": paging}
         answer = self._json(self._call("POST", f"{API}/migrations", safe=True, params={"action": "query"}, json=body))
         data = answer.get("data") if isinstance(answer.get("data"), dict) else answer
-        items = [MigrationProgress.from_api(i) for i in data.get("items") or data.get("rows") or [] if isinstance(i, dict)]
+        raw = [i for i in data.get("items") or data.get("rows") or [] if isinstance(i, dict)]
+        items = [MigrationProgress.from_api(i) for i in raw]
+        # An HCX that ignores a filter answers more than asked: only what matches is kept.
+        for wanted, field in ((ids, "id"), (group_ids, "group_id"), (vm_ids, "vm_id"), (states, "state")):
+            if wanted is not None:
+                wanted = set(wanted)
+                items = [m for m in items if getattr(m, field) in wanted]
+        if skip_drafts:
+            items = [m for m in items if m.phase != Phase.DRAFT]
         said = (data.get("paging") or {}).get("totalSize", data.get("totalSize"))
-        return MigrationPage(items=items, total=number(said, None) if said is not None else None, offset=offset)
+        return MigrationPage(items=items, total=number(said, None) if said is not None else None, offset=offset,
+                             answered=len(raw))
 
     def iter_migrations(self, *, page_size: int = QUERY_PAGE_SIZE, **filters) -> Iterator[MigrationProgress]:
         """Every migration that matches (filters as `query_migrations`), one query per page, until a
@@ -467,8 +477,8 @@ class MigrationsMixin:
             fresh = [m for m in page.items if m.id not in seen]
             seen.update(m.id for m in fresh)
             yield from fresh
-            offset += len(page.items)
-            if not fresh or len(page.items) < page_size or (page.total is not None and offset >= page.total):
+            offset += page.answered
+            if not page.answered or page.answered < page_size or (page.total is not None and offset >= page.total):
                 return
 
     def get_migration(self, migration_id: str) -> MigrationProgress:

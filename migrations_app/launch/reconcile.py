@@ -127,10 +127,9 @@ def _read_ids(service: HcxService, ids: list[str], page_size: int, readings: dic
     while True:  # one turn per chunk, unless HCX pages smaller than we asked
         page = service.query_migrations(ids=ids, offset=offset, page_size=page_size)
         stats.hcx_calls += 1
-        fresh = [p for p in page.items if p.id not in readings]
-        readings.update((p.id, p) for p in fresh)
-        offset += len(page.items)
-        if (not fresh or all(i in readings for i in ids)
+        readings.update((p.id, p) for p in page.items)
+        offset += page.answered
+        if (not page.answered or all(i in readings for i in ids)
                 or (page.total is not None and offset >= page.total)):
             return
 
