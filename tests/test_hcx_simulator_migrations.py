@@ -551,6 +551,16 @@ def test_a_migration_without_its_vcenter_or_with_unnamed_networks_is_refused(mes
         ["COMPUTE_RESOURCE_REQUIRED"], [], ["NETWORK_MAPPING_INVALID", "NETWORK_MAPPING_INVALID"]]
 
 
+def test_a_migration_cannot_join_a_group_by_naming_it_at_start(meshed, api):
+    group_id, _ = group_with_drafts(api, meshed, "wave-2")
+
+    response = api.post("/mobility/migrations/start", {"items": [{**meshed.spec("vm-9"), "migrationGroupId": group_id}]})
+
+    assert response.status_code == 400
+    assert [(i["entityId"], [e["code"] for e in i["errors"]]) for i in response.json()["items"]] == [
+        ("vm-9", ["GROUP_NOT_ALLOWED"])]
+
+
 def test_switchover_now_as_a_cleared_schedule_with_zero_times_is_taken(meshed, api, hcxsim):
     [mid] = api.start(meshed.spec("vm-1", switchover_start=meshed.at(86400)))
 

@@ -349,7 +349,11 @@ def resolve(sim, item: dict) -> tuple[dict, eng.Migration | None, list]:
             return m.spec, m, [{"code": "ALREADY_STARTED",
                                 "message": f"Migration {migration_id} has already been started ({m.state})"}]
         return m.spec, m, []
-    return with_group_defaults(sim, item), None, []
+    if item.get("migrationGroupId"):
+        # No source shows a migration joining a group this way (hcx-wire.md §6): it is created in it.
+        return {}, None, [{"code": "GROUP_NOT_ALLOWED", "message": "migrationGroupId: a migration joins a mobility "
+                                                                   "group by being created in it (POST /mobility/groups)"}]
+    return dict(item), None, []
 
 
 def validate_items(sim, items: list) -> tuple[list, list]:
@@ -357,8 +361,9 @@ def validate_items(sim, items: list) -> tuple[list, list]:
     for item in items:
         spec, draft, problems = resolve(sim, item)
         if problems:
-            plan = {"entity_id": draft.entity_id if draft else None,
-                    "entity_name": draft.entity_name if draft else item.get("migrationId")}
+            entity = item.get("entity") if isinstance(item.get("entity"), dict) else {}
+            plan = {"entity_id": draft.entity_id if draft else entity.get("entityId"),
+                    "entity_name": draft.entity_name if draft else entity.get("entityName") or item.get("migrationId")}
             results.append(result(plan, problems, [], migration=draft))
             plans.append(None)
             continue
