@@ -177,6 +177,10 @@ def _recover_rows(service: HcxService, rows: list[VmMigration], result: Dispatch
     for p in service.iter_migrations(vm_ids=morefs):
         if p.id not in known and p.group_id in ours:
             in_hcx[p.vm_id].append(p)
+    for found in in_hcx.values():
+        # A started migration before a draft, the newest first: a draft left by a group whose deletion
+        # failed is older than the send being recovered.
+        found.sort(key=lambda p: (p.phase == Phase.DRAFT, -(p.created.timestamp() if p.created else 0)))
     drafts = defaultdict(list)
     for m in rows:
         found = next((p for p in in_hcx[m.vm.moid] if p.group_id in groups[m.batch_id]), None)
