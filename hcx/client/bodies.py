@@ -185,7 +185,8 @@ def migration(*, vm_id: str, vm_name: str, migration_type: str, source: dict, de
 
 def mobility_group(*, name: str, source: dict, destination: dict, migration_type: str | None = None,
                    service_mesh_id: str | None = None, tags: Iterable[str] = ()) -> dict:
-    """A mobility group (hcx-api.md 5.7) whose defaults its migrations inherit."""
+    """A mobility group whose defaults its migrations inherit; `create_mobility_group()` sends it with
+    its migrations, the only way the sources show (hcx-wire.md §6)."""
     defaults = {"source": source, "destination": destination}
     if migration_type:
         defaults["migrationType"] = MIGRATION_TYPES[migration_type][0]
