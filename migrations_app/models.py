@@ -347,9 +347,9 @@ class PlanProposal(models.Model):
 
 
 class Batch(models.Model):
-    """The unit an engineer launches: chosen VMs (or whole groups) of an approved wave. It becomes one
-    HCX mobility group, named `hcx_group_name` before it is created so that a create whose answer was
-    lost is found by name instead of made twice."""
+    """The unit an engineer launches: chosen VMs (or whole groups) of an approved wave. Each send of
+    its migrations to HCX is a mobility group named after it (launch/dispatch.py); `hcx_group_name`
+    and `hcx_group_id` hold the latest."""
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="batches")
     number = models.PositiveIntegerField(_("number"))

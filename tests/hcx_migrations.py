@@ -6,6 +6,7 @@ import datetime
 import requests
 
 from hcx.client import bodies
+from hcx.simulator.inventory import LOCAL_VC_UUID, REMOTE_VC_UUID
 
 GiB = 1024 ** 3
 
@@ -13,9 +14,9 @@ GiB = 1024 ** 3
 class Meshed:
     """The endpoints of a simulator reset to `meshed`, and a migration body for any VM."""
 
-    def __init__(self, sim):
+    def __init__(self, sim, variants: dict | None = None):
         self.sim = sim
-        sim.control.reset("meshed")
+        sim.control.reset("meshed", variants=variants)
         state = sim.control.state()
         self.local = state["localEndpointId"]
         self.remote = state["pairings"][0]["endpointId"]
@@ -26,7 +27,13 @@ class Meshed:
                                         bodies.container("group-v22", "Migrated", "Folder")])
         kwargs.setdefault("datastore_id", "datastore-31")
         return bodies.migration(vm_id=vm, vm_name=vm.replace("vm-", "app-"), migration_type=migration_type,
-                                source=bodies.site(self.local), destination=bodies.site(self.remote), **kwargs)
+                                source=self.site(), destination=self.site(remote=True), **kwargs)
+
+    def site(self, *, remote: bool = False) -> dict:
+        """The local (or the remote) endpoint with its vCenter, as a migration's source or destination."""
+        if remote:
+            return bodies.site(self.remote, vcenter_uuid=REMOTE_VC_UUID)
+        return bodies.site(self.local, vcenter_uuid=LOCAL_VC_UUID)
 
     def register(self, *vms: dict):
         post(self.sim, "/vms", {"items": list(vms)})

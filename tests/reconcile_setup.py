@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from hcx.client import HcxService, Retry, Waiter
+from hcx.client import HcxService, Retry, Waiter, bodies
 from migrations_app.choices import MigrationState, WaveStatus
 from migrations_app.launch.transitions import move
 from tests.factories import make_batch, make_estate, make_wave
@@ -40,8 +40,15 @@ def launch(sim, vms: int, *, migration_type: str = "bulk", hcx_type: str = "Bulk
     batch = make_batch(wave)
     rows = list(batch.migrations.select_related("vm").order_by("pk"))
     meshed.register(*({"id": f"vm-{m.vm_id}", "name": m.vm.name, "diskBytes": disk_gib * 1024 ** 3} for m in rows))
-    started = sim_client(sim).start_migrations([meshed.spec(f"vm-{m.vm_id}", hcx_type, **spec) for m in rows])
-    for m, s in zip(rows, started, strict=True):
+    # As dispatch sends them: a mobility group made with the migrations, then started.
+    hcx = sim_client(sim)
+    group = hcx.create_mobility_group(
+        bodies.mobility_group(name=f"{name}-{batch.pk}", source=meshed.site(), destination=meshed.site(remote=True)),
+        [meshed.spec(f"vm-{m.vm_id}", hcx_type, **spec) for m in rows])
+    hcx.start_mobility_group(group.id)
+    ids = {p.vm_id: p.id for p in hcx.iter_migrations(group_ids=[group.id])}
+    hcx.close()
+    for m in rows:
         move(m, MigrationState.SUBMITTING)
-        move(m, MigrationState.VALIDATING, hcx_id=s.migration_id, submitted=timezone.now())
+        move(m, MigrationState.VALIDATING, hcx_id=ids[f"vm-{m.vm_id}"], submitted=timezone.now())
     return Launched(site, wave, batch, meshed)

@@ -25,9 +25,19 @@ class Api:
         return response
 
     def start(self, *specs) -> list[str]:
-        response = self.post("/mobility/migrations/start", {"items": list(specs)})
+        """Start `specs` as HCX does: a mobility group created with them, then started as a whole."""
+        self.groups = getattr(self, "groups", 0) + 1
+        created = self.post("/mobility/groups", {"items": [{"name": f"group-{self.groups}", "groupDefaults": {},
+                                                            "migrations": list(specs)}]})
+        assert created.status_code == 202, created.text
+        group = created.json()["items"][0]["migrationGroupId"]
+        response = self.post("/mobility/groups/start", {"items": [{"migrationGroupId": group}]})
         assert response.status_code == 202, response.text
         return [i["migrationId"] for i in response.json()["items"]]
+
+    def cancel(self, *ids, **extra) -> requests.Response:
+        items = [{"migrationId": i, "migrationGroupId": self.get(i)["migrationGroupId"]} for i in ids]
+        return self.post("/mobility/migrations/forceCancel", {"items": items, **extra})
 
     def query(self, page_size: int = 500, offset: int = 0, **flt) -> dict:
         response = self.post("/migrations", {"filter": flt, "options": {"compat": 2.1},
@@ -43,14 +53,22 @@ class Api:
         by_id = {i["migrationId"]: i["state"] for i in self.query(migrationId=list(ids))["data"]["items"]}
         return [by_id[i] for i in ids]
 
-    def schedule(self, migration_id: str, **schedule) -> requests.Response:
-        return self.post("/mobility/migrations/schedule",
-                         {"items": [{"migrationId": migration_id, "switchoverParams": {"schedule": schedule}}]})
+    def schedule(self, migration_id: str, **switchover) -> requests.Response:
+        group = self.get(migration_id)["migrationGroupId"]
+        return self.post(f"/mobility/groups/{group}/schedule",
+                         {"migrations": [{"migrationId": migration_id, "schedule": {"switchover": switchover}}]})
+
+
+def refusals(response: requests.Response) -> list[tuple[str, list[str]]]:
+    return [(m["id"], [e["code"] for e in m["errors"]]) for m in response.json()["errors"]["migrations"]]
 
 
 @pytest.fixture
 def meshed(hcxsim):
-    return Meshed(hcxsim)
+    # These tests follow the simulator's own model, so it names its phases and sends its own figures
+    # (variants.py: running_state, percent_complete, progress_extras).
+    return Meshed(hcxsim, variants={"running_state": "named", "percent_complete": "present",
+                                    "progress_extras": "present"})
 
 
 @pytest.fixture
@@ -87,7 +105,7 @@ def test_a_bulk_migration_reaches_each_phase_as_the_clock_advances(meshed, api, 
 
     item = api.get(mid)
     assert seen == ["VALIDATING", "INITIAL_SYNC", "SWITCHOVER", "CLEANUP", "MIGRATION_COMPLETE"]
-    assert [e["status"] for e in item["progress"]["log"]] == seen
+    assert [e["status"] for e in item["progress"]["log"]] == ["DRAFT", *seen]  # created in its group first
     assert item["progress"]["total"] == {"value": 10 * GiB, "bytesTransferred": 10 * GiB}
     assert (item["progress"]["percentComplete"], item["progress"]["isDone"], item["progress"]["didFail"]) == (
         100, True, False)
@@ -153,9 +171,10 @@ def test_switchover_now_starts_a_waiting_migration_at_once(meshed, api, hcxsim):
     hcxsim.control.advance(31 + 90)
     assert api.get(mid)["state"] == "WAITING_FOR_SWITCHOVER"
 
-    response = api.schedule(mid, clearSchedule=True)
+    response = api.schedule(mid, clearSchedule=True, startTime=0, expiryTime=0)
 
-    assert response.status_code == 202, response.text
+    assert response.status_code == 200, response.text
+    assert response.json()["affectedSwitchoverScheduleCount"] == 1 and refusals(response) == []
     item = api.get(mid)
     assert item["state"] == "SWITCHOVER"
     assert item["switchoverParams"]["schedule"] == {"startTime": 0, "expiryTime": 0}
@@ -174,7 +193,7 @@ def test_a_missed_window_waits_for_a_new_one_and_a_moved_window_is_kept(meshed, 
 
     assert missed["state"] == "WAITING_FOR_SWITCHOVER" and "set a new schedule" in missed["progress"]["message"]
     assert missed["progress"]["isRescheduleAllowed"] is True
-    assert moved.status_code == 202
+    assert moved.status_code == 200 and refusals(moved) == []
     assert before["state"] == "WAITING_FOR_SWITCHOVER"
     assert before["switchoverParams"]["schedule"]["startTime"] == ms(new_start)
     assert api.get(mid)["state"] == "SWITCHOVER"
@@ -189,8 +208,8 @@ def test_a_vmotion_cannot_be_scheduled(meshed, api, hcxsim):
 
     assert validated.status_code == 202
     assert [w["code"] for w in validated.json()["items"][0]["warnings"]] == ["SCHEDULE_IGNORED"]
-    assert refused.status_code == 400
-    assert refused.json()["items"][0]["errors"][0]["code"] == "NOT_SCHEDULABLE"
+    assert refused.status_code == 200
+    assert refusals(refused) == [(mid, ["NOT_SCHEDULABLE"])]
 
 
 # --- one at a time, and the limits --------------------------------------------------------------------
@@ -211,7 +230,7 @@ def test_vmotion_and_cold_migrations_run_one_at_a_time_per_site_pair(meshed, api
     assert max(busy) == 1
     assert timeline[-1] == ["MIGRATION_COMPLETE"] * 3
     queued = api.query(migrationId=ids)["data"]["items"]  # the log keeps why it waited
-    assert "one at a time" in queued[1]["progress"]["log"][1]["message"]
+    assert "one at a time" in queued[1]["progress"]["log"][2]["message"]
 
 
 def test_rav_migrations_replicate_together_but_switch_over_one_at_a_time(meshed, api, hcxsim):
@@ -238,7 +257,7 @@ def test_the_201st_bulk_migration_in_a_mesh_queues_until_a_replication_ends(mesh
 
     copying = api.query(page_size=1, state=["INITIAL_SYNC"])["data"]["paging"]["totalSize"]
     queued = api.query(state=["QUEUED"])["data"]["items"]
-    api.post("/mobility/migrations/cancel", {"items": [{"migrationId": ids[0]}]})
+    api.cancel(ids[0])
 
     assert copying == 200
     assert [i["migrationId"] for i in queued] == [ids[200]]
@@ -266,8 +285,8 @@ def test_a_running_migration_is_cancelled_and_cancelling_it_again_changes_nothin
     [mid] = api.start(meshed.spec("vm-1"))
     hcxsim.control.advance(100)
 
-    first = api.post("/mobility/migrations/cancel", {"items": [{"migrationId": mid}], "removeLongRecoveryData": True})
-    again = api.post("/mobility/migrations/cancel", {"items": [{"migrationId": mid}]})
+    first = api.cancel(mid, removeLongRecoveryData=True)
+    again = api.cancel(mid)
     hcxsim.control.advance(3600)
 
     item = api.get(mid)
@@ -283,7 +302,7 @@ def test_a_migration_in_its_switchover_cannot_be_cancelled_and_the_batch_is_left
     ids = api.start(meshed.spec("vm-1"), meshed.spec("vm-2"))
     hcxsim.control.advance(31 + 180)  # vm-1 has switched over; vm-2 (40 GiB) still copies
 
-    response = api.post("/mobility/migrations/cancel", {"items": [{"migrationId": i} for i in ids]})
+    response = api.cancel(*ids)
 
     assert response.status_code == 400
     errors = [[e["code"] for e in i["errors"]] for i in response.json()["items"]]
@@ -399,9 +418,10 @@ def test_a_refused_switchover_changes_no_schedule(meshed, api, hcxsim):
 
     response = api.schedule(mid, clearSchedule=True)
 
-    assert response.status_code == 400
-    assert response.json()["items"][0]["errors"] == [{"code": "SWITCHOVER_REFUSED",
-                                                      "message": "Switchover refused: the VM is locked"}]
+    assert response.status_code == 200
+    assert response.json()["errors"]["migrations"] == [{"id": mid, "errors": [{
+        "code": "SWITCHOVER_REFUSED", "message": "Switchover refused: the VM is locked"}]}]
+    assert response.json()["affectedSwitchoverScheduleCount"] == 0
     assert api.get(mid)["switchoverParams"]["schedule"]["startTime"] == ms(window.timestamp())
 
 
@@ -424,8 +444,9 @@ def test_a_seed_checkpoint_lets_the_next_try_reuse_the_copied_bytes(meshed, api,
 
 def test_a_thousand_migrations_are_read_in_two_pages_filtered_and_all_run_to_the_end(meshed, api, hcxsim):
     meshed.settings(defaultVmBytes=GiB)
-    group = api.post("/mobility/groups", {"items": [{"name": "wave-1"}]}).json()["items"][0]["migrationGroupId"]
-    ids = api.start(*[meshed.spec(f"vm-{n}", group_id=group if n % 2 else None) for n in range(1000)])
+    ids = api.start(*[meshed.spec(f"vm-{n}") for n in range(500)])
+    ids += api.start(*[meshed.spec(f"vm-{n}") for n in range(500, 1000)])
+    group = api.get(ids[999])["migrationGroupId"]
     before = hcxsim.control.state()["migrationQueries"]
 
     pages = [api.query(page_size=500, offset=offset)["data"] for offset in (0, 500)]
@@ -465,33 +486,96 @@ def test_mobility_groups_are_created_listed_read_and_deleted(meshed, api, hcxsim
     assert created.status_code == 202
     assert duplicate.status_code == 400
     assert duplicate.json()["items"][0]["errors"][0]["message"] == "Mobility group with same name exist."
-    assert [(g["name"], g["state"]) for g in listed.json()["data"]["items"]] == [("wave-1", "DRAFT")]
+    assert [(g["id"], g["entityName"], g["state"]) for g in listed.json()["data"]["items"]] == [
+        (group_id, "wave-1", "DRAFT")]
     assert read.json()["groupDefaults"] == {"servicemeshId": meshed.mesh_id}
     assert deleted.status_code == 200
     assert api.session.get(f"{api.base}/mobility/groups/{group_id}", timeout=10).status_code == 404
 
 
-def test_a_group_s_draft_migrations_start_by_id_and_the_group_cannot_go_while_they_run(meshed, api, hcxsim):
+def group_with_drafts(api, meshed, name: str) -> tuple[str, list[str]]:
     defaults = {k: v for k, v in meshed.spec("x").items() if k in ("source", "destination", "placement", "storage")}
     created = api.post("/mobility/groups", {"items": [{
-        "name": "wave-2", "groupDefaults": {"migrationType": "vSphereReplication", **defaults},
+        "name": name, "groupDefaults": {"migrationType": "vSphereReplication", **defaults},
         "migrations": [{"entity": {"entityId": f"vm-{n}", "entityName": f"app-{n}"}, "operationType": "ADD"}
                        for n in (1, 2)]}]}).json()["items"][0]
-    group_id = created["migrationGroupId"]
-    drafts = [m["migrationId"] for m in created["migrations"]]
+    return created["migrationGroupId"], [m["migrationId"] for m in created["migrations"]]
+
+
+def test_a_group_created_with_its_migrations_starts_as_a_whole_and_is_archived_once_over(meshed, api, hcxsim):
+    group_id, drafts = group_with_drafts(api, meshed, "wave-2")
 
     as_drafts = api.query(draftsOnly=True, migrationGroupId=[group_id])["data"]["items"]
+    started = api.post("/mobility/groups/start", {"items": [{"migrationGroupId": group_id}]})
+    again = api.post("/mobility/groups/start", {"items": [{"migrationGroupId": group_id}]})
+    busy = api.post("/mobility/groups/archive", {"items": [{"migrationGroupId": group_id}]})
+    group = api.session.get(f"{api.base}/mobility/groups/{group_id}", timeout=10).json()
+    hcxsim.control.advance(6 * 3600)
+    archived = api.post("/mobility/groups/archive", {"items": [{"migrationGroupId": group_id}]})
+    listed = api.post("/migration/queryMobilityGroups", {"filter": {}, "options": {"compat": 2.1}})
+    with_archived = api.post("/migration/queryMobilityGroups", {"filter": {"includeArchived": True}})
+
+    assert [m["state"] for m in as_drafts] == ["DRAFT", "DRAFT"]
+    assert started.status_code == 202 and [i["migrationId"] for i in started.json()["items"]] == drafts
+    assert again.status_code == 400 and again.json()["items"][0]["errors"][0]["code"] == "ALREADY_STARTED"
+    assert busy.status_code == 403
+    assert group["state"] == "MIGRATING" and group["summary"]["running"] == 2
+    assert archived.status_code == 202
+    assert listed.json()["data"]["items"] == []
+    assert [g["summary"]["isArchived"] for g in with_archived.json()["data"]["items"]] == [True]
+
+
+def test_a_group_s_draft_migrations_start_by_id_and_the_group_cannot_go_while_they_run(meshed, api, hcxsim):
+    group_id, drafts = group_with_drafts(api, meshed, "wave-2")
+
     started = api.post("/mobility/migrations/start", {"items": [{"migrationId": d} for d in drafts]})
     again = api.post("/mobility/migrations/start", {"items": [{"migrationId": drafts[0]}]})
     refused = api.post("/mobility/groups/delete", {"items": [{"migrationGroupId": group_id}]})
-    group = api.session.get(f"{api.base}/mobility/groups/{group_id}", timeout=10).json()
 
-    assert [m["state"] for m in as_drafts] == ["DRAFT", "DRAFT"]
     assert [i["migrationId"] for i in started.json()["items"]] == drafts
     assert api.states(*drafts) == ["VALIDATING", "VALIDATING"]
     assert again.json()["items"][0]["errors"][0]["code"] == "ALREADY_STARTED"
     assert refused.status_code == 400 and "2 migration(s) in progress" in refused.json()["errors"][0]["text"]
-    assert group["state"] == "MIGRATING" and group["summary"]["running"] == 2
+
+
+def test_a_migration_without_its_vcenter_or_with_unnamed_networks_is_refused(meshed, api):
+    no_vcenter = meshed.spec("vm-1")
+    del no_vcenter["source"]["computeResourceId"]
+    mapping = {"srcNetworkHref": "dvportgroup-41", "destNetworkId": "/infra/segments/seg-1"}
+    by_any_id = meshed.spec("vm-2", network_mappings=[mapping])
+    unnamed = meshed.spec("vm-3", network_mappings=[{"srcNetworkName": "App", "destNetworkName": "seg-1"}])
+
+    response = api.post("/mobility/migrations/validate", {"items": [no_vcenter, by_any_id, unnamed]})
+
+    assert [[e["code"] for e in i["errors"]] for i in response.json()["items"]] == [
+        ["COMPUTE_RESOURCE_REQUIRED"], [], ["NETWORK_MAPPING_INVALID", "NETWORK_MAPPING_INVALID"]]
+
+
+def test_a_migration_cannot_join_a_group_by_naming_it_at_start(meshed, api):
+    group_id, _ = group_with_drafts(api, meshed, "wave-2")
+
+    response = api.post("/mobility/migrations/start", {"items": [{**meshed.spec("vm-9"), "migrationGroupId": group_id}]})
+
+    assert response.status_code == 400
+    assert [(i["entityId"], [e["code"] for e in i["errors"]]) for i in response.json()["items"]] == [
+        ("vm-9", ["GROUP_NOT_ALLOWED"])]
+
+
+def test_switchover_now_as_a_cleared_schedule_with_zero_times_is_taken(meshed, api, hcxsim):
+    [mid] = api.start(meshed.spec("vm-1", switchover_start=meshed.at(86400)))
+
+    group = api.get(mid)["migrationGroupId"]
+    response = api.post(f"/mobility/groups/{group}/schedule", {
+        "mobilityGroupDefaults": {"transfer": {}, "switchover": {}},
+        "migrations": [{"migrationId": mid, "schedule": {
+            "transfer": {"startTime": 0, "expiryTime": 0, "isInheritedFromGroupDefaults": False},
+            "switchover": {"startTime": 0, "expiryTime": 0, "clearSchedule": True,
+                           "isInheritedFromGroupDefaults": False}}}]})
+    unreadable = api.post(f"/mobility/groups/{group}/schedule", {"migrations": "all"})
+
+    assert (response.status_code, response.json()["affectedSwitchoverScheduleCount"]) == (200, 1)
+    assert api.get(mid)["switchoverParams"]["schedule"] == {"startTime": 0, "expiryTime": 0}
+    assert (unreadable.status_code, unreadable.content) == (400, b"")
 
 
 # --- the test controls --------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ class Site:
         return list(make_batch(wave).migrations.select_related("vm").order_by("vm__name"))
 
     def spec(self, m: VmMigration, **kwargs) -> dict:
-        local, remote = bodies.site(self.meshed.local), bodies.site(self.meshed.remote)
+        local, remote = self.meshed.site(), self.meshed.site(remote=True)
         back = m.direction == MigrationDirection.REVERSE
         # A rollback names the VM by its id in AVS, as HCX's remote inventory lists it (specs.py).
         in_avs = {v.name: v.id for v in self.hcx.remote_inventory("virtualmachines", self.meshed.remote)} if back else {}
@@ -58,12 +58,19 @@ class Site:
             datastore_id="datastore-31", seed_checkpoint=m.seed_checkpoint, **kwargs)
 
     def send(self, rows, **spec_kwargs) -> list[VmMigration]:
-        """What dispatch does: SUBMITTING, the start call, then HCX's state with the HCX id."""
+        """What dispatch does: SUBMITTING, a mobility group made with them and started, then HCX's
+        state with the HCX id."""
         for m in rows:
             move(m, S.SUBMITTING)
-        started = self.hcx.start_migrations([self.spec(m, **spec_kwargs) for m in rows])
-        for m, s in zip(rows, started, strict=True):
-            move(m, S.VALIDATING, hcx_id=s.migration_id, submitted=timezone.now())
+        self.groups = getattr(self, "groups", 0) + 1
+        group = self.hcx.create_mobility_group(
+            bodies.mobility_group(name=f"send-{self.groups}", source=self.meshed.site(),
+                                  destination=self.meshed.site(remote=True)),
+            [self.spec(m, **spec_kwargs) for m in rows])
+        self.hcx.start_mobility_group(group.id)
+        ids = {p.vm_id: p.id for p in self.hcx.iter_migrations(group_ids=[group.id])}
+        for m in rows:
+            move(m, S.VALIDATING, hcx_id=ids[m.vm.moid], submitted=timezone.now())
         return rows
 
     def sync(self, rows) -> list[VmMigration]:
@@ -160,7 +167,7 @@ def test_a_cancel_after_the_switchover_started_is_refused_per_vm_and_the_others_
 def test_when_hcx_cannot_be_reached_nothing_changes_and_the_result_says_why(site, vms, engineer, settings):
     settings.HCX_SETUP = {**settings.HCX_SETUP, "RETRY_ATTEMPTS": 2, "RETRY_BACKOFF": 0.01}
     [m] = site.send(site.migrations(vms[:1]), switchover_start=site.meshed.at(86400))
-    site.sim.control.fault("error", path="/mobility/migrations/cancel$", status=503, times=None)
+    site.sim.control.fault("error", path="/mobility/migrations/forceCancel$", status=503, times=None)
 
     result = controls.cancel([m], user=engineer)
 
@@ -201,6 +208,7 @@ def test_a_failed_bulk_is_retried_as_a_new_attempt_that_hcx_starts_from_its_seed
     assert (attempt.state, attempt.attempt, attempt.retry_of, attempt.batch_id, attempt.direction,
             attempt.seed_checkpoint) == (S.WAITING, 2, failed, failed.batch_id, MigrationDirection.FORWARD, True)
     site.send([attempt])
+    site.sim.control.set_variants(progress_extras="present")  # the simulator's own seedBytesReused
     item = next(i for i in site.sim.control.state()["migrations"] if i["migrationId"] == attempt.hcx_id)
     assert item["progress"]["seedBytesReused"] == pytest.approx(5 * GiB, rel=0.01)
     [audit] = audit_rows("retry")

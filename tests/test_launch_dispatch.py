@@ -15,9 +15,10 @@ from core.jobs import run
 from core.models import Job, Notification, NotificationPreference
 from hcx.choices import MigrationType
 from inventory.models import VirtualMachine
+from hcx.client import bodies
 from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
 from migrations_app.launch import batches
-from migrations_app.launch.dispatch import dispatch, ensure_group, site_lock
+from migrations_app.launch.dispatch import dispatch, send_group_name, site_lock
 from migrations_app.launch.errors import LaunchError
 from migrations_app.launch.site import SiteContext, service_for
 from migrations_app.launch.specs import spec_for
@@ -82,7 +83,9 @@ def test_it_sends_one_migration_per_vm_with_the_wave_s_target_options_and_window
     assert job.data["sent"] == 2
     state = setup.hcx()
     [group] = state["mobilityGroups"]
-    assert (group["name"], group["migrationGroupId"]) == (f"avsportal-w{setup.wave.pk}-b1", batch.hcx_group_id)
+    assert group["name"].startswith(f"avsportal-w{setup.wave.pk}-b1-")
+    assert (group["name"], group["migrationGroupId"]) == (batch.hcx_group_name, batch.hcx_group_id)
+    assert group["groupDefaults"]["servicemeshId"] == setup.meshed.mesh_id
     sent = by_vm(setup)
     assert sorted(sent) == ["app-1", "app-2"] and all(len(v) == 1 for v in sent.values())
     ours = rows(batch)
@@ -94,6 +97,9 @@ def test_it_sends_one_migration_per_vm_with_the_wave_s_target_options_and_window
         assert m["migrationGroupId"] == batch.hcx_group_id
         assert m["source"]["endpointId"] == setup.meshed.local
         assert m["destination"]["endpointId"] == setup.meshed.remote
+        # HCX's vCenters, as every working start payload names them (hcx-wire.md §6).
+        assert (m["source"]["computeResourceId"], m["destination"]["computeResourceId"]) == (
+            setup.meshed.site()["computeResourceId"], setup.meshed.site(remote=True)["computeResourceId"])
         assert m["servicemeshId"] == setup.meshed.mesh_id
         assert [(p["id"], p["name"], p["type"]) for p in m["placement"]] == [
             (AVS_CLUSTER[0], AVS_CLUSTER[1], "ClusterComputeResource"), (AVS_FOLDER_ID, AVS_FOLDER, "Folder"),
@@ -107,6 +113,9 @@ def test_it_sends_one_migration_per_vm_with_the_wave_s_target_options_and_window
         [mapping] = m["networkParams"]["networkMappings"]
         assert (mapping["srcNetworkValue"], mapping["destNetworkValue"], mapping["destNetworkName"]) == (
             PORT_GROUP[0], AVS_SEGMENT[0], AVS_SEGMENT[1])
+        assert {k: v for k, v in mapping.items() if k.endswith(("Id", "Href", "DisplayName"))} == {
+            "srcNetworkId": PORT_GROUP[0], "srcNetworkHref": PORT_GROUP[0], "srcNetworkDisplayName": PORT_GROUP[1],
+            "destNetworkId": AVS_SEGMENT[0], "destNetworkHref": AVS_SEGMENT[0], "destNetworkDisplayName": AVS_SEGMENT[1]}
 
 
 @pytest.mark.django_db
@@ -204,21 +213,64 @@ def test_a_send_interrupted_after_hcx_took_it_is_recovered_not_sent_again(hcxsim
     ours = rows(batch)
     service = service_for(setup.site)
     ctx = SiteContext.load(setup.site, service)
-    ensure_group(batch, ctx)
-    m = ours["app-1"]
-    m.batch = batch
-    [started] = service.start_migrations([spec_for(m, ctx)])
+    group = service.create_mobility_group(group_body(ctx, batch), [spec_for(ours["app-1"], ctx)])
+    service.start_mobility_group(group.id)
+    [started] = service.iter_migrations(group_ids=[group.id])
     service.close()
-    # Both rows were SUBMITTING when the worker died; HCX got app-1's start but not app-2's.
+    # Both rows were SUBMITTING when the worker died; HCX got app-1's group but not app-2's.
     VmMigration.objects.filter(batch=batch).update(state=S.SUBMITTING)
 
     result = dispatch(setup.site)
 
     assert (result.recovered, result.sent) == (1, 1)
     ours = rows(batch)
-    assert ours["app-1"].hcx_id == started.migration_id
+    assert ours["app-1"].hcx_id == started.id
     assert ours["app-2"].hcx_id and ours["app-2"].state not in S.NOT_SENT
     assert {name: len(found) for name, found in by_vm(setup).items()} == {"app-1": 1, "app-2": 1}
+
+
+def group_body(ctx, batch) -> dict:
+    return bodies.mobility_group(name=send_group_name(batch), source=ctx.local.body(), destination=ctx.remote.body(),
+                                 service_mesh_id=ctx.mesh_id)
+
+
+@pytest.mark.django_db
+def test_a_send_interrupted_between_the_group_s_creation_and_its_start_starts_that_group(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=2)
+    batch = batches.create_batch(setup.wave, user=engineer)
+    batches.launch_batch(batch, user=engineer)
+    ours = rows(batch)
+    service = service_for(setup.site)
+    ctx = SiteContext.load(setup.site, service)
+    group = service.create_mobility_group(group_body(ctx, batch), [spec_for(m, ctx) for m in ours.values()])
+    service.close()
+    VmMigration.objects.filter(batch=batch).update(state=S.SUBMITTING)
+
+    result = dispatch(setup.site)
+
+    assert (result.recovered, result.sent) == (2, 0), result.messages
+    assert [g["migrationGroupId"] for g in setup.hcx()["mobilityGroups"]] == [group.id]
+    sent = by_vm(setup)
+    assert {name: [m["state"] for m in found] for name, found in sent.items()} == {
+        "app-1": ["MIGRATING"], "app-2": ["MIGRATING"]}
+    assert {m.hcx_id for m in rows(batch).values()} == {found[0]["migrationId"] for found in sent.values()}
+
+
+@pytest.mark.django_db
+def test_a_group_hcx_refuses_to_start_is_deleted_and_the_others_go_in_a_new_one(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=2)
+    refusal = {"items": [{"entityId": "vm-102", "entityName": "app-2",
+                          "errors": [{"code": "BUSY", "message": "The VM is locked by a backup"}]}]}
+    hcxsim_fast.control.fault("error", path="/mobility/groups/start$", status=400, body=json.dumps(refusal), times=1)
+
+    batch = launch(setup, engineer)
+
+    ours = rows(batch)
+    assert ours["app-1"].hcx_id and ours["app-1"].state not in S.NOT_SENT
+    assert (ours["app-2"].state, ours["app-2"].message) == (S.REFUSED, "The VM is locked by a backup")
+    [group] = setup.hcx()["mobilityGroups"]  # the refused one was deleted
+    assert group["migrationGroupId"] == Batch.objects.get(pk=batch.pk).hcx_group_id
+    assert [m["entity"]["entityName"] for m in setup.hcx_migrations()] == ["app-1"]
 
 
 @pytest.mark.django_db
@@ -346,7 +398,7 @@ def test_a_rollback_goes_from_avs_back_to_where_the_vm_came_from(hcxsim_fast, en
     [in_avs] = [v for v in service_for(setup.site).remote_inventory("virtualmachines", setup.meshed.remote)
                 if v.name == "app-1"]
     assert m["entity"]["entityId"] == in_avs.id != done.vm.moid
-    assert m["migrationGroupId"] != forward.hcx_group_id
+    assert m["migrationGroupId"] not in (None, forward.hcx_group_id)  # a new small group
     assert [(p["id"], p["type"]) for p in m["placement"]] == [(ONPREM_CLUSTER[0], "ClusterComputeResource"),
                                                               ("Apps", "Folder")]
     assert m["storage"]["defaultStorage"]["id"] == ONPREM_DATASTORE[0]

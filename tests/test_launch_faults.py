@@ -262,7 +262,7 @@ def test_a_worker_killed_while_hcx_takes_a_batch_start_leaves_one_migration_per_
     setup = make_launch_setup(hcxsim, vms=3)
     # HCX takes its time over the start: it answers after 4 s (within the client's timeout), and
     # starts the migrations whether or not the caller is still there to hear it.
-    fault = hcxsim.control.fault("delay", path="/mobility/migrations/start$", seconds=4, times=1)
+    fault = hcxsim.control.fault("delay", path="/mobility/groups/start$", seconds=4, times=1)
     worker = make_worker()
     worker.send_jobs_here(monkeypatch)
     batch = batches.launch_wave(setup.wave, user=engineer)  # its submit job is first in the queue
@@ -273,7 +273,8 @@ def test_a_worker_killed_while_hcx_takes_a_batch_start_leaves_one_migration_per_
     assert Job.objects.get(pk=batch.job_id).status == JobStatus.RUNNING
     assert portal_states(setup.wave) == {S.SUBMITTING: 3}
     worker.kill()
-    wait_for(lambda: len(setup.hcx_migrations()) == 3, timeout=30, message="HCX to start what it was sent")
+    wait_for(lambda: [m["state"] for m in setup.hcx_migrations()] == ["MIGRATING"] * 3, timeout=30,
+             message="HCX to start the group it was sent")
     assert portal_states(setup.wave) == {S.SUBMITTING: 3}  # the portal never heard HCX's ids
 
     worker.start()

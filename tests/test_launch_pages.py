@@ -180,6 +180,19 @@ def test_an_action_lists_what_it_will_do_before_it_does_it(client_for, engineer,
     assert job.user == engineer
 
 
+def test_the_cancel_confirmation_says_that_hcx_forces_it_and_what_becomes_of_the_vm(client_for, engineer, wave):
+    running = set_state(wave.migrations.order_by("pk").first(), S.INITIAL_SYNC)
+
+    response = client_for(engineer).post(f"/plan/waves/{wave.pk}/migrations/act/",
+                                         {"action": "cancel", "ids": [running.pk]})
+
+    text = response.content.decode()
+    assert "Cancel the migration of 1 VM?" in text
+    assert ("HCX force-cancels the migration: it stops at once, before any switchover. The source VM stays at the "
+            "source site as it is") in text
+    assert "except the disks a Seed Checkpoint keeps for a retry" in text
+
+
 def test_moving_the_window_takes_times_in_the_waves_time_zone(client_for, engineer, wave):
     m = set_state(wave.migrations.order_by("pk").first(), S.DELTA_SYNC)
     client = client_for(engineer)

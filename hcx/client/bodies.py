@@ -114,10 +114,13 @@ def epoch_ms(moment: datetime.datetime | None) -> int:
 
 
 def site(endpoint_id: str, *, endpoint_name: str = "", vcenter_uuid: str = "", vcenter_name: str = "") -> dict:
-    """A migration's `source` or `destination`: the HCX endpoint (from `clouds()`) and its vCenter."""
+    """A migration's `source` or `destination`: the HCX endpoint (from `clouds()`) and its vCenter.
+    Every working start payload found sends the vCenter uuid as `computeResourceId` beside the
+    endpoint (hcx-wire.md §6: ASAF, AYA, ADL)."""
     body = {"endpointType": "VC", "endpointId": endpoint_id, "endpointName": endpoint_name}
     if vcenter_uuid:
-        body.update(resourceType="VC", resourceId=vcenter_uuid, resourceName=vcenter_name)
+        body.update(computeResourceId=vcenter_uuid, resourceType="VC", resourceId=vcenter_uuid,
+                    resourceName=vcenter_name)
     return body
 
 
@@ -127,23 +130,33 @@ def container(container_id: str, name: str, container_type: str) -> dict:
 
 
 def network_mapping(*, source_id: str, source_name: str, source_type: str, destination_id: str,
-                    destination_name: str, destination_type: str = "NsxtSegment") -> dict:
-    return {"srcNetworkType": source_type, "srcNetworkValue": source_id, "srcNetworkName": source_name,
-            "destNetworkType": destination_type, "destNetworkValue": destination_id,
-            "destNetworkName": destination_name, "bindingType": "static"}
+                    destination_name: str, destination_type: str = "NsxtSegment", source_href: str = "",
+                    destination_href: str = "") -> dict:
+    """One `networkMappings` entry. The sources name a network by `*Value`, `*Id`, `*Href` and
+    `*DisplayName` (hcx-wire.md §6: AYA, ASAF, ADL; BRC lists `*Value` and `*Id`): all are sent. The
+    href is the inventory's (an NSX segment's is `/infra/segments/<name>`); the id stands in without one."""
+    return {"srcNetworkType": source_type, "srcNetworkValue": source_id, "srcNetworkId": source_id,
+            "srcNetworkHref": source_href or source_id, "srcNetworkName": source_name,
+            "srcNetworkDisplayName": source_name,
+            "destNetworkType": destination_type, "destNetworkValue": destination_href or destination_id,
+            "destNetworkId": destination_id, "destNetworkHref": destination_href or destination_id,
+            "destNetworkName": destination_name, "destNetworkDisplayName": destination_name,
+            "bindingType": "static"}
 
 
 def migration(*, vm_id: str, vm_name: str, migration_type: str, source: dict, destination: dict,
               placement: Iterable[dict], datastore_id: str, datastore_name: str = "",
               disk_provisioning: str = "thin", network_mappings: Iterable[dict] = (),
-              group_id: str | None = None, service_mesh_id: str | None = None,
+              service_mesh_id: str | None = None,
               switchover_start: datetime.datetime | None = None, switchover_end: datetime.datetime | None = None,
               remove_isos: bool = False, remove_snapshots: bool = False, force_power_off: bool = False,
               retain_mac: bool = True, upgrade_tools: bool = False, upgrade_hardware: bool = False,
               seed_checkpoint: bool = False) -> dict:
-    """One item of `/mobility/migrations/validate|start` for a VM the portal knows (`vm_id` is
-    whatever id the portal keeps for it, e.g. its vCenter moref). `migration_type` is Bulk, vMotion,
-    RAV or Cold; the switchover window only means something for Bulk and RAV."""
+    """One item of `/mobility/migrations/validate|start`, or of a mobility group's `migrations`, for a
+    VM the portal knows (`vm_id` is whatever id the portal keeps for it, e.g. its vCenter moref).
+    `migration_type` is Bulk, vMotion, RAV or Cold; the switchover window only means something for
+    Bulk and RAV. It carries no `migrationGroupId`: a migration joins a group by being created in it
+    (hcx-wire.md §6)."""
     if migration_type not in MIGRATION_TYPES:
         raise ValueError(f"migration_type must be one of {sorted(MIGRATION_TYPES)}, not {migration_type!r}")
     api_type, transfer_type = MIGRATION_TYPES[migration_type]
@@ -165,8 +178,6 @@ def migration(*, vm_id: str, vm_name: str, migration_type: str, source: dict, de
                                        "diskProvisionType": disk_provisioning}},
         "networkParams": {"networkMappings": list(network_mappings)},
     }
-    if group_id:
-        body["migrationGroupId"] = group_id
     if service_mesh_id:
         body["servicemeshId"] = service_mesh_id
     return body
@@ -174,7 +185,8 @@ def migration(*, vm_id: str, vm_name: str, migration_type: str, source: dict, de
 
 def mobility_group(*, name: str, source: dict, destination: dict, migration_type: str | None = None,
                    service_mesh_id: str | None = None, tags: Iterable[str] = ()) -> dict:
-    """A mobility group (hcx-api.md 5.7) whose defaults its migrations inherit."""
+    """A mobility group whose defaults its migrations inherit; `create_mobility_group()` sends it with
+    its migrations, the only way the sources show (hcx-wire.md §6)."""
     defaults = {"source": source, "destination": destination}
     if migration_type:
         defaults["migrationType"] = MIGRATION_TYPES[migration_type][0]

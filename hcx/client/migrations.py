@@ -1,18 +1,22 @@
 """HCX migrations and mobility groups, the calls `HcxService` gets from `MigrationsMixin`.
 
-We use the "mobility" API of HCX 4.x (hcx-api.md 5.2 b) and its compat-2.1 query (5.2 c): it is the
+We use the "mobility" API of HCX 4.x and its compat-2.1 query (docs/hcx-wire.md §6): it is the
 generation with mobility groups, RAV, per-VM validation errors and warnings, and switchover windows
 that can be moved or cleared; the legacy nls-1.0 calls predate RAV and mobility groups.
 
 - Validation never raises for a VM's problems: `validate_migrations()` returns one `VmResult` per VM
-  with HCX's errors and warnings (HCX answers HTTP 400 when any VM has an error, hcx-api.md 8.6).
-- Starting is a create: it is sent once, and when its answer is lost the client looks the
-  migrations up by VM (and mobility group) before sending again, and then sends only the VMs HCX
-  does not have yet. A batch HCX refuses raises `MigrationRefused` with the per-VM messages.
-- Reading: `iter_migrations()` pages through any number of migrations with one query per page
-  (filters by ids, mobility group, state, VM); each item is a typed `MigrationProgress`.
-- Cancel and schedule changes are idempotent in HCX (cancelling twice, or setting the same window
-  twice, changes nothing more), so they are retried like reads.
+  with HCX's errors and warnings (HCX answers HTTP 400 when any VM has an error).
+- A mobility group is created with its migrations and then started as a whole
+  (`create_mobility_group()`, `start_mobility_group()`), the only way the public sources show; a
+  create or start whose answer is lost is found (by name, by its migrations' states) before it is
+  sent again. `start_migrations()` (full specs, no group) is kept for callers without a group.
+- Reading is tolerant (hcx-wire.md §6, "reading answers"): `iter_migrations()` pages until a short or
+  empty page whether or not HCX says how many there are; the phase comes from the terminal state
+  names the sources list and otherwise from the `progress.state.is*` flags (0/1 or booleans), never
+  from a running state name; percent, throughput and ETA come from the bytes HCX reports.
+- Cancel (`forceCancel`) and schedule changes (per mobility group) are idempotent in HCX (cancelling
+  twice, or setting the same window twice, changes nothing more), so they are retried like reads;
+  they answer one `VmResult` per migration, with HCX's errors for those it refused.
 """
 
 import datetime
@@ -24,12 +28,13 @@ from .errors import HcxConflict, HcxError, HcxNotFound, HcxUnavailable
 from .transport import HcxErrors
 
 API = "/hybridity/api"
-QUERY_PAGE_SIZE = 500  # the most HCX (and the simulator) returns per page
+QUERY_PAGE_SIZE = 500  # the most the simulator returns per page; HCX's largest is not documented
 QUERY_OPTIONS = {"compat": 2.1, "resultLevel": "MOBILITYGROUP_ITEMS"}  # what the 2020+ scripts send
-# The mobility API's migrationType values -> our four (hcx-api.md 5.1).
+# The mobility API's migrationType values -> our four (hcx-wire.md §6).
 TYPE_NAMES = {"vSphereReplication": "Bulk", "VR": "Bulk", "Bulk": "Bulk", "RAV": "RAV", "vMotion": "vMotion",
               "ColdMigration": "Cold", "Cold": "Cold", "OsAssistedMigration": "OSAM"}
 IN_PROGRESS_CODES = {"MIGRATION_IN_PROGRESS", "ALREADY_STARTED"}
+BITS_PER_BYTE = 8
 
 
 class Phase:
@@ -48,34 +53,56 @@ class Phase:
     CANCELLED = "cancelled"
     UNKNOWN = "unknown"
     TERMINAL = frozenset({COMPLETE, FAILED, CANCELLED})
+    COPYING = frozenset({INITIAL_SYNC, DELTA_SYNC})
 
 
-# HCX's state strings (hcx-api.md 5.4: terminal ones from ASAF, LAM and PowerCLI; the running ones are
-# the simulator's, as no source lists HCX's) -> Phase. Unknown strings fall back on progress.state flags.
+# The only state strings the sources list are the terminal ones (hcx-wire.md §6: ASAF, SMIT, AYA,
+# PowerCLI, LAM). Every other phase comes from the progress flags (`phase_of`).
 STATE_PHASES = {
-    "DRAFT": Phase.DRAFT, "VALIDATING": Phase.VALIDATING, "QUEUED": Phase.QUEUED,
-    "INITIAL_SYNC": Phase.INITIAL_SYNC, "DELTA_SYNC": Phase.DELTA_SYNC,
-    "WAITING_FOR_SWITCHOVER": Phase.WAITING_FOR_SWITCHOVER, "SWITCHOVER": Phase.SWITCHOVER, "CLEANUP": Phase.CLEANUP,
     "MIGRATION_COMPLETE": Phase.COMPLETE, "MIGRATED": Phase.COMPLETE,
     "MIGRATION_FAILED": Phase.FAILED, "MIGRATE_FAILED": Phase.FAILED, "TRANSFER_FAILED": Phase.FAILED,
     "MIGRATION_CANCELLED": Phase.CANCELLED, "MIGRATE_CANCELED": Phase.CANCELLED,
 }
 
 
-def phase_of(state: str, flags: dict) -> str:
+def truthy(value) -> bool:
+    """HCX's flags are 0/1 integers, `isDone` a boolean; a string form is taken too."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return bool(value)
+
+
+def phase_of(state: str, progress: dict) -> str:
+    """The phase from a terminal state name, else from `progress` and its `state` flags (BRC's
+    progress object): a running state name is never relied on, as no source lists them."""
     if state in STATE_PHASES:
         return STATE_PHASES[state]
-    if flags.get("isCanceled"):
+    flags = progress.get("state") if isinstance(progress.get("state"), dict) else {}
+
+    def on(*names):
+        return any(truthy(flags.get(n)) or truthy(progress.get(n)) for n in names)
+
+    if on("isCanceled", "isCancelled"):
         return Phase.CANCELLED
-    if flags.get("isError"):
+    if on("isError", "didFail"):
         return Phase.FAILED
-    if flags.get("isDone"):
+    if on("isDone"):
         return Phase.COMPLETE
-    for flag, phase in (("isSwitchoverProgress", Phase.SWITCHOVER), ("isWaitingForMaintWindow", Phase.WAITING_FOR_SWITCHOVER),
-                        ("isTransferProgress", Phase.INITIAL_SYNC), ("isParked", Phase.QUEUED)):
-        if flags.get(flag):
-            return phase
-    return Phase.UNKNOWN
+    if on("draftState"):
+        return Phase.DRAFT
+    if on("isSwitchoverCompleted"):
+        return Phase.CLEANUP  # switched over, not done yet: HCX cleans up
+    if on("isSwitchoverProgress", "isSwitchover", "isSwitchoverStarted"):
+        return Phase.SWITCHOVER
+    if on("isWaitingForMaintWindow"):
+        return Phase.WAITING_FOR_SWITCHOVER
+    if on("isTransferProgress", "isTransfer", "isVMotionBaseSyncInProgress"):
+        return Phase.DELTA_SYNC if on("isTransferCompleted") else Phase.INITIAL_SYNC
+    if on("isTransferCompleted"):
+        return Phase.WAITING_FOR_SWITCHOVER  # copied, not switching over: it waits (window or turn)
+    if on("isParked", "isTransferParked"):
+        return Phase.QUEUED
+    return Phase.VALIDATING  # started, nothing under way yet
 
 
 def moment(ms) -> datetime.datetime | None:
@@ -118,14 +145,27 @@ class VmResult:
 
     @classmethod
     def from_api(cls, item: dict) -> "VmResult":
-        def messages(key):
-            found = item.get(key) or ([item["warning"]] if key == "warnings" and item.get("warning") else [])
-            return tuple(Message(m.get("code"), m.get("message") or m.get("text") or "")
-                         for m in found if isinstance(m, dict))
-
         return cls(vm_id=item.get("entityId"), vm_name=item.get("entityName") or item.get("name"),
-                   migration_id=item.get("migrationId"), group_id=item.get("migrationGroupId"),
-                   errors=messages("errors"), warnings=messages("warnings"))
+                   migration_id=item.get("migrationId") or item.get("id"), group_id=item.get("migrationGroupId"),
+                   errors=messages(item, "errors", "error"), warnings=messages(item, "warnings", "warning"))
+
+
+def messages(item: dict, *keys) -> tuple[Message, ...]:
+    """HCX's messages under any of `keys`: a list or a single object, of `{code, message|text}` or
+    plain strings (BRC has `warnings[{message}]`, PowerCLI `warning`; hcx-wire.md §6)."""
+    found = []
+    for key in keys:
+        value = item.get(key)
+        if isinstance(value, dict | str):
+            value = [value]
+        found += value if isinstance(value, list) else []
+    out = []
+    for m in found:
+        if isinstance(m, str) and m:
+            out.append(Message(None, m))
+        elif isinstance(m, dict) and (m.get("message") or m.get("text") or m.get("code")):
+            out.append(Message(m.get("code"), m.get("message") or m.get("text") or m.get("code")))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -153,9 +193,11 @@ class MigrationEvent:
 
 @dataclass(frozen=True)
 class MigrationProgress:
-    """One migration as HCX reports it (hcx-api.md 5.3). `percent` is HCX's `percentComplete`, or
-    bytes transferred over total when HCX sends no percent (as ASAF computes it). `throughput_mbps`
-    and `eta_seconds` are None when HCX does not report them."""
+    """One migration as HCX reports it (hcx-wire.md §6). `percent` is HCX's `percentComplete` when it
+    sends one, else bytes transferred over the total (as ASAF computes it), and 100 only once
+    complete. `throughput_mbps` and `eta_seconds` are HCX's when it sends them, else worked out from
+    the bytes copied since the transfer started (`lastUpdated` - transfer `startTime`) while it
+    copies, and None otherwise."""
 
     id: str
     group_id: str | None
@@ -195,43 +237,86 @@ class MigrationProgress:
 
     @classmethod
     def from_api(cls, item: dict) -> "MigrationProgress":
-        progress = item.get("progress") or {}
-        flags = progress.get("state") or {}
-        total = progress.get("total") or {}
-        bytes_total = number(total.get("value")) or number((item.get("summary") or {}).get("diskSize"))
-        bytes_done = number(total.get("bytesTransferred"))
-        percent = progress.get("percentComplete")
-        percent = number(percent) if percent is not None else (100 * bytes_done // bytes_total if bytes_total else 0)
+        progress = item.get("progress") if isinstance(item.get("progress"), dict) else {}
+        flags = progress.get("state") if isinstance(progress.get("state"), dict) else {}
         state = item.get("state") or flags.get("status") or ""
-        schedule = (item.get("switchoverParams") or {}).get("schedule") or {}
+        phase = phase_of(state, progress)
         events = tuple(MigrationEvent(at=moment(e.get("lastUpdated")), state=e.get("status"), message=e.get("message"),
                                       error=e.get("errorMessage"), bytes_transferred=number(e.get("bytesTransferred")))
                        for e in progress.get("log") or [] if isinstance(e, dict))
-        errors = [(progress.get("error") or {}).get("message"), flags.get("errorMessage"), *(e.error for e in events)]
+        bytes_done, bytes_total = _bytes(item, progress)
+        percent = progress.get("percentComplete")
+        if percent is not None:
+            percent = number(percent)
+        else:
+            percent = 100 * bytes_done // bytes_total if bytes_total else 0
+            percent = percent if phase == Phase.COMPLETE else min(percent, 99)
+        if phase == Phase.COMPLETE:
+            percent = 100
+        transfer = progress.get("transfer") if isinstance(progress.get("transfer"), dict) else {}
+        throughput, eta = _rate(phase, bytes_done, bytes_total, transfer.get("startTime") or progress.get("startTime"),
+                                item.get("lastUpdated"), progress.get("throughputMbps"), progress.get("etaSeconds"))
+        error = progress.get("error") if isinstance(progress.get("error"), dict) else {}
+        errors = [error.get("message"), flags.get("errorMessage"), *(e.error for e in events)]
+        schedule = (item.get("switchoverParams") or {}).get("schedule") or {}
         entity = item.get("entity") or {}
-        throughput, eta = progress.get("throughputMbps"), progress.get("etaSeconds")
         return cls(
             id=item.get("migrationId") or item.get("id"), group_id=item.get("migrationGroupId"),
             vm_id=entity.get("entityId") or item.get("entityId"), vm_name=entity.get("entityName"),
             migration_type=TYPE_NAMES.get(item.get("migrationType"), item.get("migrationType")),
-            state=state, phase=phase_of(state, flags), percent=max(0, min(100, percent)),
-            bytes_transferred=bytes_done, bytes_total=bytes_total,
-            throughput_mbps=float(throughput) if throughput is not None else None,
-            eta_seconds=number(eta, None) if eta is not None else None,
+            state=state, phase=phase, percent=max(0, min(100, percent)),
+            bytes_transferred=bytes_done, bytes_total=bytes_total, throughput_mbps=throughput, eta_seconds=eta,
             message=progress.get("message") or flags.get("message"), events=events,
-            errors=tuple(dict.fromkeys(e for e in errors if e)),
+            errors=tuple(dict.fromkeys(e for e in errors if e and isinstance(e, str))),
             switchover_start=moment(schedule.get("startTime")), switchover_end=moment(schedule.get("expiryTime")),
-            waiting_for_window=bool(flags.get("isWaitingForMaintWindow")),
-            reschedule_allowed=bool(progress.get("isRescheduleAllowed", flags.get("isRescheduleAllowed"))),
+            waiting_for_window=truthy(flags.get("isWaitingForMaintWindow")),
+            reschedule_allowed=truthy(progress.get("isRescheduleAllowed", flags.get("isRescheduleAllowed"))),
             created=moment(item.get("creationDate")), updated=moment(item.get("lastUpdated")),
             started=moment(progress.get("startTime")), ended=moment(progress.get("endTime")))
 
 
+def _bytes(item: dict, progress: dict) -> tuple[int, int]:
+    """(bytes transferred, bytes in all). `progress.total` is `{value, bytesTransferred}` for ASAF and
+    a string in BRC's example: then the total is that string and the bytes come from the latest
+    `progress.log` entry that has them (hcx-wire.md §6)."""
+    total = progress.get("total")
+    log = [e for e in progress.get("log") or [] if isinstance(e, dict)]
+    from_log = next((e for e in reversed(log) if e.get("bytesTransferred") not in (None, "")), {})
+    disk = number((item.get("summary") or {}).get("diskSize"))
+    if isinstance(total, dict):
+        done = number(total.get("bytesTransferred"))
+        whole = number(total.get("value"))
+    else:
+        done = number(from_log.get("bytesTransferred"))
+        whole = number(total)
+    return done, whole or number(from_log.get("totalBytes")) or disk
+
+
+def _rate(phase, done: int, whole: int, since_ms, last_ms, reported_mbps, reported_eta):
+    """(Mbit/s, seconds left of the copy): HCX's figures when it sends them (no source shows any), else
+    the average since the transfer started, from HCX's own times, while it copies."""
+    mbps = None
+    try:
+        mbps = float(reported_mbps) if reported_mbps not in (None, "") else None
+    except (TypeError, ValueError):
+        pass
+    eta = number(reported_eta, None) if reported_eta is not None else None
+    if mbps is None and phase in Phase.COPYING:
+        since, last = moment(since_ms), moment(last_ms)
+        seconds = (last - since).total_seconds() if since and last else 0
+        if seconds > 0 and done > 0:
+            mbps = round(done * BITS_PER_BYTE / 1_000_000 / seconds, 3)
+    if eta is None and mbps and phase == Phase.INITIAL_SYNC and whole > done:
+        eta = int((whole - done) * BITS_PER_BYTE / 1_000_000 / mbps)
+    return mbps, eta
+
+
 @dataclass(frozen=True)
 class MigrationPage:
-    items: list[MigrationProgress]
-    total: int
+    items: list[MigrationProgress]  # those that match the filters
+    total: int | None  # None: HCX did not say
     offset: int
+    answered: int = 0  # items in HCX's answer (what paging counts)
 
 
 @dataclass(frozen=True)
@@ -246,7 +331,7 @@ class GroupCreated:
 
 
 class MigrationRefused(HcxError):
-    """HCX refused a batch (validate, start, cancel, schedule, group create or delete) because of
+    """HCX refused a batch (validate, start, cancel, group create, start or delete) because of
     some of its items; `results` has HCX's words per VM (or per group). Nothing in the batch changed."""
 
     def __init__(self, message: str, *, results: list[VmResult], **kwargs):
@@ -269,13 +354,6 @@ class HcxErrorsWithBody(HcxErrors):
         except ValueError:
             exc.body = None
         return exc
-
-
-def ref(migration) -> dict:
-    """`{"migrationId", "migrationGroupId"}` for a migration id or a MigrationProgress."""
-    if isinstance(migration, MigrationProgress):
-        return {"migrationId": migration.id, "migrationGroupId": migration.group_id}
-    return {"migrationId": migration}
 
 
 class MigrationsMixin:
@@ -366,77 +444,151 @@ class MigrationsMixin:
     def query_migrations(self, *, ids: Iterable[str] | None = None, group_ids: Iterable[str] | None = None,
                          states: Iterable[str] | None = None, vm_ids: Iterable[str] | None = None,
                          offset: int = 0, page_size: int = QUERY_PAGE_SIZE, skip_drafts: bool = False) -> MigrationPage:
-        """`POST /migrations?action=query` (compat 2.1): one page of the migrations that match."""
+        """`POST /migrations?action=query` (compat 2.1): one page of the migrations that match.
+        `total` is None when HCX does not say (hcx-wire.md §6)."""
         flt = {k: list(v) for k, v in (("migrationId", ids), ("migrationGroupId", group_ids), ("state", states),
                                        ("entityId", vm_ids)) if v is not None}
         if skip_drafts:
             flt["skipDrafts"] = True
-        body = {"filter": flt, "options": QUERY_OPTIONS, "paging": {"offset": offset, "pageSize": page_size}}
+        # BRC names offset and skipCount without saying how they differ: both carry the items to skip.
+        paging = {"pageSize": page_size, "offset": offset, "skipCount": offset}
+        body = {"filter": flt, "options": QUERY_OPTIONS, "paging": paging}
         answer = self._json(self._call("POST", f"{API}/migrations", safe=True, params={"action": "query"}, json=body))
         data = answer.get("data") if isinstance(answer.get("data"), dict) else answer
-        items = [MigrationProgress.from_api(i) for i in data.get("items") or data.get("rows") or []]
-        paging = data.get("paging") or {}
-        return MigrationPage(items=items, total=number(paging.get("totalSize"), len(items) + offset), offset=offset)
+        raw = [i for i in data.get("items") or data.get("rows") or [] if isinstance(i, dict)]
+        items = [MigrationProgress.from_api(i) for i in raw]
+        # An HCX that ignores a filter answers more than asked: only what matches is kept.
+        for wanted, field in ((ids, "id"), (group_ids, "group_id"), (vm_ids, "vm_id"), (states, "state")):
+            if wanted is not None:
+                wanted = set(wanted)
+                items = [m for m in items if getattr(m, field) in wanted]
+        if skip_drafts:
+            items = [m for m in items if m.phase != Phase.DRAFT]
+        said = (data.get("paging") or {}).get("totalSize", data.get("totalSize"))
+        return MigrationPage(items=items, total=number(said, None) if said is not None else None, offset=offset,
+                             answered=len(raw))
 
     def iter_migrations(self, *, page_size: int = QUERY_PAGE_SIZE, **filters) -> Iterator[MigrationProgress]:
-        """Every migration that matches (filters as `query_migrations`), one query per page."""
-        offset = 0
+        """Every migration that matches (filters as `query_migrations`), one query per page, until a
+        short or empty page (or the total HCX gave, when it gave one)."""
+        offset, seen = 0, set()
         while True:
             page = self.query_migrations(offset=offset, page_size=page_size, **filters)
-            yield from page.items
-            offset += len(page.items)
-            if not page.items or offset >= page.total:
+            fresh = [m for m in page.items if m.id not in seen]
+            seen.update(m.id for m in fresh)
+            yield from fresh
+            offset += page.answered
+            if not page.answered or page.answered < page_size or (page.total is not None and offset >= page.total):
                 return
 
     def get_migration(self, migration_id: str) -> MigrationProgress:
-        page = self.query_migrations(ids=[migration_id], page_size=1)
-        if not page.items:
-            raise HcxNotFound(f"HCX at {self.url} has no migration {migration_id}", status=404, url=self.url)
-        return page.items[0]
+        for m in self.query_migrations(ids=[migration_id]).items:
+            if m.id == migration_id:  # an HCX that ignores the filter answers others too
+                return m
+        raise HcxNotFound(f"HCX at {self.url} has no migration {migration_id}", status=404, url=self.url)
+
+    def _with_groups(self, migrations: Iterable) -> tuple[list[dict], list[VmResult]]:
+        """`{"migrationId", "migrationGroupId"}` for each migration (an id or a MigrationProgress);
+        the groups of bare ids are read from HCX. Ids HCX does not have come back as refusals."""
+        refs, wanted, groups = [], [], {}
+        for m in migrations:
+            if isinstance(m, MigrationProgress) and m.group_id:
+                refs.append({"migrationId": m.id, "migrationGroupId": m.group_id})
+            else:
+                wanted.append(m.id if isinstance(m, MigrationProgress) else m)
+        if wanted:
+            groups = {p.id: p.group_id for p in self.iter_migrations(ids=wanted) if p.id in set(wanted)}
+            for mid in wanted:
+                refs.append({"migrationId": mid, "migrationGroupId": groups.get(mid)})
+        unknown = [VmResult(None, None, r["migrationId"], None,
+                            errors=(Message("NOT_FOUND", f"HCX has no migration {r['migrationId']}"),))
+                   for r in refs if r["migrationId"] in wanted and r["migrationId"] not in groups]
+        missing = {u.migration_id for u in unknown}
+        return [r for r in refs if r["migrationId"] not in missing], unknown
 
     # --- cancel and switchover schedule -----------------------------------------------------------
 
     def cancel_migrations(self, migrations: Iterable, *, remove_seed_data: bool = False) -> list[VmResult]:
-        """`POST /mobility/migrations/cancel` (BRC forceCancelRequest). `migrations`: ids or
-        MigrationProgress. `remove_seed_data` drops the disks a Seed Checkpoint kept."""
-        body = {"items": [ref(m) for m in migrations], "removeLongRecoveryData": remove_seed_data}
-        answer = self._mobility("/mobility/migrations/cancel", body, "the cancellation", safe=True)
-        return [VmResult.from_api(i) for i in answer.get("items") or []]
+        """`POST /mobility/migrations/forceCancel` (BRC forceCancelRequest, hcx-wire.md §6): HCX
+        force-cancels. `migrations`: ids or MigrationProgress. `remove_seed_data` drops the disks a
+        Seed Checkpoint kept. One VmResult per migration; a refused batch raises MigrationRefused."""
+        refs, results = self._with_groups(migrations)
+        if refs:
+            body = {"items": refs, "removeLongRecoveryData": remove_seed_data}
+            answer = self._mobility("/mobility/migrations/forceCancel", body, "the cancellation", safe=True)
+            results += [VmResult.from_api(i) for i in answer.get("items") or [] if isinstance(i, dict)]
+            answered = {r.migration_id for r in results}
+            results += [VmResult(None, None, r["migrationId"], r["migrationGroupId"]) for r in refs
+                        if r["migrationId"] not in answered]
+        return results
 
     def set_switchover_window(self, migrations: Iterable, start: datetime.datetime | None,
                               end: datetime.datetime | None = None) -> list[VmResult]:
-        """Move the switchover window of Bulk/RAV migrations (epoch ms, hcx-api.md 5.5)."""
-        schedule = {"startTime": epoch_ms(start), "expiryTime": epoch_ms(end)}
-        return self._schedule(migrations, schedule, "the new switchover window")
+        """Move the switchover window of Bulk/RAV migrations (epoch ms, hcx-wire.md §6)."""
+        return self._schedule(migrations, {"startTime": epoch_ms(start), "expiryTime": epoch_ms(end),
+                                           "clearSchedule": False}, "the new switchover window")
 
     def switchover_now(self, migrations: Iterable) -> list[VmResult]:
-        """Clear the window: each switches over as soon as its initial sync is done (now, if it waits)."""
-        return self._schedule(migrations, {"clearSchedule": True, "startTime": 0, "expiryTime": 0}, "switchover now")
+        """Clear the window: each switches over as soon as its initial sync is done (now, if it waits).
+        What HCX expects for "now" is not documented: a cleared schedule is sent (hcx-wire.md §6)."""
+        return self._schedule(migrations, {"startTime": 0, "expiryTime": 0, "clearSchedule": True}, "switchover now")
 
-    def _schedule(self, migrations, schedule: dict, what: str) -> list[VmResult]:
-        body = {"items": [{**ref(m), "switchoverParams": {"schedule": schedule}} for m in migrations]}
-        answer = self._mobility("/mobility/migrations/schedule", body, what, safe=True)
-        return [VmResult.from_api(i) for i in answer.get("items") or []]
+    def _schedule(self, migrations, switchover: dict, what: str) -> list[VmResult]:
+        """`POST /mobility/groups/{id}/schedule`, one call per mobility group (BRC). HCX answers 200 with
+        per-migration `errors.migrations[{id, errors}]` and changes the others, or 400 with no body."""
+        migrations = list(migrations)
+        refs, unknown = self._with_groups(migrations)
+        by_group: dict[str, list[str]] = {}
+        results = {u.migration_id: u for u in unknown}
+        for r in refs:
+            if r["migrationGroupId"]:
+                by_group.setdefault(r["migrationGroupId"], []).append(r["migrationId"])
+            else:
+                results[r["migrationId"]] = VmResult(None, None, r["migrationId"], None, errors=(Message(
+                    "NO_GROUP", "HCX names no mobility group for it, and a schedule is set per group"),))
+        for group, ids in by_group.items():
+            body = {"migrations": [{"migrationId": i, "schedule": {"switchover": {
+                **switchover, "isInheritedFromGroupDefaults": False}}} for i in ids]}
+            try:
+                answer = self._json(self._call("POST", f"{API}/mobility/groups/{group}/schedule", safe=True,
+                                               json=body))
+            except HcxError as exc:
+                if exc.status != 400:
+                    raise
+                why = f"HCX refused {what}: {exc.hcx_message or 'HTTP 400 without a reason'}"
+                results.update((i, VmResult(None, None, i, group, errors=(Message("REFUSED", why),))) for i in ids)
+                continue
+            answer = answer.get("data") if isinstance(answer.get("data"), dict) else answer
+            errors = answer.get("errors") if isinstance(answer.get("errors"), dict) else {}
+            refused = {e.get("id") or e.get("migrationId"): messages(e, "errors", "error")
+                       for e in errors.get("migrations") or [] if isinstance(e, dict)}
+            for i in ids:
+                results[i] = VmResult(None, None, i, group, errors=refused.get(i) or ())
+        order = [m.id if isinstance(m, MigrationProgress) else m for m in migrations]
+        return [results[i] for i in dict.fromkeys(order) if i in results]
 
     # --- mobility groups -------------------------------------------------------------------------------
 
     def list_mobility_groups(self, *, name: str | None = None) -> list[dict]:
-        """`POST /migration/queryMobilityGroups`: migrationGroupId, name, state, groupDefaults, summary."""
+        """`POST /migration/queryMobilityGroups`. HCX's items name a group by `id`/`entityName` (SMIT)
+        or `migrationGroupId`/`name` (BRC): every item comes back with both pairs set."""
         flt = {"skipDrafts": False, **({"name": name} if name else {})}
         answer = self._json(self._call("POST", f"{API}/migration/queryMobilityGroups", safe=True,
                                        json={"filter": flt, "options": {"compat": 2.1}}))
-        groups = (answer.get("data") or {}).get("items") or answer.get("items") or []
-        return [g for g in groups if not name or g.get("name") == name]
+        data = answer.get("data") if isinstance(answer.get("data"), dict) else answer
+        groups = [group_fields(g) for g in data.get("items") or [] if isinstance(g, dict)]
+        return [g for g in groups if not name or g["name"] == name]
 
     def find_mobility_group(self, name: str) -> dict | None:
         return next(iter(self.list_mobility_groups(name=name)), None)
 
     def get_mobility_group(self, group_id: str) -> dict:
-        return self._json(self._call("GET", f"{API}/mobility/groups/{group_id}", safe=True))
+        return group_fields(self._json(self._call("GET", f"{API}/mobility/groups/{group_id}", safe=True)))
 
     def create_mobility_group(self, body: dict, migrations: Iterable[dict] = ()) -> GroupCreated:
-        """`POST /mobility/groups`; `body` from `bodies.mobility_group()`, `migrations` (optional)
-        become its drafts. A group whose answer was lost is found by name, not created twice."""
+        """`POST /mobility/groups` with its migrations (SMIT: `operationType "ADD"`); `body` from
+        `bodies.mobility_group()`, `migrations` from `bodies.migration()`. The group is a draft until
+        `start_mobility_group()`. A group whose answer was lost is found by name, not created twice."""
         body = {**body, "migrations": [{**m, "operationType": "ADD"} for m in migrations]}
 
         def send():
@@ -447,9 +599,13 @@ class MigrationsMixin:
                 if any(m.code == "DUPLICATE_NAME" or "same name" in m.message for r in exc.results for m in r.errors):
                     raise HcxConflict(str(exc), status=400, hcx_message=exc.hcx_message, url=self.url) from None
                 raise
-            item = (answer.get("items") or [{}])[0]
-            drafts = {d.get("entityId"): d.get("migrationId") for d in item.get("migrations") or []}
-            return GroupCreated(id=item.get("migrationGroupId"), name=body["name"], migration_ids=drafts)
+            item = group_fields((answer.get("items") or [{}])[0])
+            drafts = {d.get("entityId"): d.get("migrationId") for d in item.get("migrations") or []
+                      if isinstance(d, dict)}
+            if not item["migrationGroupId"]:  # HCX did not answer the id: it is found by name
+                found = self.find_mobility_group(body["name"])
+                item = found or item
+            return GroupCreated(id=item["migrationGroupId"], name=body["name"], migration_ids=drafts or None)
 
         def find():
             group = self.find_mobility_group(body["name"])
@@ -457,8 +613,41 @@ class MigrationsMixin:
 
         return self.transport.create(send, find, f"mobility group {body['name']!r}")[0]
 
+    def start_mobility_group(self, group_id: str) -> bool:
+        """`POST /mobility/groups/start` `{"items": [{"migrationGroupId"}]}` (BRC, 202): start every
+        migration of the group. Sent once; when the answer is lost, the group's migrations say whether
+        it started (none is a draft any more). Returns whether it was found started that way."""
+        body = {"items": [{"migrationGroupId": group_id}]}
+
+        def send():
+            try:
+                self._mobility("/mobility/groups/start", body, "starting the mobility group", safe=False)
+            except HcxConflict:  # already started: an earlier send got through
+                if find() is None:
+                    raise
+                return True
+            return False
+
+        def find():
+            members = list(self.iter_migrations(group_ids=[group_id]))
+            return True if members and not any(m.phase == Phase.DRAFT for m in members) else None
+
+        return self.transport.create(send, find, f"the start of mobility group {group_id}")[0]
+
+    def archive_mobility_groups(self, group_ids: Iterable[str]) -> bool:
+        """`POST /mobility/groups/archive` (BRC). False when HCX refuses because a migration of the
+        groups still runs (403): archive them later, once all are over."""
+        body = {"items": [{"migrationGroupId": g} for g in group_ids]}
+        try:
+            self._mobility("/mobility/groups/archive", body, "archiving mobility groups", safe=True)
+        except HcxError as exc:
+            if exc.status == 403:
+                return False
+            raise
+        return True
+
     def delete_mobility_group(self, group_id: str) -> None:
-        """`POST /mobility/groups/delete`. HCX refuses while migrations of the group run
+        """`POST /mobility/groups/delete` (SMIT). HCX refuses while migrations of the group run
         (MigrationRefused). Sent once; if the answer is lost, sent again only if the group is still there."""
         body = {"items": [{"migrationGroupId": group_id}]}
         try:
@@ -471,6 +660,16 @@ class MigrationsMixin:
             except HcxNotFound:
                 return
             self._mobility("/mobility/groups/delete", body, "deleting the mobility group", safe=False)
+
+
+def group_fields(group: dict) -> dict:
+    """A mobility group with both namings set: `migrationGroupId`/`name` (BRC) and `id`/`entityName`
+    (SMIT's reading of `queryMobilityGroups`), whichever HCX sent (hcx-wire.md §6)."""
+    if not isinstance(group, dict):
+        return {"migrationGroupId": None, "name": None}
+    gid = group.get("migrationGroupId") or group.get("id")
+    name = group.get("name") or group.get("entityName")
+    return {**group, "migrationGroupId": gid, "id": gid, "name": name, "entityName": name}
 
 
 class _RefusedInProgress(MigrationRefused, HcxConflict):

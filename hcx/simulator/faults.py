@@ -10,7 +10,9 @@ Migration faults pick VMs by `vm` (an entity id or name); without `vm` they hit 
 - `migration_fail` with `phase`: the migration started next for that VM fails in that phase;
 - `validation_error` with `severity` "error" (default) or "warning": each validation of the VM (the
   validate call and the start call both validate) reports `message`;
-- `switchover_refuse`: a schedule change or "switchover now" for that VM is refused with `message`.
+- `switchover_refuse`: a schedule change or "switchover now" for that VM is refused with `message`;
+- `query_omit`: the next migration query(ies) answer without that VM's migration(s), as an HCX
+  whose paging differs from the documented one might (the client must not take it for gone).
 """
 
 import itertools
@@ -18,7 +20,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 REQUEST_KINDS = {"error", "delay", "drop"}
-MIGRATION_KINDS = {"migration_fail", "validation_error", "switchover_refuse"}
+MIGRATION_KINDS = {"migration_fail", "validation_error", "switchover_refuse", "query_omit"}
 KINDS = REQUEST_KINDS | MIGRATION_KINDS | {"job_fail", "expire_sessions"}
 # The phases a migration_fail can name (the engine's state names, migration_engine.py).
 MIGRATION_PHASES = ("VALIDATING", "INITIAL_SYNC", "DELTA_SYNC", "SWITCHOVER", "CLEANUP")

@@ -1,35 +1,36 @@
-"""HCX migrations and mobility groups on the service API (hcx-api.md sections 5, 7 and 8).
+"""HCX migrations and mobility groups on the service API (docs/hcx-wire.md §6).
 
-Which API generation: the "mobility" API (hcx-api.md 5.2 b) with the compat-2.1 query (5.2 c). It is
-what HCX 4.x's own UI and the 2020+ scripts use, and the only generation that has what we need:
-mobility groups, RAV (`switchoverType "RAV"`), per-VM `errors`/`warnings` on validate and start, and
-switchover windows in epoch milliseconds that can be cleared. The legacy nls-1.0 calls
-(`/migrations?action=validate|start`, 2018) predate RAV and mobility groups, and its query answers in
-three shapes; we serve only its compat-2.1 query, which pages (`paging{pageSize, offset}` ->
-`totalSize`).
+Which API generation: the "mobility" API with the compat-2.1 query. It is what HCX 4.x's own UI and
+the 2020+ scripts use, and the only generation that has what we need: mobility groups, RAV
+(`switchoverType "RAV"`), per-VM `errors`/`warnings` on validate and start, and switchover windows in
+epoch milliseconds that can be cleared. Where no source settles a shape, the switches of variants.py
+pick the one answered (running_state, progress_total, percent_complete, progress_extras,
+warnings_shape, query_paging, group_fields).
 
 Routes (all under /hybridity/api, with the session token):
 - `POST /mobility/migrations/validate` and `/mobility/migrations/start`, `{"items": [...]}`: each item is
-  a full migration or `{"migrationId"}` of a draft. 202 with `items[]{migrationId, migrationGroupId,
-  entityId, entityName, errors[{code,message}], warnings[{code,message}]}`; 400 with the same items when
-  any VM has an error, and then nothing is started (a batch is all or nothing).
+  a full migration (source/destination with `computeResourceId`, the vCenter's uuid) or
+  `{"migrationId"}` of a draft. 202 with `items[]{migrationId, migrationGroupId, entityId, entityName,
+  errors[{code,message}], warnings}`; 400 with the same items when any VM has an error, and then
+  nothing is started (a batch is all or nothing).
 - A reverse migration (a rollback) is an item whose `source.endpointId` is a paired site and whose
   `destination.endpointId` is this Manager; it is accepted only for a VM at the remote site (its latest
   forward migration completed and it was not brought back since), named by its id in the remote
   inventory (`service/inventory/virtualmachines`, a new id in AVS) or by entityName alone; its
   on-premises moref is refused.
 - `POST /migrations?action=query` `{filter{migrationId[]|id[], migrationGroupId[], state[], entityId[],
-  migrationType[], skipDrafts, draftsOnly}, options{compat: 2.1}, paging{pageSize, offset}}` ->
-  `data{items[], paging{totalSize, offset, pageSize}}`, in creation order; pageSize at most 500.
-- `POST /mobility/migrations/cancel` `{"items": [{migrationId, migrationGroupId}], "removeLongRecoveryData"}`
-  (BRC forceCancelRequest; the path is our pick [U], hcx-api.md 5.6).
-- `POST /mobility/migrations/schedule` `{"items": [{migrationId, switchoverParams{schedule{startTime,
-  expiryTime, clearSchedule}}}]}`: move the switchover window, or `clearSchedule` to switch over as soon
-  as the initial sync is done ("switchover now"). The path is our pick [U]; PowerCLI's Set-HCXMigration
-  does the same.
-- Mobility groups: `POST /mobility/groups` (create, with optional draft `migrations`), `POST
-  /migration/queryMobilityGroups` (list; `/mobility/groups/query` too), `GET /mobility/groups/{id}` [U],
-  `POST /mobility/groups/delete` `{"items": [{migrationGroupId}]}`.
+  migrationType[], skipDrafts, draftsOnly}, options{compat: 2.1}, paging{pageSize, offset|skipCount}}` ->
+  `data{items[] [, paging{totalSize, offset, pageSize}]}`, in creation order; pageSize at most 500.
+- `POST /mobility/migrations/forceCancel` `{"items": [{migrationId, migrationGroupId}],
+  "removeLongRecoveryData"}` (BRC forceCancelRequest) -> 202.
+- `POST /mobility/groups/{id}/schedule` `{migrations[{migrationId, schedule{switchover{startTime,
+  expiryTime, clearSchedule}}}]}` (BRC) -> 200 `{affectedSwitchoverScheduleCount, errors{migrations[{id,
+  errors}]}}`; a cleared schedule switches over as soon as the initial sync is done ("switchover now").
+- Mobility groups: `POST /mobility/groups` (create, with its draft `migrations`), `POST
+  /mobility/groups/start` `{"items": [{migrationGroupId}]}` (start its drafts), `POST
+  /mobility/groups/archive` (403 while any migration is not over), `POST /migration/queryMobilityGroups`
+  (list; `/mobility/groups/query` too), `GET /mobility/groups/{id}` [U], `POST /mobility/groups/delete`
+  `{"items": [{migrationGroupId}]}`.
 """
 
 import uuid
@@ -192,6 +193,9 @@ def check(sim, spec: dict, seen: set, *, itself: str | None = None) -> tuple[lis
         if not remote_pairing(sim, destination.get("endpointId") or "-"):
             error("DESTINATION_INVALID",
                   f"destination.endpointId {destination.get('endpointId')!r} is not a paired site")
+    for end, label in ((source, "source"), (destination, "destination")):
+        check_compute_resource(sim, end, label, error)
+    check_network_mappings(spec, error)
     if not spec.get("placement"):
         error("PLACEMENT_REQUIRED", "placement: a target resource pool or cluster (and folder) is required")
     if not ((spec.get("storage") or {}).get("defaultStorage") or {}).get("id"):
@@ -219,6 +223,27 @@ def check(sim, spec: dict, seen: set, *, itself: str | None = None) -> tuple[lis
     for fault in sim.faults.take_migration_faults("validation_error", entity_id, entity_name):
         (error if fault.severity == "error" else warn)("SIMULATED", fault.message)
     return errors, warnings, plan
+
+
+def check_compute_resource(sim, end: dict, label: str, error):
+    """Every working start payload names the vCenter as `computeResourceId` (hcx-wire.md §6)."""
+    wanted = inv.LOCAL_VC_UUID if end.get("endpointId") == sim.local_endpoint_id else inv.REMOTE_VC_UUID
+    given = end.get("computeResourceId")
+    if not given:
+        error("COMPUTE_RESOURCE_REQUIRED", f"{label}.computeResourceId is required: the uuid of the endpoint's vCenter")
+    elif given != wanted:
+        error("COMPUTE_RESOURCE_INVALID", f"{label}.computeResourceId {given!r} is not the vCenter of endpoint "
+                                          f"{end.get('endpointId')!r} ({wanted})")
+
+
+def check_network_mappings(spec: dict, error):
+    """A mapping names each network by any of its `*Value`, `*Id` or `*Href` (hcx-wire.md §6)."""
+    params = spec.get("networkParams") or {}
+    for i, mapping in enumerate(params.get("networkMappings") or params.get("defaultMappings") or []):
+        for side in ("src", "dest"):
+            if not isinstance(mapping, dict) or not any(mapping.get(f"{side}Network{k}") for k in ("Value", "Id", "Href")):
+                error("NETWORK_MAPPING_INVALID", f"networkParams.networkMappings[{i}] names no {side} network: give "
+                                                 f"{side}NetworkValue, {side}NetworkId or {side}NetworkHref")
 
 
 def is_reverse(sim, source: dict, destination: dict) -> bool:
@@ -297,13 +322,28 @@ def named_id(m: eng.Migration) -> str:
     return ((m.spec.get("entity") or {}).get("entityId") or m.entity_id) if m.reverse else m.entity_id
 
 
-def refused(results: list, what: str) -> Response:
-    """HTTP 400 with per-item errors (hcx-api.md 8.6), and a top-level summary for plain clients."""
+def shaped(sim, results: list) -> list:
+    """Answer items with their warnings in the shape the `warnings_shape` variant picks."""
+    shape = sim.variant("warnings_shape")
+    if shape == "list":
+        return results
+    out = []
+    for r in results:
+        r = dict(r)
+        warnings = r.pop("warnings", None) or []
+        if warnings:
+            r["warnings" if shape == "dict" else "warning"] = warnings[0]
+        out.append(r)
+    return out
+
+
+def refused(results: list, what: str, sim=None) -> Response:
+    """HTTP 400 with per-item errors (hcx-wire.md §6), and a top-level summary for plain clients."""
     bad = [r for r in results if r["errors"]]
     first = bad[0]
     text = (f"{len(bad)} of {len(results)} {what} failed: "
             f"{first.get('entityName') or first.get('migrationId') or first.get('name')}: {first['errors'][0]['message']}")
-    return Response(400, {"success": False, "items": results,
+    return Response(400, {"success": False, "items": shaped(sim, results) if sim else results,
                           "errors": [{"error": "Bad Request", "text": text, "data": []}]})
 
 
@@ -328,7 +368,11 @@ def resolve(sim, item: dict) -> tuple[dict, eng.Migration | None, list]:
             return m.spec, m, [{"code": "ALREADY_STARTED",
                                 "message": f"Migration {migration_id} has already been started ({m.state})"}]
         return m.spec, m, []
-    return with_group_defaults(sim, item), None, []
+    if item.get("migrationGroupId"):
+        # No source shows a migration joining a group this way (hcx-wire.md §6): it is created in it.
+        return {}, None, [{"code": "GROUP_NOT_ALLOWED", "message": "migrationGroupId: a migration joins a mobility "
+                                                                   "group by being created in it (POST /mobility/groups)"}]
+    return dict(item), None, []
 
 
 def validate_items(sim, items: list) -> tuple[list, list]:
@@ -336,8 +380,9 @@ def validate_items(sim, items: list) -> tuple[list, list]:
     for item in items:
         spec, draft, problems = resolve(sim, item)
         if problems:
-            plan = {"entity_id": draft.entity_id if draft else None,
-                    "entity_name": draft.entity_name if draft else item.get("migrationId")}
+            entity = item.get("entity") if isinstance(item.get("entity"), dict) else {}
+            plan = {"entity_id": draft.entity_id if draft else entity.get("entityId"),
+                    "entity_name": draft.entity_name if draft else entity.get("entityName") or item.get("migrationId")}
             results.append(result(plan, problems, [], migration=draft))
             plans.append(None)
             continue
@@ -353,8 +398,8 @@ def validate(sim, req):
     require_ready(sim)
     results, _ = validate_items(sim, items_of(req))
     if any(r["errors"] for r in results):
-        return refused(results, "migrations")
-    return Response(202, {"items": results})
+        return refused(results, "migrations", sim)
+    return Response(202, {"items": shaped(sim, results)})
 
 
 def new_migration(sim, plan: dict, username: str) -> eng.Migration:
@@ -371,12 +416,18 @@ def start(sim, req):
     require_ready(sim)
     results, plans = validate_items(sim, items_of(req))
     if any(r["errors"] for r in results):
-        return refused(results, "migrations")
+        return refused(results, "migrations", sim)
+    run(sim, results, plans, req.username)
+    return Response(202, {"items": shaped(sim, results)})
+
+
+def run(sim, results: list, plans: list, username: str):
+    """Start the checked migrations (new ones, or a group's drafts)."""
     e = engine(sim)
     for res, plan in zip(results, plans, strict=True):
         m = plan["draft"]
         if m is None:
-            m = new_migration(sim, plan, req.username)
+            m = new_migration(sim, plan, username)
             e.add(m)
         m.kind, m.api_type = plan["kind"], plan["api_type"]
         m.mesh_id, m.pair, m.size = plan["mesh_id"], plan["pair"], int(plan["facts"]["diskBytes"])
@@ -390,7 +441,6 @@ def start(sim, req):
             m.fail_phase, m.fail_message = fault.phase, fault.message
         e.start(m)
         res.update(migrationId=m.id, migrationGroupId=m.group_id)
-    return Response(202, {"items": results})
 
 
 # --- query -----------------------------------------------------------------------------------------
@@ -410,7 +460,7 @@ def query(sim, req):
     e = engine(sim)
     e.queries += 1
     try:
-        offset = int(paging.get("offset") or 0)
+        offset = int(paging.get("offset") or paging.get("skipCount") or 0)
         size = int(paging.get("pageSize") or DEFAULT_PAGE_SIZE)
     except (TypeError, ValueError):
         raise SimError(400, "paging.offset and paging.pageSize must be whole numbers") from None
@@ -422,7 +472,7 @@ def query(sim, req):
     entities = set(as_list(flt.get("entityId")) or as_list(flt.get("entity_id")) or [])
     types = set(as_list(flt.get("migrationType")) or [])
     if states:
-        found = [m for m in found if e.visible_state(m) in states]
+        found = [m for m in found if shown_state(sim, m) in states]
     if entities:
         found = [m for m in found if named_id(m) in entities]
     if types:
@@ -432,8 +482,11 @@ def query(sim, req):
     if flt.get("draftsOnly"):
         found = [m for m in found if m.state == eng.DRAFT]
     page = found[offset:offset + size]
-    return envelope({"items": [render(sim, m) for m in page],
-                     "paging": {"totalSize": len(found), "offset": offset, "pageSize": size}}, sim.clock.now_ms())
+    omitted = {m.id for m in page if sim.faults.take_migration_faults("query_omit", m.entity_id, m.entity_name, limit=1)}
+    data = {"items": [render(sim, m) for m in page if m.id not in omitted]}
+    if sim.variant("query_paging") == "totalSize":
+        data["paging"] = {"totalSize": len(found), "offset": offset, "pageSize": size}
+    return envelope(data, sim.clock.now_ms())
 
 
 def candidates(sim, flt: dict) -> list:
@@ -461,9 +514,24 @@ def flag(value) -> int:
     return 1 if value else 0
 
 
+def shown_state(sim, m: eng.Migration) -> str:
+    """The `state` string: HCX's terminal names; for a running migration the `running_state` variant's
+    word (no source lists HCX's running names, hcx-wire.md §6)."""
+    state = engine(sim).visible_state(m)
+    if state in eng.TERMINAL or state == eng.DRAFT or sim.variant("running_state") == "named":
+        return state
+    return "MIGRATING"
+
+
+def copy_started(m: eng.Migration) -> float | None:
+    """When its (last) copy began: the latest INITIAL_SYNC entry of its log."""
+    return next((e["time"] for e in reversed(m.log) if e["status"] == eng.INITIAL_SYNC), None)
+
+
 def render(sim, m: eng.Migration) -> dict:
-    """One migration in the compat-2.1 query shape (hcx-api.md 5.3). `progress.percentComplete`,
-    `throughputMbps` and `etaSeconds` are our additions [U]: the doc names no throughput or ETA field."""
+    """One migration in the compat-2.1 query shape (hcx-wire.md §6), in the shapes the variants pick.
+    `lastUpdated` moves while bytes are copied (the record changes); the transfer's `startTime` is
+    when the copy began, so a client can work out the throughput from HCX's own fields."""
     e = engine(sim)
     state = e.visible_state(m)
     spec = m.spec
@@ -472,6 +540,7 @@ def render(sim, m: eng.Migration) -> dict:
     transfer = spec.get("transferParams") or {}
     waiting_window = m.state == eng.WAITING and m.wait_reason in ("window", "missed")
     in_transfer = state in (eng.INITIAL_SYNC, eng.DELTA_SYNC)
+    copying = m.id in getattr(e.pools.get(m.mesh_id), "members", {})
     switched = m.state in (eng.CLEANUP, eng.COMPLETE) or m.failed_in == eng.CLEANUP
     reschedule_ok = m.kind in eng.REPLICATED and m.state not in (eng.SWITCHOVER, eng.CLEANUP, *eng.TERMINAL)
     failed, cancelled = m.state == eng.FAILED, m.state == eng.CANCELLED
@@ -480,16 +549,53 @@ def render(sim, m: eng.Migration) -> dict:
             "errorsOccurred": flag(entry["errorMessage"]), "message": entry["message"],
             "errorMessage": entry["errorMessage"], "lastUpdated": ms(entry["time"]),
             "bytesTransferred": entry["bytesTransferred"], "totalBytes": entry["totalBytes"]} for entry in m.log]
+    if log and m.state not in eng.TERMINAL:
+        log[-1]["bytesTransferred"] = done_bytes  # the current row shows the bytes so far
     message = m.message
     syncs = e.delta_syncs(m)
     if m.state == eng.WAITING and syncs:
         message += f" ({syncs} delta sync{'s' if syncs > 1 else ''} done)"
+    updated = e.now if copying else m.updated
+    shown = shown_state(sim, m)
+    progress = {
+        "startTime": ms(m.started), "endTime": ms(m.ended), "message": message,
+        "draftState": m.state == eng.DRAFT, "isRescheduleAllowed": reschedule_ok, "isCancelled": cancelled,
+        "isDone": m.state in eng.TERMINAL, "didFail": failed,
+        "total": ({"value": m.size, "bytesTransferred": done_bytes} if sim.variant("progress_total") == "object"
+                  else str(m.size)),
+        "error": {"count": flag(failed), "value": flag(failed), "message": m.error if failed else None},
+        "transfer": {"count": 1, "value": done_bytes, "startTime": ms(copy_started(m)),
+                     "progress": flag(in_transfer), "completed": flag(done_bytes >= m.size),
+                     "canceled": flag(cancelled and not switched), "error": flag(failed and not switched)},
+        "switchover": {"count": 1, "progress": flag(m.state == eng.SWITCHOVER), "completed": flag(switched),
+                       "waiting": flag(m.state == eng.WAITING), "canceled": 0,
+                       "error": flag(m.failed_in == eng.SWITCHOVER)},
+        "state": {
+            "status": shown, "message": message, "errorMessage": m.error,
+            "lastUpdated": ms(updated), "isRescheduleAllowed": flag(reschedule_ok), "isError": flag(failed),
+            "isTransfer": flag(in_transfer), "isTransferProgress": flag(in_transfer),
+            "isTransferCompleted": flag(done_bytes >= m.size and m.state != eng.DRAFT),
+            "isParked": flag(m.state == eng.QUEUED),
+            "isVMotionBaseSyncInProgress": flag(m.kind == "vMotion" and state == eng.INITIAL_SYNC),
+            "isWaitingForMaintWindow": flag(waiting_window), "isSwitchover": flag(m.state == eng.SWITCHOVER),
+            "isSwitchoverProgress": flag(m.state == eng.SWITCHOVER),
+            "isSwitchoverStarted": flag(m.state in (eng.SWITCHOVER, eng.CLEANUP, eng.COMPLETE)),
+            "isSwitchoverCompleted": flag(switched), "isCanceled": flag(cancelled), "isAborted": 0,
+            "isDone": m.state in eng.TERMINAL,
+        },
+        "log": log,
+    }
+    if sim.variant("percent_complete") == "present":
+        progress["percentComplete"] = e.percent(m)
+    if sim.variant("progress_extras") == "present":
+        progress.update(throughputMbps=round(e.rate(m) / eng.BYTES_PER_MBIT, 3), etaSeconds=e.eta(m),
+                        deltaSyncs=syncs, seedBytesReused=int(m.seed_bytes))
     return {
         "id": m.id, "migrationId": m.id, "migrationGroupId": m.group_id, "version": 2, "username": m.username,
-        "creationDate": ms(m.created), "lastUpdated": ms(m.updated), "initiator": {"location": "SOURCE"},
+        "creationDate": ms(m.created), "lastUpdated": ms(updated), "initiator": {"location": "SOURCE"},
         "pairingId": (m.pair[0] if m.reverse else m.pair[1]) if m.pair else None, "servicemeshId": m.mesh_id,
         "isReverse": m.reverse,
-        "entityId": named_id(m), "entityType": "VirtualMachine", "migrationType": m.api_type, "state": state,
+        "entityId": named_id(m), "entityType": "VirtualMachine", "migrationType": m.api_type, "state": shown,
         "source": spec.get("source"), "destination": spec.get("destination"),
         "entity": {"entityId": named_id(m), "entityType": "VirtualMachine", "entityName": m.entity_name},
         "summary": {"guestFullName": fac["guestFullName"], "memorySizeMB": fac["memoryMB"], "numCpu": fac["numCpu"],
@@ -498,34 +604,7 @@ def render(sim, m: eng.Migration) -> dict:
         "transferParams": {**transfer, "transferType": TRANSFER_TYPE.get(m.kind)},
         "switchoverParams": {**switchover, "switchoverType": switchover.get("switchoverType") or m.api_type,
                              "schedule": {"startTime": ms(m.window_start) or 0, "expiryTime": ms(m.window_end) or 0}},
-        "progress": {
-            "startTime": ms(m.started), "endTime": ms(m.ended), "message": message,
-            "draftState": m.state == eng.DRAFT, "isRescheduleAllowed": reschedule_ok, "isCancelled": cancelled,
-            "isDone": m.state in eng.TERMINAL, "didFail": failed, "percentComplete": e.percent(m),
-            "total": {"value": m.size, "bytesTransferred": done_bytes},
-            "throughputMbps": round(e.rate(m) / eng.BYTES_PER_MBIT, 3), "etaSeconds": e.eta(m),
-            "deltaSyncs": syncs, "seedBytesReused": int(m.seed_bytes),
-            "error": {"count": flag(failed), "value": flag(failed), "message": m.error if failed else None},
-            "transfer": {"count": 1, "value": done_bytes, "startTime": ms(m.started),
-                         "progress": flag(in_transfer), "completed": flag(done_bytes >= m.size),
-                         "canceled": flag(cancelled and not switched), "error": flag(failed and not switched)},
-            "switchover": {"count": 1, "progress": flag(m.state == eng.SWITCHOVER), "completed": flag(switched),
-                           "waiting": flag(m.state == eng.WAITING), "canceled": 0,
-                           "error": flag(m.failed_in == eng.SWITCHOVER)},
-            "state": {
-                "status": state, "message": message, "errorMessage": m.error,
-                "lastUpdated": ms(m.updated), "isRescheduleAllowed": flag(reschedule_ok), "isError": flag(failed),
-                "isTransfer": flag(in_transfer), "isTransferProgress": flag(in_transfer),
-                "isTransferCompleted": flag(done_bytes >= m.size), "isParked": flag(m.state == eng.QUEUED),
-                "isVMotionBaseSyncInProgress": flag(m.kind == "vMotion" and state == eng.INITIAL_SYNC),
-                "isWaitingForMaintWindow": flag(waiting_window), "isSwitchover": flag(m.state == eng.SWITCHOVER),
-                "isSwitchoverProgress": flag(m.state == eng.SWITCHOVER),
-                "isSwitchoverStarted": flag(m.state in (eng.SWITCHOVER, eng.CLEANUP, eng.COMPLETE)),
-                "isSwitchoverCompleted": flag(switched), "isCanceled": flag(cancelled), "isAborted": 0,
-                "isDone": flag(m.state in eng.TERMINAL),
-            },
-            "log": log,
-        },
+        "progress": progress,
     }
 
 
@@ -541,14 +620,26 @@ def targets(sim, items: list) -> list:
     return found
 
 
-@router.add("POST", f"{API}/mobility/migrations/cancel", auth="session")
-def cancel(sim, req):
+@router.add("POST", f"{API}/mobility/migrations/forceCancel", auth="session")
+def force_cancel(sim, req):
+    """BRC's forceCancelRequest `{"items": [{migrationId, migrationGroupId}], "removeLongRecoveryData"}`
+    -> 202 migrationIntentsPostResponse; 400 with the items when any cannot be cancelled (then none is)."""
     body = req.json()
-    migrations = targets(sim, items_of(req))
+    items = items_of(req)
+    migrations = targets(sim, items)
     results = []
-    for m in migrations:
+    for item, m in zip(items, migrations, strict=True):
         problems = []
-        if m.state in (eng.SWITCHOVER, eng.CLEANUP):
+        group = item.get("migrationGroupId")
+        if group and group != m.group_id:
+            problems.append({"code": "GROUP_MISMATCH", "message": f"Migration {m.id} is not in mobility group {group}"})
+        elif m.group_id and not group:
+            problems.append({"code": "GROUP_REQUIRED", "message": f"items: migration {m.id} belongs to mobility "
+                                                                  f"group {m.group_id}: give its migrationGroupId"})
+        elif m.state == eng.DRAFT:
+            problems.append({"code": "NOT_STARTED", "message": f"Migration of {m.entity_name} was never started: "
+                                                               "delete its mobility group instead"})
+        elif m.state in (eng.SWITCHOVER, eng.CLEANUP):
             problems.append({"code": "CANNOT_CANCEL", "message": f"Migration of {m.entity_name} cannot be cancelled: "
                                                                  "its switchover has started"})
         elif m.state in (eng.COMPLETE, eng.FAILED):
@@ -557,63 +648,158 @@ def cancel(sim, req):
         results.append({"migrationId": m.id, "migrationGroupId": m.group_id, "entityId": m.entity_id,
                         "entityName": m.entity_name, "errors": problems, "warnings": []})
     if any(r["errors"] for r in results):
-        return refused(results, "cancellations")
+        return refused(results, "cancellations", sim)
     remove_seed = bool(body.get("removeLongRecoveryData"))
     for m in migrations:
         if m.state != eng.CANCELLED:  # cancelling twice is a no-op, so a client may safely repeat it
             engine(sim).cancel(m, remove_seed)
-    return Response(202, {"items": results})
+    return Response(202, {"items": shaped(sim, results)})
 
 
-@router.add("POST", f"{API}/mobility/migrations/schedule", auth="session")
+def wanted_window(schedule: dict) -> tuple[float | None, float | None] | None:
+    """A switchover schedule as (start, end) seconds, or None when the body is not one. `clearSchedule`,
+    or 0 for both times, means no window: switch over as soon as the copy is done (hcx-wire.md §6)."""
+    if not isinstance(schedule, dict):
+        return None
+    if schedule.get("clearSchedule") in (True, "true", 1):
+        return None, None
+    try:
+        return ms_to_seconds(schedule.get("startTime")), ms_to_seconds(schedule.get("expiryTime"))
+    except SimError:
+        return None
+
+
+@router.add("POST", f"{API}/mobility/groups/{{group_id}}/schedule", auth="session")
 def schedule(sim, req):
-    items = items_of(req)
-    migrations = targets(sim, items)
-    results, windows = [], []
-    for item, m in zip(items, migrations, strict=True):
+    """BRC: `{mobilityGroupDefaults{transfer, switchover}, migrations[{migrationId, schedule{transfer,
+    switchover{startTime, expiryTime, clearSchedule, isInheritedFromGroupDefaults}}}]}` -> 200
+    `{affectedTransferScheduleCount, affectedSwitchoverScheduleCount, errors{migrations[{id, errors}],
+    mobilityGroupDefaults}}`: the migrations it can change change, the others are named with why. A
+    body it cannot read, or an unknown group, is 400 with no body. Transfer schedules and group
+    defaults are taken but not simulated: replication always starts at once."""
+    group = sim.state.mobility_groups.get(req.params["group_id"])
+    body = req.json(required=False)
+    items = body.get("migrations") if isinstance(body, dict) else None
+    if group is None or not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        return Response(400, None)
+    errors, changes = [], []
+    for item in items:
+        m = sim.state.migrations.get(item.get("migrationId") or "")
+        switchover = (item.get("schedule") or {}).get("switchover") if isinstance(item.get("schedule"), dict) else None
+        if m is None or m.group_id != group["migrationGroupId"]:
+            errors.append({"id": item.get("migrationId"), "errors": [{"code": "NOT_FOUND", "message": (
+                f"Migration {item.get('migrationId')} is not in mobility group {group['name']}")}]})
+            continue
+        if switchover is None:
+            continue  # only its transfer schedule: nothing the simulator plays
+        window = wanted_window(switchover)
         problems = []
-        wanted = ((item.get("switchoverParams") or {}).get("schedule")) or {}
-        start = end = None
-        if not wanted.get("clearSchedule"):
-            start, end = ms_to_seconds(wanted.get("startTime")), ms_to_seconds(wanted.get("expiryTime"))
-        if m.kind not in eng.REPLICATED:
+        if window is None:
+            problems.append({"code": "SCHEDULE_INVALID", "message": "schedule.switchover needs startTime and "
+                                                                    "expiryTime in epoch milliseconds, or clearSchedule"})
+        elif m.kind not in eng.REPLICATED:
             problems.append({"code": "NOT_SCHEDULABLE", "message": f"{m.kind} migration of {m.entity_name} cannot be "
                                                                    "scheduled: it switches over right after its copy"})
         elif m.state in (eng.SWITCHOVER, eng.CLEANUP, *eng.TERMINAL):
             problems.append({"code": "RESCHEDULE_NOT_ALLOWED", "message": f"Migration of {m.entity_name} is "
                                                                           f"{m.state}: its schedule can no longer change"})
-        elif start and end and end <= start:
+        elif window[0] and window[1] and window[1] <= window[0]:
             problems.append({"code": "SCHEDULE_INVALID", "message": "expiryTime must be after startTime"})
         else:
             for fault in sim.faults.take_migration_faults("switchover_refuse", m.entity_id, m.entity_name):
                 problems.append({"code": "SWITCHOVER_REFUSED", "message": fault.message})
-        results.append({"migrationId": m.id, "migrationGroupId": m.group_id, "entityId": m.entity_id,
-                        "entityName": m.entity_name, "errors": problems, "warnings": []})
-        windows.append((start, end))
-    if any(r["errors"] for r in results):
-        return refused(results, "schedule changes")
-    for m, (start, end) in zip(migrations, windows, strict=True):
+        if problems:
+            errors.append({"id": m.id, "errors": problems})
+        else:
+            changes.append((m, window))
+    for m, (start, end) in changes:
         # A new dict, not an edit: the nested parts may be shared with the group's defaults. A draft
         # reads its window from here when it starts.
         m.spec = {**m.spec, "switchoverParams": {**(m.spec.get("switchoverParams") or {}),
                                                  "schedule": {"startTime": ms(start) or 0, "expiryTime": ms(end) or 0}}}
         engine(sim).reschedule(m, start, end)
-    return Response(202, {"items": results})
+    return Response(200, {"affectedTransferScheduleCount": 0, "affectedSwitchoverScheduleCount": len(changes),
+                          "errors": {"migrations": errors, "mobilityGroupDefaults": []}})
 
 
 # --- mobility groups -----------------------------------------------------------------------------------
 
+def members(sim, group_id: str) -> list:
+    return [sim.state.migrations[i] for i in engine(sim).by_group.get(group_id, ()) if i in sim.state.migrations]
+
+
 def render_group(sim, group: dict) -> dict:
-    e = engine(sim)
-    members = [sim.state.migrations[i] for i in e.by_group.get(group["migrationGroupId"], ()) if i in sim.state.migrations]
+    """A group with its state and counts (the control API's view; `wire_group` is HCX's answer)."""
+    group = dict(group)
     count = {key: 0 for key in ("draft", "running", "completed", "failed", "cancelled")}
-    for m in members:
+    found = members(sim, group["migrationGroupId"])
+    for m in found:
         key = {eng.DRAFT: "draft", eng.COMPLETE: "completed", eng.FAILED: "failed",
                eng.CANCELLED: "cancelled"}.get(m.state, "running")
         count[key] += 1
-    # [U] HCX's group state strings were not enumerated (hcx-api.md 5.4): ours are DRAFT, MIGRATING, COMPLETED.
-    state = "MIGRATING" if count["running"] else "DRAFT" if count["draft"] == len(members) else "COMPLETED"
-    return {**group, "state": state, "summary": {"state": state, "total": len(members), **count}}
+    # [U] HCX's group state strings were not enumerated (hcx-wire.md §6): ours are DRAFT, MIGRATING, COMPLETED.
+    state = "MIGRATING" if count["running"] else "DRAFT" if count["draft"] == len(found) else "COMPLETED"
+    archived = group.pop("isArchived", False)
+    return {**group, "state": state, "isArchived": archived,
+            "summary": {"state": state, "isArchived": archived, "total": len(found), **count}}
+
+
+def wire_group(sim, group: dict) -> dict:
+    """A group as queryMobilityGroups and GET answer it, named as the `group_fields` variant picks."""
+    group = render_group(sim, group)
+    if sim.variant("group_fields") == "id":
+        group["id"], group["entityName"] = group.pop("migrationGroupId"), group.pop("name")
+    return group
+
+
+def group_items(sim, req) -> list[dict]:
+    """The groups an `{"items": [{migrationGroupId}]}` body names (404 for one HCX does not have)."""
+    found = []
+    for i, item in enumerate(items_of(req)):
+        group = sim.state.mobility_groups.get(item.get("migrationGroupId") or "")
+        if group is None:
+            raise SimError(404, f"items[{i}]: mobility group {item.get('migrationGroupId')!r} not found")
+        found.append(group)
+    return found
+
+
+@router.add("POST", f"{API}/mobility/groups/start", auth="session")
+def start_groups(sim, req):
+    """BRC: `{"items": [{migrationGroupId}]}` -> 202. Starts every draft of the groups, all or nothing:
+    400 with the items (per migration) when any cannot start. A group none of whose migrations is a
+    draft any more was started already (ALREADY_STARTED)."""
+    require_ready(sim)
+    groups = group_items(sim, req)
+    refs, already = [], []
+    for group in groups:
+        drafts = [m for m in members(sim, group["migrationGroupId"]) if m.state == eng.DRAFT]
+        if not drafts:
+            already.append({"migrationGroupId": group["migrationGroupId"], "name": group["name"], "migrationId": None,
+                            "errors": [{"code": "ALREADY_STARTED" if members(sim, group["migrationGroupId"])
+                                        else "GROUP_EMPTY",
+                                        "message": f"Mobility group {group['name']!r} has no migration to start"}],
+                            "warnings": []})
+        refs += [{"migrationId": m.id} for m in drafts]
+    results, plans = validate_items(sim, refs)
+    if already or any(r["errors"] for r in results):
+        return refused(already + results, "migrations", sim)
+    run(sim, results, plans, req.username)
+    return Response(202, {"items": shaped(sim, results)})
+
+
+@router.add("POST", f"{API}/mobility/groups/archive", auth="session")
+def archive_groups(sim, req):
+    """BRC: archive finished groups; 403 while any migration of them runs (or was never started)."""
+    groups = group_items(sim, req)
+    for group in groups:
+        busy = [m for m in members(sim, group["migrationGroupId"]) if m.state not in eng.TERMINAL]
+        if busy:
+            raise SimError(403, f"Mobility group {group['name']!r} has {len(busy)} migration(s) not finished: it "
+                                "can be archived once all are over", error="Forbidden")
+    for group in groups:
+        group["isArchived"] = True
+    return Response(202, {"items": [{"migrationGroupId": g["migrationGroupId"], "errors": [], "warnings": []}
+                                    for g in groups]})
 
 
 @router.add("POST", f"{API}/mobility/groups", auth="session")
@@ -663,8 +849,9 @@ def create_groups(sim, req):
 def query_groups(sim, req):
     flt = ((req.json(required=False) or {}).get("filter")) or {}
     ids = set(as_list(flt.get("migrationGroupId")) or [])
-    groups = [render_group(sim, g) for g in sim.state.mobility_groups.values()
-              if (not ids or g["migrationGroupId"] in ids) and (not flt.get("name") or g["name"] == flt["name"])]
+    groups = [wire_group(sim, g) for g in sim.state.mobility_groups.values()
+              if (not ids or g["migrationGroupId"] in ids) and (not flt.get("name") or g["name"] == flt["name"])
+              and (flt.get("includeArchived") or not g.get("isArchived"))]
     if flt.get("skipDrafts"):
         groups = [g for g in groups if g["state"] != "DRAFT"]
     return envelope({"items": groups}, sim.clock.now_ms())
@@ -678,7 +865,7 @@ def get_group(sim, req):
     group = sim.state.mobility_groups.get(req.params["group_id"])
     if group is None:
         raise SimError(404, f"Mobility group {req.params['group_id']} not found")
-    return render_group(sim, group)
+    return wire_group(sim, group)
 
 
 @router.add("POST", f"{API}/mobility/groups/delete", auth="session")

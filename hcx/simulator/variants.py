@@ -48,6 +48,40 @@ VARIANTS: dict[str, Variant] = {
         ("listed", "absent"),
         "Whether service/inventory/containers lists clusters (ClusterComputeResource) beside datacenters, "
         "resource pools and folders; AYA places by folder, resource pool and datacenter only."),
+    # --- migrations and mobility groups (hcx-wire.md §6): the shapes of the mobility API's answers
+    # that no source settles. hcx/simulator/migrations.py reads them.
+    "running_state": Variant(
+        ("MIGRATING", "named"),
+        "The `state` of a migration that is neither draft nor over. MIGRATING: that word whatever the phase "
+        "(PowerCLI's MigrationState; no source lists HCX's running names), so the phase is only in the "
+        "progress.state flags. named: the simulator's own names (VALIDATING, QUEUED, INITIAL_SYNC, "
+        "DELTA_SYNC, WAITING_FOR_SWITCHOVER, SWITCHOVER, CLEANUP), which are invented."),
+    "progress_total": Variant(
+        ("object", "string"),
+        "progress.total. object: {value, bytesTransferred} (ASAF reads these for version 2). string: the "
+        "total bytes as a string (BRC's example types it string); the bytes copied are then only in the "
+        "latest progress.log entry's bytesTransferred."),
+    "percent_complete": Variant(
+        ("absent", "present"),
+        "progress.percentComplete. absent: BRC's progress object has none. present: the simulator's own "
+        "percent (0-90 copying, 90-98 switchover, 98-100 clean-up), as older builds may send."),
+    "progress_extras": Variant(
+        ("absent", "present"),
+        "The simulator's own progress.throughputMbps, etaSeconds, deltaSyncs and seedBytesReused, which no "
+        "source shows. absent: not sent. present: sent."),
+    "warnings_shape": Variant(
+        ("list", "dict", "warning"),
+        "Per-item warnings of validate/start/cancel answers. list: warnings[{code, message}] (BRC). dict: "
+        "warnings as one {code, message} object. warning: the singular name warning, one object "
+        "(PowerCLI's property)."),
+    "query_paging": Variant(
+        ("totalSize", "none"),
+        "The migration query's answer. totalSize: data.paging{totalSize, offset, pageSize} (BRC nls-1.0 "
+        "paging). none: no paging block at all; a client pages until a short or empty page."),
+    "group_fields": Variant(
+        ("id", "migrationGroupId"),
+        "How queryMobilityGroups and GET /mobility/groups/{id} name a group. id: id and entityName (what "
+        "SMIT reads). migrationGroupId: migrationGroupId and name (BRC's mobilityGroup)."),
 }
 
 

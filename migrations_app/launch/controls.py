@@ -5,10 +5,12 @@ Each action takes the acting user explicitly, changes states only through transi
 MigrationEvent per migration it touched and one audit row per wave (who, what, and what came of it),
 and answers a `ControlResult` that says per VM what happened. Permissions are the views' business.
 
-HCX calls are grouped per site (one call for all of a site's migrations) and made outside any
-database transaction, so no row lock is held while HCX answers. HCX refuses a batch as a whole
+HCX calls are grouped per site (the client then makes one call for all of a site's migrations to
+cancel, and one per mobility group to change a schedule, docs/hcx-wire.md §6) and made outside any
+database transaction, so no row lock is held while HCX answers. HCX refuses a cancel as a whole
 (nothing in it changes) and says why per VM: those VMs are reported with HCX's words and the others
-are sent once more on their own.
+are sent once more on their own. A schedule change HCX takes for some and refuses for others (its
+answer names them): those are reported, the others are done.
 
 Choices:
 - Cancel: a WAITING migration (never sent) is cancelled at once. One being sent at this moment
@@ -150,8 +152,14 @@ def _ask_hcx(site, rows: list[VmMigration], call, result: ControlResult) -> list
         # Each refusal takes at least one VM out (or ends it), so this asks HCX at most len(rows) times.
         while pending:
             try:
-                call(hcx, [m.hcx_id for m in pending])
-                return pending
+                answers = call(hcx, [m.hcx_id for m in pending])
+                # HCX may change some and name the others with why (a schedule's errors.migrations[]).
+                by_id = {m.hcx_id: m for m in pending}
+                for r in answers or []:
+                    m = by_id.get(r.migration_id)
+                    if m is not None and r.errors:
+                        result.refused[m] = "; ".join(msg.message for msg in r.errors)
+                return [m for m in pending if m not in result.refused]
             except MigrationRefused as exc:
                 by_id = {m.hcx_id: m for m in pending}
                 for r in exc.refused:

@@ -7,16 +7,21 @@ per launch, and the reconciler runs it every cycle to fill the slots finished mi
 For each run:
 1. Nothing waiting or being sent: return without a call to HCX.
 2. Recover: a migration found SUBMITTING was being sent by a worker that died. It is looked up in
-   HCX (by VM, in the batch's mobility group) and its id recorded; only if HCX does not have it does
-   it go back to WAITING. It is never started a second time.
+   HCX (by VM, in the batch's mobility groups) and its id recorded; one still a draft in its group
+   (the group was made but not started) is started with its group; only if HCX does not have it
+   does it go back to WAITING. It is never started a second time.
 3. Throttle (settings.HCX_LIMITS, counted in the database): Bulk and RAV replications in flight at
    most MAX_REPLICATIONS_PER_MESH on the site's mesh and MAX_REPLICATIONS_PER_MANAGER in all (the
    AVS HCX Cloud Manager every site pairs with); HCX vMotion and Cold one at a time per site. The
    others stay WAITING with a message saying why.
-4. Per batch: ensure its mobility group (found by name if a create's answer was lost), claim the
-   chosen rows (WAITING -> SUBMITTING, committed before HCX hears of them), validate them (VMs with
-   errors end REFUSED with HCX's errors and warnings), start the rest (the client never starts a VM
-   twice) and record each HCX id with its first state.
+4. Per batch: claim the chosen rows (WAITING -> SUBMITTING, committed before HCX hears of them),
+   validate them (`/mobility/migrations/validate`; VMs with errors end REFUSED with HCX's errors and
+   warnings), create a mobility group with the VMs that passed as its migrations, start the group,
+   and record each HCX id with its first state. HCX creates a group with its migrations and starts
+   it as a whole (docs/hcx-wire.md §6), so each send is a group of its own, named after the batch
+   (`avsportal-w<wave>-b<batch>-<token>`): a create whose answer was lost is found by that name, a
+   start whose answer was lost by its migrations' states, and recovery finds a batch's groups by
+   the name's prefix. A retry or a rollback is sent the same way, in a new small group.
 HCX unavailable: the rows stay WAITING (or SUBMITTING when HCX may have taken them, for step 2 next
 time) with a message; nothing is raised that the caller cannot report.
 
@@ -28,6 +33,7 @@ SQLite has one writer at a time and no such locks: run a single worker there (th
 """
 
 import logging
+import secrets
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,7 +45,7 @@ from django.utils import timezone
 
 from core.notifications.events import migrations_failed
 from hcx.choices import MigrationType
-from hcx.client import HcxAuthError, HcxConflict, HcxError, HcxService, HcxUnavailable, bodies
+from hcx.client import HcxAuthError, HcxError, HcxService, HcxUnavailable, bodies
 from hcx.client.migrations import MigrationRefused, Phase
 from hcx.models import HcxPlan
 from migrations_app.choices import MigrationDirection, MigrationState
@@ -145,43 +151,85 @@ def _recover(site: HcxPlan, service: HcxService, result: DispatchResult):
         _recover_rows(service, stuck, result)
 
 
+def _batch_groups(service: HcxService, batches) -> dict[int, set]:
+    """Batch id -> the ids of its mobility groups in HCX (found by the name's prefix; the group a batch
+    held before groups were made per send counts too)."""
+    prefixes = {b.pk: group_name(b.wave, b.number) + "-" for b in batches}
+    found = {b.pk: {b.hcx_group_id} - {""} for b in batches}
+    for g in service.list_mobility_groups():
+        for batch_id, prefix in prefixes.items():
+            if g.get("migrationGroupId") and (g.get("name") or "").startswith(prefix):
+                found[batch_id].add(g["migrationGroupId"])
+    return found
+
+
 def _recover_rows(service: HcxService, rows: list[VmMigration], result: DispatchResult):
-    """Find in HCX the migrations of `rows` (SUBMITTING) and record them; the rest go back to WAITING."""
-    ids = {m.pk: [m.vm.moid] for m in rows}
-    if any(m.direction == MigrationDirection.REVERSE for m in rows):
-        # A rollback was sent naming its VM by its id in AVS (specs.py); HCX may report it by either.
-        in_avs = defaultdict(list)
-        for vm in service.remote_inventory("virtualmachines"):
-            in_avs[vm.name].append(vm.id)
-        for m in rows:
-            if m.direction == MigrationDirection.REVERSE and len(in_avs[m.vm.name]) == 1:
-                ids[m.pk].insert(0, in_avs[m.vm.name][0])
+    """Find in HCX the migrations of `rows` (SUBMITTING) and record them; a group made but not started
+    is started; the rest go back to WAITING."""
+    ids = _vm_ids(service, rows)
     # HCX ids the portal already holds (an earlier attempt, the forward migration of a rollback) are
     # not this send's.
     known = set(VmMigration.objects.filter(vm_id__in={m.vm_id for m in rows}, hcx_id__isnull=False)
                 .values_list("hcx_id", flat=True))
+    groups = _batch_groups(service, {m.batch for m in rows})
+    ours = set().union(*groups.values())
     in_hcx = defaultdict(list)
-    for p in service.iter_migrations(vm_ids=sorted({i for found in ids.values() for i in found}), skip_drafts=True):
-        if p.id not in known:
+    for p in service.iter_migrations(vm_ids=sorted({i for found in ids.values() for i in found})):
+        if p.id not in known and p.group_id in ours:
             in_hcx[p.vm_id].append(p)
+    for found in in_hcx.values():
+        # A started migration before a draft, the newest first: a draft left by a group whose deletion
+        # failed is older than the send being recovered.
+        found.sort(key=lambda p: (p.phase == Phase.DRAFT, -(p.created.timestamp() if p.created else 0)))
+    drafts = defaultdict(list)
     for m in rows:
-        group = m.batch.hcx_group_id
-        found = next((p for i in ids[m.pk] for p in in_hcx[i]
-                      if (p.group_id == group if group else p.phase not in (Phase.FAILED, Phase.CANCELLED))), None)
+        found = next((p for i in ids[m.pk] for p in in_hcx[i] if p.group_id in groups[m.batch_id]), None)
         if found is None:
             move(m, S.WAITING, message="Not in HCX after an interrupted send: it will be sent again")
             continue
         in_hcx[found.vm_id].remove(found)
-        state = PHASE_STATES.get(found.phase)
-        if state == S.COMPLETE:
-            state = S.CLEANUP  # the reconciler's next reading completes it
-        if state not in ALLOWED[S.SUBMITTING] or state in (S.SUBMITTING, S.WAITING):
-            state = S.VALIDATING
-        move(m, state, message=f"Found in HCX after an interrupted send ({found.id}); not sent again",
-             hcx_id=found.id, submitted=m.submitted or timezone.now())
-        result.recovered += 1
+        if found.phase == Phase.DRAFT:
+            drafts[found.group_id].append(m)
+            continue
+        _record_found(m, found, result)
+    for group_id, waiting in drafts.items():
+        # Its group was made but not started when the send was cut short: start it now.
+        _start_group(service, group_id, waiting, result, recovering=True)
     if result.recovered:
         result.say(f"Recovered {result.recovered} migration(s) an interrupted send had already started in HCX.")
+
+
+def _vm_ids(service: HcxService, rows: list[VmMigration], *, tolerant: bool = False) -> dict[int, list[str]]:
+    """The ids HCX may name each row's VM by: its on-premises moref, and for a rollback first its id in
+    AVS, which the rollback was sent by (specs.py); which of the two HCX reports no source shows
+    (hcx-wire.md §6, "Reverse migrations"), so either is taken. `tolerant`: when AVS's inventory cannot
+    be read, the morefs alone (a row then not matched stays SUBMITTING, for recovery to find)."""
+    ids = {m.pk: [m.vm.moid] for m in rows}
+    if any(m.direction == MigrationDirection.REVERSE for m in rows):
+        in_avs = defaultdict(list)
+        try:
+            listed = service.remote_inventory("virtualmachines")
+        except HcxError:
+            if not tolerant:
+                raise
+            listed = []
+        for vm in listed:
+            in_avs[vm.name].append(vm.id)
+        for m in rows:
+            if m.direction == MigrationDirection.REVERSE and len(in_avs[m.vm.name]) == 1:
+                ids[m.pk].insert(0, in_avs[m.vm.name][0])
+    return ids
+
+
+def _record_found(m: VmMigration, found, result: DispatchResult):
+    state = PHASE_STATES.get(found.phase)
+    if state == S.COMPLETE:
+        state = S.CLEANUP  # the reconciler's next reading completes it
+    if state not in ALLOWED[S.SUBMITTING] or state in (S.SUBMITTING, S.WAITING):
+        state = S.VALIDATING
+    move(m, state, message=f"Found in HCX after an interrupted send ({found.id}); not sent again",
+         hcx_id=found.id, submitted=m.submitted or timezone.now())
+    result.recovered += 1
 
 
 # --- 3. throttling -----------------------------------------------------------------------------------
@@ -251,37 +299,13 @@ def _send_waiting(site: HcxPlan, service: HcxService, result: DispatchResult):
         result.say(f"{len(ids)} waiting: {reason}.")
 
 
-def ensure_group(batch: Batch, ctx: SiteContext, *, reverse: bool = False) -> str:
-    """The batch's HCX mobility group id, creating the group (or finding it by name) when needed."""
-    if batch.hcx_group_id:
-        return batch.hcx_group_id
-    name = batch.hcx_group_name or group_name(batch.wave, batch.number)
-    source, destination = (ctx.remote, ctx.local) if reverse else (ctx.local, ctx.remote)
-    body = bodies.mobility_group(name=name, source=source.body(), destination=destination.body(),
-                                 service_mesh_id=ctx.mesh_id, tags=["avsportal", f"wave-{batch.wave_id}"])
-    try:
-        group_id = ctx.service.create_mobility_group(body).id
-    except HcxConflict:
-        # Made by an earlier run whose answer (or whose write here) was lost.
-        found = ctx.service.find_mobility_group(name)
-        if found is None:
-            raise
-        group_id = found["migrationGroupId"]
-    Batch.objects.filter(pk=batch.pk).update(hcx_group_id=group_id, hcx_group_name=name)
-    batch.hcx_group_id, batch.hcx_group_name = group_id, name
-    return group_id
+def send_group_name(batch: Batch) -> str:
+    """The name of a new mobility group for a send of `batch`: the batch's prefix (recovery finds its
+    groups by it) and a token of its own, as each send is a group of its own."""
+    return f"{group_name(batch.wave, batch.number)}-{secrets.token_hex(3)}"
 
 
 def _send_batch(ctx: SiteContext, batch: Batch, rows: list[VmMigration], result: DispatchResult):
-    try:
-        ensure_group(batch, ctx, reverse=rows[0].direction == MigrationDirection.REVERSE)
-    except HcxError as exc:
-        _set_message(VmMigration.objects.filter(pk__in=[m.pk for m in rows], state=S.WAITING),
-                     f"Not sent yet: HCX did not create the mobility group: {exc}")
-        result.say(f"{batch}: HCX did not create mobility group {batch.hcx_group_name}: {exc}")
-        return
-    for m in rows:
-        m.batch = batch  # the group id is read from here by the specs
     rows = _claim(rows)
     specs, sendable = [], []
     for m in rows:
@@ -319,7 +343,7 @@ def _claim(rows: list[VmMigration]) -> list[VmMigration]:
         free = set(query.values_list("pk", flat=True))
         claimed = [m for m in rows if m.pk in free]
         for m in claimed:
-            move(m, S.SUBMITTING, message=f"Sending to HCX in mobility group {m.batch.hcx_group_name}")
+            move(m, S.SUBMITTING, message=f"Sending to HCX in a mobility group of {m.batch.name}")
     return claimed
 
 
@@ -347,37 +371,24 @@ def _back_to_waiting(rows: list[VmMigration], why: str, result: DispatchResult):
 
 
 def _start(ctx: SiteContext, batch: Batch, rows: list[VmMigration], specs: list[dict], result: DispatchResult):
-    """Start `rows` in HCX. HCX starts a batch all or nothing: VMs it refuses at start are refused here
-    and the others are sent again without them."""
+    """Create a mobility group with `rows` as its migrations and start it. HCX starts a group all or
+    nothing: VMs it refuses are refused here, the group is deleted, and the others are sent again in
+    a new group without them."""
     for _ in range(START_ROUNDS):
         if not rows:
             return
+        reverse = rows[0].direction == MigrationDirection.REVERSE
+        source, destination = (ctx.remote, ctx.local) if reverse else (ctx.local, ctx.remote)
+        name = send_group_name(batch)
+        body = bodies.mobility_group(name=name, source=source.body(), destination=destination.body(),
+                                     service_mesh_id=ctx.mesh_id, tags=["avsportal", f"wave-{batch.wave_id}"])
         try:
-            started = ctx.service.start_migrations(specs)
-        except MigrationRefused as exc:
-            if isinstance(exc, HcxConflict):
-                # Every VM it names already has a migration: an earlier send got through after all.
-                _recover_rows(ctx.service, rows, result)
-                return
-            bad = {r.vm_id: r for r in exc.refused}
-            # A rollback names its VM by its id in AVS (specs.py); which id HCX names it by in its
-            # answer no source shows (hcx-wire.md §6, "Reverse migrations"): either is taken.
-            said = {m.pk: next((bad[i] for i in (s["entity"]["entityId"], m.vm.moid) if i in bad), None)
-                    for m, s in zip(rows, specs, strict=True)}
-            keep = [(m, s) for m, s in zip(rows, specs, strict=True) if said[m.pk] is None]
-            for m in rows:
-                if said[m.pk] is not None:
-                    _refuse(m, _validation(said[m.pk]), result)
-            if not bad:
-                _back_to_waiting(rows, f"HCX refused the start: {exc}", result)
-                return
-            rows, specs = [m for m, _ in keep], [s for _, s in keep]
-            continue
+            group = ctx.service.create_mobility_group(body, specs)
         except HcxUnavailable as exc:
             if exc.outcome_unknown:
-                # HCX may have started them: the next dispatch looks them up instead of sending again.
+                # HCX may have made it: the next dispatch looks for it instead of sending again.
                 _set_message(VmMigration.objects.filter(pk__in=[m.pk for m in rows]),
-                             f"HCX did not answer the start; the next look finds out whether it started: {exc}")
+                             f"HCX did not answer the mobility group's creation; the next look finds out: {exc}")
                 result.error = str(exc)
                 result.say(f"{len(rows)} sent without an answer from HCX: {exc}")
             else:
@@ -387,19 +398,96 @@ def _start(ctx: SiteContext, batch: Batch, rows: list[VmMigration], specs: list[
             _back_to_waiting(rows, f"HCX refused the portal's credentials: {exc}", result)
             return
         except HcxError as exc:
-            for m in rows:
-                move(m, S.FAILED, message=f"HCX refused the start: {exc}")
-            result.error = str(exc)
-            result.say(f"{len(rows)} failed: HCX refused the start: {exc}")
+            _fail(rows, f"HCX refused to create the mobility group: {exc}", result)
             return
-        now = timezone.now()
-        for m, s in zip(rows, started, strict=True):
-            warnings = [{"code": w.code, "message": w.message} for w in s.warnings]
-            validation = {**(m.validation or {}), "warnings": (m.validation or {}).get("warnings") or warnings}
-            move(m, S.VALIDATING, message=f"Sent to HCX as {s.migration_id}" + (" (found after a lost answer)"
-                                                                                 if s.recovered else ""),
-                 hcx_id=s.migration_id, submitted=now, validation=validation)
-        _set_message(VmMigration.objects.filter(pk__in=[m.pk for m in rows]), "")
-        result.sent += len(rows)
-        result.say(f"{batch}: sent {len(rows)} migration(s) to HCX in mobility group {batch.hcx_group_name}.")
-        return
+        Batch.objects.filter(pk=batch.pk).update(hcx_group_id=group.id, hcx_group_name=name)
+        batch.hcx_group_id, batch.hcx_group_name = group.id, name
+        refused = _start_group(ctx.service, group.id, rows, result)
+        if not refused:
+            return
+        keep = [(m, s) for m, s in zip(rows, specs, strict=True) if m.pk not in refused]
+        rows, specs = [m for m, _ in keep], [s for _, s in keep]
+    if rows:
+        _back_to_waiting(rows, "HCX refused other VMs of each group it was sent in: it is sent again", result)
+
+
+def _start_group(service: HcxService, group_id: str, rows: list[VmMigration], result: DispatchResult, *,
+                 recovering: bool = False) -> set[int]:
+    """Start the mobility group whose migrations are `rows` (SUBMITTING) and record each HCX id.
+    Returns the pks of rows HCX refused at the start (the group is then deleted and nothing started);
+    an empty set otherwise. Without an answer the rows stay SUBMITTING for recovery."""
+    ids = _vm_ids(service, rows, tolerant=True)
+    try:
+        found_started = service.start_mobility_group(group_id)
+    except MigrationRefused as exc:
+        bad = {r.vm_id: r for r in exc.refused if r.vm_id}
+        _drop_group(service, group_id)
+        if not bad:
+            _fail(rows, f"HCX refused to start the mobility group: {exc}", result)
+            return set()
+        refused = set()
+        for m in rows:
+            said = next((bad[i] for i in ids[m.pk] if i in bad), None)
+            if said is not None:
+                _refuse(m, _validation(said), result)
+                refused.add(m.pk)
+        if not refused:
+            _fail(rows, f"HCX refused to start the mobility group: {exc}", result)
+        elif recovering:
+            _back_to_waiting([m for m in rows if m.pk not in refused], "Sent again without the VMs HCX refused",
+                             result)
+            return set()
+        return refused
+    except HcxUnavailable as exc:
+        _set_message(VmMigration.objects.filter(pk__in=[m.pk for m in rows]),
+                     f"HCX did not answer the start of the mobility group; the next look finds out: {exc}")
+        result.error = str(exc)
+        result.say(f"{len(rows)} sent without an answer from HCX: {exc}")
+        return set()
+    except HcxError as exc:
+        # HCX may not have started it: recovery looks at the group's migrations next time.
+        _set_message(VmMigration.objects.filter(pk__in=[m.pk for m in rows]), f"HCX did not start the group: {exc}")
+        result.error = str(exc)
+        result.say(f"{len(rows)} not started: {exc}")
+        return set()
+    try:
+        in_group = {p.vm_id: p for p in service.iter_migrations(group_ids=[group_id])}
+    except HcxError as exc:
+        _set_message(VmMigration.objects.filter(pk__in=[m.pk for m in rows]),
+                     f"Started in HCX; its ids are read at the next look: {exc}")
+        result.error = str(exc)
+        return set()
+    now = timezone.now()
+    sent = 0
+    for m in rows:
+        p = next((in_group[i] for i in ids[m.pk] if i in in_group), None)
+        if p is None:  # not in this answer: recovery reads it again by VM
+            continue
+        if recovering:
+            _record_found(m, p, result)
+            continue
+        move(m, S.VALIDATING, message=f"Sent to HCX as {p.id}" + (" (found after a lost answer)" if found_started
+                                                                   else ""),
+             hcx_id=p.id, submitted=now, validation=m.validation or {})
+        sent += 1
+    _set_message(VmMigration.objects.filter(pk__in=[m.pk for m in rows], hcx_id__isnull=False), "")
+    if sent:
+        result.sent += sent
+        result.say(f"{rows[0].batch}: sent {sent} migration(s) to HCX in mobility group "
+                   f"{rows[0].batch.hcx_group_name}.")
+    return set()
+
+
+def _drop_group(service: HcxService, group_id: str):
+    """Delete a group HCX did not start, so its drafts never hold a VM another send names."""
+    try:
+        service.delete_mobility_group(group_id)
+    except HcxError:
+        logger.warning("could not delete mobility group %s that HCX refused to start", group_id, exc_info=True)
+
+
+def _fail(rows: list[VmMigration], why: str, result: DispatchResult):
+    for m in rows:
+        move(m, S.FAILED, message=why)
+    result.error = why
+    result.say(f"{len(rows)} failed: {why}")

@@ -50,12 +50,16 @@ class Action:
     states: frozenset
     refusal: str
     color: str = "primary"
+    detail: str = ""  # what HCX does, said on the confirmation page
 
 
 ACTIONS = {
     a.name: a for a in [
         Action("cancel", "Cancel", "Cancel the migration of {n}?", S.CANCELLABLE,
-               "only a migration that has not started its switchover can be cancelled", "danger"),
+               "only a migration that has not started its switchover can be cancelled", "danger",
+               "HCX force-cancels the migration: it stops at once, before any switchover. The source VM stays at "
+               "the source site as it is, and what HCX copied to AVS is discarded, except the disks a Seed "
+               "Checkpoint keeps for a retry."),
         Action("retry", "Retry", "Retry {n} (from the seed checkpoint where HCX kept it)?", S.RETRYABLE,
                "only a failed, refused or cancelled migration can be retried", "warning"),
         Action("rollback", "Roll back", "Roll back {n} to the source site?", frozenset({S.COMPLETE}),

@@ -11,13 +11,13 @@ from collections import Counter
 from core.choices import EventLevel
 from core.jobs import JobError, job_handler
 from hcx.client import HcxError
-from migrations_app.choices import MigrationDirection, MigrationState
+from migrations_app.choices import MigrationState
 from migrations_app.models import Batch
 
 from .batches import SUBMIT_KIND
-from .dispatch import dispatch, ensure_group
+from .dispatch import dispatch
 from .errors import LaunchError
-from .site import SiteContext, service_for
+from .site import service_for
 
 
 @job_handler(SUBMIT_KIND)
@@ -34,19 +34,16 @@ def submit_batch(job, batch_id: int):
     except LaunchError as exc:
         raise JobError(str(exc)) from None
     try:
+        # Each send makes its own mobility group with its migrations (dispatch.py): a batch that waits
+        # behind the limits has none yet.
         result = dispatch(site, service=service)
         batch.refresh_from_db(fields=["hcx_group_id", "hcx_group_name"])
-        if not batch.hcx_group_id and not result.error:
-            # Everything of the batch waits behind the limits: its group is ready for when a slot frees.
-            job.set_progress(60, "Creating the HCX mobility group")
-            reverse = batch.migrations.filter(direction=MigrationDirection.REVERSE).exists()
-            ensure_group(batch, SiteContext.load(site, service), reverse=reverse)
     except (LaunchError, HcxError) as exc:
         raise JobError(str(exc)) from None
     finally:
         service.close()
     if batch.hcx_group_id:
-        job.log(f"HCX mobility group {batch.hcx_group_name}: {batch.hcx_group_id}")
+        job.log(f"HCX mobility group {batch.hcx_group_name} (the batch's latest): {batch.hcx_group_id}")
     for message in result.messages:
         job.log(message, EventLevel.WARNING if "refused" in message or "Nothing more" in message else EventLevel.INFO)
     states = Counter(batch.migrations.values_list("state", flat=True))

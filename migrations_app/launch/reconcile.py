@@ -13,9 +13,13 @@ A cycle (`reconcile_site`) is short and idempotent, so Celery beat runs it every
 4. Send what waits, into the slots that freed up (dispatch.py).
 
 HCX down, slow or answering 5xx: the cycle stops before writing anything and logs why; the next
-cycle reads everything again. An expired session is logged in again by the client itself. A
-migration HCX no longer knows ends FAILED with a message saying so, so that no wave waits forever on
-it and the engineer can retry it.
+cycle reads everything again. An expired session is logged in again by the client itself. HCX's
+paging is not documented (docs/hcx-wire.md §6), so a migration missing from the paged answer is
+asked for again by its id; only when HCX answers that question without it does it end FAILED, with a
+message saying so, so that no wave waits forever on it and the engineer can retry it.
+
+When a cycle sees migrations end, their mobility groups are archived in HCX once every migration of
+the group is over (HCX refuses, 403, while one runs: the group is archived when its last one ends).
 """
 
 import logging
@@ -57,6 +61,7 @@ class CycleStats:
     events_written: int = 0
     waves_finished: int = 0
     missing: int = 0
+    groups_archived: int = 0
     skipped: str = ""
 
     def as_dict(self) -> dict:
@@ -103,20 +108,30 @@ def _in_flight(site):
 
 
 def read_hcx(service: HcxService, hcx_ids: list[str], page_size: int, stats: CycleStats) -> dict:
-    """{hcx id: MigrationProgress} for `hcx_ids`, asking for `page_size` ids per query: one page each."""
+    """{hcx id: MigrationProgress} for `hcx_ids`, asking for `page_size` ids per query: one page each,
+    more when HCX pages smaller than asked. Ids missing from those answers are asked for once more,
+    on their own: HCX's paging is not documented, and a missing id is not yet a gone one."""
+    wanted = set(hcx_ids)
     readings: dict[str, MigrationProgress] = {}
     for start in range(0, len(hcx_ids), page_size):
-        chunk = hcx_ids[start:start + page_size]
-        offset = 0
-        while True:  # one turn per chunk, unless HCX pages smaller than we asked
-            page = service.query_migrations(ids=chunk, offset=offset, page_size=page_size)
-            stats.hcx_calls += 1
-            readings.update((p.id, p) for p in page.items)
-            offset += len(page.items)
-            if not page.items or offset >= page.total:
-                break
+        _read_ids(service, hcx_ids[start:start + page_size], page_size, readings, stats)
+    for missing in [i for i in hcx_ids if i not in readings]:
+        _read_ids(service, [missing], page_size, readings, stats)
+    readings = {i: p for i, p in readings.items() if i in wanted}
     stats.migrations_read = len(readings)
     return readings
+
+
+def _read_ids(service: HcxService, ids: list[str], page_size: int, readings: dict, stats: CycleStats):
+    offset = 0
+    while True:  # one turn per chunk, unless HCX pages smaller than we asked
+        page = service.query_migrations(ids=ids, offset=offset, page_size=page_size)
+        stats.hcx_calls += 1
+        readings.update((p.id, p) for p in page.items)
+        offset += page.answered
+        if (not page.answered or all(i in readings for i in ids)
+                or (page.total is not None and offset >= page.total)):
+            return
 
 
 def gone_from_hcx(m: VmMigration, service: HcxService) -> MigrationProgress:
@@ -151,7 +166,8 @@ def reconcile_site(site: HcxPlan, *, service: HcxService | None = None, page_siz
                 logger.warning("Site %s: reconciler cycle ended without changes after %d HCX call(s); %s; "
                                "the next cycle reads again", site, stats.hcx_calls, stats.skipped)
                 return stats
-            _write(site, set(hcx_ids), readings, service, stats)
+            ended = _write(site, set(hcx_ids), readings, service, stats)
+            archive_groups(service, ended, stats)
         else:
             with transaction.atomic():
                 stats.waves_finished = finish_waves(Wave.objects.filter(site=site, status=WaveStatus.RUNNING))
@@ -172,7 +188,8 @@ def reconcile_site(site: HcxPlan, *, service: HcxService | None = None, page_siz
     return stats
 
 
-def _write(site, asked: set, readings: dict, service: HcxService, stats: CycleStats) -> None:
+def _write(site, asked: set, readings: dict, service: HcxService, stats: CycleStats) -> set[str]:
+    """Take the readings in; returns the mobility groups of the migrations that ended in this cycle."""
     now = timezone.now()
     with transaction.atomic():
         # Read again under the transaction (rows locked on PostgreSQL): a cancel or a send that
@@ -198,6 +215,28 @@ def _write(site, asked: set, readings: dict, service: HcxService, stats: CycleSt
             MigrationEvent.objects.bulk_create(events)
         stats.rows_written, stats.events_written = len(changed), len(events)
         stats.waves_finished = finish_waves(Wave.objects.filter(site=site, status=WaveStatus.RUNNING))
+    return {readings[m.hcx_id].group_id for m in changed
+            if m.state in S.TERMINAL and m.hcx_id in readings and readings[m.hcx_id].group_id}
+
+
+def archive_groups(service: HcxService, group_ids: set[str], stats: CycleStats):
+    """Archive each group whose migrations are all over (docs/hcx-wire.md §6). A group with one still
+    running is kept for when that one ends; an HCX that cannot be reached now is not retried (archiving
+    only tidies HCX's own list)."""
+    for group_id in sorted(group_ids):
+        try:
+            members = list(service.iter_migrations(group_ids=[group_id]))
+            stats.hcx_calls += 1
+            if not members or not all(m.done for m in members):
+                continue
+            stats.hcx_calls += 1
+            if service.archive_mobility_groups([group_id]):
+                stats.groups_archived += 1
+            else:
+                logger.info("Mobility group %s: HCX does not archive it yet; it is when its last migration ends",
+                            group_id)
+        except HcxError as exc:
+            logger.warning("Mobility group %s not archived: %s", group_id, exc)
 
 
 def sites_to_reconcile():

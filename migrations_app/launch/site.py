@@ -41,6 +41,7 @@ CLUSTER, FOLDER, DATASTORE = "ClusterComputeResource", "Folder", "Datastore"
 RESOURCE_POOL, DATACENTER = "ResourcePool", "Datacenter"
 # The AVS datastore every cluster has; used when the wave names none and HCX lists several.
 AVS_DEFAULT_DATASTORE = "vsanDatastore"
+SEGMENT_HREF = "/infra/segments/"
 
 
 def service_for(site: HcxPlan) -> HcxService:
@@ -319,15 +320,16 @@ class SiteContext:
                 "entity_id": row.source.moid or row.source.name, "name": row.source.name,
                 "entityType": "DistributedVirtualPortgroup" if row.source.switch_type == SwitchType.DISTRIBUTED
                 else "Network"}
-            # An extended network and an AVS segment are both NSX segments on the AVS side.
+            # An extended network and an AVS segment are both NSX segments on the AVS side, whose
+            # inventory href is /infra/segments/<name> (hcx-wire.md §6).
             target = self.network(self.remote, row.target_name) or {
-                "entity_id": row.target_name, "name": row.target_name, "entityType": "NsxtSegment"}
+                "entity_id": f"{SEGMENT_HREF}{row.target_name}", "name": row.target_name, "entityType": "NsxtSegment"}
             if m.direction == MigrationDirection.REVERSE:
                 source, target = target, source
             result.append(bodies.network_mapping(
                 source_id=source["entity_id"], source_name=source["name"], source_type=source["entityType"],
-                destination_id=target["entity_id"], destination_name=target["name"],
-                destination_type=target["entityType"]))
+                source_href=_href(source), destination_id=target["entity_id"], destination_name=target["name"],
+                destination_type=target["entityType"], destination_href=_href(target)))
         return result
 
 
@@ -337,6 +339,15 @@ def _instance_uuid(item: dict) -> str:
     summary = item.get("summary") if isinstance(item.get("summary"), dict) else {}
     config = summary.get("config") if isinstance(summary.get("config"), dict) else {}
     return str(item.get("instanceUuid") or item.get("instance_uuid") or config.get("instanceUuid") or "").lower()
+
+
+def _href(network: dict) -> str:
+    """A network's inventory href: HCX's own when it lists one, an NSX segment's path otherwise."""
+    if network.get("href"):
+        return network["href"]
+    if network.get("entityType") == "NsxtSegment" and not str(network["entity_id"]).startswith("/"):
+        return f"{SEGMENT_HREF}{network['name']}"
+    return network["entity_id"]
 
 
 def _deployed_mesh(ctx: Context, remote_id: str) -> dict:

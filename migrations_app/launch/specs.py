@@ -36,7 +36,7 @@ def spec_for(migration, ctx: SiteContext) -> dict:
         vm_id=vm_id, vm_name=vm.name, migration_type=TYPE_NAMES[m.migration_type],
         source=source.body(), destination=destination.body(),
         placement=list(where.containers), datastore_id=where.datastore_id, datastore_name=where.datastore_name,
-        network_mappings=ctx.network_mappings(m), group_id=m.batch.hcx_group_id or None,
+        network_mappings=ctx.network_mappings(m),
         service_mesh_id=ctx.mesh_id,
         switchover_start=wave.window_start if windowed else None,
         switchover_end=wave.window_end if windowed else None,
