@@ -63,14 +63,18 @@ class Site:
         for m in rows:
             move(m, S.SUBMITTING)
         self.groups = getattr(self, "groups", 0) + 1
+        back = rows[0].direction == MigrationDirection.REVERSE
+        local, remote = self.meshed.site(), self.meshed.site(remote=True)
+        specs = [self.spec(m, **spec_kwargs) for m in rows]
         group = self.hcx.create_mobility_group(
-            bodies.mobility_group(name=f"send-{self.groups}", source=self.meshed.site(),
-                                  destination=self.meshed.site(remote=True)),
-            [self.spec(m, **spec_kwargs) for m in rows])
+            bodies.mobility_group(name=f"send-{self.groups}", source=remote if back else local,
+                                  destination=local if back else remote), specs)
         self.hcx.start_mobility_group(group.id)
         ids = {p.vm_id: p.id for p in self.hcx.iter_migrations(group_ids=[group.id])}
-        for m in rows:
-            move(m, S.VALIDATING, hcx_id=ids[m.vm.moid], submitted=timezone.now())
+        for m, spec in zip(rows, specs, strict=True):
+            # A rollback is named by the VM's id in AVS (which HCX reports back) or its moref.
+            named = spec["entity"]["entityId"]
+            move(m, S.VALIDATING, hcx_id=ids.get(named) or ids[m.vm.moid], submitted=timezone.now())
         return rows
 
     def sync(self, rows) -> list[VmMigration]:

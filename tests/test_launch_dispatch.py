@@ -284,10 +284,12 @@ def test_a_rollback_send_interrupted_after_hcx_took_it_is_recovered_by_the_vm_s_
     ours = rows(back)
     service = service_for(setup.site)
     ctx = SiteContext.load(setup.site, service)
-    ensure_group(back, ctx, reverse=True)
-    m = ours["app-1"]
-    m.batch = back
-    [started] = service.start_migrations([spec_for(m, ctx)])
+    spec = spec_for(ours["app-1"], ctx)
+    body = bodies.mobility_group(name=send_group_name(back), source=ctx.remote.body(),
+                                 destination=ctx.local.body(), service_mesh_id=ctx.mesh_id)
+    group = service.create_mobility_group(body, [spec])
+    service.start_mobility_group(group.id)
+    [started] = service.iter_migrations(group_ids=[group.id])
     service.close()
     # Both rollbacks were SUBMITTING when the worker died; HCX got app-1's start but not app-2's.
     VmMigration.objects.filter(batch=back).update(state=S.SUBMITTING)
@@ -296,7 +298,7 @@ def test_a_rollback_send_interrupted_after_hcx_took_it_is_recovered_by_the_vm_s_
 
     assert (result.recovered, result.sent) == (1, 1)
     ours = rows(back)
-    assert ours["app-1"].hcx_id == started.migration_id
+    assert ours["app-1"].hcx_id == started.id
     assert ours["app-2"].hcx_id and ours["app-2"].state not in S.NOT_SENT
     assert len([m for m in setup.hcx_migrations() if m["isReverse"]]) == 2
 
@@ -445,7 +447,7 @@ def test_a_rollback_hcx_refuses_at_start_is_refused_and_the_others_go_back(hcxsi
     answer = {"items": [{"entityId": refused_id, "entityName": "app-1",
                          "errors": [{"code": "X", "message": "The VM is locked in AVS"}], "warnings": []},
                         {"entityId": in_avs["app-2"], "entityName": "app-2", "errors": [], "warnings": []}]}
-    hcxsim_fast.control.fault("error", path="/mobility/migrations/start$", status=400, body=json.dumps(answer),
+    hcxsim_fast.control.fault("error", path="/mobility/groups/start$", status=400, body=json.dumps(answer),
                               times=1)
 
     result = dispatch(setup.site)
