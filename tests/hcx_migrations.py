@@ -13,13 +13,14 @@ GiB = 1024 ** 3
 class Meshed:
     """The endpoints of a simulator reset to `meshed`, and a migration body for any VM."""
 
-    def __init__(self, sim):
+    def __init__(self, sim, variants: dict | None = None):
         self.sim = sim
-        sim.control.reset("meshed")
+        sim.control.reset("meshed", variants)
         state = sim.control.state()
         self.local = state["localEndpointId"]
         self.remote = state["pairings"][0]["endpointId"]
-        self.mesh_id = state["serviceMeshes"][0]["serviceMeshId"]
+        # HCX 9.x also lists its automatic default mesh: the preset's is mesh-avs.
+        self.mesh_id = next(m["serviceMeshId"] for m in state["serviceMeshes"] if m["name"] == "mesh-avs")
 
     def spec(self, vm: str, migration_type: str = "Bulk", **kwargs) -> dict:
         kwargs.setdefault("placement", [bodies.container("resgroup-21", "Compute-ResourcePool", "ResourcePool"),

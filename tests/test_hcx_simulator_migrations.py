@@ -68,7 +68,7 @@ def test_the_meshed_preset_has_a_deployed_mesh_with_every_migration_service_and_
     state = hcxsim.control.state()
 
     mesh = state["serviceMeshes"][0]
-    assert mesh["state"] == "DEPLOYED"
+    assert mesh["state"] == "COMMITTED"
     assert {"BULK_MIGRATION", "VMOTION", "RAV"} <= {s["name"] for s in mesh["services"]}
     assert [(e["sourceNetwork"]["networkName"], e["operationStatus"]["state"]) for e in state["l2Extensions"]] == [
         ("App-VLAN101", "EXTENDED")]
