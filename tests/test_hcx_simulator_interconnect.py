@@ -10,13 +10,25 @@ from tests.peers.hcxsim import hcx_login
 LOCAL_VC_UUID = "5a1c0b8e-0c0f-4e7a-9d1e-000000000001"
 
 
-@pytest.fixture
-def paired(hcxsim):
-    """A Connector paired with AVS, with network profiles and a realized compute profile `cp-onprem`."""
-    hcxsim.control.reset("paired")
+TYPES = {"4.x": {"ix": "HCX-WAN-IX", "ne": "HCX-NET-EXT", "backing": "PHOTON"},
+         "9.x": {"ix": "HCX-WAN-IX-EDGE", "ne": "HCX-NET-EXT-EDGE", "backing": "EDGE"}}
+
+
+@pytest.fixture(params=["4.x", "9.x"])
+def paired(hcxsim, request):
+    """A Connector paired with AVS, with network profiles and a VALID compute profile `cp-onprem`, as
+    HCX 4.x and as HCX 9.x (`paired.types`: its appliance types and mesh backing)."""
+    hcxsim.control.reset("paired", {"hcx_version": request.param})
     session = hcx_login(hcxsim)
     session.api = f"{hcxsim.service_url}/hybridity/api"
+    session.types = TYPES[request.param]
     return session
+
+
+def user_meshes(session) -> list[dict]:
+    """The meshes listed, without HCX 9.x's automatic default mesh."""
+    items = session.get(f"{session.api}/interconnect/serviceMesh", timeout=10).json()["items"]
+    return [m for m in items if not m["name"].startswith("default-service-mesh-")]
 
 
 def network_profile(name, backing="dvportgroup-31"):
@@ -147,10 +159,11 @@ def test_a_service_mesh_is_built_by_its_task_and_then_committed(hcxsim, paired):
     # lastTaskDetails keeps saying RUNNING after the task ended, as on a real HCX: only the task tells.
     assert observe() == ("SUCCESS", "COMMITTED", "RUNNING", {"UP"})
     mesh = paired.get(f"{paired.api}/interconnect/serviceMesh/{mesh_id}", timeout=10).json()
-    assert (mesh["backingApplianceType"], mesh["lastTaskDetails"]["interconnectTaskId"]) == ("PHOTON", task_id)
+    assert (mesh["backingApplianceType"], mesh["lastTaskDetails"]["interconnectTaskId"]) == (
+        paired.types["backing"], task_id)
     appliances = paired.get(f"{paired.api}/interconnect/appliances", timeout=10).json()["items"]
     assert sorted(a["applianceType"] for a in appliances if a["endpointId"] == local["endpointId"]) == [
-        "HCX-NET-EXT", "HCX-NET-EXT", "HCX-WAN-IX"]
+        paired.types["ne"], paired.types["ne"], paired.types["ix"]]
     assert sorted(a["applianceName"][-2:] for a in appliances) == ["I1", "I1", "I2", "R1", "R1", "R2"]
 
 
@@ -201,7 +214,7 @@ def test_a_service_mesh_without_compute_profiles_is_refused(hcxsim, paired):
 
     assert [r.status_code for r in refusals] == [400, 400]
     assert all("compute profile" in r.json()["errors"][0]["text"] for r in refusals)
-    assert paired.get(f"{paired.api}/interconnect/serviceMesh", timeout=10).json()["items"] == []
+    assert user_meshes(paired) == []
 
 
 def test_a_service_mesh_name_is_unique_and_an_unknown_mesh_is_404(hcxsim, paired):
@@ -229,7 +242,7 @@ def ne_appliance(session, mesh_id, *, side="local"):
     local, remote = endpoints(session)
     endpoint = (local if side == "local" else remote)["endpointId"]
     return session.post(f"{session.api}/interconnect/appliances/query", timeout=10, json={"filter": {
-        "applianceType": "HCX-NET-EXT", "serviceMeshId": mesh_id, "endpointId": endpoint}}).json()["items"][0]
+        "applianceType": session.types["ne"], "serviceMeshId": mesh_id, "endpointId": endpoint}}).json()["items"][0]
 
 
 def test_it_extends_a_distributed_port_group_by_job(hcxsim, paired):

@@ -357,7 +357,8 @@ class HcxService(MigrationsMixin):
         return items(self._get("/networks"))
 
     def get_network_profile(self, object_id: str) -> dict:
-        return self._get(f"/networks/{object_id}")
+        """One profile, read from the list (ESA lists; no source reads one by id, hcx-wire.md §5)."""
+        return self._one(self.list_network_profiles(), "objectId", object_id, "network profile")
 
     def find_network_profile(self, name: str) -> dict | None:
         return next((p for p in self.list_network_profiles() if p.get("name") == name), None)
@@ -386,7 +387,8 @@ class HcxService(MigrationsMixin):
         return items(self._get("/interconnect/computeProfiles", {"endpointId": endpoint_id} if endpoint_id else None))
 
     def get_compute_profile(self, profile_id: str) -> dict:
-        return self._get(f"/interconnect/computeProfiles/{profile_id}")
+        """One profile, read from the list as TF and ESA do (hcx-wire.md §5)."""
+        return self._one(self.list_compute_profiles(), "computeProfileId", profile_id, "compute profile")
 
     def create_compute_profile(self, body: dict) -> Started:
         def send():
@@ -414,7 +416,14 @@ class HcxService(MigrationsMixin):
         return items(self._get("/interconnect/serviceMesh"))
 
     def get_service_mesh(self, mesh_id: str) -> dict:
-        return self._get(f"/interconnect/serviceMesh/{mesh_id}")
+        """One mesh, read from the list as ESA does (hcx-wire.md §5)."""
+        return self._one(self.list_service_meshes(), "serviceMeshId", mesh_id, "service mesh")
+
+    def _one(self, listed: list[dict], key: str, wanted: str, what: str) -> dict:
+        found = next((item for item in listed if item.get(key) == wanted), None)
+        if found is None:
+            raise HcxNotFound(f"HCX at {self.url} lists no {what} {wanted}", status=404, url=self.url)
+        return found
 
     def create_service_mesh(self, body: dict) -> Started:
         """`POST /hybridity/api/interconnect/serviceMesh`; build `body` with `bodies.service_mesh()`."""
