@@ -13,6 +13,7 @@ from core.choices import EventLevel, JobStatus
 from core.jobs import JobCancelled, JobError, check_cancelled
 from core.models import Job, JobEvent
 from hcx.choices import ProfileKind, SetupStepKey, StepState
+from hcx.client import bodies
 from hcx.models import HcxSetupStep
 from hcx.setup.runner import Context, record, run_step, start_setup
 from tests.hcx_setup import EXTENDED, make_setup_plan
@@ -358,6 +359,31 @@ def test_an_extension_is_done_when_its_job_succeeded_whatever_state_hcx_shows(si
 
     assert again.data["extended"] == outcome.data["extended"]
     assert sim.control.state()["l2Extensions"] == extensions
+
+
+def test_an_extension_under_way_without_its_job_is_left_to_a_later_run(sim):
+    plan = paired_plan(sim, extend={"App-VLAN101": "10.10.101.1/24"})
+    run_through(plan, SetupStepKey.SERVICE_MESH)
+    ctx = Context(plan, None)
+    try:  # someone else started it (an earlier run that was cancelled, or a person in HCX's UI)
+        source = next(n for n in ctx.hcx.networks() if n["name"] == "App-VLAN101")
+        appliance = ctx.hcx.extension_appliances(row(plan, SetupStepKey.SERVICE_MESH).data["serviceMeshId"],
+                                                 ctx.hcx.login().endpoint_id)[0]
+        destination = ctx.hcx.resource_containers(local=False, remote=True)[0]
+        ctx.hcx.create_l2_extension(bodies.l2_extension(
+            network=source, appliance_id=appliance["applianceId"], destination=destination, gateway_id="TNT-T1",
+            gateway="10.10.101.1", netmask="255.255.255.0", vcenter_uuid=ctx.hcx.vcenters()[0]["vcenter_instanceId"]))
+    finally:
+        ctx.close()
+
+    step = fails(plan, SetupStepKey.EXTEND)
+
+    assert step.message.startswith("1 of 1 networks could not be extended: App-VLAN101: HCX is still extending it "
+                                   "(EXTENDING) and this run has no job to follow: run this step again later")
+    sim.control.advance(300)
+    outcome = run(plan, SetupStepKey.EXTEND)
+    assert outcome.summary == "1 of 1 networks extended: App-VLAN101"
+    assert len(sim.control.state()["l2Extensions"]) == 1
 
 
 @pytest.mark.parametrize("peers", ["listed", "hidden"])
