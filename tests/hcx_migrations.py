@@ -20,7 +20,8 @@ class Meshed:
         state = sim.control.state()
         self.local = state["localEndpointId"]
         self.remote = state["pairings"][0]["endpointId"]
-        self.mesh_id = state["serviceMeshes"][0]["serviceMeshId"]
+        # HCX 9.x also lists its automatic default mesh: the preset's is mesh-avs.
+        self.mesh_id = next(m["serviceMeshId"] for m in state["serviceMeshes"] if m["name"] == "mesh-avs")
 
     def spec(self, vm: str, migration_type: str = "Bulk", **kwargs) -> dict:
         kwargs.setdefault("placement", [bodies.container("resgroup-21", "Compute-ResourcePool", "ResourcePool"),

@@ -56,10 +56,12 @@ class LaunchSetup:
 
 
 def make_launch_setup(sim, *, vms: int = 3, migration_type: str = MigrationType.BULK, name: str = "Wave 1",
-                      disk_bytes: int = 64 * MiB, facts: dict | None = None, **wave_fields) -> LaunchSetup:
+                      disk_bytes: int = 64 * MiB, facts: dict | None = None, meshed_variants: dict | None = None,
+                      **wave_fields) -> LaunchSetup:
     """A site meshed with `sim` and an approved wave of `vms` VMs named app-1... `facts` maps a VM name to
-    extra simulator facts (e.g. {"app-2": {"isoAttached": True}}); `wave_fields` override the wave's."""
-    meshed = Meshed(sim)
+    extra simulator facts (e.g. {"app-2": {"isoAttached": True}}); `meshed_variants` are the simulator's
+    (hcx/simulator/variants.py); `wave_fields` override the wave's."""
+    meshed = Meshed(sim, meshed_variants)
     site = make_setup_plan(sim)
     vcenter = site.vcenter
     cluster = Cluster.objects.create(vcenter=vcenter, moid=ONPREM_CLUSTER[0], name=ONPREM_CLUSTER[1])

@@ -1,6 +1,6 @@
 """The HCX service-API client against the real HCX simulator over HTTP: sessions, retries of safe
 calls only, creates that are never duplicated, site pairing with the certificate prompt, profiles,
-a service mesh to DEPLOYED and network extension. Long HCX work is finished by advancing the
+a service mesh followed through its interconnect task to COMMITTED, and network extension. Long HCX work is finished by advancing the
 simulator's clock through the client's Waiter, never by sleeping."""
 
 import pytest
@@ -15,6 +15,7 @@ from hcx.client import (
     HcxService,
     HcxUnavailable,
     Retry,
+    Started,
     Waiter,
     bodies,
 )
@@ -293,7 +294,7 @@ def test_network_profiles_are_created_listed_and_deleted(hcxsim):
     assert hcx.list_network_profiles() == []
 
 
-def test_a_compute_profile_built_from_the_inventory_is_realized(hcxsim):
+def test_a_compute_profile_built_from_the_inventory_is_valid(hcxsim):
     hcxsim.control.reset("paired")
     hcx = client(hcxsim)
     vc = hcx.vcenters()[0]
@@ -309,7 +310,7 @@ def test_a_compute_profile_built_from_the_inventory_is_realized(hcxsim):
     task = hcx.wait(started, timeout=300)
 
     assert task.status == "SUCCESS"
-    assert hcx.get_compute_profile(started.object_id)["state"] == "REALIZED"
+    assert hcx.get_compute_profile(started.object_id)["state"] == "VALID"
 
 
 def mesh_body(hcx: HcxService, name: str) -> dict:
@@ -322,19 +323,24 @@ def mesh_body(hcx: HcxService, name: str) -> dict:
 
 def deploy_mesh(sim, hcx: HcxService, name: str = "mesh-1") -> dict:
     started = hcx.create_service_mesh(mesh_body(hcx, name))
-    hcx.wait(started, timeout=3600, what=f"service mesh {name}")
-    return hcx.wait_for_service_mesh(started.object_id, timeout=60)
+    mesh, task = hcx.wait_for_service_mesh(started, timeout=3600, what=f"service mesh {name}")
+    assert task.status == "SUCCESS"
+    return mesh
 
 
-def test_a_service_mesh_deploys_to_its_ready_state_with_its_appliances_up(hcxsim):
-    hcxsim.control.reset("paired")
+@pytest.mark.parametrize("version, extender", [("4.x", "HCX-NET-EXT"), ("9.x", "HCX-NET-EXT-EDGE")])
+def test_a_service_mesh_is_followed_to_committed_and_its_local_extension_appliances_found(hcxsim, version, extender):
+    hcxsim.control.reset("paired", {"hcx_version": version})
     hcx = client(hcxsim, interval=120)
 
     mesh = deploy_mesh(hcxsim, hcx)
 
-    appliances = hcx.query_appliances(service_mesh_id=mesh["serviceMeshId"])
-    assert mesh["state"] == "DEPLOYED"
-    assert sorted(a["applianceType"] for a in appliances) == ["HCX-NET-EXT", "HCX-WAN-IX"]
+    local = hcx.login().endpoint_id
+    found = hcx.extension_appliances(mesh["serviceMeshId"], local)
+    every = hcx.query_appliances(service_mesh_id=mesh["serviceMeshId"])
+    assert mesh["state"] == "COMMITTED"
+    assert [(a["applianceType"], a["endpointId"]) for a in found] == [(extender, local)]
+    assert len([a for a in every if extender in a["applianceType"]]) == 2  # its peer at the AVS end too
     assert {a["status"]["summary"]["overallStatus"] for a in hcx.list_appliances()} == {"UP"}
 
 
@@ -346,10 +352,10 @@ def test_a_service_mesh_create_answered_5xx_is_not_duplicated(hcxsim):
 
     started = hcx.create_service_mesh(body)
 
-    assert [m["serviceMeshId"] for m in hcx.list_service_meshes()] == [started.object_id]
+    assert [m["serviceMeshId"] for m in hcx.list_service_meshes() if m["name"] == "mesh-once"] == [started.object_id]
 
 
-def test_a_failed_service_mesh_deployment_raises_with_hcx_s_message(hcxsim):
+def test_a_failed_service_mesh_task_raises_with_hcx_s_message(hcxsim):
     hcxsim.control.reset("paired")
     hcxsim.control.fault("job_fail", operation="serviceMesh", message="IX appliance deployment failed", times=1)
     hcx = client(hcxsim, interval=300)
@@ -357,12 +363,35 @@ def test_a_failed_service_mesh_deployment_raises_with_hcx_s_message(hcxsim):
     started = hcx.create_service_mesh(mesh_body(hcx, "mesh-bad"))
 
     with pytest.raises(HcxJobFailed, match="IX appliance deployment failed"):
-        hcx.wait_for_service_mesh(started.object_id, timeout=3600)
+        hcx.wait_for_service_mesh(started, timeout=3600)
+
+
+def test_a_mesh_found_by_name_is_followed_through_the_task_its_last_task_details_name(hcxsim):
+    hcxsim.control.reset("paired")
+    hcx = client(hcxsim, interval=120)
+    body = mesh_body(hcx, "mesh-lost")
+    hcxsim.control.fault("drop", path="/interconnect/serviceMesh$", method="POST", times=1, after=True)
+
+    started = hcx.create_service_mesh(body)
+    mesh, task = hcx.wait_for_service_mesh(started, timeout=3600)
+
+    assert started.recovered and started.task_id is None
+    assert (mesh["state"], task.status) == ("COMMITTED", "SUCCESS")
+
+
+def test_a_mesh_whose_update_failed_is_a_failure_even_without_a_task(hcxsim):
+    hcxsim.control.reset("meshed")
+    hcx = client(hcxsim)
+    mesh = next(m for m in hcx.list_service_meshes() if m["name"] == "mesh-avs")
+    hcxsim.control._call("POST", f"/service-meshes/{mesh['serviceMeshId']}/fail-update", json={"message": "resync failed"})
+
+    with pytest.raises(HcxJobFailed, match="is UPDATE_FAILED: resync failed"):
+        hcx.wait_for_service_mesh(Started(object_id=mesh["serviceMeshId"], recovered=True), timeout=60)
 
 
 def extension_body(hcx: HcxService, mesh: dict, network_id: str) -> dict:
     network = next(n for n in hcx.networks() if n["entity_id"] == network_id)
-    extender = hcx.query_appliances(appliance_type="HCX-NET-EXT", service_mesh_id=mesh["serviceMeshId"])[0]
+    extender = hcx.extension_appliances(mesh["serviceMeshId"], hcx.login().endpoint_id)[0]
     destination = hcx.resource_containers(local=False, remote=True)[0]
     return bodies.l2_extension(network=network, appliance_id=extender["applianceId"], destination=destination,
                                gateway_id="TNT-T1", gateway="10.10.41.1", netmask="255.255.255.0",

@@ -3,7 +3,9 @@ against the HCX simulator started at 600x, so that HCX's 20-minute mesh is secon
 
 Each step is run as the job runs it (`run_step` on a Context), after the connect steps were
 recorded done: the simulator's "paired" preset is an activated, registered and paired Connector
-(with profiles of its own, np-* and cp-onprem, which the steps must leave alone)."""
+(with profiles of its own, np-* and cp-onprem, which the steps must leave alone). Every test runs
+against both shapes of HCX the simulator plays (hcx_version 4.x and 9.x: EDGE meshes, another network
+extension appliance type, and an automatic default mesh the steps must leave alone)."""
 
 import pytest
 
@@ -11,6 +13,7 @@ from core.choices import EventLevel, JobStatus
 from core.jobs import JobCancelled, JobError, check_cancelled
 from core.models import Job, JobEvent
 from hcx.choices import ProfileKind, SetupStepKey, StepState
+from hcx.client import bodies
 from hcx.models import HcxSetupStep
 from hcx.setup.runner import Context, record, run_step, start_setup
 from tests.hcx_setup import EXTENDED, make_setup_plan
@@ -25,10 +28,28 @@ PROFILE_NAMES = ["amsterdam-management", "amsterdam-replication", "amsterdam-upl
 TEN_NETWORKS = {f"App-VLAN{100 + i}": f"10.10.{100 + i}.1/24" for i in range(1, 11)}
 
 
+NE_TYPES = {"4.x": "HCX-NET-EXT", "9.x": "HCX-NET-EXT-EDGE"}
+IX_TYPES = {"4.x": "HCX-WAN-IX", "9.x": "HCX-WAN-IX-EDGE"}
+
+
+@pytest.fixture(params=["4.x", "9.x"])
+def version(request):
+    return request.param
+
+
 @pytest.fixture
-def sim(hcxsim_fast):
-    hcxsim_fast.control.reset("paired")
+def sim(hcxsim_fast, version):
+    hcxsim_fast.control.reset("paired", {"hcx_version": version})
     return hcxsim_fast
+
+
+def meshes(state) -> list[dict]:
+    """The meshes the set-up made: not HCX 9.x's automatic default-service-mesh-*."""
+    return [m for m in state["serviceMeshes"] if not m["name"].startswith("default-service-mesh-")]
+
+
+def local_appliances(state) -> list[dict]:
+    return [a for a in state["appliances"] if a["endpointId"] == state["localEndpointId"]]
 
 
 def paired_plan(sim, **kwargs):
@@ -159,14 +180,14 @@ def test_the_compute_profile_uses_the_plans_profiles_and_the_management_cluster(
     [profile] = ours(state["computeProfiles"]).values()
     services = ["INTERCONNECT", "VMOTION", "BULK_MIGRATION", "RAV", "NETWORK_EXTENSION"]
     assert sorted(s["name"] for s in profile["services"]) == sorted(services + (["WANOPT"] if wan_opt else []))
-    assert profile["name"] == "amsterdam-compute" and profile["state"] == "REALIZED"
+    assert profile["name"] == "amsterdam-compute" and profile["state"] == "VALID"
     assert [c["name"] for c in profile["deploymentContainer"]["compute"]] == ["Cluster-Mgmt"]
     assert [s["name"] for s in profile["deploymentContainer"]["storage"]] == ["vsanDatastore"]
     assert [s["name"] for s in profile["switches"]] == ["DSwitch-Prod"]
     profile_ids = {p["objectId"]: p["name"] for p in ours(state["networkProfiles"]).values()}
     assert sorted((profile_ids[n["id"]], n["tags"]) for n in profile["networks"]) == [
         (f"amsterdam-{kind}", [kind]) for kind in sorted(ProfileKind.values)]
-    assert outcome.summary.startswith("Compute profile amsterdam-compute REALIZED (interconnect task SUCCESS): "
+    assert outcome.summary.startswith("Compute profile amsterdam-compute VALID (interconnect task SUCCESS): "
                                       "cluster Cluster-Mgmt, datastore vsanDatastore")
     assert row(plan, SetupStepKey.COMPUTE_PROFILE).data["computeProfileId"] == profile["computeProfileId"]
 
@@ -186,24 +207,25 @@ def test_without_vmotion_and_replication_profiles_the_management_profile_carries
 
 # --- service mesh --------------------------------------------------------------------------------
 
-def test_the_service_mesh_is_deployed_with_its_appliances_up(sim):
+def test_the_service_mesh_is_deployed_with_its_appliances_up(sim, version):
     plan = paired_plan(sim)
 
     outcome = run_through(plan, SetupStepKey.SERVICE_MESH)
 
     state = sim.control.state()
-    [mesh] = state["serviceMeshes"]
+    [mesh] = meshes(state)
     [local, remote] = mesh["computeProfiles"]
-    assert (mesh["name"], mesh["state"]) == ("amsterdam-mesh", "DEPLOYED")
+    assert (mesh["name"], mesh["state"]) == ("amsterdam-mesh", "COMMITTED")
+    assert mesh["backingApplianceType"] == {"4.x": "PHOTON", "9.x": "EDGE"}[version]
     assert (local["computeProfileName"], remote["computeProfileName"]) == ("amsterdam-compute", "TNT-AVS-CP")
     assert mesh["wanoptConfig"] == {"uplinkMaxBandwidth": plan.bandwidth_mbps}
     assert [p["l2cApplianceCount"] for p in mesh["switchPairCount"]] == [1]
-    assert outcome.summary == "mesh amsterdam-mesh DEPLOYED: HCX-WAN-IX UP, HCX-NET-EXT UP"
+    assert outcome.summary == f"mesh amsterdam-mesh COMMITTED: {IX_TYPES[version]} UP, {NE_TYPES[version]} UP"
     step = row(plan, SetupStepKey.SERVICE_MESH)
-    assert step.data["serviceMeshId"] == mesh["serviceMeshId"]
-    assert sorted((a["type"], a["state"]) for a in step.data["appliances"]) == [
-        ("HCX-NET-EXT", "UP"), ("HCX-WAN-IX", "UP")]
-    assert {a["id"] for a in step.data["appliances"]} == {a["applianceId"] for a in state["appliances"]}
+    assert step.data["serviceMeshId"] == mesh["serviceMeshId"] and mesh["serviceMeshId"].startswith("servicemesh-")
+    assert sorted((a["type"], a["state"]) for a in step.data["appliances"]) == sorted(
+        [(NE_TYPES[version], "UP"), (IX_TYPES[version], "UP")])
+    assert {a["id"] for a in step.data["appliances"]} == {a["applianceId"] for a in local_appliances(state)}
 
 
 def test_a_mesh_create_answered_5xx_deploys_one_mesh(sim):
@@ -213,10 +235,12 @@ def test_a_mesh_create_answered_5xx_deploys_one_mesh(sim):
 
     run(plan, SetupStepKey.SERVICE_MESH)
 
-    assert [(m["name"], m["state"]) for m in sim.control.state()["serviceMeshes"]] == [("amsterdam-mesh", "DEPLOYED")]
+    assert [(m["name"], m["state"]) for m in meshes(sim.control.state())] == [("amsterdam-mesh", "COMMITTED")]
 
 
-def test_a_failed_mesh_deployment_fails_the_step_with_hcx_s_words_and_a_re_run_deploys_it(sim):
+@pytest.mark.parametrize("failure", ["kept", "removed"])
+def test_a_mesh_whose_task_failed_fails_the_step_with_hcx_s_words_and_a_re_run_deploys_it(sim, version, failure):
+    sim.control.set_variants(mesh_create_failure=failure)
     plan = paired_plan(sim)
     run_through(plan, SetupStepKey.COMPUTE_PROFILE)
     sim.control.fault("job_fail", operation="serviceMesh", message="IX appliance deployment failed")
@@ -224,19 +248,61 @@ def test_a_failed_mesh_deployment_fails_the_step_with_hcx_s_words_and_a_re_run_d
     step = fails(plan, SetupStepKey.SERVICE_MESH)
 
     assert step.state == StepState.FAILED
-    assert "service mesh 'amsterdam-mesh' failed to deploy: IX appliance deployment failed" in step.message
-    assert [m["state"] for m in sim.control.state()["serviceMeshes"]] == ["FAILED"]
+    assert "service mesh amsterdam-mesh failed: IX appliance deployment failed" in step.message
+    assert [m["state"] for m in meshes(sim.control.state())] == (["FAILED"] if failure == "kept" else [])
 
     sim.control.clear_faults()
     job = a_job(plan)
     run(plan, SetupStepKey.SERVICE_MESH, job)
 
     state = sim.control.state()
-    assert [(m["name"], m["state"]) for m in state["serviceMeshes"]] == [("amsterdam-mesh", "DEPLOYED")]
-    assert sorted(a["applianceType"] for a in state["appliances"]) == ["HCX-NET-EXT", "HCX-WAN-IX"]
+    assert [(m["name"], m["state"]) for m in meshes(state)] == [("amsterdam-mesh", "COMMITTED")]
+    assert sorted(a["applianceType"] for a in local_appliances(state)) == sorted([NE_TYPES[version], IX_TYPES[version]])
     assert row(plan, SetupStepKey.SERVICE_MESH).state == StepState.DONE
-    assert any("FAILED in HCX (IX appliance deployment failed): removing it" in m
-               for m in logged(job, EventLevel.WARNING))
+    removed = [m for m in logged(job, EventLevel.WARNING) if "FAILED in HCX (IX appliance deployment failed): removing" in m]
+    assert len(removed) == (1 if failure == "kept" else 0)
+
+
+def test_a_mesh_whose_update_failed_is_a_clear_failure_and_is_left_alone(sim):
+    plan = paired_plan(sim)
+    run_through(plan, SetupStepKey.SERVICE_MESH)
+    [mesh] = meshes(sim.control.state())
+    sim.control._call("POST", f"/service-meshes/{mesh['serviceMeshId']}/fail-update",
+                      json={"message": "[IXE-I1] Update VM networks failed"})
+
+    extend_step = fails(plan, SetupStepKey.EXTEND)
+    mesh_step = fails(plan, SetupStepKey.SERVICE_MESH)
+
+    assert mesh_step.message.startswith("HCX shows service mesh amsterdam-mesh UPDATE_FAILED ([IXE-I1] Update VM "
+                                        "networks failed): an update of it failed. Look at it in HCX")
+    assert extend_step.message.startswith("Service mesh amsterdam-mesh is UPDATE_FAILED: run 'Deploy the service mesh'")
+    state = sim.control.state()
+    assert [(m["serviceMeshId"], m["state"]) for m in meshes(state)] == [(mesh["serviceMeshId"], "UPDATE_FAILED")]
+    assert state["l2Extensions"] == []
+
+
+@pytest.mark.parametrize("last_task", ["interconnectTaskId", "absent"])
+def test_a_mesh_create_whose_answer_was_lost_is_found_by_name_and_judged_by_what_hcx_shows(sim, last_task):
+    sim.control.set_variants(mesh_last_task_id=last_task)
+    plan = paired_plan(sim)
+    run_through(plan, SetupStepKey.COMPUTE_PROFILE)
+    sim.control.fault("drop", path="/interconnect/serviceMesh$", method="POST", times=1, after=True)
+
+    if last_task == "absent":
+        # Nothing says when HCX will be done: the step says so rather than wait for a state of its own.
+        step = fails(plan, SetupStepKey.SERVICE_MESH)
+        assert step.message.startswith("HCX is still building service mesh amsterdam-mesh (DEPLOYING) and shows no "
+                                       "task to follow: run this step again later.")
+        sim.control.advance(1200)
+
+    outcome = run(plan, SetupStepKey.SERVICE_MESH)
+
+    state = sim.control.state()
+    [mesh] = meshes(state)
+    assert (mesh["name"], mesh["state"]) == ("amsterdam-mesh", "COMMITTED")
+    assert outcome.data["serviceMeshId"] == mesh["serviceMeshId"]
+    assert [t["type"] for t in state["tasks"]].count("serviceMesh") == 1  # found, never sent twice
+    assert mesh["lastTaskDetails"]["status"] == "RUNNING"  # HCX never moves it on: the task said SUCCESS
 
 
 def test_a_cancel_while_the_mesh_deploys_stops_the_job_and_a_re_run_waits_for_the_same_mesh(sim):
@@ -249,13 +315,13 @@ def test_a_cancel_while_the_mesh_deploys_stops_the_job_and_a_re_run_waits_for_th
         run(plan, SetupStepKey.SERVICE_MESH, job)
 
     assert row(plan, SetupStepKey.SERVICE_MESH).state == StepState.FAILED
-    [mesh] = sim.control.state()["serviceMeshes"]
+    [mesh] = meshes(sim.control.state())
     assert mesh["state"] == "DEPLOYING"
 
     outcome = run(plan, SetupStepKey.SERVICE_MESH)
 
     assert outcome.data["serviceMeshId"] == mesh["serviceMeshId"]
-    assert [m["state"] for m in sim.control.state()["serviceMeshes"]] == ["DEPLOYED"]
+    assert [m["state"] for m in meshes(sim.control.state())] == ["COMMITTED"]
 
 
 # --- network extension ------------------------------------------------------------------------------
@@ -273,6 +339,64 @@ def test_the_chosen_networks_are_extended_to_the_avs_tier_1(sim):
     assert first["destinationNetwork"] == {"gatewayId": "TNT-T1"}
     assert outcome.summary == "2 of 2 networks extended: App-VLAN101, App-VLAN102"
     assert outcome.data["extended"]["App-VLAN101"]["stretchId"] == first["stretchId"]
+
+
+@pytest.mark.parametrize("states", ["IN_PROGRESS/SUCCESS", "none"])
+def test_an_extension_is_done_when_its_job_succeeded_whatever_state_hcx_shows(sim, states):
+    sim.control.set_variants(l2_extension_states=states)
+    plan = paired_plan(sim)
+    run_through(plan, SetupStepKey.SERVICE_MESH)
+    job = a_job(plan)
+
+    outcome = run(plan, SetupStepKey.EXTEND, job)
+
+    assert outcome.summary == "2 of 2 networks extended: App-VLAN101, App-VLAN102"
+    extensions = sim.control.state()["l2Extensions"]
+    assert sorted(e["sourceNetwork"]["networkName"] for e in extensions) == ["App-VLAN101", "App-VLAN102"]
+    assert outcome.data["extended"]["App-VLAN101"]["state"] == (None if states == "none" else "SUCCESS")
+
+    again = run(plan, SetupStepKey.EXTEND)  # found without their jobs: listed and not failed is extended
+
+    assert again.data["extended"] == outcome.data["extended"]
+    assert sim.control.state()["l2Extensions"] == extensions
+
+
+def test_an_extension_under_way_without_its_job_is_left_to_a_later_run(sim):
+    plan = paired_plan(sim, extend={"App-VLAN101": "10.10.101.1/24"})
+    run_through(plan, SetupStepKey.SERVICE_MESH)
+    ctx = Context(plan, None)
+    try:  # someone else started it (an earlier run that was cancelled, or a person in HCX's UI)
+        source = next(n for n in ctx.hcx.networks() if n["name"] == "App-VLAN101")
+        appliance = ctx.hcx.extension_appliances(row(plan, SetupStepKey.SERVICE_MESH).data["serviceMeshId"],
+                                                 ctx.hcx.login().endpoint_id)[0]
+        destination = ctx.hcx.resource_containers(local=False, remote=True)[0]
+        ctx.hcx.create_l2_extension(bodies.l2_extension(
+            network=source, appliance_id=appliance["applianceId"], destination=destination, gateway_id="TNT-T1",
+            gateway="10.10.101.1", netmask="255.255.255.0", vcenter_uuid=ctx.hcx.vcenters()[0]["vcenter_instanceId"]))
+    finally:
+        ctx.close()
+
+    step = fails(plan, SetupStepKey.EXTEND)
+
+    assert step.message.startswith("1 of 1 networks could not be extended: App-VLAN101: HCX is still extending it "
+                                   "(EXTENDING) and this run has no job to follow: run this step again later")
+    sim.control.advance(300)
+    outcome = run(plan, SetupStepKey.EXTEND)
+    assert outcome.summary == "1 of 1 networks extended: App-VLAN101"
+    assert len(sim.control.state()["l2Extensions"]) == 1
+
+
+@pytest.mark.parametrize("peers", ["listed", "hidden"])
+def test_the_extensions_go_over_this_site_s_own_extension_appliances(sim, peers):
+    sim.control.set_variants(peer_appliances=peers)
+    plan = paired_plan(sim)
+
+    outcome = run_through(plan, SetupStepKey.EXTEND)
+
+    state = sim.control.state()
+    mine = {a["applianceId"] for a in local_appliances(state)}
+    assert {e["sourceAppliance"]["applianceId"] for e in state["l2Extensions"]} <= mine
+    assert {e["applianceId"] for e in outcome.data["extended"].values()} <= mine
 
 
 def test_the_tier_1_gateway_set_in_the_settings_is_the_one_asked_for(sim, settings):
@@ -303,16 +427,16 @@ def test_every_step_run_again_is_done_and_creates_nothing_twice(sim):
     assert hcx_work(after) == hcx_work(before)
 
 
-def test_ten_networks_get_two_extension_appliances_filled_eight_then_two(sim):
+def test_ten_networks_get_two_extension_appliances_filled_eight_then_two(sim, version):
     plan = paired_plan(sim, extend=TEN_NETWORKS)
 
     outcome = run_through(plan, SetupStepKey.EXTEND)
 
     state = sim.control.state()
-    [mesh] = state["serviceMeshes"]
+    [mesh] = meshes(state)
     assert [p["l2cApplianceCount"] for p in mesh["switchPairCount"]] == [2]
-    extenders = sorted((a["applianceName"], a["networkExtensionCount"]) for a in state["appliances"]
-                       if a["applianceType"] == "HCX-NET-EXT")
+    extenders = sorted((a["applianceName"], a["networkExtensionCount"]) for a in local_appliances(state)
+                       if a["applianceType"] == NE_TYPES[version])
     assert [count for _, count in extenders] == [8, 2]
     assert {e["operationStatus"]["state"] for e in state["l2Extensions"]} == {"EXTENDED"}
     assert outcome.summary.startswith("10 of 10 networks extended: App-VLAN101, App-VLAN102")
@@ -369,7 +493,7 @@ def test_the_worker_runs_the_four_steps_to_an_extended_network(celery_worker, si
     assert {r.step: r.state for r in HcxSetupStep.objects.filter(plan=plan, step__in=CONFIGURE)} == {
         key: StepState.DONE for key in CONFIGURE}
     state = sim.control.state()
-    assert [(m["name"], m["state"]) for m in state["serviceMeshes"]] == [("amsterdam-mesh", "DEPLOYED")]
+    assert [(m["name"], m["state"]) for m in meshes(state)] == [("amsterdam-mesh", "COMMITTED")]
     assert sorted((e["sourceNetwork"]["networkName"], e["operationStatus"]["state"]) for e in state["l2Extensions"]) == [
         ("App-VLAN101", "EXTENDED"), ("App-VLAN102", "EXTENDED")]
     assert job.data["steps"][SetupStepKey.EXTEND] == "2 of 2 networks extended: App-VLAN101, App-VLAN102"

@@ -83,7 +83,7 @@ def test_a_task_fault_fails_the_service_mesh_deployment(hcxsim):
     session = hcx_login(hcxsim)
     base = f"{hcxsim.service_url}/hybridity/api"
     local, remote = (session.get(f"{base}/interconnect/computeProfiles", timeout=10).json()["items"][i] for i in (0, 1))
-    body = {"name": "mesh-f", "services": [{"name": "INTERCONNECT"}],
+    body = {"name": "mesh-f", "services": [{"name": "INTERCONNECT"}, {"name": "VMOTION"}],  # 9.x needs a migration service
             "computeProfiles": [{"endpointId": cp["endpointId"], "computeProfileId": cp["computeProfileId"]}
                                 for cp in (local, remote)]}
 

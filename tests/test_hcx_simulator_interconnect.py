@@ -1,4 +1,7 @@
-"""Network profiles, compute profiles, service meshes and network extensions on the HCX simulator."""
+"""Network profiles, compute profiles, service meshes and network extensions on the HCX simulator,
+in the shapes real HCX shows (docs/hcx-wire.md §5) and, where HCX 9.x differs, in both."""
+
+import re
 
 import pytest
 
@@ -7,13 +10,25 @@ from tests.peers.hcxsim import hcx_login
 LOCAL_VC_UUID = "5a1c0b8e-0c0f-4e7a-9d1e-000000000001"
 
 
-@pytest.fixture
-def paired(hcxsim):
-    """A Connector paired with AVS, with network profiles and a realized compute profile `cp-onprem`."""
-    hcxsim.control.reset("paired")
+TYPES = {"4.x": {"ix": "HCX-WAN-IX", "ne": "HCX-NET-EXT", "backing": "PHOTON"},
+         "9.x": {"ix": "HCX-WAN-IX-EDGE", "ne": "HCX-NET-EXT-EDGE", "backing": "EDGE"}}
+
+
+@pytest.fixture(params=["4.x", "9.x"])
+def paired(hcxsim, request):
+    """A Connector paired with AVS, with network profiles and a VALID compute profile `cp-onprem`, as
+    HCX 4.x and as HCX 9.x (`paired.types`: its appliance types and mesh backing)."""
+    hcxsim.control.reset("paired", {"hcx_version": request.param})
     session = hcx_login(hcxsim)
     session.api = f"{hcxsim.service_url}/hybridity/api"
+    session.types = TYPES[request.param]
     return session
+
+
+def user_meshes(session) -> list[dict]:
+    """The meshes listed, without HCX 9.x's automatic default mesh."""
+    items = session.get(f"{session.api}/interconnect/serviceMesh", timeout=10).json()["items"]
+    return [m for m in items if not m["name"].startswith("default-service-mesh-")]
 
 
 def network_profile(name, backing="dvportgroup-31"):
@@ -103,7 +118,7 @@ def test_it_creates_a_compute_profile_by_interconnect_task_and_refuses_its_name_
     assert paired.get(task_url, timeout=10).json()["status"] == "SUCCESS"
     profile = paired.get(f"{paired.api}/interconnect/computeProfiles/{created.json()['data']['computeProfileId']}",
                          timeout=10).json()
-    assert profile["state"] == "REALIZED"
+    assert profile["state"] == "VALID"
     assert duplicate.status_code == 400 and "cp-2" in duplicate.json()["errors"][0]["text"]
 
 
@@ -121,26 +136,75 @@ def test_a_compute_profile_needs_known_services_and_network_profiles(hcxsim, pai
     assert "networks[0].id" in bad_network.json()["errors"][0]["text"]
 
 
-def test_a_service_mesh_deploys_through_its_states_over_simulated_time(hcxsim, paired):
+def test_a_service_mesh_is_built_by_its_task_and_then_committed(hcxsim, paired):
     created = paired.post(f"{paired.api}/interconnect/serviceMesh", json=mesh_body(paired, ne_count=2), timeout=10)
     mesh_id, task_id = created.json()["data"]["serviceMeshId"], created.json()["data"]["interconnectTaskId"]
+    local, _ = endpoints(paired)
 
     def observe():
         task = paired.get(f"{paired.api}/interconnect/tasks/{task_id}", timeout=10).json()
         mesh = paired.get(f"{paired.api}/interconnect/serviceMesh/{mesh_id}", timeout=10).json()
         appliances = paired.post(f"{paired.api}/interconnect/appliances/query", timeout=10,
                                  json={"filter": {"serviceMeshId": mesh_id}}).json()["items"]
-        return task["status"], mesh["state"], {a["status"]["summary"]["overallStatus"] for a in appliances}
+        return (task["status"], mesh["state"], mesh["lastTaskDetails"]["status"],
+                {a["status"]["summary"]["overallStatus"] for a in appliances})
 
-    assert observe() == ("QUEUED", "DEPLOYING", {"DEPLOYING"})
+    assert mesh_id.startswith("servicemesh-")
+    assert observe() == ("QUEUED", "DEPLOYING", "RUNNING", {"DEPLOYING"})
     hcxsim.control.advance(300)
-    assert observe() == ("RUNNING", "DEPLOYING", {"DEPLOYING"})
+    assert observe() == ("RUNNING", "DEPLOYING", "RUNNING", {"DEPLOYING"})
     hcxsim.control.advance(400)
-    assert observe() == ("RUNNING", "DEPLOYING", {"CONFIGURING"})
+    assert observe() == ("RUNNING", "DEPLOYING", "RUNNING", {"CONFIGURING"})
     hcxsim.control.advance(500)
-    assert observe() == ("SUCCESS", "DEPLOYED", {"UP"})
-    types = [a["applianceType"] for a in paired.get(f"{paired.api}/interconnect/appliances", timeout=10).json()["items"]]
-    assert sorted(types) == ["HCX-NET-EXT", "HCX-NET-EXT", "HCX-WAN-IX"]
+    # lastTaskDetails keeps saying RUNNING after the task ended, as on a real HCX: only the task tells.
+    assert observe() == ("SUCCESS", "COMMITTED", "RUNNING", {"UP"})
+    mesh = paired.get(f"{paired.api}/interconnect/serviceMesh/{mesh_id}", timeout=10).json()
+    assert (mesh["backingApplianceType"], mesh["lastTaskDetails"]["interconnectTaskId"]) == (
+        paired.types["backing"], task_id)
+    appliances = paired.get(f"{paired.api}/interconnect/appliances", timeout=10).json()["items"]
+    assert sorted(a["applianceType"] for a in appliances if a["endpointId"] == local["endpointId"]) == [
+        paired.types["ne"], paired.types["ne"], paired.types["ix"]]
+    assert sorted(a["applianceName"][-2:] for a in appliances) == ["I1", "I1", "I2", "R1", "R1", "R2"]
+
+
+def test_under_hcx_9_meshes_are_edge_and_need_a_migration_service_and_a_default_mesh_shows(hcxsim):
+    hcxsim.control.reset("paired", {"hcx_version": "9.x"})
+    session = hcx_login(hcxsim)
+    session.api = f"{hcxsim.service_url}/hybridity/api"
+    local, _ = endpoints(session)
+
+    [default] = session.get(f"{session.api}/interconnect/serviceMesh", timeout=10).json()["items"]
+    only_interconnect = session.post(f"{session.api}/interconnect/serviceMesh", timeout=10,
+                                     json={**mesh_body(session, services=("INTERCONNECT",)), "backingApplianceType": "PHOTON"})
+    created = session.post(f"{session.api}/interconnect/serviceMesh", json=mesh_body(session), timeout=10)
+    hcxsim.control.advance(1200)
+
+    assert default["name"].startswith("default-service-mesh-") and default["state"] == "NOT_APPLICABLE"
+    assert [s["name"] for s in default["services"]] == ["HCX_ASSISTED_VMOTION"]
+    assert only_interconnect.status_code == 400
+    assert only_interconnect.json()["errors"][0]["text"] == (
+        "INTERCONNECT service with EDGE appliances requires at least one migration service")
+    mesh = session.get(f"{session.api}/interconnect/serviceMesh/{created.json()['data']['serviceMeshId']}",
+                       timeout=10).json()
+    assert (mesh["state"], mesh["backingApplianceType"]) == ("COMMITTED", "EDGE")
+    mine = session.post(f"{session.api}/interconnect/appliances/query", timeout=10,
+                        json={"filter": {"serviceMeshId": mesh["serviceMeshId"], "endpointId": local["endpointId"]}})
+    assert sorted(a["applianceType"] for a in mine.json()["items"]) == ["HCX-NET-EXT-EDGE", "HCX-WAN-IX-EDGE"]
+    pairing = session.get(f"{session.api}/cloudConfigs", timeout=10).json()["data"]["items"][0]
+    refused = session.delete(f"{session.api}/endpointPairing/{pairing['endpointId']}", timeout=10)
+    assert refused.status_code == 400  # the set-up's mesh uses the pairing; the default mesh does not
+
+
+def test_a_failed_update_leaves_the_mesh_update_failed_with_its_task_failed(hcxsim, paired):
+    mesh_id = deployed_mesh(hcxsim, paired)
+
+    hcxsim.control._call("POST", f"/service-meshes/{mesh_id}/fail-update", json={"message": "Update VM networks failed"})
+
+    mesh = paired.get(f"{paired.api}/interconnect/serviceMesh/{mesh_id}", timeout=10).json()
+    task = paired.get(f"{paired.api}/interconnect/tasks/{mesh['lastTaskDetails']['interconnectTaskId']}",
+                      timeout=10).json()
+    assert (mesh["state"], mesh["lastTaskDetails"]["status"]) == ("UPDATE_FAILED", "RUNNING")
+    assert (task["status"], task["errorMessage"]) == ("FAILED", "Update VM networks failed")
 
 
 def test_a_service_mesh_without_compute_profiles_is_refused(hcxsim, paired):
@@ -150,7 +214,7 @@ def test_a_service_mesh_without_compute_profiles_is_refused(hcxsim, paired):
 
     assert [r.status_code for r in refusals] == [400, 400]
     assert all("compute profile" in r.json()["errors"][0]["text"] for r in refusals)
-    assert paired.get(f"{paired.api}/interconnect/serviceMesh", timeout=10).json()["items"] == []
+    assert user_meshes(paired) == []
 
 
 def test_a_service_mesh_name_is_unique_and_an_unknown_mesh_is_404(hcxsim, paired):
@@ -174,9 +238,11 @@ def extension_body(session, appliance_id, network_id="dvportgroup-41"):
             "sourceNetwork": {"networkId": network_id, "networkName": "x", "networkType": "DistributedVirtualPortgroup"}}
 
 
-def ne_appliance(session, mesh_id):
-    return session.post(f"{session.api}/interconnect/appliances/query", timeout=10,
-                        json={"filter": {"applianceType": "HCX-NET-EXT", "serviceMeshId": mesh_id}}).json()["items"][0]
+def ne_appliance(session, mesh_id, *, side="local"):
+    local, remote = endpoints(session)
+    endpoint = (local if side == "local" else remote)["endpointId"]
+    return session.post(f"{session.api}/interconnect/appliances/query", timeout=10, json={"filter": {
+        "applianceType": session.types["ne"], "serviceMeshId": mesh_id, "endpointId": endpoint}}).json()["items"][0]
 
 
 def test_it_extends_a_distributed_port_group_by_job(hcxsim, paired):
@@ -191,6 +257,31 @@ def test_it_extends_a_distributed_port_group_by_job(hcxsim, paired):
     assert extension["operationStatus"]["state"] == "EXTENDED"
     assert extension["sourceNetwork"]["networkName"] == "App-VLAN101"
     assert ne_appliance(paired, appliance["serviceMeshId"])["networkExtensionCount"] == 1
+
+
+def test_an_extension_starts_from_an_appliance_of_this_site_only(hcxsim, paired):
+    remote_appliance = ne_appliance(paired, deployed_mesh(hcxsim, paired), side="remote")
+
+    response = paired.post(f"{paired.api}/l2Extensions", timeout=10,
+                           json=extension_body(paired, remote_appliance["applianceId"]))
+
+    assert response.status_code == 400
+    assert "not to this site: extend from a local appliance" in response.json()["errors"][0]["text"]
+
+
+@pytest.mark.parametrize("states, running, done", [("EXTENDING/EXTENDED", "EXTENDING", "EXTENDED"),
+                                                   ("IN_PROGRESS/SUCCESS", "IN_PROGRESS", "SUCCESS"),
+                                                   ("none", None, None)])
+def test_the_extension_states_follow_the_variant(hcxsim, paired, states, running, done):
+    hcxsim.control.set_variants(l2_extension_states=states)
+    appliance = ne_appliance(paired, deployed_mesh(hcxsim, paired))
+
+    paired.post(f"{paired.api}/l2Extensions", json=extension_body(paired, appliance["applianceId"]), timeout=10)
+    [during] = paired.get(f"{paired.api}/l2Extensions", timeout=10).json()["items"]
+    hcxsim.control.advance(300)
+    [after] = paired.get(f"{paired.api}/l2Extensions", timeout=10).json()["items"]
+
+    assert (during["operationStatus"].get("state"), after["operationStatus"].get("state")) == (running, done)
 
 
 def test_it_refuses_to_extend_a_network_on_a_standard_vswitch(hcxsim, paired):
@@ -222,3 +313,11 @@ def test_an_extension_waits_for_the_mesh_to_be_deployed(hcxsim, paired):
 
     assert response.status_code == 400
     assert "not deployed" in response.json()["errors"][0]["text"]
+
+
+def test_ids_look_like_real_hcx_ones(hcxsim, paired):
+    local, remote = endpoints(paired)
+    profiles = paired.get(f"{paired.api}/networks", timeout=10).json()
+
+    assert all(re.fullmatch(r"\d{17}-[0-9a-f-]{36}", e["endpointId"]) for e in (local, remote))
+    assert all(re.fullmatch(r"network-[0-9a-f-]{36}", p["objectId"]) for p in profiles)

@@ -85,8 +85,8 @@ def ms(seconds: float) -> int:
 def test_the_meshed_preset_has_a_deployed_mesh_with_every_migration_service_and_an_extended_network(meshed, hcxsim):
     state = hcxsim.control.state()
 
-    mesh = state["serviceMeshes"][0]
-    assert mesh["state"] == "DEPLOYED"
+    mesh = next(m for m in state["serviceMeshes"] if m["serviceMeshId"] == meshed.mesh_id)
+    assert mesh["state"] == "COMMITTED"
     assert {"BULK_MIGRATION", "VMOTION", "RAV"} <= {s["name"] for s in mesh["services"]}
     assert [(e["sourceNetwork"]["networkName"], e["operationStatus"]["state"]) for e in state["l2Extensions"]] == [
         ("App-VLAN101", "EXTENDED")]

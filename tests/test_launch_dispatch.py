@@ -369,12 +369,59 @@ def test_a_target_the_avs_side_lacks_refuses_its_vms_saying_what_hcx_knows(hcxsi
 
 
 @pytest.mark.django_db
-def test_a_site_without_a_deployed_service_mesh_cannot_migrate(hcxsim_fast):
+def test_a_site_without_a_working_service_mesh_cannot_migrate(hcxsim_fast):
     setup = make_launch_setup(hcxsim_fast, vms=1)
     hcxsim_fast.control.reset("paired")
 
-    with pytest.raises(LaunchError, match="no deployed service mesh"):
+    with pytest.raises(LaunchError, match=r"no working \(COMMITTED\) service mesh with a migration service"):
         SiteContext.load(setup.site)
+
+
+@pytest.mark.django_db
+def test_a_mesh_whose_update_failed_is_not_used(hcxsim_fast):
+    setup = make_launch_setup(hcxsim_fast, vms=1)
+    hcxsim_fast.control._call("POST", f"/service-meshes/{setup.meshed.mesh_id}/fail-update", json={})
+
+    with pytest.raises(LaunchError, match="meshes: .*mesh-avs UPDATE_FAILED"):
+        SiteContext.load(setup.site)
+
+
+@pytest.mark.django_db
+def test_under_hcx_9_the_default_mesh_is_ignored_and_the_site_s_edge_mesh_carries_the_migrations(hcxsim_fast, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=1, meshed_variants={"hcx_version": "9.x"})
+    names = {m["name"]: m for m in setup.hcx()["serviceMeshes"]}
+
+    ctx = SiteContext.load(setup.site)
+    batch = launch(setup, engineer)
+
+    default = next(m for name, m in names.items() if name.startswith("default-service-mesh-"))
+    assert (default["state"], names["mesh-avs"]["backingApplianceType"]) == ("NOT_APPLICABLE", "EDGE")
+    assert [m["name"] for m in ctx.meshes] == ["mesh-avs"]
+    [m] = setup.hcx_migrations()
+    assert m["servicemeshId"] == setup.meshed.mesh_id == names["mesh-avs"]["serviceMeshId"]
+    assert rows(batch)["app-1"].state not in S.NOT_SENT
+
+
+@pytest.mark.django_db
+def test_each_migration_goes_over_a_working_mesh_that_offers_its_service(hcxsim_fast):
+    setup = make_launch_setup(hcxsim_fast, vms=1)
+    service = service_for(setup.site)
+    local, remote = service.login().endpoint_id, setup.meshed.remote
+    profiles = [{"endpointId": local, "computeProfileId": service.list_compute_profiles(local)[0]["computeProfileId"]},
+                {"endpointId": remote, "computeProfileId": service.list_compute_profiles(remote)[0]["computeProfileId"]}]
+    started = service.create_service_mesh({"name": "vmotion-only", "computeProfiles": profiles,
+                                           "services": [{"name": "INTERCONNECT"}, {"name": "VMOTION"}]})
+    hcxsim_fast.control.advance(1200)
+    service.close()
+
+    ctx = SiteContext.load(setup.site)
+
+    assert [m["name"] for m in ctx.meshes] == ["mesh-avs", "vmotion-only"]
+    assert ctx.mesh_for(MigrationType.BULK) == ctx.mesh_for(MigrationType.VMOTION) == setup.meshed.mesh_id
+    ctx.meshes = [m for m in ctx.meshes if m["serviceMeshId"] == started.object_id]
+    assert ctx.mesh_for(MigrationType.COLD) == started.object_id
+    with pytest.raises(LaunchError, match="No working service mesh of Amsterdam offers BULK_MIGRATION"):
+        ctx.mesh_for(MigrationType.BULK)
 
 
 @pytest.mark.django_db

@@ -1,5 +1,5 @@
 """One poll loop for everything HCX and Azure do asynchronously (jobs, interconnect tasks,
-activation, a mesh reaching DEPLOYED, the appliance coming up).
+activation, the appliance coming up).
 
 Time is read and spent through a `Waiter`, so a test can hand in one that reads and advances the
 HCX simulator's clock: a 20-minute service-mesh deployment then takes a few requests, not 20 minutes.

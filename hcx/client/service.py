@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from . import polling
-from .errors import HcxAuthError, HcxCertificateUntrusted, HcxError, HcxJobFailed
+from .errors import HcxAuthError, HcxCertificateUntrusted, HcxError, HcxJobFailed, HcxNotFound
 from .migrations import HcxErrorsWithBody, MigrationsMixin
 from .polling import PollTimeout, Waiter
 from .transport import DEFAULT_RETRY, DEFAULT_TIMEOUT, Retry, Transport
@@ -20,8 +20,30 @@ from .transport import DEFAULT_RETRY, DEFAULT_TIMEOUT, Retry, Transport
 logger = logging.getLogger(__name__)
 API = "/hybridity/api"
 NETWORK_PROFILE_CREATE = "/admin/hybridity/api/networks"  # really under /admin/ (hcx-api.md 4.2, gap 5)
-MESH_READY, MESH_FAILED = "DEPLOYED", "FAILED"
+# The states real HCX shows (hcx-wire.md §5): a working service mesh is COMMITTED, a usable compute
+# profile VALID. Anything else is read tolerantly: a state ending in FAILED (UPDATE_FAILED) is a failure.
+MESH_WORKING, PROFILE_VALID = "COMMITTED", "VALID"
 TASK_SUCCESS, TASK_FAILED = "SUCCESS", "FAILED"
+# Network extension appliances: TF asks for HCX-NET-EXT; what EDGE meshes (HCX 9.x) call theirs is not
+# known, so any type naming NET-EXT or L2C is taken (hcx-wire.md §5).
+NE_APPLIANCE = "HCX-NET-EXT"
+NE_TYPE_MARKS = ("NET-EXT", "L2C")
+
+
+def failed_state(state) -> bool:
+    return isinstance(state, str) and state.upper().endswith("FAILED")
+
+
+def last_task_id(obj: dict) -> str | None:
+    """The task a mesh's `lastTaskDetails` names, if it names one. Only the id is used: its status can
+    still say RUNNING long after the task ended (hcx-wire.md §5)."""
+    details = obj.get("lastTaskDetails") or {}
+    return details.get("interconnectTaskId") or details.get("taskId") or None
+
+
+def is_extension_appliance(appliance: dict) -> bool:
+    kind = (appliance.get("applianceType") or "").upper()
+    return any(mark in kind for mark in NE_TYPE_MARKS)
 
 
 @dataclass(frozen=True)
@@ -258,6 +280,28 @@ class HcxService(MigrationsMixin):
             return self.wait_for_task(started.task_id, timeout=timeout, what=what)
         return None
 
+    def follow(self, started: Started, read, *, done_state: str, timeout: float, what: str) -> tuple[dict, object]:
+        """Follow what a create started as TF and ESA do (hcx-wire.md §1, §5): its job or interconnect
+        task to the end (HcxJobFailed when it failed), then `read()` the object. A create recovered by
+        name has nothing to follow: unless the object already shows `done_state`, the task its
+        `lastTaskDetails` names (if any) is followed instead. Returns (object, Job/Task followed or
+        None); an object whose state ends in FAILED (UPDATE_FAILED) is HcxJobFailed. The caller judges
+        an object still being built with nothing followed (HCX then shows no way to wait for it)."""
+        followed = self.wait(started, timeout=timeout, what=what)
+        found = read()
+        state = found.get("state")
+        if followed is None and state != done_state and not failed_state(state) and last_task_id(found):
+            try:
+                followed = self.wait_for_task(last_task_id(found), timeout=timeout, what=what)
+            except HcxNotFound:
+                followed = None  # HCX forgets old tasks: the object's own state is all there is
+            found = read()
+        if failed_state(found.get("state")):
+            said = found.get("errorMessage") or "no reason given"
+            raise HcxJobFailed(f"HCX at {self.url}: {what} is {found.get('state')}: {said}", hcx_message=said,
+                               url=self.url)
+        return found, followed
+
     def _poll(self, check, timeout, what, job_id=None):
         try:
             return polling.poll(check, timeout=timeout, what=what, waiter=self.waiter)
@@ -384,7 +428,8 @@ class HcxService(MigrationsMixin):
         return items(self._get("/networks"))
 
     def get_network_profile(self, object_id: str) -> dict:
-        return self._get(f"/networks/{object_id}")
+        """One profile, read from the list (ESA lists; no source reads one by id, hcx-wire.md §5)."""
+        return self._one(self.list_network_profiles(), "objectId", object_id, "network profile")
 
     def find_network_profile(self, name: str) -> dict | None:
         return next((p for p in self.list_network_profiles() if p.get("name") == name), None)
@@ -413,7 +458,8 @@ class HcxService(MigrationsMixin):
         return items(self._get("/interconnect/computeProfiles", {"endpointId": endpoint_id} if endpoint_id else None))
 
     def get_compute_profile(self, profile_id: str) -> dict:
-        return self._get(f"/interconnect/computeProfiles/{profile_id}")
+        """One profile, read from the list as TF and ESA do (hcx-wire.md §5)."""
+        return self._one(self.list_compute_profiles(), "computeProfileId", profile_id, "compute profile")
 
     def create_compute_profile(self, body: dict) -> Started:
         def send():
@@ -436,10 +482,19 @@ class HcxService(MigrationsMixin):
     # --- service mesh and appliances ----------------------------------------------------------
 
     def list_service_meshes(self) -> list[dict]:
+        """`GET /hybridity/api/interconnect/serviceMesh`: serviceMeshId, name, state, services,
+        computeProfiles (endpointId, isInitiator), lastTaskDetails, backingApplianceType."""
         return items(self._get("/interconnect/serviceMesh"))
 
     def get_service_mesh(self, mesh_id: str) -> dict:
-        return self._get(f"/interconnect/serviceMesh/{mesh_id}")
+        """One mesh, read from the list as ESA does (hcx-wire.md §5)."""
+        return self._one(self.list_service_meshes(), "serviceMeshId", mesh_id, "service mesh")
+
+    def _one(self, listed: list[dict], key: str, wanted: str, what: str) -> dict:
+        found = next((item for item in listed if item.get(key) == wanted), None)
+        if found is None:
+            raise HcxNotFound(f"HCX at {self.url} lists no {what} {wanted}", status=404, url=self.url)
+        return found
 
     def create_service_mesh(self, body: dict) -> Started:
         """`POST /hybridity/api/interconnect/serviceMesh`; build `body` with `bodies.service_mesh()`."""
@@ -453,17 +508,11 @@ class HcxService(MigrationsMixin):
 
         return self.transport.create(send, find, f"service mesh {body['name']!r}")[0]
 
-    def wait_for_service_mesh(self, mesh_id: str, *, timeout: float) -> dict:
-        """Until the mesh is DEPLOYED (HcxJobFailed when it ends FAILED): works for a recovered create too."""
-        def check():
-            mesh = self.get_service_mesh(mesh_id)
-            if mesh.get("state") == MESH_FAILED:
-                said = mesh.get("errorMessage") or "no reason given"
-                raise HcxJobFailed(f"HCX at {self.url}: service mesh {mesh.get('name')!r} failed to deploy: {said}",
-                                   hcx_message=said, url=self.url)
-            return mesh if mesh.get("state") == MESH_READY else None
-
-        return self._poll(check, timeout, f"service mesh {mesh_id} to be {MESH_READY}")
+    def wait_for_service_mesh(self, started: Started, *, timeout: float,
+                              what: str = "the service mesh") -> tuple[dict, "Task | None"]:
+        """`follow()` for a mesh create: (mesh, task followed or None); a working mesh is COMMITTED."""
+        return self.follow(started, lambda: self.get_service_mesh(started.object_id), done_state=MESH_WORKING,
+                           timeout=timeout, what=what)
 
     def delete_service_mesh(self, mesh_id: str, *, force: bool = False) -> Started:
         data = self._envelope_data(self._delete(f"/interconnect/serviceMesh/{mesh_id}",
@@ -481,9 +530,25 @@ class HcxService(MigrationsMixin):
                                  ("serviceMeshId", service_mesh_id)) if v}
         return items(self._query("/interconnect/appliances/query", {"filter": flt}))
 
+    def extension_appliances(self, service_mesh_id: str, endpoint_id: str) -> list[dict]:
+        """The mesh's network extension appliances at `endpoint_id` (this site's: an extension starts
+        from a local appliance), as TF's GetAppliance asks for them. HCX 9.x EDGE meshes may name
+        their type otherwise, so when the HCX-NET-EXT query finds none, every appliance of the mesh at
+        that endpoint is read and those whose type names NET-EXT or L2C are taken (hcx-wire.md §5)."""
+        found = self.query_appliances(appliance_type=NE_APPLIANCE, endpoint_id=endpoint_id,
+                                      service_mesh_id=service_mesh_id)
+        if not found:
+            found = [a for a in self.query_appliances(endpoint_id=endpoint_id, service_mesh_id=service_mesh_id)
+                     if is_extension_appliance(a)]
+        # The filter is asked for, and checked again: an appliance of the other end cannot extend from here.
+        return [a for a in found if a.get("serviceMeshId", service_mesh_id) == service_mesh_id
+                and a.get("endpointId", endpoint_id) == endpoint_id]
+
     # --- network extensions ---------------------------------------------------------------------
 
     def list_l2_extensions(self) -> list[dict]:
+        """`GET /hybridity/api/l2Extensions`: stretchId, operationStatus{state}, sourceNetwork. Which
+        states HCX shows is not known (hcx-wire.md §5): the job of the create is what tells."""
         return items(self._get("/l2Extensions"))
 
     def create_l2_extension(self, body: dict) -> Started:
@@ -498,7 +563,7 @@ class HcxService(MigrationsMixin):
         def find():
             found = next((e for e in self.list_l2_extensions()
                           if (e.get("sourceNetwork") or {}).get("networkId") == network_id
-                          and (e.get("operationStatus") or {}).get("state") != "FAILED"), None)
+                          and not failed_state((e.get("operationStatus") or {}).get("state"))), None)
             return Started(object_id=found["stretchId"], recovered=True) if found else None
 
         return self.transport.create(send, find, f"the extension of network {network_id}")[0]

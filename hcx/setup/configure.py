@@ -14,6 +14,12 @@ Choices the plan leaves open, made here from HCX's own inventory:
   open); it has ceil(networks / NETWORKS_PER_NE_APPLIANCE) network extension appliances, at least one;
 - the AVS Tier-1 gateway of the extensions is settings.HCX_SETUP["EXTENSION_T1"] when set, else read
   from the AVS side (a /infra/tier-1s/ path, or the TNT<nn>- prefix of the AVS segments).
+
+Each create is followed through the job or interconnect task HCX returns for it, as TF and ESA do
+(docs/hcx-wire.md §5), never by waiting for the object to reach a state of our own. An object found by
+name (a re-run, or a create whose answer was lost) is judged by what it shows: a compute profile VALID
+and a mesh COMMITTED are done; one still being built is followed through the task its
+lastTaskDetails names, else the step says to run it again later.
 """
 
 import ipaddress
@@ -27,15 +33,17 @@ from django.utils.text import slugify
 
 from core.jobs import JobError
 from hcx.choices import ProfileKind, SetupStepKey, StepState
-from hcx.client import HcxError, bodies
+from hcx.client import HcxError, Started, bodies
 from hcx.client.polling import poll
-from hcx.client.service import MESH_FAILED, MESH_READY, same_url
+from hcx.client.service import MESH_WORKING, PROFILE_VALID, failed_state, same_url
 
 from .runner import Context, Outcome, record, step
 
-REALIZED = "REALIZED"
-NE_APPLIANCE = "HCX-NET-EXT"
-EXTENDED, EXTENSION_FAILED = "EXTENDED", "FAILED"
+REALIZED = "REALIZED"  # a network profile's, as LAB saw them
+MESH_UPDATE_FAILED = "UPDATE_FAILED"
+# Words of a network extension's operationStatus.state that say it is still under way. No source shows
+# HCX's states (docs/hcx-wire.md §5): an extension found without its job is judged by these.
+UNDER_WAY = ("QUEUED", "RUNNING", "IN_PROGRESS", "PENDING")
 BASE_SERVICES = ("INTERCONNECT", "VMOTION", "BULK_MIGRATION", "RAV", "NETWORK_EXTENSION")
 MANAGEMENT_CLUSTER = re.compile(r"mgmt|management", re.IGNORECASE)
 TIER1_PATH = re.compile(r"^/infra/tier-1s/([^/]+)$")
@@ -165,15 +173,16 @@ def profile_differences(ctx: Context, found: dict, row) -> list[str]:
     return [f"{key} {show(have[key])} in HCX, {show(want[key])} in the plan" for key in want if have[key] != want[key]]
 
 
-def wait_profile_realized(ctx: Context, object_id: str, name: str) -> dict:
+def network_profile_done(ctx: Context, object_id: str, name: str, job_followed: bool) -> dict:
+    """The profile once its job succeeded (`job_followed`: taken as it is), or, found without its job,
+    once HCX shows it REALIZED (LAB) or shows no state at all."""
     def check():
         profile = ctx.hcx.get_network_profile(object_id)
         state = (profile.get("status") or {}).get("state")
-        if state in ("FAILED", "ERROR"):
+        if failed_state(state) or state == "ERROR":
             raise JobError(f"HCX shows network profile {name} {state}: look at it under Network Profiles in HCX, "
                            "delete it there, then run this step again.")
-        # HCX lists some profiles without a status: the finished job is all it says then.
-        return profile if state in (REALIZED, None) else None
+        return profile if job_followed or state in (REALIZED, None) else None
 
     return wait_until(ctx, check, f"network profile {name} to be {REALIZED}")
 
@@ -202,6 +211,7 @@ def network_profiles(ctx: Context) -> Outcome:
         ctx.check_cancelled()
         name = profile_name(ctx, row.kind)
         found = existing.get(name)
+        job_followed = False
         if found is not None:
             object_id = found["objectId"]
             ctx.log(f"Network profile {name} exists in HCX ({(found.get('status') or {}).get('state') or 'no state'})")
@@ -219,8 +229,9 @@ def network_profiles(ctx: Context) -> Outcome:
             started = hcx.create_network_profile(body)
             object_id = started.object_id
             waiting(ctx, f"Waiting for network profile {name}")
-            hcx.wait(started, timeout=ctx.wait_seconds("default"), what=f"network profile {name}")
-        profile = wait_profile_realized(ctx, object_id, name)
+            job_followed = hcx.wait(started, timeout=ctx.wait_seconds("default"),
+                                    what=f"network profile {name}") is not None
+        profile = network_profile_done(ctx, object_id, name, job_followed)
         state = (profile.get("status") or {}).get("state") or REALIZED
         ctx.log(f"Network profile {name}: {state}")
         profiles[row.kind] = {"objectId": object_id, "name": name, "port_group": row.port_group, "state": state}
@@ -231,6 +242,19 @@ def network_profiles(ctx: Context) -> Outcome:
         summary += (f". {len(differences)} differ{'s' if len(differences) == 1 else ''} from the plan: "
                     f"{', '.join(profiles[k]['name'] for k in differences)} (see the job log)")
     return Outcome(summary, {"profiles": profiles, "differences": differences})
+
+
+# --- following what HCX builds ----------------------------------------------------------------------
+
+def follow(ctx: Context, started: Started, read, what: str, done_state: str, kind: str = "default"):
+    """(object, job/task followed or None): HcxService.follow() with the step's wait, and a clear word
+    when HCX is still building an object found by name and shows no task to wait for."""
+    waiting(ctx, f"Waiting for {what}")
+    found, followed = ctx.hcx.follow(started, read, done_state=done_state, timeout=ctx.wait_seconds(kind), what=what)
+    if followed is None and found.get("state") != done_state:
+        raise JobError(f"HCX is still building {what} ({found.get('state') or 'no state'}) and shows no task to "
+                       "follow: run this step again later.")
+    return found, followed
 
 
 # --- 2. compute profile -------------------------------------------------------------------------
@@ -278,9 +302,8 @@ def compute_profile(ctx: Context) -> Outcome:
     services = wanted_services(ctx)
     found = next((p for p in hcx.list_compute_profiles(local_endpoint_id(ctx)) if p.get("name") == name), None)
     task_id = ctx.step_data(SetupStepKey.COMPUTE_PROFILE).get("taskId")
-    task = None
     if found is not None:
-        profile_id = found["computeProfileId"]
+        started = Started(object_id=found["computeProfileId"], recovered=True)
         ctx.log(f"Compute profile {name} exists in HCX ({found.get('state')}, {compute_placement(found)})")
         has = [s.get("name") for s in found.get("services") or []]
         if set(has) != set(services):
@@ -303,21 +326,16 @@ def compute_profile(ctx: Context) -> Outcome:
         ctx.log(f"Creating compute profile {name}: cluster {cluster['name']}, datastore {datastores[0]['name']}, "
                 f"switches {listing(s['name'] for s in switches)}, services {', '.join(services)}")
         started = hcx.create_compute_profile(body)
-        profile_id, task_id = started.object_id, started.task_id or task_id
-        waiting(ctx, f"Waiting for compute profile {name}")
-        task = hcx.wait(started, timeout=ctx.wait_seconds("default"), what=f"compute profile {name}")
+    profile_id = started.object_id
+    profile, task = follow(ctx, started, lambda: hcx.get_compute_profile(profile_id), f"compute profile {name}",
+                           PROFILE_VALID)
+    task_id = task.id if task else task_id
     if task is None and task_id:
         try:
-            task = hcx.task(task_id)
+            task = hcx.task(task_id)  # only to say how the last run's task ended
         except HcxError:
-            task = None  # HCX forgets old tasks; the profile's own state is what counts
-
-    def check():
-        profile = hcx.get_compute_profile(profile_id)
-        return profile if profile.get("state") in (REALIZED, None) else None
-
-    profile = wait_until(ctx, check, f"compute profile {name} to be {REALIZED}")
-    state = profile.get("state") or REALIZED
+            task = None  # HCX forgets old tasks
+    state = profile.get("state") or PROFILE_VALID
     summary = (f"Compute profile {name} {state}" + (f" (interconnect task {task.status})" if task else "")
                + f": {compute_placement(profile)}; services "
                + ", ".join(s.get("name", "?") for s in profile.get("services") or []))
@@ -349,10 +367,10 @@ def mesh_outcome(mesh: dict, appliances: list[dict]) -> Outcome:
 
 
 def remove_failed_mesh(ctx: Context, mesh: dict):
-    """A FAILED mesh carries nothing (HCX extends networks over a DEPLOYED mesh only): remove it so
-    that a re-run deploys it again, rather than reporting the same failure for ever."""
+    """A mesh whose create failed never worked and carries nothing: remove it so that a re-run deploys
+    it again, rather than reporting the same failure for ever."""
     hcx = ctx.hcx
-    ctx.warn(f"Service mesh {mesh['name']} is {MESH_FAILED} in HCX ({mesh.get('errorMessage') or 'no reason given'}): "
+    ctx.warn(f"Service mesh {mesh['name']} is {mesh.get('state')} in HCX ({mesh.get('errorMessage') or 'no reason given'}): "
              "removing it to deploy it again")
     started = hcx.delete_service_mesh(mesh["serviceMeshId"])
     waiting(ctx, f"Removing the failed service mesh {mesh['name']}")
@@ -369,14 +387,19 @@ def service_mesh(ctx: Context) -> Outcome:
     hcx = ctx.hcx
     name = mesh_name(ctx)
     mesh = find_mesh(ctx)
-    if mesh is not None and mesh.get("state") == MESH_FAILED:
+    local_id = local_endpoint_id(ctx)
+    if mesh is not None and mesh.get("state") == MESH_UPDATE_FAILED:
+        # It worked once and may carry extensions and migrations: a person decides what to do with it.
+        said = mesh.get("errorMessage") or "no reason given"
+        raise JobError(f"HCX shows service mesh {name} {MESH_UPDATE_FAILED} ({said}): an update of it failed. Look at "
+                       "it in HCX (Interconnect, Service Mesh): resync it there, or delete it, then run this step again.")
+    if mesh is not None and failed_state(mesh.get("state")):
         remove_failed_mesh(ctx, mesh)
         mesh = None
     if mesh is not None:
-        mesh_id = mesh["serviceMeshId"]
+        started = Started(object_id=mesh["serviceMeshId"], recovered=True)
         ctx.log(f"Service mesh {name} exists in HCX ({mesh.get('state')})")
     else:
-        local_id = local_endpoint_id(ctx)
         cp_name = compute_profile_name(ctx)
         local = next((p for p in hcx.list_compute_profiles(local_id) if p.get("name") == cp_name), None)
         if local is None:
@@ -384,10 +407,11 @@ def service_mesh(ctx: Context) -> Outcome:
         pairing = paired_endpoint(ctx)
         remote_id = pairing["endpointId"]
         remotes = hcx.list_compute_profiles(remote_id)
-        remote = next((p for p in remotes if p.get("state") in (REALIZED, None)), None)
+        remote = next((p for p in remotes if p.get("state") in (PROFILE_VALID, None)), None)
         if remote is None:
-            raise JobError(f"The AVS side ({pairing.get('url')}) offers no realized compute profile: look at the "
-                           "HCX Cloud Manager in AVS, then run this step again.")
+            shown = ", ".join(f"{p.get('name')} {p.get('state')}" for p in remotes) or "none"
+            raise JobError(f"The AVS side ({pairing.get('url')}) offers no {PROFILE_VALID} compute profile ({shown}): "
+                           "look at the HCX Cloud Manager in AVS, then run this step again.")
         offered = {s.get("name") for s in remote.get("services") or []}
         services = [s.get("name") for s in local.get("services") or [] if s.get("name") in offered]
         dropped = [s.get("name") for s in local.get("services") or [] if s.get("name") not in offered]
@@ -403,12 +427,13 @@ def service_mesh(ctx: Context) -> Outcome:
         ctx.log(f"Creating service mesh {name}: {local['name']} with {remote.get('name')} at {pairing.get('url')}, "
                 f"services {', '.join(services)}, {appliances} network extension appliance(s), "
                 f"uplink {ctx.plan.bandwidth_mbps} Mbps")
-        mesh_id = hcx.create_service_mesh(body).object_id
-    ctx.log(f"Waiting for service mesh {name} to be {MESH_READY} (HCX takes 20-45 minutes)")
-    waiting(ctx, f"Waiting for service mesh {name} to be {MESH_READY}")
-    mesh = hcx.wait_for_service_mesh(mesh_id, timeout=ctx.wait_seconds("service_mesh"))
-    appliances = hcx.query_appliances(service_mesh_id=mesh_id)
-    extenders = sum(1 for a in appliances if a.get("applianceType") == NE_APPLIANCE)
+        started = hcx.create_service_mesh(body)
+        ctx.log(f"Waiting for the interconnect task of service mesh {name} (HCX takes 20-45 minutes)")
+    mesh_id = started.object_id
+    mesh, _ = follow(ctx, started, lambda: hcx.get_service_mesh(mesh_id), f"service mesh {name}", MESH_WORKING,
+                     "service_mesh")
+    appliances = hcx.query_appliances(endpoint_id=local_id, service_mesh_id=mesh_id)
+    extenders = len(hcx.extension_appliances(mesh_id, local_id))
     needed = extension_appliances_needed(ctx, [s.get("name") for s in mesh.get("services") or []])
     if extenders < needed:
         ctx.warn(f"Service mesh {name} has {extenders} network extension appliance(s); the plan's "
@@ -453,18 +478,23 @@ def missing_gateways(ctx: Context, networks) -> list[str]:
 
 
 def current_extensions(ctx: Context) -> dict[str, dict]:
-    """The extension of each source network id: a live one before a FAILED one HCX keeps listing."""
+    """The extension of each source network id: a live one before a failed one HCX keeps listing."""
     found = {}
     for extension in ctx.hcx.list_l2_extensions():
         network_id = (extension.get("sourceNetwork") or {}).get("networkId")
-        state = (extension.get("operationStatus") or {}).get("state")
-        if network_id not in found or state != EXTENSION_FAILED:
+        if network_id not in found or not failed_state(extension_state(extension)):
             found[network_id] = extension
     return found
 
 
 def extension_state(extension: dict | None) -> str | None:
     return ((extension or {}).get("operationStatus") or {}).get("state")
+
+
+def under_way(extension: dict) -> bool:
+    """Whether an extension found without its job still looks in progress (see UNDER_WAY)."""
+    state = (extension_state(extension) or "").upper()
+    return state.endswith("ING") or state in UNDER_WAY
 
 
 class Extender:
@@ -474,7 +504,7 @@ class Extender:
         self.limit = settings.HCX_LIMITS["NETWORKS_PER_NE_APPLIANCE"]
         self.appliances = sorted(appliances, key=lambda a: a.get("applianceName") or "")
         carried = Counter((e.get("sourceAppliance") or {}).get("applianceId") for e in extensions.values()
-                          if extension_state(e) != EXTENSION_FAILED)
+                          if not failed_state(extension_state(e)))
         self.load = {a["applianceId"]: a["networkExtensionCount"] if a.get("networkExtensionCount") is not None
                      else carried[a["applianceId"]] for a in self.appliances}
 
@@ -500,13 +530,15 @@ def extend(ctx: Context) -> Outcome:
                        "again. Nothing was extended.")
     hcx = ctx.hcx
     mesh = find_mesh(ctx)
-    if mesh is None or mesh.get("state") != MESH_READY:
+    if mesh is None or mesh.get("state") != MESH_WORKING:
         raise JobError(f"Service mesh {mesh_name(ctx)} is {mesh.get('state') if mesh else 'not in HCX'}: run "
-                       f"'Deploy the service mesh' until it is {MESH_READY}.")
+                       f"'Deploy the service mesh' until it is {MESH_WORKING}.")
     mesh_id = mesh["serviceMeshId"]
-    remote_id = next((p.get("endpointId") for p in mesh.get("computeProfiles") or [] if not p.get("isInitiator")),
-                     None) or paired_endpoint(ctx)["endpointId"]
-    extenders = hcx.query_appliances(appliance_type=NE_APPLIANCE, service_mesh_id=mesh_id)
+    local_id = local_endpoint_id(ctx)
+    remote_id = next((p.get("endpointId") for p in mesh.get("computeProfiles") or []
+                      if p.get("endpointId") and p.get("endpointId") != local_id), None) \
+        or paired_endpoint(ctx)["endpointId"]
+    extenders = hcx.extension_appliances(mesh_id, local_id)
     if not extenders:
         raise JobError(f"Service mesh {mesh['name']} has no network extension appliance: the compute profile needs "
                        "the NETWORK_EXTENSION service and the mesh at least one appliance.")
@@ -531,13 +563,15 @@ def extend(ctx: Context) -> Outcome:
             ctx.warn(f"{network.name}: {failed[network.name]}")
             continue
         current = extensions.get(source["entity_id"])
-        if extension_state(current) == EXTENDED:
-            ctx.log(f"{network.name} is already extended")
-            extended[network.name] = extension_data(current)
-            continue
-        if current is not None and extension_state(current) != EXTENSION_FAILED:
-            ctx.log(f"{network.name} is being extended ({extension_state(current)}): waiting for it")
-            pending.append((network.name, source, None))
+        if current is not None and not failed_state(extension_state(current)):
+            # Found without its job: HCX lists it and does not say it failed (docs/hcx-wire.md §5).
+            if under_way(current):
+                failed[network.name] = (f"HCX is still extending it ({extension_state(current)}) and this run has "
+                                        "no job to follow: run this step again later")
+                ctx.warn(f"{network.name}: {failed[network.name]}")
+            else:
+                ctx.log(f"{network.name} is already extended ({extension_state(current) or 'no state shown'})")
+                extended[network.name] = extension_data(current)
             continue
         appliance = extender.take()
         if appliance is None:
@@ -557,14 +591,13 @@ def extend(ctx: Context) -> Outcome:
             failed[network.name] = exc.hcx_message or str(exc)
             ctx.warn(f"HCX refused to extend {network.name}: {failed[network.name]}")
 
-    # HCX extends the networks side by side: start them all, then wait for each.
+    # HCX extends the networks side by side: start them all, then follow each one's job (TF does so).
     for name, source, started in pending:
         ctx.check_cancelled()
         waiting(ctx, f"Waiting for the extension of {name}")
         try:
-            if started is not None:
-                hcx.wait(started, timeout=ctx.wait_seconds("extension"), what=f"the extension of {name}")
-            extended[name] = extension_data(wait_extended(ctx, source["entity_id"], name))
+            job = hcx.wait(started, timeout=ctx.wait_seconds("extension"), what=f"the extension of {name}")
+            extended[name] = extension_data(extension_after(ctx, source["entity_id"], name, started, job))
             ctx.log(f"{name} is extended")
         except HcxError as exc:
             failed[name] = exc.hcx_message or str(exc)
@@ -585,16 +618,17 @@ def extend(ctx: Context) -> Outcome:
     return Outcome(summary, data)
 
 
-def wait_extended(ctx: Context, network_id: str, name: str) -> dict:
-    def check():
-        current = current_extensions(ctx).get(network_id)
-        state = extension_state(current)
-        if current is None or state == EXTENSION_FAILED:
-            said = ((current or {}).get("operationStatus") or {}).get("message") or "HCX lists no extension for it"
-            raise HcxError(f"the extension of {name} failed: {said}", hcx_message=said)
-        return current if state == EXTENDED else None
-
-    return wait_until(ctx, check, f"the extension of {name}", "extension")
+def extension_after(ctx: Context, network_id: str, name: str, started: Started, job) -> dict:
+    """The extension HCX lists once its job succeeded: present and not failed is extended, whatever
+    state string it shows (docs/hcx-wire.md §5)."""
+    stretch_id = (getattr(job, "data", None) or {}).get("stretchId") or started.object_id
+    listed = ctx.hcx.list_l2_extensions()
+    current = (next((e for e in listed if stretch_id and e.get("stretchId") == stretch_id), None)
+               or current_extensions(ctx).get(network_id))
+    if current is None or failed_state(extension_state(current)):
+        said = ((current or {}).get("operationStatus") or {}).get("message") or "HCX lists no extension for it"
+        raise HcxError(f"the extension of {name} failed: {said}", hcx_message=said)
+    return current
 
 
 def extension_data(extension: dict) -> dict:

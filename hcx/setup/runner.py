@@ -3,7 +3,7 @@
 A step is registered with `@step(SetupStepKey.X, needs=(...))` on a function
 `run(ctx: Context) -> Outcome`. The function reads HCX, creates only what is missing (so running it
 again finds what exists and succeeds), logs what it does through `ctx.log`, and returns an Outcome
-whose `summary` says what HCX now shows ("Activated", "Mesh mesh-1 DEPLOYED, 2 appliances UP").
+whose `summary` says what HCX now shows ("Activated", "mesh mesh-1 COMMITTED: HCX-WAN-IX UP, HCX-NET-EXT UP").
 
 Errors: a step raises `StepNeedsInput` when a person must decide (the pairing's certificate
 prompt), `JobError` or any `HcxError`/`AvsError` when it fails; the runner turns each into the

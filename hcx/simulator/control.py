@@ -8,6 +8,7 @@
 - `GET|POST /__sim__/migration-settings` `{"linkMbps": 400, ...}`: what shapes migrations
   (migration_engine.Settings: link, per-migration cap, replication limits, phase durations).
 - `GET /__sim__/state`: the whole world as JSON.
+- `POST /__sim__/service-meshes/{id}/fail-update` `{"message"}`: an update of that mesh fails (UPDATE_FAILED).
 - `GET|POST|DELETE /__sim__/faults`: list, add (see faults.py) or clear faults.
 - `GET /__sim__/clock`, `POST /__sim__/clock` `{"advance": seconds}`: read or skip simulated time.
 """
@@ -52,7 +53,7 @@ def network_profile_body(name: str, backing: dict, tag: str, third_octet: int) -
 
 def preset_paired(sim):
     """`configured` plus a completed site pairing to the AVS cloud, four network profiles (management,
-    uplink, vMotion, replication) and a realized compute profile `cp-onprem` with every service."""
+    uplink, vMotion, replication) and a VALID compute profile `cp-onprem` with every service."""
     preset_configured(sim)
     user = sim.config.username
     sim.state.trusted_certificates.append(sim.cloud_cert_pem)
@@ -84,8 +85,8 @@ MESH_NAME, EXTENDED_NETWORK = "mesh-avs", "dvportgroup-41"  # App-VLAN101
 
 
 def preset_meshed(sim):
-    """`paired` plus a DEPLOYED service mesh `mesh-avs` offering every migration service (Bulk,
-    vMotion, RAV) and network extension, and App-VLAN101 (`dvportgroup-41`) EXTENDED: migrations can
+    """`paired` plus a COMMITTED service mesh `mesh-avs` offering every migration service (Bulk,
+    vMotion, RAV) and network extension, and App-VLAN101 (`dvportgroup-41`) extended: migrations can
     start at once."""
     preset_paired(sim)
     user = sim.config.username
@@ -100,7 +101,8 @@ def preset_meshed(sim):
     sim.clock.advance(DURATIONS["serviceMesh"] + 1)
     sim.tick()
     extender = next(a for a in sim.state.appliances.values()
-                    if a["serviceMeshId"] == mesh["serviceMeshId"] and a["applianceType"] == "HCX-NET-EXT")
+                    if a["serviceMeshId"] == mesh["serviceMeshId"] and a["endpointId"] == sim.local_endpoint_id
+                    and a["applianceType"] == service.APPLIANCE_TYPES[sim.variant("hcx_version")]["NETWORK_EXTENSION"])
     service.create_l2_extension(sim, {
         "sourceNetwork": {"networkId": EXTENDED_NETWORK}, "sourceAppliance": {"applianceId": extender["applianceId"]},
         "destination": {"endpointId": pairing["endpointId"]}, "destinationNetwork": {"gatewayId": inv.REMOTE_GATEWAYS[0]},
@@ -127,6 +129,13 @@ def reset(sim, req):
     sim.reset(chosen)
     PRESETS[preset](sim)
     return {"preset": preset, "now": sim.clock.now(), "variants": dict(sim.variants)}
+
+
+@router.add("POST", "/__sim__/service-meshes/{mesh_id}/fail-update")
+def fail_mesh_update(sim, req):
+    """An update of the mesh (a resync from HCX's UI) fails, as LAB saw it: the mesh UPDATE_FAILED."""
+    message = (req.json(required=False) or {}).get("message") or "Update VM networks failed"
+    return service.fail_mesh_update(sim, req.params["mesh_id"], message)
 
 
 @router.add("GET", "/__sim__/variants")

@@ -2,7 +2,9 @@
 
 Request faults (`error`, `delay`, `drop`) match a regular expression against the request path, an
 optional method and an optional port ("service" or "admin"), and fire `times` times (or always when
-`times` is null). `job_fail` makes the next asynchronous operation(s) of a kind end in failure.
+`times` is null). `job_fail` makes the next asynchronous operation(s) of a kind end in failure. A `drop` with
+`"after": true` handles the request first and then drops the answer: the create was made, its
+answer lost.
 `expire_sessions` is not stored: it invalidates every session token at once.
 
 Migration faults pick VMs by `vm` (an entity id or name); without `vm` they hit the next `times` VMs
@@ -47,6 +49,7 @@ class Fault:
     vm: str | None = None
     phase: str | None = None
     severity: str = "error"
+    after: bool = False  # drop: handle the request, then lose the answer
     fired: int = 0
     _regex: re.Pattern = field(default=None, repr=False)
 
@@ -74,7 +77,7 @@ class FaultRegistry:
         if kind not in KINDS:
             raise FaultSpecError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
         allowed = {"kind", "path", "method", "port", "times", "status", "body", "content_type", "seconds",
-                   "operation", "message", "vm", "phase", "severity"}
+                   "operation", "message", "vm", "phase", "severity", "after"}
         unknown = set(spec) - allowed
         if unknown:
             raise FaultSpecError(f"unknown fault field(s): {sorted(unknown)}")

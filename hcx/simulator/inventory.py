@@ -5,8 +5,9 @@ Ids follow vSphere moref forms so client code sees realistic values."""
 
 LOCAL_VC_UUID = "5a1c0b8e-0c0f-4e7a-9d1e-000000000001"
 REMOTE_VC_UUID = "7f3e2d1c-8b9a-4c5d-9e0f-000000000002"
-REMOTE_ENDPOINT_ID = "20230101000000000-avs-cloud-endpoint"
-REMOTE_COMPUTE_PROFILE_ID = "avs-compute-profile-0001"
+# Endpoint ids are a creation timestamp and a uuid, as real HCX shows them (hcx-wire.md §5).
+REMOTE_ENDPOINT_ID = "20250606141804337-9d4c2a71-3b5e-4f08-a6c1-7e2d90b4f5a3"
+REMOTE_COMPUTE_PROFILE_ID = "3f6b1c2e-8a4d-4e97-b0c5-1d2e3f4a5b6c"
 
 LOCAL_VC = {
     "vcenter_instanceId": LOCAL_VC_UUID, "entity_id": LOCAL_VC_UUID, "name": "vcsa-onprem.local",
@@ -56,7 +57,7 @@ REMOTE_COMPUTE_PROFILE = {
                                          "type": "ClusterComputeResource"}], "storage": []},
     "networks": [], "switches": [{"cmpId": REMOTE_VC_UUID, "id": "/infra/tier-1s/TNT-T1", "name": "TNT-T1",
                                   "type": "NsxtTransportZone", "maxMtu": 8900}],
-    "state": "REALIZED",
+    "state": "VALID",
 }
 
 # The service inventory's containers, datastores and storage profiles of each site (hcx-wire.md §4):

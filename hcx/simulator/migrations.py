@@ -38,7 +38,7 @@ import uuid
 from . import inventory as inv
 from . import migration_engine as eng
 from .server import Response, Router, SimError, envelope
-from .service import remote_pairing, require_ready
+from .service import MESH_COMMITTED, remote_pairing, require_ready
 
 router = Router()
 API = "/hybridity/api"
@@ -134,15 +134,15 @@ def pick_mesh(sim, kind: str, wanted: str | None) -> tuple[dict | None, str | No
         mesh = meshes.get(wanted)
         if mesh is None:
             return None, f"Service mesh {wanted} not found"
-        if mesh["state"] != "DEPLOYED":
-            return None, f"Service mesh {mesh['name']!r} is {mesh['state']}, not DEPLOYED"
+        if mesh["state"] != MESH_COMMITTED:
+            return None, f"Service mesh {mesh['name']!r} is {mesh['state']}, not {MESH_COMMITTED}"
         if service not in {s["name"] for s in mesh["services"]}:
             return None, f"Service mesh {mesh['name']!r} does not offer {service}"
         return mesh, None
     for mesh in meshes.values():
-        if mesh["state"] == "DEPLOYED" and service in {s["name"] for s in mesh["services"]}:
+        if mesh["state"] == MESH_COMMITTED and service in {s["name"] for s in mesh["services"]}:
             return mesh, None
-    return None, f"No deployed service mesh offers {service} to the destination site"
+    return None, f"No working service mesh offers {service} to the destination site"
 
 
 def check(sim, spec: dict, seen: set, *, itself: str | None = None) -> tuple[list, list, dict]:

@@ -140,6 +140,8 @@ class Handler(BaseHTTPRequestHandler):
                     time.sleep(fault.seconds)
             for fault in faults:
                 if fault.kind == "drop":
+                    if fault.after:
+                        self._handle(req)  # done, and its answer lost on the way back
                     # Closing without a status line is what a crashed proxy or a reset looks like.
                     self.close_connection = True
                     try:

@@ -13,9 +13,19 @@ router = Router()
 MAX_PAIRINGS = 25
 MAX_SERVICE_MESHES = 10
 NETWORKS_PER_NE = 8
-APPLIANCE_TYPES = {  # [U] only HCX-NET-EXT is seen in sources (TF); the IX and WAN-opt names are our pick
-    "INTERCONNECT": "HCX-WAN-IX", "NETWORK_EXTENSION": "HCX-NET-EXT", "WANOPT": "HCX-WAN-OPT",
+# Object states real HCX shows (hcx-wire.md §5): a working mesh COMMITTED, a mesh whose update failed
+# UPDATE_FAILED, a usable compute profile VALID. The states while they build are our pick [U].
+PROFILE_VALID, MESH_COMMITTED, MESH_UPDATE_FAILED = "VALID", "COMMITTED", "UPDATE_FAILED"
+MESH_BUILDING, MESH_FAILED = "DEPLOYING", "FAILED"  # [U]; MESH_FAILED per variant mesh_create_failure
+# Appliance types by hcx_version: 4.x meshes are PHOTON, 9.x meshes EDGE (hcx-wire.md §5). Seen in sources:
+# HCX-NET-EXT (TF) and HCX-WAN-IX-EDGE (LAB); HCX-WAN-IX, HCX-WAN-OPT and HCX-NET-EXT-EDGE are our pick [U].
+APPLIANCE_TYPES = {
+    "4.x": {"INTERCONNECT": "HCX-WAN-IX", "NETWORK_EXTENSION": "HCX-NET-EXT", "WANOPT": "HCX-WAN-OPT"},
+    "9.x": {"INTERCONNECT": "HCX-WAN-IX-EDGE", "NETWORK_EXTENSION": "HCX-NET-EXT-EDGE", "WANOPT": "HCX-WAN-OPT"},
 }
+BACKING = {"4.x": "PHOTON", "9.x": "EDGE"}
+MIGRATION_SERVICES = {"VMOTION", "BULK_MIGRATION", "RAV"}
+DEFAULT_MESH_PREFIX = "default-service-mesh-"
 MESH_PHASES = [(0.05, "Deploying appliances"), (0.5, "Configuring appliances"), (0.8, "Establishing tunnels"),
                (1.0, "Service mesh deployed")]
 
@@ -134,7 +144,7 @@ def list_pairings(sim, req):
 def delete_pairing(sim, req):
     endpoint_id = req.params["endpoint_id"]
     get_or_404(sim.state.pairings, endpoint_id, "Site pairing")
-    if sim.state.service_meshes:
+    if user_meshes(sim):
         raise SimError(400, "Delete the service meshes that use this site pairing first")
     work = sim.start_work("job", "sitePairingDelete", req.username,
                           on_success=lambda: sim.state.pairings.pop(endpoint_id, None) and None)
@@ -350,7 +360,7 @@ def validate_network_profile(sim, body: dict, object_id: str | None = None) -> d
 def create_network_profile(sim, body: dict, username: str) -> dict:
     require_ready(sim)
     profile = validate_network_profile(sim, body)
-    profile.update(objectId=str(uuid.uuid4()), status={"state": "REALIZING"})
+    profile.update(objectId=f"network-{uuid.uuid4()}", status={"state": "REALIZING"})
     sim.state.network_profiles[profile["objectId"]] = profile
 
     def done():
@@ -440,11 +450,11 @@ def create_compute_profile(sim, body: dict, username: str) -> dict:
     profile = {"computeProfileId": str(uuid.uuid4()), "endpointId": sim.local_endpoint_id, "name": body["name"],
                "services": [{"name": n} for n in names], "compute": body["compute"],
                "deploymentContainer": body["deploymentContainer"], "networks": body["networks"],
-               "switches": body.get("switches", []), "state": "PENDING"}
+               "switches": body.get("switches", []), "state": "PENDING"}  # [U] the state while it builds
     sim.state.compute_profiles[profile["computeProfileId"]] = profile
 
     def done():
-        profile["state"] = "REALIZED"
+        profile["state"] = PROFILE_VALID
 
     def failed(message):
         sim.state.compute_profiles.pop(profile["computeProfileId"], None)
@@ -495,6 +505,61 @@ def delete_compute_profile(sim, req):
 
 # --- service mesh and appliances --------------------------------------------------------------
 
+def is_default_mesh(mesh: dict) -> bool:
+    return mesh["name"].startswith(DEFAULT_MESH_PREFIX)
+
+
+def user_meshes(sim) -> list[dict]:
+    """The meshes a person made: not the automatic default mesh of HCX 9.x."""
+    return [m for m in sim.state.service_meshes.values() if not is_default_mesh(m)]
+
+
+def appear_default_mesh(sim):
+    """HCX 9.x makes a self-site mesh for HCX Assisted vMotion on its own, named after the vCenter,
+    with state NOT_APPLICABLE; nobody should use or delete it (hcx-wire.md §5, HCX 9.x)."""
+    if sim.variant("hcx_version") != "9.x" or not sim.state.vcenter:
+        return
+    name = f"{DEFAULT_MESH_PREFIX}{inv.LOCAL_VC_UUID[:8]}"
+    if any(m["name"] == name for m in sim.state.service_meshes.values()):
+        return
+    mesh_id = f"servicemesh-{uuid.uuid5(uuid.NAMESPACE_URL, sim.local_endpoint_id)}"
+    itself = {"endpointId": sim.local_endpoint_id, "endpointName": "hcx-connector-sim", "computeProfileId": None,
+              "computeProfileName": None}
+    sim.state.service_meshes[mesh_id] = {
+        "serviceMeshId": mesh_id, "name": name, "state": "NOT_APPLICABLE", "backingApplianceType": "NOT_APPLICABLE",
+        "computeProfiles": [{**itself, "isInitiator": True}, {**itself, "isInitiator": False}],
+        "services": [{"name": "HCX_ASSISTED_VMOTION"}], "wanoptConfig": {}, "trafficEnggCfg": {}, "switchPairCount": [],
+        # LAB: its create task ended long ago, yet lastTaskDetails still says RUNNING.
+        "lastTaskDetails": {"type": "autoSelfSiteServiceMeshCreate", "status": "RUNNING"}, "updateAvailable": False,
+    }
+
+
+def last_task(sim, work, kind: str) -> dict:
+    """A mesh's lastTaskDetails. Real HCX leaves its status at RUNNING after the task ended (LAB), so
+    the simulator never moves it on: only the task itself tells."""
+    details = {"type": kind, "status": "RUNNING"}
+    if sim.variant("mesh_last_task_id") == "interconnectTaskId":
+        details["interconnectTaskId"] = work.id
+    return details
+
+
+def mesh_appliance(sim, mesh: dict, service: str, number: int, endpoint_id: str, side: str) -> dict:
+    kind = APPLIANCE_TYPES[sim.variant("hcx_version")][service]
+    short = {"INTERCONNECT": "IX", "NETWORK_EXTENSION": "NE", "WANOPT": "WO"}[service]
+    appliance = {"applianceId": str(uuid.uuid4()), "applianceName": f"{mesh['name']}-{short}-{side}{number}",
+                 "applianceType": kind, "serviceMeshId": mesh["serviceMeshId"], "endpointId": endpoint_id,
+                 "status": {"summary": {"overallStatus": "DEPLOYING"}}, "tunnelStatus": "DOWN",
+                 "version": "9.1.1.0" if sim.variant("hcx_version") == "9.x" else "4.10.2"}
+    if service == "NETWORK_EXTENSION":
+        appliance.update(networkExtensionCount=0, maxNetworkExtensions=NETWORKS_PER_NE)
+    return appliance
+
+
+def visible_appliances(sim) -> list[dict]:
+    local_only = sim.variant("peer_appliances") == "hidden"
+    return [a for a in sim.state.appliances.values() if not local_only or a["endpointId"] == sim.local_endpoint_id]
+
+
 def mesh_profiles(sim, refs) -> tuple[dict, dict]:
     if not isinstance(refs, list) or len(refs) != 2:
         raise SimError(400, "Service mesh: computeProfiles must hold two compute profiles, one local and one remote")
@@ -510,8 +575,8 @@ def mesh_profiles(sim, refs) -> tuple[dict, dict]:
             raise SimError(404, f"Service mesh: computeProfiles[{i}] ({cp_id} at endpoint {endpoint_id}) not found")
     if not local or not remote:
         raise SimError(400, "Service mesh: needs one local and one remote (paired site) compute profile")
-    if local["state"] != "REALIZED":
-        raise SimError(400, f"Compute profile {local['name']!r} is not realized yet")
+    if local["state"] != PROFILE_VALID:
+        raise SimError(400, f"Compute profile {local['name']!r} is {local['state']}, not {PROFILE_VALID} yet")
     return local, remote
 
 
@@ -522,10 +587,14 @@ def create_service_mesh(sim, body: dict, username: str) -> dict:
     require_fields(body, "Service mesh", "name", "services")
     if any(m["name"] == body["name"] for m in sim.state.service_meshes.values()):
         raise SimError(400, f"A service mesh named {body['name']!r} already exists")
-    if len(sim.state.service_meshes) >= MAX_SERVICE_MESHES:
+    if len(user_meshes(sim)) >= MAX_SERVICE_MESHES:
         raise SimError(400, f"HCX supports at most {MAX_SERVICE_MESHES} service meshes per manager")
     local, remote = mesh_profiles(sim, body["computeProfiles"])
     names = service_names(body["services"], "Service mesh")
+    version = sim.variant("hcx_version")
+    if version == "9.x" and not MIGRATION_SERVICES & set(names):
+        # LAB: 9.1.1 makes every new mesh EDGE, whatever backingApplianceType the body asks for.
+        raise SimError(400, "INTERCONNECT service with EDGE appliances requires at least one migration service")
     for name in names:
         for cp in (local, remote):
             if name not in {s["name"] for s in cp["services"]}:
@@ -540,9 +609,9 @@ def create_service_mesh(sim, body: dict, username: str) -> dict:
         ne_count = sum(int(p.get("l2cApplianceCount", 1)) for p in pairs)
         if ne_count < 1:
             raise SimError(400, "Service mesh: switchPairCount[].l2cApplianceCount must be at least 1")
-    mesh_id = str(uuid.uuid4())
+    mesh_id = f"servicemesh-{uuid.uuid4()}"
     mesh = {
-        "serviceMeshId": mesh_id, "name": body["name"], "state": "DEPLOYING",
+        "serviceMeshId": mesh_id, "name": body["name"], "state": MESH_BUILDING,
         "computeProfiles": [
             {"endpointId": local["endpointId"], "endpointName": "hcx-connector-sim",
              "computeProfileId": local["computeProfileId"], "computeProfileName": local["name"], "isInitiator": True},
@@ -551,44 +620,52 @@ def create_service_mesh(sim, body: dict, username: str) -> dict:
         ],
         "services": [{"name": n} for n in names], "wanoptConfig": {"uplinkMaxBandwidth": bandwidth},
         "trafficEnggCfg": body.get("trafficEnggCfg") or {}, "switchPairCount": body.get("switchPairCount") or [],
-        "lastTaskDetails": {"type": "CREATE", "status": "QUEUED"}, "backingApplianceType": "VM",
-        "updateAvailable": False,
+        "backingApplianceType": BACKING[version], "updateAvailable": False,
     }
-    sim.state.service_meshes[mesh_id] = mesh
     appliances = []
     for service, count in (("INTERCONNECT", 1), ("NETWORK_EXTENSION", ne_count), ("WANOPT", 1)):
-        if service not in names:
-            continue
-        for i in range(count):
-            kind = APPLIANCE_TYPES[service]
-            appliance = {"applianceId": str(uuid.uuid4()), "applianceName": f"{body['name']}-{kind.split('-')[-1]}-I{i + 1}",
-                         "applianceType": kind, "serviceMeshId": mesh_id, "endpointId": sim.local_endpoint_id,
-                         "status": {"summary": {"overallStatus": "DEPLOYING"}}, "tunnelStatus": "DOWN",
-                         "version": "4.10.2"}
-            if service == "NETWORK_EXTENSION":
-                appliance.update(networkExtensionCount=0, maxNetworkExtensions=NETWORKS_PER_NE)
-            sim.state.appliances[appliance["applianceId"]] = appliance
-            appliances.append(appliance)
+        if service in names:
+            for i in range(count):
+                # Each appliance has its peer at the AVS end (I for initiator, R for remote, as HCX names them).
+                appliances.append(mesh_appliance(sim, mesh, service, i + 1, local["endpointId"], "I"))
+                appliances.append(mesh_appliance(sim, mesh, service, i + 1, remote["endpointId"], "R"))
 
     def progress(fraction):
-        mesh["lastTaskDetails"]["status"] = "RUNNING" if fraction >= 0.05 else "QUEUED"
         for a in appliances:
             a["status"]["summary"]["overallStatus"] = "CONFIGURING" if fraction >= 0.5 else "DEPLOYING"
 
     def done():
-        mesh["state"], mesh["lastTaskDetails"]["status"] = "DEPLOYED", "SUCCESS"
+        mesh["state"] = MESH_COMMITTED
         for a in appliances:
             a["status"]["summary"]["overallStatus"], a["tunnelStatus"] = "UP", "UP"
 
     def failed(message):
-        mesh["state"], mesh["lastTaskDetails"]["status"] = "FAILED", "FAILED"
-        mesh["errorMessage"] = message
         for a in appliances:
-            a["status"]["summary"]["overallStatus"] = "DOWN"
+            sim.state.appliances.pop(a["applianceId"], None)
+        if sim.variant("mesh_create_failure") == "removed":
+            sim.state.service_meshes.pop(mesh_id, None)
+        else:
+            mesh["state"], mesh["errorMessage"] = MESH_FAILED, message
 
     work = sim.start_work("task", "serviceMesh", username, on_progress=progress, on_success=done,
                           on_failure=failed, phases=MESH_PHASES)
+    mesh["lastTaskDetails"] = last_task(sim, work, "serviceMeshCreate")
+    sim.state.service_meshes[mesh_id] = mesh
+    for a in appliances:
+        sim.state.appliances[a["applianceId"]] = a
     return ok(sim, {"interconnectTaskId": work.id, "serviceMeshId": mesh_id})
+
+
+def fail_mesh_update(sim, mesh_id: str, message: str) -> dict:
+    """What LAB saw when a resync of a working mesh failed: its task FAILED, the mesh UPDATE_FAILED, and
+    lastTaskDetails still RUNNING. Reached through `POST /__sim__/service-meshes/{id}/fail-update`."""
+    mesh = get_or_404(sim.state.service_meshes, mesh_id, "Service mesh")
+    work = sim.start_work("task", "serviceMeshUpdate", "admin", failure=message)
+    work.duration = 0  # ended at once: the next tick marks it FAILED
+    mesh["lastTaskDetails"] = last_task(sim, work, "resyncServiceMesh")
+    sim.tick()
+    mesh["state"], mesh["errorMessage"] = MESH_UPDATE_FAILED, message
+    return mesh
 
 
 @router.add("POST", "/hybridity/api/interconnect/serviceMesh", auth="session")
@@ -615,7 +692,6 @@ def delete_service_mesh(sim, req):
     if extensions and req.arg("force", "false").lower() != "true":
         raise SimError(400, f"Service mesh {mesh['name']!r} carries {len(extensions)} network extension(s): "
                             "remove them first or delete with force=true")
-    mesh["state"], mesh["lastTaskDetails"] = "DELETING", {"type": "DELETE", "status": "RUNNING"}
 
     def done():
         sim.state.service_meshes.pop(mesh_id, None)
@@ -625,23 +701,38 @@ def delete_service_mesh(sim, req):
             sim.state.l2_extensions.pop(e["stretchId"], None)
 
     work = sim.start_work("task", "serviceMeshDelete", req.username, on_success=done)
+    mesh["lastTaskDetails"] = last_task(sim, work, "serviceMeshDelete")
     return ok(sim, {"interconnectTaskId": work.id, "serviceMeshId": mesh_id})
 
 
 @router.add("GET", "/hybridity/api/interconnect/appliances", auth="session")
 def list_appliances(sim, req):
-    return {"items": list(sim.state.appliances.values())}
+    return {"items": visible_appliances(sim)}
 
 
 @router.add("POST", "/hybridity/api/interconnect/appliances/query", auth="session")
 def query_appliances(sim, req):
     flt = (req.json(required=False) or {}).get("filter") or {}
-    items = [a for a in sim.state.appliances.values()
+    items = [a for a in visible_appliances(sim)
              if all(a.get(k) == flt[k] for k in ("applianceType", "endpointId", "serviceMeshId") if flt.get(k))]
     return {"items": items}
 
 
 # --- network extensions -----------------------------------------------------------------------
+
+def extension_states(sim) -> tuple[str | None, str | None]:
+    """(while its job runs, once it succeeded): variant l2_extension_states; None shows no state."""
+    shape = sim.variant("l2_extension_states")
+    return (None, None) if shape == "none" else tuple(shape.split("/"))
+
+
+def operation_status(state: str | None, **extra) -> dict:
+    return ({"state": state} if state else {}) | extra
+
+
+def live_extension(extension: dict) -> bool:
+    return not extension.get("_failed")
+
 
 def create_l2_extension(sim, body: dict, username: str) -> dict:
     require_ready(sim)
@@ -654,14 +745,17 @@ def create_l2_extension(sim, body: dict, username: str) -> dict:
     if network["entityType"] not in ("DistributedVirtualPortgroup", "NsxtSegment"):
         raise SimError(400, f"Network extension: network {network['name']!r} is on a vSphere Standard Switch; "
                             "only VLAN-tagged distributed port groups and NSX segments can be extended")
-    if any(e["sourceNetwork"]["networkId"] == network_id and e["operationStatus"]["state"] != "FAILED"
+    if any(e["sourceNetwork"]["networkId"] == network_id and live_extension(e)
            for e in sim.state.l2_extensions.values()):
         raise SimError(400, f"Network extension: network {network['name']!r} is already extended")
     appliance_id = (body["sourceAppliance"] or {}).get("applianceId")
     appliance = get_or_404(sim.state.appliances, appliance_id, "Appliance")
-    if appliance["applianceType"] != APPLIANCE_TYPES["NETWORK_EXTENSION"]:
+    if appliance["applianceType"] not in {kinds["NETWORK_EXTENSION"] for kinds in APPLIANCE_TYPES.values()}:
         raise SimError(400, f"Network extension: appliance {appliance['applianceName']!r} is not a network extension appliance")
-    if sim.state.service_meshes[appliance["serviceMeshId"]]["state"] != "DEPLOYED":
+    if appliance["endpointId"] != sim.local_endpoint_id:
+        raise SimError(400, f"Network extension: appliance {appliance['applianceName']!r} belongs to endpoint "
+                            f"{appliance['endpointId']}, not to this site: extend from a local appliance")
+    if sim.state.service_meshes[appliance["serviceMeshId"]]["state"] != MESH_COMMITTED:
         raise SimError(400, "Network extension: the appliance's service mesh is not deployed yet")
     if appliance["networkExtensionCount"] >= NETWORKS_PER_NE:
         raise SimError(400, f"Network extension: appliance {appliance['applianceName']!r} already extends "
@@ -673,7 +767,8 @@ def create_l2_extension(sim, body: dict, username: str) -> dict:
     if gateway not in inv.REMOTE_GATEWAYS:
         raise SimError(404, f"Network extension: destination gateway {gateway!r} not found (known: {inv.REMOTE_GATEWAYS})")
     appliance["networkExtensionCount"] += 1
-    extension = {"stretchId": str(uuid.uuid4()), "operationStatus": {"state": "EXTENDING"},
+    running, succeeded = extension_states(sim)
+    extension = {"stretchId": str(uuid.uuid4()), "operationStatus": operation_status(running),
                  "sourceNetwork": {"networkId": network_id, "networkName": network["name"],
                                    "networkType": network["entityType"]},
                  "sourceAppliance": {"applianceId": appliance_id}, "destination": destination,
@@ -683,16 +778,24 @@ def create_l2_extension(sim, body: dict, username: str) -> dict:
     sim.state.l2_extensions[extension["stretchId"]] = extension
 
     def done():
-        extension["operationStatus"]["state"] = "EXTENDED"
+        extension["operationStatus"] = operation_status(succeeded)
         return {"stretchId": extension["stretchId"]}
 
     def failed(message):
-        extension["operationStatus"] = {"state": "FAILED", "message": message}
         appliance["networkExtensionCount"] -= 1
+        if running is None:
+            sim.state.l2_extensions.pop(extension["stretchId"], None)
+        else:
+            extension["operationStatus"] = operation_status("FAILED", message=message)
+            extension["_failed"] = True
 
     work = sim.start_work("job", "l2Extension", username, on_success=done, on_failure=failed,
                           job_data={"stretchId": extension["stretchId"]})
     return {"id": work.id}
+
+
+def shown(extension: dict) -> dict:
+    return {k: v for k, v in extension.items() if not k.startswith("_")}
 
 
 @router.add("POST", "/hybridity/api/l2Extensions", auth="session")
@@ -702,24 +805,23 @@ def post_l2_extension(sim, req):
 
 @router.add("GET", "/hybridity/api/l2Extensions", auth="session")
 def list_l2_extensions(sim, req):
-    return {"items": list(sim.state.l2_extensions.values())}
+    return {"items": [shown(e) for e in sim.state.l2_extensions.values()]}
 
 
 @router.add("GET", "/hybridity/api/l2Extensions/{stretch_id}", auth="session")
 def get_l2_extension(sim, req):
-    return get_or_404(sim.state.l2_extensions, req.params["stretch_id"], "Network extension")
+    return shown(get_or_404(sim.state.l2_extensions, req.params["stretch_id"], "Network extension"))
 
 
 @router.add("DELETE", "/hybridity/api/l2Extensions/{stretch_id}", auth="session")
 def delete_l2_extension(sim, req):
     stretch_id = req.params["stretch_id"]
     extension = get_or_404(sim.state.l2_extensions, stretch_id, "Network extension")
-    extension["operationStatus"] = {"state": "UNEXTENDING"}
 
     def done():
         sim.state.l2_extensions.pop(stretch_id, None)
         appliance = sim.state.appliances.get(extension["sourceAppliance"]["applianceId"])
-        if appliance:
+        if appliance and live_extension(extension):
             appliance["networkExtensionCount"] -= 1
 
     work = sim.start_work("job", "l2ExtensionDelete", req.username, on_success=done)

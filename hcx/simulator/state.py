@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from . import migrations, variants
+from . import migrations, service, variants
 from .clock import SimClock
 from .faults import FaultRegistry
 from .migration_engine import MigrationEngine, Settings
@@ -34,6 +34,7 @@ DURATIONS = {
     "computeProfile": 60,
     "computeProfileDelete": 30,
     "serviceMesh": 1200,
+    "serviceMeshUpdate": 300,
     "serviceMeshDelete": 300,
     "l2Extension": 300,
     "l2ExtensionDelete": 120,
@@ -226,7 +227,8 @@ class Simulator:
         self.clock = SimClock(config.time_scale)
         self.lock = threading.RLock()
         self.faults = FaultRegistry()
-        self.local_endpoint_id = str(uuid.uuid4())
+        # A creation timestamp and a uuid, as real endpoint ids look (hcx-wire.md §5).
+        self.local_endpoint_id = f"{datetime.datetime.now(datetime.UTC):%Y%m%d%H%M%S%f}"[:17] + f"-{uuid.uuid4()}"
         self.cloud_cert_pem, _ = self_signed_certificate("hcx-cloud.avs.sim")
         self.reset()
 
@@ -260,6 +262,7 @@ class Simulator:
 
     def tick(self):
         now = self.clock.now()
+        service.appear_default_mesh(self)
         for work in list(self.state.works.values()):
             if work.finished:
                 continue

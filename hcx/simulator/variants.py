@@ -82,6 +82,23 @@ VARIANTS: dict[str, Variant] = {
         ("id", "migrationGroupId"),
         "How queryMobilityGroups and GET /mobility/groups/{id} name a group. id: id and entityName (what "
         "SMIT reads). migrationGroupId: migrationGroupId and name (BRC's mobilityGroup)."),
+    # --- interconnect: compute profiles, service mesh, appliances, network extension (hcx-wire.md §5) ---
+    "mesh_last_task_id": Variant(
+        ("interconnectTaskId", "absent"),
+        "interconnectTaskId: a mesh's lastTaskDetails names its task by interconnectTaskId. absent: it says "
+        "only type and status, so a mesh found by name shows no task to follow."),
+    "mesh_create_failure": Variant(
+        ("kept", "removed"),
+        "What HCX does with a mesh whose create task FAILED. kept: it stays listed with state FAILED. "
+        "removed: it is gone from the list."),
+    "peer_appliances": Variant(
+        ("listed", "hidden"),
+        "listed: the Connector's appliance list and query also hold the mesh's appliances at the remote "
+        "(AVS) endpoint, with that endpointId. hidden: only its own appliances."),
+    "l2_extension_states": Variant(
+        ("EXTENDING/EXTENDED", "IN_PROGRESS/SUCCESS", "none"),
+        "operationStatus.state of a network extension while its job runs / once it succeeded; a failed one "
+        "shows FAILED. none: operationStatus carries no state, and a failed extension is dropped from the list."),
 }
 
 

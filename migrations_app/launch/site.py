@@ -3,10 +3,15 @@
 `service_for(site)` builds the HCX client from the site's stored connection exactly as the set-up
 jobs do (hcx/setup/runner.Context: TLS verification, extra CA certificates, timeouts, retries).
 `SiteContext.load()` then reads, through that client: the local endpoint, the paired AVS endpoint and
-the deployed service mesh between them (hcx/setup/configure's own lookups), and on demand per wave the
+the working service meshes between them (hcx/setup/configure's own lookups), and on demand per wave the
 ids of its target cluster, datastore and folder and of the networks its mappings name. Anything
 missing (no pairing, no mesh, a target name the AVS side does not have) is a LaunchError that says
 what to do.
+
+A working mesh is what real HCX shows (docs/hcx-wire.md §5): state COMMITTED, its compute profiles at
+this site's endpoint and the AVS endpoint, and the migration's service among its services (Bulk:
+BULK_MIGRATION, RAV: RAV, vMotion and Cold: VMOTION). The set-up's own mesh is preferred; HCX 9.x's
+automatic default-service-mesh-* (NOT_APPLICABLE, a self-site mesh) never qualifies.
 
 Where the lookups come from (hcx-wire.md §4): HCX's remote inventory, `service/inventory/containers`,
 `datastores` and `virtualmachines` asked for the paired AVS site (`remote: true`, items matched on
@@ -24,10 +29,11 @@ Connector sees, as it is registered with that vCenter).
 from dataclasses import dataclass, field
 
 from core.jobs import JobError
+from hcx.choices import MigrationType
 from hcx.client import HcxService, bodies
-from hcx.client.service import MESH_READY, InventoryItem
+from hcx.client.service import MESH_WORKING, InventoryItem
 from hcx.models import HcxPlan
-from hcx.setup.configure import find_mesh, local_endpoint_id, paired_endpoint
+from hcx.setup.configure import local_endpoint_id, mesh_name, paired_endpoint
 from hcx.setup.runner import Context
 from inventory.choices import SwitchType
 from inventory.models import Network, VirtualDisk, VirtualMachine, VirtualNic
@@ -42,6 +48,9 @@ RESOURCE_POOL, DATACENTER = "ResourcePool", "Datacenter"
 # The AVS datastore every cluster has; used when the wave names none and HCX lists several.
 AVS_DEFAULT_DATASTORE = "vsanDatastore"
 SEGMENT_HREF = "/infra/segments/"
+# The mesh service each migration type needs (hcx-api.md 4.3, 8.2: cold migration rides the vMotion service).
+SERVICE_OF = {MigrationType.BULK: "BULK_MIGRATION", MigrationType.RAV: "RAV", MigrationType.VMOTION: "VMOTION",
+              MigrationType.COLD: "VMOTION"}
 
 
 def service_for(site: HcxPlan) -> HcxService:
@@ -85,12 +94,13 @@ class VmFacts:
 class SiteContext:
     """The HCX facts of one site, read once and kept for one dispatch (a few inventory calls)."""
 
-    def __init__(self, site: HcxPlan, service: HcxService, *, local: Endpoint, remote: Endpoint, mesh_id: str):
+    def __init__(self, site: HcxPlan, service: HcxService, *, local: Endpoint, remote: Endpoint, meshes: list[dict]):
         self.site = site
         self.service = service
         self.local = local
         self.remote = remote
-        self.mesh_id = mesh_id
+        self.meshes = meshes  # the working meshes, the preferred first
+        self.mesh_id = meshes[0]["serviceMeshId"]
         self._targets: dict = {}
         self._mappings: dict[int, list[NetworkMapping]] = {}
         self._networks: dict[str, dict[str, dict]] = {}
@@ -108,7 +118,7 @@ class SiteContext:
         try:
             local_id = local_endpoint_id(ctx)
             pairing = paired_endpoint(ctx)
-            mesh = _deployed_mesh(ctx, pairing["endpointId"])
+            meshes = _working_meshes(ctx, local_id, pairing["endpointId"])
             vcenters = {(c.get("endpoint") or {}).get("endpointId"): c
                         for c in service.resource_containers(local=True, remote=True)}
         except JobError as exc:
@@ -124,7 +134,18 @@ class SiteContext:
 
         local_name = (service.session_info.endpoint_name if service.session_info else "") or ""
         return cls(site, service, local=endpoint(local_id, local_name),
-                   remote=endpoint(pairing["endpointId"], pairing.get("name")), mesh_id=mesh["serviceMeshId"])
+                   remote=endpoint(pairing["endpointId"], pairing.get("name")), meshes=meshes)
+
+    def mesh_for(self, migration_type: str) -> str:
+        """The id of the working mesh that carries `migration_type`'s service (the preferred one first)."""
+        service = SERVICE_OF[migration_type]
+        mesh = next((m for m in self.meshes if service in _services(m)), None)
+        if mesh is None:
+            offered = ", ".join(f"{m.get('name')} ({', '.join(sorted(_services(m)))})" for m in self.meshes)
+            raise LaunchError(f"No working service mesh of {self.site} offers {service}, which a "
+                              f"{MigrationType(migration_type).label} migration needs (meshes: {offered}): add the "
+                              "service to the mesh in HCX, or choose another migration type.")
+        return mesh["serviceMeshId"]
 
     # --- forward: the wave's target in AVS -----------------------------------------------------------
 
@@ -350,20 +371,23 @@ def _href(network: dict) -> str:
     return network["entity_id"]
 
 
-def _deployed_mesh(ctx: Context, remote_id: str) -> dict:
-    """The site's service mesh: the one the set-up made when it is deployed, else any deployed mesh
-    to the paired endpoint."""
-    mine = find_mesh(ctx)
-    if mine is not None and mine.get("state") == MESH_READY:
-        return mine
+def _services(mesh: dict) -> set[str]:
+    return {s.get("name") for s in mesh.get("services") or []}
+
+
+def _working_meshes(ctx: Context, local_id: str | None, remote_id: str) -> list[dict]:
+    """The COMMITTED meshes joining this site to the AVS endpoint that carry a migration service, the
+    set-up's own first. LaunchError when there is none."""
     meshes = ctx.hcx.list_service_meshes()
-    found = next((m for m in meshes if m.get("state") == MESH_READY
-                  and any(p.get("endpointId") == remote_id for p in m.get("computeProfiles") or [])), None)
-    if found is None:
+    migrating = set(SERVICE_OF.values())
+    found = [m for m in meshes if m.get("state") == MESH_WORKING and _services(m) & migrating
+             and {local_id, remote_id} <= {p.get("endpointId") for p in m.get("computeProfiles") or []}]
+    if not found:
         states = ", ".join(f"{m.get('name')} {m.get('state')}" for m in meshes) or "none"
-        raise LaunchError(f"{ctx.plan}: HCX has no deployed service mesh to the AVS side (meshes: {states}): "
-                          "finish the service mesh step of the HCX set-up first.")
-    return found
+        raise LaunchError(f"{ctx.plan}: HCX has no working ({MESH_WORKING}) service mesh with a migration service "
+                          f"to the AVS side (meshes: {states}): finish the service mesh step of the HCX set-up first.")
+    own = mesh_name(ctx)
+    return sorted(found, key=lambda m: m.get("name") != own)
 
 
 __all__ = ["Endpoint", "Placement", "SiteContext", "service_for"]

@@ -37,7 +37,7 @@ def spec_for(migration, ctx: SiteContext) -> dict:
         source=source.body(), destination=destination.body(),
         placement=list(where.containers), datastore_id=where.datastore_id, datastore_name=where.datastore_name,
         network_mappings=ctx.network_mappings(m),
-        service_mesh_id=ctx.mesh_id,
+        service_mesh_id=ctx.mesh_for(m.migration_type),
         switchover_start=wave.window_start if windowed else None,
         switchover_end=wave.window_end if windowed else None,
         remove_isos=wave.remove_isos, remove_snapshots=wave.remove_snapshots, force_power_off=wave.force_power_off,

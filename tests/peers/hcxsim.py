@@ -5,6 +5,7 @@ ports, as in the demo, and tests reach it only over HTTP.
 yields the same object, whose `control` drives the test-only `/__sim__/` endpoints.
 """
 
+import os
 import subprocess
 import sys
 import time
@@ -83,7 +84,11 @@ class SimProcess:
 
 
 def start_simulator(log_path: Path, *extra_args: str, timeout: float = 30) -> SimProcess:
-    """Start `python -m hcx.simulator` on free ports and wait for its HCXSIM_READY line."""
+    """Start `python -m hcx.simulator` on free ports and wait for its HCXSIM_READY line.
+    HCXSIM_VARIANTS="hcx_version=9.x,..." in the environment starts it with those variants, so that a
+    whole test file can be run against another shape of HCX (a reset keeps them)."""
+    for chosen in filter(None, os.environ.get("HCXSIM_VARIANTS", "").split(",")):
+        extra_args = (*extra_args, "--variant", chosen.strip())
     log = open(log_path, "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "hcx.simulator", "--port", "0", "--admin-port", "0", "--username", USERNAME,
