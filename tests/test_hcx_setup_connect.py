@@ -31,6 +31,8 @@ from tests.peers.worker import wait_for
 
 pytestmark = pytest.mark.django_db
 CLOUD_URL = "https://10.0.0.9/"
+VCENTER_URL = "https://vcsa-onprem.local"
+SSO_URL = f"{VCENTER_URL}/lookupservice/sdk"
 CONNECT = [SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER, SetupStepKey.PAIR]
 
 
@@ -116,10 +118,34 @@ def cloud_pem(hcxsim_fast_server):
     return caught.value.pem
 
 
+@pytest.fixture(scope="session")
+def vcenter_pem(hcxsim_fast_server):
+    """The on-premises vCenter's certificate, as HCX sends it when it refuses to register it
+    ("Untrusted SSL connection"; asked once, on a throwaway fresh Connector)."""
+    sim = hcxsim_fast_server
+    sim.control.reset()
+    appliance = HcxAppliance(sim.admin_url, sim.password, timeout=5)
+    try:
+        with pytest.raises(HcxCertificateUntrusted) as caught:
+            appliance.register_vcenter(VCENTER_URL, "administrator@vsphere.local", "VMware1!")
+    finally:
+        appliance.close()
+        sim.control.reset()
+    return caught.value.pem
+
+
+def accept_vcenter(plan: HcxPlan, pem: str):
+    """What an engineer's "trust" on the set-up page leaves on the register step: the accepted PEM."""
+    row, _ = HcxSetupStep.objects.get_or_create(plan=plan, step=SetupStepKey.REGISTER)
+    row.data = {**row.data, "trusted_certificates": [pem]}
+    row.save()
+
+
 # --- the whole path -----------------------------------------------------------------------------
 
-def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fast, cloud_pem):
+def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fast, cloud_pem, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
+    accept_vcenter(plan, vcenter_pem)
 
     run(plan, *CONNECT)
 
@@ -128,9 +154,10 @@ def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fas
     assert steps["avs"].summary == (f"Private cloud {PRIVATE_CLOUD}: HCX add-on Succeeded, "
                                     f"Cloud Manager {CLOUD_URL}")
     assert steps["activate"].summary == "Activated with AVS activation key amsterdam (licence ACTIVE)"
-    assert steps["activate"].data == {"activated": True, "key_name": "amsterdam"}
+    assert steps["activate"].data == {"activated": True, "key_name": "amsterdam", "licence": "key",
+                                      "licence_before": "none"}
     assert steps["register"].summary == ("vCenter https://vcsa-onprem.local (vcsa-onprem.local 8.0.2), "
-                                         "SSO https://vcsa-onprem.local, location Amsterdam, Netherlands")
+                                         f"SSO {SSO_URL}, location Amsterdam, Netherlands")
     assert steps["pair"].summary == f"Paired with {CLOUD_URL} (avs-hcx-cloud 4.10.2)"
     state = hcxsim_fast.control.state()
     assert [(a["name"], a["properties"]["provisioningState"]) for a in state["addons"]] == [("hcx", "Succeeded")]
@@ -139,7 +166,7 @@ def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fas
     assert state["activation"]["activationKey"] == site["properties"]["activationKey"]
     assert (state["vcenter"]["url"], state["vcenter"]["userName"]) == ("https://vcsa-onprem.local",
                                                                       "administrator@vsphere.local")
-    assert state["sso"]["lookupServiceUrl"] == "https://vcsa-onprem.local"
+    assert state["sso"]["lookupServiceUrl"] == SSO_URL
     assert state["location"]["city"] == "Amsterdam" and state["components"]["appengine"] is True
     [pairing] = state["pairings"]
     assert pairing["url"] == CLOUD_URL and steps["pair"].data["endpoint_id"] == pairing["endpointId"]
@@ -159,8 +186,9 @@ def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fas
                                                                  for line in log)
 
 
-def test_rerunning_every_finished_step_is_done_and_creates_nothing_twice(hcxsim_fast, cloud_pem):
+def test_rerunning_every_finished_step_is_done_and_creates_nothing_twice(hcxsim_fast, cloud_pem, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
+    accept_vcenter(plan, vcenter_pem)
     run(plan, *CONNECT)
     before = hcxsim_fast.control.state()
 
@@ -168,24 +196,26 @@ def test_rerunning_every_finished_step_is_done_and_creates_nothing_twice(hcxsim_
 
     steps = {s.step: s for s in HcxSetupStep.objects.filter(plan=plan)}
     assert {k: s.state for k, s in steps.items()} == dict.fromkeys(CONNECT, StepState.DONE)
-    assert steps["activate"].summary.startswith("Already activated")
-    assert steps["activate"].data == {"activated": True, "key_name": "amsterdam"}
+    assert steps["activate"].summary.startswith("Already activated with an activation key")
+    assert steps["activate"].data == {"activated": True, "key_name": "amsterdam", "licence": "key",
+                                      "licence_before": "none"}
     after = hcxsim_fast.control.state()
-    for part in ("addons", "hcxEnterpriseSites", "activation", "vcenter", "sso", "location", "pairings", "jobs",
-                 "tasks"):
+    for part in ("addons", "hcxEnterpriseSites", "activation", "vcenter", "sso", "location", "roleMappings",
+                 "pairings", "jobs", "tasks", "trustedCertificates"):
         assert after[part] == before[part], part
     second_run = events(plan)[-20:]
     for said in ("The HCX add-on is installed", "already activated", "vCenter https://vcsa-onprem.local is already "
-                 "registered", "SSO lookup service https://vcsa-onprem.local is already registered",
+                 "registered", f"SSO lookup service {SSO_URL} is already registered", "HCX roles are already mapped",
                  "location is already Amsterdam", f"Already paired with {CLOUD_URL}"):
         assert any(said in line for line in second_run), (said, second_run)
 
 
-def test_without_a_service_principal_it_uses_the_pasted_key_and_cloud_manager(hcxsim_fast, cloud_pem):
+def test_without_a_service_principal_it_uses_the_pasted_key_and_cloud_manager(hcxsim_fast, cloud_pem, vcenter_pem):
     key = issue_key(hcxsim_fast, "pasted")
     plan = make_setup_plan(hcxsim_fast, azure=False, activation_key=key, cloud_url=CLOUD_URL,
                            cloud_username=CLOUD_USER, cloud_password=CLOUD_PASSWORD,
                            trusted_cloud_certificate=cloud_pem)
+    accept_vcenter(plan, vcenter_pem)
 
     run(plan, *CONNECT)
 
@@ -259,7 +289,8 @@ def test_with_azure_a_consumed_key_of_the_plan_is_replaced_by_a_fresh_one(hcxsim
 
     row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE)
 
-    assert (row.state, row.data) == (StepState.DONE, {"activated": True, "key_name": "amsterdam-2"})
+    assert (row.state, row.data) == (StepState.DONE, {"activated": True, "key_name": "amsterdam-2", "licence": "key",
+                                                      "licence_before": "none"})
     sites = {s["name"]: s["properties"] for s in hcxsim_fast.control.state()["hcxEnterpriseSites"]}
     assert {name: p["status"] for name, p in sites.items()} == {"amsterdam": "Consumed", "amsterdam-2": "Consumed"}
     assert hcxsim_fast.control.state()["activation"]["activationKey"] == sites["amsterdam-2"]["activationKey"]
@@ -280,8 +311,9 @@ def test_a_pasted_key_is_used_even_with_a_service_principal(hcxsim_fast):
 
 # --- vCenter, SSO, location ------------------------------------------------------------------------
 
-def test_a_5xx_storm_outlasting_the_retries_fails_and_a_rerun_continues(hcxsim_fast):
+def test_a_5xx_storm_outlasting_the_retries_fails_and_a_rerun_continues(hcxsim_fast, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast)
+    accept_vcenter(plan, vcenter_pem)
     run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE)
     hcxsim_fast.control.fault("error", port="admin", path="/global/config/lookupservice", status=503)
 
@@ -298,12 +330,13 @@ def test_a_5xx_storm_outlasting_the_retries_fails_and_a_rerun_continues(hcxsim_f
 
     assert row.state == StepState.DONE and row.message == ""
     state = hcxsim_fast.control.state()
-    assert state["vcenter"] == vcenter and state["sso"]["lookupServiceUrl"] == "https://vcsa-onprem.local"
+    assert state["vcenter"] == vcenter and state["sso"]["lookupServiceUrl"] == SSO_URL
     assert any("vCenter https://vcsa-onprem.local is already registered" in line for line in events(plan))
 
 
-def test_an_unknown_city_fails_with_the_cities_hcx_suggests(hcxsim_fast):
+def test_an_unknown_city_fails_with_the_cities_hcx_suggests(hcxsim_fast, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast, location_city="Amsterdm")
+    accept_vcenter(plan, vcenter_pem)
 
     row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
 
@@ -331,8 +364,9 @@ def test_a_vcenter_without_its_password_fails_naming_the_vcenter(hcxsim_fast):
 
 # --- pairing ---------------------------------------------------------------------------------------
 
-def test_the_certificate_prompt_waits_for_a_person_then_pairs(hcxsim_fast, cloud_pem):
+def test_the_certificate_prompt_waits_for_a_person_then_pairs(hcxsim_fast, cloud_pem, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast)
+    accept_vcenter(plan, vcenter_pem)
 
     row = run(plan, *CONNECT)
 
@@ -358,8 +392,9 @@ def test_the_certificate_prompt_waits_for_a_person_then_pairs(hcxsim_fast, cloud
     assert row.data == {"endpoint_id": pairing["endpointId"], "remote_url": CLOUD_URL, "remote_name": "avs-hcx-cloud"}
 
 
-def test_a_session_that_expires_mid_job_is_renewed(hcxsim_fast, cloud_pem):
+def test_a_session_that_expires_mid_job_is_renewed(hcxsim_fast, cloud_pem, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
+    accept_vcenter(plan, vcenter_pem)
     run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
     expired = []
 
@@ -378,11 +413,12 @@ def test_a_session_that_expires_mid_job_is_renewed(hcxsim_fast, cloud_pem):
     assert [p["url"] for p in state["pairings"]] == [CLOUD_URL] and state["sessions"] == 1
 
 
-def test_a_wrong_cloudadmin_password_fails_the_pairing_without_echoing_it(hcxsim_fast, cloud_pem):
+def test_a_wrong_cloudadmin_password_fails_the_pairing_without_echoing_it(hcxsim_fast, cloud_pem, vcenter_pem):
     key = issue_key(hcxsim_fast, "pasted")
     plan = make_setup_plan(hcxsim_fast, azure=False, activation_key=key, cloud_url=CLOUD_URL,
                            cloud_username=CLOUD_USER, cloud_password="Not-The-Cloud-Passw0rd",
                            trusted_cloud_certificate=cloud_pem)
+    accept_vcenter(plan, vcenter_pem)
 
     row = run(plan, *CONNECT)
 
@@ -394,8 +430,9 @@ def test_a_wrong_cloudadmin_password_fails_the_pairing_without_echoing_it(hcxsim
 # --- through the worker -----------------------------------------------------------------------------
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_runs_the_connect_steps_end_to_end(celery_worker, hcxsim_fast, cloud_pem, engineer):
+def test_the_worker_runs_the_connect_steps_end_to_end(celery_worker, hcxsim_fast, cloud_pem, engineer, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
+    accept_vcenter(plan, vcenter_pem)
 
     job = start_setup(engineer, plan, ["avs", "activate", "register", "pair"])
 
@@ -407,7 +444,7 @@ def test_the_worker_runs_the_connect_steps_end_to_end(celery_worker, hcxsim_fast
     assert {r.step: (r.state, r.job_id) for r in rows} == dict.fromkeys(CONNECT, (StepState.DONE, job.pk))
     state = hcxsim_fast.control.state()
     assert state["activation"] and state["vcenter"]["url"] == "https://vcsa-onprem.local"
-    assert state["sso"]["lookupServiceUrl"] == "https://vcsa-onprem.local"
+    assert state["sso"]["lookupServiceUrl"] == SSO_URL
     assert state["location"]["city"] == "Amsterdam"
     assert [p["url"] for p in state["pairings"]] == [CLOUD_URL]
     [site] = state["hcxEnterpriseSites"]

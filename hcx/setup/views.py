@@ -117,7 +117,7 @@ class HcxPlanSetupRunView(PermissionMixin, View):
 
 
 class HcxPlanSetupTrustView(PermissionMixin, View):
-    """POST: trust the Cloud Manager certificate shown at the pairing's prompt, and pair."""
+    """POST: trust the certificate a step's prompt shows (vCenter's, the Cloud Manager's) and run it again."""
 
     model = HcxPlan
     permission_action = "run_setup"
@@ -142,7 +142,8 @@ class HcxPlanSetupTrustView(PermissionMixin, View):
         except SetupBusy as exc:
             messages.error(request, f"{exc} Nothing was trusted; try again when it has finished.")
             return redirect(setup_url)
-        messages.success(request, f"Certificate trusted. Started job #{job.pk} to pair.")
+        doing = "pair" if job.params["steps"][0] == SetupStepKey.PAIR else "register"
+        messages.success(request, f"Certificate trusted. Started job #{job.pk} to {doing}.")
         return redirect(setup_url)
 
 
