@@ -27,6 +27,7 @@ from tests.hcx_setup import (
     SUBSCRIPTION,
     make_setup_plan,
 )
+from tests.peers.hcxsim import start_simulator
 from tests.peers.worker import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -360,6 +361,127 @@ def test_a_vcenter_without_its_password_fails_naming_the_vcenter(hcxsim_fast):
     assert row.state == StepState.FAILED
     assert row.message.startswith(f"vCenter {plan.vcenter.name} has no password: HCX needs them to register it.")
     assert hcxsim_fast.control.state()["vcenter"] is None
+
+
+def test_an_untrusted_vcenter_certificate_waits_for_a_person_then_registers(hcxsim_fast, vcenter_pem):
+    plan = make_setup_plan(hcxsim_fast)
+
+    row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
+
+    assert row.state == StepState.NEEDS_INPUT
+    assert (row.data["certificate"], row.data["remote_url"]) == (vcenter_pem, VCENTER_URL)
+    assert row.data["subject"] == "CN=vcsa-onprem.local" and row.data["server"] == "vCenter"
+    assert row.message.startswith(f"HCX asks whether to trust the certificate of {VCENTER_URL}: check its "
+                                  f"fingerprint (SHA-256 {row.data['sha256']})")
+    state = hcxsim_fast.control.state()
+    assert state["vcenter"] is None and state["trustedCertificates"] == 0
+
+    accept_vcenter(plan, vcenter_pem.replace("\n", "\r\n"))  # as the page stores it; spacing may differ
+    row = run(plan, SetupStepKey.REGISTER)
+
+    assert (row.state, row.message) == (StepState.DONE, "")
+    state = hcxsim_fast.control.state()
+    assert state["trustedCertificates"] == 1 and state["vcenter"]["url"] == VCENTER_URL
+    assert state["sso"]["lookupServiceUrl"] == SSO_URL
+    assert state["roleMappings"] == [{"role": "System Administrator", "userGroups": ["vsphere.local\\Administrators"]},
+                                     {"role": "Enterprise Administrator",
+                                      "userGroups": ["vsphere.local\\Administrators"]}]
+    assert state["appEngineRestarts"] == 1 and state["components"]["appengine"] is True
+    assert row.data["role_mappings"] == {"System Administrator": ["vsphere.local\\Administrators"],
+                                         "Enterprise Administrator": ["vsphere.local\\Administrators"]}
+    assert any(f"Importing the certificate of vCenter {VCENTER_URL} into HCX" in line for line in events(plan))
+
+
+def test_a_changed_vcenter_certificate_is_asked_about_again(hcxsim_fast):
+    plan = make_setup_plan(hcxsim_fast)
+    other, _ = self_signed_certificate("vcsa-onprem.local")
+    accept_vcenter(plan, other)
+
+    row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
+
+    assert row.state == StepState.NEEDS_INPUT
+    assert "differs from the certificate accepted before, so the certificate of vCenter has changed" in row.message
+    assert hcxsim_fast.control.state()["trustedCertificates"] == 0
+
+
+def test_the_connection_names_the_groups_that_get_the_hcx_roles(hcxsim_fast, vcenter_pem):
+    plan = make_setup_plan(hcxsim_fast, admin_groups="CORP\\HCX-Admins, CORP\\Migration-Team")
+    accept_vcenter(plan, vcenter_pem)
+
+    assert run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER).state == StepState.DONE
+
+    mappings = {m["role"]: m["userGroups"] for m in hcxsim_fast.control.state()["roleMappings"]}
+    assert mappings == dict.fromkeys(["System Administrator", "Enterprise Administrator"],
+                                     ["CORP\\HCX-Admins", "CORP\\Migration-Team"])
+
+
+def test_role_mappings_an_engineer_made_in_hcx_are_left_alone(hcxsim_fast, vcenter_pem):
+    requests.put(f"{hcxsim_fast.admin_url}/api/admin/global/config/roleMappings", auth=("admin", hcxsim_fast.password),
+                 json=[{"role": "System Administrator", "userGroups": ["CORP\\Their-Own"]}],
+                 timeout=5).raise_for_status()
+    plan = make_setup_plan(hcxsim_fast, admin_groups="CORP\\HCX-Admins")
+    accept_vcenter(plan, vcenter_pem)
+
+    assert run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER).state == StepState.DONE
+
+    assert hcxsim_fast.control.state()["roleMappings"] == [{"role": "System Administrator",
+                                                            "userGroups": ["CORP\\Their-Own"]}]
+    assert any("HCX roles are already mapped (System Administrator: CORP\\Their-Own)" in line for line in events(plan))
+
+
+@pytest.mark.parametrize(("listed", "label"), [("evaluation", "Evaluation mode"),
+                                               ("vcf", "a VCF licence from vCenter")])
+def test_evaluation_or_vcf_licensing_is_not_taken_for_the_avs_activation(hcxsim_fast, listed, label):
+    hcxsim_fast.control.reset(variants={"licenses_before_activation": listed})
+    plan = make_setup_plan(hcxsim_fast)
+
+    row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE)
+
+    assert row.state == StepState.DONE
+    assert row.summary == f"Activated with AVS activation key amsterdam (licence ACTIVE); before, it ran on {label}"
+    assert row.data == {"activated": True, "key_name": "amsterdam", "licence": "key", "licence_before": listed}
+    assert hcxsim_fast.control.state()["activation"] is not None
+    assert any(f"The Connector runs on {label}, not on an activation key" in line for line in events(plan))
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    """A TLS server standing in for a vCenter whose certificate HCX does not send (the portal reads it)."""
+    sim = start_simulator(tmp_path_factory.mktemp("tls-vcenter") / "hcxsim.log", "--tls")
+    yield sim
+    sim.stop()
+
+
+# Every shape of real HCX the appliance helper's variants name (hcx/simulator/variants.py).
+CONNECT_VARIANTS = [
+    {"untrusted_certificate_answer": "data"}, {"untrusted_certificate_answer": "errors"},
+    {"untrusted_certificate_answer": "message_only"},
+    {"licenses_before_activation": "none"}, {"licenses_before_activation": "evaluation"},
+    {"licenses_before_activation": "vcf"},
+    {"trusted_roots_status": "500"}, {"trusted_roots_status": "401"},
+]
+
+
+@pytest.mark.parametrize("variant", CONNECT_VARIANTS, ids=lambda v: "=".join(*v.items()))
+def test_the_connect_steps_pass_against_each_shape_of_real_hcx(hcxsim_fast, cloud_pem, tls_server, variant):
+    hcxsim_fast.control.reset(variants=variant)
+    plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
+    plan.vcenter.url = f"{tls_server.service_url.replace('http://', 'https://')}/sdk"
+    plan.vcenter.save()
+    vcenter_url = tls_server.service_url.replace("http://", "https://")
+
+    asked = run(plan, *CONNECT)
+    accept_vcenter(plan, asked.data.get("certificate", ""))
+    row = run(plan, *CONNECT)
+
+    assert (asked.step, asked.state) == (SetupStepKey.REGISTER, StepState.NEEDS_INPUT)
+    with open(tls_server.cert_path) as cert:
+        assert asked.data["certificate"].strip() == cert.read().strip()
+    assert (row.step, row.state) == (SetupStepKey.PAIR, StepState.DONE), row.message
+    state = hcxsim_fast.control.state()
+    assert state["vcenter"]["url"] == vcenter_url and state["sso"]["lookupServiceUrl"] == f"{vcenter_url}/lookupservice/sdk"
+    assert state["activation"] and [p["url"] for p in state["pairings"]] == [CLOUD_URL]
+    assert state["logins"]["failures"] == 0
 
 
 # --- pairing ---------------------------------------------------------------------------------------
