@@ -73,3 +73,17 @@ class StoredPasswordGuard:
 def forget_failures(connection: HcxConnection):
     """A new password or user was saved: it gets tried again."""
     connection.login_failures, connection.login_failed_at, connection.login_refusal = 0, None, ""
+
+
+def login_problem(plan) -> str:
+    """What the set-up and launch pages say when HCX refused the stored password ('' when it did not)."""
+    connection = HcxConnection.objects.filter(plan=plan).only("username", "login_failures", "login_refusal").first()
+    if connection is None or not connection.login_failures:
+        return ""
+    if connection.login_refused:
+        return refused_text(connection, connection.login_failures, connection.login_refusal)
+    return (f"HCX refuses the stored password of {connection.username} ({connection.login_failures} failed "
+            f"login{'s' if connection.login_failures != 1 else ''} in a row"
+            + (f"; HCX said: {connection.login_refusal}" if connection.login_refusal else "")
+            + "). The portal waits between tries so that the SSO account is not locked: if the password "
+              "changed, save the new one in the HCX connection on the plan's set-up page.")

@@ -16,6 +16,7 @@ from hcx.planning.checks import check_plan
 from .actions import TrustRefused, do_save_connection, do_trust_certificate
 from .checklist import build_checklist, last_setup_job, plan_has_connection
 from .forms import SECRETS, HcxConnectionForm, RunStepsForm, TrustCertificateForm
+from .logins import login_problem
 from .runner import STEPS, SetupBusy, start_setup
 
 
@@ -67,6 +68,7 @@ class HcxPlanSetupView(PermissionMixin, View):
             secrets=[(HcxConnection._meta.get_field(n).verbose_name, bool(getattr(connection, n)))
                      for n in SECRETS] if connection else [],
             can_view_connection=user_can(request.user, HcxConnection, "view"),
+            login_problem=login_problem(plan) if connection else "",
         )
         return render(request, self.template_name, context)
 
