@@ -13,6 +13,7 @@ import time
 
 import pytest
 import redis
+import requests
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -247,6 +248,20 @@ def site_again(launched):
     from hcx.models import HcxPlan
 
     return HcxPlan.objects.select_related("connection").get(pk=launched.site.pk)
+
+
+def test_an_account_hcx_says_is_locked_is_not_tried_again(hcxsim):
+    launched = launch(hcxsim, 1)
+    for _ in range(hcxsim_lockout()):  # someone else typed the wrong password
+        requests.post(f"{hcxsim.service_url}/hybridity/api/sessions", timeout=10,
+                      json={"username": hcxsim.username, "password": "wrong"})
+    before = hcxsim.control.state()["logins"]["attempts"]
+
+    first, second = reconcile_site(site_again(launched)), reconcile_site(site_again(launched))
+
+    assert hcxsim.control.state()["logins"]["attempts"] - before == 1
+    assert "Account locked due to failed login attempts" in first.skipped
+    assert "The portal stopped logging in" in second.skipped
 
 
 def hcxsim_lockout() -> int:
