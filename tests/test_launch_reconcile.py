@@ -207,6 +207,21 @@ def test_cycles_reuse_one_hcx_session(hcxsim):
     assert hcxsim.control.state()["logins"]["attempts"] - before == 1
 
 
+def test_clients_of_a_site_in_one_worker_share_its_hcx_session(hcxsim):
+    from migrations_app.launch.site import service_for
+
+    launched = launch(hcxsim, 1)
+    reconcile_site(site_again(launched))
+    before = hcxsim.control.state()["logins"]["attempts"]
+
+    for _ in range(3):  # launch jobs and the engineer's actions each build their own client
+        service = service_for(site_again(launched))
+        assert service.list_pairings()
+        service.close()
+
+    assert hcxsim.control.state()["logins"]["attempts"] == before
+
+
 def store_password(site, password: str):
     """What saving the connection form with a new password does (hcx/setup/actions.py)."""
     from hcx.models import HcxConnection

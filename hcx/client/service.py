@@ -107,10 +107,13 @@ class HcxService(MigrationsMixin):
 
     def __init__(self, url: str, username: str, password: str, *, verify: bool | str = True,
                  timeout=DEFAULT_TIMEOUT, retry: Retry = DEFAULT_RETRY, waiter: Waiter = polling.REAL_TIME,
-                 login_guard=None, startup_wait: float = 0.0, startup_interval: float = 10.0):
+                 login_guard=None, session_store=None, startup_wait: float = 0.0, startup_interval: float = 10.0):
         """`login_guard` (optional) is asked before each login and told how it went, so that a
         stored password HCX refuses is not tried again and again until the SSO account locks:
         `allow()` raises HcxAuthError to refuse, `failed(HcxAuthError)`, `succeeded()`.
+        `session_store` (optional) shares the session between clients of the same user: `get()` ->
+        (token, SessionInfo) or None, `put(token, SessionInfo)`, `forget()`; a shared token HCX no
+        longer knows costs one 401 and a login.
         `startup_wait`: how long a login keeps retrying, every `startup_interval` seconds, while HCX
         answers that it is still starting (0: fail at once with HcxUnavailable)."""
         self.url = url.rstrip("/")
@@ -124,6 +127,11 @@ class HcxService(MigrationsMixin):
                                    retry=retry)
         self.transport.session.headers["Content-Type"] = "application/json"
         self.session_info: SessionInfo | None = None
+        self.session_store = session_store
+        saved = session_store.get() if session_store is not None else None
+        if saved:
+            token, self.session_info = saved
+            self.transport.session.headers["x-hm-authorization"] = token
 
     def __repr__(self):
         return f"<HcxService {self.url} as {self.username}>"
@@ -138,6 +146,8 @@ class HcxService(MigrationsMixin):
         (hcx-wire.md section 1). A refused password is reported to the login guard; HCX's "still
         starting" answer is not a refusal, and is waited out for `startup_wait` seconds."""
         self.transport.session.headers.pop("x-hm-authorization", None)
+        if self.session_store is not None:
+            self.session_store.forget()  # absent, or just refused by HCX
         if self.login_guard is not None:
             self.login_guard.allow()
         deadline = None
@@ -172,6 +182,8 @@ class HcxService(MigrationsMixin):
         data = (self._json(response).get("data") or {}) if response.content else {}
         endpoint = data.get("endpointInfo") or {}
         self.session_info = SessionInfo(self.username, endpoint.get("uuid"), endpoint.get("name"))
+        if self.session_store is not None:
+            self.session_store.put(token, self.session_info)
         return self.session_info
 
     def _refused(self, exc: HcxError):

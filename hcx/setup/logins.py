@@ -9,6 +9,8 @@ time), and after HCX_LOGIN["MAX_FAILURES"] nothing logs in again until an engine
 password (or user) on the set-up page. A successful login clears the count.
 """
 
+import hashlib
+import threading
 from datetime import timedelta
 
 from django.conf import settings
@@ -68,6 +70,32 @@ class StoredPasswordGuard:
         if self.connection.pk:
             HcxConnection.objects.filter(pk=self.connection.pk, login_failures__gt=0).update(
                 login_failures=0, login_failed_at=None, login_refusal="")
+
+
+class SharedSession:
+    """The `session_store` of hcx.client.HcxService: one HCX session per connection (URL, user and
+    password) in this worker process, so that the reconciler, launch jobs and the engineer's actions
+    do not each log in. A new password is a new key: it is logged in with, and so checked, at once."""
+
+    _sessions: dict = {}
+    _lock = threading.Lock()
+
+    def __init__(self, connection: HcxConnection):
+        secret = hashlib.sha256((connection.password or "").encode()).hexdigest()
+        self.key = (connection.pk, connection.connector_url, connection.username, secret) if connection.pk else None
+
+    def get(self):
+        with self._lock:
+            return self._sessions.get(self.key) if self.key else None
+
+    def put(self, token: str, info):
+        if self.key:
+            with self._lock:
+                self._sessions[self.key] = (token, info)
+
+    def forget(self):
+        with self._lock:
+            self._sessions.pop(self.key, None)
 
 
 def forget_failures(connection: HcxConnection):
