@@ -94,15 +94,14 @@ class Licence:
 
 def licence_kind(item: dict) -> str:
     """[U] The list's item shape is not documented: names seen are EVALUATION_MODE and VCF, so any
-    field saying so classifies it; an item with a key and neither is an activation key's licence."""
+    field saying so classifies it; any other licence is an activation key's (as Microsoft's scripts
+    take every listed licence to be), with or without the key in it."""
     words = " ".join(str(v) for v in item.values() if isinstance(v, str | int | bool)).upper()
     if "EVAL" in words:
         return EVALUATION
     if "VCF" in words or str(item.get("source", "")).lower() == "vcenter":
         return VCF
-    if item.get("licenseKey") or item.get("activationKey"):
-        return KEY
-    return NONE
+    return KEY
 
 
 def lookup_service_url(vcenter_url: str) -> str:
