@@ -4,6 +4,7 @@ missing, fails with a message a person can act on (and no secret in it), asks be
 Cloud Manager's certificate, and a re-run picks up where a failed run stopped."""
 
 import dataclasses
+import json
 import re
 import time
 
@@ -390,6 +391,23 @@ def test_an_untrusted_vcenter_certificate_waits_for_a_person_then_registers(hcxs
     assert row.data["role_mappings"] == {"System Administrator": ["vsphere.local\\Administrators"],
                                          "Enterprise Administrator": ["vsphere.local\\Administrators"]}
     assert any(f"Importing the certificate of vCenter {VCENTER_URL} into HCX" in line for line in events(plan))
+
+
+def test_a_vcenter_still_refused_after_the_import_fails_saying_what_to_import(hcxsim_fast, vcenter_pem):
+    body = json.dumps({"isSuccess": False, "message": "Untrusted SSL connection", "httpStatusCode": 400,
+                       "data": [{"certificate": vcenter_pem}]})
+    hcxsim_fast.control.fault("error", port="admin", method="POST", path="/global/config/vcenter$", status=400,
+                              body=body, times=2)
+    plan = make_setup_plan(hcxsim_fast)
+    accept_vcenter(plan, vcenter_pem)
+
+    row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
+
+    assert row.state == StepState.FAILED
+    assert row.message.startswith(f"HCX still does not trust vCenter {VCENTER_URL} after importing the certificate "
+                                  "accepted on the set-up page: it may need the issuing CA instead (for vCenter's "
+                                  "VMCA, the root in https://vcsa-onprem.local/certs/download.zip).")
+    assert hcxsim_fast.control.state()["trustedCertificates"] == 1
 
 
 def test_a_changed_vcenter_certificate_is_asked_about_again(hcxsim_fast):

@@ -279,7 +279,13 @@ def trusting(ctx: Context, accepted: list[str], what: str, call):
             raise certificate_prompt(exc.pem, exc.remote_url, changed=bool(accepted), server=what) from None
         ctx.log(f"Importing the certificate of {what} {exc.remote_url} into HCX, as accepted on the set-up page")
         ctx.appliance.import_certificate(exc.pem)
-    return call()
+    try:
+        return call()
+    except HcxCertificateUntrusted as exc:
+        raise JobError(f"HCX still does not trust {what} {exc.remote_url} after importing the certificate accepted "
+                       "on the set-up page: it may need the issuing CA instead (for vCenter's VMCA, the root in "
+                       f"https://{urlsplit(exc.remote_url).netloc}/certs/download.zip). Import that in the appliance management "
+                       "(port 9443, Administration > Trusted CA Certificate), then run this step again.") from None
 
 
 def ensure_role_mappings(ctx: Context) -> dict:
