@@ -271,8 +271,21 @@ HCX_SETUP = {
         "service_mesh": env_int("HCX_SETUP_WAIT_MESH_SECONDS", 3600),
         "extension": env_int("HCX_SETUP_WAIT_EXTENSION_SECONDS", 1800),
     },
+    # After registering vCenter/SSO the app engine restarts; then wait this long (Terraform waits 60 s),
+    # and let logins retry HCX's "still starting" answer every STARTUP_RETRY_SECONDS for up to
+    # STARTUP_WAIT_SECONDS (hcx-wire.md section 1).
+    "APPENGINE_SETTLE_SECONDS": float(os.environ.get("HCX_SETUP_APPENGINE_SETTLE_SECONDS", "60")),
+    "STARTUP_WAIT_SECONDS": float(os.environ.get("HCX_SETUP_STARTUP_WAIT_SECONDS", "180")),
+    "STARTUP_RETRY_SECONDS": float(os.environ.get("HCX_SETUP_STARTUP_RETRY_SECONDS", "10")),
     # The AVS Tier-1 gateway extended networks attach to (TNT<nn>-T1). Empty: read from the AVS side.
     "EXTENSION_T1": os.environ.get("HCX_SETUP_EXTENSION_T1", ""),
+}
+# Logging in to HCX with the stored SSO user (hcx/setup/logins.py): vSphere SSO locks an account after
+# a few failed logins, so after MAX_FAILURES in a row nothing logs in again until a new password is
+# saved, and between failures the next try waits BACKOFF_SECONDS, doubled each time.
+HCX_LOGIN = {
+    "MAX_FAILURES": env_int("HCX_LOGIN_MAX_FAILURES", 3),
+    "BACKOFF_SECONDS": float(os.environ.get("HCX_LOGIN_BACKOFF_SECONDS", "60")),
 }
 # Uploaded Connector OVAs live here; the deployment job reads OVAs from this folder only.
 HCX_OVA_DIR = Path(os.environ.get("HCX_OVA_DIR", VAR_DIR / "ova"))

@@ -201,6 +201,18 @@ class HcxConnection(TimestampedModel):
         blank=True,
         help_text=_("Accepted by an engineer at the pairing's certificate prompt"),
     )
+    admin_groups = models.CharField(
+        _("HCX administrator groups"),
+        max_length=500,
+        blank=True,
+        help_text=_("SSO groups given HCX's System Administrator and Enterprise Administrator roles, comma "
+                    "separated. Empty: vsphere.local\\Administrators. Roles HCX already maps are left alone."),
+    )
+    # Failed logins in a row with the stored HCX user and password, shared by every worker: past
+    # HCX_LOGIN["MAX_FAILURES"] nothing logs in again until a new password is saved (hcx/setup/logins.py).
+    login_failures = models.PositiveIntegerField(_("failed HCX logins in a row"), default=0, editable=False)
+    login_failed_at = models.DateTimeField(_("last failed HCX login"), null=True, blank=True, editable=False)
+    login_refusal = models.CharField(_("what HCX said"), max_length=300, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("HCX connection")
@@ -224,6 +236,13 @@ class HcxConnection(TimestampedModel):
 
         parts = urlsplit(self.connector_url)
         return f"{parts.scheme}://{parts.hostname}:9443"
+
+    @property
+    def login_refused(self) -> bool:
+        """HCX refused the stored password often enough that the portal stopped logging in."""
+        from django.conf import settings
+
+        return self.login_failures >= settings.HCX_LOGIN["MAX_FAILURES"]
 
     @property
     def uses_azure(self) -> bool:

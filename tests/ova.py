@@ -29,13 +29,15 @@ DISK_SIZE = len(DISK_BYTES)
 
 def descriptor(*, properties=HCX_PROPERTIES, network="VSMgmt", disk_size=DISK_SIZE) -> str:
     lines = []
-    for key, (kind, secret) in properties.items():
+    for key, (kind, secret, *more) in properties.items():
+        # (kind, secret[, default[, vmw:qualifiers]]): a property a newer OVA may add
         ovf_type = "string" if kind == "password" else kind
-        default = "False" if kind == "boolean" else ""
+        default = more[0] if more else ("False" if kind == "boolean" else "")
+        qualifiers = f' vmw:qualifiers="{more[1]}"' if len(more) > 1 else ""
         password = ' ovf:password="true"' if secret else ""
         lines.append(
             f'      <Property ovf:key="{key}" ovf:type="{ovf_type}" ovf:userConfigurable="true" '
-            f'ovf:value="{default}"{password}><Label>{key}</Label></Property>'
+            f'ovf:value="{default}"{password}{qualifiers}><Label>{key}</Label></Property>'
         )
     props = "\n".join(lines)
     return f"""<?xml version="1.0" encoding="UTF-8"?>

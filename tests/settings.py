@@ -20,4 +20,9 @@ HCX_SETUP = {  # noqa: F405
     "RETRY_ATTEMPTS": 3,
     "RETRY_BACKOFF": 0.05,
     "WAIT_SECONDS": {"default": 60, "avs_addon": 60, "service_mesh": 60, "extension": 60},
+    "APPENGINE_SETTLE_SECONDS": 0.05,
+    "STARTUP_WAIT_SECONDS": 30.0,
+    "STARTUP_RETRY_SECONDS": 0.05,
 }
+# No pause between failed logins (a test that checks the back-off sets one); the limit stays as shipped.
+HCX_LOGIN = {**HCX_LOGIN, "BACKOFF_SECONDS": 0.0}  # noqa: F405

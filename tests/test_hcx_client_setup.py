@@ -4,6 +4,7 @@ registration, waiting for the appliance, Azure sign-in errors, and TLS verificat
 
 import pytest
 import requests
+from cryptography import x509
 
 from hcx.client import (
     AvsAuthError,
@@ -34,6 +35,16 @@ def sim_waiter(sim, interval: float) -> Waiter:
 def appliance(sim, *, password: str | None = None) -> HcxAppliance:
     return HcxAppliance(sim.admin_url, password or sim.password, timeout=5, retry=Retry(attempts=2, backoff=0.01),
                         waiter=sim_waiter(sim, 10))
+
+
+def trusting(hcx: HcxAppliance, call):
+    """`call()`, importing the certificate HCX refuses the first time, as the set-up does once an
+    engineer trusts it."""
+    try:
+        return call()
+    except HcxCertificateUntrusted as exc:
+        hcx.import_certificate(exc.pem)
+        return call()
 
 
 def avs(sim, *, secret: str | None = None) -> AvsClient:
@@ -140,35 +151,122 @@ def test_a_wrong_admin_password_is_an_auth_error(hcxsim):
 def test_vcenter_sso_location_and_role_mappings_are_registered(hcxsim):
     hcx = appliance(hcxsim)
 
-    vcenter = hcx.register_vcenter("https://vcsa-onprem.local", "administrator@vsphere.local", "VMware1!")
-    hcx.set_lookup_service("https://vcsa-onprem.local")
+    assert hcx.mapped_groups() == {}
+    vcenter = trusting(hcx, lambda: hcx.register_vcenter("https://vcsa-onprem.local", "administrator@vsphere.local",
+                                                         "VMware1!"))
+    hcx.set_lookup_service("https://vcsa-onprem.local/lookupservice/sdk")  # the same server: trusted now
     hcx.set_location(hcx.search_cities("dubl")[0])
     hcx.set_role_mappings({"System Administrator": ["VSPHERE.LOCAL\\HcxAdmins"]})
 
     state = hcxsim.control.state()
     assert vcenter["UUID"] == state["vcenter"]["UUID"] and state["vcenter"]["userName"] == "administrator@vsphere.local"
     assert [v["url"] for v in hcx.vcenters()] == ["https://vcsa-onprem.local"]
-    assert hcx.lookup_service()["lookupServiceUrl"] == "https://vcsa-onprem.local"
+    assert hcx.lookup_service()["lookupServiceUrl"] == "https://vcsa-onprem.local/lookupservice/sdk"
+    assert hcx.mapped_groups() == {"System Administrator": ["VSPHERE.LOCAL\\HcxAdmins"]}
     assert (state["location"]["city"], hcx.location()["country"]) == ("Dublin", "Ireland")
     assert hcx.role_mappings() == [{"role": "System Administrator", "userGroups": ["VSPHERE.LOCAL\\HcxAdmins"]}]
 
 
 def test_setting_the_lookup_service_again_updates_the_same_registration(hcxsim):
     hcx = appliance(hcxsim)
-    first = hcx.set_lookup_service("https://psc-old.local")
+    first = trusting(hcx, lambda: hcx.set_lookup_service("https://psc-old.local"))
 
-    second = hcx.set_lookup_service("https://psc-new.local")
+    second = trusting(hcx, lambda: hcx.set_lookup_service("https://psc-new.local"))
 
     assert second["UUID"] == first["UUID"] and hcx.lookup_service()["lookupServiceUrl"] == "https://psc-new.local"
 
 
 def test_a_vcenter_registration_whose_answer_was_lost_is_not_sent_twice(hcxsim):
     hcx = appliance(hcxsim)
+    trusting(hcx, lambda: hcx.set_lookup_service("https://vcsa-onprem.local/lookupservice/sdk"))
     hcxsim.control.fault("drop", port="admin", path="/global/config/vcenter$", method="POST", times=1)
 
     hcx.register_vcenter("https://vcsa-onprem.local", "administrator@vsphere.local", "VMware1!")
 
     assert len(hcx.vcenters()) == 1
+
+
+@pytest.mark.parametrize("answer", ["data", "errors"])
+def test_an_untrusted_vcenter_is_refused_with_its_certificate_until_imported(hcxsim, answer):
+    hcxsim.control.set_variants(untrusted_certificate_answer=answer)
+    hcx = appliance(hcxsim)
+
+    with pytest.raises(HcxCertificateUntrusted) as caught:
+        hcx.register_vcenter("https://vcsa-onprem.local", "administrator@vsphere.local", "VMware1!")
+
+    refused = caught.value
+    assert refused.remote_url == "https://vcsa-onprem.local" and "Untrusted SSL connection" in str(refused)
+    cert = x509.load_pem_x509_certificate(refused.pem.encode())
+    assert cert.subject.rfc4514_string() == "CN=vcsa-onprem.local"
+    assert hcxsim.control.state()["vcenter"] is None
+    hcx.import_certificate(refused.pem)
+    assert hcx.register_vcenter("https://vcsa-onprem.local", "administrator@vsphere.local", "VMware1!")["UUID"]
+
+
+def test_an_untrusted_lookup_service_is_refused_the_same_way(hcxsim):
+    hcx = appliance(hcxsim)
+
+    with pytest.raises(HcxCertificateUntrusted) as caught:
+        hcx.set_lookup_service("https://psc.corp.local/lookupservice/sdk")
+
+    assert caught.value.remote_url == "https://psc.corp.local/lookupservice/sdk" and caught.value.pem
+    assert hcxsim.control.state()["sso"] is None
+
+
+def test_without_the_certificate_in_the_answer_the_client_reads_it_from_the_server(hcxsim, tls_sim):
+    hcxsim.control.set_variants(untrusted_certificate_answer="message_only")
+    hcx = appliance(hcxsim)
+    server = tls_sim.service_url  # any TLS server stands in for a vCenter here
+
+    with pytest.raises(HcxCertificateUntrusted) as caught:
+        hcx.register_vcenter(server, "administrator@vsphere.local", "VMware1!")
+
+    with open(tls_sim.cert_path) as cert:
+        assert caught.value.pem.strip() == cert.read().strip()
+    with pytest.raises(HcxCertificateUntrusted) as unknown:
+        hcx.register_vcenter("https://vcsa-onprem.local", "administrator@vsphere.local", "VMware1!")
+    assert unknown.value.pem is None and "vCenter https://vcsa-onprem.local" in str(unknown.value)
+
+
+@pytest.mark.parametrize(("listed", "kind"), [("none", "none"), ("evaluation", "evaluation"), ("vcf", "vcf")])
+def test_a_licence_listed_before_activation_is_not_an_activation(hcxsim, listed, kind):
+    hcxsim.control.reset("fresh", variants={"licenses_before_activation": listed})
+    avs(hcxsim).install_hcx_addon()
+    hcxsim.control.advance(1800)
+    key = avs(hcxsim).create_activation_key("connector").key
+    hcx = appliance(hcxsim)
+
+    before = hcx.licence()
+
+    assert before.kind == kind and not before.activated_with_key and hcx.activation() is None
+    hcx.activate(key)
+    after = hcx.licence()
+    assert after.activated_with_key and after.item["licenseKey"] == key
+
+
+def test_a_restarted_app_engine_is_waited_for_and_logins_ride_out_its_start(hcxsim):
+    hcxsim.control.reset("configured", variants={"trusted_roots_status": "401"})
+    hcx = appliance(hcxsim)
+
+    hcx.restart_app_engine(timeout=60, settle=5)
+
+    state = hcxsim.control.state()
+    assert state["appEngineRestarts"] == 1 and state["components"]["appengine"] is True
+    service = HcxService(hcxsim.service_url, hcxsim.username, hcxsim.password, timeout=5,
+                         waiter=sim_waiter(hcxsim, 10), startup_wait=180, startup_interval=10)
+    assert service.login().endpoint_id
+    logins = hcxsim.control.state()["logins"]
+    assert logins["attempts"] > 1 and logins["failures"] == 0  # "still starting" is not a failed login
+
+
+def test_a_login_while_hcx_starts_fails_at_once_without_patience(hcxsim):
+    hcxsim.control.reset("configured")
+    appliance(hcxsim).restart_app_engine(timeout=60, settle=0)
+    service = HcxService(hcxsim.service_url, hcxsim.username, hcxsim.password, timeout=5,
+                         retry=Retry(attempts=1, backoff=0.01))
+
+    with pytest.raises(HcxUnavailable, match="is still starting"):
+        service.login()
 
 
 # --- waiting for the appliance ------------------------------------------------------------------------

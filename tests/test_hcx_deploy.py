@@ -10,7 +10,7 @@ from core.jobs import JobError
 from hcx.deploy.deploy import deploy_connector
 from hcx.deploy.ova import open_package
 from hcx.deploy.spec import ConnectorSpec
-from tests.ova import build_folder, build_ova, descriptor
+from tests.ova import HCX_PROPERTIES, build_folder, build_ova, descriptor
 from tests.peers.vcsim import read_vms
 
 ADMIN_PASSWORD = "Adm1n-Secret!"
@@ -119,7 +119,7 @@ def test_it_deploys_the_connector_with_its_settings_on_the_chosen_port_group(sim
         "mgr_ip_0": "10.0.0.9",
         "mgr_prefix_ip_0": "24",
         "mgr_gateway_0": "10.0.0.1",
-        "mgr_dns_list": "10.0.0.2,10.0.0.3",
+        "mgr_dns_list": "10.0.0.2 10.0.0.3",  # space separated, as the OVA's own descriptions say
         "mgr_domain_search_list": "example.com",
         "mgr_ntp_list": "ntp.example.com",
         "mgr_isSSHEnabled": "True",
@@ -203,6 +203,56 @@ def test_it_refuses_an_ova_that_is_not_the_hcx_connector(sim, tmp_path):
         deploy(sim, package, make_spec(vm_name="hcx-wrong-ova"))
 
     assert vms_named(sim.connect(), "hcx-wrong-ova") == []
+
+
+def test_lists_go_to_the_ova_space_separated(tmp_path):
+    spec = make_spec(dns=["10.0.0.2", "10.0.0.3"], search_domains=["example.com", "corp.example.com"],
+                     ntp=["0.pool.ntp.org", "1.pool.ntp.org"])
+
+    values = spec.ovf_properties()
+
+    assert (values["mgr_dns_list"], values["mgr_domain_search_list"], values["mgr_ntp_list"]) == (
+        "10.0.0.2 10.0.0.3", "example.com corp.example.com", "0.pool.ntp.org 1.pool.ntp.org")
+
+
+def test_a_unified_appliance_gets_its_grub_password(sim, tmp_path):
+    unified = descriptor(properties={**HCX_PROPERTIES, "mgr_grub_passwd": ("password", True)})
+    package = open_package(build_ova(tmp_path, ovf=unified))
+    warnings = []
+
+    si, _ = deploy(sim, package, make_spec(vm_name="hcx-unified"), warn=warnings.append)
+
+    [vm] = vms_named(si, "hcx-unified")
+    assert ovf_values(vm["config"])["mgr_grub_passwd"] == ROOT_PASSWORD
+    assert "mgr_grub_passwd" not in make_spec().ovf_properties()  # only where the OVA declares it
+    assert not any("does not set" in w for w in warnings)
+
+
+def test_a_property_the_portal_does_not_know_is_listed_and_keeps_its_default(sim, tmp_path):
+    newer = descriptor(properties={**HCX_PROPERTIES, "mgr_fips_mode": ("boolean", False, "False"),
+                                   "mgr_syslog_server": ("string", False, "")})
+    package = open_package(build_ova(tmp_path, ovf=newer))
+    warnings = []
+
+    si, _ = deploy(sim, package, make_spec(vm_name="hcx-newer"), warn=warnings.append)
+
+    assert ("hcx-connector.ova declares 2 properties the portal does not set; they keep their default: "
+            "mgr_fips_mode = 'False'; mgr_syslog_server = ''") in warnings
+    [vm] = vms_named(si, "hcx-newer")
+    assert ovf_values(vm["config"]).get("mgr_fips_mode") in ("False", None)
+
+
+@pytest.mark.parametrize("needed", [("password", True), ("string", False, "", "MinLen(8)")])
+def test_a_property_the_appliance_needs_and_the_portal_cannot_fill_refuses_the_deploy(sim, tmp_path, needed):
+    newer = descriptor(properties={**HCX_PROPERTIES, "mgr_new_secret": needed})
+    package = open_package(build_ova(tmp_path, ovf=newer))
+
+    with pytest.raises(JobError) as caught:
+        deploy(sim, package, make_spec(vm_name="hcx-refused"))
+
+    assert str(caught.value).startswith("hcx-connector.ova declares mgr_new_secret, which has no default and which "
+                                        "the portal does not know how to fill")
+    assert vms_named(sim.connect(), "hcx-refused") == []
 
 
 def test_it_refuses_an_ova_without_the_management_network(tmp_path):

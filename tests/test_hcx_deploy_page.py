@@ -186,6 +186,21 @@ def test_an_uploaded_ova_is_checked_named_safely_and_offered(client_for, enginee
     assert f'<option value="{stored}" selected>' in page
 
 
+def test_an_uploaded_ova_with_properties_the_portal_does_not_know_lists_them(client_for, engineer, plan, tmp_path):
+    from tests.ova import HCX_PROPERTIES
+
+    newer = descriptor(properties={**HCX_PROPERTIES, "mgr_telemetry": ("boolean", False, "True")})
+    client = client_for(engineer)
+
+    response = upload(client, plan, "newer.ova", build_ova(tmp_path, name="src.ova", ovf=newer).read_bytes())
+    page = client.get(response["Location"]).content.decode()
+
+    listed = ("newer.ova declares 1 property the portal does not set; it keeps its default: "
+              "mgr_telemetry = &#x27;True&#x27;")
+    assert page.count(listed) == 2  # the upload's message, and beside the deploy form while it is chosen
+    assert listed not in client.get(url(plan)).content.decode()  # the folder's plain Connector OVA
+
+
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [

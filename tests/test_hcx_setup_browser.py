@@ -30,7 +30,7 @@ def state_of(page, key):
     return page.locator(f'#setup-checklist tr[data-step="{key}"] [data-testid="step-state"]')
 
 
-def test_an_engineer_runs_the_set_up_to_extended_networks_trusting_the_cloud_certificate(
+def test_an_engineer_runs_the_set_up_to_extended_networks_trusting_vcenter_and_the_cloud_certificate(
     sign_in, celery_worker, hcxsim_fast
 ):
     plan = make_setup_plan(hcxsim_fast)
@@ -47,12 +47,28 @@ def test_an_engineer_runs_the_set_up_to_extended_networks_trusting_the_cloud_cer
     expect(page.get_by_text("Started job #")).to_be_visible()
     page.evaluate("window.loadedOnce = true")  # lost on a reload: what follows comes in through htmx
 
-    # The connect half runs until HCX asks whether to trust the AVS Cloud Manager's certificate.
+    # HCX refuses to register vCenter until its certificate is trusted ("Untrusted SSL connection").
     prompt = page.get_by_test_id("certificate-prompt")
     expect(prompt).to_be_visible(timeout=STEP_MS)
     assert page.evaluate("window.loadedOnce") is True, "the checklist refreshed without reloading the page"
+    for key in (SetupStepKey.AVS, SetupStepKey.ACTIVATE):
+        expect(state_of(page, key)).to_have_text(str(StepState.DONE.label))
+    expect(state_of(page, SetupStepKey.REGISTER)).to_have_text(str(StepState.NEEDS_INPUT.label))
+    register = HcxSetupStep.objects.get(plan=plan, step=SetupStepKey.REGISTER)
+    expect(prompt).to_contain_text("Trust the certificate of vCenter?")
+    expect(page.get_by_test_id("certificate-subject")).to_have_text("CN=vcsa-onprem.local")
+    expect(page.get_by_test_id("certificate-sha256")).to_have_text(register.data["sha256"])
+    page.screenshot(path=str(SCREENSHOTS / "avsportal-hcx-setup-vcenter-certificate.png"), full_page=True)
+    page.get_by_role("button", name="Trust this certificate and register").click()
+    expect(page.get_by_text("Certificate trusted. Started job #")).to_be_visible()
+    page.evaluate("window.loadedOnce = true")
+
+    # The registration goes on; the connect half then runs until HCX asks about the Cloud Manager.
+    expect(prompt).to_contain_text("Trust the HCX Cloud Manager's certificate?", timeout=STEP_MS)
+    assert page.evaluate("window.loadedOnce") is True
     for key in (SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER):
         expect(state_of(page, key)).to_have_text(str(StepState.DONE.label))
+    assert hcxsim_fast.control.state()["trustedCertificates"] == 1
     expect(state_of(page, SetupStepKey.PAIR)).to_have_text(str(StepState.NEEDS_INPUT.label))
     pair = HcxSetupStep.objects.get(plan=plan, step=SetupStepKey.PAIR)
     expect(page.get_by_test_id("certificate-sha256")).to_have_text(pair.data["sha256"])

@@ -4,6 +4,7 @@ missing, fails with a message a person can act on (and no secret in it), asks be
 Cloud Manager's certificate, and a re-run picks up where a failed run stopped."""
 
 import dataclasses
+import json
 import re
 import time
 
@@ -27,10 +28,13 @@ from tests.hcx_setup import (
     SUBSCRIPTION,
     make_setup_plan,
 )
+from tests.peers.hcxsim import start_simulator
 from tests.peers.worker import wait_for
 
 pytestmark = pytest.mark.django_db
 CLOUD_URL = "https://10.0.0.9/"
+VCENTER_URL = "https://vcsa-onprem.local"
+SSO_URL = f"{VCENTER_URL}/lookupservice/sdk"
 CONNECT = [SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER, SetupStepKey.PAIR]
 
 
@@ -116,10 +120,34 @@ def cloud_pem(hcxsim_fast_server):
     return caught.value.pem
 
 
+@pytest.fixture(scope="session")
+def vcenter_pem(hcxsim_fast_server):
+    """The on-premises vCenter's certificate, as HCX sends it when it refuses to register it
+    ("Untrusted SSL connection"; asked once, on a throwaway fresh Connector)."""
+    sim = hcxsim_fast_server
+    sim.control.reset()
+    appliance = HcxAppliance(sim.admin_url, sim.password, timeout=5)
+    try:
+        with pytest.raises(HcxCertificateUntrusted) as caught:
+            appliance.register_vcenter(VCENTER_URL, "administrator@vsphere.local", "VMware1!")
+    finally:
+        appliance.close()
+        sim.control.reset()
+    return caught.value.pem
+
+
+def accept_vcenter(plan: HcxPlan, pem: str):
+    """What an engineer's "trust" on the set-up page leaves on the register step: the accepted PEM."""
+    row, _ = HcxSetupStep.objects.get_or_create(plan=plan, step=SetupStepKey.REGISTER)
+    row.data = {**row.data, "trusted_certificates": [pem]}
+    row.save()
+
+
 # --- the whole path -----------------------------------------------------------------------------
 
-def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fast, cloud_pem):
+def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fast, cloud_pem, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
+    accept_vcenter(plan, vcenter_pem)
 
     run(plan, *CONNECT)
 
@@ -128,9 +156,10 @@ def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fas
     assert steps["avs"].summary == (f"Private cloud {PRIVATE_CLOUD}: HCX add-on Succeeded, "
                                     f"Cloud Manager {CLOUD_URL}")
     assert steps["activate"].summary == "Activated with AVS activation key amsterdam (licence ACTIVE)"
-    assert steps["activate"].data == {"activated": True, "key_name": "amsterdam"}
+    assert steps["activate"].data == {"activated": True, "key_name": "amsterdam", "licence": "key",
+                                      "licence_before": "none"}
     assert steps["register"].summary == ("vCenter https://vcsa-onprem.local (vcsa-onprem.local 8.0.2), "
-                                         "SSO https://vcsa-onprem.local, location Amsterdam, Netherlands")
+                                         f"SSO {SSO_URL}, location Amsterdam, Netherlands")
     assert steps["pair"].summary == f"Paired with {CLOUD_URL} (avs-hcx-cloud 4.10.2)"
     # Paired: what the AVS side offers is kept for the wave form (hcx/avs_inventory.py).
     assert AvsInventory.objects.get(site=plan).names("datastores") == ["anf-datastore-01", "vsanDatastore"]
@@ -141,7 +170,7 @@ def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fas
     assert state["activation"]["activationKey"] == site["properties"]["activationKey"]
     assert (state["vcenter"]["url"], state["vcenter"]["userName"]) == ("https://vcsa-onprem.local",
                                                                       "administrator@vsphere.local")
-    assert state["sso"]["lookupServiceUrl"] == "https://vcsa-onprem.local"
+    assert state["sso"]["lookupServiceUrl"] == SSO_URL
     assert state["location"]["city"] == "Amsterdam" and state["components"]["appengine"] is True
     [pairing] = state["pairings"]
     assert pairing["url"] == CLOUD_URL and steps["pair"].data["endpoint_id"] == pairing["endpointId"]
@@ -161,8 +190,9 @@ def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fas
                                                                  for line in log)
 
 
-def test_rerunning_every_finished_step_is_done_and_creates_nothing_twice(hcxsim_fast, cloud_pem):
+def test_rerunning_every_finished_step_is_done_and_creates_nothing_twice(hcxsim_fast, cloud_pem, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
+    accept_vcenter(plan, vcenter_pem)
     run(plan, *CONNECT)
     before = hcxsim_fast.control.state()
 
@@ -170,24 +200,26 @@ def test_rerunning_every_finished_step_is_done_and_creates_nothing_twice(hcxsim_
 
     steps = {s.step: s for s in HcxSetupStep.objects.filter(plan=plan)}
     assert {k: s.state for k, s in steps.items()} == dict.fromkeys(CONNECT, StepState.DONE)
-    assert steps["activate"].summary.startswith("Already activated")
-    assert steps["activate"].data == {"activated": True, "key_name": "amsterdam"}
+    assert steps["activate"].summary.startswith("Already activated with an activation key")
+    assert steps["activate"].data == {"activated": True, "key_name": "amsterdam", "licence": "key",
+                                      "licence_before": "none"}
     after = hcxsim_fast.control.state()
-    for part in ("addons", "hcxEnterpriseSites", "activation", "vcenter", "sso", "location", "pairings", "jobs",
-                 "tasks"):
+    for part in ("addons", "hcxEnterpriseSites", "activation", "vcenter", "sso", "location", "roleMappings",
+                 "pairings", "jobs", "tasks", "trustedCertificates"):
         assert after[part] == before[part], part
     second_run = events(plan)[-20:]
     for said in ("The HCX add-on is installed", "already activated", "vCenter https://vcsa-onprem.local is already "
-                 "registered", "SSO lookup service https://vcsa-onprem.local is already registered",
+                 "registered", f"SSO lookup service {SSO_URL} is already registered", "HCX roles are already mapped",
                  "location is already Amsterdam", f"Already paired with {CLOUD_URL}"):
         assert any(said in line for line in second_run), (said, second_run)
 
 
-def test_without_a_service_principal_it_uses_the_pasted_key_and_cloud_manager(hcxsim_fast, cloud_pem):
+def test_without_a_service_principal_it_uses_the_pasted_key_and_cloud_manager(hcxsim_fast, cloud_pem, vcenter_pem):
     key = issue_key(hcxsim_fast, "pasted")
     plan = make_setup_plan(hcxsim_fast, azure=False, activation_key=key, cloud_url=CLOUD_URL,
                            cloud_username=CLOUD_USER, cloud_password=CLOUD_PASSWORD,
                            trusted_cloud_certificate=cloud_pem)
+    accept_vcenter(plan, vcenter_pem)
 
     run(plan, *CONNECT)
 
@@ -261,7 +293,8 @@ def test_with_azure_a_consumed_key_of_the_plan_is_replaced_by_a_fresh_one(hcxsim
 
     row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE)
 
-    assert (row.state, row.data) == (StepState.DONE, {"activated": True, "key_name": "amsterdam-2"})
+    assert (row.state, row.data) == (StepState.DONE, {"activated": True, "key_name": "amsterdam-2", "licence": "key",
+                                                      "licence_before": "none"})
     sites = {s["name"]: s["properties"] for s in hcxsim_fast.control.state()["hcxEnterpriseSites"]}
     assert {name: p["status"] for name, p in sites.items()} == {"amsterdam": "Consumed", "amsterdam-2": "Consumed"}
     assert hcxsim_fast.control.state()["activation"]["activationKey"] == sites["amsterdam-2"]["activationKey"]
@@ -282,8 +315,9 @@ def test_a_pasted_key_is_used_even_with_a_service_principal(hcxsim_fast):
 
 # --- vCenter, SSO, location ------------------------------------------------------------------------
 
-def test_a_5xx_storm_outlasting_the_retries_fails_and_a_rerun_continues(hcxsim_fast):
+def test_a_5xx_storm_outlasting_the_retries_fails_and_a_rerun_continues(hcxsim_fast, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast)
+    accept_vcenter(plan, vcenter_pem)
     run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE)
     hcxsim_fast.control.fault("error", port="admin", path="/global/config/lookupservice", status=503)
 
@@ -300,12 +334,13 @@ def test_a_5xx_storm_outlasting_the_retries_fails_and_a_rerun_continues(hcxsim_f
 
     assert row.state == StepState.DONE and row.message == ""
     state = hcxsim_fast.control.state()
-    assert state["vcenter"] == vcenter and state["sso"]["lookupServiceUrl"] == "https://vcsa-onprem.local"
+    assert state["vcenter"] == vcenter and state["sso"]["lookupServiceUrl"] == SSO_URL
     assert any("vCenter https://vcsa-onprem.local is already registered" in line for line in events(plan))
 
 
-def test_an_unknown_city_fails_with_the_cities_hcx_suggests(hcxsim_fast):
+def test_an_unknown_city_fails_with_the_cities_hcx_suggests(hcxsim_fast, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast, location_city="Amsterdm")
+    accept_vcenter(plan, vcenter_pem)
 
     row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
 
@@ -331,10 +366,149 @@ def test_a_vcenter_without_its_password_fails_naming_the_vcenter(hcxsim_fast):
     assert hcxsim_fast.control.state()["vcenter"] is None
 
 
+def test_an_untrusted_vcenter_certificate_waits_for_a_person_then_registers(hcxsim_fast, vcenter_pem):
+    plan = make_setup_plan(hcxsim_fast)
+
+    row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
+
+    assert row.state == StepState.NEEDS_INPUT
+    assert (row.data["certificate"], row.data["remote_url"]) == (vcenter_pem, VCENTER_URL)
+    assert row.data["subject"] == "CN=vcsa-onprem.local" and row.data["server"] == "vCenter"
+    assert row.message.startswith(f"HCX asks whether to trust the certificate of {VCENTER_URL}: check its "
+                                  f"fingerprint (SHA-256 {row.data['sha256']})")
+    state = hcxsim_fast.control.state()
+    assert state["vcenter"] is None and state["trustedCertificates"] == 0
+
+    accept_vcenter(plan, vcenter_pem.replace("\n", "\r\n"))  # as the page stores it; spacing may differ
+    row = run(plan, SetupStepKey.REGISTER)
+
+    assert (row.state, row.message) == (StepState.DONE, "")
+    state = hcxsim_fast.control.state()
+    assert state["trustedCertificates"] == 1 and state["vcenter"]["url"] == VCENTER_URL
+    assert state["sso"]["lookupServiceUrl"] == SSO_URL
+    assert state["roleMappings"] == [{"role": "System Administrator", "userGroups": ["vsphere.local\\Administrators"]},
+                                     {"role": "Enterprise Administrator",
+                                      "userGroups": ["vsphere.local\\Administrators"]}]
+    assert state["appEngineRestarts"] == 1 and state["components"]["appengine"] is True
+    assert row.data["role_mappings"] == {"System Administrator": ["vsphere.local\\Administrators"],
+                                         "Enterprise Administrator": ["vsphere.local\\Administrators"]}
+    assert any(f"Importing the certificate of vCenter {VCENTER_URL} into HCX" in line for line in events(plan))
+
+
+def test_a_vcenter_still_refused_after_the_import_fails_saying_what_to_import(hcxsim_fast, vcenter_pem):
+    body = json.dumps({"isSuccess": False, "message": "Untrusted SSL connection", "httpStatusCode": 400,
+                       "data": [{"certificate": vcenter_pem}]})
+    hcxsim_fast.control.fault("error", port="admin", method="POST", path="/global/config/vcenter$", status=400,
+                              body=body, times=2)
+    plan = make_setup_plan(hcxsim_fast)
+    accept_vcenter(plan, vcenter_pem)
+
+    row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
+
+    assert row.state == StepState.FAILED
+    assert row.message.startswith(f"HCX still does not trust vCenter {VCENTER_URL} after importing the certificate "
+                                  "accepted on the set-up page: it may need the issuing CA instead (for vCenter's "
+                                  "VMCA, the root in https://vcsa-onprem.local/certs/download.zip).")
+    assert hcxsim_fast.control.state()["trustedCertificates"] == 1
+
+
+def test_a_changed_vcenter_certificate_is_asked_about_again(hcxsim_fast):
+    plan = make_setup_plan(hcxsim_fast)
+    other, _ = self_signed_certificate("vcsa-onprem.local")
+    accept_vcenter(plan, other)
+
+    row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
+
+    assert row.state == StepState.NEEDS_INPUT
+    assert "differs from the certificate accepted before, so the certificate of vCenter has changed" in row.message
+    assert hcxsim_fast.control.state()["trustedCertificates"] == 0
+
+
+def test_the_connection_names_the_groups_that_get_the_hcx_roles(hcxsim_fast, vcenter_pem):
+    plan = make_setup_plan(hcxsim_fast, admin_groups="CORP\\HCX-Admins, CORP\\Migration-Team")
+    accept_vcenter(plan, vcenter_pem)
+
+    assert run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER).state == StepState.DONE
+
+    mappings = {m["role"]: m["userGroups"] for m in hcxsim_fast.control.state()["roleMappings"]}
+    assert mappings == dict.fromkeys(["System Administrator", "Enterprise Administrator"],
+                                     ["CORP\\HCX-Admins", "CORP\\Migration-Team"])
+
+
+def test_role_mappings_an_engineer_made_in_hcx_are_left_alone(hcxsim_fast, vcenter_pem):
+    requests.put(f"{hcxsim_fast.admin_url}/api/admin/global/config/roleMappings", auth=("admin", hcxsim_fast.password),
+                 json=[{"role": "System Administrator", "userGroups": ["CORP\\Their-Own"]}],
+                 timeout=5).raise_for_status()
+    plan = make_setup_plan(hcxsim_fast, admin_groups="CORP\\HCX-Admins")
+    accept_vcenter(plan, vcenter_pem)
+
+    assert run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER).state == StepState.DONE
+
+    assert hcxsim_fast.control.state()["roleMappings"] == [{"role": "System Administrator",
+                                                            "userGroups": ["CORP\\Their-Own"]}]
+    assert any("HCX roles are already mapped (System Administrator: CORP\\Their-Own)" in line for line in events(plan))
+
+
+@pytest.mark.parametrize(("listed", "label"), [("evaluation", "Evaluation mode"),
+                                               ("vcf", "a VCF licence from vCenter")])
+def test_evaluation_or_vcf_licensing_is_not_taken_for_the_avs_activation(hcxsim_fast, listed, label):
+    hcxsim_fast.control.reset(variants={"licenses_before_activation": listed})
+    plan = make_setup_plan(hcxsim_fast)
+
+    row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE)
+
+    assert row.state == StepState.DONE
+    assert row.summary == f"Activated with AVS activation key amsterdam (licence ACTIVE); before, it ran on {label}"
+    assert row.data == {"activated": True, "key_name": "amsterdam", "licence": "key", "licence_before": listed}
+    assert hcxsim_fast.control.state()["activation"] is not None
+    assert any(f"The Connector runs on {label}, not on an activation key" in line for line in events(plan))
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    """A TLS server standing in for a vCenter whose certificate HCX does not send (the portal reads it)."""
+    sim = start_simulator(tmp_path_factory.mktemp("tls-vcenter") / "hcxsim.log", "--tls")
+    yield sim
+    sim.stop()
+
+
+# Every shape of real HCX the appliance helper's variants name (hcx/simulator/variants.py).
+CONNECT_VARIANTS = [
+    {"untrusted_certificate_answer": "data"}, {"untrusted_certificate_answer": "errors"},
+    {"untrusted_certificate_answer": "message_only"},
+    {"licenses_before_activation": "none"}, {"licenses_before_activation": "evaluation"},
+    {"licenses_before_activation": "vcf"},
+    {"trusted_roots_status": "500"}, {"trusted_roots_status": "401"},
+]
+
+
+@pytest.mark.parametrize("variant", CONNECT_VARIANTS, ids=lambda v: "=".join(*v.items()))
+def test_the_connect_steps_pass_against_each_shape_of_real_hcx(hcxsim_fast, cloud_pem, tls_server, variant):
+    hcxsim_fast.control.reset(variants=variant)
+    plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
+    plan.vcenter.url = f"{tls_server.service_url.replace('http://', 'https://')}/sdk"
+    plan.vcenter.save()
+    vcenter_url = tls_server.service_url.replace("http://", "https://")
+
+    asked = run(plan, *CONNECT)
+    accept_vcenter(plan, asked.data.get("certificate", ""))
+    row = run(plan, *CONNECT)
+
+    assert (asked.step, asked.state) == (SetupStepKey.REGISTER, StepState.NEEDS_INPUT)
+    with open(tls_server.cert_path) as cert:
+        assert asked.data["certificate"].strip() == cert.read().strip()
+    assert (row.step, row.state) == (SetupStepKey.PAIR, StepState.DONE), row.message
+    state = hcxsim_fast.control.state()
+    assert state["vcenter"]["url"] == vcenter_url and state["sso"]["lookupServiceUrl"] == f"{vcenter_url}/lookupservice/sdk"
+    assert state["activation"] and [p["url"] for p in state["pairings"]] == [CLOUD_URL]
+    assert state["logins"]["failures"] == 0
+
+
 # --- pairing ---------------------------------------------------------------------------------------
 
-def test_the_certificate_prompt_waits_for_a_person_then_pairs(hcxsim_fast, cloud_pem):
+def test_the_certificate_prompt_waits_for_a_person_then_pairs(hcxsim_fast, cloud_pem, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast)
+    accept_vcenter(plan, vcenter_pem)
 
     row = run(plan, *CONNECT)
 
@@ -360,8 +534,9 @@ def test_the_certificate_prompt_waits_for_a_person_then_pairs(hcxsim_fast, cloud
     assert row.data == {"endpoint_id": pairing["endpointId"], "remote_url": CLOUD_URL, "remote_name": "avs-hcx-cloud"}
 
 
-def test_a_session_that_expires_mid_job_is_renewed(hcxsim_fast, cloud_pem):
+def test_a_session_that_expires_mid_job_is_renewed(hcxsim_fast, cloud_pem, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
+    accept_vcenter(plan, vcenter_pem)
     run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
     expired = []
 
@@ -380,11 +555,12 @@ def test_a_session_that_expires_mid_job_is_renewed(hcxsim_fast, cloud_pem):
     assert [p["url"] for p in state["pairings"]] == [CLOUD_URL] and state["sessions"] == 1
 
 
-def test_a_wrong_cloudadmin_password_fails_the_pairing_without_echoing_it(hcxsim_fast, cloud_pem):
+def test_a_wrong_cloudadmin_password_fails_the_pairing_without_echoing_it(hcxsim_fast, cloud_pem, vcenter_pem):
     key = issue_key(hcxsim_fast, "pasted")
     plan = make_setup_plan(hcxsim_fast, azure=False, activation_key=key, cloud_url=CLOUD_URL,
                            cloud_username=CLOUD_USER, cloud_password="Not-The-Cloud-Passw0rd",
                            trusted_cloud_certificate=cloud_pem)
+    accept_vcenter(plan, vcenter_pem)
 
     row = run(plan, *CONNECT)
 
@@ -396,8 +572,9 @@ def test_a_wrong_cloudadmin_password_fails_the_pairing_without_echoing_it(hcxsim
 # --- through the worker -----------------------------------------------------------------------------
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_runs_the_connect_steps_end_to_end(celery_worker, hcxsim_fast, cloud_pem, engineer):
+def test_the_worker_runs_the_connect_steps_end_to_end(celery_worker, hcxsim_fast, cloud_pem, engineer, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
+    accept_vcenter(plan, vcenter_pem)
 
     job = start_setup(engineer, plan, ["avs", "activate", "register", "pair"])
 
@@ -409,7 +586,7 @@ def test_the_worker_runs_the_connect_steps_end_to_end(celery_worker, hcxsim_fast
     assert {r.step: (r.state, r.job_id) for r in rows} == dict.fromkeys(CONNECT, (StepState.DONE, job.pk))
     state = hcxsim_fast.control.state()
     assert state["activation"] and state["vcenter"]["url"] == "https://vcsa-onprem.local"
-    assert state["sso"]["lookupServiceUrl"] == "https://vcsa-onprem.local"
+    assert state["sso"]["lookupServiceUrl"] == SSO_URL
     assert state["location"]["city"] == "Amsterdam"
     assert [p["url"] for p in state["pairings"]] == [CLOUD_URL]
     [site] = state["hcxEnterpriseSites"]

@@ -311,6 +311,79 @@ def test_trusting_while_a_job_runs_stores_nothing(client_for, engineer):
     assert not AuditEntry.objects.filter(action="hcx.setup.trust_certificate").exists()
 
 
+def ask_for_vcenter_certificate(plan, pem, sha256, remote_url="https://vcsa-onprem.example.test"):
+    """The state the register step leaves when HCX answers "Untrusted SSL connection" for vCenter."""
+    return record(plan, SetupStepKey.REGISTER, StepState.NEEDS_INPUT,
+                  message=f"HCX asks whether to trust the certificate of {remote_url}",
+                  data={"certificate": pem, "sha256": sha256, "subject": "CN=vcsa-onprem.example.test",
+                        "issuer": "CN=CA, DC=vsphere, DC=local", "remote_url": remote_url, "server": "vCenter"})
+
+
+def test_the_vcenter_certificate_prompt_shows_subject_issuer_and_fingerprint(client_for, engineer, stakeholder):
+    plan = make_plan()
+    done_until(plan, SetupStepKey.ACTIVATE)
+    pem, sha256 = self_signed("vcsa-onprem.example.test")
+    ask_for_vcenter_certificate(plan, pem, sha256)
+
+    page = client_for(engineer).get(setup_url(plan)).content.decode()
+
+    assert "Trust the certificate of vCenter?" in page and "Untrusted SSL connection" in page
+    assert "CN=vcsa-onprem.example.test" in page and "CN=CA, DC=vsphere, DC=local" in page and sha256 in page
+    assert "Trust this certificate and register" in page and "Trust this certificate and pair" not in page
+    assert "HCX does not trust the certificate of vCenter: check it below, then trust it to register." in page
+    reader = client_for(stakeholder).get(setup_url(plan)).content.decode()
+    assert sha256 in reader and "Trust this certificate and register" not in reader
+
+
+def test_trusting_the_vcenter_certificate_keeps_it_on_the_step_and_registers_then_runs_the_rest(client_for,
+                                                                                                engineer):
+    plan = make_plan()
+    done_until(plan, SetupStepKey.ACTIVATE)
+    pem, sha256 = self_signed("vcsa-onprem.example.test")
+    ask_for_vcenter_certificate(plan, pem, sha256)
+
+    response = client_for(engineer).post(f"{setup_url(plan)}trust/", {"sha256": sha256, "then_remaining": "on"},
+                                         follow=True)
+
+    assert "Certificate trusted. Started job #" in response.content.decode() and "to register." in \
+        response.content.decode()
+    row = plan.setup_steps.get(step=SetupStepKey.REGISTER)
+    assert row.data["trusted_certificates"] == [pem]
+    assert HcxConnection.objects.get(plan=plan).trusted_cloud_certificate == ""
+    audit = AuditEntry.objects.get(action="hcx.setup.trust_certificate")
+    assert audit.detail["step"] == SetupStepKey.REGISTER and audit.detail["sha256"] == sha256
+    after = ORDER[ORDER.index(SetupStepKey.REGISTER):]
+    assert Job.objects.get().params["steps"] == [k for k in after if k in STEPS]
+
+
+def test_the_set_up_page_says_when_hcx_refuses_the_stored_password(client_for, engineer, settings):
+    plan = make_plan()
+    HcxConnection.objects.filter(plan=plan).update(login_failures=settings.HCX_LOGIN["MAX_FAILURES"],
+                                                   login_refusal="Invalid username or password")
+
+    page = client_for(engineer).get(setup_url(plan)).content.decode()
+
+    assert ("HCX refuses the stored password of administrator@vsphere.local (3 failed logins in a row; HCX said: "
+            "Invalid username or password). The portal stopped logging in") in page
+    assert f'href="/hcx/plans/{plan.pk}/connection/">Change the HCX connection' in page
+
+
+def test_saving_a_new_password_lets_the_portal_log_in_again(client_for, engineer):
+    plan = make_plan(**SECRETS)
+    HcxConnection.objects.filter(plan=plan).update(login_failures=3, login_refusal="Invalid username or password")
+    connection = HcxConnection.objects.get(plan=plan)
+    client = client_for(engineer)
+
+    client.post(f"/hcx/plans/{plan.pk}/connection/", connection_post(connection, location_city="Rotterdam"))
+    connection.refresh_from_db()
+    assert connection.login_failures == 3  # nothing new to try
+    client.post(f"/hcx/plans/{plan.pk}/connection/", connection_post(connection, password="The-New-Passw0rd"))
+
+    connection.refresh_from_db()
+    assert (connection.login_failures, connection.login_refusal) == (0, "")
+    assert "HCX refuses the stored password" not in client.get(setup_url(plan)).content.decode()
+
+
 def test_there_is_nothing_to_trust_when_the_pairing_does_not_ask(client_for, engineer):
     plan = make_plan()
     page = client_for(engineer).post(f"{setup_url(plan)}trust/", {"sha256": "AB:CD"}, follow=True).content.decode()

@@ -1,5 +1,6 @@
 """The HCX simulator's sessions and appliance authentication, spoken to over HTTP."""
 
+import pytest
 import requests
 
 from tests.peers.hcxsim import admin_session, hcx_login
@@ -97,11 +98,61 @@ def test_it_registers_vcenter_with_a_base64_password_and_never_returns_it(hcxsim
 
     refused = admin.post(url, json=body, timeout=10)
     body["data"]["items"][0]["config"]["password"] = "Vk13YXJlMSE="
+    untrusted = admin.post(url, json=body, timeout=10)
+    imported = admin.post(f"{hcxsim.admin_url}/api/admin/certificates", timeout=10,
+                          json={"certificate": untrusted.json()["data"][0]["certificate"]})
     created = admin.post(url, json=body, timeout=10)
 
     assert refused.status_code == 400
     assert "base64" in refused.json()["errors"][0]["text"]
-    assert created.json()["data"]["items"][0]["config"]["UUID"]
+    assert (untrusted.status_code, untrusted.json()["message"]) == (400, "Untrusted SSL connection")
+    assert imported.ok and created.json()["data"]["items"][0]["config"]["UUID"]
     listed = admin.get(url, timeout=10).json()["data"]["items"][0]["config"]
     assert listed["url"] == "https://vc.local"
     assert "password" not in listed
+
+
+def test_failed_logins_lock_the_account_until_it_is_unlocked(hcxsim):
+    url = f"{hcxsim.service_url}/hybridity/api/sessions"
+    wrong = {"username": hcxsim.username, "password": "wrong"}
+    right = {"username": hcxsim.username, "password": hcxsim.password}
+
+    answers = [requests.post(url, json=wrong, timeout=10) for _ in range(5)]
+    locked = requests.post(url, json=right, timeout=10)
+
+    assert [a.status_code for a in answers] == [401] * 5
+    assert answers[0].json()["errors"][0]["text"] == "Invalid username or password"
+    assert (locked.status_code, locked.json()["errors"][0]["text"]) == (401, "Account locked due to failed login "
+                                                                              "attempts")
+    assert hcxsim.control.state()["logins"] == {"attempts": 6, "failures": 5, "locked": True}
+    requests.post(f"{hcxsim.service_url}/__sim__/unlock", timeout=10).raise_for_status()
+    assert requests.post(url, json=right, timeout=10).headers["x-hm-authorization"]
+
+
+def test_a_right_password_resets_the_count_of_failed_logins(hcxsim):
+    url = f"{hcxsim.service_url}/hybridity/api/sessions"
+    for _ in range(4):
+        requests.post(url, json={"username": hcxsim.username, "password": "wrong"}, timeout=10)
+    requests.post(url, json={"username": hcxsim.username, "password": hcxsim.password}, timeout=10)
+    requests.post(url, json={"username": hcxsim.username, "password": "wrong"}, timeout=10)
+
+    assert hcxsim.control.state()["logins"] == {"attempts": 6, "failures": 1, "locked": False}
+
+
+@pytest.mark.parametrize("status", ["500", "401"])
+def test_after_an_app_engine_restart_logins_say_hcx_is_still_starting(hcxsim, status):
+    hcxsim.control.reset("configured", variants={"trusted_roots_status": status})
+    admin = admin_session(hcxsim)
+    for action in ("stop", "start"):
+        admin.post(f"{hcxsim.admin_url}/components/appengine", params={"action": action}, timeout=10)
+    url = f"{hcxsim.service_url}/hybridity/api/sessions"
+    right = {"username": hcxsim.username, "password": hcxsim.password}
+
+    starting = requests.post(url, json=right, timeout=10)
+    hcxsim.control.advance(31)
+    ready = requests.post(url, json=right, timeout=10)
+
+    assert starting.status_code == int(status) and starting.headers["Content-Type"] == "application/xml"
+    assert "'Trusted root certificates' value should not be empty" in starting.text
+    assert ready.status_code == 200 and ready.headers["x-hm-authorization"]
+    assert hcxsim.control.state()["logins"]["failures"] == 0

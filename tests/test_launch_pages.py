@@ -251,3 +251,21 @@ def test_every_migration_event_links_to_its_migration(client_for, stakeholder, w
     assert MigrationEvent.objects.filter(migration=m).exists()
     text = client_for(stakeholder).get(f"/plan/waves/{wave.pk}/progress/").content.decode()
     assert f'<a href="/plan/migrations/{m.pk}/">{m.vm.name}</a>: Sent to HCX' in text
+
+
+def test_the_progress_page_says_when_hcx_refuses_the_sites_stored_password(client_for, stakeholder, wave, settings):
+    from hcx.models import HcxConnection
+
+    connection = HcxConnection.objects.create(plan=wave.site, connector_url="https://hcx.example.test",
+                                              password="Wrong-Passw0rd")
+    url = f"/plan/waves/{wave.pk}/progress/"
+    assert "HCX refuses the stored password" not in client_for(stakeholder).get(url).content.decode()
+    HcxConnection.objects.filter(pk=connection.pk).update(login_failures=settings.HCX_LOGIN["MAX_FAILURES"],
+                                                          login_refusal="Invalid username or password")
+
+    text = client_for(stakeholder).get(url).content.decode()
+
+    assert ("HCX refuses the stored password of administrator@vsphere.local (3 failed logins in a row; HCX said: "
+            "Invalid username or password). The portal stopped logging in") in text
+    assert f'href="/hcx/plans/{wave.site.pk}/setup/">Set-up page' in text
+    assert "Wrong-Passw0rd" not in text

@@ -13,6 +13,7 @@ import time
 
 import pytest
 import redis
+import requests
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -195,6 +196,105 @@ def test_an_expired_hcx_session_is_survived(hcxsim):
 
     assert not stats.skipped and stats.rows_written == 2
     assert states(launched) == [S.INITIAL_SYNC] * 2
+
+
+def test_cycles_reuse_one_hcx_session(hcxsim):
+    launched = launch(hcxsim, 2)
+    before = hcxsim.control.state()["logins"]["attempts"]
+
+    for _ in range(3):
+        assert not reconcile_site(launched.site).skipped
+
+    assert hcxsim.control.state()["logins"]["attempts"] - before == 1
+
+
+def test_clients_of_a_site_in_one_worker_share_its_hcx_session(hcxsim):
+    from migrations_app.launch.site import service_for
+
+    launched = launch(hcxsim, 1)
+    reconcile_site(site_again(launched))
+    before = hcxsim.control.state()["logins"]["attempts"]
+
+    for _ in range(3):  # launch jobs and the engineer's actions each build their own client
+        service = service_for(site_again(launched))
+        assert service.list_pairings()
+        service.close()
+
+    assert hcxsim.control.state()["logins"]["attempts"] == before
+
+
+def store_password(site, password: str):
+    """What saving the connection form with a new password does (hcx/setup/actions.py)."""
+    from hcx.models import HcxConnection
+    from hcx.setup.actions import do_save_connection
+
+    connection = HcxConnection.objects.get(plan=site)
+    connection.password = password
+    do_save_connection(connection, acting_user=None, changed=["password"])
+
+
+def test_a_password_hcx_refuses_is_tried_a_few_times_only_and_never_locks_the_account(hcxsim, settings):
+    launched = launch(hcxsim, 2)
+    store_password(launched.site, "Not-The-Passw0rd")
+    limit = settings.HCX_LOGIN["MAX_FAILURES"]
+
+    results = [reconcile_site(site_again(launched)) for _ in range(10)]
+
+    logins = hcxsim.control.state()["logins"]
+    assert logins["failures"] == limit < hcxsim_lockout() and logins["locked"] is False
+    assert all("refused the user name or password" in r.skipped for r in results[:limit])
+    assert all("HCX refuses the stored password of administrator@vsphere.local (3 failed logins in a row"
+               in r.skipped for r in results[limit:])
+    assert "save the right password in the HCX connection on the plan's set-up page" in results[-1].skipped
+    assert "Not-The-Passw0rd" not in repr([r.skipped for r in results])
+    assert states(launched) == [S.VALIDATING] * 2
+    launched.site.connection.refresh_from_db()
+    assert launched.site.connection.login_refused
+
+    store_password(launched.site, hcxsim.password)
+    hcxsim.control.advance(45)
+
+    assert not reconcile_site(site_again(launched)).skipped and states(launched) == [S.INITIAL_SYNC] * 2
+    launched.site.connection.refresh_from_db()
+    assert launched.site.connection.login_failures == 0 and not launched.site.connection.login_refused
+
+
+def site_again(launched):
+    """The site as each cycle of reconcile_all reads it: fresh from the database."""
+    from hcx.models import HcxPlan
+
+    return HcxPlan.objects.select_related("connection").get(pk=launched.site.pk)
+
+
+def test_an_account_hcx_says_is_locked_is_not_tried_again(hcxsim):
+    launched = launch(hcxsim, 1)
+    for _ in range(hcxsim_lockout()):  # someone else typed the wrong password
+        requests.post(f"{hcxsim.service_url}/hybridity/api/sessions", timeout=10,
+                      json={"username": hcxsim.username, "password": "wrong"})
+    before = hcxsim.control.state()["logins"]["attempts"]
+
+    first, second = reconcile_site(site_again(launched)), reconcile_site(site_again(launched))
+
+    assert hcxsim.control.state()["logins"]["attempts"] - before == 1
+    assert "Account locked due to failed login attempts" in first.skipped
+    assert "The portal stopped logging in" in second.skipped
+
+
+def hcxsim_lockout() -> int:
+    return 5  # the simulator's --lockout-after default (hcx/simulator/state.py Config)
+
+
+def test_after_a_refused_login_the_next_one_waits(hcxsim, settings):
+    settings.HCX_LOGIN = {**settings.HCX_LOGIN, "BACKOFF_SECONDS": 3600}
+    launched = launch(hcxsim, 1)
+    store_password(launched.site, "Not-The-Passw0rd")
+    before = hcxsim.control.state()["logins"]["attempts"]
+
+    first, second = reconcile_site(site_again(launched)), reconcile_site(site_again(launched))
+
+    assert hcxsim.control.state()["logins"]["attempts"] - before == 1
+    assert "refused the user name or password" in first.skipped
+    assert "the portal tries again after" in second.skipped
 
 
 def test_a_migration_hcx_no_longer_knows_fails_with_a_clear_message(hcxsim, caplog):

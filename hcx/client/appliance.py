@@ -1,20 +1,112 @@
 """The HCX appliance management API (`https://<hcx>:9443/api/admin/...`, HTTP Basic as `admin`,
-hcx-api.md sections 1.1, 1.3 and 2.3): activation, vCenter and SSO registration, certificates,
-location, role mappings and the app-engine component, used to set up a freshly deployed Connector.
+docs/hcx-wire.md section 2): activation, vCenter and SSO registration, certificates, location,
+role mappings and the app-engine component, used to set up a freshly deployed Connector.
 """
 
 import base64
+import contextlib
 import logging
+from dataclasses import dataclass
 
 from . import polling
-from .errors import HcxActivationRefused, HcxAuthError, HcxError, HcxJobFailed, HcxNotFound, HcxUnavailable
+from .errors import (
+    HcxActivationRefused,
+    HcxAuthError,
+    HcxCertificateUntrusted,
+    HcxError,
+    HcxJobFailed,
+    HcxNotFound,
+    HcxUnavailable,
+)
 from .polling import PollTimeout, Waiter
-from .transport import DEFAULT_RETRY, DEFAULT_TIMEOUT, HcxErrors, Retry, Transport
+from .transport import DEFAULT_RETRY, DEFAULT_TIMEOUT, HcxErrors, Retry, Transport, server_certificate
 
 logger = logging.getLogger(__name__)
 HCX_CONNECT_URL = "https://connect.hcx.vmware.com"
 ADMIN = "/api/admin"
 CONFIG = f"{ADMIN}/global/config"
+LOOKUP_SERVICE_PATH = "/lookupservice/sdk"  # hcx-wire.md section 2: the documented lookupServiceUrl form
+ROLES = ("System Administrator", "Enterprise Administrator")
+EVALUATION, VCF, KEY, NONE = "evaluation", "vcf", "key", "none"
+LICENCE_LABELS = {EVALUATION: "Evaluation mode", VCF: "a VCF licence from vCenter", KEY: "an activation key",
+                  NONE: "no licence"}
+
+
+def find_certificate(body, depth: int = 0) -> str | None:
+    """The PEM an answer carries, wherever it is: `data[0].certificate` (field notes),
+    `errors[0].data[0].certificate` (the 443 envelope) or any other `certificate` field (hcx-wire.md §2)."""
+    if depth > 6:
+        return None
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key.lower() in ("certificate", "pem", "cert") and isinstance(value, str) \
+                    and "BEGIN CERTIFICATE" in value:
+                return value
+        values = body.values()
+    elif isinstance(body, list):
+        values = body
+    else:
+        return None
+    for value in values:
+        found = find_certificate(value, depth + 1)
+        if found:
+            return found
+    return None
+
+
+class ApplianceErrors(HcxErrors):
+    """As HcxErrors, plus: a refusal because HCX does not trust a server's certificate (registering a
+    vCenter or lookup service) becomes HcxCertificateUntrusted with the certificate HCX sent."""
+
+    def for_response(self, response, where: str, call: str) -> Exception:
+        exc = super().for_response(response, where, call)
+        if not 400 <= response.status_code < 500 or response.status_code in (401, 404):
+            return exc
+        try:
+            pem = find_certificate(response.json())
+        except ValueError:
+            pem = None
+        said = (exc.hcx_message or "").lower()
+        if pem or "untrusted" in said or ("ssl" in said and "trust" in said):
+            return HcxCertificateUntrusted(f"{where} does not trust the certificate of the server it was given "
+                                           f"({exc.hcx_message or 'no reason given'})", pem=pem,
+                                           status=response.status_code, hcx_message=exc.hcx_message,
+                                           url=response.url)
+        return exc
+
+
+@dataclass(frozen=True)
+class Licence:
+    """What `GET /api/admin/licenses` shows: activated with a key, in Evaluation mode, on a VCF licence
+    taken from vCenter, or nothing (hcx-wire.md section 2). `item` is the licence HCX listed."""
+
+    kind: str
+    item: dict | None = None
+
+    @property
+    def label(self) -> str:
+        return LICENCE_LABELS[self.kind]
+
+    @property
+    def activated_with_key(self) -> bool:
+        return self.kind == KEY
+
+
+def licence_kind(item: dict) -> str:
+    """[U] The list's item shape is not documented: names seen are EVALUATION_MODE and VCF, so any
+    field saying so classifies it; any other licence is an activation key's (as Microsoft's scripts
+    take every listed licence to be), with or without the key in it."""
+    words = " ".join(str(v) for v in item.values() if isinstance(v, str | int | bool)).upper()
+    if "EVAL" in words:
+        return EVALUATION
+    if "VCF" in words or str(item.get("source", "")).lower() == "vcenter":
+        return VCF
+    return KEY
+
+
+def lookup_service_url(vcenter_url: str) -> str:
+    """`https://<vc>/lookupservice/sdk` for the vCenter's own SSO (hcx-wire.md section 2)."""
+    return vcenter_url.rstrip("/") + LOOKUP_SERVICE_PATH
 
 
 def config_body(**config) -> dict:
@@ -33,7 +125,7 @@ class HcxAppliance:
                  timeout=DEFAULT_TIMEOUT, retry: Retry = DEFAULT_RETRY, waiter: Waiter = polling.REAL_TIME):
         self.url = url.rstrip("/")
         self.waiter = waiter
-        self.transport = Transport(self.url, name="HCX appliance management", errors=HcxErrors(), verify=verify,
+        self.transport = Transport(self.url, name="HCX appliance management", errors=ApplianceErrors(), verify=verify,
                                    timeout=timeout, retry=retry,
                                    auth=(username, password))
         self.username = username
@@ -69,6 +161,29 @@ class HcxAppliance:
     def set_component(self, name: str, running: bool) -> str:
         return self._call("POST", f"/components/{name}", params={"action": "start" if running else "stop"}).get("result", "")
 
+    def wait_for_component(self, name: str, wanted: str, timeout: float) -> None:
+        def check():
+            try:
+                return True if self.component_status(name) == wanted else None
+            except HcxUnavailable:
+                return None
+
+        try:
+            polling.poll(check, timeout=timeout, what=f"the {name} to be {wanted}", waiter=self.waiter)
+        except PollTimeout:
+            raise HcxUnavailable(f"HCX appliance management at {self.url}: the {name} was not {wanted} after "
+                                 f"{timeout:g} s") from None
+
+    def restart_app_engine(self, *, timeout: float, settle: float) -> None:
+        """Stop the app engine, wait for STOPPED, start it, wait for RUNNING, then let it settle
+        (Terraform waits 60 s: HCX reads a new vCenter or SSO only after this; hcx-wire.md section 2)."""
+        self.set_component("appengine", running=False)
+        self.wait_for_component("appengine", "STOPPED", timeout)
+        self.set_component("appengine", running=True)
+        self.wait_for_component("appengine", "RUNNING", timeout)
+        if settle > 0:
+            self.waiter.sleep(settle)
+
     def wait_until_up(self, timeout: float) -> None:
         """Until the appliance API answers and the app engine runs (after power-on, or a restart)."""
         def check():
@@ -85,14 +200,29 @@ class HcxAppliance:
 
     # --- activation -----------------------------------------------------------------------------
 
-    def activation(self) -> dict | None:
-        """The current licence (`GET /api/admin/licenses`), or the older global config, or None."""
+    def licences(self) -> list[dict]:
+        """Every licence HCX lists (`GET /api/admin/licenses`), or the older global config's activation."""
         try:
-            licenses = self._call("GET", f"{ADMIN}/licenses", safe=True).get("licenses") or []
-            return licenses[0] if licenses else None
+            listed = self._call("GET", f"{ADMIN}/licenses", safe=True)
         except HcxNotFound:
-            found = configs(self._call("GET", f"{CONFIG}/hcx", safe=True))
-            return found[0] if found else None
+            return [c for c in configs(self._call("GET", f"{CONFIG}/hcx", safe=True)) if c]
+        found = listed.get("licenses") if isinstance(listed, dict) else listed
+        return [item for item in found or [] if isinstance(item, dict)]
+
+    def licence(self) -> Licence:
+        """How the Connector is licensed: a key's licence wins over Evaluation mode or VCF, which HCX
+        4.9+ lists before any key is entered (hcx-wire.md section 2)."""
+        kinds = [(licence_kind(item), item) for item in self.licences()]
+        for wanted in (KEY, VCF, EVALUATION):
+            found = next((item for kind, item in kinds if kind == wanted), None)
+            if found is not None:
+                return Licence(wanted, found)
+        return Licence(NONE, kinds[0][1] if kinds else None)
+
+    def activation(self) -> dict | None:
+        """The licence of the activation key, or None (Evaluation mode or VCF are not an activation)."""
+        current = self.licence()
+        return current.item if current.activated_with_key else None
 
     def activate(self, key: str, *, url: str = HCX_CONNECT_URL, timeout: float = 600) -> dict:
         """Activate with an AVS key. Current builds: `POST /api/admin/licenses/activation`, then poll
@@ -155,7 +285,9 @@ class HcxAppliance:
         return configs(self._call("GET", f"{CONFIG}/vcenter", safe=True))
 
     def register_vcenter(self, url: str, username: str, password: str) -> dict:
-        """`POST /api/admin/global/config/vcenter`; the password travels base64-encoded, as HCX wants."""
+        """`POST /api/admin/global/config/vcenter`; the password travels base64-encoded, as HCX wants.
+        HcxCertificateUntrusted (with the PEM) when HCX does not trust the vCenter's certificate:
+        `import_certificate()` it, then call again."""
         encoded = base64.b64encode(password.encode()).decode()
 
         def send():
@@ -165,7 +297,23 @@ class HcxAppliance:
         def find():
             return next((vc for vc in self.vcenters() if vc.get("url", "").rstrip("/") == url.rstrip("/")), None)
 
-        return self.transport.create(send, find, f"vCenter {url}")[0]
+        with self._untrusted_names(url, "vCenter"):
+            return self.transport.create(send, find, f"vCenter {url}")[0]
+
+    @contextlib.contextmanager
+    def _untrusted_names(self, server_url: str, what: str):
+        """Turn HCX's "untrusted" refusal into an HcxCertificateUntrusted naming the server, with its
+        certificate: the one HCX sent, else the one the server presents (as Microsoft's scripts fetch it)."""
+        try:
+            yield
+        except HcxCertificateUntrusted as exc:
+            if exc.remote_url:
+                raise
+            raise HcxCertificateUntrusted(
+                f"HCX appliance management at {self.url} does not trust the certificate of {what} {server_url}"
+                + (f" ({exc.hcx_message})" if exc.hcx_message else ""),
+                pem=exc.pem or server_certificate(server_url), remote_url=server_url, status=exc.status,
+                hcx_message=exc.hcx_message, url=self.url) from None
 
     def delete_vcenter(self, uuid: str) -> None:
         self._call("DELETE", f"{CONFIG}/vcenter/{uuid}")
@@ -179,12 +327,14 @@ class HcxAppliance:
         return found[0] if found else None
 
     def set_lookup_service(self, lookup_service_url: str, provider_type: str = "PSC") -> dict:
-        """Register the SSO lookup service, or update the registered one (same UUID)."""
+        """Register the SSO lookup service, or update the registered one (same UUID).
+        HcxCertificateUntrusted as `register_vcenter()`."""
         current = self.lookup_service()
         body = config_body(lookupServiceUrl=lookup_service_url, providerType=provider_type)
         path = f"{CONFIG}/lookupservice" + (f"/{current['UUID']}" if current and current.get("UUID") else "")
         # Setting the same URL twice changes nothing, so a lost answer may be sent again.
-        return configs(self._call("POST", path, json=body))[0]
+        with self._untrusted_names(lookup_service_url, "the SSO lookup service"):
+            return configs(self._call("POST", path, json=body))[0]
 
     # --- location, role mappings ------------------------------------------------------------------
 
@@ -201,7 +351,14 @@ class HcxAppliance:
         return self._call("GET", f"{CONFIG}/location", safe=True)
 
     def role_mappings(self) -> list[dict]:
-        return self._call("GET", f"{CONFIG}/roleMappings", safe=True) or []
+        found = self._call("GET", f"{CONFIG}/roleMappings", safe=True) or []
+        if isinstance(found, dict):  # tolerate the global-config wrapper as well as the documented array
+            found = found.get("items") or configs(found)
+        return [m for m in found if isinstance(m, dict)]
+
+    def mapped_groups(self) -> dict[str, list[str]]:
+        """{role: [groups]} for the roles that have at least one group."""
+        return {m.get("role"): list(m.get("userGroups") or []) for m in self.role_mappings() if m.get("userGroups")}
 
     def set_role_mappings(self, mappings: dict[str, list[str]]) -> None:
         """`{"System Administrator": ["DOMAIN\\\\group"], ...}` -> `PUT .../roleMappings` (an array)."""

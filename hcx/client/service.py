@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from . import polling
-from .errors import HcxAuthError, HcxCertificateUntrusted, HcxError, HcxJobFailed, HcxNotFound
+from .errors import HcxAuthError, HcxCertificateUntrusted, HcxError, HcxJobFailed, HcxNotFound, HcxUnavailable
 from .migrations import HcxErrorsWithBody, MigrationsMixin
 from .polling import PollTimeout, Waiter
 from .transport import DEFAULT_RETRY, DEFAULT_TIMEOUT, Retry, Transport
@@ -23,6 +23,9 @@ NETWORK_PROFILE_CREATE = "/admin/hybridity/api/networks"  # really under /admin/
 # The states real HCX shows (hcx-wire.md §5): a working service mesh is COMMITTED, a usable compute
 # profile VALID. Anything else is read tolerantly: a state ending in FAILED (UPDATE_FAILED) is a failure.
 MESH_WORKING, PROFILE_VALID = "COMMITTED", "VALID"
+# What a login answers while HCX starts (after a boot, or the app-engine restart that follows a
+# vCenter/SSO registration): hcx-wire.md section 1.
+STARTING_TEXT = "Trusted root certificates"
 TASK_SUCCESS, TASK_FAILED = "SUCCESS", "FAILED"
 # Network extension appliances: TF asks for HCX-NET-EXT; what EDGE meshes (HCX 9.x) call theirs is not
 # known, so any type naming NET-EXT or L2C is taken (hcx-wire.md §5).
@@ -161,15 +164,32 @@ class HcxService(MigrationsMixin):
     """A client for one HCX Manager's service API. Not thread-safe: one per job or request."""
 
     def __init__(self, url: str, username: str, password: str, *, verify: bool | str = True,
-                 timeout=DEFAULT_TIMEOUT, retry: Retry = DEFAULT_RETRY, waiter: Waiter = polling.REAL_TIME):
+                 timeout=DEFAULT_TIMEOUT, retry: Retry = DEFAULT_RETRY, waiter: Waiter = polling.REAL_TIME,
+                 login_guard=None, session_store=None, startup_wait: float = 0.0, startup_interval: float = 10.0):
+        """`login_guard` (optional) is asked before each login and told how it went, so that a
+        stored password HCX refuses is not tried again and again until the SSO account locks:
+        `allow()` raises HcxAuthError to refuse, `failed(HcxAuthError)`, `succeeded()`.
+        `session_store` (optional) shares the session between clients of the same user: `get()` ->
+        (token, SessionInfo) or None, `put(token, SessionInfo)`, `forget()`; a shared token HCX no
+        longer knows costs one 401 and a login.
+        `startup_wait`: how long a login keeps retrying, every `startup_interval` seconds, while HCX
+        answers that it is still starting (0: fail at once with HcxUnavailable)."""
         self.url = url.rstrip("/")
         self.username = username
         self._password = password
         self.waiter = waiter
+        self.login_guard = login_guard
+        self.startup_wait = startup_wait
+        self.startup_interval = startup_interval
         self.transport = Transport(self.url, name="HCX", errors=HcxErrorsWithBody(), verify=verify, timeout=timeout,
                                    retry=retry)
         self.transport.session.headers["Content-Type"] = "application/json"
         self.session_info: SessionInfo | None = None
+        self.session_store = session_store
+        saved = session_store.get() if session_store is not None else None
+        if saved:
+            token, self.session_info = saved
+            self.transport.session.headers["x-hm-authorization"] = token
 
     def __repr__(self):
         return f"<HcxService {self.url} as {self.username}>"
@@ -180,16 +200,38 @@ class HcxService(MigrationsMixin):
     # --- session ----------------------------------------------------------------------------
 
     def login(self) -> SessionInfo:
-        """`POST /hybridity/api/sessions`; the token comes back in the `x-hm-authorization` header."""
+        """`POST /hybridity/api/sessions`; the token comes back in the `x-hm-authorization` header
+        (hcx-wire.md section 1). A refused password is reported to the login guard; HCX's "still
+        starting" answer is not a refusal, and is waited out for `startup_wait` seconds."""
         self.transport.session.headers.pop("x-hm-authorization", None)
-        try:
-            # Safe to repeat: a login creates nothing but a session, and HCX answers 5xx while it starts.
-            response = self.transport.request("POST", f"{API}/sessions", safe=True,
-                                              json={"username": self.username, "password": self._password})
-        except HcxAuthError as exc:
-            raise HcxAuthError(f"HCX at {self.url} refused the user name or password for {self.username}"
-                               + (f": {exc.hcx_message}" if exc.hcx_message else ""),
-                               status=exc.status, hcx_message=exc.hcx_message, url=self.url) from None
+        if self.session_store is not None:
+            self.session_store.forget()  # absent, or just refused by HCX
+        if self.login_guard is not None:
+            self.login_guard.allow()
+        deadline = None
+        while True:
+            try:
+                # Safe to repeat: a login creates nothing but a session, and HCX answers 5xx while it starts.
+                response = self.transport.request("POST", f"{API}/sessions", safe=True,
+                                                  json={"username": self.username, "password": self._password})
+                break
+            except HcxError as exc:
+                if STARTING_TEXT.lower() not in (exc.hcx_message or "").lower():
+                    self._refused(exc)
+                    raise
+                now = self.waiter.clock()
+                deadline = now + self.startup_wait if deadline is None else deadline
+                if now >= deadline:
+                    waited = f" after {self.startup_wait:g} s" if self.startup_wait else ""
+                    raise HcxUnavailable(f"HCX at {self.url} is still starting{waited} (it answers the login with "
+                                         f"'{STARTING_TEXT}' value should not be empty): try again in a few "
+                                         "minutes", status=exc.status, hcx_message=exc.hcx_message,
+                                         url=self.url) from None
+                logger.info("HCX at %s is still starting (%s); logging in again in %g s", self.url, STARTING_TEXT,
+                            self.startup_interval)
+                self.waiter.sleep(min(self.startup_interval, deadline - now))
+        if self.login_guard is not None:
+            self.login_guard.succeeded()
         token = response.headers.get("x-hm-authorization")
         if not token:
             raise HcxError(f"HCX at {self.url} accepted the login of {self.username} but sent no "
@@ -198,7 +240,21 @@ class HcxService(MigrationsMixin):
         data = (self._json(response).get("data") or {}) if response.content else {}
         endpoint = data.get("endpointInfo") or {}
         self.session_info = SessionInfo(self.username, endpoint.get("uuid"), endpoint.get("name"))
+        if self.session_store is not None:
+            self.session_store.put(token, self.session_info)
         return self.session_info
+
+    def _refused(self, exc: HcxError):
+        """A login HCX refused: a 401 is a failed login the guard counts (SSO locks accounts after a
+        few, hcx-wire.md section 1); raised as HcxAuthError naming the user."""
+        if not isinstance(exc, HcxAuthError):
+            return
+        refused = HcxAuthError(f"HCX at {self.url} refused the user name or password for {self.username}"
+                               + (f": {exc.hcx_message}" if exc.hcx_message else ""),
+                               status=exc.status, hcx_message=exc.hcx_message, url=self.url)
+        if exc.status == 401 and self.login_guard is not None:
+            self.login_guard.failed(refused)
+        raise refused from None
 
     def _call(self, method: str, path: str, *, safe: bool = False, json=None, params=None):
         """One authenticated call; logs in first if needed and once more if the session expired."""

@@ -21,7 +21,7 @@ from pyVmomi import vim, vmodl
 from core.jobs import JobError
 
 from .ova import OvfPackage
-from .spec import ConnectorSpec
+from .spec import ConnectorSpec, describe_unknown
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,9 @@ def deploy_connector(
         report(UPLOAD_END, f"VM {spec.vm_name} already exists ({vm._moId}); not importing it again")
     else:
         spec.check_against(package)
+        unknown = describe_unknown(package)
+        if unknown:
+            warn(unknown)
         target = resolve_target(content, spec)
         if passwords is not None:
             spec = spec.with_passwords(*passwords())
@@ -269,7 +272,7 @@ def _fault_text(fault) -> str:
 
 
 def create_import_spec(content, package: OvfPackage, spec: ConnectorSpec, target: Target, *, warn=_nothing):
-    values = spec.ovf_properties()
+    values = spec.ovf_properties(declared=package.properties)
     params = vim.OvfManager.CreateImportSpecParams(
         entityName=spec.vm_name,
         diskProvisioning="thin",

@@ -5,6 +5,7 @@ references is there, so that a broken package is refused before vCenter is asked
 """
 
 import contextlib
+import re
 import tarfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -31,6 +32,12 @@ class OvfProperty:
     user_configurable: bool
     password: bool
     label: str = ""
+    qualifiers: str = ""  # vmw:qualifiers, e.g. "MinLen(8)"
+
+    @property
+    def min_length(self) -> int:
+        match = re.search(r"MinLen\((\d+)\)", self.qualifiers or "")
+        return int(match.group(1)) if match else 0
 
 
 @dataclass
@@ -206,5 +213,6 @@ def parse_descriptor(text: str, *, source: Path, descriptor_name: str) -> OvfPac
                 user_configurable=_truthy(_attr(prop, "userConfigurable", "false")),
                 password=_truthy(_attr(prop, "password", "false")),
                 label=(labels[0].text or "").strip() if labels else "",
+                qualifiers=_attr(prop, "qualifiers"),
             )
     return package

@@ -1,4 +1,4 @@
-"""What an HCX Connector deployment needs to know, and how it maps onto the OVA (hcx-api.md 2.2)."""
+"""What an HCX Connector deployment needs to know, and how it maps onto the OVA (docs/hcx-wire.md §8)."""
 
 import ipaddress
 from dataclasses import asdict, dataclass, field, fields
@@ -9,7 +9,7 @@ from .ova import OvfPackage
 
 MANAGEMENT_NETWORK = "VSMgmt"  # the OVA's one network; the spec's port group is mapped onto it
 SECRET_FIELDS = ("admin_password", "root_password")
-# The OVF properties the HCX Connector OVA declares (hcx-api.md 2.2); ovf_properties() sets each.
+# The OVF properties the HCX Connector OVA declares (hcx-wire.md §8); ovf_properties() sets each.
 CONNECTOR_PROPERTIES = (
     "mgr_cli_passwd",
     "mgr_root_passwd",
@@ -24,13 +24,59 @@ CONNECTOR_PROPERTIES = (
 )
 
 
+# Properties some builds declare that the portal knows: the 9.1 unified appliance's GRUB password
+# (set when declared) and the static routes (left at their empty defaults, as Microsoft's scripts do).
+OPTIONAL_PROPERTIES = (
+    "mgr_grub_passwd",
+    *(f"{name}_{n}" for n in (1, 2) for name in ("mgr_static_network", "mgr_static_network_prefix",
+                                                  "mgr_static_gateway_ip")),
+)
+KNOWN_PROPERTIES = frozenset(CONNECTOR_PROPERTIES) | frozenset(OPTIONAL_PROPERTIES)
+# The OVA's own descriptions say these lists are space separated (hcx-wire.md §8).
+LIST_SEPARATOR = " "
+
+
+def unknown_properties(package: OvfPackage) -> list:
+    """The properties the OVA declares that the portal does not set: they keep the OVA's defaults."""
+    return [prop for key, prop in package.properties.items() if key not in KNOWN_PROPERTIES]
+
+
+def needs_a_value(prop) -> bool:
+    """An unknown property the appliance cannot start without: no default, and a password or a
+    minimum length (vmw:qualifiers MinLen(n))."""
+    return not prop.default and (prop.password or prop.min_length > 0)
+
+
+def describe_unknown(package: OvfPackage) -> str:
+    """One line for the deploy page and the job log ('' when the OVA declares nothing unknown)."""
+    unknown = unknown_properties(package)
+    if not unknown:
+        return ""
+    listed = "; ".join(
+        f"{p.key}" + (f" ({p.label})" if p.label and p.label != p.key else "")
+        + (" = (hidden)" if p.password and p.default else f" = {p.default!r}")
+        for p in unknown
+    )
+    return (f"{package} declares {len(unknown)} propert{'y' if len(unknown) == 1 else 'ies'} the portal does not "
+            f"set; {'it keeps its' if len(unknown) == 1 else 'they keep their'} default: {listed}")
+
+
 def check_connector_package(package: OvfPackage):
-    """Refuse an OVA that is not an HCX Connector before anything is created in vCenter."""
+    """Refuse an OVA that is not an HCX Connector before anything is created in vCenter, or one that
+    declares a property the appliance needs and the portal cannot fill."""
     missing = sorted(set(CONNECTOR_PROPERTIES) - set(package.properties))
     if missing:
         raise JobError(
             f"{package} does not declare the HCX Connector properties {', '.join(missing)}: "
             "is it the HCX Connector OVA?"
+        )
+    needed = [p.key for p in unknown_properties(package) if needs_a_value(p)]
+    if needed:
+        raise JobError(
+            f"{package} declares {', '.join(needed)}, which {'has' if len(needed) == 1 else 'have'} no default and "
+            "which the portal does not know how to fill: the appliance would not start without "
+            f"{'it' if len(needed) == 1 else 'them'}. This OVA is newer than the portal knows; deploy it with the "
+            "vSphere Client or ovftool, then go on with the set-up steps."
         )
     if MANAGEMENT_NETWORK not in package.networks:
         declared = ", ".join(package.networks) or "none"
@@ -124,20 +170,25 @@ class ConnectorSpec:
         if problems:
             raise JobError("Connector spec: " + "; ".join(problems))
 
-    def ovf_properties(self) -> dict[str, str]:
-        """The OVF property values, keyed as the HCX Connector OVA declares them."""
-        return {
+    def ovf_properties(self, declared=None) -> dict[str, str]:
+        """The OVF property values, keyed as the HCX Connector OVA declares them. `declared` (the
+        package's properties) adds those only some builds take: the GRUB password of 9.1 unified
+        appliances gets the root password."""
+        values = {
             "mgr_cli_passwd": self.admin_password,
             "mgr_root_passwd": self.root_password,
             "hostname": self.hostname,
             "mgr_ip_0": self.ip,
             "mgr_prefix_ip_0": str(self.prefix),
             "mgr_gateway_0": self.gateway,
-            "mgr_dns_list": ",".join(self.dns),
-            "mgr_domain_search_list": ",".join(self.search_domains),
-            "mgr_ntp_list": ",".join(self.ntp),
+            "mgr_dns_list": LIST_SEPARATOR.join(self.dns),
+            "mgr_domain_search_list": LIST_SEPARATOR.join(self.search_domains),
+            "mgr_ntp_list": LIST_SEPARATOR.join(self.ntp),
             "mgr_isSSHEnabled": "True" if self.ssh_enabled else "False",
         }
+        if declared and "mgr_grub_passwd" in declared:
+            values["mgr_grub_passwd"] = self.root_password
+        return values
 
     def network_mapping(self) -> dict[str, str]:
         return {MANAGEMENT_NETWORK: self.network}

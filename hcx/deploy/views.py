@@ -22,7 +22,9 @@ from hcx.setup.runner import SetupBusy, active_setup_job
 from . import library
 from .forms import DeployForm, OvaUploadForm
 from .jobs import start_connector_deployment, wait_url
+from .ova import open_package
 from .placement import Placement, connector_spec
+from .spec import describe_unknown
 from .uploads import OvaUploadHandler
 
 TEMPLATE = "hcx/deploy.html"
@@ -43,6 +45,7 @@ def page_context(plan: HcxPlan, *, deploy_form=None, upload_form=None) -> dict:
     except JobError as exc:
         spec, spec_error = None, str(exc)
     step = HcxSetupStep.objects.select_related("job").filter(plan=plan, step=SetupStepKey.DEPLOY).first()
+    deploy_form = deploy_form or DeployForm(plan=plan)
     return {
         "object": plan,
         "spec": spec,
@@ -59,9 +62,20 @@ def page_context(plan: HcxPlan, *, deploy_form=None, upload_form=None) -> dict:
         "ovas": library.list_ovas(),
         "ova_folder": library.folder(),
         "max_upload_mb": settings.HCX_OVA_MAX_MB,
-        "deploy_form": deploy_form or DeployForm(plan=plan),
+        "deploy_form": deploy_form,
+        "ova_notes": ova_notes(deploy_form["ova"].value()),
         "upload_form": upload_form or OvaUploadForm(),
     }
+
+
+def ova_notes(name) -> str:
+    """What the chosen OVA declares that the portal does not set (hcx/deploy/spec.py), or ''."""
+    if not name:
+        return ""
+    try:
+        return describe_unknown(open_package(library.resolve_ova(name)))
+    except JobError:
+        return ""  # the form says what is wrong with it
 
 
 class HcxPlanDeployView(PermissionMixin, View):
@@ -127,4 +141,7 @@ class HcxPlanOvaUploadView(PermissionMixin, View):
         stored = form.stored
         AuditEntry.record(request.user, "hcx.ova.upload", plan, ova=stored.name, size=stored.size)
         messages.success(request, f"{stored.name} ({stored.size_mb:,.0f} MB) is in the OVA folder.")
+        notes = ova_notes(stored.name)
+        if notes:
+            messages.warning(request, notes)
         return redirect(f"{reverse('hcx:hcxplan_deploy', args=[plan.pk])}?{urlencode({'ova': stored.name})}")

@@ -1,7 +1,8 @@
 """The set-up of a plan through the API: `GET /api/hcx-plans/<id>/setup/` reads the checklist (the
 same one the page shows) and the active job; `POST` with `{"steps": [...]}` starts them as one job.
 No secret of the connection is ever part of an answer: the step rows' `data` is left out too (it
-holds HCX ids and the pairing's certificate, which is shown as `certificate_prompt`)."""
+holds HCX ids and the certificate a step asks about (vCenter's, the Cloud Manager's), shown as
+`certificate_prompt`)."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status, viewsets

@@ -17,9 +17,15 @@ from .runner import KIND, ORDER, STEPS, active_setup_job, load_steps
 DEPLOY_KIND = "hcx.deploy_connector"
 
 
+# The steps that may stop to ask whether to trust a certificate: registering vCenter and its lookup
+# service (HCX answers "Untrusted SSL connection"), and pairing with the AVS Cloud Manager.
+PROMPTING_STEPS = (SetupStepKey.REGISTER, SetupStepKey.PAIR)
+
+
 @dataclass(frozen=True)
 class CertificatePrompt:
-    """The Cloud Manager certificate the pair step asks a person to look at before trusting it."""
+    """The certificate a step asks a person to look at before trusting it: vCenter's (or its lookup
+    service's) at the registration, the Cloud Manager's at the pairing."""
 
     certificate: str
     sha256: str
@@ -27,17 +33,25 @@ class CertificatePrompt:
     remote_url: str
     issuer: str = ""
     not_after: str = ""
+    step: str = SetupStepKey.PAIR
+    server: str = "the Cloud Manager"
+
+    @property
+    def for_pairing(self) -> bool:
+        return self.step == SetupStepKey.PAIR
 
     @classmethod
     def from_step(cls, row: HcxSetupStep | None) -> "CertificatePrompt | None":
-        if row is None or row.step != SetupStepKey.PAIR or row.state != StepState.NEEDS_INPUT:
+        if row is None or row.step not in PROMPTING_STEPS or row.state != StepState.NEEDS_INPUT:
             return None
         data = row.data or {}
         pem = str(data.get("certificate") or "")  # kept as HCX sent it: this is what gets trusted
         if not pem.strip():
             return None
+        default_server = "the Cloud Manager" if row.step == SetupStepKey.PAIR else "vCenter"
         return cls(pem, str(data.get("sha256") or "") or fingerprint(pem), str(data.get("subject") or ""),
-                   str(data.get("remote_url") or ""), str(data.get("issuer") or ""), str(data.get("not_after") or ""))
+                   str(data.get("remote_url") or ""), str(data.get("issuer") or ""), str(data.get("not_after") or ""),
+                   row.step, str(data.get("server") or default_server))
 
 
 def fingerprint(pem: str) -> str:
@@ -177,8 +191,11 @@ def hint(row: Row, has_connection: bool) -> str:
     if row.state == StepState.RUNNING:
         return "Running now: follow the job's progress and log below."
     if row.state == StepState.NEEDS_INPUT:
-        if row.prompt:
+        if row.prompt and row.prompt.for_pairing:
             return "HCX asks whether to trust the Cloud Manager's certificate: check it below, then trust it to pair."
+        if row.prompt:
+            return (f"HCX does not trust the certificate of {row.prompt.server}: check it below, then trust it to "
+                    "register.")
         return "HCX needs a decision: read the message, act on it, then run the step again."
     if not has_connection and row.key != SetupStepKey.DEPLOY:
         return "Fill in the HCX connection (Connector address, users, Azure or activation key) first, then run this step."

@@ -11,11 +11,13 @@ from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from django.conf import settings
 from django.utils.text import slugify
 
 from core.jobs import JobError
 from hcx.choices import SetupStepKey
-from hcx.client import HcxActivationRefused
+from hcx.client import HcxActivationRefused, HcxCertificateUntrusted
+from hcx.client.appliance import NONE, ROLES, lookup_service_url
 from hcx.client.polling import PollTimeout, poll
 from hcx.client.service import same_url
 from inventory.discovery.connect import parse_url  # a vCenter URL means here what it means to discovery
@@ -25,6 +27,8 @@ from .runner import Context, Outcome, StepNeedsInput, step
 ADDON_READY, ADDON_FAILED = "Succeeded", "Failed"
 KEY_USABLE = "Available"
 MAX_KEY_NAMES = 10  # the plan's key name and up to nine suffixed ones (see activation_key_name)
+# Who gets HCX's roles when the connection names no groups (Terraform's default; hcx-wire.md §2).
+DEFAULT_ADMIN_GROUP = "vsphere.local\\Administrators"
 
 
 def waiting(ctx: Context, text: str):
@@ -130,12 +134,18 @@ def check_addon_not_failed(state: str | None, cloud_name: str):
 @step(SetupStepKey.ACTIVATE, needs=(SetupStepKey.AVS,))
 def activate(ctx: Context) -> Outcome:
     appliance = ctx.appliance
-    current = appliance.activation()
-    known = {k: v for k, v in ctx.step_data(SetupStepKey.ACTIVATE).items() if k == "key_name"}
-    if current:
+    licence = appliance.licence()
+    known = {k: v for k, v in ctx.step_data(SetupStepKey.ACTIVATE).items() if k in ("key_name", "licence_before")}
+    if licence.activated_with_key:
+        current = licence.item
         said = ", ".join(str(v) for v in (current.get("status"), current.get("url")) if v)
-        ctx.log(f"The Connector is already activated{f' ({said})' if said else ''}")
-        return Outcome(f"Already activated{f' ({said})' if said else ''}", {"activated": True, **known})
+        ctx.log(f"The Connector is already activated with an activation key{f' ({said})' if said else ''}")
+        return Outcome(f"Already activated with an activation key{f' ({said})' if said else ''}",
+                       {"activated": True, "licence": licence.kind, **known})
+    if licence.kind != NONE:
+        # HCX 4.9+ runs in Evaluation mode or on vCenter's VCF licence before any key is entered:
+        # that is not the AVS activation the migration services to AVS need (hcx-wire.md section 2).
+        ctx.log(f"The Connector runs on {licence.label}, not on an activation key: activating it with the AVS key")
 
     # A key the engineer pasted is used as given, even with a service principal: they chose it.
     pasted = bool(ctx.connection.activation_key)
@@ -155,9 +165,10 @@ def activate(ctx: Context) -> Outcome:
                   else "Run this step again to issue a new key (AVS gives one key per Connector).")
         raise JobError(f"{exc}. {advice}") from None
     status = (license_ or {}).get("status")
-    ctx.log(f"Activated with {what}" + (f": licence {status}" if status else ""))
-    return Outcome(f"Activated with {what}" + (f" (licence {status})" if status else ""),
-                   {"activated": True, "key_name": name})
+    before = f"; before, it ran on {licence.label}" if licence.kind != NONE else ""
+    ctx.log(f"Activated with {what}" + (f": licence {status}" if status else "") + before)
+    return Outcome(f"Activated with {what}" + (f" (licence {status})" if status else "") + before,
+                   {"activated": True, "key_name": name, "licence": "key", "licence_before": licence.kind})
 
 
 def activation_key_name(plan, attempt: int) -> str:
@@ -205,6 +216,7 @@ def register(ctx: Context) -> Outcome:
     vcenter_url, username, password = vcenter_details(ctx)
     changed = False
 
+    accepted = ctx.step_data(SetupStepKey.REGISTER).get("trusted_certificates") or []
     registered = appliance.vcenters()
     vcenter = next((v for v in registered if same_url(v.get("url"), vcenter_url)), None)
     if vcenter:
@@ -216,20 +228,22 @@ def register(ctx: Context) -> Outcome:
                        "registration in the appliance management (port 9443), then run this step again.")
     else:
         ctx.log(f"Registering vCenter {vcenter_url} as {username}")
-        vcenter = appliance.register_vcenter(vcenter_url, username, password)
+        vcenter = trusting(ctx, accepted, "vCenter", lambda: appliance.register_vcenter(vcenter_url, username, password))
         changed = True
 
+    sso_url = lookup_service_url(vcenter_url)
     sso = appliance.lookup_service()
-    if sso and same_url(sso.get("lookupServiceUrl"), vcenter_url):
-        ctx.log(f"The SSO lookup service {vcenter_url} is already registered")
+    if sso and same_host(sso.get("lookupServiceUrl"), vcenter_url):
+        ctx.log(f"The SSO lookup service {sso.get('lookupServiceUrl')} is already registered")
     else:
         if sso:
-            ctx.warn(f"Changing the SSO lookup service from {sso.get('lookupServiceUrl')} to {vcenter_url}")
+            ctx.warn(f"Changing the SSO lookup service from {sso.get('lookupServiceUrl')} to {sso_url}")
         else:
-            ctx.log(f"Registering the SSO lookup service {vcenter_url}")
-        sso = appliance.set_lookup_service(vcenter_url)
+            ctx.log(f"Registering the SSO lookup service {sso_url}")
+        sso = trusting(ctx, accepted, "the SSO lookup service", lambda: appliance.set_lookup_service(sso_url))
         changed = True
 
+    roles = ensure_role_mappings(ctx)
     location = ensure_location(ctx)
     ensure_app_engine(ctx, restart=changed)
     where = ", ".join(v for v in (location.get("city"), location.get("country")) if v)
@@ -238,8 +252,56 @@ def register(ctx: Context) -> Outcome:
         f"vCenter {vcenter_url}{f' ({name})' if name else ''}, SSO {sso.get('lookupServiceUrl')}, location {where}",
         {"vcenter_url": vcenter_url, "vcenter_uuid": vcenter.get("UUID") or vcenter.get("uuid"),
          "vcenter_instance_uuid": vcenter.get("vcuuid"), "sso_url": sso.get("lookupServiceUrl"),
-         "sso_uuid": sso.get("UUID"), "location": {"city": location.get("city"), "country": location.get("country")}},
+         "sso_uuid": sso.get("UUID"), "role_mappings": roles,
+         "location": {"city": location.get("city"), "country": location.get("country")}},
     )
+
+
+def same_host(url: str | None, other: str | None) -> bool:
+    """The lookup service of this vCenter, registered as `https://vc` (Terraform, Microsoft's scripts)
+    or `https://vc/lookupservice/sdk` (the appliance API reference)."""
+    a, b = urlsplit(url or ""), urlsplit(other or "")
+    return bool(a.hostname) and (a.hostname, a.port or 443) == (b.hostname, b.port or 443)
+
+
+def trusting(ctx: Context, accepted: list[str], what: str, call):
+    """`call()` (a vCenter or lookup-service registration); when HCX does not trust that server's
+    certificate, import it if an engineer accepted it on the set-up page and call again, else stop
+    and ask them (hcx-wire.md section 2: HCX answers "Untrusted SSL connection")."""
+    try:
+        return call()
+    except HcxCertificateUntrusted as exc:
+        if not exc.pem:
+            raise JobError(f"HCX does not trust the certificate of {what} {exc.remote_url}, and neither HCX nor "
+                           "the portal could read it. Import it in the appliance management (port 9443, "
+                           "Administration > Trusted CA Certificate), then run this step again.") from None
+        if not any(same_pem(exc.pem, pem) for pem in accepted):
+            raise certificate_prompt(exc.pem, exc.remote_url, changed=bool(accepted), server=what) from None
+        ctx.log(f"Importing the certificate of {what} {exc.remote_url} into HCX, as accepted on the set-up page")
+        ctx.appliance.import_certificate(exc.pem)
+    try:
+        return call()
+    except HcxCertificateUntrusted as exc:
+        raise JobError(f"HCX still does not trust {what} {exc.remote_url} after importing the certificate accepted "
+                       "on the set-up page: it may need the issuing CA instead (for vCenter's VMCA, the root in "
+                       f"https://{urlsplit(exc.remote_url).netloc}/certs/download.zip). Import that in the appliance management "
+                       "(port 9443, Administration > Trusted CA Certificate), then run this step again.") from None
+
+
+def ensure_role_mappings(ctx: Context) -> dict:
+    """Give HCX's two roles to the connection's groups (default vsphere.local\\Administrators), unless
+    HCX already maps some: an engineer's own mapping is never replaced (hcx-wire.md section 2)."""
+    appliance = ctx.appliance
+    mapped = appliance.mapped_groups()
+    if mapped:
+        listed = "; ".join(f"{role}: {', '.join(groups)}" for role, groups in mapped.items())
+        ctx.log(f"HCX roles are already mapped ({listed}); leaving them as they are")
+        return mapped
+    groups = [g.strip() for g in (ctx.connection.admin_groups or "").split(",") if g.strip()] or [DEFAULT_ADMIN_GROUP]
+    ctx.log(f"Giving the HCX roles {' and '.join(ROLES)} to {', '.join(groups)}")
+    wanted = dict.fromkeys(ROLES, groups)
+    appliance.set_role_mappings(wanted)
+    return wanted
 
 
 def vcenter_details(ctx: Context) -> tuple[str, str, str]:
@@ -295,8 +357,12 @@ def ensure_app_engine(ctx: Context, *, restart: bool):
     appliance = ctx.appliance
     if restart:
         ctx.log("Restarting the HCX app engine so that it uses the new vCenter and SSO registration")
-        appliance.set_component("appengine", running=False)
-    elif appliance.component_status("appengine") == "RUNNING":
+        waiting(ctx, "Restarting the HCX app engine")
+        appliance.restart_app_engine(timeout=ctx.wait_seconds("default"),
+                                     settle=settings.HCX_SETUP["APPENGINE_SETTLE_SECONDS"])
+        ctx.log("The HCX app engine is running again")
+        return
+    if appliance.component_status("appengine") == "RUNNING":
         return
     appliance.set_component("appengine", running=True)
     waiting(ctx, "Waiting for the HCX app engine")
@@ -365,22 +431,23 @@ def same_pem(a: str, b: str) -> bool:
     return "".join(a.split()) == "".join(b.split())
 
 
-def certificate_prompt(pem: str, remote_url: str, *, changed: bool) -> StepNeedsInput:
-    """HCX's question "trust this certificate?", for a person to answer on the set-up page."""
+def certificate_prompt(pem: str, remote_url: str, *, changed: bool, server: str = "the Cloud Manager") -> StepNeedsInput:
+    """HCX's question "trust this certificate?", for a person to answer on the set-up page. `server`
+    names whose it is: the AVS Cloud Manager (pairing), vCenter or its lookup service (registration)."""
     try:
         cert = x509.load_pem_x509_certificate(pem.encode())
     except ValueError:
         return StepNeedsInput(f"HCX asks whether to trust the certificate of {remote_url}, but what it sent is not "
-                              "a readable PEM certificate: look at the Cloud Manager's certificate in a browser.",
-                              data={"certificate": pem, "remote_url": remote_url})
+                              f"a readable PEM certificate: look at the certificate of {server} in a browser.",
+                              data={"certificate": pem, "remote_url": remote_url, "server": server})
     fingerprint = cert.fingerprint(hashes.SHA256()).hex(":").upper()
     host = urlsplit(remote_url).hostname or remote_url
-    before = (" It differs from the certificate accepted before, so the Cloud Manager's certificate has changed."
+    before = (f" It differs from the certificate accepted before, so the certificate of {server} has changed."
               if changed else "")
     return StepNeedsInput(
         f"HCX asks whether to trust the certificate of {remote_url}: check its fingerprint (SHA-256 {fingerprint}) "
         f"against the certificate {host} shows in a browser, and accept it on the set-up page.{before}",
         data={"certificate": pem, "sha256": fingerprint, "subject": cert.subject.rfc4514_string(),
               "issuer": cert.issuer.rfc4514_string(), "not_after": cert.not_valid_after_utc.isoformat(),
-              "remote_url": remote_url},
+              "remote_url": remote_url, "server": server},
     )

@@ -22,7 +22,7 @@ CLOUD = ("cloud_url", "cloud_username", "cloud_password")
 # Where each field goes on the page, with the words that tell the two Azure paths apart.
 SECTIONS = [
     ("The HCX Connector", "", ("connector_url", "appliance_url", "username", "password", "admin_password",
-                               "root_password", "verify_tls", "ca_certificates", "location_city")),
+                               "root_password", "verify_tls", "ca_certificates", "location_city", "admin_groups")),
     ("Azure: a service principal (recommended)",
      "With these, the portal asks the AVS private cloud for an activation key (the hcxEnterpriseSites API) and reads "
      "the HCX Cloud Manager's address and cloudadmin credentials itself. The principal needs read access to the "

@@ -28,6 +28,8 @@ from hcx.client import AvsClient, AvsError, HcxAppliance, HcxError, HcxService, 
 from hcx.client.polling import PollTimeout
 from hcx.models import HcxConnection, HcxPlan, HcxSetupStep
 
+from .logins import SharedSession, StoredPasswordGuard
+
 KIND = "hcx.setup"
 ORDER = list(SetupStepKey.values)
 
@@ -147,7 +149,11 @@ class Context:
         self.require("connector_url", "username", "password")
         c = self.connection
         return HcxService(c.connector_url, c.username, c.password, verify=self.verify, timeout=self.timeout,
-                          retry=self.retry, waiter=self.waiter)
+                          retry=self.retry, waiter=self.waiter, login_guard=StoredPasswordGuard(c),
+                          session_store=SharedSession(c),
+                          # A set-up job waits for HCX to finish starting; the reconciler tries next cycle.
+                          startup_wait=settings.HCX_SETUP["STARTUP_WAIT_SECONDS"] if self.job is not None else 0,
+                          startup_interval=settings.HCX_SETUP["STARTUP_RETRY_SECONDS"])
 
     @cached_property
     def appliance(self) -> HcxAppliance:

@@ -16,6 +16,7 @@ from hcx.planning.checks import check_plan
 from .actions import TrustRefused, do_save_connection, do_trust_certificate
 from .checklist import build_checklist, last_setup_job, plan_has_connection
 from .forms import SECRETS, HcxConnectionForm, RunStepsForm, TrustCertificateForm
+from .logins import login_problem
 from .runner import STEPS, SetupBusy, start_setup
 
 
@@ -67,6 +68,7 @@ class HcxPlanSetupView(PermissionMixin, View):
             secrets=[(HcxConnection._meta.get_field(n).verbose_name, bool(getattr(connection, n)))
                      for n in SECRETS] if connection else [],
             can_view_connection=user_can(request.user, HcxConnection, "view"),
+            login_problem=login_problem(plan) if connection else "",
         )
         return render(request, self.template_name, context)
 
@@ -117,7 +119,7 @@ class HcxPlanSetupRunView(PermissionMixin, View):
 
 
 class HcxPlanSetupTrustView(PermissionMixin, View):
-    """POST: trust the Cloud Manager certificate shown at the pairing's prompt, and pair."""
+    """POST: trust the certificate a step's prompt shows (vCenter's, the Cloud Manager's) and run it again."""
 
     model = HcxPlan
     permission_action = "run_setup"
@@ -142,7 +144,8 @@ class HcxPlanSetupTrustView(PermissionMixin, View):
         except SetupBusy as exc:
             messages.error(request, f"{exc} Nothing was trusted; try again when it has finished.")
             return redirect(setup_url)
-        messages.success(request, f"Certificate trusted. Started job #{job.pk} to pair.")
+        doing = "pair" if job.params["steps"][0] == SetupStepKey.PAIR else "register"
+        messages.success(request, f"Certificate trusted. Started job #{job.pk} to {doing}.")
         return redirect(setup_url)
 
 

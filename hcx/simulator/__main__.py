@@ -31,6 +31,8 @@ def parse_args(argv=None) -> Config:
     p.add_argument("--cloud-password", default=d.cloud_password, help="cloudadmin password of the AVS side")
     p.add_argument("--link-mbps", type=float, default=d.link_mbps,
                    help="bandwidth the migrations of one service mesh share (each at most 1000 Mbps)")
+    p.add_argument("--lockout-after", type=int, default=d.lockout_after,
+                   help="failed logins in a row that lock the SSO account (POST /__sim__/unlock frees it)")
     p.add_argument("--verbose", action="store_true", help="log every request")
     p.add_argument("--variant", action="append", default=[], metavar="NAME=VALUE",
                    help="answer in one of the shapes real HCX may use (hcx/simulator/variants.py); repeatable")
@@ -41,13 +43,15 @@ def parse_args(argv=None) -> Config:
         p.error(str(exc))
     if a.time_scale <= 0:
         p.error("--time-scale must be positive")
+    if a.lockout_after < 1:
+        p.error("--lockout-after must be at least 1")
     if a.link_mbps <= 0:
         p.error("--link-mbps must be positive")
     return Config(host=a.host, port=a.port, admin_port=a.admin_port, username=a.username, password=a.password,
                   time_scale=a.time_scale, tls=a.tls, client_id=a.client_id, client_secret=a.client_secret,
                   subscription=a.subscription, resource_group=a.resource_group, private_cloud=a.private_cloud,
                   cloud_password=a.cloud_password, verbose=a.verbose, link_mbps=a.link_mbps,
-                  variants=chosen)
+                  lockout_after=a.lockout_after, variants=chosen)
 
 
 def tls_context() -> tuple[ssl.SSLContext, Path]:

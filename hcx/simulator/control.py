@@ -9,6 +9,7 @@
   (migration_engine.Settings: link, per-migration cap, replication limits, phase durations).
 - `GET /__sim__/state`: the whole world as JSON.
 - `POST /__sim__/service-meshes/{id}/fail-update` `{"message"}`: an update of that mesh fails (UPDATE_FAILED).
+- `POST /__sim__/unlock`: unlock the SSO account that too many failed logins locked (`--lockout-after`).
 - `GET|POST|DELETE /__sim__/faults`: list, add (see faults.py) or clear faults.
 - `GET /__sim__/clock`, `POST /__sim__/clock` `{"advance": seconds}`: read or skip simulated time.
 """
@@ -34,9 +35,10 @@ def preset_configured(sim):
                                               "provisioningState": "Succeeded"}}
     site = arm.issue_key(sim, "connector-1")
     appliance.activate(sim, site["properties"]["activationKey"], appliance.HCX_CONNECT_URL)
+    appliance.trust_host(sim, "https://vcsa-onprem.local")  # as the set-up imports it before registering
     appliance.register_vcenter(sim, {"url": "https://vcsa-onprem.local", "userName": "administrator@vsphere.local",
                                      "password": base64.b64encode(b"VMware1!").decode()})
-    appliance.set_sso(sim, {"lookupServiceUrl": "https://vcsa-onprem.local", "providerType": "PSC"})
+    appliance.set_sso(sim, {"lookupServiceUrl": "https://vcsa-onprem.local/lookupservice/sdk", "providerType": "PSC"})
     sim.state.location = {**CITIES[0], "cityAscii": CITIES[0]["city"]}
 
 
@@ -136,6 +138,13 @@ def fail_mesh_update(sim, req):
     """An update of the mesh (a resync from HCX's UI) fails, as LAB saw it: the mesh UPDATE_FAILED."""
     message = (req.json(required=False) or {}).get("message") or "Update VM networks failed"
     return service.fail_mesh_update(sim, req.params["mesh_id"], message)
+
+
+@router.add("POST", "/__sim__/unlock")
+def unlock(sim, req):
+    """What an SSO administrator does for a locked account: it may log in again."""
+    sim.sessions.unlock()
+    return sim.sessions.public()
 
 
 @router.add("GET", "/__sim__/variants")

@@ -8,9 +8,11 @@ up. Nothing runs in the background, so advancing the clock and reading state is 
 
 import datetime
 import secrets
+import ssl
 import threading
 import uuid
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -42,6 +44,7 @@ DURATIONS = {
 }
 QUEUED_FRACTION = 0.05  # the first 5% of a task is spent QUEUED, as a busy HCX shows it
 SESSION_IDLE_SECONDS = 30 * 60  # [U] HCX's real idle timeout is not documented; 30 min chosen
+LOCKED_TEXT = "Account locked due to failed login attempts"  # BRC's 401 text (hcx-wire.md section 1)
 ARM_TOKEN_SECONDS = 3600
 
 
@@ -64,6 +67,7 @@ class Config:
     hcx_cloud_url: str = "https://10.0.0.9/"
     verbose: bool = False
     link_mbps: float = 1000.0  # what the migrations of one service mesh share (migration_engine.py)
+    lockout_after: int = 5  # failed logins in a row that lock the SSO account (--lockout-after)
     variants: dict = field(default_factory=dict)  # --variant name=value (variants.py)
 
 
@@ -130,9 +134,33 @@ class Work:
 
 
 class Sessions:
+    """Session tokens, and the SSO account's lock-out: `lockout_after` failed logins in a row lock it,
+    and then even the right password is refused until `POST /__sim__/unlock`, as vSphere SSO does."""
+
     def __init__(self, sim):
         self.sim = sim
         self.tokens = {}
+        self.attempts = 0
+        self.failures = 0  # in a row
+        self.locked = False
+
+    def login(self, username, password) -> None:
+        """Raise the 401 HCX answers for a refused login; count it."""
+        self.attempts += 1
+        if self.locked:
+            raise SimError(401, LOCKED_TEXT, error="Login failure")
+        if username != self.sim.config.username or password != self.sim.config.password:
+            self.failures += 1
+            if self.failures >= self.sim.config.lockout_after:
+                self.locked = True
+            raise SimError(401, "Invalid username or password", error="Login failure")
+        self.failures = 0
+
+    def unlock(self):
+        self.failures, self.locked = 0, False
+
+    def public(self) -> dict:
+        return {"attempts": self.attempts, "failures": self.failures, "locked": self.locked}
 
     def open(self, username: str) -> str:
         token = secrets.token_urlsafe(32)
@@ -207,6 +235,8 @@ class State:
         self.proxy = None
         self.trusted_certificates = []
         self.components = {"appengine": True, "web": True, "planengine": True}
+        self.appengine_started = None  # simulated time the app engine last started after a stop
+        self.appengine_restarts = 0
         self.pairings = {}
         self.network_profiles = {}
         self.compute_profiles = {}
@@ -230,6 +260,7 @@ class Simulator:
         # A creation timestamp and a uuid, as real endpoint ids look (hcx-wire.md §5).
         self.local_endpoint_id = f"{datetime.datetime.now(datetime.UTC):%Y%m%d%H%M%S%f}"[:17] + f"-{uuid.uuid4()}"
         self.cloud_cert_pem, _ = self_signed_certificate("hcx-cloud.avs.sim")
+        self.host_certs = {}  # host -> the self-signed PEM a vCenter at that host presents (kept across resets)
         self.reset()
 
     def reset(self, chosen_variants: dict | None = None):
@@ -242,6 +273,19 @@ class Simulator:
         self.migration_engine = MigrationEngine(self.state.migrations, Settings(link_mbps=self.config.link_mbps),
                                                 self.clock.now())
         self.vm_facts = {}  # VM id or "name:<name>" -> facts registered with POST /__sim__/vms
+
+    def server_certificate(self, url: str) -> str:
+        """The certificate the server at `url` (a vCenter, its lookup service) presents, as HCX sees it
+        when it connects: the real one when something answers TLS there, else one made up for the host
+        (kept across resets, so a test can trust it once)."""
+        parts = urlsplit(url or "")
+        host, port = (parts.hostname or "vcenter").lower(), parts.port or 443
+        if (host, port) not in self.host_certs:
+            try:
+                self.host_certs[host, port] = ssl.get_server_certificate((host, port), timeout=2)
+            except (OSError, ValueError):
+                self.host_certs[host, port], _ = self_signed_certificate(host)
+        return self.host_certs[host, port]
 
     def variant(self, name: str) -> str:
         """The value of a switch of variants.py, for code that answers in one of several real shapes."""
@@ -308,6 +352,7 @@ class Simulator:
             "now": now, "localEndpointId": self.local_endpoint_id,
             "activation": s.activation, "vcenter": s.vcenter, "sso": s.sso, "nsx": s.nsx,
             "location": s.location, "roleMappings": s.role_mappings, "components": s.components,
+            "appEngineRestarts": s.appengine_restarts,
             "trustedCertificates": len(s.trusted_certificates),
             "pairings": list(s.pairings.values()), "networkProfiles": list(s.network_profiles.values()),
             "computeProfiles": list(s.compute_profiles.values()),
@@ -315,7 +360,8 @@ class Simulator:
             "l2Extensions": list(s.l2_extensions.values()),
             "jobs": [w.as_job(now) for w in s.works.values() if w.kind == "job"],
             "tasks": [w.as_task(now) for w in s.works.values() if w.kind == "task"],
-            "sessions": len(self.sessions.tokens), "faults": self.faults.describe(),
+            "sessions": len(self.sessions.tokens), "logins": self.sessions.public(),
+            "faults": self.faults.describe(),
             "addons": list(s.addons.values()), "hcxEnterpriseSites": list(s.enterprise_sites.values()),
             "migrations": [migrations.render(self, m) for m in s.migrations.values()],
             "mobilityGroups": [migrations.render_group(self, g) for g in s.mobility_groups.values()],

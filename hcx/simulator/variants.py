@@ -99,6 +99,24 @@ VARIANTS: dict[str, Variant] = {
         ("EXTENDING/EXTENDED", "IN_PROGRESS/SUCCESS", "none"),
         "operationStatus.state of a network extension while its job runs / once it succeeded; a failed one "
         "shows FAILED. none: operationStatus carries no state, and a failed extension is dropped from the list."),
+    # --- appliance API set-up and login (hcx-wire.md sections 1 and 2) ---
+    "untrusted_certificate_answer": Variant(
+        ("data", "errors", "message_only"),
+        "How POST :9443 .../vcenter or .../lookupservice refuses a server whose certificate HCX does not "
+        "trust (HTTP 400). data: {isSuccess:false, message:'Untrusted SSL connection', data:[{certificate}]} "
+        "(field notes of 9.1.1). errors: the 443 envelope {success:false, errors:[{error, text, "
+        "data:[{certificate}]}]}, as the site pairing answers. message_only: the documented ErrorResponse "
+        "{isSuccess, message, httpStatusCode} with no certificate (the client fetches it from the server)."),
+    "licenses_before_activation": Variant(
+        ("none", "evaluation", "vcf"),
+        "What GET :9443/api/admin/licenses lists before an activation key is entered. none: an empty list. "
+        "evaluation: one EVALUATION_MODE licence (seen on 9.1.1). vcf: a VCF licence HCX took from "
+        "vCenter (HCX 4.9+). Both stay listed beside the key's licence after an activation."),
+    "trusted_roots_status": Variant(
+        ("500", "401"),
+        "The HTTP status of the XML answer \"'Trusted root certificates' value should not be empty\" "
+        "that POST /hybridity/api/sessions gives for a while after the app engine restarts (Terraform "
+        "retries any non-200/202 answer carrying it)."),
 }
 
 

@@ -18,6 +18,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from core.access import PermissionMixin, user_can
+from hcx.setup.logins import login_problem
 from inventory.tables import PAGINATION
 from migrations_app.models import Batch, MigrationEvent, VmMigration, Wave
 from migrations_app.waves.display import status_badge, window_text
@@ -113,6 +114,9 @@ class WaveProgressView(PermissionMixin, SingleTableMixin, FilterView):
             actions=ACTIONS.values(),
             filtered=any(v for k, v in self.request.GET.items() if k in self.filterset.form.fields),
             total=context["table"].paginator.count,
+            # HCX refusing the stored password stops the reconciler for the site (hcx/setup/logins.py).
+            login_problem=login_problem(wave.site) if wave.site_id else "",
+            login_plan=wave.site,
         )
         return context
 
