@@ -28,7 +28,6 @@ from tests.hcx_setup import (
     SUBSCRIPTION,
     make_setup_plan,
 )
-from tests.peers.hcxsim import start_simulator
 from tests.peers.worker import wait_for
 
 pytestmark = pytest.mark.django_db
@@ -464,14 +463,6 @@ def test_evaluation_or_vcf_licensing_is_not_taken_for_the_avs_activation(hcxsim_
     assert any(f"The Connector runs on {label}, not on an activation key" in line for line in events(plan))
 
 
-@pytest.fixture(scope="module")
-def tls_server(tmp_path_factory):
-    """A TLS server standing in for a vCenter whose certificate HCX does not send (the portal reads it)."""
-    sim = start_simulator(tmp_path_factory.mktemp("tls-vcenter") / "hcxsim.log", "--tls")
-    yield sim
-    sim.stop()
-
-
 # Every shape of real HCX the appliance helper's variants name (hcx/simulator/variants.py).
 CONNECT_VARIANTS = [
     {"untrusted_certificate_answer": "data"}, {"untrusted_certificate_answer": "errors"},
@@ -483,19 +474,19 @@ CONNECT_VARIANTS = [
 
 
 @pytest.mark.parametrize("variant", CONNECT_VARIANTS, ids=lambda v: "=".join(*v.items()))
-def test_the_connect_steps_pass_against_each_shape_of_real_hcx(hcxsim_fast, cloud_pem, tls_server, variant):
+def test_the_connect_steps_pass_against_each_shape_of_real_hcx(hcxsim_fast, cloud_pem, tls_vcenter, variant):
     hcxsim_fast.control.reset(variants=variant)
     plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
-    plan.vcenter.url = f"{tls_server.service_url.replace('http://', 'https://')}/sdk"
+    plan.vcenter.url = f"{tls_vcenter.service_url.replace('http://', 'https://')}/sdk"
     plan.vcenter.save()
-    vcenter_url = tls_server.service_url.replace("http://", "https://")
+    vcenter_url = tls_vcenter.service_url.replace("http://", "https://")
 
     asked = run(plan, *CONNECT)
     accept_vcenter(plan, asked.data.get("certificate", ""))
     row = run(plan, *CONNECT)
 
     assert (asked.step, asked.state) == (SetupStepKey.REGISTER, StepState.NEEDS_INPUT)
-    with open(tls_server.cert_path) as cert:
+    with open(tls_vcenter.cert_path) as cert:
         assert asked.data["certificate"].strip() == cert.read().strip()
     assert (row.step, row.state) == (SetupStepKey.PAIR, StepState.DONE), row.message
     state = hcxsim_fast.control.state()

@@ -14,8 +14,8 @@ from core.choices import JobStatus, NotificationEvent
 from core.jobs import run
 from core.models import Job, Notification, NotificationPreference
 from hcx.choices import MigrationType
-from inventory.models import VirtualMachine
 from hcx.client import bodies
+from inventory.models import VirtualMachine
 from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
 from migrations_app.launch import batches
 from migrations_app.launch.dispatch import dispatch, send_group_name, site_lock

@@ -162,6 +162,15 @@ def hcxsim_fast_server(tmp_path_factory):
     sim.stop()
 
 
+@pytest.fixture(scope="session")
+def tls_vcenter(tmp_path_factory):
+    """A TLS server standing in for a vCenter whose certificate HCX's refusal does not carry, so the
+    portal reads it from the server itself (`service_url` with https, `cert_path` its certificate)."""
+    sim = start_simulator(tmp_path_factory.mktemp("tls-vcenter") / "hcxsim.log", "--tls")
+    yield sim
+    sim.stop()
+
+
 @pytest.fixture
 def hcxsim_fast(hcxsim_fast_server):
     hcxsim_fast_server.control.reset()
