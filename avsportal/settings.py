@@ -292,7 +292,7 @@ HCX_OVA_DIR = Path(os.environ.get("HCX_OVA_DIR", VAR_DIR / "ova"))
 # The largest OVA an upload may bring (the HCX Connector OVA is a few GB); the upload stops there.
 HCX_OVA_MAX_MB = env_int("HCX_OVA_MAX_MB", 8192)
 
-# --- HCX limits (hcx-api.md section 7): settings with these defaults, not literals in code ---
+# --- HCX limits (hcx-wire.md §10): settings with these defaults, not literals in code ---
 HCX_LIMITS = {
     "MAX_REPLICATIONS_PER_MANAGER": env_int("HCX_MAX_REPLICATIONS_PER_MANAGER", 300),
     "MAX_REPLICATIONS_PER_MESH": env_int("HCX_MAX_REPLICATIONS_PER_MESH", 200),
@@ -302,11 +302,11 @@ HCX_LIMITS = {
     "MAX_SERVICE_MESHES": env_int("HCX_MAX_SERVICE_MESHES", 10),
     "MAX_SITE_PAIRS": env_int("HCX_MAX_SITE_PAIRS", 25),
     "BULK_DELTA_SYNC_HOURS": env_int("HCX_BULK_DELTA_SYNC_HOURS", 2),
-    # Deployment-plan checks (hcx-api.md sections 4.2, 7 and 8)
+    # Deployment-plan checks (hcx-wire.md §10, §11 and §12)
     "MIN_MBPS_VMOTION": env_int("HCX_MIN_MBPS_VMOTION", 100),
     "MIN_MBPS_COLD": env_int("HCX_MIN_MBPS_COLD", 100),
     "MIN_MBPS_RAV": env_int("HCX_MIN_MBPS_RAV", 150),
-    # hcx-api.md gives no latency figure; 150 ms is vSphere's long-distance vMotion round-trip limit.
+    # hcx-wire.md §10 gives no latency figure; 150 ms is vSphere's long-distance vMotion round-trip limit.
     "MAX_LATENCY_MS_VMOTION": env_int("HCX_MAX_LATENCY_MS_VMOTION", 150),
     "VPN_UPLINK_MTU_MAX": env_int("HCX_VPN_UPLINK_MTU_MAX", 1350),
     "MTU_MIN": env_int("HCX_MTU_MIN", 1280),
@@ -383,7 +383,7 @@ DEPENDENCIES = {
 
 # --- Readiness rules (migrations_app/readiness/rules.py, PRODUCT.md section 5): limits as settings ---
 READINESS = {
-    # Lowest VM hardware version each migration type takes (hcx-api.md 8.2-8.4: Bulk >= 7; vMotion,
+    # Lowest VM hardware version each migration type takes (hcx-wire.md §11.2-11.4: Bulk >= 7; vMotion,
     # Cold and RAV >= 9).
     "MIN_HW_VERSION": {
         "bulk": env_int("READINESS_MIN_HW_BULK", 7),
@@ -415,7 +415,7 @@ LAUNCH = {
     "STREAM_OVERLAP_SECONDS": 5,
     # A running migration is lagging when its elapsed time exceeds the high end of its estimate by this factor.
     "LAG_FACTOR": 1.25,
-    # Bulk and RAV keep a Seed Checkpoint, so a retry reuses what was copied (hcx-api.md 5.6).
+    # Bulk and RAV keep a Seed Checkpoint, so a retry reuses what was copied (hcx-wire.md §9.3).
     "SEED_CHECKPOINT": True,
 }
 # Background jobs (core/jobs.py): how often the beat looks for a job whose worker died or whose

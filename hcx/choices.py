@@ -9,7 +9,7 @@ class LinkType(models.TextChoices):
 
 
 class ProfileKind(models.TextChoices):
-    """The four HCX network profiles (hcx-api.md 4.2 `recommendationTags`)."""
+    """The four HCX network profiles (hcx-wire.md §5 `recommendationTags`, §12.1)."""
 
     MANAGEMENT = "management", _("Management")
     UPLINK = "uplink", _("Uplink")
@@ -41,7 +41,7 @@ class MigrationType(models.TextChoices):
 
 
 class ManagerSize(models.TextChoices):
-    """AVS HCX Cloud Manager form factors (hcx-api.md section 7, `Set-HcxScaledCpuAndMemorySetting`)."""
+    """AVS HCX Cloud Manager form factors (hcx-wire.md §12.4, `Set-HcxScaledCpuAndMemorySetting`)."""
 
     SMALL = "Small", _("Small: 4 vCPU, 12 GB, 60 GB")
     MEDIUM = "Medium", _("Medium: 8 vCPU, 24 GB, 120 GB")

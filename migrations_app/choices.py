@@ -112,7 +112,7 @@ MigrationState.TERMINAL = frozenset({MigrationState.REFUSED, MigrationState.COMP
 MigrationState.NOT_SENT = frozenset({MigrationState.WAITING, MigrationState.SUBMITTING})
 MigrationState.IN_HCX = frozenset(set(MigrationState.values) - MigrationState.TERMINAL - MigrationState.NOT_SENT)
 MigrationState.ACTIVE = MigrationState.NOT_SENT | MigrationState.IN_HCX
-# Cancel is refused by HCX once a switchover has started (hcx-api.md 5.5).
+# Cancel is offered only until a switchover starts (hcx-wire.md §9.2: no source says when HCX refuses it).
 MigrationState.CANCELLABLE = MigrationState.NOT_SENT | frozenset({
     MigrationState.VALIDATING, MigrationState.QUEUED, MigrationState.INITIAL_SYNC, MigrationState.DELTA_SYNC,
     MigrationState.WAITING_FOR_SWITCHOVER})

@@ -2,7 +2,7 @@
 
 `build_ova(folder)` writes an OVA (tar) shaped like the HCX Connector's: one VirtualSystem
 with a SCSI disk and a NIC on network `VSMgmt`, and a ProductSection declaring the HCX
-properties (hcx-api.md 2.2) as user-configurable. The disk is a few kB of bytes, not a real
+properties (hcx-wire.md §8) as user-configurable. The disk is a few kB of bytes, not a real
 VMDK: govmomi's simulator accepts and discards whatever the lease upload sends.
 """
 

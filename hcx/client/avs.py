@@ -1,4 +1,4 @@
-"""The AVS side through Azure Resource Manager (hcx-api.md section 6): the private cloud and its
+"""The AVS side through Azure Resource Manager (hcx-wire.md §7): the private cloud and its
 endpoints, the HCX add-on, HCX enterprise sites (whose `activationKey` activates a Connector) and
 the cloudadmin credentials.
 

@@ -1,4 +1,4 @@
-"""Request bodies of the HCX set-up and migration calls (hcx-api.md sections 4 and 5), built from
+"""Request bodies of the HCX set-up and migration calls (hcx-wire.md §5 and §6), built from
 the few values a person chooses, so callers never hand-assemble HCX's nested JSON. Each returns a
 plain dict for HcxService.
 """
@@ -55,7 +55,7 @@ def service_mesh(*, name: str, local_profile: dict, remote_profile: dict, servic
                  uplink_max_bandwidth: int = 10000, extension_appliances: int = 1,
                  switch_pair: tuple[dict, dict] | None = None) -> dict:
     """`local_profile`/`remote_profile` are compute profiles from `list_compute_profiles()` (with
-    their endpointId). hcx-api.md leaves the bandwidth unit open; 10000 is TF's default."""
+    their endpointId). hcx-wire.md §5 leaves the bandwidth unit open; 10000 is TF's default."""
     services = list(services)
     body = {
         "name": name,
@@ -93,9 +93,9 @@ def l2_extension(*, network: dict, appliance_id: str, destination: dict, gateway
     }
 
 
-# --- migrations and mobility groups (hcx-api.md 5.2 b, the mobility API) ---------------------------
+# --- migrations and mobility groups (hcx-wire.md §6, the mobility API) ---------------------------
 
-# Our four migration types -> the mobility API's (migrationType/switchoverType, transferType) (5.1).
+# Our four migration types -> the mobility API's (migrationType/switchoverType, transferType) (hcx-wire.md §9.1).
 MIGRATION_TYPES = {
     "Bulk": ("vSphereReplication", "vSphereReplication"),
     "RAV": ("RAV", "vSphereReplication"),
@@ -105,7 +105,7 @@ MIGRATION_TYPES = {
 
 
 def epoch_ms(moment: datetime.datetime | None) -> int:
-    """Schedule times are epoch milliseconds (UTC); 0 means no schedule (hcx-api.md 5.2)."""
+    """Schedule times are epoch milliseconds (UTC); 0 means no schedule (hcx-wire.md §6, §9.2)."""
     if moment is None:
         return 0
     if moment.tzinfo is None:

@@ -115,7 +115,7 @@ def moment(ms) -> datetime.datetime | None:
 
 
 def number(value, default=0) -> int:
-    # BRC types some counters as strings in its examples (hcx-api.md 5.3 [U]).
+    # BRC types some counters as strings in its examples (hcx-wire.md §6, unconfirmed).
     try:
         return int(float(value))
     except (TypeError, ValueError):

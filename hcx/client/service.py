@@ -1,4 +1,4 @@
-"""The HCX service API ("hybridity", `https://<hcx>/hybridity/api`, hcx-api.md sections 1-4).
+"""The HCX service API ("hybridity", `https://<hcx>/hybridity/api`, hcx-wire.md §1, §3, §4, §5).
 
 `HcxService` logs in with a vSphere SSO user, keeps the `x-hm-authorization` token, logs in again
 once when HCX says the session is gone (401), and offers one method per call the portal makes:
@@ -19,7 +19,7 @@ from .transport import DEFAULT_RETRY, DEFAULT_TIMEOUT, Retry, Transport
 
 logger = logging.getLogger(__name__)
 API = "/hybridity/api"
-NETWORK_PROFILE_CREATE = "/admin/hybridity/api/networks"  # really under /admin/ (hcx-api.md 4.2, gap 5)
+NETWORK_PROFILE_CREATE = "/admin/hybridity/api/networks"  # really under /admin/ (hcx-wire.md §5, §13.2)
 # The states real HCX shows (hcx-wire.md §5): a working service mesh is COMMITTED, a usable compute
 # profile VALID. Anything else is read tolerantly: a state ending in FAILED (UPDATE_FAILED) is a failure.
 MESH_WORKING, PROFILE_VALID = "COMMITTED", "VALID"
@@ -144,7 +144,7 @@ class InventoryItem:
 
 
 def items(body) -> list:
-    """List calls answer `data.items`, top-level `items`, or a bare array (hcx-api.md 1.2, 4.2)."""
+    """List calls answer `data.items`, top-level `items`, or a bare array (hcx-wire.md §1, §5)."""
     if isinstance(body, list):
         return body
     if isinstance(body, dict):

@@ -1,6 +1,6 @@
 """Deploying the HCX Connector OVA into a vCenter, then waiting for the appliance to answer.
 
-Steps (hcx-api.md 2.2): OvfManager.CreateImportSpec with the OVF property values and the
+Steps (hcx-wire.md §8, §12.1): OvfManager.CreateImportSpec with the OVF property values and the
 `VSMgmt` network mapping, ResourcePool.ImportVApp, the HttpNfcLease upload of each disk,
 power on, then poll `https://<ip>:9443` until it answers. Idempotent: a VM of that name
 already in vCenter is not imported again; it is powered on if needed and waited for.
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1024 * 1024
 LEASE_READY_SECONDS = 300
-DEFAULT_WAIT_SECONDS = 900  # the Connector takes 10-15 minutes to boot (hcx-api.md 2.1)
+DEFAULT_WAIT_SECONDS = 900  # the Connector takes 10-15 minutes to boot (hcx-wire.md §12.1)
 DEFAULT_POLL_SECONDS = 10
 PROBE_TIMEOUT_SECONDS = 5
 

@@ -1,4 +1,4 @@
-"""The firewall openings an HCX Connector deployment needs, only as hcx-api.md states them."""
+"""The firewall openings an HCX Connector deployment needs, only as hcx-wire.md §12.2 states them."""
 
 import ipaddress
 from dataclasses import dataclass
@@ -18,7 +18,7 @@ class PortRule:
 
 
 def cloud_manager_address(avs_block: str) -> str:
-    """AVS serves the HCX Cloud Manager at x.x.x.9 of the management block (hcx-api.md 2.1)."""
+    """AVS serves the HCX Cloud Manager at x.x.x.9 of the management block (hcx-wire.md §12.1)."""
     try:
         return str(ipaddress.IPv4Network(avs_block, strict=False).network_address + 9)
     except ValueError:
@@ -30,13 +30,29 @@ def required_ports(plan, uplink_pool: str = "the uplink pool") -> list[PortRule]
     manager = f"AVS HCX Cloud Manager {cloud_manager_address(plan.avs_block)}"
     vcenter = plan.vcenter.name if plan.vcenter_id else "the on-premises vCenter"
     return [
-        PortRule("TCP", 443, connector, manager, "Site pairing and all HCX service calls", "hcx-api.md 2.1, 3"),
+        PortRule("TCP", 443, connector, manager, "Site pairing and all HCX service calls", "hcx-wire.md §3, §12.2"),
         PortRule(
-            "TCP", 443, connector, "connect.hcx.vmware.com (or a proxy)", "Activation of the Connector", "hcx-api.md 2.1, 2.3"
+            "TCP", 443, connector, "connect.hcx.vmware.com (or a proxy)", "Activation of the Connector",
+            "hcx-wire.md §2, §12.2",
         ),
-        PortRule("TCP", 9443, "Administrators", connector, "Appliance management (admin portal, set-up API)", "hcx-api.md 1.1"),
-        PortRule("TCP", 443, connector, f"{vcenter}, its SSO and the ESXi hosts", "vCenter, SSO and host calls", "hcx-api.md 8.3"),
-        PortRule("UDP", 4500, f"On-premises uplinks ({uplink_pool})", "AVS uplinks", "Service-mesh tunnels", "hcx-api.md 4.4"),
-        PortRule("TCP", 902, "ESXi management VMkernel", "IX management interface", "NFC for initial and delta sync (Bulk, RAV)", "hcx-api.md 8.3"),
-        PortRule("TCP", 8000, "ESXi vMotion VMkernel", "IX vMotion interface", "vMotion and RAV switchover", "hcx-api.md 8.3"),
+        PortRule(
+            "TCP", 9443, "Administrators", connector, "Appliance management (admin portal, set-up API)",
+            "hcx-wire.md §2, §12.2",
+        ),
+        PortRule(
+            "TCP", 443, connector, f"{vcenter}, its SSO and the ESXi hosts", "vCenter, SSO and host calls",
+            "hcx-wire.md §12.2",
+        ),
+        PortRule(
+            "UDP", 4500, f"On-premises uplinks ({uplink_pool})", "AVS uplinks", "Service-mesh tunnels",
+            "hcx-wire.md §12.2",
+        ),
+        PortRule(
+            "TCP", 902, "ESXi management VMkernel", "IX management interface",
+            "NFC for initial and delta sync (Bulk, RAV)", "hcx-wire.md §12.2",
+        ),
+        PortRule(
+            "TCP", 8000, "ESXi vMotion VMkernel", "IX vMotion interface", "vMotion and RAV switchover",
+            "hcx-wire.md §12.2",
+        ),
     ]

@@ -1,5 +1,5 @@
 """What the service mesh will deploy for a plan, the addresses each profile needs for it, and the
-AVS HCX Cloud Manager size for the estate (hcx-api.md section 7)."""
+AVS HCX Cloud Manager size for the estate (hcx-wire.md §12.3, §12.4)."""
 
 import math
 from dataclasses import dataclass

@@ -10,7 +10,7 @@ Choices the plan leaves open, made here from HCX's own inventory:
 - the compute profile's cluster is one named as a management cluster (VMware places the service
   mesh appliances with the management workloads), else the first cluster HCX lists; the datastore
   is the first HCX offers for that cluster; the switches are all HCX offers there;
-- the mesh's uplink bandwidth is the plan's link bandwidth in Mbps (hcx-api.md 4.4 leaves the unit
+- the mesh's uplink bandwidth is the plan's link bandwidth in Mbps (hcx-wire.md §5 leaves the unit
   open); it has ceil(networks / NETWORKS_PER_NE_APPLIANCE) network extension appliances, at least one;
 - the AVS Tier-1 gateway of the extensions is settings.HCX_SETUP["EXTENSION_T1"] when set, else read
   from the AVS side (a /infra/tier-1s/ path, or the TNT<nn>- prefix of the AVS segments).

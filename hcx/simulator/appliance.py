@@ -1,5 +1,5 @@
 """The appliance management API (the ":9443" role): `/api/admin/...` and `/components/...`, with
-HTTP Basic authentication as `admin` and the simulator's password (hcx-api.md sections 1.1, 1.3, 2.3).
+HTTP Basic authentication as `admin` and the simulator's password (hcx-wire.md §2).
 """
 
 import base64

@@ -1,4 +1,4 @@
-"""The few Azure Resource Manager calls the portal makes for AVS (hcx-api.md section 6), served
+"""The few Azure Resource Manager calls the portal makes for AVS (hcx-wire.md §7), served
 under `/arm/` on the service port, plus a stub of the Entra ID client-credentials token endpoint.
 
 Base URLs for a client: ARM = `<service>/arm`, authority = `<service>/arm` (token at

@@ -1,11 +1,11 @@
-"""The engine that runs simulated HCX migrations through their phases (hcx-api.md 5.1, 5.5 and 7).
+"""The engine that runs simulated HCX migrations through their phases (hcx-wire.md §9 and §10).
 
 Lazy and deterministic, like the Work engine in state.py: nothing runs in the background. Every
 request first calls `tick(now)`, which replays, in time order, each event between the previous tick
 and `now` (a phase timer running out, a copy finishing, a switchover window opening), so a test that
 advances the clock by ten hours sees exactly what ten hours of HCX would have done.
 
-Phases (state names are our picks where hcx-api.md 5.4 has none; the terminal ones are HCX's):
+Phases (state names are our picks where hcx-wire.md §6 has none; the terminal ones are HCX's):
     VALIDATING -> [QUEUED] -> INITIAL_SYNC -> (Bulk, RAV) [WAITING_FOR_SWITCHOVER, with a DELTA_SYNC
     every delta-sync interval] -> SWITCHOVER -> CLEANUP -> MIGRATION_COMPLETE
     or MIGRATION_FAILED / MIGRATION_CANCELLED at any point. DRAFT is a migration defined in a
@@ -19,9 +19,9 @@ Three kinds of resource, each kept so that an event costs O(log n), never a scan
   to finish is a heap pop.
 - Replication slots: Bulk and RAV hold one from the start of the initial sync to the end of the
   switchover; at most `max_per_mesh` per service mesh and `max_per_manager` in all (200 and 300,
-  hcx-api.md 7). Beyond that a migration is QUEUED, first come first served.
+  hcx-wire.md §10). Beyond that a migration is QUEUED, first come first served.
 - The vMotion lane of a site pair: HCX vMotion and Cold migrations (whole) and RAV switchovers run one
-  at a time per site pair (hcx-api.md 7), in either direction: a reverse migration takes the same lane.
+  at a time per site pair (hcx-wire.md §10), in either direction: a reverse migration takes the same lane.
 
 Reverse migrations (a rollback: from the paired cloud site back to this Manager's site) run through
 the same phases and share the same link, slots and lanes. The engine keeps which VMs are at the remote
@@ -67,7 +67,7 @@ class Settings:
     switchover_seconds: dict = field(default_factory=lambda: {"Bulk": 300.0, "RAV": 180.0, "vMotion": 60.0,
                                                                "Cold": 60.0})
     cleanup_seconds: float = 60.0
-    delta_sync_interval: float = 7200.0  # Bulk's 2-hour RPO while it waits (hcx-api.md 5.5)
+    delta_sync_interval: float = 7200.0  # Bulk's 2-hour RPO while it waits (hcx-wire.md §9.2)
     delta_sync_seconds: float = 120.0
     default_vm_bytes: int = 40 * 1024 ** 3
 
@@ -209,7 +209,7 @@ class Lane:
 
 
 def lane_key(pair: tuple) -> tuple:
-    """One lane per site pair whatever the direction [U]: hcx-api.md 7 says vMotion is serial
+    """One lane per site pair whatever the direction [U]: hcx-wire.md §10 says vMotion is serial
     "between a source and destination site", and we read that as the pair of sites."""
     return tuple(sorted(p or "" for p in pair))
 
@@ -498,7 +498,7 @@ class MigrationEngine:
         self._finish(m, FAILED, f"Migration failed during {phase}: {message}", error=message)
 
     def _keep_seed(self, m: Migration):
-        # Seed Checkpoint (hcx-api.md 5.5): a Bulk/RAV run keeps its copied disks for the next try.
+        # Seed Checkpoint (hcx-wire.md §9.3): a Bulk/RAV run keeps its copied disks for the next try.
         if m.keep_seed and m.kind in REPLICATED and m.bytes_done > 0 and not m.remove_seed:
             self.seeds[m.seed_key] = m.bytes_done
 

@@ -43,7 +43,7 @@ from .service import MESH_COMMITTED, remote_pairing, require_ready
 router = Router()
 API = "/hybridity/api"
 MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 500, 100
-# migrationType / switchoverType values (hcx-api.md 5.1) -> the engine's four kinds.
+# migrationType / switchoverType values (hcx-wire.md §9.1) -> the engine's four kinds.
 TYPES = {"vSphereReplication": "Bulk", "Bulk": "Bulk", "VR": "Bulk", "RAV": "RAV", "vMotion": "vMotion",
          "ColdMigration": "Cold", "Cold": "Cold"}
 SERVICE_FOR = {"Bulk": "BULK_MIGRATION", "RAV": "RAV", "vMotion": "VMOTION", "Cold": "VMOTION"}
@@ -92,7 +92,7 @@ def register_vms(sim, items) -> list[dict]:
 # --- reading a migration item ----------------------------------------------------------------------
 
 def ms_to_seconds(value) -> float | None:
-    """Schedule times are epoch milliseconds; 0, "0" or nothing means no schedule (hcx-api.md 5.2)."""
+    """Schedule times are epoch milliseconds; 0, "0" or nothing means no schedule (hcx-wire.md §6, §9.2)."""
     try:
         value = float(value or 0)
     except (TypeError, ValueError):
@@ -146,7 +146,7 @@ def pick_mesh(sim, kind: str, wanted: str | None) -> tuple[dict | None, str | No
 
 
 def check(sim, spec: dict, seen: set, *, itself: str | None = None) -> tuple[list, list, dict]:
-    """Validate one migration as HCX does at validate and at start (hcx-api.md 8): per-VM errors
+    """Validate one migration as HCX does at validate and at start (hcx-wire.md §11): per-VM errors
     and warnings as `{code, message}`, and what the engine needs to run it."""
     errors, warnings = [], []
 
@@ -248,7 +248,7 @@ def check_network_mappings(spec: dict, error):
 
 def is_reverse(sim, source: dict, destination: dict) -> bool:
     """A reverse migration: from a paired (cloud) site back to this Manager's site. Pairing is one-way,
-    so it is still started here, on the Connector (hcx-api.md 3)."""
+    so it is still started here, on the Connector (hcx-wire.md §9.5)."""
     return (destination.get("endpointId") == sim.local_endpoint_id
             and bool(remote_pairing(sim, source.get("endpointId") or "-")))
 
@@ -286,7 +286,7 @@ def remote_vm(sim, entity_id: str | None, entity_name: str | None) -> tuple[eng.
 
 
 def check_vm(kind: str, facts: dict, spec: dict, name: str, error, warn):
-    """The per-type VM checks of hcx-api.md 8 and PRODUCT.md 5, on the facts tests registered."""
+    """The per-type VM checks of hcx-wire.md §11 and PRODUCT.md 5, on the facts tests registered."""
     hw = facts["hardwareVersion"]
     if kind == "Bulk" and hw < 7:
         error("HW_VERSION", f"VM {name} has hardware version {hw}: Bulk migration needs version 7 or later")

@@ -1,6 +1,6 @@
 """The HCX service API ("hybridity", port 443 role): sessions, jobs and interconnect tasks, site
 pairing, inventory lookups, network and compute profiles, service meshes with their appliances, and
-network extensions (hcx-api.md sections 1.1, 1.2, 3, 4).
+network extensions (hcx-wire.md §1, §3, §4, §5).
 """
 
 import uuid
@@ -391,7 +391,7 @@ def create_network_profile(sim, body: dict, username: str) -> dict:
 
 @router.add("POST", "/admin/hybridity/api/networks", auth="session")
 def post_network_profile(sim, req):
-    # hcx-api.md 4.2: the create path really starts with /admin/ (TF and ESA agree).
+    # hcx-wire.md §5: the create path really starts with /admin/ (TF and ESA agree).
     return create_network_profile(sim, req.json(), req.username)
 
 

@@ -29,7 +29,7 @@ from .errors import LaunchError
 
 SUBMIT_KIND = "launch.submit_batch"
 LAUNCHABLE = (WaveStatus.APPROVED, WaveStatus.RUNNING)
-# Seed Checkpoint only means something for the replicated types (hcx-api.md 5.5).
+# Seed Checkpoint only means something for the replicated types (hcx-wire.md §9.3).
 SEEDED_TYPES = (MigrationType.BULK, MigrationType.RAV)
 
 

@@ -48,7 +48,7 @@ RESOURCE_POOL, DATACENTER = "ResourcePool", "Datacenter"
 # The AVS datastore every cluster has; used when the wave names none and HCX lists several.
 AVS_DEFAULT_DATASTORE = "vsanDatastore"
 SEGMENT_HREF = "/infra/segments/"
-# The mesh service each migration type needs (hcx-api.md 4.3, 8.2: cold migration rides the vMotion service).
+# The mesh service each migration type needs (hcx-wire.md §5, §9.1: cold migration rides the vMotion service).
 SERVICE_OF = {MigrationType.BULK: "BULK_MIGRATION", MigrationType.RAV: "RAV", MigrationType.VMOTION: "VMOTION",
               MigrationType.COLD: "VMOTION"}
 

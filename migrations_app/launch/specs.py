@@ -16,7 +16,7 @@ from .site import SiteContext
 # Our migration types -> bodies.MIGRATION_TYPES keys.
 TYPE_NAMES = {MigrationType.BULK: "Bulk", MigrationType.VMOTION: "vMotion", MigrationType.COLD: "Cold",
               MigrationType.RAV: "RAV"}
-# Only these wait for a switchover window (hcx-api.md 5.5); HCX warns about a window on the others.
+# Only these wait for a switchover window (hcx-wire.md §9.2); HCX warns about a window on the others.
 WINDOWED = (MigrationType.BULK, MigrationType.RAV)
 
 

@@ -6,18 +6,18 @@ the rules that an option such as "remove ISOs" switches off); a type missing fro
 rule does not concern. The check returns a Problem (a reason the user can act on, and a fix) or None.
 Limits come from settings.READINESS and settings.HCX_LIMITS, never from literals here.
 
-Decisions where hcx-api.md leaves room (section 8; [D] = VMware documentation, [T] = third party):
+Decisions where hcx-wire.md §11 leaves room ([D] = VMware documentation, [T] = third party):
 
 - VMware Tools (Bulk only): Bulk's switchover shuts the guest down gracefully unless "force power-off"
-  is set, and fails if it cannot (8.1); the graceful shutdown goes through Tools, and 8.4 lists Tools
+  is set, and fails if it cannot (§11.1); the graceful shutdown goes through Tools, and §11.4 lists Tools
   as a Bulk requirement. So: a blocker while the wave asks for a graceful shutdown, a warning when
   the wave forces the power-off. vMotion, RAV and Cold never shut the guest down: no finding.
 - Mounted media: vMotion and Cold [D] refuse attached ISOs; Bulk [T] too "unless removed". Blocker
   for vMotion and Cold, warning for Bulk and RAV; none when the wave removes ISOs.
 - Physical RDM: Bulk refuses it [T]; for vMotion and Cold only virtual-mode RDMs are documented as
   migratable [D], and a physical RDM's LUN is not reachable from AVS. Blocker for every type.
-- Shared VMDK, multi-writer, SCSI bus sharing, vNVMe: blockers for every type (8.2 [D/T], 8.4 [T]).
-- Independent disks: not named by hcx-api.md. They are left out of snapshots, which vSphere
+- Shared VMDK, multi-writer, SCSI bus sharing, vNVMe: blockers for every type (§11.2 [D/T], §11.4 [T]).
+- Independent disks: not named by hcx-wire.md §11. They are left out of snapshots, which vSphere
   Replication (Bulk, RAV) and HCX's validation rely on, so a warning for every type.
 - DirectPath (PCI passthrough or DirectPath NICs): the device does not exist on AVS hosts, vMotion
   cannot move it, and Bulk requires its removal [T]. Blocker for every type. A VMXNET3 adapter's
@@ -216,7 +216,7 @@ def mounted_media(vm: Vm, facts: WaveFacts, migration_type: str):
 
 
 def _snapshot_severity(wave: Wave, migration_type: str) -> str | None:
-    # Bulk always removes snapshots (hcx-api.md 8.1): nothing to say.
+    # Bulk always removes snapshots (hcx-wire.md §11.1): nothing to say.
     if migration_type == BULK or wave.remove_snapshots:
         return None
     return WARNING
