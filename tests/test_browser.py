@@ -20,7 +20,7 @@ from tests.conftest import make_user
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct horse battery"  # what make_user gives every persona
-RVTOOLS_FILE = Path("/work/shared/testdata/rvtools/rvtools-4.7.1-vcenter-8.0.2.xlsx")
+RVTOOLS_FILE = Path(__file__).parent / "data" / "rvtools-4.7.1-vcenter-8.0.2.xlsx"
 SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp"))
 
 
@@ -95,8 +95,6 @@ def test_the_job_page_of_a_running_import_updates_live(sign_in, celery_worker):
     The worker is paused (SIGSTOP) while the page loads, so that the page certainly first
     shows the job waiting, whatever the speed of the machine; then it runs.
     """
-    if not RVTOOLS_FILE.exists():
-        pytest.skip(f"{RVTOOLS_FILE} is not there")
     page = sign_in(make_user("planner"), PASSWORD)
     page.goto("/inventory/import/")
     os.kill(celery_worker.proc.pid, signal.SIGSTOP)

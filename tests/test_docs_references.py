@@ -26,7 +26,6 @@ OUTSIDE = re.compile(
 )
 # Not citations but data the code reads: (file, the text that may stay there).
 ALLOWED = {
-    ("tests/test_browser.py", "/work/shared/testdata/"),  # the RVTools file the browser journey imports
 }
 
 NUMBER = r"\d+(?:\.\d+)?"

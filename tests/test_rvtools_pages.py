@@ -105,7 +105,6 @@ def test_a_bad_upload_fails_its_job_with_each_problem(client_for, planner, media
 
 
 @pytest.mark.worker
-@pytest.mark.skipif(not REAL_EXPORT.exists(), reason=f"the real RVTools export is not at {REAL_EXPORT}")
 @pytest.mark.django_db(transaction=True)
 def test_a_planners_upload_runs_in_the_worker_to_completion(celery_worker, client_for, planner):
     response = upload(client_for(planner), REAL_EXPORT)
