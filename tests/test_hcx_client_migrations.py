@@ -291,6 +291,36 @@ def test_a_mobility_group_is_created_read_listed_and_deleted(meshed, hcx):
     assert hcx.find_mobility_group("wave-1") is None
 
 
+def test_a_group_is_read_from_the_group_listing_and_one_not_listed_is_not_found(meshed, hcx):
+    created = hcx.create_mobility_group(group_body(meshed, "wave-1"))
+
+    read = hcx.get_mobility_group(created.id)
+    with pytest.raises(HcxNotFound, match="lists no mobility group nope"):
+        hcx.get_mobility_group("nope")
+
+    assert (read["migrationGroupId"], read["name"]) == (created.id, "wave-1")
+
+
+def test_a_group_delete_whose_answer_was_lost_is_not_sent_again_once_the_group_is_gone(meshed, hcx, hcxsim):
+    created = hcx.create_mobility_group(group_body(meshed, "wave-1"))
+    hcxsim.control.fault("drop", path="/mobility/groups/delete$", after=True, times=1)
+
+    hcx.delete_mobility_group(created.id)  # sent again, HCX would answer 404 for the group deleted
+
+    assert hcx.find_mobility_group("wave-1") is None
+
+
+def test_a_group_delete_dropped_before_hcx_had_it_is_sent_again(meshed, hcx, hcxsim):
+    created = hcx.create_mobility_group(group_body(meshed, "wave-1"))
+    hcxsim.control.fault("drop", path="/mobility/groups/delete$", times=1)
+
+    hcx.delete_mobility_group(created.id)
+
+    assert hcx.find_mobility_group("wave-1") is None
+    with pytest.raises(HcxNotFound):
+        hcx.get_mobility_group(created.id)
+
+
 def test_a_duplicate_group_name_is_a_conflict(meshed, hcx):
     hcx.create_mobility_group(group_body(meshed, "wave-1"))
 

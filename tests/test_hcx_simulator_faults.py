@@ -91,7 +91,8 @@ def test_a_task_fault_fails_the_service_mesh_deployment(hcxsim):
     hcxsim.control.advance(1200)
 
     task = session.get(f"{base}/interconnect/tasks/{created['interconnectTaskId']}", timeout=10).json()
-    mesh = session.get(f"{base}/interconnect/serviceMesh/{created['serviceMeshId']}", timeout=10).json()
+    [mesh] = [m for m in session.get(f"{base}/interconnect/serviceMesh", timeout=10).json()["items"]
+              if m["serviceMeshId"] == created["serviceMeshId"]]
     assert (task["status"], task["errorMessage"]) == ("FAILED", "IX appliance deployment failed")
     assert mesh["state"] == "FAILED"
 

@@ -31,6 +31,15 @@ def user_meshes(session) -> list[dict]:
     return [m for m in items if not m["name"].startswith("default-service-mesh-")]
 
 
+def listed(session, path, key, wanted) -> dict:
+    """The object whose `key` is `wanted`, read from its list call: no source reads one by id
+    (hcx-wire.md §5). Network profiles come as an array, the others as `items`."""
+    answer = session.get(f"{session.api}{path}", timeout=10).json()
+    found = [o for o in (answer if isinstance(answer, list) else answer["items"]) if o.get(key) == wanted]
+    assert len(found) == 1, f"{path} lists {len(found)} objects with {key} {wanted}"
+    return found[0]
+
+
 def network_profile(name, backing="dvportgroup-31"):
     return {"name": name, "organization": "DEFAULT", "mtu": 1500,
             "backings": [{"backingId": backing, "backingName": "Mgmt-VLAN10", "type": "DistributedVirtualPortgroup",
@@ -78,12 +87,12 @@ def test_it_creates_a_network_profile_through_the_admin_path_and_realizes_it_by_
     created = paired.post(f"{hcxsim.service_url}/admin/hybridity/api/networks", json=network_profile("np-extra"),
                           timeout=10).json()
     object_id = created["data"]["objectId"]
-    assert paired.get(f"{paired.api}/networks/{object_id}", timeout=10).json()["status"]["state"] == "REALIZING"
+    assert listed(paired, "/networks", "objectId", object_id)["status"]["state"] == "REALIZING"
 
     hcxsim.control.advance(10)
 
     assert paired.get(f"{paired.api}/jobs/{created['data']['jobId']}", timeout=10).json()["isDone"] is True
-    assert paired.get(f"{paired.api}/networks/{object_id}", timeout=10).json()["status"]["state"] == "REALIZED"
+    assert listed(paired, "/networks", "objectId", object_id)["status"]["state"] == "REALIZED"
     assert "np-extra" in {p["name"] for p in paired.get(f"{paired.api}/networks", timeout=10).json()}
 
 
@@ -116,8 +125,8 @@ def test_it_creates_a_compute_profile_by_interconnect_task_and_refuses_its_name_
     assert paired.get(task_url, timeout=10).json()["status"] == "RUNNING"
     hcxsim.control.advance(30)
     assert paired.get(task_url, timeout=10).json()["status"] == "SUCCESS"
-    profile = paired.get(f"{paired.api}/interconnect/computeProfiles/{created.json()['data']['computeProfileId']}",
-                         timeout=10).json()
+    profile = listed(paired, "/interconnect/computeProfiles", "computeProfileId",
+                     created.json()["data"]["computeProfileId"])
     assert profile["state"] == "VALID"
     assert duplicate.status_code == 400 and "cp-2" in duplicate.json()["errors"][0]["text"]
 
@@ -143,7 +152,7 @@ def test_a_service_mesh_is_built_by_its_task_and_then_committed(hcxsim, paired):
 
     def observe():
         task = paired.get(f"{paired.api}/interconnect/tasks/{task_id}", timeout=10).json()
-        mesh = paired.get(f"{paired.api}/interconnect/serviceMesh/{mesh_id}", timeout=10).json()
+        mesh = listed(paired, "/interconnect/serviceMesh", "serviceMeshId", mesh_id)
         appliances = paired.post(f"{paired.api}/interconnect/appliances/query", timeout=10,
                                  json={"filter": {"serviceMeshId": mesh_id}}).json()["items"]
         return (task["status"], mesh["state"], mesh["lastTaskDetails"]["status"],
@@ -158,7 +167,7 @@ def test_a_service_mesh_is_built_by_its_task_and_then_committed(hcxsim, paired):
     hcxsim.control.advance(500)
     # lastTaskDetails keeps saying RUNNING after the task ended, as on a real HCX: only the task tells.
     assert observe() == ("SUCCESS", "COMMITTED", "RUNNING", {"UP"})
-    mesh = paired.get(f"{paired.api}/interconnect/serviceMesh/{mesh_id}", timeout=10).json()
+    mesh = listed(paired, "/interconnect/serviceMesh", "serviceMeshId", mesh_id)
     assert (mesh["backingApplianceType"], mesh["lastTaskDetails"]["interconnectTaskId"]) == (
         paired.types["backing"], task_id)
     appliances = paired.get(f"{paired.api}/interconnect/appliances", timeout=10).json()["items"]
@@ -184,8 +193,7 @@ def test_under_hcx_9_meshes_are_edge_and_need_a_migration_service_and_a_default_
     assert only_interconnect.status_code == 400
     assert only_interconnect.json()["errors"][0]["text"] == (
         "INTERCONNECT service with EDGE appliances requires at least one migration service")
-    mesh = session.get(f"{session.api}/interconnect/serviceMesh/{created.json()['data']['serviceMeshId']}",
-                       timeout=10).json()
+    mesh = listed(session, "/interconnect/serviceMesh", "serviceMeshId", created.json()["data"]["serviceMeshId"])
     assert (mesh["state"], mesh["backingApplianceType"]) == ("COMMITTED", "EDGE")
     mine = session.post(f"{session.api}/interconnect/appliances/query", timeout=10,
                         json={"filter": {"serviceMeshId": mesh["serviceMeshId"], "endpointId": local["endpointId"]}})
@@ -200,7 +208,7 @@ def test_a_failed_update_leaves_the_mesh_update_failed_with_its_task_failed(hcxs
 
     hcxsim.control._call("POST", f"/service-meshes/{mesh_id}/fail-update", json={"message": "Update VM networks failed"})
 
-    mesh = paired.get(f"{paired.api}/interconnect/serviceMesh/{mesh_id}", timeout=10).json()
+    mesh = listed(paired, "/interconnect/serviceMesh", "serviceMeshId", mesh_id)
     task = paired.get(f"{paired.api}/interconnect/tasks/{mesh['lastTaskDetails']['interconnectTaskId']}",
                       timeout=10).json()
     assert (mesh["state"], mesh["lastTaskDetails"]["status"]) == ("UPDATE_FAILED", "RUNNING")
@@ -217,14 +225,15 @@ def test_a_service_mesh_without_compute_profiles_is_refused(hcxsim, paired):
     assert user_meshes(paired) == []
 
 
-def test_a_service_mesh_name_is_unique_and_an_unknown_mesh_is_404(hcxsim, paired):
-    paired.post(f"{paired.api}/interconnect/serviceMesh", json=mesh_body(paired), timeout=10)
+def test_a_service_mesh_name_is_unique_and_an_unknown_mesh_is_not_listed(hcxsim, paired):
+    first = paired.post(f"{paired.api}/interconnect/serviceMesh", json=mesh_body(paired), timeout=10)
 
     duplicate = paired.post(f"{paired.api}/interconnect/serviceMesh", json=mesh_body(paired), timeout=10)
-    missing = paired.get(f"{paired.api}/interconnect/serviceMesh/nope", timeout=10)
 
     assert duplicate.status_code == 400 and "mesh-1" in duplicate.json()["errors"][0]["text"]
-    assert missing.status_code == 404 and missing.json()["errors"][0]["error"] == "Not Found"
+    meshes = user_meshes(paired)
+    assert [(m["name"], m["serviceMeshId"]) for m in meshes] == [("mesh-1", first.json()["data"]["serviceMeshId"])]
+    assert "nope" not in {m["serviceMeshId"] for m in meshes}
 
 
 def extension_body(session, appliance_id, network_id="dvportgroup-41"):

@@ -583,7 +583,12 @@ class MigrationsMixin:
         return next(iter(self.list_mobility_groups(name=name)), None)
 
     def get_mobility_group(self, group_id: str) -> dict:
-        return group_fields(self._json(self._call("GET", f"{API}/mobility/groups/{group_id}", safe=True)))
+        """One group, read from `queryMobilityGroups` by its id: no source reads a group by id
+        (hcx-wire.md §6). HcxNotFound when HCX does not list it."""
+        found = next((g for g in self.list_mobility_groups() if g["migrationGroupId"] == group_id), None)
+        if found is None:
+            raise HcxNotFound(f"HCX at {self.url} lists no mobility group {group_id}", status=404, url=self.url)
+        return found
 
     def create_mobility_group(self, body: dict, migrations: Iterable[dict] = ()) -> GroupCreated:
         """`POST /mobility/groups` with its migrations (SMIT: `operationType "ADD"`); `body` from

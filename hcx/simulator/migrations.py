@@ -29,8 +29,8 @@ Routes (all under /hybridity/api, with the session token):
 - Mobility groups: `POST /mobility/groups` (create, with its draft `migrations`), `POST
   /mobility/groups/start` `{"items": [{migrationGroupId}]}` (start its drafts), `POST
   /mobility/groups/archive` (403 while any migration is not over), `POST /migration/queryMobilityGroups`
-  (list; `/mobility/groups/query` too), `GET /mobility/groups/{id}` [U], `POST /mobility/groups/delete`
-  `{"items": [{migrationGroupId}]}`.
+  (list; `/mobility/groups/query` too), `POST /mobility/groups/delete` `{"items": [{migrationGroupId}]}`.
+  No route reads one group by id: no source shows one (hcx-wire.md §6).
 """
 
 import uuid
@@ -745,7 +745,7 @@ def render_group(sim, group: dict) -> dict:
 
 
 def wire_group(sim, group: dict) -> dict:
-    """A group as queryMobilityGroups and GET answer it, named as the `group_fields` variant picks."""
+    """A group as queryMobilityGroups answers it, named as the `group_fields` variant picks."""
     group = render_group(sim, group)
     if sim.variant("group_fields") == "id":
         group["id"], group["entityName"] = group.pop("migrationGroupId"), group.pop("name")
@@ -858,14 +858,6 @@ def query_groups(sim, req):
 
 
 router.add("POST", f"{API}/mobility/groups/query", auth="session")(query_groups)  # the older variant
-
-
-@router.add("GET", f"{API}/mobility/groups/{{group_id}}", auth="session")
-def get_group(sim, req):
-    group = sim.state.mobility_groups.get(req.params["group_id"])
-    if group is None:
-        raise SimError(404, f"Mobility group {req.params['group_id']} not found")
-    return wire_group(sim, group)
 
 
 @router.add("POST", f"{API}/mobility/groups/delete", auth="session")

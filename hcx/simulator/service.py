@@ -407,11 +407,6 @@ def query_network_profiles(sim, req):
     return list(sim.state.network_profiles.values())
 
 
-@router.add("GET", "/hybridity/api/networks/{object_id}", auth="session")
-def get_network_profile(sim, req):
-    return get_or_404(sim.state.network_profiles, req.params["object_id"], "Network profile")
-
-
 @router.add("PUT", "/hybridity/api/networks/{object_id}", auth="session")
 def update_network_profile(sim, req):
     profile = get_or_404(sim.state.network_profiles, req.params["object_id"], "Network profile")
@@ -498,11 +493,6 @@ def list_compute_profiles(sim, req):
     if remote_pairing(sim, endpoint_id):
         return {"items": remote_compute_profiles(sim)}
     raise SimError(404, f"Endpoint {endpoint_id} not found")
-
-
-@router.add("GET", "/hybridity/api/interconnect/computeProfiles/{profile_id}", auth="session")
-def get_compute_profile(sim, req):
-    return get_or_404(sim.state.compute_profiles, req.params["profile_id"], "Compute profile")
 
 
 @router.add("DELETE", "/hybridity/api/interconnect/computeProfiles/{profile_id}", auth="session")
@@ -693,11 +683,6 @@ def list_service_meshes(sim, req):
     return {"items": list(sim.state.service_meshes.values())}
 
 
-@router.add("GET", "/hybridity/api/interconnect/serviceMesh/{mesh_id}", auth="session")
-def get_service_mesh(sim, req):
-    return get_or_404(sim.state.service_meshes, req.params["mesh_id"], "Service mesh")
-
-
 @router.add("DELETE", "/hybridity/api/interconnect/serviceMesh/{mesh_id}", auth="session")
 def delete_service_mesh(sim, req):
     mesh_id = req.params["mesh_id"]
@@ -821,11 +806,6 @@ def post_l2_extension(sim, req):
 @router.add("GET", "/hybridity/api/l2Extensions", auth="session")
 def list_l2_extensions(sim, req):
     return {"items": [shown(e) for e in sim.state.l2_extensions.values()]}
-
-
-@router.add("GET", "/hybridity/api/l2Extensions/{stretch_id}", auth="session")
-def get_l2_extension(sim, req):
-    return shown(get_or_404(sim.state.l2_extensions, req.params["stretch_id"], "Network extension"))
 
 
 @router.add("DELETE", "/hybridity/api/l2Extensions/{stretch_id}", auth="session")

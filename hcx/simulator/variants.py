@@ -80,7 +80,7 @@ VARIANTS: dict[str, Variant] = {
         "paging). none: no paging block at all; a client pages until a short or empty page."),
     "group_fields": Variant(
         ("id", "migrationGroupId"),
-        "How queryMobilityGroups and GET /mobility/groups/{id} name a group. id: id and entityName (what "
+        "How queryMobilityGroups names a group. id: id and entityName (what "
         "SMIT reads). migrationGroupId: migrationGroupId and name (BRC's mobilityGroup)."),
     # --- interconnect: compute profiles, service mesh, appliances, network extension (hcx-wire.md §5) ---
     "mesh_last_task_id": Variant(
