@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from migrations_app.models import Batch, GroupMember, WaveItem
 from tests.conftest import make_user
-from tests.factories import make_estate, make_group, make_target_cluster, make_wave
+from tests.factories import make_estate, make_group, make_link_site, make_target_cluster, make_wave
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -77,3 +77,30 @@ def test_it_makes_a_batch_of_the_ticked_vms(sign_in, page):
     expect(page.get_by_role("alert").first).to_contain_text("made with 2")
     batch = Batch.objects.get(wave=wave)
     assert set(batch.migrations.values_list("vm_id", flat=True)) == {vm.pk for vm in estate.vms[:2]}
+
+
+def test_it_accepts_the_ticked_waves_of_a_proposal(sign_in, page):
+    from django.test import Client
+
+    from migrations_app.models import PlanProposal, Wave
+    from tests.test_planner_pages import form_data
+
+    estate = make_estate(vms=12)
+    for i in range(3):
+        make_group(f"app-{i}", estate.vms[4 * i:4 * i + 4])
+    site = make_link_site("Rotterdam")
+    planner = make_user("planner")
+    client = Client()
+    client.force_login(planner)
+    client.post("/plan/autoplan/", form_data(site, max_vms="4", pilot_max_vms="4", pilot_max_tb="25"))
+    proposal = PlanProposal.objects.get()
+    names = [w["name"] for w in proposal.data["waves"]]
+    assert len(names) >= 2
+    page = sign_in(planner, PASSWORD)
+
+    page.goto(f"/plan/proposals/{proposal.pk}/")
+    page.get_by_label(f"Accept {names[1]}", exact=True).check()
+    page.get_by_role("button", name="Accept the ticked waves").click()
+
+    expect(page.get_by_role("alert").first).to_contain_text(names[1])
+    assert list(Wave.objects.values_list("name", flat=True)) == [names[1]]
