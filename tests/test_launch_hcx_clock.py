@@ -33,7 +33,7 @@ def clock_notes(m) -> list[str]:
                 .filter(message__startswith="HCX's clock").values_list("message", flat=True))
 
 
-def test_times_from_an_hcx_clock_hours_ahead_are_taken_as_now(hcxsim):
+def test_times_from_an_hcx_clock_hours_ahead_are_taken_as_now(hcxsim, client_for, engineer):
     launched = launch(hcxsim, 2, disk_gib=1)
     hcxsim.control.advance(COPY_DONE + HOURS_AHEAD * 3600)  # done, on a clock six hours ahead of ours
 
@@ -46,6 +46,8 @@ def test_times_from_an_hcx_clock_hours_ahead_are_taken_as_now(hcxsim):
         assert m.hcx_clock_ahead_minutes > 2  # the latest time HCX gave: its end, well in our future
         [note] = clock_notes(m)
         assert re.fullmatch(r"HCX's clock is at least \d+ minutes ahead of the portal's: times clamped.*", note)
+        page = client_for(engineer).get(f"/plan/migrations/{m.pk}/").content.decode()
+        assert f"at least {m.hcx_clock_ahead_minutes} minutes ahead of the portal" in page
 
 
 def test_the_clock_note_is_written_once_however_many_cycles_see_it(hcxsim):
