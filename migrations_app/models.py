@@ -412,6 +412,9 @@ class VmMigration(models.Model):
     submitted = models.DateTimeField(_("sent to HCX"), null=True, blank=True)
     started = models.DateTimeField(_("started"), null=True, blank=True)
     ended = models.DateTimeField(_("ended"), null=True, blank=True)
+    hcx_clock_ahead_minutes = models.PositiveIntegerField(
+        _("HCX's clock ahead (minutes)"), null=True, blank=True,
+        help_text=_("How far HCX's clock was ahead of the portal's when its times were last taken as now"))
     # Set by every write (transitions.py), bulk ones included; live pages read what changed since.
     updated = models.DateTimeField(_("updated"), default=timezone.now)
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from core.jobs import run
 from core.models import AuditEntry
-from migrations_app.choices import MigrationState, WaveStatus
+from migrations_app.choices import MigrationEventKind, MigrationState, WaveStatus
 from migrations_app.launch import batches, wakeup
 from migrations_app.launch.lease import site_lease
 from migrations_app.launch.reconcile import forget_clients, reconcile_all, reconcile_site
@@ -51,7 +51,9 @@ def states(launched) -> list[str]:
 
 
 def event_states(m) -> list[str]:
-    return list(MigrationEvent.objects.filter(migration=m).order_by("at", "pk").values_list("state", flat=True))
+    """The states of `m`'s state-change events (a note, such as HCX's clock being ahead, is not one)."""
+    return list(MigrationEvent.objects.filter(migration=m, kind=MigrationEventKind.STATE).order_by("at", "pk")
+                .values_list("state", flat=True))
 
 
 def test_a_cycle_takes_state_and_progress_from_hcx_one_query_per_page(hcxsim, settings):

@@ -9,13 +9,15 @@ import time
 
 
 class SimClock:
-    def __init__(self, scale: float = 1.0):
+    def __init__(self, scale: float = 1.0, *, behind: float = 0.0):
+        """`behind`: seconds the clock starts before the real now, for set-up that is skipped through
+        at once (a preset) to end at the real now rather than in the future."""
         if scale <= 0:
             raise ValueError("time scale must be positive")
         self.scale = scale
         self._lock = threading.Lock()
         self._real_start = time.monotonic()
-        self._epoch_start = time.time()
+        self._epoch_start = time.time() - behind
         self._skipped = 0.0
 
     def now(self) -> float:

@@ -27,6 +27,11 @@ router = Router()
 ALL_SERVICES = ["INTERCONNECT", "WANOPT", "VMOTION", "BULK_MIGRATION", "RAV", "NETWORK_EXTENSION"]
 
 
+PAIRING_SKIP = max(DURATIONS["sitePairing"], DURATIONS["networkProfile"], DURATIONS["computeProfile"]) + 1
+MESH_SKIP = DURATIONS["serviceMesh"] + 1
+EXTENSION_SKIP = DURATIONS["l2Extension"] + 1
+
+
 def preset_configured(sim):
     """An activated Connector with vCenter, SSO and location set, as after the appliance set-up."""
     sim.state.addons["hcx"] = {"id": f"{sim.private_cloud_id()}/addons/hcx", "name": "hcx",
@@ -79,7 +84,7 @@ def preset_paired(sim):
         "switches": [{"cmpId": LOCAL_VC_UUID, **{k: v for k, v in LOCAL_DVS[0].items()}}],
     }, user)
     # Let the pairing and profile work finish, as if the set-up happened a while ago.
-    sim.clock.advance(max(DURATIONS["sitePairing"], DURATIONS["networkProfile"], DURATIONS["computeProfile"]) + 1)
+    sim.clock.advance(PAIRING_SKIP)
     sim.tick()
 
 
@@ -100,7 +105,7 @@ def preset_meshed(sim):
                             {"endpointId": pairing["endpointId"], "computeProfileId": inv.REMOTE_COMPUTE_PROFILE_ID}],
         "switchPairCount": [{"switches": [], "l2cApplianceCount": 1}],
     }, user)["data"]
-    sim.clock.advance(DURATIONS["serviceMesh"] + 1)
+    sim.clock.advance(MESH_SKIP)
     sim.tick()
     extender = next(a for a in sim.state.appliances.values()
                     if a["serviceMeshId"] == mesh["serviceMeshId"] and a["endpointId"] == sim.local_endpoint_id
@@ -110,12 +115,17 @@ def preset_meshed(sim):
         "destination": {"endpointId": pairing["endpointId"]}, "destinationNetwork": {"gatewayId": inv.REMOTE_GATEWAYS[0]},
         "gateway": "10.10.101.1", "netmask": "255.255.255.0", "vcGuid": LOCAL_VC_UUID,
     }, user)
-    sim.clock.advance(DURATIONS["l2Extension"] + 1)
+    sim.clock.advance(EXTENSION_SKIP)
     sim.tick()
 
 
 PRESETS = {"fresh": lambda sim: None, "configured": preset_configured, "paired": preset_paired,
            "meshed": preset_meshed}
+# Seconds each preset skips the clock through (its set-up "happened a while ago"): the clock starts
+# that much before the real now, so the preset ends at the real now and what the simulator reports
+# next is not in the future of the portal reading it.
+PRESET_SKIPS = {"fresh": 0, "configured": 0, "paired": PAIRING_SKIP,
+                "meshed": PAIRING_SKIP + MESH_SKIP + EXTENSION_SKIP}
 
 
 @router.add("POST", "/__sim__/reset")
@@ -128,7 +138,7 @@ def reset(sim, req):
         chosen = variants.check(body.get("variants") or {})
     except variants.VariantError as exc:
         raise SimError(400, f"Variants: {exc}") from None
-    sim.reset(chosen)
+    sim.reset(chosen, behind=PRESET_SKIPS[preset])
     PRESETS[preset](sim)
     return {"preset": preset, "now": sim.clock.now(), "variants": dict(sim.variants)}
 

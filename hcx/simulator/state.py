@@ -254,7 +254,6 @@ class State:
 class Simulator:
     def __init__(self, config: Config):
         self.config = config
-        self.clock = SimClock(config.time_scale)
         self.lock = threading.RLock()
         self.faults = FaultRegistry()
         # A creation timestamp and a uuid, as real endpoint ids look (hcx-wire.md §5).
@@ -263,8 +262,12 @@ class Simulator:
         self.host_certs = {}  # host -> the self-signed PEM a vCenter at that host presents (kept across resets)
         self.reset()
 
-    def reset(self, chosen_variants: dict | None = None):
-        """Wipe everything; variants go back to those given at start, then `chosen_variants` apply."""
+    def reset(self, chosen_variants: dict | None = None, *, behind: float = 0.0):
+        """Wipe everything; variants go back to those given at start, then `chosen_variants` apply.
+        The clock starts again at the real now (`behind` seconds before it, for a preset to skip
+        through): time skipped ahead before a reset would leave every time it reports in the future of
+        whoever reads it."""
+        self.clock = SimClock(self.config.time_scale, behind=behind)
         self.variants = variants.resolved({**self.config.variants, **(chosen_variants or {})})
         self.state = State()
         self.sessions = Sessions(self)

@@ -6,11 +6,16 @@ Two kinds of change:
   `IllegalTransition`, so a double click or a late worker cannot, say, send a cancelled migration.
 - `observe()`: HCX says where a migration is (a `MigrationProgress` read by the reconciler). HCX is
   the truth about its own migrations, so any reading is taken, except that a migration the portal
-  already holds as finished never comes back to life from a stale reading.
+  already holds as finished never comes back to life from a stale reading, and that a time of
+  something that happened (start, end) is never later than the portal's own now: HCX's clock may be
+  ahead of ours (a simulator running faster than real time, a skewed appliance), and a migration
+  that "ended tomorrow" would be missing from every report of what has moved so far.
 
 Both stamp `updated` (live pages read what changed since their last look) and write a
 `MigrationEvent` for each state change, so the log says what happened and when.
 """
+
+import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -45,7 +50,11 @@ for _state in S.IN_HCX:
 # The fields observe() may change: the reconciler's bulk_update writes exactly these.
 OBSERVED_FIELDS = ["state", "hcx_state", "percent", "bytes_transferred", "bytes_total", "throughput_mbps",
                    "eta_seconds", "message", "errors", "switchover_start", "switchover_end", "started", "ended",
-                   "updated"]
+                   "hcx_clock_ahead_minutes", "updated"]
+
+# How far ahead of the portal's clock a time HCX reports may be before it is taken as now instead:
+# clocks a little apart (NTP's usual drift, a reading taken during a cycle) are not worth a note.
+CLOCK_TOLERANCE = datetime.timedelta(minutes=2)
 
 
 class IllegalTransition(Exception):
@@ -98,6 +107,8 @@ def observe(m: VmMigration, p: MigrationProgress, *, now=None) -> tuple[bool, li
     if m.state in S.TERMINAL:
         return False, []
     now = now or timezone.now()
+    ahead = _clock_ahead(p, now)
+    started, ended = _not_after(p.started, now), _not_after(p.ended, now)
     state = PHASE_STATES.get(p.phase, m.state)
     message = p.errors[0] if p.phase == Phase.FAILED and p.errors else (p.message or "")
     values = {
@@ -105,12 +116,15 @@ def observe(m: VmMigration, p: MigrationProgress, *, now=None) -> tuple[bool, li
         "bytes_transferred": p.bytes_transferred, "bytes_total": p.bytes_total or m.bytes_total,
         "throughput_mbps": p.throughput_mbps, "eta_seconds": p.eta_seconds, "message": message[:1000],
         "errors": list(p.errors), "switchover_start": p.switchover_start, "switchover_end": p.switchover_end,
-        "started": m.started or p.started, "ended": p.ended if state in S.TERMINAL else None,
+        "started": m.started or started, "ended": ended if state in S.TERMINAL else None,
     }
+    if ahead is not None:
+        values["hcx_clock_ahead_minutes"] = ahead
     if state in S.TERMINAL and not values["ended"]:
         values["ended"] = now
     if state == S.COMPLETE:
         values["percent"] = 100
+    noted_before = m.hcx_clock_ahead_minutes
     changed = {k: v for k, v in values.items() if getattr(m, k) != v}
     if not changed:
         return False, []
@@ -118,4 +132,21 @@ def observe(m: VmMigration, p: MigrationProgress, *, now=None) -> tuple[bool, li
         setattr(m, name, value)
     m.updated = now
     events = [_event(m, message or S(state).label, at=now)] if "state" in changed else []
+    if ahead is not None and noted_before is None:
+        events.append(_event(m, f"HCX's clock is at least {ahead} minutes ahead of the portal's: times clamped "
+                                "to the portal's now", kind=MigrationEventKind.HCX, at=now))
     return True, events
+
+
+def _clock_ahead(p: MigrationProgress, now) -> int | None:
+    """Whole minutes HCX's clock is ahead of ours, going by the latest time of this reading (at least
+    that much: HCX stamps a finished migration with its end, not its now); None within the tolerance. The switchover window is a plan, not a reading of HCX's clock: not counted."""
+    times = [t for t in (p.created, p.updated, p.started, p.ended) if t]
+    if not times or max(times) - now <= CLOCK_TOLERANCE:
+        return None
+    return max(1, round((max(times) - now).total_seconds() / 60))
+
+
+def _not_after(moment, now):
+    """`moment` from HCX, or now if it lies beyond the tolerance in the portal's future."""
+    return now if moment and moment - now > CLOCK_TOLERANCE else moment

@@ -48,7 +48,9 @@ def burnup_chart(curve: Burnup, unit: str = "vms", width: int = 520, height: int
     drawing = Drawing(width, height)
     drawing.add(String(10, height - 16, title, fontName="Helvetica-Bold", fontSize=11))
     points = curve.points
-    if len(points) == 1:  # a line needs two points: start the day before, from nothing
+    if points:
+        # Both lines start from nothing the day before the first change: VMs that all moved on one
+        # day, before the plan's next step, would otherwise be a lone point and draw no line.
         first = points[0]
         points = [type(first)(first.day - datetime.timedelta(days=1)), *points]
     plan_key, actual_key = f"planned_{unit}", f"actual_{unit}"

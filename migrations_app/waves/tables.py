@@ -30,7 +30,11 @@ class TickColumn(tables.CheckBoxColumn):
     box in the header (it would need script to work)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("attrs", {}).setdefault("td__input", {})["aria-label"] = lambda record: f"Select {record}"
+        attrs = kwargs.setdefault("attrs", {})
+        # django-tables2 takes `td__input` instead of `input`, not on top of it: the row boxes get the
+        # general attributes (a `form` tying them to a form outside the table) merged in here.
+        attrs["td__input"] = {**attrs.get("input", {}), **attrs.get("td__input", {}),
+                              "aria-label": lambda record: f"Select {record}"}
         super().__init__(*args, **kwargs)
 
     @property
@@ -110,7 +114,7 @@ class WaveItemTable(BaseTable):
 
     # The ticks belong to the removal form under the table (forms cannot nest the per-row type forms).
     select = TickColumn(accessor="vm_id", orderable=False,
-                        attrs={"input": {"form": "remove-vms", "aria-label": "Select this VM"}})
+                        attrs={"input": {"form": "remove-vms"}})
     vm = tables.Column(verbose_name=_("VM"), linkify=lambda record: record.vm.get_absolute_url(),
                        order_by=_sorted("vm__name"))
     vcenter = tables.Column(verbose_name=_("vCenter"), accessor="vm__vcenter__name", order_by=_sorted("vm__vcenter__name"))
@@ -176,7 +180,7 @@ def _has_url(group) -> bool:
 class VmPickerTable(BaseTable):
     """VMs that are in no wave, to tick and add."""
 
-    select = TickColumn(accessor="pk", orderable=False, attrs={"input": {"aria-label": "Select"}})
+    select = TickColumn(accessor="pk", orderable=False)
     name = tables.Column(linkify=True, order_by=_sorted("name"))
     vcenter = tables.Column(verbose_name=_("vCenter"), accessor="vcenter__name", order_by=_sorted("vcenter__name"))
     cluster = tables.Column(accessor="cluster__name", order_by=_sorted("cluster__name"))
@@ -193,7 +197,7 @@ class VmPickerTable(BaseTable):
 
 
 class GroupPickerTable(BaseTable):
-    select = TickColumn(accessor="pk", orderable=False, attrs={"input": {"aria-label": "Select"}})
+    select = TickColumn(accessor="pk", orderable=False)
     name = tables.Column(order_by=_sorted("name"))
     priority = NumberColumn(order_by=_sorted("priority"))
     risk = tables.Column(order_by=_sorted("risk"))
