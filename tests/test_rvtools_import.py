@@ -741,13 +741,16 @@ def test_a_totals_row_is_skipped_with_its_row_and_why(tmp_path):
     sheets = generated_estate(2)
     sheets["vHost"].append([None, None, None, None, 2, 64, 1048576, None, None, None])  # a SUM row, no host
     sheets["vDatastore"].append(["ds2", "VMFS", 1024, "datastore-2", None, None])  # a row without its vCenter
+    sheets["vInfo"].append([None, None, None, 4, 8192, 81920, 40960] + [None] * 12)  # totals under the VMs
     lines = []
     summary = import_export(write_xlsx(tmp_path / "x.xlsx", sheets), log=lines.append)
+    assert "vInfo row 4: VM and VM ID are empty (a totals or notes row?); skipped" in lines
     assert "vHost row 3: Host is empty (a totals or notes row?); skipped" in lines
     assert ("vDatastore row 3: VI SDK Server is empty, so the row belongs to no vCenter (a totals or notes "
             "row?); skipped") in lines
     assert not any("vCenter  has" in line for line in lines)
-    assert summary["warnings"] == 2 and Host.objects.count() == 1 and Datastore.objects.count() == 1
+    assert summary["warnings"] == 3 and Host.objects.count() == 1 and Datastore.objects.count() == 1
+    assert VirtualMachine.objects.count() == 2
 
 
 @pytest.mark.django_db

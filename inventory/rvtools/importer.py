@@ -115,7 +115,7 @@ def map_sheets(sheets: dict, vcenter: str = "") -> Mapped:
 
     estates: dict[str, VCenterExport] = {}
     warnings: list[str] = []
-    _map_vinfo(readers, estates, problems, server, notes)
+    _map_vinfo(readers, estates, problems, server, notes, warnings)
     single = next(iter(estates)) if len(estates) == 1 else None
 
     def estate_of(row):
@@ -182,7 +182,7 @@ def _export_vcenter(readers, named: str, problems, notes) -> str:
     return server
 
 
-def _map_vinfo(readers, estates, problems, export_server, notes):
+def _map_vinfo(readers, estates, problems, export_server, notes, warnings):
     vinfo = readers["vinfo"]
     headers = vinfo.sheet.headers
     custom = [(i, h) for i, h in enumerate(headers) if h and normalize(h) not in STANDARD_VINFO]
@@ -198,6 +198,9 @@ def _map_vinfo(readers, estates, problems, export_server, notes):
             "(its VMs are created anew and these marked vanished), discovery of the vCenter will not merge "
             "with them, and a VM renamed without a UUID comes back as a new one."
         )
+    # a row without a name or anything else that names a VM is not one (a totals row); one with an ID but no
+    # name is, and is refused
+    identifying = [f for f in ("vm_id", "vm_uuid", "server") if vinfo.has(f)]
     tools = {}
     if "vtools" in readers:
         for row in readers["vtools"]:
@@ -205,6 +208,9 @@ def _map_vinfo(readers, estates, problems, export_server, notes):
                 tools.setdefault((server_of(row).lower(), key), row)
     for row in vinfo:
         name = row.text("vm", 300)
+        if not name and identifying and not any(row.text(f) for f in identifying):
+            warnings.append(f"{vinfo.sheet.name} row {row.number}: VM and VM ID are empty {NOT_AN_OBJECT}")
+            continue
         if not name:
             row.problem(
                 "vm",
