@@ -106,10 +106,17 @@ def _read_zip(path: Path, filename: str, wanted, on_sheet) -> dict[str, Sheet]:
 
 
 def _read_xlsx(path: Path, filename: str, wanted, on_sheet) -> dict[str, Sheet]:
+    # given a file rather than a path, openpyxl goes by the content, not by the name's extension (the
+    # command may be given an export under any name, and a .zip holding a workbook is one)
+    with path.open("rb") as handle:
+        return _read_workbook(handle, path, filename, wanted, on_sheet)
+
+
+def _read_workbook(handle, path: Path, filename: str, wanted, on_sheet) -> dict[str, Sheet]:
     import openpyxl
 
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except DAMAGED as exc:
         part = _unreadable_part(path) or "the workbook's parts"
         raise RVToolsError([_damaged(filename, part, exc)]) from None
@@ -157,10 +164,9 @@ def _unreadable_part(path: Path) -> str | None:
     """Which member of a workbook openpyxl could not load: the first that fails to unpack or to parse."""
     from xml.etree.ElementTree import XMLPullParser
 
+    # openpyxl reads the workbook parts, and the start of each sheet, when it loads: any member may be it
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
-            if info.filename.startswith("xl/worksheets/"):
-                continue  # read sheet by sheet later, and named then
             try:
                 data = archive.read(info)
                 if info.filename.endswith((".xml", ".rels")):
