@@ -656,7 +656,20 @@ def test_an_export_that_names_no_vcenter_is_refused_until_one_is_named_on_import
     assert sorted(VirtualMachine.objects.values_list("moid", flat=True)) == ["app-001", "app-002"]
     assert VirtualDisk.objects.count() == 4
     assert "every row is taken as vCenter vc-named.example.com (as named on import)" in out.getvalue()
-    assert "keyed by their VM UUID, or by their name" in out.getvalue()
+    assert "VMs are keyed by their name, and found in the other sheets by name" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_two_vms_of_one_name_without_vm_id_or_uuid_are_refused(tmp_path):
+    sheets = generated_estate(3)
+    sheets["vInfo"][3][0] = "app-001"
+    path = write_xlsx(tmp_path / "sample.xlsx", trimmed(sheets, drop=("VI SDK Server", "VM ID", "VM UUID")))
+    with pytest.raises(RVToolsError) as error:
+        import_export(path, vcenter="vc-named.example.com")
+    assert [str(p) for p in error.value.problems] == [
+        'sheet vInfo, row 4, column "VM": "app-001" is also in row 2: without VM ID, VMs are told apart by it'
+    ]
+    assert nothing_stored()
 
 
 def rewritten(source, target, member: str, change) -> Path:

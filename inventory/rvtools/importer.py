@@ -174,10 +174,10 @@ def _export_vcenter(readers, named: str, problems, notes) -> str:
         )
         return ""
     source = "as named on import" if named else "from the Server cell of vMetaData"
+    by_name = "" if vinfo.has("server_uuid") else ", and without VI SDK UUID the vCenter is matched by name only"
     notes.append(
         f"{vinfo.sheet.name} has no VI SDK Server column: every row is taken as vCenter {server} ({source}). "
-        "An export without it cannot hold several vCenters, and without VI SDK UUID the vCenter is matched "
-        "by name only."
+        f"An export without it cannot hold several vCenters{by_name}."
     )
     return server
 
@@ -191,10 +191,12 @@ def _map_vinfo(readers, estates, problems, export_server, notes, warnings):
         return row.text("server") if row.reader.has("server") else export_server
 
     by_vm_id = vinfo.has("vm_id")
+    first_row = {}  # key -> row, when VMs are keyed by UUID or name: two VMs may have one name
     if not by_vm_id:
+        key = "their VM UUID, or by their name where it is empty" if vinfo.has("vm_uuid") else "their name"
         notes.append(
-            f"{vinfo.sheet.name} has no VM ID column: VMs are keyed by their VM UUID, or by their name where it "
-            "is empty, and found in the other sheets by name. A later export with VM IDs will not match them "
+            f"{vinfo.sheet.name} has no VM ID column: VMs are keyed by {key}, and found in the other sheets by "
+            "name. A later export with VM IDs will not match them "
             "(its VMs are created anew and these marked vanished), discovery of the vCenter will not merge "
             "with them, and a VM renamed without a UUID comes back as a new one."
         )
@@ -222,6 +224,12 @@ def _map_vinfo(readers, estates, problems, export_server, notes, warnings):
         if not moid:
             row.problem("vm_id", "is empty")
             continue
+        if not by_vm_id:
+            if moid in first_row:
+                field = "vm_uuid" if row.text("vm_uuid") else "vm"
+                row.problem(field, f'"{moid}" is also in row {first_row[moid]}: without VM ID, VMs are told apart by it')
+                continue
+            first_row[moid] = row.number
         server = server_of(row)
         if not server:
             row.problem("server", "is empty")
