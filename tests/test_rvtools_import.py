@@ -640,6 +640,24 @@ def test_a_trimmed_export_takes_its_vcenter_from_vmetadata_and_keys_vms_by_uuid(
 
 
 @pytest.mark.django_db
+def test_the_real_export_trimmed_for_a_workshop_imports_every_vm_and_device(tmp_path):
+    workbook = openpyxl.load_workbook(REAL_EXPORT, read_only=True)
+    sheets = {
+        name: [list(row) for row in workbook[name].iter_rows(values_only=True)]
+        for name in ("vInfo", "vTools", "vDisk", "vNetwork", "vCD", "vSnapshot", "vHost", "vCluster", "vMetaData")
+    }
+    workbook.close()
+    import_export(write_xlsx(tmp_path / "workshop.xlsx", trimmed(sheets)))
+    vinfo = read_sheet(REAL_EXPORT, "vInfo")
+    assert VCenter.objects.get().name == read_sheet(REAL_EXPORT, "vMetaData")[0]["Server"]
+    assert set(VirtualMachine.objects.values_list("moid", flat=True)) == {r["VM UUID"] for r in vinfo}
+    assert VirtualDisk.objects.count() == len(sheets["vDisk"]) - 1
+    assert VirtualNic.objects.count() == len(sheets["vNetwork"]) - 1
+    assert Snapshot.objects.count() == len(sheets["vSnapshot"]) - 1
+    assert Host.objects.count() == len(sheets["vHost"]) - 1
+
+
+@pytest.mark.django_db
 def test_an_export_that_names_no_vcenter_is_refused_until_one_is_named_on_import(tmp_path):
     path = write_xlsx(tmp_path / "sample.xlsx", trimmed(generated_estate(2), drop=("VI SDK Server", "VM ID", "VM UUID")))
     with pytest.raises(RVToolsError) as error:
