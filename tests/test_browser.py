@@ -117,3 +117,24 @@ def test_the_job_page_of_a_running_import_updates_live(sign_in, celery_worker):
     assert job.status == JobStatus.COMPLETED and job.kind == "inventory.import_rvtools"
     expect(page.locator("#job-events li")).to_have_count(job.events.count())
     page.screenshot(path=str(SCREENSHOTS / "avsportal-job.png"), full_page=True)
+
+
+@pytest.mark.worker
+def test_a_workshop_sample_without_its_vcenter_is_imported_into_the_one_named_on_the_form(
+    sign_in, celery_worker, tmp_path
+):
+    from inventory.models import VCenter
+    from tests.test_rvtools_import import generated_estate, trimmed, write_xlsx
+
+    sample = write_xlsx(tmp_path / "workshop.xlsx", trimmed(generated_estate(3)))
+    page = sign_in(make_user("planner"), PASSWORD)
+    page.goto("/inventory/import/")
+    page.get_by_label("RVTools export").set_input_files(sample)
+    page.get_by_label("vCenter").fill("vc-workshop.example.com")
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_url("**/jobs/*/")
+    expect(page.get_by_test_id("job-status")).to_have_text(str(JobStatus.COMPLETED.label), timeout=120_000)
+    expect(page.locator("#job-events")).to_contain_text("every row is taken as vCenter vc-workshop.example.com")
+    expect(page.locator("#job-events")).to_contain_text("no VM ID column")
+    assert list(VCenter.objects.values_list("name", flat=True)) == ["vc-workshop.example.com"]
+    assert VirtualMachine.objects.count() == 3

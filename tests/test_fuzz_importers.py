@@ -272,6 +272,54 @@ def test_an_rvtools_export_of_any_shape_is_imported_or_refused_with_a_clear_erro
             assert all(isinstance(n, int) and n >= 0 for n in counts.values())
 
 
+# The real export, damaged as disks, downloads and mail gateways damage files: cut short anywhere, or one
+# member's compressed bytes overwritten. Each example imports a real export, so there are fewer of them.
+REAL_EXPORT = Path(__file__).parent / "data" / "rvtools-4.7.1-vcenter-8.0.2.xlsx"
+REAL_FUZZ = settings(FUZZ, max_examples=max(FUZZ.max_examples // 4, 5))
+with zipfile.ZipFile(REAL_EXPORT) as _archive:
+    REAL_MEMBERS = [(i.filename, i.header_offset, i.compress_size) for i in _archive.infolist() if i.compress_size]
+    _workbook = openpyxl.load_workbook(REAL_EXPORT, read_only=True)
+    # member -> sheet title, as the importer names a sheet it could not read
+    REAL_SHEETS = {ws._worksheet_path: ws.title for ws in _workbook.worksheets}
+    _workbook.close()
+
+
+@FUZZ
+@given(keep=st.integers(len(b"PK\x03\x04"), REAL_EXPORT.stat().st_size - 1))
+def test_a_real_export_cut_short_anywhere_is_told_damaged_or_incomplete(db, keep):
+    with tempfile.TemporaryDirectory() as folder:
+        path = write(Path(folder), "upload.bin", REAL_EXPORT.read_bytes()[:keep])
+        with pytest.raises(RVToolsError) as error:
+            import_export(path, "export.xlsx")
+    assert str(error.value.problems[0]).startswith("export.xlsx is damaged or incomplete: ")
+    assert not VirtualMachine.objects.exists()
+
+
+@REAL_FUZZ
+@given(member=st.sampled_from(REAL_MEMBERS), where=st.floats(0, 1), size=st.integers(1, 64))
+def test_a_real_export_with_a_damaged_member_names_it_or_never_needed_it(db, member, where, size):
+    name, offset, compressed = member
+    data = bytearray(REAL_EXPORT.read_bytes())
+    name_length, extra = (int.from_bytes(data[offset + i : offset + i + 2], "little") for i in (26, 28))
+    start = offset + 30 + name_length + extra + int(where * (compressed - 1))
+    end = min(start + size, offset + 30 + name_length + extra + compressed)
+    data[start:end] = bytes(255 - b for b in data[start:end])
+    with tempfile.TemporaryDirectory() as folder, rolled_back():
+        path = write(Path(folder), "upload.bin", bytes(data))
+        try:
+            import_export(path, "export.xlsx")
+        except RVToolsError as exc:
+            [problem] = exc.problems
+            assert str(problem).startswith("export.xlsx is damaged or incomplete: ")
+            # a sheet found damaged while it is read is named with its member; one found on opening, by the member
+            named = f"sheet {REAL_SHEETS[name]} ({name})" if name in REAL_SHEETS else name
+            assert f": {named} could not be read" in str(problem) or f": {name} could not be read" in str(problem)
+            assert not VirtualMachine.objects.exists()
+            return
+    # a member the importer does not read (vHealth, docProps...) may be damaged without harm
+    assert name not in {"xl/workbook.xml", "xl/sharedStrings.xml"}
+
+
 # --- dependencies -------------------------------------------------------------------------------
 
 AZURE_HEADER = ["Time slot", "Source server name", "Source IP", "Source application", "Source process",

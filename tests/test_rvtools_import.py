@@ -81,17 +81,27 @@ def cell_text(value) -> str:
     return str(value)
 
 
-def xlsx_to_csv_zip(source, target, rename=lambda sheet, header: header, encoding=lambda sheet: "utf-8-sig"):
-    """What RVTools' "export all to csv" gives for the same estate, zipped."""
+def xlsx_to_csv_zip(
+    source,
+    target,
+    rename=lambda sheet, header: header,
+    encoding=lambda sheet: "utf-8-sig",
+    delimiter=",",
+    cell=lambda header, value: cell_text(value),
+):
+    """What RVTools' "export all to csv" gives for the same estate, zipped. `cell(header, value)` writes a cell."""
     workbook = openpyxl.load_workbook(source, read_only=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for sheet in workbook.worksheets:
             out = io.StringIO()
-            writer = csv.writer(out)
+            writer = csv.writer(out, delimiter=delimiter)
+            header = ()
             for number, row in enumerate(sheet.iter_rows(values_only=True)):
                 if number == 0:
-                    row = [rename(sheet.title, h) for h in row]
-                writer.writerow([cell_text(v) for v in row])
+                    header = row
+                    writer.writerow([rename(sheet.title, h) for h in row])
+                    continue
+                writer.writerow([cell(h, v) for h, v in zip(header, row, strict=False)])
             archive.writestr(
                 f"export/RVTools_tab{sheet.title}.csv", out.getvalue().encode(encoding(sheet.title))
             )
@@ -457,11 +467,11 @@ def test_a_workbook_without_vinfo_is_refused(tmp_path):
 @pytest.mark.django_db
 def test_a_missing_required_column_is_named(tmp_path):
     sheets = generated_estate(2)
-    sheets["vInfo"] = [row[:13] + row[14:] for row in sheets["vInfo"]]  # drop "VM ID"
+    sheets["vInfo"] = [row[:1] + row[2:] for row in sheets["vInfo"]]  # drop "Powerstate"
     with pytest.raises(RVToolsError) as error:
         import_export(write_xlsx(tmp_path / "x.xlsx", sheets))
     assert [str(p) for p in error.value.problems] == [
-        'sheet vInfo, row 1, column "VM ID": required column is missing'
+        'sheet vInfo, row 1, column "Powerstate": required column is missing'
     ]
     assert nothing_stored()
 
@@ -512,4 +522,276 @@ def test_the_command_fails_with_the_messages(tmp_path):
     sheets["vInfo"][2][4] = "lots"
     with pytest.raises(CommandError, match='sheet vInfo, row 3, column "Memory": "lots" is not a number'):
         call_command("import_rvtools", str(write_xlsx(tmp_path / "x.xlsx", sheets)), stdout=StringIO())
+    assert nothing_stored()
+
+
+# --- files as teams have them ------------------------------------------------------------------
+
+# Columns RVTools writes numbers in (and the importer reads as numbers), across the sheets it reads
+NUMERIC_HEADERS = {
+    "CPUs", "Memory", "Provisioned MiB", "In Use MiB", "Disk Key", "Capacity MiB", "Size MiB (total)",
+    "Size MiB (vmsn)", "# CPU", "# Cores", "# Memory", "Speed", "NumHosts", "NumCpuCores", "TotalCpu",
+    "TotalMemory", "Free MiB",
+}  # fmt: skip
+
+
+def locale_cell(swap: bool):
+    """Cells as a Windows locale writes them: "16,384" and "5.25" (en-US), or "16.384" and "5,25" (de-DE)."""
+
+    def cell(header, value):
+        if header in NUMERIC_HEADERS and isinstance(value, int | float) and not isinstance(value, bool):
+            text = f"{value:,}"
+            return text.translate(str.maketrans(",.", ".,")) if swap else text
+        return cell_text(value)
+
+    return cell
+
+
+def assert_unchanged(summary):
+    for name, result in summary.items():
+        if isinstance(result, dict):
+            assert result["created"] == result["updated"] == result["vanished"] == 0, name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "delimiter, swap, sample",
+    [(",", False, b'"12,288"'), (";", True, b";12.288;")],
+    ids=["en-US: 16,384 in quoted fields", "de-DE: 16.384 and 1,5 with ; between fields"],
+)
+def test_csvs_with_grouped_numbers_import_the_same_estate_as_the_workbook(real_import, tmp_path, delimiter, swap,
+                                                                         sample):
+    archive = xlsx_to_csv_zip(
+        REAL_EXPORT, tmp_path / "grouped.zip", delimiter=delimiter, cell=locale_cell(swap)
+    )
+    with zipfile.ZipFile(archive) as opened:
+        assert sample in opened.read("export/RVTools_tabvInfo.csv")  # the first VM's memory, grouped
+    assert_unchanged(import_export(archive))
+
+
+def lone_vinfo_csv(tmp_path, rows: list[list], delimiter: str) -> Path:
+    sheets = generated_estate(len(rows))
+    for row, (memory, provisioned, in_use) in zip(sheets["vInfo"][1:], rows, strict=True):
+        row[4:7] = [memory, provisioned, in_use]
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter).writerows([[cell_text(v) for v in row] for row in sheets["vInfo"]])
+    path = tmp_path / "RVTools_tabvInfo.csv"
+    path.write_text(out.getvalue(), encoding="utf-8-sig")
+    return path
+
+
+@pytest.mark.django_db
+def test_a_semicolon_file_reads_1_5_as_a_decimal_and_a_comma_file_1_234_as_a_thousand(tmp_path):
+    import_export(lone_vinfo_csv(tmp_path, [["4.096", "40.960,6", "1,5"]], ";"))
+    assert VirtualMachine.objects.values_list("memory_mib", "provisioned_mib", "used_mib").get() == (4096, 40961, 2)
+    import_export(lone_vinfo_csv(tmp_path, [["1,234", "40,960.4", "2.5"]], ","))
+    assert VirtualMachine.objects.values_list("memory_mib", "provisioned_mib", "used_mib").get() == (1234, 40960, 2)
+
+
+@pytest.mark.django_db
+def test_a_number_the_file_does_not_settle_is_refused_with_its_row_and_column(tmp_path):
+    # "0.5" can only be a dot decimal and "1,5" only a comma one: "4.096" could be either
+    path = lone_vinfo_csv(tmp_path, [["4.096", "40960", "20480"], ["4096", "0.5", "20480"], ["4096", "40960", "1,5"]],
+                          ";")
+    with pytest.raises(RVToolsError) as error:
+        import_export(path)
+    assert [str(p) for p in error.value.problems] == [
+        'sheet vInfo, row 2, column "Memory": "4.096" could be 4.096 or 4096: this file writes decimals both as '
+        '"0.5" (row 3, column "Provisioned MiB") and as "1,5" (row 4, column "In Use MiB")'
+    ]
+    assert nothing_stored()
+
+
+def trimmed(sheets: dict, drop=("VI SDK Server", "VI SDK UUID", "VM ID")) -> dict:
+    """A sizing-workshop sample: columns that name the vCenter or the VM IDs cut from every sheet."""
+    cut = {}
+    for name, (header, *rows) in sheets.items():
+        keep = [i for i, h in enumerate(header) if h not in drop]
+        cut[name] = [[row[i] for i in keep] for row in (header, *rows)]
+    return cut
+
+
+@pytest.mark.django_db
+def test_a_trimmed_export_takes_its_vcenter_from_vmetadata_and_keys_vms_by_uuid(tmp_path):
+    sheets = trimmed(generated_estate(3))
+    sheets["vMetaData"] = [
+        ["RVTools major version", "RVTools version", "xlsx creation datetime", "Server"],
+        [4.7, "4.7.1.4", dt.datetime(2025, 12, 17, 16, 35, 29), "vc-anon.example.com"],
+    ]
+    path = write_xlsx(tmp_path / "sample.xlsx", sheets)
+    lines = []
+    summary = import_export(path, log=lines.append)
+    assert VCenter.objects.get().name == "vc-anon.example.com"
+    vms = {vm.name: vm for vm in VirtualMachine.objects.all()}
+    assert {vm.moid for vm in vms.values()} == {vm.instance_uuid for vm in vms.values()}
+    assert vms["app-002"].disks.count() == 2 and vms["app-002"].nics.count() == 1
+    assert vms["app-002"].tools_status == "toolsOk" and vms["app-002"].snapshots.count() == 1
+    notes = summary["notes"]
+    assert len(notes) == 2 and all(note in lines for note in notes)
+    assert "no VI SDK Server column: every row is taken as vCenter vc-anon.example.com (from the Server cell " \
+           "of vMetaData)" in notes[0]
+    assert "no VM ID column: VMs are keyed by their VM UUID" in notes[1]
+    assert "A later export with VM IDs will not match them" in notes[1]
+    assert "discovery of the vCenter will not merge with them" in notes[1]
+
+    with CaptureQueriesContext(connection) as queries:
+        assert_unchanged(import_export(path))
+    assert not [q for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+@pytest.mark.django_db
+def test_the_real_export_trimmed_for_a_workshop_imports_every_vm_and_device(tmp_path):
+    workbook = openpyxl.load_workbook(REAL_EXPORT, read_only=True)
+    sheets = {
+        name: [list(row) for row in workbook[name].iter_rows(values_only=True)]
+        for name in ("vInfo", "vTools", "vDisk", "vNetwork", "vCD", "vSnapshot", "vHost", "vCluster", "vMetaData")
+    }
+    workbook.close()
+    import_export(write_xlsx(tmp_path / "workshop.xlsx", trimmed(sheets)))
+    vinfo = read_sheet(REAL_EXPORT, "vInfo")
+    assert VCenter.objects.get().name == read_sheet(REAL_EXPORT, "vMetaData")[0]["Server"]
+    assert set(VirtualMachine.objects.values_list("moid", flat=True)) == {r["VM UUID"] for r in vinfo}
+    assert VirtualDisk.objects.count() == len(sheets["vDisk"]) - 1
+    assert VirtualNic.objects.count() == len(sheets["vNetwork"]) - 1
+    assert Snapshot.objects.count() == len(sheets["vSnapshot"]) - 1
+    assert Host.objects.count() == len(sheets["vHost"]) - 1
+
+
+@pytest.mark.django_db
+def test_an_export_that_names_no_vcenter_is_refused_until_one_is_named_on_import(tmp_path):
+    path = write_xlsx(tmp_path / "sample.xlsx", trimmed(generated_estate(2), drop=("VI SDK Server", "VM ID", "VM UUID")))
+    with pytest.raises(RVToolsError) as error:
+        import_export(path)
+    assert [str(p) for p in error.value.problems] == [
+        'sheet vInfo, row 1, column "VI SDK Server": required column is missing, and the export does not name '
+        "its vCenter elsewhere (the Server cell of vMetaData): name the vCenter on import"
+    ]
+    assert nothing_stored()
+
+    out = StringIO()
+    call_command("import_rvtools", str(path), "--vcenter", "vc-named.example.com", stdout=out)
+    assert VCenter.objects.get().name == "vc-named.example.com"
+    assert sorted(VirtualMachine.objects.values_list("moid", flat=True)) == ["app-001", "app-002"]
+    assert VirtualDisk.objects.count() == 4
+    assert "every row is taken as vCenter vc-named.example.com (as named on import)" in out.getvalue()
+    assert "VMs are keyed by their name, and found in the other sheets by name" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_two_vms_of_one_name_without_vm_id_or_uuid_are_refused(tmp_path):
+    sheets = generated_estate(3)
+    sheets["vInfo"][3][0] = "app-001"
+    path = write_xlsx(tmp_path / "sample.xlsx", trimmed(sheets, drop=("VI SDK Server", "VM ID", "VM UUID")))
+    with pytest.raises(RVToolsError) as error:
+        import_export(path, vcenter="vc-named.example.com")
+    assert [str(p) for p in error.value.problems] == [
+        'sheet vInfo, row 4, column "VM": "app-001" is also in row 2: without VM ID, VMs are told apart by it'
+    ]
+    assert nothing_stored()
+
+
+def rewritten(source, target, member: str, change) -> Path:
+    """The zip `source` with `member`'s content passed through `change`, as a valid zip."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info)
+            new.writestr(info, change(data) if info.filename == member else data)
+    return Path(target)
+
+
+def central_record(data: bytes, member: str) -> int:
+    """Where `member`'s entry in the zip's central directory begins."""
+    start = data.index(b"PK\x05\x06")  # end of central directory
+    offset = int.from_bytes(data[start + 16 : start + 20], "little")
+    while data[offset : offset + 4] == b"PK\x01\x02":
+        name_length, extra, comment = (int.from_bytes(data[offset + i : offset + i + 2], "little") for i in (28, 30, 32))
+        if data[offset + 46 : offset + 46 + name_length].decode() == member:
+            return offset
+        offset += 46 + name_length + extra + comment
+    raise KeyError(member)
+
+
+def flipped_in(source, target, member: str) -> Path:
+    """`source` with bytes in the middle of `member`'s compressed data overwritten."""
+    data = bytearray(Path(source).read_bytes())
+    with zipfile.ZipFile(source) as archive:
+        info = archive.getinfo(member)
+    name_length, extra = (int.from_bytes(data[info.header_offset + i : info.header_offset + i + 2], "little")
+                          for i in (26, 28))
+    middle = info.header_offset + 30 + name_length + extra + info.compress_size // 2
+    data[middle : middle + 16] = bytes(255 - b for b in data[middle : middle + 16])
+    Path(target).write_bytes(data)
+    return Path(target)
+
+
+def bad_crc(source, target, member: str) -> Path:
+    data = bytearray(Path(source).read_bytes())
+    crc = central_record(data, member) + 16
+    data[crc : crc + 4] = bytes(b ^ 0xFF for b in data[crc : crc + 4])
+    Path(target).write_bytes(data)
+    return Path(target)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        (lambda s, t: t.write_bytes(s.read_bytes()[: s.stat().st_size // 2]) and t, "was it cut short?"),
+        (lambda s, t: flipped_in(s, t, "xl/worksheets/sheet1.xml"), "sheet vInfo (xl/worksheets/sheet1.xml)"),
+        (lambda s, t: bad_crc(s, t, "xl/worksheets/sheet14.xml"), "sheet vHost (xl/worksheets/sheet14.xml)"),
+        (lambda s, t: rewritten(s, t, "xl/worksheets/sheet4.xml", lambda d: d[: len(d) // 3]),
+         "sheet vDisk (xl/worksheets/sheet4.xml)"),
+        (lambda s, t: rewritten(s, t, "xl/sharedStrings.xml", lambda d: d[: len(d) // 2]), "xl/sharedStrings.xml"),
+    ],
+    ids=["truncated", "flipped bytes in vInfo", "bad CRC of vHost", "cut XML of vDisk", "cut shared strings"],
+)
+def test_a_damaged_workbook_is_named_damaged_with_the_part_that_could_not_be_read(tmp_path, damage, expected):
+    path = damage(REAL_EXPORT, tmp_path / "rvtools.xlsx")
+    with pytest.raises(RVToolsError) as error:
+        import_export(path, "rvtools.xlsx")
+    [problem] = error.value.problems
+    assert str(problem).startswith("rvtools.xlsx is damaged or incomplete: ") and expected in str(problem)
+    assert "not an RVTools export" not in str(problem)
+    assert nothing_stored()
+
+
+@pytest.mark.django_db
+def test_a_damaged_zip_of_csvs_names_the_member(tmp_path):
+    archive = xlsx_to_csv_zip(REAL_EXPORT, tmp_path / "csv.zip")
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(archive.read_bytes()[: archive.stat().st_size - 2000])
+    with pytest.raises(RVToolsError, match="cut.zip is damaged or incomplete: .*was it cut short"):
+        import_export(cut)
+    with pytest.raises(RVToolsError, match=r"damaged or incomplete: export/RVTools_tabvDisk.csv could not be read"):
+        import_export(bad_crc(archive, tmp_path / "crc.zip", "export/RVTools_tabvDisk.csv"))
+    assert nothing_stored()
+
+
+@pytest.mark.django_db
+def test_a_totals_row_is_skipped_with_its_row_and_why(tmp_path):
+    sheets = generated_estate(2)
+    sheets["vHost"].append([None, None, None, None, 2, 64, 1048576, None, None, None])  # a SUM row, no host
+    sheets["vDatastore"].append(["ds2", "VMFS", 1024, "datastore-2", None, None])  # a row without its vCenter
+    sheets["vInfo"].append([None, None, None, 4, 8192, 81920, 40960] + [None] * 12)  # totals under the VMs
+    lines = []
+    summary = import_export(write_xlsx(tmp_path / "x.xlsx", sheets), log=lines.append)
+    assert "vInfo row 4: VM and VM ID are empty (a totals or notes row?); skipped" in lines
+    assert "vHost row 3: Host is empty (a totals or notes row?); skipped" in lines
+    assert ("vDatastore row 3: VI SDK Server is empty, so the row belongs to no vCenter (a totals or notes "
+            "row?); skipped") in lines
+    assert not any("vCenter  has" in line for line in lines)
+    assert summary["warnings"] == 3 and Host.objects.count() == 1 and Datastore.objects.count() == 1
+    assert VirtualMachine.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_formula_without_a_saved_value_refuses_its_row(tmp_path):
+    sheets = generated_estate(2)
+    sheets["vInfo"][2][0] = '=CONCAT("app-", "002")'  # openpyxl saves formulas without a computed value
+    with pytest.raises(RVToolsError) as error:
+        import_export(write_xlsx(tmp_path / "x.xlsx", sheets))
+    assert [str(p) for p in error.value.problems] == [
+        'sheet vInfo, row 3, column "VM": is empty: every VM needs its name (a formula cell reads as empty when '
+        "the file was saved without its calculated values: open it in Excel and save it again)"
+    ]
     assert nothing_stored()

@@ -9,9 +9,9 @@ from django.urls import reverse
 from core import jobs
 from core.choices import JobStatus
 from core.models import AuditEntry, Job
-from inventory.models import VirtualDisk, VirtualMachine
+from inventory.models import VCenter, VirtualDisk, VirtualMachine
 from tests.peers.worker import wait_for
-from tests.test_rvtools_import import REAL_EXPORT, generated_estate, read_sheet, write_xlsx
+from tests.test_rvtools_import import REAL_EXPORT, generated_estate, read_sheet, trimmed, write_xlsx
 
 URL = reverse("inventory:rvtools_import")
 
@@ -28,9 +28,9 @@ def no_broker(monkeypatch):
     monkeypatch.setattr(Job, "send", lambda self: None)
 
 
-def upload(client, path, name=None):
+def upload(client, path, name=None, **fields):
     with open(path, "rb") as handle:
-        return client.post(URL, {"file": SimpleUploadedFile(name or path.name, handle.read())})
+        return client.post(URL, {"file": SimpleUploadedFile(name or path.name, handle.read()), **fields})
 
 
 @pytest.mark.django_db
@@ -88,6 +88,24 @@ def test_an_upload_is_stored_under_a_random_name_and_imported_by_its_job(
     messages = [e.message for e in job.events.all()]
     assert "Read vInfo: 3 rows" in messages and any("VMs 3 new" in m for m in messages)
     assert not any(media.iterdir())  # removed once imported
+
+
+@pytest.mark.django_db
+def test_a_trimmed_export_is_imported_into_the_vcenter_named_on_the_form(
+    client_for, planner, media, no_broker, tmp_path
+):
+    sample = write_xlsx(tmp_path / "workshop.xlsx", trimmed(generated_estate(3)))
+    upload(client_for(planner), sample, vcenter=" vc-workshop.example.com ")
+    job = Job.objects.get()
+    assert job.params["vcenter"] == "vc-workshop.example.com"
+    jobs.run(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.COMPLETED, job.error
+    assert VCenter.objects.get().name == "vc-workshop.example.com" and VirtualMachine.objects.count() == 3
+    messages = [e.message for e in job.events.all()]
+    assert any("no VI SDK Server column" in m and "as named on import" in m for m in messages)
+    assert any("no VM ID column" in m and "discovery of the vCenter will not merge" in m for m in messages)
+    assert job.data["notes"] == [m for m in messages if "column:" in m]
 
 
 @pytest.mark.django_db

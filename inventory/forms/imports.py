@@ -10,6 +10,13 @@ class RVToolsUploadForm(forms.Form):
         help_text="An .xlsx workbook, a .zip of RVTools_tab*.csv files, or RVTools_tabvInfo.csv",
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(ALLOWED_EXTENSIONS)}),
     )
+    vcenter = forms.CharField(
+        label="vCenter",
+        required=False,
+        max_length=200,
+        help_text="Only for a trimmed or anonymised export without the VI SDK Server column, and no vMetaData "
+        "sheet naming its vCenter: the vCenter its VMs belong to.",
+    )
 
     def clean_file(self):
         uploaded = self.cleaned_data["file"]

@@ -9,7 +9,7 @@ from .uploads import store_upload
 JOB_KIND = "inventory.import_rvtools"
 
 
-def start_rvtools_import(uploaded, *, acting_user) -> Job:
+def start_rvtools_import(uploaded, *, vcenter: str = "", acting_user) -> Job:
     """Store the uploaded export and enqueue its import; the task is sent once this commits."""
     path = store_upload(uploaded)
     try:
@@ -18,7 +18,7 @@ def start_rvtools_import(uploaded, *, acting_user) -> Job:
                 JOB_KIND,
                 name=f"Import RVTools export {uploaded.name}"[:200],
                 user=acting_user,
-                params={"path": str(path), "filename": uploaded.name},
+                params={"path": str(path), "filename": uploaded.name, "vcenter": vcenter},
             )
             AuditEntry.record(
                 acting_user, "inventory.import_rvtools", job, filename=uploaded.name, size=uploaded.size

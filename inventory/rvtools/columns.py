@@ -160,6 +160,9 @@ COLUMNS = {
         "moid": ("Object ID",),
         "server": ("VI SDK Server",),
     },
+    "vmetadata": {
+        "server": ("Server",),
+    },
     "vsource": {
         "version": ("Version",),
         "build": ("Build",),
@@ -170,7 +173,7 @@ COLUMNS = {
 
 # A VM's rows in the device sheets are found by "VM ID"; exports without it fall back to the VM name.
 REQUIRED = {
-    "vinfo": ("vm", "vm_id", "power", "server"),
+    "vinfo": ("vm", "power"),  # without "VI SDK Server" or "VM ID": see map_sheets
     "vtools": ("vm",),
     "vdisk": ("vm", "label"),
     "vnetwork": ("vm", "label"),
@@ -183,6 +186,17 @@ REQUIRED = {
     "vport": ("name",),
     "dvport": ("name",),
     "vsource": (),
+    "vmetadata": (),
+}
+
+# The columns read as numbers: what a CSV writes in them tells which decimal mark its locale uses.
+NUMBERS = {
+    "vinfo": ("cpus", "memory", "provisioned", "in_use"),
+    "vdisk": ("key", "capacity"),
+    "vsnapshot": ("size", "size_vmsn"),
+    "vhost": ("sockets", "cores", "cpu_mhz", "memory"),
+    "vcluster": ("num_hosts", "cores", "cpu_mhz", "memory"),
+    "vdatastore": ("capacity", "free", "provisioned"),
 }
 
 # Every column RVTools itself writes on vInfo (4.x and the 3.x names that differ). Any other

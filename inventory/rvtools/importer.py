@@ -24,7 +24,7 @@ from .values import SheetReader, normalize_ip, stringify
 
 SHEETS = (
     "vinfo", "vtools", "vdisk", "vnetwork", "vcd", "vsnapshot", "vusb",
-    "vhost", "vcluster", "vdatastore", "vport", "dvport", "vsource",
+    "vhost", "vcluster", "vdatastore", "vport", "dvport", "vsource", "vmetadata",
 )  # fmt: skip
 MAX_WARNINGS = 50
 POWER_STATES = {value.lower(): value for value in PowerState.values}
@@ -55,18 +55,31 @@ class VCenterExport(Estate):
     uuid: str = ""
     version: str = ""
     vm_names: dict = field(default_factory=dict)  # name -> moid, for sheets without "VM ID"
+    by_vm_id: bool = True  # False when vInfo has no "VM ID" and VMs are keyed by UUID or name
+
+
+# Filled in by hand or by formulas, exports also hold rows that are not objects: totals, notes.
+NOT_AN_OBJECT = "(a totals or notes row?); skipped"
 
 
 @dataclass
 class Mapped:
     estates: dict
     warnings: list
+    notes: list = field(default_factory=list)  # what the export lacks and what that costs, said once
 
 
 def import_export(
-    path, filename: str | None = None, *, progress: Callable | None = None, log: Callable | None = None
+    path,
+    filename: str | None = None,
+    *,
+    vcenter: str = "",
+    progress: Callable | None = None,
+    log: Callable | None = None,
 ):
-    """Read, validate and store the export at `path`; returns the summary. Raises RVToolsError."""
+    """Read, validate and store the export at `path`; returns the summary. Raises RVToolsError.
+
+    `vcenter` names the vCenter of an export whose sheets do not (no "VI SDK Server" column)."""
     progress = progress or (lambda percent, text: None)
     log = log or (lambda message: None)
     done = []
@@ -77,32 +90,45 @@ def import_export(
         progress(50 * len(done) / len(SHEETS), f"Read {sheet.name}")
 
     sheets = read_export(path, filename, SHEETS, on_sheet)
-    mapped = map_sheets(sheets)
-    for warning in mapped.warnings[:MAX_WARNINGS]:
-        log(warning)
+    mapped = map_sheets(sheets, vcenter=vcenter)
+    for line in [*mapped.notes, *mapped.warnings[:MAX_WARNINGS]]:
+        log(line)
     summary = write_estates(mapped.estates, progress, log)
     if mapped.warnings:
         summary["warnings"] = len(mapped.warnings)
+    if mapped.notes:
+        summary["notes"] = mapped.notes
     return summary
 
 
 # --- mapping -------------------------------------------------------------------------------
 
 
-def map_sheets(sheets: dict) -> Mapped:
+def map_sheets(sheets: dict, vcenter: str = "") -> Mapped:
     if "vinfo" not in sheets:
         raise RVToolsError([Problem(message=f"no vInfo sheet: {NOT_AN_EXPORT}")])
     problems = ProblemList()
     readers = {key: SheetReader(key, sheet, problems) for key, sheet in sheets.items()}
+    notes: list[str] = []
+    server = _export_vcenter(readers, vcenter.strip(), problems, notes)
     problems.raise_if_any()  # a missing column would make every row of that sheet a problem
 
     estates: dict[str, VCenterExport] = {}
     warnings: list[str] = []
-    _map_vinfo(readers, estates, problems)
+    _map_vinfo(readers, estates, problems, server, notes, warnings)
     single = next(iter(estates)) if len(estates) == 1 else None
 
     def estate_of(row):
-        server = row.text("server").lower() if row.reader.has("server") else single
+        if row.reader.has("server"):
+            server = row.text("server").lower()
+            if not server:
+                warnings.append(
+                    f"{row.reader.sheet.name} row {row.number}: VI SDK Server is empty, so the row belongs "
+                    f"to no vCenter {NOT_AN_OBJECT}"
+                )
+                return None
+        else:
+            server = single
         if server is None:
             row.problem("server", "column VI SDK Server is needed when the export covers several vCenters")
             return None
@@ -119,39 +145,107 @@ def map_sheets(sheets: dict) -> Mapped:
                 version, build = row.text("version"), row.text("build")
                 estate.version = f"{version} build {build}" if version and build else version
                 estate.uuid = estate.uuid or row.text("server_uuid")
-    _map_infrastructure(readers, estates, estate_of)
+    _map_infrastructure(readers, estates, estate_of, warnings)
     _map_devices(readers, estates, estate_of, warnings)
     problems.raise_if_any()
-    return Mapped(estates, warnings)
+    return Mapped(estates, warnings, notes)
 
 
-def _map_vinfo(readers, estates, problems):
+def _export_vcenter(readers, named: str, problems, notes) -> str:
+    """The vCenter of every row when vInfo does not name it per row: named on import, or vMetaData's Server.
+    Empty when vInfo has the "VI SDK Server" column."""
+    vinfo = readers["vinfo"]
+    if vinfo.has("server"):
+        if named:
+            notes.append(
+                f"The export names its vCenter in the VI SDK Server column; the vCenter named on import "
+                f"({named}) was not used."
+            )
+        return ""
+    metadata = next((row.text("server") for row in readers.get("vmetadata", ()) if row.text("server")), "")
+    server = named or metadata
+    if not server:
+        problems.add(
+            vinfo.sheet.name,
+            1,
+            "VI SDK Server",
+            "required column is missing, and the export does not name its vCenter elsewhere (the Server cell "
+            "of vMetaData): name the vCenter on import",
+        )
+        return ""
+    source = "as named on import" if named else "from the Server cell of vMetaData"
+    by_name = "" if vinfo.has("server_uuid") else ", and without VI SDK UUID the vCenter is matched by name only"
+    notes.append(
+        f"{vinfo.sheet.name} has no VI SDK Server column: every row is taken as vCenter {server} ({source}). "
+        f"An export without it cannot hold several vCenters{by_name}."
+    )
+    return server
+
+
+def _map_vinfo(readers, estates, problems, export_server, notes, warnings):
     vinfo = readers["vinfo"]
     headers = vinfo.sheet.headers
     custom = [(i, h) for i, h in enumerate(headers) if h and normalize(h) not in STANDARD_VINFO]
+
+    def server_of(row):
+        return row.text("server") if row.reader.has("server") else export_server
+
+    by_vm_id = vinfo.has("vm_id")
+    first_row = {}  # key -> row, when VMs are keyed by UUID or name: two VMs may have one name
+    if not by_vm_id:
+        key = "their VM UUID, or by their name where it is empty" if vinfo.has("vm_uuid") else "their name"
+        notes.append(
+            f"{vinfo.sheet.name} has no VM ID column: VMs are keyed by {key}, and found in the other sheets by "
+            "name. A later export with VM IDs will not match them "
+            "(its VMs are created anew and these marked vanished), discovery of the vCenter will not merge "
+            "with them, and a VM renamed without a UUID comes back as a new one."
+        )
+    # a row without a name or anything else that names a VM is not one (a totals row); one with an ID but no
+    # name is, and is refused
+    identifying = [f for f in ("vm_id", "vm_uuid", "server") if vinfo.has(f)]
     tools = {}
     if "vtools" in readers:
         for row in readers["vtools"]:
-            tools[(row.text("server").lower(), row.text("vm_id") or row.text("vm"))] = row
+            for key in (row.text("vm_id"), row.text("vm")):
+                tools.setdefault((server_of(row).lower(), key), row)
     for row in vinfo:
-        moid = row.text("vm_id")
+        name = row.text("vm", 300)
+        if not name and identifying and not any(row.text(f) for f in identifying):
+            warnings.append(f"{vinfo.sheet.name} row {row.number}: VM and VM ID are empty {NOT_AN_OBJECT}")
+            continue
+        if not name:
+            row.problem(
+                "vm",
+                "is empty: every VM needs its name (a formula cell reads as empty when the file was saved "
+                "without its calculated values: open it in Excel and save it again)",
+            )
+            continue
+        moid = row.text("vm_id") if by_vm_id else (row.text("vm_uuid") or name)[:100]
         if not moid:
             row.problem("vm_id", "is empty")
             continue
-        server = row.text("server")
+        if not by_vm_id:
+            if moid in first_row:
+                field = "vm_uuid" if row.text("vm_uuid") else "vm"
+                row.problem(field, f'"{moid}" is also in row {first_row[moid]}: without VM ID, VMs are told apart by it')
+                continue
+            first_row[moid] = row.number
+        server = server_of(row)
         if not server:
             row.problem("server", "is empty")
             continue
         estate = estates.get(server.lower())
         if estate is None:
-            estate = estates[server.lower()] = VCenterExport(name=server, uuid=row.text("server_uuid"))
+            estate = estates[server.lower()] = VCenterExport(
+                name=server, uuid=row.text("server_uuid"), by_vm_id=by_vm_id
+            )
         power = row.text("power")
         if power.lower() not in POWER_STATES:
             row.problem("power", f'"{power}" is not poweredOn, poweredOff or suspended')
         guest_os, guest_os_tools = row.text("guest_os", 200), row.text("guest_os_tools", 200)
         vm = {
             "moid": moid,
-            "name": row.text("vm", 300),
+            "name": name,
             "instance_uuid": row.text("vm_uuid", 64),
             "bios_uuid": row.text("bios_uuid", 64),
             "power_state": POWER_STATES.get(power.lower(), PowerState.OFF),
@@ -195,7 +289,16 @@ def _map_vinfo(readers, estates, problems):
         problems.add(vinfo.sheet.name, None, "", "holds no VMs")
 
 
-def _map_infrastructure(readers, estates, estate_of):
+def _named(row, warnings) -> bool:
+    """Whether an infrastructure row names its object; a row that does not is skipped with a warning."""
+    if row.text("name"):
+        return True
+    header = row.reader.sheet.headers[row.reader.columns["name"]]
+    warnings.append(f"{row.reader.sheet.name} row {row.number}: {header} is empty {NOT_AN_OBJECT}")
+    return False
+
+
+def _map_infrastructure(readers, estates, estate_of, warnings):
     for estate in estates.values():
         for key, attr in (("vcluster", "clusters"), ("vhost", "hosts"), ("vdatastore", "datastores")):
             if key in readers:
@@ -204,7 +307,7 @@ def _map_infrastructure(readers, estates, estate_of):
             estate.networks = []
     cluster_datacenter = {}
     for row in readers.get("vhost", ()):
-        if estate := estate_of(row):
+        if _named(row, warnings) and (estate := estate_of(row)):
             name = row.text("name", 300)
             cluster_datacenter.setdefault((estate.name, row.text("cluster")), row.text("datacenter"))
             model = row.text("cpu_model", 200)
@@ -230,7 +333,7 @@ def _map_infrastructure(readers, estates, estate_of):
         for vm in estate.vms:
             cluster_datacenter.setdefault((estate.name, vm["cluster_name"]), vm["datacenter"])
     for row in readers.get("vcluster", ()):
-        if estate := estate_of(row):
+        if _named(row, warnings) and (estate := estate_of(row)):
             name = row.text("name", 300)
             estate.clusters.append(
                 {
@@ -246,7 +349,7 @@ def _map_infrastructure(readers, estates, estate_of):
                 }
             )
     for row in readers.get("vdatastore", ()):
-        if estate := estate_of(row):
+        if _named(row, warnings) and (estate := estate_of(row)):
             name = row.text("name", 300)
             estate.datastores.append(
                 {
@@ -282,7 +385,8 @@ def _map_devices(readers, estates, estate_of, warnings):
         estate = estate_of(row)
         if estate is None:
             return None, None
-        moid = row.text("vm_id") if row.reader.has("vm_id") else estate.vm_names.get(row.text("vm"))
+        by_id = row.reader.has("vm_id") and estate.by_vm_id
+        moid = row.text("vm_id") if by_id else estate.vm_names.get(row.text("vm"))
         if not moid or (moid not in known[estate.name]):
             warnings.append(
                 f"{row.reader.sheet.name} row {row.number}: VM {row.text('vm')} is not in vInfo; skipped"

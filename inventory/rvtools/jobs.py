@@ -9,7 +9,7 @@ from .uploads import stored_path
 
 
 @job_handler("inventory.import_rvtools")
-def import_rvtools(job, path: str, filename: str = "") -> dict:
+def import_rvtools(job, path: str, filename: str = "", vcenter: str = "") -> dict:
     try:
         upload = stored_path(path)
     except ValueError as exc:
@@ -18,7 +18,9 @@ def import_rvtools(job, path: str, filename: str = "") -> dict:
         raise JobError(f"The uploaded file {filename} is no longer there; upload it again.")
     job.log(f"Importing {filename or upload.name}")
     try:
-        summary = import_export(upload, filename or upload.name, progress=job.set_progress, log=job.log)
+        summary = import_export(
+            upload, filename or upload.name, vcenter=vcenter, progress=job.set_progress, log=job.log
+        )
     except RVToolsError as exc:
         for line in exc.lines():
             job.log(line, EventLevel.ERROR)

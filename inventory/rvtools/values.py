@@ -6,12 +6,13 @@ and read as empty, so that one pass over the export finds every problem at once.
 
 import datetime as dt
 import ipaddress
-import re
+from functools import cached_property
 
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
-from .columns import COLUMNS, REQUIRED, resolve
+from .columns import COLUMNS, NUMBERS, REQUIRED, resolve
+from .decimals import NumberStyle
 from .problems import ProblemList
 from .reader import Sheet
 
@@ -27,7 +28,6 @@ DATE_FORMATS = (
     "%d.%m.%Y %H:%M:%S",
     "%d-%m-%Y %H:%M:%S",
 )
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 class SheetReader:
@@ -44,6 +44,19 @@ class SheetReader:
 
     def has(self, field: str) -> bool:
         return field in self.columns
+
+    @cached_property
+    def numbers(self) -> NumberStyle:
+        """How this file writes numbers, read from its separator and its numeric columns."""
+        indexes = [self.columns[f] for f in NUMBERS.get(self.key, ()) if f in self.columns]
+        columns = [(index, self.sheet.headers[index]) for index in indexes]
+        cells = (
+            (number, header, values[index].strip())
+            for number, values in self.sheet.rows
+            for index, header in columns
+            if index < len(values) and isinstance(values[index], str)
+        )
+        return NumberStyle(self.sheet.delimiter, cells)
 
     def __iter__(self):
         for number, values in self.sheet.rows:
@@ -94,10 +107,10 @@ class Row:
             self.problem(field, f'"{value}" is not a number')
             return default
         if isinstance(value, str):
-            if not _NUMBER.fullmatch(value):
-                self.problem(field, f'"{value}" is not a number')
+            value, refused = self.reader.numbers.read(value)
+            if refused:
+                self.problem(field, refused)
                 return default
-            value = float(value)
         return value
 
     def int(self, field: str, default=None, minimum: int | None = 0) -> int | None:

@@ -21,5 +21,7 @@ class RVToolsImportView(PermissionMixin, FormView):
         return super().get_context_data(max_upload_mb=settings.MAX_UPLOAD_MB, **kwargs)
 
     def form_valid(self, form):
-        job = start_rvtools_import(form.cleaned_data["file"], acting_user=self.request.user)
+        job = start_rvtools_import(
+            form.cleaned_data["file"], vcenter=form.cleaned_data["vcenter"], acting_user=self.request.user
+        )
         return redirect(job)

@@ -11,14 +11,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="the .xlsx, .zip, .csv or folder")
+        parser.add_argument(
+            "--vcenter",
+            default="",
+            help="the vCenter of an export that does not name it (trimmed or anonymised: no VI SDK Server column)",
+        )
 
-    def handle(self, path, **options):
+    def handle(self, path, vcenter="", **options):
         log = (lambda message: self.stdout.write(message)) if options["verbosity"] > 1 else None
         try:
-            summary = import_export(path, log=log)
+            summary = import_export(path, vcenter=vcenter, log=log)
         except RVToolsError as exc:
             raise CommandError(exc.summary()) from None
         self.stdout.write(f"Imported {', '.join(summary['vcenters_imported'])}")
+        if options["verbosity"] <= 1:  # with -v 2 the log has printed them already
+            for note in summary.get("notes", ()):
+                self.stdout.write(f"  Warning: {note}")
         for name, counts in summary.items():
             if isinstance(counts, dict):
                 self.stdout.write(
