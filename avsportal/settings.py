@@ -66,6 +66,9 @@ FIELD_ENCRYPTION_KEY = env_secret("FIELD_ENCRYPTION_KEY", None)
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+# Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses or networks, comma-separated;
+# avsportal/asgi.py). Empty: none, the peer's address is the client's and its scheme the connection's.
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -182,7 +185,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # No SECURE_PROXY_SSL_HEADER: Django would take X-Forwarded-Proto from anyone. The scheme comes from the
+    # ASGI scope, which avsportal/asgi.py sets from a trusted proxy's header only.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
@@ -363,8 +367,13 @@ AVS_HA_SPARE_HOSTS = env_int("AVS_HA_SPARE_HOSTS", 1)
 # AVS clusters have 3 to 16 hosts (same Microsoft Learn page).
 AVS_MAX_HOSTS_PER_CLUSTER = env_int("AVS_MAX_HOSTS_PER_CLUSTER", 16)
 
-# --- Caches: per process (login throttling counts) ---
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# --- Sign-in throttling (core/throttling.py): failures counted in the database, which every web worker
+# shares, per account and per address; past either limit, sign-in is refused until the window has passed.
+LOGIN_THROTTLE = {
+    "PER_ACCOUNT": env_int("LOGIN_FAILURES_PER_ACCOUNT", 10),
+    "PER_ADDRESS": env_int("LOGIN_FAILURES_PER_ADDRESS", 30),
+    "WINDOW_SECONDS": env_int("LOGIN_FAILURES_WINDOW_SECONDS", 300),
+}
 
 # --- Dependency data and groups (migrations_app/dependencies) ---
 DEPENDENCIES = {

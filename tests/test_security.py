@@ -6,10 +6,16 @@ page or endpoint added later is covered without naming it here. Anonymous and pe
 login throttling and `check --deploy` are tested in test_url_access.py and test_core_access.py.
 """
 
+import base64
 import inspect
+import os
 import re
+import subprocess
+import sys
 
 import pytest
+import requests
+from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -23,6 +29,7 @@ from hcx.models import HcxConnection
 from inventory.discovery.connect import connect
 from inventory.models import VCenter
 from tests.factories import make_link_site
+from tests.peers.asgi import asgi_server  # noqa: F401 (fixture)
 from tests.test_url_access import walk
 
 ALL_ROUTES = sorted({(route, name) for route, name in walk(get_resolver().url_patterns)})
@@ -207,3 +214,108 @@ def test_tls_verification_is_on_unless_switched_off():
 def test_the_connection_forms_offer_the_tls_switch_checked(client_for, admin_user):
     page = client_for(admin_user).get("/inventory/vcenters/add/").content.decode()
     assert re.search(r'<input[^>]*name="verify_tls"[^>]*checked', page)
+
+
+# --- login throttling ---------------------------------------------------------------------------
+# Through the real ASGI server (tests/peers/asgi.py), as the portal runs: the address counted is the one
+# uvicorn and avsportal/asgi.py hand to Django, so a forged X-Forwarded-For is tried where it would work.
+
+PASSWORD = "correct horse battery"
+
+
+def basic(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def page_login(session: requests.Session, url: str, username: str, password: str, forwarded_for: str):
+    form = session.get(f"{url}/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    # The cookie is Secure (DEBUG is off); requests would keep it from plain HTTP, a browser not on 127.0.0.1.
+    session.cookies.set(django_settings.CSRF_COOKIE_NAME, form.cookies[django_settings.CSRF_COOKIE_NAME])
+    return session.post(f"{url}/login/", data={"username": username, "password": password,
+                                               "csrfmiddlewaretoken": token},
+                        headers={"X-Forwarded-For": forwarded_for, "Referer": f"{url}/login/"},
+                        allow_redirects=False)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rotating_x_forwarded_for_does_not_escape_the_page_throttle(asgi_server, planner):  # noqa: F811
+    session = requests.Session()
+    for n in range(40):
+        page_login(session, asgi_server.url, planner.username, "wrong", f"203.0.113.{n}")
+    answer = page_login(session, asgi_server.url, planner.username, PASSWORD, "198.51.100.7")
+    assert answer.status_code == 429 and "Too many failed sign-in attempts" in answer.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rotating_x_forwarded_for_does_not_escape_the_api_throttle(asgi_server, planner):  # noqa: F811
+    def call(password, n):
+        return requests.get(f"{asgi_server.url}/api/vms/", headers={
+            "Authorization": basic(planner.username, password), "X-Forwarded-For": f"203.0.113.{n}"})
+
+    assert call(PASSWORD, 0).status_code == 200
+    for n in range(40):
+        call("wrong", n)
+    answer = call(PASSWORD, 99)
+    assert answer.status_code == 429 and "Too many failed sign-in attempts" in answer.json()["detail"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_address_guessing_many_accounts_is_throttled_by_its_address(asgi_server, planner, settings):  # noqa: F811
+    """Without a trusted proxy the address is the peer's, whatever X-Forwarded-For says: its failures
+    add up across user names."""
+    session = requests.Session()
+    for n in range(settings.LOGIN_THROTTLE["PER_ADDRESS"]):
+        page_login(session, asgi_server.url, f"guess-{n}", "wrong", f"203.0.113.{n}")
+    answer = page_login(session, asgi_server.url, planner.username, PASSWORD, "198.51.100.7")
+    assert answer.status_code == 429
+
+
+@pytest.mark.django_db
+def test_the_account_limit_holds_across_addresses(client, planner, settings):
+    for n in range(settings.LOGIN_THROTTLE["PER_ACCOUNT"]):
+        client.post("/login/", {"username": planner.username, "password": "wrong"}, REMOTE_ADDR=f"192.0.2.{n}")
+    answer = client.post("/login/", {"username": planner.username, "password": PASSWORD}, REMOTE_ADDR="192.0.2.200")
+    assert answer.status_code == 429
+    api = Client().get("/api/vms/", HTTP_AUTHORIZATION=basic(planner.username, PASSWORD), REMOTE_ADDR="192.0.2.201")
+    assert api.status_code == 429
+
+
+@pytest.mark.django_db
+def test_a_good_sign_in_clears_the_account_count_not_the_address_count(client, planner, settings):
+    """Signing in to one's own account between guesses must not reset what the address has spent."""
+    limit = settings.LOGIN_THROTTLE["PER_ADDRESS"]
+    for n in range(limit - 1):
+        client.post("/login/", {"username": f"guess-{n}", "password": "wrong"})
+    assert client.post("/login/", {"username": planner.username, "password": PASSWORD}).status_code == 302
+    client.logout()
+    client.post("/login/", {"username": "guess-last", "password": "wrong"})
+    assert client.post("/login/", {"username": planner.username, "password": PASSWORD}).status_code == 429
+
+
+SECOND_PROCESS = """
+import django, sys
+django.setup()
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+client = Client()
+for n in range(int(sys.argv[2])):
+    client.post("/login/", {"username": sys.argv[1], "password": "wrong"}, REMOTE_ADDR=f"192.0.2.{n}")
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_processes_share_one_count(client, planner, settings):
+    """As two uvicorn workers would: the failures of one count in the other."""
+    from tests.peers.worker import ROOT, database_url
+
+    limit = settings.LOGIN_THROTTLE["PER_ACCOUNT"]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
+           "DATABASE_URL": database_url(connection.settings_dict)}
+    subprocess.run([sys.executable, "-c", SECOND_PROCESS, planner.username, str(limit - 2)],
+                   cwd=ROOT, env=env, check=True, timeout=120)
+    for n in range(2):
+        client.post("/login/", {"username": planner.username, "password": "wrong"}, REMOTE_ADDR=f"198.51.100.{n}")
+    answer = client.post("/login/", {"username": planner.username, "password": PASSWORD}, REMOTE_ADDR="198.51.100.9")
+    assert answer.status_code == 429
