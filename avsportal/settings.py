@@ -389,6 +389,9 @@ DEPENDENCIES = {
     # The browser graph of the estate stops here; filter by group to see the rest.
     "GRAPH_MAX_NODES": env_int("DEPENDENCY_GRAPH_MAX_NODES", 300),
 }
+# The largest request body of any page or API call (avsportal/body_limit.py), refused before Django reads
+# it: by default the largest upload above. The OVA upload has HCX_OVA_MAX_MB instead.
+REQUEST_MAX_MB = env_int("REQUEST_MAX_MB", max(MAX_UPLOAD_MB, DEPENDENCIES["MAX_UPLOAD_MB"]))
 
 # --- Readiness rules (migrations_app/readiness/rules.py, PRODUCT.md section 5): limits as settings ---
 READINESS = {

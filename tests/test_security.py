@@ -10,6 +10,8 @@ import base64
 import inspect
 import os
 import re
+import select
+import socket
 import subprocess
 import sys
 
@@ -319,3 +321,69 @@ def test_two_processes_share_one_count(client, planner, settings):
         client.post("/login/", {"username": planner.username, "password": "wrong"}, REMOTE_ADDR=f"198.51.100.{n}")
     answer = client.post("/login/", {"username": planner.username, "password": PASSWORD}, REMOTE_ADDR="198.51.100.9")
     assert answer.status_code == 429
+
+
+# --- request bodies -----------------------------------------------------------------------------
+# Django's ASGI handler reads a whole body (to a temporary file past 5 MB) before routing or sign-in:
+# avsportal/body_limit.py refuses an oversized one first, against the real server.
+
+
+def raw_request(url: str, head: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    sock.sendall(head.encode())
+    return sock
+
+
+def answer_of(sock: socket.socket) -> str:
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+        if b"\r\n\r\n" in received and len(received) > received.index(b"\r\n\r\n") + 4:
+            break
+    return received.decode("latin1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_body_declared_too_large_is_refused_before_it_is_sent(asgi_server, settings):  # noqa: F811
+    """A gigabyte announced, a few bytes sent: the answer comes at once, without waiting for the rest."""
+    sock = raw_request(asgi_server.url, "POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                        f"Content-Length: {2**30}\r\nContent-Type: text/plain\r\n\r\nxxxx")
+    with sock:
+        answer = answer_of(sock)
+    assert answer.startswith("HTTP/1.1 413") and "Request body too large" in answer, answer[:300]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_streamed_body_is_cut_at_the_limit(asgi_server, settings):  # noqa: F811
+    """Chunked, no length given: the server counts what arrives and answers 413 before the end."""
+    settings.REQUEST_MAX_MB = 1
+    chunk, total = b"x" * 65536, 32 * 2**20
+    sock = raw_request(asgi_server.url, "POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                        "Transfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n")
+    sent = 0
+    with sock:
+        try:
+            while sent < total and not select.select([sock], [], [], 0)[0]:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                sent += len(chunk)
+            if sent == total:
+                sock.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        answer = answer_of(sock)
+    assert answer.startswith("HTTP/1.1 413"), answer[:300]
+    assert sent < total, "the server read the whole body"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_ova_upload_route_has_the_larger_limit(asgi_server, settings):  # noqa: F811
+    """Over REQUEST_MAX_MB but under HCX_OVA_MAX_MB: the body reaches the view (which refuses an
+    anonymous caller), elsewhere it does not."""
+    settings.REQUEST_MAX_MB, settings.HCX_OVA_MAX_MB = 1, 4
+    body = "x" * (3 * 2**20)
+    ova = requests.post(f"{asgi_server.url}/hcx/plans/1/deploy/ova/", data=body, allow_redirects=False)
+    assert ova.status_code in (302, 403), ova.status_code
+    assert requests.post(f"{asgi_server.url}/login/", data=body).status_code == 413
+    too_big = "x" * (6 * 2**20)
+    assert requests.post(f"{asgi_server.url}/hcx/plans/1/deploy/ova/", data=too_big).status_code == 413
