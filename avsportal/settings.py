@@ -198,6 +198,11 @@ if not DEBUG:
     # Both bind more than this portal (every subdomain; the browsers' built-in list, slow to leave): opt in.
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # `check --deploy` warns of what is off by choice: these two by default, the redirect when set off (a trial
+    # on plain HTTP, or a proxy that redirects). Whatever is left on is still checked.
+    SILENCED_SYSTEM_CHECKS = [check for check, off in (
+        ("security.W005", not SECURE_HSTS_INCLUDE_SUBDOMAINS), ("security.W021", not SECURE_HSTS_PRELOAD),
+        ("security.W008", not SECURE_SSL_REDIRECT)) if off]
 
 # --- Celery: Redis when REDIS_URL is set, else a broker on the local filesystem ---
 REDIS_URL = os.environ.get("REDIS_URL", "")

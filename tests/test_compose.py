@@ -66,3 +66,21 @@ def test_the_dockerfile_installs_the_project_and_runs_unprivileged():
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.M)
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".venv/" in ignored and "var/" in ignored, "the local virtualenv and database stay out of the image"
+
+
+def test_the_shipped_configuration_passes_check_deploy(compose):
+    """The web service's environment as compose resolves it with an .env holding the two keys; the
+    database is SQLite here, as `check --deploy` does not connect."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT")}
+    for name, value in compose["services"]["web"]["environment"].items():
+        env[name] = re.sub(r"\$\{\w+:?[-?]([^}]*)\}", r"\1", str(value))
+    env.update(DJANGO_SETTINGS_MODULE="avsportal.settings", DATABASE_URL="sqlite:///:memory:", REDIS_URL="",
+               SECRET_KEY="a-long-random-production-secret-key-with-enough-entropy-0123456789-abcdefghij",
+               FIELD_ENCRYPTION_KEY="Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMta2V5LTAxMjM=")
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
