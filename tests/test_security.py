@@ -14,6 +14,7 @@ import select
 import socket
 import subprocess
 import sys
+import tempfile
 
 import pytest
 import requests
@@ -23,6 +24,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import get_resolver
 
+from core.models import SignInFailure
 from hcx.client.appliance import HcxAppliance
 from hcx.client.avs import AvsClient
 from hcx.client.service import HcxService
@@ -229,15 +231,15 @@ def basic(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
-def page_login(session: requests.Session, url: str, username: str, password: str, forwarded_for: str):
+def page_login(session: requests.Session, url: str, username: str, password: str, forwarded_for: str,
+               **headers):
     form = session.get(f"{url}/login/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
     # The cookie is Secure (DEBUG is off); requests would keep it from plain HTTP, a browser not on 127.0.0.1.
     session.cookies.set(django_settings.CSRF_COOKIE_NAME, form.cookies[django_settings.CSRF_COOKIE_NAME])
     return session.post(f"{url}/login/", data={"username": username, "password": password,
                                                "csrfmiddlewaretoken": token},
-                        headers={"X-Forwarded-For": forwarded_for, "Referer": f"{url}/login/"},
-                        allow_redirects=False)
+                        headers={"X-Forwarded-For": forwarded_for, **headers}, allow_redirects=False)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -271,6 +273,57 @@ def test_one_address_guessing_many_accounts_is_throttled_by_its_address(asgi_ser
         page_login(session, asgi_server.url, f"guess-{n}", "wrong", f"203.0.113.{n}")
     answer = page_login(session, asgi_server.url, planner.username, PASSWORD, "198.51.100.7")
     assert answer.status_code == 429
+
+
+@pytest.mark.django_db(transaction=True)
+def test_x_forwarded_proto_from_a_client_is_not_believed(asgi_server, planner):  # noqa: F811
+    """Believed, it would make the request HTTPS, and Django's CSRF check would then demand a Referer."""
+    answer = page_login(requests.Session(), asgi_server.url, planner.username, PASSWORD, "198.51.100.7",
+                        **{"X-Forwarded-Proto": "https"})
+    assert answer.status_code == 302, answer.text[:300]
+
+
+@pytest.fixture
+def proxied_server(transactional_db, tmp_path):
+    """The portal in its own uvicorn process, as the Dockerfile runs it, with 127.0.0.1 a trusted proxy."""
+    from tests.peers.worker import ROOT, database_url
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "TRUSTED_PROXIES": "127.0.0.1",
+           "DATABASE_URL": database_url(connection.settings_dict)}
+    log = open(tmp_path / "uvicorn.log", "wb")
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "avsportal.asgi:application", "--port", str(port),
+                               "--no-proxy-headers", "--log-level", "warning"], cwd=ROOT, env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"{url}/login/", timeout=10)
+                break
+            except requests.RequestException:
+                assert server.poll() is None, (tmp_path / "uvicorn.log").read_text()
+                select.select([], [], [], 0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+        log.close()
+
+
+def test_a_trusted_proxy_s_forwarded_headers_are_believed(proxied_server, planner):
+    """TRUSTED_PROXIES reaches the server: the address counted is the forwarded one, and the scheme too
+    (HTTPS: the CSRF check now wants a Referer)."""
+    session = requests.Session()
+    page_login(session, proxied_server, "guess", "wrong", "203.0.113.5", Referer=f"{proxied_server}/login/")
+    assert SignInFailure.objects.filter(key="address:203.0.113.5").exists()
+    assert not SignInFailure.objects.filter(key="address:127.0.0.1").exists()
+    answer = page_login(session, proxied_server, planner.username, PASSWORD, "203.0.113.6",
+                        **{"X-Forwarded-Proto": "https"})
+    assert answer.status_code == 403 and "CSRF verification failed" in answer.text
 
 
 @pytest.mark.django_db
@@ -354,19 +407,35 @@ def test_a_body_declared_too_large_is_refused_before_it_is_sent(asgi_server, set
     assert answer.startswith("HTTP/1.1 413") and "Request body too large" in answer, answer[:300]
 
 
+def spooled_bytes(before: set[str]) -> int:
+    """Bytes in temporary files the server (this process) opened since `before` (a listing of
+    /proc/self/fd): Django spools a body past FILE_UPLOAD_MAX_MEMORY_SIZE to an unnamed file there."""
+    total = 0
+    for fd in set(os.listdir("/proc/self/fd")) - before:
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith(tempfile.gettempdir()):
+                total += os.stat(f"/proc/self/fd/{fd}").st_size
+        except OSError:
+            pass  # closed meanwhile
+    return total
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_streamed_body_is_cut_at_the_limit(asgi_server, settings):  # noqa: F811
-    """Chunked, no length given: the server counts what arrives and answers 413 before the end."""
+    """Chunked, no length given: the server counts what arrives and answers 413 before the end, and the
+    temporary folder does not grow (the limit is under Django's 5 MB in memory)."""
     settings.REQUEST_MAX_MB = 1
     chunk, total = b"x" * 65536, 32 * 2**20
+    open_before = set(os.listdir("/proc/self/fd"))
     sock = raw_request(asgi_server.url, "POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                                         "Transfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n")
-    sent = 0
+    sent, spooled = 0, 0
     with sock:
         try:
             while sent < total and not select.select([sock], [], [], 0)[0]:
                 sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 sent += len(chunk)
+                spooled = max(spooled, spooled_bytes(open_before))
             if sent == total:
                 sock.sendall(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
@@ -374,16 +443,22 @@ def test_a_streamed_body_is_cut_at_the_limit(asgi_server, settings):  # noqa: F8
         answer = answer_of(sock)
     assert answer.startswith("HTTP/1.1 413"), answer[:300]
     assert sent < total, "the server read the whole body"
+    assert spooled == 0, f"{spooled} bytes written to the temporary folder"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_ova_upload_route_has_the_larger_limit(asgi_server, settings):  # noqa: F811
     """Over REQUEST_MAX_MB but under HCX_OVA_MAX_MB: the body reaches the view (which refuses an
-    anonymous caller), elsewhere it does not."""
+    anonymous caller), elsewhere it does not. Refusals are asked for with headers alone (a client still
+    sending when the server closes may see a reset instead of the answer)."""
     settings.REQUEST_MAX_MB, settings.HCX_OVA_MAX_MB = 1, 4
-    body = "x" * (3 * 2**20)
-    ova = requests.post(f"{asgi_server.url}/hcx/plans/1/deploy/ova/", data=body, allow_redirects=False)
+
+    def announce(path, size):
+        with raw_request(asgi_server.url, f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                          f"Content-Length: {size}\r\n\r\n") as sock:
+            return answer_of(sock)
+
+    ova = requests.post(f"{asgi_server.url}/hcx/plans/1/deploy/ova/", data="x" * (3 * 2**20), allow_redirects=False)
     assert ova.status_code in (302, 403), ova.status_code
-    assert requests.post(f"{asgi_server.url}/login/", data=body).status_code == 413
-    too_big = "x" * (6 * 2**20)
-    assert requests.post(f"{asgi_server.url}/hcx/plans/1/deploy/ova/", data=too_big).status_code == 413
+    assert announce("/login/", 3 * 2**20).startswith("HTTP/1.1 413")
+    assert announce("/hcx/plans/1/deploy/ova/", 6 * 2**20).startswith("HTTP/1.1 413")
