@@ -84,3 +84,15 @@ def test_the_shipped_configuration_passes_check_deploy(compose):
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_forwarded_header_is_believed_from_anyone(compose):
+    """uvicorn's own proxy handling is off (with `--forwarded-allow-ips "*"` any client chose its address);
+    avsportal/asgi.py believes TRUSTED_PROXIES only, none unless .env names them."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    command = compose["services"]["web"]["command"]
+    assert "--no-proxy-headers" in command and "--no-proxy-headers" in dockerfile
+    assert not any("forwarded-allow-ips" in part for part in command) and "forwarded-allow-ips" not in dockerfile
+    env = compose["services"]["web"]["environment"]
+    assert env["TRUSTED_PROXIES"] == "${TRUSTED_PROXIES:-}"
+    assert env["FIELD_ENCRYPTION_KEY"].startswith("${FIELD_ENCRYPTION_KEY:?"), "no derived key in a deployment"
