@@ -24,4 +24,4 @@ RUN pip install --no-cache-dir --no-deps -e . \
 
 USER avsportal
 EXPOSE 8000
-CMD ["python", "-m", "uvicorn", "avsportal.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--forwarded-allow-ips", "*"]
+CMD ["python", "-m", "uvicorn", "avsportal.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers"]

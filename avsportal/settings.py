@@ -66,6 +66,9 @@ FIELD_ENCRYPTION_KEY = env_secret("FIELD_ENCRYPTION_KEY", None)
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+# Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses or networks, comma-separated;
+# avsportal/asgi.py). Empty: none, the peer's address is the client's and its scheme the connection's.
+TRUSTED_PROXIES = [p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -97,6 +100,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "core.content_security_policy.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "avsportal.urls"
@@ -180,14 +184,25 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cook
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+CONTENT_SECURITY_POLICY = os.environ.get("CONTENT_SECURITY_POLICY") or (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # No SECURE_PROXY_SSL_HEADER: Django would take X-Forwarded-Proto from anyone. The scheme comes from the
+    # ASGI scope, which avsportal/asgi.py sets from a trusted proxy's header only.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    # Both bind more than this portal (every subdomain; the browsers' built-in list, slow to leave): opt in.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # `check --deploy` warns of what is off by choice: these two by default, the redirect when set off (a trial
+    # on plain HTTP, or a proxy that redirects). Whatever is left on is still checked.
+    SILENCED_SYSTEM_CHECKS = [check for check, off in (
+        ("security.W005", not SECURE_HSTS_INCLUDE_SUBDOMAINS), ("security.W021", not SECURE_HSTS_PRELOAD),
+        ("security.W008", not SECURE_SSL_REDIRECT)) if off]
 
 # --- Celery: Redis when REDIS_URL is set, else a broker on the local filesystem ---
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -363,8 +378,13 @@ AVS_HA_SPARE_HOSTS = env_int("AVS_HA_SPARE_HOSTS", 1)
 # AVS clusters have 3 to 16 hosts (same Microsoft Learn page).
 AVS_MAX_HOSTS_PER_CLUSTER = env_int("AVS_MAX_HOSTS_PER_CLUSTER", 16)
 
-# --- Caches: per process (login throttling counts) ---
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# --- Sign-in throttling (core/throttling.py): failures counted in the database, which every web worker
+# shares, per account and per address; past either limit, sign-in is refused until the window has passed.
+LOGIN_THROTTLE = {
+    "PER_ACCOUNT": env_int("LOGIN_FAILURES_PER_ACCOUNT", 10),
+    "PER_ADDRESS": env_int("LOGIN_FAILURES_PER_ADDRESS", 30),
+    "WINDOW_SECONDS": env_int("LOGIN_FAILURES_WINDOW_SECONDS", 300),
+}
 
 # --- Dependency data and groups (migrations_app/dependencies) ---
 DEPENDENCIES = {
@@ -380,6 +400,9 @@ DEPENDENCIES = {
     # The browser graph of the estate stops here; filter by group to see the rest.
     "GRAPH_MAX_NODES": env_int("DEPENDENCY_GRAPH_MAX_NODES", 300),
 }
+# The largest request body of any page or API call (avsportal/body_limit.py), refused before Django reads
+# it: by default the largest upload above. The OVA upload has HCX_OVA_MAX_MB instead.
+REQUEST_MAX_MB = env_int("REQUEST_MAX_MB", max(MAX_UPLOAD_MB, DEPENDENCIES["MAX_UPLOAD_MB"]))
 
 # --- Readiness rules (migrations_app/readiness/rules.py, PRODUCT.md section 5): limits as settings ---
 READINESS = {

@@ -264,3 +264,19 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_event_display()}: {self.subject}"
+
+
+class SignInFailure(models.Model):
+    """Failed sign-ins under one key (an account or an address) since `since` (core/throttling.py). In the
+    database, not a per-process cache, so that every web worker counts the same failures."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    count = models.PositiveIntegerField(_("failures"), default=0)
+    since = models.DateTimeField(_("since"), db_index=True)  # the purge of expired counts reads it
+
+    class Meta:
+        verbose_name = _("sign-in failure count")
+        verbose_name_plural = _("sign-in failure counts")
+
+    def __str__(self):
+        return f"{self.key}: {self.count} since {self.since:%H:%M:%S}"

@@ -1,37 +1,61 @@
-"""Login throttling: a few failed attempts per user name and address, then a pause. Both ways in
-are guarded the same way: the sign-in page and HTTP Basic on the API.
+"""Login throttling: failed sign-ins are counted per account and per address, and past either limit
+(settings.LOGIN_THROTTLE) sign-in is refused until the window has passed. Both ways in are guarded the
+same way: the sign-in page and HTTP Basic on the API.
 
-Counts live in Django's cache (the database-free local-memory cache by default, Redis
-in production through CACHES), so the web process needs nothing else.
+Per account, because an address is cheap to change (a botnet, or IPv6); per address, because one
+address trying many user names is guessing too. The counts are `SignInFailure` rows, so that every web
+worker and process shares them. The address is REMOTE_ADDR: the peer, or what a trusted proxy says
+(avsportal/asgi.py), never a client's own X-Forwarded-For.
 """
 
+from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db.models import F
 from django.http import HttpResponse
+from django.utils import timezone
 
-LIMIT = getattr(settings, "LOGIN_ATTEMPTS_LIMIT", 10)
-WINDOW_SECONDS = 300
-TOO_MANY = "Too many failed sign-in attempts. Wait five minutes and try again."
+from core.models import SignInFailure
+
+TOO_MANY = "Too many failed sign-in attempts. Wait a few minutes and try again."
 
 
-def _key(address: str, username: str) -> str:
-    return f"login-fail:{address}:{(username or '').lower()[:150]}"
+def window_seconds() -> int:
+    return settings.LOGIN_THROTTLE["WINDOW_SECONDS"]
+
+
+def _account(username: str) -> str:
+    return f"account:{(username or '').lower()[:150]}"
+
+
+def _limits(address: str, username: str) -> dict[str, int]:
+    limits = settings.LOGIN_THROTTLE
+    return {_account(username): limits["PER_ACCOUNT"], f"address:{address}": limits["PER_ADDRESS"]}
+
+
+def _cutoff():
+    return timezone.now() - timedelta(seconds=window_seconds())
 
 
 def blocked(address: str, username: str) -> bool:
-    return cache.get(_key(address, username), 0) >= LIMIT
+    limits = _limits(address, username)
+    counts = SignInFailure.objects.filter(key__in=limits, since__gt=_cutoff()).values_list("key", "count")
+    return any(count >= limits[key] for key, count in counts)
 
 
 def failed(address: str, username: str) -> None:
-    key = _key(address, username)
-    cache.add(key, 0, WINDOW_SECONDS)
-    cache.incr(key)
+    SignInFailure.objects.filter(since__lte=_cutoff()).delete()  # a new window starts at the next failure
+    for key in _limits(address, username):
+        # One UPDATE: two workers counting at once both count.
+        if not SignInFailure.objects.filter(key=key).update(count=F("count") + 1):
+            SignInFailure.objects.get_or_create(key=key, defaults={"count": 1, "since": timezone.now()})
 
 
 def succeeded(address: str, username: str) -> None:
-    cache.delete(_key(address, username))
+    """The account's count starts again; the address's does not (signing in to one's own account
+    between guesses at others must not buy more guesses)."""
+    SignInFailure.objects.filter(key=_account(username)).delete()
 
 
 def throttle_login(view):

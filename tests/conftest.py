@@ -9,14 +9,6 @@ from core.roles import ADMIN, ENGINEER, PLANNER, STAKEHOLDER
 pytest_plugins = ["tests.peers.worker", "tests.peers.vcsim", "tests.peers.hcxsim", "tests.peers.browser"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Login throttling counts live in the cache: start every test with none."""
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 def make_user(role: str | None, username: str | None = None) -> User:
     user = User.objects.create_user(username or f"{role or 'outsider'}-user", password="correct horse battery")
     if role:

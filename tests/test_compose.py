@@ -66,3 +66,33 @@ def test_the_dockerfile_installs_the_project_and_runs_unprivileged():
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.M)
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".venv/" in ignored and "var/" in ignored, "the local virtualenv and database stay out of the image"
+
+
+def test_the_shipped_configuration_passes_check_deploy(compose):
+    """The web service's environment as compose resolves it with an .env holding the two keys; the
+    database is SQLite here, as `check --deploy` does not connect."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT")}
+    for name, value in compose["services"]["web"]["environment"].items():
+        env[name] = re.sub(r"\$\{\w+:?[-?]([^}]*)\}", r"\1", str(value))
+    env.update(DJANGO_SETTINGS_MODULE="avsportal.settings", DATABASE_URL="sqlite:///:memory:", REDIS_URL="",
+               SECRET_KEY="a-long-random-production-secret-key-with-enough-entropy-0123456789-abcdefghij",
+               FIELD_ENCRYPTION_KEY="Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMta2V5LTAxMjM=")
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+                            cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_forwarded_header_is_believed_from_anyone(compose):
+    """uvicorn's own proxy handling is off (with `--forwarded-allow-ips "*"` any client chose its address);
+    avsportal/asgi.py believes TRUSTED_PROXIES only, none unless .env names them."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    command = compose["services"]["web"]["command"]
+    assert "--no-proxy-headers" in command and "--no-proxy-headers" in dockerfile
+    assert not any("forwarded-allow-ips" in part for part in command) and "forwarded-allow-ips" not in dockerfile
+    env = compose["services"]["web"]["environment"]
+    assert env["TRUSTED_PROXIES"] == "${TRUSTED_PROXIES:-}"
+    assert env["FIELD_ENCRYPTION_KEY"].startswith("${FIELD_ENCRYPTION_KEY:?"), "no derived key in a deployment"

@@ -12,7 +12,7 @@ class ThrottledBasicAuthentication(BasicAuthentication):
     def authenticate_credentials(self, userid, password, request=None):
         address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
         if throttling.blocked(address, userid):
-            raise exceptions.Throttled(wait=throttling.WINDOW_SECONDS, detail=throttling.TOO_MANY)
+            raise exceptions.Throttled(wait=throttling.window_seconds(), detail=throttling.TOO_MANY)
         try:
             found = super().authenticate_credentials(userid, password, request)
         except exceptions.AuthenticationFailed:

@@ -39,7 +39,9 @@ def asgi_server(transactional_db):
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(application, log_level="warning", lifespan="off", timeout_graceful_shutdown=2)
+    # As the portal is served: forwarded headers are avsportal/asgi.py's business, not uvicorn's.
+    config = uvicorn.Config(application, log_level="warning", lifespan="off", timeout_graceful_shutdown=2,
+                            proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{port}", daemon=True)
     thread.start()
