@@ -11,6 +11,7 @@ inventory reports (cluster `Cluster-1` = `domain-c8`, datastore `vsanDatastore` 
 the reconciler does, so tests can finish migrations without running it.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -106,3 +107,51 @@ def sync(site: HcxPlan) -> int:
         VmMigration.objects.bulk_update(changed, OBSERVED_FIELDS)
         MigrationEvent.objects.bulk_create(events)
     return len(changed)
+
+
+def walk_launch_journey(setup: LaunchSetup, engineer):
+    """An engineer's launch journey on a wave of three VMs whose window is a day away: launch, switch
+    app-1 over now, move app-2's window, cancel app-3 and retry it, then let everything complete (the
+    reconciler reading HCX as it goes). Asserts each step as the engineer sees it; returns the batch."""
+    from core.jobs import run
+    from migrations_app.launch import batches, controls
+    from migrations_app.launch.reconcile import reconcile_site
+
+    S, hcxsim = MigrationState, setup.sim
+    setup.wave.window_start, setup.wave.window_end = setup.meshed.at(86_400), setup.meshed.at(90_000)
+    setup.wave.save()
+    batch = batches.create_batch(setup.wave, user=engineer)
+    run(batches.launch_batch(batch, user=engineer).pk)
+    hcxsim.control.advance(31 + 120)  # validated, the small disks copied: waiting for the window
+    reconcile_site(setup.site)
+    first, second, third = batch.migrations.select_related("vm").order_by("vm__name")
+    assert {m.state for m in (first, second, third)} == {S.WAITING_FOR_SWITCHOVER}
+
+    now = controls.switchover_now([first], user=engineer)
+    start = setup.meshed.at(7200).replace(microsecond=0)
+    moved = controls.move_window([second], start, start + datetime.timedelta(hours=1), user=engineer)
+    cancelled = controls.cancel([third], user=engineer)
+    hcxsim.control.advance(1)
+    reconcile_site(setup.site)
+    retried = controls.retry([third], user=engineer)
+    reconcile_site(setup.site)  # sends the retry, in a new group
+
+    assert (len(now.done), len(moved.done), len(cancelled.done), len(retried.done)) == (1, 1, 1, 1), (
+        now.refused, moved.refused, cancelled.refused, retried.refused)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    [attempt] = retried.done
+    attempt.refresh_from_db()
+    assert first.state == S.SWITCHOVER
+    assert (second.state, second.switchover_start) == (S.WAITING_FOR_SWITCHOVER, start)
+    assert VmMigration.objects.get(pk=third.pk).state == S.CANCELLED
+    assert attempt.hcx_id and attempt.state == S.VALIDATING
+
+    hcxsim.control.advance(100_000)
+    reconcile_site(setup.site)
+
+    assert {m.vm.name: m.state for m in batch.migrations.filter(state__in=S.TERMINAL).select_related("vm")
+            if m.pk != third.pk} == {"app-1": S.COMPLETE, "app-2": S.COMPLETE, "app-3": S.COMPLETE}
+    setup.wave.refresh_from_db()
+    assert setup.wave.status == WaveStatus.COMPLETED
+    return batch

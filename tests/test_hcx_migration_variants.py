@@ -3,20 +3,16 @@ docs/hcx-wire.md §6), one at a time: the HCX client reads each right, and an en
 client and reconciler level (launch, switchover now, a moved window, cancel, retry, to the end) works
 against each."""
 
-import datetime
 
 import pytest
 
-from core.jobs import run
 from hcx.client import HcxService, Retry, Waiter, bodies
 from hcx.client.migrations import Phase
 from hcx.simulator.variants import VARIANTS
-from migrations_app.choices import MigrationState, WaveStatus
-from migrations_app.launch import batches, controls
-from migrations_app.launch.reconcile import forget_clients, reconcile_site
-from migrations_app.models import VmMigration
+from migrations_app.choices import MigrationState
+from migrations_app.launch.reconcile import forget_clients
 from tests.hcx_migrations import GiB, Meshed
-from tests.launch_helpers import make_launch_setup
+from tests.launch_helpers import make_launch_setup, walk_launch_journey
 
 S = MigrationState
 MIGRATION_VARIANTS = ("running_state", "progress_total", "percent_complete", "progress_extras", "warnings_shape",
@@ -87,41 +83,6 @@ def _fresh_clients():
 def test_the_launch_journey_works_whatever_shape_hcx_answers_in(hcxsim, engineer, variant, value):
     setup = make_launch_setup(hcxsim, vms=3)
     hcxsim.control.set_variants(**{variant: value})
-    setup.wave.window_start, setup.wave.window_end = setup.meshed.at(86_400), setup.meshed.at(90_000)
-    setup.wave.save()
-    batch = batches.create_batch(setup.wave, user=engineer)
-    run(batches.launch_batch(batch, user=engineer).pk)
-    hcxsim.control.advance(31 + 120)  # validated, the small disks copied: waiting for the window
-    reconcile_site(setup.site)
-    first, second, third = batch.migrations.select_related("vm").order_by("vm__name")
-    assert {m.state for m in (first, second, third)} == {S.WAITING_FOR_SWITCHOVER}
-
-    now = controls.switchover_now([first], user=engineer)
-    start = setup.meshed.at(7200).replace(microsecond=0)
-    moved = controls.move_window([second], start, start + datetime.timedelta(hours=1), user=engineer)
-    cancelled = controls.cancel([third], user=engineer)
-    hcxsim.control.advance(1)
-    reconcile_site(setup.site)
-    retried = controls.retry([third], user=engineer)
-    reconcile_site(setup.site)  # sends the retry, in a new group
-
-    assert (len(now.done), len(moved.done), len(cancelled.done), len(retried.done)) == (1, 1, 1, 1), (
-        now.refused, moved.refused, cancelled.refused, retried.refused)
-    first.refresh_from_db()
-    second.refresh_from_db()
-    [attempt] = retried.done
-    attempt.refresh_from_db()
-    assert first.state == S.SWITCHOVER
-    assert (second.state, second.switchover_start) == (S.WAITING_FOR_SWITCHOVER, start)
-    assert VmMigration.objects.get(pk=third.pk).state == S.CANCELLED
-    assert attempt.hcx_id and attempt.state == S.VALIDATING
-
-    hcxsim.control.advance(100_000)
-    reconcile_site(setup.site)
-
-    assert {m.vm.name: m.state for m in batch.migrations.filter(state__in=S.TERMINAL).select_related("vm")
-            if m.pk != third.pk} == {"app-1": S.COMPLETE, "app-2": S.COMPLETE, "app-3": S.COMPLETE}
-    setup.wave.refresh_from_db()
-    assert setup.wave.status == WaveStatus.COMPLETED
+    walk_launch_journey(setup, engineer)
     groups = setup.hcx()["mobilityGroups"]
     assert len(groups) == 2 and all(g["isArchived"] for g in groups)

@@ -12,24 +12,23 @@ give every value of every variant, and an engineer walks the two journeys a real
   and retry it, let all complete, then roll one back.
 """
 
-import datetime
 
 import pytest
 
-from core.jobs import JobError, run
+from core.jobs import JobError
 from core.models import Job
 from hcx.choices import SetupStepKey, StepState
 from hcx.models import HcxConnection, HcxPlan, HcxSetupStep
 from hcx.setup.checklist import CertificatePrompt
 from hcx.setup.runner import ORDER, Context, run_step
 from hcx.simulator.variants import VARIANTS
-from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
-from migrations_app.launch import batches, controls
+from migrations_app.choices import MigrationDirection, MigrationState
+from migrations_app.launch import controls
 from migrations_app.launch.dispatch import dispatch
 from migrations_app.launch.reconcile import forget_clients, reconcile_site
 from migrations_app.models import VmMigration
 from tests.hcx_setup import make_setup_plan
-from tests.launch_helpers import make_launch_setup
+from tests.launch_helpers import make_launch_setup, walk_launch_journey
 
 S = MigrationState
 STEPS = [key for key in ORDER if key != SetupStepKey.DEPLOY]
@@ -116,36 +115,8 @@ def _fresh_clients():
 @pytest.mark.parametrize("profile", PROFILES)
 def test_the_launch_journey_runs_against(hcxsim, engineer, profile):
     setup = make_launch_setup(hcxsim, vms=3, meshed_variants=PROFILES[profile])
-    setup.wave.window_start, setup.wave.window_end = setup.meshed.at(86_400), setup.meshed.at(90_000)
-    setup.wave.save()
-    batch = batches.create_batch(setup.wave, user=engineer)
-    run(batches.launch_batch(batch, user=engineer).pk)
-    hcxsim.control.advance(31 + 120)  # validated, the small disks copied: waiting for the window
-    reconcile_site(setup.site)
-    first, second, third = batch.migrations.select_related("vm").order_by("vm__name")
-    assert {m.state for m in (first, second, third)} == {S.WAITING_FOR_SWITCHOVER}
-
-    now = controls.switchover_now([first], user=engineer)
-    start = setup.meshed.at(7200).replace(microsecond=0)
-    moved = controls.move_window([second], start, start + datetime.timedelta(hours=1), user=engineer)
-    cancelled = controls.cancel([third], user=engineer)
-    hcxsim.control.advance(1)
-    reconcile_site(setup.site)
-    retried = controls.retry([third], user=engineer)
-    reconcile_site(setup.site)  # sends the retry
-
-    assert (len(now.done), len(moved.done), len(cancelled.done), len(retried.done)) == (1, 1, 1, 1), (
-        now.refused, moved.refused, cancelled.refused, retried.refused)
-    second.refresh_from_db()
-    assert (second.state, second.switchover_start) == (S.WAITING_FOR_SWITCHOVER, start)
-
-    hcxsim.control.advance(100_000)
-    reconcile_site(setup.site)
-    finished = {m.vm.name: m.state for m in batch.migrations.filter(state__in=S.TERMINAL).select_related("vm")
-                if m.pk != third.pk}
-    assert finished == {"app-1": S.COMPLETE, "app-2": S.COMPLETE, "app-3": S.COMPLETE}
-    setup.wave.refresh_from_db()
-    assert setup.wave.status == WaveStatus.COMPLETED
+    batch = walk_launch_journey(setup, engineer)
+    first = batch.migrations.select_related("vm").get(vm__name="app-1", attempt=1)
 
     [back] = controls.rollback([first], user=engineer).done
     dispatch(setup.site)
