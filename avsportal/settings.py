@@ -255,6 +255,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# Addresses the portal may call although they are refused by default (core/outbound.py): loopback,
+# link-local and cloud metadata. Comma-separated CIDRs or host names, e.g. "127.0.0.0/8,::1".
+OUTBOUND_ALLOW = [a.strip() for a in os.environ.get("OUTBOUND_ALLOW", "").split(",") if a.strip()]
+
 # Objects per PropertyCollector page when discovering a vCenter (RetrievePropertiesEx maxObjects).
 DISCOVERY_PAGE_SIZE = env_int("DISCOVERY_PAGE_SIZE", 500)
 

@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from core.outbound import OutboundRefused, check_url, guarded_session
+
 from .errors import (
     AvsAuthError,
     AvsError,
@@ -116,7 +118,7 @@ class Transport:
         self.sleep = sleep
         # Passed on every call: requests lets REQUESTS_CA_BUNDLE override a Session's own `verify`.
         self.verify = verify
-        self.session = requests.Session()
+        self.session = guarded_session()  # refuses loopback, link-local and metadata addresses
         self.session.auth = auth
         self.session.headers.update({"Accept": "application/json"})
 
@@ -140,6 +142,8 @@ class Transport:
             try:
                 response = self.session.request(method, target, json=json, params=params, data=data,
                                                 headers=headers, timeout=self.timeout, verify=self.verify)
+            except OutboundRefused as exc:
+                raise self.errors.unavailable_error(f"{self.where}: {exc}", False) from None
             except requests.exceptions.SSLError:
                 raise self.errors.untrusted(self.where, server_certificate(target), target) from None
             except requests.exceptions.ConnectTimeout:
@@ -206,6 +210,7 @@ def server_certificate(url: str) -> str | None:
     """The PEM a TLS server presents, fetched without verifying it, so the UI can show it and ask."""
     parts = urlsplit(url)
     try:
+        check_url(url)
         return ssl.get_server_certificate((parts.hostname, parts.port or 443), timeout=10)
-    except (OSError, ValueError):
+    except (OSError, ValueError, OutboundRefused):
         return None
