@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import requests
 
 from core.outbound import OutboundRefused, check_url, guarded_session
+from core.remote import quoted
 
 from .errors import (
     AvsAuthError,
@@ -43,10 +44,11 @@ class HcxErrors:
 
     unavailable = HcxUnavailable
     conflict = HcxConflict
+    speaker = "HCX"
 
     def for_response(self, response: requests.Response, where: str, call: str) -> Exception:
         status, said = response.status_code, remote_message(response)
-        detail = f": {said}" if said else ""
+        detail = quoted("HCX", said)
         kwargs = {"status": status, "hcx_message": said, "url": response.url}
         if status == 401:
             return HcxAuthError(f"{where} refused the credentials for {call}{detail}", **kwargs)
@@ -72,6 +74,7 @@ class AvsErrors:
 
     unavailable = AvsError
     conflict = AvsError
+    speaker = "Azure"
 
     def for_response(self, response: requests.Response, where: str, call: str) -> Exception:
         status, said = response.status_code, remote_message(response)
@@ -80,7 +83,7 @@ class AvsErrors:
         except (ValueError, AttributeError):
             error = None
         code = error.get("code") if isinstance(error, dict) else error if isinstance(error, str) else None
-        detail = f": {said}" if said else ""
+        detail = quoted("Azure", said)
         kwargs = {"status": status, "code": code, "azure_message": said, "url": response.url}
         if status in (400, 401) and code in ("invalid_client", "unauthorized_client", "invalid_request"):
             return AvsAuthError(f"{where} refused the service principal's client id or secret{detail}", **kwargs)
@@ -159,7 +162,7 @@ class Transport:
                 continue
             if response.status_code in RETRY_STATUSES:
                 status, said = response.status_code, remote_message(response)
-                problem = f"answered HTTP {status}" + (f" ({said})" if said else "")
+                problem = f"answered HTTP {status}" + quoted(self.errors.speaker, said)
                 outcome_unknown = True
                 continue
             if response.status_code >= 400:
