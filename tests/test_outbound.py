@@ -102,3 +102,14 @@ def test_a_resolved_name_is_checked_at_each_call_not_once(shipped, monkeypatch):
     check_url("https://vc.example.test/sdk")
     with pytest.raises(OutboundRefused, match=r"vc\.example\.test \(127\.0\.0\.1\)"):
         check_url("https://vc.example.test/sdk")
+
+
+def test_an_hcx_port_that_refuses_reads_as_unreachable_without_saying_refused():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    hcx = HcxService(f"https://127.0.0.1:{port}", "u", "p", retry=Retry(attempts=0), timeout=5)
+    with pytest.raises(HcxError) as caught:
+        hcx.login()
+    assert str(caught.value) == (f"HCX at https://127.0.0.1:{port} could not be reached (refused, timed out or no "
+                                 "route) to POST /hybridity/api/sessions")

@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
+# Refused and timed out read the same: telling them apart would map which ports are open.
+UNREACHABLE = "could not be reached (refused, timed out or no route)"
 
 
 class HcxErrors:
@@ -150,14 +152,14 @@ class Transport:
             except requests.exceptions.SSLError:
                 raise self.errors.untrusted(self.where, server_certificate(target), target) from None
             except requests.exceptions.ConnectTimeout:
-                problem, outcome_unknown = f"could not connect within {self._connect_timeout():g} s", False
+                problem, outcome_unknown = UNREACHABLE, False
                 continue
             except requests.exceptions.Timeout:
                 problem, outcome_unknown = f"did not answer within {self._read_timeout():g} s", True
                 continue
             except requests.exceptions.ConnectionError as exc:
                 refused = "NewConnectionError" in repr(exc)
-                problem = "refused the connection" if refused else "closed the connection without an answer"
+                problem = UNREACHABLE if refused else "closed the connection without an answer"
                 outcome_unknown = not refused
                 continue
             if response.status_code in RETRY_STATUSES:
