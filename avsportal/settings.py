@@ -175,6 +175,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
 # Uploads: RVTools exports of a large estate run to tens of MB; anything bigger is refused.
 MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50)
+# An upload no waiting or running job names is removed this long after it was stored (a job removes
+# its own when it ends; this catches those whose worker died or that never ran).
+UPLOAD_RETENTION_HOURS = env_float("UPLOAD_RETENTION_HOURS", 24.0)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -269,6 +272,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Addresses the portal may call although they are refused by default (core/outbound.py): loopback,
+# link-local and cloud metadata. Comma-separated CIDRs or host names, e.g. "127.0.0.0/8,::1".
+OUTBOUND_ALLOW = [a.strip() for a in os.environ.get("OUTBOUND_ALLOW", "").split(",") if a.strip()]
 
 # Objects per PropertyCollector page when discovering a vCenter (RetrievePropertiesEx maxObjects).
 DISCOVERY_PAGE_SIZE = env_int("DISCOVERY_PAGE_SIZE", 500)
@@ -451,6 +458,7 @@ JOBS = {
 CELERY_BEAT_SCHEDULE = {
     "reconcile-migrations": {"task": "migrations_app.reconcile", "schedule": LAUNCH["RECONCILE_SECONDS"]},
     "recover-jobs": {"task": "core.recover_jobs", "schedule": JOBS["RECOVER_SECONDS"]},
+    "remove-stale-uploads": {"task": "inventory.remove_stale_uploads", "schedule": 3600.0},
 }
 
 # --- Email and notifications (core/notifications) ---

@@ -28,6 +28,7 @@ def setup_django(name: str, *, fresh: bool = False):
         os.environ["DATABASE_URL"] = f"sqlite:///{database}"
     os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avsportal.settings")
+    os.environ.setdefault("OUTBOUND_ALLOW", "127.0.0.0/8,::1")  # the simulators listen on loopback
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")  # the bench's clients speak plain HTTP
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django

@@ -8,6 +8,7 @@ Rows are consumed as they come, so an export of a large table does not build it 
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 
 from django.http import HttpResponse
@@ -19,9 +20,16 @@ CONTENT_TYPES = {
 }
 
 
+# Where `;` is the list separator, a spreadsheet opening the CSV splits a cell there, and what follows
+# the `;` is a cell of its own: it gets the apostrophe too.
+AFTER_SEMICOLON = re.compile(r"(;[ \t]*)(?=[=+\-@\t\r])")
+
+
 def safe_cell(value) -> str:
-    """A cell a spreadsheet shows as text: a leading apostrophe before what would start a formula."""
+    """A cell a spreadsheet shows as text: a leading apostrophe before what would start a formula,
+    at the start and after each `;`."""
     text = "" if value is None else str(value)
+    text = AFTER_SEMICOLON.sub(r"\1'", text)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

@@ -18,7 +18,6 @@ import fcntl
 import logging
 import os
 import time
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -117,9 +116,12 @@ def _run_handler(job, handler):
         logger.warning("job %s (%s): %s", job.pk, job.kind, message)
         _end(job, JobStatus.FAILED, message, error=message)
     except Exception as exc:  # noqa: BLE001 - any crash must still end the job
+        # The trace and the exception's own words (file paths, addresses, what a peer answered) go to
+        # the server log only: every role reads a job's events.
         logger.exception("job %s (%s) crashed", job.pk, job.kind)
-        message = f"Unexpected error: {type(exc).__name__}: {exc}"
-        _end(job, JobStatus.FAILED, message, error=message, trace="".join(traceback.format_exception(exc))[-1800:])
+        message = (f"The job stopped on an unexpected error ({type(exc).__name__}); nothing more was done. "
+                   f"An administrator finds the details in the server log under job {job.pk}.")
+        _end(job, JobStatus.FAILED, message, error=message)
     else:
         _end(job, JobStatus.COMPLETED, data=data)
 
@@ -127,7 +129,7 @@ def _run_handler(job, handler):
 END_RETRY_SECONDS = 60
 
 
-def _end(job, status: str, message: str = "", level: str = EventLevel.ERROR, *, trace: str = "", **fields):
+def _end(job, status: str, message: str = "", level: str = EventLevel.ERROR, **fields):
     """Record how the job ended. The database may be what failed (restarted, failed over): keep
     trying on a new connection for a while rather than leave the job RUNNING with nobody on it."""
     deadline = time.monotonic() + END_RETRY_SECONDS
@@ -135,8 +137,6 @@ def _end(job, status: str, message: str = "", level: str = EventLevel.ERROR, *, 
         try:
             if message:
                 job.log(message, level)
-            if trace:
-                job.log(trace, EventLevel.DEBUG)
             job.mark(status, **fields)
             return
         except (OperationalError, InterfaceError):

@@ -26,3 +26,6 @@ HCX_SETUP = {  # noqa: F405
 }
 # No pause between failed logins (a test that checks the back-off sets one); the limit stays as shipped.
 HCX_LOGIN = {**HCX_LOGIN, "BACKOFF_SECONDS": 0.0}  # noqa: F405
+
+# The simulators (HCX, govmomi vCenter, webhook receivers) listen on loopback.
+OUTBOUND_ALLOW = ["127.0.0.0/8", "::1"]

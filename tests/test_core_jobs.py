@@ -18,6 +18,12 @@ def count_handler(job, upto, fail_at=None):
     return {"steps": upto}
 
 
+@jobs.job_handler("tests.crash")
+def crash_handler(job):
+    job.log("opening the upload")
+    open("/srv/avsportal/var/media/uploads/0123456789abcdef.xlsx")  # noqa: SIM115 - fails: no such file
+
+
 @pytest.fixture
 def run_now(django_capture_on_commit_callbacks, monkeypatch):
     """Enqueue without a broker: the test runs the job itself, as the worker would."""
@@ -116,3 +122,22 @@ def test_only_engineers_and_admins_cancel_jobs(client_for, planner, engineer, mo
     client_for(engineer).post(f"/jobs/{job.pk}/cancel/")
     job.refresh_from_db()
     assert job.cancel_requested
+
+
+@pytest.mark.django_db
+def test_a_crash_shows_every_role_a_plain_message_and_keeps_the_trace_in_the_server_log(
+        client_for, stakeholder, monkeypatch, caplog):
+    monkeypatch.setattr(Job, "send", lambda self: None)
+    job = Job.enqueue("tests.crash", name="Crash", params={})
+    jobs.run(job.pk)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "unexpected error (FileNotFoundError)" in job.error
+    assert f"server log under job {job.pk}" in job.error
+    shown = [job.error, *(e.message for e in job.events.all())]
+    page = client_for(stakeholder).get(job.get_absolute_url()).content.decode()
+    client = client_for(stakeholder)
+    api = [client.get(f"/api/jobs/{job.pk}/{tail}") for tail in ("", "events/")]
+    assert [r.status_code for r in api] == [200, 200]
+    for text in (*shown, page, *(r.content.decode() for r in api)):
+        assert "Traceback" not in text and "/srv/avsportal" not in text and "crash_handler" not in text
+    assert "Traceback" in caplog.text and "/srv/avsportal/var/media/uploads" in caplog.text

@@ -190,7 +190,7 @@ def test_it_says_when_vcenter_is_unreachable(vcsim):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     vc = VCenter.objects.create(name="gone", url=f"127.0.0.1:{port}", username="u", password="p", verify_tls=False)
-    with pytest.raises(JobError, match="Cannot reach vCenter https://127.0.0.1:.*connection refused"):
+    with pytest.raises(JobError, match="Could not reach vCenter https://127.0.0.1:.*refused, timed out, no route or TLS failed"):
         discover(vc)
     _nothing_written(vc)
 
@@ -222,3 +222,65 @@ def test_it_accepts_a_url_as_people_type_it(text, expected):
 def test_it_rejects_a_url_it_cannot_use(text, message):
     with pytest.raises(JobError, match=message):
         parse_url(text)
+
+
+def _silent_listener():
+    """A port that accepts connections and never says a word (TLS never completes)."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    return listener
+
+
+def _plain_http_listener():
+    """A port that answers plain HTTP, not TLS."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_port_that_never_completes_tls_fails_the_discovery_instead_of_holding_the_worker(settings):
+    import threading
+
+    settings.VCENTER_TIMEOUT_SECONDS = 1
+    with _silent_listener() as listener:
+        vc = VCenter.objects.create(name="silent", url=f"127.0.0.1:{listener.getsockname()[1]}", username="u",
+                                    password="p", verify_tls=False)
+        failure = []
+
+        def run():
+            try:
+                discover(vc)
+            except JobError as exc:
+                failure.append(str(exc))
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        thread.join(60)  # a guard against hanging the test run, not a measure: the deadline is 1 s
+        assert not thread.is_alive(), "discovery still waiting for a TLS handshake that never comes"
+    assert failure and "Could not reach vCenter" in failure[0]
+
+
+def test_closed_and_non_tls_ports_read_the_same_so_they_do_not_map_open_ports(settings):
+    import socket
+
+    settings.VCENTER_TIMEOUT_SECONDS = 1
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    http_server = _plain_http_listener()
+    messages = {}
+    try:
+        for name, port in {"closed": closed, "plain http": http_server.server_port}.items():
+            vc = VCenter.objects.create(name=name, url=f"127.0.0.1:{port}", username="u", password="p",
+                                        verify_tls=False)
+            with pytest.raises(JobError) as caught:
+                discover(vc)
+            messages[name] = str(caught.value).replace(str(port), "PORT")
+    finally:
+        http_server.shutdown()
+        http_server.server_close()
+    assert len(set(messages.values())) == 1, messages

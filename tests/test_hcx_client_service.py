@@ -102,8 +102,8 @@ def test_a_get_that_keeps_failing_gives_up_after_the_retry_budget_with_a_clear_m
     with pytest.raises(HcxUnavailable) as caught:
         hcx.list_pairings()
 
-    assert str(caught.value) == (f"HCX at {hcxsim.service_url} answered HTTP 502 (Simulated fault) to "
-                                 "GET /hybridity/api/cloudConfigs after 3 attempts")
+    assert str(caught.value) == (f"HCX at {hcxsim.service_url} answered HTTP 502 — HCX said: «Simulated fault» "
+                                 "to GET /hybridity/api/cloudConfigs after 3 attempts")
     assert faults_fired(hcxsim) == [3]
 
 

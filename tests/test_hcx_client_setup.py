@@ -87,7 +87,7 @@ def test_an_activation_key_needs_the_hcx_addon_first(hcxsim):
     azure = avs(hcxsim)
 
     assert azure.hcx_addon() is None
-    with pytest.raises(AvsError, match="refused PUT .*: The HCX add-on is not installed"):
+    with pytest.raises(AvsError, match="refused PUT .* — Azure said: «The HCX add-on is not installed"):
         azure.create_activation_key("connector-1")
 
 

@@ -406,7 +406,7 @@ def test_the_tier_1_gateway_set_in_the_settings_is_the_one_asked_for(sim, settin
 
     step = fails(plan, SetupStepKey.EXTEND)
 
-    assert "App-VLAN101: Network extension: destination gateway 'TNT99-T1' not found" in step.message
+    assert "App-VLAN101: HCX refused — HCX said: «Network extension: destination gateway 'TNT99-T1' not found" in step.message
     assert step.data["gatewayId"] == "TNT99-T1" and sim.control.state()["l2Extensions"] == []
 
 
@@ -449,8 +449,8 @@ def test_a_standard_switch_network_fails_alone_and_a_re_run_retries_only_it(sim)
     step = fails(plan, SetupStepKey.EXTEND)
 
     assert step.state == StepState.FAILED
-    assert step.message.startswith("1 of 3 networks could not be extended: VM Network: Network extension: "
-                                   "network 'VM Network' is on a vSphere Standard Switch")
+    assert step.message.startswith("1 of 3 networks could not be extended: VM Network: HCX refused — HCX said: "
+                                   "«Network extension: network 'VM Network' is on a vSphere Standard Switch")
     assert step.summary == "2 of 3 networks extended: App-VLAN101, App-VLAN102"
     assert sorted(step.data["extended"]) == ["App-VLAN101", "App-VLAN102"] and list(step.data["failed"]) == ["VM Network"]
     extended = sim.control.state()["l2Extensions"]

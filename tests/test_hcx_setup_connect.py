@@ -323,8 +323,8 @@ def test_a_5xx_storm_outlasting_the_retries_fails_and_a_rerun_continues(hcxsim_f
     row = run(plan, SetupStepKey.REGISTER)
 
     assert row.state == StepState.FAILED
-    assert row.message == (f"HCX appliance management at {hcxsim_fast.admin_url} answered HTTP 503 (Simulated "
-                           "fault) to GET /api/admin/global/config/lookupservice after 4 attempts")
+    assert row.message == (f"HCX appliance management at {hcxsim_fast.admin_url} answered HTTP 503 — HCX said: "
+                           "«Simulated fault» to GET /api/admin/global/config/lookupservice after 4 attempts")
     vcenter = hcxsim_fast.control.state()["vcenter"]
     assert vcenter["url"] == "https://vcsa-onprem.local"
 
@@ -584,3 +584,34 @@ def test_the_worker_runs_the_connect_steps_end_to_end(celery_worker, hcxsim_fast
     text = recorded(plan)
     for secret in secrets_of(hcxsim_fast, site["properties"]["activationKey"]):
         assert secret not in text
+
+
+def test_what_hcx_answered_is_shown_to_engineers_and_admins_only(hcxsim_fast, vcenter_pem, client_for, engineer,
+                                                                 admin_user, planner, stakeholder):
+    """A planner or stakeholder reads that the call failed and how (HTTP 503); the words of HCX's answer
+    are for those who configure the connection."""
+    from django.urls import reverse
+
+    plan = make_setup_plan(hcxsim_fast)
+    accept_vcenter(plan, vcenter_pem)
+    run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE)
+    hcxsim_fast.control.fault("error", port="admin", path="/global/config/lookupservice", status=503)
+    row = run(plan, SetupStepKey.REGISTER)
+    assert "Simulated fault" in row.message
+    job = Job.objects.create(kind="hcx.setup", name="Set up", status=JobStatus.FAILED, error=row.message)
+    JobEvent.objects.create(job=job, seq=1, level="error", message=row.message)
+
+    def shown(user) -> list[str]:
+        client = client_for(user)
+        return [client.get(reverse("hcx:hcxplan_setup", args=[plan.pk])).content.decode(),
+                client.get(f"/api/hcx-plans/{plan.pk}/setup/").content.decode(),
+                client.get(job.get_absolute_url()).content.decode(),
+                client.get(f"/api/jobs/{job.pk}/").content.decode(),
+                client.get(f"/api/jobs/{job.pk}/events/").content.decode()]
+
+    for user in (planner, stakeholder):
+        for text in shown(user):
+            assert "answered HTTP 503" in text or "job" in text
+            assert "Simulated fault" not in text
+    for user in (engineer, admin_user):
+        assert ["Simulated fault" in text for text in shown(user)] == [True] * 5

@@ -163,3 +163,11 @@ def test_the_schema_lists_the_launch_paths(client_for, stakeholder):
     for path in ("/api/batches/", "/api/migrations/", "/api/migrations/{id}/cancel/", "/api/migrations/actions/",
                  "/api/waves/{id}/progress/"):
         assert path in paths
+
+
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00Z", "0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-10:00",
+                                   "2026-13-01T00:00:00Z", "2026-01-01T00:00:00+25:00"])
+def test_a_cursor_out_of_range_is_a_400_not_a_500(client_for, stakeholder, wave, since):
+    client = client_for(stakeholder)
+    response = client.get(f"/api/waves/{wave.pk}/progress/", {"since": since})
+    assert response.status_code == 400 and "since" in response.json()

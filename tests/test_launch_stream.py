@@ -231,3 +231,15 @@ def test_a_change_nobody_announced_reaches_a_stream_once_the_shared_look_is_half
     text = looks.tick(wave, None, _copy(first), announced=0.0)
     assert migrations_in(text) == [m.pk]
 
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59-10:00"])
+def test_a_cursor_out_of_range_is_a_400_and_not_a_broken_stream(asgi_server, stakeholder, since):  # noqa: F811
+    wave = make_scene(vms=1)
+    url = f"{asgi_server.url}/plan/waves/{wave.pk}/progress/stream/"
+    response = requests.get(url, params={"since": since}, cookies=asgi_server.cookies(stakeholder), timeout=30)
+    assert response.status_code == 400 and "out of range" in response.text
+    response = requests.get(url, headers={"Last-Event-ID": since}, cookies=asgi_server.cookies(stakeholder),
+                            timeout=30)
+    assert response.status_code == 400

@@ -137,3 +137,15 @@ def test_a_long_wave_pdf_runs_over_pages_and_escapes_names(client_for, stakehold
     # Shown as the text it is, not read as markup (reportlab writes it in pieces: join each line's).
     lines = ["".join(re.findall(r"\((.*?)\) Tj", line)) for line in text.splitlines()]
     assert "<b>bold</b> & <script>" in lines
+
+
+def test_a_formula_after_a_semicolon_is_neutralised_for_spreadsheets_that_split_on_it(client_for, stakeholder):
+    """Where `;` is the list separator (much of Europe), a spreadsheet opening the CSV splits a cell there:
+    what follows it must not start a formula either."""
+    estate = make_estate(vms=1)
+    make_vm(estate.vcenter, 'web01;=cmd|" /C calc"!A0;  +1+1', used_mib=1024)
+    response = client_for(stakeholder).get("/plan/reports/export/vms/?format=csv")
+    assert response.status_code == 200
+    pieces = [p.strip(" \t") for row in read_csv(response) for cell in row for p in cell.split(";")]
+    assert "web01" in pieces
+    assert not [p for p in pieces if p.startswith(("=", "+", "-", "@"))]

@@ -138,3 +138,27 @@ def test_a_planners_upload_runs_in_the_worker_to_completion(celery_worker, clien
     assert VirtualMachine.objects.count() == len(read_sheet(REAL_EXPORT, "vInfo"))
     assert job.progress == 100 and job.events.filter(message__startswith="Read vDisk").exists()
     assert not Path(job.params["path"]).exists()  # removed once imported
+
+
+@pytest.mark.django_db
+def test_uploads_left_behind_are_removed_after_the_retention_but_not_while_a_job_needs_them(
+        client_for, planner, media, no_broker, settings, tmp_path):
+    import os
+    import time
+
+    from inventory.rvtools.uploads import remove_stale_uploads
+    from inventory.tasks import remove_stale_uploads_task
+
+    settings.UPLOAD_RETENTION_HOURS = 24
+    upload(client_for(planner), write_xlsx(tmp_path / "estate.xlsx", generated_estate(2)))  # its job waits
+    [waiting] = media.iterdir()
+    orphan = media / "0123456789abcdef0123456789abcdef.xlsx"  # a worker died with it
+    orphan.write_bytes(b"left behind")
+    young = media / "fedcba9876543210fedcba9876543210.csv"
+    young.write_bytes(b"just stored")
+    two_days_ago = time.time() - 48 * 3600
+    for path in (waiting, orphan):
+        os.utime(path, (two_days_ago, two_days_ago))
+    assert remove_stale_uploads_task() == [orphan.name]
+    assert waiting.exists() and young.exists() and not orphan.exists()
+    assert remove_stale_uploads(now=time.time() + 48 * 3600) == [young.name]  # the job still needs `waiting`

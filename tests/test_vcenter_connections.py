@@ -60,14 +60,35 @@ def test_a_blank_password_keeps_the_stored_one(vcsim, engineer, client_for):
     client = client_for(engineer)
 
     response = client.post(reverse("inventory:vcenter_edit", args=[vc.pk]),
-                           {"name": "vc1", "url": "vc1.example.com:8443", "username": "u", "password": "",
+                           {"name": "vc1", "url": "vc1.example.com", "username": "svc-discovery", "password": "",
                             "verify_tls": "on"})
 
     assert response.status_code == 302
     vc.refresh_from_db()
-    assert vc.password == "s3cret!" and vc.url == "vc1.example.com:8443" and vc.verify_tls
+    assert vc.password == "s3cret!" and vc.username == "svc-discovery" and vc.verify_tls
     audit = AuditEntry.objects.get(action="vcenter.change")
-    assert audit.detail == {"fields": ["url"]}
+    assert audit.detail == {"fields": ["username"]}
+
+
+@pytest.mark.django_db
+def test_a_changed_url_needs_the_password_again_before_it_is_used(engineer, client_for):
+    """Else whoever may edit connections could send the stored password to a server of their choosing."""
+    vc = VCenter.objects.create(name="vc1", url="vc1.example.com", username="u", password="s3cret!")
+    client = client_for(engineer)
+    url = reverse("inventory:vcenter_edit", args=[vc.pk])
+    moved = {"name": "vc1", "url": "collector.example.net", "username": "u", "verify_tls": "on"}
+
+    response = client.post(url, {**moved, "password": ""})
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"password": ["The URL changed: give the password again to send it "
+                                                             "there."]}
+    vc.refresh_from_db()
+    assert vc.url == "vc1.example.com" and vc.password == "s3cret!"
+    assert not AuditEntry.objects.filter(action="vcenter.change").exists()
+
+    assert client.post(url, {**moved, "password": "n3w-s3cret"}).status_code == 302
+    vc.refresh_from_db()
+    assert vc.url == "collector.example.net" and vc.password == "n3w-s3cret"
 
 
 @pytest.mark.django_db

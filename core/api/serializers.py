@@ -1,9 +1,20 @@
 from rest_framework import serializers
 
 from core.models import Job, JobEvent
+from core.remote import for_reader
+
+
+class RemoteTextField(serializers.CharField):
+    """A message that may hold what a remote system said: shown as the caller may read it (core/remote.py)."""
+
+    def to_representation(self, value):
+        request = self.context.get("request")
+        return for_reader(super().to_representation(value), getattr(request, "user", None))
 
 
 class JobEventSerializer(serializers.ModelSerializer):
+    message = RemoteTextField(read_only=True)
+
     class Meta:
         model = JobEvent
         fields = ["seq", "created", "level", "message"]
@@ -13,6 +24,7 @@ class JobSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:job-detail")
     user = serializers.StringRelatedField()
     object_type = serializers.SerializerMethodField()
+    error = RemoteTextField(read_only=True)
 
     class Meta:
         model = Job

@@ -37,4 +37,4 @@ class JobViewSet(viewsets.ReadOnlyModelViewSet):
         except ValueError:
             after = 0
         events = job.events.filter(seq__gt=after)[:1000]
-        return Response(JobEventSerializer(events, many=True).data)
+        return Response(JobEventSerializer(events, many=True, context={"request": request}).data)

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from core.choices import DeliveryStatus
 from core.models import Notification
+from core.outbound import OutboundRefused, guarded_session
 
 logger = logging.getLogger(__name__)
 
@@ -113,17 +114,26 @@ def post_webhook(notification: Notification) -> None:
         raise DeliveryError(f"The webhook {webhook.name} is switched off.")
     url = webhook.url
     try:
-        response = requests.post(
-            url, json=payload(notification), timeout=conf()["WEBHOOK_TIMEOUT"],
-            verify=conf()["WEBHOOK_CA_BUNDLE"] or True,
-            allow_redirects=False,  # a redirect is an answer, not a delivery
-        )
+        with guarded_session() as session:
+            response = session.post(
+                url, json=payload(notification), timeout=conf()["WEBHOOK_TIMEOUT"],
+                verify=conf()["WEBHOOK_CA_BUNDLE"] or True,
+                allow_redirects=False,  # a redirect is an answer, not a delivery
+            )
+    except OutboundRefused as exc:
+        raise DeliveryError(scrub(f"The webhook {webhook.name}: {exc}", url)) from None
     except requests.RequestException as exc:
-        raise DeliveryError(scrub(f"{type(exc).__name__}: {exc}", url)) from None
+        # One message for refused, timed out, no route and TLS failures: which one it was would tell
+        # whoever reads the delivery log which ports are open on the webhook's host.
+        logger.info("Webhook %s: %s", webhook.pk, scrub(f"{type(exc).__name__}: {exc}", url))
+        raise DeliveryError(f"Could not reach the webhook {webhook.name}: no answer (refused, timed out, "
+                            "no route or TLS failed)") from None
     if not 200 <= response.status_code < 300:
+        # The answer's body stays in the server log: the delivery log is read by more people than
+        # the admin who set the webhook up, and a body can say anything.
         answer = " ".join(response.text.split())[:200]
-        raise DeliveryError(scrub(f"The webhook {webhook.name} answered HTTP {response.status_code}"
-                                  + (f": {answer}" if answer else ""), url))
+        logger.info("Webhook %s answered HTTP %s: %s", webhook.pk, response.status_code, scrub(answer, url))
+        raise DeliveryError(f"The webhook {webhook.name} answered HTTP {response.status_code}")
 
 
 def secret_parts(url: str) -> list[str]:

@@ -31,3 +31,12 @@ def as_pairs(value):
             text = str(item)
         rows.append((label, text))
     return rows
+
+
+@register.filter
+def for_reader(text, user):
+    """A message as `user` may read it: what a remote system said only for those who configure
+    connections (core/remote.py)."""
+    from core.remote import for_reader as redact
+
+    return redact(text, user)

@@ -18,6 +18,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from core.outbound import OutboundRefused, check_url, guarded_session
+from core.remote import quoted
+
 from .errors import (
     AvsAuthError,
     AvsError,
@@ -34,6 +37,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds
+# Refused and timed out read the same: telling them apart would map which ports are open.
+UNREACHABLE = "could not be reached (refused, timed out or no route)"
 
 
 class HcxErrors:
@@ -41,10 +46,11 @@ class HcxErrors:
 
     unavailable = HcxUnavailable
     conflict = HcxConflict
+    speaker = "HCX"
 
     def for_response(self, response: requests.Response, where: str, call: str) -> Exception:
         status, said = response.status_code, remote_message(response)
-        detail = f": {said}" if said else ""
+        detail = quoted("HCX", said)
         kwargs = {"status": status, "hcx_message": said, "url": response.url}
         if status == 401:
             return HcxAuthError(f"{where} refused the credentials for {call}{detail}", **kwargs)
@@ -70,6 +76,7 @@ class AvsErrors:
 
     unavailable = AvsError
     conflict = AvsError
+    speaker = "Azure"
 
     def for_response(self, response: requests.Response, where: str, call: str) -> Exception:
         status, said = response.status_code, remote_message(response)
@@ -78,7 +85,7 @@ class AvsErrors:
         except (ValueError, AttributeError):
             error = None
         code = error.get("code") if isinstance(error, dict) else error if isinstance(error, str) else None
-        detail = f": {said}" if said else ""
+        detail = quoted("Azure", said)
         kwargs = {"status": status, "code": code, "azure_message": said, "url": response.url}
         if status in (400, 401) and code in ("invalid_client", "unauthorized_client", "invalid_request"):
             return AvsAuthError(f"{where} refused the service principal's client id or secret{detail}", **kwargs)
@@ -116,7 +123,7 @@ class Transport:
         self.sleep = sleep
         # Passed on every call: requests lets REQUESTS_CA_BUNDLE override a Session's own `verify`.
         self.verify = verify
-        self.session = requests.Session()
+        self.session = guarded_session()  # refuses loopback, link-local and metadata addresses
         self.session.auth = auth
         self.session.headers.update({"Accept": "application/json"})
 
@@ -140,22 +147,24 @@ class Transport:
             try:
                 response = self.session.request(method, target, json=json, params=params, data=data,
                                                 headers=headers, timeout=self.timeout, verify=self.verify)
+            except OutboundRefused as exc:
+                raise self.errors.unavailable_error(f"{self.where}: {exc}", False) from None
             except requests.exceptions.SSLError:
                 raise self.errors.untrusted(self.where, server_certificate(target), target) from None
             except requests.exceptions.ConnectTimeout:
-                problem, outcome_unknown = f"could not connect within {self._connect_timeout():g} s", False
+                problem, outcome_unknown = UNREACHABLE, False
                 continue
             except requests.exceptions.Timeout:
                 problem, outcome_unknown = f"did not answer within {self._read_timeout():g} s", True
                 continue
             except requests.exceptions.ConnectionError as exc:
                 refused = "NewConnectionError" in repr(exc)
-                problem = "refused the connection" if refused else "closed the connection without an answer"
+                problem = UNREACHABLE if refused else "closed the connection without an answer"
                 outcome_unknown = not refused
                 continue
             if response.status_code in RETRY_STATUSES:
                 status, said = response.status_code, remote_message(response)
-                problem = f"answered HTTP {status}" + (f" ({said})" if said else "")
+                problem = f"answered HTTP {status}" + quoted(self.errors.speaker, said)
                 outcome_unknown = True
                 continue
             if response.status_code >= 400:
@@ -206,6 +215,7 @@ def server_certificate(url: str) -> str | None:
     """The PEM a TLS server presents, fetched without verifying it, so the UI can show it and ask."""
     parts = urlsplit(url)
     try:
+        check_url(url)
         return ssl.get_server_certificate((parts.hostname, parts.port or 443), timeout=10)
-    except (OSError, ValueError):
+    except (OSError, ValueError, OutboundRefused):
         return None

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from pyVmomi import vim, vmodl
 
 from core.jobs import JobError
+from core.outbound import OutboundRefused, check_url
 
 from .ova import OvfPackage
 from .spec import ConnectorSpec, describe_unknown
@@ -54,6 +55,10 @@ def url_answers(url: str) -> bool:
     Certificates are not checked: a freshly deployed appliance has a self-signed one, and
     nothing secret is sent.
     """
+    try:
+        check_url(url)
+    except OutboundRefused as exc:
+        raise JobError(str(exc)) from None
     context = ssl._create_unverified_context()  # noqa: S323
     try:
         with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_SECONDS, context=context):  # noqa: S310
@@ -423,6 +428,10 @@ def _upload_disks(lease, info, package, file_items, *, nfc_host, verify_tls, rep
 
 def _put(url, stream, size, *, create, context, on_sent, name):
     parts = urlsplit(url)
+    try:
+        check_url(url)
+    except OutboundRefused as exc:
+        raise JobError(f"Uploading {name}: {exc}") from None
     conn = http.client.HTTPSConnection(parts.hostname, parts.port or 443, context=context, timeout=60)
     try:
         # govmomi's lease upload: new files are PUT, streamOptimized disks are POSTed.

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from core.access import user_can
-from core.api.serializers import JobSerializer
+from core.api.serializers import JobSerializer, RemoteTextField
 from hcx.choices import SetupStepKey, StepState
 from hcx.models import HcxPlan, HcxSetupStep
 
@@ -33,7 +33,7 @@ class SetupStepSerializer(serializers.Serializer):
     title = serializers.CharField()
     state = serializers.ChoiceField(choices=StepState.choices)
     summary = serializers.CharField(help_text="What HCX showed when the step last ran")
-    message = serializers.CharField(help_text="Why it failed, or what it needs")
+    message = RemoteTextField(help_text="Why it failed, or what it needs")
     observed = serializers.DateTimeField(allow_null=True)
     job = serializers.IntegerField(allow_null=True, source="job.pk", default=None)
     job_url = serializers.SerializerMethodField()

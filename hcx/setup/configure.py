@@ -32,6 +32,7 @@ from django.conf import settings
 from django.utils.text import slugify
 
 from core.jobs import JobError
+from core.remote import quoted
 from hcx.choices import ProfileKind, SetupStepKey, StepState
 from hcx.client import HcxError, Started, bodies
 from hcx.client.polling import poll
@@ -588,7 +589,7 @@ def extend(ctx: Context) -> Outcome:
             pending.append((network.name, source, hcx.create_l2_extension(body)))
         except HcxError as exc:
             extender.load[appliance["applianceId"]] -= 1
-            failed[network.name] = exc.hcx_message or str(exc)
+            failed[network.name] = _reason(exc)
             ctx.warn(f"HCX refused to extend {network.name}: {failed[network.name]}")
 
     # HCX extends the networks side by side: start them all, then follow each one's job (TF does so).
@@ -600,7 +601,7 @@ def extend(ctx: Context) -> Outcome:
             extended[name] = extension_data(extension_after(ctx, source["entity_id"], name, started, job))
             ctx.log(f"{name} is extended")
         except HcxError as exc:
-            failed[name] = exc.hcx_message or str(exc)
+            failed[name] = _reason(exc)
             ctx.warn(f"The extension of {name} failed: {failed[name]}")
 
     order = [n.name for n in networks]
@@ -616,6 +617,12 @@ def extend(ctx: Context) -> Outcome:
         raise JobError(f"{len(failed)} of {len(networks)} networks could not be extended: {reasons}. "
                        + ("The others are extended; " if done else "") + "run this step again to retry these.")
     return Outcome(summary, data)
+
+
+def _reason(exc: HcxError) -> str:
+    """Why one network failed: HCX's words marked as such (core/remote.py shows them to engineers and
+    admins only), or the client's own message."""
+    return f"HCX refused{quoted('HCX', exc.hcx_message)}" if exc.hcx_message else str(exc)
 
 
 def extension_after(ctx: Context, network_id: str, name: str, started: Started, job) -> dict:

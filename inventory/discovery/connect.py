@@ -11,6 +11,7 @@ from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
 
 from core.jobs import JobError
+from core.outbound import OutboundRefused, check_host
 
 TIMEOUT_SECONDS = 30
 
@@ -51,21 +52,57 @@ def parse_url(url: str) -> Endpoint:
     return Endpoint(host=parts.hostname, port=port, path=path)
 
 
+class _DeadlineContext(ssl.SSLContext):
+    """Gives every socket it wraps a timeout before the TLS handshake. pyvmomi opens its first
+    connection (the API version probe) without any timeout: a port that accepts but never completes
+    TLS would hold the worker for ever."""
+
+    deadline: float = TIMEOUT_SECONDS
+
+    def wrap_socket(self, sock, *args, **kwargs):
+        if sock.gettimeout() is None:
+            sock.settimeout(self.deadline)
+        return super().wrap_socket(sock, *args, **kwargs)
+
+
+def tls_context(verify_tls: bool) -> ssl.SSLContext:
+    context = _DeadlineContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.deadline = timeout_seconds()
+    if verify_tls:
+        context.load_default_certs(ssl.Purpose.SERVER_AUTH)
+    else:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def unreachable(endpoint: Endpoint) -> JobError:
+    """One message for refused, timed out, no route and a failed TLS handshake: telling them apart
+    would let whoever types a URL map which ports are open on the portal's network."""
+    return JobError(f"Could not reach vCenter {endpoint}: no vCenter answered there (refused, timed out, no route "
+                    f"or TLS failed within {timeout_seconds():g} seconds). Check the address and port.")
+
+
 def connect(url: str, username: str, password: str, *, verify_tls: bool = True):
     """Log in and return the ServiceInstance. Every failure becomes a JobError that says what to do."""
     endpoint = parse_url(url)
-    # pyvmomi skips certificate checks for localhost unless given a context, so always give one.
-    context = ssl.create_default_context() if verify_tls else ssl._create_unverified_context()  # noqa: S323
     try:
+        check_host(endpoint.host)
+        # The first socket pyvmomi opens has no connect timeout of its own: open one with ours first.
+        with socket.create_connection((endpoint.host, endpoint.port), timeout=timeout_seconds()):
+            pass
+        # pyvmomi skips certificate checks for localhost unless given a context, so always give one.
         return SmartConnect(
             host=endpoint.host,
             port=endpoint.port,
             path=endpoint.path,
             user=username,
             pwd=password,
-            sslContext=context,
+            sslContext=tls_context(verify_tls),
             httpConnectionTimeout=timeout_seconds(),
         )
+    except OutboundRefused as exc:
+        raise JobError(str(exc)) from None
     except vim.fault.InvalidLogin:
         raise JobError(f"vCenter {endpoint} refused the user name or password of {username!r}") from None
     except ssl.SSLCertVerificationError as exc:
@@ -73,20 +110,14 @@ def connect(url: str, username: str, password: str, *, verify_tls: bool = True):
             f"The TLS certificate of {endpoint} is not trusted ({exc.verify_message}). "
             "If you trust this vCenter, use --insecure / untick verify TLS."
         ) from None
-    except ssl.SSLError as exc:
-        raise JobError(f"TLS connection to {endpoint} failed: {exc.reason or exc}") from None
     except socket.gaierror:
         raise JobError(f"Cannot reach vCenter {endpoint}: the host name {endpoint.host!r} is not known (DNS)") from None
-    except TimeoutError:
-        raise JobError(f"Cannot reach vCenter {endpoint}: no answer within {timeout_seconds():g} seconds") from None
-    except ConnectionRefusedError:
-        raise JobError(f"Cannot reach vCenter {endpoint}: connection refused (is the address and port right?)") from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise JobError(f"Cannot reach vCenter {endpoint}: {exc}") from None
+    except (OSError, http.client.HTTPException):
+        raise unreachable(endpoint) from None
     except vmodl.MethodFault as exc:
         raise JobError(f"vCenter {endpoint} refused the login: {exc.msg or type(exc).__name__}") from None
-    except Exception as exc:  # noqa: BLE001 - pyvmomi raises bare Exceptions for non-vSphere endpoints
-        raise JobError(f"{endpoint} does not answer like a vCenter: {exc}") from None
+    except Exception:  # noqa: BLE001 - pyvmomi raises bare Exceptions for non-vSphere endpoints
+        raise unreachable(endpoint) from None
 
 
 def disconnect(si):

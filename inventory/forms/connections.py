@@ -25,7 +25,7 @@ class VCenterForm(forms.ModelForm):
         self.fields["username"].required = True
         self.stored_password = self.instance.password if self.instance.pk else ""
         if self.stored_password:
-            self.fields["password"].help_text = _("A password is stored. Leave blank to keep it.")
+            self.fields["password"].help_text = _("A password is stored. Leave blank to keep it, unless you change the URL.")
         self.initial.pop("password", None)
 
     def clean_url(self):
@@ -40,6 +40,11 @@ class VCenterForm(forms.ModelForm):
         password = self.cleaned_data.get("password") or ""
         if not password and not self.stored_password:
             raise forms.ValidationError(_("A password is needed to connect."))
+        # The stored password goes wherever the URL points at the next discovery: a changed URL must
+        # not carry it to another server unless whoever changes it knows it.
+        url = self.cleaned_data.get("url")
+        if not password and self.instance.pk and url is not None and url != self.instance.url:
+            raise forms.ValidationError(_("The URL changed: give the password again to send it there."))
         return password or self.stored_password
 
     @property

@@ -24,8 +24,8 @@ def import_rvtools(job, path: str, filename: str = "", vcenter: str = "") -> dic
     except RVToolsError as exc:
         for line in exc.lines():
             job.log(line, EventLevel.ERROR)
-        # a file that cannot be imported never will be: do not keep it
-        upload.unlink(missing_ok=True)
         raise JobError(exc.summary(limit=5)) from None
-    upload.unlink(missing_ok=True)
+    finally:
+        # Imported or not, the file is done with: one that cannot be imported never will be.
+        upload.unlink(missing_ok=True)
     return summary

@@ -4,11 +4,15 @@ The folder is never served (no MEDIA_URL route) and nothing in it is executed; t
 name keeps only the extension, so a user's file name never reaches the file system.
 """
 
+import logging
 import os
+import time
 import uuid
 from pathlib import Path
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 ALLOWED_EXTENSIONS = (".xlsx", ".zip", ".csv")
 
@@ -38,3 +42,30 @@ def stored_path(path: str) -> Path:
     if resolved.parent != upload_dir().resolve():
         raise ValueError(f"{path} is not a stored upload")
     return resolved
+
+
+def remove_stale_uploads(now: float | None = None) -> list[str]:
+    """Remove the uploads older than UPLOAD_RETENTION_HOURS that no waiting or running job names: the
+    import jobs remove theirs when they end, but a worker that dies, or a job that never ran, leaves
+    its file behind. Returns the names removed."""
+    from core.choices import JobStatus
+    from core.models import Job
+
+    folder = upload_dir()
+    if not folder.is_dir():
+        return []
+    cutoff = (time.time() if now is None else now) - settings.UPLOAD_RETENTION_HOURS * 3600
+    in_use = {Path(p).name for p in Job.objects.filter(status__in=JobStatus.ACTIVE, params__has_key="path")
+              .values_list("params__path", flat=True) if p}
+    removed = []
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and path.name not in in_use and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path.name)
+        except FileNotFoundError:
+            continue  # its job removed it meanwhile
+    if removed:
+        logger.info("removed %d upload(s) older than %g hours: %s", len(removed), settings.UPLOAD_RETENTION_HOURS,
+                    removed)
+    return removed

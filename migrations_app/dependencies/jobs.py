@@ -27,7 +27,8 @@ def import_dependencies(job, path: str, filename: str = "", format: str = "") ->
     except DependencyImportError as exc:
         for line in exc.lines():
             job.log(line, EventLevel.ERROR)
-        upload.unlink(missing_ok=True)  # a file that cannot be imported never will be: do not keep it
         raise JobError(exc.summary()) from None
-    upload.unlink(missing_ok=True)
+    finally:
+        # Imported or not, the file is done with: one that cannot be imported never will be.
+        upload.unlink(missing_ok=True)
     return record.summary

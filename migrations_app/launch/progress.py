@@ -25,6 +25,10 @@ from migrations_app.models import Batch, MigrationEvent, VmMigration, Wave
 LATEST_EVENTS = 20  # shown under a progress page's table, newest first
 
 
+EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+LATEST = datetime.datetime(9000, 1, 1, tzinfo=datetime.UTC)
+
+
 def format_cursor(value: datetime.datetime | None) -> str | None:
     if value is None:
         return None
@@ -42,6 +46,10 @@ def parse_cursor(text: str | None) -> datetime.datetime | None:
         raise ValueError(f"{text!r} is not an ISO date and time")
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.UTC)
+    # The readers take the overlap off and write the cursor back in UTC: a time at either end of the
+    # calendar would overflow there, in the middle of an answer or a stream.
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(f"{text!r} is out of range (from {EARLIEST:%Y} to {LATEST:%Y})")
     return value
 
 
