@@ -330,7 +330,7 @@ def test_the_allow_list_names_only_routes_the_simulator_serves_and_the_doc_does_
 
 def test_a_call_without_its_row_is_found():
     text = WIRE.read_text(encoding="utf-8")
-    row = next(line for line in text.splitlines() if line.startswith("| `GET /hybridity/api/jobs/{jobId}`"))
+    row = next(line for line in text.splitlines() if line.startswith("| `GET /hybridity/api/jobs/{job_id}`"))
 
     assert in_doc(("GET", "/hybridity/api/jobs/{}"), documented(text))
     assert not in_doc(("GET", "/hybridity/api/jobs/{}"), documented(text.replace(row, "")))
