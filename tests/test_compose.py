@@ -75,7 +75,9 @@ def test_the_shipped_configuration_passes_check_deploy(compose):
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT")}
+    # Only what compose sets: not the tests' own switches (the browser fixture allows async-unsafe calls).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     for name, value in compose["services"]["web"]["environment"].items():
         env[name] = re.sub(r"\$\{\w+:?[-?]([^}]*)\}", r"\1", str(value))
     env.update(DJANGO_SETTINGS_MODULE="avsportal.settings", DATABASE_URL="sqlite:///:memory:", REDIS_URL="",
