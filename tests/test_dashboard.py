@@ -131,7 +131,8 @@ def test_the_numbers_are_right_on_a_small_estate(estate):
     # The burn-up: the plan reaches 6 VMs by Wave 2's window end; the actual line ends at 1.
     points = f.burnup.points
     assert points[-1].planned_vms == 6 and points[-1].actual_vms == 1
-    assert points[0].planned_vms == 4  # Wave 1's window ends first
+    # Wave 1's window ends first (an hour from now: after midnight the migrated VM's day comes before it).
+    assert next(p.planned_vms for p in points if p.planned_vms) == 4
 
 
 def test_a_rolled_back_vm_leaves_the_burn_up(estate):
