@@ -246,8 +246,10 @@ def test_a_worker_killed_mid_wave_loses_nothing_and_a_new_one_finishes_the_wave(
     assert in_flight_at_kill <= set(VmMigration.objects.filter(batch=batch).values_list("hcx_id", flat=True))
     assert Job.objects.get(pk=batch.job_id).status == JobStatus.COMPLETED
     # The new worker's log says what it did: it read HCX, sent the VM that waited and finished the wave.
-    log = worker.log()
-    assert "migrations_app.reconcile" in log and "sent 1 migration(s)" in log and "finished 1 wave(s)" in log
+    # The task logs its result after its writes are committed, so the log may trail the database.
+    said = ("migrations_app.reconcile", "sent 1 migration(s)", "finished 1 wave(s)")
+    wait_for(lambda: all(text in worker.log() for text in said), timeout=30,
+             message=f"the new worker's log to say {said}")
 
 
 # --- 2. the worker killed in the middle of a batch submit ---------------------------------------------
