@@ -210,13 +210,7 @@ def test_a_send_interrupted_after_hcx_took_it_is_recovered_not_sent_again(hcxsim
     setup = make_launch_setup(hcxsim_fast, vms=2)
     batch = batches.create_batch(setup.wave, user=engineer)
     batches.launch_batch(batch, user=engineer)  # its job never runs: a worker dies mid-send
-    ours = rows(batch)
-    service = service_for(setup.site)
-    ctx = SiteContext.load(setup.site, service)
-    group = service.create_mobility_group(group_body(ctx, batch), [spec_for(ours["app-1"], ctx)])
-    service.start_mobility_group(group.id)
-    [started] = service.iter_migrations(group_ids=[group.id])
-    service.close()
+    started = sent_behind_the_portal(setup, batch, "app-1")
     # Both rows were SUBMITTING when the worker died; HCX got app-1's group but not app-2's.
     VmMigration.objects.filter(batch=batch).update(state=S.SUBMITTING)
 
@@ -229,9 +223,25 @@ def test_a_send_interrupted_after_hcx_took_it_is_recovered_not_sent_again(hcxsim
     assert {name: len(found) for name, found in by_vm(setup).items()} == {"app-1": 1, "app-2": 1}
 
 
-def group_body(ctx, batch) -> dict:
-    return bodies.mobility_group(name=send_group_name(batch), source=ctx.local.body(), destination=ctx.remote.body(),
+def group_body(ctx, batch, *, reverse: bool = False) -> dict:
+    source, destination = (ctx.remote, ctx.local) if reverse else (ctx.local, ctx.remote)
+    return bodies.mobility_group(name=send_group_name(batch), source=source.body(), destination=destination.body(),
                                  service_mesh_id=ctx.mesh_id)
+
+
+def sent_behind_the_portal(setup, batch, vm_name: str, *, reverse: bool = False):
+    """What HCX got from a send the worker died in: `vm_name`'s migration in a started group of the
+    batch, as dispatch would have made it. Returns HCX's reading of it."""
+    service = service_for(setup.site)
+    try:
+        ctx = SiteContext.load(setup.site, service)
+        group = service.create_mobility_group(group_body(ctx, batch, reverse=reverse),
+                                              [spec_for(rows(batch)[vm_name], ctx)])
+        service.start_mobility_group(group.id)
+        [started] = service.iter_migrations(group_ids=[group.id])
+    finally:
+        service.close()
+    return started
 
 
 @pytest.mark.django_db
@@ -281,16 +291,7 @@ def test_a_rollback_send_interrupted_after_hcx_took_it_is_recovered_by_the_vm_s_
     sync(setup.site)
     back = make_batch(setup.wave, [m.vm for m in rows(forward).values()], launched=timezone.now())
     VmMigration.objects.filter(batch=back).update(direction=MigrationDirection.REVERSE)
-    ours = rows(back)
-    service = service_for(setup.site)
-    ctx = SiteContext.load(setup.site, service)
-    spec = spec_for(ours["app-1"], ctx)
-    body = bodies.mobility_group(name=send_group_name(back), source=ctx.remote.body(),
-                                 destination=ctx.local.body(), service_mesh_id=ctx.mesh_id)
-    group = service.create_mobility_group(body, [spec])
-    service.start_mobility_group(group.id)
-    [started] = service.iter_migrations(group_ids=[group.id])
-    service.close()
+    started = sent_behind_the_portal(setup, back, "app-1", reverse=True)
     # Both rollbacks were SUBMITTING when the worker died; HCX got app-1's start but not app-2's.
     VmMigration.objects.filter(batch=back).update(state=S.SUBMITTING)
 
