@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.conf import settings
+
 from .formats import looks_like_header
 
 # A title line or two above the header is tolerated; the header must come within these rows.
@@ -111,6 +113,17 @@ def _numbered_csv(reader) -> Iterator[tuple[int, tuple]]:
 def _xlsx_rows(path: Path):
     import openpyxl
 
+    from inventory.rvtools.reader import DAMAGED, unpacked_size
+
+    # what the workbook's parts really inflate to, counted as they are decompressed (headers can lie)
+    limit = settings.IMPORT_MAX_UNPACKED_MB * 2**20
+    try:
+        with zipfile.ZipFile(path) as archive:
+            too_big = unpacked_size(path, archive.infolist(), limit) > limit
+    except DAMAGED as exc:
+        raise UnreadableFile(f"it is damaged or incomplete ({exc})") from None
+    if too_big:
+        raise UnreadableFile(f"it unpacks to more than {settings.IMPORT_MAX_UNPACKED_MB} MB (IMPORT_MAX_UNPACKED_MB)")
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged workbook
@@ -119,6 +132,9 @@ def _xlsx_rows(path: Path):
         # The export has one sheet; a workbook a planner edited may have more: take the first that fits.
         chosen = None
         for worksheet in workbook.worksheets:
+            # read to the sheet's real end: openpyxl's read-only mode stops at (and pads to) the <dimension>
+            # the sheet states, which a tool that edited the rows may have left stale
+            worksheet.reset_dimensions()
             numbered = enumerate(worksheet.iter_rows(values_only=True), start=1)
             header_row, headers = _find_header(numbered)
             if chosen is None or looks_like_header(headers):
