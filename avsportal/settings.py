@@ -413,6 +413,9 @@ LOGIN_THROTTLE = {
 DEPENDENCIES = {
     # A dependency export of a large estate over 30 days runs to a million rows (~200 MB of CSV).
     "MAX_UPLOAD_MB": env_int("DEPENDENCY_MAX_UPLOAD_MB", 300),
+    # What an uploaded .xlsx may inflate to (counted while decompressing): an .xlsx is ~5 times its CSV, and
+    # rows are streamed, so this bounds the time spent, not memory.
+    "MAX_UNPACKED_MB": env_int("DEPENDENCY_IMPORT_MAX_UNPACKED_MB", env_int("DEPENDENCY_MAX_UPLOAD_MB", 300) * 20),
     # Infrastructure services every server talks to (DNS, Kerberos, NTP, LDAP, LDAPS, global
     # catalog): left out of suggested move groups, or DNS and AD glue the estate into one group.
     "INFRASTRUCTURE_PORTS": [

@@ -68,7 +68,7 @@ def test_empty_rows_count_against_the_cap_so_a_sheet_cannot_make_up_a_million_of
 
 @pytest.mark.django_db
 def test_a_workbook_whose_parts_understate_their_size_is_refused_for_the_bytes_they_inflate_to(db, tmp_path, settings):
-    settings.IMPORT_MAX_UNPACKED_MB = 1
+    settings.DEPENDENCIES = {**settings.DEPENDENCIES, "MAX_UNPACKED_MB": 1}
     source = write_xlsx(tmp_path / "x.xlsx", PLAIN, plain_rows(2))
     with zipfile.ZipFile(source) as archive:
         members = {i.filename: archive.read(i) for i in archive.infolist()}
@@ -77,7 +77,7 @@ def test_a_workbook_whose_parts_understate_their_size_is_refused_for_the_bytes_t
     bomb = lie_about_sizes(zip_of(tmp_path / "bomb.xlsx", members), 1024)
     with pytest.raises(DependencyImportError) as caught:
         import_file(bomb)
-    assert "bomb.xlsx cannot be read: it unpacks to more than 1 MB (IMPORT_MAX_UNPACKED_MB)" in str(caught.value)
+    assert "bomb.xlsx cannot be read: it unpacks to more than 1 MB (DEPENDENCY_IMPORT_MAX_UNPACKED_MB)" in str(caught.value)
 
 
 @pytest.mark.django_db

@@ -116,14 +116,14 @@ def _xlsx_rows(path: Path):
     from inventory.rvtools.reader import DAMAGED, unpacked_size
 
     # what the workbook's parts really inflate to, counted as they are decompressed (headers can lie)
-    limit = settings.IMPORT_MAX_UNPACKED_MB * 2**20
+    limit = settings.DEPENDENCIES["MAX_UNPACKED_MB"] * 2**20
     try:
         with zipfile.ZipFile(path) as archive:
             too_big = unpacked_size(path, archive.infolist(), limit) > limit
     except DAMAGED as exc:
         raise UnreadableFile(f"it is damaged or incomplete ({exc})") from None
     if too_big:
-        raise UnreadableFile(f"it unpacks to more than {settings.IMPORT_MAX_UNPACKED_MB} MB (IMPORT_MAX_UNPACKED_MB)")
+        raise UnreadableFile(f"it unpacks to more than {limit // 2**20} MB (DEPENDENCY_IMPORT_MAX_UNPACKED_MB)")
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged workbook
