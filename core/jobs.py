@@ -242,6 +242,15 @@ def recover_interrupted() -> list[int]:
     from .models import Job
 
     def again(job) -> bool:
+        hard = time_limits(job.kind).get("time_limit")
+        if hard and job.started and timezone.now() - job.started > datetime.timedelta(seconds=hard):
+            # killed at its hard time limit (its soft limit did not stop it), or died after running that long:
+            # sent again it would only run out of time again
+            message = (f"Stopped: a job of this kind may run {_duration(time_limits(job.kind)['soft_time_limit'])} "
+                       "(settings JOBS[\"TIME_LIMITS\"]) and this one ran out of time; its worker process was ended")
+            job.log(message, EventLevel.ERROR)
+            job.mark(JobStatus.FAILED, error=message)
+            return False
         times = job.events.filter(message__startswith=INTERRUPTED).count() + 1
         if times >= MAX_INTERRUPTIONS:
             message = (f"The worker running this job stopped {times} times (killed, crashed or out of memory); "

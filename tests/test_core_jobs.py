@@ -211,3 +211,28 @@ def test_import_discovery_and_deployment_jobs_have_time_limits_and_workers_recyc
                  "hcx.deploy_connector"):
         assert limits[kind] > 0
     assert app.conf.worker_max_memory_per_child and app.conf.worker_max_tasks_per_child
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_killed_at_its_hard_time_limit_is_failed_saying_so_not_sent_again(monkeypatch, settings):
+    """Past the soft limit a job that ignores it (stuck in C code, say) is killed with its process at the hard
+    limit; the sweep that resends jobs whose worker died must not run it out of time again."""
+    import datetime
+
+    from django.utils import timezone
+
+    settings.JOBS = {**settings.JOBS, "TIME_LIMITS": {"tests.endless": 600}, "HARD_GRACE_SECONDS": 60}
+    sent = []
+    monkeypatch.setattr(Job, "send", lambda self: sent.append(self.pk))
+    killed = Job.enqueue("tests.endless", name="Endless")
+    killed.mark(JobStatus.RUNNING)
+    Job.objects.filter(pk=killed.pk).update(started=timezone.now() - datetime.timedelta(seconds=661))
+    young = Job.enqueue("tests.endless", name="Endless too")
+    young.mark(JobStatus.RUNNING)  # its worker died early: that one is sent again
+    sent.clear()
+
+    assert jobs.recover_interrupted() == [young.pk] == sent
+    killed.refresh_from_db()
+    assert killed.status == JobStatus.FAILED
+    assert killed.error == ('Stopped: a job of this kind may run 10 min (settings JOBS["TIME_LIMITS"]) and this one '
+                            "ran out of time; its worker process was ended")
