@@ -134,11 +134,7 @@ def _read_zip(stack, path: Path, filename: str, wanted, on_sheet, tick) -> dict[
     too_big = Problem(message=f"{filename} unpacks to more than {limit // 2**20} MB (IMPORT_MAX_UNPACKED_MB)")
     if sum(info.file_size for info in archive.infolist()) > limit:
         raise RVToolsError([too_big])  # what the directory says: refused before anything is inflated
-    try:
-        inflated = unpacked_size(path, archive.infolist(), limit)
-    except DAMAGED as exc:
-        raise RVToolsError([Problem(message=f"{filename} is damaged or incomplete: {exc}")]) from None
-    if inflated > limit:
+    if unpacked_size(path, archive.infolist(), limit) > limit:
         raise RVToolsError([too_big])  # what the data says, whatever the headers claimed
     names = archive.namelist()
     if "xl/workbook.xml" in names:
@@ -164,36 +160,45 @@ def unpacked_size(path: Path, members, limit: int) -> int:
     A member's header says how big it unpacks, and can lie. Python's zipfile stops at the size the header
     says (then finds the CRC wrong), but what this portal allows must not hang on one library's care, and a
     lying header is refused for what it is: too big. Deflated members are inflated here from their raw bytes,
-    in bounded steps; others are read through zipfile (which cannot exceed their stated size)."""
+    in bounded steps; others are read through zipfile (which cannot exceed their stated size). A damaged
+    member counts what inflated before the damage: it is named damaged when it is read, if it is needed."""
     total = 0
     with path.open("rb") as raw, zipfile.ZipFile(path) as archive:
         for info in members:
-            if info.compress_type == zipfile.ZIP_DEFLATED:
-                raw.seek(info.header_offset)
-                header = raw.read(30)
-                if len(header) < 30 or header[:4] != ZIP_START:
-                    raise zipfile.BadZipFile(f"{info.filename}: bad local header")
-                name_length, extra_length = struct.unpack("<HH", header[26:30])
-                raw.seek(info.header_offset + 30 + name_length + extra_length)
-                inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-                left = info.compress_size
-                while left > 0 and not inflater.eof:
-                    chunk = raw.read(min(left, 2**16))
-                    if not chunk:
-                        break
-                    left -= len(chunk)
-                    while chunk:
-                        total += len(inflater.decompress(chunk, 2**20))
-                        if total > limit:
-                            return total
-                        chunk = inflater.unconsumed_tail
-            else:
-                with archive.open(info) as member:
-                    while block := member.read(2**20):
-                        total += len(block)
-                        if total > limit:
-                            return total
+            try:
+                total += _inflated(raw, archive, info, limit - total)
+            except (*DAMAGED, NotImplementedError, OSError):
+                continue  # a compression zipfile cannot read either: refused when the member is read
+            if total > limit:
+                break
     return total
+
+
+def _inflated(raw, archive, info, budget: int) -> int:
+    """The bytes one member inflates to, up to just past `budget`."""
+    count = 0
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        with archive.open(info) as member:
+            while count <= budget and (block := member.read(2**20)):
+                count += len(block)
+        return count
+    raw.seek(info.header_offset)
+    header = raw.read(30)
+    if len(header) < 30 or header[:4] != ZIP_START:
+        return 0  # not where the directory says: zipfile names it damaged when the member is read
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    raw.seek(info.header_offset + 30 + name_length + extra_length)
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    left = info.compress_size
+    while left > 0 and not inflater.eof and count <= budget:
+        chunk = raw.read(min(left, 2**16))
+        if not chunk:
+            break
+        left -= len(chunk)
+        while chunk and count <= budget:
+            count += len(inflater.decompress(chunk, 2**20))
+            chunk = inflater.unconsumed_tail
+    return count
 
 
 def _read_workbook(stack, path: Path, filename: str, wanted, on_sheet, tick) -> dict[str, Sheet]:
