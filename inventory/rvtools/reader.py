@@ -20,6 +20,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from .problems import Problem, RVToolsError
@@ -212,6 +213,8 @@ def _read_workbook(stack, path: Path, filename: str, wanted, on_sheet, tick) -> 
     except DAMAGED as exc:
         part = _unreadable_part(path) or "the workbook's parts"
         raise RVToolsError([_damaged(filename, part, exc)]) from None
+    except SoftTimeLimitExceeded:
+        raise  # the job's time is up: not a workbook that cannot be read
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a workbook it cannot use
         raise RVToolsError(
             [Problem(message=f"{filename} cannot be read as an xlsx workbook: {exc}")]

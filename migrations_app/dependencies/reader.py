@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from .formats import looks_like_header
@@ -123,6 +124,8 @@ def _xlsx_rows(path: Path):
         raise UnreadableFile(f"it unpacks to more than {limit // 2**20} MB (DEPENDENCY_IMPORT_MAX_UNPACKED_MB)")
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except SoftTimeLimitExceeded:
+        raise  # the job's time is up: not a damaged workbook
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged workbook
         raise UnreadableFile(f"it cannot be read as an .xlsx workbook: {exc}") from None
     try:
