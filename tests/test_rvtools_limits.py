@@ -145,6 +145,18 @@ def test_a_workbook_with_a_stale_dimension_is_read_to_its_real_end(tmp_path):
     assert counts()["VirtualDisk"] == 24
 
 
+@pytest.mark.django_db
+def test_a_csv_cell_past_the_csv_field_limit_is_refused_with_its_row_not_a_crash(tmp_path):
+    """A quote never closed reads the rest of the file as one cell, until the csv module's 128 KB limit."""
+    path = tmp_path / "RVTools_tabvInfo.csv"
+    path.write_bytes(vinfo_csv(2) + b'"' + b"x" * (200 * 1024) + b"\r\n")
+    with pytest.raises(RVToolsError) as error:
+        import_export(path)
+    [line] = error.value.lines()
+    assert line.startswith("sheet vInfo, row 4: cannot be read as CSV (field larger than field limit")
+    assert nothing_stored()
+
+
 # --- problems -------------------------------------------------------------------------------------
 
 

@@ -320,21 +320,32 @@ def _read_csv(filename: str, name: str, opener, tick) -> Sheet:
         try:
             with opener() as raw:
                 text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
-                # the list separator follows the Windows locale: ";" where "," is the decimal mark
-                first_line = text.readline()
+                # the list separator follows the Windows locale: ";" where "," is the decimal mark (a bounded
+                # read: a file without line ends must not be read whole here)
+                first_line = text.readline(2**16)
             delimiter = max((",", ";", "\t"), key=first_line.count)
 
             def all_rows(encoding=encoding, errors=errors, delimiter=delimiter):
                 with opener() as raw:
                     text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
                     reader = csv.reader(text, delimiter=delimiter)
-                    next(reader, None)  # the header
-                    for number, values in enumerate(reader, start=2):  # records as Excel shows them, not lines
-                        yield number, tuple(v if v != "" else None for v in values)
+                    number = 1
+                    try:
+                        next(reader, None)  # the header
+                        for number, values in enumerate(reader, start=2):  # records as Excel shows them, not lines
+                            yield number, tuple(v if v != "" else None for v in values)
+                    except csv.Error as exc:
+                        # a cell past the csv module's field limit (128 KB), or a quote never closed
+                        raise RVToolsError([Problem(sheet=name, row=number + 1, message=(
+                            f"cannot be read as CSV ({exc}); {filename} is not read further"))]) from None
 
             with opener() as raw:
-                header = next(csv.reader(io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=""),
-                                         delimiter=delimiter), [])
+                try:
+                    header = next(csv.reader(io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=""),
+                                             delimiter=delimiter), [])
+                except csv.Error as exc:
+                    raise RVToolsError([Problem(sheet=name, row=1, message=(
+                        f"cannot be read as CSV ({exc}); {filename} is not read further"))]) from None
             count = _count(filename, name, all_rows())
         except UnicodeDecodeError:
             continue
