@@ -185,6 +185,9 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 DEPENDENCY_IMPORT_MAX_ROWS = env_int("DEPENDENCY_IMPORT_MAX_ROWS", 2_000_000)
 # Bytes a zip (or .xlsx) may inflate to, counted while decompressing (a zip's headers can lie).
 IMPORT_MAX_UNPACKED_MB = env_int("IMPORT_MAX_UNPACKED_MB", MAX_UPLOAD_MB * 20)
+# openpyxl holds an .xlsx's shared strings (every distinct text) in memory for the whole read: their part
+# may inflate to this much (a real export of a large estate has tens of MB).
+IMPORT_MAX_SHARED_STRINGS_MB = env_int("IMPORT_MAX_SHARED_STRINGS_MB", 200)
 # Reading stops at this many problems: the file is refused either way, and the list is for a person.
 IMPORT_MAX_PROBLEMS = env_int("IMPORT_MAX_PROBLEMS", 300)
 # An import checks every this many rows whether its job was cancelled.

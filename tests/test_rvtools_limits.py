@@ -20,7 +20,14 @@ from inventory.rvtools.importer import import_export
 from inventory.rvtools.problems import RVToolsError
 from inventory.rvtools.reader import open_export
 from inventory.rvtools.uploads import upload_dir
-from tests.test_rvtools_import import cell_text, counts, generated_estate, nothing_stored, write_xlsx
+from tests.test_rvtools_import import (
+    REAL_EXPORT,
+    cell_text,
+    counts,
+    generated_estate,
+    nothing_stored,
+    write_xlsx,
+)
 
 
 def vinfo_csv(vms: int, **change) -> bytes:
@@ -82,6 +89,26 @@ def test_a_workbook_whose_sheet_understates_its_size_is_refused_too(tmp_path, se
     with pytest.raises(RVToolsError) as error:
         import_export(bomb, "bomb.xlsx")
     assert error.value.lines() == ["bomb.xlsx unpacks to more than 1 MB (IMPORT_MAX_UNPACKED_MB)"]
+
+
+@pytest.mark.django_db
+def test_a_workbook_whose_shared_strings_would_fill_the_memory_is_refused(tmp_path, settings):
+    """openpyxl holds every shared string while it reads: tiny distinct strings by the million cost gigabytes.
+    The part is found by its content type, as openpyxl finds it: here it is renamed."""
+    settings.IMPORT_MAX_SHARED_STRINGS_MB = 1
+    with zipfile.ZipFile(REAL_EXPORT) as archive:
+        members = {i.filename: archive.read(i) for i in archive.infolist()}
+    strings = b"".join(b"<x:si><x:t>%d</x:t></x:si>" % i for i in range(120_000))  # appended: indexes still hold
+    members["xl/strings.xml"] = members.pop("xl/sharedStrings.xml").replace(b"</x:sst>", strings + b"</x:sst>")
+    for name in ("[Content_Types].xml", "xl/_rels/workbook.xml.rels"):
+        members[name] = members[name].replace(b"sharedStrings.xml", b"strings.xml")
+    with pytest.raises(RVToolsError) as error:
+        import_export(zip_of(tmp_path / "strings.xlsx", members), "strings.xlsx")
+    assert error.value.lines() == [
+        "strings.xlsx: its shared strings (xl/strings.xml) unpack to more than 1 MB (IMPORT_MAX_SHARED_STRINGS_MB)"]
+    settings.IMPORT_MAX_SHARED_STRINGS_MB = 200
+    import_export(zip_of(tmp_path / "strings.xlsx", members), "strings.xlsx")  # the renamed part is read
+    assert VirtualMachine.objects.exists()
 
 
 @pytest.mark.django_db

@@ -139,6 +139,8 @@ def _read_zip(stack, path: Path, filename: str, wanted, on_sheet, tick) -> dict[
         raise RVToolsError([too_big])  # what the data says, whatever the headers claimed
     names = archive.namelist()
     if "xl/workbook.xml" in names:
+        if problem := shared_strings_too_big(path, archive):
+            raise RVToolsError([Problem(message=f"{filename}: {problem}")])
         return _read_workbook(stack, path, filename, wanted, on_sheet, tick)
     members = [(m["sheet"], name) for name in names if (m := CSV_NAME.search(name))]
     if not members:
@@ -173,6 +175,26 @@ def unpacked_size(path: Path, members, limit: int) -> int:
             if total > limit:
                 break
     return total
+
+
+def shared_strings_too_big(path: Path, archive: zipfile.ZipFile) -> str:
+    """Why a workbook's shared strings are refused, or "": openpyxl keeps every one of them in memory while
+    it reads, so tiny distinct strings by the million cost gigabytes whatever the rows are. The part is found
+    as openpyxl finds it, by its content type (any name will do)."""
+    from openpyxl.packaging.manifest import Manifest
+    from openpyxl.xml.constants import ARC_CONTENT_TYPES, SHARED_STRINGS
+    from openpyxl.xml.functions import fromstring
+
+    try:
+        part = Manifest.from_tree(fromstring(archive.read(ARC_CONTENT_TYPES))).find(SHARED_STRINGS)
+        info = archive.getinfo(part.PartName.lstrip("/")) if part is not None else None
+    except Exception:  # noqa: BLE001 - a manifest openpyxl cannot read either: refused when it loads
+        return ""
+    limit = settings.IMPORT_MAX_SHARED_STRINGS_MB * 2**20
+    if info is not None and unpacked_size(path, [info], limit) > limit:
+        return (f"its shared strings ({info.filename}) unpack to more than {settings.IMPORT_MAX_SHARED_STRINGS_MB} "
+                "MB (IMPORT_MAX_SHARED_STRINGS_MB)")
+    return ""
 
 
 def _inflated(raw, archive, info, budget: int) -> int:

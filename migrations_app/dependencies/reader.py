@@ -114,14 +114,17 @@ def _numbered_csv(reader) -> Iterator[tuple[int, tuple]]:
 def _xlsx_rows(path: Path):
     import openpyxl
 
-    from inventory.rvtools.reader import unpacked_size
+    from inventory.rvtools.reader import shared_strings_too_big, unpacked_size
 
     # what the workbook's parts really inflate to, counted as they are decompressed (headers can lie)
     limit = settings.DEPENDENCIES["MAX_UNPACKED_MB"] * 2**20
     with zipfile.ZipFile(path) as archive:
         too_big = unpacked_size(path, archive.infolist(), limit) > limit
+        strings = shared_strings_too_big(path, archive)
     if too_big:
         raise UnreadableFile(f"it unpacks to more than {limit // 2**20} MB (DEPENDENCY_IMPORT_MAX_UNPACKED_MB)")
+    if strings:
+        raise UnreadableFile(strings)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except SoftTimeLimitExceeded:
