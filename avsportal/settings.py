@@ -178,6 +178,20 @@ MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50)
 # An upload no waiting or running job names is removed this long after it was stored (a job removes
 # its own when it ends; this catches those whose worker died or that never ran).
 UPLOAD_RETENTION_HOURS = env_float("UPLOAD_RETENTION_HOURS", 24.0)
+# What an import job reads of an upload (README "Import limits"): a small file must not become a worker's
+# whole memory or hours of CPU. Rows per sheet (RVTools) or per file (dependencies); 200,000 VMs is a very
+# large estate, and Azure Migrate writes a row per connection and hour, hence more for dependencies.
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+DEPENDENCY_IMPORT_MAX_ROWS = env_int("DEPENDENCY_IMPORT_MAX_ROWS", 2_000_000)
+# Bytes a zip (or .xlsx) may inflate to, counted while decompressing (a zip's headers can lie).
+IMPORT_MAX_UNPACKED_MB = env_int("IMPORT_MAX_UNPACKED_MB", MAX_UPLOAD_MB * 20)
+# openpyxl holds an .xlsx's shared strings (every distinct text) in memory for the whole read: their part
+# may inflate to this much (a real export of a large estate has tens of MB).
+IMPORT_MAX_SHARED_STRINGS_MB = env_int("IMPORT_MAX_SHARED_STRINGS_MB", 200)
+# Reading stops at this many problems: the file is refused either way, and the list is for a person.
+IMPORT_MAX_PROBLEMS = env_int("IMPORT_MAX_PROBLEMS", 300)
+# An import checks every this many rows whether its job was cancelled.
+IMPORT_CANCEL_CHECK_ROWS = env_int("IMPORT_CANCEL_CHECK_ROWS", 10_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -231,6 +245,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A pool process is replaced after this many tasks, or once its resident memory passes this many KiB
+# (checked after each task): memory a large job took goes back to the system instead of staying with
+# the process (prefork pool only; the worker command lines say it again).
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 50)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 1_000_000)  # KiB: ~1 GB
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -397,6 +416,9 @@ LOGIN_THROTTLE = {
 DEPENDENCIES = {
     # A dependency export of a large estate over 30 days runs to a million rows (~200 MB of CSV).
     "MAX_UPLOAD_MB": env_int("DEPENDENCY_MAX_UPLOAD_MB", 300),
+    # What an uploaded .xlsx may inflate to (counted while decompressing): an .xlsx is ~5 times its CSV, and
+    # rows are streamed, so this bounds the time spent, not memory.
+    "MAX_UNPACKED_MB": env_int("DEPENDENCY_IMPORT_MAX_UNPACKED_MB", env_int("DEPENDENCY_MAX_UPLOAD_MB", 300) * 20),
     # Infrastructure services every server talks to (DNS, Kerberos, NTP, LDAP, LDAPS, global
     # catalog): left out of suggested move groups, or DNS and AD glue the estate into one group.
     "INFRASTRUCTURE_PORTS": [
@@ -453,6 +475,15 @@ LAUNCH = {
 JOBS = {
     "RECOVER_SECONDS": env_float("JOBS_RECOVER_SECONDS", 60.0),
     "RESEND_PENDING_SECONDS": env_int("JOBS_RESEND_PENDING_SECONDS", 300),
+    # Seconds a job of each kind may run (core/jobs.py time_limits): at the soft limit the job stops
+    # with a message and writes nothing; HARD_GRACE_SECONDS later its process is killed whatever it does.
+    "TIME_LIMITS": {
+        "inventory.import_rvtools": env_int("JOB_TIME_LIMIT_IMPORT_SECONDS", 1800),
+        "migrations_app.import_dependencies": env_int("JOB_TIME_LIMIT_IMPORT_SECONDS", 1800),
+        "inventory.discover_vcenter": env_int("JOB_TIME_LIMIT_DISCOVERY_SECONDS", 3 * 3600),
+        "hcx.deploy_connector": env_int("JOB_TIME_LIMIT_DEPLOYMENT_SECONDS", 6 * 3600),
+    },
+    "HARD_GRACE_SECONDS": env_int("JOB_TIME_LIMIT_GRACE_SECONDS", 60),
 }
 
 CELERY_BEAT_SCHEDULE = {

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_ready
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
@@ -67,6 +68,21 @@ def _load_handlers():
         _load_handlers.done = bool(apps.ready)
 
 
+def time_limits(kind: str) -> dict:
+    """Celery's soft and hard time limits for a job of `kind` (settings.JOBS["TIME_LIMITS"]); none for a kind
+    not listed. Every job runs through the one task `core.run_job`, so the limits go with each message."""
+    soft = settings.JOBS["TIME_LIMITS"].get(kind)
+    if not soft:
+        return {}
+    return {"soft_time_limit": soft, "time_limit": soft + settings.JOBS["HARD_GRACE_SECONDS"]}
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 60} min" if seconds % 60 == 0 and seconds >= 60 else f"{seconds} s"
+
+
 def check_cancelled(job):
     from .models import Job
 
@@ -108,6 +124,12 @@ def _run_handler(job, handler):
         data = handler(job, **job.params)
     except JobCancelled:
         _end(job, JobStatus.CANCELLED, "Cancelled by request", EventLevel.WARNING)
+    except SoftTimeLimitExceeded:
+        # Raised wherever the handler was; its open transaction is rolled back on the way out.
+        limit = time_limits(job.kind).get("soft_time_limit", 0)
+        message = (f"Stopped: a job of this kind may run {_duration(limit)} (settings JOBS[\"TIME_LIMITS\"]) "
+                   "and this one ran out of time; what it had not committed was not written")
+        _end(job, JobStatus.FAILED, message, error=message)
     except JobError as exc:
         _end(job, JobStatus.FAILED, str(exc), error=str(exc))
     except (OperationalError, InterfaceError) as exc:
@@ -220,6 +242,15 @@ def recover_interrupted() -> list[int]:
     from .models import Job
 
     def again(job) -> bool:
+        hard = time_limits(job.kind).get("time_limit")
+        if hard and job.started and timezone.now() - job.started > datetime.timedelta(seconds=hard):
+            # killed at its hard time limit (its soft limit did not stop it), or died after running that long:
+            # sent again it would only run out of time again
+            message = (f"Stopped: a job of this kind may run {_duration(time_limits(job.kind)['soft_time_limit'])} "
+                       "(settings JOBS[\"TIME_LIMITS\"]) and this one ran out of time; its worker process was ended")
+            job.log(message, EventLevel.ERROR)
+            job.mark(JobStatus.FAILED, error=message)
+            return False
         times = job.events.filter(message__startswith=INTERRUPTED).count() + 1
         if times >= MAX_INTERRUPTIONS:
             message = (f"The worker running this job stopped {times} times (killed, crashed or out of memory); "

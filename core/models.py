@@ -108,9 +108,10 @@ class Job(models.Model):
         return job
 
     def send(self):
+        from .jobs import time_limits
         from .tasks import run_job
 
-        result = run_job.delay(self.pk)
+        result = run_job.apply_async((self.pk,), **time_limits(self.kind))
         Job.objects.filter(pk=self.pk).update(task_id=result.id or "")
 
     def log(self, message: str, level: str = EventLevel.INFO) -> "JobEvent":

@@ -25,6 +25,14 @@ def test_it_runs_every_part_of_the_portal_and_its_peers(compose):
     assert any(p.endswith(":8000") for p in services["web"]["ports"])
 
 
+def test_the_worker_replaces_a_pool_process_after_50_tasks_or_1_gb_as_the_demo_does(compose):
+    """A process that ran a large import keeps its memory until it is replaced (issue 15)."""
+    command = compose["services"]["worker"]["command"]
+    assert "--max-tasks-per-child=50" in command and "--max-memory-per-child=1000000" in command
+    demo = (ROOT / "scripts" / "demo").read_text()
+    assert "--pool=prefork" in demo and "--max-tasks-per-child=50 --max-memory-per-child=1000000" in demo
+
+
 def test_web_worker_and_beat_share_one_image_and_one_environment(compose):
     services = compose["services"]
     envs = [services[name]["environment"] for name in PORTAL]

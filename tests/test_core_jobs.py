@@ -141,3 +141,98 @@ def test_a_crash_shows_every_role_a_plain_message_and_keeps_the_trace_in_the_ser
     for text in (*shown, page, *(r.content.decode() for r in api)):
         assert "Traceback" not in text and "/srv/avsportal" not in text and "crash_handler" not in text
     assert "Traceback" in caplog.text and "/srv/avsportal/var/media/uploads" in caplog.text
+
+
+# --- time limits per job kind (issue 15) ---------------------------------------------------------
+
+
+@jobs.job_handler("tests.endless")
+def endless_handler(job):
+    import time
+
+    from django.db import transaction
+
+    with transaction.atomic():
+        Job.objects.filter(pk=job.pk).update(name="half written")
+        while True:  # until the worker's soft time limit interrupts it
+            time.sleep(0.01)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_past_its_soft_time_limit_fails_with_a_message_and_writes_nothing(monkeypatch, settings):
+    """The prefork pool raises SoftTimeLimitExceeded inside the running handler when the kind's soft limit
+    passes (a signal); here a timer's signal does the same, wherever the handler is."""
+    import signal
+
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    settings.JOBS = {**settings.JOBS, "TIME_LIMITS": {"tests.endless": 1800}}
+    monkeypatch.setattr(Job, "send", lambda self: None)
+    job = Job.enqueue("tests.endless", name="Endless")
+
+    def limit(signum, frame):
+        raise SoftTimeLimitExceeded()
+
+    previous = signal.signal(signal.SIGALRM, limit)
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    try:
+        jobs.run(job.pk)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert job.name == "Endless"  # the handler's open transaction was rolled back
+    assert "may run 30 min" in job.error and "ran out of time" in job.error
+    assert job.events.last().message == job.error
+
+
+@pytest.mark.django_db
+def test_each_job_is_sent_with_the_time_limits_of_its_kind(monkeypatch, settings, django_capture_on_commit_callbacks):
+    from core.tasks import run_job
+
+    settings.JOBS = {**settings.JOBS, "TIME_LIMITS": {"inventory.import_rvtools": 600}, "HARD_GRACE_SECONDS": 30}
+    sent = []
+    monkeypatch.setattr(run_job, "apply_async", lambda args, **options: sent.append((args, options))
+                        or type("Result", (), {"id": "t1"})())
+    with django_capture_on_commit_callbacks(execute=True):
+        imported = Job.enqueue("inventory.import_rvtools", name="Import")
+        other = Job.enqueue("tests.count", name="Count", params={"upto": 1})
+    assert sent == [((imported.pk,), {"soft_time_limit": 600, "time_limit": 630}), ((other.pk,), {})]
+
+
+def test_import_discovery_and_deployment_jobs_have_time_limits_and_workers_recycle_their_processes():
+    from django.conf import settings
+
+    from avsportal.celery import app
+
+    limits = settings.JOBS["TIME_LIMITS"]
+    for kind in ("inventory.import_rvtools", "migrations_app.import_dependencies", "inventory.discover_vcenter",
+                 "hcx.deploy_connector"):
+        assert limits[kind] > 0
+    assert app.conf.worker_max_memory_per_child and app.conf.worker_max_tasks_per_child
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_killed_at_its_hard_time_limit_is_failed_saying_so_not_sent_again(monkeypatch, settings):
+    """Past the soft limit a job that ignores it (stuck in C code, say) is killed with its process at the hard
+    limit; the sweep that resends jobs whose worker died must not run it out of time again."""
+    import datetime
+
+    from django.utils import timezone
+
+    settings.JOBS = {**settings.JOBS, "TIME_LIMITS": {"tests.endless": 600}, "HARD_GRACE_SECONDS": 60}
+    sent = []
+    monkeypatch.setattr(Job, "send", lambda self: sent.append(self.pk))
+    killed = Job.enqueue("tests.endless", name="Endless")
+    killed.mark(JobStatus.RUNNING)
+    Job.objects.filter(pk=killed.pk).update(started=timezone.now() - datetime.timedelta(seconds=661))
+    young = Job.enqueue("tests.endless", name="Endless too")
+    young.mark(JobStatus.RUNNING)  # its worker died early: that one is sent again
+    sent.clear()
+
+    assert jobs.recover_interrupted() == [young.pk] == sent
+    killed.refresh_from_db()
+    assert killed.status == JobStatus.FAILED
+    assert killed.error == ('Stopped: a job of this kind may run 10 min (settings JOBS["TIME_LIMITS"]) and this one '
+                            "ran out of time; its worker process was ended")

@@ -6,6 +6,7 @@ import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
@@ -116,6 +117,8 @@ def connect(url: str, username: str, password: str, *, verify_tls: bool = True):
         raise unreachable(endpoint) from None
     except vmodl.MethodFault as exc:
         raise JobError(f"vCenter {endpoint} refused the login: {exc.msg or type(exc).__name__}") from None
+    except SoftTimeLimitExceeded:
+        raise  # the job's time is up: not a vCenter that cannot be reached
     except Exception:  # noqa: BLE001 - pyvmomi raises bare Exceptions for non-vSphere endpoints
         raise unreachable(endpoint) from None
 

@@ -19,7 +19,7 @@ from ..estate import RVTOOLS, SECTIONS, Estate, write_estate
 from ..models import VCenter
 from .columns import STANDARD_VINFO, normalize
 from .problems import Problem, ProblemList, RVToolsError
-from .reader import NOT_AN_EXPORT, read_export
+from .reader import NOT_AN_EXPORT, open_export
 from .values import SheetReader, normalize_ip, stringify
 
 SHEETS = (
@@ -76,10 +76,12 @@ def import_export(
     vcenter: str = "",
     progress: Callable | None = None,
     log: Callable | None = None,
+    check_cancelled: Callable | None = None,
 ):
     """Read, validate and store the export at `path`; returns the summary. Raises RVToolsError.
 
-    `vcenter` names the vCenter of an export whose sheets do not (no "VI SDK Server" column)."""
+    `vcenter` names the vCenter of an export whose sheets do not (no "VI SDK Server" column).
+    `check_cancelled()` is called every IMPORT_CANCEL_CHECK_ROWS rows read, and raises to stop the import."""
     progress = progress or (lambda percent, text: None)
     log = log or (lambda message: None)
     done = []
@@ -89,10 +91,13 @@ def import_export(
         log(f"Read {sheet.name}: {len(sheet.rows)} rows")
         progress(50 * len(done) / len(SHEETS), f"Read {sheet.name}")
 
-    sheets = read_export(path, filename, SHEETS, on_sheet)
-    mapped = map_sheets(sheets, vcenter=vcenter)
+    # the sheets are read from the file as they are mapped: it stays open until the mapping is done
+    with open_export(path, filename, SHEETS, on_sheet, tick=check_cancelled) as sheets:
+        mapped = map_sheets(sheets, vcenter=vcenter)
     for line in [*mapped.notes, *mapped.warnings[:MAX_WARNINGS]]:
         log(line)
+    if check_cancelled:
+        check_cancelled()  # the last moment to stop with nothing written
     summary = write_estates(mapped.estates, progress, log)
     if mapped.warnings:
         summary["warnings"] = len(mapped.warnings)

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 MAX_LISTED = 50
 
 
@@ -28,8 +30,9 @@ class Problem:
 class RVToolsError(Exception):
     """An export that cannot be imported; carries every problem found, so one upload shows them all."""
 
-    def __init__(self, problems):
+    def __init__(self, problems, stopped: bool = False):
         self.problems = list(problems)
+        self.stopped = stopped  # reading stopped at IMPORT_MAX_PROBLEMS: there may be more
         super().__init__(self.summary())
 
     def lines(self, limit: int = MAX_LISTED) -> list[str]:
@@ -41,6 +44,8 @@ class RVToolsError(Exception):
     def summary(self, limit: int = MAX_LISTED) -> str:
         count = len(self.problems)
         head = f"{count} problem{'' if count == 1 else 's'} in the export"
+        if self.stopped:
+            head = f"Reading stopped after {count} problems in the export (IMPORT_MAX_PROBLEMS)"
         return f"{head}; nothing was imported.\n" + "\n".join(self.lines(limit))
 
 
@@ -49,6 +54,9 @@ class ProblemList(list):
 
     def add(self, sheet="", row=None, column="", message=""):
         self.append(Problem(sheet, row, column, message))
+        if len(self) >= settings.IMPORT_MAX_PROBLEMS:
+            # the export is refused either way; reading on would only cost time and memory
+            raise RVToolsError(self, stopped=True)
 
     def raise_if_any(self):
         if self:

@@ -1,10 +1,22 @@
-"""The two file shapes a dependency import takes, recognised from the header row.
+"""The file shapes a dependency import takes, recognised from the header row.
 
-Azure Migrate's agentless dependency analysis exports one row per connection and hourly time slot:
-`Time slot, Source server name, Source IP, Source application, Source process, Destination server
-name, Destination IP, Destination application, Destination process, Destination port`. It records
-TCP connections only, so its protocol is tcp. A server Azure Migrate did not discover has an empty
-server name and only its IP.
+Azure Migrate's agentless dependency analysis exports one row per connection and time slot. Microsoft
+documents its fields as `Timeslot, Source server name, Source application, Source process, Destination
+server name, Destination IP, Destination application, Destination process, Destination port` (Microsoft
+Learn, "Analyze server dependencies (agentless)", section "Dependency information":
+https://learn.microsoft.com/azure/migrate/how-to-create-group-machine-dependencies-agentless#dependency-information,
+source MicrosoftDocs/azure-docs articles/migrate/how-to-create-group-machine-dependencies-agentless.md).
+Exports seen in the field also carry `Source IP`, and spell the slot `Time slot`. It records TCP
+connections only, so its protocol is tcp. A server Azure Migrate did not discover has an empty server
+name and only its IP.
+
+A newer export layout (`Date, Source Appliance Name, Source Machine ARM ID, Source Server Name, Source IP,
+Source Application, Source Process, Destination Machine ARM ID, Destination Server Name, Destination IP,
+Destination Application, Destination Process, Destination Port, Connection Count`) appears in public
+third-party importers of "Azure Migrate DependencyExport" files, but in no Microsoft page we found. It is
+taken by the columns Microsoft does document (server names, IPs, applications, processes, port) plus `Date`
+as its time slot; `Source Appliance Name`, the ARM IDs and `Connection Count` are not read (each row counts
+as one sighting, as for the older layout). README "Dependency import".
 
 The plain CSV has a source, a destination, a port and optionally a protocol, under any of the
 names in PLAIN_COLUMNS; a source or destination may be a server name or an IP address.
@@ -18,7 +30,7 @@ from dataclasses import dataclass
 from ..choices import DependencyFormat
 
 AZURE_COLUMNS = {
-    "time_slot": ("Time slot",),
+    "time_slot": ("Time slot", "Timeslot", "Date"),
     "source_name": ("Source server name",),
     "source_ip": ("Source IP",),
     "source_application": ("Source application",),
@@ -29,8 +41,9 @@ AZURE_COLUMNS = {
     "destination_process": ("Destination process",),
     "destination_port": ("Destination port",),
 }
-# What identifies the export; the application, process and time-slot columns may be missing.
-AZURE_REQUIRED = ("source_name", "source_ip", "destination_name", "destination_ip", "destination_port")
+# What identifies the export: each side by its server name or its IP (Microsoft's documented layout has no
+# Source IP), and the port; the application, process and time-slot columns may be missing.
+AZURE_REQUIRED = (("source_name", "source_ip"), ("destination_name", "destination_ip"), ("destination_port",))
 
 PLAIN_COLUMNS = {
     "source": ("source", "src", "source server", "source host", "source name", "from"),
@@ -38,12 +51,13 @@ PLAIN_COLUMNS = {
     "port": ("port", "destination port", "dst port", "dport", "dest port"),
     "protocol": ("protocol", "proto"),
 }
-PLAIN_REQUIRED = ("source", "destination", "port")
+PLAIN_REQUIRED = (("source",), ("destination",), ("port",))
 
 EXPECTED = (
-    "Azure Migrate's dependency export (Time slot, Source server name, Source IP, Source application, "
+    "Azure Migrate's dependency export (Timeslot, Source server name, Source IP, Source application, "
     "Source process, Destination server name, Destination IP, Destination application, Destination process, "
-    "Destination port) or a CSV with the columns source, destination, port and optionally protocol"
+    "Destination port; Source IP or Source server name, Destination IP or Destination server name, and "
+    "Destination port are needed) or a CSV with the columns source, destination, port and optionally protocol"
 )
 
 
@@ -82,24 +96,26 @@ def _resolve(headers, spec) -> dict:
 
 
 def detect(headers, wanted: str | None = None) -> tuple["Layout | None", str]:
-    """The layout of a header row, or None and why not. `wanted` forces one format."""
+    """The layout of a header row, or None and why not. `wanted` forces one format.
+
+    A header that is near a format (it has some of its columns) is refused naming the columns it lacks."""
     headers = tuple(str(h).strip() if h is not None else "" for h in headers)
-    azure = _resolve(headers, AZURE_COLUMNS)
-    plain = _resolve(headers, PLAIN_COLUMNS)
     candidates = [
-        (DependencyFormat.AZURE_MIGRATE, azure, AZURE_REQUIRED, AZURE_COLUMNS),
-        (DependencyFormat.CSV, plain, PLAIN_REQUIRED, PLAIN_COLUMNS),
+        (DependencyFormat.AZURE_MIGRATE, _resolve(headers, AZURE_COLUMNS), AZURE_REQUIRED, AZURE_COLUMNS),
+        (DependencyFormat.CSV, _resolve(headers, PLAIN_COLUMNS), PLAIN_REQUIRED, PLAIN_COLUMNS),
     ]
     if wanted:
         candidates = [c for c in candidates if c[0] == wanted]
     for fmt, found, required, _spec in candidates:
-        if all(field in found for field in required):
+        if all(any(field in found for field in group) for group in required):
             return Layout(fmt, found, headers), ""
-    if wanted:
-        fmt, found, required, spec = candidates[0]
-        missing = ", ".join(spec[f][0] for f in required if f not in found)
-        return None, f"the columns {missing} are missing for {DependencyFormat(fmt).label}"
-    return None, ""
+    # the nearest format: the one with the most of its columns present (Azure Migrate's on a tie)
+    fmt, found, required, spec = max(candidates, key=lambda c: len(c[1]))
+    if not found and not wanted:
+        return None, ""
+    missing = [" or ".join(spec[f][0] for f in group) for group in required if not any(f in found for f in group)]
+    columns = f"the columns {', '.join(missing)} are" if len(missing) > 1 else f"the column {missing[0]} is"
+    return None, f"{columns} missing for {DependencyFormat(fmt).label}"
 
 
 def looks_like_header(values) -> bool:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
 from inventory.rvtools.values import normalize_ip
@@ -74,20 +75,24 @@ def import_file(
     parsed = None
     for encoding in ENCODINGS:
         try:
-            parsed = _parse(path, filename, format, matcher, encoding, progress, log)
+            parsed = _parse(path, filename, format, matcher, encoding, progress, log,
+                            getattr(job, "check_cancelled", None))
             break
         except UnicodeDecodeError:
             continue  # not UTF-8: read it again as the Windows code page Excel saves in
     parsed.warnings.extend(matcher.warnings)
+    if check := getattr(job, "check_cancelled", None):
+        check()  # the last moment to stop with nothing written
     return _write(parsed, filename, user, job, progress, log)
 
 
 # --- reading -----------------------------------------------------------------------------------
 
 
-def _parse(path, filename, wanted, matcher, encoding, progress, log) -> Parsed:
-    problems = ProblemList()
+def _parse(path, filename, wanted, matcher, encoding, progress, log, check_cancelled=None) -> Parsed:
+    problems = ProblemList(filename)
     parsed = Parsed()
+    every = settings.IMPORT_CANCEL_CHECK_ROWS
     try:
         with open_rows(path, encoding) as rows:
             layout, why = detect(rows.headers, wanted)
@@ -104,7 +109,16 @@ def _parse(path, filename, wanted, matcher, encoding, progress, log) -> Parsed:
             log(f"{filename}: {DependencyFormat(layout.format).label}, header on row {rows.header_row}")
             reader = (_AzureReader if layout.format == DependencyFormat.AZURE_MIGRATE else _PlainReader)(layout, problems)
             side_key = _side_keys(parsed, matcher)
+            last_row = rows.header_row + settings.DEPENDENCY_IMPORT_MAX_ROWS
             for number, values in rows:
+                if number > last_row:
+                    # counted by row number, so empty rows (which a sheet can make up by the million) count too
+                    raise DependencyImportError([Problem(message=(
+                        f"{filename} has more than {settings.DEPENDENCY_IMPORT_MAX_ROWS:,} rows below its header "
+                        "(DEPENDENCY_IMPORT_MAX_ROWS): export a shorter time range, or raise the setting"))],
+                        filename=filename)
+                if check_cancelled and number % every == 0:
+                    check_cancelled()  # stops here, before anything is written
                 row = reader.read(number, values)
                 if row is _EMPTY:
                     continue
@@ -191,7 +205,8 @@ class _AzureReader(_Reader):
     def __init__(self, layout, problems):
         super().__init__(layout, problems)
         columns = layout.columns
-        self.at = tuple(columns[f] for f in ("source_name", "source_ip", "destination_name", "destination_ip", "destination_port"))
+        # a side's name or IP column may be missing (Microsoft's documented layout has no Source IP)
+        self.at = tuple(columns.get(f) for f in ("source_name", "source_ip", "destination_name", "destination_ip", "destination_port"))
 
     def ip(self, number, field, text) -> str | None:
         if not text:

@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
 from .formats import looks_like_header
 
 # A title line or two above the header is tolerated; the header must come within these rows.
@@ -111,14 +114,30 @@ def _numbered_csv(reader) -> Iterator[tuple[int, tuple]]:
 def _xlsx_rows(path: Path):
     import openpyxl
 
+    from inventory.rvtools.reader import shared_strings_too_big, unpacked_size
+
+    # what the workbook's parts really inflate to, counted as they are decompressed (headers can lie)
+    limit = settings.DEPENDENCIES["MAX_UNPACKED_MB"] * 2**20
+    with zipfile.ZipFile(path) as archive:
+        too_big = unpacked_size(path, archive.infolist(), limit) > limit
+        strings = shared_strings_too_big(path, archive)
+    if too_big:
+        raise UnreadableFile(f"it unpacks to more than {limit // 2**20} MB (DEPENDENCY_IMPORT_MAX_UNPACKED_MB)")
+    if strings:
+        raise UnreadableFile(strings)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except SoftTimeLimitExceeded:
+        raise  # the job's time is up: not a damaged workbook
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a damaged workbook
         raise UnreadableFile(f"it cannot be read as an .xlsx workbook: {exc}") from None
     try:
         # The export has one sheet; a workbook a planner edited may have more: take the first that fits.
         chosen = None
         for worksheet in workbook.worksheets:
+            # read to the sheet's real end: openpyxl's read-only mode stops at (and pads to) the <dimension>
+            # the sheet states, which a tool that edited the rows may have left stale
+            worksheet.reset_dimensions()
             numbered = enumerate(worksheet.iter_rows(values_only=True), start=1)
             header_row, headers = _find_header(numbered)
             if chosen is None or looks_like_header(headers):

@@ -41,7 +41,8 @@ class DependencyImportView(PermissionMixin, FormView):
     template_name = "migrations_app/dependencies_import.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(max_upload_mb=settings.DEPENDENCIES["MAX_UPLOAD_MB"], **kwargs)
+        return super().get_context_data(max_upload_mb=settings.DEPENDENCIES["MAX_UPLOAD_MB"],
+                                        max_rows=f"{settings.DEPENDENCY_IMPORT_MAX_ROWS:,}", **kwargs)
 
     def form_valid(self, form):
         job = start_dependency_import(
