@@ -65,6 +65,18 @@ def check_batch_revision(batch, wave: Wave) -> None:
         )
 
 
+def launch_blocked(wave: Wave, batch=None) -> str:
+    """Why nothing of `wave` (or of `batch`) can be launched now, for the pages; empty when it can."""
+    if wave.status not in LAUNCHABLE:
+        return not_approved(wave)
+    if batch is not None:
+        try:
+            check_batch_revision(batch, wave)
+        except LaunchError as error:
+            return str(error)
+    return ""
+
+
 def cancel_waiting(wave: Wave, *, user, what: str) -> int:
     """Cancel the migrations waiting in `wave`'s batches (called by revisions.changed(), inside the
     change's transaction). Returns how many."""
