@@ -18,7 +18,7 @@ from core.jobs import run
 from core.models import AuditEntry
 from core.roles import ENGINEER
 from migrations_app.choices import Decision, MigrationState, WaveStatus
-from migrations_app.launch import batches
+from migrations_app.launch import batches, controls
 from migrations_app.launch.errors import LaunchError
 from migrations_app.models import Approval, TargetCluster, VmMigration, Wave, WaveItem
 from tests.conftest import make_user
@@ -189,6 +189,9 @@ def test_a_batch_made_before_vms_left_the_wave_never_sends_them(hcxsim_fast, cli
                                           r"approval \(revision 1 approved, now 2\)"):
         batches.launch_batch(old, user=engineer)
     assert old.migrations.filter(state=S.WAITING).count() == 0
+    retried = controls.retry([old.migrations.get(vm=dc)], user=engineer)
+    assert list(retried.refused.values()) == ["Not retried: Wave 1 changed after this batch was made (revision 1 "
+                                              "approved, now 2): make a new batch."]
 
     new = batches.create_batch(wave, user=engineer)
     run(batches.launch_batch(new, user=engineer).pk)

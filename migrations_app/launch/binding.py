@@ -96,6 +96,23 @@ def _cancel(m: VmMigration, why: str, *, user=None) -> None:
     m.message = why
 
 
+def waves_of(rows) -> dict[int, int]:
+    """VM id -> the id of the wave it is in now, for the VMs of `rows` (one query)."""
+    return dict(WaveItem.objects.filter(vm_id__in={m.vm_id for m in rows}).values_list("vm_id", "wave_id"))
+
+
+def unbound(m: VmMigration, in_wave: dict[int, int]) -> str:
+    """Why forward migration `m` (with its wave and batch) is not covered by its wave's approval now,
+    or "" when it is (SENDABLE, in Python, for one row; `in_wave` from waves_of())."""
+    if m.direction == MigrationDirection.REVERSE:
+        return ""
+    wave = m.wave
+    if (wave.status in LAUNCHABLE and m.batch.revision in (None, wave.revision)
+            and in_wave.get(m.vm_id) == m.wave_id):
+        return ""
+    return _why(m, in_wave)
+
+
 def _why(m: VmMigration, in_wave: dict[int, int]) -> str:
     wave = m.wave
     if wave.status not in LAUNCHABLE:
@@ -114,12 +131,12 @@ def _why(m: VmMigration, in_wave: dict[int, int]) -> str:
 def cancel_unbound(rows) -> list[VmMigration]:
     """Cancel the WAITING rows of `rows` (a VmMigration queryset) that SENDABLE leaves out, each with
     its reason. Returns the cancelled rows."""
-    unbound = list(rows.filter(state=MigrationState.WAITING).exclude(SENDABLE).select_related("wave", "batch", "vm"))
-    if not unbound:
+    rows = list(rows.filter(state=MigrationState.WAITING).exclude(SENDABLE).select_related("wave", "batch", "vm"))
+    if not rows:
         return []
-    in_wave = dict(WaveItem.objects.filter(vm_id__in={m.vm_id for m in unbound}).values_list("vm_id", "wave_id"))
+    in_wave = waves_of(rows)
     cancelled = []
-    for m in unbound:
+    for m in rows:
         try:
             _cancel(m, _why(m, in_wave))
         except IllegalTransition:  # taken by someone else meanwhile (a cancel, another dispatch)
