@@ -24,6 +24,7 @@ from migrations_app.models import Approval, TargetCluster, VmMigration, Wave, Wa
 from tests.conftest import make_user
 from tests.factories import make_target_cluster, make_vcenter, make_vm, make_wave
 from tests.launch_helpers import make_launch_setup
+from tests.schema_check import assert_documented
 
 pytestmark = pytest.mark.django_db
 S = MigrationState
@@ -136,6 +137,8 @@ def test_it_refuses_to_move_the_target_cluster_of_a_running_wave(shared, client_
     response = edit_cluster(client_for(planner), cluster, via, name="Cluster-9")
 
     assert response.status_code == (400 if via == "page" else 409)
+    if via == "api":
+        assert_documented(response, "PATCH", "/api/target-clusters/{id}/")
     assert "is the target of waves that are running" in response.content.decode()
     assert "Approved" in response.content.decode()
     assert TargetCluster.objects.get(pk=cluster.pk).name == "Cluster-1"
