@@ -14,8 +14,9 @@ import itertools
 
 import pytest
 
+from core.choices import JobStatus
 from core.jobs import run
-from core.models import AuditEntry
+from core.models import AuditEntry, Job
 from core.roles import ENGINEER
 from migrations_app.choices import Decision, MigrationState, WaveStatus
 from migrations_app.launch import batches, controls
@@ -24,6 +25,7 @@ from migrations_app.models import Approval, TargetCluster, VmMigration, Wave, Wa
 from tests.conftest import make_user
 from tests.factories import make_target_cluster, make_vcenter, make_vm, make_wave
 from tests.launch_helpers import make_launch_setup
+from tests.peers.worker import wait_for
 from tests.schema_check import assert_documented
 
 pytestmark = pytest.mark.django_db
@@ -239,3 +241,25 @@ def test_a_queued_job_sends_nothing_of_a_wave_whose_revision_moved_on(hcxsim_fas
     assert {m.state for m in batch.migrations.all()} == {S.CANCELLED}
     assert batch.migrations.first().message == ("Not sent: Wave 1 changed after this batch was made (revision 1 "
                                                 "approved, now 3): make a new batch.")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_celery_worker_does_not_send_a_vm_taken_out_while_the_launch_was_queued(celery_worker, hcxsim_fast,
+                                                                                      engineer):
+    """The same, through Celery: the launch waits in the broker (no worker is running) while the VM
+    leaves the wave; the worker that then takes the job sends the other VMs only."""
+    setup = make_launch_setup(hcxsim_fast, vms=3)
+    wave = approve(setup.wave, approver())
+    dc = setup.vms[2]
+    celery_worker.stop()
+    try:
+        batch = batches.launch_wave(wave, user=engineer)
+        WaveItem.objects.filter(wave=wave, vm=dc).delete()
+    finally:
+        celery_worker.start()
+
+    job = wait_for(lambda: Job.objects.filter(pk=batch.job_id, status__in=JobStatus.TERMINAL).first(), timeout=60,
+                   message="the submit job to finish")
+    assert job.status == JobStatus.COMPLETED, job.error
+    assert sent_to_hcx(setup) == ["app-1", "app-2"]
+    assert batch.migrations.get(vm=dc).state == S.CANCELLED
