@@ -16,7 +16,7 @@ from migrations_app.models import DependencyGroup, GroupMember, NetworkMapping, 
 
 from .errors import StaleRevision, WaveError, WaveLocked
 from .revisions import Change, changed, ensure_editable, lock
-from .states import DELETABLE, LOCKED
+from .states import DELETABLE
 
 MAX_LISTED = 20
 
@@ -348,7 +348,7 @@ def do_save_target_cluster(cluster: TargetCluster, *, acting_user) -> TargetClus
                     # Locked in pk order (every action locks one wave; a cluster's several, always in this order).
                     waves = [lock(pk) for pk in Wave.objects.filter(target_cluster=old).order_by("pk")
                              .values_list("pk", flat=True)]
-                    running = [w.name for w in waves if w.status in LOCKED and w.status != WaveStatus.COMPLETED]
+                    running = [w.name for w in waves if w.status == WaveStatus.RUNNING]
                     if running:
                         raise WaveLocked(
                             f"Nothing was saved: {old.name} is the target of waves that are running, and where their "
