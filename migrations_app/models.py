@@ -361,6 +361,10 @@ class Batch(models.Model):
     hcx_group_name = models.CharField(_("HCX mobility group"), max_length=200, blank=True)
     hcx_group_id = models.CharField(_("HCX mobility group id"), max_length=100, blank=True)
     job = models.ForeignKey("core.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The approved revision of the wave the batch was made from: it sends only while the wave is still
+    # at that revision (launch/binding.py). Empty for batches made before the binding existed.
+    revision = models.PositiveIntegerField(_("wave revision"), null=True, blank=True,
+                                           help_text=_("The approved revision of the wave it was made from"))
 
     class Meta:
         ordering = ["wave", "number"]

@@ -24,11 +24,12 @@ from inventory.models import VirtualMachine
 from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
 from migrations_app.models import Batch, DependencyGroup, VmMigration, Wave
 from migrations_app.waves.revisions import lock
+from migrations_app.waves.states import LAUNCHABLE
 
+from .binding import check_batch_revision, not_approved
 from .errors import LaunchError
 
 SUBMIT_KIND = "launch.submit_batch"
-LAUNCHABLE = (WaveStatus.APPROVED, WaveStatus.RUNNING)
 # Seed Checkpoint only means something for the replicated types (hcx-wire.md §9.3).
 SEEDED_TYPES = (MigrationType.BULK, MigrationType.RAV)
 
@@ -64,8 +65,7 @@ def _check_can_launch(user):
 
 def _check_wave(wave: Wave):
     if wave.status not in LAUNCHABLE:
-        raise LaunchError(f"{wave.name} is {wave.get_status_display().lower()}: only an approved or running wave "
-                          "can be launched.")
+        raise LaunchError(not_approved(wave))
     missing = [what for what, value in (("site", wave.site_id), ("target cluster", wave.target_cluster_id))
                if not value]
     if missing:
@@ -99,7 +99,8 @@ def create_batch(wave: Wave, *, user, vms=None, groups=None, name: str = "") -> 
                                   items=sorted(f"{names[pk]} ({why})" for pk, why in busy.items()))
         number = (wave.batches.aggregate(n=Max("number"))["n"] or 0) + 1
         batch = Batch.objects.create(wave=wave, number=number, name=(name or "").strip()[:200] or f"Batch {number}",
-                                     created_by=user, hcx_group_name=group_name(wave, number))
+                                     created_by=user, hcx_group_name=group_name(wave, number),
+                                     revision=wave.revision)
         seed = bool(settings.LAUNCH["SEED_CHECKPOINT"])
         rows = []
         for item in chosen:
@@ -147,6 +148,7 @@ def launch_batch(batch: Batch, *, user) -> Job:
         wave = lock(batch.wave_id)
         batch = Batch.objects.select_for_update().get(pk=batch.pk)
         _check_wave(wave)
+        check_batch_revision(batch, wave)
         if batch.job_id:
             running = Job.objects.filter(pk=batch.job_id, status__in=JobStatus.ACTIVE).first()
             if running is not None:

@@ -45,7 +45,7 @@ from hcx.client.migrations import MigrationRefused
 from migrations_app.choices import MigrationDirection, MigrationEventKind, MigrationState
 from migrations_app.models import MigrationEvent, VmMigration
 
-from . import transitions
+from . import binding, transitions
 from .errors import LaunchError
 from .site import service_for
 
@@ -281,10 +281,14 @@ def retry(migrations, *, user) -> ControlResult:
     with transaction.atomic():
         rows = _rows(migrations, lock=True)
         history = _history(rows)
+        in_wave = binding.waves_of(rows)
         for m in rows:
             newer = _newer(m, history)
             if m.state not in S.RETRYABLE:
                 result.refused[m] = f"It is {_state(m)}: only a refused, failed or cancelled migration can be retried."
+            elif why := binding.unbound(m, in_wave):
+                # A retry sends the wave as approved now, not what an older batch held.
+                result.refused[m] = why.replace("Not sent: ", "Not retried: ", 1)
             elif any(h.is_active for h in newer):
                 active = next(h for h in newer if h.is_active)
                 result.refused[m] = f"Its VM already has a migration in progress ({_attempt_label(active)})."

@@ -14,7 +14,11 @@ For each run:
    most MAX_REPLICATIONS_PER_MESH on the site's mesh and MAX_REPLICATIONS_PER_MANAGER in all (the
    AVS HCX Cloud Manager every site pairs with); HCX vMotion and Cold one at a time per site. The
    others stay WAITING with a message saying why.
-4. Per batch: claim the chosen rows (WAITING -> SUBMITTING, committed before HCX hears of them),
+4. Bound to the approval (binding.py): a waiting forward migration whose wave changed since its batch
+   was made, whose VM left the wave, or whose wave is no longer approved is cancelled with the reason,
+   never sent; the claim below takes only rows still bound, so a job queued before a change sends
+   nothing the approval did not cover.
+5. Per batch: claim the chosen rows (WAITING -> SUBMITTING, committed before HCX hears of them),
    validate them (`/mobility/migrations/validate`; VMs with errors end REFUSED with HCX's errors and
    warnings), create a mobility group with the VMs that passed as its migrations, start the group,
    and record each HCX id with its first state. HCX creates a group with its migrations and starts
@@ -52,6 +56,7 @@ from migrations_app.choices import MigrationDirection, MigrationState
 from migrations_app.models import Batch, VmMigration
 
 from .batches import SEEDED_TYPES, group_name
+from .binding import SENDABLE, cancel_unbound
 from .errors import LaunchError
 from .site import SiteContext, service_for
 from .specs import spec_for
@@ -74,6 +79,7 @@ class DispatchResult:
     refused: int = 0
     waiting: int = 0
     recovered: int = 0
+    unbound: int = 0  # cancelled: no longer covered by the wave's approval (binding.py)
     messages: list[str] = field(default_factory=list)
     error: str = ""
     busy: bool = False
@@ -273,6 +279,9 @@ def _choose(site: HcxPlan, waiting: list[VmMigration]) -> tuple[list[VmMigration
 
 def _send_waiting(site: HcxPlan, service: HcxService, result: DispatchResult):
     ctx = None
+    for m in cancel_unbound(_site_rows(site)):
+        result.unbound += 1
+        result.say(f"{m.vm.name}: {m.message}")
     # VMs HCX refuses free the slots they were chosen for: choose again for those, a few times at most.
     for _ in range(START_ROUNDS):
         waiting = list(_site_rows(site).filter(state=S.WAITING)
@@ -337,7 +346,8 @@ def _claim(rows: list[VmMigration]) -> list[VmMigration]:
     """WAITING -> SUBMITTING, committed before HCX hears of them; rows another dispatch took (or an
     engineer cancelled) since they were read are left out."""
     with transaction.atomic():
-        query = VmMigration.objects.filter(pk__in=[m.pk for m in rows], state=S.WAITING)
+        # SENDABLE again, inside the claim: a change committed since the rows were read leaves them out.
+        query = VmMigration.objects.filter(SENDABLE, pk__in=[m.pk for m in rows], state=S.WAITING)
         if connection.features.has_select_for_update_skip_locked:
             query = query.select_for_update(skip_locked=True, of=("self",))
         free = set(query.values_list("pk", flat=True))

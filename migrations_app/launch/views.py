@@ -20,11 +20,13 @@ from django_tables2 import SingleTableMixin
 from core.access import PermissionMixin, user_can
 from hcx.setup.logins import login_problem
 from inventory.tables import PAGINATION
+from migrations_app.choices import WaveStatus
 from migrations_app.models import Batch, MigrationEvent, VmMigration, Wave
 from migrations_app.waves.display import status_badge, window_text
 from migrations_app.waves.views.waves import style_filter_form
 
 from . import progress
+from .binding import launch_blocked
 from .display import bytes_text, duration_text, present, throughput_text
 from .filtersets import VmMigrationFilterSet
 from .forms import ACTIONS, ActionForm, BatchForm, vms_text
@@ -96,6 +98,7 @@ class WaveProgressView(PermissionMixin, SingleTableMixin, FilterView):
         batches = [batch] if batch else list(wave.batches.select_related("job"))
         rollups = progress.batch_rollups(b.pk for b in batches) if batches else {}
         stream_query = f"?batch={batch.pk}" if batch else ""
+        blocked = launch_blocked(wave, batch)
         context.update(
             wave=wave,
             batch=batch,
@@ -109,7 +112,9 @@ class WaveProgressView(PermissionMixin, SingleTableMixin, FilterView):
             cursor=progress.latest_cursor(wave, batch),
             stream_url=reverse("migrations_app:wave_progress_stream", args=[wave.pk]) + stream_query,
             poll_url=reverse("api:wave-progress-progress", args=[wave.pk]) + stream_query,
-            can_launch=user_can(self.request.user, Batch, "launch_wave"),
+            can_launch=user_can(self.request.user, Batch, "launch_wave") and not blocked,
+            # A completed wave needs no word on why it cannot be launched.
+            launch_blocked=blocked if wave.status != WaveStatus.COMPLETED else "",
             can_act=self.can_act,
             actions=ACTIONS.values(),
             filtered=any(v for k, v in self.request.GET.items() if k in self.filterset.form.fields),

@@ -16,7 +16,9 @@
   the backstop should the lock ever be bypassed.
 - **Withdrawal**: any later change to the wave goes through waves/revisions.changed(), which moves
   the revision on and sends a SUBMITTED or APPROVED wave back to DRAFT with an audit row; the
-  approval panel shows it as "approval for revision N withdrawn at revision M".
+  approval panel shows it as "approval for revision N withdrawn at revision M". A change to the
+  target cluster a wave points at counts as a change of the wave (waves/actions.py,
+  do_save_target_cluster), and a launch sends only the approved revision (launch/binding.py).
 
 Every transition writes an audit row (who, when, and why: revision, comment, change ticket).
 Callers may pass the `revision` the user was looking at; a mismatch is refused as stale.

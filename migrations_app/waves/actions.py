@@ -11,9 +11,10 @@ from django.db.models import ProtectedError
 
 from core.models import AuditEntry
 from inventory.models import Network, VirtualMachine
+from migrations_app.choices import WaveStatus
 from migrations_app.models import DependencyGroup, GroupMember, NetworkMapping, TargetCluster, Wave, WaveItem
 
-from .errors import StaleRevision, WaveError
+from .errors import StaleRevision, WaveError, WaveLocked
 from .revisions import Change, changed, ensure_editable, lock
 from .states import DELETABLE
 
@@ -311,15 +312,60 @@ def do_delete_mapping(pk, mapping_pk, *, acting_user) -> Change:
 # --- target clusters ------------------------------------------------------------------------------
 
 
+# What a launch reads of a target cluster (launch/site.py: the cluster HCX places into, its default
+# datastore) and what the wave's datastore and folder were checked against: a change to one of these
+# is a change to every wave into the cluster. Capacity figures (sku, hosts, FTT) move no VM.
+PLACEMENT_FIELDS = ("site", "name", "datastores", "folders")
+
+
+def _placement_changes(old: TargetCluster, new: TargetCluster) -> list[str]:
+    changes = []
+    for name in PLACEMENT_FIELDS:
+        field = TargetCluster._meta.get_field(name)
+        before, after = getattr(old, field.attname), getattr(new, field.attname)
+        if before != after:
+            if field.is_relation:
+                before, after = getattr(old, name), getattr(new, name)
+            changes.append(f"{name} {before!s} -> {after!s}" if field.is_relation else f"{name} {before!r} -> {after!r}")
+    return changes
+
+
 def do_save_target_cluster(cluster: TargetCluster, *, acting_user) -> TargetCluster:
+    """Create or change a target cluster. A change to where it places VMs (PLACEMENT_FIELDS) is
+    recorded as a change of every wave into it (revisions.changed(): new revision, approval or
+    submission withdrawn, waiting migrations cancelled), and is refused while one of them runs.
+    `cluster.changes` lists what the waves were told (Change objects, for the page's message)."""
     created = cluster.pk is None
+    cluster.changes = []
     try:
         with transaction.atomic():
+            placement = []
+            waves = []
+            if not created:
+                old = TargetCluster.objects.select_for_update().select_related("site").get(pk=cluster.pk)
+                placement = _placement_changes(old, cluster)
+                if placement:
+                    # Locked in pk order (every action locks one wave; a cluster's several, always in this order).
+                    waves = [lock(pk) for pk in Wave.objects.filter(target_cluster=old).order_by("pk")
+                             .values_list("pk", flat=True)]
+                    running = [w.name for w in waves if w.status == WaveStatus.RUNNING]
+                    if running:
+                        raise WaveLocked(
+                            f"Nothing was saved: {old.name} is the target of waves that are running, and where their "
+                            "VMs land cannot change under them (its name, site, datastores and folders stay as they "
+                            "are until they complete):", items=listed(running))
             cluster.save()
             AuditEntry.record(
                 acting_user, "migrations.targetcluster.create" if created else "migrations.targetcluster.change",
                 cluster, sku=cluster.sku, hosts=cluster.hosts, ftt=cluster.failures_to_tolerate,
+                **({"placement": placement, "waves": [w.pk for w in waves]} if placement else {}),
             )
+            what = f"target cluster {cluster.name} changed: {'; '.join(placement)}"
+            for wave in waves:
+                if wave.status == WaveStatus.COMPLETED:  # history: nothing of it is sent any more
+                    continue
+                cluster.changes.append(changed(wave, acting_user, what[:500], target_cluster=cluster.pk,
+                                               placement=placement))
     except IntegrityError:
         raise WaveError(f"The site {cluster.site} has a target cluster named {cluster.name!r} already.") from None
     return cluster

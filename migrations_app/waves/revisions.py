@@ -5,6 +5,11 @@ mappings ends here, inside the transaction that made it.
 sends it back to DRAFT: an approval holds for one revision only (PRODUCT.md step 5), so whatever
 changed after it must be approved again. Both facts get an audit row. The readiness and approval
 part relies on this: it compares `readiness_revision` and each Approval's revision to `revision`.
+A change also cancels the migrations waiting in the wave's batches (launch/binding.py): a batch
+made from the approved revision never sends what the wave no longer is.
+
+Changes to a target cluster several waves share come here too, once per wave using it
+(actions.do_save_target_cluster): the cluster is part of what each wave's approval covered.
 """
 
 from dataclasses import dataclass
@@ -15,6 +20,7 @@ from django.utils import timezone
 
 from core.models import AuditEntry
 from migrations_app.choices import WaveStatus
+from migrations_app.launch.binding import cancel_waiting
 from migrations_app.models import Wave
 
 from .errors import WaveLocked
@@ -79,6 +85,7 @@ def changed(wave: Wave, user, what: str, **detail) -> Change:
     Wave.objects.filter(pk=wave.pk).update(**updates)
     wave.refresh_from_db(fields=["revision", "status", "submitted_by", "submitted_at", "last_updated"])
     AuditEntry.record(user, "migrations.wave.change", wave, what=what, revision=wave.revision, **detail)
+    cancel_waiting(wave, user=user, what=what)
     if withdrawn_from:
         AuditEntry.record(
             user, "migrations.wave.approval_withdrawn", wave,

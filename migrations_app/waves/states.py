@@ -14,3 +14,5 @@ WITHDRAWN_BY_CHANGE = (WaveStatus.SUBMITTED, WaveStatus.APPROVED)
 DELETABLE = (WaveStatus.DRAFT, WaveStatus.REJECTED)
 # Launched or done: read-only.
 LOCKED = (WaveStatus.RUNNING, WaveStatus.COMPLETED)
+# Batches may be made and sent only in these (launch/batches.py, launch/binding.py).
+LAUNCHABLE = (WaveStatus.APPROVED, WaveStatus.RUNNING)

@@ -93,6 +93,19 @@ class TargetClusterViewSet(WaveErrorsMixin, viewsets.ModelViewSet):
         cluster = do_save_target_cluster(serializer.Meta.model(**serializer.validated_data), acting_user=self.request.user)
         serializer.instance = self.get_queryset().get(pk=cluster.pk)
 
+    @extend_schema(
+        description="A change to the name, site, datastores or folders is a change of every wave into the cluster: "
+                    "it moves their revision on and withdraws their approvals or submissions. Refused (409) while "
+                    "one of them runs.",
+        responses={200: TargetClusterSerializer, 409: CONFLICT})
+    def update(self, request, *args, **kwargs):
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(
+        description="As PUT, for the fields sent.", responses={200: TargetClusterSerializer, 409: CONFLICT})
+    def partial_update(self, request, *args, **kwargs):
+        return super().partial_update(request, *args, **kwargs)
+
     def perform_update(self, serializer):
         cluster = serializer.instance
         for name, value in serializer.validated_data.items():

@@ -72,6 +72,9 @@ class TargetClusterEditView(PermissionMixin, View):
                 form.add_error(None, str(error))
             else:
                 messages.success(request, f"Target cluster {cluster.name} saved.")
+                for change in cluster.changes:
+                    if change.withdrawn:
+                        messages.warning(request, change.message)
                 return redirect(cluster)
         return self.render(form, cluster, status=400)
 
