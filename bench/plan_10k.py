@@ -128,10 +128,11 @@ def build(vms: int, edges: int, groups: int, seed: int = 7):
         Dependency.objects.bulk_create(
             (Dependency(source_id=s, destination_id=d, port=p) for s, d, p in pairs), batch_size=5000
         )
-        if not HcxPlan.objects.filter(name="bench-site").exists():
-            HcxPlan.objects.create(name="bench-site", connector_hostname="hcx", connector_ip="192.168.10.9",
-                                   connector_gateway="192.168.10.1", avs_block="10.100.0.0/22",
-                                   bandwidth_mbps=10000, latency_ms=10)
+        # The site's HCX manages the bench vCenter (made anew above): the planner plans only its VMs.
+        HcxPlan.objects.update_or_create(name="bench-site", defaults={
+            "connector_hostname": "hcx", "connector_ip": "192.168.10.9", "connector_gateway": "192.168.10.1",
+            "avs_block": "10.100.0.0/22", "bandwidth_mbps": 10000, "latency_ms": 10, "vcenter": vc,
+        })
 
 
 def main(argv=None):

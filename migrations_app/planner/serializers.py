@@ -36,7 +36,7 @@ class WaveEstimateSerializer(serializers.Serializer):
     in_window = SpanSerializer(allow_null=True)
     pre_seed = SpanSerializer(allow_null=True, help_text="Bulk/RAV initial sync, to finish before the window")
     window_seconds = serializers.IntegerField(allow_null=True)
-    fits = serializers.BooleanField(allow_null=True, help_text="Null without a window or without bandwidth")
+    fits = serializers.BooleanField(allow_null=True, help_text="Null without a window, without bandwidth or without VMs")
     verdict = serializers.CharField()
     types = TypeEstimateSerializer(many=True)
     assumptions = serializers.JSONField()
