@@ -97,6 +97,7 @@ def test_it_proposes_no_more_than_the_cluster_has_left_and_says_what_did_not_fit
         assert match, u["why"]
         assert match[1] == tb_text(usable.storage_tb - totals[match[2]])
     assert data["summary"]["fit"] is True
+    assert data["waves"][-1]["why"].endswith("Closed because Cluster-1 has no room left for the rest (see Not placed).")
 
     # Accepted, every wave into the cluster fits, the earlier one included: nothing is blocked.
     created = do_accept(PlanProposal.objects.get(), None, acting_user=planner)

@@ -460,6 +460,7 @@ def plan_waves(
         together: list[tuple] = []
         misfits: list[tuple] = []
         first_refusal = ""
+        no_room_here = 0
         moved_with: list[str] = []
         while len(misfits) < MISFIT_SCAN and wave.vms < caps.max_vms:
             entry, from_together = None, False
@@ -478,6 +479,7 @@ def plan_waves(
                 break
             b = entry[-1]
             if out_of_room(wave, b):
+                no_room_here += 1
                 continue
             reason = caps.refuse(wave.vms + b_vms[b], wave.mib + b_mib[b], wave.parallel + b_parallel[b],
                                  merge_loads(wave.loads, b_loadmap[b]))
@@ -500,6 +502,8 @@ def plan_waves(
             wave.closed_because = f"it reached the cap of {caps.max_vms} VMs"
         elif first_refusal:
             wave.closed_because = f"the next unit would not fit ({first_refusal})"
+        elif no_room_here:
+            wave.closed_because = f"{room.cluster} has no room left for the rest (see Not placed)"
         else:
             wave.closed_because = "everything is placed"
         if moved_with:
