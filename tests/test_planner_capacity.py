@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from inventory.choices import PowerState
-from migrations_app.choices import FindingSeverity, WaveStatus
+from migrations_app.choices import FindingSeverity, Risk, WaveStatus
 from migrations_app.models import DependencyGroup, GroupMember, PlanProposal, ReadinessFinding, Wave, WaveItem
 from migrations_app.planner.autoplan import PlanInputs, Room, Unit, plan_waves
 from migrations_app.planner.calendar import WindowCalendar
@@ -145,6 +145,20 @@ def test_the_rule_in_memory_room_shrinks_wave_by_wave():
     result = plan_waves(units, [], PlanInputs(max_vms=2, max_tb=100), assumptions_for(Link()), calendar, room)
     assert [len(w.units) for w in result.waves] == [2, 1]
     assert [why for _, why in result.unplaced] == ["no room left in C: needs 1.0 TB of vSAN storage, 0.50 TB left after W2"] * 2
+
+
+def test_the_pilot_takes_its_share_of_the_room_too():
+    class Link:
+        bandwidth_mbps = 10000
+
+    units = [Unit(key=f"g{i}", name=f"low-{i}", vm_ids=[i], group_id=i, risk=Risk.LOW, storage_mib=TB,
+                  loads={"bulk": Load("bulk", 1, TB, TB)}) for i in range(2)]
+    room = Room("C", usable=(100, 100 * GIB, 2.5 * TB), planned=(0, 0, 1 * TB), planned_waves=1)
+    calendar = WindowCalendar(first_start=SATURDAY_NIGHT, hours=8, weekdays=frozenset({5}))
+    result = plan_waves(units, [], PlanInputs(pilot_max_tb=5), assumptions_for(Link()), calendar, room)
+    assert [(w.pilot, [u.name for u in w.units]) for w in result.waves] == [(True, ["low-0"])]
+    assert result.waves[0].closed_because == "C has no room left for the other low-risk groups (see Not placed)"
+    assert [why for _, why in result.unplaced] == ["no room left in C: needs 1.0 TB of vSAN storage, 0.50 TB left after wave 1"]
 
 
 def test_without_a_target_cluster_the_proposal_says_capacity_is_not_checked(vc, site, planner, client_for):

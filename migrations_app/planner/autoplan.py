@@ -427,8 +427,10 @@ def plan_waves(
         pilot_caps = _Caps(inputs, assumptions, window_seconds, pilot=True)
         wave = ProposedWave(number=1, window=window, pilot=True)
         left_out = False
+        no_room_for_pilot = False
         for b in candidates:
             if out_of_room(wave, b):
+                no_room_for_pilot = True
                 continue
             reason = pilot_caps.refuse(wave.vms + b_vms[b], wave.mib + b_mib[b], wave.parallel + b_parallel[b],
                                        merge_loads(wave.loads, b_loadmap[b]))
@@ -445,11 +447,14 @@ def plan_waves(
         if wave.units:
             wave.closed_because = (
                 f"the pilot stays within {pilot_caps.max_vms} VMs and {pilot_caps.max_tb:g} TB" if left_out
-                else "there is no other low-risk group"
+                else f"{room.cluster} has no room left for the other low-risk groups (see Not placed)"
+                if no_room_for_pilot else "there is no other low-risk group"
             )
             waves.append(wave)
             closed_need = _plus(closed_need, wave.need)
             window = next(windows, None)
+        elif no_room_for_pilot and not left_out:
+            pilot_note = f"No pilot: {room.cluster} has no room left for any low-risk group (see Not placed)."
         else:
             pilot_note = (f"No pilot: the smallest low-risk group is bigger than the pilot caps "
                           f"({pilot_caps.max_vms} VMs, {pilot_caps.max_tb:g} TB).")
