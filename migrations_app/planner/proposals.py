@@ -19,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -442,8 +443,10 @@ def _accept(proposal: PlanProposal, numbers, acting_user) -> list[Wave]:
     _check_groups(chosen)
     # Existing waves that move with or after the new ones count them in their fit: those that fit now
     # must still fit once these are in (so accepting never blocks a wave planned before).
+    # A host type without figures has no capacity to check (the wave's readiness says so).
+    checked = cluster is not None and cluster.sku in settings.AVS_HOST_TYPES
     later, fitted = [], {}
-    if cluster is not None:
+    if checked:
         later = list(Wave.objects.filter(target_cluster=cluster, sequence__gte=min(w["sequence"] for w in chosen))
                      .exclude(status__in=LANDED))
         fitted = fits_in_order(cluster, later) if later else {}
@@ -467,7 +470,7 @@ def _accept(proposal: PlanProposal, numbers, acting_user) -> list[Wave]:
             for vm_id in unit["vm_ids"]:
                 items.append(WaveItem(wave=wave, vm_id=vm_id, group_id=unit.get("group"), migration_type=types.get(vm_id, "")))
     WaveItem.objects.bulk_create(items, batch_size=2000)
-    if cluster is not None:
+    if checked:
         _check_capacity(cluster, new_waves, [w for w in later if fitted[w.pk].fits])
 
     data["accepted_waves"] = sorted(done | set(numbers))
