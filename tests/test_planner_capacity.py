@@ -267,6 +267,19 @@ def test_accepting_checks_capacity_in_the_same_queries_however_many_waves(vc, si
     assert accept_all(2) == accept_all(9)
 
 
+def test_proposing_costs_the_same_queries_however_many_vms_and_vcenters(vc, site, cluster, planner):
+    def queries(groups):
+        PlanProposal.objects.all().delete()
+        for i in range(groups):
+            group_of(make_vcenter(f"vc-{groups}-{i}.example.com") if i % 2 else vc, f"g{groups}-{i}", vms=3, tb=0.01)
+        with CaptureQueriesContext(connection) as captured:
+            data = propose(site, cluster, planner, include_ungrouped=False).data
+        assert len(data["unplaced"]) >= groups // 2
+        return len(captured)
+
+    assert queries(4) == queries(20)
+
+
 # --- estimates ---------------------------------------------------------------------------------
 
 
