@@ -128,10 +128,11 @@ def build(vms: int, edges: int, groups: int, seed: int = 7):
         Dependency.objects.bulk_create(
             (Dependency(source_id=s, destination_id=d, port=p) for s, d, p in pairs), batch_size=5000
         )
-        if not HcxPlan.objects.filter(name="bench-site").exists():
-            HcxPlan.objects.create(name="bench-site", connector_hostname="hcx", connector_ip="192.168.10.9",
-                                   connector_gateway="192.168.10.1", avs_block="10.100.0.0/22",
-                                   bandwidth_mbps=10000, latency_ms=10)
+        # The site's HCX manages the bench vCenter (made anew above): the planner plans only its VMs.
+        HcxPlan.objects.update_or_create(name="bench-site", defaults={
+            "connector_hostname": "hcx", "connector_ip": "192.168.10.9", "connector_gateway": "192.168.10.1",
+            "avs_block": "10.100.0.0/22", "bandwidth_mbps": 10000, "latency_ms": 10, "vcenter": vc,
+        })
 
 
 def main(argv=None):
@@ -148,12 +149,18 @@ def main(argv=None):
     from django.db import transaction
 
     from hcx.models import HcxPlan
-    from inventory.models import VirtualMachine
+    from inventory.models import VCenter, VirtualMachine
     from migrations_app.models import Dependency, DependencyGroup, PlanProposal
     from migrations_app.planner.autoplan import PlanInputs, plan_waves
     from migrations_app.planner.calendar import WindowCalendar
     from migrations_app.planner.estimates import assumptions_for
-    from migrations_app.planner.proposals import ProposalRequest, do_accept, do_propose, load_units
+    from migrations_app.planner.proposals import (
+        VM_COLUMNS,
+        ProposalRequest,
+        do_accept,
+        do_propose,
+        load_units,
+    )
 
     have = VirtualMachine.objects.filter(vcenter__name=MARKER).count()
     edges = Dependency.objects.filter(source__vm__vcenter__name=MARKER).count()
@@ -161,6 +168,8 @@ def main(argv=None):
         print(f"building {args.vms:,} VMs and {args.edges:,} edges ...", flush=True)
         seconds, _ = timed(lambda: build(args.vms, args.edges, args.groups))
         print(f"  built in {seconds:.1f} s")
+    # A database built before sites named their vCenter: the bench site's HCX manages the bench vCenter.
+    HcxPlan.objects.filter(name="bench-site").update(vcenter=VCenter.objects.get(name=MARKER))
     site = HcxPlan.objects.get(name="bench-site")
     groups = DependencyGroup.objects.count()
     print(f"estate: {VirtualMachine.objects.count():,} VMs, {groups:,} groups, {Dependency.objects.count():,} edges")
@@ -172,9 +181,7 @@ def main(argv=None):
 
     def baseline():
         rows = list(DependencyGroup.objects.values_list("id", "name", "priority", "risk"))
-        rows += list(VirtualMachine.objects.filter(removed__isnull=True).values_list(
-            "id", "name", "used_mib", "provisioned_mib", "power_state", "group_membership__group_id",
-            "wave_item__wave__name"))
+        rows += list(VirtualMachine.objects.filter(removed__isnull=True).values_list(*VM_COLUMNS))
         rows += list(Dependency.objects.values_list("source__vm_id", "destination__vm_id"))
         return len(rows)
 
@@ -182,7 +189,7 @@ def main(argv=None):
     baseline()  # warm the database's caches, so that the baseline is not charged for the first read
     t_base, _ = timed(baseline)
     figures.append(("baseline: read the rows", t_base))
-    t_load, loaded = timed(lambda: load_units(inputs))
+    t_load, loaded = timed(lambda: load_units(inputs, site))
     figures.append(("load units and graph", t_load))
     assumptions = assumptions_for(site)
     t_plan, result = timed(lambda: plan_waves(loaded.units, loaded.edges, inputs, assumptions, calendar))

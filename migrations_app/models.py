@@ -328,8 +328,8 @@ class PlanProposal(models.Model):
     """An auto-planner result waiting for a planner to accept all or part of it.
 
     `data` is `{"waves": [{"name", "sequence", "pilot", "window_start", "window_end", "groups": [ids],
-    "vms": [ids], "estimate": {...}, "why": "..."}], "unplaced": [{"group": id, "why": "..."}],
-    "settings": {...}}`.
+    "vms": [ids], "need": {...}, "estimate": {...}, "why": "..."}], "unplaced": [{"group": id, "why": "..."}],
+    "cluster_use": {"usable", "planned", "waves": [{"number", "total", ...}]} or null, "settings": {...}}`.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

@@ -158,7 +158,7 @@ def estate(db):
     vcenter = make_vcenter()
     vms = [make_vm(vcenter, f"app-{i:02d}", used_mib=(i % 7) * 300 * GIB, provisioned_mib=(i % 7 + 1) * 300 * GIB)
            for i in range(24)]
-    return make_link_site(bandwidth_mbps=1000), vms
+    return make_link_site(bandwidth_mbps=1000, vcenter=vcenter), vms
 
 
 @settings(FUZZ, max_examples=max(10, FUZZ.max_examples // 3))

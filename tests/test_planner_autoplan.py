@@ -34,8 +34,8 @@ def vc(db):
 
 
 @pytest.fixture
-def site(db):
-    return make_link_site(bandwidth_mbps=1000)
+def site(vc):
+    return make_link_site(bandwidth_mbps=1000, vcenter=vc)  # its HCX manages vc
 
 
 def make_group(vc, name, vms=2, *, priority=100, risk=Risk.MEDIUM, gib=50, power=PowerState.ON):

@@ -18,7 +18,7 @@ GIB = 1024
 @pytest.fixture
 def estate(db):
     vc = make_vcenter()
-    site = make_link_site(bandwidth_mbps=1000)
+    site = make_link_site(bandwidth_mbps=1000, vcenter=vc)
     groups = []
     for i, risk in enumerate([Risk.LOW, Risk.MEDIUM, Risk.MEDIUM, Risk.HIGH]):
         group = DependencyGroup.objects.create(name=f"app-{i}", priority=10 * (i + 1), risk=risk)

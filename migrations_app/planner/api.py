@@ -29,7 +29,7 @@ from .estimates import (
     window_seconds_of,
 )
 from .forms import AutoPlanForm
-from .proposals import AcceptRefused, NothingToPlan, do_accept, do_propose
+from .proposals import AcceptRefused, CannotPlan, do_accept, do_propose
 from .serializers import (
     AcceptRequestSerializer,
     AcceptResultSerializer,
@@ -116,7 +116,7 @@ class PlanProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
         try:
             proposal = do_propose(form.proposal_request(), acting_user=request.user)
-        except NothingToPlan as exc:
+        except CannotPlan as exc:
             return Response({"non_field_errors": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(PlanProposalSerializer(proposal).data, status=status.HTTP_201_CREATED)
 

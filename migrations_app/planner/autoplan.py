@@ -30,11 +30,17 @@ The algorithm, in plain words
    the window, the initial sync runs before; vMotion and Cold transfer one VM at a time inside it, so
    their durations add up). A unit that does not fit waits for the next window. The wave closes when
    it is full or after `MISFIT_SCAN` units in a row did not fit (so 10,000 units plan in seconds).
-6. **Not placed.** A unit that does not fit even an empty wave (too many VMs, too many TB, more
+6. **The target cluster.** With a target cluster, what it has left (`Room`: its usable vCPUs, memory
+   and vSAN storage after N+1, FTT and slack, less what every wave already planned into it takes,
+   both from waves/capacity.py) is shared by all proposed waves, one after another: a unit goes in
+   only if it fits what the waves before it and the units already in its wave leave. The room only
+   shrinks, so a unit that does not fit is left out for good ("no room left in Cluster-1: needs
+   4.2 TB of vSAN storage, 1.1 TB left after Wave 03"), and the next unit is tried.
+7. **Not placed.** A unit that does not fit even an empty wave (too many VMs, too many TB, more
    Bulk/RAV VMs than HCX replicates at once, or longer than a window) is listed with the reason.
    Units that depend on it are still placed, with a note. Units left when the windows run out are
-   listed too.
-7. **Why.** Each wave says in words why it holds what it holds and why it closed.
+   listed too. (Units HCX cannot reach from the site are left out before planning: proposals.py.)
+8. **Why.** Each wave says in words why it holds what it holds and why it closed.
 
 The functions here take plain data (no database), so the benchmark can time the algorithm alone;
 `proposals.py` loads the units from the database and stores the result as a PlanProposal.
@@ -43,6 +49,7 @@ The functions here take plain data (no database), so the benchmark can time the 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -84,6 +91,11 @@ class Unit:
     overrides: dict[int, str] = field(default_factory=dict)
     external: int = 0  # connections to endpoints outside the inventory
     connections: int = 0  # connections to other units or VMs already in waves
+    # What it takes in the target cluster, counted as waves/capacity.py counts it: vCPUs, configured
+    # memory and used storage (MiB).
+    vcpus: int = 0
+    memory_mib: int = 0
+    storage_mib: int = 0
     # Totals, computed once: the packing loop reads them for every candidate.
     vms: int = field(init=False)
     mib: int = field(init=False)
@@ -93,6 +105,57 @@ class Unit:
         self.vms = len(self.vm_ids)
         self.mib = sum(load.total_mib for load in self.loads.values())
         self.parallel = sum(load.vms for t, load in self.loads.items() if t in PARALLEL_TYPES)
+
+    @property
+    def need(self) -> tuple[int, int, int]:
+        return (self.vcpus, self.memory_mib, self.storage_mib)
+
+
+Need = tuple[float, float, float]  # vCPUs, MiB of memory, MiB of used storage
+NOTHING: Need = (0, 0, 0)
+
+
+def _plus(a: Need, b: Need) -> Need:
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2])
+
+
+def _tb(mib: float) -> str:
+    tb = mib / MIB_PER_TB
+    return f"{tb:,.1f} TB" if tb >= 1 else f"{tb:.2f} TB"
+
+
+@dataclass
+class Room:
+    """The target cluster's room for a proposal: its usable capacity and what the waves already planned
+    into it take (both from waves/capacity.py, so the proposal and the wave page agree)."""
+
+    cluster: str
+    usable: Need
+    planned: Need
+    planned_waves: int = 0
+    # A proposed wave's name from its number, as the proposal will show it.
+    label: Callable[[int], str] = field(default=lambda number: f"wave {number}")
+
+    def fits(self, used: Need, need: Need) -> bool:
+        """`need` fits beside `used` (what the proposal placed so far) and the planned waves."""
+        return all(p + u + n <= cap for cap, p, u, n in zip(self.usable, self.planned, used, need, strict=True))
+
+    def refusal(self, used: Need, need: Need, after_wave: int) -> str:
+        """Why `need` does not fit once proposed waves 1..`after_wave` took `used`, in a planner's words."""
+        left = [max(cap - p - u, 0) for cap, p, u in zip(self.usable, self.planned, used, strict=True)]
+        words = (
+            lambda n, rest: f"needs {n:,.0f} vCPUs, {rest:,.0f} left",
+            lambda n, rest: f"needs {n / 1024:,.0f} GB of memory, {rest / 1024:,.0f} GB left",
+            lambda n, rest: f"needs {_tb(n)} of vSAN storage, {_tb(rest)} left",
+        )
+        short = [say(n, rest) for say, n, rest in zip(words, need, left, strict=True) if n > rest]
+        if after_wave:
+            after = f"after {self.label(after_wave)}"
+        elif self.planned_waves:
+            after = f"after the {self.planned_waves} wave{'s' if self.planned_waves != 1 else ''} already planned into it"
+        else:
+            after = "with nothing planned into it yet"
+        return f"no room left in {self.cluster}: {'; '.join(short) or 'needs more than is left'} {after}"
 
 
 @dataclass(frozen=True)
@@ -121,6 +184,7 @@ class ProposedWave:
     vms: int = 0
     mib: int = 0
     parallel: int = 0
+    need: Need = NOTHING  # in the target cluster
 
     def add_units(self, units: list[Unit], loads: dict[str, Load]) -> None:
         self.units.extend(units)
@@ -129,6 +193,7 @@ class ProposedWave:
             self.vms += u.vms
             self.mib += u.mib
             self.parallel += u.parallel
+            self.need = _plus(self.need, u.need)
 
 
 @dataclass
@@ -180,8 +245,10 @@ def plan_waves(
     inputs: PlanInputs,
     assumptions: Assumptions,
     calendar: WindowCalendar,
+    room: Room | None = None,
 ) -> PlanResult:
-    """Place `units` into waves. `edges`: (i, j) index pairs into `units`, unit i depends on unit j."""
+    """Place `units` into waves. `edges`: (i, j) index pairs into `units`, unit i depends on unit j.
+    `room`: the target cluster's, shared by all waves (None: no target cluster, capacity unchecked)."""
     n = len(units)
     deps: list[set[int]] = [set() for _ in range(n)]
     for i, j in edges:
@@ -216,6 +283,11 @@ def plan_waves(
         mib = sum(units[u].mib for u in members)
         parallel = sum(units[u].parallel for u in members)
         reason = caps.refuse(vms, mib, parallel, loads)
+        together_need = NOTHING
+        for u in members:
+            together_need = _plus(together_need, units[u].need)
+        if reason is None and room is not None and not room.fits(NOTHING, together_need):
+            reason = room.refusal(NOTHING, together_need, 0)
         cycle = {"units": [units[u].key for u in members], "names": [units[u].name for u in members],
                  "together": reason is None}
         if reason is None:
@@ -259,6 +331,12 @@ def plan_waves(
     b_parallel = [sum(units[u].parallel for u in bundles[b]) for b in range(nb)]
     b_name = [units[bundles[b][0]].name for b in range(nb)]
     b_loadmap = [b_loads(b) for b in range(nb)]
+    b_need: list[Need] = []
+    for b in range(nb):
+        total = NOTHING
+        for u in bundles[b]:
+            total = _plus(total, units[u].need)
+        b_need.append(total)
 
     # --- effective priority: inherited from what depends on it --------------------------------------
     eff = [min(units[u].priority for u in bundles[b]) for b in range(nb)]
@@ -277,6 +355,8 @@ def plan_waves(
     unplaced_why: dict[int, str] = {}
     for b in range(nb):
         reason = caps.refuse(b_vms[b], b_mib[b], b_parallel[b], b_loadmap[b])
+        if reason is None and room is not None and not room.fits(NOTHING, b_need[b]):
+            reason = room.refusal(NOTHING, b_need[b], 0)
         if reason is not None:
             state[b] = UNPLACED
             unplaced_why[b] = reason
@@ -310,11 +390,25 @@ def plan_waves(
     # counted them twice and made a unit ready before the rest of what it depends on was placed.
 
     waves: list[ProposedWave] = []
+    # What the waves closed so far take in the target cluster, and the units it had no room for
+    # (with the wave being filled then: their reason is worded at the end, after that wave's total).
+    closed_need: Need = NOTHING
+    no_room: list[tuple[int, ProposedWave]] = []
 
     def add(wave: ProposedWave, b: int):
         state[b] = PLACED
         wave_of[b] = wave.number
         wave.add_units(b_units(b), merge_loads(wave.loads, b_loadmap[b]))
+
+    def out_of_room(wave: ProposedWave, b: int) -> bool:
+        """b does not fit what the cluster has left: it never will (the room only shrinks), so it is
+        left out now, and what waited for it may go on."""
+        if room is None or room.fits(_plus(closed_need, wave.need), b_need[b]):
+            return False
+        state[b] = UNPLACED
+        no_room.append((b, wave))
+        resolve(b, None)
+        return True
 
     # --- the pilot ---------------------------------------------------------------------------------
     pilot_note = ""
@@ -333,7 +427,11 @@ def plan_waves(
         pilot_caps = _Caps(inputs, assumptions, window_seconds, pilot=True)
         wave = ProposedWave(number=1, window=window, pilot=True)
         left_out = False
+        no_room_for_pilot = False
         for b in candidates:
+            if out_of_room(wave, b):
+                no_room_for_pilot = True
+                continue
             reason = pilot_caps.refuse(wave.vms + b_vms[b], wave.mib + b_mib[b], wave.parallel + b_parallel[b],
                                        merge_loads(wave.loads, b_loadmap[b]))
             if reason is None:
@@ -349,10 +447,14 @@ def plan_waves(
         if wave.units:
             wave.closed_because = (
                 f"the pilot stays within {pilot_caps.max_vms} VMs and {pilot_caps.max_tb:g} TB" if left_out
-                else "there is no other low-risk group"
+                else f"{room.cluster} has no room left for the other low-risk groups (see Not placed)"
+                if no_room_for_pilot else "there is no other low-risk group"
             )
             waves.append(wave)
+            closed_need = _plus(closed_need, wave.need)
             window = next(windows, None)
+        elif no_room_for_pilot and not left_out:
+            pilot_note = f"No pilot: {room.cluster} has no room left for any low-risk group (see Not placed)."
         else:
             pilot_note = (f"No pilot: the smallest low-risk group is bigger than the pilot caps "
                           f"({pilot_caps.max_vms} VMs, {pilot_caps.max_tb:g} TB).")
@@ -363,6 +465,7 @@ def plan_waves(
         together: list[tuple] = []
         misfits: list[tuple] = []
         first_refusal = ""
+        no_room_here = 0
         moved_with: list[str] = []
         while len(misfits) < MISFIT_SCAN and wave.vms < caps.max_vms:
             entry, from_together = None, False
@@ -380,6 +483,9 @@ def plan_waves(
             if entry is None:
                 break
             b = entry[-1]
+            if out_of_room(wave, b):
+                no_room_here += 1
+                continue
             reason = caps.refuse(wave.vms + b_vms[b], wave.mib + b_mib[b], wave.parallel + b_parallel[b],
                                  merge_loads(wave.loads, b_loadmap[b]))
             if reason is None:
@@ -394,17 +500,31 @@ def plan_waves(
         for entry in misfits:
             heapq.heappush(ready, entry)
         if not wave.units:
-            break  # cannot happen with same-length windows: every pending unit fits an empty wave
+            # Every pending unit fits an empty wave (same-length windows), so the ready ones were all
+            # out of room in the target cluster, and nothing is left to place.
+            break
         if wave.vms >= caps.max_vms:
             wave.closed_because = f"it reached the cap of {caps.max_vms} VMs"
         elif first_refusal:
             wave.closed_because = f"the next unit would not fit ({first_refusal})"
+        elif no_room_here:
+            wave.closed_because = f"{room.cluster} has no room left for the rest (see Not placed)"
         else:
             wave.closed_because = "everything is placed"
         if moved_with:
             wave.notes.append(f"Moves with what it is connected to: {_names(moved_with)}.")
         waves.append(wave)
+        closed_need = _plus(closed_need, wave.need)
         window = next(windows, None)
+
+    # --- what the target cluster had no room for, after the wave that could not take it ----------
+    after: list[Need] = [NOTHING]
+    for wave in waves:
+        after.append(_plus(after[-1], wave.need))
+    for b, wave in no_room:
+        # Its wave closed with more in it than when b was tried, so b is further still from fitting.
+        number = wave.number if wave.units else wave.number - 1
+        unplaced_why[b] = room.refusal(after[number], b_need[b], number)
 
     # --- what is left ------------------------------------------------------------------------------
     for b in range(nb):

@@ -376,8 +376,9 @@ class WaveEstimate:
 
     @property
     def fits(self) -> bool | None:
-        """True when the slow end fits the window; None when there is no window or no bandwidth."""
-        if self.window_seconds is None or self.in_window is None:
+        """True when the slow end fits the window; None when there is no window or no bandwidth, or
+        no VMs (an empty wave moves nothing: "fits its window" would tell a planner it is ready)."""
+        if not self.types or self.window_seconds is None or self.in_window is None:
             return None
         return self.in_window.high <= self.window_seconds
 

@@ -16,7 +16,7 @@ from hcx.models import HcxPlan
 from ..models import TargetCluster
 from .autoplan import PlanInputs
 from .calendar import WEEKDAYS, BlackoutError, WindowCalendar, parse_blackouts
-from .proposals import ProposalRequest
+from .proposals import ProposalRequest, unreachable_site
 
 SATURDAY = 5
 MAX_YEARS_AHEAD = 5
@@ -50,11 +50,13 @@ class WallClockDateTimeField(forms.DateTimeField):
 class AutoPlanForm(forms.Form):
     site = forms.ModelChoiceField(
         HcxPlan.objects.order_by("name"), label="Site",
-        help_text="Its HCX deployment plan gives the link bandwidth the estimates use.",
+        help_text="Its HCX deployment plan gives the link bandwidth the estimates use, and the vCenter whose VMs "
+                  "its HCX migrates: VMs of other vCenters are left out.",
     )
     target_cluster = forms.ModelChoiceField(
         TargetCluster.objects.select_related("site").order_by("site__name", "name"), required=False,
-        label="Target cluster", help_text="Optional: set on every wave created.",
+        label="Target cluster", help_text="Set on every wave created; the waves share what it has left (after the "
+                                          "waves already planned into it). Without one, capacity is not checked.",
     )
     migration_type = forms.ChoiceField(choices=MigrationType.choices, initial=MigrationType.BULK, label="Migration type")
     cold_for_powered_off = forms.BooleanField(
@@ -120,6 +122,9 @@ class AutoPlanForm(forms.Form):
     def clean(self):
         data = super().clean()
         site, cluster = data.get("site"), data.get("target_cluster")
+        refusal = unreachable_site(site) if site else None
+        if refusal:
+            self.add_error("site", refusal)
         if site and cluster and cluster.site_id != site.pk:
             self.add_error("target_cluster", f"{cluster} belongs to another site than {site}.")
         start, zone = data.get("first_window_start"), data.get("time_zone")

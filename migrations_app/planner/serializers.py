@@ -36,7 +36,7 @@ class WaveEstimateSerializer(serializers.Serializer):
     in_window = SpanSerializer(allow_null=True)
     pre_seed = SpanSerializer(allow_null=True, help_text="Bulk/RAV initial sync, to finish before the window")
     window_seconds = serializers.IntegerField(allow_null=True)
-    fits = serializers.BooleanField(allow_null=True, help_text="Null without a window or without bandwidth")
+    fits = serializers.BooleanField(allow_null=True, help_text="Null without a window, without bandwidth or without VMs")
     verdict = serializers.CharField()
     types = TypeEstimateSerializer(many=True)
     assumptions = serializers.JSONField()
@@ -78,8 +78,13 @@ class AutoPlanRequestSerializer(serializers.Serializer):
     """What POST /api/plan-proposals/ takes; missing fields take the form's defaults. Validated by
     the same form as the page (migrations_app/planner/forms.py)."""
 
-    site = serializers.IntegerField(help_text="hcx.HcxPlan id: its link bandwidth drives the estimates")
-    target_cluster = serializers.IntegerField(required=False, allow_null=True)
+    site = serializers.IntegerField(help_text="hcx.HcxPlan id: its link bandwidth drives the estimates, and only VMs "
+                                              "of its vCenter (the one its HCX manages) are planned")
+    target_cluster = serializers.IntegerField(
+        required=False, allow_null=True,
+        help_text="Its room (usable capacity less the waves already planned into it) is shared by the proposed waves; "
+                  "null: capacity is not checked",
+    )
     migration_type = serializers.ChoiceField(choices=MigrationType.choices, required=False)
     cold_for_powered_off = serializers.BooleanField(required=False, default=True)
     max_vms = serializers.IntegerField(required=False)

@@ -14,7 +14,7 @@ from core.access import PermissionMixin, user_can
 from ..models import DependencyGroup, PlanProposal, Wave
 from .estimates import estimate_wave, vm_estimates, vm_rows
 from .forms import AcceptForm, AutoPlanForm
-from .proposals import AcceptRefused, NothingToPlan, do_accept, do_propose
+from .proposals import AcceptRefused, CannotPlan, do_accept, do_propose
 
 PROPOSALS_PER_PAGE = 25
 VMS_PER_PAGE = 100
@@ -36,7 +36,7 @@ class AutoPlanView(PermissionMixin, View):
         if form.is_valid():
             try:
                 proposal = do_propose(form.proposal_request(), acting_user=request.user)
-            except NothingToPlan as exc:
+            except CannotPlan as exc:
                 form.add_error(None, str(exc))
             else:
                 summary = proposal.data["summary"]

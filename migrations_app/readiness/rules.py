@@ -446,7 +446,7 @@ def empty_wave(facts: WaveFacts, vm_count: int) -> list[Hit]:
 @wave_rule("target-capacity", "Target cluster capacity")
 def target_capacity(facts: WaveFacts, vm_count: int) -> list[Hit]:
     """The target cluster's usable vCPUs, memory and vSAN capacity (after HA and failures-to-tolerate) hold
-    this wave and every other wave planned into it."""
+    this wave and the waves into it that move before or with it (running and completed ones always count)."""
     from migrations_app.waves.capacity import fit_for_wave
 
     wave = facts.wave

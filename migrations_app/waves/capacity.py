@@ -21,18 +21,23 @@ Usable capacity of a target cluster, from its host type (settings.AVS_HOST_TYPES
 
 What a wave needs: the sum of its VMs' vCPUs, configured memory and *used* storage (AVS's vSAN
 policy is thin provisioned, so a migrated VM occupies what it uses; provisioned storage is shown
-beside it). The fit counts every wave that targets the cluster, not the wave alone: the VMs of
-completed waves already live there, and the running and planned ones will. A wave "fits" when all
-of them together stay within the usable figures.
+beside it). The fit counts, besides the wave itself, every wave into the cluster that moves before
+it or with it: those with a lower or the same order (`Wave.sequence`), and the running and completed
+ones whatever their order (their VMs are there already, or on their way). A wave "fits" when all of
+them together stay within the usable figures. A wave that moves later is not counted: it is the one
+that does not fit if the cluster fills up, so planning more never blocks a wave planned earlier.
+The auto-planner (planner/autoplan.py) reads the same figures: what every existing wave into the
+cluster already takes, then its proposed waves one after another, each after all existing ones.
 """
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
+from migrations_app.choices import WaveStatus
 from migrations_app.models import TargetCluster, Wave, WaveItem
 
 MIB_PER_GB = 1024
@@ -195,33 +200,73 @@ class Fit:
         ]
 
 
-def other_waves_totals(cluster: TargetCluster, exclude_wave_pk=None) -> tuple[Totals, int]:
-    """Everything the other waves into `cluster` add up to, in one query, and how many waves that is."""
+# Waves whose VMs are in the cluster already, or on their way: they count against any wave.
+LANDED = (WaveStatus.RUNNING, WaveStatus.COMPLETED)
+
+
+def moves_before_or_with(sequence: int) -> Q:
+    """The waves a wave of order `sequence` shares its cluster with when it moves (a WaveItem filter)."""
+    return Q(wave__sequence__lte=sequence) | Q(wave__status__in=LANDED)
+
+
+def other_waves_totals(cluster: TargetCluster, exclude_wave_pk=None, *, up_to_sequence: int | None = None) -> tuple[Totals, int]:
+    """Everything the other waves into `cluster` add up to, in one query, and how many waves that is;
+    with `up_to_sequence`, only those that move before or with a wave of that order."""
     items = WaveItem.objects.filter(wave__target_cluster=cluster)
     if exclude_wave_pk is not None:
         items = items.exclude(wave_id=exclude_wave_pk)
+    if up_to_sequence is not None:
+        items = items.filter(moves_before_or_with(up_to_sequence))
     row = items.aggregate(**_SUMS, waves=Count("wave", distinct=True))
     count = row.pop("waves")
     return Totals(**row), count
 
 
-def fit(wave_totals_: Totals, cluster: TargetCluster, exclude_wave_pk=None) -> Fit:
-    """Does the wave, with every other wave into its cluster, fit the cluster's usable capacity?"""
+def fit(wave_totals_: Totals, cluster: TargetCluster, exclude_wave_pk=None, *, sequence: int | None = None) -> Fit:
+    """Does the wave, with the other waves into its cluster (with `sequence`: those that move before
+    or with it), fit the cluster's usable capacity?"""
     capacity = usable_capacity(cluster)
-    others, count = other_waves_totals(cluster, exclude_wave_pk)
+    others, count = other_waves_totals(cluster, exclude_wave_pk, up_to_sequence=sequence)
+    return _fit(wave_totals_, others, count, cluster, capacity)
+
+
+def _fit(own: Totals, others: Totals, count: int, cluster: TargetCluster, capacity: Capacity) -> Fit:
     resources = [
-        Resource("vCPUs", "vCPU", wave_totals_.vcpus, others.vcpus, capacity.vcpus),
-        Resource("Memory", "GB", wave_totals_.memory_gb, others.memory_gb, capacity.memory_gb),
-        Resource("vSAN storage (used)", "TB", wave_totals_.used_tb, others.used_tb, capacity.storage_tb),
+        Resource("vCPUs", "vCPU", own.vcpus, others.vcpus, capacity.vcpus),
+        Resource("Memory", "GB", own.memory_gb, others.memory_gb, capacity.memory_gb),
+        Resource("vSAN storage (used)", "TB", own.used_tb, others.used_tb, capacity.storage_tb),
     ]
     return Fit(cluster=cluster, capacity=capacity, resources=resources, other_waves=count)
+
+
+def fits_in_order(cluster: TargetCluster, waves: list[Wave]) -> dict[int, Fit]:
+    """{wave id: its fit, as fit_for_wave gives it} for several waves into `cluster`, in one query
+    whatever their number (accepting a whole proposal checks each of its waves)."""
+    capacity = usable_capacity(cluster)
+    rows = (
+        WaveItem.objects.filter(wave__target_cluster=cluster)
+        .values("wave_id", "wave__sequence", "wave__status").annotate(**_SUMS).order_by()
+    )
+    per_wave = [(r.pop("wave_id"), r.pop("wave__sequence"), r.pop("wave__status"), Totals(**r)) for r in rows]
+    fits = {}
+    for wave in waves:
+        own, others, count = Totals(), Totals(), 0
+        for pk, sequence, status, sums in per_wave:
+            if pk == wave.pk:
+                own = sums
+            elif sequence <= wave.sequence or status in LANDED:  # moves_before_or_with(), in Python
+                others, count = others + sums, count + 1
+        fits[wave.pk] = _fit(own, others, count, cluster, capacity)
+    return fits
 
 
 def fit_for_wave(wave: Wave, wave_totals_: Totals | None = None) -> Fit | None:
     """The wave's fit against its target cluster; None when it has none yet."""
     if wave.target_cluster_id is None:
         return None
-    return fit(wave_totals_ or wave_totals(wave), wave.target_cluster, exclude_wave_pk=wave.pk)
+    # Only the waves that move before it or with it: a wave planned later (an accepted auto-plan
+    # proposal, say) cannot make this one stop fitting; if the cluster is full, the later one is told.
+    return fit(wave_totals_ or wave_totals(wave), wave.target_cluster, exclude_wave_pk=wave.pk, sequence=wave.sequence)
 
 
 @dataclass

@@ -208,7 +208,7 @@ class ResourceSerializer(serializers.Serializer):
     label = serializers.CharField()
     unit = serializers.CharField()
     wave = serializers.FloatField()
-    others = serializers.FloatField()
+    others = serializers.FloatField(help_text="What the waves counted in other_waves take")
     planned = serializers.FloatField()
     usable = serializers.FloatField()
     fits = serializers.BooleanField()
@@ -217,7 +217,9 @@ class ResourceSerializer(serializers.Serializer):
 class FitSerializer(serializers.Serializer):
     target_cluster = serializers.IntegerField(allow_null=True)
     fits = serializers.BooleanField(allow_null=True)
-    other_waves = serializers.IntegerField()
+    other_waves = serializers.IntegerField(
+        help_text="Waves into the cluster counted with this one: those that move before or with it (lower or equal "
+                  "order), and the running and completed ones whatever their order")
     capacity = CapacitySerializer(allow_null=True)
     resources = ResourceSerializer(many=True)
     problems = serializers.ListField(child=serializers.CharField())
