@@ -14,6 +14,7 @@ from inventory.models import Network, VirtualMachine
 from migrations_app.models import DependencyGroup, GroupMember, NetworkMapping, TargetCluster, Wave, WaveItem
 
 from .errors import StaleRevision, WaveError
+from .network_targets import avs_targets
 from .revisions import Change, changed, ensure_editable, lock
 from .states import DELETABLE
 
@@ -280,10 +281,15 @@ def do_set_migration_type(pk, vm_ids, migration_type: str, *, acting_user) -> tu
 
 
 def do_save_mapping(pk, source: Network, target_kind: str, target_name: str, *, acting_user) -> Change | None:
-    """Map the source network for this wave (create or replace); no change when it maps so already."""
+    """Map the source network for this wave (create or replace); no change when it maps so already.
+    A target the wave's site does not offer is refused (network_targets.AvsTargets.refusal); one that is
+    offered but wrong for this network (another VLAN's extension) is saved, and readiness blocks it."""
     with transaction.atomic():
         wave = lock(pk)
         ensure_editable(wave)
+        refused = avs_targets(wave).refusal(source.name, target_kind, target_name)
+        if refused:
+            raise WaveError(refused)
         mapping = NetworkMapping.objects.filter(wave=wave, source=source).first()
         if mapping and (mapping.target_kind, mapping.target_name) == (target_kind, target_name):
             return None
