@@ -420,7 +420,7 @@ def _target_problem(vm: Vm, facts: WaveFacts, rule: str) -> Problem | None:
     return Problem(" ".join(i.message for i in issues), " ".join(fixes), severity=severity)
 
 
-@vm_rule(RULE_TARGET, "Network mapped to a target AVS does not offer", every(BLOCKER))
+@vm_rule(RULE_TARGET, "Network mapping target", every(BLOCKER))
 def network_target(vm: Vm, facts: WaveFacts, migration_type: str):
     """Each network lands on what the wave's site offers: an extended network of the same VLAN, or a segment of
     the AVS inventory read from HCX. Another VLAN's extension, or a target that is neither, blocks; a segment

@@ -88,6 +88,11 @@ class WaveNetwork:
         return self.lands.mapped
 
     @property
+    def choice(self) -> str:
+        """The mapping form's value for where it lands now ("kind:name", as AvsTargets.choices)."""
+        return f"{self.lands.target_kind}:{self.lands.target_name}" if self.lands.mapped else ""
+
+    @property
     def switch_label(self) -> str:
         return SwitchType(self.switch_type).label if self.switch_type in SwitchType.values else self.switch_type
 
