@@ -32,6 +32,10 @@ Decisions where hcx-wire.md §11 leaves room ([D] = VMware documentation, [T] = 
 - Host CPU vendor: AVS hosts are Intel (settings.READINESS["TARGET_CPU_VENDORS"]); a live or
   replicated move needs the same vendor class, so only Cold is left (PRODUCT.md section 5).
 - A VM that vanished from vCenter gets one blocker and no other finding.
+- Network mappings (migrations_app/waves/network_targets.py, which says why): another VLAN's
+  extension, or a target neither extended by the site nor listed by its AVS inventory, blocks every
+  type; a target nothing can check yet, a segment that is not the network's extension (HCX keeps the
+  VMs' addresses) and VM addresses outside the extension's gateway subnet are warnings.
 """
 
 import inspect
