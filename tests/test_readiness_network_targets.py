@@ -175,3 +175,13 @@ def test_before_the_inventory_is_read_a_typed_segment_is_taken(scene, planner):
     AvsInventory.objects.filter(site=scene.site).delete()
     do_save_mapping(scene.wave.pk, scene.net, SEGMENT, "seg-new", acting_user=planner)
     assert NetworkMapping.objects.get().target_name == "seg-new"
+
+
+def test_the_api_refuses_a_target_the_site_does_not_offer_as_the_page_does(scene, client_for, planner):
+    client = client_for(planner)
+    body = {"wave": scene.wave.pk, "source": scene.net.pk, "target_kind": "segment", "target_name": "seg-typo"}
+    response = client.post("/api/network-mappings/", body, content_type="application/json")
+    assert response.status_code == 400 and "AVS offers no segment seg-typo" in response.json()["detail"]
+    body["target_name"] = "seg-db"
+    assert client.post("/api/network-mappings/", body, content_type="application/json").status_code == 201
+    assert NetworkMapping.objects.get().target_name == "seg-db"
