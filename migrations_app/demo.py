@@ -66,7 +66,10 @@ class DemoWave:
     sequence: int
     weeks_ahead: int  # the change window is that many Saturdays from now, 22:00-04:00 London time
     groups: tuple[str, ...]
-    # source network -> the network of the demo plan it lands on (an extended network)
+    # source network -> the AVS segment it lands on. Not an extended network: the demo plan extends the
+    # simulator's App-VLAN101/102, whose VLANs none of the demo estate's port groups share, and a VLAN
+    # landing on another VLAN's extension is a readiness blocker (waves/network_targets.py). The
+    # segments are typed (the demo reads no AVS inventory), so readiness warns that it cannot check them.
     mappings: dict[str, str]
     status: str
     pilot: bool = False
@@ -74,14 +77,14 @@ class DemoWave:
 
 
 WAVES = [
-    DemoWave("Pilot: DNS and print", 10, 1, ("DNS/DHCP", "Print"), {"dvpg-infra-vlan10": "App-VLAN101"},
+    DemoWave("Pilot: DNS and print", 10, 1, ("DNS/DHCP", "Print"), {"dvpg-infra-vlan10": "seg-infra-vlan10"},
              WaveStatus.APPROVED, pilot=True,
              notes="Low-risk infrastructure first: proves the service mesh, the extended networks and the runbook."),
     DemoWave("Wave 2: directory and files", 20, 2, ("Active Directory", "File Services"),
-             {"dvpg-infra-vlan10": "App-VLAN101", "dvpg-files-vlan160": "App-VLAN102"}, WaveStatus.SUBMITTED),
+             {"dvpg-infra-vlan10": "seg-infra-vlan10", "dvpg-files-vlan160": "seg-files-vlan160"}, WaveStatus.SUBMITTED),
     # The monitoring trunk port group stays unmapped: the draft's readiness shows what is left to do.
     DemoWave("Wave 3: monitoring and backup", 30, 3, ("Monitoring", "Backup proxies"),
-             {"dvpg-mgmt-vlan5": "App-VLAN101"}, WaveStatus.DRAFT),
+             {"dvpg-mgmt-vlan5": "seg-mgmt-vlan5"}, WaveStatus.DRAFT),
 ]
 
 # source, destination, port, times seen: what a few days of connection data would show.
@@ -203,7 +206,7 @@ def _wave(spec: DemoWave, site, cluster, planner, engineer, report: Report) -> N
     sources = {n.name: n for n in Network.objects.filter(vcenter_id=site.vcenter_id, name__in=list(spec.mappings))}
     for source, target in spec.mappings.items():
         if source in sources:
-            do_save_mapping(wave.pk, sources[source], MappingTarget.EXTENDED, target, acting_user=planner)
+            do_save_mapping(wave.pk, sources[source], MappingTarget.SEGMENT, target, acting_user=planner)
     wave.refresh_from_db()
     if spec.status == WaveStatus.DRAFT:
         checked = do_run_readiness(wave, acting_user=planner)

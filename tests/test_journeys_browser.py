@@ -88,8 +88,11 @@ def test_a_planner_imports_plans_and_submits_a_wave_but_may_not_approve_or_launc
 
     network = PORT_GROUP[1]
     row = page.locator(f'tr[data-network="{network}"]')
-    row.get_by_label(f"Target network for {network}").fill(AVS_SEGMENT[1])
-    row.get_by_label(f"Kind of target for {network}").select_option("segment")
+    # The segments AVS offers are read from HCX, then one is chosen from the list.
+    page.get_by_test_id("network-targets").get_by_role("button", name="Read AVS inventory from HCX").click()
+    expect(page.get_by_test_id("network-targets")).to_contain_text("then the AVS segments read from HCX")
+    row = page.locator(f'tr[data-network="{network}"]')
+    row.get_by_label(f"Target network for {network}").select_option(f"segment:{AVS_SEGMENT[1]}")
     row.get_by_role("button", name=re.compile("^(Map|Change)$")).click()
     expect(page.get_by_role("alert").first).to_contain_text(f"now lands on {AVS_SEGMENT[1]}")
 

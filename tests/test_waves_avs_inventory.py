@@ -9,8 +9,8 @@ import pytest
 
 from hcx.models import AvsInventory
 from migrations_app.choices import WaveStatus
-from migrations_app.models import TargetCluster
-from tests.factories import make_wave
+from migrations_app.models import TargetCluster, WaveItem
+from tests.factories import make_vm, make_wave
 from tests.hcx_migrations import Meshed
 from tests.hcx_setup import make_setup_plan
 
@@ -67,14 +67,22 @@ def test_a_planner_reads_the_avs_inventory_and_the_wave_form_offers_its_datastor
     assert "chosen from the AVS inventory of Amsterdam" in page
 
 
-def test_the_wave_page_offers_the_avs_segments_as_mapping_targets(client_for, planner, site, wave):
+def test_the_wave_page_offers_the_extended_networks_then_the_avs_segments_as_mapping_targets(client_for, planner,
+                                                                                             site, wave):
+    net = site.networks.get(name="App-VLAN101")
+    WaveItem.objects.create(wave=wave, vm=make_vm(site.vcenter, "web-1", nics=[net]))
     client = client_for(planner)
+    before = client.get(f"/plan/waves/{wave.pk}/").content.decode()
     read(client, site, "/")
 
     page = client.get(f"/plan/waves/{wave.pk}/").content.decode()
 
-    datalist = re.search(r'<datalist id="avs-networks">(.*?)</datalist>', page, re.S)
-    assert datalist and re.findall(r'value="([^"]*)"', datalist.group(1)) == ["TNT-HCX-MGMT", "TNT-HCX-UPLINK"]
+    # Before the reading: the extended networks, and a typed segment as the fallback.
+    assert options(before, "target") == ["", "extended:App-VLAN101", "extended:App-VLAN102"]
+    assert 'aria-label="AVS segment not listed for App-VLAN101"' in before
+    assert options(page, "target") == ["", "extended:App-VLAN101", "extended:App-VLAN102",
+                                       "segment:TNT-HCX-MGMT", "segment:TNT-HCX-UPLINK"]
+    assert 'aria-label="AVS segment not listed for App-VLAN101"' not in page
 
 
 def test_an_inventory_that_cannot_be_read_says_why_and_keeps_the_last_reading(client_for, engineer, site, wave,

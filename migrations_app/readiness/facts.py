@@ -15,7 +15,8 @@ from django.db.models import Count, F, Max, Min
 from inventory.choices import PowerState
 from inventory.models import CdRom, Snapshot, VirtualDisk, VirtualNic
 from migrations_app.models import NetworkMapping, Wave, WaveItem
-from migrations_app.waves.networks import Landing, landing, site_extended
+from migrations_app.waves.network_targets import AvsTargets, avs_targets
+from migrations_app.waves.networks import Landing, landing
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Nic:
     vlan_id: int | None
     direct_path_io: bool
     adapter: str = ""
+    ip_addresses: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -100,6 +102,8 @@ class WaveFacts:
     mappings: dict[int, tuple[str, str]] = field(default_factory=dict)
     # networks the wave's site plan extends to AVS (hcx.HcxPlan.networks)
     extended: set[int] = field(default_factory=set)
+    # what the wave's site offers to land on: its extended networks and the AVS inventory's segments
+    targets: AvsTargets = field(default_factory=AvsTargets)
 
     def lands(self, nic: "Nic") -> Landing:
         """Where the NIC's network lands in the wave: the same answer the wave page gives."""
@@ -151,12 +155,13 @@ def load(wave: Wave, vm_ids=None) -> tuple[WaveFacts, list[Vm]]:
         vms[row.pop("vm_id")].disks.append(Disk(**row))
     for row in devices(VirtualNic).values(
         "vm_id", "label", "network_id", "network_name", "network__switch_type", "network__vlan", "network__vlan_id",
-        "direct_path_io", "adapter",
+        "direct_path_io", "adapter", "ip_addresses",
     ):
         vms[row["vm_id"]].nics.append(Nic(
             label=row["label"], network_id=row["network_id"], network_name=row["network_name"],
             switch_type=row["network__switch_type"] or "", vlan=row["network__vlan"] or "",
             vlan_id=row["network__vlan_id"], direct_path_io=row["direct_path_io"], adapter=row["adapter"] or "",
+            ip_addresses=tuple(str(ip) for ip in row["ip_addresses"] or () if ip) if isinstance(row["ip_addresses"], list) else (),
         ))
     for row in devices(CdRom).values("vm_id", "label", "connected", "device_type", "iso_path"):
         vms[row.pop("vm_id")].cdroms.append(Cdrom(**row))
@@ -171,7 +176,8 @@ def load(wave: Wave, vm_ids=None) -> tuple[WaveFacts, list[Vm]]:
         row["source_id"]: (row["target_kind"], row["target_name"])
         for row in NetworkMapping.objects.filter(wave=wave).values("source_id", "target_kind", "target_name")
     }
-    facts.extended = set(site_extended(wave))
+    facts.targets = avs_targets(wave)
+    facts.extended = set(facts.targets.extended_ids)
     facts.shared_paths = _shared_paths()
     return facts, list(vms.values())
 

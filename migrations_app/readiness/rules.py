@@ -32,6 +32,10 @@ Decisions where hcx-wire.md §11 leaves room ([D] = VMware documentation, [T] = 
 - Host CPU vendor: AVS hosts are Intel (settings.READINESS["TARGET_CPU_VENDORS"]); a live or
   replicated move needs the same vendor class, so only Cold is left (PRODUCT.md section 5).
 - A VM that vanished from vCenter gets one blocker and no other finding.
+- Network mappings (migrations_app/waves/network_targets.py, which says why): another VLAN's
+  extension, or a target neither extended by the site nor listed by its AVS inventory, blocks every
+  type; a target nothing can check yet, a segment that is not the network's extension (HCX keeps the
+  VMs' addresses) and VM addresses outside the extension's gateway subnet are warnings.
 """
 
 import inspect
@@ -44,6 +48,7 @@ from hcx.choices import MigrationType
 from inventory.choices import DiskMode, PowerState, RdmMode, SwitchType, ToolsStatus
 from migrations_app.choices import FindingSeverity, MappingTarget
 from migrations_app.models import Wave
+from migrations_app.waves.network_targets import RULE_SUBNET, RULE_TARGET, Source, target_issues
 
 from .facts import Vm, WaveFacts
 
@@ -399,6 +404,40 @@ def network_unmapped(vm: Vm, facts: WaveFacts, migration_type: str):
         reasons.append(f"Network {listed(unknown)} is not among the inventory's networks, so it cannot be mapped.")
         fixes.append("Discover the vCenter (or import an RVTools export with its port groups), then map the network.")
     return Problem(" ".join(reasons), " ".join(fixes))
+
+
+def _target_problem(vm: Vm, facts: WaveFacts, rule: str) -> Problem | None:
+    """The `rule` issues of where each of the VM's networks lands (network_targets.target_issues), in one
+    finding: the messages and fixes of its networks, the worst severity."""
+    issues = []
+    for nic in vm.nics:
+        if nic.network_id is None:
+            continue
+        source = Source(nic.network_id, nic.network_name, nic.vlan_id)
+        for issue in target_issues(source, facts.lands(nic), facts.targets, nic.ip_addresses, vm.name):
+            if issue.rule == rule and issue not in issues:
+                issues.append(issue)
+    if not issues:
+        return None
+    severity = BLOCKER if any(i.severity == BLOCKER for i in issues) else WARNING
+    fixes = list(dict.fromkeys(i.fix for i in issues))
+    return Problem(" ".join(i.message for i in issues), " ".join(fixes), severity=severity)
+
+
+@vm_rule(RULE_TARGET, "Network mapping target", every(BLOCKER))
+def network_target(vm: Vm, facts: WaveFacts, migration_type: str):
+    """Each network lands on what the wave's site offers: an extended network of the same VLAN, or a segment of
+    the AVS inventory read from HCX. Another VLAN's extension, or a target that is neither, blocks; a segment
+    typed before the AVS inventory was read (or a wave without a site) is a warning: nothing can check it."""
+    return _target_problem(vm, facts, RULE_TARGET)
+
+
+@vm_rule(RULE_SUBNET, "Network lands on another subnet", every(WARNING))
+def network_subnet(vm: Vm, facts: WaveFacts, migration_type: str):
+    """The VMs keep their IP addresses (HCX does not re-address them): the network they land on carries their
+    subnet. A segment that is not an extension of the network, or an extension whose gateway (HCX plan) does
+    not hold the VM's addresses, is a warning."""
+    return _target_problem(vm, facts, RULE_SUBNET)
 
 
 @vm_rule("standard-vswitch", "Network on a standard vSwitch", every(BLOCKER))

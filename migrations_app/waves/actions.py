@@ -15,6 +15,7 @@ from migrations_app.choices import WaveStatus
 from migrations_app.models import DependencyGroup, GroupMember, NetworkMapping, TargetCluster, Wave, WaveItem
 
 from .errors import StaleRevision, WaveError, WaveLocked
+from .network_targets import avs_targets
 from .revisions import Change, changed, ensure_editable, lock
 from .states import DELETABLE
 
@@ -281,10 +282,15 @@ def do_set_migration_type(pk, vm_ids, migration_type: str, *, acting_user) -> tu
 
 
 def do_save_mapping(pk, source: Network, target_kind: str, target_name: str, *, acting_user) -> Change | None:
-    """Map the source network for this wave (create or replace); no change when it maps so already."""
+    """Map the source network for this wave (create or replace); no change when it maps so already.
+    A target the wave's site does not offer is refused (network_targets.AvsTargets.refusal); one that is
+    offered but wrong for this network (another VLAN's extension) is saved, and readiness blocks it."""
     with transaction.atomic():
         wave = lock(pk)
         ensure_editable(wave)
+        refused = avs_targets(wave).refusal(source.name, target_kind, target_name)
+        if refused:
+            raise WaveError(refused)
         mapping = NetworkMapping.objects.filter(wave=wave, source=source).first()
         if mapping and (mapping.target_kind, mapping.target_name) == (target_kind, target_name):
             return None

@@ -186,17 +186,33 @@ def ids_from(data, name: str) -> list[int]:
 
 
 class MappingForm(BootstrapMixin, forms.Form):
+    """Where a source network lands. The wave page sends `target` ("kind:name", chosen from what the site
+    offers: network_targets.AvsTargets.choices); `target_kind` and `target_name` are the free text, taken
+    when nothing is offered yet, or for a segment typed before the AVS inventory was read (`target`
+    empty). Whether the target is offered is the action's check (do_save_mapping), the API's too."""
+
     source = forms.ModelChoiceField(Network.objects.all(), label="Source network",
                                     error_messages={"invalid_choice": "That network is not in the inventory."})
-    target_kind = forms.ChoiceField(choices=MappingTarget.choices, label="Lands on")
-    target_name = forms.CharField(max_length=300, label="Target network",
+    target = forms.CharField(max_length=330, required=False, label="Target network")
+    target_kind = forms.ChoiceField(choices=MappingTarget.choices, label="Lands on", required=False)
+    target_name = forms.CharField(max_length=300, label="Target network", required=False,
                                   help_text="The extended network's or AVS segment's name")
 
-    def clean_target_name(self):
-        name = self.cleaned_data["target_name"].strip()
-        if not name:
-            raise ValidationError("Name the network the VMs land on.")
-        return name
+    def clean(self):
+        data = super().clean()
+        chosen = (data.get("target") or "").strip()
+        if chosen:
+            kind, _, name = chosen.partition(":")
+            if kind not in MappingTarget.values or not name.strip():
+                raise ValidationError({"target": "Choose the target from the list."})
+            data["target_kind"], data["target_name"] = kind, name.strip()
+            return data
+        data["target_name"] = (data.get("target_name") or "").strip()
+        if not data["target_name"]:
+            raise ValidationError({"target_name": "Name the network the VMs land on."})
+        if not data.get("target_kind"):
+            raise ValidationError({"target_kind": "Say whether it is an extended network or an AVS segment."})
+        return data
 
 
 class PlanUploadForm(forms.Form):

@@ -6,9 +6,11 @@ extended network the site's HCX plan makes of it (HcxPlan.networks: an extended 
 name at AVS), else nowhere. So a network the plan extends is never "not mapped" on one page and
 fine for readiness.
 
-Three queries whatever the size of the wave: NICs grouped by network, the wave's mappings, and the
-site's networks to extend. What the readiness rules make of it (block an unmapped network, a standard
-vSwitch, VLAN 0) is theirs; this page only shows the facts and says what looks wrong.
+A fixed number of queries whatever the size of the wave: NICs grouped by network, the wave's mappings,
+and what the site offers (its networks to extend and its AVS inventory, network_targets.avs_targets).
+What the readiness rules make of it (block an unmapped network, a standard vSwitch, VLAN 0, a target
+AVS does not offer or another VLAN's extension) is theirs; this page only shows the facts and says
+what looks wrong, with the same words (network_targets.target_issues).
 """
 
 from collections.abc import Collection, Mapping
@@ -16,13 +18,13 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
-from hcx.models import HcxPlan
 from inventory.choices import SwitchType
 from inventory.models import VirtualNic
-from migrations_app.choices import MappingTarget
+from migrations_app.choices import FindingSeverity, MappingTarget
 from migrations_app.models import NetworkMapping, Wave
 
 BY_MAPPING, BY_SITE_PLAN = "mapping", "site_plan"
+BLOCKER, WARNING = FindingSeverity.BLOCKER, FindingSeverity.WARNING
 
 
 @dataclass(frozen=True)
@@ -67,14 +69,6 @@ def landing(network_id: int | None, name: str, mappings: Mapping[int, tuple[str,
     return NOT_MAPPED
 
 
-def site_extended(wave: Wave) -> dict[int, str]:
-    """{id: name} of the networks the wave's site plan extends (none without a site)."""
-    if not wave.site_id:
-        return {}
-    through = HcxPlan.networks.through  # the links alone: the plan's row is not needed
-    return dict(through.objects.filter(hcxplan_id=wave.site_id).values_list("network_id", "network__name"))
-
-
 @dataclass
 class WaveNetwork:
     network_id: int | None  # None: the NICs name a network the inventory has no row for
@@ -87,17 +81,28 @@ class WaveNetwork:
     in_plan: bool = False  # among the site plan's networks to extend
     lands: Landing = NOT_MAPPED
     notes: list[str] = field(default_factory=list)
+    problem: str = ""  # the worst severity among the notes from target_issues ("blocker", "warning" or "")
 
     @property
     def mapped(self) -> bool:
         return self.lands.mapped
 
     @property
+    def choice(self) -> str:
+        """The mapping form's value for where it lands now ("kind:name", as AvsTargets.choices)."""
+        return f"{self.lands.target_kind}:{self.lands.target_name}" if self.lands.mapped else ""
+
+    @property
     def switch_label(self) -> str:
         return SwitchType(self.switch_type).label if self.switch_type in SwitchType.values else self.switch_type
 
 
-def wave_networks(wave: Wave) -> list[WaveNetwork]:
+def wave_networks(wave: Wave, targets=None) -> list[WaveNetwork]:
+    """The wave's source networks with where each lands; `targets`: the site's AvsTargets when the
+    caller has them already (network_targets.avs_targets)."""
+    from .network_targets import Source, avs_targets, target_issues  # it builds on this module's Landing
+
+    targets = avs_targets(wave) if targets is None else targets
     nics = VirtualNic.objects.filter(vm__wave_item__wave=wave)
     by_network = (
         nics.filter(network__isnull=False)
@@ -120,17 +125,22 @@ def wave_networks(wave: Wave) -> list[WaveNetwork]:
     networks += [WaveNetwork(network_id=None, name=row["network_name"], vms=row["vms"]) for row in by_name]
 
     mappings = {m.source_id: m for m in NetworkMapping.objects.filter(wave=wave)}
-    targets = {pk: (m.target_kind, m.target_name) for pk, m in mappings.items()}
-    planned = site_extended(wave)
+    mapped = {pk: (m.target_kind, m.target_name) for pk, m in mappings.items()}
+    planned = targets.extended_ids
     for network in networks:
         network.mapping = mappings.get(network.network_id)
         network.in_plan = network.network_id in planned
-        network.lands = landing(network.network_id, network.name, targets, planned)
-        network.notes = _notes(network, wave, set(planned.values()))
+        network.lands = landing(network.network_id, network.name, mapped, planned)
+        network.notes = _notes(network)
+        if network.network_id is not None:
+            issues = target_issues(Source(network.network_id, network.name, network.vlan_id), network.lands, targets)
+            network.notes += [f"{issue.message} {issue.fix}" for issue in issues]
+            severities = {issue.severity for issue in issues}
+            network.problem = next((s for s in (BLOCKER, WARNING) if s in severities), "")
     return networks
 
 
-def _notes(network: WaveNetwork, wave: Wave, extended_names: set[str]) -> list[str]:
+def _notes(network: WaveNetwork) -> list[str]:
     notes = []
     if network.network_id is None:
         notes.append("Not in the inventory's networks (the NICs only name it): re-discover the vCenter or import "
@@ -139,13 +149,6 @@ def _notes(network: WaveNetwork, wave: Wave, extended_names: set[str]) -> list[s
     if not network.lands.mapped:
         notes.append("Not mapped: say where its VMs land (an extended network or an AVS segment), or extend it in "
                       "the site's HCX plan.")
-    elif (network.mapping is not None and network.mapping.target_kind == MappingTarget.EXTENDED
-          and network.mapping.target_name not in extended_names):
-        notes.append(
-            f"Mapped to the extended network {network.mapping.target_name}, but the site's HCX plan does not list it "
-            "among the networks to extend"
-            + (f" (plan {wave.site.name})." if wave.site_id else ": choose the wave's site first.")
-        )
     if network.switch_type == SwitchType.STANDARD and network.lands.target_kind != MappingTarget.SEGMENT:
         notes.append("On a standard vSwitch: HCX extends only distributed port groups (or NSX segments); map it to an AVS segment.")
     if network.vlan_id == 0 or (network.vlan_id is None and network.switch_type != SwitchType.NSX and not network.vlan):

@@ -11,6 +11,8 @@ from migrations_app.models import NetworkMapping, Wave
 from ..actions import do_delete_mapping, do_save_mapping
 from ..errors import WaveError
 from ..forms import MappingForm
+from ..network_targets import BLOCKER, Source, avs_targets, target_issues
+from ..networks import BY_MAPPING, Landing
 from . import report
 
 
@@ -41,6 +43,12 @@ class WaveMappingSaveView(PermissionMixin, View):
             report(request, f"{data['source'].name} already maps to {data['target_name']}.")
         else:
             report(request, f"{wave.name}: {data['source'].name} now lands on {data['target_name']}.", change)
+        # Saved, but say at once what readiness will hold against it (the same words as its finding).
+        source = data["source"]
+        for issue in target_issues(Source(source.pk, source.name, source.vlan_id),
+                                   Landing(BY_MAPPING, data["target_kind"], data["target_name"]), avs_targets(wave)):
+            said = messages.error if issue.severity == BLOCKER else messages.warning
+            said(request, f"Readiness {'blocks' if issue.severity == BLOCKER else 'warns'}: {issue.message} {issue.fix}")
         return redirect(_networks_section(pk))
 
 

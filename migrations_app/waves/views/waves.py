@@ -12,7 +12,6 @@ from django_tables2 import RequestConfig, SingleTableMixin
 
 from core.access import PermissionMixin, user_can
 from hcx.avs_inventory import can_read as can_read_avs_inventory
-from hcx.models import AvsInventory
 from migrations_app.choices import MappingTarget, WaveStatus
 from migrations_app.models import GroupMember, NetworkMapping, Wave, WaveItem
 
@@ -23,6 +22,7 @@ from ..display import status_badge, window_text
 from ..errors import StaleRevision, WaveError
 from ..filtersets import WaveFilterSet, WaveItemFilterSet
 from ..forms import WaveForm, time_zone_names
+from ..network_targets import avs_targets
 from ..networks import wave_networks
 from ..states import DELETABLE, EDITABLE
 from ..tables import PAGINATION, WaveItemTable, WaveTable
@@ -94,9 +94,9 @@ class WaveView(PermissionMixin, DetailView):
                          "csrf_token": get_token(self.request), "back": f"?{query}" if query else ""}
         table = WaveItemTable(items.qs, prefix="vm-", exclude=exclude, wave=wave, type_form=type_form)
         RequestConfig(self.request, paginate=PAGINATION).configure(table)
-        networks = wave_networks(wave)
+        targets = avs_targets(wave)
+        networks = wave_networks(wave, targets)
         editable = wave.status in EDITABLE
-        avs = AvsInventory.objects.filter(site_id=wave.site_id).first() if wave.site_id else None
         return super().get_context_data(
             status_badge=status_badge(wave),
             window=window_text(wave),
@@ -106,7 +106,10 @@ class WaveView(PermissionMixin, DetailView):
             networks=networks,
             mappable=[n for n in networks if n.network_id is not None],
             mapping_kinds=MappingTarget.choices,
-            avs_networks=avs.names("networks") if avs else [],
+            targets=targets,
+            target_choices=targets.choices(),
+            offered_values={value for _, options in targets.choices() for value, _ in options},
+            can_read_avs=bool(wave.site_id) and can_read_avs_inventory(user),
             incomplete_groups=incomplete_groups(wave),
             item_filter=items,
             vm_table=table,
