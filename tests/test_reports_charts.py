@@ -61,3 +61,24 @@ def test_a_chart_keeps_its_title_for_screen_readers():
     svg = ET.fromstring(charts.svg(charts.bar_chart("Waves <by> status", [("Draft", 2, "secondary")]), "Waves <by> status"))
     assert svg.get("role") == "img" and svg.get("aria-label") == "Waves <by> status"
     assert svg.find(f"{SVG}title").text == "Waves <by> status"
+
+
+def test_the_charts_of_one_page_do_not_share_element_ids(client_for, stakeholder):
+    """Each chart clips to its own size: with shared ids, every chart would clip to the first one's."""
+    estate = make_estate(vms=4)
+    running_wave(estate.vms)
+    html = client_for(stakeholder).get("/plan/dashboard/").content.decode()
+    ids = re.findall(r'\bid="([^"]+)"', "".join(re.findall(r"<svg\b.*?</svg>", html, re.S)))
+    assert ids and len(ids) == len(set(ids))
+    for svg in charts_on(html):
+        for used in re.findall(r"url\(#([^)]+)\)", ET.tostring(svg, encoding="unicode")):
+            assert svg.find(f".//*[@id='{used}']") is not None, used
+
+
+def test_the_burnup_labels_each_day_once(client_for, stakeholder):
+    estate = make_estate(vms=4)
+    running_wave(estate.vms)
+    html = client_for(stakeholder).get("/plan/dashboard/").content.decode()
+    for svg in charts_on(html)[:2]:
+        days = [t.text for t in svg.iter(f"{SVG}text") if re.fullmatch(r"\d\d \w{3} \d\d", t.text or "")]
+        assert days and len(days) == len(set(days)), days

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime
 import io
+import math
 import re
+import uuid
 
 from django.utils.html import escape
 from reportlab.graphics import renderSVG
@@ -73,6 +75,11 @@ def burnup_chart(curve: Burnup, unit: str = "vms", width: int = WIDTH, height: i
     plot.data = data
     plot.lines[0].strokeColor, plot.lines[0].strokeWidth, plot.lines[0].strokeDashArray = PLANNED, 1.5, (4, 2)
     plot.lines[1].strokeColor, plot.lines[1].strokeWidth = ACTUAL, 2.5
+    # Ticks on whole days, a few of them: fractional ticks would label one day twice.
+    first_day, last_day = planned[0][0], max(planned[-1][0], actual[-1][0] if actual else 0)
+    every = max(1, math.ceil((last_day - first_day) / 4))
+    plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = first_day, last_day
+    plot.xValueAxis.valueSteps = list(range(first_day, last_day + 1, every))
     plot.xValueAxis.labelTextFormat = _day_label
     plot.xValueAxis.labels.fontSize = LABEL_SIZE
     plot.xValueAxis.labels.angle = 30
@@ -179,6 +186,11 @@ def svg(drawing: Drawing, label: str) -> str:
     text = _PROLOGUE.sub("", _svg_text(drawing), count=1)
     text = text.replace("<title>...</title>", f"<title>{escape(label)}</title>", 1).replace("<desc>...</desc>", "", 1)
     text = _ROOT_SIZE.sub(r"\1", text, count=1)
+    # reportlab names every drawing's clip path "clip": on a page of several charts each would clip to
+    # the first one's size. Each chart gets names of its own.
+    suffix = uuid.uuid4().hex[:8]
+    text = text.replace('id="clip"', f'id="clip-{suffix}"').replace("url(#clip)", f"url(#clip-{suffix})")
+    text = text.replace('id="group"', f'id="group-{suffix}"')
     text = _FONT.sub(_page_font, text)
     return text.replace(
         "<svg", f'<svg role="img" aria-label="{escape(label)}" class="chart d-block" width="100%" '
