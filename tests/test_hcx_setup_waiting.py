@@ -127,3 +127,12 @@ def test_a_job_title_is_capitalised_and_whole(client_for, engineer):
     client_for(engineer).post(f"{setup_url(plan)}run/", {"step": SetupStepKey.AVS})
     job = Job.objects.get()
     assert job.name == f"Run HCX set-up: {plan.name} — Register the AVS private cloud"
+
+
+def test_the_api_says_which_steps_can_run_and_what_the_others_wait_for(client_for, stakeholder):
+    plan = make_plan()
+    record(plan, SetupStepKey.AVS, StepState.DONE, summary="Registered")
+    steps = {s["key"]: s for s in client_for(stakeholder).get(f"/api/hcx-plans/{plan.pk}/setup/").json()["steps"]}
+    assert steps[SetupStepKey.ACTIVATE]["can_run_now"] is True and steps[SetupStepKey.ACTIVATE]["waits_for"] == []
+    assert steps[SetupStepKey.REGISTER]["can_run_now"] is False
+    assert steps[SetupStepKey.REGISTER]["waits_for"] == [str(SetupStepKey.ACTIVATE.label)]
