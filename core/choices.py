@@ -10,18 +10,22 @@ class JobStatus(models.TextChoices):
     COMPLETED = "completed", _("Completed")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
+    # Ended to wait for a person's decision (trusting a certificate): not a failure; the person acts,
+    # and a new job goes on from there.
+    NEEDS_INPUT = "needs_input", _("Needs your input")
 
     # Named groups (set below: TextChoices members cannot hold class attributes)
 
 
 JobStatus.ACTIVE = (JobStatus.PENDING, JobStatus.RUNNING)
-JobStatus.TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
+JobStatus.TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.NEEDS_INPUT)
 JobStatus.COLORS = {
     JobStatus.PENDING: "secondary",
     JobStatus.RUNNING: "primary",
     JobStatus.COMPLETED: "success",
     JobStatus.FAILED: "danger",
     JobStatus.CANCELLED: "warning",
+    JobStatus.NEEDS_INPUT: "warning",
 }
 
 

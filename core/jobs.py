@@ -1,7 +1,8 @@
 """The job runner: handlers register by kind; `run` moves a Job through its states.
 
 A handler is `def handler(job: Job, **params) -> dict | None`. It logs with `job.log()`,
-reports with `job.set_progress()`, raises `JobError` for failures a user can act on, and
+reports with `job.set_progress()`, raises `JobError` for failures a user can act on (`JobNeedsInput`
+when it waits for a person's decision), and
 calls `job.check_cancelled()` between steps. Handlers must be idempotent: a worker that
 dies mid-job gets the task again (acks_late, or `recover_interrupted` when a worker starts and
 every JOBS["RECOVER_SECONDS"] on the beat) and the handler runs again from the start. A job whose
@@ -36,6 +37,16 @@ _HANDLERS: dict[str, Callable] = {}
 
 class JobError(Exception):
     """A failure with a message for the user (wrong password, bad file...)."""
+
+
+class JobNeedsInput(JobError):
+    """The job stopped to wait for a person's decision (an HCX set-up step asks to trust a
+    certificate). The job ends as NEEDS_INPUT, not FAILED: nothing is broken, someone must decide.
+    `data` becomes the job's result."""
+
+    def __init__(self, message: str, data: dict | None = None):
+        super().__init__(message)
+        self.data = data
 
 
 class JobCancelled(Exception):
@@ -124,6 +135,8 @@ def _run_handler(job, handler):
         data = handler(job, **job.params)
     except JobCancelled:
         _end(job, JobStatus.CANCELLED, "Cancelled by request", EventLevel.WARNING)
+    except JobNeedsInput as exc:
+        _end(job, JobStatus.NEEDS_INPUT, str(exc), EventLevel.WARNING, progress_text=str(exc)[:300], data=exc.data)
     except SoftTimeLimitExceeded:
         # Raised wherever the handler was; its open transaction is rolled back on the way out.
         limit = time_limits(job.kind).get("soft_time_limit", 0)

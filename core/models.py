@@ -36,7 +36,8 @@ class Job(models.Model):
     """
 
     kind = models.CharField(_("kind"), max_length=100, help_text=_("Registered handler name"))
-    name = models.CharField(_("name"), max_length=200)
+    # Room for "Run HCX set-up: <a 200-character plan name> — <a step's title>" without cutting it.
+    name = models.CharField(_("name"), max_length=400)
     status = models.CharField(_("status"), max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING)
     progress = models.PositiveSmallIntegerField(_("progress %"), default=0)
     progress_text = models.CharField(_("progress text"), max_length=300, blank=True)

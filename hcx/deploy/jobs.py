@@ -112,7 +112,7 @@ def start_connector_deployment(
             raise SetupBusy(busy)
         job = Job.enqueue(
             KIND,
-            name=f"Deploy HCX Connector {spec.vm_name} for {plan}"[:200],
+            name=f"Deploy HCX Connector {spec.vm_name} for {plan}",
             user=acting_user,
             obj=plan,
             params={"plan_id": plan.pk, "ova": path.name, "spec": spec.public_dict(), "wait_seconds": wait_seconds},

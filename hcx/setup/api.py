@@ -39,6 +39,10 @@ class SetupStepSerializer(serializers.Serializer):
     job_url = serializers.SerializerMethodField()
     needs = serializers.SerializerMethodField()
     runnable = serializers.BooleanField(help_text="The portal runs this step (the Connector's deployment has its own page)")
+    can_run_now = serializers.BooleanField(help_text="Runnable, and what it needs is done: the page offers Run")
+    waits_for = serializers.ListField(child=serializers.CharField(),
+                                      help_text="What it waits for before it can run: the titles of the steps it "
+                                                "needs that are not done, and the HCX connection when there is none")
     is_next = serializers.BooleanField()
     hint = serializers.CharField()
     certificate_prompt = CertificatePromptSerializer(source="prompt", allow_null=True)

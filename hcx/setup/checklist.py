@@ -87,6 +87,7 @@ class Row:
     is_next: bool = False
     hint: str = ""
     prompt: CertificatePrompt | None = None
+    has_connection: bool = True
 
     @property
     def color(self) -> str:
@@ -115,6 +116,15 @@ class Row:
     @property
     def unmet_needs(self) -> list[str]:
         return [title for _, title, done in self.needs if not done]
+
+    @property
+    def waits_for(self) -> list[str]:
+        """What must be there before "Run" makes sense: the steps it needs, and the connection."""
+        return ([] if self.has_connection or self.is_deploy else ["the HCX connection"]) + self.unmet_needs
+
+    @property
+    def can_run_now(self) -> bool:
+        return self.runnable and not self.waits_for
 
 
 @dataclass
@@ -168,6 +178,7 @@ def build_checklist(plan: HcxPlan, *, has_connection: bool | None = None) -> Che
             needs=[(n, str(SetupStepKey(n).label), states.get(n) == StepState.DONE) for n in (spec.needs if spec else ())],
             runnable=spec is not None,
             prompt=CertificatePrompt.from_step(saved),
+            has_connection=has_connection,
         )
         rows.append(row)
     first_open = next((r for r in rows if not r.done), None)

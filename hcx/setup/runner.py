@@ -8,6 +8,11 @@ whose `summary` says what HCX now shows ("Activated", "mesh mesh-1 COMMITTED: HC
 Errors: a step raises `StepNeedsInput` when a person must decide (the pairing's certificate
 prompt), `JobError` or any `HcxError`/`AvsError` when it fails; the runner turns each into the
 step's state and a message on the step, never a stack trace.
+
+A job of several steps goes on past a step that fails or waits for a person: the steps that do not
+depend on it (through `needs`, directly or not) still run, and those that do are skipped with a line
+in the log. The job then ends FAILED if a step failed, NEEDS_INPUT ("Needs your input") if one only
+waits for a decision, COMPLETED otherwise.
 """
 
 import hashlib
@@ -21,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.choices import EventLevel
-from core.jobs import JobError, job_handler
+from core.jobs import JobError, JobNeedsInput, job_handler
 from core.models import AuditEntry, Job
 from hcx.choices import SetupStepKey, StepState
 from hcx.client import AvsClient, AvsError, HcxAppliance, HcxError, HcxService, Retry, Waiter
@@ -225,7 +230,7 @@ def run_step(ctx: Context, key: str) -> Outcome:
         outcome = spec.run(ctx)
     except StepNeedsInput as exc:
         record(ctx.plan, key, StepState.NEEDS_INPUT, message=str(exc), data={**ctx.step_data(key), **exc.data})
-        raise JobError(str(exc)) from exc
+        raise JobNeedsInput(f"{spec.title}: {exc}") from exc
     except (HcxError, AvsError, PollTimeout, JobError) as exc:
         message = describe(exc)
         record(ctx.plan, key, StepState.FAILED, message=message)
@@ -243,15 +248,40 @@ def setup_job(job, plan_id: int, steps: list[str]):
     plan = HcxPlan.objects.select_related("connection", "vcenter").filter(pk=plan_id).first()
     if plan is None:
         raise JobError(f"HCX plan #{plan_id} no longer exists")
+    load_steps()
     ctx = Context(plan, job)
-    results = {}
+    results, failed, waiting, skipped = {}, [], [], []
+    stopped: set[str] = set()  # failed, waiting or skipped: the steps that depend on these wait too
     try:
         for index, key in enumerate(steps):
-            job.set_progress(100 * index / len(steps), str(SetupStepKey(key).label))
+            title = str(SetupStepKey(key).label)
+            job.set_progress(100 * index / len(steps), title)
             job.check_cancelled()
-            results[key] = run_step(ctx, key).summary
+            blocked_by = [n for n in STEPS[key].needs if n in stopped]
+            if blocked_by:
+                stopped.add(key)
+                skipped.append(title)
+                ctx.log(f"Skipped: {title}, which needs {', '.join(str(SetupStepKey(n).label) for n in blocked_by)} "
+                        "done first", EventLevel.WARNING)
+                continue
+            try:
+                results[key] = run_step(ctx, key).summary
+            except JobNeedsInput as exc:
+                stopped.add(key)
+                waiting.append(title)  # HCX's own words are on the step and in this line of the log
+                ctx.log(f"Waiting for your input: {exc}", EventLevel.WARNING)
+            except JobError as exc:
+                stopped.add(key)
+                failed.append(str(exc))
+                ctx.log(f"Failed: {exc}", EventLevel.ERROR)
     finally:
         ctx.close()
+    after = f" Skipped until then: {', '.join(skipped)}." if skipped else ""
+    decide = f"{', '.join(waiting)}: waiting for your decision on the plan's set-up page." if waiting else ""
+    if failed:
+        raise JobError(" ".join([*failed, decide]).strip() + after)
+    if waiting:
+        raise JobNeedsInput(decide + after, {"steps": results})
     return {"steps": results}
 
 
@@ -278,6 +308,13 @@ class SetupBusy(Exception):
         self.job = job
 
 
+def job_name(plan: HcxPlan, steps: list[str]) -> str:
+    """"Run HCX set-up: Main datacenter — Pair with the AVS HCX Cloud Manager", or "… — 7 steps": the
+    plan's name whole (Job.name has room for it), the steps' titles as the checklist writes them."""
+    what = str(SetupStepKey(steps[0]).label) if len(steps) == 1 else f"{len(steps)} steps"
+    return f"Run HCX set-up: {plan} — {what}"
+
+
 def start_setup(acting_user, plan: HcxPlan, steps: list[str]) -> Job:
     """Enqueue the steps (in the path's order) as one job, unless one is already running for the plan."""
     load_steps()
@@ -291,8 +328,7 @@ def start_setup(acting_user, plan: HcxPlan, steps: list[str]) -> Job:
         busy = active_setup_job(plan)
         if busy is not None:
             raise SetupBusy(busy)
-        titles = ", ".join(str(SetupStepKey(s).label).lower() for s in steps)
-        job = Job.enqueue(KIND, name=f"HCX set-up of {plan}: {titles}"[:200], user=acting_user, obj=plan,
+        job = Job.enqueue(KIND, name=job_name(plan, steps), user=acting_user, obj=plan,
                           params={"plan_id": plan.pk, "steps": steps})
         AuditEntry.record(acting_user, "hcx.setup.run", plan, job=job.pk, steps=steps)
     return job

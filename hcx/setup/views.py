@@ -107,6 +107,11 @@ class HcxPlanSetupRunView(PermissionMixin, View):
             if key not in STEPS:
                 messages.error(request, f"There is no set-up step “{key}” the portal can run.")
                 return redirect(setup_url)
+            row = next(r for r in build_checklist(plan).rows if r.key == key)
+            if row.waits_for:
+                # The button is not offered then; a stale page or a hand-made POST gets told why.
+                messages.error(request, f"“{row.title}” waits for {', '.join(row.waits_for)}: nothing was started.")
+                return redirect(setup_url)
             steps = [key]
         try:
             job = start_setup(request.user, plan, steps)

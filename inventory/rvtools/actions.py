@@ -16,7 +16,7 @@ def start_rvtools_import(uploaded, *, vcenter: str = "", acting_user) -> Job:
         with transaction.atomic():
             job = Job.enqueue(
                 JOB_KIND,
-                name=f"Import RVTools export {uploaded.name}"[:200],
+                name=f"Import RVTools export {uploaded.name}",  # Django keeps an upload's name to 255 characters: it fits
                 user=acting_user,
                 params={"path": str(path), "filename": uploaded.name, "vcenter": vcenter},
             )

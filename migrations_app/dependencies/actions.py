@@ -148,7 +148,7 @@ def start_dependency_import(uploaded, *, acting_user, format: str = "") -> Job:
         with transaction.atomic():
             job = Job.enqueue(
                 JOB_KIND,
-                name=f"Import dependencies {uploaded.name}"[:200],
+                name=f"Import dependencies {uploaded.name}",  # Django keeps an upload's name to 255 characters: it fits
                 user=acting_user,
                 params={"path": str(path), "filename": uploaded.name, "format": format or ""},
             )

@@ -1,6 +1,9 @@
 """CSV and XLSX of waves, of VMs (the inventory with group, wave and migration state) and of migration
 results, all written by core/exports.py, so that no cell from vCenter, HCX or a user runs as a formula.
 
+Cells are typed (core/exports.py): counts, sizes and bytes are numbers, times are dates in UTC, so
+the XLSX sorts, sums and filters as a stakeholder expects.
+
 Each is one query read in chunks (`iterator`), and bounded: at most `MAX_ROWS` rows (a 50,000-VM estate
 fits; the file says nothing is cut unless it is). `?wave=<id>` narrows VMs and results to one wave.
 """
@@ -20,15 +23,11 @@ MAX_ROWS = 100_000
 CHUNK = 2000
 
 
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
-
-
 def waves_export():
     from django.db.models import Count, Q
 
-    columns = ["Order", "Wave", "Status", "Pilot", "Change window", "Site", "Target cluster", "Default type", "VMs",
-               "Used TB", "Migrated", "Failed", "Revision"]
+    columns = ["Order", "Wave", "Status", "Pilot", "Change window", "Window start (UTC)", "Window end (UTC)", "Site",
+               "Target cluster", "Default type", "VMs", "Used TB", "Migrated", "Failed", "Revision"]
     latest = latest_attempts()
     done = dict(latest.filter(state=MigrationState.COMPLETE, direction="forward").order_by().values("wave")
                 .annotate(n=Count("pk")).values_list("wave", "n"))
@@ -37,9 +36,9 @@ def waves_export():
 
     def rows():
         for w in wave_queryset().order_by("sequence", "window_start", "name")[:MAX_ROWS].iterator(chunk_size=CHUNK):
-            yield [w.sequence, w.name, WaveStatus(w.status).label, "yes" if w.pilot else "", window_text(w),
-                   w.site.name if w.site_id else "", w.target_cluster.name if w.target_cluster_id else "",
-                   w.get_migration_type_display(), w.vm_count, f"{w.used_mib / MIB_PER_TB:.3f}", done.get(w.pk, 0),
+            yield [w.sequence, w.name, WaveStatus(w.status).label, "yes" if w.pilot else "", window_text(w), w.window_start,
+                   w.window_end, w.site.name if w.site_id else "", w.target_cluster.name if w.target_cluster_id else "",
+                   w.get_migration_type_display(), w.vm_count, round(w.used_mib / MIB_PER_TB, 3), done.get(w.pk, 0),
                    failed.get(w.pk, 0), w.revision]
 
     return columns, rows()
@@ -67,12 +66,12 @@ def vms_export(wave: Wave | None = None):
             item = getattr(vm, "wave_item", None)
             planned = item.migration_type or item.wave.migration_type if item else ""
             yield [vm.name, vm.vcenter.name, vm.cluster.name if vm.cluster_id else "", vm.power_state,
-                   f"{(vm.used_mib or 0) / 1024:.1f}", f"{(vm.provisioned_mib or 0) / 1024:.1f}",
+                   round((vm.used_mib or 0) / 1024, 1), round((vm.provisioned_mib or 0) / 1024, 1),
                    membership.group.name if membership else "", item.wave.name if item else "",
                    WaveStatus(item.wave.status).label if item else "", planned,
                    MigrationState(vm.m_state).label if vm.m_state else "",
-                   MigrationDirection(vm.m_direction).label if vm.m_direction else "", vm.m_attempt or "",
-                   _when(vm.m_ended)]
+                   MigrationDirection(vm.m_direction).label if vm.m_direction else "", vm.m_attempt,
+                   vm.m_ended]
 
     return columns, rows()
 
@@ -91,9 +90,9 @@ def results_export(wave: Wave | None = None):
         for m in qs[:MAX_ROWS].iterator(chunk_size=CHUNK):
             took = (m.ended - m.started).total_seconds() if m.started and m.ended else None
             yield [m.wave.name, m.batch.name, m.vm.name, m.get_direction_display(), m.attempt,
-                   m.get_migration_type_display(), m.get_state_display(), m.hcx_state, _when(m.submitted),
-                   _when(m.started), _when(m.ended), duration_text(took) if took is not None else "",
-                   m.bytes_transferred, m.bytes_total, "" if m.throughput_mbps is None else f"{m.throughput_mbps:.1f}",
+                   m.get_migration_type_display(), m.get_state_display(), m.hcx_state, m.submitted,
+                   m.started, m.ended, duration_text(took) if took is not None else "",
+                   m.bytes_transferred, m.bytes_total, None if m.throughput_mbps is None else round(m.throughput_mbps, 1),
                    m.message]
 
     return columns, rows()

@@ -5,6 +5,11 @@ readiness). The charts are the same Drawings the pages show (charts.py).
 Tables are bounded (`MAX_TABLE_ROWS`): a PDF is for reading; the CSV/XLSX exports have every row, and
 the PDF says so when it cuts. Text from vCenter, HCX or users goes into Paragraphs escaped, since
 reportlab reads Paragraph text as markup.
+
+Nothing overlaps however long a name is: every table has column widths that fill the page, every cell
+is a Paragraph (it wraps, and a word longer than its column is split), and the footer's title is
+shortened with an ellipsis to leave room for the page number (tests/test_reports_pdf_layout.py reads
+the text positions back).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from migrations_app.choices import WaveStatus
 from migrations_app.models import Wave
@@ -29,7 +35,12 @@ from .dashboard import MIB_PER_TB, Figures
 
 MAX_TABLE_ROWS = 300
 STYLES = getSampleStyleSheet()
-SMALL = STYLES["BodyText"].clone("small", fontSize=7.5, leading=9)
+SMALL = STYLES["BodyText"].clone("small", fontSize=7.5, leading=9, splitLongWords=1)
+HEADER = SMALL.clone("header", fontName="Helvetica-Bold")
+FIGURE = SMALL.clone("figure", fontSize=9, leading=11)
+FIGURE_LABEL = FIGURE.clone("figure_label", fontName="Helvetica-Bold")
+MARGIN = 15 * mm
+FOOTER_FONT, FOOTER_SIZE = "Helvetica", 7
 GRID = TableStyle([
     ("FONT", (0, 0), (-1, -1), "Helvetica", 7.5),
     ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
@@ -41,28 +52,48 @@ GRID = TableStyle([
 
 
 def _p(text, style=SMALL) -> Paragraph:
-    return Paragraph(escape(str(text or "")), style)
+    return Paragraph(escape("" if text is None else str(text)), style)
 
 
-def _table(header: list[str], rows: list[list], widths=None) -> Table:
-    table = Table([header, *rows], colWidths=widths, repeatRows=1)
+def _cell(value) -> Flowable:
+    return value if isinstance(value, Flowable) else _p(value)
+
+
+def _table(header: list[str], rows: list[list], widths: list[float]) -> Table:
+    """A grid whose `widths` fill the page's width; every cell wraps within its column."""
+    table = Table([[_p(h, HEADER) for h in header], *[[_cell(c) for c in row] for row in rows]], colWidths=widths,
+                  repeatRows=1)
     table.setStyle(GRID)
     return table
 
 
 def _figures_table(pairs: list[tuple[str, str]]) -> Table:
-    table = Table([[k, v] for k, v in pairs], colWidths=[60 * mm, 100 * mm], hAlign="LEFT")
-    table.setStyle(TableStyle([("FONT", (0, 0), (0, -1), "Helvetica-Bold", 9), ("FONT", (1, 0), (1, -1), "Helvetica", 9),
+    table = Table([[_p(k, FIGURE_LABEL), _p(v, FIGURE)] for k, v in pairs], colWidths=[60 * mm, 120 * mm], hAlign="LEFT")
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 2), ("TOPPADDING", (0, 0), (-1, -1), 2)]))
     return table
+
+
+def fit(text: str, width: float, font: str = FOOTER_FONT, size: float = FOOTER_SIZE) -> str:
+    """`text`, cut with an ellipsis where it would be wider than `width` points."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def _footer(title: str):
     def draw(canvas, doc):
         canvas.saveState()
-        canvas.setFont("Helvetica", 7)
-        canvas.drawString(15 * mm, 8 * mm, f"{title} · generated {timezone.now():%Y-%m-%d %H:%M} UTC")
-        canvas.drawRightString(doc.pagesize[0] - 15 * mm, 8 * mm, f"Page {doc.page}")
+        canvas.setFont(FOOTER_FONT, FOOTER_SIZE)
+        page = f"Page {doc.page}"
+        right = doc.pagesize[0] - MARGIN
+        generated = f" · generated {timezone.now():%Y-%m-%d %H:%M} UTC"
+        room = right - MARGIN - stringWidth(page, FOOTER_FONT, FOOTER_SIZE) - 5 * mm
+        title_room = room - stringWidth(generated, FOOTER_FONT, FOOTER_SIZE)
+        canvas.drawString(MARGIN, 8 * mm, fit(title, title_room) + generated)
+        canvas.drawRightString(right, 8 * mm, page)
         canvas.restoreState()
 
     return draw
@@ -71,8 +102,8 @@ def _footer(title: str):
 def _build(title: str, story: list, *, wide: bool = False) -> bytes:
     out = io.BytesIO()
     size = landscape(A4) if wide else A4
-    doc = SimpleDocTemplate(out, pagesize=size, title=title, author="AVS Portal", leftMargin=15 * mm,
-                            rightMargin=15 * mm, topMargin=15 * mm, bottomMargin=15 * mm)
+    doc = SimpleDocTemplate(out, pagesize=size, title=title, author="AVS Portal", leftMargin=MARGIN,
+                            rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN)
     doc.build(story, onFirstPage=_footer(title), onLaterPages=_footer(title))
     return out.getvalue()
 
@@ -108,11 +139,13 @@ def programme_pdf(f: Figures) -> bytes:
         story += [Paragraph("Running waves", h2), _table(
             ["Wave", "Health", "Done", "Failed", "In flight", "Waiting", "Progress"],
             [[_p(w.name), w.health, w.progress["done"], w.progress["failed"], w.progress["in_flight"],
-              w.progress["waiting"], f"{w.progress['percent']}%"] for w in f.live])]
+              w.progress["waiting"], f"{w.progress['percent']}%"] for w in f.live],
+            widths=[68 * mm, 20 * mm, 18 * mm, 18 * mm, 18 * mm, 18 * mm, 20 * mm])]
     if f.blocked_by_rule or f.failed_rows:
         story.append(Paragraph("Risks", h2))
     if f.blocked_by_rule:
-        story.append(_table(["Readiness rule (blockers)", "VMs"], [[_p(r["title"]), r["vms"]] for r in f.blocked_by_rule]))
+        story.append(_table(["Readiness rule (blockers)", "VMs"], [[_p(r["title"]), r["vms"]] for r in f.blocked_by_rule],
+                            widths=[150 * mm, 30 * mm]))
         story.append(Spacer(1, 2 * mm))
     if f.failed_rows:
         story.append(_table(["VM", "Wave", "State", "Message"],
@@ -166,7 +199,8 @@ def wave_pdf(wave: Wave) -> bytes:
     story.append(Paragraph("Approvals", h2))
     story.append(_table(["Decided", "Revision", "Decision", "By", "Change ticket", "Comment"],
                         [[a.created.strftime("%Y-%m-%d %H:%M"), a.revision, a.get_decision_display(), _p(a.user.username),
-                          _p(a.change_ticket), _p(a.comment)] for a in approvals])
+                          _p(a.change_ticket), _p(a.comment)] for a in approvals],
+                        widths=[28 * mm, 16 * mm, 20 * mm, 35 * mm, 50 * mm, 118 * mm])
                  if approvals else _p("No decision yet."))
     from migrations_app.readiness.panels import rule_groups
 
@@ -174,5 +208,5 @@ def wave_pdf(wave: Wave) -> bytes:
     story.append(Paragraph("Readiness", h2))
     story.append(_table(["Rule", "Severity", "Findings", "First VMs"],
                         [[_p(g.title), g.severity, g.findings, _p(", ".join(r["vm__name"] or "(the wave)" for r in g.rows))]
-                         for g in groups]) if groups else _p("No findings."))
+                         for g in groups], widths=[80 * mm, 20 * mm, 17 * mm, 150 * mm]) if groups else _p("No findings."))
     return _build(f"Wave report: {wave.name}", story, wide=True)
