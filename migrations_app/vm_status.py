@@ -7,8 +7,9 @@ migration in cleanup counts as well as a complete one. With no such migration in
 discovery that found HCX's on-premises copy (inventory/migrated_copies.py) says it is in AVS, moved
 outside the portal; else it is on-premises.
 
-A fixed number of queries: the group and the wave come with the VM (`select_related`), then one each
-for the findings, the history and the latest switchover.
+A fixed number of queries: the group and the wave come with the VM (`select_related`), then one for
+the findings and one for the newest HISTORY_SHOWN migrations (and one for the latest switchover when it is
+older than those).
 """
 
 from __future__ import annotations
@@ -81,13 +82,17 @@ def vm_status(vm, user) -> VmStatus:
         rows = list(VmMigration.objects.filter(vm=vm).select_related("wave", "batch").order_by("-created", "-pk")
                     [:HISTORY_SHOWN + 1])
         status.history, status.more_history = rows[:HISTORY_SHOWN], len(rows) > HISTORY_SHOWN
-        status.location = location(vm)
+        # The history is newest first: its latest switchover is read there, unless part of it is not shown.
+        last = next((m for m in status.history if m.state in SWITCHED_OVER), None)
+        if last is None and status.more_history:
+            last = (VmMigration.objects.filter(vm=vm, state__in=SWITCHED_OVER).select_related("wave")
+                    .order_by("-created", "-pk").first())
+        status.location = location(vm, last)
     return status
 
 
-def location(vm) -> Location:
-    last = (VmMigration.objects.filter(vm=vm, state__in=SWITCHED_OVER).select_related("wave")
-            .order_by("-created", "-pk").first())
+def location(vm, last: VmMigration | None) -> Location:
+    """Where `vm` runs, given the latest of its migrations that switched over (None: none did)."""
     if last is not None:
         if last.direction == MigrationDirection.FORWARD:
             return Location(True, f"switched over to AVS by {last.wave.name}, attempt {last.attempt}", last)
