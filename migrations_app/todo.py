@@ -110,7 +110,7 @@ def failed_migrations() -> TodoList:
         [Item(m.vm.name, reverse("migrations_app:vmmigration", args=[m.pk]),
               detail=f"{m.wave.name}, attempt {m.attempt}" + (f": {m.message}" if m.message else ""),
               color=MigrationState.COLORS[m.state], badge=str(MigrationState(m.state).label)) for m in rows],
-        more, reverse("migrations_app:vmmigration_list") + f"?state={MigrationState.FAILED}", "No migration has failed.")
+        more, reverse("migrations_app:vmmigration_list") + f"?state={MigrationState.FAILED}&state={MigrationState.REFUSED}", "No migration has failed.")
 
 
 def setup_needs() -> TodoList:
@@ -131,7 +131,9 @@ def setup_needs() -> TodoList:
         items.append(Item(f"{step.plan.name}: {SetupStepKey(step.step).label}",
                           reverse("hcx:hcxplan_setup", args=[step.plan_id]), detail=what,
                           color=StepState.COLORS[step.state], badge=str(StepState(step.state).label)))
-    refused = HcxConnection.objects.filter(login_failures__gt=0).select_related("plan").order_by("plan__name", "pk")
+    # Only what the item says: the connection's secrets are neither read nor decrypted.
+    refused = (HcxConnection.objects.filter(login_failures__gt=0).select_related("plan")
+               .only("plan", "plan__name", "username", "login_failures").order_by("plan__name", "pk"))
     logins, more_logins = _cut(list(refused[:SHOWN + 1]), refused)
     limit = settings.HCX_LOGIN["MAX_FAILURES"]
     for c in logins:
