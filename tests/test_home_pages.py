@@ -160,6 +160,11 @@ def test_a_stakeholder_lands_on_the_programme_dashboard(client_for, stakeholder,
     assert 'data-testid="dashboard-live"' in body and "engineer_lists" not in context
 
 
+def test_someone_in_no_role_is_told_to_ask_for_one(client_for, outsider):
+    body, context = home(client_for(outsider))
+    assert 'data-testid="no-role"' in body and not context["engineer_lists"] and not context["planner_lists"]
+
+
 def test_with_nothing_to_do_each_list_says_so(client_for, engineer):
     body, _ = home(client_for(engineer))
     assert "No wave waits for approval." in body and "No migration has failed." in body
