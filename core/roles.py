@@ -132,9 +132,10 @@ def has_role(user) -> bool:
     return user.is_authenticated and (user.is_superuser or user.groups.exists())
 
 
-def roles_holding(permission: str) -> list[str]:
-    """The roles that hold `permission` ("app.codename"), in ROLES order (admin, holding all, last)."""
-    return [role for role in ROLES if PERMISSIONS[role] == "__all__" or permission in PERMISSIONS[role]]
+def roles_holding(*permissions: str) -> list[str]:
+    """The roles that hold any of `permissions` ("app.codename"), in ROLES order (admin, holding all, last)."""
+    return [role for role in ROLES
+            if PERMISSIONS[role] == "__all__" or any(p in PERMISSIONS[role] for p in permissions)]
 
 
 def roles_text(roles) -> str:

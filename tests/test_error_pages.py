@@ -9,7 +9,7 @@ import pytest
 from core.access import refusal
 from core.roles import roles_holding, roles_text
 from migrations_app.choices import WaveStatus
-from tests.factories import make_vcenter, make_vm, make_wave
+from tests.factories import make_link_site, make_vcenter, make_vm, make_wave
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +19,7 @@ def test_the_roles_holding_a_permission_are_named_as_people():
     assert roles_text(roles_holding("inventory.add_vcenter")) == "engineers and admins"
     assert roles_text(roles_holding("inventory.view_virtualmachine")) == "planners, engineers, stakeholders and admins"
     assert refusal("core.view_webhook") == "This page is for admins."
+    assert roles_holding("migrations_app.change_wave", "hcx.change_hcxplan") == ["planner", "engineer", "admin"]
     assert refusal("migrations_app.approve_wave", "POST") == "This action is for engineers and admins."
 
 
@@ -38,6 +39,15 @@ def test_an_action_refused_says_whom_it_is_for(client_for, planner):
     response = client_for(planner).post(f"/plan/waves/{wave.pk}/approve/", {"revision": wave.revision})
     assert response.status_code == 403
     assert "This action is for engineers and admins." in response.content.decode()
+
+
+def test_refusals_outside_the_page_mixin_name_the_roles_too(client_for, stakeholder, planner):
+    site = make_link_site()
+    inventory = client_for(stakeholder).post(f"/hcx/plans/{site.pk}/avs-inventory/read/")
+    assert inventory.status_code == 403
+    assert "Reading the AVS inventory is for planners, engineers and admins." in inventory.content.decode()
+    trust = client_for(planner).post(f"/hcx/plans/{site.pk}/setup/trust/")
+    assert trust.status_code == 403 and "This action is for engineers and admins." in trust.content.decode()
 
 
 def test_someone_in_no_role_is_told_so(client_for, outsider):
