@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.error_pages.StyledNotFoundMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "core.content_security_policy.ContentSecurityPolicyMiddleware",
@@ -287,9 +288,14 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"no_permission_denied_traceback": {"()": "core.log_filters.NoPermissionDeniedTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # A 403 is logged as one warning line, without the traceback Django attaches (core/log_filters.py).
+        "django.request": {"filters": ["no_permission_denied_traceback"]},
+    },
 }
 
 # Addresses the portal may call although they are refused by default (core/outbound.py): loopback,

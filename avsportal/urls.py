@@ -3,7 +3,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from core.views import PortalLoginView, home
+from core.views import PortalLoginView, favicon, home
 
 urlpatterns = [
     path("", home, name="home"),
@@ -18,4 +18,6 @@ urlpatterns = [
     # The split view serves its script as a file: the Content-Security-Policy allows no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico where a page names no icon (the API's JSON, files): the portal's own.
+    path("favicon.ico", favicon, name="favicon"),
 ]

@@ -3,6 +3,9 @@
 Every permission is a Django model permission `<app>.<action>_<model>` held by a role
 (core/roles.py). Pages use `PermissionMixin`, the API uses `ModelPermissions`; both ask
 `required_permission()`. Templates read `perms.<app>.<codename>` to hide what a user cannot do.
+
+A refusal says which roles the page is for (`refusal()`): the styled 403 page (templates/403.html)
+shows it, so a person knows whom to ask rather than guess.
 """
 
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -19,6 +22,19 @@ def required_permission(model, action: str) -> str:
 
 def user_can(user, model, action: str) -> bool:
     return bool(user and user.is_authenticated and user.has_perm(required_permission(model, action)))
+
+
+def refusal(permission: str, method: str = "GET") -> str:
+    """What a 403 says: "This page is for engineers and admins." (an action, for a POST)."""
+    from .roles import roles_holding, roles_text
+
+    what = "page" if method in ("GET", "HEAD", "OPTIONS") else "action"
+    return f"This {what} is for {roles_text(roles_holding(permission))}."
+
+
+def deny(permission: str, request=None) -> PermissionDenied:
+    """The PermissionDenied to raise when `permission` is missing, naming the roles that hold it."""
+    return PermissionDenied(refusal(permission, request.method if request is not None else "GET"))
 
 
 class PermissionMixin(LoginRequiredMixin):
@@ -39,8 +55,9 @@ class PermissionMixin(LoginRequiredMixin):
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        if not user_can(request.user, self.get_permission_model(), self.permission_action):
-            raise PermissionDenied
+        model = self.get_permission_model()
+        if not user_can(request.user, model, self.permission_action):
+            raise deny(required_permission(model, self.permission_action), request)
         return super().dispatch(request, *args, **kwargs)
 
 

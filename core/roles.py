@@ -9,6 +9,8 @@ PLANNER = "planner"
 ENGINEER = "engineer"
 STAKEHOLDER = "stakeholder"
 ROLES = (PLANNER, ENGINEER, STAKEHOLDER, ADMIN)
+# How a refusal names the people a page is for ("This page is for engineers and admins").
+ROLE_PLURALS = {PLANNER: "planners", ENGINEER: "engineers", STAKEHOLDER: "stakeholders", ADMIN: "admins"}
 
 _READ = [
     "inventory.view_vcenter",
@@ -128,3 +130,15 @@ def has_role(user) -> bool:
     """A person the portal knows: any role (or a superuser), not just any login. Their own settings
     (notification preferences) are for them."""
     return user.is_authenticated and (user.is_superuser or user.groups.exists())
+
+
+def roles_holding(*permissions: str) -> list[str]:
+    """The roles that hold any of `permissions` ("app.codename"), in ROLES order (admin, holding all, last)."""
+    return [role for role in ROLES
+            if PERMISSIONS[role] == "__all__" or any(p in PERMISSIONS[role] for p in permissions)]
+
+
+def roles_text(roles) -> str:
+    """"engineers and admins", "planners, engineers, stakeholders and admins"."""
+    names = [ROLE_PLURALS.get(role, role) for role in roles]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

@@ -1,29 +1,32 @@
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
-from .access import PermissionMixin, user_can
+from .access import PermissionMixin, deny, user_can
 from .models import AuditEntry, Job
 from .throttling import throttle_login
 
 
 @login_required
 def home(request):
+    """What needs doing, per kind of work the person may do (migrations_app/todo.py), then the estate
+    in figures and the latest jobs. Someone with nothing to do but read (a stakeholder) lands on the
+    programme dashboard instead."""
     from inventory.models import Cluster, VCenter, VirtualMachine
+    from migrations_app.models import Wave
+    from migrations_app.todo import engineer_lists, planner_lists
 
-    from .roles import STAKEHOLDER
-
-    # Stakeholders come to read how the programme goes: their home page is the programme dashboard.
-    if request.user.groups.filter(name=STAKEHOLDER).exists():
+    engineer, planner = engineer_lists(request.user), planner_lists(request.user)
+    if not engineer and not planner and user_can(request.user, Wave, "view"):
         from migrations_app.reports.views import DashboardView
 
         return DashboardView.as_view()(request)
-    context = {"recent_jobs": [], "counts": None}
+    context = {"recent_jobs": [], "counts": None, "engineer_lists": engineer, "planner_lists": planner}
     if user_can(request.user, VirtualMachine, "view"):
         vms = VirtualMachine.objects.filter(removed__isnull=True)
         context["counts"] = {
@@ -34,6 +37,12 @@ def home(request):
     if user_can(request.user, Job, "view"):
         context["recent_jobs"] = Job.objects.select_related("user")[:8]
     return render(request, "core/home.html", context)
+
+
+def favicon(request):
+    """The portal's icon for browsers that ask /favicon.ico (a page without the base layout, the API's
+    JSON). Public, as the sign-in page's icon is; a redirect, so that static files keep their caching."""
+    return redirect(static("favicon.svg"))
 
 
 @method_decorator(throttle_login, name="post")
@@ -89,7 +98,7 @@ class JobStatusFragmentView(PermissionMixin, View):
 def job_cancel(request, pk):
     job = get_object_or_404(Job, pk=pk)
     if not request.user.has_perm("core.cancel_job"):
-        raise PermissionDenied
+        raise deny("core.cancel_job", request)
     job.request_cancel()
     AuditEntry.record(request.user, "job.cancel", job)
     return redirect(job)

@@ -19,6 +19,7 @@ from django.views import View
 
 from core.access import user_can
 from core.jobs import JobError
+from core.roles import roles_holding, roles_text
 
 from .client import HcxError
 from .client.service import InventoryItem
@@ -81,7 +82,8 @@ class AvsInventoryReadView(LoginRequiredMixin, View):
 
     def post(self, request, pk):
         if not can_read(request.user):
-            raise PermissionDenied
+            raise PermissionDenied("Reading the AVS inventory is for "
+                                   f"{roles_text(roles_holding('migrations_app.change_wave', 'hcx.change_hcxplan'))}.")
         site = get_object_or_404(HcxPlan, pk=pk)
         try:
             inventory = read_avs_inventory(site, acting_user=request.user)

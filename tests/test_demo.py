@@ -14,6 +14,7 @@ import socket
 import sqlite3
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -151,6 +152,13 @@ def test_it_serves_the_portal_and_stops_everything_on_ctrl_c(tmp_path):
             assert b"Sign in to AVS Portal" in response.read()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/vendor/htmx-2.0.11.min.js", timeout=10) as r:
             assert r.status == 200, "static files are served by the app (whitenoise)"
+        # The demo runs with DEBUG, yet a mistyped address gets the portal's page, not Django's URL map.
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/no-such-page/", timeout=10)
+        body = missing.value.read().decode()
+        assert missing.value.code == 404 and 'data-testid="error-404"' in body and "URLconf" not in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=10) as r:
+            assert r.status == 200 and r.headers["Content-Type"] == "image/svg+xml"
 
         children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True)
         started = [int(p) for p in children.stdout.split()]

@@ -6,7 +6,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Pages that must answer without signing in.
-PUBLIC = {"login", "logout"}
+PUBLIC = {"login", "logout", "favicon"}
 
 
 def walk(patterns, prefix=""):

@@ -15,7 +15,7 @@ from django_tables2 import SingleTableMixin, SingleTableView
 from core.access import AddOrChangeMixin, PermissionMixin, user_can
 from core.choices import DeliveryStatus
 from core.models import Notification, NotificationPreference, Webhook
-from core.roles import has_role
+from core.roles import ROLES, has_role, roles_text
 
 from .actions import do_delete_webhook, do_save_webhook, do_set_preferences, do_test_webhook
 from .filtersets import NotificationFilterSet
@@ -28,7 +28,7 @@ class RoleRequiredMixin(LoginRequiredMixin):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         if not has_role(request.user):
-            raise PermissionDenied
+            raise PermissionDenied(f"This page is for {roles_text(ROLES)}.")
         return super().dispatch(request, *args, **kwargs)
 
 

@@ -3,12 +3,11 @@ buttons that start steps (engineers), the pairing's certificate prompt, and the 
 progress. Plus the HCX connection form. Everyone with a role reads; only engineers act."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views import View
 
-from core.access import PermissionMixin, user_can
+from core.access import PermissionMixin, deny, user_can
 from hcx.choices import SetupStepKey
 from hcx.models import HcxConnection, HcxPlan, HcxSetupStep
 from hcx.planning.checks import check_plan
@@ -133,7 +132,7 @@ class HcxPlanSetupTrustView(PermissionMixin, View):
     def post(self, request, pk):
         # Trusting writes the connection: it needs that right too, not only the right to run steps.
         if not user_can(request.user, HcxConnection, "change"):
-            raise PermissionDenied
+            raise deny("hcx.change_hcxconnection", request)
         plan = plan_for_setup(pk)
         form = TrustCertificateForm(request.POST)
         setup_url = reverse("hcx:hcxplan_setup", args=[plan.pk])

@@ -142,12 +142,22 @@ class RelatedVmsMixin:
 
 
 class VirtualMachineView(ObjectView):
+    """One VM: what vCenter says of it, and where it is in the programme (its group, wave, readiness,
+    migrations and where it runs now: migrations_app/vm_status.py)."""
+
     model = VirtualMachine
-    queryset = querysets.virtual_machine_details()
+
+    def get_queryset(self):
+        from migrations_app.vm_status import RELATED
+
+        return querysets.virtual_machine_details().select_related(*RELATED)
 
     def get_context_data(self, **kwargs):
+        from migrations_app.vm_status import vm_status
+
         context = super().get_context_data(**kwargs)
         vm = self.object
+        context["programme"] = vm_status(vm, self.request.user)
         context["networks"] = querysets.network_names(vm)
         context["power_color"] = PowerState.COLORS.get(vm.power_state, "secondary")
         context["tools_color"] = ToolsStatus.COLORS.get(vm.tools_status, "secondary")
