@@ -14,6 +14,7 @@ from core.access import PermissionMixin, user_can
 from hcx.avs_inventory import can_read as can_read_avs_inventory
 from hcx.models import AvsInventory
 from migrations_app.choices import MappingTarget, WaveStatus
+from migrations_app.launch.validate_views import panel_context as hcx_validation_panel
 from migrations_app.models import GroupMember, NetworkMapping, Wave, WaveItem
 
 from .. import querysets
@@ -117,6 +118,7 @@ class WaveView(PermissionMixin, DetailView):
             can_remove_items=editable and user_can(user, WaveItem, "delete"),
             can_map=editable and user_can(user, NetworkMapping, "add"),
             can_unmap=editable and user_can(user, NetworkMapping, "delete"),
+            hcx_validation=hcx_validation_panel(wave, user),
             **kwargs,
         )
 
