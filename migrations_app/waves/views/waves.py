@@ -23,7 +23,7 @@ from ..capacity import cap_warnings, fit_for_wave, wave_totals
 from ..display import status_badge, window_text
 from ..errors import StaleRevision, WaveError
 from ..filtersets import WaveFilterSet, WaveItemFilterSet
-from ..forms import WaveForm, time_zone_names
+from ..forms import WaveForm
 from ..networks import wave_networks
 from ..states import DELETABLE, EDITABLE
 from ..tables import PAGINATION, WaveItemTable, WaveTable
@@ -169,7 +169,7 @@ class WaveEditView(PermissionMixin, View):
         return redirect(reverse("migrations_app:wave", args=[wave.pk]))
 
     def render(self, form, wave, status=200):
-        context = {"form": form, "object": wave, "time_zones": time_zone_names(),
+        context = {"form": form, "object": wave,
                    "can_read_avs": can_read_avs_inventory(self.request.user)}
         return render(self.request, self.template_name, context, status=status)
 
