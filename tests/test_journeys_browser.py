@@ -277,6 +277,8 @@ def page_families(running, approved) -> dict[str, str]:
         "migrations": plan("vmmigration_list"),
         "migration": plan("vmmigration", migration.pk),
         "waves": plan("wave_list"),
+        "change calendar": plan("wave_calendar"),
+        "dependency graph": plan("dependency_graph"),
         "wave": plan("wave", approved.pk),
         "wave edit": plan("wave_add"),
         "wave add groups": plan("wave_add_groups", approved.pk),
