@@ -32,7 +32,7 @@ def test_it_gives_hcx_s_answer_per_vm_and_starts_nothing(hcxsim_fast, client_for
 
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED, job.error
-    answers = {a["name"]: a for a in job.data["vms"]}
+    answers = {a["vm"]: a for a in job.data["vms"]}
     assert answers["app-1"]["passed"] and answers["app-1"]["errors"] == []
     assert not answers["app-2"]["passed"]
     assert [e["code"] for e in answers["app-2"]["errors"]] == ["ISO_ATTACHED"]
@@ -51,6 +51,9 @@ def test_it_gives_hcx_s_answer_per_vm_and_starts_nothing(hcxsim_fast, client_for
     assert "Validate in HCX" not in html  # stakeholders do not get the button
     fragment = client_for(stakeholder).get(url(setup.wave)).content.decode()  # what the page polls while it runs
     assert message in fragment and 'data-vm="app-1"' in fragment
+    # The job's own page reads the result as words too: "app-2: <HCX's message>", no Python lists.
+    job_page = client_for(stakeholder).get(job.get_absolute_url()).content.decode()
+    assert f"app-2: {message}" in job_page and "app-1 (passed)" in job_page and "[{" not in job_page
 
 
 def test_asking_again_while_it_runs_returns_the_same_check(hcxsim_fast, engineer):

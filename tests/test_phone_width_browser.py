@@ -50,7 +50,7 @@ def programme():
                          window_start=now + datetime.timedelta(days=3), window_end=now + datetime.timedelta(days=3, hours=6))
     for network in estate.networks:
         NetworkMapping.objects.create(wave=approved, source=network, target_name=f"{network.name}-segment-in-avs-long-name")
-    answers = [{"vm": vm.pk, "name": vm.name, "migration_type": "Bulk", "passed": i != 0,
+    answers = [{"vm": vm.name, "vm_id": vm.pk, "migration_type": "Bulk", "passed": i != 0,
                 "errors": [{"code": "ISO_ATTACHED", "message": "VirtualMachine has an ISO image mounted: "
                             "/vmfs/volumes/datastore-with-a-very-long-name/isos/windows-server-2022-eval.iso"}] if i == 0 else [],
                 "warnings": [{"code": "TOOLS_NOT_RUNNING", "message": "VMware Tools is not running"}]}

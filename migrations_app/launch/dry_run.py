@@ -92,8 +92,10 @@ def _rows(wave: Wave) -> tuple[list[VmMigration], dict[str, str]]:
 
 
 def _answer(m: VmMigration, errors: list[dict], warnings: list[dict]) -> dict:
-    return {"vm": m.vm.pk, "name": m.vm.name, "migration_type": m.get_migration_type_display(),
-            "passed": not errors, "errors": errors, "warnings": warnings}
+    # `vm`, `state` and `reason` are what the job page reads a result's list by ("app-2: ...").
+    return {"vm": m.vm.name, "vm_id": m.vm.pk, "migration_type": m.get_migration_type_display(),
+            "passed": not errors, "state": "passed" if not errors else "errors",
+            "reason": "; ".join(e["message"] for e in errors), "errors": errors, "warnings": warnings}
 
 
 @job_handler(VALIDATE_KIND)
@@ -139,13 +141,13 @@ def validate_wave(job, wave_id: int):
         raise JobError(str(exc)) from None
     finally:
         service.close()
-    answers.sort(key=lambda a: a["name"])
+    answers.sort(key=lambda a: a["vm"])
     failed = sum(1 for a in answers if not a["passed"])
     summary = (f"{len(answers) - failed} of {len(answers)} VM(s) passed HCX's validation"
                + (f"; {failed} with errors" if failed else ""))
     job.log(summary)
     for a in answers:
         for e in a["errors"]:
-            job.log(f"{a['name']}: {e['message']}", EventLevel.ERROR)
+            job.log(f"{a['vm']}: {e['message']}", EventLevel.ERROR)
     return {"taken": timezone.now().isoformat(), "vms": answers, "passed": len(answers) - failed, "failed": failed,
-            "skipped": [{"name": name, "why": why} for name, why in sorted(skipped.items())]}
+            "skipped": [{"vm": name, "reason": why} for name, why in sorted(skipped.items())]}
