@@ -5,6 +5,7 @@ engineers only, with CSRF."""
 import datetime
 
 import pytest
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
 
@@ -12,7 +13,7 @@ from core.choices import JobStatus
 from core.jobs import run
 from core.models import AuditEntry, Job
 from migrations_app.launch.dry_run import VALIDATE_KIND, request_validation
-from migrations_app.models import Batch, VmMigration
+from migrations_app.models import Batch, VmMigration, Wave
 from tests.launch_helpers import make_launch_setup
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +101,14 @@ def test_a_post_without_the_csrf_token_is_refused(hcxsim_fast, engineer):
     client.force_login(engineer)
     assert client.post(url(setup.wave)).status_code == 403
     assert not Job.objects.filter(kind=VALIDATE_KIND).exists()
+
+
+def test_an_answer_taken_before_the_wave_changed_says_so(hcxsim_fast, client_for, engineer):
+    setup = make_launch_setup(hcxsim_fast, vms=1)
+    job, _ = request_validation(setup.wave, user=engineer)
+    run(job.pk)
+    page = client_for(engineer).get(setup.wave.get_absolute_url()).content.decode()
+    assert 'data-testid="hcx-validation-outdated"' not in page
+    Wave.objects.filter(pk=setup.wave.pk).update(revision=F("revision") + 1)
+    page = client_for(engineer).get(setup.wave.get_absolute_url()).content.decode()
+    assert "validate again to check it as it is" in page

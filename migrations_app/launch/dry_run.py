@@ -149,5 +149,5 @@ def validate_wave(job, wave_id: int):
     for a in answers:
         for e in a["errors"]:
             job.log(f"{a['vm']}: {e['message']}", EventLevel.ERROR)
-    return {"taken": timezone.now().isoformat(), "vms": answers, "passed": len(answers) - failed, "failed": failed,
+    return {"taken": timezone.now().isoformat(), "revision": wave.revision, "vms": answers, "passed": len(answers) - failed, "failed": failed,
             "skipped": [{"vm": name, "reason": why} for name, why in sorted(skipped.items())]}

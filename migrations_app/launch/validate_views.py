@@ -30,6 +30,9 @@ def panel_context(wave: Wave, user) -> dict:
         "answers": data.get("vms") or [],
         "skipped": data.get("skipped") or [],
         "taken": timezone.localtime(taken, zone_of(wave)) if taken else None,
+        # The answer was for the wave as it was: say so when the wave has changed since.
+        "revision": data.get("revision"),
+        "outdated": data.get("revision") not in (None, wave.revision),
         "zone_name": wave.time_zone if isinstance(zone_of(wave), zoneinfo.ZoneInfo) else "UTC",
         "can_validate": can_validate(user) and not validation_problem(wave),
     }
