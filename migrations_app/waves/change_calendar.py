@@ -115,7 +115,8 @@ def month(first: datetime.date, today: datetime.date) -> Month:
         touched = local_days(wave.window_start, wave.window_end, zone)
         start, end = wave.window_start.astimezone(zone), wave.window_end.astimezone(zone)
         end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%a %d %b %H:%M}"
-        times = f"{start:%H:%M}–{end_text} {wave.time_zone}"
+        zone_name = getattr(zone, "key", "UTC")  # an unknown zone name is shown in UTC, and named so
+        times = f"{start:%H:%M}–{end_text} {zone_name}"
         hit = any(d in blackouts for d in touched)
         for d in touched:
             if d in days:
