@@ -2,6 +2,9 @@
 on a wave and sees HCX's answer per VM appear on the wave page (one VM refused with HCX's words, one
 with a warning, one passed), still there after a reload; nothing was started in HCX."""
 
+import os
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -12,6 +15,7 @@ from tests.launch_helpers import make_launch_setup
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct horse battery"
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp"))
 CHECK_MS = 90_000  # the worker picks the job up and HCX answers, on a slow shared machine
 
 
@@ -39,6 +43,7 @@ def test_an_engineer_validates_a_wave_in_hcx_and_sees_each_vm_s_answer(sign_in, 
     expect(warned.locator('[data-field="messages"]')).to_contain_text("TOOLS_NOT_RUNNING")
     expect(page.get_by_test_id("hcx-validation-taken")).to_contain_text("UTC")
 
+    page.get_by_test_id("hcx-validation").screenshot(path=str(SCREENSHOTS / "avsportal-validate-in-hcx.png"))
     page.reload()
     expect(page.locator('[data-testid="hcx-validation-vms"] tr[data-vm="app-2"] [data-field="result"]')).to_have_text(
         "errors")

@@ -2,7 +2,9 @@
 at phone width the month reads as a list of days, without scrolling sideways."""
 
 import datetime
+import os
 import zoneinfo
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -15,6 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct horse battery"
 AMS = zoneinfo.ZoneInfo("Europe/Amsterdam")
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp"))
 
 
 def test_a_stakeholder_leafs_through_the_months_and_opens_a_wave(sign_in, page):
@@ -34,6 +37,7 @@ def test_a_stakeholder_leafs_through_the_months_and_opens_a_wave(sign_in, page):
     page.get_by_role("link", name="February 2031 ›").click()
     expect(page.get_by_test_id("month-title")).to_have_text("February 2031")
     expect(page.locator('[data-date="2031-02-08"]')).to_contain_text("20:00–23:00 Europe/Amsterdam")
+    page.screenshot(path=str(SCREENSHOTS / "avsportal-change-calendar.png"), full_page=True)
     page.get_by_role("link", name="‹ January 2031").click()
     page.get_by_role("link", name="‹ December 2030").click()
     page.get_by_role("link", name="Wave December").first.click()
