@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from core.choices import JobStatus
 from core.models import Job
+from inventory.models import VirtualMachine
 from migrations_app.choices import WaveStatus
 from migrations_app.launch.dry_run import VALIDATE_KIND
 from migrations_app.models import NetworkMapping
@@ -35,6 +36,8 @@ LONG = "finance-reporting-consolidation-application-server"
 
 def programme():
     estate = make_estate(vms=8, networks=2, prefix=f"{LONG}-")
+    # Big figures in the wave's totals: five-digit vCPUs and memory.
+    VirtualMachine.objects.filter(pk__in=[vm.pk for vm in estate.vms]).update(num_cpu=4096, memory_mib=64 * 2**20)
     site = make_link_site("Rotterdam-Datacenter-North-Campus-Building-7")
     target = make_target_cluster(site, "Cluster-Production-Workloads-Amsterdam-01", datastores=["vsanDatastore"])
     now = timezone.now()
