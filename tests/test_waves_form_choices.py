@@ -61,3 +61,15 @@ def test_an_existing_wave_keeps_its_own_empty_site(client_for, planner):
     make_target_cluster(make_link_site("Rotterdam"), "Cluster-1")
     wave = make_wave("W")
     assert selected(client_for(planner).get(f"/plan/waves/{wave.pk}/edit/").content.decode(), "site") == []
+
+
+def test_a_wave_saved_with_an_unknown_zone_makes_the_planner_choose_one(client_for, planner):
+    wave = make_wave("W", time_zone="Mars/Olympus")
+    client = client_for(planner)
+    page = client.get(f"/plan/waves/{wave.pk}/edit/").content.decode()
+    assert selected(page, "time_zone") == [] and "Mars/Olympus is no time zone" in page
+    response = client.post(f"/plan/waves/{wave.pk}/edit/", {"name": "W", "sequence": "1", "time_zone": "",
+                                                            "migration_type": "bulk", "revision": "1"})
+    assert response.status_code == 400
+    wave.refresh_from_db()
+    assert wave.time_zone == "Mars/Olympus"

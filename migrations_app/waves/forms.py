@@ -155,6 +155,11 @@ class WaveForm(BootstrapMixin, forms.ModelForm):
                 value = getattr(wave, name)
                 self.initial[name] = value.astimezone(zone).replace(tzinfo=None) if value else None
             self.initial["revision"] = wave.revision
+            if wave.time_zone not in time_zone_names():
+                # Saved before the zone was a choice: the browser would otherwise show (and save) the
+                # first zone of the list. An empty choice makes the planner pick one.
+                self.fields["time_zone"].choices = [("", f"Choose one ({wave.time_zone} is no time zone)"),
+                                                    *time_zone_choices()]
         preselect_only_choices(self, "site", "target_cluster")
         self.avs_site, self.avs_inventory = self._avs_inventory()
         if self.avs_inventory is not None:
