@@ -26,6 +26,7 @@ from migrations_app.models import Batch, VmMigration, Wave, WaveItem
 from migrations_app.waves.revisions import lock
 
 from .batches import unavailable_vms
+from .dispatch import _validation as hcx_validation
 from .errors import LaunchError
 from .site import SiteContext, service_for
 from .specs import spec_for
@@ -130,9 +131,8 @@ def validate_wave(job, wave_id: int):
             chunk = sendable[start:start + VALIDATE_CHUNK]
             said = service.validate_migrations(specs[start:start + VALIDATE_CHUNK])
             for m, answer in zip(chunk, said, strict=False):
-                answers.append(_answer(
-                    m, [{"code": e.code, "message": e.message} for e in answer.errors],
-                    [{"code": w.code, "message": w.message} for w in answer.warnings]))
+                said_of_vm = hcx_validation(answer)  # the shape a launch keeps on the migration
+                answers.append(_answer(m, said_of_vm["errors"], said_of_vm["warnings"]))
             # HCX answers every item it was sent; one it left out is said to be unanswered, not passed.
             for m in chunk[len(said):]:
                 answers.append(_answer(m, [{"code": None, "message": "HCX did not answer about this VM"}], []))
