@@ -112,3 +112,15 @@ def test_an_answer_taken_before_the_wave_changed_says_so(hcxsim_fast, client_for
     Wave.objects.filter(pk=setup.wave.pk).update(revision=F("revision") + 1)
     page = client_for(engineer).get(setup.wave.get_absolute_url()).content.decode()
     assert "validate again to check it as it is" in page
+
+
+def test_a_wave_without_a_site_says_why_it_cannot_be_checked(client_for, engineer):
+    from tests.factories import make_wave
+
+    wave = make_wave("Nowhere")
+    page = client_for(engineer).get(wave.get_absolute_url()).content.decode()
+    assert "Nowhere has no site: HCX does not know where to send it." in page
+    assert "Validate in HCX</button>" not in page
+    response = client_for(engineer).post(url(wave), follow=True)
+    assert "Nowhere has no site" in " ".join(str(m) for m in response.context["messages"])
+    assert not Job.objects.filter(kind=VALIDATE_KIND).exists()

@@ -35,6 +35,7 @@ def panel_context(wave: Wave, user) -> dict:
         "outdated": data.get("revision") not in (None, wave.revision),
         "zone_name": wave.time_zone if isinstance(zone_of(wave), zoneinfo.ZoneInfo) else "UTC",
         "can_validate": can_validate(user) and not validation_problem(wave),
+        "problem": validation_problem(wave) if can_validate(user) else "",
     }
 
 
