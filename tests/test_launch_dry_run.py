@@ -14,6 +14,7 @@ from core.jobs import run
 from core.models import AuditEntry, Job
 from migrations_app.launch.dry_run import VALIDATE_KIND, request_validation
 from migrations_app.models import Batch, VmMigration, Wave
+from tests.factories import make_wave
 from tests.launch_helpers import make_launch_setup
 
 pytestmark = pytest.mark.django_db
@@ -115,8 +116,6 @@ def test_an_answer_taken_before_the_wave_changed_says_so(hcxsim_fast, client_for
 
 
 def test_a_wave_without_a_site_says_why_it_cannot_be_checked(client_for, engineer):
-    from tests.factories import make_wave
-
     wave = make_wave("Nowhere")
     page = client_for(engineer).get(wave.get_absolute_url()).content.decode()
     assert "Nowhere has no site: HCX does not know where to send it." in page
