@@ -82,3 +82,8 @@ def test_it_links_the_months_around_and_refuses_a_month_that_is_not_one(client_f
 def test_it_is_for_roles_that_read_waves(client, client_for, outsider):
     assert client.get(URL).status_code == 302
     assert client_for(outsider).get(URL).status_code == 403
+
+
+def test_it_says_how_many_waves_have_no_window_yet(client_for, planner, waves):
+    html = client_for(planner).get(URL, {"month": "2030-12"}).content.decode()
+    assert "1 wave not completed has no change window yet, so it is not on the calendar" in html
