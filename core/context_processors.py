@@ -23,6 +23,7 @@ NAV = [
     ("Planning", "Auto-plan", "migrations_app:planproposal_add", "migrations_app.add_planproposal"),
     ("Planning", "Plan proposals", "migrations_app:planproposal_list", "migrations_app.view_planproposal"),
     ("Planning", "Waves", "migrations_app:wave_list", "migrations_app.view_wave"),
+    ("Planning", "Change calendar", "migrations_app:wave_calendar", "migrations_app.view_wave"),
     ("Planning", "Target clusters", "migrations_app:targetcluster_list", "migrations_app.view_targetcluster"),
     ("Planning", "Import a wave plan", "migrations_app:waveplan_import", "migrations_app.change_wave"),
     ("Planning", "Approvals", "migrations_app:approval_list", "migrations_app.view_approval"),

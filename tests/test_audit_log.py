@@ -74,3 +74,15 @@ def test_the_page_costs_the_same_queries_for_a_longer_log(client_for, engineer, 
     for i in range(40):
         AuditEntry.record(engineer, "wave.changed", entries, step=i)
     assert count() == few
+
+
+def test_lists_and_mappings_in_a_detail_read_as_words_not_python(client_for, stakeholder, planner):
+    wave = make_wave("Wave A")
+    AuditEntry.record(planner, "migrations.wave.change", wave, fields=["window_start", "time_zone"],
+                      limits={"max_vms": 10}, pilot=True, removed=[])
+    body = client_for(stakeholder).get("/audit/").content.decode()
+    assert "window_start, time_zone" in body and "max vms: 10" in body and "pilot</span>: yes" in body
+    assert "[" not in body.split('data-testid="audit-table"')[1].split("</table>")[0]
+    assert "{&#x27;" not in body and "&#x27;window_start&#x27;" not in body
+    exported = client_for(stakeholder).get("/audit/?export=csv").content.decode("utf-8-sig")
+    assert "fields: window_start, time_zone" in exported and "['" not in exported

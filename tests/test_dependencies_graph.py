@@ -128,3 +128,13 @@ def test_a_vm_with_no_endpoint_yet_still_shows_in_its_group(estate):
         {"id": f"vm-{lonely.pk}", "kind": "vm", "label": "lonely", "vm": lonely.pk, "ip": None, "group": group.pk,
          "group_name": "Lonely"}
     ]
+
+
+@pytest.mark.django_db
+def test_the_zoom_and_search_tools_wait_for_their_script(client_for, planner, estate):
+    """Without JavaScript the tools would do nothing: they are hidden until static/js/dependency-graph.js
+    shows them, and the page loads that script from the portal's own files (no inline script)."""
+    page = client_for(planner).get(PAGE).content.decode()
+    assert "<div data-graph-tools hidden>" in page
+    assert 'src="/static/js/dependency-graph.js"' in page and "<script>" not in page
+    assert 'data-label="web01" data-group="CRM"' in page

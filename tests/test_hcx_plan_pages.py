@@ -267,3 +267,15 @@ def test_the_api_list_queries_do_not_grow_with_plans(client_for, planner, django
         make_plan(name)
     with django_assert_max_num_queries(len(few)):
         assert client.get("/api/hcx-plans/").json()["count"] == 6
+
+
+def test_the_plan_pages_speak_to_people_not_to_developers(client_for, stakeholder):
+    """No formula (`ceil(17/8)`) and no file of the repository (`hcx-wire.md`) on the plan's pages: the
+    ports name the documents a reader can look up, the appliance count is said in words."""
+    plan = make_plan(networks=17)
+    client = client_for(stakeholder)
+    for path in (f"/hcx/plans/{plan.pk}/", f"/hcx/plans/{plan.pk}/export/"):
+        page = client.get(path).content.decode()
+        for developer_word in ("ceil(", ".md", "§", "IX 1"):
+            assert developer_word not in page, (path, developer_word)
+        assert "Broadcom KB 440117" in page and "Azure VMware Solution docs: Configure VMware HCX" in page

@@ -72,7 +72,7 @@ def test_a_planner_imports_plans_and_submits_a_wave_but_may_not_approve_or_launc
     page.get_by_label("Name").fill("Wave A")
     page.get_by_label("Change window start").fill(start)
     page.get_by_label("Change window end").fill(end)
-    page.get_by_label("Time zone").fill("UTC")
+    page.get_by_label("Time zone").select_option("UTC")
     page.get_by_label("Site").select_option(label=estate.site.name)
     page.get_by_label("Target cluster").select_option(label=f"{estate.site.name} / {estate.target.name}")
     page.get_by_label("Target datastore").fill(estate.target.datastores[0])
@@ -280,6 +280,8 @@ def page_families(running, approved) -> dict[str, str]:
         "migrations": plan("vmmigration_list"),
         "migration": plan("vmmigration", migration.pk),
         "waves": plan("wave_list"),
+        "change calendar": plan("wave_calendar"),
+        "dependency graph": plan("dependency_graph"),
         "wave": plan("wave", approved.pk),
         "wave edit": plan("wave_add"),
         "wave add groups": plan("wave_add_groups", approved.pk),

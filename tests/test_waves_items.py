@@ -8,7 +8,7 @@ from django.utils import timezone
 from core.models import AuditEntry
 from hcx.choices import MigrationType
 from migrations_app.choices import MappingTarget, WaveStatus
-from migrations_app.models import NetworkMapping, Wave, WaveItem
+from migrations_app.models import DependencyGroup, NetworkMapping, Wave, WaveItem
 from migrations_app.waves import actions
 from migrations_app.waves.errors import WaveError, WaveLocked
 from migrations_app.waves.revisions import changed
@@ -223,3 +223,18 @@ def test_each_tick_box_says_which_group_it_ticks(client_for, planner):
     wave = make_wave("Tick")
     page = client_for(planner).get(f"/plan/waves/{wave.pk}/add-groups/").content.decode()
     assert 'aria-label="Select billing"' in page
+
+
+def test_of_several_groups_picked_the_refusal_names_only_the_one_with_vms_elsewhere(client_for, planner, estate):
+    make_group("accounts", estate.vms[:2])
+    billing = make_group("billing", estate.vms[2:5])
+    make_group("crm", estate.vms[5:7])
+    make_wave("W2", estate.vms[3:4])
+    wave = make_wave("W1")
+    picked = list(DependencyGroup.objects.values_list("pk", flat=True))
+    response = client_for(planner).post(f"/plan/waves/{wave.pk}/add-groups/", {"select": picked}, follow=True)
+    said = messages_of(response)
+    assert (f"Nothing was added: a group moves whole, and {billing.name} has VMs in other waves. Remove them there "
+            "first, or add the group to that wave: vm-00004 (in W2).") in said
+    assert "accounts" not in said and "crm" not in said
+    assert not WaveItem.objects.filter(wave=wave).exists()

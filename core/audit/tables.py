@@ -6,8 +6,31 @@ from core.models import AuditEntry
 PER_PAGE = 50
 
 
+def detail_value(value) -> str:
+    """A detail value in words a reader uses: lists as `a, b`, mappings as `key: value`, never Python's
+    `['a', 'b']` or `{'a': 1}`."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple | set):
+        return ", ".join(detail_value(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{detail_key(k)}: {detail_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+def detail_key(key) -> str:
+    return str(key).replace("_", " ")
+
+
+def detail_items(detail: dict) -> list[tuple[str, str]]:
+    return [(detail_key(k), detail_value(v)) for k, v in sorted((detail or {}).items())]
+
+
 def detail_text(detail: dict) -> str:
-    return "; ".join(f"{k}: {v}" for k, v in sorted((detail or {}).items()))
+    """For the exports: the keys as stored (a spreadsheet filters on them), the values in words."""
+    return "; ".join(f"{k}: {detail_value(v)}" for k, v in sorted((detail or {}).items()))
 
 
 class AuditEntryTable(tables.Table):
@@ -25,4 +48,4 @@ class AuditEntryTable(tables.Table):
         empty_text = "Nothing audited yet: approvals, launches and other decisions show here."
 
     def render_detail(self, value):
-        return format_html_join("; ", "<span class=\"text-nowrap\">{}</span>: {}", sorted((value or {}).items()))
+        return format_html_join("; ", "<span class=\"text-nowrap\">{}</span>: {}", detail_items(value))

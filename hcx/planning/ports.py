@@ -30,29 +30,30 @@ def required_ports(plan, uplink_pool: str = "the uplink pool") -> list[PortRule]
     manager = f"AVS HCX Cloud Manager {cloud_manager_address(plan.avs_block)}"
     vcenter = plan.vcenter.name if plan.vcenter_id else "the on-premises vCenter"
     return [
-        PortRule("TCP", 443, connector, manager, "Site pairing and all HCX service calls", "hcx-wire.md §3, §12.2"),
+        PortRule("TCP", 443, connector, manager, "Site pairing and all HCX service calls",
+                 "Azure VMware Solution docs: Configure VMware HCX"),
         PortRule(
             "TCP", 443, connector, "connect.hcx.vmware.com (or a proxy)", "Activation of the Connector",
-            "hcx-wire.md §2, §12.2",
+            "Azure VMware Solution docs: Install VMware HCX",
         ),
         PortRule(
             "TCP", 9443, "Administrators", connector, "Appliance management (admin portal, set-up API)",
-            "hcx-wire.md §2, §12.2",
+            "VMware HCX appliance management (port 9443)",
         ),
         PortRule(
             "TCP", 443, connector, f"{vcenter}, its SSO and the ESXi hosts", "vCenter, SSO and host calls",
-            "hcx-wire.md §12.2",
+            "Broadcom KB 440117",
         ),
         PortRule(
             "UDP", 4500, f"On-premises uplinks ({uplink_pool})", "AVS uplinks", "Service-mesh tunnels",
-            "hcx-wire.md §12.2",
+            "Azure VMware Solution docs: network planning for HCX",
         ),
         PortRule(
             "TCP", 902, "ESXi management VMkernel", "IX management interface",
-            "NFC for initial and delta sync (Bulk, RAV)", "hcx-wire.md §12.2",
+            "NFC for initial and delta sync (Bulk, RAV)", "Broadcom KB 440117",
         ),
         PortRule(
             "TCP", 8000, "ESXi vMotion VMkernel", "IX vMotion interface", "vMotion and RAV switchover",
-            "hcx-wire.md §12.2",
+            "Broadcom KB 440117",
         ),
     ]

@@ -22,12 +22,14 @@ class Appliances:
         return self.interconnect + self.network_extension + self.wan_opt
 
     def explain_total(self) -> str:
-        """The arithmetic, so that a reader can check it: `IX 1 + NE ceil(17/8)=3 + WAN-opt 1 = 5`."""
-        parts = [f"IX {self.interconnect}"]
-        parts.append(f"NE ceil({self.extended_networks}/{self.networks_per_ne})={self.network_extension}")
+        """The count, in words a reader can check: `1 Interconnect + 3 Network Extension (17 extended
+        networks, up to 8 per appliance) + 1 WAN Optimization = 5 appliances`."""
+        parts = [f"{self.interconnect} Interconnect"]
+        parts.append(f"{self.network_extension} Network Extension ({self.extended_networks} extended "
+                     f"network{'s' if self.extended_networks != 1 else ''}, up to {self.networks_per_ne} per appliance)")
         if self.wan_opt:
-            parts.append(f"WAN-opt {self.wan_opt}")
-        return " + ".join(parts) + f" = {self.total}"
+            parts.append(f"{self.wan_opt} WAN Optimization")
+        return " + ".join(parts) + f" = {self.total} appliance{'s' if self.total != 1 else ''}"
 
 
 def appliances(extended_networks: int, wan_opt: bool) -> Appliances:
@@ -46,7 +48,7 @@ def addresses_needed(kind: str, mesh: Appliances) -> tuple[int, str]:
     moves VMs, so only it has vMotion and replication interfaces."""
     if kind in (ProfileKind.MANAGEMENT, ProfileKind.UPLINK):
         return mesh.total, f"one per appliance: {mesh.explain_total()}"
-    return mesh.interconnect, f"one per IX appliance: IX {mesh.interconnect}"
+    return mesh.interconnect, f"one per Interconnect appliance: {mesh.interconnect}"
 
 
 def manager_size(vm_count: int) -> str:

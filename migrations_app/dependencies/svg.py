@@ -3,6 +3,10 @@
 VMs are circles coloured by their group (grey when ungrouped), external endpoints are orange
 dashed squares: what stays behind stands out. Hovering a line shows its ports and how often it
 was seen (SVG <title>); a VM links to its page. All text is escaped.
+
+Each node carries its name and group (`data-label`, `data-group`) and its centre (`data-x`,
+`data-y`) for the page's zoom, fit and search (static/js/dependency-graph.js); without JavaScript
+the drawing reads as before.
 """
 
 import math
@@ -62,6 +66,7 @@ def render(graph: Graph, *, highlight_group: int | None = None) -> str:
         "orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#6c757d\"/></marker></defs>",
         "<style>.edge line.hit{stroke:transparent;stroke-width:10}.edge:hover line.show{stroke:#212529}"
         "text{font:11px system-ui,sans-serif;fill:#212529}a{text-decoration:none}a:hover text{text-decoration:underline}"
+        ".node.found circle,.node.found rect{stroke:#ffc107;stroke-width:5}.node.found text{font-weight:700}"
         "</style>",
     ]
     for u, v, data in g.edges(data=True):
@@ -97,7 +102,9 @@ def render(graph: Graph, *, highlight_group: int | None = None) -> str:
                 f'stroke="{"#212529" if bold else "#fff"}" stroke-width="{2 if bold else 1}"/>'
             )
         text = f'<text x="{x + RADIUS + 4:.1f}" y="{y + 4:.1f}">{label}</text>'
-        body = f'<g class="node"><title>{title}</title>{shape}{text}</g>'
+        group_name = "" if data.get("kind") == "external" else str(data.get("group_name") or "")
+        body = (f'<g class="node" data-label="{escape(str(data.get("label", "")))}" data-group="{escape(group_name)}" '
+                f'data-x="{x:.1f}" data-y="{y:.1f}"><title>{title}</title>{shape}{text}</g>')
         if data.get("vm"):
             body = f'<a href="{escape(reverse("inventory:virtualmachine", args=[data["vm"]]))}">{body}</a>'
         out.append(body)

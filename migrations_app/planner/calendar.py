@@ -93,10 +93,17 @@ class WindowCalendar:
     def _blackout_in(self, window: Window, zone: ZoneInfo) -> date | None:
         if not self.blackouts:
             return None
-        day = window.start.astimezone(zone).date()
-        last = (window.end - timedelta(microseconds=1)).astimezone(zone).date()
-        while day <= last:
-            if day in self.blackouts:
-                return day
-            day += timedelta(days=1)
-        return None
+        return next((day for day in local_days(window.start, window.end, zone) if day in self.blackouts), None)
+
+
+def local_days(start: datetime, end: datetime, zone: ZoneInfo) -> list[date]:
+    """The local dates in `zone` a window from `start` to `end` touches (its end excluded: a window that
+    ends at midnight does not touch the next day). The auto-planner skips a window touching a blackout
+    date; the change calendar shows a wave on each of these days."""
+    day = start.astimezone(zone).date()
+    last = max(day, (end - timedelta(microseconds=1)).astimezone(zone).date())
+    days = []
+    while day <= last and len(days) <= MAX_BLACKOUT_RANGE_DAYS:
+        days.append(day)
+        day += timedelta(days=1)
+    return days

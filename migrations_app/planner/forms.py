@@ -14,6 +14,7 @@ from hcx.choices import MigrationType
 from hcx.models import HcxPlan
 
 from ..models import TargetCluster
+from ..waves.forms import TimeZoneField, preselect_only_choices
 from .autoplan import PlanInputs
 from .calendar import WEEKDAYS, BlackoutError, WindowCalendar, parse_blackouts
 from .proposals import ProposalRequest, unreachable_site
@@ -78,8 +79,7 @@ class AutoPlanForm(forms.Form):
         choices=list(enumerate(WEEKDAYS)), coerce=int, initial=[SATURDAY], label="Windows on",
         widget=forms.CheckboxSelectMultiple, error_messages={"required": "Choose at least one weekday for the windows."},
     )
-    time_zone = forms.CharField(max_length=64, initial=settings.TIME_ZONE, label="Time zone",
-                                help_text="For example Europe/Amsterdam")
+    time_zone = TimeZoneField(initial=settings.TIME_ZONE, help_text="The change windows' time zone")
     blackout_dates = forms.CharField(
         required=False, label="Blackout dates", widget=forms.Textarea(attrs={"rows": 2}),
         help_text="No window touches these: 2030-12-24, 2030-12-31 or 2030-12-20..2031-01-03",
@@ -94,6 +94,7 @@ class AutoPlanForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["first_window_start"].initial = _next_saturday_evening
+        preselect_only_choices(self, "site", "target_cluster")
         for field in self.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxSelectMultiple):

@@ -171,10 +171,13 @@ def do_add_groups(pk, group_ids, *, acting_user) -> tuple[Change | None, int]:
             )
             elsewhere = _taken_elsewhere([vm for vm, _, _, _ in members], wave.pk)
             if elsewhere:
+                # Name the groups at fault, not every group picked with them.
+                at_fault_ids = {group for _, group, _, in_wave in members if in_wave is not None and in_wave != wave.pk}
+                at_fault = [g for g in groups if g.pk in at_fault_ids] or groups
                 raise WaveError(
-                    f"Nothing was added: a group moves whole, and {_names(groups)} "
-                    f"{'has' if len(groups) == 1 else 'have'} VMs in other waves. Remove them there first, or "
-                    "add the group to that wave:",
+                    f"Nothing was added: a group moves whole, and {_names(at_fault)} "
+                    f"{'has' if len(at_fault) == 1 else 'have'} VMs in other waves. Remove them there first, or "
+                    f"add the group to that wave:",
                     items=listed(elsewhere),
                 )
             new = [

@@ -35,6 +35,37 @@ def validate_time_zone(name: str) -> str:
     return name
 
 
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in time_zone_names()]
+
+
+class TimeZoneField(forms.ChoiceField):
+    """A time zone picked from the IANA zones the server knows (zoneinfo), never typed freehand."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Time zone")
+        kwargs.setdefault("error_messages", {
+            "invalid_choice": "'%(value)s' is not a time zone name; choose one such as Europe/Amsterdam, "
+                              "America/New_York or UTC."})
+        super().__init__(choices=time_zone_choices, **kwargs)
+
+
+def preselect_only_choices(form, *names):
+    """On a new, unsubmitted form, choose the only site (or target cluster) there is: one choice is no
+    choice to make. A target cluster counts among the preselected site's clusters only."""
+    if form.is_bound or getattr(getattr(form, "instance", None), "pk", None):
+        return
+    for name in names:
+        if name not in form.fields or form.initial.get(name) not in (None, ""):
+            continue
+        queryset = form.fields[name].queryset
+        if name == "target_cluster" and form.initial.get("site") not in (None, ""):
+            queryset = queryset.filter(site_id=form.initial["site"])
+        only = list(queryset.order_by().values_list("pk", flat=True)[:2])
+        if len(only) == 1:
+            form.initial[name] = only[0]
+
+
 def local_to_aware(value: datetime.datetime, zone_name: str) -> datetime.datetime:
     """A wall-clock time in the wave's time zone, as an aware datetime. A time that the clocks skip
     (the hour lost when summer time starts) is refused rather than moved silently."""
@@ -74,6 +105,10 @@ class TargetClusterForm(BootstrapMixin, forms.ModelForm):
             "failures_to_tolerate": "The vSAN storage policy's FTT with RAID-1 mirroring (AVS default: 1)",
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        preselect_only_choices(self, "site")
+
     def clean(self):
         data = super().clean()
         for name, message in cluster_problems(data.get("hosts"), data.get("failures_to_tolerate")).items():
@@ -92,11 +127,7 @@ class WaveForm(BootstrapMixin, forms.ModelForm):
 
     window_start = LocalDateTimeField(label="Change window start", required=False)
     window_end = LocalDateTimeField(label="Change window end", required=False)
-    time_zone = forms.CharField(
-        label="Time zone", initial="UTC", validators=[validate_time_zone],
-        help_text="The window's time zone (IANA name: Europe/Amsterdam, UTC...)",
-        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
-    )
+    time_zone = TimeZoneField(initial="UTC", help_text="The change window's time zone")
     site = forms.ModelChoiceField(HcxPlan.objects.order_by("name"), required=False, label="Site",
                                   help_text="The on-premises site whose service mesh carries the wave")
     target_cluster = forms.ModelChoiceField(TargetCluster.objects.select_related("site"), required=False,
@@ -124,6 +155,12 @@ class WaveForm(BootstrapMixin, forms.ModelForm):
                 value = getattr(wave, name)
                 self.initial[name] = value.astimezone(zone).replace(tzinfo=None) if value else None
             self.initial["revision"] = wave.revision
+            if wave.time_zone not in time_zone_names():
+                # Saved before the zone was a choice: the browser would otherwise show (and save) the
+                # first zone of the list. An empty choice makes the planner pick one.
+                self.fields["time_zone"].choices = [("", f"Choose one ({wave.time_zone} is no time zone)"),
+                                                    *time_zone_choices()]
+        preselect_only_choices(self, "site", "target_cluster")
         self.avs_site, self.avs_inventory = self._avs_inventory()
         if self.avs_inventory is not None:
             for name, kind in AVS_CHOICES.items():

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import items, mappings, planfile, targets, waves
+from .views import calendar, items, mappings, planfile, targets, waves
 
 urlpatterns = [
     path("targets/", targets.TargetClusterListView.as_view(), name="targetcluster_list"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("targets/<int:pk>/edit/", targets.TargetClusterChangeView.as_view(), name="targetcluster_edit"),
     path("targets/<int:pk>/delete/", targets.TargetClusterDeleteView.as_view(), name="targetcluster_delete"),
     path("waves/", waves.WaveListView.as_view(), name="wave_list"),
+    path("waves/calendar/", calendar.WaveCalendarView.as_view(), name="wave_calendar"),
     path("waves/add/", waves.WaveEditView.as_view(), name="wave_add"),
     path("waves/plan/export/", planfile.WavePlanExportView.as_view(), name="waveplan_export"),
     path("waves/plan/import/", planfile.WavePlanImportView.as_view(), name="waveplan_import"),

@@ -13,6 +13,7 @@ from django_tables2 import RequestConfig, SingleTableMixin
 from core.access import PermissionMixin, user_can
 from hcx.avs_inventory import can_read as can_read_avs_inventory
 from migrations_app.choices import MappingTarget, WaveStatus
+from migrations_app.launch.validate_views import panel_context as hcx_validation_panel
 from migrations_app.models import GroupMember, NetworkMapping, Wave, WaveItem
 
 from .. import querysets
@@ -21,7 +22,7 @@ from ..capacity import cap_warnings, fit_for_wave, wave_totals
 from ..display import status_badge, window_text
 from ..errors import StaleRevision, WaveError
 from ..filtersets import WaveFilterSet, WaveItemFilterSet
-from ..forms import WaveForm, time_zone_names
+from ..forms import WaveForm
 from ..network_targets import avs_targets
 from ..networks import wave_networks
 from ..states import DELETABLE, EDITABLE
@@ -120,6 +121,7 @@ class WaveView(PermissionMixin, DetailView):
             can_remove_items=editable and user_can(user, WaveItem, "delete"),
             can_map=editable and user_can(user, NetworkMapping, "add"),
             can_unmap=editable and user_can(user, NetworkMapping, "delete"),
+            hcx_validation=hcx_validation_panel(wave, user),
             **kwargs,
         )
 
@@ -170,7 +172,7 @@ class WaveEditView(PermissionMixin, View):
         return redirect(reverse("migrations_app:wave", args=[wave.pk]))
 
     def render(self, form, wave, status=200):
-        context = {"form": form, "object": wave, "time_zones": time_zone_names(),
+        context = {"form": form, "object": wave,
                    "can_read_avs": can_read_avs_inventory(self.request.user)}
         return render(self.request, self.template_name, context, status=status)
 
