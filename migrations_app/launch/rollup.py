@@ -46,6 +46,8 @@ from migrations_app.planner.estimates import (
     loads_for_waves,
 )
 
+from . import wakeup
+
 S = MigrationState
 MiB = 1024 * 1024
 HEALTHY, LAGGING, FAILED = "healthy", "lagging", "failed"
@@ -109,6 +111,14 @@ class WaveProgress:
 
     def as_dict(self) -> dict:
         return {**asdict(self), "percent": self.percent}
+
+
+def ready_migrations(wave, batch=None):
+    """The migrations counted in `ready`: to AVS, Bulk or RAV, copied and waiting for the switchover
+    (each is its VM's latest attempt: a VM has one active migration at a time)."""
+    qs = VmMigration.objects.filter(wave=wave, state__in=sorted(READY_STATES), direction=MigrationDirection.FORWARD,
+                                    migration_type__in=PARALLEL_TYPES)
+    return qs.filter(batch=batch) if batch is not None else qs
 
 
 def _latest(scope):
@@ -248,6 +258,7 @@ def finish_waves(waves) -> int:
                 continue
             wave = Wave.objects.get(pk=wave_id)
             AuditEntry.record(None, COMPLETE_AUDIT, wave, vms=n, by="reconciler")
+            wakeup.announce([wave_id])  # its pages' headers say "Completed" (stream.py sends the status)
             wave_event(NotificationEvent.WAVE_COMPLETED, wave, vms=n)
         finished += 1
     return finished
