@@ -26,3 +26,13 @@ def mib_text(mib) -> str:
 def sizes_text(done, total) -> str:
     """`7.4 GiB of 18.6 GiB`: how much of a whole; the part alone when the whole is unknown."""
     return f"{size_text(done)} of {size_text(total)}" if total else size_text(done)
+
+
+def gib_figure(mib) -> str:
+    """A MiB size as a bare GiB figure (`1,234.5`), for a column whose header names the unit."""
+    return f"{(mib or 0) / 1024:,.1f}"
+
+
+def tib_figure(mib) -> str:
+    """A MiB size as a bare TiB figure (`12.50`), for a column whose header names the unit."""
+    return f"{(mib or 0) / (1024 * 1024):,.2f}"

@@ -131,3 +131,15 @@ def test_the_stream_sends_the_waves_status_when_only_the_status_changed():
     assert body["wave_status"] == {"value": "completed", "label": "Completed", "color": WaveStatus.COLORS["completed"]}
     assert body["rollup"]["summary"] == "0 of 1 VM done"
     assert looks.tick(wave, None, tracker, announced=time.time()) is None  # sent once
+
+
+def test_the_migration_page_writes_sizes_and_times_as_the_progress_page_does(client_for, stakeholder):
+    wave = make_scene(vms=1)
+    m = wave.migrations.get()
+    reported = datetime.datetime(2031, 1, 5, 12, tzinfo=datetime.UTC)
+    VmMigration.objects.filter(pk=m.pk).update(state=S.INITIAL_SYNC, eta_seconds=600, updated=reported,
+                                               started=reported, bytes_transferred=7 * GiB, bytes_total=20 * GiB)
+    text = client_for(stakeholder).get(f"/plan/migrations/{m.pk}/").content.decode()
+    assert "7.0 GiB of 20.0 GiB" in text
+    assert "2031-01-05 13:10 CET" in text  # the ETA, in the wave's zone
+    assert "2031-01-05 13:00:00" in text  # started, in the wave's zone too
