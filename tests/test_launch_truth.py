@@ -143,3 +143,14 @@ def test_the_migration_page_writes_sizes_and_times_as_the_progress_page_does(cli
     assert "7.0 GiB of 20.0 GiB" in text
     assert "2031-01-05 13:10 CET" in text  # the ETA, in the wave's zone
     assert "2031-01-05 13:00:00" in text  # started, in the wave's zone too
+
+
+def test_the_migration_page_offers_only_the_actions_that_apply(client_for, engineer):
+    wave = make_scene(vms=2)
+    bulk, vmotion = wave.migrations.order_by("pk")
+    set_state(bulk, S.WAITING_FOR_SWITCHOVER)
+    set_state(vmotion, S.QUEUED, migration_type=MigrationType.VMOTION)
+    client = client_for(engineer)
+    assert 'value="switchover_now"' in client.get(f"/plan/migrations/{bulk.pk}/").content.decode()
+    text = client.get(f"/plan/migrations/{vmotion.pk}/").content.decode()
+    assert 'value="switchover_now"' not in text and 'value="cancel"' in text

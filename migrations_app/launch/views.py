@@ -163,7 +163,7 @@ class VmMigrationView(PermissionMixin, DetailView):
             eta=eta_text(m.eta_seconds, m.updated, zone_of(m.wave)),
             zone=zone_of(m.wave),
             can_act=user_can(user, VmMigration, "control_migration"),
-            actions=[a for a in ACTIONS.values() if m.state in a.states],
+            actions=[a for a in ACTIONS.values() if a.applies_to(m)],
             **kwargs,
         )
 
