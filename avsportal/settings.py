@@ -382,6 +382,12 @@ MIGRATION_ESTIMATES = {
     "COLD_SWITCHOVER_MINUTES": (env_int("ESTIMATE_COLD_SWITCHOVER_MIN_LOW", 1), env_int("ESTIMATE_COLD_SWITCHOVER_MIN_HIGH", 5)),
     # Completed migrations needed before measured throughput replaces the efficiency above.
     "CALIBRATION_MIN_SAMPLES": env_int("ESTIMATE_CALIBRATION_MIN_SAMPLES", 5),
+    # Copies smaller than this are not measured: their time is mostly a reconciler cycle and HCX's start.
+    "CALIBRATION_MIN_SAMPLE_MIB": env_int("ESTIMATE_CALIBRATION_MIN_SAMPLE_MIB", 4096),
+    # The assumed efficiency weighs as much as this many measured copies when the two are blended.
+    "CALIBRATION_PRIOR_SAMPLES": env_int("ESTIMATE_CALIBRATION_PRIOR_SAMPLES", 10),
+    # Measured copies for medium and for high confidence in an estimate (fewer: low).
+    "CONFIDENCE_SAMPLES": (env_int("ESTIMATE_CONFIDENCE_MEDIUM_SAMPLES", 10), env_int("ESTIMATE_CONFIDENCE_HIGH_SAMPLES", 30)),
 }
 
 # --- AVS target clusters: per-host figures and the sizing assumptions of the capacity fit ---

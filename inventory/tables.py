@@ -36,7 +36,9 @@ def _badge(color: str, text) -> str:
 
 
 def _gib(mib) -> str:
-    return f"{(mib or 0) / 1024:,.1f}"
+    from core.sizes import gib_figure
+
+    return gib_figure(mib)
 
 
 class MiBAsGiBColumn(tables.Column):

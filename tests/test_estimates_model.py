@@ -132,6 +132,8 @@ def test_without_a_site_the_transfer_is_unknown_but_a_bulk_switchover_is_not(def
 
 def test_it_uses_measured_throughput_once_there_is_some(defaults, monkeypatch):
     assert estimates.measured_throughput() is None  # no migration model yet: nothing is invented
+    # Without a prior to blend with, the measured range is the range (test_estimates_confidence.py blends).
+    defaults.MIGRATION_ESTIMATES = {**defaults.MIGRATION_ESTIMATES, "CALIBRATION_PRIOR_SAMPLES": 0}
     monkeypatch.setattr(estimates, "measured_throughput", lambda site=None: MeasuredThroughput(0.25, 0.4, 12))
     a = assumptions_for(Link(1000))
     estimate = estimate_loads({"bulk": Load("bulk", 1, TB_MIB, TB_MIB)}, a)

@@ -26,7 +26,8 @@ NOW = datetime.datetime(2031, 1, 5, 12, tzinfo=datetime.UTC)
 pytestmark = pytest.mark.django_db
 
 PHASES = {S.VALIDATING: Phase.VALIDATING, S.INITIAL_SYNC: Phase.INITIAL_SYNC,
-          S.WAITING_FOR_SWITCHOVER: Phase.WAITING_FOR_SWITCHOVER, S.SWITCHOVER: Phase.SWITCHOVER,
+          S.WAITING_FOR_SWITCHOVER: Phase.WAITING_FOR_SWITCHOVER, S.DELTA_SYNC: Phase.DELTA_SYNC,
+          S.SWITCHOVER: Phase.SWITCHOVER,
           S.COMPLETE: Phase.COMPLETE, S.FAILED: Phase.FAILED}
 
 
@@ -176,3 +177,51 @@ def test_only_running_waves_are_completed():
 
     assert finish_waves(Wave.objects.all()) == 0
     assert Wave.objects.get(pk=wave.pk).status == WaveStatus.APPROVED
+
+
+def test_it_counts_each_vm_in_the_phase_a_person_follows():
+    wave, _batch, (copying, waiting, syncing, switching, done, failed) = running_wave(7, batch_vms=6)
+    hcx_says(copying, S.INITIAL_SYNC, moved=GiB)
+    hcx_says(waiting, S.WAITING_FOR_SWITCHOVER, moved=10 * GiB)
+    hcx_says(syncing, S.WAITING_FOR_SWITCHOVER, moved=10 * GiB)
+    hcx_says(syncing, S.DELTA_SYNC, moved=10 * GiB)  # a periodic delta sync while it waits for the window
+    hcx_says(switching, S.SWITCHOVER, moved=10 * GiB)
+    hcx_says(done, S.COMPLETE, moved=10 * GiB)
+    hcx_says(failed, S.FAILED)
+
+    p = wave_progress(wave, now=NOW)
+
+    assert p.phases == {"not_started": 1, "copying": 1, "waiting_window": 2, "switching_over": 1, "done": 1,
+                        "rolled_back": 0, "stopped": 1}
+    assert p.ready == 2  # the two copied Bulk migrations waiting for their switchover
+    assert p.as_dict()["phases"] == p.phases and p.as_dict()["ready"] == 2
+
+
+def test_a_rolled_back_vm_counts_as_rolled_back_not_done():
+    wave, _batch, (moved,) = running_wave(1)
+    hcx_says(moved, S.COMPLETE, moved=10 * GiB)
+    back = retry(moved, direction=MigrationDirection.REVERSE)
+    hcx_says(back, S.COMPLETE, moved=10 * GiB)
+
+    p = wave_progress(wave, now=NOW)
+
+    assert (p.phases["done"], p.phases["rolled_back"], p.done) == (0, 1, 0)
+
+
+def test_the_bar_reads_100_only_when_every_vm_is_done():
+    wave, _batch, (first, second) = running_wave(2)
+    hcx_says(first, S.WAITING_FOR_SWITCHOVER, moved=10 * GiB)
+    hcx_says(second, S.WAITING_FOR_SWITCHOVER, moved=10 * GiB)
+
+    copied = wave_progress(wave, now=NOW)
+    assert (copied.bytes_done, copied.bytes_total, copied.done) == (20 * GiB, 20 * GiB, 0)
+    assert copied.percent == 99  # every byte copied, no VM switched over: not a finished wave
+
+    hcx_says(first, S.COMPLETE, moved=10 * GiB)
+    hcx_says(second, S.COMPLETE, moved=10 * GiB)
+    assert wave_progress(wave, now=NOW).percent == 100
+
+
+def test_an_empty_wave_reads_0_percent():
+    wave = make_wave("Empty", vms=[], status=WaveStatus.RUNNING)
+    assert wave_progress(wave, now=NOW).percent == 0

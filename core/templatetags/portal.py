@@ -40,3 +40,19 @@ def for_reader(text, user):
     from core.remote import for_reader as redact
 
     return redact(text, user)
+
+
+@register.filter
+def size(value):
+    """Bytes as the portal writes sizes (core/sizes.py)."""
+    from core.sizes import size_text
+
+    return size_text(value)
+
+
+@register.filter
+def mib_size(value):
+    """MiB (inventory's unit) as the portal writes sizes (core/sizes.py)."""
+    from core.sizes import mib_text
+
+    return mib_text(value)

@@ -5,10 +5,13 @@ from dataclasses import dataclass
 from django import forms
 from django.db.models import Q
 
+from hcx.choices import MigrationType
 from inventory.models import VirtualMachine
 from migrations_app.choices import MigrationDirection, MigrationState
 from migrations_app.models import DependencyGroup, VmMigration, Wave
 from migrations_app.waves.forms import LocalDateTimeField, local_to_aware
+
+from .specs import WINDOWED as SWITCHOVER_WINDOW_TYPES
 
 S = MigrationState
 
@@ -51,6 +54,38 @@ class Action:
     refusal: str
     color: str = "primary"
     detail: str = ""  # what HCX does, said on the confirmation page
+    types: frozenset = frozenset(MigrationType.values)  # the migration types it applies to
+    directions: frozenset = frozenset(MigrationDirection.values)
+    type_refusal: str = ""
+
+    def applies_to(self, m: VmMigration) -> bool:
+        return m.state in self.states and m.migration_type in self.types and m.direction in self.directions
+
+    def refusal_for(self, m: VmMigration) -> str:
+        if m.state in self.states and m.migration_type not in self.types:
+            return f"{m.get_migration_type_display()}: {self.type_refusal}"
+        return f"{m.get_state_display().lower()}: {self.refusal}"
+
+    # What the progress page's buttons read to enable themselves (static/js/launch-progress.js).
+    @property
+    def state_list(self) -> str:
+        return " ".join(sorted(self.states))
+
+    @property
+    def type_list(self) -> str:
+        return " ".join(sorted(self.types))
+
+    @property
+    def direction_list(self) -> str:
+        return " ".join(sorted(self.directions))
+
+    @property
+    def applies(self) -> str:
+        return ", ".join(str(MigrationState(s).label).lower() for s in MigrationState.values if s in self.states)
+
+
+WINDOWED = frozenset(SWITCHOVER_WINDOW_TYPES)  # hcx-wire.md §9.2
+NO_SCHEDULE = "vMotion and Cold migrations switch over right after their copy: their switchover cannot be scheduled"
 
 
 ACTIONS = {
@@ -63,11 +98,14 @@ ACTIONS = {
         Action("retry", "Retry", "Retry {n} (from the seed checkpoint where HCX kept it)?", S.RETRYABLE,
                "only a failed, refused or cancelled migration can be retried", "warning"),
         Action("rollback", "Roll back", "Roll back {n} to the source site?", frozenset({S.COMPLETE}),
-               "only a finished migration can be rolled back", "danger"),
+               "only a finished migration can be rolled back", "danger",
+               directions=frozenset({MigrationDirection.FORWARD})),
         Action("switchover_now", "Switchover now", "Switch over {n} now, outside the planned window?",
-               S.RESCHEDULABLE, "only a migration waiting for its switchover can switch over now", "primary"),
+               S.RESCHEDULABLE, "only a migration waiting for its switchover can switch over now", "primary",
+               types=WINDOWED, type_refusal=NO_SCHEDULE),
         Action("move_window", "Move window", "Move the switchover window of {n}?", S.RESCHEDULABLE,
-               "only a migration that has not switched over can get a new window", "secondary"),
+               "only a migration that has not switched over can get a new window", "secondary",
+               types=WINDOWED, type_refusal=NO_SCHEDULE),
     ]
 }
 
@@ -118,10 +156,10 @@ class ActionForm(forms.Form):
         action = self.chosen_action
         ok, refused = [], []
         for m in sorted(self.cleaned_data["ids"], key=lambda m: (m.vm.name, m.pk)):
-            if m.state in action.states and (action.name != "rollback" or m.direction == MigrationDirection.FORWARD):
+            if action.applies_to(m):
                 ok.append(m)
             else:
-                refused.append((m, f"{m.get_state_display().lower()}: {action.refusal}"))
+                refused.append((m, action.refusal_for(m)))
         return ok, refused
 
     def params(self) -> dict:

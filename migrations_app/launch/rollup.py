@@ -9,6 +9,16 @@ few queries for 10 VMs or 1,000:
 - the planner's estimate of the wave (one aggregate, and its assumptions: the measured throughput),
 - when something runs: one for the running migrations' start times and sizes.
 
+Phases: each VM counts in one of the steps a person follows (PHASE_OF): not started, copying (validating,
+queued, initial sync), waiting for the window (Bulk and RAV after their copy: waiting, with the periodic
+delta syncs, hcx-wire.md §9.2), switching over (switchover, cleanup), done, rolled back, or stopped
+(failed, refused, cancelled). `ready` counts the Bulk/RAV migrations to AVS whose copy is done and
+that wait for their switchover: what "switch over now" applies to.
+
+The percent is of the bytes, but it reads 100 only when every VM is done: copies that all finished
+while the VMs wait for their window are 99 %, not a finished wave (the bar never says 100 % with a
+VM still to switch over).
+
 Health: "failed" when a VM's latest attempt failed or was refused; "lagging" when a running migration
 has run longer than `LAUNCH["LAG_FACTOR"]` times the slow end of its estimate (estimates.py): for
 Bulk and RAV the initial sync only (then they wait for the window on purpose), for vMotion and Cold
@@ -36,12 +46,32 @@ from migrations_app.planner.estimates import (
     loads_for_waves,
 )
 
+from . import wakeup
+
 S = MigrationState
 MiB = 1024 * 1024
 HEALTHY, LAGGING, FAILED = "healthy", "lagging", "failed"
 # States in which a Bulk/RAV migration is copying (or about to): its time is the transfer's.
 COPYING = frozenset({S.VALIDATING, S.QUEUED, S.INITIAL_SYNC})
 COMPLETE_AUDIT = "migrations_app.wave.complete"
+
+# The steps of a migration as the progress page shows them, in order (key, label, colour).
+PHASES = (("not_started", "Not started", "secondary"), ("copying", "Copying", "info"),
+          ("waiting_window", "Waiting for the window", "warning"), ("switching_over", "Switching over", "primary"),
+          ("done", "Done", "success"), ("rolled_back", "Rolled back", "dark"), ("stopped", "Stopped", "danger"))
+PHASE_OF = {S.WAITING: "not_started", S.SUBMITTING: "not_started", S.VALIDATING: "copying", S.QUEUED: "copying",
+            S.INITIAL_SYNC: "copying", S.DELTA_SYNC: "waiting_window", S.WAITING_FOR_SWITCHOVER: "waiting_window",
+            S.SWITCHOVER: "switching_over", S.CLEANUP: "switching_over", S.COMPLETE: "done",
+            S.FAILED: "stopped", S.REFUSED: "stopped", S.CANCELLED: "stopped"}
+# Copy done, switchover not started: what "switch over now" applies to.
+READY_STATES = frozenset({S.DELTA_SYNC, S.WAITING_FOR_SWITCHOVER})
+
+
+def phase_of(state: str, direction: str = MigrationDirection.FORWARD) -> str:
+    """The phase a migration in `state` counts in (a complete rollback is "rolled_back")."""
+    if state == S.COMPLETE and direction != MigrationDirection.FORWARD:
+        return "rolled_back"
+    return PHASE_OF[state]
 
 
 @dataclass
@@ -57,6 +87,8 @@ class WaveProgress:
     cancelled: int = 0
     rolled_back: int = 0  # latest attempt: a rollback that completed
     lagging: int = 0
+    phases: dict = field(default_factory=lambda: {key: 0 for key, _label, _color in PHASES})
+    ready: int = 0  # Bulk/RAV to AVS, copied, waiting for the switchover
     bytes_done: int = 0
     bytes_total: int = 0
     health: str = HEALTHY
@@ -69,12 +101,24 @@ class WaveProgress:
 
     @property
     def percent(self) -> int:
+        if not self.vms:
+            return 0
+        if self.done >= self.vms:
+            return 100
         if self.bytes_total:
-            return min(100, math.floor(100 * self.bytes_done / self.bytes_total))
-        return math.floor(100 * self.done / self.vms) if self.vms else 0
+            return min(99, math.floor(100 * self.bytes_done / self.bytes_total))
+        return math.floor(100 * self.done / self.vms)
 
     def as_dict(self) -> dict:
         return {**asdict(self), "percent": self.percent}
+
+
+def ready_migrations(wave, batch=None):
+    """The migrations counted in `ready`: to AVS, Bulk or RAV, copied and waiting for the switchover
+    (each is its VM's latest attempt: a VM has one active migration at a time)."""
+    qs = VmMigration.objects.filter(wave=wave, state__in=sorted(READY_STATES), direction=MigrationDirection.FORWARD,
+                                    migration_type__in=PARALLEL_TYPES)
+    return qs.filter(batch=batch) if batch is not None else qs
 
 
 def _latest(scope):
@@ -105,6 +149,9 @@ def _progress(scope, *, site, now=None, items: tuple[int, int] | None = None, as
         state, n, size = row["state"], row["n"], int(row["size"] or 0)
         forward = row["direction"] == MigrationDirection.FORWARD
         p.states[state] = p.states.get(state, 0) + n
+        p.phases[phase_of(state, row["direction"])] += n
+        if forward and state in READY_STATES and row["migration_type"] in PARALLEL_TYPES:
+            p.ready += n
         p.bytes_total += size
         if state == S.COMPLETE:
             if forward:
@@ -129,6 +176,7 @@ def _progress(scope, *, site, now=None, items: tuple[int, int] | None = None, as
         vms, unsent_bytes = items
         p.vms = max(vms, sent)
         p.waiting += p.vms - sent
+        p.phases["not_started"] += p.vms - sent
         p.bytes_total += unsent_bytes
     now = now or timezone.now()
     if first is not None:
@@ -210,6 +258,7 @@ def finish_waves(waves) -> int:
                 continue
             wave = Wave.objects.get(pk=wave_id)
             AuditEntry.record(None, COMPLETE_AUDIT, wave, vms=n, by="reconciler")
+            wakeup.announce([wave_id])  # its pages' headers say "Completed" (stream.py sends the status)
             wave_event(NotificationEvent.WAVE_COMPLETED, wave, vms=n)
         finished += 1
     return finished

@@ -38,11 +38,14 @@ def event(data: dict, cursor: str | None) -> str:
 
 class Tracker:
     """What this subscription has sent: the newest `updated` per row still inside the overlap, so a
-    row that changes() repeats is sent again only when it is newer."""
+    row that changes() repeats is sent again only when it is newer; and the wave's status, so that a
+    status change with no row changing (the reconciler completing the wave after its last row) is sent
+    too."""
 
-    def __init__(self, since: datetime.datetime | None):
+    def __init__(self, since: datetime.datetime | None, status: str | None = None):
         self.cursor = since
         self.sent: dict[int, str] = {}
+        self.status = status
 
     def fresh(self, rows: list[dict], cursor) -> list[dict]:
         new = [r for r in rows if self.sent.get(r["id"], "") < r["updated"]]
@@ -62,6 +65,7 @@ class Look:
     ended: float = 0.0
     rows: list = dataclasses.field(default_factory=list)
     cursor: object = None
+    status: str | None = None
     text: str | None = None
 
 
@@ -92,7 +96,7 @@ class SharedLooks:
         """The event text to send this subscription, or None when nothing is new for it. `announced`:
         for a stream with wake-ups, when the last change it was woken for was announced (0.0 before
         any); None for a stream that only polls."""
-        key = (wave.pk, batch.pk if batch else None, tracker.cursor, frozenset(tracker.sent.items()))
+        key = (wave.pk, batch.pk if batch else None, tracker.cursor, frozenset(tracker.sent.items()), tracker.status)
         now = time.time()
         with self._lock:
             look = self._looks.get(key)
@@ -103,15 +107,19 @@ class SharedLooks:
                 mine = False
         if not mine and look.done.wait(self.WAIT_SECONDS) and look.ended:
             tracker.fresh(look.rows, look.cursor)  # the same rows move this tracker to the same state
+            tracker.status = look.status
             return look.text
         if not mine:  # the other look failed or hangs: look alone
             look = Look(began=time.time())
         try:
             since = tracker.cursor
             look.rows, look.cursor = progress.changes(wave, since, batch, seen=tracker.sent)
+            look.status = Wave.objects.filter(pk=wave.pk).values_list("status", flat=True).first() or tracker.status
             new = tracker.fresh(look.rows, look.cursor)
-            if new:
-                body = progress.payload(wave, new, look.cursor, batch, since=since)
+            moved_on = tracker.status is not None and look.status != tracker.status
+            tracker.status = look.status
+            if new or moved_on:
+                body = progress.payload(wave, new, look.cursor, batch, since=since, full=moved_on, status=look.status)
                 look.text = event(body, body["cursor"])
             look.ended = time.time()
         finally:
@@ -136,7 +144,7 @@ shared_looks = SharedLooks()
 
 
 async def events(wave: Wave, batch: Batch | None, since: datetime.datetime | None):
-    tracker = Tracker(since)
+    tracker = Tracker(since, wave.status)
     tick = sync_to_async(shared_looks.tick)
     async with wakeup.listener(wave.pk) as wakeups:
         yield f"retry: {RETRY_MS}\n: subscribed to wave {wave.pk}\n\n"

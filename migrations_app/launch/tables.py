@@ -9,8 +9,9 @@ from django.utils.html import format_html
 
 from inventory.tables import NumberColumn
 from migrations_app.models import VmMigration
+from migrations_app.waves.display import zone_of
 
-from .display import bytes_text, duration_text, throughput_text
+from .display import bytes_text, eta_text, throughput_text
 from .progress import format_cursor
 
 
@@ -52,6 +53,8 @@ class VmMigrationTable(tables.Table):
         order_by = ("batch", "vm")
         attrs = {"class": "table table-sm align-middle", "data-testid": "migrations-table"}
         row_attrs = {"data-migration-id": lambda record: record.pk,
+                     "data-type": lambda record: record.migration_type,
+                     "data-direction": lambda record: record.direction,
                      "data-updated": lambda record: format_cursor(record.updated) or ""}
         empty_text = "No migrations yet: make a batch and launch it."
 
@@ -70,8 +73,12 @@ class VmMigrationTable(tables.Table):
     def render_throughput_mbps(self, record):
         return format_html('<span data-field="throughput">{}</span>', throughput_text(record.throughput_mbps))
 
+    # The wave's time zone; the view sets it (a page of one wave), else each row's wave says it.
+    zone = None
+
     def render_eta_seconds(self, record):
-        return format_html('<span data-field="eta">{}</span>', duration_text(record.eta_seconds))
+        zone = self.zone or zone_of(record.wave)
+        return format_html('<span data-field="eta">{}</span>', eta_text(record.eta_seconds, record.updated, zone))
 
     def render_message(self, record):
         return format_html('<span class="small" data-field="message">{}</span>', record.message)

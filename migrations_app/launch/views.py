@@ -22,12 +22,13 @@ from hcx.setup.logins import login_problem
 from inventory.tables import PAGINATION
 from migrations_app.choices import WaveStatus
 from migrations_app.models import Batch, MigrationEvent, VmMigration, Wave
-from migrations_app.waves.display import status_badge, window_text
+from migrations_app.waves.display import window_text, zone_of
 from migrations_app.waves.views.waves import style_filter_form
 
 from . import progress
 from .binding import launch_blocked
-from .display import bytes_text, duration_text, present, throughput_text
+from .consequences import consequences
+from .display import bytes_text, eta_text, moment_text, throughput_text
 from .filtersets import VmMigrationFilterSet
 from .forms import ACTIONS, ActionForm, BatchForm, vms_text
 from .tables import VmMigrationTable
@@ -38,15 +39,23 @@ def job_message(request, text: str, job) -> None:
 
 
 def timing(wave: Wave, batch: Batch | None) -> dict:
-    """How long the wave (or batch) has been running, against the planner's transfer estimate."""
+    """How long the wave (or batch) has been running, against the planner's transfer estimate, how
+    sure that estimate is, and (once started) when the copies should be done at the slow end, in the
+    wave's time zone."""
+    import datetime
+
     from migrations_app.planner.estimates import estimate_wave, human_duration
 
     scope = VmMigration.objects.filter(wave=wave, **({"batch": batch} if batch else {}))
     first = scope.aggregate(first=Min("started"))["first"]
-    estimate = None if batch else estimate_wave(wave).transfer
+    estimate = None if batch else estimate_wave(wave)
+    transfer = estimate.transfer if estimate else None
     return {
         "elapsed": human_duration((timezone.now() - first).total_seconds()) if first else None,
-        "estimate": f"{human_duration(estimate.low)} – {human_duration(estimate.high)}" if estimate else None,
+        "estimate": f"{human_duration(transfer.low)} – {human_duration(transfer.high)}" if transfer else None,
+        "confidence": estimate.assumptions.confidence if transfer else None,
+        "finish": moment_text(first + datetime.timedelta(seconds=transfer.high), zone_of(wave))
+        if transfer and first else None,
     }
 
 
@@ -92,6 +101,11 @@ class WaveProgressView(PermissionMixin, SingleTableMixin, FilterView):
         self.can_act = user_can(self.request.user, VmMigration, "control_migration")
         return {"exclude": [] if self.can_act else ["select"]}
 
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        table.zone = zone_of(self.wave) if self.wave else None  # ETAs in the wave's time zone
+        return table
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         wave, batch = self.wave, self.batch
@@ -102,11 +116,11 @@ class WaveProgressView(PermissionMixin, SingleTableMixin, FilterView):
         context.update(
             wave=wave,
             batch=batch,
-            status_badge=status_badge(wave),
+            wave_status=progress.wave_status(wave.status),
             window=window_text(wave),
-            rollup=present(progress.rollup(wave, batch)),
+            rollup=progress.rollup(wave, batch),
             timing=timing(wave, batch),
-            batches=[(b, present(rollups.get(str(b.pk), {}))) for b in batches],
+            batches=[(b, rollups.get(str(b.pk), {})) for b in batches],
             events=progress.latest_events(wave, batch),
             events_max=progress.LATEST_EVENTS,
             cursor=progress.latest_cursor(wave, batch),
@@ -151,9 +165,10 @@ class VmMigrationView(PermissionMixin, DetailView):
             .order_by("at", "id"),
             bytes=bytes_text(m.bytes_transferred, m.bytes_total),
             throughput=throughput_text(m.throughput_mbps),
-            eta=duration_text(m.eta_seconds),
+            eta=eta_text(m.eta_seconds, m.updated, zone_of(m.wave)),
+            zone=zone_of(m.wave),
             can_act=user_can(user, VmMigration, "control_migration"),
-            actions=[a for a in ACTIONS.values() if m.state in a.states],
+            actions=[a for a in ACTIONS.values() if a.applies_to(m)],
             **kwargs,
         )
 
@@ -265,7 +280,7 @@ class MigrationActionView(PermissionMixin, View):
         from .controls import enqueue_control
 
         wave = get_object_or_404(Wave, pk=pk)
-        form = ActionForm(request.POST, wave=wave)
+        form = ActionForm(self.chosen(request.POST, wave), wave=wave)
         if not form.is_valid():
             if form.cleaned_data.get("action") and form.cleaned_data.get("ids"):
                 return self.confirm_page(form, wave, status=400)
@@ -283,6 +298,19 @@ class MigrationActionView(PermissionMixin, View):
         job_message(request, f"{action.label}: {vms_text(len(form.cleaned_data['ids']))} asked.", job)
         return redirect(job.get_absolute_url())
 
+    def chosen(self, data, wave):
+        """The posted form; `scope=ready` (the progress page's "ready to switch over" callout) chooses
+        the migrations that are ready now, so the confirmation lists what is true when it is asked."""
+        from .rollup import ready_migrations
+
+        if data.get("scope") != "ready" or data.getlist("ids"):
+            return data
+        batch = data.get("batch")
+        batch = get_object_or_404(Batch, pk=batch, wave=wave) if batch and batch.isdigit() else None
+        data = data.copy()
+        data.setlist("ids", [str(pk) for pk in ready_migrations(wave, batch).values_list("pk", flat=True)])
+        return data
+
     def back(self, wave):
         target = self.request.POST.get("next") or ""
         return target if target.startswith("/") and not target.startswith("//") else \
@@ -293,7 +321,8 @@ class MigrationActionView(PermissionMixin, View):
         action = form.chosen_action
         context = {"form": form, "wave": wave, "action": action, "ok": ok, "refused": refused,
                    "question": action.question.format(n=vms_text(len(ok))), "next": self.back(wave),
-                   "now": timezone.now()}
+                   "now": timezone.now(), "consequences": consequences(action.name, ok),
+                   "window": window_text(wave)}
         return render(self.request, self.template_name, context, status=status)
 
 

@@ -11,8 +11,13 @@ The model, in plain words
   get at most min(link, IX, N x per-migration cap) together.
 * **Efficiency**: only part of that nominal throughput is achieved (protocol overhead, other traffic,
   storage): a range, `EFFICIENCY_LOW_PCT`-`EFFICIENCY_HIGH_PCT` (50-80 %). The low end of a duration
-  comes from the high efficiency and the high end from the low one. Once migrations have completed,
-  `measured_throughput()` replaces this assumed range with the measured one.
+  comes from the high efficiency and the high end from the low one. Once enough migrations have
+  completed, `measured_throughput()` measures the range, and `assumptions_for()` blends it with the
+  assumed one, each measured copy counting as much as one of `CALIBRATION_PRIOR_SAMPLES` imagined
+  ones: a handful of pilots moves the range part of the way, not all of it. Copies smaller than
+  `CALIBRATION_MIN_SAMPLE_MIB` are not measured (their time is mostly the reconciler's cycle and
+  HCX's start-up, so tiny pilots would read as 0 % or 100 %). Every estimate says how sure it is
+  (`Assumptions.confidence`).
 * **Bulk and RAV** replicate in parallel, up to HCX's concurrent replications (the smaller of the
   per-mesh and per-manager limits). Their transfer takes the longer of: all bytes through the shared
   pipe, or the biggest VM through its own per-migration cap. The initial sync runs *before* the change
@@ -125,7 +130,8 @@ def measured_throughput(site=None) -> MeasuredThroughput | None:
     sync to the moment it saw it leave it (its first state after the copy: delta sync, waiting for
     the window, switchover, cleanup or complete). Both moments are the portal's own event rows, so
     one clock, and a wait for the switchover window or the switchover itself never counts as copy
-    time; a migration seen in neither moment (a copy shorter than a reconciler cycle) is left out.
+    time; a migration seen in neither moment (a copy shorter than a reconciler cycle) is left out, and
+    so is a copy smaller than `CALIBRATION_MIN_SAMPLE_MIB`.
     Achieved Mbps = bytes x 8 / copy seconds / 10^6; its share of one migration's nominal pipe
     (min(link, IX appliance, HCX's per-migration cap)) is its efficiency. The migrations that
     shared the link count as they went: slower when many ran at once, which is what the next wave
@@ -141,9 +147,10 @@ def measured_throughput(site=None) -> MeasuredThroughput | None:
 
     S = MigrationState
     after_copy = [S.DELTA_SYNC, S.WAITING_FOR_SWITCHOVER, S.SWITCHOVER, S.CLEANUP, S.COMPLETE]
+    min_bytes = max(1, settings.MIGRATION_ESTIMATES["CALIBRATION_MIN_SAMPLE_MIB"]) * 1024 * 1024
     rows = (
         VmMigration.objects.filter(wave__site=site, state=S.COMPLETE, direction=MigrationDirection.FORWARD,
-                                   migration_type__in=PARALLEL_TYPES, bytes_total__gt=0)
+                                   migration_type__in=PARALLEL_TYPES, bytes_total__gte=min_bytes)
         .annotate(copy_start=Min("events__at", filter=Q(events__state=S.INITIAL_SYNC)),
                   copy_end=Min("events__at", filter=Q(events__state__in=after_copy)))
         .order_by("-ended", "-pk")
@@ -183,6 +190,19 @@ class Assumptions:
     replication_slots: int
     switchover_minutes: dict = field(default_factory=dict)
     measured: MeasuredThroughput | None = None
+    # How much the measured range weighs in efficiency_low/high (0: assumed only), assumptions_for().
+    measured_weight: float = 0.0
+
+    @property
+    def confidence(self) -> str:
+        """How sure an estimate built on these assumptions is, in words: how many completed copies
+        of this link it rests on."""
+        if self.measured is None:
+            return "assumed, not measured on this link yet: low confidence"
+        n = self.measured.samples
+        thresholds = settings.MIGRATION_ESTIMATES["CONFIDENCE_SAMPLES"]
+        level = "high" if n >= thresholds[1] else "medium" if n >= thresholds[0] else "low"
+        return f"based on {n} migration{'s' if n != 1 else ''}, {level} confidence"
 
     @property
     def ix_total_mbps(self) -> float:
@@ -206,13 +226,15 @@ class Assumptions:
     def line(self) -> str:
         link = f"{self.bandwidth_mbps:,.0f} Mbps link" if self.bandwidth_mbps else "link bandwidth unknown (no site)"
         source = (
-            f"measured from {self.measured.samples} completed migrations" if self.measured else "assumed"
+            f"measured from {self.measured.samples} completed migrations, blended with the assumed range"
+            if self.measured else "assumed"
         )
         return (
             f"{link}, {self.efficiency_low:.0%}–{self.efficiency_high:.0%} of it usable ({source}); "
             f"at most {self.per_migration_mbps:,.0f} Mbps per migration and {self.ix_total_mbps:,.0f} Mbps "
             f"through {self.ix_appliances} IX appliance{'s' if self.ix_appliances != 1 else ''}; "
-            f"Bulk/RAV up to {self.replication_slots} in parallel, vMotion/Cold one at a time"
+            f"Bulk/RAV up to {self.replication_slots} in parallel, vMotion/Cold one at a time; "
+            f"estimate {self.confidence}"
         )
 
     def as_dict(self) -> dict:
@@ -222,6 +244,8 @@ class Assumptions:
             "efficiency_high": self.efficiency_high,
             "efficiency_source": "measured" if self.measured else "assumed",
             "measured_samples": self.measured.samples if self.measured else 0,
+            "measured_weight": round(self.measured_weight, 3),
+            "confidence": self.confidence,
             "per_migration_mbps": self.per_migration_mbps,
             "ix_mbps": self.ix_mbps,
             "ix_appliances": self.ix_appliances,
@@ -243,8 +267,12 @@ def assumptions_for(site=None, *, bandwidth_mbps: float | None = None) -> Assump
         bandwidth_mbps = site.bandwidth_mbps
     measured = measured_throughput(site)
     low, high = conf["EFFICIENCY_LOW_PCT"] / 100, conf["EFFICIENCY_HIGH_PCT"] / 100
+    weight = 0.0
     if measured is not None:
-        low, high = measured.efficiency_low, measured.efficiency_high
+        # The assumed range as CALIBRATION_PRIOR_SAMPLES copies, the measured one as its samples.
+        weight = measured.samples / (measured.samples + max(0, conf["CALIBRATION_PRIOR_SAMPLES"]))
+        low = round(weight * measured.efficiency_low + (1 - weight) * low, 4)
+        high = round(weight * measured.efficiency_high + (1 - weight) * high, 4)
     return Assumptions(
         bandwidth_mbps=bandwidth_mbps or None,
         efficiency_low=min(low, high),
@@ -255,6 +283,7 @@ def assumptions_for(site=None, *, bandwidth_mbps: float | None = None) -> Assump
         replication_slots=replication_slots(),
         switchover_minutes={t: tuple(conf[f"{t.upper()}_SWITCHOVER_MINUTES"]) for t in MigrationType.values},
         measured=measured,
+        measured_weight=weight,
     )
 
 

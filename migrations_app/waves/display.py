@@ -33,4 +33,6 @@ def status_badge(wave) -> str:
 
 
 def tb(mib) -> str:
-    return f"{(mib or 0) / MIB_PER_TB:,.2f}"
+    from core.sizes import tib_figure
+
+    return tib_figure(mib)

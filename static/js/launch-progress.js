@@ -2,6 +2,8 @@
 // the API every 2 s when EventSource is missing or the stream cannot open, and update the table's
 // cells, the badges and the bars in place. Both send the same message (migrations_app/launch/progress.py).
 // Rows may come more than once: a row is only taken when its `updated` is newer than what the page has.
+// Every figure's text (sizes, ETAs in the wave's time zone, the summary) comes written from the server
+// (migrations_app/launch/display.py), so the page never writes a figure another way.
 (function () {
   "use strict";
   const root = document.querySelector("[data-live-progress]");
@@ -15,17 +17,6 @@
 
   function withSince(url) {
     return url + (url.indexOf("?") >= 0 ? "&" : "?") + "since=" + encodeURIComponent(cursor);
-  }
-  function gb(bytes) { return ((bytes || 0) / 1e9).toFixed(1) + " GB"; }
-  function bytesText(done, total) { return total ? gb(done) + " / " + gb(total) : gb(done); }
-  function throughputText(mbps) { return mbps === null || mbps === undefined ? "—" : Math.round(mbps) + " Mbit/s"; }
-  function durationText(seconds) {
-    if (seconds === null || seconds === undefined) return "—";
-    seconds = Math.floor(seconds);
-    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
-    const two = (n) => String(n).padStart(2, "0");
-    if (h) return h + "h " + two(m) + "m";
-    return m ? m + "m " + two(s) + "s" : s + "s";
   }
   function setText(el, text) { if (el && el.textContent !== String(text)) el.textContent = text; }
   function recolor(el, prefix, color) {
@@ -54,11 +45,12 @@
       recolor(bar.firstElementChild, "bg-", r.color);
     }
     setText(cell("percent"), r.percent + "%");
-    setText(cell("bytes"), bytesText(r.bytes_transferred, r.bytes_total));
-    setText(cell("throughput"), throughputText(r.throughput_mbps));
-    setText(cell("eta"), durationText(r.eta_seconds));
+    setText(cell("bytes"), r.bytes_text);
+    setText(cell("throughput"), r.throughput_text);
+    setText(cell("eta"), r.eta_text);
     setText(cell("message"), r.message);
     setText(cell("attempt"), r.attempt);
+    updateActions();
   }
 
   function updateRollup(el, r) {
@@ -75,24 +67,86 @@
     }
     setText(field("percent"), r.percent + "%");
     ["done", "failed", "in_flight", "waiting", "lagging"].forEach((k) => { if (k in r) setText(field(k), r[k]); });
-    setText(field("bytes"), bytesText(r.bytes_done, r.bytes_total));
+    setText(field("bytes"), r.bytes_text);
+    (r.phase_rows || []).forEach((p) => {
+      setText(el.querySelector('[data-phase="' + p.key + '"] [data-phase-count]'), p.count);
+      const part = el.querySelector('[data-phase-width="' + p.key + '"]');
+      if (part) part.style.width = p.width + "%";
+    });
   }
 
+  // The header follows the stream too: the wave's status, the summary and the ready callout.
+  function updateHeader(message) {
+    const s = message.wave_status;
+    const badge = root.querySelector("[data-wave-status]");
+    if (s && badge) { recolor(badge, "text-bg-", s.color); setText(badge, s.label); }
+    const r = message.rollup;
+    if (!r) return;
+    setText(root.querySelector("[data-summary]"), r.summary);
+    const callout = root.querySelector("[data-ready-callout]");
+    if (callout) {
+      callout.classList.toggle("d-none", !r.ready);
+      setText(callout.querySelector("[data-ready-count]"), r.ready);
+      setText(callout.querySelector("[data-ready-plural]"), r.ready === 1 ? "" : "s");
+    }
+  }
+
+  // An action button is enabled when it applies to one of the chosen migrations (forms.py ACTIONS).
+  function updateActions() {
+    const buttons = document.querySelectorAll("#migration-actions button[data-applies-states]");
+    if (!buttons.length) return;
+    const chosen = Array.from(document.querySelectorAll('input[name="ids"][form="migration-actions"]:checked'))
+      .map((box) => box.closest("tr")).filter(Boolean);
+    buttons.forEach((button) => {
+      const states = button.dataset.appliesStates.split(" ");
+      const types = button.dataset.appliesTypes.split(" ");
+      const directions = button.dataset.appliesDirections.split(" ");
+      button.disabled = !chosen.some((tr) => {
+        const state = tr.querySelector('[data-field="state"]');
+        return state && states.includes(state.dataset.state) && types.includes(tr.dataset.type)
+          && directions.includes(tr.dataset.direction);
+      });
+    });
+  }
+
+  // Each line is one event or the repeats of one (progress.collapse()): a repeat that arrives raises the
+  // count of its line, which moves to the top; an id already counted is not counted again.
+  const seenEvents = new Set();
+  function repeatsText(count, firstAt) { return count > 1 ? " ×" + count + ", first at " + firstAt : ""; }
   function addEvents(events) {
     const list = root.querySelector('[data-testid="events"]');
     if (!list || !events || !events.length) return;
     // Newest first in the message; prepend the oldest first so that the newest ends on top.
     events.slice().reverse().forEach((e) => {
-      if (list.querySelector('[data-event-id="' + e.id + '"]')) return;
-      const item = document.createElement("li");
+      const ids = (e.ids || [e.id]).filter((id) => !seenEvents.has(String(id)));
+      if (!ids.length) return;
+      ids.forEach((id) => seenEvents.add(String(id)));
+      let item = e.key ? list.querySelector('[data-event-key="' + CSS.escape(e.key) + '"]') : null;
+      if (item) {
+        const count = Number(item.dataset.count || 1) + ids.length;
+        item.dataset.count = count;
+        item.dataset.eventId = e.id;
+        setText(item.querySelector("[data-event-at]"), e.at);
+        setText(item.querySelector("[data-event-repeats]"), repeatsText(count, item.dataset.firstAt));
+        list.prepend(item);
+        return;
+      }
+      item = document.createElement("li");
       item.dataset.eventId = e.id;
+      item.dataset.eventKey = e.key || "";
+      item.dataset.count = ids.length;
+      item.dataset.firstAt = e.first_at || e.at;
       const at = document.createElement("span");
       at.className = "text-muted";
+      at.dataset.eventAt = "";
       at.textContent = e.at;
       const link = document.createElement("a");
       link.href = e.url;
       link.textContent = e.vm;
-      item.append(at, " ", link, ": " + e.message);
+      const repeats = document.createElement("span");
+      repeats.dataset.eventRepeats = "";
+      repeats.textContent = repeatsText(ids.length, item.dataset.firstAt);
+      item.append(at, " ", link, ": " + e.message, repeats);
       if (e.user) {
         const who = document.createElement("span");
         who.className = "text-muted";
@@ -112,6 +166,7 @@
     (message.migrations || []).forEach(updateRow);
     addEvents(message.events);
     updateRollup(root.querySelector('[data-rollup="main"]'), message.rollup);
+    updateHeader(message);
     Object.keys(message.batches || {}).forEach((id) => {
       updateRollup(root.querySelector('[data-batch-rollup="' + id + '"]'), message.batches[id]);
     });
@@ -146,7 +201,15 @@
   document.querySelectorAll("[data-select-all]").forEach((box) => {
     box.addEventListener("change", () => {
       document.querySelectorAll('input[name="' + box.dataset.selectAll + '"]').forEach((b) => { b.checked = box.checked; });
+      updateActions();
     });
   });
+  document.querySelectorAll('input[name="ids"][form="migration-actions"]').forEach((box) => {
+    box.addEventListener("change", updateActions);
+  });
+  root.querySelectorAll("[data-event-ids]").forEach((item) => {
+    item.dataset.eventIds.split(" ").forEach((id) => { if (id) seenEvents.add(id); });
+  });
+  updateActions();
   startStream();
 })();
