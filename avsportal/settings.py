@@ -477,6 +477,15 @@ LAUNCH = {
     # they are all it has, and come twice as often.
     "STREAM_POLL_SECONDS": env_float("LAUNCH_STREAM_POLL_SECONDS", 0.5 if REDIS_URL else 0.25),
     "STREAM_OVERLAP_SECONDS": 5,
+    # Open streams are bounded (launch/stream_slots.py): a user (per server process) and a server
+    # process each hold at most this many; more are refused with 429 and the page polls instead.
+    "STREAMS_PER_USER": env_int("LAUNCH_STREAMS_PER_USER", 6),
+    "STREAMS_PER_PROCESS": env_int("LAUNCH_STREAMS_PER_PROCESS", 200),
+    # All the streams of a process read the database through this many threads (launch/stream_readers.py),
+    # so they hold at most this many connections whatever their number; a reader idle for
+    # STREAM_READER_IDLE_SECONDS closes its connection.
+    "STREAM_READERS": env_int("LAUNCH_STREAM_READERS", 2),
+    "STREAM_READER_IDLE_SECONDS": env_float("LAUNCH_STREAM_READER_IDLE_SECONDS", 5.0),
     # A running migration is lagging when its elapsed time exceeds the high end of its estimate by this factor.
     "LAG_FACTOR": 1.25,
     # Bulk and RAV keep a Seed Checkpoint, so a retry reuses what was copied (hcx-wire.md §9.3).

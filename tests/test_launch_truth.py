@@ -12,9 +12,10 @@ from core.sizes import mib_text, size_text
 from hcx.choices import MigrationType
 from migrations_app.choices import MigrationEventKind, MigrationState, WaveStatus
 from migrations_app.launch import progress
-from migrations_app.launch.stream import SharedLooks, Tracker
+from migrations_app.launch.stream import Tracker
 from migrations_app.models import MigrationEvent, VmMigration, Wave
 from tests.test_launch_pages import make_scene, set_state
+from tests.test_launch_stream import counted_looks  # noqa: F401 (fixture)
 
 S = MigrationState
 GiB = 1024 ** 3
@@ -117,11 +118,12 @@ def test_the_rollback_confirmation_says_what_a_reverse_migration_does(client_for
     assert "The VM keeps running in AVS until its rollback switches over." in text
 
 
-def test_the_stream_sends_the_waves_status_when_only_the_status_changed():
+@pytest.mark.django_db(transaction=True)  # the looks read in the stream's reader threads
+def test_the_stream_sends_the_waves_status_when_only_the_status_changed(counted_looks):  # noqa: F811
     wave = make_scene(vms=1)
     since = progress.parse_cursor(progress.latest_cursor(wave))
     tracker = Tracker(since + datetime.timedelta(hours=1), WaveStatus.RUNNING)  # every row already sent
-    looks = SharedLooks()
+    looks = counted_looks
     assert looks.tick(wave, None, tracker, announced=None) is None
 
     Wave.objects.filter(pk=wave.pk).update(status=WaveStatus.COMPLETED)

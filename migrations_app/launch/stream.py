@@ -7,22 +7,29 @@ sent (changes() repeats rows inside its overlap), with a comment every HEARTBEAT
 proxies keep the connection. Each event's `id` is the cursor: a browser that reconnects sends it as
 Last-Event-ID and catches up from there. The generator ends when the client goes away (Django
 cancels it on the ASGI disconnect).
+
+An open stream holds no database connection while it waits: its looks run in the process's reader
+threads (stream_readers.py), and the connection its request opened to sign in is closed before the
+first event. Open streams are capped per user and per process (stream_slots.py): past the cap the
+answer is 429 and the page polls the API instead.
 """
 
+import asyncio
+import contextlib
 import dataclasses
 import datetime
 import json
-import threading
 import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connections
 from django.http import Http404, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
 
 from core.access import user_can
 from migrations_app.models import Batch, VmMigration, Wave
 
-from . import progress, wakeup
+from . import progress, stream_readers, stream_slots, wakeup
 
 HEARTBEAT_SECONDS = 15
 # A browser waits this long before reconnecting after the stream drops.
@@ -61,7 +68,7 @@ class Tracker:
 @dataclasses.dataclass
 class Look:
     began: float
-    done: threading.Event = dataclasses.field(default_factory=threading.Event)
+    done: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
     ended: float = 0.0
     rows: list = dataclasses.field(default_factory=list)
     cursor: object = None
@@ -73,13 +80,13 @@ class SharedLooks:
     """Looks at the database, shared by the streams of this process that are in the same state.
 
     Every stream of a wave is woken by the same commit and has been sent the same rows, so their
-    looks are the same query with the same answer. Each stream runs in a thread of its own (Django
-    gives each ASGI request one), and a room of 20 people watching a 1,000-VM wave made 20 threads
-    read and serialise those rows at once per change: the last viewer waited seconds
+    looks are the same query with the same answer. A room of 20 people watching a 1,000-VM wave made
+    20 reads and serialisations of those rows at once per change: the last viewer waited seconds
     (bench/launch.py --readers). Now a stream in the state of another's look (wave, batch, cursor,
     rows sent) takes that look's answer, waiting for it if it is still running, when the look began
     after the last change this stream was woken for and ended less than half a poll interval ago. A
-    stream in another state (joined later, reconnected, fallen behind) looks for itself.
+    stream in another state (joined later, reconnected, fallen behind) looks for itself. Looks run in
+    the process's few reader threads (stream_readers.py); a stream waits for them without a thread.
 
     Times are wall-clock (time.time()) because an announcement's time comes from the worker that
     wrote; hosts kept in step by NTP differ by milliseconds, and a look that missed a change for that
@@ -88,46 +95,38 @@ class SharedLooks:
 
     WAIT_SECONDS = 30  # for another stream's look; then look for itself
 
-    def __init__(self):
+    def __init__(self, read=stream_readers.read):
         self._looks: dict[tuple, Look] = {}
-        self._lock = threading.Lock()
+        self._read = read  # how a look reaches the database: `await read(fn, *args)`
 
-    def tick(self, wave: Wave, batch: Batch | None, tracker: Tracker, announced: float | None) -> str | None:
+    async def tick(self, wave: Wave, batch: Batch | None, tracker: Tracker, announced: float | None) -> str | None:
         """The event text to send this subscription, or None when nothing is new for it. `announced`:
         for a stream with wake-ups, when the last change it was woken for was announced (0.0 before
         any); None for a stream that only polls."""
-        key = (wave.pk, batch.pk if batch else None, tracker.cursor, frozenset(tracker.sent.items()), tracker.status)
+        # The loop is part of the key: a look's Event belongs to the loop that made it.
+        key = (id(asyncio.get_running_loop()), wave.pk, batch.pk if batch else None, tracker.cursor,
+               frozenset(tracker.sent.items()), tracker.status)
         now = time.time()
-        with self._lock:
-            look = self._looks.get(key)
-            if look is None or not self._usable(look, now, announced):
-                look = self._looks[key] = Look(began=now)
-                mine = True
-            else:
-                mine = False
-        if not mine and look.done.wait(self.WAIT_SECONDS) and look.ended:
-            tracker.fresh(look.rows, look.cursor)  # the same rows move this tracker to the same state
-            tracker.status = look.status
-            return look.text
-        if not mine:  # the other look failed or hangs: look alone
-            look = Look(began=time.time())
+        look = self._looks.get(key)
+        mine = look is None or not self._usable(look, now, announced)
+        if mine:
+            look = self._looks[key] = Look(began=now)
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(look.done.wait(), self.WAIT_SECONDS)
+            if look.ended:
+                tracker.fresh(look.rows, look.cursor)  # the same rows move this tracker to the same state
+                tracker.status = look.status
+                return look.text
+            look = Look(began=time.time())  # the other look failed or hangs: look alone
         try:
-            since = tracker.cursor
-            look.rows, look.cursor = progress.changes(wave, since, batch, seen=tracker.sent)
-            look.status = Wave.objects.filter(pk=wave.pk).values_list("status", flat=True).first() or tracker.status
-            new = tracker.fresh(look.rows, look.cursor)
-            moved_on = tracker.status is not None and look.status != tracker.status
-            tracker.status = look.status
-            if new or moved_on:
-                body = progress.payload(wave, new, look.cursor, batch, since=since, full=moved_on, status=look.status)
-                look.text = event(body, body["cursor"])
+            look.rows, look.cursor, look.status, look.text = await self._read(_look, wave, batch, tracker)
             look.ended = time.time()
         finally:
             look.done.set()  # also when it failed: the waiting streams look for themselves
         keep = settings.LAUNCH["STREAM_OVERLAP_SECONDS"]  # a state older than the overlap is no stream's
-        with self._lock:
-            self._looks = {k: v for k, v in self._looks.items()
-                           if not v.done.is_set() or (v.ended and time.time() - v.ended <= keep)}
+        self._looks = {k: v for k, v in self._looks.items()
+                       if not v.done.is_set() or (v.ended and time.time() - v.ended <= keep)}
         return look.text
 
     def _usable(self, look: Look, now: float, announced: float | None) -> bool:
@@ -140,24 +139,44 @@ class SharedLooks:
         return bool(look.ended) and now - look.ended <= settings.LAUNCH["STREAM_POLL_SECONDS"] / 2
 
 
+def _look(wave: Wave, batch: Batch | None, tracker: Tracker):
+    """One look, in a reader thread: the rows, the new cursor, the wave's status, and the event text for
+    what is new to `tracker` (None when nothing is)."""
+    since = tracker.cursor
+    rows, cursor = progress.changes(wave, since, batch, seen=tracker.sent)
+    status = Wave.objects.filter(pk=wave.pk).values_list("status", flat=True).first() or tracker.status
+    new = tracker.fresh(rows, cursor)
+    moved_on = tracker.status is not None and status != tracker.status
+    tracker.status = status
+    if not (new or moved_on):
+        return rows, cursor, status, None
+    body = progress.payload(wave, new, cursor, batch, since=since, full=moved_on, status=status)
+    return rows, cursor, status, event(body, body["cursor"])
+
+
 shared_looks = SharedLooks()
 
 
-async def events(wave: Wave, batch: Batch | None, since: datetime.datetime | None):
-    tracker = Tracker(since, wave.status)
-    tick = sync_to_async(shared_looks.tick)
-    async with wakeup.listener(wave.pk) as wakeups:
-        yield f"retry: {RETRY_MS}\n: subscribed to wave {wave.pk}\n\n"
-        last_sent, announced = time.monotonic(), 0.0
-        while True:
-            text = await tick(wave, batch, tracker, announced if wakeups.live else None)
-            if text is not None:
-                yield text
-                last_sent = time.monotonic()
-            elif time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
-                yield ": heartbeat\n\n"
-                last_sent = time.monotonic()
-            announced = await wakeups.wait(settings.LAUNCH["STREAM_POLL_SECONDS"]) or announced
+async def events(wave: Wave, batch: Batch | None, since: datetime.datetime | None, slot: stream_slots.Slot):
+    try:
+        # The sign-in and the wave were read in this request's own thread, whose connection would
+        # otherwise stay open as long as the page: close it; looks go through the reader threads.
+        await sync_to_async(connections.close_all)()
+        tracker = Tracker(since, wave.status)
+        async with wakeup.listener(wave.pk) as wakeups:
+            yield f"retry: {RETRY_MS}\n: subscribed to wave {wave.pk}\n\n"
+            last_sent, announced = time.monotonic(), 0.0
+            while True:
+                text = await shared_looks.tick(wave, batch, tracker, announced if wakeups.live else None)
+                if text is not None:
+                    yield text
+                    last_sent = time.monotonic()
+                elif time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
+                    yield ": heartbeat\n\n"
+                    last_sent = time.monotonic()
+                announced = await wakeups.wait(settings.LAUNCH["STREAM_POLL_SECONDS"]) or announced
+    finally:
+        slot.release()
 
 
 async def progress_stream(request, pk: int):
@@ -179,7 +198,13 @@ async def progress_stream(request, pk: int):
         since = progress.parse_cursor(request.headers.get("Last-Event-ID") or request.GET.get("since"))
     except ValueError as error:
         return HttpResponse(str(error), status=400, content_type="text/plain")
-    response = StreamingHttpResponse(events(wave, batch, since), content_type="text/event-stream")
+    try:
+        slot = stream_slots.take(user)
+    except stream_slots.Refused as refusal:
+        return HttpResponse(str(refusal), status=429, content_type="text/plain", headers={"Retry-After": "30"})
+    stream = events(wave, batch, since, slot)
+    slot.hold_while(stream)
+    response = StreamingHttpResponse(stream, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
     return response
