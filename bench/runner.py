@@ -35,6 +35,7 @@ SCRIPTS = {
     "launch": ("launch.py", "1,000 concurrent migrations on the HCX simulator", 900),
     "readiness": ("readiness.py", "Readiness of a 1,000-VM wave", 300),
     "dependencies": ("dependencies.py", "Dependency import, suggestions and graph at scale", 900),
+    "streams": ("streams.py", "200 open live pages: connections held, other pages, a change reaching all", 300),
 }
 # What bench/launch.py prints as its summary (it does not report through bench/common).
 LAUNCH_SUMMARY_FROM = "migrations in flight"

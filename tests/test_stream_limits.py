@@ -51,6 +51,10 @@ def connections_made():
 
     class Made:
         @staticmethod
+        def count() -> int:
+            return len(made)
+
+        @staticmethod
         def open_ones() -> int:
             return sum(1 for ref in made if (wrapper := ref()) is not None and wrapper.connection is not None)
 
@@ -63,9 +67,10 @@ def test_open_streams_hold_no_database_connection_each(asgi_server, stakeholder,
     settings.LAUNCH = {**settings.LAUNCH, "STREAMS_PER_USER": STREAMS}
     wave = make_scene(vms=3)
     with open_streams(asgi_server, wave, asgi_server.cookies(stakeholder), STREAMS):
-        # Each stream has signed in, read its wave and looked at its migrations; what stays open are
-        # at most the reader threads' connections, shared by all.
-        assert connections_made.open_ones() <= settings.LAUNCH["STREAM_READERS"] < STREAMS
+        # Each stream has signed in, read its wave and looked at its migrations, all through the reader
+        # threads: no connection of its own was made, and what stays open are at most theirs.
+        assert connections_made.count() <= settings.LAUNCH["STREAM_READERS"] < STREAMS
+        assert connections_made.open_ones() <= settings.LAUNCH["STREAM_READERS"]
 
 
 @pytest.mark.django_db(transaction=True)

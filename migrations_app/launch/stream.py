@@ -157,6 +157,24 @@ def _look(wave: Wave, batch: Batch | None, tracker: Tracker):
 shared_looks = SharedLooks()
 
 
+def _subscription(request, pk: int):
+    """(user, wave, batch) for a stream request, or the response refusing it."""
+    user = request.user
+    if not user.is_authenticated:
+        return HttpResponse("Sign in to watch this wave.", status=401, content_type="text/plain")
+    if not user_can(user, VmMigration, "view"):
+        return HttpResponseForbidden("You may not watch migrations.", content_type="text/plain")
+    wave = Wave.objects.filter(pk=pk).first()
+    if wave is None:
+        raise Http404("No such wave.")
+    batch = None
+    if request.GET.get("batch"):
+        batch = Batch.objects.filter(pk=request.GET["batch"], wave=wave).first() if request.GET["batch"].isdigit() else None
+        if batch is None:
+            raise Http404("No such batch in this wave.")
+    return user, wave, batch
+
+
 async def events(wave: Wave, batch: Batch | None, since: datetime.datetime | None, slot: stream_slots.Slot):
     try:
         # The sign-in and the wave were read in this request's own thread, whose connection would
@@ -181,19 +199,13 @@ async def events(wave: Wave, batch: Batch | None, since: datetime.datetime | Non
 
 async def progress_stream(request, pk: int):
     """`GET /plan/waves/<pk>/progress/stream/[?batch=<id>][&since=<cursor>]`: text/event-stream."""
-    user = await request.auser()
-    if not user.is_authenticated:
-        return HttpResponse("Sign in to watch this wave.", status=401, content_type="text/plain")
-    if not await sync_to_async(user_can)(user, VmMigration, "view"):
-        return HttpResponseForbidden("You may not watch migrations.", content_type="text/plain")
-    wave = await Wave.objects.filter(pk=pk).afirst()
-    if wave is None:
-        raise Http404("No such wave.")
-    batch = None
-    if request.GET.get("batch"):
-        batch = await Batch.objects.filter(pk=request.GET["batch"], wave=wave).afirst() if request.GET["batch"].isdigit() else None
-        if batch is None:
-            raise Http404("No such batch in this wave.")
+    # Signed in, allowed, the wave and batch: read in a reader thread too. In the request's own thread
+    # each page opening would take a connection of its own, and 200 browsers reconnecting at once
+    # (after a restart) would ask PostgreSQL for 200.
+    opened = await stream_readers.read(_subscription, request, pk)
+    if isinstance(opened, HttpResponse):
+        return opened
+    user, wave, batch = opened
     try:
         since = progress.parse_cursor(request.headers.get("Last-Event-ID") or request.GET.get("since"))
     except ValueError as error:
