@@ -85,9 +85,9 @@ class VirtualMachineTable(BaseTable):
     name = tables.Column(linkify=True, order_by=_sorted("name"))
     power_state = PowerColumn(verbose_name=_("Power"), order_by=_sorted("power_state"), empty_values=())
     num_cpu = NumberColumn(verbose_name=_("vCPUs"), order_by=_sorted("num_cpu"))
-    memory_mib = MiBAsGiBColumn(verbose_name=_("Memory GB"), order_by=_sorted("memory_mib"))
-    provisioned_mib = MiBAsGiBColumn(verbose_name=_("Provisioned GB"), order_by=_sorted("provisioned_mib"))
-    used_mib = MiBAsGiBColumn(verbose_name=_("Used GB"), order_by=_sorted("used_mib"))
+    memory_mib = MiBAsGiBColumn(verbose_name=_("Memory GiB"), order_by=_sorted("memory_mib"))
+    provisioned_mib = MiBAsGiBColumn(verbose_name=_("Provisioned GiB"), order_by=_sorted("provisioned_mib"))
+    used_mib = MiBAsGiBColumn(verbose_name=_("Used GiB"), order_by=_sorted("used_mib"))
     guest_os = tables.Column(order_by=_sorted("guest_os"))
     hw_version = NumberColumn(verbose_name=_("HW"), order_by=_sorted("hw_version"))
     tools_status = ToolsColumn(verbose_name=_("Tools"), order_by=_sorted("tools_status"), empty_values=())
@@ -120,7 +120,7 @@ class ClusterTable(BaseTable):
     num_hosts = NumberColumn(verbose_name=_("Hosts"), order_by=_sorted("num_hosts"))
     vm_count = NumberColumn(verbose_name=_("VMs"), order_by=_sorted("vm_count"))
     num_cpu_cores = NumberColumn(verbose_name=_("Cores"), order_by=_sorted("num_cpu_cores"))
-    total_memory_mib = MiBAsGiBColumn(verbose_name=_("Memory GB"), order_by=_sorted("total_memory_mib"))
+    total_memory_mib = MiBAsGiBColumn(verbose_name=_("Memory GiB"), order_by=_sorted("total_memory_mib"))
     ha_enabled = tables.BooleanColumn(verbose_name=_("HA"))
     drs_enabled = tables.BooleanColumn(verbose_name=_("DRS"))
 
@@ -140,7 +140,7 @@ class HostTable(BaseTable):
     cpu_vendor = tables.Column(order_by=_sorted("cpu_vendor"))
     cpu_model = tables.Column(order_by=_sorted("cpu_model"))
     num_cpu_cores = NumberColumn(verbose_name=_("Cores"), order_by=_sorted("num_cpu_cores"))
-    memory_mib = MiBAsGiBColumn(verbose_name=_("Memory GB"), order_by=_sorted("memory_mib"))
+    memory_mib = MiBAsGiBColumn(verbose_name=_("Memory GiB"), order_by=_sorted("memory_mib"))
     esx_version = tables.Column(order_by=_sorted("esx_version"))
     in_maintenance = tables.BooleanColumn(verbose_name=_("Maintenance"))
 
@@ -156,9 +156,9 @@ class DatastoreTable(BaseTable):
     name = tables.Column(linkify=True, order_by=_sorted("name"))
     vcenter = tables.Column(verbose_name=_("vCenter"), order_by=_sorted("vcenter__name"))
     type = tables.Column(order_by=_sorted("type"))
-    capacity_mib = MiBAsGiBColumn(verbose_name=_("Capacity GB"), order_by=_sorted("capacity_mib"))
-    free_mib = MiBAsGiBColumn(verbose_name=_("Free GB"), order_by=_sorted("free_mib"))
-    provisioned_mib = MiBAsGiBColumn(verbose_name=_("Provisioned GB"), order_by=_sorted("provisioned_mib"))
+    capacity_mib = MiBAsGiBColumn(verbose_name=_("Capacity GiB"), order_by=_sorted("capacity_mib"))
+    free_mib = MiBAsGiBColumn(verbose_name=_("Free GiB"), order_by=_sorted("free_mib"))
+    provisioned_mib = MiBAsGiBColumn(verbose_name=_("Provisioned GiB"), order_by=_sorted("provisioned_mib"))
     vm_count = NumberColumn(verbose_name=_("VMs"), order_by=_sorted("vm_count"))
 
     class Meta(BaseTable.Meta):

@@ -193,8 +193,8 @@ def capacity_conflicts() -> TodoList:
         planned = Totals(vms=cluster.vm_count, vcpus=cluster.vcpus, memory_mib=cluster.memory_mib,
                          used_mib=cluster.used_mib)
         short = [r for r in (Resource("vCPUs", "vCPU", planned.vcpus, 0, capacity.vcpus),
-                             Resource("memory", "GB", planned.memory_gb, 0, capacity.memory_gb),
-                             Resource("vSAN storage", "TB", planned.used_tb, 0, capacity.storage_tb)) if not r.fits]
+                             Resource("memory", "GiB", planned.memory_gb, 0, capacity.memory_gb),
+                             Resource("vSAN storage", "TiB", planned.used_tb, 0, capacity.storage_tb)) if not r.fits]
         if short:
             items.append(Item(f"{cluster.name} ({cluster.site.name}) is overfilled",
                               reverse("migrations_app:targetcluster", args=[cluster.pk]),

@@ -70,7 +70,7 @@ def test_the_vm_list_shows_what_a_migration_planner_needs(client_for, planner):
                  guest_os="Microsoft Windows Server 2022 (64-bit)", tools_status="toolsOld", primary_ip="10.2.3.4",
                  nics=[net, "Backup-Net"])
     page = client_for(planner).get("/inventory/vms/").content.decode()
-    for header in ["Name", "Power", "vCPUs", "Memory GB", "Provisioned GB", "Used GB", "Guest OS", "HW", "Tools",
+    for header in ["Name", "Power", "vCPUs", "Memory GiB", "Provisioned GiB", "Used GiB", "Guest OS", "HW", "Tools",
                    "Primary IP", "Networks", "Cluster", "Host"]:
         assert f">{header}<" in page, header
     assert f'href="{vm.get_absolute_url()}"' in page

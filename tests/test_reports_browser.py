@@ -38,7 +38,7 @@ def test_the_dashboard_charts_fill_their_cards_in_the_page_font_and_read_at_thei
     page.set_viewport_size({"width": viewport_width, "height": 1000})
     page.goto("/plan/dashboard/")
     found = page.evaluate(MEASURE)
-    assert {c["label"] for c in found} == {"VMs migrated against plan", "TB migrated against plan", "Waves by status"}
+    assert {c["label"] for c in found} == {"VMs migrated against plan", "TiB migrated against plan", "Waves by status"}
     for chart in found:
         assert abs(chart["width"] - chart["card"]) <= 1, chart  # it scales with the card
         assert chart["fonts"] == [chart["page"]], chart

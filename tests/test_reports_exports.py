@@ -119,7 +119,7 @@ def test_the_programme_pdf_has_its_charts(request, client_for, estate, role):
     assert pages(data) >= 1
     text = pdf_text(data)
     # The burn-up and status charts are drawn into the page: their titles and legend are there as text.
-    for label in ("VMs migrated against plan", "TB migrated against plan", "Waves by status",
+    for label in ("VMs migrated against plan", "TiB migrated against plan", "Waves by status",
                   "Planned \\(by window end\\)", "Migration programme"):
         assert label in text, label
 

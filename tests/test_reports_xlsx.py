@@ -62,9 +62,9 @@ def test_it_types_the_waves_export(client_for, stakeholder, estate):
     header, rows = records(sheet)
     assert_forwardable(sheet, header)
     wave = next(r for r in rows if r["Wave"].value == "Wave 1")
-    for column in ("Order", "VMs", "Used TB", "Migrated", "Failed", "Revision"):
+    for column in ("Order", "VMs", "Used TiB", "Migrated", "Failed", "Revision"):
         assert is_number(wave[column]), column
-    assert wave["VMs"].value == 5 and 5 < wave["Used TB"].value < 6  # the 5 TiB VM and four small ones
+    assert wave["VMs"].value == 5 and 5 < wave["Used TiB"].value < 6  # the 5 TiB VM and four small ones
     for column in ("Window start (UTC)", "Window end (UTC)"):
         assert is_date(wave[column]), column
     start = estate.window_start.astimezone(datetime.UTC).replace(tzinfo=None, microsecond=0)
@@ -78,7 +78,7 @@ def test_it_types_the_vm_export_and_sizes_its_columns(client_for, planner, estat
     header, rows = records(sheet)
     assert_forwardable(sheet, header)
     big = next(r for r in rows if r["VM"].value.startswith("a-virtual-machine"))
-    assert is_number(big["Used GB"]) and big["Used GB"].value == 5120.0
+    assert is_number(big["Used GiB"]) and big["Used GiB"].value == 5120.0
     assert is_number(big["Attempt"]) and big["Attempt"].value == 1
     assert is_date(big["Ended (UTC)"])
     # The VM column is as wide as its longest name, so the name reads whole.
@@ -106,7 +106,7 @@ def test_a_negative_number_stays_a_number_and_text_that_looks_like_one_stays_tex
     sheet = sheet_of(client_for(stakeholder).get("/plan/reports/export/vms/?format=xlsx"))
     _, rows = records(sheet)
     hostile = next(r for r in rows if r["VM"].value == "'-1+2")
-    assert hostile["VM"].data_type == "s" and is_number(hostile["Used GB"])
+    assert hostile["VM"].data_type == "s" and is_number(hostile["Used GiB"])
 
 
 def test_the_audit_log_export_has_real_dates(client_for, admin_user):

@@ -88,6 +88,6 @@ def test_caps_warn_when_the_wave_goes_over_them():
     vms = [make_vm(vc, f"vm-{n}", used_mib=MIB_PER_TB // 2) for n in range(3)]
     wave = make_wave("Capped", vms, max_vms=2, max_tb="1.00")
     warnings = [str(w) for w in cap_warnings(wave, wave_totals(wave))]
-    assert warnings == ["3 VMs, over the cap of 2", "1.50 TB used, over the cap of 1.00 TB"]
+    assert warnings == ["3 VMs, over the cap of 2", "1.50 TiB used, over the cap of 1.00 TiB"]
     wave.max_vms, wave.max_tb = 3, 2
     assert cap_warnings(wave, wave_totals(wave)) == []

@@ -64,7 +64,7 @@ def test_a_planner_adds_a_target_cluster_and_sees_its_usable_capacity(client_for
     assert cluster.datastores == ["vsanDatastore"]
     assert AuditEntry.objects.filter(action="migrations.targetcluster.create", object_id=cluster.pk, user=planner).exists()
     page = client.get(response["Location"]).content.decode()
-    assert "432 (4 vCPUs per core)" in page and "2304 GB" in page and "26.2 TB usable" in page
+    assert "432 (4 vCPUs per core)" in page and "2,304 GiB" in page and "26.2 TiB usable" in page
     listing = client.get("/plan/targets/").content.decode()
     assert "432 · 2,304 · 26.2" in listing
 

@@ -37,8 +37,8 @@ class DependencyGroupTable(BaseTable):
     risk = tables.Column(order_by=_sorted("risk"))
     owner = tables.Column(order_by=_sorted("owner"))
     vm_count = NumberColumn(verbose_name=_("VMs"), order_by=_sorted("vm_count"))
-    used_mib = MiBAsGiBColumn(verbose_name=_("Used GB"), order_by=_sorted("used_mib"))
-    provisioned_mib = MiBAsGiBColumn(verbose_name=_("Provisioned GB"), order_by=_sorted("provisioned_mib"))
+    used_mib = MiBAsGiBColumn(verbose_name=_("Used GiB"), order_by=_sorted("used_mib"))
+    provisioned_mib = MiBAsGiBColumn(verbose_name=_("Provisioned GiB"), order_by=_sorted("provisioned_mib"))
 
     class Meta(BaseTable.Meta):
         model = DependencyGroup
@@ -60,7 +60,7 @@ class GroupMemberTable(BaseTable):
     power = tables.Column(verbose_name=_("Power"), accessor="vm__power_state", order_by=_sorted("vm__power_state"))
     cluster = tables.Column(accessor="vm__cluster__name", verbose_name=_("Cluster"), order_by=_sorted("vm__cluster__name"))
     folder = tables.Column(accessor="vm__folder", verbose_name=_("Folder"), order_by=_sorted("vm__folder"))
-    used_mib = MiBAsGiBColumn(accessor="vm__used_mib", verbose_name=_("Used GB"), order_by=_sorted("vm__used_mib"))
+    used_mib = MiBAsGiBColumn(accessor="vm__used_mib", verbose_name=_("Used GiB"), order_by=_sorted("vm__used_mib"))
     reason = tables.Column(verbose_name=_("Why"), order_by=_sorted("reason"))
 
     class Meta(BaseTable.Meta):

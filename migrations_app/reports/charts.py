@@ -37,7 +37,7 @@ NAMED = {"primary": "#0d6efd", "secondary": "#6c757d", "success": "#198754", "da
 WIDTH = 440
 LABEL_SIZE, TITLE_SIZE = 11, 13
 
-BURNUP_TITLES = {"vms": "VMs migrated against plan", "tb": "TB migrated against plan"}
+BURNUP_TITLES = {"vms": "VMs migrated against plan", "tb": "TiB migrated against plan"}
 
 
 def _day_label(ordinal) -> str:

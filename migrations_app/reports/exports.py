@@ -27,7 +27,7 @@ def waves_export():
     from django.db.models import Count, Q
 
     columns = ["Order", "Wave", "Status", "Pilot", "Change window", "Window start (UTC)", "Window end (UTC)", "Site",
-               "Target cluster", "Default type", "VMs", "Used TB", "Migrated", "Failed", "Revision"]
+               "Target cluster", "Default type", "VMs", "Used TiB", "Migrated", "Failed", "Revision"]
     latest = latest_attempts()
     done = dict(latest.filter(state=MigrationState.COMPLETE, direction="forward").order_by().values("wave")
                 .annotate(n=Count("pk")).values_list("wave", "n"))
@@ -45,7 +45,7 @@ def waves_export():
 
 
 def vms_export(wave: Wave | None = None):
-    columns = ["VM", "vCenter", "Cluster", "Power", "Used GB", "Provisioned GB", "Group", "Wave", "Wave status",
+    columns = ["VM", "vCenter", "Cluster", "Power", "Used GiB", "Provisioned GiB", "Group", "Wave", "Wave status",
                "Planned type", "Migration state", "Direction", "Attempt", "Ended (UTC)"]
     latest = VmMigration.objects.filter(vm=OuterRef("pk")).order_by("-pk")
 

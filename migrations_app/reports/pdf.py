@@ -121,7 +121,7 @@ def programme_pdf(f: Figures) -> bytes:
         Paragraph("Migration programme", h1),
         _figures_table([
             ("VMs migrated", f"{f.migrated_vms} of {f.planned_vms} planned ({f.percent_vms}%)"),
-            ("TB migrated", f"{f.migrated_tb:,.2f} of {f.planned_tb:,.2f} planned ({f.percent_tb}%)"),
+            ("TiB migrated", f"{f.migrated_tb:,.2f} of {f.planned_tb:,.2f} planned ({f.percent_tb}%)"),
             ("VMs in the estate", str(f.estate_vms)),
             ("Waves", ", ".join(f"{s['label']}: {s['waves']}" for s in f.status_counts if s["waves"]) or "none"),
             ("Throughput", f"{t.average_mbps} Mbit/s per migration over {t.completed} completed"
@@ -156,7 +156,7 @@ def programme_pdf(f: Figures) -> bytes:
     rows = [[w.sequence, _p(w.name), WaveStatus(w.status).label, _p(window_text(w) or "—"), w.vm_count,
              f"{w.used_mib / MIB_PER_TB:,.2f}"] for w in waves[:MAX_TABLE_ROWS]]
     story += [Paragraph("Waves", h2)]
-    story += [_table(["Order", "Wave", "Status", "Change window", "VMs", "Used TB"], rows,
+    story += [_table(["Order", "Wave", "Status", "Change window", "VMs", "Used TiB"], rows,
                      widths=[12 * mm, 45 * mm, 25 * mm, 65 * mm, 15 * mm, 18 * mm])] if rows else [
         _p("No waves yet: plan one under Planning → Waves.")]
     story += _cut_note(len(rows), total, "waves")
@@ -191,7 +191,7 @@ def wave_pdf(wave: Wave) -> bytes:
         rows.append([_p(row[0]), row[2], row[3], _p(row[4]), row[5], row[6], row[8][:16], row[9][:16], row[10],
                      _p(row[13])])
     story += [Paragraph("Plan versus actual", h2), _table(
-        ["VM", "Planned", "GB", "Estimate", "Latest attempt", "Tries", "Started", "Ended", "Took", "Message"], rows,
+        ["VM", "Planned", "GiB", "Estimate", "Latest attempt", "Tries", "Started", "Ended", "Took", "Message"], rows,
         widths=[38 * mm, 16 * mm, 12 * mm, 42 * mm, 26 * mm, 10 * mm, 24 * mm, 24 * mm, 16 * mm, 55 * mm],
     ) if rows else _p("No VMs in this wave yet.")]
     story += _cut_note(len(rows), total, "VMs")

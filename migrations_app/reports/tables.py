@@ -24,7 +24,7 @@ class VmReportTable(tables.Table):
     vm = tables.Column(verbose_name=_("VM"), accessor="vm__name", order_by=("vm__name", "pk"),
                        linkify=lambda record: record.vm.get_absolute_url())
     planned_type = tables.Column(verbose_name=_("Planned type"), order_by=("planned_type", "vm__name"))
-    mib = tables.Column(verbose_name=_("Used GB"), order_by=("mib", "vm__name"), attrs={"td": {"class": "text-end"}})
+    mib = tables.Column(verbose_name=_("Used GiB"), order_by=("mib", "vm__name"), attrs={"td": {"class": "text-end"}})
     estimate = tables.Column(verbose_name=_("Estimate"), empty_values=(), orderable=False)
     result = tables.Column(verbose_name=_("Latest attempt"), accessor="last_state", empty_values=(),
                            order_by=("last_state", "vm__name"))

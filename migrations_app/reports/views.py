@@ -28,7 +28,7 @@ def dashboard_context() -> dict:
     context = {"f": f, "poll": POLL_RUNNING if f.running else POLL_IDLE}
     if not f.burnup.empty:
         context["burnup_vms"] = charts.svg(charts.burnup_chart(f.burnup, "vms"), "VMs migrated against plan")
-        context["burnup_tb"] = charts.svg(charts.burnup_chart(f.burnup, "tb"), "TB migrated against plan")
+        context["burnup_tb"] = charts.svg(charts.burnup_chart(f.burnup, "tb"), "TiB migrated against plan")
     if f.waves:
         context["status_svg"] = charts.svg(charts.status_chart(f.status_counts), "Waves by status")
     return context

@@ -131,7 +131,7 @@ def result_label(item) -> str:
     return label
 
 
-EXPORT_COLUMNS = ["VM", "Group", "Planned type", "Used GB", "Estimate", "Latest attempt", "Attempts",
+EXPORT_COLUMNS = ["VM", "Group", "Planned type", "Used GiB", "Estimate", "Latest attempt", "Attempts",
                   "Migration type", "Started (UTC)", "Ended (UTC)", "Duration", "Bytes transferred", "Bytes in all",
                   "Message"]
 

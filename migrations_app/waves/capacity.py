@@ -233,8 +233,8 @@ def fit(wave_totals_: Totals, cluster: TargetCluster, exclude_wave_pk=None, *, s
 def _fit(own: Totals, others: Totals, count: int, cluster: TargetCluster, capacity: Capacity) -> Fit:
     resources = [
         Resource("vCPUs", "vCPU", own.vcpus, others.vcpus, capacity.vcpus),
-        Resource("Memory", "GB", own.memory_gb, others.memory_gb, capacity.memory_gb),
-        Resource("vSAN storage (used)", "TB", own.used_tb, others.used_tb, capacity.storage_tb),
+        Resource("Memory", "GiB", own.memory_gb, others.memory_gb, capacity.memory_gb),
+        Resource("vSAN storage (used)", "TiB", own.used_tb, others.used_tb, capacity.storage_tb),
     ]
     return Fit(cluster=cluster, capacity=capacity, resources=resources, other_waves=count)
 
@@ -288,6 +288,6 @@ def cap_warnings(wave: Wave, wave_totals_: Totals) -> list[CapWarning]:
     if wave.max_vms is not None and wave_totals_.vms > wave.max_vms:
         warnings.append(CapWarning("VMs", wave_totals_.vms, wave.max_vms, "VMs"))
     if wave.max_tb is not None and Decimal(str(round(wave_totals_.used_tb, 6))) > Decimal(str(wave.max_tb)):
-        warnings.append(CapWarning("Used storage", wave_totals_.used_tb, float(wave.max_tb), "TB"))
+        warnings.append(CapWarning("Used storage", wave_totals_.used_tb, float(wave.max_tb), "TiB"))
     return warnings
 

@@ -1,4 +1,4 @@
-"""How wave figures are written on pages: the window in the wave's own time zone, sizes in GB/TB."""
+"""How wave figures are written on pages: the window in the wave's own time zone, sizes in GiB/TiB (core/sizes.py)."""
 
 import datetime
 import zoneinfo

@@ -132,7 +132,7 @@ class WaveForm(BootstrapMixin, forms.ModelForm):
                                   help_text="The on-premises site whose service mesh carries the wave")
     target_cluster = forms.ModelChoiceField(TargetCluster.objects.select_related("site"), required=False,
                                             label="Target cluster", help_text="An AVS cluster of the site")
-    max_tb = forms.DecimalField(label="TB cap", required=False, min_value=0, max_digits=8, decimal_places=2,
+    max_tb = forms.DecimalField(label="TiB cap", required=False, min_value=0, max_digits=8, decimal_places=2,
                                 help_text="Most used storage the wave may carry")
     revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

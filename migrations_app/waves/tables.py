@@ -51,7 +51,7 @@ class WaveTable(BaseTable):
     target_cluster = tables.Column(verbose_name=_("Target cluster"), order_by=_sorted("target_cluster__name"))
     migration_type = tables.Column(verbose_name=_("Default type"), order_by=_sorted("migration_type"))
     vm_count = NumberColumn(verbose_name=_("VMs"), order_by=_sorted("vm_count"))
-    used_mib = TbColumn(verbose_name=_("Used TB"), order_by=_sorted("used_mib"))
+    used_mib = TbColumn(verbose_name=_("Used TiB"), order_by=_sorted("used_mib"))
     caps = tables.Column(verbose_name=_("Caps"), accessor="max_vms", orderable=False, empty_values=())
     revision = NumberColumn(verbose_name=_("Rev."), orderable=False)
 
@@ -82,7 +82,7 @@ class WaveTable(BaseTable):
             parts.append(format_html('<span class="{}">{} VMs</span>', "text-danger fw-semibold" if over else "", record.max_vms))
         if record.max_tb is not None:
             over = record.used_mib / (1024 * 1024) > float(record.max_tb)
-            parts.append(format_html('<span class="{}">{} TB</span>', "text-danger fw-semibold" if over else "", record.max_tb))
+            parts.append(format_html('<span class="{}">{} TiB</span>', "text-danger fw-semibold" if over else "", record.max_tb))
         return format_html(" · ".join(["{}"] * len(parts)), *parts) if parts else "—"
 
 
@@ -92,10 +92,10 @@ class TargetClusterTable(BaseTable):
     sku = tables.Column(verbose_name=_("Host type"), order_by=_sorted("sku"))
     hosts = NumberColumn(order_by=_sorted("hosts"))
     failures_to_tolerate = NumberColumn(verbose_name=_("FTT"), order_by=_sorted("failures_to_tolerate"))
-    usable = tables.Column(verbose_name=_("Usable vCPU · memory GB · vSAN TB"), accessor="pk", orderable=False)
+    usable = tables.Column(verbose_name=_("Usable vCPU · memory GiB · vSAN TiB"), accessor="pk", orderable=False)
     wave_count = NumberColumn(verbose_name=_("Waves"), order_by=_sorted("wave_count"))
     vm_count = NumberColumn(verbose_name=_("VMs planned"), order_by=_sorted("vm_count"))
-    used_mib = TbColumn(verbose_name=_("Used TB planned"), order_by=_sorted("used_mib"))
+    used_mib = TbColumn(verbose_name=_("Used TiB planned"), order_by=_sorted("used_mib"))
 
     class Meta(BaseTable.Meta):
         model = TargetCluster
@@ -122,8 +122,8 @@ class WaveItemTable(BaseTable):
     group = tables.Column(verbose_name=_("Group"), accessor="pk", order_by=_sorted("vm__group_membership__group__name"))
     power = tables.Column(verbose_name=_("Power"), accessor="vm", order_by=_sorted("vm__power_state"), empty_values=())
     num_cpu = NumberColumn(verbose_name=_("vCPUs"), accessor="vm__num_cpu", order_by=_sorted("vm__num_cpu"))
-    memory_mib = MiBAsGiBColumn(verbose_name=_("Memory GB"), accessor="vm__memory_mib", order_by=_sorted("vm__memory_mib"))
-    used_mib = MiBAsGiBColumn(verbose_name=_("Used GB"), accessor="vm__used_mib", order_by=_sorted("vm__used_mib"))
+    memory_mib = MiBAsGiBColumn(verbose_name=_("Memory GiB"), accessor="vm__memory_mib", order_by=_sorted("vm__memory_mib"))
+    used_mib = MiBAsGiBColumn(verbose_name=_("Used GiB"), accessor="vm__used_mib", order_by=_sorted("vm__used_mib"))
     migration_type = tables.Column(verbose_name=_("Migration type"), order_by=_sorted("migration_type"), empty_values=())
     class Meta(BaseTable.Meta):
         model = WaveItem
@@ -188,8 +188,8 @@ class VmPickerTable(BaseTable):
                           order_by=_sorted("group_membership__group__name"))
     power_state = PowerColumn(verbose_name=_("Power"), order_by=_sorted("power_state"), empty_values=())
     num_cpu = NumberColumn(verbose_name=_("vCPUs"), order_by=_sorted("num_cpu"))
-    memory_mib = MiBAsGiBColumn(verbose_name=_("Memory GB"), order_by=_sorted("memory_mib"))
-    used_mib = MiBAsGiBColumn(verbose_name=_("Used GB"), order_by=_sorted("used_mib"))
+    memory_mib = MiBAsGiBColumn(verbose_name=_("Memory GiB"), order_by=_sorted("memory_mib"))
+    used_mib = MiBAsGiBColumn(verbose_name=_("Used GiB"), order_by=_sorted("used_mib"))
 
     class Meta(BaseTable.Meta):
         fields = ["select", "name", "vcenter", "cluster", "group", "power_state", "num_cpu", "memory_mib", "used_mib"]
