@@ -445,7 +445,7 @@ DEPENDENCIES = {
 # it: by default the largest upload above. The OVA upload has HCX_OVA_MAX_MB instead.
 REQUEST_MAX_MB = env_int("REQUEST_MAX_MB", max(MAX_UPLOAD_MB, DEPENDENCIES["MAX_UPLOAD_MB"]))
 
-# --- Readiness rules (migrations_app/readiness/rules.py, PRODUCT.md section 5): limits as settings ---
+# --- Readiness rules (migrations_app/readiness/rules.py, product.md §5): limits as settings ---
 READINESS = {
     # Lowest VM hardware version each migration type takes (hcx-wire.md §11.2-11.4: Bulk >= 7; vMotion,
     # Cold and RAV >= 9).

@@ -13,7 +13,7 @@ running with a batch of 1,000 migrations in every state. Built once into var/ben
    each signed in through the login form, `--seconds` on each page in turn: requests per second,
    median and p95 answer time. Locust runs on the same 2 cores as the server.
 Baseline for both: the job list with no jobs, a trivial signed-in page measured the same way.
-Target (PRODUCT.md section 7): a few hundred milliseconds at 50,000 VMs (the wave page at 1,000 VMs),
+Target (product.md §7): a few hundred milliseconds at 50,000 VMs (the wave page at 1,000 VMs),
 with a query count that does not grow with the rows. No figure is asserted.
 """
 

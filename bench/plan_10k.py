@@ -10,7 +10,7 @@
 4. propose: `do_propose()` end to end, as the page runs it: load, plan, store the PlanProposal;
 5. accept: `do_accept()` of every proposed wave (bulk inserts of the waves and their items), rolled
    back afterwards so that the next run plans the same estate.
-Target (PRODUCT.md section 7): seconds. No figure is asserted; compare them with the baseline.
+Target (product.md §7): seconds. No figure is asserted; compare them with the baseline.
 
 The estate: VMs in groups of 1-15 (about 80 % of them grouped, 20 % ungrouped), group priorities
 and risks spread, and 50,000 distinct connections: 5 % from ungrouped VMs into groups, 55 % inside

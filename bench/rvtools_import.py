@@ -14,7 +14,7 @@ var/bench/rvtools-<vms>.xlsx and reused; `--fresh` rewrites it.
 2. import: `inventory.rvtools.importer.import_export()` as the job runs it, into an empty
    inventory: read, map, validate, write; rows written;
 3. again: the same file imported a second time (target: 0 rows written).
-Target (PRODUCT.md section 7): "a 10,000-VM export in seconds, not minutes". Runs on a scratch SQLite
+Target (product.md §7): "a 10,000-VM export in seconds, not minutes". Runs on a scratch SQLite
 database under var/bench/ (rebuilt each time) unless DATABASE_URL is set (its inventory is cleared).
 """
 

@@ -49,7 +49,7 @@ class ManagerSize(models.TextChoices):
 
 
 class SetupStepKey(models.TextChoices):
-    """The set-up path after the plan, in the order an engineer walks it (PRODUCT.md section 2 step 3)."""
+    """The set-up path after the plan, in the order an engineer walks it (product.md §2)."""
 
     DEPLOY = "deploy", _("Deploy the HCX Connector")
     AVS = "avs", _("Register the AVS private cloud")

@@ -1,4 +1,4 @@
-"""One FilterSet per inventory model, shared by the list pages and the API (STYLE.md habit 5).
+"""One FilterSet per inventory model, shared by the list pages and the API, so both filter alike.
 
 Relations are filtered both by id (`cluster_id=3`) and by name (`cluster=Prod-01`). Filters that
 reach through disks, NICs or tags use EXISTS subqueries, so a VM with two NICs on the same

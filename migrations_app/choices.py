@@ -106,7 +106,7 @@ MigrationState.COLORS = {
     MigrationState.FAILED: "danger",
     MigrationState.CANCELLED: "dark",
 }
-# Named once; code asks `state in MigrationState.X` (STYLE.md habit 3).
+# Named once, so code asks `state in MigrationState.X` and never lists string literals.
 MigrationState.TERMINAL = frozenset({MigrationState.REFUSED, MigrationState.COMPLETE, MigrationState.FAILED,
                                      MigrationState.CANCELLED})
 MigrationState.NOT_SENT = frozenset({MigrationState.WAITING, MigrationState.SUBMITTING})

@@ -281,7 +281,7 @@ class NetworkMapping(models.Model):
 
 
 class ReadinessFinding(models.Model):
-    """One readiness rule's finding for a VM of a wave, for one migration type (PRODUCT.md section 5).
+    """One readiness rule's finding for a VM of a wave, for one migration type (product.md §5).
     Replaced as a whole each time the wave's readiness runs."""
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="findings")

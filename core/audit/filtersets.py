@@ -1,4 +1,4 @@
-"""One FilterSet for the audit page, its exports and the API (STYLE.md habit 5)."""
+"""One FilterSet for the audit page, its exports and the API, so all three filter alike."""
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _

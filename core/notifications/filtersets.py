@@ -1,4 +1,4 @@
-"""One FilterSet for the delivery log page and the API (STYLE.md habit 5)."""
+"""One FilterSet for the delivery log page and the API, so both filter alike."""
 
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters

@@ -1,4 +1,4 @@
-"""The "configure" steps of the set-up (PRODUCT.md section 2 step 3): the network profiles, the
+"""The "configure" steps of the set-up (product.md §2): the network profiles, the
 compute profile, the service mesh and the network extensions, run by the `hcx.setup` job (runner.py).
 
 Each step reads HCX first and creates only what is missing, found by a name derived from the plan

@@ -1,4 +1,4 @@
-"""The "connect" steps of the set-up (PRODUCT.md section 2 step 3): register the AVS private cloud,
+"""The "connect" steps of the set-up (product.md §2): register the AVS private cloud,
 activate the Connector, register vCenter/SSO/location, pair with the AVS HCX Cloud Manager.
 
 Each step reads HCX (or Azure) first and creates only what is missing, so a re-run of a finished

@@ -286,7 +286,7 @@ def remote_vm(sim, entity_id: str | None, entity_name: str | None) -> tuple[eng.
 
 
 def check_vm(kind: str, facts: dict, spec: dict, name: str, error, warn):
-    """The per-type VM checks of hcx-wire.md §11 and PRODUCT.md 5, on the facts tests registered."""
+    """The per-type VM checks of hcx-wire.md §11 and product.md §5, on the facts tests registered."""
     hw = facts["hardwareVersion"]
     if kind == "Bulk" and hw < 7:
         error("HW_VERSION", f"VM {name} has hardware version {hw}: Bulk migration needs version 7 or later")

@@ -1,6 +1,6 @@
 """Inventory pages: filtered, sortable lists and one page per object.
 
-Views only name their queryset, FilterSet and table (STYLE.md habit 4); the querysets are the
+Views only name their queryset, FilterSet and table (declarative, one class per page); the querysets are the
 API's (inventory/querysets.py), so pages and API list the same rows with the same joins.
 """
 

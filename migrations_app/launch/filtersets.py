@@ -1,4 +1,4 @@
-"""FilterSets shared by the progress pages and the API (STYLE.md habit 5): relations by id (`wave_id`,
+"""FilterSets shared by the progress pages and the API, so both filter alike: relations by id (`wave_id`,
 `batch`, `vm_id`) and by name (`wave`, `vm`)."""
 
 from django.utils.translation import gettext_lazy as _

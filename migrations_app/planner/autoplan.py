@@ -248,29 +248,72 @@ def plan_waves(
     room: Room | None = None,
 ) -> PlanResult:
     """Place `units` into waves. `edges`: (i, j) index pairs into `units`, unit i depends on unit j.
-    `room`: the target cluster's, shared by all waves (None: no target cluster, capacity unchecked)."""
-    n = len(units)
-    deps: list[set[int]] = [set() for _ in range(n)]
-    for i, j in edges:
-        if i != j:
-            deps[i].add(j)
+    `room`: the target cluster's, shared by all waves (None: no target cluster, capacity unchecked).
 
-    unplaced: list[tuple[Unit, str]] = []
-    cycles: list[dict] = []
+    The steps are those of the module docstring, one function or method each."""
     skipped: list = []
     windows = calendar.windows(skipped)
     first = next(windows, None)
     if first is None:
         return PlanResult([], [(u, "no change window: the calendar gives none") for u in units], [], skipped, "")
-    window_seconds = first.seconds  # every window has the same length
-    caps = _Caps(inputs, assumptions, window_seconds)
+    # Every window has the same length, so the first one's caps hold for all.
+    caps = _Caps(inputs, assumptions, first.seconds)
+    deps = _dependencies(len(units), edges)
+    members, scc_of, cycles = _keep_cycles_together(units, deps, caps, room)
+    bundles = _Bundles(units, members, scc_of, deps)
+    placement = _Placement(bundles, caps, room)
 
-    # --- cycles and bundles (units kept together) --------------------------------------------------
+    pilot_note = placement.place_pilot(_Caps(inputs, assumptions, first.seconds, pilot=True), first)
+    # The pilot, when there is one, took the first window.
+    window = next(windows, None) if placement.waves else first
+    while window is not None and placement.ready:
+        if not placement.fill_wave(window):
+            break
+        window = next(windows, None)
+
+    placement.word_no_room()
+    unplaced = placement.left_over(calendar.max_windows)
+    placement.note_dependencies()
+    return PlanResult(placement.waves, unplaced, cycles, skipped, pilot_note)
+
+
+def _dependencies(n: int, edges) -> list[set[int]]:
+    """For each unit, the units it depends on (a unit depending on itself is no dependency)."""
+    deps: list[set[int]] = [set() for _ in range(n)]
+    for i, j in edges:
+        if i != j:
+            deps[i].add(j)
+    return deps
+
+
+def _need_of(units: list[Unit]) -> Need:
+    total = NOTHING
+    for u in units:
+        total = _plus(total, u.need)
+    return total
+
+
+def _refusal_alone(caps: _Caps, room: Room | None, units: list[Unit], loads: dict[str, Load]) -> str | None:
+    """Why `units` do not fit even an empty wave (caps, or the target cluster's room), or None."""
+    reason = caps.refuse(sum(u.vms for u in units), sum(u.mib for u in units),
+                         sum(u.parallel for u in units), loads)
+    need = _need_of(units)
+    if reason is None and room is not None and not room.fits(NOTHING, need):
+        reason = room.refusal(NOTHING, need, 0)
+    return reason
+
+
+def _keep_cycles_together(units: list[Unit], deps: list[set[int]], caps: _Caps, room: Room | None):
+    """Bundles of unit indexes placed whole (step 2): each unit alone, except the units of a cycle that
+    fit one wave together. Returns the bundles, each unit's cycle (strongly connected component) index,
+    and the cycles as the proposal reports them."""
+    n = len(units)
     graph = nx.DiGraph()
     graph.add_nodes_from(range(n))
     graph.add_edges_from((i, j) for i in range(n) for j in deps[i])
     scc_of = [0] * n
     bundles: list[list[int]] = []
+    cycles: list[dict] = []
     for scc_index, members in enumerate(nx.strongly_connected_components(graph)):
         members = sorted(members, key=lambda u: (units[u].priority, units[u].name))
         for u in members:
@@ -278,17 +321,9 @@ def plan_waves(
         if len(members) == 1:
             bundles.append(members)
             continue
-        loads = merge_loads(*(units[u].loads for u in members))
-        vms = sum(units[u].vms for u in members)
-        mib = sum(units[u].mib for u in members)
-        parallel = sum(units[u].parallel for u in members)
-        reason = caps.refuse(vms, mib, parallel, loads)
-        together_need = NOTHING
-        for u in members:
-            together_need = _plus(together_need, units[u].need)
-        if reason is None and room is not None and not room.fits(NOTHING, together_need):
-            reason = room.refusal(NOTHING, together_need, 0)
-        cycle = {"units": [units[u].key for u in members], "names": [units[u].name for u in members],
+        member_units = [units[u] for u in members]
+        reason = _refusal_alone(caps, room, member_units, merge_loads(*(u.loads for u in member_units)))
+        cycle = {"units": [u.key for u in member_units], "names": [u.name for u in member_units],
                  "together": reason is None}
         if reason is None:
             bundles.append(members)
@@ -297,261 +332,320 @@ def plan_waves(
             bundles.extend([u] for u in members)
             cycle["why"] = f"They depend on each other in a circle but cannot move in one wave ({reason}); placed one by one."
         cycles.append(cycle)
+    return bundles, scc_of, cycles
 
-    nb = len(bundles)
-    bundle_of = [0] * n
-    for b, members in enumerate(bundles):
-        for u in members:
-            bundle_of[u] = b
-    bdeps: list[set[int]] = [set() for _ in range(nb)]
-    bdependants: list[set[int]] = [set() for _ in range(nb)]
-    # Units of a cycle placed one by one still prefer each other's wave ("together"), without order.
-    siblings: list[set[int]] = [set() for _ in range(nb)]
-    for i in range(n):
-        for j in deps[i]:
-            bi, bj = bundle_of[i], bundle_of[j]
-            if bi == bj:
-                continue
-            if scc_of[i] == scc_of[j]:
-                siblings[bi].add(bj)
-                siblings[bj].add(bi)
-            else:
-                bdeps[bi].add(bj)
-                bdependants[bj].add(bi)
 
-    def b_units(b):
-        return [units[u] for u in bundles[b]]
+class _Bundles:
+    """The bundles (lists of unit indexes placed whole), the dependencies between them, and their
+    totals, computed once: the packing loop reads them for every candidate."""
 
-    def b_loads(b):
-        members = bundles[b]
-        return units[members[0]].loads if len(members) == 1 else merge_loads(*(units[u].loads for u in members))
+    def __init__(self, units: list[Unit], members: list[list[int]], scc_of: list[int], deps: list[set[int]]):
+        self.units = units
+        self.members = members
+        self.count = nb = len(members)
+        self._link(scc_of, deps)
+        self.vms = [sum(units[u].vms for u in members[b]) for b in range(nb)]
+        self.mib = [sum(units[u].mib for u in members[b]) for b in range(nb)]
+        self.parallel = [sum(units[u].parallel for u in members[b]) for b in range(nb)]
+        self.name = [units[members[b][0]].name for b in range(nb)]
+        self.loads = [self._merged_loads(b) for b in range(nb)]
+        self.need: list[Need] = [_need_of(self.units_of(b)) for b in range(nb)]
+        self.priority = self._inherited_priority()
 
-    b_vms = [sum(units[u].vms for u in bundles[b]) for b in range(nb)]
-    b_mib = [sum(units[u].mib for u in bundles[b]) for b in range(nb)]
-    b_parallel = [sum(units[u].parallel for u in bundles[b]) for b in range(nb)]
-    b_name = [units[bundles[b][0]].name for b in range(nb)]
-    b_loadmap = [b_loads(b) for b in range(nb)]
-    b_need: list[Need] = []
-    for b in range(nb):
-        total = NOTHING
-        for u in bundles[b]:
-            total = _plus(total, units[u].need)
-        b_need.append(total)
+    def units_of(self, b: int) -> list[Unit]:
+        return [self.units[u] for u in self.members[b]]
 
-    # --- effective priority: inherited from what depends on it --------------------------------------
-    eff = [min(units[u].priority for u in bundles[b]) for b in range(nb)]
-    bgraph = nx.DiGraph()
-    bgraph.add_nodes_from(range(nb))
-    bgraph.add_edges_from((b, d) for b in range(nb) for d in bdeps[b])
-    for b in nx.topological_sort(bgraph):  # dependants come before what they depend on
-        for d in bdeps[b]:
-            if eff[b] < eff[d]:
-                eff[d] = eff[b]
+    def _merged_loads(self, b: int) -> dict[str, Load]:
+        members = self.members[b]
+        if len(members) == 1:
+            return self.units[members[0]].loads
+        return merge_loads(*(self.units[u].loads for u in members))
 
-    # --- too big for any wave ----------------------------------------------------------------------
-    PENDING, PLACED, UNPLACED = 0, 1, 2
-    state = [PENDING] * nb
-    wave_of: list[int | None] = [None] * nb
-    unplaced_why: dict[int, str] = {}
-    for b in range(nb):
-        reason = caps.refuse(b_vms[b], b_mib[b], b_parallel[b], b_loadmap[b])
-        if reason is None and room is not None and not room.fits(NOTHING, b_need[b]):
-            reason = room.refusal(NOTHING, b_need[b], 0)
-        if reason is not None:
-            state[b] = UNPLACED
-            unplaced_why[b] = reason
+    def _link(self, scc_of: list[int], deps: list[set[int]]) -> None:
+        """Unit dependencies become bundle dependencies (`deps`, and the reverse `dependants`)."""
+        nb = self.count
+        bundle_of = [0] * len(self.units)
+        for b, members in enumerate(self.members):
+            for u in members:
+                bundle_of[u] = b
+        self.deps: list[set[int]] = [set() for _ in range(nb)]
+        self.dependants: list[set[int]] = [set() for _ in range(nb)]
+        # Units of a cycle placed one by one still prefer each other's wave ("together"), without order.
+        self.siblings: list[set[int]] = [set() for _ in range(nb)]
+        for i, unit_deps in enumerate(deps):
+            for j in unit_deps:
+                bi, bj = bundle_of[i], bundle_of[j]
+                if bi == bj:
+                    continue
+                if scc_of[i] == scc_of[j]:
+                    self.siblings[bi].add(bj)
+                    self.siblings[bj].add(bi)
+                else:
+                    self.deps[bi].add(bj)
+                    self.dependants[bj].add(bi)
 
-    waiting = [sum(1 for d in bdeps[b] if state[d] == PENDING) for b in range(nb)]
-    ready: list[tuple] = []
+    def _inherited_priority(self) -> list[int]:
+        """Each bundle's priority, lowered to that of the most urgent bundle depending on it (step 3):
+        else the urgent one would wait for it."""
+        nb = self.count
+        eff = [min(u.priority for u in self.units_of(b)) for b in range(nb)]
+        graph = nx.DiGraph()
+        graph.add_nodes_from(range(nb))
+        graph.add_edges_from((b, d) for b in range(nb) for d in self.deps[b])
+        for b in nx.topological_sort(graph):  # dependants come before what they depend on
+            for d in self.deps[b]:
+                if eff[b] < eff[d]:
+                    eff[d] = eff[b]
+        return eff
 
-    def key(b):
-        return (eff[b], -b_mib[b], b_name[b], b)
 
-    for b in range(nb):
-        if state[b] == PENDING and waiting[b] == 0:
-            heapq.heappush(ready, key(b))
+PENDING, PLACED, UNPLACED = 0, 1, 2
 
-    def resolve(b, together: list | None):
+
+def _pop_pending(heap: list[tuple], state: list[int]) -> tuple | None:
+    """The first entry of `heap` whose bundle is still pending (the others are dropped), or None."""
+    while heap:
+        entry = heapq.heappop(heap)
+        if state[entry[-1]] == PENDING:
+            return entry
+    return None
+
+
+class _Placement:
+    """Where each bundle goes: the pilot, then the waves, window after window (steps 4 to 7)."""
+
+    def __init__(self, bundles: _Bundles, caps: _Caps, room: Room | None):
+        self.b = bundles
+        self.caps = caps
+        self.room = room
+        nb = bundles.count
+        self.state = [PENDING] * nb
+        self.wave_of: list[int | None] = [None] * nb
+        self.unplaced_why: dict[int, str] = {}
+        self._leave_out_too_big()
+        # Bundles too big for any wave are left out of `waiting`: resolving them as well counted them
+        # twice and made a bundle ready before the rest of what it depends on was placed.
+        self.waiting = [sum(1 for d in bundles.deps[b] if self.state[d] == PENDING) for b in range(nb)]
+        self.ready: list[tuple] = []
+        for b in range(nb):
+            if self.state[b] == PENDING and self.waiting[b] == 0:
+                heapq.heappush(self.ready, self._key(b))
+        self.waves: list[ProposedWave] = []
+        # What the waves closed so far take in the target cluster, and the bundles it had no room for
+        # (with the wave being filled then: their reason is worded at the end, after that wave's total).
+        self.closed_need: Need = NOTHING
+        self.no_room: list[tuple[int, ProposedWave]] = []
+
+    def _leave_out_too_big(self) -> None:
+        """Bundles that do not fit even an empty wave are not placed (step 7)."""
+        b = self.b
+        for i in range(b.count):
+            # The totals computed once, rather than _refusal_alone(): this runs for every bundle.
+            reason = self.caps.refuse(b.vms[i], b.mib[i], b.parallel[i], b.loads[i])
+            if reason is None and self.room is not None and not self.room.fits(NOTHING, b.need[i]):
+                reason = self.room.refusal(NOTHING, b.need[i], 0)
+            if reason is not None:
+                self.state[i] = UNPLACED
+                self.unplaced_why[i] = reason
+
+    def _key(self, b: int) -> tuple:
+        """The order of step 3: most urgent, then biggest, then by name."""
+        return (self.b.priority[b], -self.b.mib[b], self.b.name[b], b)
+
+    def _resolve(self, b: int, together: list | None) -> None:
         """b is placed or given up: what waited only for it becomes ready."""
-        for a in bdependants[b]:
-            if state[a] != PENDING:
+        for a in self.b.dependants[b]:
+            if self.state[a] != PENDING:
                 continue
-            waiting[a] -= 1
-            if waiting[a] == 0:
-                heapq.heappush(ready, key(a))
+            self.waiting[a] -= 1
+            if self.waiting[a] == 0:
+                heapq.heappush(self.ready, self._key(a))
                 if together is not None:
-                    heapq.heappush(together, key(a))
+                    heapq.heappush(together, self._key(a))
         if together is not None:
-            for s in siblings[b]:
-                if state[s] == PENDING and waiting[s] == 0:
-                    heapq.heappush(together, key(s))
+            for s in self.b.siblings[b]:
+                if self.state[s] == PENDING and self.waiting[s] == 0:
+                    heapq.heappush(together, self._key(s))
 
-    # Units too big for any wave are already left out of `waiting` above: resolving them here as well
-    # counted them twice and made a unit ready before the rest of what it depends on was placed.
+    def _add(self, wave: ProposedWave, b: int) -> None:
+        self.state[b] = PLACED
+        self.wave_of[b] = wave.number
+        wave.add_units(self.b.units_of(b), merge_loads(wave.loads, self.b.loads[b]))
 
-    waves: list[ProposedWave] = []
-    # What the waves closed so far take in the target cluster, and the units it had no room for
-    # (with the wave being filled then: their reason is worded at the end, after that wave's total).
-    closed_need: Need = NOTHING
-    no_room: list[tuple[int, ProposedWave]] = []
+    def _refuse(self, caps: _Caps, wave: ProposedWave, b: int) -> str | None:
+        """Why b does not fit `wave` under `caps`, or None."""
+        bs = self.b
+        return caps.refuse(wave.vms + bs.vms[b], wave.mib + bs.mib[b], wave.parallel + bs.parallel[b],
+                           merge_loads(wave.loads, bs.loads[b]))
 
-    def add(wave: ProposedWave, b: int):
-        state[b] = PLACED
-        wave_of[b] = wave.number
-        wave.add_units(b_units(b), merge_loads(wave.loads, b_loadmap[b]))
-
-    def out_of_room(wave: ProposedWave, b: int) -> bool:
+    def _out_of_room(self, wave: ProposedWave, b: int) -> bool:
         """b does not fit what the cluster has left: it never will (the room only shrinks), so it is
         left out now, and what waited for it may go on."""
-        if room is None or room.fits(_plus(closed_need, wave.need), b_need[b]):
+        if self.room is None or self.room.fits(_plus(self.closed_need, wave.need), self.b.need[b]):
             return False
-        state[b] = UNPLACED
-        no_room.append((b, wave))
-        resolve(b, None)
+        self.state[b] = UNPLACED
+        self.no_room.append((b, wave))
+        self._resolve(b, None)
         return True
 
-    # --- the pilot ---------------------------------------------------------------------------------
-    pilot_note = ""
-    window = first
-    candidates = [
-        b for b in range(nb)
-        if state[b] == PENDING and all(u.group_id is not None and u.risk == Risk.LOW for u in b_units(b))
-    ]
-    if not candidates:
-        pilot_note = "No pilot: no low-risk group. Mark small, simple groups Low risk to get one."
-    else:
-        candidates.sort(key=lambda b: (
-            bool(bdeps[b] or siblings[b]), sum(u.connections + u.external for u in b_units(b)),
-            b_vms[b], b_mib[b], eff[b], b_name[b],
-        ))
-        pilot_caps = _Caps(inputs, assumptions, window_seconds, pilot=True)
-        wave = ProposedWave(number=1, window=window, pilot=True)
-        left_out = False
-        no_room_for_pilot = False
-        for b in candidates:
-            if out_of_room(wave, b):
-                no_room_for_pilot = True
-                continue
-            reason = pilot_caps.refuse(wave.vms + b_vms[b], wave.mib + b_mib[b], wave.parallel + b_parallel[b],
-                                       merge_loads(wave.loads, b_loadmap[b]))
-            if reason is None:
-                add(wave, b)
-                resolve(b, None)
-                if bdeps[b]:
-                    wave.notes.append(
-                        f"{b_name[b]} depends on {_names([b_name[d] for d in bdeps[b]])}, which move later: "
-                        "the pilot reaches them back over the link."
-                    )
-            else:
-                left_out = True
-        if wave.units:
-            wave.closed_because = (
-                f"the pilot stays within {pilot_caps.max_vms} VMs and {pilot_caps.max_tb:g} TB" if left_out
-                else f"{room.cluster} has no room left for the other low-risk groups (see Not placed)"
-                if no_room_for_pilot else "there is no other low-risk group"
-            )
-            waves.append(wave)
-            closed_need = _plus(closed_need, wave.need)
-            window = next(windows, None)
-        elif no_room_for_pilot and not left_out:
-            pilot_note = f"No pilot: {room.cluster} has no room left for any low-risk group (see Not placed)."
-        else:
-            pilot_note = (f"No pilot: the smallest low-risk group is bigger than the pilot caps "
-                          f"({pilot_caps.max_vms} VMs, {pilot_caps.max_tb:g} TB).")
+    def _close(self, wave: ProposedWave) -> None:
+        self.waves.append(wave)
+        self.closed_need = _plus(self.closed_need, wave.need)
 
-    # --- the waves ---------------------------------------------------------------------------------
-    while window is not None and ready:
-        wave = ProposedWave(number=len(waves) + 1, window=window)
+    # --- the pilot (step 4) ------------------------------------------------------------------------
+
+    def _pilot_candidates(self) -> list[int]:
+        """Low-risk groups, those depending on nothing first, then the fewest connections, the smallest."""
+        bs = self.b
+        candidates = [
+            b for b in range(bs.count)
+            if self.state[b] == PENDING
+            and all(u.group_id is not None and u.risk == Risk.LOW for u in bs.units_of(b))
+        ]
+        candidates.sort(key=lambda b: (
+            bool(bs.deps[b] or bs.siblings[b]), sum(u.connections + u.external for u in bs.units_of(b)),
+            bs.vms[b], bs.mib[b], bs.priority[b], bs.name[b],
+        ))
+        return candidates
+
+    def place_pilot(self, pilot_caps: _Caps, window: Window) -> str:
+        """Fill the pilot wave in `window` if there is a low-risk group for it; the note when there is no pilot."""
+        candidates = self._pilot_candidates()
+        if not candidates:
+            return "No pilot: no low-risk group. Mark small, simple groups Low risk to get one."
+        wave = ProposedWave(number=1, window=window, pilot=True)
+        left_out, no_room = self._fill_pilot(wave, candidates, pilot_caps)
+        if wave.units:
+            if left_out:
+                wave.closed_because = f"the pilot stays within {pilot_caps.max_vms} VMs and {pilot_caps.max_tb:g} TB"
+            elif no_room:
+                wave.closed_because = f"{self.room.cluster} has no room left for the other low-risk groups (see Not placed)"
+            else:
+                wave.closed_because = "there is no other low-risk group"
+            self._close(wave)
+            return ""
+        if no_room and not left_out:
+            return f"No pilot: {self.room.cluster} has no room left for any low-risk group (see Not placed)."
+        return (f"No pilot: the smallest low-risk group is bigger than the pilot caps "
+                f"({pilot_caps.max_vms} VMs, {pilot_caps.max_tb:g} TB).")
+
+    def _fill_pilot(self, wave: ProposedWave, candidates: list[int], pilot_caps: _Caps) -> tuple[bool, bool]:
+        """Add the candidates that fit; whether one was left out by the caps, and one for want of room."""
+        left_out = no_room = False
+        for b in candidates:
+            if self._out_of_room(wave, b):
+                no_room = True
+                continue
+            if self._refuse(pilot_caps, wave, b) is not None:
+                left_out = True
+                continue
+            self._add(wave, b)
+            # The dependency order does not apply to the pilot: what waited for b may go on.
+            self._resolve(b, None)
+            if self.b.deps[b]:
+                wave.notes.append(
+                    f"{self.b.name[b]} depends on {_names([self.b.name[d] for d in self.b.deps[b]])}, "
+                    "which move later: the pilot reaches them back over the link."
+                )
+        return left_out, no_room
+
+    # --- the waves (step 5) ------------------------------------------------------------------------
+
+    def fill_wave(self, window: Window) -> bool:
+        """Fill the next wave in `window` by greedy first fit; False when nothing could go in it."""
+        wave = ProposedWave(number=len(self.waves) + 1, window=window)
+        # Ready bundles connected to what is already in this wave, tried first ("move together").
         together: list[tuple] = []
         misfits: list[tuple] = []
         first_refusal = ""
         no_room_here = 0
         moved_with: list[str] = []
-        while len(misfits) < MISFIT_SCAN and wave.vms < caps.max_vms:
-            entry, from_together = None, False
-            while together:
-                candidate = heapq.heappop(together)
-                if state[candidate[-1]] == PENDING:
-                    entry, from_together = candidate, True
-                    break
+        while len(misfits) < MISFIT_SCAN and wave.vms < self.caps.max_vms:
+            entry = _pop_pending(together, self.state)
+            from_together = entry is not None
             if entry is None:
-                while ready:
-                    candidate = heapq.heappop(ready)
-                    if state[candidate[-1]] == PENDING:
-                        entry = candidate
-                        break
+                entry = _pop_pending(self.ready, self.state)
             if entry is None:
                 break
             b = entry[-1]
-            if out_of_room(wave, b):
+            if self._out_of_room(wave, b):
                 no_room_here += 1
                 continue
-            reason = caps.refuse(wave.vms + b_vms[b], wave.mib + b_mib[b], wave.parallel + b_parallel[b],
-                                 merge_loads(wave.loads, b_loadmap[b]))
+            reason = self._refuse(self.caps, wave, b)
             if reason is None:
                 if from_together:
-                    moved_with.append(b_name[b])
-                add(wave, b)
-                resolve(b, together)
+                    moved_with.append(self.b.name[b])
+                self._add(wave, b)
+                self._resolve(b, together)
             else:
                 first_refusal = first_refusal or reason
                 if not from_together:
                     misfits.append(entry)
         for entry in misfits:
-            heapq.heappush(ready, entry)
+            heapq.heappush(self.ready, entry)
         if not wave.units:
-            # Every pending unit fits an empty wave (same-length windows), so the ready ones were all
+            # Every pending bundle fits an empty wave (same-length windows), so the ready ones were all
             # out of room in the target cluster, and nothing is left to place.
-            break
-        if wave.vms >= caps.max_vms:
-            wave.closed_because = f"it reached the cap of {caps.max_vms} VMs"
-        elif first_refusal:
-            wave.closed_because = f"the next unit would not fit ({first_refusal})"
-        elif no_room_here:
-            wave.closed_because = f"{room.cluster} has no room left for the rest (see Not placed)"
-        else:
-            wave.closed_because = "everything is placed"
+            return False
+        wave.closed_because = self._closed_because(wave, first_refusal, no_room_here)
         if moved_with:
             wave.notes.append(f"Moves with what it is connected to: {_names(moved_with)}.")
-        waves.append(wave)
-        closed_need = _plus(closed_need, wave.need)
-        window = next(windows, None)
+        self._close(wave)
+        return True
 
-    # --- what the target cluster had no room for, after the wave that could not take it ----------
-    after: list[Need] = [NOTHING]
-    for wave in waves:
-        after.append(_plus(after[-1], wave.need))
-    for b, wave in no_room:
-        # Its wave closed with more in it than when b was tried, so b is further still from fitting.
-        number = wave.number if wave.units else wave.number - 1
-        unplaced_why[b] = room.refusal(after[number], b_need[b], number)
+    def _closed_because(self, wave: ProposedWave, first_refusal: str, no_room_here: int) -> str:
+        if wave.vms >= self.caps.max_vms:
+            return f"it reached the cap of {self.caps.max_vms} VMs"
+        if first_refusal:
+            return f"the next unit would not fit ({first_refusal})"
+        if no_room_here:
+            return f"{self.room.cluster} has no room left for the rest (see Not placed)"
+        return "everything is placed"
 
-    # --- what is left ------------------------------------------------------------------------------
-    for b in range(nb):
-        if state[b] == UNPLACED:
-            for u in b_units(b):
-                unplaced.append((u, unplaced_why[b]))
-        elif state[b] == PENDING:
-            for u in b_units(b):
-                unplaced.append((u, f"no window left: all {calendar.max_windows} windows considered are used"))
+    # --- what was not placed, and why (steps 6 to 8) -----------------------------------------------
 
-    # Dependencies that could not be honoured: on something not placed.
-    placed_waves = {wave.number: wave for wave in waves}
-    for b in range(nb):
-        if state[b] != PLACED:
-            continue
-        missing = [b_name[d] for d in bdeps[b] if state[d] != PLACED]
-        if missing:
-            placed_waves[wave_of[b]].notes.append(
-                f"{b_name[b]} depends on {_names(missing)}, which could not be placed."
-            )
-        earlier = sorted({wave_of[d] for d in bdeps[b] if state[d] == PLACED and wave_of[d] < wave_of[b]})
-        if earlier:
-            placed_waves[wave_of[b]].notes.append(
-                f"{b_name[b]} follows what it depends on in wave{'s' if len(earlier) > 1 else ''} "
-                f"{_names([str(w) for w in earlier])}."
-            )
-    return PlanResult(waves, unplaced, cycles, skipped, pilot_note)
+    def word_no_room(self) -> None:
+        """Why the target cluster had no room for a bundle, worded after the wave that could not take it."""
+        after: list[Need] = [NOTHING]
+        for wave in self.waves:
+            after.append(_plus(after[-1], wave.need))
+        for b, wave in self.no_room:
+            # Its wave closed with more in it than when b was tried, so b is further still from fitting.
+            number = wave.number if wave.units else wave.number - 1
+            self.unplaced_why[b] = self.room.refusal(after[number], self.b.need[b], number)
+
+    def left_over(self, max_windows: int) -> list[tuple[Unit, str]]:
+        """The units not placed, each with its reason."""
+        unplaced: list[tuple[Unit, str]] = []
+        for b in range(self.b.count):
+            if self.state[b] == UNPLACED:
+                reason = self.unplaced_why[b]
+            elif self.state[b] == PENDING:
+                reason = f"no window left: all {max_windows} windows considered are used"
+            else:
+                continue
+            unplaced.extend((u, reason) for u in self.b.units_of(b))
+        return unplaced
+
+    def note_dependencies(self) -> None:
+        """Notes on the waves: dependencies on something not placed, and on earlier waves."""
+        bs = self.b
+        by_number = {wave.number: wave for wave in self.waves}
+        wave_of = self.wave_of
+        for b in range(bs.count):
+            if self.state[b] != PLACED:
+                continue
+            missing = [bs.name[d] for d in bs.deps[b] if self.state[d] != PLACED]
+            if missing:
+                by_number[wave_of[b]].notes.append(
+                    f"{bs.name[b]} depends on {_names(missing)}, which could not be placed."
+                )
+            earlier = sorted({wave_of[d] for d in bs.deps[b] if self.state[d] == PLACED and wave_of[d] < wave_of[b]})
+            if earlier:
+                by_number[wave_of[b]].notes.append(
+                    f"{bs.name[b]} follows what it depends on in wave{'s' if len(earlier) > 1 else ''} "
+                    f"{_names([str(w) for w in earlier])}."
+                )
 
 
 def describe(wave: ProposedWave, inputs: PlanInputs) -> str:

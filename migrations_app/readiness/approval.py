@@ -1,4 +1,4 @@
-"""The approval workflow, all its transitions in one module (PRODUCT.md step 5):
+"""The approval workflow, all its transitions in one module (product.md §4):
 
     DRAFT / REJECTED --submit (planner)--> SUBMITTED --approve (engineer)--> APPROVED
                                                      --reject (engineer)---> REJECTED

@@ -1,4 +1,4 @@
-"""FilterSets shared by the readiness report page and the API (STYLE.md habit 5): relations by id
+"""FilterSets shared by the readiness report page and the API, so both filter alike: relations by id
 (`wave_id`, `vm_id`) and by name (`wave`, `vm`)."""
 
 from django.utils.translation import gettext_lazy as _

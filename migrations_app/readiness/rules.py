@@ -1,4 +1,4 @@
-"""The readiness rules (PRODUCT.md section 5): small named rules, each reading a VM's facts for one
+"""The readiness rules (product.md §5): small named rules, each reading a VM's facts for one
 migration type, or the wave as a whole, and saying what is wrong and how to fix it.
 
 A VM rule declares its severity per migration type (a dict, or a function of the wave's options for
@@ -30,7 +30,7 @@ Decisions where hcx-wire.md §11 leaves room ([D] = VMware documentation, [T] = 
 - Power state: Cold takes powered-off VMs only (a powered-on VM is a warning: it must be off at
   launch); vMotion, RAV and Bulk need a powered-on VM (blocker, "switch to Cold").
 - Host CPU vendor: AVS hosts are Intel (settings.READINESS["TARGET_CPU_VENDORS"]); a live or
-  replicated move needs the same vendor class, so only Cold is left (PRODUCT.md section 5).
+  replicated move needs the same vendor class, so only Cold is left (product.md §5).
 - A VM that vanished from vCenter gets one blocker and no other finding.
 - Network mappings (migrations_app/waves/network_targets.py, which says why): another VLAN's
   extension, or a target neither extended by the site nor listed by its AVS inventory, blocks every

@@ -1,5 +1,5 @@
 """Every change to waves, their VMs, their network mappings and to target clusters goes through here
-(STYLE.md habit 8): one transaction, the wave's row locked first, the acting user named, and the
+so each is made the same way: one transaction, the wave's row locked first, the acting user named, and the
 change recorded by `revisions.changed()` (new revision, approval withdrawn, audit rows).
 
 Callers validate the shape of the input (forms, serializers); these functions check what depends on

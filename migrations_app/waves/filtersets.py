@@ -1,4 +1,4 @@
-"""One FilterSet per model of this part, shared by its pages and its API (STYLE.md habit 5)."""
+"""One FilterSet per model of this part, shared by its pages and its API, so both filter alike."""
 
 from django.db.models import Q
 from django.forms import TextInput

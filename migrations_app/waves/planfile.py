@@ -304,90 +304,129 @@ def _find_vms(rows) -> tuple[dict, dict]:
 
 
 def _check(rows, waves: dict) -> tuple[list[Move], ImportResult]:
-    problems: list[Problem] = []
-
-    def bad(row, column, message):
-        if len(problems) < MAX_PROBLEMS:
-            problems.append(Problem(row, column, message))
-
-    by_name_wave = {w.name.lower(): w for w in waves.values()}
-    by_id, by_name = _find_vms(rows)
-    known_vcenters = {name.lower() for name in VCenter.objects.values_list("name", flat=True)}
-    has_group_column = any("Group" in cells for _, cells in rows)
-    seen: dict[int, int] = {}
+    """Every row checked against the inventory and the waves: the moves the file asks for, and what they
+    change. Raises PlanFileError with every problem found (up to MAX_PROBLEMS)."""
+    check = _RowCheck(rows, waves)
     moves: list[Move] = []
-    result = ImportResult(rows=len(rows))
     for number, cells in rows:
+        try:
+            moves.append(check.move(number, cells))
+        except _RowRefused:
+            continue
+    _check_groups(moves, waves, check.bad)
+    if check.problems:
+        raise PlanFileError(sorted(check.problems,
+                                   key=lambda p: (p.row or 0, COLUMNS.index(p.column) if p.column in COLUMNS else 99)))
+    result = _tally(moves, waves, ImportResult(rows=len(rows)))
+    return [m for m in moves if (m.old_wave, m.old_type) != (m.new_wave, m.new_type)], result
+
+
+class _RowRefused(Exception):
+    """A row that cannot be checked further; its problem is already recorded."""
+
+
+class _RowCheck:
+    """The checks of one row after another, with what they look up once for the whole file (waves by
+    name, the VMs the rows may mean, the vCenters), and the problems found so far."""
+
+    def __init__(self, rows, waves: dict):
+        self.waves = waves
+        self.problems: list[Problem] = []
+        self.by_name_wave = {w.name.lower(): w for w in waves.values()}
+        self.by_id, self.by_name = _find_vms(rows)
+        self.known_vcenters = {name.lower() for name in VCenter.objects.values_list("name", flat=True)}
+        self.has_group_column = any("Group" in cells for _, cells in rows)
+        self.seen: dict[int, int] = {}  # VM pk: the row listing it
+
+    def bad(self, row, column, message) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(row, column, message))
+
+    def refuse(self, row, column, message) -> _RowRefused:
+        """Record the problem; the exception to raise to stop checking the row."""
+        self.bad(row, column, message)
+        return _RowRefused()
+
+    def move(self, number: int, cells: dict) -> Move:
+        """The move row `number` asks for; raises _RowRefused when the row is wrong."""
+        name = cells["VM"]
+        pk, _, _, _, removed, old_wave, old_type, group_id, group_name = self._vm(number, cells)
+        if pk in self.seen:
+            raise self.refuse(number, "VM", f"{name} is listed twice (also on row {self.seen[pk]}); list each VM once")
+        self.seen[pk] = number
+        if self.has_group_column and cells.get("Group", "") != (group_name or ""):
+            actual = f"in the group {group_name!r}" if group_name else "in no group"
+            self.bad(number, "Group", f"{name} is {actual}; the import does not change groups (edit them on the groups pages)")
+        new_wave = self._wave(number, cells)
+        new_type = self._type(number, cells, old_wave, old_type, new_wave)
+        self._check_locked(number, name, removed, (old_wave, old_type), (new_wave, new_type))
+        return Move(number, pk, name, old_wave, new_wave, old_type or "", new_type, group_id)
+
+    def _vm(self, number: int, cells: dict) -> tuple:
+        """The VM the row names: by VM ID when it gives one, else by its unique name in its vCenter."""
         name, moid, vcenter = cells["VM"], cells.get("VM ID", ""), cells["vCenter"]
         if not name:
-            bad(number, "VM", "empty: name the VM")
-            continue
+            raise self.refuse(number, "VM", "empty: name the VM")
         if not vcenter:
-            bad(number, "vCenter", "empty: name the VM's vCenter")
-            continue
+            raise self.refuse(number, "vCenter", "empty: name the VM's vCenter")
         key_vc = vcenter.lower()
-        if key_vc not in known_vcenters:
-            bad(number, "vCenter", f"no vCenter named {vcenter!r} in the inventory")
-            continue
+        if key_vc not in self.known_vcenters:
+            raise self.refuse(number, "vCenter", f"no vCenter named {vcenter!r} in the inventory")
         if moid:
-            vm = by_id.get((key_vc, moid))
+            vm = self.by_id.get((key_vc, moid))
             if vm is None:
-                bad(number, "VM ID", f"no VM with the VM ID {moid} in {vcenter}")
-                continue
+                raise self.refuse(number, "VM ID", f"no VM with the VM ID {moid} in {vcenter}")
             if vm[1] != name:
-                bad(number, "VM", f"the VM with the VM ID {moid} in {vcenter} is named {vm[1]!r}, not {name!r}")
-                continue
-        else:
-            candidates = by_name.get((key_vc, name), [])
-            if not candidates:
-                bad(number, "VM", f"no VM named {name!r} in {vcenter}")
-                continue
-            if len(candidates) > 1:
-                bad(number, "VM ID", f"{len(candidates)} VMs are named {name!r} in {vcenter}: fill in the VM ID column to say which")
-                continue
-            vm = candidates[0]
-        pk, _, _, _, removed, old_wave, old_type, group_id, group_name = vm
-        if pk in seen:
-            bad(number, "VM", f"{name} is listed twice (also on row {seen[pk]}); list each VM once")
-            continue
-        seen[pk] = number
-        if has_group_column and cells.get("Group", "") != (group_name or ""):
-            actual = f"in the group {group_name!r}" if group_name else "in no group"
-            bad(number, "Group", f"{name} is {actual}; the import does not change groups (edit them on the groups pages)")
+                raise self.refuse(number, "VM", f"the VM with the VM ID {moid} in {vcenter} is named {vm[1]!r}, not {name!r}")
+            return vm
+        candidates = self.by_name.get((key_vc, name), [])
+        if not candidates:
+            raise self.refuse(number, "VM", f"no VM named {name!r} in {vcenter}")
+        if len(candidates) > 1:
+            raise self.refuse(number, "VM ID", f"{len(candidates)} VMs are named {name!r} in {vcenter}: fill in the VM ID column to say which")
+        return candidates[0]
+
+    def _wave(self, number: int, cells: dict) -> int | None:
+        """The pk of the wave the row puts the VM in; None: in no wave."""
         wave_text = cells["Wave"]
-        new_wave = None
-        if wave_text:
-            target = by_name_wave.get(wave_text.lower())
-            if target is None:
-                bad(number, "Wave", f"no wave named {wave_text!r}; the import does not create waves: create it on the "
-                                    "waves page first")
-                continue
-            new_wave = target.pk
+        if not wave_text:
+            return None
+        target = self.by_name_wave.get(wave_text.lower())
+        if target is None:
+            raise self.refuse(number, "Wave", f"no wave named {wave_text!r}; the import does not create waves: create it on the "
+                                              "waves page first")
+        return target.pk
+
+    def _type(self, number: int, cells: dict, old_wave, old_type: str, new_wave: int | None) -> str:
+        """The per-VM migration type to store ("" for the wave's default)."""
         type_text = cells.get("Migration type", "")
-        new_type = ""
-        if type_text and new_wave is not None:  # a VM taken out of its wave has no type: the cell is ignored
-            parsed = parse_type(type_text)
-            if parsed is None:
-                bad(number, "Migration type",
-                    f"{type_text!r} is not a migration type; use one of {', '.join(MigrationType.values)} (empty: the wave's default)")
-                continue
-            new_type = _override(parsed, old_wave, old_type, new_wave, waves)
-        elif new_wave is not None and new_wave == old_wave:
-            new_type = ""
+        if not type_text or new_wave is None:  # a VM taken out of its wave has no type: the cell is ignored
+            return ""
+        parsed = parse_type(type_text)
+        if parsed is None:
+            raise self.refuse(number, "Migration type",
+                              f"{type_text!r} is not a migration type; use one of {', '.join(MigrationType.values)} (empty: the wave's default)")
+        return _override(parsed, old_wave, old_type, new_wave, self.waves)
+
+    def _check_locked(self, number: int, name: str, removed, old: tuple, new: tuple) -> None:
+        """A move out of or into a wave that is locked, or a vanished VM planned, or a type changed in a
+        locked wave: recorded, the row still counts as a move (so its group is checked too)."""
+        (old_wave, old_type), (new_wave, new_type) = old, new
+        waves = self.waves
         if new_wave != old_wave:
             for wave_pk, verb in ((old_wave, "out of"), (new_wave, "into")):
                 if wave_pk is not None and waves[wave_pk].status in LOCKED:
                     wave = waves[wave_pk]
-                    bad(number, "Wave", f"{name} cannot move {verb} {wave.name}: it is {wave.get_status_display().lower()}")
+                    self.bad(number, "Wave", f"{name} cannot move {verb} {wave.name}: it is {wave.get_status_display().lower()}")
             if new_wave is not None and removed is not None:
-                bad(number, "VM", f"{name} has vanished from its vCenter and cannot be planned")
+                self.bad(number, "VM", f"{name} has vanished from its vCenter and cannot be planned")
         elif new_type != old_type and new_wave is not None and waves[new_wave].status in LOCKED:
-            bad(number, "Migration type", f"{waves[new_wave].name} is {waves[new_wave].get_status_display().lower()}: "
-                                          "its VMs' migration types are fixed")
-        moves.append(Move(number, pk, name, old_wave, new_wave, old_type or "", new_type, group_id))
-    _check_groups(moves, waves, bad)
-    if problems:
-        raise PlanFileError(sorted(problems, key=lambda p: (p.row or 0, COLUMNS.index(p.column) if p.column in COLUMNS else 99)))
+            self.bad(number, "Migration type", f"{waves[new_wave].name} is {waves[new_wave].get_status_display().lower()}: "
+                                               "its VMs' migration types are fixed")
+
+
+def _tally(moves: list[Move], waves: dict, result: ImportResult) -> ImportResult:
+    """Count the moves by kind, and name the waves they change."""
     changed_waves = set()
     for move in moves:
         if move.old_wave == move.new_wave:
@@ -403,7 +442,7 @@ def _check(rows, waves: dict) -> tuple[list[Move], ImportResult]:
             result.moved += 1
         changed_waves.update(w for w in (move.old_wave, move.new_wave) if w is not None)
     result.waves = sorted(waves[w].name for w in changed_waves)
-    return [m for m in moves if (m.old_wave, m.old_type) != (m.new_wave, m.new_type)], result
+    return result
 
 
 def _override(parsed: str, old_wave, old_type: str, new_wave: int, waves: dict) -> str:

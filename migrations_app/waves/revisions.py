@@ -2,7 +2,7 @@
 mappings ends here, inside the transaction that made it.
 
 `changed()` bumps the wave's revision and, when the wave was waiting for approval or approved,
-sends it back to DRAFT: an approval holds for one revision only (PRODUCT.md step 5), so whatever
+sends it back to DRAFT: an approval holds for one revision only (product.md §4), so whatever
 changed after it must be approved again. Both facts get an audit row. The readiness and approval
 part relies on this: it compares `readiness_revision` and each Approval's revision to `revision`.
 A change also cancels the migrations waiting in the wave's batches (launch/binding.py): a batch

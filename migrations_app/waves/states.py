@@ -1,4 +1,4 @@
-"""Which wave states allow which changes, named once (STYLE.md habit 3: code checks `status in X`).
+"""Which wave states allow which changes, named once (code checks `status in X`, never string literals).
 
 A wave that runs or has run is history: nothing of it changes here. Waiting for approval or
 approved waves may change, but the change sends them back to DRAFT (waves/revisions.py).
