@@ -496,7 +496,7 @@ LAUNCH = {
 JOBS = {
     "RECOVER_SECONDS": env_float("JOBS_RECOVER_SECONDS", 60.0),
     "RESEND_PENDING_SECONDS": env_int("JOBS_RESEND_PENDING_SECONDS", 300),
-    # Seconds a job of each kind may run (core/jobs.py time_limits): at the soft limit the job stops
+    # Seconds a job of each kind may run (core/job_registry.py time_limits): at the soft limit the job stops
     # with a message and writes nothing; HARD_GRACE_SECONDS later its process is killed whatever it does.
     "TIME_LIMITS": {
         "inventory.import_rvtools": env_int("JOB_TIME_LIMIT_IMPORT_SECONDS", 1800),

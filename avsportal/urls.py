@@ -3,14 +3,22 @@ from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from core.views import PortalLoginView, favicon, home
+from core.views import PortalLoginView, favicon
+from inventory.urls import app_name as inventory
+from inventory.urls import urlpatterns as inventory_pages
+from migrations_app.home import home
+from migrations_app.vm_page import VirtualMachineView
+
+# A VM's page shows where it is in the programme too, so it lives in migrations_app (the highest app it
+# shows; the apps import only the ones below them, tests/test_layers.py) and joins the inventory's pages here.
+inventory_pages = [*inventory_pages, path("vms/<int:pk>/", VirtualMachineView.as_view(), name="virtualmachine")]
 
 urlpatterns = [
     path("", home, name="home"),
     path("login/", PortalLoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("", include("core.urls")),
-    path("inventory/", include("inventory.urls")),
+    path("inventory/", include((inventory_pages, inventory))),
     path("hcx/", include("hcx.urls")),
     path("plan/", include("migrations_app.urls")),
     path("api/", include("avsportal.api_urls")),

@@ -1,4 +1,4 @@
-"""The job runner: handlers register by kind; `run` moves a Job through its states.
+"""The job runner: handlers register by kind (job_registry.py); `run` moves a Job through its states.
 
 A handler is `def handler(job: Job, **params) -> dict | None`. It logs with `job.log()`,
 reports with `job.set_progress()`, raises `JobError` for failures a user can act on (`JobNeedsInput`
@@ -29,10 +29,9 @@ from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from .choices import EventLevel, JobStatus
+from .job_registry import get_handler, job_handler, time_limits  # noqa: F401 - handlers import job_handler from here
 
 logger = logging.getLogger(__name__)
-
-_HANDLERS: dict[str, Callable] = {}
 
 
 class JobError(Exception):
@@ -51,41 +50,6 @@ class JobNeedsInput(JobError):
 
 class JobCancelled(Exception):
     pass
-
-
-def job_handler(kind: str):
-    def register(func):
-        _HANDLERS[kind] = func
-        return func
-
-    return register
-
-
-def get_handler(kind: str) -> Callable:
-    _load_handlers()
-    try:
-        return _HANDLERS[kind]
-    except KeyError:
-        raise LookupError(f"no job handler registered for {kind!r}") from None
-
-
-def _load_handlers():
-    """Handlers live in each app's `jobs` module; import them all once."""
-    from django.apps import apps
-    from django.utils.module_loading import autodiscover_modules
-
-    if not getattr(_load_handlers, "done", False):
-        autodiscover_modules("jobs")
-        _load_handlers.done = bool(apps.ready)
-
-
-def time_limits(kind: str) -> dict:
-    """Celery's soft and hard time limits for a job of `kind` (settings.JOBS["TIME_LIMITS"]); none for a kind
-    not listed. Every job runs through the one task `core.run_job`, so the limits go with each message."""
-    soft = settings.JOBS["TIME_LIMITS"].get(kind)
-    if not soft:
-        return {}
-    return {"soft_time_limit": soft, "time_limit": soft + settings.JOBS["HARD_GRACE_SECONDS"]}
 
 
 def _duration(seconds: int) -> str:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import job_registry
 from .choices import DeliveryStatus, EventLevel, JobStatus, NotificationEvent
 from .fields import EncryptedTextField
 
@@ -94,9 +95,7 @@ class Job(models.Model):
     @classmethod
     def enqueue(cls, kind: str, *, name: str, user=None, obj=None, params=None) -> "Job":
         """Create the Job row and send its task once the surrounding transaction commits."""
-        from .jobs import get_handler
-
-        get_handler(kind)  # unknown kinds fail here, in the request, not in the worker
+        job_registry.get_handler(kind)  # unknown kinds fail here, in the request, not in the worker
         job = cls.objects.create(
             kind=kind,
             name=name,
@@ -109,10 +108,7 @@ class Job(models.Model):
         return job
 
     def send(self):
-        from .jobs import time_limits
-        from .tasks import run_job
-
-        result = run_job.apply_async((self.pk,), **time_limits(self.kind))
+        result = job_registry.task().apply_async((self.pk,), **job_registry.time_limits(self.kind))
         Job.objects.filter(pk=self.pk).update(task_id=result.id or "")
 
     def log(self, message: str, level: str = EventLevel.INFO) -> "JobEvent":

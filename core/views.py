@@ -7,36 +7,9 @@ from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
-from .access import PermissionMixin, deny, user_can
+from .access import PermissionMixin, deny
 from .models import AuditEntry, Job
 from .throttling import throttle_login
-
-
-@login_required
-def home(request):
-    """What needs doing, per kind of work the person may do (migrations_app/todo.py), then the estate
-    in figures and the latest jobs. Someone with nothing to do but read (a stakeholder) lands on the
-    programme dashboard instead."""
-    from inventory.models import Cluster, VCenter, VirtualMachine
-    from migrations_app.models import Wave
-    from migrations_app.todo import engineer_lists, planner_lists
-
-    engineer, planner = engineer_lists(request.user), planner_lists(request.user)
-    if not engineer and not planner and user_can(request.user, Wave, "view"):
-        from migrations_app.reports.views import DashboardView
-
-        return DashboardView.as_view()(request)
-    context = {"recent_jobs": [], "counts": None, "engineer_lists": engineer, "planner_lists": planner}
-    if user_can(request.user, VirtualMachine, "view"):
-        vms = VirtualMachine.objects.filter(removed__isnull=True)
-        context["counts"] = {
-            "vms": vms.count(),
-            "clusters": Cluster.objects.count(),
-            "vcenters": VCenter.objects.count(),
-        }
-    if user_can(request.user, Job, "view"):
-        context["recent_jobs"] = Job.objects.select_related("user")[:8]
-    return render(request, "core/home.html", context)
 
 
 def favicon(request):

@@ -6,7 +6,6 @@ app_name = "inventory"
 
 urlpatterns = [
     path("vms/", browse.VirtualMachineListView.as_view(), name="virtualmachine_list"),
-    path("vms/<int:pk>/", browse.VirtualMachineView.as_view(), name="virtualmachine"),
     path("clusters/", browse.ClusterListView.as_view(), name="cluster_list"),
     path("clusters/<int:pk>/", browse.ClusterView.as_view(), name="cluster"),
     path("hosts/", browse.HostListView.as_view(), name="host_list"),

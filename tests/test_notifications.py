@@ -18,10 +18,10 @@ from core.choices import DeliveryStatus, NotificationEvent
 from core.models import AuditEntry, Notification, NotificationPreference, Webhook
 from core.notifications import delivery
 from core.notifications.delivery import scrub
-from core.notifications.events import migrations_failed, wave_event
 from core.roles import ENGINEER, PLANNER, STAKEHOLDER
 from migrations_app.choices import MigrationState
 from migrations_app.models import VmMigration
+from migrations_app.notifications import migrations_failed, wave_event
 from migrations_app.readiness.approval import do_approve, do_reject, do_submit
 from tests.conftest import make_user
 from tests.factories import make_batch

@@ -10,8 +10,8 @@ from kombu.exceptions import OperationalError
 from core.choices import DeliveryStatus, NotificationEvent
 from core.models import Notification, Webhook
 from core.notifications import tasks
-from core.notifications.events import wave_event
 from core.roles import ENGINEER, PLANNER, STAKEHOLDER
+from migrations_app.notifications import wave_event
 from migrations_app.readiness.approval import do_approve, do_submit
 from tests.peers.worker import wait_for
 from tests.test_notifications import SECRET, Receiver, person

@@ -38,7 +38,7 @@ from hcx.client import HcxError, Started, bodies
 from hcx.client.polling import poll
 from hcx.client.service import MESH_WORKING, PROFILE_VALID, failed_state, same_url
 
-from .runner import Context, Outcome, record, step
+from .steps import Context, Outcome, record, step
 
 REALIZED = "REALIZED"  # a network profile's, as LAB saw them
 MESH_UPDATE_FAILED = "UPDATE_FAILED"

@@ -22,7 +22,7 @@ from hcx.client.polling import PollTimeout, poll
 from hcx.client.service import same_url
 from inventory.discovery.connect import parse_url  # a vCenter URL means here what it means to discovery
 
-from .runner import Context, Outcome, StepNeedsInput, step
+from .steps import Context, Outcome, StepNeedsInput, step
 
 ADDON_READY, ADDON_FAILED = "Succeeded", "Failed"
 KEY_USABLE = "Available"

@@ -1,4 +1,4 @@
-"""The step registry and the job that runs steps.
+"""The job that runs set-up steps (the registry and the Context: steps.py).
 
 A step is registered with `@step(SetupStepKey.X, needs=(...))` on a function
 `run(ctx: Context) -> Outcome`. The function reads HCX, creates only what is missing (so running it
@@ -15,196 +15,25 @@ in the log. The job then ends FAILED if a step failed, NEEDS_INPUT ("Needs your 
 waits for a decision, COMPLETED otherwise.
 """
 
-import hashlib
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
-
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from core.choices import EventLevel
 from core.jobs import JobError, JobNeedsInput, job_handler
 from core.models import AuditEntry, Job
 from hcx.choices import SetupStepKey, StepState
-from hcx.client import AvsClient, AvsError, HcxAppliance, HcxError, HcxService, Retry, Waiter
+from hcx.client import AvsError, HcxError
 from hcx.client.polling import PollTimeout
-from hcx.models import HcxConnection, HcxPlan, HcxSetupStep
+from hcx.models import HcxPlan, HcxSetupStep
 
-from .logins import SharedSession, StoredPasswordGuard
+from .steps import STEPS, Context, Outcome, Step, StepNeedsInput, record, step  # noqa: F401 - callers use them here
 
 KIND = "hcx.setup"
 ORDER = list(SetupStepKey.values)
 
 
-@dataclass
-class Outcome:
-    summary: str
-    data: dict = field(default_factory=dict)
-
-
-class StepNeedsInput(Exception):
-    """A person must decide before the step can go on; `data` is kept on the step for the page."""
-
-    def __init__(self, message: str, data: dict | None = None):
-        super().__init__(message)
-        self.data = data or {}
-
-
-@dataclass(frozen=True)
-class Step:
-    key: str
-    run: Callable[["Context"], Outcome]
-    needs: tuple[str, ...] = ()
-
-    @property
-    def title(self) -> str:
-        return str(SetupStepKey(self.key).label)
-
-
-STEPS: dict[str, Step] = {}
-
-
-def step(key: str, *, needs: tuple[str, ...] = ()):
-    def register(func):
-        STEPS[key] = Step(key, func, tuple(needs))
-        return func
-
-    return register
-
-
 def load_steps():
     """The step modules register themselves on import."""
     from . import configure, connect  # noqa: F401
-
-
-class Context:
-    """What a step works with: the plan, its connection, the job, and clients built on demand from
-    the connection's stored (encrypted) credentials. TLS is verified unless the connection says not,
-    against the connection's extra CA certificates when it has some."""
-
-    def __init__(self, plan: HcxPlan, job: Job | None):
-        self.plan = plan
-        self.job = job
-        self.connection: HcxConnection = getattr(plan, "connection", None) or HcxConnection(plan=plan)
-        self.poll_seconds = settings.HCX_SETUP["POLL_SECONDS"]
-        self.waiter = Waiter(interval=self.poll_seconds, sleep=self._pause)
-        self.retry = Retry(attempts=settings.HCX_SETUP["RETRY_ATTEMPTS"], backoff=settings.HCX_SETUP["RETRY_BACKOFF"])
-        self.timeout = settings.HCX_SETUP["HTTP_TIMEOUT"]
-
-    # --- logging ------------------------------------------------------------------------------
-    def log(self, message: str, level: str = EventLevel.INFO):
-        if self.job is not None:
-            self.job.log(message, level)
-
-    def warn(self, message: str):
-        self.log(message, EventLevel.WARNING)
-
-    def progress(self, percent: float, text: str):
-        if self.job is not None:
-            self.job.set_progress(percent, text)
-
-    def check_cancelled(self):
-        if self.job is not None and hasattr(self.job, "check_cancelled"):
-            self.job.check_cancelled()
-
-    def _pause(self, seconds: float):
-        """Every wait on HCX or Azure sleeps here: a cancel asked for while HCX works (a mesh takes
-        20-45 minutes) stops the job at the next look instead of after the wait."""
-        self.check_cancelled()
-        time.sleep(seconds)
-
-    def wait_seconds(self, what: str) -> float:
-        """How long to wait for HCX's asynchronous work of this kind, in real seconds."""
-        return settings.HCX_SETUP["WAIT_SECONDS"].get(what, settings.HCX_SETUP["WAIT_SECONDS"]["default"])
-
-    # --- clients ------------------------------------------------------------------------------
-    @property
-    def verify(self) -> bool | str:
-        c = self.connection
-        if not c.verify_tls:
-            return False
-        if c.ca_certificates.strip():
-            return self._ca_bundle(c.ca_certificates)
-        return True
-
-    @staticmethod
-    def _ca_bundle(pem: str) -> str:
-        """requests verifies against a file: write the PEM once per content under VAR_DIR."""
-        folder = settings.VAR_DIR / "ca"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{hashlib.sha256(pem.encode()).hexdigest()[:16]}.pem"
-        if not path.exists():
-            path.write_text(pem)
-        return str(path)
-
-    def require(self, *fields: str):
-        """Stop with a clear message naming the connection fields that are empty."""
-        missing = [HcxConnection._meta.get_field(f).verbose_name for f in fields if not getattr(self.connection, f)]
-        if missing:
-            raise JobError(
-                f"The HCX connection of {self.plan} is missing: {', '.join(str(m) for m in missing)}. "
-                "Fill it in on the plan's set-up page."
-            )
-
-    @cached_property
-    def hcx(self) -> HcxService:
-        self.require("connector_url", "username", "password")
-        c = self.connection
-        return HcxService(c.connector_url, c.username, c.password, verify=self.verify, timeout=self.timeout,
-                          retry=self.retry, waiter=self.waiter, login_guard=StoredPasswordGuard(c),
-                          session_store=SharedSession(c),
-                          # A set-up job waits for HCX to finish starting; the reconciler tries next cycle.
-                          startup_wait=settings.HCX_SETUP["STARTUP_WAIT_SECONDS"] if self.job is not None else 0,
-                          startup_interval=settings.HCX_SETUP["STARTUP_RETRY_SECONDS"])
-
-    @cached_property
-    def appliance(self) -> HcxAppliance:
-        self.require("connector_url", "admin_password")
-        c = self.connection
-        return HcxAppliance(c.effective_appliance_url, c.admin_password, verify=self.verify, timeout=self.timeout,
-                            retry=self.retry, waiter=self.waiter)
-
-    @cached_property
-    def avs(self) -> AvsClient:
-        self.require("avs_subscription_id", "avs_resource_group", "avs_private_cloud", "avs_tenant_id",
-                     "avs_client_id", "avs_client_secret")
-        c = self.connection
-        urls = {k: v for k, v in (("arm_url", c.arm_url), ("login_url", c.login_url)) if v}
-        return AvsClient(subscription_id=c.avs_subscription_id, resource_group=c.avs_resource_group,
-                         private_cloud=c.avs_private_cloud, tenant_id=c.avs_tenant_id, client_id=c.avs_client_id,
-                         client_secret=c.avs_client_secret, timeout=self.timeout, retry=self.retry, **urls)
-
-    def close(self):
-        for name in ("hcx", "appliance", "avs"):
-            client = self.__dict__.get(name)
-            if client is not None:
-                client.close()
-
-    # --- what earlier steps recorded ----------------------------------------------------------
-    def step_data(self, key: str) -> dict:
-        row = HcxSetupStep.objects.filter(plan=self.plan, step=key).first()
-        return dict(row.data) if row else {}
-
-
-def record(plan: HcxPlan, key: str, state: str, *, job: Job | None = None, summary: str | None = None,
-           message: str = "", data: dict | None = None) -> HcxSetupStep:
-    """Write a step's state. `summary`/`data` None keeps what was there (a failure keeps the last
-    known summary and the ids found so far, so a re-run continues from them)."""
-    row, _ = HcxSetupStep.objects.get_or_create(plan=plan, step=key)
-    row.state = state
-    row.message = message
-    row.observed = timezone.now()
-    if job is not None:
-        row.job = job
-    if summary is not None:
-        row.summary = summary[:500]
-    if data is not None:
-        row.data = data
-    row.save()
-    return row
 
 
 def describe(exc: Exception) -> str:

@@ -13,7 +13,6 @@ from django_tables2 import RequestConfig, SingleTableMixin
 from core.access import PermissionMixin
 
 from .. import querysets
-from ..choices import PowerState, ToolsStatus
 from ..filtersets import (
     ClusterFilterSet,
     DatastoreFilterSet,
@@ -138,30 +137,6 @@ class RelatedVmsMixin:
         table = VirtualMachineTable(vms, prefix="vm-")
         RequestConfig(self.request, paginate=PAGINATION).configure(table)
         context.update(vm_table=table, vm_list_query=params.urlencode())
-        return context
-
-
-class VirtualMachineView(ObjectView):
-    """One VM: what vCenter says of it, and where it is in the programme (its group, wave, readiness,
-    migrations and where it runs now: migrations_app/vm_status.py)."""
-
-    model = VirtualMachine
-
-    def get_queryset(self):
-        from migrations_app.vm_status import RELATED
-
-        return querysets.virtual_machine_details().select_related(*RELATED)
-
-    def get_context_data(self, **kwargs):
-        from migrations_app.vm_status import vm_status
-
-        context = super().get_context_data(**kwargs)
-        vm = self.object
-        context["programme"] = vm_status(vm, self.request.user)
-        context["networks"] = querysets.network_names(vm)
-        context["power_color"] = PowerState.COLORS.get(vm.power_state, "secondary")
-        context["tools_color"] = ToolsStatus.COLORS.get(vm.tools_status, "secondary")
-        context["attributes"] = sorted((vm.attributes or {}).items()) if isinstance(vm.attributes, dict) else []
         return context
 
 

@@ -18,11 +18,11 @@ from django.utils import timezone
 from core.access import user_can
 from core.choices import JobStatus, NotificationEvent
 from core.models import AuditEntry, Job
-from core.notifications.events import wave_event
 from hcx.choices import MigrationType
 from inventory.models import VirtualMachine
 from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
 from migrations_app.models import Batch, DependencyGroup, VmMigration, Wave
+from migrations_app.notifications import wave_event
 from migrations_app.waves.revisions import lock
 from migrations_app.waves.states import LAUNCHABLE
 

@@ -47,13 +47,13 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from core.notifications.events import migrations_failed
 from hcx.choices import MigrationType
 from hcx.client import HcxAuthError, HcxError, HcxService, HcxUnavailable, bodies
 from hcx.client.migrations import MigrationRefused, Phase
 from hcx.models import HcxPlan
 from migrations_app.choices import MigrationDirection, MigrationState
 from migrations_app.models import Batch, VmMigration
+from migrations_app.notifications import migrations_failed
 
 from .batches import SEEDED_TYPES, group_name
 from .binding import SENDABLE, cancel_unbound

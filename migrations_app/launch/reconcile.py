@@ -31,12 +31,12 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from core.notifications.events import migrations_failed
 from hcx.client import HcxError, HcxService
 from hcx.client.migrations import QUERY_PAGE_SIZE, MigrationProgress, Phase
 from hcx.models import HcxPlan
 from migrations_app.choices import MigrationState, WaveStatus
 from migrations_app.models import MigrationEvent, VmMigration, Wave
+from migrations_app.notifications import migrations_failed
 
 from . import wakeup
 from .bulkwrite import update_rows

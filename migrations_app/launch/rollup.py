@@ -35,9 +35,9 @@ from django.utils import timezone
 
 from core.choices import NotificationEvent
 from core.models import AuditEntry
-from core.notifications.events import wave_event
 from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
 from migrations_app.models import VmMigration, Wave, WaveItem
+from migrations_app.notifications import wave_event
 from migrations_app.planner.estimates import (
     PARALLEL_TYPES,
     assumptions_for,

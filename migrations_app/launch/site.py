@@ -1,7 +1,7 @@
 """What HCX must be told about a site before its migrations can be sent, looked up once per dispatch.
 
 `service_for(site)` builds the HCX client from the site's stored connection exactly as the set-up
-jobs do (hcx/setup/runner.Context: TLS verification, extra CA certificates, timeouts, retries).
+jobs do (hcx/clients.py: TLS verification, extra CA certificates, timeouts, retries).
 `SiteContext.load()` then reads, through that client: the local endpoint, the paired AVS endpoint and
 the working service meshes between them (hcx/setup/configure's own lookups), and on demand per wave the
 ids of its target cluster, datastore and folder and of the networks its mappings name. Anything
@@ -32,9 +32,10 @@ from core.jobs import JobError
 from hcx.choices import MigrationType
 from hcx.client import HcxService, bodies
 from hcx.client.service import MESH_WORKING, InventoryItem
+from hcx.clients import hcx_service
 from hcx.models import HcxPlan
 from hcx.setup.configure import local_endpoint_id, mesh_name, paired_endpoint
-from hcx.setup.runner import Context
+from hcx.setup.steps import Context
 from inventory.choices import SwitchType
 from inventory.models import Network, VirtualDisk, VirtualMachine, VirtualNic
 from migrations_app.choices import MigrationDirection
@@ -57,7 +58,7 @@ def service_for(site: HcxPlan) -> HcxService:
     """A client for the site's HCX Connector (the caller closes it). LaunchError when the site has no
     usable connection."""
     try:
-        return Context(site, None).hcx
+        return hcx_service(site)
     except JobError as exc:
         raise LaunchError(str(exc)) from None
 

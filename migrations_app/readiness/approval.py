@@ -30,9 +30,9 @@ from django.utils import timezone
 
 from core.choices import NotificationEvent
 from core.models import AuditEntry
-from core.notifications.events import wave_event
 from migrations_app.choices import Decision, FindingSeverity, WaveStatus
 from migrations_app.models import Approval, ReadinessFinding, Wave
+from migrations_app.notifications import wave_event
 
 from .access import can_decide, can_submit
 from .actions import Summary, do_run_readiness, lock

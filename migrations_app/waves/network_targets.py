@@ -31,7 +31,7 @@ from datetime import datetime
 from hcx.models import HcxPlan
 from migrations_app.choices import FindingSeverity, MappingTarget
 
-from .networks import BY_MAPPING, Landing
+from .landing import BY_MAPPING, Landing
 
 BLOCKER, WARNING = FindingSeverity.BLOCKER, FindingSeverity.WARNING
 RULE_TARGET, RULE_SUBNET = "network-target", "network-subnet"

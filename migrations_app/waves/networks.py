@@ -1,6 +1,6 @@
 """The networks a wave's VMs sit on (from their NICs), and for each where its VMs land.
 
-`landing()` is the one answer to "where does this source network land in this wave", used by the
+`landing()` (landing.py) is the one answer to "where does this source network land in this wave", used by the
 wave page, the API and the readiness rules alike: the wave's own NetworkMapping first, else the
 extended network the site's HCX plan makes of it (HcxPlan.networks: an extended network keeps its
 name at AVS), else nowhere. So a network the plan extends is never "not mapped" on one page and
@@ -13,7 +13,6 @@ AVS does not offer or another VLAN's extension) is theirs; this page only shows 
 what looks wrong, with the same words (network_targets.target_issues).
 """
 
-from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from django.db.models import Count
@@ -23,50 +22,10 @@ from inventory.models import VirtualNic
 from migrations_app.choices import FindingSeverity, MappingTarget
 from migrations_app.models import NetworkMapping, Wave
 
-BY_MAPPING, BY_SITE_PLAN = "mapping", "site_plan"
+from .landing import BY_MAPPING, BY_SITE_PLAN, NOT_MAPPED, Landing, landing  # noqa: F401 - callers use them here
+from .network_targets import Source, avs_targets, target_issues
+
 BLOCKER, WARNING = FindingSeverity.BLOCKER, FindingSeverity.WARNING
-
-
-@dataclass(frozen=True)
-class Landing:
-    """Where a source network's VMs land: `by` says who decided it ("" when nobody has)."""
-
-    by: str = ""
-    target_kind: str = ""
-    target_name: str = ""
-
-    @property
-    def mapped(self) -> bool:
-        return bool(self.by)
-
-    @property
-    def label(self) -> str:
-        if self.by == BY_SITE_PLAN:
-            return "extended by the site plan"
-        if self.by == BY_MAPPING:
-            return "mapped in this wave"
-        return "not mapped"
-
-
-NOT_MAPPED = Landing()
-
-
-def landing(network_id: int | None, name: str, mappings: Mapping[int, tuple[str, str]],
-            extended: Collection[int]) -> Landing:
-    """Where the VMs on this source network land in a wave.
-
-    `mappings`: the wave's NetworkMappings as {source network id: (target kind, target name)};
-    `extended`: the ids of the networks the wave's site plan extends. A network the inventory has
-    no row for (`network_id` None) cannot be mapped, so it lands nowhere.
-    """
-    if network_id is None:
-        return NOT_MAPPED
-    mapped = mappings.get(network_id)
-    if mapped is not None:
-        return Landing(BY_MAPPING, *mapped)
-    if network_id in extended:
-        return Landing(BY_SITE_PLAN, MappingTarget.EXTENDED, name)
-    return NOT_MAPPED
 
 
 @dataclass
@@ -100,8 +59,6 @@ class WaveNetwork:
 def wave_networks(wave: Wave, targets=None) -> list[WaveNetwork]:
     """The wave's source networks with where each lands; `targets`: the site's AvsTargets when the
     caller has them already (network_targets.avs_targets)."""
-    from .network_targets import Source, avs_targets, target_issues  # it builds on this module's Landing
-
     targets = avs_targets(wave) if targets is None else targets
     nics = VirtualNic.objects.filter(vm__wave_item__wave=wave)
     by_network = (

@@ -1,4 +1,6 @@
-"""`manage.py load_demo`: write the St Mary's Health demo estate (idempotent)."""
+"""`manage.py load_demo`: write the St Mary's Health demo estate (idempotent): the estate
+(inventory/demo.py), its HCX plan (hcx/demo.py) and its plan of groups and waves (migrations_app/demo.py),
+so it lives in the highest of the apps it loads."""
 
 from django.core.management.base import BaseCommand
 
