@@ -51,7 +51,7 @@ def approve(wave: Wave, engineer) -> Wave:
 
 
 def withdrawn_entries(wave: Wave) -> list[dict]:
-    return list(AuditEntry.objects.filter(action="migrations.wave.approval_withdrawn", object_id=wave.pk)
+    return list(AuditEntry.objects.filter(action="wave.withdraw_approval", object_id=wave.pk)
                 .values_list("detail", flat=True))
 
 
@@ -108,7 +108,7 @@ def test_it_withdraws_every_approval_and_submission_when_a_planner_changes_a_sha
     for name in ("Approved", "Submitted"):
         [entry] = withdrawn_entries(waves[name])
         assert said in entry["what"] and entry["revision"] == 2
-    assert AuditEntry.objects.filter(action="migrations.wave.approval_withdrawn", object_id=waves["Approved"].pk,
+    assert AuditEntry.objects.filter(action="wave.withdraw_approval", object_id=waves["Approved"].pk,
                                      user=planner).exists()
     if via == "page":
         assert "Approved: Approval withdrawn: the wave changed (it was approved; now revision 2)" in \

@@ -45,7 +45,7 @@ def test_it_makes_a_batch_of_every_vm_left_with_one_waiting_migration_each(wave,
     assert {m.state for m in rows.values()} == {S.WAITING}
     assert (rows["app-1"].migration_type, rows["app-1"].seed_checkpoint) == (MigrationType.BULK, True)
     assert (rows["app-4"].migration_type, rows["app-4"].seed_checkpoint) == (MigrationType.VMOTION, False)
-    assert AuditEntry.objects.filter(action="migrations_app.batch.create", object_id=batch.pk, user=engineer).exists()
+    assert AuditEntry.objects.filter(action="batch.create", object_id=batch.pk, user=engineer).exists()
     assert batch.launched is None and Job.objects.count() == 0
 
 
@@ -122,8 +122,8 @@ def test_launching_marks_it_runs_the_wave_and_enqueues_one_job_while_it_runs(wav
     again = batches.launch_batch(batch, user=engineer)
     assert again.pk != job.pk
     assert list(AuditEntry.objects.filter(object_id=batch.pk, action__contains="launch")
-                .order_by("id").values_list("action", flat=True)) == ["migrations_app.batch.launch",
-                                                                       "migrations_app.batch.relaunch"]
+                .order_by("id").values_list("action", flat=True)) == ["batch.launch",
+                                                                       "batch.relaunch"]
 
 
 def test_launching_a_wave_launches_one_batch_of_all_its_vms(wave, engineer):

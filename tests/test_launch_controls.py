@@ -106,7 +106,7 @@ def vms(db):
 
 
 def audit_rows(action: str) -> list[AuditEntry]:
-    return list(AuditEntry.objects.filter(action=f"migrations_app.migration.{action}"))
+    return list(AuditEntry.objects.filter(action=f"migration.{action}"))
 
 
 def states(rows) -> list[str]:

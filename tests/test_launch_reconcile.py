@@ -132,7 +132,7 @@ def test_each_state_change_is_logged_once_and_the_wave_completes(hcxsim):
         assert m.percent == 100 and m.ended is not None
     launched.wave.refresh_from_db()
     assert launched.wave.status == WaveStatus.COMPLETED
-    audit = AuditEntry.objects.get(action="migrations_app.wave.complete")
+    audit = AuditEntry.objects.get(action="wave.complete")
     assert audit.object_id == launched.wave.pk and audit.detail["vms"] == 2
     assert reconcile_site(launched.site).hcx_calls == 0  # nothing left in flight: HCX is not asked
 

@@ -16,7 +16,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from core.access import user_can
-from core.choices import JobStatus, NotificationEvent
+from core.choices import AuditAction, JobStatus, NotificationEvent
 from core.models import AuditEntry, Job
 from core.notifications.events import wave_event
 from hcx.choices import MigrationType
@@ -113,7 +113,7 @@ def create_batch(wave: Wave, *, user, vms=None, groups=None, name: str = "") -> 
         except IntegrityError:
             # A migration for one of them was created by another action since the check above.
             raise LaunchError("A VM of this batch got a migration in flight meanwhile: choose again.") from None
-        AuditEntry.record(user, "migrations_app.batch.create", batch, wave=wave.pk, vms=len(rows))
+        AuditEntry.record(user, AuditAction.BATCH_CREATE, batch, wave=wave.pk, vms=len(rows))
     return batch
 
 
@@ -164,7 +164,7 @@ def launch_batch(batch: Batch, *, user) -> Job:
             Wave.objects.filter(pk=wave.pk, status=WaveStatus.APPROVED).update(status=WaveStatus.RUNNING,
                                                                                last_updated=now)
             wave.status = WaveStatus.RUNNING
-        AuditEntry.record(user, "migrations_app.batch.launch" if first else "migrations_app.batch.relaunch", batch,
+        AuditEntry.record(user, AuditAction.BATCH_LAUNCH if first else AuditAction.BATCH_RELAUNCH, batch,
                           wave=wave.pk, job=job.pk, vms=batch.migrations.count())
         if first:
             wave_event(NotificationEvent.WAVE_LAUNCHED, wave, user=user, batch=batch.name)

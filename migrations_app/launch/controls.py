@@ -36,7 +36,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.choices import EventLevel
+from core.choices import AuditAction, EventLevel
 from core.jobs import JobError, job_handler
 from core.models import AuditEntry, Job
 from hcx.choices import MigrationType
@@ -124,7 +124,7 @@ def _audit(result: ControlResult, user, **detail):
         waves.setdefault(m.wave_id, m.wave)
     for wave_id, wave in waves.items():
         AuditEntry.record(
-            user, f"migrations_app.migration.{result.action}", wave,
+            user, AuditAction(f"migration.{result.action}"), wave,
             done=[str(m.vm) for m in result.done if m.wave_id == wave_id],
             refused={str(m.vm): why for m, why in result.refused.items() if m.wave_id == wave_id},
             migrations=sorted(m.pk for m in [*result.done, *result.refused] if m.wave_id == wave_id),

@@ -33,7 +33,7 @@ from django.db import transaction
 from django.db.models import Case, Count, F, Max, Min, Q, Sum, When
 from django.utils import timezone
 
-from core.choices import NotificationEvent
+from core.choices import AuditAction, NotificationEvent
 from core.models import AuditEntry
 from core.notifications.events import wave_event
 from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
@@ -53,7 +53,7 @@ MiB = 1024 * 1024
 HEALTHY, LAGGING, FAILED = "healthy", "lagging", "failed"
 # States in which a Bulk/RAV migration is copying (or about to): its time is the transfer's.
 COPYING = frozenset({S.VALIDATING, S.QUEUED, S.INITIAL_SYNC})
-COMPLETE_AUDIT = "migrations_app.wave.complete"
+COMPLETE_AUDIT = AuditAction.WAVE_COMPLETE
 
 # The steps of a migration as the progress page shows them, in order (key, label, colour).
 PHASES = (("not_started", "Not started", "secondary"), ("copying", "Copying", "info"),

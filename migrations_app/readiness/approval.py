@@ -28,7 +28,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.choices import NotificationEvent
+from core.choices import AuditAction, NotificationEvent
 from core.models import AuditEntry
 from core.notifications.events import wave_event
 from migrations_app.choices import Decision, FindingSeverity, WaveStatus
@@ -42,8 +42,8 @@ SUBMITTABLE = (WaveStatus.DRAFT, WaveStatus.REJECTED)
 BLOCKERS_LISTED = 10  # reasons quoted in a refused submission; the panel lists them all
 MAX_TICKET = Approval._meta.get_field("change_ticket").max_length
 
-SUBMIT, APPROVE, REJECT = "migrations.wave.submit", "migrations.wave.approve", "migrations.wave.reject"
-WITHDRAWN = "migrations.wave.approval_withdrawn"  # written by waves/revisions.changed()
+SUBMIT, APPROVE, REJECT = AuditAction.WAVE_SUBMIT, AuditAction.WAVE_APPROVE, AuditAction.WAVE_REJECT
+WITHDRAWN = AuditAction.WAVE_WITHDRAW_APPROVAL  # written by waves/revisions.changed()
 HISTORY_ACTIONS = (SUBMIT, APPROVE, REJECT, WITHDRAWN)
 
 

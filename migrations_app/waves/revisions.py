@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.choices import AuditAction
 from core.models import AuditEntry
 from migrations_app.choices import WaveStatus
 from migrations_app.launch.binding import cancel_waiting
@@ -84,11 +85,11 @@ def changed(wave: Wave, user, what: str, **detail) -> Change:
         updates.update(status=WaveStatus.DRAFT, submitted_by=None, submitted_at=None)
     Wave.objects.filter(pk=wave.pk).update(**updates)
     wave.refresh_from_db(fields=["revision", "status", "submitted_by", "submitted_at", "last_updated"])
-    AuditEntry.record(user, "migrations.wave.change", wave, what=what, revision=wave.revision, **detail)
+    AuditEntry.record(user, AuditAction.WAVE_CHANGE, wave, what=what, revision=wave.revision, **detail)
     cancel_waiting(wave, user=user, what=what)
     if withdrawn_from:
         AuditEntry.record(
-            user, "migrations.wave.approval_withdrawn", wave,
+            user, AuditAction.WAVE_WITHDRAW_APPROVAL, wave,
             reason=WITHDRAWN_MESSAGE, what=what, previous_status=withdrawn_from, revision=wave.revision,
         )
     return Change(wave=wave, revision=wave.revision, withdrawn_from=withdrawn_from)
