@@ -309,7 +309,7 @@ def test_a_second_dispatch_of_a_site_while_one_sends_does_nothing(hcxsim_fast, e
     if connection.vendor != "postgresql":
         pytest.skip("the per-site lock is PostgreSQL's (SQLite has a single writer)")
     setup = make_launch_setup(hcxsim_fast, vms=1)
-    batches.do_launch_batch(batches.do_create_batch(setup.wave, user=engineer), acting_user=engineer)
+    batches.do_launch_batch(batches.do_create_batch(setup.wave, acting_user=engineer), acting_user=engineer)
     held, release = threading.Event(), threading.Event()
 
     def other_worker():  # its own database connection, as another worker process has

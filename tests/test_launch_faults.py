@@ -449,7 +449,7 @@ def test_a_web_server_restart_ends_the_stream_and_a_reader_resumes_from_its_curs
         hcxsim, web_server, engineer, stakeholder, monkeypatch):
     setup = make_launch_setup(hcxsim, vms=3, disk_bytes=1024 ** 3)
     monkeypatch.setattr(Job, "send", lambda job: None)  # the test runs the submit job itself
-    run(batches.do_launch_batch(batches.do_create_batch(setup.wave, user=engineer), acting_user=engineer).pk)
+    run(batches.do_launch_batch(batches.do_create_batch(setup.wave, acting_user=engineer), acting_user=engineer).pk)
     wave = setup.wave
     cookies = {django_settings.SESSION_COOKIE_NAME: _session_cookie(stakeholder)}
     url = f"{web_server.url}/plan/waves/{wave.pk}/progress/stream/?since={progress.latest_cursor(wave)}"
@@ -553,7 +553,7 @@ def test_a_minute_of_hcx_failing_changes_nothing_says_so_and_the_wave_then_catch
     settings.HCX_SETUP = {**settings.HCX_SETUP, "HTTP_TIMEOUT": 0.3, "RETRY_ATTEMPTS": 1, "RETRY_BACKOFF": 0.01}
     settings.HCX_LIMITS = {**settings.HCX_LIMITS, "MAX_REPLICATIONS_PER_MESH": 2}
     setup = make_launch_setup(hcxsim, vms=4)
-    run(batches.do_launch_batch(batches.do_create_batch(setup.wave, user=engineer), acting_user=engineer).pk)
+    run(batches.do_launch_batch(batches.do_create_batch(setup.wave, acting_user=engineer), acting_user=engineer).pk)
     reconcile_site(setup.site)  # logged in: the cycles below reuse the session
     assert portal_states(setup.wave) == {S.VALIDATING: 2, S.WAITING: 2}
     before, events = snapshot(setup.wave), MigrationEvent.objects.count()
