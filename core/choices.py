@@ -133,4 +133,5 @@ class AuditAction(models.TextChoices):
     def object_choices(cls) -> list[tuple[str, str]]:
         """The objects the actions concern (`wave`, `batch`...), for filtering the log by object."""
         seen = dict.fromkeys(value.split(".", 1)[0] for value in cls.values)
-        return [(o, o.replace("_", " ")) for o in seen]
+        words = {"hcx": "HCX", "vcenter": "vCenter", "rvtools": "RVTools", "ova": "OVA"}
+        return [(o, " ".join(words.get(w, w) for w in o.split("_"))) for o in seen]

@@ -10,10 +10,12 @@ from core.models import AuditEntry
 
 
 def action_choices() -> list:
-    """One `Any <object> action` choice per object, then that object's actions by their labels."""
-    return [(str(label).capitalize(), [(obj, _("Any %(object)s action") % {"object": label}),
-                                       *[(a.value, a.label) for a in AuditAction if a.value.startswith(obj + ".")]])
-            for obj, label in AuditAction.object_choices()]
+    """Per object a group: `Any <object> action`, then that object's actions by their labels."""
+    groups = []
+    for obj, label in AuditAction.object_choices():
+        actions = [(a.value, a.label) for a in AuditAction if a.value.startswith(obj + ".")]
+        groups.append((label[0].upper() + label[1:], [(obj, _("Any %(object)s action") % {"object": label}), *actions]))
+    return groups
 
 
 class AuditEntryFilterSet(filters.FilterSet):
