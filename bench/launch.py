@@ -237,8 +237,8 @@ def main(argv=None):
         engineer = User.objects.create_user("bench-engineer", password="bench-only-password-1234")
         engineer.groups.add(Group.objects.get(name=ENGINEER))
         Job.send = lambda job: None  # the bench runs the submit job itself, here
-        batch = batches.create_batch(setup.wave, user=engineer)
-        submit_s, _ = timed(lambda: run(batches.launch_batch(batch, user=engineer).pk))
+        batch = batches.do_create_batch(setup.wave, acting_user=engineer)
+        submit_s, _ = timed(lambda: run(batches.do_launch_batch(batch, acting_user=engineer).pk))
         sent = VmMigration.objects.filter(batch=batch, hcx_id__isnull=False).count()
         print(f"  submit job: {sent} migrations validated and started in HCX in {submit_s:.1f} s")
         if sent != n:

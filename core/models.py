@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import job_registry
-from .choices import DeliveryStatus, EventLevel, JobStatus, NotificationEvent
+from .choices import AuditAction, DeliveryStatus, EventLevel, JobStatus, NotificationEvent
 from .fields import EncryptedTextField
 
 logger = logging.getLogger(__name__)
@@ -170,7 +170,7 @@ class AuditEntry(models.Model):
 
     created = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    action = models.CharField(_("action"), max_length=100)
+    action = models.CharField(_("action"), max_length=100, choices=AuditAction.choices)
     object_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True, blank=True)
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
@@ -185,10 +185,11 @@ class AuditEntry(models.Model):
         return f"{self.created:%Y-%m-%d %H:%M} {self.user} {self.action} {self.object_repr}"
 
     @classmethod
-    def record(cls, user, action: str, obj=None, **detail) -> "AuditEntry":
+    def record(cls, user, action: AuditAction, obj=None, **detail) -> "AuditEntry":
+        """`action` is one of `AuditAction` (a name outside it raises ValueError: one naming scheme)."""
         return cls.objects.create(
             user=user if getattr(user, "is_authenticated", False) else None,
-            action=action,
+            action=AuditAction(action),
             object_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
             object_id=getattr(obj, "pk", None),
             object_repr=str(obj)[:200] if obj is not None else "",

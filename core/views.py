@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
 from .access import PermissionMixin, deny
+from .choices import AuditAction
 from .models import AuditEntry, Job
 from .throttling import throttle_login
 
@@ -73,5 +74,5 @@ def job_cancel(request, pk):
     if not request.user.has_perm("core.cancel_job"):
         raise deny("core.cancel_job", request)
     job.request_cancel()
-    AuditEntry.record(request.user, "job.cancel", job)
+    AuditEntry.record(request.user, AuditAction.JOB_CANCEL, job)
     return redirect(job)

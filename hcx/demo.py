@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from core.choices import AuditAction
 from core.models import AuditEntry
 from inventory.choices import SwitchType
 from inventory.estate import Estate
@@ -101,7 +102,7 @@ def load_plan(vcenter_name: str) -> tuple[HcxPlan, bool]:
         profile.full_clean()
         profile.save()
     plan.networks.set([networks[name] for name in EXTENDED if name in networks])
-    AuditEntry.record(None, "hcx.plan.create", plan, revision=plan.revision, via="load_demo")
+    AuditEntry.record(None, AuditAction.HCX_PLAN_CREATE, plan, revision=plan.revision, via="load_demo")
     return plan, True
 
 
@@ -158,7 +159,7 @@ def connect_simulator(service_url: str, admin_url: str) -> Connected:
             setattr(connection, name, wanted[name])
         connection.full_clean()
         connection.save()
-        AuditEntry.record(None, "hcx.connection.add" if created else "hcx.connection.change", plan,
+        AuditEntry.record(None, AuditAction.HCX_CONNECTION_ADD if created else AuditAction.HCX_CONNECTION_CHANGE, plan,
                           via="load_demo_hcx", fields=sorted(changed))
     if moved:
         HcxSetupStep.objects.filter(plan=plan).exclude(step=SetupStepKey.DEPLOY).delete()

@@ -120,20 +120,20 @@ def walk_launch_journey(setup: LaunchSetup, engineer):
     S, hcxsim = MigrationState, setup.sim
     setup.wave.window_start, setup.wave.window_end = setup.meshed.at(86_400), setup.meshed.at(90_000)
     setup.wave.save()
-    batch = batches.create_batch(setup.wave, user=engineer)
-    run(batches.launch_batch(batch, user=engineer).pk)
+    batch = batches.do_create_batch(setup.wave, acting_user=engineer)
+    run(batches.do_launch_batch(batch, acting_user=engineer).pk)
     hcxsim.control.advance(31 + 120)  # validated, the small disks copied: waiting for the window
     reconcile_site(setup.site)
     first, second, third = batch.migrations.select_related("vm").order_by("vm__name")
     assert {m.state for m in (first, second, third)} == {S.WAITING_FOR_SWITCHOVER}
 
-    now = controls.switchover_now([first], user=engineer)
+    now = controls.do_switch_over_now([first], acting_user=engineer)
     start = setup.meshed.at(7200).replace(microsecond=0)
-    moved = controls.move_window([second], start, start + datetime.timedelta(hours=1), user=engineer)
-    cancelled = controls.cancel([third], user=engineer)
+    moved = controls.do_move_switchover_window([second], start, start + datetime.timedelta(hours=1), acting_user=engineer)
+    cancelled = controls.do_cancel_migrations([third], acting_user=engineer)
     hcxsim.control.advance(1)
     reconcile_site(setup.site)
-    retried = controls.retry([third], user=engineer)
+    retried = controls.do_retry_migrations([third], acting_user=engineer)
     reconcile_site(setup.site)  # sends the retry, in a new group
 
     assert (len(now.done), len(moved.done), len(cancelled.done), len(retried.done)) == (1, 1, 1, 1), (

@@ -91,7 +91,7 @@ def seeded(db, in_transaction, settings, tmp_path):
     make_wave("Wave 1", vms=estate.vms[:2])
     make_wave("Wave 2")
     job = Job.enqueue("inventory.import_rvtools", name="seeded job", user=users["admin"], params={"path": "x"})
-    AuditEntry.record(users["admin"], "seeded", group)
+    AuditEntry.record(users["admin"], "group.create", group)
     return users, job
 
 

@@ -51,7 +51,7 @@ def approve(wave: Wave, engineer) -> Wave:
 
 
 def withdrawn_entries(wave: Wave) -> list[dict]:
-    return list(AuditEntry.objects.filter(action="migrations.wave.approval_withdrawn", object_id=wave.pk)
+    return list(AuditEntry.objects.filter(action="wave.withdraw_approval", object_id=wave.pk)
                 .values_list("detail", flat=True))
 
 
@@ -108,14 +108,14 @@ def test_it_withdraws_every_approval_and_submission_when_a_planner_changes_a_sha
     for name in ("Approved", "Submitted"):
         [entry] = withdrawn_entries(waves[name])
         assert said in entry["what"] and entry["revision"] == 2
-    assert AuditEntry.objects.filter(action="migrations.wave.approval_withdrawn", object_id=waves["Approved"].pk,
+    assert AuditEntry.objects.filter(action="wave.withdraw_approval", object_id=waves["Approved"].pk,
                                      user=planner).exists()
     if via == "page":
         assert "Approved: Approval withdrawn: the wave changed (it was approved; now revision 2)" in \
             response.content.decode()
     with pytest.raises(LaunchError, match=r"Approved changed after approval \(revision 1 approved, now 2\): "
                                           "approve it again"):
-        batches.create_batch(status["Approved"], user=engineer)
+        batches.do_create_batch(status["Approved"], acting_user=engineer)
     assert VmMigration.objects.count() == 0
 
 
@@ -176,7 +176,7 @@ def test_a_batch_made_before_vms_left_the_wave_never_sends_them(hcxsim_fast, cli
     setup = make_launch_setup(hcxsim_fast, vms=3)
     wave = approve(setup.wave, approver())
     dc = setup.vms[2]  # app-3: the domain controller, moved with HCX's own tools instead
-    old = batches.create_batch(wave, user=engineer)
+    old = batches.do_create_batch(wave, acting_user=engineer)
 
     response = take_out(client_for(planner), wave, dc, via)
     assert response.status_code in (200, 204)
@@ -187,19 +187,19 @@ def test_a_batch_made_before_vms_left_the_wave_never_sends_them(hcxsim_fast, cli
     assert set(old.migrations.values_list("state", flat=True)) == {S.CANCELLED}
     assert "changed (removed 1 VMs" in old.migrations.get(vm=dc).message
     with pytest.raises(LaunchError, match=r"Wave 1 changed after approval \(revision 1 approved, now 2\)"):
-        batches.launch_batch(old, user=engineer)
+        batches.do_launch_batch(old, acting_user=engineer)
 
     wave = approve(wave, approver())  # revision 2, without the domain controller
     with pytest.raises(LaunchError, match=r"Batch 1 was made from revision 1 of Wave 1, which changed after "
                                           r"approval \(revision 1 approved, now 2\)"):
-        batches.launch_batch(old, user=engineer)
+        batches.do_launch_batch(old, acting_user=engineer)
     assert old.migrations.filter(state=S.WAITING).count() == 0
-    retried = controls.retry([old.migrations.get(vm=dc)], user=engineer)
+    retried = controls.do_retry_migrations([old.migrations.get(vm=dc)], acting_user=engineer)
     assert list(retried.refused.values()) == ["Not retried: Wave 1 changed after this batch was made (revision 1 "
                                               "approved, now 2): make a new batch."]
 
-    new = batches.create_batch(wave, user=engineer)
-    run(batches.launch_batch(new, user=engineer).pk)
+    new = batches.do_create_batch(wave, acting_user=engineer)
+    run(batches.do_launch_batch(new, acting_user=engineer).pk)
     assert sent_to_hcx(setup) == ["app-1", "app-2"]
     assert new.revision == 2
 
@@ -210,8 +210,8 @@ def test_a_job_queued_before_a_vm_left_the_wave_does_not_send_it(hcxsim_fast, cl
     setup = make_launch_setup(hcxsim_fast, vms=3)
     wave = approve(setup.wave, approver())
     dc = setup.vms[2]
-    batch = batches.create_batch(wave, user=engineer)
-    job = batches.launch_batch(batch, user=engineer)  # queued: no worker has run it yet
+    batch = batches.do_create_batch(wave, acting_user=engineer)
+    job = batches.do_launch_batch(batch, acting_user=engineer)  # queued: no worker has run it yet
 
     refused = take_out(client_for(planner), wave, dc, "api")
     assert refused.status_code == 409 and "running" in refused.json()["detail"]
@@ -230,8 +230,8 @@ def test_a_queued_job_sends_nothing_of_a_wave_whose_revision_moved_on(hcxsim_fas
     the revision on."""
     setup = make_launch_setup(hcxsim_fast, vms=2)
     wave = approve(setup.wave, approver())
-    batch = batches.create_batch(wave, user=engineer)
-    job = batches.launch_batch(batch, user=engineer)
+    batch = batches.do_create_batch(wave, acting_user=engineer)
+    job = batches.do_launch_batch(batch, acting_user=engineer)
 
     Wave.objects.filter(pk=wave.pk).update(revision=3)
     Approval.objects.create(wave=wave, revision=3, decision=Decision.APPROVED, user=approver())
@@ -253,7 +253,7 @@ def test_the_celery_worker_does_not_send_a_vm_taken_out_while_the_launch_was_que
     dc = setup.vms[2]
     celery_worker.stop()
     try:
-        batch = batches.launch_wave(wave, user=engineer)
+        batch = batches.do_launch_wave(wave, acting_user=engineer)
         WaveItem.objects.filter(wave=wave, vm=dc).delete()
     finally:
         celery_worker.start()

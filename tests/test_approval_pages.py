@@ -165,7 +165,7 @@ def test_the_api_submits_approves_and_lists_decisions(client_for, planner, engin
     rows = client_for(stakeholder).get("/api/approvals/", {"wave_id": ready.pk}).json()["results"]
     assert [(r["revision"], r["decision"], r["user"], r["change_ticket"], r["current"]) for r in rows] == [
         (1, "approved", "engineer-user", "CHG9", True)]
-    assert AuditEntry.objects.filter(action="migrations.wave.approve", user=engineer).count() == 1
+    assert AuditEntry.objects.filter(action="wave.approve", user=engineer).count() == 1
 
 
 def test_the_api_answers_400_with_the_blockers(client_for, planner):

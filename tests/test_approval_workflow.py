@@ -67,9 +67,9 @@ def test_a_ready_wave_is_submitted_after_a_fresh_readiness_run(ready, planner):
     wave = fresh(ready.wave)
     assert wave.status == WaveStatus.SUBMITTED and wave.submitted_by == planner and wave.submitted_at
     assert wave.readiness_revision == wave.revision == result.revision and result.blockers == 0
-    [entry] = audit("migrations.wave.submit", wave)
+    [entry] = audit("wave.submit", wave)
     assert entry.user == planner and entry.detail["revision"] == 1
-    assert audit("migrations.wave.readiness", wave)  # readiness ran as part of the submission
+    assert audit("wave.check_readiness", wave)  # readiness ran as part of the submission
 
 
 def test_a_wave_with_blockers_is_refused_with_their_count_and_the_findings_are_kept(ready, planner):
@@ -83,7 +83,7 @@ def test_a_wave_with_blockers_is_refused_with_their_count_and_the_findings_are_k
     assert wave.status == WaveStatus.DRAFT and wave.submitted_by is None
     assert wave.readiness_revision == wave.revision  # the findings that explain the refusal are kept
     assert ReadinessFinding.objects.filter(wave=wave, severity=FindingSeverity.BLOCKER).count() == 2
-    assert not audit("migrations.wave.submit", wave)
+    assert not audit("wave.submit", wave)
 
 
 def test_stale_readiness_is_checked_again_at_submit(ready, planner):
@@ -128,7 +128,7 @@ def test_an_engineer_approves_with_a_change_ticket(ready, planner, engineer):
     wave = fresh(ready.wave)
     assert wave.status == WaveStatus.APPROVED
     assert (approval.revision, approval.decision, approval.user, approval.change_ticket) == (1, Decision.APPROVED, engineer, "CHG0012345")
-    [entry] = audit("migrations.wave.approve", wave)
+    [entry] = audit("wave.approve", wave)
     assert entry.user == engineer and entry.detail == {"revision": 1, "comment": "Window agreed", "change_ticket": "CHG0012345"}
 
 
@@ -147,7 +147,7 @@ def test_a_rejection_needs_a_comment(ready, planner, engineer):
     do_reject(ready.wave, acting_user=engineer, comment="Window clashes with the payroll run")
     wave = fresh(ready.wave)
     assert wave.status == WaveStatus.REJECTED
-    [entry] = audit("migrations.wave.reject", wave)
+    [entry] = audit("wave.reject", wave)
     assert entry.detail["comment"] == "Window clashes with the payroll run" and entry.user == engineer
 
 
@@ -240,7 +240,7 @@ def test_an_edit_while_submitted_withdraws_the_submission(ready, planner):
     edit(ready.wave, planner, notes="x")
     wave = fresh(ready.wave)
     assert wave.status == WaveStatus.DRAFT and wave.submitted_by is None
-    assert audit("migrations.wave.approval_withdrawn", wave)[0].detail["previous_status"] == WaveStatus.SUBMITTED
+    assert audit("wave.withdraw_approval", wave)[0].detail["previous_status"] == WaveStatus.SUBMITTED
 
 
 # --- two engineers at the same moment ---
@@ -300,7 +300,7 @@ def test_two_engineers_approving_at_once_have_one_winner(planner):
     assert isinstance(outcome["a"], Approval) and outcome["a"].user == first
     assert isinstance(outcome["b"], AlreadyDecided) and "already approved by engineer-a" in str(outcome["b"])
     assert list(Approval.objects.values_list("user__username", flat=True)) == ["engineer-a"]
-    assert len(audit("migrations.wave.approve", scene.wave)) == 1
+    assert len(audit("wave.approve", scene.wave)) == 1
 
 
 @pytest.mark.django_db(transaction=True)

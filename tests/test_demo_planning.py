@@ -56,7 +56,7 @@ def test_the_demo_has_an_approved_pilot_a_submitted_wave_and_a_draft_and_a_secon
     networks = wave_networks(pilot)
     assert networks and all(n.mapped and n.lands.target_name.startswith("seg-") and n.problem == "warning"
                             for n in networks)
-    assert AuditEntry.objects.filter(action="migrations.wave.approve", object_id=pilot.pk,
+    assert AuditEntry.objects.filter(action="wave.approve", object_id=pilot.pk,
                                      user__username=ENGINEER).exists()
 
     assert second.status == WaveStatus.SUBMITTED and second.submitted_by.username == PLANNER

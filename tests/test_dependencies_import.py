@@ -317,7 +317,7 @@ def test_a_planner_uploads_and_the_job_imports(client_for, planner, estate, medi
     job = Job.objects.get()
     assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
     assert job.kind == "migrations_app.import_dependencies" and job.user == planner
-    assert AuditEntry.objects.filter(user=planner, action="migrations_app.import_dependencies").exists()
+    assert AuditEntry.objects.filter(user=planner, action="dependencies.import").exists()
 
     jobs.run(job.pk)
     job.refresh_from_db()

@@ -105,7 +105,7 @@ def test_a_planner_creates_edits_and_deletes_a_group(client_for, planner, crm):
     assert not DependencyGroup.objects.filter(name="CRM").exists()
     assert GroupMember.objects.filter(vm=crm["vms"]["crm-web"]).count() == 0
     actions = set(AuditEntry.objects.filter(user=planner).values_list("action", flat=True))
-    assert {"migrations_app.group.create", "migrations_app.group.change", "migrations_app.group.delete"} <= actions
+    assert {"group.create", "group.change", "group.delete"} <= actions
 
 
 @pytest.mark.django_db

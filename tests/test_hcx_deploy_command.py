@@ -46,7 +46,7 @@ def test_it_deploys_with_the_passwords_stored_on_the_connection(sim, ova_dir, ap
     assert vms_named(sim.connect(), "hcx-cmd")[0]["runtime.powerState"] == "poweredOn"
     step = HcxSetupStep.objects.get(plan=plan, step=SetupStepKey.DEPLOY)
     assert step.state == StepState.DONE and step.summary.startswith("VM hcx-cmd imported and powered on")
-    assert AuditEntry.objects.filter(action="hcx.connector.deploy", object_id=plan.pk).exists()
+    assert AuditEntry.objects.filter(action="hcx_connector.deploy", object_id=plan.pk).exists()
 
     again = deploy("--plan", plan.name, "--ova", str(ova_dir / "hcx-connector.ova"), *PLACEMENT)
 
@@ -71,7 +71,7 @@ def test_passwords_from_the_environment_are_stored_encrypted_on_the_connection_f
         cursor.execute("SELECT admin_password, root_password FROM hcx_hcxconnection WHERE id = %s", [connection.pk])
         stored = repr(cursor.fetchone())
     assert "Adm1n-From-Env!" not in stored and "R00t-From-Env!" not in stored, "kept encrypted at rest"
-    assert AuditEntry.objects.filter(action="hcx.connection.change", detail__fields=["admin_password", "root_password"]).exists()
+    assert AuditEntry.objects.filter(action="hcx_connection.change", detail__fields=["admin_password", "root_password"]).exists()
 
 
 def test_without_passwords_anywhere_it_names_them_and_imports_nothing(sim, ova_dir, appliance, monkeypatch):

@@ -93,7 +93,7 @@ def test_the_worker_deploys_the_plans_connector_with_the_connections_passwords(c
     assert step.data["vm"] == job.data["vm"]
     recorded = repr((job.params, job.data, job.error, job.progress_text, messages, step.summary, step.data))
     assert ADMIN_PASSWORD not in recorded and ROOT_PASSWORD not in recorded
-    audit = AuditEntry.objects.get(action="hcx.connector.deploy")
+    audit = AuditEntry.objects.get(action="hcx_connector.deploy")
     assert audit.user == engineer and audit.object_id == plan.pk and ADMIN_PASSWORD not in repr(audit.detail)
     [vm] = vms_named(sim.connect(), "hcx-by-worker")
     assert vm["runtime.powerState"] == "poweredOn"

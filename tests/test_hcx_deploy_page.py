@@ -127,7 +127,7 @@ def test_an_engineer_starts_the_deployment_and_lands_on_the_setup_page(client_fo
     assert (spec["datacenter"], spec["cluster"], spec["datastore"], spec["network"], spec["ssh_enabled"]) == (
         "DC-Main", "CL-Mgmt", "vsanDatastore", "HCX-Mgmt", True)
     assert ADMIN_PASSWORD not in repr(job.params) and ROOT_PASSWORD not in repr(job.params)
-    audit = AuditEntry.objects.get(action="hcx.connector.deploy")
+    audit = AuditEntry.objects.get(action="hcx_connector.deploy")
     assert audit.user == engineer and audit.object_id == plan.pk and audit.detail["job"] == job.pk
 
 
@@ -181,7 +181,7 @@ def test_an_uploaded_ova_is_checked_named_safely_and_offered(client_for, enginee
     assert response.status_code == 302 and response["Location"] == f"{url(plan)}?ova={stored}"
     assert folder_files(ova_dir) == sorted([stored, "hcx-connector.ova"])
     assert (ova_dir / stored).read_bytes() == content
-    assert AuditEntry.objects.filter(action="hcx.ova.upload", detail__ova=stored, user=engineer).exists()
+    assert AuditEntry.objects.filter(action="hcx_ova.upload", detail__ova=stored, user=engineer).exists()
     page = client.get(response["Location"]).content.decode()
     assert f'<option value="{stored}" selected>' in page
 

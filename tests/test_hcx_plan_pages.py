@@ -42,7 +42,7 @@ def test_an_engineer_creates_a_plan_through_the_form(client_for, engineer):
     assert plan.dns_servers == ["192.168.1.53", "192.168.1.54"]
     assert sorted(plan.profiles.values_list("kind", flat=True)) == sorted(ProfileKind.values)
     assert plan.profiles.get(kind=ProfileKind.MANAGEMENT).ip_ranges == [{"start": "192.168.10.20", "end": "192.168.10.29"}]
-    assert AuditEntry.objects.filter(action="hcx.plan.create", object_id=plan.pk, user=engineer).exists()
+    assert AuditEntry.objects.filter(action="hcx_plan.create", object_id=plan.pk, user=engineer).exists()
     page = client.get(response["Location"]).content.decode()
     assert "Ready" in page and "Not ready" not in page
 
@@ -131,7 +131,7 @@ def test_an_engineer_deletes_a_plan_after_confirming(client_for, engineer):
     assert HcxPlan.objects.filter(pk=plan.pk).exists()
     assert client.post(f"/hcx/plans/{plan.pk}/delete/").status_code == 302
     assert not HcxPlan.objects.exists() and not HcxNetworkProfilePlan.objects.exists()
-    assert AuditEntry.objects.filter(action="hcx.plan.delete", user=engineer).exists()
+    assert AuditEntry.objects.filter(action="hcx_plan.delete", user=engineer).exists()
 
 
 def test_the_list_filters_and_its_queries_do_not_grow_with_plans(client_for, planner, django_assert_max_num_queries):

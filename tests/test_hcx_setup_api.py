@@ -62,7 +62,7 @@ def test_an_engineer_starts_steps_and_gets_the_job(client_for, engineer):
     job = Job.objects.get()
     assert response.json()["id"] == job.pk and response.json()["status"] == "pending"
     assert job.kind == KIND and job.params["steps"] == wanted, "run in the path's order"
-    assert AuditEntry.objects.get(action="hcx.setup.run").user == engineer
+    assert AuditEntry.objects.get(action="hcx_setup.run").user == engineer
 
 
 @pytest.mark.parametrize("persona", ["planner", "stakeholder"])

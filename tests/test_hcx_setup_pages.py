@@ -188,7 +188,7 @@ def test_run_starts_a_job_for_that_step_with_an_audit_row(client_for, engineer):
     job = Job.objects.get()
     assert job.kind == KIND and job.params == {"plan_id": plan.pk, "steps": [key]} and job.user == engineer
     assert job.object == plan
-    audit = AuditEntry.objects.get(action="hcx.setup.run")
+    audit = AuditEntry.objects.get(action="hcx_setup.run")
     assert audit.user == engineer and audit.detail["steps"] == [key] and audit.object_id == plan.pk
     page = client_for(engineer).get(setup_url(plan)).content.decode()
     assert f"Started job #{job.pk}" in page
@@ -217,7 +217,7 @@ def test_a_busy_plan_refuses_to_start_another_job_with_a_message(client_for, eng
     page = response.content.decode()
     assert "already running" in page and f"#{busy.pk}" in page
     assert list(Job.objects.all()) == [busy]
-    assert not AuditEntry.objects.filter(action="hcx.setup.run").exists()
+    assert not AuditEntry.objects.filter(action="hcx_setup.run").exists()
     assert "disabled>Run all remaining steps" in page, "the buttons wait while a job runs"
 
 
@@ -278,7 +278,7 @@ def test_trusting_stores_the_certificate_audits_and_pairs_then_runs_the_rest(cli
     response = client_for(engineer).post(f"{setup_url(plan)}trust/", {"sha256": sha256, "then_remaining": "on"})
     assert response.status_code == 302
     assert HcxConnection.objects.get(plan=plan).trusted_cloud_certificate == pem
-    audit = AuditEntry.objects.get(action="hcx.setup.trust_certificate")
+    audit = AuditEntry.objects.get(action="hcx_certificate.trust")
     assert audit.user == engineer and audit.detail["sha256"] == sha256
     job = Job.objects.get()
     after = ORDER[ORDER.index(SetupStepKey.PAIR):]
@@ -301,7 +301,7 @@ def test_a_certificate_that_changed_since_the_page_was_shown_is_not_trusted(clie
     page = client_for(engineer).post(f"{setup_url(plan)}trust/", {"sha256": other}, follow=True).content.decode()
     assert "changed since the page was shown" in page
     assert HcxConnection.objects.get(plan=plan).trusted_cloud_certificate == ""
-    assert not Job.objects.exists() and not AuditEntry.objects.filter(action="hcx.setup.trust_certificate").exists()
+    assert not Job.objects.exists() and not AuditEntry.objects.filter(action="hcx_certificate.trust").exists()
 
 
 def test_trusting_while_a_job_runs_stores_nothing(client_for, engineer):
@@ -313,7 +313,7 @@ def test_trusting_while_a_job_runs_stores_nothing(client_for, engineer):
     assert "already running" in page
     assert HcxConnection.objects.get(plan=plan).trusted_cloud_certificate == ""
     assert list(Job.objects.all()) == [busy]
-    assert not AuditEntry.objects.filter(action="hcx.setup.trust_certificate").exists()
+    assert not AuditEntry.objects.filter(action="hcx_certificate.trust").exists()
 
 
 def ask_for_vcenter_certificate(plan, pem, sha256, remote_url="https://vcsa-onprem.example.test"):
@@ -355,7 +355,7 @@ def test_trusting_the_vcenter_certificate_keeps_it_on_the_step_and_registers_the
     row = plan.setup_steps.get(step=SetupStepKey.REGISTER)
     assert row.data["trusted_certificates"] == [pem]
     assert HcxConnection.objects.get(plan=plan).trusted_cloud_certificate == ""
-    audit = AuditEntry.objects.get(action="hcx.setup.trust_certificate")
+    audit = AuditEntry.objects.get(action="hcx_certificate.trust")
     assert audit.detail["step"] == SetupStepKey.REGISTER and audit.detail["sha256"] == sha256
     after = ORDER[ORDER.index(SetupStepKey.REGISTER):]
     assert Job.objects.get().params["steps"] == [k for k in after if k in STEPS]
@@ -451,7 +451,7 @@ def test_blank_secrets_keep_what_is_stored_and_the_audit_names_fields_only(clien
     for name, value in SECRETS.items():
         if name != "admin_password":
             assert getattr(connection, name) == value, name
-    audit = AuditEntry.objects.get(action="hcx.connection.change")
+    audit = AuditEntry.objects.get(action="hcx_connection.change")
     assert audit.user == engineer and audit.detail["fields"] == ["admin_password", "location_city"]
     assert "New-Admin-Secret-9999" not in repr(audit.detail)
 
@@ -479,7 +479,7 @@ def test_the_form_creates_the_connection_when_the_plan_has_none(client_for, engi
     assert response.status_code == 302
     connection = HcxConnection.objects.get(plan=plan)
     assert connection.password == "First-Secret-1" and connection.activation_key == "KEY-1"
-    assert AuditEntry.objects.get(action="hcx.connection.add").detail["fields"][:3] == [
+    assert AuditEntry.objects.get(action="hcx_connection.add").detail["fields"][:3] == [
         "activation_key", "cloud_password", "cloud_url"]
 
 

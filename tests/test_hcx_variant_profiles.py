@@ -118,7 +118,7 @@ def test_the_launch_journey_runs_against(hcxsim, engineer, profile):
     batch = walk_launch_journey(setup, engineer)
     first = batch.migrations.select_related("vm").get(vm__name="app-1", attempt=1)
 
-    [back] = controls.rollback([first], user=engineer).done
+    [back] = controls.do_roll_back_migrations([first], acting_user=engineer).done
     dispatch(setup.site)
     hcxsim.control.advance(100_000)
     reconcile_site(setup.site)

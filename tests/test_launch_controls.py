@@ -106,7 +106,7 @@ def vms(db):
 
 
 def audit_rows(action: str) -> list[AuditEntry]:
-    return list(AuditEntry.objects.filter(action=f"migrations_app.migration.{action}"))
+    return list(AuditEntry.objects.filter(action=f"migration.{action}"))
 
 
 def states(rows) -> list[str]:
@@ -119,7 +119,7 @@ def states(rows) -> list[str]:
 def test_it_cancels_migrations_never_sent_at_once_without_asking_hcx(site, vms, engineer):
     rows = site.migrations(vms[:2])
 
-    result = controls.cancel(rows, user=engineer)
+    result = controls.do_cancel_migrations(rows, acting_user=engineer)
 
     assert result.done == rows and result.refused == {}
     assert states(rows) == [S.CANCELLED, S.CANCELLED]
@@ -137,7 +137,7 @@ def test_it_cancels_migrations_in_hcx_and_records_it_when_hcx_accepts(site, vms,
     site.advance(60)
     site.sync(rows)
 
-    result = controls.cancel(rows, user=engineer, remove_seed_data=True)
+    result = controls.do_cancel_migrations(rows, acting_user=engineer, remove_seed_data=True)
 
     assert [m.pk for m in result.done] == [m.pk for m in rows] and result.refused == {}
     assert states(rows) == [S.CANCELLED, S.CANCELLED]
@@ -154,7 +154,7 @@ def test_a_cancel_after_the_switchover_started_is_refused_per_vm_and_the_others_
     site.advance(60)  # switching and portal_lags are in their switchover now, waiting waits for its window
     site.sync([switching, waiting])  # the portal has not read portal_lags since it was sent
 
-    result = controls.cancel([switching, waiting, portal_lags], user=engineer)
+    result = controls.do_cancel_migrations([switching, waiting, portal_lags], acting_user=engineer)
 
     refused = {m.pk: why for m, why in result.refused.items()}
     assert refused[switching.pk] == "Its switchover has started: HCX cannot cancel it any more."
@@ -173,7 +173,7 @@ def test_when_hcx_cannot_be_reached_nothing_changes_and_the_result_says_why(site
     [m] = site.send(site.migrations(vms[:1]), switchover_start=site.meshed.at(86400))
     site.sim.control.fault("error", path="/mobility/migrations/forceCancel$", status=503, times=None)
 
-    result = controls.cancel([m], user=engineer)
+    result = controls.do_cancel_migrations([m], acting_user=engineer)
 
     assert result.done == []
     assert result.refused[m].startswith("HCX of Amsterdam could not do it: ")
@@ -186,7 +186,7 @@ def test_a_migration_being_sent_right_now_is_not_cancelled(site, vms, engineer):
     [m] = site.migrations(vms[:1])
     move(m, S.SUBMITTING)
 
-    result = controls.cancel([m], user=engineer)
+    result = controls.do_cancel_migrations([m], acting_user=engineer)
 
     assert result.refused == {m: "It is being sent to HCX right now: cancel it again in a moment."}
     assert states([m]) == [S.SUBMITTING]
@@ -206,7 +206,7 @@ def test_a_failed_bulk_is_retried_as_a_new_attempt_that_hcx_starts_from_its_seed
     [failed] = site.sync([failed])
     assert failed.state == S.FAILED
 
-    result = controls.retry([failed], user=engineer)
+    result = controls.do_retry_migrations([failed], acting_user=engineer)
 
     [attempt] = result.done
     assert (attempt.state, attempt.attempt, attempt.retry_of, attempt.batch_id, attempt.direction,
@@ -223,11 +223,11 @@ def test_a_failed_bulk_is_retried_as_a_new_attempt_that_hcx_starts_from_its_seed
 def test_only_the_latest_finished_attempt_of_a_vm_is_retried(site, vms, engineer):
     first, running, waiting = site.migrations(vms)
     move(first, S.CANCELLED)
-    second = controls.retry([first], user=engineer).done[0]
+    second = controls.do_retry_migrations([first], acting_user=engineer).done[0]
     move(running, S.SUBMITTING)
     move(running, S.VALIDATING, hcx_id="m-running")
 
-    result = controls.retry([first, running, waiting], user=engineer)
+    result = controls.do_retry_migrations([first, running, waiting], acting_user=engineer)
 
     reasons = {m.pk: why for m, why in result.refused.items()}
     assert result.done == []
@@ -245,7 +245,7 @@ def test_retrying_many_migrations_takes_the_same_number_of_queries(site, enginee
     VmMigration.objects.filter(pk__in=[m.pk for m in rows]).update(state=S.FAILED)
 
     with django_assert_max_num_queries(12):
-        result = controls.retry(rows, user=engineer)
+        result = controls.do_retry_migrations(rows, acting_user=engineer)
 
     assert len(result.done) == 30
 
@@ -259,11 +259,11 @@ def test_a_completed_migration_is_rolled_back_by_a_reverse_migration_that_comple
     [m] = site.sync([m])
     assert m.state == S.COMPLETE
 
-    [reverse] = controls.rollback([m], user=engineer).done
+    [reverse] = controls.do_roll_back_migrations([m], acting_user=engineer).done
     site.send([reverse])
     site.advance(WHOLE_RUN)
     [reverse] = site.sync([reverse])
-    again = controls.rollback([m], user=engineer)
+    again = controls.do_roll_back_migrations([m], acting_user=engineer)
 
     assert (reverse.direction, reverse.attempt, reverse.batch_id, reverse.state) == (
         MigrationDirection.REVERSE, 1, m.batch_id, S.COMPLETE)
@@ -278,7 +278,7 @@ def test_an_unfinished_migration_cannot_be_rolled_back(site, vms, engineer):
     running, waiting = site.migrations(vms[:2])
     site.send([running])
 
-    result = controls.rollback([running, waiting], user=engineer)
+    result = controls.do_roll_back_migrations([running, waiting], acting_user=engineer)
 
     assert result.done == []
     assert {m.pk: why for m, why in result.refused.items()} == {
@@ -291,11 +291,11 @@ def test_an_unfinished_migration_cannot_be_rolled_back(site, vms, engineer):
 def test_a_failed_rollback_is_rolled_back_again_as_its_next_attempt(site, vms, engineer):
     [m] = site.migrations(vms[:1])
     VmMigration.objects.filter(pk=m.pk).update(state=S.COMPLETE)
-    [first] = controls.rollback([m], user=engineer).done
+    [first] = controls.do_roll_back_migrations([m], acting_user=engineer).done
     move(first, S.SUBMITTING)
     move(first, S.REFUSED)
 
-    [second] = controls.rollback([m], user=engineer).done
+    [second] = controls.do_roll_back_migrations([m], acting_user=engineer).done
 
     assert (second.direction, second.attempt, second.retry_of) == (MigrationDirection.REVERSE, 2, first)
 
@@ -312,7 +312,7 @@ def test_switchover_now_makes_a_waiting_bulk_switch_over_and_a_vmotion_is_refuse
     [bulk] = site.sync([bulk])
     assert bulk.state == S.WAITING_FOR_SWITCHOVER and bulk.switchover_start is not None
 
-    result = controls.switchover_now([bulk, vmotion], user=engineer)
+    result = controls.do_switch_over_now([bulk, vmotion], acting_user=engineer)
 
     assert [m.pk for m in result.done] == [bulk.pk]
     assert result.refused == {vmotion: "HCX vMotion migrations switch over right after their copy: their "
@@ -331,7 +331,7 @@ def test_a_switchover_hcx_refuses_comes_back_as_the_vm_s_reason_and_the_others_s
     rows = site.sync(rows)
     site.sim.control.fault("switchover_refuse", vm=vms[0].moid, message="Switchover refused: a backup holds a snapshot")
 
-    result = controls.switchover_now(rows, user=engineer)
+    result = controls.do_switch_over_now(rows, acting_user=engineer)
 
     assert result.refused == {rows[0]: "Switchover refused: a backup holds a snapshot"}
     assert [m.pk for m in result.done] == [rows[1].pk]
@@ -347,7 +347,7 @@ def test_a_moved_window_is_set_in_hcx_and_kept_on_the_row(site, vms, engineer):
     [m] = site.sync([m])
     start, end = site.meshed.at(7200).replace(microsecond=0), site.meshed.at(9000).replace(microsecond=0)
 
-    result = controls.move_window([m], start, end, user=engineer)
+    result = controls.do_move_switchover_window([m], start, end, acting_user=engineer)
 
     assert [d.pk for d in result.done] == [m.pk]
     reading = site.hcx.get_migration(m.hcx_id)
@@ -368,7 +368,7 @@ def test_the_job_cancels_in_hcx_in_the_worker_after_the_never_sent_ones_are_canc
     in_hcx, never_sent = site.migrations(vms)
     site.send([in_hcx], switchover_start=site.meshed.at(86400))
 
-    job = controls.enqueue_control("cancel", [in_hcx, never_sent], user=engineer)
+    job = controls.do_enqueue_control("cancel", [in_hcx, never_sent], acting_user=engineer)
     cancelled_at_once = states([never_sent])
     wait_for(lambda: Job.objects.get(pk=job.pk).status in JobStatus.TERMINAL, timeout=60, message="the job")
 

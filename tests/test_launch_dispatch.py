@@ -44,8 +44,8 @@ S = MigrationState
 
 def launch(setup, user, **kwargs) -> Batch:
     """Create and launch a batch, and run its submit job here (as the worker would)."""
-    batch = batches.create_batch(setup.wave, user=user, **kwargs)
-    job = batches.launch_batch(batch, user=user)
+    batch = batches.do_create_batch(setup.wave, acting_user=user, **kwargs)
+    job = batches.do_launch_batch(batch, acting_user=user)
     run(job.pk)
     return batch
 
@@ -192,7 +192,7 @@ def test_running_the_submit_job_twice_sends_nothing_twice(hcxsim_fast, engineer)
     batch = launch(setup, engineer)
     first = Job.objects.get(pk=batch.job_id)
 
-    again = batches.launch_batch(batch, user=engineer)  # the first job is over: a new one
+    again = batches.do_launch_batch(batch, acting_user=engineer)  # the first job is over: a new one
     run(again.pk)
     run(first.pk)  # a redelivered task of a finished job does nothing
     assert dispatch(setup.site).sent == 0
@@ -208,8 +208,8 @@ def test_running_the_submit_job_twice_sends_nothing_twice(hcxsim_fast, engineer)
 @pytest.mark.django_db
 def test_a_send_interrupted_after_hcx_took_it_is_recovered_not_sent_again(hcxsim_fast, engineer):
     setup = make_launch_setup(hcxsim_fast, vms=2)
-    batch = batches.create_batch(setup.wave, user=engineer)
-    batches.launch_batch(batch, user=engineer)  # its job never runs: a worker dies mid-send
+    batch = batches.do_create_batch(setup.wave, acting_user=engineer)
+    batches.do_launch_batch(batch, acting_user=engineer)  # its job never runs: a worker dies mid-send
     started = sent_behind_the_portal(setup, batch, "app-1")
     # Both rows were SUBMITTING when the worker died; HCX got app-1's group but not app-2's.
     VmMigration.objects.filter(batch=batch).update(state=S.SUBMITTING)
@@ -247,8 +247,8 @@ def sent_behind_the_portal(setup, batch, vm_name: str, *, reverse: bool = False)
 @pytest.mark.django_db
 def test_a_send_interrupted_between_the_group_s_creation_and_its_start_starts_that_group(hcxsim_fast, engineer):
     setup = make_launch_setup(hcxsim_fast, vms=2)
-    batch = batches.create_batch(setup.wave, user=engineer)
-    batches.launch_batch(batch, user=engineer)
+    batch = batches.do_create_batch(setup.wave, acting_user=engineer)
+    batches.do_launch_batch(batch, acting_user=engineer)
     ours = rows(batch)
     service = service_for(setup.site)
     ctx = SiteContext.load(setup.site, service)
@@ -309,7 +309,7 @@ def test_a_second_dispatch_of_a_site_while_one_sends_does_nothing(hcxsim_fast, e
     if connection.vendor != "postgresql":
         pytest.skip("the per-site lock is PostgreSQL's (SQLite has a single writer)")
     setup = make_launch_setup(hcxsim_fast, vms=1)
-    batches.launch_batch(batches.create_batch(setup.wave, user=engineer), user=engineer)
+    batches.do_launch_batch(batches.do_create_batch(setup.wave, acting_user=engineer), acting_user=engineer)
     held, release = threading.Event(), threading.Event()
 
     def other_worker():  # its own database connection, as another worker process has
@@ -338,8 +338,8 @@ def test_hcx_unavailable_leaves_them_waiting_with_a_message_and_a_later_dispatch
                                                                                            settings):
     settings.HCX_SETUP = {**settings.HCX_SETUP, "RETRY_ATTEMPTS": 0}
     setup = make_launch_setup(hcxsim_fast, vms=2)
-    batch = batches.create_batch(setup.wave, user=engineer)
-    batches.launch_batch(batch, user=engineer)
+    batch = batches.do_create_batch(setup.wave, acting_user=engineer)
+    batches.do_launch_batch(batch, acting_user=engineer)
     hcxsim_fast.control.fault("error", path="/mobility/migrations/validate", status=503)
 
     result = dispatch(setup.site)
@@ -509,7 +509,7 @@ def test_a_rollback_hcx_refuses_at_start_is_refused_and_the_others_go_back(hcxsi
 def test_the_worker_launches_a_wave_end_to_end(celery_worker, hcxsim_fast, engineer):
     setup = make_launch_setup(hcxsim_fast, vms=2)
 
-    batch = batches.launch_wave(setup.wave, user=engineer)
+    batch = batches.do_launch_wave(setup.wave, acting_user=engineer)
 
     job = wait_for(lambda: Job.objects.filter(pk=batch.job_id, status__in=JobStatus.TERMINAL).first(), timeout=60,
                    message="the submit job to finish")

@@ -42,7 +42,7 @@ def test_it_gives_hcx_s_answer_per_vm_and_starts_nothing(hcxsim_fast, client_for
     # A dry run: HCX started nothing, the portal made no batch and no migration.
     assert setup.hcx_migrations() == [] and setup.hcx()["mobilityGroups"] == []
     assert not Batch.objects.exists() and not VmMigration.objects.exists()
-    assert AuditEntry.objects.filter(action="migrations_app.wave.validate_in_hcx", object_id=setup.wave.pk).count() == 1
+    assert AuditEntry.objects.filter(action="wave.validate_in_hcx", object_id=setup.wave.pk).count() == 1
 
     # Whoever reads the wave sees the stored answer after a reload, with HCX's words and the time taken.
     html = client_for(stakeholder).get(setup.wave.get_absolute_url()).content.decode()

@@ -226,7 +226,7 @@ def test_a_worker_killed_mid_wave_loses_nothing_and_a_new_one_finishes_the_wave(
     worker = make_worker(HCX_MAX_REPLICATIONS_PER_MESH="2")
     worker.send_jobs_here(monkeypatch)
     worker.start()
-    batch = batches.launch_wave(setup.wave, user=engineer)
+    batch = batches.do_launch_wave(setup.wave, acting_user=engineer)
 
     def mid_wave():
         states = Counter(VmMigration.objects.filter(batch=batch).values_list("state", flat=True))
@@ -267,7 +267,7 @@ def test_a_worker_killed_while_hcx_takes_a_batch_start_leaves_one_migration_per_
     fault = hcxsim.control.fault("delay", path="/mobility/groups/start$", seconds=4, times=1)
     worker = make_worker()
     worker.send_jobs_here(monkeypatch)
-    batch = batches.launch_wave(setup.wave, user=engineer)  # its submit job is first in the queue
+    batch = batches.do_launch_wave(setup.wave, acting_user=engineer)  # its submit job is first in the queue
     worker.start()
 
     # The fault is used up when the start reaches HCX: the submit job is now waiting for HCX's answer.
@@ -351,7 +351,7 @@ def test_a_redis_restart_mid_wave_is_survived_by_the_worker_and_its_beat(hcxsim,
     worker = make_worker(REDIS_URL=redis_server.url, HCX_MAX_REPLICATIONS_PER_MESH="2")
     worker.send_jobs_here(monkeypatch)
     worker.start()
-    batch = batches.launch_wave(setup.wave, user=engineer)
+    batch = batches.do_launch_wave(setup.wave, acting_user=engineer)
     drive(hcxsim, lambda: VmMigration.objects.filter(batch=batch, state__in=sorted(S.IN_HCX)).count() == 2,
           message="the first two migrations in HCX")
 
@@ -449,7 +449,7 @@ def test_a_web_server_restart_ends_the_stream_and_a_reader_resumes_from_its_curs
         hcxsim, web_server, engineer, stakeholder, monkeypatch):
     setup = make_launch_setup(hcxsim, vms=3, disk_bytes=1024 ** 3)
     monkeypatch.setattr(Job, "send", lambda job: None)  # the test runs the submit job itself
-    run(batches.launch_batch(batches.create_batch(setup.wave, user=engineer), user=engineer).pk)
+    run(batches.do_launch_batch(batches.do_create_batch(setup.wave, acting_user=engineer), acting_user=engineer).pk)
     wave = setup.wave
     cookies = {django_settings.SESSION_COOKIE_NAME: _session_cookie(stakeholder)}
     url = f"{web_server.url}/plan/waves/{wave.pk}/progress/stream/?since={progress.latest_cursor(wave)}"
@@ -553,7 +553,7 @@ def test_a_minute_of_hcx_failing_changes_nothing_says_so_and_the_wave_then_catch
     settings.HCX_SETUP = {**settings.HCX_SETUP, "HTTP_TIMEOUT": 0.3, "RETRY_ATTEMPTS": 1, "RETRY_BACKOFF": 0.01}
     settings.HCX_LIMITS = {**settings.HCX_LIMITS, "MAX_REPLICATIONS_PER_MESH": 2}
     setup = make_launch_setup(hcxsim, vms=4)
-    run(batches.launch_batch(batches.create_batch(setup.wave, user=engineer), user=engineer).pk)
+    run(batches.do_launch_batch(batches.do_create_batch(setup.wave, acting_user=engineer), acting_user=engineer).pk)
     reconcile_site(setup.site)  # logged in: the cycles below reuse the session
     assert portal_states(setup.wave) == {S.VALIDATING: 2, S.WAITING: 2}
     before, events = snapshot(setup.wave), MigrationEvent.objects.count()
@@ -590,7 +590,7 @@ def test_an_hcx_session_expiring_mid_wave_is_logged_in_again_and_the_wave_goes_o
     worker = make_worker(HCX_MAX_REPLICATIONS_PER_MESH="2")
     worker.send_jobs_here(monkeypatch)
     worker.start()
-    batch = batches.launch_wave(setup.wave, user=engineer)
+    batch = batches.do_launch_wave(setup.wave, acting_user=engineer)
     drive(hcxsim, lambda: VmMigration.objects.filter(batch=batch, state__in=sorted(S.IN_HCX - {S.VALIDATING}))
           .count() == 2, message="the first two migrations under way")
     wait_for(lambda: "wrote 2 row(s)" in worker.log(), timeout=30, message="a cycle to read HCX with its session")
@@ -611,8 +611,8 @@ def test_a_switchover_failure_ends_failed_with_hcx_s_words_and_a_retry_completes
     setup = make_launch_setup(hcxsim, vms=3)
     words = "Switchover of app-2 failed: the target datastore vsanDatastore ran out of space"
     hcxsim.control.fault("migration_fail", phase="SWITCHOVER", vm="app-2", message=words, times=1)
-    batch = batches.create_batch(setup.wave, user=engineer)
-    run(batches.launch_batch(batch, user=engineer).pk)
+    batch = batches.do_create_batch(setup.wave, acting_user=engineer)
+    run(batches.do_launch_batch(batch, acting_user=engineer).pk)
 
     cycle_until(hcxsim, setup.site, lambda: not VmMigration.objects.filter(batch=batch, state__in=sorted(S.ACTIVE))
                 .exists())
@@ -623,7 +623,7 @@ def test_a_switchover_failure_ends_failed_with_hcx_s_words_and_a_retry_completes
     assert MigrationEvent.objects.filter(migration=failed, state=S.FAILED, message__contains=words).count() == 1
     assert not wave_completed(setup.wave)  # a VM not moved: the wave is not done
 
-    result = controls.retry([failed], user=engineer)
+    result = controls.do_retry_migrations([failed], acting_user=engineer)
     [again] = result.done
     assert (again.state, again.attempt, again.retry_of_id) == (S.WAITING, 2, failed.pk)
     cycle_until(hcxsim, setup.site, lambda: wave_completed(setup.wave))

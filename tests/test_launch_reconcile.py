@@ -132,7 +132,7 @@ def test_each_state_change_is_logged_once_and_the_wave_completes(hcxsim):
         assert m.percent == 100 and m.ended is not None
     launched.wave.refresh_from_db()
     assert launched.wave.status == WaveStatus.COMPLETED
-    audit = AuditEntry.objects.get(action="migrations_app.wave.complete")
+    audit = AuditEntry.objects.get(action="wave.complete")
     assert audit.object_id == launched.wave.pk and audit.detail["vms"] == 2
     assert reconcile_site(launched.site).hcx_calls == 0  # nothing left in flight: HCX is not asked
 
@@ -451,8 +451,8 @@ def test_cycles_send_what_waits_into_the_slots_that_free_up_until_the_wave_compl
                                                                                       settings):
     settings.HCX_LIMITS = {**settings.HCX_LIMITS, "MAX_REPLICATIONS_PER_MESH": 1}
     setup = make_launch_setup(hcxsim_fast, vms=3)
-    batch = batches.create_batch(setup.wave, user=engineer)
-    run(batches.launch_batch(batch, user=engineer).pk)  # the submit job sends one; two wait for a slot
+    batch = batches.do_create_batch(setup.wave, acting_user=engineer)
+    run(batches.do_launch_batch(batch, acting_user=engineer).pk)  # the submit job sends one; two wait for a slot
     assert sorted(batch.migrations.values_list("state", flat=True)).count(S.WAITING) == 2
 
     for _cycle in range(12):
@@ -475,7 +475,7 @@ def states_of(batch) -> list[str]:
 def test_the_worker_s_beat_sends_and_follows_a_launched_batch_to_the_end(hcxsim_fast, celery_beat_worker, engineer,
                                                                          settings):
     setup = make_launch_setup(hcxsim_fast, vms=3)
-    batch = batches.create_batch(setup.wave, user=engineer)
+    batch = batches.do_create_batch(setup.wave, acting_user=engineer)
     # Launched, but its submit job never ran (say its worker died): the reconciler's dispatch sends it.
     Batch.objects.filter(pk=batch.pk).update(launched=timezone.now())
     Wave.objects.filter(pk=setup.wave.pk).update(status=WaveStatus.RUNNING)

@@ -152,7 +152,7 @@ def test_a_running_wave_whose_vms_all_moved_completes_once_with_an_audit_row():
 
     wave.refresh_from_db()
     assert wave.status == WaveStatus.COMPLETED
-    [audit] = AuditEntry.objects.filter(action="migrations_app.wave.complete")
+    [audit] = AuditEntry.objects.filter(action="wave.complete")
     assert (audit.object_id, audit.user, audit.detail["vms"]) == (wave.pk, None, 2)
 
 

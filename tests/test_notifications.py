@@ -281,7 +281,7 @@ def test_my_notifications_shows_my_address_and_saves_only_my_own(client_for, db)
     assert response.status_code == 302
     assert set(me.notification_preferences.values_list("event", flat=True)) == {SUBMITTED, "migration.failed"}
     assert list(other.notification_preferences.values_list("event", flat=True)) == [SUBMITTED]  # untouched
-    assert AuditEntry.objects.filter(action="core.notifications.preferences", user=me).exists()
+    assert AuditEntry.objects.filter(action="notifications.set", user=me).exists()
     client.post("/notifications/mine/", {})
     assert not me.notification_preferences.exists()
 
@@ -349,7 +349,7 @@ def test_an_admin_adds_edits_tests_and_deletes_a_webhook_whose_url_is_never_show
     client.post(f"/notifications/webhooks/{hook.pk}/edit/", {"name": "Slack ops", "url": "https://example.com/new"})
     hook.refresh_from_db()
     assert hook.url == "https://example.com/new" and hook.active is False and hook.events == []
-    audit = AuditEntry.objects.filter(action="core.webhook.save").order_by("id")
+    audit = AuditEntry.objects.filter(action="webhook.save").order_by("id")
     assert [e.detail["changed"] for e in audit][1:] == [["events", "name"], ["active", "events", "url"]]
     assert not any(url in json.dumps(e.detail) or "example.com/new" in json.dumps(e.detail) for e in audit)
 

@@ -6,7 +6,7 @@ import pytest
 from core.choices import NotificationEvent
 from core.models import Notification, NotificationPreference
 from migrations_app.choices import MigrationState, WaveStatus
-from migrations_app.launch.batches import launch_batch
+from migrations_app.launch.batches import do_launch_batch
 from migrations_app.launch.rollup import finish_waves
 from migrations_app.launch.transitions import move
 from migrations_app.models import Wave
@@ -30,11 +30,11 @@ def test_a_launch_and_a_finished_wave_reach_those_who_asked(engineer, listening)
     wave = make_wave("Pilot", vms=estate.vms, status=WaveStatus.APPROVED, migration_type="bulk",
                      site=target.site, target_cluster=target)
     batch = make_batch(wave)
-    launch_batch(batch, user=engineer)
+    do_launch_batch(batch, acting_user=engineer)
     launched = Notification.objects.get(event=NotificationEvent.WAVE_LAUNCHED)
     assert launched.user == listening and "Pilot: Batch 1 was launched by" in launched.subject
 
-    launch_batch(batch, user=engineer)  # launching again is no news
+    do_launch_batch(batch, acting_user=engineer)  # launching again is no news
     assert Notification.objects.filter(event=NotificationEvent.WAVE_LAUNCHED).count() == 1
 
     for m in batch.migrations.all():

@@ -53,7 +53,7 @@ def test_a_planner_proposes_and_sees_the_proposal(client_for, planner, estate):
     assert not Wave.objects.exists()  # nothing is planned until accepted
     page = client.get(response["Location"]).content.decode()
     assert "Pilot" in page and "app-0" in page and "Accept all" in page and "Fits its window" in page
-    assert AuditEntry.objects.filter(action="migrations.plan.propose", user=planner).exists()
+    assert AuditEntry.objects.filter(action="proposal.create", user=planner).exists()
     listing = client.get("/plan/proposals/").content.decode()
     assert f"#{proposal.pk}" in listing
 
@@ -101,7 +101,7 @@ def test_accepting_all_creates_draft_waves_with_their_vms(client_for, planner, e
     assert WaveItem.objects.get(vm=estate["loose"]).migration_type == "cold"
     proposal.refresh_from_db()
     assert proposal.accepted and sorted(proposal.data["accepted_waves"]) == [w["number"] for w in proposal.data["waves"]]
-    assert AuditEntry.objects.filter(action="migrations.plan.accept", user=planner).exists()
+    assert AuditEntry.objects.filter(action="proposal.accept", user=planner).exists()
     page = client.get(f"/plan/proposals/{proposal.pk}/").content.decode()
     assert "Created: Wave 01" in page
     # Accepting again is refused, and changes nothing.

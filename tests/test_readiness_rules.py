@@ -355,7 +355,7 @@ def test_a_run_writes_findings_per_vm_and_type_and_stamps_the_revision(scene, pl
     fixes = dict(ReadinessFinding.objects.filter(wave=scene.wave).values_list("vm_id", "fix"))
     assert fixes[off.pk].count("Cold") == 1  # the rule's own fix names Cold: no second hint
     assert "switch the VM to Bulk" in fixes[old.pk]
-    entry = AuditEntry.objects.get(action="migrations.wave.readiness")
+    entry = AuditEntry.objects.get(action="wave.check_readiness")
     assert entry.user == planner and entry.detail["blockers"] == 2 and entry.detail["revision"] == scene.wave.revision
 
 
@@ -411,7 +411,7 @@ def test_switching_a_powered_off_vm_to_cold_clears_its_blocker(scene, planner):
     assert item.migration_type == COLD and scene.wave.revision == revision + 1 == change.revision
     assert result.blockers == 0 and result.current and scene.wave.readiness_revision == scene.wave.revision
     assert ReadinessFinding.objects.filter(wave=scene.wave, severity=BLOCKER).count() == 0
-    assert AuditEntry.objects.filter(action="migrations.wave.change", object_id=scene.wave.pk).exists()
+    assert AuditEntry.objects.filter(action="wave.change", object_id=scene.wave.pk).exists()
 
 
 def test_switching_back_to_the_waves_type_follows_the_wave_again(scene, planner):

@@ -110,7 +110,7 @@ def test_a_negative_number_stays_a_number_and_text_that_looks_like_one_stays_tex
 
 
 def test_the_audit_log_export_has_real_dates(client_for, admin_user):
-    AuditEntry.record(admin_user, "wave.add", None, note="x" * 500)
+    AuditEntry.record(admin_user, "wave.create", None, note="x" * 500)
     sheet = sheet_of(client_for(admin_user).get("/audit/?export=xlsx"))
     header, rows = records(sheet)
     assert_forwardable(sheet, header)

@@ -78,7 +78,7 @@ def test_an_upload_is_stored_under_a_random_name_and_imported_by_its_job(
     assert job.kind == "inventory.import_rvtools" and job.user == planner
     stored = list(media.iterdir())
     assert len(stored) == 1 and stored[0].suffix == ".xlsx" and "estate" not in stored[0].name
-    assert AuditEntry.objects.filter(user=planner, action="inventory.import_rvtools").exists()
+    assert AuditEntry.objects.filter(user=planner, action="rvtools.import").exists()
 
     jobs.run(job.pk)
     job.refresh_from_db()

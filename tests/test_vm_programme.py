@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from inventory.choices import PowerState
 from migrations_app.choices import MigrationState, WaveStatus
-from migrations_app.launch.controls import retry, rollback
+from migrations_app.launch.controls import do_retry_migrations, do_roll_back_migrations
 from migrations_app.models import Wave
 from migrations_app.readiness.actions import do_run_readiness
 from migrations_app.vm_status import HISTORY_SHOWN
@@ -39,7 +39,7 @@ def migrated_vm(planner, engineer):
     Wave.objects.filter(pk=scene.wave.pk).update(status=WaveStatus.RUNNING)
     [first] = make_batch(scene.wave).migrations.all()
     fail(first, "The VM would not shut down")
-    [second] = retry([first], user=engineer).done
+    [second] = do_retry_migrations([first], acting_user=engineer).done
     complete(second)
     return scene, vm, first, second
 
@@ -65,7 +65,7 @@ def test_a_migrated_vm_shows_its_group_wave_findings_history_and_that_it_runs_in
 
 def test_a_rolled_back_vm_runs_on_premises_again(client_for, planner, engineer):
     scene, vm, first, second = migrated_vm(planner, engineer)
-    [back] = rollback([second], user=engineer).done
+    [back] = do_roll_back_migrations([second], acting_user=engineer).done
     complete(back)
     body, p = programme(client_for(planner), vm)
     assert not p.location.in_avs and "rolled back from AVS" in section(body, "vm-location")
@@ -103,7 +103,7 @@ def test_the_query_count_does_not_grow_with_the_history(client_for, planner, eng
     assert short <= 13
     latest = second
     for _ in range(HISTORY_SHOWN // 2):  # roll back and migrate again, past what the page shows
-        [back] = rollback([latest], user=engineer).done
+        [back] = do_roll_back_migrations([latest], acting_user=engineer).done
         complete(back)
         [latest] = make_batch(scene.wave, [vm]).migrations.all()
         complete(latest)

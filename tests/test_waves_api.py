@@ -94,7 +94,7 @@ def test_a_patch_to_an_approved_wave_sends_it_back_to_draft(api, planner):
     response = api(planner).patch(f"/api/waves/{wave.pk}/", {"sequence": 3, "revision": 1}, content_type="application/json")
     assert response.status_code == 200
     assert response.json()["status"] == "draft" and response.json()["revision"] == 2
-    assert AuditEntry.objects.filter(action="migrations.wave.approval_withdrawn", object_id=wave.pk).exists()
+    assert AuditEntry.objects.filter(action="wave.withdraw_approval", object_id=wave.pk).exists()
 
 
 def test_a_running_wave_answers_409_and_a_submitted_one_is_not_deleted(api, planner):

@@ -38,7 +38,7 @@ def test_a_planner_adds_a_whole_group(client_for, planner, estate):
     assert set(WaveItem.objects.values_list("group_id", flat=True)) == {group.pk}
     wave.refresh_from_db()
     assert wave.revision == 2
-    entry = AuditEntry.objects.get(action="migrations.wave.change", object_id=wave.pk)
+    entry = AuditEntry.objects.get(action="wave.change", object_id=wave.pk)
     assert entry.detail["what"] == "added 3 VMs of billing" and entry.user == planner
 
 
@@ -142,7 +142,7 @@ def test_changing_the_vms_of_an_approved_wave_withdraws_the_approval(client_for,
     assert "1 VMs taken out of W1." in text and "W1: Approval withdrawn: the wave changed" in text
     wave.refresh_from_db()
     assert wave.status == WaveStatus.DRAFT and wave.revision == 2
-    assert AuditEntry.objects.filter(action="migrations.wave.approval_withdrawn", object_id=wave.pk).count() == 1
+    assert AuditEntry.objects.filter(action="wave.withdraw_approval", object_id=wave.pk).count() == 1
 
 
 def test_the_migration_type_of_a_vm_is_changed_and_the_default_restored(client_for, planner, estate):

@@ -118,7 +118,7 @@ def test_an_edited_plan_moves_vms_between_waves_and_withdraws_an_approval(client
     waves = {w.name: w for w in Wave.objects.all()}
     assert waves["W1"].revision == 2 and waves["W2"].revision == 2
     assert waves["W2"].status == WaveStatus.DRAFT
-    assert AuditEntry.objects.filter(action="migrations.wave.approval_withdrawn").count() == 1
+    assert AuditEntry.objects.filter(action="wave.withdraw_approval").count() == 1
 
 
 def test_every_bad_row_is_reported_and_nothing_changes(plan, planner):

@@ -47,5 +47,8 @@ class AuditEntryTable(tables.Table):
         attrs = {"class": "table table-sm align-top", "data-testid": "audit-table"}
         empty_text = "Nothing audited yet: approvals, launches and other decisions show here."
 
+    def render_action(self, record):
+        return record.get_action_display()
+
     def render_detail(self, value):
         return format_html_join("; ", "<span class=\"text-nowrap\">{}</span>: {}", detail_items(value))

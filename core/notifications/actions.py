@@ -2,14 +2,14 @@
 
 from django.db import transaction
 
-from core.choices import NotificationEvent
+from core.choices import AuditAction, NotificationEvent
 from core.models import AuditEntry, Notification, NotificationPreference, Webhook
 
 from .events import send_soon
 
-SET_PREFERENCES = "core.notifications.preferences"
+SET_PREFERENCES = AuditAction.NOTIFICATIONS_SET
 SAVE_WEBHOOK, DELETE_WEBHOOK, TEST_WEBHOOK = (
-    "core.webhook.save", "core.webhook.delete", "core.webhook.test",
+    AuditAction.WEBHOOK_SAVE, AuditAction.WEBHOOK_DELETE, AuditAction.WEBHOOK_TEST,
 )
 
 

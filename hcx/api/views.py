@@ -4,6 +4,8 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.choices import AuditAction
+
 from ..choices import Severity
 from ..filtersets import HcxNetworkProfilePlanFilterSet, HcxPlanFilterSet
 from ..models import HcxNetworkProfilePlan, HcxPlan
@@ -21,12 +23,12 @@ class HcxPlanViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer):
         with transaction.atomic():
             plan = serializer.save()
-            do_record_plan_change(plan, acting_user=self.request.user, action="hcx.plan.create")
+            do_record_plan_change(plan, acting_user=self.request.user, action=AuditAction.HCX_PLAN_CREATE)
 
     def perform_update(self, serializer):
         with transaction.atomic():
             plan = serializer.save()
-            do_record_plan_change(plan, acting_user=self.request.user, action="hcx.plan.change")
+            do_record_plan_change(plan, acting_user=self.request.user, action=AuditAction.HCX_PLAN_CHANGE)
 
     def perform_destroy(self, instance):
         do_delete_plan(instance, acting_user=self.request.user)
@@ -58,15 +60,15 @@ class HcxNetworkProfilePlanViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer):
         with transaction.atomic():
             profile = serializer.save()
-            do_record_plan_change(profile.plan, acting_user=self.request.user, action="hcx.plan.change", profile=profile.kind)
+            do_record_plan_change(profile.plan, acting_user=self.request.user, action=AuditAction.HCX_PLAN_CHANGE, profile=profile.kind)
 
     def perform_update(self, serializer):
         with transaction.atomic():
             profile = serializer.save()
-            do_record_plan_change(profile.plan, acting_user=self.request.user, action="hcx.plan.change", profile=profile.kind)
+            do_record_plan_change(profile.plan, acting_user=self.request.user, action=AuditAction.HCX_PLAN_CHANGE, profile=profile.kind)
 
     def perform_destroy(self, instance):
         with transaction.atomic():
             plan, kind = instance.plan, instance.kind
             instance.delete()
-            do_record_plan_change(plan, acting_user=self.request.user, action="hcx.plan.change", removed_profile=kind)
+            do_record_plan_change(plan, acting_user=self.request.user, action=AuditAction.HCX_PLAN_CHANGE, removed_profile=kind)

@@ -10,7 +10,7 @@ import needs them, so they never pass through Job.params, Job.data, the job's lo
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
-from core.choices import EventLevel
+from core.choices import AuditAction, EventLevel
 from core.jobs import JobCancelled, JobError, job_handler
 from core.models import AuditEntry, Job
 from hcx.choices import SetupStepKey, StepState
@@ -118,7 +118,7 @@ def start_connector_deployment(
             params={"plan_id": plan.pk, "ova": path.name, "spec": spec.public_dict(), "wait_seconds": wait_seconds},
         )
         AuditEntry.record(
-            acting_user, "hcx.connector.deploy", plan, job=job.pk, vm_name=spec.vm_name, ova=path.name,
+            acting_user, AuditAction.HCX_CONNECTOR_DEPLOY, plan, job=job.pk, vm_name=spec.vm_name, ova=path.name,
             placement=placement.as_dict(),
         )
     return job

@@ -13,6 +13,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from core.access import PermissionMixin
+from core.choices import AuditAction
 from core.jobs import JobError
 from core.models import AuditEntry
 from hcx.choices import SetupStepKey
@@ -139,7 +140,7 @@ class HcxPlanOvaUploadView(PermissionMixin, View):
         if not form.is_valid():
             return render(request, TEMPLATE, page_context(plan, upload_form=form), status=400)
         stored = form.stored
-        AuditEntry.record(request.user, "hcx.ova.upload", plan, ova=stored.name, size=stored.size)
+        AuditEntry.record(request.user, AuditAction.HCX_OVA_UPLOAD, plan, ova=stored.name, size=stored.size)
         messages.success(request, f"{stored.name} ({stored.size_mb:,.0f} MB) is in the OVA folder.")
         notes = ova_notes(stored.name)
         if notes:

@@ -17,7 +17,7 @@ waits for a decision, COMPLETED otherwise.
 
 from django.db import transaction
 
-from core.choices import EventLevel
+from core.choices import AuditAction, EventLevel
 from core.jobs import JobError, JobNeedsInput, job_handler
 from core.models import AuditEntry, Job
 from hcx.choices import SetupStepKey, StepState
@@ -159,5 +159,5 @@ def start_setup(acting_user, plan: HcxPlan, steps: list[str]) -> Job:
             raise SetupBusy(busy)
         job = Job.enqueue(KIND, name=job_name(plan, steps), user=acting_user, obj=plan,
                           params={"plan_id": plan.pk, "steps": steps})
-        AuditEntry.record(acting_user, "hcx.setup.run", plan, job=job.pk, steps=steps)
+        AuditEntry.record(acting_user, AuditAction.HCX_SETUP_RUN, plan, job=job.pk, steps=steps)
     return job

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from core.choices import AuditAction
 from core.models import AuditEntry, Job
 
 from ..models import VCenter
@@ -14,7 +15,7 @@ def do_save_vcenter(vcenter: VCenter, *, acting_user, changed: list[str]) -> VCe
     created = vcenter.pk is None
     with transaction.atomic():
         vcenter.save()
-        AuditEntry.record(acting_user, "vcenter.add" if created else "vcenter.change", vcenter,
+        AuditEntry.record(acting_user, AuditAction.VCENTER_ADD if created else AuditAction.VCENTER_CHANGE, vcenter,
                           fields=sorted(changed))
     return vcenter
 
@@ -23,5 +24,5 @@ def do_start_discovery(vcenter: VCenter, *, acting_user) -> Job:
     with transaction.atomic():
         job = Job.enqueue(KIND, name=f"Discover {vcenter.name}", user=acting_user, obj=vcenter,
                           params={"vcenter_id": vcenter.pk})
-        AuditEntry.record(acting_user, "vcenter.discover", vcenter, job=job.pk)
+        AuditEntry.record(acting_user, AuditAction.VCENTER_DISCOVER, vcenter, job=job.pk)
     return job

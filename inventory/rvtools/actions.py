@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from core.choices import AuditAction
 from core.models import AuditEntry, Job
 
 from .uploads import store_upload
@@ -21,7 +22,7 @@ def start_rvtools_import(uploaded, *, vcenter: str = "", acting_user) -> Job:
                 params={"path": str(path), "filename": uploaded.name, "vcenter": vcenter},
             )
             AuditEntry.record(
-                acting_user, "inventory.import_rvtools", job, filename=uploaded.name, size=uploaded.size
+                acting_user, AuditAction.RVTOOLS_IMPORT, job, filename=uploaded.name, size=uploaded.size
             )
     except BaseException:
         path.unlink(missing_ok=True)

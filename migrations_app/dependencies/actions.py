@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
+from core.choices import AuditAction
 from core.models import AuditEntry, Job
 from inventory.models import VirtualMachine
 from inventory.rvtools.uploads import store_upload
@@ -44,7 +45,7 @@ def do_save_group(group: DependencyGroup, *, acting_user, changed: list | None =
     with transaction.atomic():
         group.save()
         AuditEntry.record(
-            acting_user, "migrations_app.group.create" if creating else "migrations_app.group.change", group,
+            acting_user, AuditAction.GROUP_CREATE if creating else AuditAction.GROUP_CHANGE, group,
             changed=changed or [],
         )
     return group
@@ -52,7 +53,7 @@ def do_save_group(group: DependencyGroup, *, acting_user, changed: list | None =
 
 def do_delete_group(group: DependencyGroup, *, acting_user) -> None:
     with transaction.atomic():
-        AuditEntry.record(acting_user, "migrations_app.group.delete", group, vms=group.members.count())
+        AuditEntry.record(acting_user, AuditAction.GROUP_DELETE, group, vms=group.members.count())
         group.delete()
 
 
@@ -93,7 +94,7 @@ def do_add_members(group: DependencyGroup, vm_ids, *, acting_user, move: bool = 
             raise MembershipError("One of these VMs was put in a group by someone else just now; look again.") from None
         result.added = [vms[m.vm_id] for m in new]
         AuditEntry.record(
-            acting_user, "migrations_app.group.add_members", group,
+            acting_user, AuditAction.GROUP_ADD_MEMBERS, group,
             added=result.added[:100], moved=[f"{vm} from {g}" for vm, g in result.moved][:100], reason=reason,
         )
     return result
@@ -105,7 +106,7 @@ def do_remove_members(group: DependencyGroup, vm_ids, *, acting_user) -> int:
         names = list(members.values_list("vm__name", flat=True)[:100])
         count, _ = members.delete()
         if count:
-            AuditEntry.record(acting_user, "migrations_app.group.remove_members", group, removed=names)
+            AuditEntry.record(acting_user, AuditAction.GROUP_REMOVE_MEMBERS, group, removed=names)
     return count
 
 
@@ -131,7 +132,7 @@ def do_create_groups(proposals, *, acting_user, source: str) -> tuple[list, int]
                 added += len(proposal.members)
                 groups.append(group)
                 AuditEntry.record(
-                    acting_user, f"migrations_app.group.build_{source}", group, rule=proposal.rule,
+                    acting_user, AuditAction(f"group.build_{source}"), group, rule=proposal.rule,
                     added=len(proposal.members), skipped=proposal.skipped,
                 )
     except IntegrityError:
@@ -153,7 +154,7 @@ def start_dependency_import(uploaded, *, acting_user, format: str = "") -> Job:
                 params={"path": str(path), "filename": uploaded.name, "format": format or ""},
             )
             AuditEntry.record(
-                acting_user, "migrations_app.import_dependencies", job, filename=uploaded.name, size=uploaded.size
+                acting_user, AuditAction.DEPENDENCIES_IMPORT, job, filename=uploaded.name, size=uploaded.size
             )
     except BaseException:
         path.unlink(missing_ok=True)

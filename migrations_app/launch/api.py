@@ -48,7 +48,7 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=BatchCreateSerializer, responses={201: BatchCreatedSerializer})
     def create(self, request, *args, **kwargs):
         """Make a batch of the wave's `vms` and/or `groups`; with `launch: true`, launch it too."""
-        from .batches import create_batch, launch_batch
+        from .batches import do_create_batch, do_launch_batch
         from .errors import LaunchError
 
         body = BatchCreateSerializer(data=request.data)
@@ -56,10 +56,10 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = body.validated_data
         job = None
         try:
-            batch = create_batch(data["wave"], user=request.user, vms=data.get("vms") or None,
+            batch = do_create_batch(data["wave"], acting_user=request.user, vms=data.get("vms") or None,
                                  groups=data.get("groups") or None, name=data["name"])
             if data["launch"]:
-                job = launch_batch(batch, user=request.user)
+                job = do_launch_batch(batch, acting_user=request.user)
         except LaunchError as error:
             raise ValidationError({"detail": error.message, "items": error.items}) from error
         batch = self.get_queryset().get(pk=batch.pk)
@@ -80,10 +80,10 @@ class VmMigrationViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["updated", "state", "percent", "vm__name"]
 
     def _enqueue(self, name: str, migrations, **params) -> Response:
-        from .controls import enqueue_control
+        from .controls import do_enqueue_control
 
         try:
-            job = enqueue_control(name, list(migrations), user=self.request.user, **params)
+            job = do_enqueue_control(name, list(migrations), acting_user=self.request.user, **params)
         except ValueError as error:
             raise ValidationError({"detail": str(error)}) from error
         return Response(JobSerializer(job, context=self.get_serializer_context()).data, status=status.HTTP_202_ACCEPTED)

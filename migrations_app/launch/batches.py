@@ -1,6 +1,6 @@
 """Batches: the unit an engineer launches (chosen VMs or whole groups of an approved wave).
 
-`create_batch()` writes the batch and one WAITING migration per VM; `launch_batch()` marks it
+`do_create_batch()` writes the batch and one WAITING migration per VM; `do_launch_batch()` marks it
 launched, moves the wave to RUNNING and enqueues the short job that sends it to HCX
 (`launch.submit_batch`, jobs.py). Nothing here talks to HCX: a batch is sent by `dispatch()`, which
 also fills freed slots later, so a launch is quick and safe to repeat.
@@ -16,7 +16,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from core.access import user_can
-from core.choices import JobStatus, NotificationEvent
+from core.choices import AuditAction, JobStatus, NotificationEvent
 from core.models import AuditEntry, Job
 from hcx.choices import MigrationType
 from inventory.models import VirtualMachine
@@ -24,7 +24,7 @@ from migrations_app.choices import MigrationDirection, MigrationState, WaveStatu
 from migrations_app.models import Batch, DependencyGroup, VmMigration, Wave
 from migrations_app.notifications import wave_event
 from migrations_app.waves.revisions import lock
-from migrations_app.waves.states import LAUNCHABLE
+from migrations_app.waves.states import LAUNCHABLE, set_status
 
 from .binding import check_batch_revision, not_approved
 from .errors import LaunchError
@@ -76,11 +76,11 @@ def _pk(value) -> int:
     return value.pk if hasattr(value, "pk") else int(value)
 
 
-def create_batch(wave: Wave, *, user, vms=None, groups=None, name: str = "") -> Batch:
+def do_create_batch(wave: Wave, *, acting_user, vms=None, groups=None, name: str = "") -> Batch:
     """A batch of `wave` with one WAITING migration per VM. `vms` (VMs or ids) and `groups` (groups or
     ids, taken whole: every VM of the wave in the group) must belong to the wave; with neither, the
     batch takes every VM of the wave not migrated yet nor in flight. Raises LaunchError."""
-    _check_can_launch(user)
+    _check_can_launch(acting_user)
     with transaction.atomic():
         wave = lock(wave.pk)
         _check_wave(wave)
@@ -99,7 +99,7 @@ def create_batch(wave: Wave, *, user, vms=None, groups=None, name: str = "") -> 
                                   items=sorted(f"{names[pk]} ({why})" for pk, why in busy.items()))
         number = (wave.batches.aggregate(n=Max("number"))["n"] or 0) + 1
         batch = Batch.objects.create(wave=wave, number=number, name=(name or "").strip()[:200] or f"Batch {number}",
-                                     created_by=user, hcx_group_name=group_name(wave, number),
+                                     created_by=acting_user, hcx_group_name=group_name(wave, number),
                                      revision=wave.revision)
         seed = bool(settings.LAUNCH["SEED_CHECKPOINT"])
         rows = []
@@ -113,7 +113,7 @@ def create_batch(wave: Wave, *, user, vms=None, groups=None, name: str = "") -> 
         except IntegrityError:
             # A migration for one of them was created by another action since the check above.
             raise LaunchError("A VM of this batch got a migration in flight meanwhile: choose again.") from None
-        AuditEntry.record(user, "migrations_app.batch.create", batch, wave=wave.pk, vms=len(rows))
+        AuditEntry.record(acting_user, AuditAction.BATCH_CREATE, batch, wave=wave.pk, vms=len(rows))
     return batch
 
 
@@ -138,11 +138,11 @@ def _chosen(wave: Wave, items: dict, vm_ids: list[int], group_ids: list[int]) ->
     return list(chosen.values())
 
 
-def launch_batch(batch: Batch, *, user) -> Job:
+def do_launch_batch(batch: Batch, *, acting_user) -> Job:
     """Mark `batch` launched, move its wave to RUNNING (first launch) and enqueue the job that sends it
     to HCX. Launching again is harmless: while its job runs that job is returned; after, a new job
     finds everything sent and sends only what still waits."""
-    _check_can_launch(user)
+    _check_can_launch(acting_user)
     given = batch
     with transaction.atomic():
         wave = lock(batch.wave_id)
@@ -155,26 +155,24 @@ def launch_batch(batch: Batch, *, user) -> Job:
                 return running
         first = batch.launched is None
         now = timezone.now()
-        job = Job.enqueue(SUBMIT_KIND, name=f"Launch {wave.name} / {batch.name}"[:200], user=user, obj=batch,
+        job = Job.enqueue(SUBMIT_KIND, name=f"Launch {wave.name} / {batch.name}"[:200], user=acting_user, obj=batch,
                           params={"batch_id": batch.pk})
         batch.launched = batch.launched or now
         batch.job = job
         batch.save(update_fields=["launched", "job"])
-        if wave.status == WaveStatus.APPROVED:
-            Wave.objects.filter(pk=wave.pk, status=WaveStatus.APPROVED).update(status=WaveStatus.RUNNING,
-                                                                               last_updated=now)
-            wave.status = WaveStatus.RUNNING
-        AuditEntry.record(user, "migrations_app.batch.launch" if first else "migrations_app.batch.relaunch", batch,
+        if wave.status == WaveStatus.APPROVED:  # the first launch; the launch's own row below records it
+            set_status(wave, WaveStatus.RUNNING, acting_user=acting_user, audit=None)
+        AuditEntry.record(acting_user, AuditAction.BATCH_LAUNCH if first else AuditAction.BATCH_RELAUNCH, batch,
                           wave=wave.pk, job=job.pk, vms=batch.migrations.count())
         if first:
-            wave_event(NotificationEvent.WAVE_LAUNCHED, wave, user=user, batch=batch.name)
+            wave_event(NotificationEvent.WAVE_LAUNCHED, wave, user=acting_user, batch=batch.name)
     given.launched, given.job = batch.launched, job
     return job
 
 
-def launch_wave(wave: Wave, *, user) -> Batch:
+def do_launch_wave(wave: Wave, *, acting_user) -> Batch:
     """One batch of every VM of the wave not migrated yet nor in flight, launched."""
     with transaction.atomic():
-        batch = create_batch(wave, user=user)
-        launch_batch(batch, user=user)
+        batch = do_create_batch(wave, acting_user=acting_user)
+        do_launch_batch(batch, acting_user=acting_user)
     return batch

@@ -24,7 +24,7 @@ Choices:
 - Switchover windows are stored on the rows when HCX accepts them; the reconciler then reads the
   same values back from HCX.
 
-Pages run the HCX calls in the background with `enqueue_control()` (a `launch.control` Job);
+Pages run the HCX calls in the background with `do_enqueue_control()` (a `launch.control` Job);
 cancelling never-sent migrations needs no HCX and is done at once in the request.
 """
 
@@ -36,7 +36,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.choices import EventLevel
+from core.choices import AuditAction, EventLevel
 from core.jobs import JobError, job_handler
 from core.models import AuditEntry, Job
 from hcx.choices import MigrationType
@@ -124,7 +124,7 @@ def _audit(result: ControlResult, user, **detail):
         waves.setdefault(m.wave_id, m.wave)
     for wave_id, wave in waves.items():
         AuditEntry.record(
-            user, f"migrations_app.migration.{result.action}", wave,
+            user, AuditAction(f"migration.{result.action}"), wave,
             done=[str(m.vm) for m in result.done if m.wave_id == wave_id],
             refused={str(m.vm): why for m, why in result.refused.items() if m.wave_id == wave_id},
             migrations=sorted(m.pk for m in [*result.done, *result.refused] if m.wave_id == wave_id),
@@ -225,12 +225,12 @@ def _cancel_in_hcx(in_hcx: list[VmMigration], result: ControlResult, user, remov
             transitions.note(m, f"Cancel asked by {_who(user)} was refused: {why}", user=user)
 
 
-def cancel(migrations, *, user, remove_seed_data: bool = False) -> ControlResult:
+def do_cancel_migrations(migrations, *, acting_user, remove_seed_data: bool = False) -> ControlResult:
     """Cancel migrations: never-sent ones at once, those in HCX through HCX (one call per site).
     `remove_seed_data` also drops the disks a Seed Checkpoint kept (a retry then copies everything)."""
-    result, in_hcx = _cancel_here(migrations, user)
-    _cancel_in_hcx(in_hcx, result, user, remove_seed_data)
-    _audit(result, user, remove_seed_data=remove_seed_data)
+    result, in_hcx = _cancel_here(migrations, acting_user)
+    _cancel_in_hcx(in_hcx, result, acting_user, remove_seed_data)
+    _audit(result, acting_user, remove_seed_data=remove_seed_data)
     return result
 
 
@@ -272,7 +272,7 @@ def _newer(m: VmMigration, history) -> list[VmMigration]:
     return [h for h in history[m.vm_id] if h.pk > m.pk]
 
 
-def retry(migrations, *, user) -> ControlResult:
+def do_retry_migrations(migrations, *, acting_user) -> ControlResult:
     """A new attempt (WAITING) for each refused, failed or cancelled migration that is its VM's
     latest; `done` holds the new rows, which dispatch sends. Seed Checkpoint is kept, so HCX reuses
     the bytes a failed or cancelled Bulk/RAV run copied."""
@@ -297,10 +297,10 @@ def retry(migrations, *, user) -> ControlResult:
             else:
                 new.append((m, _follow_up(m, direction=m.direction, attempt=m.attempt + 1, retry_of=m)))
         if new:
-            _create(result, new, user, lambda old, n: (
-                f"Attempt {n.attempt}, a retry of attempt {old.attempt} by {_who(user)}",
-                f"Retried as attempt {n.attempt} by {_who(user)}"))
-    _audit(result, user)
+            _create(result, new, acting_user, lambda old, n: (
+                f"Attempt {n.attempt}, a retry of attempt {old.attempt} by {_who(acting_user)}",
+                f"Retried as attempt {n.attempt} by {_who(acting_user)}"))
+    _audit(result, acting_user)
     return result
 
 
@@ -310,7 +310,7 @@ def _follow_up(m: VmMigration, *, direction: str, attempt: int, retry_of: VmMigr
                        state=S.WAITING)
 
 
-def rollback(migrations, *, user) -> ControlResult:
+def do_roll_back_migrations(migrations, *, acting_user) -> ControlResult:
     """A reverse migration (WAITING) back to the source site for each complete migration to AVS
     that is its VM's latest and has no rollback yet; `done` holds the new rows. A rollback that
     failed or was cancelled is retried as its next attempt."""
@@ -339,10 +339,10 @@ def rollback(migrations, *, user) -> ControlResult:
             else:
                 new.append((m, _follow_up(m, direction=MigrationDirection.REVERSE, attempt=1, retry_of=None)))
         if new:
-            _create(result, new, user, lambda old, n: (
-                f"Rollback to the source site (attempt {n.attempt}) asked by {_who(user)}",
-                f"Rollback asked by {_who(user)}"))
-    _audit(result, user)
+            _create(result, new, acting_user, lambda old, n: (
+                f"Rollback to the source site (attempt {n.attempt}) asked by {_who(acting_user)}",
+                f"Rollback asked by {_who(acting_user)}"))
+    _audit(result, acting_user)
     return result
 
 
@@ -387,30 +387,30 @@ def _reschedule(action: str, migrations, user, start, end, call, said: str) -> C
     return result
 
 
-def switchover_now(migrations, *, user) -> ControlResult:
+def do_switch_over_now(migrations, *, acting_user) -> ControlResult:
     """Clear the switchover window of Bulk/RAV migrations in HCX: each switches over as soon as its
     initial sync is done (at once, if it waits for its window)."""
-    result = _reschedule("switchover_now", migrations, user, None, None,
+    result = _reschedule("switchover_now", migrations, acting_user, None, None,
                          lambda hcx, ids: hcx.switchover_now(ids), "Switchover now")
-    _audit(result, user)
+    _audit(result, acting_user)
     return result
 
 
-def move_window(migrations, start: datetime.datetime, end: datetime.datetime | None, *, user) -> ControlResult:
+def do_move_switchover_window(migrations, start: datetime.datetime, end: datetime.datetime | None, *, acting_user) -> ControlResult:
     """Move the switchover window of Bulk/RAV migrations in HCX to [start, end]."""
     move_window_check(start, end)
     window = f"{start:%Y-%m-%d %H:%M %Z}" + (f" to {end:%Y-%m-%d %H:%M %Z}" if end else "")
-    result = _reschedule("move_window", migrations, user, start, end,
+    result = _reschedule("move_window", migrations, acting_user, start, end,
                          lambda hcx, ids: hcx.set_switchover_window(ids, start, end),
                          f"Switchover window moved to {window}")
-    _audit(result, user, start=start.isoformat(), end=end.isoformat() if end else None)
+    _audit(result, acting_user, start=start.isoformat(), end=end.isoformat() if end else None)
     return result
 
 
 # --- in the background ---------------------------------------------------------------------------------
 
-ACTIONS = {"cancel": cancel, "retry": retry, "rollback": rollback, "switchover_now": switchover_now,
-           "move_window": move_window}
+ACTIONS = {"cancel": do_cancel_migrations, "retry": do_retry_migrations, "rollback": do_roll_back_migrations,
+           "switchover_now": do_switch_over_now, "move_window": do_move_switchover_window}
 
 
 def run_control(action: str, migration_ids, *, user_id: int | None, **params) -> ControlResult:
@@ -423,13 +423,13 @@ def run_control(action: str, migration_ids, *, user_id: int | None, **params) ->
         for key in ("start", "end"):
             if isinstance(params.get(key), str):
                 params[key] = datetime.datetime.fromisoformat(params[key])
-    return ACTIONS[action](list(migration_ids), user=user, **params)
+    return ACTIONS[action](list(migration_ids), acting_user=user, **params)
 
 
 @job_handler(JOB_KIND)
 def control_job(job, action: str, migration_ids: list, earlier: dict | None = None, **params) -> dict:
     """Runs one action; safe to run again (a second run refuses what the first already did).
-    `earlier`: what `enqueue_control` did at once in the request, kept in the job's result."""
+    `earlier`: what `do_enqueue_control` did at once in the request, kept in the job's result."""
     try:
         result = run_control(action, migration_ids, user_id=job.user_id, **params)
     except ValueError as exc:
@@ -447,7 +447,7 @@ def control_job(job, action: str, migration_ids: list, earlier: dict | None = No
     return data
 
 
-def enqueue_control(action: str, migrations, *, user, **params) -> Job:
+def do_enqueue_control(action: str, migrations, *, acting_user, **params) -> Job:
     """Run `action` in a `launch.control` Job (pages follow the Job). Cancelling never-sent
     migrations needs no HCX: that part is done now, in the request, and the Job does the rest."""
     if action not in ACTIONS:
@@ -455,9 +455,9 @@ def enqueue_control(action: str, migrations, *, user, **params) -> Job:
     rows = _rows(migrations, lock=False)
     ids, earlier = [m.pk for m in rows], None
     if action == "cancel":
-        done_now, in_hcx = _cancel_here(rows, user)
+        done_now, in_hcx = _cancel_here(rows, acting_user)
         if done_now.done or done_now.refused:
-            _audit(done_now, user, remove_seed_data=params.get("remove_seed_data", False))
+            _audit(done_now, acting_user, remove_seed_data=params.get("remove_seed_data", False))
         ids, earlier = [m.pk for m in in_hcx], done_now.as_data()
     if action == "move_window":
         move_window_check(params.get("start"), params.get("end"))
@@ -466,12 +466,12 @@ def enqueue_control(action: str, migrations, *, user, **params) -> Job:
     waves = {m.wave_id: m.wave for m in rows}
     wave = next(iter(waves.values())) if len(waves) == 1 else None
     name = f"{VERBS[action]} {len(rows)} migration(s)" + (f" of {wave}" if wave else "")
-    return Job.enqueue(JOB_KIND, name=name[:200], user=user, obj=wave,
+    return Job.enqueue(JOB_KIND, name=name[:200], user=acting_user, obj=wave,
                        params={"action": action, "migration_ids": ids, "earlier": earlier, **params})
 
 
 def move_window_check(start, end):
-    """The checks move_window makes, for enqueue_control to refuse in the request."""
+    """The checks do_move_switchover_window makes, for do_enqueue_control to refuse in the request."""
     if not isinstance(start, datetime.datetime) or timezone.is_naive(start):
         raise ValueError("A switchover window needs a start with a time zone.")
     if end is not None and (not isinstance(end, datetime.datetime) or timezone.is_naive(end) or end <= start):

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.access import user_can
-from core.choices import EventLevel, JobStatus
+from core.choices import AuditAction, EventLevel, JobStatus
 from core.jobs import JobError, job_handler
 from core.models import AuditEntry, Job
 from hcx.client import HcxError
@@ -72,7 +72,7 @@ def request_validation(wave: Wave, *, user) -> tuple[Job, bool]:
             return running, False
         job = Job.enqueue(VALIDATE_KIND, name=f"Validate {wave.name} in HCX"[:200], user=user, obj=wave,
                           params={"wave_id": wave.pk})
-        AuditEntry.record(user, "migrations_app.wave.validate_in_hcx", wave, job=job.pk)
+        AuditEntry.record(user, AuditAction.WAVE_VALIDATE_IN_HCX, wave, job=job.pk)
     return job, True
 
 

@@ -33,8 +33,7 @@ from django.db import transaction
 from django.db.models import Case, Count, F, Max, Min, Q, Sum, When
 from django.utils import timezone
 
-from core.choices import NotificationEvent
-from core.models import AuditEntry
+from core.choices import AuditAction, NotificationEvent
 from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
 from migrations_app.models import VmMigration, Wave, WaveItem
 from migrations_app.notifications import wave_event
@@ -45,6 +44,7 @@ from migrations_app.planner.estimates import (
     estimate_vm,
     loads_for_waves,
 )
+from migrations_app.waves.states import set_status
 
 from . import wakeup
 
@@ -53,7 +53,7 @@ MiB = 1024 * 1024
 HEALTHY, LAGGING, FAILED = "healthy", "lagging", "failed"
 # States in which a Bulk/RAV migration is copying (or about to): its time is the transfer's.
 COPYING = frozenset({S.VALIDATING, S.QUEUED, S.INITIAL_SYNC})
-COMPLETE_AUDIT = "migrations_app.wave.complete"
+COMPLETE_AUDIT = AuditAction.WAVE_COMPLETE
 
 # The steps of a migration as the progress page shows them, in order (key, label, colour).
 PHASES = (("not_started", "Not started", "secondary"), ("copying", "Copying", "info"),
@@ -253,11 +253,10 @@ def finish_waves(waves) -> int:
             continue
         with transaction.atomic():
             # Compare-and-set: two cycles (or a person) acting at once finish it once.
-            if Wave.objects.filter(pk=wave_id, status=WaveStatus.RUNNING).update(
-                    status=WaveStatus.COMPLETED, last_updated=timezone.now()) != 1:
-                continue
             wave = Wave.objects.get(pk=wave_id)
-            AuditEntry.record(None, COMPLETE_AUDIT, wave, vms=n, by="reconciler")
+            if wave.status != WaveStatus.RUNNING or not set_status(
+                    wave, WaveStatus.COMPLETED, acting_user=None, audit=COMPLETE_AUDIT, vms=n, by="reconciler"):
+                continue
             wakeup.announce([wave_id])  # its pages' headers say "Completed" (stream.py sends the status)
             wave_event(NotificationEvent.WAVE_COMPLETED, wave, vms=n)
         finished += 1

@@ -186,7 +186,7 @@ class BatchAddView(PermissionMixin, View):
         return self.render(BatchForm(wave=wave), wave)
 
     def post(self, request, pk):
-        from .batches import create_batch
+        from .batches import do_create_batch
         from .errors import LaunchError
 
         wave = get_object_or_404(Wave, pk=pk)
@@ -194,7 +194,7 @@ class BatchAddView(PermissionMixin, View):
         if not form.is_valid():
             return self.render(form, wave, status=400)
         try:
-            batch = create_batch(wave, user=request.user, vms=list(form.cleaned_data["vms"]) or None,
+            batch = do_create_batch(wave, acting_user=request.user, vms=list(form.cleaned_data["vms"]) or None,
                                  groups=list(form.cleaned_data["groups"]) or None, name=form.cleaned_data["name"])
         except LaunchError as error:
             form.add_error(None, str(error))
@@ -229,12 +229,12 @@ class BatchLaunchView(LaunchView):
         return self.render(self.context(batch))
 
     def post(self, request, pk):
-        from .batches import launch_batch
+        from .batches import do_launch_batch
         from .errors import LaunchError
 
         batch = get_object_or_404(Batch.objects.select_related("wave"), pk=pk)
         try:
-            job = launch_batch(batch, user=request.user)
+            job = do_launch_batch(batch, acting_user=request.user)
         except LaunchError as error:
             return self.render(self.context(batch, error=str(error)), status=400)
         job_message(request, f"{batch.name} is being launched.", job)
@@ -253,12 +253,12 @@ class WaveLaunchView(LaunchView):
         return self.render(self.context(get_object_or_404(Wave, pk=pk)))
 
     def post(self, request, pk):
-        from .batches import launch_wave
+        from .batches import do_launch_wave
         from .errors import LaunchError
 
         wave = get_object_or_404(Wave, pk=pk)
         try:
-            batch = launch_wave(wave, user=request.user)
+            batch = do_launch_wave(wave, acting_user=request.user)
         except LaunchError as error:
             return self.render(self.context(wave, error=str(error)), status=400)
         if batch.job_id:
@@ -277,7 +277,7 @@ class MigrationActionView(PermissionMixin, View):
     template_name = "launch/action_confirm.html"
 
     def post(self, request, pk):
-        from .controls import enqueue_control
+        from .controls import do_enqueue_control
 
         wave = get_object_or_404(Wave, pk=pk)
         form = ActionForm(self.chosen(request.POST, wave), wave=wave)
@@ -291,7 +291,7 @@ class MigrationActionView(PermissionMixin, View):
             return self.confirm_page(form, wave)
         action = form.chosen_action
         try:
-            job = enqueue_control(action.name, list(form.cleaned_data["ids"]), user=request.user, **form.params())
+            job = do_enqueue_control(action.name, list(form.cleaned_data["ids"]), acting_user=request.user, **form.params())
         except ValueError as error:
             form.add_error(None, str(error))
             return self.confirm_page(form, wave, status=400)

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from core.choices import AuditAction
 from core.models import AuditEntry
 from hcx.choices import MigrationType
 from inventory.choices import PowerState
@@ -254,7 +255,7 @@ def do_propose(request: ProposalRequest, *, acting_user) -> PlanProposal:
     data = proposal_data(result, request, assumptions, names=names, room=room)
     with transaction.atomic():
         proposal = PlanProposal.objects.create(user=acting_user, data=data)
-        AuditEntry.record(acting_user, "migrations.plan.propose", proposal, **data["summary"])
+        AuditEntry.record(acting_user, AuditAction.PROPOSAL_CREATE, proposal, **data["summary"])
     return proposal
 
 
@@ -481,7 +482,7 @@ def _accept(proposal: PlanProposal, numbers, acting_user) -> list[Wave]:
     proposal.accepted = timezone.now()
     proposal.save(update_fields=["data", "accepted"])
     AuditEntry.record(
-        acting_user, "migrations.plan.accept", proposal,
+        acting_user, AuditAction.PROPOSAL_ACCEPT, proposal,
         waves=[{"id": wave.pk, "name": wave.name} for wave in new_waves], vms=len(items),
     )
     return new_waves

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
 
+from core.choices import AuditAction
 from core.models import AuditEntry
 from hcx.choices import MigrationType
 from migrations_app.choices import FindingSeverity
@@ -91,7 +92,7 @@ def do_run_readiness(wave: Wave, *, acting_user) -> Summary:
             len({f.vm_id for f in outcome.findings if f.severity == FindingSeverity.BLOCKER and f.vm_id}),
         )
         AuditEntry.record(
-            acting_user, "migrations.wave.readiness", wave, revision=wave.revision, vms=outcome.vms,
+            acting_user, AuditAction.WAVE_CHECK_READINESS, wave, revision=wave.revision, vms=outcome.vms,
             blockers=result.blockers, warnings=result.warnings,
         )
     return result

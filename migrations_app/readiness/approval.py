@@ -28,11 +28,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.choices import NotificationEvent
-from core.models import AuditEntry
+from core.choices import AuditAction, NotificationEvent
 from migrations_app.choices import Decision, FindingSeverity, WaveStatus
 from migrations_app.models import Approval, ReadinessFinding, Wave
 from migrations_app.notifications import wave_event
+from migrations_app.waves.states import set_status
 
 from .access import can_decide, can_submit
 from .actions import Summary, do_run_readiness, lock
@@ -42,8 +42,8 @@ SUBMITTABLE = (WaveStatus.DRAFT, WaveStatus.REJECTED)
 BLOCKERS_LISTED = 10  # reasons quoted in a refused submission; the panel lists them all
 MAX_TICKET = Approval._meta.get_field("change_ticket").max_length
 
-SUBMIT, APPROVE, REJECT = "migrations.wave.submit", "migrations.wave.approve", "migrations.wave.reject"
-WITHDRAWN = "migrations.wave.approval_withdrawn"  # written by waves/revisions.changed()
+SUBMIT, APPROVE, REJECT = AuditAction.WAVE_SUBMIT, AuditAction.WAVE_APPROVE, AuditAction.WAVE_REJECT
+WITHDRAWN = AuditAction.WAVE_WITHDRAW_APPROVAL  # written by waves/revisions.changed()
 HISTORY_ACTIONS = (SUBMIT, APPROVE, REJECT, WITHDRAWN)
 
 
@@ -96,12 +96,9 @@ def do_submit(wave: Wave, *, acting_user, revision=None) -> Summary:
                 items=[f"{f.vm.name if f.vm_id else 'wave'}: {f.message}" for f in listed],
                 blockers=count,
             )
-        now = timezone.now()
-        Wave.objects.filter(pk=wave.pk).update(
-            status=WaveStatus.SUBMITTED, submitted_by=acting_user, submitted_at=now, last_updated=now
-        )
-        wave.status, wave.submitted_by, wave.submitted_at = WaveStatus.SUBMITTED, acting_user, now
-        AuditEntry.record(acting_user, SUBMIT, wave, revision=wave.revision, warnings=checked.warnings)
+        set_status(wave, WaveStatus.SUBMITTED, acting_user=acting_user, audit=SUBMIT,
+                   also={"submitted_by": acting_user, "submitted_at": timezone.now()},
+                   revision=wave.revision, warnings=checked.warnings)
         wave_event(NotificationEvent.WAVE_SUBMITTED, wave, user=acting_user)
     return checked
 
@@ -148,13 +145,10 @@ def _decide(wave: Wave, user, decision: str, comment, change_ticket, revision) -
             raise AlreadyDecided(
                 _decided(Approval.objects.select_related("user", "wave").get(wave=wave, revision=wave.revision))
             ) from None
-        status = WaveStatus.APPROVED if decision == Decision.APPROVED else WaveStatus.REJECTED
-        Wave.objects.filter(pk=wave.pk).update(status=status, last_updated=timezone.now())
-        wave.status = status
-        AuditEntry.record(
-            user, APPROVE if decision == Decision.APPROVED else REJECT, wave,
-            revision=wave.revision, comment=comment, change_ticket=change_ticket,
-        )
-        wave_event(NotificationEvent.WAVE_APPROVED if decision == Decision.APPROVED else NotificationEvent.WAVE_REJECTED,
+        approved = decision == Decision.APPROVED
+        set_status(wave, WaveStatus.APPROVED if approved else WaveStatus.REJECTED, acting_user=user,
+                   audit=APPROVE if approved else REJECT,
+                   revision=wave.revision, comment=comment, change_ticket=change_ticket)
+        wave_event(NotificationEvent.WAVE_APPROVED if approved else NotificationEvent.WAVE_REJECTED,
                    wave, user=user, change_ticket=change_ticket, comment=comment)
     return approval

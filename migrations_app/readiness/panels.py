@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from core.choices import AuditAction
 from core.models import AuditEntry
 from hcx.choices import MigrationType
 from migrations_app.choices import Decision, FindingSeverity, WaveStatus
@@ -110,7 +111,7 @@ def readiness_context(wave: Wave, request, *, groups: bool = True, blocked_limit
     counts = summary(wave)
     last_run = (
         AuditEntry.objects.filter(object_type=ContentType.objects.get_for_model(Wave), object_id=wave.pk,
-                                  action="migrations.wave.readiness")
+                                  action=AuditAction.WAVE_CHECK_READINESS)
         .select_related("user").order_by("-created", "-id").first()
     )
     blocked, blocked_total = blocked_vms(wave, blocked_offset, blocked_limit) if counts.blockers else ([], 0)

@@ -9,6 +9,7 @@ the database at the moment of the change, and raise WaveError (nothing written) 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from core.choices import AuditAction
 from core.models import AuditEntry
 from inventory.models import Network, VirtualMachine
 from migrations_app.choices import WaveStatus
@@ -58,7 +59,7 @@ def do_create_wave(values: dict, *, acting_user) -> Wave:
             wave = Wave(**{k: v for k, v in values.items() if k in WAVE_FIELDS})
             wave.clean()
             wave.save()
-            AuditEntry.record(acting_user, "migrations.wave.create", wave, revision=wave.revision)
+            AuditEntry.record(acting_user, AuditAction.WAVE_CREATE, wave, revision=wave.revision)
     except IntegrityError:
         raise _name_taken(values.get("name")) from None
     return wave
@@ -100,7 +101,7 @@ def do_delete_wave(pk, *, acting_user) -> str:
                 f"{wave.name} is {wave.get_status_display().lower()}: only draft or rejected waves can be deleted."
             )
         name = wave.name
-        AuditEntry.record(acting_user, "migrations.wave.delete", wave, revision=wave.revision,
+        AuditEntry.record(acting_user, AuditAction.WAVE_DELETE, wave, revision=wave.revision,
                           vms=wave.items.count())
         wave.delete()
     return name
@@ -365,7 +366,7 @@ def do_save_target_cluster(cluster: TargetCluster, *, acting_user) -> TargetClus
                             "are until they complete):", items=listed(running))
             cluster.save()
             AuditEntry.record(
-                acting_user, "migrations.targetcluster.create" if created else "migrations.targetcluster.change",
+                acting_user, AuditAction.TARGET_CLUSTER_CREATE if created else AuditAction.TARGET_CLUSTER_CHANGE,
                 cluster, sku=cluster.sku, hosts=cluster.hosts, ftt=cluster.failures_to_tolerate,
                 **({"placement": placement, "waves": [w.pk for w in waves]} if placement else {}),
             )
@@ -383,7 +384,7 @@ def do_save_target_cluster(cluster: TargetCluster, *, acting_user) -> TargetClus
 def do_delete_target_cluster(cluster: TargetCluster, *, acting_user) -> None:
     try:
         with transaction.atomic():
-            AuditEntry.record(acting_user, "migrations.targetcluster.delete", cluster)
+            AuditEntry.record(acting_user, AuditAction.TARGET_CLUSTER_DELETE, cluster)
             cluster.delete()
     except ProtectedError as exc:
         names = sorted(str(w) for w in exc.protected_objects)

@@ -22,3 +22,7 @@ class WaveLocked(WaveError):
 
 class StaleRevision(WaveError):
     """The change was made to an older revision than the wave now has."""
+
+
+class WrongStatus(WaveError):
+    """A status move the life of a wave does not make (waves/states.py TRANSITIONS)."""

@@ -18,13 +18,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.choices import AuditAction
 from core.models import AuditEntry
 from migrations_app.choices import WaveStatus
 from migrations_app.launch.binding import cancel_waiting
 from migrations_app.models import Wave
 
 from .errors import WaveLocked
-from .states import EDITABLE, WITHDRAWN_BY_CHANGE
+from .states import EDITABLE, WITHDRAWN_BY_CHANGE, set_status
 
 WITHDRAWN_MESSAGE = "approval withdrawn: the wave changed"
 
@@ -79,16 +80,12 @@ def changed(wave: Wave, user, what: str, **detail) -> Change:
     current = Wave.objects.select_for_update().only("pk", "name", "status", "revision").get(pk=wave.pk)
     ensure_editable(current)
     withdrawn_from = current.status if current.status in WITHDRAWN_BY_CHANGE else None
-    updates = {"revision": F("revision") + 1, "last_updated": timezone.now()}
-    if withdrawn_from:
-        updates.update(status=WaveStatus.DRAFT, submitted_by=None, submitted_at=None)
-    Wave.objects.filter(pk=wave.pk).update(**updates)
+    Wave.objects.filter(pk=wave.pk).update(revision=F("revision") + 1, last_updated=timezone.now())
     wave.refresh_from_db(fields=["revision", "status", "submitted_by", "submitted_at", "last_updated"])
-    AuditEntry.record(user, "migrations.wave.change", wave, what=what, revision=wave.revision, **detail)
+    AuditEntry.record(user, AuditAction.WAVE_CHANGE, wave, what=what, revision=wave.revision, **detail)
     cancel_waiting(wave, user=user, what=what)
     if withdrawn_from:
-        AuditEntry.record(
-            user, "migrations.wave.approval_withdrawn", wave,
-            reason=WITHDRAWN_MESSAGE, what=what, previous_status=withdrawn_from, revision=wave.revision,
-        )
+        set_status(wave, WaveStatus.DRAFT, acting_user=user, audit=AuditAction.WAVE_WITHDRAW_APPROVAL,
+                   also={"submitted_by": None, "submitted_at": None},
+                   what=what, previous_status=withdrawn_from, revision=wave.revision, reason=WITHDRAWN_MESSAGE)
     return Change(wave=wave, revision=wave.revision, withdrawn_from=withdrawn_from)

@@ -13,6 +13,7 @@ import os
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from core.choices import AuditAction
 from core.jobs import JobError
 from core.models import AuditEntry
 from hcx.deploy.deploy import DEFAULT_WAIT_SECONDS
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         try:
             path, spec = prepare_deployment(plan, options["ova"], placement, ssh_enabled=options["ssh"])
             AuditEntry.record(
-                None, "hcx.connector.deploy", plan, via="deploy_connector command", vm_name=spec.vm_name,
+                None, AuditAction.HCX_CONNECTOR_DEPLOY, plan, via="deploy_connector command", vm_name=spec.vm_name,
                 ova=path.name, placement=placement.as_dict(),
             )
             result = run_deployment(
@@ -77,6 +78,6 @@ class Command(BaseCommand):
             for field, value in given.items():
                 setattr(connection, field, value)
             connection.save()
-            AuditEntry.record(None, "hcx.connection.change", plan, via="deploy_connector command", fields=sorted(given))
+            AuditEntry.record(None, AuditAction.HCX_CONNECTION_CHANGE, plan, via="deploy_connector command", fields=sorted(given))
         names = " and ".join(ENVIRONMENT[f] for f in given)
         self.stdout.write(f"Stored {names} (encrypted) on the HCX connection of {plan}")
