@@ -30,7 +30,9 @@ class ObjectListView(PermissionMixin, SingleTableMixin, FilterView):
     """A filter form, a count and a table, paginated in the database; an htmx request aimed at the
     table (`TABLE_TARGET`) gets `partial_template_name` alone."""
 
-    partial_template_name: str | None = None
+    partial_template_name = "generic/_object_table.html"
+    # What the count says: "12 groups" (default: the model's verbose names).
+    count_noun: tuple[str, str] | None = None
     # The filters to show first; the others fold away under "More filters" (templates that use them).
     main_filters: list[str] = ["q"]
     # Filters that links from other pages set (by id): kept as hidden inputs, never typed in.
@@ -58,8 +60,12 @@ class ObjectListView(PermissionMixin, SingleTableMixin, FilterView):
         table = context["table"]
         fields = list(self.filterset.form)
         more_fields = [f for f in fields if f.name not in self.main_filters + self.link_filters]
+        opts = self.filterset.queryset.model._meta
+        singular, plural = self.count_noun or (opts.verbose_name, opts.verbose_name_plural)
         context.update(
-            opts=self.filterset.queryset.model._meta,
+            opts=opts,
+            count_noun=singular,
+            count_noun_plural=plural,
             table_target=TABLE_TARGET,
             main_fields=[f for f in fields if f.name in self.main_filters],
             more_fields=more_fields,

@@ -18,12 +18,12 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from core.access import PermissionMixin, user_can
+from core.generic_views import style_filter_form
 from hcx.setup.logins import login_problem
 from inventory.tables import PAGINATION
 from migrations_app.choices import WaveStatus
 from migrations_app.models import Batch, MigrationEvent, VmMigration, Wave
 from migrations_app.waves.display import window_text, zone_of
-from migrations_app.waves.views.waves import style_filter_form
 
 from . import progress
 from .binding import launch_blocked
