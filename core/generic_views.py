@@ -37,6 +37,8 @@ class ObjectListView(PermissionMixin, SingleTableMixin, FilterView):
     main_filters: list[str] = ["q"]
     # Filters that links from other pages set (by id): kept as hidden inputs, never typed in.
     link_filters: list[str] = []
+    # Filters the API has but this page does not show (a page that is one wave's has no wave filter).
+    omit_filters: tuple[str, ...] = ()
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
@@ -46,6 +48,8 @@ class ObjectListView(PermissionMixin, SingleTableMixin, FilterView):
 
     def get_filterset(self, filterset_class):
         filterset = super().get_filterset(filterset_class)
+        for name in self.omit_filters:
+            filterset.form.fields.pop(name, None)
         style_filter_form(filterset.form)
         return filterset
 
@@ -71,7 +75,7 @@ class ObjectListView(PermissionMixin, SingleTableMixin, FilterView):
             more_fields=more_fields,
             link_fields=[f for f in fields if f.name in self.link_filters and self.request.GET.get(f.name)],
             more_open=any(self.request.GET.get(f.name) for f in more_fields),
-            filtered=any(v for k, v in self.request.GET.items() if k in self.filterset.filters),
+            filtered=any(v for k, v in self.request.GET.items() if k in self.filterset.form.fields),
             total=table.paginator.count if hasattr(table, "paginator") else len(table.rows),
         )
         return context
