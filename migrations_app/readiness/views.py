@@ -14,8 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
-from core.access import PermissionMixin
-from core.generic_views import ObjectListView, user_can
+from core.access import PermissionMixin, user_can
+from core.generic_views import ObjectListView
 from hcx.choices import MigrationType
 from inventory.querysets import count_subquery
 from migrations_app.choices import FindingSeverity, WaveStatus
