@@ -9,6 +9,7 @@ through `PermissionMixin` (core/access.py) before anything else.
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
+from django.views.generic import DetailView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
@@ -79,6 +80,11 @@ class ObjectListView(PermissionMixin, SingleTableMixin, FilterView):
             total=table.paginator.count if hasattr(table, "paginator") else len(table.rows),
         )
         return context
+
+
+class ObjectDetailView(PermissionMixin, DetailView):
+    """One object's page: its queryset (a missing object is a 404), its template, and what else it shows
+    from `get_context_data`."""
 
 
 class ObjectEditView(PermissionMixin, View):

@@ -4,10 +4,8 @@ from django.contrib import messages
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
-from django.views.generic import DetailView
 
-from core.access import PermissionMixin
-from core.generic_views import ObjectDeleteView, ObjectEditView, ObjectListView
+from core.generic_views import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 
 from .choices import ProfileKind
 from .filtersets import HcxPlanFilterSet
@@ -29,7 +27,7 @@ class HcxPlanListView(ObjectListView):
     template_name = "hcx/hcxplan_list.html"
 
 
-class HcxPlanView(PermissionMixin, DetailView):
+class HcxPlanView(ObjectDetailView):
     model = HcxPlan
     queryset = HcxPlan.objects.select_related("vcenter")
     template_name = "hcx/hcxplan.html"

@@ -6,11 +6,9 @@ API's (inventory/querysets.py), so pages and API list the same rows with the sam
 
 from django.db.models import Sum
 from django.http import QueryDict
-from django.views.generic import DetailView
 from django_tables2 import RequestConfig
 
-from core.access import PermissionMixin
-from core.generic_views import ObjectListView
+from core.generic_views import ObjectDetailView, ObjectListView
 
 from .. import querysets
 from ..choices import PowerState, ToolsStatus
@@ -75,7 +73,7 @@ class NetworkListView(InventoryListView):
     main_filters = ["q", "vcenter_id", "switch_type", "vlan"]
 
 
-class ObjectView(PermissionMixin, DetailView):
+class ObjectView(ObjectDetailView):
     def get_template_names(self):
         return [f"inventory/{self.model._meta.model_name}.html"]
 

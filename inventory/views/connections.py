@@ -6,10 +6,10 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.views import View
-from django.views.generic import DetailView, ListView
+from django.views.generic import ListView
 
 from core.access import PermissionMixin
-from core.generic_views import ObjectEditView
+from core.generic_views import ObjectDetailView, ObjectEditView
 from core.models import Job
 
 from ..discovery.actions import KIND, do_save_vcenter, do_start_discovery
@@ -32,7 +32,7 @@ class VCenterListView(PermissionMixin, ListView):
         return with_vm_counts(VCenter.objects.order_by("name"))
 
 
-class VCenterView(PermissionMixin, DetailView):
+class VCenterView(ObjectDetailView):
     model = VCenter
     template_name = "inventory/vcenter.html"
 

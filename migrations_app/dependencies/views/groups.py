@@ -7,11 +7,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.defaultfilters import pluralize
 from django.urls import reverse, reverse_lazy
 from django.views import View
-from django.views.generic import DetailView
 from django_tables2 import RequestConfig
 
 from core.access import PermissionMixin, user_can
-from core.generic_views import ObjectDeleteView, ObjectEditView, ObjectListView
+from core.generic_views import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 from inventory.tables import PAGINATION
 
 from ...models import DependencyGroup, GroupMember
@@ -53,7 +52,7 @@ def outside_summary(group, outgoing) -> dict:
     }
 
 
-class GroupView(PermissionMixin, DetailView):
+class GroupView(ObjectDetailView):
     model = DependencyGroup
     queryset = querysets.groups()
     template_name = "migrations_app/groups_detail.html"

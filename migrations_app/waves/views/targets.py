@@ -5,10 +5,8 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.template.defaultfilters import pluralize
 from django.urls import reverse_lazy
-from django.views.generic import DetailView
 
-from core.access import PermissionMixin
-from core.generic_views import ObjectDeleteView, ObjectEditView, ObjectListView
+from core.generic_views import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 from migrations_app.models import TargetCluster
 
 from .. import querysets
@@ -29,7 +27,7 @@ class TargetClusterListView(ObjectListView):
     template_name = "migrations_app/targets_list.html"
 
 
-class TargetClusterView(PermissionMixin, DetailView):
+class TargetClusterView(ObjectDetailView):
     model = TargetCluster
     queryset = querysets.target_clusters()
     template_name = "migrations_app/targets_cluster.html"

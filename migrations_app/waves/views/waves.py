@@ -5,11 +5,16 @@ from django.db.models import Count, Q
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
-from django.views.generic import DetailView
 from django_tables2 import RequestConfig
 
-from core.access import PermissionMixin, user_can
-from core.generic_views import ObjectDeleteView, ObjectEditView, ObjectListView, style_filter_form
+from core.access import user_can
+from core.generic_views import (
+    ObjectDeleteView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    style_filter_form,
+)
 from hcx.avs_inventory import can_read as can_read_avs_inventory
 from migrations_app.choices import MappingTarget, WaveStatus
 from migrations_app.launch.validate_views import panel_context as hcx_validation_panel
@@ -57,7 +62,7 @@ def incomplete_groups(wave: Wave) -> list[dict]:
     return [row for row in rows if row["here"] < row["total"]]
 
 
-class WaveView(PermissionMixin, DetailView):
+class WaveView(ObjectDetailView):
     """Everything about one wave, in a fixed number of queries whatever its size."""
 
     model = Wave
