@@ -61,18 +61,6 @@ class PermissionMixin(LoginRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
-class AddOrChangeMixin(PermissionMixin):
-    """One form page for adding (no `pk` in the URL: needs the add permission) and changing (needs
-    change). Put before an UpdateView."""
-
-    @property
-    def permission_action(self):
-        return "change" if "pk" in self.kwargs else "add"
-
-    def get_object(self, queryset=None):
-        return super().get_object(queryset) if "pk" in self.kwargs else None
-
-
 class ModelPermissions(permissions.DjangoModelPermissions):
     """DRF: view permission for reads too, and custom actions through `permission_action` on the view."""
 

@@ -15,6 +15,8 @@ transaction; and it would blame the client for the server's own overflows (a sav
 import datetime
 
 from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 
@@ -77,3 +79,29 @@ class TimeFilter(filters.IsoDateTimeFilter):
     """For every filter on a time column (the audit log's and the delivery log's From and Until)."""
 
     field_class = UtcIsoDateTimeField
+
+
+class SearchFilter(filters.CharFilter):
+    """The `q` box of every list and API: one value matched, case-insensitively, against several fields.
+
+    `SearchFilter("name", "site__name")` keeps the rows where any of them contains the value; a field
+    given with its own lookup (`"source__ip__startswith"`) is matched with that lookup instead. Blank
+    or spaces only: no filtering at all.
+    """
+
+    LOOKUPS = frozenset({"exact", "iexact", "contains", "icontains", "startswith", "istartswith"})
+
+    def __init__(self, *fields, **kwargs):
+        self.search_fields = fields
+        kwargs.setdefault("label", _("Search"))
+        super().__init__(**kwargs)
+
+    def filter(self, qs, value):
+        value = (value or "").strip()
+        if not value:
+            return qs
+        query = Q()
+        for field in self.search_fields:
+            lookup = field if field.rsplit("__", 1)[-1] in self.LOOKUPS else f"{field}__icontains"
+            query |= Q(**{lookup: value})
+        return qs.filter(query)

@@ -1,9 +1,8 @@
 """One FilterSet per model, shared by the plan list page and the API."""
 
 import django_filters
-from django.db.models import Q
 
-from core.filters import ModelMultipleChoiceFilter
+from core.filters import ModelMultipleChoiceFilter, SearchFilter
 from inventory.models import VCenter
 
 from .choices import LinkType, ProfileKind
@@ -11,7 +10,7 @@ from .models import HcxNetworkProfilePlan, HcxPlan
 
 
 class HcxPlanFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = SearchFilter("name", "connector_hostname", "notes")
     link_type = django_filters.MultipleChoiceFilter(choices=LinkType.choices)
     vcenter_id = ModelMultipleChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label="vCenter (id)")
     vcenter = django_filters.CharFilter(field_name="vcenter__name", label="vCenter (name)")
@@ -19,12 +18,6 @@ class HcxPlanFilterSet(django_filters.FilterSet):
     class Meta:
         model = HcxPlan
         fields = ["q", "link_type", "vcenter_id", "vcenter", "wan_opt"]
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(connector_hostname__icontains=value) | Q(notes__icontains=value))
 
 
 class HcxNetworkProfilePlanFilterSet(django_filters.FilterSet):

@@ -2,14 +2,10 @@
 
 from django.contrib import messages
 from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.views import View
-from django.views.generic import DetailView
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
+from django.shortcuts import redirect
+from django.urls import reverse_lazy
 
-from core.access import PermissionMixin
+from core.generic_views import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 
 from .choices import ProfileKind
 from .filtersets import HcxPlanFilterSet
@@ -22,7 +18,7 @@ from .planning.sizing import addresses_needed
 from .tables import HcxPlanTable
 
 
-class HcxPlanListView(PermissionMixin, SingleTableMixin, FilterView):
+class HcxPlanListView(ObjectListView):
     model = HcxPlan
     queryset = HcxPlan.objects.select_related("vcenter").annotate(networks_count=Count("networks")).order_by("name")
     filterset_class = HcxPlanFilterSet
@@ -31,7 +27,7 @@ class HcxPlanListView(PermissionMixin, SingleTableMixin, FilterView):
     template_name = "hcx/hcxplan_list.html"
 
 
-class HcxPlanView(PermissionMixin, DetailView):
+class HcxPlanView(ObjectDetailView):
     model = HcxPlan
     queryset = HcxPlan.objects.select_related("vcenter")
     template_name = "hcx/hcxplan.html"
@@ -62,51 +58,37 @@ class HcxPlanExportView(HcxPlanView):
     template_name = "hcx/hcxplan_export.html"
 
 
-class HcxPlanAddView(PermissionMixin, View):
+class HcxPlanEditView(ObjectEditView):
+    """Add or change a plan with its network profiles (one form and one formset, saved together)."""
+
     model = HcxPlan
-    permission_action = "add"
     template_name = "hcx/hcxplan_edit.html"
 
-    def get_plan(self):
-        return None
+    def get_form(self, data=None):
+        self.formset = profile_formset(self.object, data)
+        return HcxPlanForm(data, instance=self.object)
 
-    def get(self, request, pk=None):
-        plan = self.get_plan()
-        return self.render(HcxPlanForm(instance=plan), profile_formset(plan), plan)
+    def is_valid(self, form):
+        return form.is_valid() and self.formset.is_valid()
 
-    def post(self, request, pk=None):
-        plan = self.get_plan()
-        form = HcxPlanForm(request.POST, instance=plan)
-        formset = profile_formset(plan, request.POST)
-        if form.is_valid() and formset.is_valid():
-            plan = do_save_plan(form, formset, acting_user=request.user)
-            messages.success(request, f"Plan {plan} saved (revision {plan.revision}).")
-            return redirect(plan)
-        return self.render(form, formset, plan, status=400)
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(formset=self.formset, **kwargs)
 
-    def render(self, form, formset, plan, status=200):
-        context = {"form": form, "formset": formset, "object": plan}
-        return render(self.request, self.template_name, context, status=status)
+    def save(self, form):
+        plan = do_save_plan(form, self.formset, acting_user=self.request.user)
+        messages.success(self.request, f"Plan {plan} saved (revision {plan.revision}).")
+        return redirect(plan)
 
 
-class HcxPlanEditView(HcxPlanAddView):
-    permission_action = "change"
-
-    def get_plan(self):
-        return get_object_or_404(HcxPlan, pk=self.kwargs["pk"])
-
-
-class HcxPlanDeleteView(PermissionMixin, View):
+class HcxPlanDeleteView(ObjectDeleteView):
     model = HcxPlan
-    permission_action = "delete"
+    what = "HCX plan"
+    success_url = reverse_lazy("hcx:hcxplan_list")
 
-    def get(self, request, pk):
-        plan = get_object_or_404(HcxPlan, pk=pk)
-        return render(request, "hcx/hcxplan_delete.html", {"object": plan})
+    def consequence(self, plan):
+        return "The plan, its network profiles and its checks go. Nothing deployed is touched."
 
-    def post(self, request, pk):
-        plan = get_object_or_404(HcxPlan, pk=pk)
+    def delete(self, plan):
         name = str(plan)
-        do_delete_plan(plan, acting_user=request.user)
-        messages.success(request, f"Plan {name} deleted.")
-        return redirect(reverse("hcx:hcxplan_list"))
+        do_delete_plan(plan, acting_user=self.request.user)
+        return f"Plan {name} deleted."

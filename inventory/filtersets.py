@@ -9,29 +9,14 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from core.filters import IntegerFilter
+from core.filters import IntegerFilter, SearchFilter
 
 from .choices import PowerState, SourceKind, SwitchType, ToolsStatus
 from .models import Cluster, Datastore, Host, Network, VCenter, VirtualDisk, VirtualMachine, VirtualNic
 
 
-def _search(fields):
-    """A `q` filter method: case-insensitive "contains" over `fields`."""
-
-    def method(queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        query = Q()
-        for field in fields:
-            query |= Q(**{f"{field}__icontains": value})
-        return queryset.filter(query)
-
-    return method
-
-
 class VCenterFilterSet(filters.FilterSet):
-    q = filters.CharFilter(method=_search(["name", "url", "instance_uuid"]), label=_("Search"))
+    q = SearchFilter("name", "url", "instance_uuid")
     origin = filters.ChoiceFilter(choices=SourceKind.choices)
 
     class Meta:
@@ -40,7 +25,7 @@ class VCenterFilterSet(filters.FilterSet):
 
 
 class ClusterFilterSet(filters.FilterSet):
-    q = filters.CharFilter(method=_search(["name", "datacenter", "moid"]), label=_("Search"))
+    q = SearchFilter("name", "datacenter", "moid")
     vcenter_id = filters.ModelChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter"))
     vcenter = filters.CharFilter(field_name="vcenter__name", label=_("vCenter (name)"))
     datacenter = filters.CharFilter(lookup_expr="iexact")
@@ -51,7 +36,7 @@ class ClusterFilterSet(filters.FilterSet):
 
 
 class HostFilterSet(filters.FilterSet):
-    q = filters.CharFilter(method=_search(["name", "moid", "cpu_model", "esx_version", "model"]), label=_("Search"))
+    q = SearchFilter("name", "moid", "cpu_model", "esx_version", "model")
     vcenter_id = filters.ModelChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter"))
     vcenter = filters.CharFilter(field_name="vcenter__name", label=_("vCenter (name)"))
     cluster_id = filters.ModelChoiceFilter(queryset=Cluster.objects.all(), field_name="cluster", label=_("Cluster"))
@@ -64,7 +49,7 @@ class HostFilterSet(filters.FilterSet):
 
 
 class DatastoreFilterSet(filters.FilterSet):
-    q = filters.CharFilter(method=_search(["name", "moid", "url"]), label=_("Search"))
+    q = SearchFilter("name", "moid", "url")
     vcenter_id = filters.ModelChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter"))
     vcenter = filters.CharFilter(field_name="vcenter__name", label=_("vCenter (name)"))
     type = filters.CharFilter(lookup_expr="iexact", label=_("Type"))
@@ -75,7 +60,7 @@ class DatastoreFilterSet(filters.FilterSet):
 
 
 class NetworkFilterSet(filters.FilterSet):
-    q = filters.CharFilter(method=_search(["name", "switch_name", "vlan"]), label=_("Search"))
+    q = SearchFilter("name", "switch_name", "vlan")
     vcenter_id = filters.ModelChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter"))
     vcenter = filters.CharFilter(field_name="vcenter__name", label=_("vCenter (name)"))
     switch_type = filters.MultipleChoiceFilter(choices=SwitchType.choices, distinct=False, label=_("Switch type"))
@@ -106,9 +91,8 @@ class RemovedChoice:
 
 
 class VirtualMachineFilterSet(filters.FilterSet):
-    q = filters.CharFilter(
-        method=_search(["name", "dns_name", "primary_ip", "guest_os", "guest_os_tools", "annotation"]),
-        label=_("Search"),
+    q = SearchFilter(
+        "name", "dns_name", "primary_ip", "guest_os", "guest_os_tools", "annotation",
         help_text=_("Name, DNS name, IP, guest OS or annotation"),
     )
     vcenter_id = filters.ModelChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter"))

@@ -1,8 +1,5 @@
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
-
-from core.access import PermissionMixin
 from core.exports import download
+from core.generic_views import ObjectListView
 from core.models import AuditEntry
 
 from .filtersets import AuditEntryFilterSet
@@ -16,7 +13,7 @@ def queryset():
     return AuditEntry.objects.select_related("user", "object_type")
 
 
-class AuditLogView(PermissionMixin, SingleTableMixin, FilterView):
+class AuditLogView(ObjectListView):
     """The audit log, filtered in the URL and paged in the database; `?export=csv|xlsx` downloads what
     the filter shows (every page)."""
 

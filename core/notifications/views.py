@@ -6,14 +6,15 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import pluralize
 from django.urls import reverse, reverse_lazy
 from django.views import View
-from django.views.generic import DeleteView, FormView, UpdateView
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin, SingleTableView
+from django.views.generic import FormView
+from django_tables2 import SingleTableView
 
-from core.access import AddOrChangeMixin, PermissionMixin, user_can
+from core.access import PermissionMixin, user_can
 from core.choices import DeliveryStatus
+from core.generic_views import ObjectDeleteView, ObjectEditView, ObjectListView
 from core.models import Notification, NotificationPreference, Webhook
 from core.roles import ROLES, has_role, roles_text
 
@@ -78,31 +79,36 @@ class WebhookListView(PermissionMixin, SingleTableView):
         return webhooks_with_counts()
 
 
-class WebhookEditView(AddOrChangeMixin, UpdateView):
+class WebhookEditView(ObjectEditView):
     model = Webhook
     form_class = WebhookForm
     template_name = "notifications/webhook_edit.html"
+    invalid_status = 200
 
-    def form_valid(self, form):
-        self.object = do_save_webhook(form.save(commit=False), acting_user=self.request.user,
-                                      changed=form.changed_fields)
-        messages.success(self.request, f"Webhook {self.object.name} saved.")
+    def save(self, form):
+        webhook = do_save_webhook(form.save(commit=False), acting_user=self.request.user, changed=form.changed_fields)
+        messages.success(self.request, f"Webhook {webhook.name} saved.")
         return redirect("core:webhook_list")
 
 
-class WebhookDeleteView(PermissionMixin, DeleteView):
+class WebhookDeleteView(ObjectDeleteView):
     model = Webhook
-    permission_action = "delete"
-    template_name = "notifications/webhook_delete.html"
+    queryset = webhooks_with_counts()
+    what = "webhook"
     success_url = reverse_lazy("core:webhook_list")
 
-    def get_queryset(self):
-        return webhooks_with_counts()
+    def consequence(self, webhook):
+        entries = webhook.sent + webhook.pending + webhook.failed
+        waiting = f", including {webhook.pending} not yet sent" if webhook.pending else ""
+        return (f"It stops getting messages at once. Its {entries} entr{pluralize(entries, 'y,ies')} in the delivery log "
+                f"go with it{waiting}. To pause it instead, edit it and untick “active”.")
 
-    def form_valid(self, form):
-        do_delete_webhook(self.object, acting_user=self.request.user)
-        messages.success(self.request, f"Webhook {self.object.name} deleted.")
-        return redirect(self.success_url)
+    def cancel_url(self, webhook):
+        return reverse("core:webhook_edit", args=[webhook.pk])
+
+    def delete(self, webhook):
+        do_delete_webhook(webhook, acting_user=self.request.user)
+        return f"Webhook {webhook.name} deleted."
 
 
 class WebhookTestView(PermissionMixin, View):
@@ -123,7 +129,7 @@ def notifications():
     return Notification.objects.select_related("user", "webhook").defer("webhook__url")
 
 
-class NotificationListView(PermissionMixin, SingleTableMixin, FilterView):
+class NotificationListView(ObjectListView):
     """The delivery log (outbox): what went to whom, what waits, what failed and why."""
 
     model = Notification

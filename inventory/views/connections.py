@@ -6,9 +6,10 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
 from django.views import View
-from django.views.generic import DetailView, ListView, UpdateView
+from django.views.generic import ListView
 
-from core.access import AddOrChangeMixin, PermissionMixin
+from core.access import PermissionMixin
+from core.generic_views import ObjectDetailView, ObjectEditView
 from core.models import Job
 
 from ..discovery.actions import KIND, do_save_vcenter, do_start_discovery
@@ -31,7 +32,7 @@ class VCenterListView(PermissionMixin, ListView):
         return with_vm_counts(VCenter.objects.order_by("name"))
 
 
-class VCenterView(PermissionMixin, DetailView):
+class VCenterView(ObjectDetailView):
     model = VCenter
     template_name = "inventory/vcenter.html"
 
@@ -46,16 +47,16 @@ class VCenterView(PermissionMixin, DetailView):
         return context
 
 
-class VCenterEditView(AddOrChangeMixin, UpdateView):
+class VCenterEditView(ObjectEditView):
     model = VCenter
     form_class = VCenterForm
     template_name = "inventory/vcenter_edit.html"
+    invalid_status = 200
 
-    def form_valid(self, form):
-        self.object = do_save_vcenter(form.save(commit=False), acting_user=self.request.user,
-                                      changed=form.changed_fields)
-        messages.success(self.request, f"vCenter {self.object.name} saved.")
-        return redirect(self.object)
+    def save(self, form):
+        vcenter = do_save_vcenter(form.save(commit=False), acting_user=self.request.user, changed=form.changed_fields)
+        messages.success(self.request, f"vCenter {vcenter.name} saved.")
+        return redirect(vcenter)
 
 
 class VCenterDiscoverView(PermissionMixin, View):

@@ -4,27 +4,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from core.filters import IntegerFilter
+from core.filters import IntegerFilter, SearchFilter
 
 from ..choices import DependencyFormat, GroupSource, Risk
 from ..models import Dependency, DependencyGroup, DependencyImport, GroupMember
 
 
-def _search(fields):
-    def method(queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        query = Q()
-        for field in fields:
-            query |= Q(**{f"{field}__icontains": value})
-        return queryset.filter(query)
-
-    return method
-
-
 class DependencyGroupFilterSet(filters.FilterSet):
-    q = filters.CharFilter(method=_search(["name", "description", "owner", "rule"]), label=_("Search"))
+    q = SearchFilter("name", "description", "owner", "rule")
     source = filters.MultipleChoiceFilter(choices=GroupSource.choices, label=_("Built from"))
     risk = filters.MultipleChoiceFilter(choices=Risk.choices, label=_("Risk"))
     vm_id = IntegerFilter(field_name="members__vm_id", label=_("Has VM (id)"))
@@ -49,7 +36,8 @@ class GroupMemberFilterSet(filters.FilterSet):
 class DependencyFilterSet(filters.FilterSet):
     """Edges by VM or group on either side, by external endpoints, port, protocol and how often seen."""
 
-    q = filters.CharFilter(method="search", label=_("Search"), help_text=_("Name or IP on either side"))
+    q = SearchFilter("source__name", "source__vm__name", "source__ip__startswith", "destination__name",
+                     "destination__vm__name", "destination__ip__startswith", help_text=_("Name or IP on either side"))
     vm_id = IntegerFilter(method="either_vm_id", label=_("VM (id), either side"))
     vm = filters.CharFilter(method="either_vm", label=_("VM (name), either side"))
     group_id = IntegerFilter(method="either_group_id", label=_("Group (id), either side"))
@@ -66,16 +54,6 @@ class DependencyFilterSet(filters.FilterSet):
         model = Dependency
         fields = ["q", "vm_id", "vm", "group_id", "group", "external", "source_vm_id", "destination_vm_id", "port",
                   "protocol", "min_seen", "import_id"]
-
-    def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        query = Q()
-        for side in ("source", "destination"):
-            query |= Q(**{f"{side}__name__icontains": value}) | Q(**{f"{side}__vm__name__icontains": value})
-            query |= Q(**{f"{side}__ip__startswith": value})
-        return queryset.filter(query)
 
     def either_vm_id(self, queryset, name, value):
         return queryset.filter(Q(source__vm_id=value) | Q(destination__vm_id=value))

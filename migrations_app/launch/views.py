@@ -14,16 +14,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views import View
 from django.views.generic import DetailView
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
 
 from core.access import PermissionMixin, user_can
+from core.generic_views import ObjectListView
 from hcx.setup.logins import login_problem
 from inventory.tables import PAGINATION
 from migrations_app.choices import WaveStatus
 from migrations_app.models import Batch, MigrationEvent, VmMigration, Wave
 from migrations_app.waves.display import window_text, zone_of
-from migrations_app.waves.views.waves import style_filter_form
 
 from . import progress
 from .binding import launch_blocked
@@ -59,7 +57,7 @@ def timing(wave: Wave, batch: Batch | None) -> dict:
     }
 
 
-class WaveProgressView(PermissionMixin, SingleTableMixin, FilterView):
+class WaveProgressView(ObjectListView):
     """A wave's rollup, its batches, its migrations (filtered and paged in the database) and the latest
     events; the page then follows the stream (or polls the API) and updates itself in place."""
 
@@ -77,11 +75,6 @@ class WaveProgressView(PermissionMixin, SingleTableMixin, FilterView):
         qs = VmMigration.objects.filter(wave=self.wave).select_related("vm", "batch")
         return qs.filter(batch=self.batch) if self.batch else qs
 
-    def get_filterset_kwargs(self, filterset_class):
-        kwargs = super().get_filterset_kwargs(filterset_class)
-        kwargs["data"] = self.request.GET  # bound without parameters too, so the table always shows
-        return kwargs
-
     def get_filterset(self, filterset_class):
         filterset = super().get_filterset(filterset_class)
         fields = filterset.form.fields
@@ -94,7 +87,6 @@ class WaveProgressView(PermissionMixin, SingleTableMixin, FilterView):
                 fields["batch"].queryset = self.wave.batches.all()
         else:
             fields["batch"].queryset = Batch.objects.select_related("wave")  # its label names the wave
-        style_filter_form(filterset.form)
         return filterset
 
     def get_table_kwargs(self):
@@ -131,8 +123,6 @@ class WaveProgressView(PermissionMixin, SingleTableMixin, FilterView):
             launch_blocked=blocked if wave.status != WaveStatus.COMPLETED else "",
             can_act=self.can_act,
             actions=ACTIONS.values(),
-            filtered=any(v for k, v in self.request.GET.items() if k in self.filterset.form.fields),
-            total=context["table"].paginator.count,
             # HCX refusing the stored password stops the reconciler for the site (hcx/setup/logins.py).
             login_problem=login_problem(wave.site) if wave.site_id else "",
             login_plan=wave.site,
@@ -337,8 +327,7 @@ class VmMigrationListView(WaveProgressView):
 
     def get_context_data(self, **kwargs):
         context = super(WaveProgressView, self).get_context_data(**kwargs)
-        context.update(can_act=False, total=context["table"].paginator.count,
-                       filtered=any(v for k, v in self.request.GET.items() if k in self.filterset.form.fields))
+        context["can_act"] = False
         return context
 
     def get_table_kwargs(self):

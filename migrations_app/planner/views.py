@@ -7,9 +7,10 @@ from django.db.models.fields.json import KT
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch
 from django.views import View
-from django.views.generic import DetailView, ListView
+from django.views.generic import ListView
 
 from core.access import PermissionMixin, user_can
+from core.generic_views import ObjectDetailView
 
 from ..models import DependencyGroup, PlanProposal, Wave
 from .estimates import estimate_wave, vm_estimates, vm_rows
@@ -73,7 +74,7 @@ def _wave_url(wave_id: int) -> str | None:
         return None
 
 
-class ProposalView(PermissionMixin, DetailView):
+class ProposalView(ObjectDetailView):
     model = PlanProposal
     queryset = PlanProposal.objects.select_related("user")
     template_name = "migrations_app/planner_proposal.html"
@@ -127,7 +128,7 @@ class ProposalAcceptView(PermissionMixin, View):
         return redirect("migrations_app:planproposal", pk=pk)
 
 
-class WaveEstimateView(PermissionMixin, DetailView):
+class WaveEstimateView(ObjectDetailView):
     """A wave's estimate with every VM's own ranges, a page of VMs at a time."""
 
     model = Wave

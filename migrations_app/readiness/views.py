@@ -13,10 +13,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
 
 from core.access import PermissionMixin, user_can
+from core.generic_views import ObjectListView
 from hcx.choices import MigrationType
 from inventory.querysets import count_subquery
 from migrations_app.choices import FindingSeverity, WaveStatus
@@ -44,7 +43,7 @@ def counts_text(summary) -> str:
     return f"{summary.blockers} blocker{'s' if summary.blockers != 1 else ''}, {summary.warnings} warning{'s' if summary.warnings != 1 else ''}"
 
 
-class ReadinessReportView(PermissionMixin, SingleTableMixin, FilterView):
+class ReadinessReportView(ObjectListView):
     """All findings of one wave, filtered and paged in the database, with the blocked VMs (paged too)
     and the approval panel."""
 
@@ -53,24 +52,11 @@ class ReadinessReportView(PermissionMixin, SingleTableMixin, FilterView):
     table_class = FindingTable
     table_pagination = {"per_page": PER_PAGE}
     template_name = "migrations_app/readiness_report.html"
+    omit_filters = ("wave_id", "wave", "vm_id")  # this page is one wave's; the VM is searched by name
 
     def get_queryset(self):
         self.wave = get_object_or_404(Wave, pk=self.kwargs["pk"])
         return ReadinessFinding.objects.filter(wave=self.wave).select_related("vm")
-
-    def get_filterset_kwargs(self, filterset_class):
-        kwargs = super().get_filterset_kwargs(filterset_class)
-        kwargs["data"] = self.request.GET  # bound even without parameters, so the table always shows
-        return kwargs
-
-    def get_filterset(self, filterset_class):
-        filterset = super().get_filterset(filterset_class)
-        for name in ("wave_id", "wave", "vm_id"):  # this page is one wave's; the VM is searched by name
-            filterset.form.fields.pop(name, None)
-        for form_field in filterset.form.fields.values():
-            css = "form-select form-select-sm" if hasattr(form_field.widget, "choices") else "form-control form-control-sm"
-            form_field.widget.attrs.setdefault("class", css)
-        return filterset
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -85,8 +71,6 @@ class ReadinessReportView(PermissionMixin, SingleTableMixin, FilterView):
             wave=self.wave,
             blocked_page=page,
             blocked_pages=max((readiness["blocked_total"] + BLOCKED_VMS - 1) // BLOCKED_VMS, 1),
-            filtered=any(v for k, v in self.request.GET.items() if k in self.filterset.form.fields),
-            total=context["table"].paginator.count,
         )
         return context
 

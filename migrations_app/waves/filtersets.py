@@ -5,7 +5,7 @@ from django.forms import TextInput
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from core.filters import IntegerFilter
+from core.filters import IntegerFilter, SearchFilter
 from hcx.choices import MigrationType
 from hcx.models import HcxPlan
 from inventory.models import Network
@@ -13,21 +13,8 @@ from migrations_app.choices import AvsSku, MappingTarget, WaveStatus
 from migrations_app.models import DependencyGroup, NetworkMapping, TargetCluster, Wave, WaveItem
 
 
-def _search(*fields):
-    def method(queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        query = Q()
-        for field in fields:
-            query |= Q(**{f"{field}__icontains": value})
-        return queryset.filter(query)
-
-    return method
-
-
 class TargetClusterFilterSet(filters.FilterSet):
-    q = filters.CharFilter(method=_search("name", "site__name"), label=_("Search"))
+    q = SearchFilter("name", "site__name")
     site_id = filters.ModelChoiceFilter(queryset=HcxPlan.objects.all(), field_name="site", label=_("Site"))
     site = filters.CharFilter(field_name="site__name", label=_("Site (name)"))
     sku = filters.MultipleChoiceFilter(choices=AvsSku.choices, label=_("Host type"))
@@ -38,7 +25,7 @@ class TargetClusterFilterSet(filters.FilterSet):
 
 
 class WaveFilterSet(filters.FilterSet):
-    q = filters.CharFilter(method=_search("name", "notes"), label=_("Search"))
+    q = SearchFilter("name", "notes")
     status = filters.MultipleChoiceFilter(choices=WaveStatus.choices, label=_("Status"))
     site_id = filters.ModelChoiceFilter(queryset=HcxPlan.objects.all(), field_name="site", label=_("Site"))
     site = filters.CharFilter(field_name="site__name", label=_("Site (name)"))
@@ -55,9 +42,9 @@ class WaveFilterSet(filters.FilterSet):
 
 
 class WaveItemFilterSet(filters.FilterSet):
-    q = filters.CharFilter(method=_search("vm__name", "vm__dns_name", "group__name", "vm__group_membership__group__name"),
-                           label=_("Search"), help_text=_("VM name, DNS name or group"),
-                           widget=TextInput(attrs={"placeholder": _("VM name, DNS name or group")}))
+    q = SearchFilter("vm__name", "vm__dns_name", "group__name", "vm__group_membership__group__name",
+                     help_text=_("VM name, DNS name or group"),
+                     widget=TextInput(attrs={"placeholder": _("VM name, DNS name or group")}))
     wave_id = filters.ModelChoiceFilter(queryset=Wave.objects.all(), field_name="wave", label=_("Wave"))
     wave = filters.CharFilter(field_name="wave__name", label=_("Wave (name)"))
     vm_id = IntegerFilter(field_name="vm_id", label=_("VM id"))

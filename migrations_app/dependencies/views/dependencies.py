@@ -3,12 +3,10 @@
 from django.conf import settings
 from django.shortcuts import redirect
 from django.views.generic import FormView, TemplateView
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
 
 from core.access import PermissionMixin
+from core.generic_views import ObjectListView
 from inventory.tables import PAGINATION
-from inventory.views.browse import ObjectListView
 
 from ...models import Dependency, DependencyImport
 from .. import querysets, svg
@@ -24,14 +22,10 @@ class DependencyListView(ObjectListView):
     filterset_class = DependencyFilterSet
     table_class = DependencyTable
     template_name = "migrations_app/dependencies_list.html"
-    partial_template_name = "migrations_app/dependencies_table.html"
+    table_pagination = PAGINATION
+    count_noun = ("connection", "connections")
     main_filters = ["q", "vm", "group", "external", "port", "min_seen"]
     link_filters = ["vm_id", "group_id", "source_vm_id", "destination_vm_id", "import_id"]
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["inventory_empty"] = False
-        return context
 
 
 class DependencyImportView(PermissionMixin, FormView):
@@ -51,7 +45,7 @@ class DependencyImportView(PermissionMixin, FormView):
         return redirect(job)
 
 
-class DependencyImportListView(PermissionMixin, SingleTableMixin, FilterView):
+class DependencyImportListView(ObjectListView):
     model = DependencyImport
     queryset = querysets.imports()
     filterset_class = DependencyImportFilterSet

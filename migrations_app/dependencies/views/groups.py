@@ -3,15 +3,15 @@ and adding or removing VMs."""
 
 from django.contrib import messages
 from django.db.models import F
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import pluralize
+from django.urls import reverse, reverse_lazy
 from django.views import View
-from django.views.generic import DetailView
 from django_tables2 import RequestConfig
 
 from core.access import PermissionMixin, user_can
+from core.generic_views import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 from inventory.tables import PAGINATION
-from inventory.views.browse import ObjectListView
 
 from ...models import DependencyGroup, GroupMember
 from .. import querysets, svg
@@ -29,13 +29,9 @@ class GroupListView(ObjectListView):
     filterset_class = DependencyGroupFilterSet
     table_class = DependencyGroupTable
     template_name = "migrations_app/groups_list.html"
-    partial_template_name = "migrations_app/groups_table.html"
+    table_pagination = PAGINATION
+    count_noun = ("group", "groups")
     main_filters = ["q", "source", "risk", "vm"]
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["inventory_empty"] = False  # an empty group list is not an empty inventory
-        return context
 
 
 def outside_summary(group, outgoing) -> dict:
@@ -56,7 +52,7 @@ def outside_summary(group, outgoing) -> dict:
     }
 
 
-class GroupView(PermissionMixin, DetailView):
+class GroupView(ObjectDetailView):
     model = DependencyGroup
     queryset = querysets.groups()
     template_name = "migrations_app/groups_detail.html"
@@ -86,49 +82,31 @@ class GroupView(PermissionMixin, DetailView):
         return context
 
 
-class GroupEditView(PermissionMixin, View):
+class GroupEditView(ObjectEditView):
     model = DependencyGroup
-    permission_action = "add"
+    form_class = DependencyGroupForm
     template_name = "migrations_app/groups_edit.html"
 
-    def get_group(self):
-        return None
-
-    def get(self, request, pk=None):
-        group = self.get_group()
-        return render(request, self.template_name, {"form": DependencyGroupForm(instance=group), "object": group})
-
-    def post(self, request, pk=None):
-        group = self.get_group()
-        form = DependencyGroupForm(request.POST, instance=group)
-        if not form.is_valid():
-            return render(request, self.template_name, {"form": form, "object": group}, status=400)
-        group = do_save_group(form.save(commit=False), acting_user=request.user, changed=form.changed_data)
-        messages.success(request, f"Group {group} saved.")
+    def save(self, form):
+        group = do_save_group(form.save(commit=False), acting_user=self.request.user, changed=form.changed_data)
+        messages.success(self.request, f"Group {group} saved.")
         return redirect(group)
 
 
-class GroupChangeView(GroupEditView):
-    permission_action = "change"
-
-    def get_group(self):
-        return get_object_or_404(DependencyGroup, pk=self.kwargs["pk"])
-
-
-class GroupDeleteView(PermissionMixin, View):
+class GroupDeleteView(ObjectDeleteView):
     model = DependencyGroup
-    permission_action = "delete"
+    queryset = querysets.groups()
+    what = "group"
+    success_url = reverse_lazy("migrations_app:dependencygroup_list")
 
-    def get(self, request, pk):
-        group = get_object_or_404(querysets.groups(), pk=pk)
-        return render(request, "migrations_app/groups_delete.html", {"object": group})
+    def consequence(self, group):
+        return (f"Its {group.vm_count} VM{pluralize(group.vm_count)} become ungrouped; the VMs, their connections and "
+                "any wave they are in stay as they are.")
 
-    def post(self, request, pk):
-        group = get_object_or_404(DependencyGroup, pk=pk)
+    def delete(self, group):
         name = str(group)
-        do_delete_group(group, acting_user=request.user)
-        messages.success(request, f"Group {name} deleted; its VMs are ungrouped, nothing else changed.")
-        return redirect(reverse("migrations_app:dependencygroup_list"))
+        do_delete_group(group, acting_user=self.request.user)
+        return f"Group {name} deleted; its VMs are ungrouped, nothing else changed."
 
 
 class GroupMembersView(PermissionMixin, View):

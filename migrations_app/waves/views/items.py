@@ -11,6 +11,7 @@ from django.views import View
 from django_tables2 import RequestConfig
 
 from core.access import PermissionMixin
+from core.generic_views import style_filter_form
 from hcx.choices import MigrationType
 from inventory.filtersets import VirtualMachineFilterSet
 from inventory.models import VirtualMachine
@@ -22,7 +23,6 @@ from ..forms import ids_from
 from ..states import EDITABLE
 from ..tables import PAGINATION, GroupPickerTable, VmPickerTable
 from . import report
-from .waves import style_filter_form
 
 # Where the type form sends the user back to: the same page of the VM table (a query string only).
 _QUERY = re.compile(r"\?[\w=&%.+~-]*")

@@ -2,14 +2,11 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.views import View
-from django.views.generic import DetailView
-from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
+from django.shortcuts import redirect
+from django.template.defaultfilters import pluralize
+from django.urls import reverse_lazy
 
-from core.access import PermissionMixin
+from core.generic_views import ObjectDeleteView, ObjectDetailView, ObjectEditView, ObjectListView
 from migrations_app.models import TargetCluster
 
 from .. import querysets
@@ -21,7 +18,7 @@ from ..forms import TargetClusterForm
 from ..tables import PAGINATION, TargetClusterTable, WaveTable
 
 
-class TargetClusterListView(PermissionMixin, SingleTableMixin, FilterView):
+class TargetClusterListView(ObjectListView):
     model = TargetCluster
     queryset = querysets.target_clusters()
     filterset_class = TargetClusterFilterSet
@@ -30,7 +27,7 @@ class TargetClusterListView(PermissionMixin, SingleTableMixin, FilterView):
     template_name = "migrations_app/targets_list.html"
 
 
-class TargetClusterView(PermissionMixin, DetailView):
+class TargetClusterView(ObjectDetailView):
     model = TargetCluster
     queryset = querysets.target_clusters()
     template_name = "migrations_app/targets_cluster.html"
@@ -49,61 +46,42 @@ class TargetClusterView(PermissionMixin, DetailView):
         )
 
 
-class TargetClusterEditView(PermissionMixin, View):
+class TargetClusterEditView(ObjectEditView):
     model = TargetCluster
-    permission_action = "add"
+    form_class = TargetClusterForm
     template_name = "migrations_app/targets_edit.html"
+    form_errors = {WaveError: 400}
 
-    def get_cluster(self):
+    def get_initial(self):
+        return {"site": self.request.GET.get("site")} if self.object is None else None
+
+    def save(self, form):
+        cluster = do_save_target_cluster(form.instance, acting_user=self.request.user)
+        messages.success(self.request, f"Target cluster {cluster.name} saved.")
+        for change in cluster.changes:
+            if change.withdrawn:
+                messages.warning(self.request, change.message)
+        return redirect(cluster)
+
+
+class TargetClusterDeleteView(ObjectDeleteView):
+    model = TargetCluster
+    queryset = querysets.target_clusters()
+    what = "target cluster"
+    success_url = reverse_lazy("migrations_app:targetcluster_list")
+    refusals = (WaveError,)
+
+    def protected_by(self, cluster):
+        if cluster.wave_count:
+            n = cluster.wave_count
+            return (f"{n} wave{pluralize(n)} target{pluralize(n, 's,')} this cluster: "
+                    f"point {pluralize(n, 'it,them')} elsewhere first.")
         return None
 
-    def get(self, request, pk=None):
-        cluster = self.get_cluster()
-        initial = {"site": request.GET.get("site")} if cluster is None else None
-        return self.render(TargetClusterForm(instance=cluster, initial=initial), cluster)
+    def consequence(self, cluster):
+        return "Only the portal's record goes; nothing in AVS is touched."
 
-    def post(self, request, pk=None):
-        cluster = self.get_cluster()
-        form = TargetClusterForm(request.POST, instance=cluster)
-        if form.is_valid():
-            try:
-                cluster = do_save_target_cluster(form.instance, acting_user=request.user)
-            except WaveError as error:
-                form.add_error(None, str(error))
-            else:
-                messages.success(request, f"Target cluster {cluster.name} saved.")
-                for change in cluster.changes:
-                    if change.withdrawn:
-                        messages.warning(request, change.message)
-                return redirect(cluster)
-        return self.render(form, cluster, status=400)
-
-    def render(self, form, cluster, status=200):
-        return render(self.request, self.template_name, {"form": form, "object": cluster}, status=status)
-
-
-class TargetClusterChangeView(TargetClusterEditView):
-    permission_action = "change"
-
-    def get_cluster(self):
-        return get_object_or_404(TargetCluster, pk=self.kwargs["pk"])
-
-
-class TargetClusterDeleteView(PermissionMixin, View):
-    model = TargetCluster
-    permission_action = "delete"
-
-    def get(self, request, pk):
-        cluster = get_object_or_404(querysets.target_clusters(), pk=pk)
-        return render(request, "migrations_app/targets_delete.html", {"object": cluster})
-
-    def post(self, request, pk):
-        cluster = get_object_or_404(TargetCluster, pk=pk)
+    def delete(self, cluster):
         name = cluster.name
-        try:
-            do_delete_target_cluster(cluster, acting_user=request.user)
-        except WaveError as error:
-            messages.error(request, str(error))
-            return redirect(cluster)
-        messages.success(request, f"Target cluster {name} deleted.")
-        return redirect(reverse("migrations_app:targetcluster_list"))
+        do_delete_target_cluster(cluster, acting_user=self.request.user)
+        return f"Target cluster {name} deleted."

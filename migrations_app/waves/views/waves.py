@@ -3,14 +3,18 @@
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.views import View
-from django.views.generic import DetailView
-from django_filters.views import FilterView
-from django_tables2 import RequestConfig, SingleTableMixin
+from django.shortcuts import redirect
+from django.urls import reverse, reverse_lazy
+from django_tables2 import RequestConfig
 
-from core.access import PermissionMixin, user_can
+from core.access import user_can
+from core.generic_views import (
+    ObjectDeleteView,
+    ObjectDetailView,
+    ObjectEditView,
+    ObjectListView,
+    style_filter_form,
+)
 from hcx.avs_inventory import can_read as can_read_avs_inventory
 from migrations_app.choices import MappingTarget, WaveStatus
 from migrations_app.launch.validate_views import panel_context as hcx_validation_panel
@@ -30,14 +34,7 @@ from ..tables import PAGINATION, WaveItemTable, WaveTable
 from . import report
 
 
-def style_filter_form(form):
-    for field in form.fields.values():
-        css = "form-select form-select-sm" if hasattr(field.widget, "choices") else "form-control form-control-sm"
-        field.widget.attrs.setdefault("class", css)
-    return form
-
-
-class WaveListView(PermissionMixin, SingleTableMixin, FilterView):
+class WaveListView(ObjectListView):
     model = Wave
     queryset = querysets.waves()
     filterset_class = WaveFilterSet
@@ -45,19 +42,11 @@ class WaveListView(PermissionMixin, SingleTableMixin, FilterView):
     table_pagination = PAGINATION
     template_name = "migrations_app/waves_list.html"
 
-    def get_filterset(self, filterset_class):
-        return style_filter_form_set(super().get_filterset(filterset_class))
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["statuses"] = [(value, label, WaveStatus.COLORS[value]) for value, label in WaveStatus.choices]
         context["chosen_statuses"] = self.request.GET.getlist("status")
         return context
-
-
-def style_filter_form_set(filterset):
-    style_filter_form(filterset.form)
-    return filterset
 
 
 def incomplete_groups(wave: Wave) -> list[dict]:
@@ -73,7 +62,7 @@ def incomplete_groups(wave: Wave) -> list[dict]:
     return [row for row in rows if row["here"] < row["total"]]
 
 
-class WaveView(PermissionMixin, DetailView):
+class WaveView(ObjectDetailView):
     """Everything about one wave, in a fixed number of queries whatever its size."""
 
     model = Wave
@@ -126,78 +115,58 @@ class WaveView(PermissionMixin, DetailView):
         )
 
 
-class WaveEditView(PermissionMixin, View):
+class WaveEditView(ObjectEditView):
     """Add a wave, or edit one: the form carries the revision it was opened on; saving over a newer
     revision is refused, and an edit of a submitted or approved wave withdraws that (revisions.py)."""
 
     model = Wave
-    permission_action = "add"
+    form_class = WaveForm
     template_name = "migrations_app/waves_edit.html"
+    form_errors = {StaleRevision: 409, WaveError: 400}
 
-    def get_wave(self):
+    def refuse(self, wave):
+        if wave is not None and wave.status not in EDITABLE:
+            messages.error(self.request, f"{wave.name} is {wave.get_status_display().lower()}: it cannot be changed.")
+            return redirect(wave)
         return None
 
-    def get(self, request, pk=None):
-        wave = self.get_wave()
-        if wave is not None and wave.status not in EDITABLE:
-            messages.error(request, f"{wave.name} is {wave.get_status_display().lower()}: it cannot be changed.")
-            return redirect(wave)
-        initial = None
-        if wave is None and request.GET.get("site"):
-            initial = {"site": request.GET["site"]}
-        return self.render(WaveForm(instance=wave, initial=initial), wave)
+    def get_initial(self):
+        if self.object is None and self.request.GET.get("site"):
+            return {"site": self.request.GET["site"]}
+        return None
 
-    def post(self, request, pk=None):
-        wave = self.get_wave()
-        form = WaveForm(request.POST, instance=wave)
-        if not form.is_valid():
-            return self.render(form, wave, status=400)
-        try:
-            if wave is None:
-                wave = do_create_wave(form.values(), acting_user=request.user)
-                report(request, f"Wave {wave.name} created.")
-                return redirect(wave)
-            change = do_update_wave(wave.pk, form.values(), expected_revision=form.cleaned_data["revision"],
-                                    acting_user=request.user)
-        except StaleRevision as error:
-            form.add_error(None, str(error))
-            return self.render(form, wave, status=409)
-        except WaveError as error:
-            form.add_error(None, str(error))
-            return self.render(form, wave, status=400)
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(can_read_avs=can_read_avs_inventory(self.request.user), **kwargs)
+
+    def save(self, form):
+        wave, user = self.object, self.request.user
+        if wave is None:
+            wave = do_create_wave(form.values(), acting_user=user)
+            report(self.request, f"Wave {wave.name} created.")
+            return redirect(wave)
+        change = do_update_wave(wave.pk, form.values(), expected_revision=form.cleaned_data["revision"], acting_user=user)
         if change is None:
-            report(request, f"Nothing changed in {wave.name}.")
+            report(self.request, f"Nothing changed in {wave.name}.")
         else:
-            report(request, f"Wave {wave.name} saved (revision {change.revision}).", change)
+            report(self.request, f"Wave {wave.name} saved (revision {change.revision}).", change)
         return redirect(reverse("migrations_app:wave", args=[wave.pk]))
 
-    def render(self, form, wave, status=200):
-        context = {"form": form, "object": wave,
-                   "can_read_avs": can_read_avs_inventory(self.request.user)}
-        return render(self.request, self.template_name, context, status=status)
 
-
-class WaveChangeView(WaveEditView):
-    permission_action = "change"
-
-    def get_wave(self):
-        return get_object_or_404(Wave, pk=self.kwargs["pk"])
-
-
-class WaveDeleteView(PermissionMixin, View):
+class WaveDeleteView(ObjectDeleteView):
     model = Wave
-    permission_action = "delete"
+    queryset = querysets.waves()
+    what = "wave"
+    success_url = reverse_lazy("migrations_app:wave_list")
+    refusals = (WaveError,)
 
-    def get(self, request, pk):
-        wave = get_object_or_404(querysets.waves(), pk=pk)
-        return render(request, "migrations_app/waves_delete.html", {"object": wave, "deletable": wave.status in DELETABLE})
+    def protected_by(self, wave):
+        if wave.status in DELETABLE:
+            return None
+        return f"{wave.name} is {wave.get_status_display().lower()}: only draft or rejected waves can be deleted."
 
-    def post(self, request, pk):
-        get_object_or_404(Wave, pk=pk)
-        try:
-            name = do_delete_wave(pk, acting_user=request.user)
-        except WaveError as error:
-            messages.error(request, str(error))
-            return redirect(reverse("migrations_app:wave", args=[pk]))
-        messages.success(request, f"Wave {name} deleted.")
-        return redirect(reverse("migrations_app:wave_list"))
+    def consequence(self, wave):
+        return (f"The wave goes, with its network mappings, readiness findings and decisions; its {wave.vm_count} VMs "
+                "go back to being unplanned. The audit log keeps the record.")
+
+    def delete(self, wave):
+        return f"Wave {do_delete_wave(wave.pk, acting_user=self.request.user)} deleted."
