@@ -192,7 +192,7 @@ def test_run_starts_a_job_for_that_step_with_an_audit_row(client_for, engineer):
     assert audit.user == engineer and audit.detail["steps"] == [key] and audit.object_id == plan.pk
     page = client_for(engineer).get(setup_url(plan)).content.decode()
     assert f"Started job #{job.pk}" in page
-    assert f'hx-get="/jobs/{job.pk}/status/' in page, "the job's live progress is on the page"
+    assert f'data-live-url="/jobs/{job.pk}/live/"' in page, "the job's live progress is on the page"
     assert 'id="job-events"' in page
     assert f'hx-get="{setup_url(plan)}checklist/"' in page, "the checklist refreshes while the job runs"
 

@@ -9,8 +9,9 @@ import time
 import pytest
 import requests
 
+from core.live import readers as stream_readers
 from migrations_app.choices import MigrationState
-from migrations_app.launch import progress, stream_readers
+from migrations_app.launch import progress
 from migrations_app.launch.stream import SharedLooks, Tracker
 from migrations_app.launch.transitions import move
 from migrations_app.models import VmMigration

@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views import View
 
 from core.access import PermissionMixin, deny, user_can
+from core.live import sequence
 from hcx.choices import SetupStepKey
 from hcx.models import HcxConnection, HcxPlan, HcxSetupStep
 from hcx.planning.checks import check_plan
@@ -56,13 +57,17 @@ class HcxPlanSetupView(PermissionMixin, View):
         context = checklist_context(request, plan)
         report = check_plan(plan, list(plan.profiles.all()), list(plan.networks.all()))
         job = context["checklist"].active_job or last_setup_job(plan)
-        events = list(job.events.all()) if job is not None and job.is_active else []
+        # The job panel follows the job's live stream from this number (core/job_feed.py), read before its log.
+        live_seq = sequence.current(job.live_key) if job is not None and job.is_active else 0
+        if live_seq:
+            job.refresh_from_db()  # read after the number: never older than it
+        events = list(job.events.filter(change__lte=live_seq)) if live_seq else []
         connection = plan.connection if context["checklist"].has_connection else None
         context.update(
             report=report,
             job=job,
             events=events,
-            last_seq=events[-1].seq if events else 0,
+            live_seq=live_seq,
             connection=connection,
             secrets=[(HcxConnection._meta.get_field(n).verbose_name, bool(getattr(connection, n)))
                      for n in SECRETS] if connection else [],

@@ -34,6 +34,7 @@ from django.db.models import Case, Count, F, Max, Min, Q, Sum, When
 from django.utils import timezone
 
 from core.choices import NotificationEvent
+from core.live import wakeup
 from core.models import AuditEntry
 from core.notifications.events import wave_event
 from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
@@ -45,8 +46,6 @@ from migrations_app.planner.estimates import (
     estimate_vm,
     loads_for_waves,
 )
-
-from . import wakeup
 
 S = MigrationState
 MiB = 1024 * 1024
@@ -258,7 +257,7 @@ def finish_waves(waves) -> int:
                 continue
             wave = Wave.objects.get(pk=wave_id)
             AuditEntry.record(None, COMPLETE_AUDIT, wave, vms=n, by="reconciler")
-            wakeup.announce([wave_id])  # its pages' headers say "Completed" (stream.py sends the status)
+            wakeup.announce([f"wave:{wave_id}"])  # its pages' headers say "Completed" (stream.py sends the status)
             wave_event(NotificationEvent.WAVE_COMPLETED, wave, vms=n)
         finished += 1
     return finished
