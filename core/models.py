@@ -105,6 +105,7 @@ class Job(models.Model):
             object_id=obj.pk if obj is not None else None,
             params=params or {},
         )
+        job._bump_object()
         transaction.on_commit(job.send)
         return job
 
@@ -124,6 +125,16 @@ class Job(models.Model):
     @property
     def live_key(self) -> str:
         return self.live_key_for(self.pk)
+
+    def _bump_object(self):
+        """A job starting or ending changes the page of what it concerns (an HCX plan's set-up checklist
+        says a job runs): number it on that object's stream too."""
+        from .live import sequence
+
+        if self.object_type_id and self.object_id:
+            model = ContentType.objects.get_for_id(self.object_type_id).model_class()
+            if model is not None:
+                sequence.bump(f"{model._meta.label_lower}:{self.object_id}")
 
     def log(self, message: str, level: str = EventLevel.INFO) -> "JobEvent":
         """Append one numbered event row, saved at once so that viewers see it while the job runs."""
@@ -168,6 +179,7 @@ class Job(models.Model):
         with transaction.atomic():
             Job.objects.filter(pk=self.pk).update(**fields)
             sequence.bump(self.live_key)
+            self._bump_object()
         for key, value in fields.items():
             setattr(self, key, value)
 

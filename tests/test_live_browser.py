@@ -69,3 +69,27 @@ def test_an_engineer_cancels_a_job_from_a_status_panel_the_stream_rendered(brows
     running_job.refresh_from_db()
     assert running_job.cancel_requested
     page.context.close()
+
+
+def test_the_set_up_checklist_shows_a_job_start_and_a_step_done_without_reloading(browser, asgi_server, stakeholder):  # noqa: F811
+    from playwright.sync_api import expect
+
+    from hcx.choices import StepState
+    from hcx.setup.runner import ORDER, record
+    from tests.test_hcx_setup_browser import state_of
+    from tests.test_hcx_setup_pages import make_plan, running_job, setup_url
+
+    plan = make_plan()
+    page = open_page(browser, asgi_server, stakeholder, setup_url(plan))
+    expect(page.get_by_test_id("setup-live")).to_have_attribute("data-live-mode", "stream")
+    expect(page.locator("#setup-checklist")).to_have_attribute("data-busy", "false")
+    job = running_job(plan)
+    job.mark(JobStatus.RUNNING)  # as the worker does: the plan's page hears of it
+    expect(page.locator("#setup-checklist")).to_have_attribute("data-busy", "true")
+    record(plan, ORDER[0], StepState.DONE, summary="Connector answers", job=job)
+    job.mark(JobStatus.COMPLETED)
+    expect(state_of(page, ORDER[0])).to_have_text(str(StepState.DONE.label))
+    expect(page.locator("#setup-checklist")).to_have_attribute("data-busy", "false")
+    expect(page.locator("#setup-checklist")).to_contain_text("Connector answers")
+    assert page.evaluate("window.notReloaded") is True
+    page.context.close()

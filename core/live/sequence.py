@@ -29,6 +29,11 @@ def bump(key: str) -> int:
     return seq
 
 
+def key_for(obj) -> str:
+    """The stream of one object, "<app>.<model>:<pk>" (an HCX plan's set-up page follows "hcx.hcxplan:3")."""
+    return f"{obj._meta.label_lower}:{obj.pk}"
+
+
 def current(key: str) -> int:
     """The newest committed number of `key` (0 before any change)."""
     from core.models import LiveSequence
