@@ -118,3 +118,19 @@ def test_the_stream_sends_each_change_once_and_a_reconnecting_browser_resumes_af
     lines = "".join(b.get("append", {}).get("job-events", "") for b in changes)
     assert "step 3" in lines and "step 2" not in lines and lines.count("<li") == 1
     assert changes[-1]["done"] is True and "Completed" in changes[-1]["replace"]["job-status"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_a_committed_change_wakes_the_stream_at_once(asgi_server, stakeholder, job, settings):  # noqa: F811
+    """The stream's own next look is an hour away: only the wake-up of the bump can bring the line in time."""
+    if not settings.REDIS_URL:
+        pytest.skip("wake-ups need Redis (REDIS_URL)")
+    settings.LAUNCH = {**settings.LAUNCH, "STREAM_POLL_SECONDS": 3600}
+    job.mark(JobStatus.RUNNING)
+    url = f"{asgi_server.url}/jobs/{job.pk}/live/?since={sequence.current(job.live_key)}"
+    with requests.get(url, cookies=asgi_server.cookies(stakeholder), stream=True, timeout=(5, READ_TIMEOUT)) as response:
+        events = read_events(response)
+        assert next(events) == ("comment", f"following job:{job.pk}")
+        job.log("woken")
+        body = next(b for n, b in events if n == "change")
+    assert "woken" in body["append"]["job-events"]
