@@ -466,22 +466,22 @@ READINESS = {
 # Launching and watching migrations (migrations_app/launch/).
 LAUNCH = {
     # How often the reconciler reads HCX (Celery beat). A change in HCX reaches a browser within
-    # this plus the cycle; without Redis, plus STREAM_POLL_SECONDS (launch/wakeup.py).
+    # this plus the cycle; without Redis, plus STREAM_POLL_SECONDS (core/live/wakeup.py).
     "RECONCILE_SECONDS": env_float("LAUNCH_RECONCILE_SECONDS", 1.0),
     # One reconciler per site at a time: the lease a cycle takes, freed when it ends; a killed
     # worker's lease runs out after this.
     "LEASE_SECONDS": env_int("LAUNCH_LEASE_SECONDS", 30),
     # How often a live page's stream looks for changes, and how far back it looks again so that a
     # row committed late (its `updated` older than the last look) is still sent. With Redis a stream
-    # also looks when woken (launch/wakeup.py), so its own looks only back that up; without Redis
+    # also looks when woken (core/live/wakeup.py), so its own looks only back that up; without Redis
     # they are all it has, and come twice as often.
     "STREAM_POLL_SECONDS": env_float("LAUNCH_STREAM_POLL_SECONDS", 0.5 if REDIS_URL else 0.25),
     "STREAM_OVERLAP_SECONDS": 5,
-    # Open streams are bounded (launch/stream_slots.py): a user (per server process) and a server
+    # Open streams are bounded (core/live/slots.py): a user (per server process) and a server
     # process each hold at most this many; more are refused with 429 and the page polls instead.
     "STREAMS_PER_USER": env_int("LAUNCH_STREAMS_PER_USER", 6),
     "STREAMS_PER_PROCESS": env_int("LAUNCH_STREAMS_PER_PROCESS", 200),
-    # All the streams of a process read the database through this many threads (launch/stream_readers.py),
+    # All the streams of a process read the database through this many threads (core/live/readers.py),
     # so they hold at most this many connections whatever their number; a reader idle for
     # STREAM_READER_IDLE_SECONDS closes its connection.
     "STREAM_READERS": env_int("LAUNCH_STREAM_READERS", 2),

@@ -104,6 +104,7 @@ class Job(models.Model):
             object_id=obj.pk if obj is not None else None,
             params=params or {},
         )
+        job._bump_object()
         transaction.on_commit(job.send)
         return job
 
@@ -111,22 +112,54 @@ class Job(models.Model):
         result = job_registry.task().apply_async((self.pk,), **job_registry.time_limits(self.kind))
         Job.objects.filter(pk=self.pk).update(task_id=result.id or "")
 
+    @staticmethod
+    def live_key_for(pk: int) -> str:
+        """The key of a job's live stream (core/live): every change below bumps its sequence in the
+        change's own transaction, so a page following it misses none and gets none twice."""
+        return f"job:{pk}"
+
+    @property
+    def live_key(self) -> str:
+        return self.live_key_for(self.pk)
+
+    def _bump_object(self):
+        """A job starting or ending changes the page of what it concerns (an HCX plan's set-up checklist
+        says a job runs): number it on that object's stream too."""
+        from .live import sequence
+
+        if self.object_type_id and self.object_id:
+            model = ContentType.objects.get_for_id(self.object_type_id).model_class()
+            if model is not None:
+                sequence.bump(f"{model._meta.label_lower}:{self.object_id}")
+
     def log(self, message: str, level: str = EventLevel.INFO) -> "JobEvent":
         """Append one numbered event row, saved at once so that viewers see it while the job runs."""
-        Job.objects.filter(pk=self.pk).update(event_count=F("event_count") + 1)
-        seq = Job.objects.values_list("event_count", flat=True).get(pk=self.pk)
-        self.event_count = seq
-        return JobEvent.objects.create(job_id=self.pk, seq=seq, level=level, message=message[:2000])
+        from .live import sequence
+
+        with transaction.atomic():
+            change = sequence.bump(self.live_key)
+            Job.objects.filter(pk=self.pk).update(event_count=F("event_count") + 1)
+            seq = Job.objects.values_list("event_count", flat=True).get(pk=self.pk)
+            self.event_count = seq
+            return JobEvent.objects.create(job_id=self.pk, seq=seq, change=change, level=level, message=message[:2000])
 
     def set_progress(self, percent: float, text: str | None = None):
+        from .live import sequence
+
         self.progress = max(0, min(100, int(percent)))
         fields = {"progress": self.progress}
         if text is not None:
             self.progress_text = fields["progress_text"] = text[:300]
-        Job.objects.filter(pk=self.pk).update(**fields)
+        with transaction.atomic():
+            Job.objects.filter(pk=self.pk).update(**fields)
+            sequence.bump(self.live_key)
 
     def request_cancel(self):
-        Job.objects.filter(pk=self.pk, status__in=JobStatus.ACTIVE).update(cancel_requested=True)
+        from .live import sequence
+
+        with transaction.atomic():
+            if Job.objects.filter(pk=self.pk, status__in=JobStatus.ACTIVE).update(cancel_requested=True):
+                sequence.bump(self.live_key)
 
     def mark(self, status: str, **fields):
         """Move to a new status by primary key; terminal states stamp `completed`."""
@@ -137,7 +170,12 @@ class Job(models.Model):
             fields["completed"] = timezone.now()
             if status == JobStatus.COMPLETED:
                 fields["progress"] = 100
-        Job.objects.filter(pk=self.pk).update(**fields)
+        from .live import sequence
+
+        with transaction.atomic():
+            Job.objects.filter(pk=self.pk).update(**fields)
+            sequence.bump(self.live_key)
+            self._bump_object()
         for key, value in fields.items():
             setattr(self, key, value)
 
@@ -147,6 +185,9 @@ class JobEvent(models.Model):
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField(_("sequence"))
+    # The job's live sequence (LiveSequence "job:<pk>") when this row was written: a page that has seen
+    # change N asks for the rows after N.
+    change = models.PositiveBigIntegerField(_("live change"), default=0)
     created = models.DateTimeField(_("created"), default=timezone.now)
     level = models.CharField(_("level"), max_length=10, choices=EventLevel.choices, default=EventLevel.INFO)
     message = models.TextField(_("message"))
@@ -279,3 +320,23 @@ class SignInFailure(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.count} since {self.since:%H:%M:%S}"
+
+
+class LiveSequence(models.Model):
+    """The change counter of one live stream ("job:5", "wave:12", "setup:3", "dashboard").
+
+    Whoever changes what a stream shows bumps its counter in the same transaction (core/live/sequence.py);
+    the row lock the bump takes orders the changes of a key by commit, so a page that has seen number N
+    asks for what changed after N and gets each change once (as AWX numbers a job's events).
+    """
+
+    key = models.CharField(_("stream"), max_length=100, unique=True)
+    seq = models.PositiveBigIntegerField(_("sequence"), default=0)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("live sequence")
+        verbose_name_plural = _("live sequences")
+
+    def __str__(self):
+        return f"{self.key} #{self.seq}"

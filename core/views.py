@@ -1,14 +1,14 @@
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.templatetags.static import static
 from django.utils.decorators import method_decorator
-from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView
 
 from .access import PermissionMixin, deny
 from .choices import AuditAction
+from .live import sequence
 from .models import AuditEntry, Job
 from .throttling import throttle_login
 
@@ -35,36 +35,22 @@ class JobListView(PermissionMixin, ListView):
 
 
 class JobView(PermissionMixin, DetailView):
+    """A job's page. While the job runs it follows the job's live stream (core/job_feed.py) from the
+    number read here, before the log: a line committed after it comes by the stream, never twice."""
+
     model = Job
     template_name = "core/job.html"
 
+    def get_object(self, queryset=None):
+        # The number first, then the job: the page may show a newer state than the number, never an older one.
+        self.live_seq = sequence.current(Job.live_key_for(self.kwargs["pk"]))
+        return super().get_object(queryset)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["events"] = self.object.events.all()
-        context["last_seq"] = context["events"][len(context["events"]) - 1].seq if context["events"] else 0
+        context["live_seq"] = self.live_seq
+        context["events"] = self.object.events.filter(change__lte=self.live_seq)
         return context
-
-
-class JobStatusFragmentView(PermissionMixin, View):
-    """The live part of a job page: progress and status, plus the events after `?after=<seq>`.
-
-    htmx polls it every second while the job runs; the returned fragment has no trigger once
-    the job is terminal, so polling stops by itself.
-    """
-
-    model = Job
-
-    def get(self, request, pk):
-        job = get_object_or_404(Job, pk=pk)
-        try:
-            after = int(request.GET.get("after", 0))
-        except ValueError:
-            after = 0
-        events = list(job.events.filter(seq__gt=after))
-        last_seq = events[-1].seq if events else after
-        return render(
-            request, "core/_job_status.html", {"job": job, "new_events": events, "last_seq": last_seq, "poll": True}
-        )
 
 
 @require_POST

@@ -1,9 +1,12 @@
 from django.urls import path
 
+from core.live.stream import endpoint
+
 from . import views
 from .avs_inventory import AvsInventoryReadView
 from .deploy import views as deploy_views
 from .setup import views as setup_views
+from .setup.feed import SetupFeed
 
 app_name = "hcx"
 
@@ -17,8 +20,7 @@ urlpatterns = [
     path("plans/<int:pk>/avs-inventory/read/", AvsInventoryReadView.as_view(), name="hcxplan_avs_inventory_read"),
     # The set-up path after the plan (hcx/setup/views.py).
     path("plans/<int:pk>/setup/", setup_views.HcxPlanSetupView.as_view(), name="hcxplan_setup"),
-    path("plans/<int:pk>/setup/checklist/", setup_views.HcxPlanSetupChecklistView.as_view(),
-         name="hcxplan_setup_checklist"),
+    path("plans/<int:pk>/setup/live/", endpoint(SetupFeed), name="hcxplan_setup_live"),
     path("plans/<int:pk>/setup/run/", setup_views.HcxPlanSetupRunView.as_view(), name="hcxplan_setup_run"),
     path("plans/<int:pk>/setup/trust/", setup_views.HcxPlanSetupTrustView.as_view(), name="hcxplan_setup_trust"),
     path("plans/<int:pk>/connection/", setup_views.HcxConnectionEditView.as_view(), name="hcxplan_connection"),

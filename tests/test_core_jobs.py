@@ -83,26 +83,13 @@ def test_it_refuses_an_unknown_kind():
 
 
 @pytest.mark.django_db
-def test_the_status_fragment_sends_only_new_events_and_stops_polling_when_done(run_now, client_for, stakeholder):
+def test_a_finished_job_page_shows_its_whole_log_and_follows_nothing(run_now, client_for, stakeholder):
+    """A running job's page follows it live: tests/test_live.py."""
     job = run_now(upto=3)
-    client = client_for(stakeholder)
-    page = client.get(job.get_absolute_url())
+    page = client_for(stakeholder).get(job.get_absolute_url())
     assert page.status_code == 200
-    assert b"step 3" in page.content
-    fragment = client.get(f"/jobs/{job.pk}/status/?after=2").content.decode()
-    assert "step 3" in fragment and "step 2" not in fragment
-    assert "hx-trigger" not in fragment  # terminal: the browser stops polling
-
-
-@pytest.mark.django_db
-def test_a_running_job_fragment_keeps_polling(client_for, stakeholder, monkeypatch):
-    monkeypatch.setattr(Job, "send", lambda self: None)
-    job = Job.enqueue("tests.count", name="Count", params={"upto": 1})
-    job.mark(JobStatus.RUNNING)
-    job.log("working")
-    fragment = client_for(stakeholder).get(f"/jobs/{job.pk}/status/?after=0").content.decode()
-    assert 'hx-trigger="every 1s"' in fragment
-    assert "after=1" in fragment and "working" in fragment
+    assert b"step 1" in page.content and b"step 3" in page.content
+    assert b"data-live-url" not in page.content
 
 
 @pytest.mark.django_db

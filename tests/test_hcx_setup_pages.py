@@ -125,7 +125,7 @@ def test_a_user_without_a_role_is_refused_and_an_anonymous_one_sent_to_sign_in(c
     response = client.get(setup_url(plan))
     assert response.status_code == 302 and "login" in response["Location"]
     outsider_client = client_for(outsider)
-    for path in (setup_url(plan), f"{setup_url(plan)}checklist/", f"/hcx/plans/{plan.pk}/connection/"):
+    for path in (setup_url(plan), f"/hcx/plans/{plan.pk}/connection/"):
         assert outsider_client.get(path).status_code == 403, path
     assert outsider_client.post(f"{setup_url(plan)}run/", {"remaining": "on"}).status_code == 403
     assert not Job.objects.exists()
@@ -192,9 +192,9 @@ def test_run_starts_a_job_for_that_step_with_an_audit_row(client_for, engineer):
     assert audit.user == engineer and audit.detail["steps"] == [key] and audit.object_id == plan.pk
     page = client_for(engineer).get(setup_url(plan)).content.decode()
     assert f"Started job #{job.pk}" in page
-    assert f'hx-get="/jobs/{job.pk}/status/' in page, "the job's live progress is on the page"
+    assert f'data-live-url="/jobs/{job.pk}/live/"' in page, "the job's live progress is on the page"
     assert 'id="job-events"' in page
-    assert f'hx-get="{setup_url(plan)}checklist/"' in page, "the checklist refreshes while the job runs"
+    assert f'data-live-url="{setup_url(plan)}live/"' in page, "the checklist follows the plan live"
 
 
 def test_run_all_remaining_runs_the_steps_not_done_in_order(client_for, engineer):
@@ -242,18 +242,32 @@ def test_readers_cannot_start_steps(request, client_for, persona):
     assert response.status_code == 403 and not Job.objects.exists()
 
 
-def test_the_checklist_fragment_polls_while_a_job_runs_and_stops_when_idle(client_for, stakeholder):
+@pytest.mark.django_db(transaction=True)  # the live endpoint reads through the reader threads
+def test_the_checklist_follows_the_plans_live_stream_a_job_starting_and_ending_and_a_step_recorded(
+        client_for, stakeholder):
     plan = make_plan()
     client = client_for(stakeholder)
-    url = f"{setup_url(plan)}checklist/"
-    idle = client.get(url).content.decode()
-    assert 'id="setup-checklist"' in idle and "hx-trigger" not in idle
+    page = client.get(setup_url(plan)).content.decode()
+    assert "hx-trigger" not in page
+    seq = int(re.search(r'data-live-url="[^"]*/setup/live/" data-live-seq="(\d+)"', page).group(1))
+    live = f"{setup_url(plan)}live/?format=json&since="
+    assert client.get(f"{live}{seq}").json() == {"seq": seq, "done": False}  # nothing changed
     job = running_job(plan)
-    assert 'hx-trigger="every 2s"' in client.get(url).content.decode()
-    Job.objects.filter(pk=job.pk).update(status=JobStatus.COMPLETED)
+    job.mark(JobStatus.RUNNING)
+    body = client.get(f"{live}{seq}").json()
+    assert body["seq"] > seq and 'data-busy="true"' in body["replace"]["setup-checklist"]
+    job.mark(JobStatus.COMPLETED)
     record(plan, ORDER[0], StepState.DONE, summary="Connector answers", job=job)
-    final = client.get(url).content.decode()
-    assert "hx-trigger" not in final and "Connector answers" in final and f"#{job.pk}" in final
+    final = client.get(f"{live}{body['seq']}").json()["replace"]["setup-checklist"]
+    assert 'data-busy="false"' in final and "Connector answers" in final and f"#{job.pk}" in final
+    assert client.get(f"{live}0", HTTP_ACCEPT="application/json").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_checklist_stream_is_refused_to_users_without_read_access(client, client_for, outsider):
+    plan = make_plan()
+    assert client.get(f"{setup_url(plan)}live/?format=json").status_code == 401
+    assert client_for(outsider).get(f"{setup_url(plan)}live/?format=json").status_code == 403
 
 
 # --- the pairing's certificate prompt ------------------------------------------------------------
@@ -505,6 +519,7 @@ def test_bad_input_is_refused_with_a_message_and_nothing_changes(client_for, eng
     assert not AuditEntry.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the live checklist reads through the reader threads
 def test_no_page_or_answer_ever_carries_a_stored_secret(client_for, engineer, stakeholder):
     plan = make_plan(**SECRETS)
     pem, sha256 = self_signed()
@@ -512,7 +527,7 @@ def test_no_page_or_answer_ever_carries_a_stored_secret(client_for, engineer, st
     client = client_for(engineer)
     bodies = [
         client.get(setup_url(plan)),
-        client.get(f"{setup_url(plan)}checklist/"),
+        client.get(f"{setup_url(plan)}live/?format=json&since=0"),
         client.get(f"/hcx/plans/{plan.pk}/connection/"),
         client.post(f"/hcx/plans/{plan.pk}/connection/", connection_post(HcxConnection.objects.get(plan=plan),
                                                                           connector_url="bad")),

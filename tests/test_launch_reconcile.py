@@ -19,9 +19,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.jobs import run
+from core.live import wakeup
 from core.models import AuditEntry
 from migrations_app.choices import MigrationEventKind, MigrationState, WaveStatus
-from migrations_app.launch import batches, wakeup
+from migrations_app.launch import batches
 from migrations_app.launch.lease import site_lease
 from migrations_app.launch.reconcile import forget_clients, reconcile_all, reconcile_site
 from migrations_app.models import Batch, MigrationEvent, VmMigration, Wave
@@ -94,7 +95,7 @@ def test_a_cycle_that_wrote_wakes_the_waves_live_pages_and_a_quiet_one_does_not(
         pytest.skip("wake-ups need Redis (REDIS_URL)")
     launched = launch(hcxsim, 2)
     listening = redis.Redis.from_url(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
-    listening.subscribe(wakeup.CHANNEL.format(launched.wave.pk))
+    listening.subscribe(wakeup.CHANNEL.format(f"wave:{launched.wave.pk}"))
     try:
         before = time.time()
         with django_capture_on_commit_callbacks(execute=True):  # takes HCX's words for the validation

@@ -4,13 +4,15 @@ served by uvicorn, sends a change to a signed-in reader and refuses everyone els
 import asyncio
 import datetime
 import json
+import threading
 import time
 
 import pytest
 import requests
 
+from core.live import readers as stream_readers
 from migrations_app.choices import MigrationState
-from migrations_app.launch import progress, stream_readers
+from migrations_app.launch import progress
 from migrations_app.launch.stream import SharedLooks, Tracker
 from migrations_app.launch.transitions import move
 from migrations_app.models import VmMigration
@@ -170,9 +172,11 @@ def half_an_hour_ago() -> str:
 
 
 class CountedLooks:
-    """SharedLooks on their own event loop (a look's Event belongs to its loop), reading through the
-    reader threads as streams do, counting the looks that reach the database: `looks.tick(...)` as a
-    stream's loop would await it, `looks.reads` the looks so far."""
+    """SharedLooks on an event loop of their own, in a thread of its own as a server's loop is (a
+    look's Event belongs to its loop, and the test's thread may have a loop running already: the
+    browser tests' Playwright), reading through the reader threads as streams do, counting the looks
+    that reach the database: `looks.tick(...)` as a stream's loop would await it, `looks.reads` the
+    looks so far."""
 
     def __init__(self):
         async def counted(fn, *args):
@@ -180,16 +184,23 @@ class CountedLooks:
             return await stream_readers.read(fn, *args)
 
         self.reads, self.shared, self.loop = 0, SharedLooks(read=counted), asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="counted-looks", daemon=True)
+        self.thread.start()
 
     def tick(self, *args, **kwargs):
-        return self.loop.run_until_complete(self.shared.tick(*args, **kwargs))
+        return asyncio.run_coroutine_threadsafe(self.shared.tick(*args, **kwargs), self.loop).result(READ_TIMEOUT)
+
+    def close(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(READ_TIMEOUT)
+        self.loop.close()
 
 
 @pytest.fixture
 def counted_looks():
     looks = CountedLooks()
     yield looks
-    looks.loop.close()
+    looks.close()
 
 
 @pytest.mark.django_db(transaction=True)  # the looks read in the reader threads

@@ -153,7 +153,7 @@ def test_what_cannot_be_placed_is_listed_with_why(vc, site):
     data = propose(site, max_vms=5, max_tb=2.5, include_ungrouped=False)
     why = {u["name"]: u["why"] for u in data["unplaced"]}
     assert "more than the cap of 5 VMs" in why["too-many"]
-    assert "more than the cap of 2.5 TB" in why["too-big"]
+    assert "more than the cap of 2.5 TiB" in why["too-big"]
     assert "longer than the 8 h 00 min window" in why["slow"]
     assert "1 of its 2 VMs are already in wave Earlier" in why["half-planned"]
     assert why["empty"] == "it has no VMs to move"

@@ -53,7 +53,7 @@ def test_a_planner_auto_plans_more_than_the_cluster_holds_and_accepts_a_wave_tha
     left_out = page.get_by_test_id("unplaced")
     expect(left_out.get_by_role("row", name="remote")).to_contain_text(
         "vCenter vc2.example.com, which this site's HCX does not manage (it manages vc1.example.com)")
-    expect(left_out).to_contain_text(re.compile(r"no room left in Cluster-1: needs 2\.0 TB of vSAN storage, .* left after Wave \d\d"))
+    expect(left_out).to_contain_text(re.compile(r"no room left in Cluster-1: needs 2\.0 TiB of vSAN storage, .* left after Wave \d\d"))
     page.screenshot(path=str(SCREENSHOTS / "avsportal-autoplan-capacity.png"), full_page=True)
 
     # What the page showed is what was proposed: never above usable, wave by wave.

@@ -93,7 +93,7 @@ def test_it_proposes_no_more_than_the_cluster_has_left_and_says_what_did_not_fit
     assert len(left_out) == 8 - placed // 2 and all(u["group"] for u in left_out)
     totals = {row["name"]: row["total"]["storage_tb"] for row in use["waves"]}
     for u in left_out:
-        match = re.fullmatch(r"no room left in Cluster-1: needs 2\.0 TB of vSAN storage, (.+) left after (Wave \d\d)", u["why"])
+        match = re.fullmatch(r"no room left in Cluster-1: needs 2\.0 TiB of vSAN storage, (.+) left after (Wave \d\d)", u["why"])
         assert match, u["why"]
         assert match[1] == tb_text(usable.storage_tb - totals[match[2]])
     assert data["summary"]["fit"] is True
@@ -118,7 +118,7 @@ def test_vcpus_and_memory_count_as_well(vc, site, cluster, planner):
     why = {u["name"]: u["why"] for u in data["unplaced"]}
     assert why["cpu-hungry"] == (f"no room left in Cluster-1: needs 100 vCPUs, {usable.vcpus - 200:,.0f} left "
                                  "after the 1 wave already planned into it")
-    assert why["memory-hungry"] == (f"no room left in Cluster-1: needs 200 GB of memory, {usable.memory_gb - 1000:,.0f} GB "
+    assert why["memory-hungry"] == (f"no room left in Cluster-1: needs 200 GiB of memory, {usable.memory_gb - 1000:,.0f} GiB "
                                     "left after the 1 wave already planned into it")
     assert [w["groups"] for w in data["waves"]] == [[small.pk]]
 
@@ -129,7 +129,7 @@ def test_without_room_at_all_nothing_is_proposed_into_the_cluster(vc, site, clus
     group_of(vc, "app", vms=1, tb=0.5)
     data = propose(site, cluster, planner, include_ungrouped=False).data
     assert data["waves"] == [] and data["cluster_use"]["waves"] == []
-    assert data["unplaced"][0]["why"] == ("no room left in Cluster-1: needs 0.50 TB of vSAN storage, 0.00 TB left "
+    assert data["unplaced"][0]["why"] == ("no room left in Cluster-1: needs 0.50 TiB of vSAN storage, 0.00 TiB left "
                                           "after the 1 wave already planned into it")
 
 
@@ -144,7 +144,7 @@ def test_the_rule_in_memory_room_shrinks_wave_by_wave():
     calendar = WindowCalendar(first_start=SATURDAY_NIGHT, hours=8, weekdays=frozenset({5}))
     result = plan_waves(units, [], PlanInputs(max_vms=2, max_tb=100), assumptions_for(Link()), calendar, room)
     assert [len(w.units) for w in result.waves] == [2, 1]
-    assert [why for _, why in result.unplaced] == ["no room left in C: needs 1.0 TB of vSAN storage, 0.50 TB left after W2"] * 2
+    assert [why for _, why in result.unplaced] == ["no room left in C: needs 1.0 TiB of vSAN storage, 0.50 TiB left after W2"] * 2
 
 
 def test_the_pilot_takes_its_share_of_the_room_too():
@@ -158,7 +158,7 @@ def test_the_pilot_takes_its_share_of_the_room_too():
     result = plan_waves(units, [], PlanInputs(pilot_max_tb=5), assumptions_for(Link()), calendar, room)
     assert [(w.pilot, [u.name for u in w.units]) for w in result.waves] == [(True, ["low-0"])]
     assert result.waves[0].closed_because == "C has no room left for the other low-risk groups (see Not placed)"
-    assert [why for _, why in result.unplaced] == ["no room left in C: needs 1.0 TB of vSAN storage, 0.50 TB left after wave 1"]
+    assert [why for _, why in result.unplaced] == ["no room left in C: needs 1.0 TiB of vSAN storage, 0.50 TiB left after wave 1"]
 
 
 def test_without_a_target_cluster_the_proposal_says_capacity_is_not_checked(vc, site, planner, client_for):

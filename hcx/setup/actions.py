@@ -5,6 +5,7 @@ Starting steps is `runner.start_setup` (it writes its own audit row)."""
 from django.db import transaction
 
 from core.choices import AuditAction
+from core.live import sequence
 from core.models import AuditEntry, Job
 from hcx.models import HcxConnection, HcxPlan, HcxSetupStep
 
@@ -24,6 +25,7 @@ def do_save_connection(connection: HcxConnection, *, acting_user, changed: list[
         forget_failures(connection)  # hcx/setup/logins.py: a new password is tried again
     with transaction.atomic():
         connection.save()
+        sequence.bump(sequence.key_for(connection.plan))  # the set-up page's checklist
         AuditEntry.record(acting_user, AuditAction.HCX_CONNECTION_ADD if created else AuditAction.HCX_CONNECTION_CHANGE,
                           connection.plan, fields=sorted(changed))
     return connection
@@ -52,6 +54,7 @@ def do_trust_certificate(plan: HcxPlan, *, acting_user, sha256: str, then_remain
             row.data = {**row.data, "trusted_certificates": [*row.data.get("trusted_certificates", []),
                                                              prompt.certificate]}
             row.save(update_fields=["data"])
+        sequence.bump(sequence.key_for(plan))  # the set-up page's checklist
         AuditEntry.record(acting_user, AuditAction.HCX_CERTIFICATE_TRUST, plan, sha256=prompt.sha256,
                           subject=prompt.subject, remote_url=prompt.remote_url, step=prompt.step)
         steps = [prompt.step]

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from core.choices import EventLevel
+from core.live import sequence
 from core.models import Job
 from hcx import clients
 from hcx.choices import SetupStepKey
@@ -129,6 +131,13 @@ def record(plan: HcxPlan, key: str, state: str, *, job: Job | None = None, summa
            message: str = "", data: dict | None = None) -> HcxSetupStep:
     """Write a step's state. `summary`/`data` None keeps what was there (a failure keeps the last
     known summary and the ids found so far, so a re-run continues from them)."""
+    with transaction.atomic():
+        row = _record(plan, key, state, job, summary, message, data)
+        sequence.bump(sequence.key_for(plan))  # the set-up page's checklist (hcx/setup/feed.py)
+    return row
+
+
+def _record(plan, key, state, job, summary, message, data) -> HcxSetupStep:
     row, _ = HcxSetupStep.objects.get_or_create(plan=plan, step=key)
     row.state = state
     row.message = message

@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views import View
 
 from core.access import PermissionMixin, deny, user_can
+from core.live import sequence
 from hcx.choices import SetupStepKey
 from hcx.models import HcxConnection, HcxPlan, HcxSetupStep
 from hcx.planning.checks import check_plan
@@ -31,15 +32,16 @@ def deploy_url(plan: HcxPlan) -> str | None:
         return None
 
 
-def checklist_context(request, plan: HcxPlan) -> dict:
+def checklist_context(user, plan: HcxPlan) -> dict:
+    """What the checklist shows `user` (the page, and its live updates: feed.py)."""
     checklist = build_checklist(plan, has_connection=plan_has_connection(plan))
-    can_run = user_can(request.user, HcxPlan, "run_setup")
+    can_run = user_can(user, HcxPlan, "run_setup")
     return {
         "plan": plan,
         "checklist": checklist,
         "can_run": can_run,
-        "can_deploy": user_can(request.user, HcxPlan, "deploy_connector"),
-        "can_edit_connection": user_can(request.user, HcxConnection, "change"),
+        "can_deploy": user_can(user, HcxPlan, "deploy_connector"),
+        "can_edit_connection": user_can(user, HcxConnection, "change"),
         "deploy_url": deploy_url(plan),
         "trust_form": TrustCertificateForm(initial={"sha256": checklist.prompt.sha256}) if checklist.prompt else None,
     }
@@ -53,16 +55,23 @@ class HcxPlanSetupView(PermissionMixin, View):
 
     def get(self, request, pk):
         plan = plan_for_setup(pk)
-        context = checklist_context(request, plan)
+        # The checklist follows the plan's live stream (feed.py) from this number, read before it.
+        setup_seq = sequence.current(sequence.key_for(plan))
+        context = checklist_context(request.user, plan)
         report = check_plan(plan, list(plan.profiles.all()), list(plan.networks.all()))
         job = context["checklist"].active_job or last_setup_job(plan)
-        events = list(job.events.all()) if job is not None and job.is_active else []
+        # The job panel follows the job's live stream from this number (core/job_feed.py), read before its log.
+        live_seq = sequence.current(job.live_key) if job is not None and job.is_active else 0
+        if live_seq:
+            job.refresh_from_db()  # read after the number: never older than it
+        events = list(job.events.filter(change__lte=live_seq)) if live_seq else []
         connection = plan.connection if context["checklist"].has_connection else None
         context.update(
             report=report,
             job=job,
             events=events,
-            last_seq=events[-1].seq if events else 0,
+            live_seq=live_seq,
+            setup_seq=setup_seq,
             connection=connection,
             secrets=[(HcxConnection._meta.get_field(n).verbose_name, bool(getattr(connection, n)))
                      for n in SECRETS] if connection else [],
@@ -70,16 +79,6 @@ class HcxPlanSetupView(PermissionMixin, View):
             login_problem=login_problem(plan) if connection else "",
         )
         return render(request, self.template_name, context)
-
-
-class HcxPlanSetupChecklistView(PermissionMixin, View):
-    """The checklist alone, for htmx: polled while a job runs; without a trigger once it is idle."""
-
-    model = HcxSetupStep
-
-    def get(self, request, pk):
-        plan = plan_for_setup(pk)
-        return render(request, "hcx/_setup_checklist.html", checklist_context(request, plan))
 
 
 class HcxPlanSetupRunView(PermissionMixin, View):

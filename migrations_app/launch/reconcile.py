@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from core.live import wakeup
 from hcx.client import HcxError, HcxService
 from hcx.client.migrations import QUERY_PAGE_SIZE, MigrationProgress, Phase
 from hcx.models import HcxPlan
@@ -38,7 +39,6 @@ from migrations_app.choices import MigrationState, WaveStatus
 from migrations_app.models import MigrationEvent, VmMigration, Wave
 from migrations_app.notifications import migrations_failed
 
-from . import wakeup
 from .bulkwrite import update_rows
 from .errors import LaunchError
 from .lease import site_lease
@@ -210,7 +210,7 @@ def _write(site, asked: set, readings: dict, service: HcxService, stats: CycleSt
         if changed:
             update_rows(VmMigration, changed, OBSERVED_FIELDS)
             migrations_failed([m for m in changed if m.state == S.FAILED])
-            wakeup.announce(m.wave_id for m in changed)
+            wakeup.announce(f"wave:{m.wave_id}" for m in changed)
         if events:
             MigrationEvent.objects.bulk_create(events)
         stats.rows_written, stats.events_written = len(changed), len(events)

@@ -34,6 +34,7 @@ from django.db.models import Case, Count, F, Max, Min, Q, Sum, When
 from django.utils import timezone
 
 from core.choices import AuditAction, NotificationEvent
+from core.live import wakeup
 from migrations_app.choices import MigrationDirection, MigrationState, WaveStatus
 from migrations_app.models import VmMigration, Wave, WaveItem
 from migrations_app.notifications import wave_event
@@ -45,8 +46,6 @@ from migrations_app.planner.estimates import (
     loads_for_waves,
 )
 from migrations_app.waves.states import set_status
-
-from . import wakeup
 
 S = MigrationState
 MiB = 1024 * 1024
@@ -257,7 +256,7 @@ def finish_waves(waves) -> int:
             if wave.status != WaveStatus.RUNNING or not set_status(
                     wave, WaveStatus.COMPLETED, acting_user=None, audit=COMPLETE_AUDIT, vms=n, by="reconciler"):
                 continue
-            wakeup.announce([wave_id])  # its pages' headers say "Completed" (stream.py sends the status)
+            wakeup.announce([f"wave:{wave_id}"])  # its pages' headers say "Completed" (stream.py sends the status)
             wave_event(NotificationEvent.WAVE_COMPLETED, wave, vms=n)
         finished += 1
     return finished

@@ -1,7 +1,7 @@
 """The live progress stream of a wave (or one batch): server-sent events from the ASGI server.
 
 Read access is checked once, when the subscription opens. Then the stream asks `progress.changes()`
-every `LAUNCH["STREAM_POLL_SECONDS"]`, or at once when the wave's changes are announced (wakeup.py,
+every `LAUNCH["STREAM_POLL_SECONDS"]`, or at once when the wave's changes are announced (core/live/wakeup.py,
 with Redis), and sends an event only when a row is newer than what it has
 sent (changes() repeats rows inside its overlap), with a comment every HEARTBEAT_SECONDS so that
 proxies keep the connection. Each event's `id` is the cursor: a browser that reconnects sends it as
@@ -9,8 +9,8 @@ Last-Event-ID and catches up from there. The generator ends when the client goes
 cancels it on the ASGI disconnect).
 
 An open stream holds no database connection while it waits: its looks run in the process's reader
-threads (stream_readers.py), and the connection its request opened to sign in is closed before the
-first event. Open streams are capped per user and per process (stream_slots.py): past the cap the
+threads (core/live/readers.py), and the connection its request opened to sign in is closed before the
+first event. Open streams are capped per user and per process (core/live/slots.py): past the cap the
 answer is 429 and the page polls the API instead.
 """
 
@@ -27,9 +27,12 @@ from django.db import connections
 from django.http import Http404, HttpResponse, HttpResponseForbidden, StreamingHttpResponse
 
 from core.access import user_can
+from core.live import readers as stream_readers
+from core.live import slots as stream_slots
+from core.live import wakeup
 from migrations_app.models import Batch, VmMigration, Wave
 
-from . import progress, stream_readers, stream_slots, wakeup
+from . import progress
 
 HEARTBEAT_SECONDS = 15
 # A browser waits this long before reconnecting after the stream drops.
@@ -86,7 +89,7 @@ class SharedLooks:
     rows sent) takes that look's answer, waiting for it if it is still running, when the look began
     after the last change this stream was woken for and ended less than half a poll interval ago. A
     stream in another state (joined later, reconnected, fallen behind) looks for itself. Looks run in
-    the process's few reader threads (stream_readers.py); a stream waits for them without a thread.
+    the process's few reader threads (core/live/readers.py); a stream waits for them without a thread.
 
     Times are wall-clock (time.time()) because an announcement's time comes from the worker that
     wrote; hosts kept in step by NTP differ by milliseconds, and a look that missed a change for that
@@ -181,7 +184,7 @@ async def events(wave: Wave, batch: Batch | None, since: datetime.datetime | Non
         # otherwise stay open as long as the page: close it; looks go through the reader threads.
         await sync_to_async(connections.close_all)()
         tracker = Tracker(since, wave.status)
-        async with wakeup.listener(wave.pk) as wakeups:
+        async with wakeup.listener(f"wave:{wave.pk}") as wakeups:
             yield f"retry: {RETRY_MS}\n: subscribed to wave {wave.pk}\n\n"
             last_sent, announced = time.monotonic(), 0.0
             while True:

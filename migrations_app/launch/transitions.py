@@ -20,11 +20,10 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from core.live import wakeup
 from hcx.client.migrations import MigrationProgress, Phase
 from migrations_app.choices import MigrationEventKind, MigrationState
 from migrations_app.models import MigrationEvent, VmMigration
-
-from . import wakeup
 
 S = MigrationState
 
@@ -88,7 +87,7 @@ def move(m: VmMigration, to: str, *, message: str = "", user=None, **fields) -> 
             setattr(m, name, value)
         event = _event(m, message or S(to).label, user=user, at=now)
         event.save()
-        wakeup.announce([m.wave_id])
+        wakeup.announce([f"wave:{m.wave_id}"])
     return event
 
 

@@ -35,7 +35,7 @@ The algorithm, in plain words
    both from waves/capacity.py) is shared by all proposed waves, one after another: a unit goes in
    only if it fits what the waves before it and the units already in its wave leave. The room only
    shrinks, so a unit that does not fit is left out for good ("no room left in Cluster-1: needs
-   4.2 TB of vSAN storage, 1.1 TB left after Wave 03"), and the next unit is tried.
+   4.2 TiB of vSAN storage, 1.1 TiB left after Wave 03"), and the next unit is tried.
 7. **Not placed.** A unit that does not fit even an empty wave (too many VMs, too many TB, more
    Bulk/RAV VMs than HCX replicates at once, or longer than a window) is listed with the reason.
    Units that depend on it are still placed, with a note. Units left when the windows run out are
@@ -121,7 +121,7 @@ def _plus(a: Need, b: Need) -> Need:
 
 def _tb(mib: float) -> str:
     tb = mib / MIB_PER_TB
-    return f"{tb:,.1f} TB" if tb >= 1 else f"{tb:.2f} TB"
+    return f"{tb:,.1f} TiB" if tb >= 1 else f"{tb:.2f} TiB"
 
 
 @dataclass
@@ -145,7 +145,7 @@ class Room:
         left = [max(cap - p - u, 0) for cap, p, u in zip(self.usable, self.planned, used, strict=True)]
         words = (
             lambda n, rest: f"needs {n:,.0f} vCPUs, {rest:,.0f} left",
-            lambda n, rest: f"needs {n / 1024:,.0f} GB of memory, {rest / 1024:,.0f} GB left",
+            lambda n, rest: f"needs {n / 1024:,.0f} GiB of memory, {rest / 1024:,.0f} GiB left",
             lambda n, rest: f"needs {_tb(n)} of vSAN storage, {_tb(rest)} left",
         )
         short = [say(n, rest) for say, n, rest in zip(words, need, left, strict=True) if n > rest]
@@ -222,7 +222,7 @@ class _Caps:
         if vms > self.max_vms:
             return f"{vms} VMs: more than {label} cap of {self.max_vms} VMs per wave"
         if mib > self.max_mib:
-            return f"{mib / MIB_PER_TB:.1f} TB: more than {label} cap of {self.max_tb:g} TB per wave"
+            return f"{mib / MIB_PER_TB:.1f} TiB: more than {label} cap of {self.max_tb:g} TiB per wave"
         if parallel > self.a.replication_slots:
             return (f"{parallel} Bulk/RAV VMs: more than the {self.a.replication_slots} replications HCX runs "
                     "at once per service mesh and manager")
@@ -517,7 +517,7 @@ class _Placement:
         left_out, no_room = self._fill_pilot(wave, candidates, pilot_caps)
         if wave.units:
             if left_out:
-                wave.closed_because = f"the pilot stays within {pilot_caps.max_vms} VMs and {pilot_caps.max_tb:g} TB"
+                wave.closed_because = f"the pilot stays within {pilot_caps.max_vms} VMs and {pilot_caps.max_tb:g} TiB"
             elif no_room:
                 wave.closed_because = f"{self.room.cluster} has no room left for the other low-risk groups (see Not placed)"
             else:
@@ -527,7 +527,7 @@ class _Placement:
         if no_room and not left_out:
             return f"No pilot: {self.room.cluster} has no room left for any low-risk group (see Not placed)."
         return (f"No pilot: the smallest low-risk group is bigger than the pilot caps "
-                f"({pilot_caps.max_vms} VMs, {pilot_caps.max_tb:g} TB).")
+                f"({pilot_caps.max_vms} VMs, {pilot_caps.max_tb:g} TiB).")
 
     def _fill_pilot(self, wave: ProposedWave, candidates: list[int], pilot_caps: _Caps) -> tuple[bool, bool]:
         """Add the candidates that fit; whether one was left out by the caps, and one for want of room."""
@@ -657,7 +657,7 @@ def describe(wave: ProposedWave, inputs: PlanInputs) -> str:
     if wave.pilot:
         parts.append(
             f"Pilot: {len(groups)} low-risk group{'s' if len(groups) != 1 else ''}, those depending on nothing "
-            f"else and with the fewest connections first ({_names([u.name for u in groups])}); {wave.vms} VMs, {tb:.2f} TB. "
+            f"else and with the fewest connections first ({_names([u.name for u in groups])}); {wave.vms} VMs, {tb:.2f} TiB. "
             "It proves the migration path before anything important moves."
         )
     else:
@@ -668,7 +668,7 @@ def describe(wave: ProposedWave, inputs: PlanInputs) -> str:
                          f"{_names([u.name for u in groups])}.")
         if singles:
             parts.append(f"{len(singles)} VM{'s' if len(singles) != 1 else ''} in no group: {_names([u.name for u in singles])}.")
-        parts.append(f"{wave.vms} VMs, {tb:.2f} TB.")
+        parts.append(f"{wave.vms} VMs, {tb:.2f} TiB.")
     parts.extend(wave.notes[:6])
     if len(wave.notes) > 6:
         parts.append(f"({len(wave.notes) - 6} more dependency notes.)")

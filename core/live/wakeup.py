@@ -1,10 +1,10 @@
-"""Waking a wave's live streams as soon as a change to its migrations is committed.
+"""Waking the live streams of a key ("wave:12", "job:5") as soon as a change to it is committed.
 
-A stream (stream.py) looks in the database every `LAUNCH["STREAM_POLL_SECONDS"]`. With Redis
-(REDIS_URL), whoever changes migrations also publishes the wave's id on a pub/sub channel once its
-transaction commits, and the wave's streams look at once instead of up to a poll interval later: on
-PostgreSQL that wait was the largest share of the way from a change in HCX to the page
-(bench/launch.py). A wake-up is only a hint: one lost (Redis down, or published before a stream
+A stream (stream.py; migrations_app/launch/stream.py) looks in the database every
+`LAUNCH["STREAM_POLL_SECONDS"]`. With Redis (REDIS_URL), whoever changes what a stream follows also
+publishes on the key's pub/sub channel once its transaction commits (sequence.bump does it), and the
+key's streams look at once instead of up to a poll interval later: on PostgreSQL that wait was the
+largest share of the way from a change in HCX to the page (bench/launch.py). A wake-up is only a hint: one lost (Redis down, or published before a stream
 subscribed) costs the poll interval, never a change. Without Redis (the demo's defaults) the
 streams only poll.
 
@@ -23,14 +23,14 @@ from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
-CHANNEL = "avsportal:progress:wave:{}"
+CHANNEL = "avsportal:live:{}"  # .format(key)
 
 _publishers: dict[str, redis.Redis] = {}  # per URL: a process keeps one connection to publish on
 
 
-def announce(wave_ids) -> None:
-    """Wake the streams of `wave_ids` when the current transaction commits (at once outside one)."""
-    ids = sorted(set(wave_ids))
+def announce(keys) -> None:
+    """Wake the streams of `keys` when the current transaction commits (at once outside one)."""
+    ids = sorted(set(keys))
     if ids and settings.REDIS_URL:
         transaction.on_commit(lambda: _publish(ids))
 
@@ -44,7 +44,7 @@ def _publish(ids: list[int]) -> None:
         for pk in ids:
             _publishers[url].publish(CHANNEL.format(pk), stamp)
     except redis.RedisError as exc:
-        logger.info("Live pages of wave(s) %s will see the change at their next look, not at once: %s", ids, exc)
+        logger.info("Live pages of %s will see the change at their next look, not at once: %s", ids, exc)
 
 
 def _stamp(message: dict) -> float:
@@ -56,12 +56,12 @@ def _stamp(message: dict) -> float:
 
 class Wakeups:
     """One stream's subscription. `live`: announcements reach it (Redis subscribed, not broken).
-    `await wait(seconds)` returns after `seconds` (None), or sooner when the wave is announced, with
+    `await wait(seconds)` returns after `seconds` (None), or sooner when the key is announced, with
     the time (time.time(), the writer's clock) of the newest announcement: a look at the database
     begun after it holds the change."""
 
-    def __init__(self, wave_id: int, pubsub=None):
-        self.wave_id, self.pubsub = wave_id, pubsub
+    def __init__(self, key: str, pubsub=None):
+        self.key, self.pubsub = key, pubsub
 
     @property
     def live(self) -> bool:
@@ -80,30 +80,30 @@ class Wakeups:
                 newest = max(newest, _stamp(message))
             return newest
         except redis.RedisError as exc:
-            logger.info("Wave %s's live page polls only from now: its Redis subscription broke: %s", self.wave_id, exc)
+            logger.info("Live pages of %s poll only from now: their Redis subscription broke: %s", self.key, exc)
             self.pubsub = None
             return None
 
 
 @contextlib.asynccontextmanager
-async def listener(wave_id: int):
-    """`async with listener(wave.pk) as wakeups:` a subscription to the wave's announcements (see
+async def listener(key: str):
+    """`async with listener("wave:12") as wakeups:` a subscription to the key's announcements (see
     Wakeups), made on entry, so nothing announced after it is missed; without Redis, or with Redis
     refusing, one that only waits."""
     if not settings.REDIS_URL:
-        yield Wakeups(wave_id)
+        yield Wakeups(key)
         return
     client = redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     try:
-        await pubsub.subscribe(CHANNEL.format(wave_id))
+        await pubsub.subscribe(CHANNEL.format(key))
     except redis.RedisError as exc:
-        logger.info("Wave %s's live page polls only: Redis refused a subscription: %s", wave_id, exc)
+        logger.info("Live pages of %s poll only: Redis refused a subscription: %s", key, exc)
         await client.aclose()
-        yield Wakeups(wave_id)
+        yield Wakeups(key)
         return
     try:
-        yield Wakeups(wave_id, pubsub)
+        yield Wakeups(key, pubsub)
     finally:
         with contextlib.suppress(redis.RedisError, OSError):
             await pubsub.aclose()

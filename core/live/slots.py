@@ -4,7 +4,7 @@ A stream holds a socket, a Redis subscription and an idle request thread while i
 user (or a script with a user's cookie) opening hundreds would take the process down for everyone
 (issue 15). `take(user)` gives a Slot, or refuses when the user already has
 `LAUNCH["STREAMS_PER_USER"]` open in this process or the process has `LAUNCH["STREAMS_PER_PROCESS"]`
-(raising Refused with what to tell the user); the refused page falls back to polling the API (static/js/launch-progress.js). The counts are per
+(raising Refused with what to tell the user); the refused page falls back to polling the API (static/js/launch-progress.js, static/js/live.js). The counts are per
 process: a user reaching several uvicorn workers may hold the per-user cap in each.
 """
 
