@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_job_needs_input_and_longer_name'),
+        ('core', '0006_audit_actions_one_naming_scheme'),
     ]
 
     operations = [
