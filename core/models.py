@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from . import job_registry
 from .choices import AuditAction, DeliveryStatus, EventLevel, JobStatus, NotificationEvent
 from .fields import EncryptedTextField
+from .live import sequence
+from .live.sequence import LiveSequence  # noqa: F401 (a model of this app; it lives beside its counter)
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +127,6 @@ class Job(models.Model):
     def _bump_object(self):
         """A job starting or ending changes the page of what it concerns (an HCX plan's set-up checklist
         says a job runs): number it on that object's stream too."""
-        from .live import sequence
 
         if self.object_type_id and self.object_id:
             model = ContentType.objects.get_for_id(self.object_type_id).model_class()
@@ -134,7 +135,6 @@ class Job(models.Model):
 
     def log(self, message: str, level: str = EventLevel.INFO) -> "JobEvent":
         """Append one numbered event row, saved at once so that viewers see it while the job runs."""
-        from .live import sequence
 
         with transaction.atomic():
             change = sequence.bump(self.live_key)
@@ -144,7 +144,6 @@ class Job(models.Model):
             return JobEvent.objects.create(job_id=self.pk, seq=seq, change=change, level=level, message=message[:2000])
 
     def set_progress(self, percent: float, text: str | None = None):
-        from .live import sequence
 
         self.progress = max(0, min(100, int(percent)))
         fields = {"progress": self.progress}
@@ -155,7 +154,6 @@ class Job(models.Model):
             sequence.bump(self.live_key)
 
     def request_cancel(self):
-        from .live import sequence
 
         with transaction.atomic():
             if Job.objects.filter(pk=self.pk, status__in=JobStatus.ACTIVE).update(cancel_requested=True):
@@ -170,7 +168,6 @@ class Job(models.Model):
             fields["completed"] = timezone.now()
             if status == JobStatus.COMPLETED:
                 fields["progress"] = 100
-        from .live import sequence
 
         with transaction.atomic():
             Job.objects.filter(pk=self.pk).update(**fields)
@@ -320,23 +317,3 @@ class SignInFailure(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.count} since {self.since:%H:%M:%S}"
-
-
-class LiveSequence(models.Model):
-    """The change counter of one live stream ("job:5", "wave:12", "setup:3", "dashboard").
-
-    Whoever changes what a stream shows bumps its counter in the same transaction (core/live/sequence.py);
-    the row lock the bump takes orders the changes of a key by commit, so a page that has seen number N
-    asks for what changed after N and gets each change once (as AWX numbers a job's events).
-    """
-
-    key = models.CharField(_("stream"), max_length=100, unique=True)
-    seq = models.PositiveBigIntegerField(_("sequence"), default=0)
-
-    class Meta:
-        ordering = ["key"]
-        verbose_name = _("live sequence")
-        verbose_name_plural = _("live sequences")
-
-    def __str__(self):
-        return f"{self.key} #{self.seq}"
