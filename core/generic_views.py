@@ -1,8 +1,8 @@
 """One way to write a page: a list, an add/change form and a delete confirmation per model.
 
 As in NetBox (netbox/views/generic/: one generic view per action, not a page written per model), a
-page names its model, queryset, FilterSet, table, form and template; what differs (the action function that saves or deletes, its
-messages, what a delete takes with it) goes in a few small methods. Every view checks its permission
+page names its model, queryset, FilterSet, table, form and template; what differs (the action
+function that saves or deletes, its messages, what a delete takes with it) goes in a few small methods. Every view checks its permission
 through `PermissionMixin` (core/access.py) before anything else.
 """
 
