@@ -60,7 +60,7 @@ def propose(site, cluster=None, user=None, **inputs):
 
 
 def tb_text(tb: float) -> str:
-    return f"{tb:,.1f} TB" if tb >= 1 else f"{tb:.2f} TB"
+    return f"{tb:,.1f} TiB" if tb >= 1 else f"{tb:.2f} TiB"
 
 
 # --- the cluster's room -----------------------------------------------------------------------
