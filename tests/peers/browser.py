@@ -22,12 +22,15 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 20_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
     # Playwright's sync API keeps an event loop running in this thread; Django's ORM would
-    # otherwise refuse the fixtures' and tests' queries as if they came from async code.
+    # otherwise refuse the fixtures' and tests' queries as if they came from async code. The
+    # browser lasts a module, not the session: while that loop runs, Django's test client cannot
+    # call an async view (async_to_sync refuses), and pytest-django runs every transactional test,
+    # browser or not, after the others, so later modules' tests would meet it.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import expect, sync_playwright
