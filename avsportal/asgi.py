@@ -16,4 +16,6 @@ from avsportal.body_limit import RequestBodyLimit
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avsportal.settings")
 django_application = get_asgi_application()
-application = ProxyHeadersMiddleware(RequestBodyLimit(django_application), trusted_hosts=settings.TRUSTED_PROXIES)
+application = ProxyHeadersMiddleware(
+    RequestBodyLimit(django_application), trusted_hosts=settings.TRUSTED_PROXIES
+)

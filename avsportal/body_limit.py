@@ -40,9 +40,17 @@ async def refuse(send, limit: int, path: str) -> None:
     api = path.startswith("/api/")
     text = f"Request body too large: at most {limit // MB} MB here."
     body = json.dumps({"detail": text}).encode() if api else text.encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [
-        (b"content-type", b"application/json" if api else b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json" if api else b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

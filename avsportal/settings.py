@@ -64,7 +64,9 @@ if not SECRET_KEY:
 # It defaults to one derived from SECRET_KEY; set it separately to rotate SECRET_KEY alone.
 FIELD_ENCRYPTION_KEY = env_secret("FIELD_ENCRYPTION_KEY", None)
 
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()
+]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 # Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses or networks, comma-separated;
 # avsportal/asgi.py). Empty: none, the peer's address is the client's and its scheme the connection's.
@@ -139,7 +141,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Parallel test runs need distinct test databases (TEST_DB_NAME). On SQLite the test database
 # is a file, not memory, so that a worker process in the tests sees it.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.environ.get('TEST_DB_NAME', 'avsportal')}.sqlite3")}
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(VAR_DIR / f"test-{os.environ.get('TEST_DB_NAME', 'avsportal')}.sqlite3")
+    }
 elif os.environ.get("TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DB_NAME"]}
 
@@ -218,9 +222,15 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
     # `check --deploy` warns of what is off by choice: these two by default, the redirect when set off (a trial
     # on plain HTTP, or a proxy that redirects). Whatever is left on is still checked.
-    SILENCED_SYSTEM_CHECKS = [check for check, off in (
-        ("security.W005", not SECURE_HSTS_INCLUDE_SUBDOMAINS), ("security.W021", not SECURE_HSTS_PRELOAD),
-        ("security.W008", not SECURE_SSL_REDIRECT)) if off]
+    SILENCED_SYSTEM_CHECKS = [
+        check
+        for check, off in (
+            ("security.W005", not SECURE_HSTS_INCLUDE_SUBDOMAINS),
+            ("security.W021", not SECURE_HSTS_PRELOAD),
+            ("security.W008", not SECURE_SSL_REDIRECT),
+        )
+        if off
+    ]
 
 # --- Celery: Redis when REDIS_URL is set, else a broker on the local filesystem ---
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -373,13 +383,25 @@ MIGRATION_ESTIMATES = {
     # IX appliances carrying a site's migrations (one per service mesh; HCX 4.8+ allows several).
     "IX_APPLIANCES": env_int("ESTIMATE_IX_APPLIANCES", 1),
     # Bulk: guest shutdown, last delta sync, power-on at the target.
-    "BULK_SWITCHOVER_MINUTES": (env_int("ESTIMATE_BULK_SWITCHOVER_MIN_LOW", 5), env_int("ESTIMATE_BULK_SWITCHOVER_MIN_HIGH", 15)),
+    "BULK_SWITCHOVER_MINUTES": (
+        env_int("ESTIMATE_BULK_SWITCHOVER_MIN_LOW", 5),
+        env_int("ESTIMATE_BULK_SWITCHOVER_MIN_HIGH", 15),
+    ),
     # RAV: last delta sync and the vMotion of memory and state, one VM at a time.
-    "RAV_SWITCHOVER_MINUTES": (env_int("ESTIMATE_RAV_SWITCHOVER_MIN_LOW", 2), env_int("ESTIMATE_RAV_SWITCHOVER_MIN_HIGH", 10)),
+    "RAV_SWITCHOVER_MINUTES": (
+        env_int("ESTIMATE_RAV_SWITCHOVER_MIN_LOW", 2),
+        env_int("ESTIMATE_RAV_SWITCHOVER_MIN_HIGH", 10),
+    ),
     # vMotion: the stun and cut-over after the VM's transfer, one VM at a time.
-    "VMOTION_SWITCHOVER_MINUTES": (env_int("ESTIMATE_VMOTION_SWITCHOVER_MIN_LOW", 1), env_int("ESTIMATE_VMOTION_SWITCHOVER_MIN_HIGH", 3)),
+    "VMOTION_SWITCHOVER_MINUTES": (
+        env_int("ESTIMATE_VMOTION_SWITCHOVER_MIN_LOW", 1),
+        env_int("ESTIMATE_VMOTION_SWITCHOVER_MIN_HIGH", 3),
+    ),
     # Cold: power-on at the target after the transfer (which is itself the outage).
-    "COLD_SWITCHOVER_MINUTES": (env_int("ESTIMATE_COLD_SWITCHOVER_MIN_LOW", 1), env_int("ESTIMATE_COLD_SWITCHOVER_MIN_HIGH", 5)),
+    "COLD_SWITCHOVER_MINUTES": (
+        env_int("ESTIMATE_COLD_SWITCHOVER_MIN_LOW", 1),
+        env_int("ESTIMATE_COLD_SWITCHOVER_MIN_HIGH", 5),
+    ),
     # Completed migrations needed before measured throughput replaces the efficiency above.
     "CALIBRATION_MIN_SAMPLES": env_int("ESTIMATE_CALIBRATION_MIN_SAMPLES", 5),
     # Copies smaller than this are not measured: their time is mostly a reconciler cycle and HCX's start.
@@ -387,7 +409,10 @@ MIGRATION_ESTIMATES = {
     # The assumed efficiency weighs as much as this many measured copies when the two are blended.
     "CALIBRATION_PRIOR_SAMPLES": env_int("ESTIMATE_CALIBRATION_PRIOR_SAMPLES", 10),
     # Measured copies for medium and for high confidence in an estimate (fewer: low).
-    "CONFIDENCE_SAMPLES": (env_int("ESTIMATE_CONFIDENCE_MEDIUM_SAMPLES", 10), env_int("ESTIMATE_CONFIDENCE_HIGH_SAMPLES", 30)),
+    "CONFIDENCE_SAMPLES": (
+        env_int("ESTIMATE_CONFIDENCE_MEDIUM_SAMPLES", 10),
+        env_int("ESTIMATE_CONFIDENCE_HIGH_SAMPLES", 30),
+    ),
 }
 
 # --- AVS target clusters: per-host figures and the sizing assumptions of the capacity fit ---
@@ -430,11 +455,15 @@ DEPENDENCIES = {
     "MAX_UPLOAD_MB": env_int("DEPENDENCY_MAX_UPLOAD_MB", 300),
     # What an uploaded .xlsx may inflate to (counted while decompressing): an .xlsx is ~5 times its CSV, and
     # rows are streamed, so this bounds the time spent, not memory.
-    "MAX_UNPACKED_MB": env_int("DEPENDENCY_IMPORT_MAX_UNPACKED_MB", env_int("DEPENDENCY_MAX_UPLOAD_MB", 300) * 20),
+    "MAX_UNPACKED_MB": env_int(
+        "DEPENDENCY_IMPORT_MAX_UNPACKED_MB", env_int("DEPENDENCY_MAX_UPLOAD_MB", 300) * 20
+    ),
     # Infrastructure services every server talks to (DNS, Kerberos, NTP, LDAP, LDAPS, global
     # catalog): left out of suggested move groups, or DNS and AD glue the estate into one group.
     "INFRASTRUCTURE_PORTS": [
-        int(p) for p in os.environ.get("DEPENDENCY_INFRASTRUCTURE_PORTS", "53,88,123,389,636,3268,3269").split(",") if p.strip()
+        int(p)
+        for p in os.environ.get("DEPENDENCY_INFRASTRUCTURE_PORTS", "53,88,123,389,636,3268,3269").split(",")
+        if p.strip()
     ],
     # Connections seen fewer times than this are ignored by the suggestions (noise, one-off scans).
     "SUGGESTION_MIN_SEEN": env_int("DEPENDENCY_SUGGESTION_MIN_SEEN", 1),
@@ -459,7 +488,9 @@ READINESS = {
     "LARGE_VM_TB": float(os.environ.get("READINESS_LARGE_VM_TB", "10")),
     # CPU vendors of the AVS hosts: a VM on a source host of another vendor can only cold-migrate.
     "TARGET_CPU_VENDORS": [
-        v.strip().lower() for v in os.environ.get("READINESS_TARGET_CPU_VENDORS", "intel").split(",") if v.strip()
+        v.strip().lower()
+        for v in os.environ.get("READINESS_TARGET_CPU_VENDORS", "intel").split(",")
+        if v.strip()
     ],
 }
 
@@ -516,7 +547,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Email and notifications (core/notifications) ---
 # SMTP once EMAIL_HOST is set; without it the demo prints mail on the worker's console.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
-    "django.core.mail.backends.smtp.EmailBackend" if os.environ.get("EMAIL_HOST")
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("EMAIL_HOST")
     else "django.core.mail.backends.console.EmailBackend"
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
@@ -547,7 +579,8 @@ NOTIFICATIONS = {
 if NOTIFICATIONS["CLAIM_SECONDS"] <= max(NOTIFICATIONS["WEBHOOK_TIMEOUT"], EMAIL_TIMEOUT):
     raise ImproperlyConfigured("NOTIFY_CLAIM_SECONDS must exceed NOTIFY_WEBHOOK_TIMEOUT and EMAIL_TIMEOUT")
 CELERY_BEAT_SCHEDULE["send-due-notifications"] = {
-    "task": "core.notifications.sweep", "schedule": NOTIFICATIONS["SWEEP_SECONDS"],
+    "task": "core.notifications.sweep",
+    "schedule": NOTIFICATIONS["SWEEP_SECONDS"],
 }
 # urllib3 logs request paths at DEBUG; a webhook's path is its secret.
 LOGGING["loggers"]["urllib3"] = {"level": "INFO"}

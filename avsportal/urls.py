@@ -11,7 +11,10 @@ from migrations_app.vm_page import VirtualMachineView
 
 # A VM's page shows where it is in the programme too, so it lives in migrations_app (the highest app it
 # shows; the apps import only the ones below them, tests/test_layers.py) and joins the inventory's pages here.
-inventory_pages = [*inventory_pages, path("vms/<int:pk>/", VirtualMachineView.as_view(), name="virtualmachine")]
+inventory_pages = [
+    *inventory_pages,
+    path("vms/<int:pk>/", VirtualMachineView.as_view(), name="virtualmachine"),
+]
 
 urlpatterns = [
     path("", home, name="home"),

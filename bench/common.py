@@ -55,14 +55,29 @@ def median(values) -> float:
     return statistics.median(values)
 
 
-def report(bench: str, measure: str, figure: str, *, baseline: str = "", target: str = "", met: bool | None = None,
-           note: str = ""):
+def report(
+    bench: str,
+    measure: str,
+    figure: str,
+    *,
+    baseline: str = "",
+    target: str = "",
+    met: bool | None = None,
+    note: str = "",
+):
     """One row of RESULTS.md: `figure` beside `baseline` (both already formatted), against `target`.
     `met` is None where there is no target to meet (a figure given for information)."""
     path = os.environ.get("BENCH_REPORT")
     if not path:
         return
-    row = {"bench": bench, "measure": measure, "figure": figure, "baseline": baseline, "target": target,
-           "met": met, "note": note}
+    row = {
+        "bench": bench,
+        "measure": measure,
+        "figure": figure,
+        "baseline": baseline,
+        "target": target,
+        "met": met,
+        "note": note,
+    }
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(row) + "\n")

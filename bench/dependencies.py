@@ -72,7 +72,9 @@ def write_export(path: Path, vms, edges: int, rows: int):
         for n in range(rows):
             (src_name, src_ip), (dst_name, dst_ip), port = pairs[n % len(pairs)]
             slot = f"01-10-2025 {(n // len(pairs)) % 24:02d}:00-{(n // len(pairs)) % 24 + 1:02d}:00"
-            writer.writerow([slot, src_name, src_ip or "", "app", "app.exe", dst_name, dst_ip, "svc", "svc.exe", port])
+            writer.writerow(
+                [slot, src_name, src_ip or "", "app", "app.exe", dst_name, dst_ip, "svc", "svc.exe", port]
+            )
 
 
 def main(argv=None):
@@ -96,8 +98,12 @@ def main(argv=None):
     DependencyGroup.objects.all().delete()
     VCenter.objects.filter(name="bench-dependencies").delete()
     print(f"Writing an estate of {args.vms} VMs")
-    make_estate(args.vms, devices=False, vcenter=VCenter.objects.create(name="bench-dependencies"), prefix="b")
-    vms = list(VirtualMachine.objects.filter(vcenter__name="bench-dependencies").values_list("name", "primary_ip"))
+    make_estate(
+        args.vms, devices=False, vcenter=VCenter.objects.create(name="bench-dependencies"), prefix="b"
+    )
+    vms = list(
+        VirtualMachine.objects.filter(vcenter__name="bench-dependencies").values_list("name", "primary_ip")
+    )
     export = SCRATCH / f"dependencies-{args.rows}.csv"
     if not export.exists():
         print(f"Writing {export.name}: {args.rows} rows over {args.edges} connections")
@@ -113,25 +119,39 @@ def main(argv=None):
     before_mb = peak_mb()
     import_s, record = timed(lambda: import_file(export))
     after_mb = peak_mb()
-    print(f"import: {import_s:.1f} s, {record.rows} rows, {record.edges} connections, {record.matched} VMs matched, "
-          f"{record.external} external; {import_s / read_s:.1f}x the bare read")
-    print(f"peak memory: {before_mb:.0f} MB before, {after_mb:.0f} MB after (the file is {export.stat().st_size / 2**20:.0f} MB)")
+    print(
+        f"import: {import_s:.1f} s, {record.rows} rows, {record.edges} connections, {record.matched} VMs matched, "
+        f"{record.external} external; {import_s / read_s:.1f}x the bare read"
+    )
+    print(
+        f"peak memory: {before_mb:.0f} MB before, {after_mb:.0f} MB after (the file is {export.stat().st_size / 2**20:.0f} MB)"
+    )
     again_s, again = timed(lambda: import_file(export))
-    print(f"again: {again_s:.1f} s, {again.summary['new_edges']} new connections (target 0): "
-          f"{'met' if again.summary['new_edges'] == 0 else 'MISSED'}")
+    print(
+        f"again: {again_s:.1f} s, {again.summary['new_edges']} new connections (target 0): "
+        f"{'met' if again.summary['new_edges'] == 0 else 'MISSED'}"
+    )
 
     def bare_query():
-        return sum(1 for _ in Dependency.objects.filter(source__vm__isnull=False, destination__vm__isnull=False)
-                   .values_list("source__vm_id", "destination__vm_id", "port", "seen").iterator(chunk_size=5000))
+        return sum(
+            1
+            for _ in Dependency.objects.filter(source__vm__isnull=False, destination__vm__isnull=False)
+            .values_list("source__vm_id", "destination__vm_id", "port", "seen")
+            .iterator(chunk_size=5000)
+        )
 
     query_s, edge_rows = timed(bare_query)
     print(f"baseline, the VM-to-VM edge query alone: {query_s:.2f} s for {edge_rows} edges")
     suggest_s, result = timed(lambda: suggest(min_seen=1))
     largest = max((len(s.vms) for s in result.items), default=0)
-    print(f"suggestions: {suggest_s:.2f} s, {len(result.items)} suggestions (largest {largest} VMs); "
-          f"{suggest_s / query_s:.1f}x the bare query")
+    print(
+        f"suggestions: {suggest_s:.2f} s, {len(result.items)} suggestions (largest {largest} VMs); "
+        f"{suggest_s / query_s:.1f}x the bare query"
+    )
     graph_s, drawing = timed(lambda: render(build(GraphFilter())))
-    print(f"estate graph (cut to the node limit) built and drawn: {graph_s:.2f} s, {len(drawing) / 1024:.0f} KB of SVG")
+    print(
+        f"estate graph (cut to the node limit) built and drawn: {graph_s:.2f} s, {len(drawing) / 1024:.0f} KB of SVG"
+    )
 
 
 if __name__ == "__main__":

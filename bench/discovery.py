@@ -35,8 +35,12 @@ def main(argv=None):
     parser.add_argument("--clusters", type=int, default=20)
     parser.add_argument("--vms-per-cluster", type=int, default=500)
     parser.add_argument("--sample", type=int, default=200, help="VMs read one by one (scaled to the estate)")
-    parser.add_argument("--rtt-ms", type=float, default=1.0,
-                        help="network round trip to the simulator for step 5 (1 ms: a vCenter on the same site)")
+    parser.add_argument(
+        "--rtt-ms",
+        type=float,
+        default=1.0,
+        help="network round trip to the simulator for step 5 (1 ms: a vCenter on the same site)",
+    )
     args = parser.parse_args(argv)
     setup_django("discovery")
 
@@ -54,12 +58,17 @@ def main(argv=None):
     if binary is None:
         sys.exit("bench/discovery.py: var/bin/vcsim is missing; run ./scripts/test once to build it")
     total = args.clusters * args.vms_per_cluster
-    print(f"Starting a vCenter simulator with {total} VMs ({args.clusters} clusters x {args.vms_per_cluster})")
-    sim = start_simulator(binary, cluster=args.clusters, host=3, vm=args.vms_per_cluster, pg=4, ds=4, timeout=600)
+    print(
+        f"Starting a vCenter simulator with {total} VMs ({args.clusters} clusters x {args.vms_per_cluster})"
+    )
+    sim = start_simulator(
+        binary, cluster=args.clusters, host=3, vm=args.vms_per_cluster, pg=4, ds=4, timeout=600
+    )
     try:
         VCenter.objects.filter(name__startswith="bench-vcsim").delete()
-        vcenter = VCenter.objects.create(name="bench-vcsim", url=sim.url, username=sim.username,
-                                         password=sim.password, verify_tls=False)
+        vcenter = VCenter.objects.create(
+            name="bench-vcsim", url=sim.url, username=sim.username, password=sim.password, verify_tls=False
+        )
 
         def bare():
             si = connect(sim.url, sim.username, sim.password, verify_tls=False)
@@ -94,8 +103,12 @@ def main(argv=None):
                     for path in paths:
                         spec = vmodl.query.PropertyCollector.FilterSpec(
                             objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=vm)],
-                            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=vim.VirtualMachine,
-                                                                                pathSet=[path])])
+                            propSet=[
+                                vmodl.query.PropertyCollector.PropertySpec(
+                                    type=vim.VirtualMachine, pathSet=[path]
+                                )
+                            ],
+                        )
                         pc.RetrieveContents([spec])
                 return len(vms)
             finally:
@@ -115,8 +128,10 @@ def main(argv=None):
         first_s, first = timed(lambda: discover(vcenter, report=mark))
         read_s = marks.get("store", start) - start
         stored = VirtualMachine.objects.filter(vcenter=vcenter).count()
-        print(f"discovery (read + map + store):   {first_s:.1f} s ({read_s:.1f} s reading and mapping, "
-              f"{first_s - read_s:.1f} s storing), {stored} VMs stored, {first['writes']} writes")
+        print(
+            f"discovery (read + map + store):   {first_s:.1f} s ({read_s:.1f} s reading and mapping, "
+            f"{first_s - read_s:.1f} s storing), {stored} VMs stored, {first['writes']} writes"
+        )
         # The bare retrieval again, after: the machine is shared, and its speed drifts over the minute
         # a discovery takes; the baseline is the mean of the retrievals before and after.
         bare_after_s, _ = timed(bare)
@@ -131,39 +146,71 @@ def main(argv=None):
         with TcpProxy("127.0.0.1", sim.port) as proxy:
             proxy.away(rtt)
             vcenter.delete()  # a vCenter is known once (by its instance UUID): store it afresh
-            far = VCenter.objects.create(name="bench-vcsim-away", url=f"https://127.0.0.1:{proxy.port}/sdk",
-                                         username=sim.username, password=sim.password, verify_tls=False)
+            far = VCenter.objects.create(
+                name="bench-vcsim-away",
+                url=f"https://127.0.0.1:{proxy.port}/sdk",
+                username=sim.username,
+                password=sim.password,
+                verify_tls=False,
+            )
             far_s, far_first = timed(lambda: discover(far))
             print(f"{args.rtt_ms:g} ms away: discovery {far_s:.1f} s, {far_first['writes']} writes")
             far_sample_s, _ = timed(lambda: one_by_one(far.url))
         far_scaled = far_sample_s / sampled * total
-        print(f"{args.rtt_ms:g} ms away: one by one {far_sample_s:.1f} s for {sampled} VMs -> {far_scaled:.0f} s "
-              f"scaled to {total} VMs")
+        print(
+            f"{args.rtt_ms:g} ms away: one by one {far_sample_s:.1f} s for {sampled} VMs -> {far_scaled:.0f} s "
+            f"scaled to {total} VMs"
+        )
         ratio, speedup, far_speedup = first_s / bare_s, scaled / first_s, far_scaled / far_s
         print()
         print(f"discovery / bare = {ratio:.2f} (target <= 1.5): {'met' if ratio <= 1.5 else 'MISSED'}")
-        print(f"one by one / discovery, {args.rtt_ms:g} ms away = {far_speedup:.1f}x (target >= 10x): "
-              f"{'met' if far_speedup >= 10 else 'MISSED'}")
+        print(
+            f"one by one / discovery, {args.rtt_ms:g} ms away = {far_speedup:.1f}x (target >= 10x): "
+            f"{'met' if far_speedup >= 10 else 'MISSED'}"
+        )
         print(f"one by one / discovery, loopback = {speedup:.1f}x (no network: the simulator's work alone)")
-        print(f"second run writes = {again['writes']} (target 0): {'met' if again['writes'] == 0 else 'MISSED'}")
-        report("discovery", f"first discovery of {total:,} VMs (read, map, store)",
-               f"{first_s:.1f} s = {ratio:.2f}x bare ({read_s:.1f} s reading, {first_s - read_s:.1f} s storing "
-               f"{first['writes']:,} rows)",
-               baseline=f"bare PropertyCollector retrieval {bare_s:.1f} s (mean of one before and one after)",
-               target="<= 1.5x bare", met=ratio <= 1.5)
-        report("discovery", f"against reading each VM one by one, the simulator {args.rtt_ms:g} ms away",
-               f"{far_speedup:.1f}x faster (discovery {far_s:.1f} s)",
-               baseline=f"one by one: {far_sample_s:.1f} s for {sampled} VMs, scaled to {far_scaled:.0f} s "
-               f"for {total:,}", target=">= 10x", met=far_speedup >= 10,
-               note=f"one by one: one property per call, 29 calls per VM, on a sample of {sampled} VMs, extrapolated; "
-               f"{args.rtt_ms:g} ms away: each request held one round trip by tests/peers/tcpproxy.py")
-        report("discovery", "against reading each VM one by one, on loopback (no network)",
-               f"{speedup:.1f}x faster", baseline=f"one by one: {sample_s:.1f} s for {sampled} VMs, "
-               f"scaled to {scaled:.0f} s for {total:,}", target="", met=None,
-               note="on loopback a call costs only the simulator's own work (about 0.7 ms), no round trip: "
-               "the floor of one-by-one reads, not what a vCenter across a network costs")
-        report("discovery", "second discovery, nothing changed", f"{again['writes']} writes in {again_s:.1f} s",
-               baseline=f"{first['writes']:,} writes the first time", target="0 writes", met=again["writes"] == 0)
+        print(
+            f"second run writes = {again['writes']} (target 0): {'met' if again['writes'] == 0 else 'MISSED'}"
+        )
+        report(
+            "discovery",
+            f"first discovery of {total:,} VMs (read, map, store)",
+            f"{first_s:.1f} s = {ratio:.2f}x bare ({read_s:.1f} s reading, {first_s - read_s:.1f} s storing "
+            f"{first['writes']:,} rows)",
+            baseline=f"bare PropertyCollector retrieval {bare_s:.1f} s (mean of one before and one after)",
+            target="<= 1.5x bare",
+            met=ratio <= 1.5,
+        )
+        report(
+            "discovery",
+            f"against reading each VM one by one, the simulator {args.rtt_ms:g} ms away",
+            f"{far_speedup:.1f}x faster (discovery {far_s:.1f} s)",
+            baseline=f"one by one: {far_sample_s:.1f} s for {sampled} VMs, scaled to {far_scaled:.0f} s "
+            f"for {total:,}",
+            target=">= 10x",
+            met=far_speedup >= 10,
+            note=f"one by one: one property per call, 29 calls per VM, on a sample of {sampled} VMs, extrapolated; "
+            f"{args.rtt_ms:g} ms away: each request held one round trip by tests/peers/tcpproxy.py",
+        )
+        report(
+            "discovery",
+            "against reading each VM one by one, on loopback (no network)",
+            f"{speedup:.1f}x faster",
+            baseline=f"one by one: {sample_s:.1f} s for {sampled} VMs, "
+            f"scaled to {scaled:.0f} s for {total:,}",
+            target="",
+            met=None,
+            note="on loopback a call costs only the simulator's own work (about 0.7 ms), no round trip: "
+            "the floor of one-by-one reads, not what a vCenter across a network costs",
+        )
+        report(
+            "discovery",
+            "second discovery, nothing changed",
+            f"{again['writes']} writes in {again_s:.1f} s",
+            baseline=f"{first['writes']:,} writes the first time",
+            target="0 writes",
+            met=again["writes"] == 0,
+        )
     finally:
         sim.stop()
 

@@ -40,7 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-MiB = 1024 ** 2
+MiB = 1024**2
 PAGE_POLL_SECONDS = 2.0  # static/js: the live page's polling fallback (POLL_MS)
 
 
@@ -101,10 +101,26 @@ class WebServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log_path, "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "avsportal.asgi:application", "--host",
-                                      "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-                                      "--lifespan", "off"], cwd=ROOT, env=dict(os.environ), stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "avsportal.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--lifespan",
+                "off",
+            ],
+            cwd=ROOT,
+            env=dict(os.environ),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def wait(self, timeout=30):
         import requests
@@ -151,7 +167,7 @@ class StreamReader(threading.Thread):
                     buffer += chunk
                     while (end := buffer.find(b"\n\n", max(0, scanned - 1))) >= 0:
                         self._take(bytes(buffer[:end]).decode())
-                        del buffer[:end + 2]
+                        del buffer[: end + 2]
                         scanned = 0
                     scanned = len(buffer)
         except Exception as exc:  # noqa: BLE001 - reported by the bench's main thread
@@ -202,8 +218,12 @@ def main(argv=None):
     parser.add_argument("--cycles", type=int, default=20)
     parser.add_argument("--quiet-cycles", type=int, default=5, help="cycles with nothing new in HCX")
     parser.add_argument("--step", type=float, default=30, help="simulated seconds between cycles")
-    parser.add_argument("--readers", type=int, default=20,
-                        help="browsers watching the wave's live page at once (the target is the slowest one's)")
+    parser.add_argument(
+        "--readers",
+        type=int,
+        default=20,
+        help="browsers watching the wave's live page at once (the target is the slowest one's)",
+    )
     args = parser.parse_args(argv)
     setup_django()
 
@@ -233,7 +253,11 @@ def main(argv=None):
         setup_s, setup = timed(lambda: make_launch_setup(sim, vms=n, disk_bytes=64 * MiB))
         print(f"  estate and wave built in {setup_s:.1f} s")
         setup.meshed.settings(maxReplicationsPerMesh=n, maxReplicationsPerManager=n)
-        settings.HCX_LIMITS = {**settings.HCX_LIMITS, "MAX_REPLICATIONS_PER_MESH": n, "MAX_REPLICATIONS_PER_MANAGER": n}
+        settings.HCX_LIMITS = {
+            **settings.HCX_LIMITS,
+            "MAX_REPLICATIONS_PER_MESH": n,
+            "MAX_REPLICATIONS_PER_MANAGER": n,
+        }
         engineer = User.objects.create_user("bench-engineer", password="bench-only-password-1234")
         engineer.groups.add(Group.objects.get(name=ENGINEER))
         Job.send = lambda job: None  # the bench runs the submit job itself, here
@@ -257,13 +281,15 @@ def main(argv=None):
 
         site = setup.site
         page_size = settings.LAUNCH.get("RECONCILE_PAGE_SIZE", QUERY_PAGE_SIZE)
-        hcx_ids = list(VmMigration.objects.filter(batch=batch).order_by("pk").values_list("hcx_id", flat=True))
+        hcx_ids = list(
+            VmMigration.objects.filter(batch=batch).order_by("pk").values_list("hcx_id", flat=True)
+        )
         bare_client = service_for(site)
 
         def bare_query():
             calls = 0
             for start in range(0, len(hcx_ids), page_size):
-                bare_client.query_migrations(ids=hcx_ids[start:start + page_size], page_size=page_size)
+                bare_client.query_migrations(ids=hcx_ids[start : start + page_size], page_size=page_size)
                 calls += 1
             return calls
 
@@ -295,8 +321,14 @@ def main(argv=None):
                 delays.append(max(arrivals) - ended)
                 delays_from_start.append(max(arrivals) - started)
                 first_from_start.append(arrivals[0] - started)
-                answer_s, answer = timed(lambda c=cursor: requests.get(
-                    f"{web.url}/api/waves/{wave.pk}/progress/", params={"since": c}, cookies=cookies, timeout=30))
+                answer_s, answer = timed(
+                    lambda c=cursor: requests.get(
+                        f"{web.url}/api/waves/{wave.pk}/progress/",
+                        params={"since": c},
+                        cookies=cookies,
+                        timeout=30,
+                    )
+                )
                 answer.raise_for_status()
                 polled.append(answer_s)
                 polled_rows.append(len(answer.json()["migrations"]))
@@ -313,28 +345,42 @@ def main(argv=None):
         reconcile_every = settings.LAUNCH["RECONCILE_SECONDS"]
         stream_poll = settings.LAUNCH["STREAM_POLL_SECONDS"]
         print()
-        print(f"{n} migrations in flight, {args.cycles} cycles {args.step:g} simulated s apart "
-              f"({state_changes} state changes in all; now {in_states}); database: {connection.vendor}")
+        print(
+            f"{n} migrations in flight, {args.cycles} cycles {args.step:g} simulated s apart "
+            f"({state_changes} state changes in all; now {in_states}); database: {connection.vendor}"
+        )
         print(f"reconciler cycle:          {figure(cycles)}")
         print(f"  baseline, bare paged HCX query of the same {len(hcx_ids)} ids: {figure(bare)}")
         print(f"  cycle / bare (medians):  {statistics.median(cycles) / statistics.median(bare):.1f}x")
-        print(f"HCX calls per cycle:       {sorted(set(hcx_calls))} (page size {page_size}; "
-              f"{-(-n // page_size)} pages of ids)")
-        print(f"DB writes per cycle:       {sorted(set(writes))} statements for {sorted(set(rows_written))} rows "
-              f"and {sorted(set(events))} state-change events")
-        print(f"quiet cycle (nothing new): {figure([q[0] for q in quiet])}, rows written {sorted({q[1] for q in quiet})}, "
-              f"write statements {sorted({q[2] for q in quiet})}")
+        print(
+            f"HCX calls per cycle:       {sorted(set(hcx_calls))} (page size {page_size}; "
+            f"{-(-n // page_size)} pages of ids)"
+        )
+        print(
+            f"DB writes per cycle:       {sorted(set(writes))} statements for {sorted(set(rows_written))} rows "
+            f"and {sorted(set(events))} state-change events"
+        )
+        print(
+            f"quiet cycle (nothing new): {figure([q[0] for q in quiet])}, rows written {sorted({q[1] for q in quiet})}, "
+            f"write statements {sorted({q[2] for q in quiet})}"
+        )
         watching = f"the slowest of {args.readers} readers" if args.readers > 1 else "one reader"
         print(f"cycle end -> SSE event:    {figure(delays)} (events of {n} rows; {watching})")
-        print(f"  baseline, the stream's poll interval: {stream_poll:g} s; wake-ups: "
-              f"{'Redis pub/sub (REDIS_URL)' if settings.REDIS_URL else 'none (no REDIS_URL): polling only'}")
-        print(f"cycle start -> SSE event:  {figure(delays_from_start)} ({watching}); "
-              f"the first reader: {figure(first_from_start)}")
+        print(
+            f"  baseline, the stream's poll interval: {stream_poll:g} s; wake-ups: "
+            f"{'Redis pub/sub (REDIS_URL)' if settings.REDIS_URL else 'none (no REDIS_URL): polling only'}"
+        )
+        print(
+            f"cycle start -> SSE event:  {figure(delays_from_start)} ({watching}); "
+            f"the first reader: {figure(first_from_start)}"
+        )
         print(f"polling API answer:        {figure(polled)} for {sorted(set(polled_rows))} rows")
         print(f"  baseline, the page's polling interval: {PAGE_POLL_SECONDS:g} s")
         worst = reconcile_every + p95(delays_from_start)
-        print(f"change in HCX -> browser, worst case ({watching}): beat {reconcile_every:g} s + cycle and stream p95 "
-              f"{p95(delays_from_start):.2f} s = {worst:.2f} s (target 2 s): {'met' if worst <= 2 else 'MISSED'}")
+        print(
+            f"change in HCX -> browser, worst case ({watching}): beat {reconcile_every:g} s + cycle and stream p95 "
+            f"{p95(delays_from_start):.2f} s = {worst:.2f} s (target 2 s): {'met' if worst <= 2 else 'MISSED'}"
+        )
         bare_client.close()
     finally:
         if web is not None:

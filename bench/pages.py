@@ -53,17 +53,34 @@ def build(vms: int):
         Wave.objects.filter(name__startswith="bench-wave-").delete()
         DependencyGroup.objects.filter(name__startswith="bench-group-").delete()
         VCenter.objects.filter(name=MARKER).delete()
-        make_estate(vms, clusters=20, hosts_per_cluster=8, datastores=40, networks=60,
-                    vcenter=VCenter.objects.create(name=MARKER))
-        ids = list(VirtualMachine.objects.filter(vcenter__name=MARKER).order_by("pk").values_list("pk", flat=True))
-        statuses = [WaveStatus.COMPLETED] * 3 + [WaveStatus.RUNNING] + [WaveStatus.APPROVED] * 4 + \
-            [WaveStatus.SUBMITTED] * 4 + [WaveStatus.DRAFT] * (WAVES - 12)
+        make_estate(
+            vms,
+            clusters=20,
+            hosts_per_cluster=8,
+            datastores=40,
+            networks=60,
+            vcenter=VCenter.objects.create(name=MARKER),
+        )
+        ids = list(
+            VirtualMachine.objects.filter(vcenter__name=MARKER).order_by("pk").values_list("pk", flat=True)
+        )
+        statuses = (
+            [WaveStatus.COMPLETED] * 3
+            + [WaveStatus.RUNNING]
+            + [WaveStatus.APPROVED] * 4
+            + [WaveStatus.SUBMITTED] * 4
+            + [WaveStatus.DRAFT] * (WAVES - 12)
+        )
         now = timezone.now()
         size = min(WAVE_SIZE, len(ids) // WAVES)  # smaller waves only for a trial with --vms below 40,000
         waves = Wave.objects.bulk_create(
-            Wave(name=f"bench-wave-{w + 1:02d}", status=statuses[w], sequence=w + 1,
-                 window_start=now + timedelta(days=7 * (w - 3)),
-                 window_end=now + timedelta(days=7 * (w - 3), hours=8))
+            Wave(
+                name=f"bench-wave-{w + 1:02d}",
+                status=statuses[w],
+                sequence=w + 1,
+                window_start=now + timedelta(days=7 * (w - 3)),
+                window_end=now + timedelta(days=7 * (w - 3), hours=8),
+            )
             for w in range(WAVES)
         )
         groups = DependencyGroup.objects.bulk_create(
@@ -79,15 +96,31 @@ def build(vms: int):
         GroupMember.objects.bulk_create(members, batch_size=5000)
         WaveItem.objects.bulk_create(items, batch_size=5000)
         running = next(w for w in waves if w.status == WaveStatus.RUNNING)
-        batch = Batch.objects.create(wave=running, number=1, name="Batch 1", launched=now,
-                                     hcx_group_name=f"avsportal-wave{running.pk}-batch1")
+        batch = Batch.objects.create(
+            wave=running,
+            number=1,
+            name="Batch 1",
+            launched=now,
+            hcx_group_name=f"avsportal-wave{running.pk}-batch1",
+        )
         states = list(MigrationState)
         start = waves.index(running) * size
         VmMigration.objects.bulk_create(
-            (VmMigration(batch=batch, wave=running, vm_id=ids[start + n], migration_type="bulk",
-                         state=states[n % len(states)], hcx_id=f"bench-mig-{n}", percent=n % 100,
-                         bytes_total=40 * 2**30, bytes_transferred=(n % 100) * 2**30 * 40 // 100, submitted=now)
-             for n in range(size)),
+            (
+                VmMigration(
+                    batch=batch,
+                    wave=running,
+                    vm_id=ids[start + n],
+                    migration_type="bulk",
+                    state=states[n % len(states)],
+                    hcx_id=f"bench-mig-{n}",
+                    percent=n % 100,
+                    bytes_total=40 * 2**30,
+                    bytes_transferred=(n % 100) * 2**30 * 40 // 100,
+                    submitted=now,
+                )
+                for n in range(size)
+            ),
             batch_size=2000,
         )
 
@@ -116,18 +149,29 @@ def pages() -> list[tuple[str, str, str]]:
     vms = VirtualMachine.objects.filter(vcenter__name=MARKER).count()
     last = max(1, (vms + 49) // 50)
     cluster = Cluster.objects.filter(vcenter__name=MARKER).order_by("name").first()
-    draft = Wave.objects.filter(name__startswith="bench-wave-", status=WaveStatus.DRAFT).order_by("sequence").first()
+    draft = (
+        Wave.objects.filter(name__startswith="bench-wave-", status=WaveStatus.DRAFT)
+        .order_by("sequence")
+        .first()
+    )
     running = Wave.objects.get(name__startswith="bench-wave-", status=WaveStatus.RUNNING)
     vm_list = reverse("inventory:virtualmachine_list")
     return [
         ("baseline", "baseline: job list, no jobs", reverse("core:job_list")),
         ("vm_first", "VM list, first page", vm_list),
-        ("vm_filtered", "VM list, filtered", f"{vm_list}?power_state=poweredOn&cluster_id={cluster.pk}&q=vm-1"),
+        (
+            "vm_filtered",
+            "VM list, filtered",
+            f"{vm_list}?power_state=poweredOn&cluster_id={cluster.pk}&q=vm-1",
+        ),
         ("vm_late", f"VM list, late page ({last * 9 // 10} of {last})", f"{vm_list}?page={last * 9 // 10}"),
         ("wave", "wave page, 1,000 VMs", reverse("migrations_app:wave", args=[draft.pk])),
         ("dashboard", "dashboard", reverse("migrations_app:dashboard")),
-        ("progress", "progress of a running wave, 1,000 migrations", reverse("migrations_app:wave_progress",
-                                                                             args=[running.pk])),
+        (
+            "progress",
+            "progress of a running wave, 1,000 migrations",
+            reverse("migrations_app:wave_progress", args=[running.pk]),
+        ),
     ]
 
 
@@ -163,9 +207,25 @@ def under_load(measured, users: int, seconds: float) -> dict:
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,localhost"}
     log = open(SCRATCH / "pages-uvicorn.log", "w")  # noqa: SIM115 - open while the server runs
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "avsportal.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "2", "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "avsportal.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60
@@ -179,15 +239,39 @@ def under_load(measured, users: int, seconds: float) -> dict:
                 time.sleep(0.3)
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "locust.json"
-            locust_env = {**os.environ, "BENCH_PAGES": json.dumps([[key, path] for key, _, path in measured]),
-                          "BENCH_SLOT_SECONDS": str(seconds), "BENCH_OUT": str(out),
-                          "BENCH_USERNAME": USERNAME, "BENCH_PASSWORD": PASSWORD}
+            locust_env = {
+                **os.environ,
+                "BENCH_PAGES": json.dumps([[key, path] for key, _, path in measured]),
+                "BENCH_SLOT_SECONDS": str(seconds),
+                "BENCH_OUT": str(out),
+                "BENCH_USERNAME": USERNAME,
+                "BENCH_PASSWORD": PASSWORD,
+            }
             limit = int(seconds * len(measured) + 120)
             subprocess.run(
-                [str(Path(sys.executable).parent / "locust"), "-f", str(ROOT / "bench" / "pages_locust.py"),
-                 "--headless", "-u", str(users), "-r", str(users), "-t", f"{limit}s", "--stop-timeout", "5",
-                 "--host", f"http://127.0.0.1:{port}", "--only-summary", "--loglevel", "WARNING"],
-                cwd=ROOT, env=locust_env, check=False, stdout=subprocess.DEVNULL,
+                [
+                    str(Path(sys.executable).parent / "locust"),
+                    "-f",
+                    str(ROOT / "bench" / "pages_locust.py"),
+                    "--headless",
+                    "-u",
+                    str(users),
+                    "-r",
+                    str(users),
+                    "-t",
+                    f"{limit}s",
+                    "--stop-timeout",
+                    "5",
+                    "--host",
+                    f"http://127.0.0.1:{port}",
+                    "--only-summary",
+                    "--loglevel",
+                    "WARNING",
+                ],
+                cwd=ROOT,
+                env=locust_env,
+                check=False,
+                stdout=subprocess.DEVNULL,
             )
             if not out.exists():
                 raise SystemExit("bench/pages.py: locust wrote no figures")
@@ -245,28 +329,40 @@ def main(argv=None):
     base = figures["baseline"]
     for key, label, _ in measured[1:]:
         med, p95, queries = figures[key]
-        report("pages", f"{label}: server time (in process)", f"median {med:.0f} ms, p95 {p95:.0f} ms, {queries} queries",
-               baseline=f"median {base[0]:.0f} ms, p95 {base[1]:.0f} ms, {base[2]} queries",
-               target=f"median <= {TARGET_MEDIAN_MS} ms, p95 <= {TARGET_P95_MS} ms",
-               met=med <= TARGET_MEDIAN_MS and p95 <= TARGET_P95_MS)
+        report(
+            "pages",
+            f"{label}: server time (in process)",
+            f"median {med:.0f} ms, p95 {p95:.0f} ms, {queries} queries",
+            baseline=f"median {base[0]:.0f} ms, p95 {base[1]:.0f} ms, {base[2]} queries",
+            target=f"median <= {TARGET_MEDIAN_MS} ms, p95 <= {TARGET_P95_MS} ms",
+            met=med <= TARGET_MEDIAN_MS and p95 <= TARGET_P95_MS,
+        )
 
     if args.no_load:
         return
-    print(f"\nunder load: uvicorn, 2 workers; locust, {args.users} users signed in through the login form, "
-          f"{args.seconds:g} s per page:", flush=True)
+    print(
+        f"\nunder load: uvicorn, 2 workers; locust, {args.users} users signed in through the login form, "
+        f"{args.seconds:g} s per page:",
+        flush=True,
+    )
     loaded = under_load(measured, args.users, args.seconds)
     print(f"  {'page':48} {'req/s':>7} {'median ms':>9} {'p95 ms':>8} {'failures':>8}")
     for key, label, _ in measured:
         got = loaded[key]
-        print(f"  {label:48} {got['rps']:7.1f} {got['median_ms']:9.0f} {got['p95_ms']:8.0f} {got['failures']:8d}")
+        print(
+            f"  {label:48} {got['rps']:7.1f} {got['median_ms']:9.0f} {got['p95_ms']:8.0f} {got['failures']:8d}"
+        )
     base = loaded["baseline"]
     for key, label, _ in measured[1:]:
         got = loaded[key]
-        report("pages", f"{label}: {args.users} users (locust)",
-               f"{got['rps']:.1f} req/s, median {got['median_ms']:.0f} ms, p95 {got['p95_ms']:.0f} ms"
-               + (f", {got['failures']} failures" if got["failures"] else ""),
-               baseline=f"{base['rps']:.1f} req/s, median {base['median_ms']:.0f} ms",
-               note="server and load generator share the 2 cores")
+        report(
+            "pages",
+            f"{label}: {args.users} users (locust)",
+            f"{got['rps']:.1f} req/s, median {got['median_ms']:.0f} ms, p95 {got['p95_ms']:.0f} ms"
+            + (f", {got['failures']} failures" if got["failures"] else ""),
+            baseline=f"{base['rps']:.1f} req/s, median {base['median_ms']:.0f} ms",
+            note="server and load generator share the 2 cores",
+        )
 
 
 if __name__ == "__main__":

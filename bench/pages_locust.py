@@ -48,9 +48,15 @@ class SignedInUser(FastHttpUser):
         csrf = cookie(form, "csrftoken")
         token = TOKEN.search(form.text or "")
         answer = self.client.post(
-            "/login/", name="login", allow_redirects=False, headers={"Cookie": f"csrftoken={csrf}"},
-            data={"username": os.environ["BENCH_USERNAME"], "password": os.environ["BENCH_PASSWORD"],
-                  "csrfmiddlewaretoken": token.group(1) if token else ""},
+            "/login/",
+            name="login",
+            allow_redirects=False,
+            headers={"Cookie": f"csrftoken={csrf}"},
+            data={
+                "username": os.environ["BENCH_USERNAME"],
+                "password": os.environ["BENCH_PASSWORD"],
+                "csrfmiddlewaretoken": token.group(1) if token else "",
+            },
         )
         session = cookie(answer, "sessionid")
         if answer.status_code != 302 or not session:
@@ -74,8 +80,9 @@ class SignedInUser(FastHttpUser):
             return
         key, path = PAGES[slot]
         started = time.monotonic()
-        with self.client.get(path, name=key, headers=self.headers, allow_redirects=False,
-                             catch_response=True) as response:
+        with self.client.get(
+            path, name=key, headers=self.headers, allow_redirects=False, catch_response=True
+        ) as response:
             ended = time.monotonic()
             ok = response.status_code == 200
             if not ok:

@@ -57,7 +57,11 @@ def baseline(wave):
     from inventory.models import CdRom, Snapshot, VirtualDisk, VirtualNic
     from migrations_app.models import NetworkMapping, WaveItem
 
-    rows = list(WaveItem.objects.filter(wave=wave).values_list("vm_id", "vm__name", "vm__hw_version", "vm__host__cpu_vendor"))
+    rows = list(
+        WaveItem.objects.filter(wave=wave).values_list(
+            "vm_id", "vm__name", "vm__hw_version", "vm__host__cpu_vendor"
+        )
+    )
     for model in (VirtualDisk, VirtualNic, CdRom):
         rows += list(model.objects.filter(vm__wave_item__wave=wave).values_list("vm_id", "label"))
     rows += list(Snapshot.objects.filter(vm__wave_item__wave=wave).values_list("vm_id"))
@@ -98,18 +102,30 @@ def main(argv=None):
     figures.append(("load: rule facts", *timed(lambda: len(load(wave)[1]), args.repeat)))
     with CaptureQueriesContext(connection) as queries:
         run_time, result = timed(lambda: do_run_readiness(wave, acting_user=user), args.repeat)
-    figures.append(("run: do_run_readiness", run_time, f"{result.blockers} blockers, {result.warnings} warnings"))
+    figures.append(
+        ("run: do_run_readiness", run_time, f"{result.blockers} blockers, {result.warnings} warnings")
+    )
     wave.refresh_from_db()
-    figures.append(("panel: readiness context", *timed(lambda: len(readiness_context(wave, request)["blocked"]), args.repeat)))
+    figures.append(
+        (
+            "panel: readiness context",
+            *timed(lambda: len(readiness_context(wave, request)["blocked"]), args.repeat),
+        )
+    )
 
     print(f"{args.vms} VMs, {connection.vendor}, best of {args.repeat}")
     for name, seconds, what in figures:
         print(f"  {name:<28} {seconds * 1000:8.1f} ms   ({what})")
     print(f"  queries per run: {len(queries.captured_queries) // args.repeat}")
     base = figures[0][1]
-    report("readiness", f"readiness run of a {args.vms:,}-VM wave (best of {args.repeat})",
-           f"{run_time * 1000:.0f} ms, {len(queries.captured_queries) // args.repeat} queries",
-           baseline=f"bare rows: {base * 1000:.0f} ms", target="well under a second (< 1 s)", met=run_time < 1)
+    report(
+        "readiness",
+        f"readiness run of a {args.vms:,}-VM wave (best of {args.repeat})",
+        f"{run_time * 1000:.0f} ms, {len(queries.captured_queries) // args.repeat} queries",
+        baseline=f"bare rows: {base * 1000:.0f} ms",
+        target="well under a second (< 1 s)",
+        met=run_time < 1,
+    )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,11 @@ SCRIPTS = {
     "launch": ("launch.py", "1,000 concurrent migrations on the HCX simulator", 900),
     "readiness": ("readiness.py", "Readiness of a 1,000-VM wave", 300),
     "dependencies": ("dependencies.py", "Dependency import, suggestions and graph at scale", 900),
-    "streams": ("streams.py", "200 open live pages: connections held, other pages, a change reaching all", 300),
+    "streams": (
+        "streams.py",
+        "200 open live pages: connections held, other pages, a change reaching all",
+        300,
+    ),
 }
 # What bench/launch.py prints as its summary (it does not report through bench/common).
 LAUNCH_SUMMARY_FROM = "migrations in flight"
@@ -106,8 +110,9 @@ def run(bench: str, args, report_path: Path) -> dict:
     print(f"\n==> {bench}: {title}  ({' '.join(command[1:])})", flush=True)
     start, output, status = time.monotonic(), [], None
     with open(log_path, "w", encoding="utf-8") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                   text=True, bufsize=1)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        )
         try:
             for line in process.stdout:
                 sys.stdout.write(line)
@@ -120,8 +125,15 @@ def run(bench: str, args, report_path: Path) -> dict:
             process.kill()
             process.wait()
             status = f"stopped after {timeout} s"
-    return {"bench": bench, "title": title, "command": " ".join(["python", f"bench/{script}", *command[2:]]),
-            "seconds": time.monotonic() - start, "status": status, "output": output, "log": str(log_path)}
+    return {
+        "bench": bench,
+        "title": title,
+        "command": " ".join(["python", f"bench/{script}", *command[2:]]),
+        "seconds": time.monotonic() - start,
+        "status": status,
+        "output": output,
+        "log": str(log_path),
+    }
 
 
 def summary_lines(result: dict) -> list[str]:
@@ -150,20 +162,31 @@ def write_results(results: list, rows: list, started: dt.datetime, info: dict, l
         f"- Load average (1, 5, 15 min) before the run: {load_before}; after: {load()}. The machine is shared:",
         "  other work running at the same time slows every figure, the baselines as much as the measures.",
         f"- Database: {database_label()}",
-        "- Redis: " + ("REDIS_URL set: the live stream is woken by Redis pub/sub" if os.environ.get("REDIS_URL")
-                       else "none (REDIS_URL unset): the live stream polls the database"),
+        "- Redis: "
+        + (
+            "REDIS_URL set: the live stream is woken by Redis pub/sub"
+            if os.environ.get("REDIS_URL")
+            else "none (REDIS_URL unset): the live stream polls the database"
+        ),
         f"- Benches: {', '.join(r['bench'] for r in results)}",
         "",
     ]
     for result in results:
-        out += [f"## {result['title']}", "",
-                f"`{result['command']}`: {result['seconds']:.0f} s"
-                + ("" if result["status"] == 0 else f", **failed** ({result['status']}; see {result['log']})"), ""]
+        out += [
+            f"## {result['title']}",
+            "",
+            f"`{result['command']}`: {result['seconds']:.0f} s"
+            + ("" if result["status"] == 0 else f", **failed** ({result['status']}; see {result['log']})"),
+            "",
+        ]
         mine = [r for r in rows if r["bench"] == result["bench"]]
         if mine:
             out += ["| measure | figure | baseline (same run) | target | |", "|---|---|---|---|---|"]
-            out += [f"| {cell(r['measure'])} | {cell(r['figure'])} | {cell(r['baseline'])} | {cell(r['target'])} | "
-                    f"{met[r['met']]} |" for r in mine]
+            out += [
+                f"| {cell(r['measure'])} | {cell(r['figure'])} | {cell(r['baseline'])} | {cell(r['target'])} | "
+                f"{met[r['met']]} |"
+                for r in mine
+            ]
             notes = sorted({r["note"] for r in mine if r["note"]})
             out += [""] + [f"- {n}" for n in notes] + ([""] if notes else [])
         if not mine or result["status"] != 0:
@@ -176,9 +199,15 @@ def write_results(results: list, rows: list, started: dt.datetime, info: dict, l
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Run the benchmarks and write bench/RESULTS.md")
-    parser.add_argument("benches", nargs="*", metavar="bench",
-                        help=f"any of {', '.join(SCRIPTS)} (default: {' '.join(DEFAULT)})")
-    parser.add_argument("--launch-vms", type=int, default=1000, help="migrations in flight for bench/launch.py")
+    parser.add_argument(
+        "benches",
+        nargs="*",
+        metavar="bench",
+        help=f"any of {', '.join(SCRIPTS)} (default: {' '.join(DEFAULT)})",
+    )
+    parser.add_argument(
+        "--launch-vms", type=int, default=1000, help="migrations in flight for bench/launch.py"
+    )
     parser.add_argument("--results", default=str(BENCH / "RESULTS.md"), help="where to write the results")
     args = parser.parse_args(argv)
     benches = args.benches or DEFAULT

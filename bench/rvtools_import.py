@@ -68,8 +68,12 @@ SHEETS = {
     "dvPort": ["Port", "Switch", "VLAN", "Object ID", "VI SDK Server", "VI SDK UUID"],
     "vSource": ["Version", "Build", "VI SDK Server", "VI SDK UUID"],
 }  # fmt: skip
-GUESTS = ["Red Hat Enterprise Linux 8 (64-bit)", "Microsoft Windows Server 2019 (64-bit)", "Ubuntu Linux (64-bit)",
-          "Other 2.6.x Linux (64-bit)"]
+GUESTS = [
+    "Red Hat Enterprise Linux 8 (64-bit)",
+    "Microsoft Windows Server 2019 (64-bit)",
+    "Ubuntu Linux (64-bit)",
+    "Other 2.6.x Linux (64-bit)",
+]
 POWER = ["poweredOn", "poweredOn", "poweredOff", "suspended"]
 TOOLS = ["toolsOk", "toolsOld", "toolsNotRunning", "toolsNotInstalled"]
 
@@ -93,46 +97,141 @@ def write_export(path: Path, vms: int):
         host_name = f"esx-{cluster + 1:02d}-{host + 1:02d}.example.com"
         store = f"ds-{i % DATASTORES + 1:02d}"
         ip = f"10.{20 + i // 62500}.{(i // 250) % 250}.{i % 250 + 1}"
-        sheets["vInfo"].append([
-            name, POWER[i % 4], "False", f"{name}.corp.example", 1 + i % 8, 1024 * (1 + i % 16), "True", ip,
-            f"/DC1/cluster-{cluster + 1:02d}/Resources", "/DC1/vm", "notConfigured", 40960 + 1024 * (i % 100),
-            20480 + 512 * (i % 100), 19 - i % 7, f"application {i % 300}" if i % 3 == 0 else None, "DC1",
-            f"cluster-{cluster + 1:02d}", host_name, GUESTS[i % 4], GUESTS[(i + 1) % 4], moid,
-            f"5034ec9f-fe95-9c95-240a-{i:012x}", f"423471f1-2494-7dba-d451-{i:012x}",
-            *filler, "efi" if i % 2 else "bios", "OK" if i % 5 else "Failed", f"team-{i % 12}", *sdk,
-        ])
+        sheets["vInfo"].append(
+            [
+                name,
+                POWER[i % 4],
+                "False",
+                f"{name}.corp.example",
+                1 + i % 8,
+                1024 * (1 + i % 16),
+                "True",
+                ip,
+                f"/DC1/cluster-{cluster + 1:02d}/Resources",
+                "/DC1/vm",
+                "notConfigured",
+                40960 + 1024 * (i % 100),
+                20480 + 512 * (i % 100),
+                19 - i % 7,
+                f"application {i % 300}" if i % 3 == 0 else None,
+                "DC1",
+                f"cluster-{cluster + 1:02d}",
+                host_name,
+                GUESTS[i % 4],
+                GUESTS[(i + 1) % 4],
+                moid,
+                f"5034ec9f-fe95-9c95-240a-{i:012x}",
+                f"423471f1-2494-7dba-d451-{i:012x}",
+                *filler,
+                "efi" if i % 2 else "bios",
+                "OK" if i % 5 else "Failed",
+                f"team-{i % 12}",
+                *sdk,
+            ]
+        )
         sheets["vTools"].append([name, TOOLS[i % 4], 12389, 19 - i % 7, "/DC1/vm", moid, *sdk])
         for d in range(2):
-            sheets["vDisk"].append([
-                name, f"Hard disk {d + 1}", str(2000 + d), 20480 + 1024 * d, "False", "persistent", "sharingNone",
-                "True" if d else "False", "VMware paravirtual SCSI", "SCSI controller 0", "noSharing",
-                f"[{store}] {name}/{name}_{d}.vmdk", None, moid, *sdk,
-            ])
+            sheets["vDisk"].append(
+                [
+                    name,
+                    f"Hard disk {d + 1}",
+                    str(2000 + d),
+                    20480 + 1024 * d,
+                    "False",
+                    "persistent",
+                    "sharingNone",
+                    "True" if d else "False",
+                    "VMware paravirtual SCSI",
+                    "SCSI controller 0",
+                    "noSharing",
+                    f"[{store}] {name}/{name}_{d}.vmdk",
+                    None,
+                    moid,
+                    *sdk,
+                ]
+            )
         for n in range(2 if i % 3 == 0 else 1):
-            sheets["vNetwork"].append([
-                name, f"Network adapter {n + 1}", "Vmxnet3", f"pg-{(i + n) % PORTGROUPS + 100}", "True", "True",
-                f"00:50:56:{i // 65536 % 256:02x}:{i // 256 % 256:02x}:{(i + n * 128) % 256:02x}",
-                ip if n == 0 else None, None, "False", moid, *sdk,
-            ])
+            sheets["vNetwork"].append(
+                [
+                    name,
+                    f"Network adapter {n + 1}",
+                    "Vmxnet3",
+                    f"pg-{(i + n) % PORTGROUPS + 100}",
+                    "True",
+                    "True",
+                    f"00:50:56:{i // 65536 % 256:02x}:{i // 256 % 256:02x}:{(i + n * 128) % 256:02x}",
+                    ip if n == 0 else None,
+                    None,
+                    "False",
+                    moid,
+                    *sdk,
+                ]
+            )
         iso = i % 5 == 0
-        sheets["vCD"].append([name, "CD/DVD drive 1", "True" if iso else "False", "True",
-                              "ISO" if iso else "Remote device", moid, *sdk])
+        sheets["vCD"].append(
+            [
+                name,
+                "CD/DVD drive 1",
+                "True" if iso else "False",
+                "True",
+                "ISO" if iso else "Remote device",
+                moid,
+                *sdk,
+            ]
+        )
         if i % 4 == 0:
-            sheets["vSnapshot"].append([name, "before patch", None, taken, 5.27, 49982.0, "False", "poweredOn",
-                                        moid, *sdk])
+            sheets["vSnapshot"].append(
+                [name, "before patch", None, taken, 5.27, 49982.0, "False", "poweredOn", moid, *sdk]
+            )
     for c in range(CLUSTERS):
-        sheets["vCluster"].append([f"cluster-{c + 1:02d}", HOSTS_PER_CLUSTER, 36 * HOSTS_PER_CLUSTER,
-                                   82800 * HOSTS_PER_CLUSTER, 784897 * HOSTS_PER_CLUSTER, "True", "True",
-                                   f"domain-c{c + 8}", *sdk])
+        sheets["vCluster"].append(
+            [
+                f"cluster-{c + 1:02d}",
+                HOSTS_PER_CLUSTER,
+                36 * HOSTS_PER_CLUSTER,
+                82800 * HOSTS_PER_CLUSTER,
+                784897 * HOSTS_PER_CLUSTER,
+                "True",
+                "True",
+                f"domain-c{c + 8}",
+                *sdk,
+            ]
+        )
     for n, (c, h) in enumerate(hosts):
-        sheets["vHost"].append([f"esx-{c + 1:02d}-{h + 1:02d}.example.com", "DC1", f"cluster-{c + 1:02d}", "False",
-                                "Intel(R) Xeon(R) Gold 6140 CPU @ 2.30GHz", 2300, 2, 36, 784897,
-                                "VMware ESXi 8.0.3 build-24022510", "Cisco Systems Inc", "UCSB-B200-M5",
-                                f"host-{500 + n}", *sdk])
-        sheets["vPort"].append([f"esx-{c + 1:02d}-{h + 1:02d}.example.com", "VM Network", "vSwitch0", "0", *sdk])
+        sheets["vHost"].append(
+            [
+                f"esx-{c + 1:02d}-{h + 1:02d}.example.com",
+                "DC1",
+                f"cluster-{c + 1:02d}",
+                "False",
+                "Intel(R) Xeon(R) Gold 6140 CPU @ 2.30GHz",
+                2300,
+                2,
+                36,
+                784897,
+                "VMware ESXi 8.0.3 build-24022510",
+                "Cisco Systems Inc",
+                "UCSB-B200-M5",
+                f"host-{500 + n}",
+                *sdk,
+            ]
+        )
+        sheets["vPort"].append(
+            [f"esx-{c + 1:02d}-{h + 1:02d}.example.com", "VM Network", "vSwitch0", "0", *sdk]
+        )
     for d in range(DATASTORES):
-        sheets["vDatastore"].append([f"ds-{d + 1:02d}", "VMFS", 4194048, 1250670, 4655071,
-                                     f"ds:///vmfs/volumes/{d:08x}-7be02e18/", f"datastore-{2700 + d}", *sdk])
+        sheets["vDatastore"].append(
+            [
+                f"ds-{d + 1:02d}",
+                "VMFS",
+                4194048,
+                1250670,
+                4655071,
+                f"ds:///vmfs/volumes/{d:08x}-7be02e18/",
+                f"datastore-{2700 + d}",
+                *sdk,
+            ]
+        )
     for p in range(PORTGROUPS):
         sheets["dvPort"].append([f"pg-{p + 100}", "dvs-01", str(p + 100), f"dvportgroup-{1600 + p}", *sdk])
     sheets["vSource"].append(["8.0.2", "24321653", *sdk])
@@ -156,8 +255,13 @@ def read_only(path: Path) -> int:
 
 def rows_written(summary: dict) -> int:
     """Created, updated and vanished rows over every object type of the importer's summary."""
-    return sum(count for totals in summary.values() if isinstance(totals, dict)
-               for key, count in totals.items() if key != "unchanged")
+    return sum(
+        count
+        for totals in summary.values()
+        if isinstance(totals, dict)
+        for key, count in totals.items()
+        if key != "unchanged"
+    )
 
 
 def main(argv=None):
@@ -188,24 +292,42 @@ def main(argv=None):
     def import_counting():
         with CaptureQueriesContext(connection) as queries:
             summary = import_export(export)
-        writes = sum(1 for q in queries.captured_queries if q["sql"].lstrip().split(" ", 1)[0].upper()
-                     in ("INSERT", "UPDATE", "DELETE"))
+        writes = sum(
+            1
+            for q in queries.captured_queries
+            if q["sql"].lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")
+        )
         return summary, writes
 
     first_s, (summary, statements) = timed(import_counting)
     rows = rows_written(summary)
-    print(f"import: {first_s:.1f} s, {rows:,} rows written in {statements} statements; "
-          f"{first_s / base_s:.1f}x the bare read")
+    print(
+        f"import: {first_s:.1f} s, {rows:,} rows written in {statements} statements; "
+        f"{first_s / base_s:.1f}x the bare read"
+    )
     print(f"  {summary}")
     again_s, (again, _) = timed(import_counting)
     again_rows = rows_written(again)
-    print(f"again: {again_s:.1f} s, {again_rows} rows written (target 0): {'met' if again_rows == 0 else 'MISSED'}")
-    report("rvtools", f"import of a {args.vms:,}-VM export ({export.stat().st_size / 2**20:.1f} MB, 13 sheets)",
-           f"{first_s:.1f} s = {first_s / base_s:.1f}x the bare read; {rows:,} rows written in {statements} "
-           "statements", baseline=f"openpyxl reading every cell: {base_s:.1f} s", target=f"seconds (< {TARGET_S} s)",
-           met=first_s < TARGET_S)
-    report("rvtools", "the same export imported again", f"{again_rows} rows written in {again_s:.1f} s",
-           baseline=f"{rows:,} rows the first time", target="0 rows", met=again_rows == 0)
+    print(
+        f"again: {again_s:.1f} s, {again_rows} rows written (target 0): {'met' if again_rows == 0 else 'MISSED'}"
+    )
+    report(
+        "rvtools",
+        f"import of a {args.vms:,}-VM export ({export.stat().st_size / 2**20:.1f} MB, 13 sheets)",
+        f"{first_s:.1f} s = {first_s / base_s:.1f}x the bare read; {rows:,} rows written in {statements} "
+        "statements",
+        baseline=f"openpyxl reading every cell: {base_s:.1f} s",
+        target=f"seconds (< {TARGET_S} s)",
+        met=first_s < TARGET_S,
+    )
+    report(
+        "rvtools",
+        "the same export imported again",
+        f"{again_rows} rows written in {again_s:.1f} s",
+        baseline=f"{rows:,} rows the first time",
+        target="0 rows",
+        met=again_rows == 0,
+    )
 
 
 if __name__ == "__main__":

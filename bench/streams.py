@@ -30,7 +30,9 @@ def server_connections(database: str) -> int | None:
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database]
+        )
         return cursor.fetchone()[0]
 
 
@@ -44,7 +46,9 @@ def page_times(web, cookies, paths, rounds) -> list[float]:
             response = requests.get(f"{web.url}{path}", cookies=cookies, timeout=60)
             times.append(time.perf_counter() - start)
             if response.status_code != 200:
-                raise SystemExit(f"bench/streams.py: {path} answered {response.status_code} with the streams open")
+                raise SystemExit(
+                    f"bench/streams.py: {path} answered {response.status_code} with the streams open"
+                )
     return times
 
 
@@ -52,7 +56,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=200)
     parser.add_argument("--users", type=int, default=40)
-    parser.add_argument("--pages", type=int, default=20, help="rounds of page loads, with and without the streams")
+    parser.add_argument(
+        "--pages", type=int, default=20, help="rounds of page loads, with and without the streams"
+    )
     args = parser.parse_args(argv)
     setup_django(BENCH, fresh=True)
 
@@ -70,7 +76,9 @@ def main(argv=None):
     call_command("collectstatic", interactive=False, verbosity=0)  # served as in production (DEBUG off)
     per_user = -(-args.streams // args.users)
     if per_user > settings.LAUNCH["STREAMS_PER_USER"]:
-        raise SystemExit(f"bench/streams.py: {per_user} streams a user is past the per-user cap; raise --users")
+        raise SystemExit(
+            f"bench/streams.py: {per_user} streams a user is past the per-user cap; raise --users"
+        )
     call_command("flush", interactive=False, verbosity=0)  # a PostgreSQL database is kept between runs
     wave = make_scene(vms=20, name="Bench wave")
     users = []
@@ -121,23 +129,45 @@ def main(argv=None):
 
     ms = lambda seconds: f"{seconds * 1000:,.0f} ms"  # noqa: E731
     print(f"{args.streams} streams open by {args.users} users, one uvicorn worker, {connection.vendor}")
-    print(f"  server's database connections: {held} with the streams open, {idle} before (None: not PostgreSQL)")
-    print(f"  pages with the streams open: median {ms(median(busy))}, max {ms(max(busy))};"
-          f" without: median {ms(median(quiet))}, max {ms(max(quiet))}")
+    print(
+        f"  server's database connections: {held} with the streams open, {idle} before (None: not PostgreSQL)"
+    )
+    print(
+        f"  pages with the streams open: median {ms(median(busy))}, max {ms(max(busy))};"
+        f" without: median {ms(median(quiet))}, max {ms(max(quiet))}"
+    )
     print(f"  one more stream past the process's cap: HTTP {over_cap}")
-    print(f"  a change reached {len(delays)} of {args.streams} streams; p95 {ms(percentile(delays, 0.95))}, max {ms(max(delays))}"
-          if delays else "  a change reached no stream")
+    print(
+        f"  a change reached {len(delays)} of {args.streams} streams; p95 {ms(percentile(delays, 0.95))}, max {ms(max(delays))}"
+        if delays
+        else "  a change reached no stream"
+    )
     cap = settings.LAUNCH["STREAM_READERS"]
     if held is not None:
-        report(BENCH, f"server's database connections, {args.streams} streams open", f"{held}",
-               baseline=f"{idle} before they opened", target=f"at most {cap} more (LAUNCH_STREAM_READERS)",
-               met=held - idle <= cap)
-    report(BENCH, f"other pages with {args.streams} streams open (median / max)", f"{ms(median(busy))} / {ms(max(busy))}",
-           baseline=f"{ms(median(quiet))} / {ms(max(quiet))} with none open", target="still answer", met=True)
+        report(
+            BENCH,
+            f"server's database connections, {args.streams} streams open",
+            f"{held}",
+            baseline=f"{idle} before they opened",
+            target=f"at most {cap} more (LAUNCH_STREAM_READERS)",
+            met=held - idle <= cap,
+        )
+    report(
+        BENCH,
+        f"other pages with {args.streams} streams open (median / max)",
+        f"{ms(median(busy))} / {ms(max(busy))}",
+        baseline=f"{ms(median(quiet))} / {ms(max(quiet))} with none open",
+        target="still answer",
+        met=True,
+    )
     report(BENCH, "one stream past the process's cap", f"HTTP {over_cap}", target="429", met=over_cap == 429)
-    report(BENCH, f"a change reaching all {args.streams} streams (p95)",
-           ms(percentile(delays, 0.95)) if delays else "never", target="all reached",
-           met=len(delays) == args.streams)
+    report(
+        BENCH,
+        f"a change reaching all {args.streams} streams (p95)",
+        ms(percentile(delays, 0.95)) if delays else "never",
+        target="all reached",
+        met=len(delays) == args.streams,
+    )
     return 0
 
 

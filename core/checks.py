@@ -8,7 +8,9 @@ from django.core.checks import Error, Warning, register
 def check_secrets(app_configs, **kwargs):
     problems = []
     if not settings.DEBUG and "insecure-dev-key" in settings.SECRET_KEY:
-        problems.append(Error("SECRET_KEY is the development key", hint="Set SECRET_KEY.", id="avsportal.E001"))
+        problems.append(
+            Error("SECRET_KEY is the development key", hint="Set SECRET_KEY.", id="avsportal.E001")
+        )
     if not settings.DEBUG and not settings.FIELD_ENCRYPTION_KEY:
         problems.append(
             Warning(

@@ -61,8 +61,11 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("Failed after retries")
 
 
-DeliveryStatus.COLORS = {DeliveryStatus.PENDING: "secondary", DeliveryStatus.SENT: "success",
-                         DeliveryStatus.FAILED: "danger"}
+DeliveryStatus.COLORS = {
+    DeliveryStatus.PENDING: "secondary",
+    DeliveryStatus.SENT: "success",
+    DeliveryStatus.FAILED: "danger",
+}
 
 
 class AuditAction(models.TextChoices):

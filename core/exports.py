@@ -150,7 +150,9 @@ def xlsx_bytes(columns: Sequence[str], rows: Iterable[Sequence], sheet_name: str
     return out.getvalue()
 
 
-def download(fmt: str, filename: str, columns: Sequence[str], rows: Iterable[Sequence], *, sheet_name: str) -> HttpResponse:
+def download(
+    fmt: str, filename: str, columns: Sequence[str], rows: Iterable[Sequence], *, sheet_name: str
+) -> HttpResponse:
     """An attachment response in `fmt` ("csv" or "xlsx"; anything else is CSV)."""
     fmt = fmt if fmt in CONTENT_TYPES else "csv"
     data = xlsx_bytes(columns, rows, sheet_name) if fmt == "xlsx" else csv_bytes(columns, rows)

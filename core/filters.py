@@ -21,10 +21,19 @@ from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1  # what a 64-bit integer column (every id) holds
-INTEGER_COLUMNS = frozenset({
-    "AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
-    "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField",
-})
+INTEGER_COLUMNS = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+    }
+)
 
 
 class IntegerFilter(filters.NumberFilter):
@@ -50,8 +59,9 @@ class IdsField(forms.ModelMultipleChoiceField):
                 except (TypeError, ValueError):
                     continue  # not a number at all: the parent's own message says so
                 if not BIGINT_MIN <= number <= BIGINT_MAX:
-                    raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
-                                                params={"value": pk})
+                    raise forms.ValidationError(
+                        self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
+                    )
         return super()._check_values(value)
 
 

@@ -108,14 +108,17 @@ class ObjectEditView(PermissionMixin, View):
     def get_object(self):
         if "pk" not in self.kwargs:
             return None
-        return get_object_or_404(self.queryset if self.queryset is not None else self.model.objects.all(),
-                                 pk=self.kwargs["pk"])
+        return get_object_or_404(
+            self.queryset if self.queryset is not None else self.model.objects.all(), pk=self.kwargs["pk"]
+        )
 
     def get_initial(self):
         return None
 
     def get_form(self, data=None):
-        return self.form_class(data, instance=self.object, initial=None if data is not None else self.get_initial())
+        return self.form_class(
+            data, instance=self.object, initial=None if data is not None else self.get_initial()
+        )
 
     def is_valid(self, form) -> bool:
         return form.is_valid()
@@ -154,7 +157,7 @@ class ObjectEditView(PermissionMixin, View):
 
 
 class ObjectDeleteView(PermissionMixin, View):
-    """"Delete X?": one page for every model, saying what goes with it (`consequence`) or, when
+    """ "Delete X?": one page for every model, saying what goes with it (`consequence`) or, when
     something protects it (`protected_by`), why it cannot go; POST deletes through `delete()`.
 
     `delete(obj)` calls the action function and returns the success message; an error of a kind in
@@ -188,8 +191,13 @@ class ObjectDeleteView(PermissionMixin, View):
 
     def get(self, request, **kwargs):
         obj = self.get_object()
-        context = {"object": obj, "what": self.what, "protected_by": self.protected_by(obj),
-                   "consequence": self.consequence(obj), "cancel_url": self.cancel_url(obj)}
+        context = {
+            "object": obj,
+            "what": self.what,
+            "protected_by": self.protected_by(obj),
+            "consequence": self.consequence(obj),
+            "cancel_url": self.cancel_url(obj),
+        }
         return render(request, self.template_name, context)
 
     def post(self, request, **kwargs):

@@ -34,11 +34,19 @@ class JobFeed(Feed):
 
         self.job.refresh_from_db()
         events = list(self.job.events.filter(change__gt=since, change__lte=upto))
-        context = {"job": self.job, "user": self.user, "perms": PermWrapper(self.user), "csrf_token": self.csrf_token}
+        context = {
+            "job": self.job,
+            "user": self.user,
+            "perms": PermWrapper(self.user),
+            "csrf_token": self.csrf_token,
+        }
         body = {"replace": {"job-status": render_to_string("core/_job_status.html", context)}}
         if events:
-            body["append"] = {"job-events": "".join(
-                render_to_string("core/_job_event.html", {**context, "event": event}) for event in events)}
+            body["append"] = {
+                "job-events": "".join(
+                    render_to_string("core/_job_event.html", {**context, "event": event}) for event in events
+                )
+            }
         return body
 
     def finished(self) -> bool:

@@ -100,12 +100,21 @@ def _run_handler(job, handler):
     except JobCancelled:
         _end(job, JobStatus.CANCELLED, "Cancelled by request", EventLevel.WARNING)
     except JobNeedsInput as exc:
-        _end(job, JobStatus.NEEDS_INPUT, str(exc), EventLevel.WARNING, progress_text=str(exc)[:300], data=exc.data)
+        _end(
+            job,
+            JobStatus.NEEDS_INPUT,
+            str(exc),
+            EventLevel.WARNING,
+            progress_text=str(exc)[:300],
+            data=exc.data,
+        )
     except SoftTimeLimitExceeded:
         # Raised wherever the handler was; its open transaction is rolled back on the way out.
         limit = time_limits(job.kind).get("soft_time_limit", 0)
-        message = (f"Stopped: a job of this kind may run {_duration(limit)} (settings JOBS[\"TIME_LIMITS\"]) "
-                   "and this one ran out of time; what it had not committed was not written")
+        message = (
+            f'Stopped: a job of this kind may run {_duration(limit)} (settings JOBS["TIME_LIMITS"]) '
+            "and this one ran out of time; what it had not committed was not written"
+        )
         _end(job, JobStatus.FAILED, message, error=message)
     except JobError as exc:
         _end(job, JobStatus.FAILED, str(exc), error=str(exc))
@@ -118,8 +127,10 @@ def _run_handler(job, handler):
         # The trace and the exception's own words (file paths, addresses, what a peer answered) go to
         # the server log only: every role reads a job's events.
         logger.exception("job %s (%s) crashed", job.pk, job.kind)
-        message = (f"The job stopped on an unexpected error ({type(exc).__name__}); nothing more was done. "
-                   f"An administrator finds the details in the server log under job {job.pk}.")
+        message = (
+            f"The job stopped on an unexpected error ({type(exc).__name__}); nothing more was done. "
+            f"An administrator finds the details in the server log under job {job.pk}."
+        )
         _end(job, JobStatus.FAILED, message, error=message)
     else:
         _end(job, JobStatus.COMPLETED, data=data)
@@ -170,7 +181,9 @@ class JobLock:
     def acquire(self) -> bool:
         if self.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self.job_id & 0x7FFFFFFF])
+                cursor.execute(
+                    "SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self.job_id & 0x7FFFFFFF]
+                )
                 self.held = bool(cursor.fetchone()[0])
         elif self.path is not None:
             self.path.parent.mkdir(exist_ok=True)
@@ -192,7 +205,9 @@ class JobLock:
         if self.vendor == "postgresql":
             try:
                 with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self.job_id & 0x7FFFFFFF])
+                    cursor.execute(
+                        "SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self.job_id & 0x7FFFFFFF]
+                    )
             except (OperationalError, InterfaceError):
                 pass  # the session is gone, and its locks with it
         elif self.fd is not None:
@@ -223,15 +238,19 @@ def recover_interrupted() -> list[int]:
         if hard and job.started and timezone.now() - job.started > datetime.timedelta(seconds=hard):
             # killed at its hard time limit (its soft limit did not stop it), or died after running that long:
             # sent again it would only run out of time again
-            message = (f"Stopped: a job of this kind may run {_duration(time_limits(job.kind)['soft_time_limit'])} "
-                       "(settings JOBS[\"TIME_LIMITS\"]) and this one ran out of time; its worker process was ended")
+            message = (
+                f"Stopped: a job of this kind may run {_duration(time_limits(job.kind)['soft_time_limit'])} "
+                '(settings JOBS["TIME_LIMITS"]) and this one ran out of time; its worker process was ended'
+            )
             job.log(message, EventLevel.ERROR)
             job.mark(JobStatus.FAILED, error=message)
             return False
         times = job.events.filter(message__startswith=INTERRUPTED).count() + 1
         if times >= MAX_INTERRUPTIONS:
-            message = (f"The worker running this job stopped {times} times (killed, crashed or out of memory); "
-                       "not trying again")
+            message = (
+                f"The worker running this job stopped {times} times (killed, crashed or out of memory); "
+                "not trying again"
+            )
             job.log(message, EventLevel.ERROR)
             job.mark(JobStatus.FAILED, error=message)
             return False
@@ -255,11 +274,16 @@ def resend_stranded() -> list[int]:
     cutoff = timezone.now() - datetime.timedelta(seconds=after)
 
     def again(job) -> bool:
-        job.log(f"{STRANDED} within {after // 60} min (its message may have been lost when the broker or the "
-                "database failed): sending it again", EventLevel.WARNING)
+        job.log(
+            f"{STRANDED} within {after // 60} min (its message may have been lost when the broker or the "
+            "database failed): sending it again",
+            EventLevel.WARNING,
+        )
         return True
 
-    stale = Job.objects.filter(status=JobStatus.PENDING, created__lt=cutoff).exclude(events__created__gte=cutoff)
+    stale = Job.objects.filter(status=JobStatus.PENDING, created__lt=cutoff).exclude(
+        events__created__gte=cutoff
+    )
     return _sweep(stale, JobStatus.PENDING, again, unknown_lock=True)
 
 

@@ -41,7 +41,9 @@ class Job(models.Model):
     kind = models.CharField(_("kind"), max_length=100, help_text=_("Registered handler name"))
     # Room for "Run HCX set-up: <a 200-character plan name> — <a step's title>" without cutting it.
     name = models.CharField(_("name"), max_length=400)
-    status = models.CharField(_("status"), max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=20, choices=JobStatus.choices, default=JobStatus.PENDING
+    )
     progress = models.PositiveSmallIntegerField(_("progress %"), default=0)
     progress_text = models.CharField(_("progress text"), max_length=300, blank=True)
     user = models.ForeignKey(
@@ -141,7 +143,9 @@ class Job(models.Model):
             Job.objects.filter(pk=self.pk).update(event_count=F("event_count") + 1)
             seq = Job.objects.values_list("event_count", flat=True).get(pk=self.pk)
             self.event_count = seq
-            return JobEvent.objects.create(job_id=self.pk, seq=seq, change=change, level=level, message=message[:2000])
+            return JobEvent.objects.create(
+                job_id=self.pk, seq=seq, change=change, level=level, message=message[:2000]
+            )
 
     def set_progress(self, percent: float, text: str | None = None):
 
@@ -238,7 +242,9 @@ class AuditEntry(models.Model):
 class NotificationPreference(models.Model):
     """A user's opt-in to one event by email. Nobody gets mail they did not ask for."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
     event = models.CharField(_("event"), max_length=40, choices=NotificationEvent.choices)
 
     class Meta:
@@ -258,8 +264,9 @@ class Webhook(models.Model):
     url = EncryptedTextField(_("URL"))
     events = models.JSONField(_("events"), default=list, blank=True, help_text=_("Event names; empty: none"))
     active = models.BooleanField(_("active"), default=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -279,11 +286,24 @@ class Notification(models.Model):
     subject = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("body"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
-                             related_name="+", help_text=_("The recipient of an email"))
-    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
-    status = models.CharField(_("status"), max_length=10, choices=DeliveryStatus.choices,
-                              default=DeliveryStatus.PENDING, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The recipient of an email"),
+    )
+    webhook = models.ForeignKey(
+        Webhook, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
+        db_index=True,
+    )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=1000, blank=True)
     created = models.DateTimeField(_("created"), default=timezone.now)
@@ -295,8 +315,10 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         constraints = [
-            models.CheckConstraint(condition=models.Q(user__isnull=False) | models.Q(webhook__isnull=False),
-                                   name="notification_has_a_recipient"),
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | models.Q(webhook__isnull=False),
+                name="notification_has_a_recipient",
+            ),
         ]
 
     def __str__(self):

@@ -18,17 +18,20 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-BLOCKED_NETWORKS = [ipaddress.ip_network(n) for n in (
-    "0.0.0.0/8",  # "this host": connects to loopback on Linux
-    "127.0.0.0/8",
-    "169.254.0.0/16",  # link-local, with AWS/Azure/GCP/OpenStack metadata at 169.254.169.254
-    "168.63.129.16/32",  # Azure's host endpoint (WireServer)
-    "100.100.100.200/32",  # Alibaba Cloud metadata
-    "::/128",
-    "::1/128",
-    "fe80::/10",
-    "fd00:ec2::254/128",  # AWS metadata over IPv6
-)]
+BLOCKED_NETWORKS = [
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",  # "this host": connects to loopback on Linux
+        "127.0.0.0/8",
+        "169.254.0.0/16",  # link-local, with AWS/Azure/GCP/OpenStack metadata at 169.254.169.254
+        "168.63.129.16/32",  # Azure's host endpoint (WireServer)
+        "100.100.100.200/32",  # Alibaba Cloud metadata
+        "::/128",
+        "::1/128",
+        "fe80::/10",
+        "fd00:ec2::254/128",  # AWS metadata over IPv6
+    )
+]
 BLOCKED_NAMES = {"metadata.google.internal", "metadata.goog", "metadata", "instance-data"}
 
 
@@ -47,8 +50,9 @@ def allowed() -> tuple[set[str], list]:
     return names, networks
 
 
-METADATA = {ipaddress.ip_address(a) for a in ("169.254.169.254", "168.63.129.16", "100.100.100.200",
-                                                  "fd00:ec2::254")}
+METADATA = {
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "168.63.129.16", "100.100.100.200", "fd00:ec2::254")
+}
 
 
 def _reason(address) -> str | None:
@@ -72,8 +76,10 @@ def check_address(host: str, address: str) -> None:
     reason = _reason(ip)
     if reason:
         shown = host if host == address else f"{host} ({address})"
-        raise OutboundRefused(f"The portal does not call {shown}: it is {reason}. "
-                              "An administrator can allow it with the OUTBOUND_ALLOW setting.")
+        raise OutboundRefused(
+            f"The portal does not call {shown}: it is {reason}. "
+            "An administrator can allow it with the OUTBOUND_ALLOW setting."
+        )
 
 
 def check_host(host: str) -> None:
@@ -86,8 +92,10 @@ def check_host(host: str) -> None:
     if bare in names:
         return
     if bare in BLOCKED_NAMES:
-        raise OutboundRefused(f"The portal does not call {host}: it is a cloud metadata address. "
-                              "An administrator can allow it with the OUTBOUND_ALLOW setting.")
+        raise OutboundRefused(
+            f"The portal does not call {host}: it is a cloud metadata address. "
+            "An administrator can allow it with the OUTBOUND_ALLOW setting."
+        )
     try:
         infos = socket.getaddrinfo(bare, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):

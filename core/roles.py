@@ -120,7 +120,9 @@ def sync_role_permissions(**kwargs):
             pairs = [p.split(".", 1) for p in perms]
             wanted = [
                 p
-                for p in Permission.objects.filter(codename__in=[c for _, c in pairs]).select_related("content_type")
+                for p in Permission.objects.filter(codename__in=[c for _, c in pairs]).select_related(
+                    "content_type"
+                )
                 if f"{p.content_type.app_label}.{p.codename}" in perms
             ]
         group.permissions.set(wanted)
@@ -134,11 +136,14 @@ def has_role(user) -> bool:
 
 def roles_holding(*permissions: str) -> list[str]:
     """The roles that hold any of `permissions` ("app.codename"), in ROLES order (admin, holding all, last)."""
-    return [role for role in ROLES
-            if PERMISSIONS[role] == "__all__" or any(p in PERMISSIONS[role] for p in permissions)]
+    return [
+        role
+        for role in ROLES
+        if PERMISSIONS[role] == "__all__" or any(p in PERMISSIONS[role] for p in permissions)
+    ]
 
 
 def roles_text(roles) -> str:
-    """"engineers and admins", "planners, engineers, stakeholders and admins"."""
+    """ "engineers and admins", "planners, engineers, stakeholders and admins"."""
     names = [ROLE_PLURALS.get(role, role) for role in roles]
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

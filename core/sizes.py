@@ -3,9 +3,9 @@ with thousands separators. The one helper for sizes on pages; templates use the 
 `mib_size` filters (core/templatetags/portal.py), the live pages get the same text from the server."""
 
 KiB = 1024
-MiB = KiB ** 2
-GiB = KiB ** 3
-TiB = KiB ** 4
+MiB = KiB**2
+GiB = KiB**3
+TiB = KiB**4
 
 
 def size_text(n_bytes) -> str:

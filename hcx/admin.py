@@ -11,7 +11,15 @@ class HcxNetworkProfilePlanInline(admin.TabularInline):
 
 @admin.register(HcxPlan)
 class HcxPlanAdmin(admin.ModelAdmin):
-    list_display = ["name", "vcenter", "connector_hostname", "connector_ip", "avs_block", "link_type", "revision"]
+    list_display = [
+        "name",
+        "vcenter",
+        "connector_hostname",
+        "connector_ip",
+        "avs_block",
+        "link_type",
+        "revision",
+    ]
     list_filter = ["link_type", "wan_opt"]
     search_fields = ["name", "connector_hostname"]
     raw_id_fields = ["vcenter"]

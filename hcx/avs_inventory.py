@@ -27,7 +27,11 @@ from .models import AvsInventory, HcxPlan
 from .setup.configure import paired_endpoint
 from .setup.steps import Context
 
-CONTAINER_KINDS = {"ClusterComputeResource": "clusters", "ResourcePool": "resource_pools", "Folder": "folders"}
+CONTAINER_KINDS = {
+    "ClusterComputeResource": "clusters",
+    "ResourcePool": "resource_pools",
+    "Folder": "folders",
+}
 
 
 class AvsInventoryError(Exception):
@@ -57,12 +61,17 @@ def read_avs_inventory(site: HcxPlan, *, acting_user=None, ctx: Context | None =
         if item.kind in CONTAINER_KINDS:
             items[CONTAINER_KINDS[item.kind]].append(_entry(item))
     items["datastores"] = [_entry(d) for d in datastores]
-    items["networks"] = [{"id": n.get("entity_id") or n.get("id") or n.get("name"), "name": n.get("name")}
-                         for n in networks if isinstance(n, dict) and n.get("name")]
+    items["networks"] = [
+        {"id": n.get("entity_id") or n.get("id") or n.get("name"), "name": n.get("name")}
+        for n in networks
+        if isinstance(n, dict) and n.get("name")
+    ]
     for kind in items:
         items[kind] = sorted({i["name"]: i for i in items[kind]}.values(), key=lambda i: i["name"].lower())
     inventory, _ = AvsInventory.objects.update_or_create(
-        site=site, defaults={"endpoint_id": remote, "items": items, "read_at": timezone.now(), "read_by": acting_user})
+        site=site,
+        defaults={"endpoint_id": remote, "items": items, "read_at": timezone.now(), "read_by": acting_user},
+    )
     return inventory
 
 
@@ -84,8 +93,7 @@ class AvsInventoryReadView(LoginRequiredMixin, View):
 
     def post(self, request, pk):
         if not can_read(request.user):
-            raise PermissionDenied("Reading the AVS inventory is for "
-                                   f"{roles_text(roles_holding(*READERS))}.")
+            raise PermissionDenied(f"Reading the AVS inventory is for {roles_text(roles_holding(*READERS))}.")
         site = get_object_or_404(HcxPlan, pk=pk)
         try:
             inventory = read_avs_inventory(site, acting_user=request.user)
@@ -95,6 +103,8 @@ class AvsInventoryReadView(LoginRequiredMixin, View):
             counts = ", ".join(f"{k.replace('_', ' ')} {len(inventory.items[k])}" for k in inventory.items)
             messages.success(request, f"Read the AVS inventory of {site} from HCX: {counts}.")
         back = request.POST.get("next") or ""
-        if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        if url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             return redirect(back)
         return redirect("hcx:hcxplan", pk=site.pk)

@@ -29,7 +29,11 @@ class Severity(models.TextChoices):
 
 
 Severity.ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO)
-Severity.HEADINGS = {Severity.ERROR: _("Errors"), Severity.WARNING: _("Warnings"), Severity.INFO: _("Information")}
+Severity.HEADINGS = {
+    Severity.ERROR: _("Errors"),
+    Severity.WARNING: _("Warnings"),
+    Severity.INFO: _("Information"),
+}
 Severity.COLORS = {Severity.ERROR: "danger", Severity.WARNING: "warning", Severity.INFO: "info"}
 
 

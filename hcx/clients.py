@@ -61,34 +61,71 @@ def default_waiter() -> Waiter:
     return Waiter(interval=settings.HCX_SETUP["POLL_SECONDS"])
 
 
-def hcx_service(site: HcxPlan, connection: HcxConnection | None = None, *, waiter: Waiter | None = None,
-                startup_wait: float = 0) -> HcxService:
+def hcx_service(
+    site: HcxPlan,
+    connection: HcxConnection | None = None,
+    *,
+    waiter: Waiter | None = None,
+    startup_wait: float = 0,
+) -> HcxService:
     """A client for the site's HCX Connector (the caller closes it). JobError when the connection
     lacks what it needs. `startup_wait`: how long to wait for an HCX that is still starting (a
     set-up job waits; the reconciler tries again next cycle)."""
     c = connection or connection_of(site)
     require(site, c, "connector_url", "username", "password")
-    return HcxService(c.connector_url, c.username, c.password, verify=verify(c), timeout=timeout(),
-                      retry=retry(), waiter=waiter or default_waiter(), login_guard=StoredPasswordGuard(c),
-                      session_store=SharedSession(c), startup_wait=startup_wait,
-                      startup_interval=settings.HCX_SETUP["STARTUP_RETRY_SECONDS"])
+    return HcxService(
+        c.connector_url,
+        c.username,
+        c.password,
+        verify=verify(c),
+        timeout=timeout(),
+        retry=retry(),
+        waiter=waiter or default_waiter(),
+        login_guard=StoredPasswordGuard(c),
+        session_store=SharedSession(c),
+        startup_wait=startup_wait,
+        startup_interval=settings.HCX_SETUP["STARTUP_RETRY_SECONDS"],
+    )
 
 
-def hcx_appliance(site: HcxPlan, connection: HcxConnection | None = None, *,
-                  waiter: Waiter | None = None) -> HcxAppliance:
+def hcx_appliance(
+    site: HcxPlan, connection: HcxConnection | None = None, *, waiter: Waiter | None = None
+) -> HcxAppliance:
     """A client for the Connector's appliance management (port 9443)."""
     c = connection or connection_of(site)
     require(site, c, "connector_url", "admin_password")
-    return HcxAppliance(c.effective_appliance_url, c.admin_password, verify=verify(c), timeout=timeout(),
-                        retry=retry(), waiter=waiter or default_waiter())
+    return HcxAppliance(
+        c.effective_appliance_url,
+        c.admin_password,
+        verify=verify(c),
+        timeout=timeout(),
+        retry=retry(),
+        waiter=waiter or default_waiter(),
+    )
 
 
 def avs_client(site: HcxPlan, connection: HcxConnection | None = None) -> AvsClient:
     """A client for the site's AVS private cloud in Azure Resource Manager."""
     c = connection or connection_of(site)
-    require(site, c, "avs_subscription_id", "avs_resource_group", "avs_private_cloud", "avs_tenant_id",
-            "avs_client_id", "avs_client_secret")
+    require(
+        site,
+        c,
+        "avs_subscription_id",
+        "avs_resource_group",
+        "avs_private_cloud",
+        "avs_tenant_id",
+        "avs_client_id",
+        "avs_client_secret",
+    )
     urls = {k: v for k, v in (("arm_url", c.arm_url), ("login_url", c.login_url)) if v}
-    return AvsClient(subscription_id=c.avs_subscription_id, resource_group=c.avs_resource_group,
-                     private_cloud=c.avs_private_cloud, tenant_id=c.avs_tenant_id, client_id=c.avs_client_id,
-                     client_secret=c.avs_client_secret, timeout=timeout(), retry=retry(), **urls)
+    return AvsClient(
+        subscription_id=c.avs_subscription_id,
+        resource_group=c.avs_resource_group,
+        private_cloud=c.avs_private_cloud,
+        tenant_id=c.avs_tenant_id,
+        client_id=c.avs_client_id,
+        client_secret=c.avs_client_secret,
+        timeout=timeout(),
+        retry=retry(),
+        **urls,
+    )

@@ -68,15 +68,26 @@ def with_simulator_networks(estate: Estate) -> Estate:
     have = {row["name"] for row in estate.networks or []}
     for name, vlan, moid in SIMULATOR_PORT_GROUPS:
         if name not in have:
-            estate.networks.append({"name": name, "moid": moid, "switch_name": SWITCH,
-                                    "switch_type": SwitchType.DISTRIBUTED, "vlan": str(vlan), "vlan_id": vlan})
+            estate.networks.append(
+                {
+                    "name": name,
+                    "moid": moid,
+                    "switch_name": SWITCH,
+                    "switch_type": SwitchType.DISTRIBUTED,
+                    "vlan": str(vlan),
+                    "vlan_id": vlan,
+                }
+            )
     return estate
 
 
 # What the simulated Connector is told when the set-up registers the demo vCenter (HCX needs a URL,
 # user and password for it). Nothing connects to this address: the demo estate is not discoverable.
-DEMO_VCENTER_LOGIN = {"url": "https://vcenter.stmarys-health.local/sdk", "username": "administrator@vsphere.local",
-                      "password": "VMware1!"}
+DEMO_VCENTER_LOGIN = {
+    "url": "https://vcenter.stmarys-health.local/sdk",
+    "username": "administrator@vsphere.local",
+    "password": "VMware1!",
+}
 
 
 @transaction.atomic
@@ -90,14 +101,24 @@ def load_plan(vcenter_name: str) -> tuple[HcxPlan, bool]:
     existing = HcxPlan.objects.filter(name=PLAN_NAME).first()
     if existing is not None:
         return existing, False
-    networks = {n.name: n for n in Network.objects.filter(vcenter=vcenter, name__in=[p[0] for p in SIMULATOR_PORT_GROUPS])}
+    networks = {
+        n.name: n
+        for n in Network.objects.filter(vcenter=vcenter, name__in=[p[0] for p in SIMULATOR_PORT_GROUPS])
+    }
     plan = HcxPlan(name=PLAN_NAME, vcenter=vcenter, extension_gateways=dict(EXTENDED), **PLAN)
     plan.full_clean()
     plan.save()
     for kind, (port_group, gateway, (start, end), mtu) in PROFILES.items():
         profile = HcxNetworkProfilePlan(
-            plan=plan, kind=kind, port_group=port_group, network=networks.get(port_group), gateway=gateway,
-            prefix_length=24, ip_ranges=[{"start": start, "end": end}], primary_dns=DNS, mtu=mtu,
+            plan=plan,
+            kind=kind,
+            port_group=port_group,
+            network=networks.get(port_group),
+            gateway=gateway,
+            prefix_length=24,
+            ip_ranges=[{"start": start, "end": end}],
+            primary_dns=DNS,
+            mtu=mtu,
         )
         profile.full_clean()
         profile.save()
@@ -159,13 +180,22 @@ def connect_simulator(service_url: str, admin_url: str) -> Connected:
             setattr(connection, name, wanted[name])
         connection.full_clean()
         connection.save()
-        AuditEntry.record(None, AuditAction.HCX_CONNECTION_ADD if created else AuditAction.HCX_CONNECTION_CHANGE, plan,
-                          via="load_demo_hcx", fields=sorted(changed))
+        AuditEntry.record(
+            None,
+            AuditAction.HCX_CONNECTION_ADD if created else AuditAction.HCX_CONNECTION_CHANGE,
+            plan,
+            via="load_demo_hcx",
+            fields=sorted(changed),
+        )
     if moved:
         HcxSetupStep.objects.filter(plan=plan).exclude(step=SetupStepKey.DEPLOY).delete()
         from .setup.runner import record
 
-        record(plan, SetupStepKey.DEPLOY, StepState.DONE,
-               summary=f"Demo: the HCX simulator plays the Connector appliance; its appliance API answers at {admin_url}",
-               data={"simulated": True, "url": admin_url})
+        record(
+            plan,
+            SetupStepKey.DEPLOY,
+            StepState.DONE,
+            summary=f"Demo: the HCX simulator plays the Connector appliance; its appliance API answers at {admin_url}",
+            data={"simulated": True, "url": admin_url},
+        )
     return Connected(plan, created, changed, moved)

@@ -12,7 +12,9 @@ from .models import HcxNetworkProfilePlan, HcxPlan
 class HcxPlanFilterSet(django_filters.FilterSet):
     q = SearchFilter("name", "connector_hostname", "notes")
     link_type = django_filters.MultipleChoiceFilter(choices=LinkType.choices)
-    vcenter_id = ModelMultipleChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label="vCenter (id)")
+    vcenter_id = ModelMultipleChoiceFilter(
+        queryset=VCenter.objects.all(), field_name="vcenter", label="vCenter (id)"
+    )
     vcenter = django_filters.CharFilter(field_name="vcenter__name", label="vCenter (name)")
 
     class Meta:

@@ -31,8 +31,12 @@ class GatewaysField(forms.CharField):
     spaces: the last word of the line is the gateway. Errors name the line at fault."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4, "spellcheck": "false",
-                                                          "placeholder": "App-VLAN101 10.10.41.1/24"}))
+        kwargs.setdefault(
+            "widget",
+            forms.Textarea(
+                attrs={"rows": 4, "spellcheck": "false", "placeholder": "App-VLAN101 10.10.41.1/24"}
+            ),
+        )
         super().__init__(**kwargs)
 
     def to_python(self, value):
@@ -44,15 +48,19 @@ class GatewaysField(forms.CharField):
                 continue
             match = re.fullmatch(r"(.+?)\s+(\S+)", line)
             if not match:
-                errors.append(f"Line {number} (“{line}”): give the network's name, a space, then its gateway/prefix, "
-                              "for example App-VLAN101 10.10.41.1/24.")
+                errors.append(
+                    f"Line {number} (“{line}”): give the network's name, a space, then its gateway/prefix, "
+                    "for example App-VLAN101 10.10.41.1/24."
+                )
                 continue
             name, cidr = match.group(1).strip(), match.group(2)
             problem = gateway_problem(cidr)
             if problem:
                 errors.append(f"Line {number} ({name}): {problem}")
             elif name in gateways:
-                errors.append(f"Line {number} ({name}): this network already has a gateway on an earlier line.")
+                errors.append(
+                    f"Line {number} ({name}): this network already has a gateway on an earlier line."
+                )
             else:
                 gateways[name] = cidr
         if errors:
@@ -98,24 +106,47 @@ class BootstrapMixin:
 
 
 class HcxPlanForm(BootstrapMixin, forms.ModelForm):
-    dns_servers = ListTextField(label="DNS servers", required=False, help_text="IP addresses, comma separated")
-    ntp_servers = ListTextField(label="NTP servers", required=False, help_text="Names or addresses, comma separated")
+    dns_servers = ListTextField(
+        label="DNS servers", required=False, help_text="IP addresses, comma separated"
+    )
+    ntp_servers = ListTextField(
+        label="NTP servers", required=False, help_text="Names or addresses, comma separated"
+    )
     vcenter = forms.ModelChoiceField(VCenter.objects.all(), required=False, label="On-premises vCenter")
     networks = forms.ModelMultipleChoiceField(
-        Network.objects.all(), required=False, label="Networks to extend", widget=forms.SelectMultiple(attrs={"size": 8})
+        Network.objects.all(),
+        required=False,
+        label="Networks to extend",
+        widget=forms.SelectMultiple(attrs={"size": 8}),
     )
     extension_gateways = GatewaysField(
-        label="Gateways of the extended networks", required=False,
+        label="Gateways of the extended networks",
+        required=False,
         help_text="One line per network: name gateway/prefix, for example App-VLAN101 10.10.41.1/24. "
-                  "HCX needs each extended network's gateway to extend it.",
+        "HCX needs each extended network's gateway to extend it.",
     )
 
     class Meta:
         model = HcxPlan
         fields = [
-            "name", "vcenter", "connector_hostname", "connector_ip", "connector_prefix_length", "connector_gateway",
-            "dns_servers", "ntp_servers", "avs_block", "link_type", "bandwidth_mbps", "latency_ms",
-            "concurrent_migrations", "estate_vm_count", "networks", "extension_gateways", "wan_opt", "notes",
+            "name",
+            "vcenter",
+            "connector_hostname",
+            "connector_ip",
+            "connector_prefix_length",
+            "connector_gateway",
+            "dns_servers",
+            "ntp_servers",
+            "avs_block",
+            "link_type",
+            "bandwidth_mbps",
+            "latency_ms",
+            "concurrent_migrations",
+            "estate_vm_count",
+            "networks",
+            "extension_gateways",
+            "wan_opt",
+            "notes",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
@@ -137,7 +168,17 @@ class HcxNetworkProfilePlanForm(BootstrapMixin, forms.ModelForm):
 
     class Meta:
         model = HcxNetworkProfilePlan
-        fields = ["kind", "port_group", "network", "ip_ranges", "gateway", "prefix_length", "primary_dns", "secondary_dns", "mtu"]
+        fields = [
+            "kind",
+            "port_group",
+            "network",
+            "ip_ranges",
+            "gateway",
+            "prefix_length",
+            "primary_dns",
+            "secondary_dns",
+            "mtu",
+        ]
 
     def has_changed(self):
         # An untouched extra form carries only its preset kind and default MTU: it means "no such profile".
@@ -149,11 +190,17 @@ class HcxNetworkProfilePlanForm(BootstrapMixin, forms.ModelForm):
 class BaseProfileFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
-        kinds = [f.cleaned_data.get("kind") for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        kinds = [
+            f.cleaned_data.get("kind")
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
         duplicates = sorted({k for k in kinds if k and kinds.count(k) > 1})
         if duplicates:
             raise ValidationError(
-                "Each profile kind may appear once; repeated: " + ", ".join(str(ProfileKind(k).label) for k in duplicates) + "."
+                "Each profile kind may appear once; repeated: "
+                + ", ".join(str(ProfileKind(k).label) for k in duplicates)
+                + "."
             )
 
 
@@ -171,4 +218,6 @@ def profile_formset(plan: HcxPlan | None = None, data=None):
         validate_max=True,
         can_delete=True,
     )
-    return formset_class(data, instance=plan or HcxPlan(), prefix="profiles", initial=[{"kind": k} for k in missing])
+    return formset_class(
+        data, instance=plan or HcxPlan(), prefix="profiles", initial=[{"kind": k} for k in missing]
+    )

@@ -29,7 +29,9 @@ from .planning.addresses import (
 class HcxPlan(TimestampedModel):
     """An HCX Connector deployment plan for one on-premises site."""
 
-    name = models.CharField(_("site"), max_length=200, unique=True, help_text=_("The on-premises site's name"))
+    name = models.CharField(
+        _("site"), max_length=200, unique=True, help_text=_("The on-premises site's name")
+    )
     vcenter = models.ForeignKey(
         "inventory.VCenter",
         on_delete=models.SET_NULL,
@@ -43,15 +45,21 @@ class HcxPlan(TimestampedModel):
     connector_prefix_length = models.PositiveSmallIntegerField(_("Connector prefix length"), default=24)
     connector_gateway = models.GenericIPAddressField(_("Connector gateway"), protocol="IPv4")
     dns_servers = models.JSONField(_("DNS servers"), default=list, blank=True, validators=[validate_ip_list])
-    ntp_servers = models.JSONField(_("NTP servers"), default=list, blank=True, validators=[validate_host_list])
+    ntp_servers = models.JSONField(
+        _("NTP servers"), default=list, blank=True, validators=[validate_host_list]
+    )
     avs_block = models.CharField(
         _("AVS management block"),
         max_length=43,
         validators=[validate_ipv4_network],
         help_text=_("The private cloud's /22, for example 10.20.0.0/22"),
     )
-    link_type = models.CharField(_("link type"), max_length=20, choices=LinkType.choices, default=LinkType.EXPRESSROUTE)
-    bandwidth_mbps = models.PositiveIntegerField(_("link bandwidth (Mbps)"), validators=[MinValueValidator(1)])
+    link_type = models.CharField(
+        _("link type"), max_length=20, choices=LinkType.choices, default=LinkType.EXPRESSROUTE
+    )
+    bandwidth_mbps = models.PositiveIntegerField(
+        _("link bandwidth (Mbps)"), validators=[MinValueValidator(1)]
+    )
     latency_ms = models.PositiveIntegerField(_("link latency (ms, round trip)"))
     concurrent_migrations = models.PositiveIntegerField(_("expected concurrent migrations"), default=0)
     estate_vm_count = models.PositiveIntegerField(
@@ -68,7 +76,9 @@ class HcxPlan(TimestampedModel):
         default=dict,
         blank=True,
         validators=[validate_gateways],
-        help_text=_('Each network to extend with its gateway/prefix, for example {"App-VLAN101": "10.10.41.1/24"}'),
+        help_text=_(
+            'Each network to extend with its gateway/prefix, for example {"App-VLAN101": "10.10.41.1/24"}'
+        ),
     )
     wan_opt = models.BooleanField(_("WAN optimization licensed"), default=False)
     notes = models.TextField(_("notes"), blank=True)
@@ -89,7 +99,9 @@ class HcxPlan(TimestampedModel):
     def clean(self):
         super().clean()
         if self.connector_prefix_length is not None and not 1 <= self.connector_prefix_length <= 32:
-            raise ValidationError({"connector_prefix_length": _("An IPv4 prefix length is between 1 and 32.")})
+            raise ValidationError(
+                {"connector_prefix_length": _("An IPv4 prefix length is between 1 and 32.")}
+            )
 
     def vm_count(self) -> int:
         """The estate size the Cloud Manager is sized for: the figure entered, else the vCenter's VMs."""
@@ -142,7 +154,9 @@ class HcxNetworkProfilePlan(models.Model):
         if self.prefix_length is not None:
             version = ipaddress.ip_address(self.gateway).version if self.gateway else 4
             if not 1 <= self.prefix_length <= (32 if version == 4 else 128):
-                raise ValidationError({"prefix_length": _("The prefix length does not fit the gateway's IP version.")})
+                raise ValidationError(
+                    {"prefix_length": _("The prefix length does not fit the gateway's IP version.")}
+                )
 
     @property
     def subnet(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
@@ -166,22 +180,31 @@ class HcxConnection(TimestampedModel):
     plan = models.OneToOneField(HcxPlan, on_delete=models.CASCADE, related_name="connection")
     # The Connector: service API (the 443 role) and appliance management API (the 9443 role).
     connector_url = models.URLField(
-        _("Connector URL"), blank=True, help_text=_("Service API, for example https://hcx-connector.corp.local")
+        _("Connector URL"),
+        blank=True,
+        help_text=_("Service API, for example https://hcx-connector.corp.local"),
     )
     appliance_url = models.URLField(
         _("appliance management URL"), blank=True, help_text=_("Empty: the Connector URL on port 9443")
     )
     username = models.CharField(
-        _("HCX user"), max_length=200, default="administrator@vsphere.local", help_text=_("A vSphere SSO user with the HCX role")
+        _("HCX user"),
+        max_length=200,
+        default="administrator@vsphere.local",
+        help_text=_("A vSphere SSO user with the HCX role"),
     )
     password = EncryptedTextField(_("HCX user password"), blank=True)
     admin_password = EncryptedTextField(_("appliance admin password"), blank=True)
     root_password = EncryptedTextField(_("appliance root password"), blank=True)
     verify_tls = models.BooleanField(_("verify TLS certificates"), default=True)
     ca_certificates = models.TextField(
-        _("trusted CA certificates (PEM)"), blank=True, help_text=_("Extra certificates to trust for the Connector, PEM")
+        _("trusted CA certificates (PEM)"),
+        blank=True,
+        help_text=_("Extra certificates to trust for the Connector, PEM"),
     )
-    location_city = models.CharField(_("location (city)"), max_length=100, blank=True, help_text=_("For example Amsterdam"))
+    location_city = models.CharField(
+        _("location (city)"), max_length=100, blank=True, help_text=_("For example Amsterdam")
+    )
     # Azure: a service principal that may read the private cloud and issue HCX activation keys.
     avs_subscription_id = models.CharField(_("Azure subscription id"), max_length=64, blank=True)
     avs_resource_group = models.CharField(_("resource group"), max_length=90, blank=True)
@@ -189,11 +212,17 @@ class HcxConnection(TimestampedModel):
     avs_tenant_id = models.CharField(_("tenant id"), max_length=64, blank=True)
     avs_client_id = models.CharField(_("client id"), max_length=64, blank=True)
     avs_client_secret = EncryptedTextField(_("client secret"), blank=True)
-    arm_url = models.URLField(_("Azure Resource Manager URL"), blank=True, help_text=_("Empty: https://management.azure.com"))
-    login_url = models.URLField(_("Entra ID login URL"), blank=True, help_text=_("Empty: https://login.microsoftonline.com"))
+    arm_url = models.URLField(
+        _("Azure Resource Manager URL"), blank=True, help_text=_("Empty: https://management.azure.com")
+    )
+    login_url = models.URLField(
+        _("Entra ID login URL"), blank=True, help_text=_("Empty: https://login.microsoftonline.com")
+    )
     # Without a service principal: the key and the Cloud Manager details pasted from the Azure portal.
     activation_key = EncryptedTextField(_("activation key"), blank=True)
-    cloud_url = models.URLField(_("HCX Cloud Manager URL"), blank=True, help_text=_("Filled from AVS when Azure is set"))
+    cloud_url = models.URLField(
+        _("HCX Cloud Manager URL"), blank=True, help_text=_("Filled from AVS when Azure is set")
+    )
     cloud_username = models.CharField(_("cloudadmin user"), max_length=200, blank=True)
     cloud_password = EncryptedTextField(_("cloudadmin password"), blank=True)
     trusted_cloud_certificate = models.TextField(
@@ -205,8 +234,10 @@ class HcxConnection(TimestampedModel):
         _("HCX administrator groups"),
         max_length=500,
         blank=True,
-        help_text=_("SSO groups given HCX's System Administrator and Enterprise Administrator roles, comma "
-                    "separated. Empty: vsphere.local\\Administrators. Roles HCX already maps are left alone."),
+        help_text=_(
+            "SSO groups given HCX's System Administrator and Enterprise Administrator roles, comma "
+            "separated. Empty: vsphere.local\\Administrators. Roles HCX already maps are left alone."
+        ),
     )
     # Failed logins in a row with the stored HCX user and password, shared by every worker: past
     # HCX_LOGIN["MAX_FAILURES"] nothing logs in again until a new password is saved (hcx/setup/logins.py).
@@ -255,7 +286,9 @@ class HcxSetupStep(models.Model):
 
     plan = models.ForeignKey(HcxPlan, on_delete=models.CASCADE, related_name="setup_steps")
     step = models.CharField(_("step"), max_length=30, choices=SetupStepKey.choices)
-    state = models.CharField(_("state"), max_length=20, choices=StepState.choices, default=StepState.NOT_STARTED)
+    state = models.CharField(
+        _("state"), max_length=20, choices=StepState.choices, default=StepState.NOT_STARTED
+    )
     summary = models.CharField(_("summary"), max_length=500, blank=True, help_text=_("What HCX showed"))
     message = models.TextField(_("message"), blank=True, help_text=_("Why it failed or what it needs"))
     data = models.JSONField(_("data"), default=dict, blank=True, help_text=_("HCX ids found or created"))
@@ -281,7 +314,9 @@ class AvsInventory(models.Model):
     endpoint_id = models.CharField(_("AVS endpoint id"), max_length=200, blank=True)
     items = models.JSONField(_("items"), default=dict, blank=True)
     read_at = models.DateTimeField(_("read at"))
-    read_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["site"]
@@ -296,5 +331,10 @@ class AvsInventory(models.Model):
 
 
 # The kinds an AvsInventory keeps, with what the pages call them.
-AVS_INVENTORY_KINDS = {"clusters": "clusters", "resource_pools": "resource pools", "folders": "folders",
-                       "datastores": "datastores", "networks": "segments and networks"}
+AVS_INVENTORY_KINDS = {
+    "clusters": "clusters",
+    "resource_pools": "resource pools",
+    "folders": "folders",
+    "datastores": "datastores",
+    "networks": "segments and networks",
+}

@@ -22,6 +22,15 @@ class HcxPlanTable(tables.Table):
 
     class Meta:
         model = HcxPlan
-        fields = ("name", "vcenter", "connector", "avs_block", "link", "networks_count", "revision", "last_updated")
+        fields = (
+            "name",
+            "vcenter",
+            "connector",
+            "avs_block",
+            "link",
+            "networks_count",
+            "revision",
+            "last_updated",
+        )
         attrs = {"class": "table table-sm table-hover"}
         empty_text = "No deployment plans yet."

@@ -20,7 +20,9 @@ from .tables import HcxPlanTable
 
 class HcxPlanListView(ObjectListView):
     model = HcxPlan
-    queryset = HcxPlan.objects.select_related("vcenter").annotate(networks_count=Count("networks")).order_by("name")
+    queryset = (
+        HcxPlan.objects.select_related("vcenter").annotate(networks_count=Count("networks")).order_by("name")
+    )
     filterset_class = HcxPlanFilterSet
     table_class = HcxPlanTable
     paginate_by = 50
@@ -42,12 +44,24 @@ class HcxPlanView(ObjectDetailView):
         for profile in profiles:
             needed, why = addresses_needed(profile.kind, report.facts.mesh)
             pools = report.facts.pools.get(profile.kind, [])
-            rows.append({"profile": profile, "needed": needed, "why": why, "have": sum(p.size for p in pools), "pools": pools})
+            rows.append(
+                {
+                    "profile": profile,
+                    "needed": needed,
+                    "why": why,
+                    "have": sum(p.size for p in pools),
+                    "pools": pools,
+                }
+            )
         return super().get_context_data(
             profiles=rows,
             networks=networks,
             report=report,
-            ports=required_ports(plan, ", ".join(str(p) for p in report.facts.pools.get(ProfileKind.UPLINK, [])) or "the uplink pool"),
+            ports=required_ports(
+                plan,
+                ", ".join(str(p) for p in report.facts.pools.get(ProfileKind.UPLINK, []))
+                or "the uplink pool",
+            ),
             **kwargs,
         )
 

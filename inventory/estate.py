@@ -69,8 +69,12 @@ class WriteOptions:
 # against it must not vanish with it; a VM gone from it keeps its last known disks and NICs, which
 # readiness and planning still show.
 # A Bulk-migrated VM's renamed copy is the migrated VM's old self, not a new VM.
-DISCOVERY = WriteOptions(SourceKind.DISCOVERY, keep_vanished_networks=True, keep_parts_of_vanished_vms=True,
-                         recognise_migrated_copies=True)
+DISCOVERY = WriteOptions(
+    SourceKind.DISCOVERY,
+    keep_vanished_networks=True,
+    keep_parts_of_vanished_vms=True,
+    recognise_migrated_copies=True,
+)
 # An export is a full picture of each sheet it holds (sheets it lacks are None in the Estate).
 RVTOOLS = WriteOptions(SourceKind.RVTOOLS)
 DEMO = WriteOptions(SourceKind.DEMO)

@@ -26,7 +26,9 @@ class VCenterFilterSet(filters.FilterSet):
 
 class ClusterFilterSet(filters.FilterSet):
     q = SearchFilter("name", "datacenter", "moid")
-    vcenter_id = filters.ModelChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter"))
+    vcenter_id = filters.ModelChoiceFilter(
+        queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter")
+    )
     vcenter = filters.CharFilter(field_name="vcenter__name", label=_("vCenter (name)"))
     datacenter = filters.CharFilter(lookup_expr="iexact")
 
@@ -37,9 +39,13 @@ class ClusterFilterSet(filters.FilterSet):
 
 class HostFilterSet(filters.FilterSet):
     q = SearchFilter("name", "moid", "cpu_model", "esx_version", "model")
-    vcenter_id = filters.ModelChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter"))
+    vcenter_id = filters.ModelChoiceFilter(
+        queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter")
+    )
     vcenter = filters.CharFilter(field_name="vcenter__name", label=_("vCenter (name)"))
-    cluster_id = filters.ModelChoiceFilter(queryset=Cluster.objects.all(), field_name="cluster", label=_("Cluster"))
+    cluster_id = filters.ModelChoiceFilter(
+        queryset=Cluster.objects.all(), field_name="cluster", label=_("Cluster")
+    )
     cluster = filters.CharFilter(field_name="cluster__name", label=_("Cluster (name)"))
     cpu_vendor = filters.CharFilter(lookup_expr="iexact", label=_("CPU vendor"))
 
@@ -50,7 +56,9 @@ class HostFilterSet(filters.FilterSet):
 
 class DatastoreFilterSet(filters.FilterSet):
     q = SearchFilter("name", "moid", "url")
-    vcenter_id = filters.ModelChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter"))
+    vcenter_id = filters.ModelChoiceFilter(
+        queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter")
+    )
     vcenter = filters.CharFilter(field_name="vcenter__name", label=_("vCenter (name)"))
     type = filters.CharFilter(lookup_expr="iexact", label=_("Type"))
 
@@ -61,9 +69,13 @@ class DatastoreFilterSet(filters.FilterSet):
 
 class NetworkFilterSet(filters.FilterSet):
     q = SearchFilter("name", "switch_name", "vlan")
-    vcenter_id = filters.ModelChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter"))
+    vcenter_id = filters.ModelChoiceFilter(
+        queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter")
+    )
     vcenter = filters.CharFilter(field_name="vcenter__name", label=_("vCenter (name)"))
-    switch_type = filters.MultipleChoiceFilter(choices=SwitchType.choices, distinct=False, label=_("Switch type"))
+    switch_type = filters.MultipleChoiceFilter(
+        choices=SwitchType.choices, distinct=False, label=_("Switch type")
+    )
     switch = filters.CharFilter(field_name="switch_name", lookup_expr="iexact", label=_("Switch"))
     vlan = filters.CharFilter(lookup_expr="iexact", label=_("VLAN"))
     vlan_id = IntegerFilter(label=_("VLAN id"))
@@ -92,12 +104,21 @@ class RemovedChoice:
 
 class VirtualMachineFilterSet(filters.FilterSet):
     q = SearchFilter(
-        "name", "dns_name", "primary_ip", "guest_os", "guest_os_tools", "annotation",
+        "name",
+        "dns_name",
+        "primary_ip",
+        "guest_os",
+        "guest_os_tools",
+        "annotation",
         help_text=_("Name, DNS name, IP, guest OS or annotation"),
     )
-    vcenter_id = filters.ModelChoiceFilter(queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter"))
+    vcenter_id = filters.ModelChoiceFilter(
+        queryset=VCenter.objects.all(), field_name="vcenter", label=_("vCenter")
+    )
     vcenter = filters.CharFilter(field_name="vcenter__name", label=_("vCenter (name)"))
-    cluster_id = filters.ModelChoiceFilter(queryset=Cluster.objects.all(), field_name="cluster", label=_("Cluster"))
+    cluster_id = filters.ModelChoiceFilter(
+        queryset=Cluster.objects.all(), field_name="cluster", label=_("Cluster")
+    )
     cluster = filters.CharFilter(field_name="cluster__name", label=_("Cluster (name)"))
     host_id = IntegerFilter(field_name="host_id", label=_("Host id"))
     host = filters.CharFilter(field_name="host__name", label=_("Host (name)"))
@@ -112,11 +133,14 @@ class VirtualMachineFilterSet(filters.FilterSet):
     datastore = filters.CharFilter(method="filter_datastore", label=_("Datastore (name)"))
     tag = filters.CharFilter(method="filter_tag", label=_("Tag"))
     is_template = filters.BooleanFilter(label=_("Template"))
-    tools_status = filters.MultipleChoiceFilter(choices=ToolsStatus.choices, distinct=False, label=_("VMware Tools"))
+    tools_status = filters.MultipleChoiceFilter(
+        choices=ToolsStatus.choices, distinct=False, label=_("VMware Tools")
+    )
     hw_version = IntegerFilter(label=_("HW version"))
     hw_version__lt = IntegerFilter(field_name="hw_version", lookup_expr="lt", label=_("HW version below"))
     unplanned = filters.BooleanFilter(
-        method="filter_unplanned", label=_("Unplanned"),
+        method="filter_unplanned",
+        label=_("Unplanned"),
         help_text=_("Yes: in no wave and not in AVS already; no: in a wave or in AVS"),
     )
     removed = filters.ChoiceFilter(
@@ -130,9 +154,27 @@ class VirtualMachineFilterSet(filters.FilterSet):
     class Meta:
         model = VirtualMachine
         fields = [
-            "q", "vcenter_id", "vcenter", "cluster_id", "cluster", "host_id", "host", "power_state", "guest_os",
-            "guest_family", "network_id", "network", "datastore_id", "datastore", "tag", "is_template",
-            "tools_status", "hw_version", "hw_version__lt", "unplanned", "removed",
+            "q",
+            "vcenter_id",
+            "vcenter",
+            "cluster_id",
+            "cluster",
+            "host_id",
+            "host",
+            "power_state",
+            "guest_os",
+            "guest_family",
+            "network_id",
+            "network",
+            "datastore_id",
+            "datastore",
+            "tag",
+            "is_template",
+            "tools_status",
+            "hw_version",
+            "hw_version__lt",
+            "unplanned",
+            "removed",
         ]
 
     def filter_queryset(self, queryset):
@@ -145,7 +187,11 @@ class VirtualMachineFilterSet(filters.FilterSet):
     def filter_unplanned(self, queryset, name, value):
         if value is None:
             return queryset
-        return unplanned(queryset) if value else queryset.filter(Q(wave_item__isnull=False) | ~Q(migrated_copy_name=""))
+        return (
+            unplanned(queryset)
+            if value
+            else queryset.filter(Q(wave_item__isnull=False) | ~Q(migrated_copy_name=""))
+        )
 
     def filter_removed(self, queryset, name, value):
         if value == RemovedChoice.VANISHED:

@@ -28,12 +28,19 @@ def original_name(name: str, folder: str) -> str | None:
 def recognise(vcenter, rows: list[dict]) -> list[dict]:
     """The VM rows of a reading of `vcenter`, with each Bulk copy of a known VM kept under that VM's
     name and folder and flagged by `migrated_copy_name`; every other row clears the flag."""
-    copies = {row["moid"]: original for row in rows if (original := original_name(row.get("name"), row.get("folder")))}
+    copies = {
+        row["moid"]: original
+        for row in rows
+        if (original := original_name(row.get("name"), row.get("folder")))
+    }
     stored = {}
     if copies:
-        stored = {moid: (name, folder, uuid, copy) for moid, name, folder, uuid, copy in VirtualMachine.objects.filter(
-            vcenter=vcenter, moid__in=list(copies)).values_list("moid", "name", "folder", "instance_uuid",
-                                                                "migrated_copy_name")}
+        stored = {
+            moid: (name, folder, uuid, copy)
+            for moid, name, folder, uuid, copy in VirtualMachine.objects.filter(
+                vcenter=vcenter, moid__in=list(copies)
+            ).values_list("moid", "name", "folder", "instance_uuid", "migrated_copy_name")
+        }
     out = []
     for row in rows:
         original = copies.get(row["moid"])

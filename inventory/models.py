@@ -22,11 +22,15 @@ class VCenter(TimestampedModel):
 
     name = models.CharField(_("name"), max_length=200, unique=True, help_text=_("The vCenter's host name"))
     instance_uuid = models.CharField(_("instance UUID"), max_length=64, blank=True)
-    url = models.CharField(_("URL"), max_length=300, blank=True, help_text=_("vcenter.example.com, or https://host:port/sdk"))
+    url = models.CharField(
+        _("URL"), max_length=300, blank=True, help_text=_("vcenter.example.com, or https://host:port/sdk")
+    )
     username = models.CharField(_("user name"), max_length=200, blank=True)
     password = EncryptedTextField(_("password"), blank=True)
     verify_tls = models.BooleanField(_("verify TLS certificate"), default=True)
-    origin = models.CharField(_("origin"), max_length=20, choices=SourceKind.choices, default=SourceKind.DISCOVERY)
+    origin = models.CharField(
+        _("origin"), max_length=20, choices=SourceKind.choices, default=SourceKind.DISCOVERY
+    )
     version = models.CharField(_("version"), max_length=100, blank=True)
     last_synced = models.DateTimeField(_("last synced"), null=True, blank=True)
 
@@ -34,7 +38,9 @@ class VCenter(TimestampedModel):
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["instance_uuid"], condition=~models.Q(instance_uuid=""), name="inventory_vcenter_unique_uuid"
+                fields=["instance_uuid"],
+                condition=~models.Q(instance_uuid=""),
+                name="inventory_vcenter_unique_uuid",
             )
         ]
         permissions = [
@@ -77,13 +83,17 @@ class Cluster(InventoryObject):
 
     class Meta:
         ordering = ["name", "pk"]
-        constraints = [models.UniqueConstraint(fields=["vcenter", "moid"], name="inventory_cluster_unique_moid")]
+        constraints = [
+            models.UniqueConstraint(fields=["vcenter", "moid"], name="inventory_cluster_unique_moid")
+        ]
         verbose_name = _("cluster")
         verbose_name_plural = _("clusters")
 
 
 class Host(InventoryObject):
-    cluster = models.ForeignKey(Cluster, on_delete=models.SET_NULL, null=True, blank=True, related_name="hosts")
+    cluster = models.ForeignKey(
+        Cluster, on_delete=models.SET_NULL, null=True, blank=True, related_name="hosts"
+    )
     datacenter = models.CharField(_("datacenter"), max_length=200, blank=True)
     cpu_model = models.CharField(_("CPU model"), max_length=200, blank=True)
     cpu_vendor = models.CharField(_("CPU vendor"), max_length=50, blank=True, help_text=_("intel, amd..."))
@@ -112,7 +122,9 @@ class Datastore(InventoryObject):
 
     class Meta:
         ordering = ["name", "pk"]
-        constraints = [models.UniqueConstraint(fields=["vcenter", "moid"], name="inventory_datastore_unique_moid")]
+        constraints = [
+            models.UniqueConstraint(fields=["vcenter", "moid"], name="inventory_datastore_unique_moid")
+        ]
         verbose_name = _("datastore")
         verbose_name_plural = _("datastores")
 
@@ -126,11 +138,15 @@ class Network(TimestampedModel):
     switch_name = models.CharField(_("switch"), max_length=200, blank=True)
     switch_type = models.CharField(_("switch type"), max_length=20, choices=SwitchType.choices, blank=True)
     vlan = models.CharField(_("VLAN"), max_length=100, blank=True, help_text=_("An id, a range or a trunk"))
-    vlan_id = models.PositiveIntegerField(_("VLAN id"), null=True, blank=True, help_text=_("Set for a single VLAN"))
+    vlan_id = models.PositiveIntegerField(
+        _("VLAN id"), null=True, blank=True, help_text=_("Set for a single VLAN")
+    )
 
     class Meta:
         ordering = ["name", "pk"]
-        constraints = [models.UniqueConstraint(fields=["vcenter", "name"], name="inventory_network_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["vcenter", "name"], name="inventory_network_unique_name")
+        ]
         verbose_name = _("network")
         verbose_name_plural = _("networks")
 
@@ -155,16 +171,22 @@ class Tag(models.Model):
 class VirtualMachine(InventoryObject):
     instance_uuid = models.CharField(_("instance UUID"), max_length=64, blank=True)
     bios_uuid = models.CharField(_("BIOS UUID"), max_length=64, blank=True)
-    power_state = models.CharField(_("power state"), max_length=20, choices=PowerState.choices, default=PowerState.OFF)
+    power_state = models.CharField(
+        _("power state"), max_length=20, choices=PowerState.choices, default=PowerState.OFF
+    )
     is_template = models.BooleanField(_("template"), default=False)
     cluster = models.ForeignKey(Cluster, on_delete=models.SET_NULL, null=True, blank=True, related_name="vms")
     host = models.ForeignKey(Host, on_delete=models.SET_NULL, null=True, blank=True, related_name="vms")
     datacenter = models.CharField(_("datacenter"), max_length=200, blank=True)
     folder = models.CharField(_("folder"), max_length=500, blank=True)
     resource_pool = models.CharField(_("resource pool"), max_length=500, blank=True)
-    guest_os = models.CharField(_("guest OS"), max_length=200, blank=True, help_text=_("As the configuration file says"))
+    guest_os = models.CharField(
+        _("guest OS"), max_length=200, blank=True, help_text=_("As the configuration file says")
+    )
     guest_os_tools = models.CharField(_("guest OS (tools)"), max_length=200, blank=True)
-    guest_family = models.CharField(_("guest family"), max_length=50, blank=True, help_text=_("windows, linux, other"))
+    guest_family = models.CharField(
+        _("guest family"), max_length=50, blank=True, help_text=_("windows, linux, other")
+    )
     num_cpu = models.PositiveIntegerField(_("vCPUs"), default=0)
     memory_mib = models.PositiveBigIntegerField(_("memory MiB"), default=0)
     provisioned_mib = models.PositiveBigIntegerField(_("provisioned MiB"), default=0)
@@ -182,10 +204,16 @@ class VirtualMachine(InventoryObject):
     passthrough_devices = models.PositiveIntegerField(_("PCI passthrough devices"), default=0)
     attributes = models.JSONField(_("custom attributes"), default=dict, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="vms")
-    origin = models.CharField(_("origin"), max_length=20, choices=SourceKind.choices, default=SourceKind.DISCOVERY)
+    origin = models.CharField(
+        _("origin"), max_length=20, choices=SourceKind.choices, default=SourceKind.DISCOVERY
+    )
     migrated_copy_name = models.CharField(
-        _("copy left by HCX"), max_length=300, blank=True,
-        help_text=_("The name of the copy an HCX Bulk migration left on-premises (in Migrated VMs): the VM is in AVS"),
+        _("copy left by HCX"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "The name of the copy an HCX Bulk migration left on-premises (in Migrated VMs): the VM is in AVS"
+        ),
     )
     removed = models.DateTimeField(
         _("vanished"), null=True, blank=True, help_text=_("Set when a later discovery no longer found the VM")
@@ -236,11 +264,15 @@ class VirtualDisk(VmDevice):
     vm = models.ForeignKey(VirtualMachine, on_delete=models.CASCADE, related_name="disks")
     key = models.IntegerField(_("device key"), null=True, blank=True)
     capacity_mib = models.PositiveBigIntegerField(_("capacity MiB"), default=0)
-    datastore = models.ForeignKey(Datastore, on_delete=models.SET_NULL, null=True, blank=True, related_name="disks")
+    datastore = models.ForeignKey(
+        Datastore, on_delete=models.SET_NULL, null=True, blank=True, related_name="disks"
+    )
     path = models.CharField(_("file"), max_length=1000, blank=True)
     thin = models.BooleanField(_("thin"), null=True)
     mode = models.CharField(_("mode"), max_length=30, choices=DiskMode.choices, default=DiskMode.PERSISTENT)
-    sharing = models.CharField(_("sharing"), max_length=30, blank=True, help_text=_("sharingNone or sharingMultiWriter"))
+    sharing = models.CharField(
+        _("sharing"), max_length=30, blank=True, help_text=_("sharingNone or sharingMultiWriter")
+    )
     rdm_mode = models.CharField(_("RDM"), max_length=20, choices=RdmMode.choices, blank=True)
     controller = models.CharField(_("controller"), max_length=100, blank=True)
     controller_type = models.CharField(_("controller type"), max_length=100, blank=True)
@@ -256,7 +288,9 @@ class VirtualDisk(VmDevice):
 class VirtualNic(VmDevice):
     vm = models.ForeignKey(VirtualMachine, on_delete=models.CASCADE, related_name="nics")
     adapter = models.CharField(_("adapter"), max_length=50, blank=True)
-    network = models.ForeignKey(Network, on_delete=models.SET_NULL, null=True, blank=True, related_name="nics")
+    network = models.ForeignKey(
+        Network, on_delete=models.SET_NULL, null=True, blank=True, related_name="nics"
+    )
     network_name = models.CharField(_("network name"), max_length=300, blank=True)
     mac_address = models.CharField(_("MAC address"), max_length=20, blank=True)
     connected = models.BooleanField(_("connected"), default=False)
@@ -275,7 +309,9 @@ class CdRom(VmDevice):
     vm = models.ForeignKey(VirtualMachine, on_delete=models.CASCADE, related_name="cdroms")
     connected = models.BooleanField(_("connected"), default=False)
     start_connected = models.BooleanField(_("connect at power on"), default=False)
-    device_type = models.CharField(_("backing"), max_length=100, blank=True, help_text=_("ISO, client device, host device"))
+    device_type = models.CharField(
+        _("backing"), max_length=100, blank=True, help_text=_("ISO, client device, host device")
+    )
     iso_path = models.CharField(_("ISO file"), max_length=1000, blank=True)
 
     class Meta:
@@ -303,7 +339,9 @@ class Snapshot(models.Model):
     class Meta:
         ordering = ["vm", "created_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["vm", "name", "created_at"], name="inventory_snapshot_unique_name_time")
+            models.UniqueConstraint(
+                fields=["vm", "name", "created_at"], name="inventory_snapshot_unique_name_time"
+            )
         ]
         verbose_name = _("snapshot")
         verbose_name_plural = _("snapshots")

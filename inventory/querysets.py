@@ -33,10 +33,7 @@ def count_subquery(queryset, group_field: str, count_field: str = "pk", distinct
     A subquery rather than a JOIN + GROUP BY, so that several counts on one row do not multiply.
     """
     counted = (
-        queryset.order_by()
-        .values(group_field)
-        .annotate(n=Count(count_field, distinct=distinct))
-        .values("n")
+        queryset.order_by().values(group_field).annotate(n=Count(count_field, distinct=distinct)).values("n")
     )
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
@@ -88,7 +85,9 @@ def _nic_networks():
 
 def virtual_machines():
     """The VM list: one row per VM, with its cluster, host and the networks of its NICs."""
-    return VirtualMachine.objects.select_related("vcenter", "cluster", "host").prefetch_related(_nic_networks())
+    return VirtualMachine.objects.select_related("vcenter", "cluster", "host").prefetch_related(
+        _nic_networks()
+    )
 
 
 def virtual_machine_details():

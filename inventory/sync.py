@@ -29,7 +29,12 @@ class SyncResult:
         return self.created + self.updated + self.removed
 
     def as_dict(self) -> dict:
-        return {"created": self.created, "updated": self.updated, "removed": self.removed, "unchanged": self.unchanged}
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+        }
 
 
 def sync_rows(
@@ -50,7 +55,9 @@ def sync_rows(
     result = SyncResult()
     rows = list(rows)
     fields = sorted({f for row in rows for f in row})
-    stored = {tuple(getattr(obj, k) for k in key): obj for obj in model.objects.filter(**scope).only("pk", *fields)}
+    stored = {
+        tuple(getattr(obj, k) for k in key): obj for obj in model.objects.filter(**scope).only("pk", *fields)
+    }
 
     to_create, to_update, changed_fields = [], [], set()
     seen = set()
@@ -77,7 +84,10 @@ def sync_rows(
         created = model.objects.bulk_create(to_create, batch_size=BATCH)
         result.created = len(created)
         if created and created[0].pk is None:  # backends that return no ids: look them up
-            lookup = {tuple(getattr(o, k) for k in key): o.pk for o in model.objects.filter(**scope).only("pk", *key)}
+            lookup = {
+                tuple(getattr(o, k) for k in key): o.pk
+                for o in model.objects.filter(**scope).only("pk", *key)
+            }
             result.pks.update({k: lookup[k] for k in (tuple(getattr(o, f) for f in key) for o in created)})
         else:
             result.pks.update({tuple(getattr(o, k) for k in key): o.pk for o in created})
@@ -91,5 +101,7 @@ def sync_rows(
             model.objects.filter(pk__in=gone[start : start + BATCH]).delete()
         result.removed = len(gone)
     elif gone and missing == "mark":
-        result.removed = model.objects.filter(pk__in=gone, removed__isnull=True).update(removed=timezone.now())
+        result.removed = model.objects.filter(pk__in=gone, removed__isnull=True).update(
+            removed=timezone.now()
+        )
     return result

@@ -99,8 +99,19 @@ class VirtualMachineTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = VirtualMachine
         fields = [
-            "name", "power_state", "num_cpu", "memory_mib", "provisioned_mib", "used_mib", "guest_os",
-            "hw_version", "tools_status", "primary_ip", "networks", "cluster", "host",
+            "name",
+            "power_state",
+            "num_cpu",
+            "memory_mib",
+            "provisioned_mib",
+            "used_mib",
+            "guest_os",
+            "hw_version",
+            "tools_status",
+            "primary_ip",
+            "networks",
+            "cluster",
+            "host",
         ]
         row_attrs = {"class": lambda record: "table-danger" if record.removed else ""}
 
@@ -127,8 +138,15 @@ class ClusterTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = Cluster
         fields = [
-            "name", "vcenter", "datacenter", "num_hosts", "vm_count", "num_cpu_cores", "total_memory_mib",
-            "ha_enabled", "drs_enabled",
+            "name",
+            "vcenter",
+            "datacenter",
+            "num_hosts",
+            "vm_count",
+            "num_cpu_cores",
+            "total_memory_mib",
+            "ha_enabled",
+            "drs_enabled",
         ]
 
 
@@ -147,8 +165,16 @@ class HostTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = Host
         fields = [
-            "name", "cluster", "vcenter", "vm_count", "cpu_vendor", "cpu_model", "num_cpu_cores", "memory_mib",
-            "esx_version", "in_maintenance",
+            "name",
+            "cluster",
+            "vcenter",
+            "vm_count",
+            "cpu_vendor",
+            "cpu_model",
+            "num_cpu_cores",
+            "memory_mib",
+            "esx_version",
+            "in_maintenance",
         ]
 
 

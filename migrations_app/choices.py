@@ -107,20 +107,37 @@ MigrationState.COLORS = {
     MigrationState.CANCELLED: "dark",
 }
 # Named once, so code asks `state in MigrationState.X` and never lists string literals.
-MigrationState.TERMINAL = frozenset({MigrationState.REFUSED, MigrationState.COMPLETE, MigrationState.FAILED,
-                                     MigrationState.CANCELLED})
+MigrationState.TERMINAL = frozenset(
+    {MigrationState.REFUSED, MigrationState.COMPLETE, MigrationState.FAILED, MigrationState.CANCELLED}
+)
 MigrationState.NOT_SENT = frozenset({MigrationState.WAITING, MigrationState.SUBMITTING})
-MigrationState.IN_HCX = frozenset(set(MigrationState.values) - MigrationState.TERMINAL - MigrationState.NOT_SENT)
+MigrationState.IN_HCX = frozenset(
+    set(MigrationState.values) - MigrationState.TERMINAL - MigrationState.NOT_SENT
+)
 MigrationState.ACTIVE = MigrationState.NOT_SENT | MigrationState.IN_HCX
 # Cancel is offered only until a switchover starts (hcx-wire.md §9.2: no source says when HCX refuses it).
-MigrationState.CANCELLABLE = MigrationState.NOT_SENT | frozenset({
-    MigrationState.VALIDATING, MigrationState.QUEUED, MigrationState.INITIAL_SYNC, MigrationState.DELTA_SYNC,
-    MigrationState.WAITING_FOR_SWITCHOVER})
+MigrationState.CANCELLABLE = MigrationState.NOT_SENT | frozenset(
+    {
+        MigrationState.VALIDATING,
+        MigrationState.QUEUED,
+        MigrationState.INITIAL_SYNC,
+        MigrationState.DELTA_SYNC,
+        MigrationState.WAITING_FOR_SWITCHOVER,
+    }
+)
 # "Switchover now" and window moves: Bulk and RAV before their switchover starts.
-MigrationState.RESCHEDULABLE = frozenset({MigrationState.INITIAL_SYNC, MigrationState.DELTA_SYNC,
-                                          MigrationState.WAITING_FOR_SWITCHOVER, MigrationState.QUEUED,
-                                          MigrationState.VALIDATING})
-MigrationState.RETRYABLE = frozenset({MigrationState.REFUSED, MigrationState.FAILED, MigrationState.CANCELLED})
+MigrationState.RESCHEDULABLE = frozenset(
+    {
+        MigrationState.INITIAL_SYNC,
+        MigrationState.DELTA_SYNC,
+        MigrationState.WAITING_FOR_SWITCHOVER,
+        MigrationState.QUEUED,
+        MigrationState.VALIDATING,
+    }
+)
+MigrationState.RETRYABLE = frozenset(
+    {MigrationState.REFUSED, MigrationState.FAILED, MigrationState.CANCELLED}
+)
 
 
 class MigrationDirection(models.TextChoices):

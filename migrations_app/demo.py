@@ -77,14 +77,33 @@ class DemoWave:
 
 
 WAVES = [
-    DemoWave("Pilot: DNS and print", 10, 1, ("DNS/DHCP", "Print"), {"dvpg-infra-vlan10": "seg-infra-vlan10"},
-             WaveStatus.APPROVED, pilot=True,
-             notes="Low-risk infrastructure first: proves the service mesh, the extended networks and the runbook."),
-    DemoWave("Wave 2: directory and files", 20, 2, ("Active Directory", "File Services"),
-             {"dvpg-infra-vlan10": "seg-infra-vlan10", "dvpg-files-vlan160": "seg-files-vlan160"}, WaveStatus.SUBMITTED),
+    DemoWave(
+        "Pilot: DNS and print",
+        10,
+        1,
+        ("DNS/DHCP", "Print"),
+        {"dvpg-infra-vlan10": "seg-infra-vlan10"},
+        WaveStatus.APPROVED,
+        pilot=True,
+        notes="Low-risk infrastructure first: proves the service mesh, the extended networks and the runbook.",
+    ),
+    DemoWave(
+        "Wave 2: directory and files",
+        20,
+        2,
+        ("Active Directory", "File Services"),
+        {"dvpg-infra-vlan10": "seg-infra-vlan10", "dvpg-files-vlan160": "seg-files-vlan160"},
+        WaveStatus.SUBMITTED,
+    ),
     # The monitoring trunk port group stays unmapped: the draft's readiness shows what is left to do.
-    DemoWave("Wave 3: monitoring and backup", 30, 3, ("Monitoring", "Backup proxies"),
-             {"dvpg-mgmt-vlan5": "seg-mgmt-vlan5"}, WaveStatus.DRAFT),
+    DemoWave(
+        "Wave 3: monitoring and backup",
+        30,
+        3,
+        ("Monitoring", "Backup proxies"),
+        {"dvpg-mgmt-vlan5": "seg-mgmt-vlan5"},
+        WaveStatus.DRAFT,
+    ),
 ]
 
 # source, destination, port, times seen: what a few days of connection data would show.
@@ -141,10 +160,19 @@ def load_planning() -> Report:
 
 def _groups(planner, report: Report) -> None:
     for tag, priority, risk, owner in TAG_GROUPS:
-        _build(from_tags(tag=tag), GroupSource.TAG, planner, report, priority=priority, risk=risk, owner=owner)
+        _build(
+            from_tags(tag=tag), GroupSource.TAG, planner, report, priority=priority, risk=risk, owner=owner
+        )
     pattern, name, priority, risk, owner = PATTERN_GROUP
-    _build(from_pattern(pattern=pattern, name=name), GroupSource.PATTERN, planner, report,
-           priority=priority, risk=risk, owner=owner)
+    _build(
+        from_pattern(pattern=pattern, name=name),
+        GroupSource.PATTERN,
+        planner,
+        report,
+        priority=priority,
+        risk=risk,
+        owner=owner,
+    )
 
 
 def _build(proposals, source, planner, report: Report, **fields) -> None:
@@ -157,7 +185,9 @@ def _build(proposals, source, planner, report: Report, **fields) -> None:
             for name, value in fields.items():
                 setattr(group, name, value)
             do_save_group(group, acting_user=planner, changed=sorted(fields))
-    report.made.append(f"group{'s' if len(groups) != 1 else ''} {', '.join(g.name for g in groups)} ({added} VMs)")
+    report.made.append(
+        f"group{'s' if len(groups) != 1 else ''} {', '.join(g.name for g in groups)} ({added} VMs)"
+    )
 
 
 def _connections(planner, report: Report) -> None:
@@ -170,15 +200,24 @@ def _connections(planner, report: Report) -> None:
         path = Path(folder) / DEPENDENCY_FILE
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         done = import_file(path, DEPENDENCY_FILE, format=DependencyFormat.CSV, user=planner)
-    report.made.append(f"dependency import {DEPENDENCY_FILE} ({done.edges} connections, {done.external} external)")
+    report.made.append(
+        f"dependency import {DEPENDENCY_FILE} ({done.edges} connections, {done.external} external)"
+    )
 
 
 def _cluster(site: HcxPlan, planner, report: Report) -> TargetCluster:
     cluster = TargetCluster.objects.filter(site=site, name=CLUSTER).first()
     if cluster is not None:
         return cluster
-    cluster = TargetCluster(site=site, name=CLUSTER, sku=AvsSku.AV36P, hosts=6, failures_to_tolerate=1,
-                            datastores=["vsanDatastore"], folders=["Migrated VMs"])
+    cluster = TargetCluster(
+        site=site,
+        name=CLUSTER,
+        sku=AvsSku.AV36P,
+        hosts=6,
+        failures_to_tolerate=1,
+        datastores=["vsanDatastore"],
+        folders=["Migrated VMs"],
+    )
     cluster.full_clean()
     do_save_target_cluster(cluster, acting_user=planner)
     report.made.append(f"target cluster {cluster}")
@@ -196,14 +235,28 @@ def _window(weeks_ahead: int) -> tuple[datetime, datetime]:
 
 def _wave(spec: DemoWave, site, cluster, planner, engineer, report: Report) -> None:
     start, end = _window(spec.weeks_ahead)
-    wave = do_create_wave({
-        "name": spec.name, "sequence": spec.sequence, "pilot": spec.pilot, "window_start": start, "window_end": end,
-        "time_zone": TIME_ZONE, "site": site, "target_cluster": cluster, "target_datastore": "vsanDatastore",
-        "target_folder": "Migrated VMs", "migration_type": MigrationType.BULK, "notes": spec.notes,
-    }, acting_user=planner)
+    wave = do_create_wave(
+        {
+            "name": spec.name,
+            "sequence": spec.sequence,
+            "pilot": spec.pilot,
+            "window_start": start,
+            "window_end": end,
+            "time_zone": TIME_ZONE,
+            "site": site,
+            "target_cluster": cluster,
+            "target_datastore": "vsanDatastore",
+            "target_folder": "Migrated VMs",
+            "migration_type": MigrationType.BULK,
+            "notes": spec.notes,
+        },
+        acting_user=planner,
+    )
     groups = DependencyGroup.objects.filter(name__in=spec.groups).values_list("pk", flat=True)
     do_add_groups(wave.pk, list(groups), acting_user=planner)
-    sources = {n.name: n for n in Network.objects.filter(vcenter_id=site.vcenter_id, name__in=list(spec.mappings))}
+    sources = {
+        n.name: n for n in Network.objects.filter(vcenter_id=site.vcenter_id, name__in=list(spec.mappings))
+    }
     for source, target in spec.mappings.items():
         if source in sources:
             do_save_mapping(wave.pk, sources[source], MappingTarget.SEGMENT, target, acting_user=planner)
@@ -213,8 +266,15 @@ def _wave(spec: DemoWave, site, cluster, planner, engineer, report: Report) -> N
     else:
         checked = do_submit(wave, acting_user=planner, revision=wave.revision)
         if spec.status == WaveStatus.APPROVED:
-            do_approve(wave, acting_user=engineer, change_ticket=CHANGE_TICKET, revision=wave.revision,
-                       comment="Pilot approved at the CAB: low risk, rollback by reverse migration.")
+            do_approve(
+                wave,
+                acting_user=engineer,
+                change_ticket=CHANGE_TICKET,
+                revision=wave.revision,
+                comment="Pilot approved at the CAB: low risk, rollback by reverse migration.",
+            )
     wave.refresh_from_db()
-    report.made.append(f"wave {wave.name} ({wave.get_status_display().lower()}, {checked.blockers} blockers, "
-                       f"{checked.warnings} warnings)")
+    report.made.append(
+        f"wave {wave.name} ({wave.get_status_display().lower()}, {checked.blockers} blockers, "
+        f"{checked.warnings} warnings)"
+    )

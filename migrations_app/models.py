@@ -37,7 +37,9 @@ class DependencyGroup(TimestampedModel):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     description = models.TextField(_("description"), blank=True)
-    source = models.CharField(_("source"), max_length=20, choices=GroupSource.choices, default=GroupSource.MANUAL)
+    source = models.CharField(
+        _("source"), max_length=20, choices=GroupSource.choices, default=GroupSource.MANUAL
+    )
     rule = models.CharField(
         _("rule"), max_length=500, blank=True, help_text=_("The tag, folder or pattern it was built from")
     )
@@ -65,7 +67,9 @@ class GroupMember(models.Model):
     vm = models.OneToOneField(
         "inventory.VirtualMachine", on_delete=models.CASCADE, related_name="group_membership"
     )
-    reason = models.CharField(_("why"), max_length=500, blank=True, help_text=_("Why this VM is in the group"))
+    reason = models.CharField(
+        _("why"), max_length=500, blank=True, help_text=_("Why this VM is in the group")
+    )
 
     class Meta:
         ordering = ["group", "vm"]
@@ -81,7 +85,9 @@ class DependencyImport(models.Model):
 
     format = models.CharField(_("format"), max_length=20, choices=DependencyFormat.choices)
     file_name = models.CharField(_("file"), max_length=300)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     job = models.ForeignKey("core.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     rows = models.PositiveIntegerField(_("rows read"), default=0)
     edges = models.PositiveIntegerField(_("connections kept"), default=0)
@@ -113,7 +119,9 @@ class Endpoint(models.Model):
         ordering = ["name", "ip"]
         constraints = [
             models.UniqueConstraint(
-                fields=["name", "ip"], condition=models.Q(vm__isnull=True), name="migrations_external_endpoint_unique"
+                fields=["name", "ip"],
+                condition=models.Q(vm__isnull=True),
+                name="migrations_external_endpoint_unique",
             ),
         ]
         verbose_name = _("endpoint")
@@ -139,13 +147,19 @@ class Dependency(models.Model):
     destination_application = models.CharField(_("destination application"), max_length=300, blank=True)
     destination_process = models.CharField(_("destination process"), max_length=300, blank=True)
     seen = models.PositiveIntegerField(_("times seen"), default=1)
-    last_import = models.ForeignKey(DependencyImport, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_import = models.ForeignKey(
+        DependencyImport, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["source", "destination", "port"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "destination", "port", "protocol"], name="migrations_dependency_unique"),
-            models.CheckConstraint(condition=~models.Q(source=models.F("destination")), name="migrations_dependency_no_self_loop"),
+            models.UniqueConstraint(
+                fields=["source", "destination", "port", "protocol"], name="migrations_dependency_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(source=models.F("destination")), name="migrations_dependency_no_self_loop"
+            ),
         ]
         verbose_name = _("dependency")
         verbose_name_plural = _("dependencies")
@@ -167,7 +181,9 @@ class TargetCluster(TimestampedModel):
 
     class Meta:
         ordering = ["site", "name"]
-        constraints = [models.UniqueConstraint(fields=["site", "name"], name="migrations_target_cluster_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "name"], name="migrations_target_cluster_unique")
+        ]
         verbose_name = _("target cluster")
         verbose_name_plural = _("target clusters")
 
@@ -177,7 +193,9 @@ class TargetCluster(TimestampedModel):
 
 class Wave(TimestampedModel):
     name = models.CharField(_("name"), max_length=200, unique=True)
-    status = models.CharField(_("status"), max_length=20, choices=WaveStatus.choices, default=WaveStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=20, choices=WaveStatus.choices, default=WaveStatus.DRAFT
+    )
     revision = models.PositiveIntegerField(
         _("revision"), default=1, help_text=_("Bumped by every change; an approval holds for one revision")
     )
@@ -187,8 +205,13 @@ class Wave(TimestampedModel):
     window_end = models.DateTimeField(_("change window end"), null=True, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
     site = models.ForeignKey(
-        "hcx.HcxPlan", on_delete=models.PROTECT, null=True, blank=True, related_name="waves",
-        verbose_name=_("site pair"), help_text=_("The site whose service mesh carries the wave"),
+        "hcx.HcxPlan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="waves",
+        verbose_name=_("site pair"),
+        help_text=_("The site whose service mesh carries the wave"),
     )
     target_cluster = models.ForeignKey(
         TargetCluster, on_delete=models.PROTECT, null=True, blank=True, related_name="waves"
@@ -214,7 +237,10 @@ class Wave(TimestampedModel):
     )
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     readiness_revision = models.PositiveIntegerField(
-        _("readiness checked at revision"), null=True, blank=True, help_text=_("The revision the findings are for")
+        _("readiness checked at revision"),
+        null=True,
+        blank=True,
+        help_text=_("The revision the findings are for"),
     )
 
     class Meta:
@@ -243,9 +269,14 @@ class WaveItem(models.Model):
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="items")
     vm = models.OneToOneField("inventory.VirtualMachine", on_delete=models.CASCADE, related_name="wave_item")
-    group = models.ForeignKey(DependencyGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    group = models.ForeignKey(
+        DependencyGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     migration_type = models.CharField(
-        _("migration type"), max_length=20, choices=MigrationType.choices, blank=True,
+        _("migration type"),
+        max_length=20,
+        choices=MigrationType.choices,
+        blank=True,
         help_text=_("Empty: the wave's default"),
     )
 
@@ -267,7 +298,9 @@ class NetworkMapping(models.Model):
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="network_mappings")
     source = models.ForeignKey("inventory.Network", on_delete=models.CASCADE, related_name="+")
-    target_kind = models.CharField(_("target kind"), max_length=20, choices=MappingTarget.choices, default=MappingTarget.EXTENDED)
+    target_kind = models.CharField(
+        _("target kind"), max_length=20, choices=MappingTarget.choices, default=MappingTarget.EXTENDED
+    )
     target_name = models.CharField(_("target network"), max_length=300)
 
     class Meta:
@@ -285,8 +318,12 @@ class ReadinessFinding(models.Model):
     Replaced as a whole each time the wave's readiness runs."""
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="findings")
-    vm = models.ForeignKey("inventory.VirtualMachine", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    migration_type = models.CharField(_("migration type"), max_length=20, choices=MigrationType.choices, blank=True)
+    vm = models.ForeignKey(
+        "inventory.VirtualMachine", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    migration_type = models.CharField(
+        _("migration type"), max_length=20, choices=MigrationType.choices, blank=True
+    )
     rule = models.CharField(_("rule"), max_length=60)
     severity = models.CharField(_("severity"), max_length=10, choices=FindingSeverity.choices)
     message = models.CharField(_("reason"), max_length=500)
@@ -316,7 +353,9 @@ class Approval(models.Model):
 
     class Meta:
         ordering = ["wave", "-created"]
-        constraints = [models.UniqueConstraint(fields=["wave", "revision"], name="migrations_one_decision_per_revision")]
+        constraints = [
+            models.UniqueConstraint(fields=["wave", "revision"], name="migrations_one_decision_per_revision")
+        ]
         verbose_name = _("approval")
         verbose_name_plural = _("approvals")
 
@@ -332,7 +371,9 @@ class PlanProposal(models.Model):
     "cluster_use": {"usable", "planned", "waves": [{"number", "total", ...}]} or null, "settings": {...}}`.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     data = models.JSONField(_("proposal"), default=dict)
     accepted = models.DateTimeField(_("accepted"), null=True, blank=True)
@@ -354,8 +395,9 @@ class Batch(models.Model):
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="batches")
     number = models.PositiveIntegerField(_("number"))
     name = models.CharField(_("name"), max_length=200)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     launched = models.DateTimeField(_("launched"), null=True, blank=True)
     hcx_group_name = models.CharField(_("HCX mobility group"), max_length=200, blank=True)
@@ -363,8 +405,12 @@ class Batch(models.Model):
     job = models.ForeignKey("core.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     # The approved revision of the wave the batch was made from: it sends only while the wave is still
     # at that revision (launch/binding.py). Empty for batches made before the binding existed.
-    revision = models.PositiveIntegerField(_("wave revision"), null=True, blank=True,
-                                           help_text=_("The approved revision of the wave it was made from"))
+    revision = models.PositiveIntegerField(
+        _("wave revision"),
+        null=True,
+        blank=True,
+        help_text=_("The approved revision of the wave it was made from"),
+    )
 
     class Meta:
         ordering = ["wave", "number"]
@@ -390,13 +436,15 @@ class VmMigration(models.Model):
     # The wave again (always batch.wave) so that a wave's progress is one indexed read.
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="migrations")
     vm = models.ForeignKey("inventory.VirtualMachine", on_delete=models.CASCADE, related_name="migrations")
-    direction = models.CharField(_("direction"), max_length=10, choices=MigrationDirection.choices,
-                                 default=MigrationDirection.FORWARD)
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=MigrationDirection.choices, default=MigrationDirection.FORWARD
+    )
     attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
     retry_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     migration_type = models.CharField(_("migration type"), max_length=20, choices=MigrationType.choices)
-    state = models.CharField(_("state"), max_length=30, choices=MigrationState.choices,
-                             default=MigrationState.WAITING)
+    state = models.CharField(
+        _("state"), max_length=30, choices=MigrationState.choices, default=MigrationState.WAITING
+    )
     hcx_id = models.CharField(_("HCX migration id"), max_length=100, null=True, blank=True, unique=True)
     hcx_state = models.CharField(_("HCX state"), max_length=60, blank=True, help_text=_("HCX's own word"))
     percent = models.PositiveSmallIntegerField(_("percent"), default=0)
@@ -408,8 +456,9 @@ class VmMigration(models.Model):
     errors = models.JSONField(_("errors"), default=list, blank=True)
     # HCX's validation answer for this VM: {"errors": [{code, message}], "warnings": [...]}.
     validation = models.JSONField(_("validation"), default=dict, blank=True)
-    seed_checkpoint = models.BooleanField(_("seed checkpoint"), default=False,
-                                          help_text=_("HCX keeps copied disks if it fails, for a retry"))
+    seed_checkpoint = models.BooleanField(
+        _("seed checkpoint"), default=False, help_text=_("HCX keeps copied disks if it fails, for a retry")
+    )
     switchover_start = models.DateTimeField(_("switchover window start"), null=True, blank=True)
     switchover_end = models.DateTimeField(_("switchover window end"), null=True, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
@@ -417,8 +466,11 @@ class VmMigration(models.Model):
     started = models.DateTimeField(_("started"), null=True, blank=True)
     ended = models.DateTimeField(_("ended"), null=True, blank=True)
     hcx_clock_ahead_minutes = models.PositiveIntegerField(
-        _("HCX's clock ahead (minutes)"), null=True, blank=True,
-        help_text=_("How far HCX's clock was ahead of the portal's when its times were last taken as now"))
+        _("HCX's clock ahead (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("How far HCX's clock was ahead of the portal's when its times were last taken as now"),
+    )
     # Set by every write (transitions.py), bulk ones included; live pages read what changed since.
     updated = models.DateTimeField(_("updated"), default=timezone.now)
 
@@ -428,7 +480,8 @@ class VmMigration(models.Model):
         verbose_name_plural = _("VM migrations")
         constraints = [
             models.UniqueConstraint(
-                fields=["vm"], condition=~Q(state__in=sorted(MigrationState.TERMINAL)),
+                fields=["vm"],
+                condition=~Q(state__in=sorted(MigrationState.TERMINAL)),
                 name="one_active_migration_per_vm",
                 violation_error_message=_("This VM already has a migration in progress."),
             ),
@@ -456,12 +509,14 @@ class MigrationEvent(models.Model):
     migration = models.ForeignKey(VmMigration, on_delete=models.CASCADE, related_name="events")
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="+")
     at = models.DateTimeField(_("when"), default=timezone.now)
-    kind = models.CharField(_("kind"), max_length=10, choices=MigrationEventKind.choices,
-                            default=MigrationEventKind.STATE)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=MigrationEventKind.choices, default=MigrationEventKind.STATE
+    )
     state = models.CharField(_("state"), max_length=30, choices=MigrationState.choices, blank=True)
     message = models.CharField(_("message"), max_length=1000, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["at", "id"]

@@ -29,11 +29,19 @@ def wave_event(event: str, wave, *, user=None, **details) -> list[Notification]:
         NotificationEvent.WAVE_COMPLETED: f"Wave {name} completed",
         NotificationEvent.MIGRATION_FAILED: f"Wave {name}: {_failed(details)} failed",
     }
-    lines = [f"{LABELS.get(key, key.replace('_', ' ').capitalize())}: {_text(value)}"
-             for key, value in details.items() if value]
-    data = {"wave": {"id": wave.pk, "name": name, "revision": wave.revision}, "by": user.get_username() if user else None,
-            **details}
-    return notify(event, subject=subjects[NotificationEvent(event)], body="\n".join(lines), data=data, obj=wave)
+    lines = [
+        f"{LABELS.get(key, key.replace('_', ' ').capitalize())}: {_text(value)}"
+        for key, value in details.items()
+        if value
+    ]
+    data = {
+        "wave": {"id": wave.pk, "name": name, "revision": wave.revision},
+        "by": user.get_username() if user else None,
+        **details,
+    }
+    return notify(
+        event, subject=subjects[NotificationEvent(event)], body="\n".join(lines), data=data, obj=wave
+    )
 
 
 def _failed(details) -> str:
@@ -55,7 +63,9 @@ def migrations_failed(migrations) -> list[Notification]:
     if not ids:
         return []
     by_wave: dict = {}
-    for m in VmMigration.objects.filter(pk__in=ids).select_related("vm", "wave").order_by("wave_id", "vm__name"):
+    for m in (
+        VmMigration.objects.filter(pk__in=ids).select_related("vm", "wave").order_by("wave_id", "vm__name")
+    ):
         by_wave.setdefault(m.wave, []).append(m)
     sent = []
     for wave, failed in by_wave.items():

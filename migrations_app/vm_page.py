@@ -25,5 +25,7 @@ class VirtualMachineView(ObjectView):
         context["networks"] = querysets.network_names(vm)
         context["power_color"] = PowerState.COLORS.get(vm.power_state, "secondary")
         context["tools_color"] = ToolsStatus.COLORS.get(vm.tools_status, "secondary")
-        context["attributes"] = sorted((vm.attributes or {}).items()) if isinstance(vm.attributes, dict) else []
+        context["attributes"] = (
+            sorted((vm.attributes or {}).items()) if isinstance(vm.attributes, dict) else []
+        )
         return context

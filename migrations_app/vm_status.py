@@ -75,18 +75,26 @@ def vm_status(vm, user) -> VmStatus:
             status.wave_window = window_text(status.wave)
             status.wave_color = WaveStatus.COLORS.get(status.wave.status, "secondary")
         if status.wave is not None and user_can(user, ReadinessFinding, "view"):
-            status.findings = list(ReadinessFinding.objects.filter(wave=status.wave, vm=vm)
-                                   .order_by("severity", "rule", "pk"))
+            status.findings = list(
+                ReadinessFinding.objects.filter(wave=status.wave, vm=vm).order_by("severity", "rule", "pk")
+            )
             status.findings_stale = status.wave.readiness_revision != status.wave.revision
     if user_can(user, VmMigration, "view"):
-        rows = list(VmMigration.objects.filter(vm=vm).select_related("wave", "batch").order_by("-created", "-pk")
-                    [:HISTORY_SHOWN + 1])
+        rows = list(
+            VmMigration.objects.filter(vm=vm)
+            .select_related("wave", "batch")
+            .order_by("-created", "-pk")[: HISTORY_SHOWN + 1]
+        )
         status.history, status.more_history = rows[:HISTORY_SHOWN], len(rows) > HISTORY_SHOWN
         # The history is newest first: its latest switchover is read there, unless part of it is not shown.
         last = next((m for m in status.history if m.state in SWITCHED_OVER), None)
         if last is None and status.more_history:
-            last = (VmMigration.objects.filter(vm=vm, state__in=SWITCHED_OVER).select_related("wave")
-                    .order_by("-created", "-pk").first())
+            last = (
+                VmMigration.objects.filter(vm=vm, state__in=SWITCHED_OVER)
+                .select_related("wave")
+                .order_by("-created", "-pk")
+                .first()
+            )
         status.location = location(vm, last)
     return status
 

@@ -10,7 +10,9 @@ pytest_plugins = ["tests.peers.worker", "tests.peers.vcsim", "tests.peers.hcxsim
 
 
 def make_user(role: str | None, username: str | None = None) -> User:
-    user = User.objects.create_user(username or f"{role or 'outsider'}-user", password="correct horse battery")
+    user = User.objects.create_user(
+        username or f"{role or 'outsider'}-user", password="correct horse battery"
+    )
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user

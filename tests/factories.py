@@ -35,7 +35,13 @@ GUESTS = [
     ("Other (32-bit)", "other"),
 ]
 POWER = [PowerState.ON, PowerState.ON, PowerState.OFF, PowerState.SUSPENDED]
-TOOLS = [ToolsStatus.OK, ToolsStatus.OLD, ToolsStatus.NOT_RUNNING, ToolsStatus.NOT_INSTALLED, ToolsStatus.UNKNOWN]
+TOOLS = [
+    ToolsStatus.OK,
+    ToolsStatus.OLD,
+    ToolsStatus.NOT_RUNNING,
+    ToolsStatus.NOT_INSTALLED,
+    ToolsStatus.UNKNOWN,
+]
 HW_VERSIONS = [19, 14, 13, 11, 9, 8, 7]
 
 
@@ -64,7 +70,9 @@ def make_host(vcenter: VCenter, name: str, cluster: Cluster | None = None, **fie
     fields.setdefault("cpu_vendor", "intel")
     fields.setdefault("num_cpu_cores", 32)
     fields.setdefault("memory_mib", 512 * 1024)
-    return Host.objects.create(vcenter=vcenter, moid=f"host-{next(_serial)}", name=name, cluster=cluster, **fields)
+    return Host.objects.create(
+        vcenter=vcenter, moid=f"host-{next(_serial)}", name=name, cluster=cluster, **fields
+    )
 
 
 def make_datastore(vcenter: VCenter, name: str, **fields) -> Datastore:
@@ -76,7 +84,9 @@ def make_datastore(vcenter: VCenter, name: str, **fields) -> Datastore:
 
 def make_network(vcenter: VCenter, name: str, **fields) -> Network:
     fields.setdefault("switch_type", SwitchType.DISTRIBUTED)
-    fields.setdefault("switch_name", "dvs-01" if fields["switch_type"] == SwitchType.DISTRIBUTED else "vSwitch0")
+    fields.setdefault(
+        "switch_name", "dvs-01" if fields["switch_type"] == SwitchType.DISTRIBUTED else "vSwitch0"
+    )
     if "vlan_id" in fields:
         fields.setdefault("vlan", str(fields["vlan_id"]))
     return Network.objects.create(vcenter=vcenter, moid=f"dvportgroup-{next(_serial)}", name=name, **fields)
@@ -141,25 +151,53 @@ def make_estate(
     estate = Estate(vcenter=vcenter)
     serial = next(_serial)
     estate.clusters = Cluster.objects.bulk_create(
-        Cluster(vcenter=vcenter, moid=f"domain-c{serial}-{c}", name=f"{prefix}cluster-{c + 1:02d}", datacenter="DC1",
-                num_hosts=hosts_per_cluster, num_cpu_cores=32 * hosts_per_cluster, ha_enabled=True, drs_enabled=True)
+        Cluster(
+            vcenter=vcenter,
+            moid=f"domain-c{serial}-{c}",
+            name=f"{prefix}cluster-{c + 1:02d}",
+            datacenter="DC1",
+            num_hosts=hosts_per_cluster,
+            num_cpu_cores=32 * hosts_per_cluster,
+            ha_enabled=True,
+            drs_enabled=True,
+        )
         for c in range(clusters)
     )
     estate.hosts = Host.objects.bulk_create(
-        Host(vcenter=vcenter, moid=f"host-{serial}-{c}-{h}", name=f"{prefix}esx-{c + 1:02d}-{h + 1:02d}",
-             cluster=cluster, cpu_vendor="intel", num_cpu_cores=32, memory_mib=512 * 1024, esx_version="7.0.3")
+        Host(
+            vcenter=vcenter,
+            moid=f"host-{serial}-{c}-{h}",
+            name=f"{prefix}esx-{c + 1:02d}-{h + 1:02d}",
+            cluster=cluster,
+            cpu_vendor="intel",
+            num_cpu_cores=32,
+            memory_mib=512 * 1024,
+            esx_version="7.0.3",
+        )
         for c, cluster in enumerate(estate.clusters)
         for h in range(hosts_per_cluster)
     )
     estate.datastores = Datastore.objects.bulk_create(
-        Datastore(vcenter=vcenter, moid=f"datastore-{serial}-{d}", name=f"{prefix}ds-{d + 1:02d}", type="VMFS",
-                  capacity_mib=8 * 1024 * 1024, free_mib=2 * 1024 * 1024)
+        Datastore(
+            vcenter=vcenter,
+            moid=f"datastore-{serial}-{d}",
+            name=f"{prefix}ds-{d + 1:02d}",
+            type="VMFS",
+            capacity_mib=8 * 1024 * 1024,
+            free_mib=2 * 1024 * 1024,
+        )
         for d in range(datastores)
     )
     estate.networks = Network.objects.bulk_create(
-        Network(vcenter=vcenter, moid=f"dvportgroup-{serial}-{n}", name=f"{prefix}net-{100 + n}",
-                switch_type=SwitchType.DISTRIBUTED if n % 2 == 0 else SwitchType.STANDARD,
-                switch_name="dvs-01" if n % 2 == 0 else "vSwitch0", vlan=str(100 + n), vlan_id=100 + n)
+        Network(
+            vcenter=vcenter,
+            moid=f"dvportgroup-{serial}-{n}",
+            name=f"{prefix}net-{100 + n}",
+            switch_type=SwitchType.DISTRIBUTED if n % 2 == 0 else SwitchType.STANDARD,
+            switch_name="dvs-01" if n % 2 == 0 else "vSwitch0",
+            vlan=str(100 + n),
+            vlan_id=100 + n,
+        )
         for n in range(networks)
     )
     estate.vms = VirtualMachine.objects.bulk_create(_vm(estate, i, serial, prefix) for i in range(vms))
@@ -205,17 +243,42 @@ def _add_devices(estate: Estate, prefix: str) -> None:
     for i, vm in enumerate(estate.vms):
         for n in range(2):
             store = stores[(i + n) % len(stores)] if stores else None
-            disks.append(VirtualDisk(vm=vm, label=f"Hard disk {n + 1}", key=2000 + n, capacity_mib=20 * 1024,
-                                     datastore=store, path=f"[{store.name if store else 'local'}] {vm.name}/{n}.vmdk",
-                                     thin=bool(n), mode=DiskMode.PERSISTENT))
+            disks.append(
+                VirtualDisk(
+                    vm=vm,
+                    label=f"Hard disk {n + 1}",
+                    key=2000 + n,
+                    capacity_mib=20 * 1024,
+                    datastore=store,
+                    path=f"[{store.name if store else 'local'}] {vm.name}/{n}.vmdk",
+                    thin=bool(n),
+                    mode=DiskMode.PERSISTENT,
+                )
+            )
         for n in range(2 if i % 3 == 0 else 1):
             net = nets[(i + n) % len(nets)] if nets else None
-            nics.append(VirtualNic(vm=vm, label=f"Network adapter {n + 1}", adapter="vmxnet3", network=net,
-                                   network_name=net.name if net else "", mac_address=f"00:50:56:{i % 256:02x}:{n:02x}:01",
-                                   connected=True, ip_addresses=[vm.primary_ip] if n == 0 else []))
+            nics.append(
+                VirtualNic(
+                    vm=vm,
+                    label=f"Network adapter {n + 1}",
+                    adapter="vmxnet3",
+                    network=net,
+                    network_name=net.name if net else "",
+                    mac_address=f"00:50:56:{i % 256:02x}:{n:02x}:01",
+                    connected=True,
+                    ip_addresses=[vm.primary_ip] if n == 0 else [],
+                )
+            )
         iso = i % 5 == 0
-        cdroms.append(CdRom(vm=vm, label="CD/DVD drive 1", connected=iso, device_type="ISO" if iso else "Client Device",
-                            iso_path=f"[{stores[0].name}] iso/tools.iso" if iso and stores else ""))
+        cdroms.append(
+            CdRom(
+                vm=vm,
+                label="CD/DVD drive 1",
+                connected=iso,
+                device_type="ISO" if iso else "Client Device",
+                iso_path=f"[{stores[0].name}] iso/tools.iso" if iso and stores else "",
+            )
+        )
         if i % 4 == 0:
             snapshots.append(Snapshot(vm=vm, name="before-patch", created_at=taken, size_mib=512.0))
         tagged.append(VirtualMachine.tags.through(virtualmachine=vm, tag=tags[i % len(tags)]))
@@ -230,8 +293,13 @@ def make_link_site(name: str = "Amsterdam", bandwidth_mbps: int = 1000, **fields
     """An HCX deployment plan (a site) with just what the planner's estimates read: its link."""
     from hcx.models import HcxPlan
 
-    values = {"connector_hostname": "hcx-connector", "connector_ip": "192.168.10.9", "connector_gateway": "192.168.10.1",
-              "avs_block": "10.100.0.0/22", "latency_ms": 20}
+    values = {
+        "connector_hostname": "hcx-connector",
+        "connector_ip": "192.168.10.9",
+        "connector_gateway": "192.168.10.1",
+        "avs_block": "10.100.0.0/22",
+        "latency_ms": 20,
+    }
     values.update(fields)
     return HcxPlan.objects.create(name=name, bandwidth_mbps=bandwidth_mbps, **values)
 
@@ -268,19 +336,27 @@ def make_dependency(source, destination, port: int = 443, *, seen: int = 1, prot
     from migrations_app.models import Dependency
 
     return Dependency.objects.create(
-        source=make_endpoint(source), destination=make_endpoint(destination), port=port, protocol=protocol, seen=seen
+        source=make_endpoint(source),
+        destination=make_endpoint(destination),
+        port=port,
+        protocol=protocol,
+        seen=seen,
     )
 
 
 # --- waves and target clusters (migrations_app.waves) ---
 
 
-def make_target_cluster(site=None, name: str = "Cluster-1", *, sku: str = "AV36P", hosts: int = 4, ftt: int = 1, **fields):
+def make_target_cluster(
+    site=None, name: str = "Cluster-1", *, sku: str = "AV36P", hosts: int = 4, ftt: int = 1, **fields
+):
     """An AVS target cluster of `site` (a site is made when none is given)."""
     from migrations_app.models import TargetCluster
 
     site = site or make_link_site(f"site-{next(_serial)}")
-    return TargetCluster.objects.create(site=site, name=name, sku=sku, hosts=hosts, failures_to_tolerate=ftt, **fields)
+    return TargetCluster.objects.create(
+        site=site, name=name, sku=sku, hosts=hosts, failures_to_tolerate=ftt, **fields
+    )
 
 
 def make_wave(name: str = "Wave 1", vms=(), **fields):
@@ -298,13 +374,25 @@ def make_batch(wave, vms=None, *, number: int | None = None, migration_type: str
     from migrations_app.models import Batch, VmMigration
 
     number = number or (wave.batches.count() + 1)
-    batch = Batch.objects.create(wave=wave, number=number, name=fields.pop("name", f"Batch {number}"),
-                                 hcx_group_name=f"avsportal-wave{wave.pk}-batch{number}", **fields)
+    batch = Batch.objects.create(
+        wave=wave,
+        number=number,
+        name=fields.pop("name", f"Batch {number}"),
+        hcx_group_name=f"avsportal-wave{wave.pk}-batch{number}",
+        **fields,
+    )
     items = {i.vm_id: i for i in wave.items.all()}
     vms = list(vms) if vms is not None else [i.vm for i in wave.items.select_related("vm")]
-    VmMigration.objects.bulk_create([
-        VmMigration(batch=batch, wave=wave, vm=vm,
-                    migration_type=migration_type or (items[vm.pk].effective_migration_type if vm.pk in items
-                                                      else wave.migration_type))
-        for vm in vms])
+    VmMigration.objects.bulk_create(
+        [
+            VmMigration(
+                batch=batch,
+                wave=wave,
+                vm=vm,
+                migration_type=migration_type
+                or (items[vm.pk].effective_migration_type if vm.pk in items else wave.migration_type),
+            )
+            for vm in vms
+        ]
+    )
     return batch

@@ -8,7 +8,7 @@ import requests
 from hcx.client import bodies
 from hcx.simulator.inventory import LOCAL_VC_UUID, REMOTE_VC_UUID
 
-GiB = 1024 ** 3
+GiB = 1024**3
 
 
 class Meshed:
@@ -24,11 +24,22 @@ class Meshed:
         self.mesh_id = next(m["serviceMeshId"] for m in state["serviceMeshes"] if m["name"] == "mesh-avs")
 
     def spec(self, vm: str, migration_type: str = "Bulk", **kwargs) -> dict:
-        kwargs.setdefault("placement", [bodies.container("resgroup-21", "Compute-ResourcePool", "ResourcePool"),
-                                        bodies.container("group-v22", "Migrated", "Folder")])
+        kwargs.setdefault(
+            "placement",
+            [
+                bodies.container("resgroup-21", "Compute-ResourcePool", "ResourcePool"),
+                bodies.container("group-v22", "Migrated", "Folder"),
+            ],
+        )
         kwargs.setdefault("datastore_id", "datastore-31")
-        return bodies.migration(vm_id=vm, vm_name=vm.replace("vm-", "app-"), migration_type=migration_type,
-                                source=self.site(), destination=self.site(remote=True), **kwargs)
+        return bodies.migration(
+            vm_id=vm,
+            vm_name=vm.replace("vm-", "app-"),
+            migration_type=migration_type,
+            source=self.site(),
+            destination=self.site(remote=True),
+            **kwargs,
+        )
 
     def site(self, *, remote: bool = False) -> dict:
         """The local (or the remote) endpoint with its vCenter, as a migration's source or destination."""

@@ -44,17 +44,35 @@ def make_site_estate(sim, *, vms: int = 3, disk_bytes: int = 64 * MiB) -> Estate
     site = make_setup_plan(sim)
     vcenter = site.vcenter
     cluster = Cluster.objects.create(vcenter=vcenter, moid=ONPREM_CLUSTER[0], name=ONPREM_CLUSTER[1])
-    datastore = Datastore.objects.create(vcenter=vcenter, moid=ONPREM_DATASTORE[0], name=ONPREM_DATASTORE[1],
-                                         capacity_mib=4 * MiB, free_mib=MiB)
+    datastore = Datastore.objects.create(
+        vcenter=vcenter,
+        moid=ONPREM_DATASTORE[0],
+        name=ONPREM_DATASTORE[1],
+        capacity_mib=4 * MiB,
+        free_mib=MiB,
+    )
     network = Network.objects.get(vcenter=vcenter, name=PORT_GROUP[1])
     Network.objects.filter(pk=network.pk).update(moid=PORT_GROUP[0])
     from tests.factories import make_vm
 
-    made = [make_vm(vcenter, f"app-{i}", moid=f"vm-{100 + i}", cluster=cluster, folder="Apps", power_state="poweredOn",
-                    hw_version=19, disks=[(datastore, 1024)], nics=[network]) for i in range(1, vms + 1)]
+    made = [
+        make_vm(
+            vcenter,
+            f"app-{i}",
+            moid=f"vm-{100 + i}",
+            cluster=cluster,
+            folder="Apps",
+            power_state="poweredOn",
+            hw_version=19,
+            disks=[(datastore, 1024)],
+            nics=[network],
+        )
+        for i in range(1, vms + 1)
+    ]
     meshed.register(*[{"id": vm.moid, "name": vm.name, "diskBytes": disk_bytes} for vm in made])
-    target = TargetCluster.objects.create(site=site, name=AVS_CLUSTER[1], hosts=3, datastores=[AVS_DATASTORE[1]],
-                                          folders=[AVS_FOLDER])
+    target = TargetCluster.objects.create(
+        site=site, name=AVS_CLUSTER[1], hosts=3, datastores=[AVS_DATASTORE[1]], folders=[AVS_FOLDER]
+    )
     return Estate(site=site, target=target, network=network, vms=made)
 
 
@@ -70,8 +88,10 @@ def journey_worker(celery_beat_worker):
     if env.get("CELERY_BROKER_DIR"):  # the filesystem broker: the worker's folders, not the settings' ones
         folder = env["CELERY_BROKER_DIR"]
         app.conf.broker_transport_options = {
-            "data_folder_in": f"{folder}/queue", "data_folder_out": f"{folder}/queue",
-            "processed_folder": f"{folder}/processed", "control_folder": f"{folder}/control",
+            "data_folder_in": f"{folder}/queue",
+            "data_folder_out": f"{folder}/queue",
+            "processed_folder": f"{folder}/processed",
+            "control_folder": f"{folder}/control",
             "store_processed": False,
         }
     _drop_connections(app)
@@ -92,8 +112,9 @@ def open_as(browser, server, user, *, viewport=None):
     """A new browser context signed in as `user` through the login form; returns its page."""
     from playwright.sync_api import expect
 
-    context = browser.new_context(base_url=server.url, viewport=viewport or {"width": 1400, "height": 1000},
-                                  accept_downloads=True)
+    context = browser.new_context(
+        base_url=server.url, viewport=viewport or {"width": 1400, "height": 1000}, accept_downloads=True
+    )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto("/login/")
@@ -124,8 +145,12 @@ def post_as_page(page, path: str, data: dict | None = None):
     """POST `data` to `path` with the page's session and a valid CSRF token, as a hand-made form would:
     a refusal is then the portal's, not CSRF's."""
     token = page.locator("input[name=csrfmiddlewaretoken]").first.input_value()
-    return page.request.post(path, form={"csrfmiddlewaretoken": token, **(data or {})},
-                             headers={"Referer": page.url}, max_redirects=0)
+    return page.request.post(
+        path,
+        form={"csrfmiddlewaretoken": token, **(data or {})},
+        headers={"Referer": page.url},
+        max_redirects=0,
+    )
 
 
 UNLABELLED_FIELDS = """() => [...document.querySelectorAll('input, select, textarea')]

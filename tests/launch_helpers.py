@@ -25,7 +25,7 @@ from tests.factories import make_vm, make_wave
 from tests.hcx_migrations import Meshed
 from tests.hcx_setup import make_setup_plan
 
-MiB = 1024 ** 2
+MiB = 1024**2
 ONPREM_CLUSTER = ("domain-c7", "Cluster-Prod")
 ONPREM_DATASTORE = ("datastore-12", "nfs-01")
 PORT_GROUP = ("dvportgroup-41", "App-VLAN101")
@@ -56,9 +56,17 @@ class LaunchSetup:
         self.sim.control.advance(seconds)
 
 
-def make_launch_setup(sim, *, vms: int = 3, migration_type: str = MigrationType.BULK, name: str = "Wave 1",
-                      disk_bytes: int = 64 * MiB, facts: dict | None = None, meshed_variants: dict | None = None,
-                      **wave_fields) -> LaunchSetup:
+def make_launch_setup(
+    sim,
+    *,
+    vms: int = 3,
+    migration_type: str = MigrationType.BULK,
+    name: str = "Wave 1",
+    disk_bytes: int = 64 * MiB,
+    facts: dict | None = None,
+    meshed_variants: dict | None = None,
+    **wave_fields,
+) -> LaunchSetup:
     """A site meshed with `sim` and an approved wave of `vms` VMs named app-1... `facts` maps a VM name to
     extra simulator facts (e.g. {"app-2": {"isoAttached": True}}); `meshed_variants` are the simulator's
     (hcx/simulator/variants.py); `wave_fields` override the wave's."""
@@ -66,21 +74,49 @@ def make_launch_setup(sim, *, vms: int = 3, migration_type: str = MigrationType.
     site = make_setup_plan(sim)
     vcenter = site.vcenter
     cluster = Cluster.objects.create(vcenter=vcenter, moid=ONPREM_CLUSTER[0], name=ONPREM_CLUSTER[1])
-    datastore = Datastore.objects.create(vcenter=vcenter, moid=ONPREM_DATASTORE[0], name=ONPREM_DATASTORE[1],
-                                         capacity_mib=4 * MiB, free_mib=MiB)
+    datastore = Datastore.objects.create(
+        vcenter=vcenter,
+        moid=ONPREM_DATASTORE[0],
+        name=ONPREM_DATASTORE[1],
+        capacity_mib=4 * MiB,
+        free_mib=MiB,
+    )
     network = Network.objects.get(vcenter=vcenter, name=PORT_GROUP[1])
     Network.objects.filter(pk=network.pk).update(moid=PORT_GROUP[0])
-    made = [make_vm(vcenter, f"app-{i}", moid=f"vm-{100 + i}", cluster=cluster, folder="Apps", power_state="poweredOn",
-                    hw_version=19, disks=[(datastore, 1024)], nics=[network]) for i in range(1, vms + 1)]
-    meshed.register(*[{"id": vm.moid, "name": vm.name, "diskBytes": disk_bytes, **(facts or {}).get(vm.name, {})}
-                      for vm in made])
+    made = [
+        make_vm(
+            vcenter,
+            f"app-{i}",
+            moid=f"vm-{100 + i}",
+            cluster=cluster,
+            folder="Apps",
+            power_state="poweredOn",
+            hw_version=19,
+            disks=[(datastore, 1024)],
+            nics=[network],
+        )
+        for i in range(1, vms + 1)
+    ]
+    meshed.register(
+        *[
+            {"id": vm.moid, "name": vm.name, "diskBytes": disk_bytes, **(facts or {}).get(vm.name, {})}
+            for vm in made
+        ]
+    )
     target = TargetCluster.objects.create(site=site, name=AVS_CLUSTER[1], hosts=3)
-    values = {"status": WaveStatus.APPROVED, "site": site, "target_cluster": target, "target_datastore": AVS_DATASTORE[1],
-              "target_folder": AVS_FOLDER, "migration_type": migration_type}
+    values = {
+        "status": WaveStatus.APPROVED,
+        "site": site,
+        "target_cluster": target,
+        "target_datastore": AVS_DATASTORE[1],
+        "target_folder": AVS_FOLDER,
+        "migration_type": migration_type,
+    }
     values.update(wave_fields)
     wave = make_wave(name, made, **values)
-    NetworkMapping.objects.create(wave=wave, source=network, target_kind=MappingTarget.SEGMENT,
-                                  target_name=AVS_SEGMENT[1])
+    NetworkMapping.objects.create(
+        wave=wave, source=network, target_kind=MappingTarget.SEGMENT, target_name=AVS_SEGMENT[1]
+    )
     return LaunchSetup(sim=sim, meshed=meshed, site=site, wave=wave, vms=made)
 
 
@@ -89,8 +125,12 @@ def sync(site: HcxPlan) -> int:
     from migrations_app.launch.site import service_for
     from migrations_app.launch.transitions import OBSERVED_FIELDS, observe
 
-    rows = {m.hcx_id: m for m in VmMigration.objects.filter(wave__site=site, hcx_id__isnull=False)
-            .exclude(state__in=MigrationState.TERMINAL).select_related("vm")}
+    rows = {
+        m.hcx_id: m
+        for m in VmMigration.objects.filter(wave__site=site, hcx_id__isnull=False)
+        .exclude(state__in=MigrationState.TERMINAL)
+        .select_related("vm")
+    }
     if not rows:
         return 0
     service = service_for(site)
@@ -129,7 +169,9 @@ def walk_launch_journey(setup: LaunchSetup, engineer):
 
     now = controls.do_switch_over_now([first], acting_user=engineer)
     start = setup.meshed.at(7200).replace(microsecond=0)
-    moved = controls.do_move_switchover_window([second], start, start + datetime.timedelta(hours=1), acting_user=engineer)
+    moved = controls.do_move_switchover_window(
+        [second], start, start + datetime.timedelta(hours=1), acting_user=engineer
+    )
     cancelled = controls.do_cancel_migrations([third], acting_user=engineer)
     hcxsim.control.advance(1)
     reconcile_site(setup.site)
@@ -137,7 +179,11 @@ def walk_launch_journey(setup: LaunchSetup, engineer):
     reconcile_site(setup.site)  # sends the retry, in a new group
 
     assert (len(now.done), len(moved.done), len(cancelled.done), len(retried.done)) == (1, 1, 1, 1), (
-        now.refused, moved.refused, cancelled.refused, retried.refused)
+        now.refused,
+        moved.refused,
+        cancelled.refused,
+        retried.refused,
+    )
     first.refresh_from_db()
     second.refresh_from_db()
     [attempt] = retried.done
@@ -150,8 +196,11 @@ def walk_launch_journey(setup: LaunchSetup, engineer):
     hcxsim.control.advance(100_000)
     reconcile_site(setup.site)
 
-    assert {m.vm.name: m.state for m in batch.migrations.filter(state__in=S.TERMINAL).select_related("vm")
-            if m.pk != third.pk} == {"app-1": S.COMPLETE, "app-2": S.COMPLETE, "app-3": S.COMPLETE}
+    assert {
+        m.vm.name: m.state
+        for m in batch.migrations.filter(state__in=S.TERMINAL).select_related("vm")
+        if m.pk != third.pk
+    } == {"app-1": S.COMPLETE, "app-2": S.COMPLETE, "app-3": S.COMPLETE}
     setup.wave.refresh_from_db()
     assert setup.wave.status == WaveStatus.COMPLETED
     return batch

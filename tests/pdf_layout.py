@@ -30,8 +30,10 @@ class Box:
     upright: bool  # not rotated (chart axis labels are)
 
     def overlaps(self, other: Box, slack: float = 0.5) -> bool:
-        return (min(self.x1, other.x1) - max(self.x0, other.x0) > slack
-                and min(self.y1, other.y1) - max(self.y0, other.y0) > slack)
+        return (
+            min(self.x1, other.x1) - max(self.x0, other.x0) > slack
+            and min(self.y1, other.y1) - max(self.y0, other.y0) > slack
+        )
 
 
 def _objects(data: bytes) -> dict[int, bytes]:
@@ -47,7 +49,9 @@ def _stream(body: bytes) -> bytes:
     return raw
 
 
-TOKEN = re.compile(rb"\s*(?:(\()|(\[)|(\])|(/[^\s/\[\]()<>]+)|([-+]?\d*\.?\d+)|([A-Za-z'\"*]+)|(<<|>>|<[0-9A-Fa-f\s]*>))")
+TOKEN = re.compile(
+    rb"\s*(?:(\()|(\[)|(\])|(/[^\s/\[\]()<>]+)|([-+]?\d*\.?\d+)|([A-Za-z'\"*]+)|(<<|>>|<[0-9A-Fa-f\s]*>))"
+)
 
 
 def _string(stream: bytes, at: int) -> tuple[bytes, int]:
@@ -110,8 +114,14 @@ def _tokens(stream: bytes):
 
 def _mul(a, b):
     """Matrices as (a, b, c, d, e, f), PDF order: a then b."""
-    return (a[0] * b[0] + a[1] * b[2], a[0] * b[1] + a[1] * b[3], a[2] * b[0] + a[3] * b[2],
-            a[2] * b[1] + a[3] * b[3], a[4] * b[0] + a[5] * b[2] + b[4], a[4] * b[1] + a[5] * b[3] + b[5])
+    return (
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4],
+        a[4] * b[1] + a[5] * b[3] + b[5],
+    )
 
 
 IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
@@ -129,11 +139,16 @@ def _page_boxes(number: int, stream: bytes, fonts: dict[str, str]) -> list[Box]:
         text = raw.decode("cp1252", errors="replace")
         width = stringWidth(text, font, size) + char_space * len(text) + word_space * text.count(" ")
         m = _mul(tm, ctm)
-        corners = [(x * m[0] + y * m[2] + m[4], x * m[1] + y * m[3] + m[5])
-                   for x in (0, width) for y in (-DESCENT * size, ASCENT * size)]
+        corners = [
+            (x * m[0] + y * m[2] + m[4], x * m[1] + y * m[3] + m[5])
+            for x in (0, width)
+            for y in (-DESCENT * size, ASCENT * size)
+        ]
         xs, ys = [c[0] for c in corners], [c[1] for c in corners]
         if text.strip():
-            boxes.append(Box(number, text, min(xs), min(ys), max(xs), max(ys), abs(m[1]) < 1e-6 and abs(m[2]) < 1e-6))
+            boxes.append(
+                Box(number, text, min(xs), min(ys), max(xs), max(ys), abs(m[1]) < 1e-6 and abs(m[2]) < 1e-6)
+            )
         tm = _mul((1, 0, 0, 1, width, 0), tm)
 
     def next_line(tx=0.0, ty=None):
@@ -199,14 +214,23 @@ def text_boxes(data: bytes) -> tuple[list[tuple[float, float]], list[Box]]:
         if m and b"/Type /Font" in body:
             fonts[m.group(2).decode()] = m.group(1).decode()
     pages_obj = next(body for body in objects.values() if re.search(rb"/Type /Pages\b", body))
-    kids = [int(n) for n in re.findall(rb"(\d+) 0 R", re.search(rb"/Kids \[(.*?)\]", pages_obj, re.S).group(1))]
+    kids = [
+        int(n) for n in re.findall(rb"(\d+) 0 R", re.search(rb"/Kids \[(.*?)\]", pages_obj, re.S).group(1))
+    ]
     sizes, boxes = [], []
     for number, kid in enumerate(kids, start=1):
         page = objects[kid]
-        box = re.search(rb"/MediaBox \[\s*([\d.\s]+)\]", page) or re.search(rb"/MediaBox \[\s*([\d.\s]+)\]", pages_obj)
+        box = re.search(rb"/MediaBox \[\s*([\d.\s]+)\]", page) or re.search(
+            rb"/MediaBox \[\s*([\d.\s]+)\]", pages_obj
+        )
         x0, y0, x1, y1 = (float(v) for v in box.group(1).split())
         sizes.append((x1 - x0, y1 - y0))
-        contents = [int(n) for n in re.findall(rb"(\d+) 0 R", re.search(rb"/Contents\s*(\[.*?\]|\d+ 0 R)", page, re.S).group(1))]
+        contents = [
+            int(n)
+            for n in re.findall(
+                rb"(\d+) 0 R", re.search(rb"/Contents\s*(\[.*?\]|\d+ 0 R)", page, re.S).group(1)
+            )
+        ]
         stream = b"\n".join(_stream(objects[c]) for c in contents)
         boxes += _page_boxes(number, stream, fonts)
     return sizes, boxes

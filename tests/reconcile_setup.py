@@ -14,8 +14,14 @@ from tests.hcx_setup import make_setup_plan
 
 
 def sim_client(sim) -> HcxService:
-    return HcxService(sim.service_url, sim.username, sim.password, waiter=Waiter(interval=0),
-                      retry=Retry(attempts=2, backoff=0.01), timeout=10)
+    return HcxService(
+        sim.service_url,
+        sim.username,
+        sim.password,
+        waiter=Waiter(interval=0),
+        retry=Retry(attempts=2, backoff=0.01),
+        timeout=10,
+    )
 
 
 @dataclass
@@ -30,21 +36,38 @@ class Launched:
         return self.batch.migrations.order_by("pk")
 
 
-def launch(sim, vms: int, *, migration_type: str = "bulk", hcx_type: str = "Bulk", disk_gib: int = 10,
-           name: str = "Wave 1", site_name: str = "Amsterdam", meshed: Meshed | None = None, **spec) -> Launched:
+def launch(
+    sim,
+    vms: int,
+    *,
+    migration_type: str = "bulk",
+    hcx_type: str = "Bulk",
+    disk_gib: int = 10,
+    name: str = "Wave 1",
+    site_name: str = "Amsterdam",
+    meshed: Meshed | None = None,
+    **spec,
+) -> Launched:
     """A RUNNING wave of `vms` VMs at a site connected to `sim`, started in HCX as one batch."""
     meshed = meshed or Meshed(sim)
     site = make_setup_plan(sim, name=site_name, azure=False)
     estate = make_estate(vms=vms, devices=False, prefix=f"{name.replace(' ', '')}-")
-    wave = make_wave(name, vms=estate.vms, status=WaveStatus.RUNNING, site=site, migration_type=migration_type)
+    wave = make_wave(
+        name, vms=estate.vms, status=WaveStatus.RUNNING, site=site, migration_type=migration_type
+    )
     batch = make_batch(wave)
     rows = list(batch.migrations.select_related("vm").order_by("pk"))
-    meshed.register(*({"id": f"vm-{m.vm_id}", "name": m.vm.name, "diskBytes": disk_gib * 1024 ** 3} for m in rows))
+    meshed.register(
+        *({"id": f"vm-{m.vm_id}", "name": m.vm.name, "diskBytes": disk_gib * 1024**3} for m in rows)
+    )
     # As dispatch sends them: a mobility group made with the migrations, then started.
     hcx = sim_client(sim)
     group = hcx.create_mobility_group(
-        bodies.mobility_group(name=f"{name}-{batch.pk}", source=meshed.site(), destination=meshed.site(remote=True)),
-        [meshed.spec(f"vm-{m.vm_id}", hcx_type, **spec) for m in rows])
+        bodies.mobility_group(
+            name=f"{name}-{batch.pk}", source=meshed.site(), destination=meshed.site(remote=True)
+        ),
+        [meshed.spec(f"vm-{m.vm_id}", hcx_type, **spec) for m in rows],
+    )
     hcx.start_mobility_group(group.id)
     ids = {p.vm_id: p.id for p in hcx.iter_migrations(group_ids=[group.id])}
     hcx.close()

@@ -20,7 +20,8 @@ def assert_documented(response, method: str, path: str) -> dict:
     what differs. Returns the answer's JSON."""
     operation = _schema()[path][method.upper()]
     assert str(response.status_code) in operation.definition.raw["responses"], (
-        f"{method} {path} answered {response.status_code}, which the schema does not document")
+        f"{method} {path} answered {response.status_code}, which the schema does not document"
+    )
     wrapped = Response(
         status_code=response.status_code,
         headers={name.lower(): [value] for name, value in response.headers.items()},

@@ -36,21 +36,30 @@ def test_a_new_group_comes_back_with_its_counts(client_for, planner):
     response = client_for(planner).post("/api/groups/", {"name": "payroll"}, content_type="application/json")
     assert response.status_code == 201
     group = assert_documented(response, "POST", "/api/groups/")
-    assert (group["name"], group["vm_count"], group["used_mib"], group["provisioned_mib"]) == ("payroll", 0, 0, 0)
+    assert (group["name"], group["vm_count"], group["used_mib"], group["provisioned_mib"]) == (
+        "payroll",
+        0,
+        0,
+        0,
+    )
 
 
-@pytest.mark.parametrize(("persona", "step", "needs"), [
-    ("stakeholder", "approve", "approve_wave"),
-    ("planner", "approve", "approve_wave"),
-    ("planner", "reject", "approve_wave"),
-    ("engineer", "submit", "submit_wave"),
-    ("stakeholder", "readiness", "submit_wave or approve_wave"),
-    ("engineer", "switch-type", "change_waveitem"),
-    ("outsider", "submit", "view_wave"),
-])
+@pytest.mark.parametrize(
+    ("persona", "step", "needs"),
+    [
+        ("stakeholder", "approve", "approve_wave"),
+        ("planner", "approve", "approve_wave"),
+        ("planner", "reject", "approve_wave"),
+        ("engineer", "submit", "submit_wave"),
+        ("stakeholder", "readiness", "submit_wave or approve_wave"),
+        ("engineer", "switch-type", "change_waveitem"),
+        ("outsider", "submit", "view_wave"),
+    ],
+)
 def test_a_missing_permission_is_refused_with_the_reason(request, client_for, ready, persona, step, needs):
     response = client_for(request.getfixturevalue(persona)).post(
-        f"/api/waves/{ready.pk}/{step}/", {"vm": 1, "migration_type": "cold"}, content_type="application/json")
+        f"/api/waves/{ready.pk}/{step}/", {"vm": 1, "migration_type": "cold"}, content_type="application/json"
+    )
     assert response.status_code == 403
     refusal = assert_documented(response, "POST", f"/api/waves/{{id}}/{step}/")
     assert refusal["detail"] == "You do not have permission to perform this action."
@@ -59,8 +68,9 @@ def test_a_missing_permission_is_refused_with_the_reason(request, client_for, re
 
 def test_the_four_eyes_refusal_has_the_same_shape(client_for, admin_user, ready):
     do_submit(ready, acting_user=admin_user)
-    response = client_for(admin_user).post(f"/api/waves/{ready.pk}/approve/", {"change_ticket": "CHG1"},
-                                           content_type="application/json")
+    response = client_for(admin_user).post(
+        f"/api/waves/{ready.pk}/approve/", {"change_ticket": "CHG1"}, content_type="application/json"
+    )
     assert response.status_code == 403
     refusal = assert_documented(response, "POST", "/api/waves/{id}/approve/")
     assert "four eyes" in refusal["detail"] and isinstance(refusal["reasons"], list)
@@ -68,8 +78,9 @@ def test_the_four_eyes_refusal_has_the_same_shape(client_for, admin_user, ready)
 
 def test_a_body_that_does_not_validate_keeps_its_field_errors(client_for, engineer, planner, ready):
     do_submit(ready, acting_user=planner)
-    response = client_for(engineer).post(f"/api/waves/{ready.pk}/approve/", {"revision": "x"},
-                                         content_type="application/json")
+    response = client_for(engineer).post(
+        f"/api/waves/{ready.pk}/approve/", {"revision": "x"}, content_type="application/json"
+    )
     assert response.status_code == 400
     refusal = assert_documented(response, "POST", "/api/waves/{id}/approve/")
     assert refusal["revision"] == ["A valid integer is required."]

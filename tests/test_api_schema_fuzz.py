@@ -90,7 +90,9 @@ def seeded(db, in_transaction, settings, tmp_path):
     make_dependency(estate.vms[1], "203.0.113.7", port=53, protocol="udp")
     make_wave("Wave 1", vms=estate.vms[:2])
     make_wave("Wave 2")
-    job = Job.enqueue("inventory.import_rvtools", name="seeded job", user=users["admin"], params={"path": "x"})
+    job = Job.enqueue(
+        "inventory.import_rvtools", name="seeded job", user=users["admin"], params={"path": "x"}
+    )
     AuditEntry.record(users["admin"], "group.create", group)
     return users, job
 

@@ -43,16 +43,20 @@ def approver():
 def approve(wave: Wave, engineer) -> Wave:
     """The wave approved at its current revision, as readiness/approval.do_approve leaves it."""
     wave.refresh_from_db()
-    Approval.objects.create(wave=wave, revision=wave.revision, decision=Decision.APPROVED, user=engineer,
-                            change_ticket="CHG0015")
+    Approval.objects.create(
+        wave=wave, revision=wave.revision, decision=Decision.APPROVED, user=engineer, change_ticket="CHG0015"
+    )
     Wave.objects.filter(pk=wave.pk).update(status=WaveStatus.APPROVED)
     wave.refresh_from_db()
     return wave
 
 
 def withdrawn_entries(wave: Wave) -> list[dict]:
-    return list(AuditEntry.objects.filter(action="wave.withdraw_approval", object_id=wave.pk)
-                .values_list("detail", flat=True))
+    return list(
+        AuditEntry.objects.filter(action="wave.withdraw_approval", object_id=wave.pk).values_list(
+            "detail", flat=True
+        )
+    )
 
 
 @pytest.fixture
@@ -62,12 +66,21 @@ def shared(db, engineer):
     cluster = make_target_cluster(name="Cluster-1", datastores=["vsanDatastore"], folders=["Migrated"])
     other = make_target_cluster(cluster.site, name="Cluster-2")
     waves = {}
-    for i, (name, status, target) in enumerate([("Approved", WaveStatus.APPROVED, cluster),
-                                                 ("Submitted", WaveStatus.SUBMITTED, cluster),
-                                                 ("Draft", WaveStatus.DRAFT, cluster),
-                                                 ("Elsewhere", WaveStatus.APPROVED, other)]):
-        waves[name] = make_wave(name, [make_vm(vcenter, f"vm-{i}")], site=cluster.site, target_cluster=target,
-                                target_datastore="vsanDatastore")
+    for i, (name, status, target) in enumerate(
+        [
+            ("Approved", WaveStatus.APPROVED, cluster),
+            ("Submitted", WaveStatus.SUBMITTED, cluster),
+            ("Draft", WaveStatus.DRAFT, cluster),
+            ("Elsewhere", WaveStatus.APPROVED, other),
+        ]
+    ):
+        waves[name] = make_wave(
+            name,
+            [make_vm(vcenter, f"vm-{i}")],
+            site=cluster.site,
+            target_cluster=target,
+            target_datastore="vsanDatastore",
+        )
         if status == WaveStatus.APPROVED:
             approve(waves[name], engineer)
         else:
@@ -76,11 +89,22 @@ def shared(db, engineer):
 
 
 def edit_cluster(client, cluster: TargetCluster, via: str, **changes):
-    values = {"site": cluster.site_id, "name": cluster.name, "sku": cluster.sku, "hosts": cluster.hosts,
-              "failures_to_tolerate": cluster.failures_to_tolerate, "datastores": cluster.datastores,
-              "folders": cluster.folders, **changes}
+    values = {
+        "site": cluster.site_id,
+        "name": cluster.name,
+        "sku": cluster.sku,
+        "hosts": cluster.hosts,
+        "failures_to_tolerate": cluster.failures_to_tolerate,
+        "datastores": cluster.datastores,
+        "folders": cluster.folders,
+        **changes,
+    }
     if via == "page":
-        form = {**values, "datastores": ", ".join(values["datastores"]), "folders": ", ".join(values["folders"])}
+        form = {
+            **values,
+            "datastores": ", ".join(values["datastores"]),
+            "folders": ", ".join(values["folders"]),
+        }
         return client.post(f"/plan/targets/{cluster.pk}/edit/", form, follow=True)
     return client.patch(f"/api/target-clusters/{cluster.pk}/", changes, content_type="application/json")
 
@@ -89,13 +113,17 @@ def edit_cluster(client, cluster: TargetCluster, via: str, **changes):
 
 
 @pytest.mark.parametrize("via", ["page", "api"])
-@pytest.mark.parametrize("changes, said", [
-    ({"name": "Cluster-9"}, "name 'Cluster-1' -> 'Cluster-9'"),
-    ({"datastores": ["vsanDatastore-2"]}, "datastores ['vsanDatastore'] -> ['vsanDatastore-2']"),
-    ({"folders": ["Elsewhere"]}, "folders ['Migrated'] -> ['Elsewhere']"),
-])
+@pytest.mark.parametrize(
+    "changes, said",
+    [
+        ({"name": "Cluster-9"}, "name 'Cluster-1' -> 'Cluster-9'"),
+        ({"datastores": ["vsanDatastore-2"]}, "datastores ['vsanDatastore'] -> ['vsanDatastore-2']"),
+        ({"folders": ["Elsewhere"]}, "folders ['Migrated'] -> ['Elsewhere']"),
+    ],
+)
 def test_it_withdraws_every_approval_and_submission_when_a_planner_changes_a_shared_target_cluster(
-        shared, client_for, planner, engineer, via, changes, said):
+    shared, client_for, planner, engineer, via, changes, said
+):
     cluster, waves = shared
 
     response = edit_cluster(client_for(planner), cluster, via, **changes)
@@ -103,18 +131,27 @@ def test_it_withdraws_every_approval_and_submission_when_a_planner_changes_a_sha
     assert response.status_code == 200
     status = {name: Wave.objects.get(pk=w.pk) for name, w in waves.items()}
     assert {name: (w.status, w.revision) for name, w in status.items()} == {
-        "Approved": (WaveStatus.DRAFT, 2), "Submitted": (WaveStatus.DRAFT, 2), "Draft": (WaveStatus.DRAFT, 2),
-        "Elsewhere": (WaveStatus.APPROVED, 1)}
+        "Approved": (WaveStatus.DRAFT, 2),
+        "Submitted": (WaveStatus.DRAFT, 2),
+        "Draft": (WaveStatus.DRAFT, 2),
+        "Elsewhere": (WaveStatus.APPROVED, 1),
+    }
     for name in ("Approved", "Submitted"):
         [entry] = withdrawn_entries(waves[name])
         assert said in entry["what"] and entry["revision"] == 2
-    assert AuditEntry.objects.filter(action="wave.withdraw_approval", object_id=waves["Approved"].pk,
-                                     user=planner).exists()
+    assert AuditEntry.objects.filter(
+        action="wave.withdraw_approval", object_id=waves["Approved"].pk, user=planner
+    ).exists()
     if via == "page":
-        assert "Approved: Approval withdrawn: the wave changed (it was approved; now revision 2)" in \
-            response.content.decode()
-    with pytest.raises(LaunchError, match=r"Approved changed after approval \(revision 1 approved, now 2\): "
-                                          "approve it again"):
+        assert (
+            "Approved: Approval withdrawn: the wave changed (it was approved; now revision 2)"
+            in response.content.decode()
+        )
+    with pytest.raises(
+        LaunchError,
+        match=r"Approved changed after approval \(revision 1 approved, now 2\): "
+        "approve it again",
+    ):
         batches.do_create_batch(status["Approved"], acting_user=engineer)
     assert VmMigration.objects.count() == 0
 
@@ -172,7 +209,9 @@ def sent_to_hcx(setup) -> list[str]:
 
 
 @pytest.mark.parametrize("via", ["page", "api"])
-def test_a_batch_made_before_vms_left_the_wave_never_sends_them(hcxsim_fast, client_for, planner, engineer, via):
+def test_a_batch_made_before_vms_left_the_wave_never_sends_them(
+    hcxsim_fast, client_for, planner, engineer, via
+):
     setup = make_launch_setup(hcxsim_fast, vms=3)
     wave = approve(setup.wave, approver())
     dc = setup.vms[2]  # app-3: the domain controller, moved with HCX's own tools instead
@@ -190,13 +229,18 @@ def test_a_batch_made_before_vms_left_the_wave_never_sends_them(hcxsim_fast, cli
         batches.do_launch_batch(old, acting_user=engineer)
 
     wave = approve(wave, approver())  # revision 2, without the domain controller
-    with pytest.raises(LaunchError, match=r"Batch 1 was made from revision 1 of Wave 1, which changed after "
-                                          r"approval \(revision 1 approved, now 2\)"):
+    with pytest.raises(
+        LaunchError,
+        match=r"Batch 1 was made from revision 1 of Wave 1, which changed after "
+        r"approval \(revision 1 approved, now 2\)",
+    ):
         batches.do_launch_batch(old, acting_user=engineer)
     assert old.migrations.filter(state=S.WAITING).count() == 0
     retried = controls.do_retry_migrations([old.migrations.get(vm=dc)], acting_user=engineer)
-    assert list(retried.refused.values()) == ["Not retried: Wave 1 changed after this batch was made (revision 1 "
-                                              "approved, now 2): make a new batch."]
+    assert list(retried.refused.values()) == [
+        "Not retried: Wave 1 changed after this batch was made (revision 1 "
+        "approved, now 2): make a new batch."
+    ]
 
     new = batches.do_create_batch(wave, acting_user=engineer)
     run(batches.do_launch_batch(new, acting_user=engineer).pk)
@@ -222,7 +266,10 @@ def test_a_job_queued_before_a_vm_left_the_wave_does_not_send_it(hcxsim_fast, cl
     assert sent_to_hcx(setup) == ["app-1", "app-2"]
     cancelled = batch.migrations.get(vm=dc)
     assert cancelled.state == S.CANCELLED
-    assert cancelled.message == "Not sent: app-3 is no longer in Wave 1 (it was taken out after this batch was made)."
+    assert (
+        cancelled.message
+        == "Not sent: app-3 is no longer in Wave 1 (it was taken out after this batch was made)."
+    )
 
 
 def test_a_queued_job_sends_nothing_of_a_wave_whose_revision_moved_on(hcxsim_fast, engineer):
@@ -239,13 +286,15 @@ def test_a_queued_job_sends_nothing_of_a_wave_whose_revision_moved_on(hcxsim_fas
 
     assert sent_to_hcx(setup) == []
     assert {m.state for m in batch.migrations.all()} == {S.CANCELLED}
-    assert batch.migrations.first().message == ("Not sent: Wave 1 changed after this batch was made (revision 1 "
-                                                "approved, now 3): make a new batch.")
+    assert batch.migrations.first().message == (
+        "Not sent: Wave 1 changed after this batch was made (revision 1 approved, now 3): make a new batch."
+    )
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_celery_worker_does_not_send_a_vm_taken_out_while_the_launch_was_queued(celery_worker, hcxsim_fast,
-                                                                                      engineer):
+def test_the_celery_worker_does_not_send_a_vm_taken_out_while_the_launch_was_queued(
+    celery_worker, hcxsim_fast, engineer
+):
     """The same, through Celery: the launch waits in the broker (no worker is running) while the VM
     leaves the wave; the worker that then takes the job sends the other VMs only."""
     setup = make_launch_setup(hcxsim_fast, vms=3)
@@ -258,8 +307,11 @@ def test_the_celery_worker_does_not_send_a_vm_taken_out_while_the_launch_was_que
     finally:
         celery_worker.start()
 
-    job = wait_for(lambda: Job.objects.filter(pk=batch.job_id, status__in=JobStatus.TERMINAL).first(), timeout=60,
-                   message="the submit job to finish")
+    job = wait_for(
+        lambda: Job.objects.filter(pk=batch.job_id, status__in=JobStatus.TERMINAL).first(),
+        timeout=60,
+        message="the submit job to finish",
+    )
     assert job.status == JobStatus.COMPLETED, job.error
     assert sent_to_hcx(setup) == ["app-1", "app-2"]
     assert batch.migrations.get(vm=dc).state == S.CANCELLED

@@ -23,26 +23,36 @@ SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp"))
 def test_a_planner_renaming_an_approved_wave_s_cluster_sends_it_back_for_approval(page, sign_in):
     planner, engineer, approver = make_user(PLANNER), make_user(ENGINEER), make_user(ENGINEER, "approver")
     cluster = make_target_cluster(name="Cluster-1", datastores=["vsanDatastore"])
-    wave = make_wave("Wave 1", [make_vm(make_vcenter(), "dc01")], site=cluster.site, target_cluster=cluster,
-                     status=WaveStatus.APPROVED)
-    Approval.objects.create(wave=wave, revision=1, decision=Decision.APPROVED, user=approver, change_ticket="CHG7")
+    wave = make_wave(
+        "Wave 1",
+        [make_vm(make_vcenter(), "dc01")],
+        site=cluster.site,
+        target_cluster=cluster,
+        status=WaveStatus.APPROVED,
+    )
+    Approval.objects.create(
+        wave=wave, revision=1, decision=Decision.APPROVED, user=approver, change_ticket="CHG7"
+    )
 
     sign_in(planner, PASSWORD)
     page.goto(f"/plan/targets/{cluster.pk}/edit/")
     page.get_by_label("Name").fill("Cluster-9")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("alert").filter(has_text="Approval withdrawn")).to_contain_text(
-        "Wave 1: Approval withdrawn: the wave changed (it was approved; now revision 2)")
+        "Wave 1: Approval withdrawn: the wave changed (it was approved; now revision 2)"
+    )
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(engineer, PASSWORD)
     page.goto(wave.get_absolute_url())
     expect(page.get_by_test_id("approval-status")).to_have_text("Draft")
     expect(page.get_by_test_id("approval-history")).to_contain_text(
-        "Changed: target cluster Cluster-9 changed: name 'Cluster-1' -> 'Cluster-9'")
+        "Changed: target cluster Cluster-9 changed: name 'Cluster-1' -> 'Cluster-9'"
+    )
     page.goto(f"/plan/waves/{wave.pk}/progress/")
     expect(page.get_by_test_id("launch-blocked")).to_contain_text(
-        "Wave 1 changed after approval (revision 1 approved, now 2): approve it again")
+        "Wave 1 changed after approval (revision 1 approved, now 2): approve it again"
+    )
     expect(page.get_by_role("link", name="Launch the whole wave")).to_have_count(0)
     page.screenshot(path=str(SCREENSHOTS / "avsportal-binding-blocked.png"), full_page=True)
     # The launch page itself, reached by its address, refuses too.

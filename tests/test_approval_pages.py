@@ -91,17 +91,25 @@ def test_a_blocked_wave_is_refused_with_the_blocker_count(client_for, planner):
 
 def test_an_engineer_approves_and_rejects_through_the_forms(client_for, engineer, planner, waiting):
     client = client_for(engineer)
-    page = client.post(url("wave_approve", waiting), {"revision": 1, "change_ticket": "", "comment": ""}, follow=True)
+    page = client.post(
+        url("wave_approve", waiting), {"revision": 1, "change_ticket": "", "comment": ""}, follow=True
+    )
     assert "needs the change ticket" in page.content.decode() and status(waiting) == WaveStatus.SUBMITTED
     page = client.post(url("wave_reject", waiting), {"revision": 1, "comment": ""}, follow=True)
     assert "needs a comment" in page.content.decode() and status(waiting) == WaveStatus.SUBMITTED
-    page = client.post(url("wave_reject", waiting), {"revision": 1, "comment": "Clashes with the freeze"}, follow=True)
+    page = client.post(
+        url("wave_reject", waiting), {"revision": 1, "comment": "Clashes with the freeze"}, follow=True
+    )
     assert "Revision 1 of" in page.content.decode() and status(waiting) == WaveStatus.REJECTED
     assert Approval.objects.get().comment == "Clashes with the freeze"
 
 
 def test_an_overlong_ticket_is_refused(client_for, engineer, waiting):
-    page = client_for(engineer).post(url("wave_approve", waiting), {"change_ticket": "C" * 101}, follow=True).content.decode()
+    page = (
+        client_for(engineer)
+        .post(url("wave_approve", waiting), {"change_ticket": "C" * 101}, follow=True)
+        .content.decode()
+    )
     assert "Change ticket: Ensure this value has at most 100 characters" in page
     assert status(waiting) == WaveStatus.SUBMITTED
 
@@ -128,7 +136,9 @@ def test_the_steps_answer_only_post(client_for, planner, engineer, ready):
 # --- the approvals page ---
 
 
-def test_the_approvals_page_lists_waiting_waves_and_decisions(client_for, engineer, planner, stakeholder, waiting):
+def test_the_approvals_page_lists_waiting_waves_and_decisions(
+    client_for, engineer, planner, stakeholder, waiting
+):
     page = client_for(engineer).get(reverse("migrations_app:approval_list")).content.decode()
     assert waiting.name in page and "Review" in page and "planner-user" in page
     do_approve(waiting, acting_user=engineer, change_ticket="CHG7")
@@ -137,7 +147,9 @@ def test_the_approvals_page_lists_waiting_waves_and_decisions(client_for, engine
     assert "Approvals" in client_for(planner).get("/").content.decode()
 
 
-def test_the_approvals_page_costs_a_bounded_number_of_queries(client_for, engineer, planner, django_assert_max_num_queries):
+def test_the_approvals_page_costs_a_bounded_number_of_queries(
+    client_for, engineer, planner, django_assert_max_num_queries
+):
     for n in range(30):
         scene = make_scene()
         add_vm(scene, f"vm-{n}")
@@ -156,15 +168,23 @@ def test_outsiders_cannot_see_the_approvals_page(client_for, outsider):
 
 
 def test_the_api_submits_approves_and_lists_decisions(client_for, planner, engineer, stakeholder, ready):
-    response = client_for(planner).post(api(ready, "submit"), {"revision": 1}, content_type="application/json")
+    response = client_for(planner).post(
+        api(ready, "submit"), {"revision": 1}, content_type="application/json"
+    )
     assert response.status_code == 200 and response.json()["status"] == WaveStatus.SUBMITTED
-    response = client_for(engineer).post(api(ready, "approve"), {"change_ticket": "CHG9", "revision": 1},
-                                         content_type="application/json")
+    response = client_for(engineer).post(
+        api(ready, "approve"), {"change_ticket": "CHG9", "revision": 1}, content_type="application/json"
+    )
     assert response.status_code == 200 and response.json() == {
-        "wave": ready.pk, "status": "approved", "revision": 1, "detail": "Revision 1 approved."}
+        "wave": ready.pk,
+        "status": "approved",
+        "revision": 1,
+        "detail": "Revision 1 approved.",
+    }
     rows = client_for(stakeholder).get("/api/approvals/", {"wave_id": ready.pk}).json()["results"]
     assert [(r["revision"], r["decision"], r["user"], r["change_ticket"], r["current"]) for r in rows] == [
-        (1, "approved", "engineer-user", "CHG9", True)]
+        (1, "approved", "engineer-user", "CHG9", True)
+    ]
     assert AuditEntry.objects.filter(action="wave.approve", user=engineer).count() == 1
 
 
@@ -178,33 +198,66 @@ def test_the_api_answers_400_with_the_blockers(client_for, planner):
     assert status(scene.wave) == WaveStatus.DRAFT
 
 
-def test_the_api_answers_403_for_the_wrong_role_and_the_submitter(client_for, planner, engineer, stakeholder, admin_user, ready):
+def test_the_api_answers_403_for_the_wrong_role_and_the_submitter(
+    client_for, planner, engineer, stakeholder, admin_user, ready
+):
     assert client_for(engineer).post(api(ready, "submit"), content_type="application/json").status_code == 403
-    assert client_for(stakeholder).post(api(ready, "submit"), content_type="application/json").status_code == 403
-    assert client_for(admin_user).post(api(ready, "submit"), content_type="application/json").status_code == 200
-    response = client_for(admin_user).post(api(ready, "approve"), {"change_ticket": "CHG1"}, content_type="application/json")
+    assert (
+        client_for(stakeholder).post(api(ready, "submit"), content_type="application/json").status_code == 403
+    )
+    assert (
+        client_for(admin_user).post(api(ready, "submit"), content_type="application/json").status_code == 200
+    )
+    response = client_for(admin_user).post(
+        api(ready, "approve"), {"change_ticket": "CHG1"}, content_type="application/json"
+    )
     assert response.status_code == 403 and "four eyes" in response.json()["detail"]
-    assert client_for(planner).post(api(ready, "approve"), {"change_ticket": "CHG1"}, content_type="application/json").status_code == 403
-    assert client_for(planner).post(api(ready, "reject"), {"comment": "x"}, content_type="application/json").status_code == 403
+    assert (
+        client_for(planner)
+        .post(api(ready, "approve"), {"change_ticket": "CHG1"}, content_type="application/json")
+        .status_code
+        == 403
+    )
+    assert (
+        client_for(planner)
+        .post(api(ready, "reject"), {"comment": "x"}, content_type="application/json")
+        .status_code
+        == 403
+    )
     assert status(ready) == WaveStatus.SUBMITTED
 
 
 def test_the_api_answers_409_for_the_wrong_state_or_revision(client_for, planner, engineer, ready):
-    response = client_for(engineer).post(api(ready, "approve"), {"change_ticket": "CHG1"}, content_type="application/json")
+    response = client_for(engineer).post(
+        api(ready, "approve"), {"change_ticket": "CHG1"}, content_type="application/json"
+    )
     assert response.status_code == 409 and "only a submitted wave" in response.json()["detail"]
-    response = client_for(planner).post(api(ready, "submit"), {"revision": 5}, content_type="application/json")
+    response = client_for(planner).post(
+        api(ready, "submit"), {"revision": 5}, content_type="application/json"
+    )
     assert response.status_code == 409
     client_for(planner).post(api(ready, "submit"), content_type="application/json")
     other = make_user(ENGINEER, "engineer-2")
-    assert client_for(engineer).post(api(ready, "approve"), {"change_ticket": "CHG1"}, content_type="application/json").status_code == 200
-    response = client_for(other).post(api(ready, "reject"), {"comment": "late"}, content_type="application/json")
+    assert (
+        client_for(engineer)
+        .post(api(ready, "approve"), {"change_ticket": "CHG1"}, content_type="application/json")
+        .status_code
+        == 200
+    )
+    response = client_for(other).post(
+        api(ready, "reject"), {"comment": "late"}, content_type="application/json"
+    )
     assert response.status_code == 409 and "already approved by engineer-user" in response.json()["detail"]
 
 
 def test_the_api_answers_400_for_missing_input(client_for, engineer, waiting):
-    response = client_for(engineer).post(api(waiting, "reject"), {"comment": "  "}, content_type="application/json")
+    response = client_for(engineer).post(
+        api(waiting, "reject"), {"comment": "  "}, content_type="application/json"
+    )
     assert response.status_code == 400 and "needs a comment" in response.json()["detail"]
-    response = client_for(engineer).post(api(waiting, "approve"), {"revision": "x"}, content_type="application/json")
+    response = client_for(engineer).post(
+        api(waiting, "approve"), {"revision": "x"}, content_type="application/json"
+    )
     assert response.status_code == 400 and "revision" in response.json()
     assert status(waiting) == WaveStatus.SUBMITTED
 
@@ -219,4 +272,7 @@ def test_the_api_refuses_anonymous_and_outsiders(client, client_for, outsider, r
 
 
 def test_the_api_404s_a_missing_wave(client_for, planner):
-    assert client_for(planner).post("/api/waves/999999/submit/", content_type="application/json").status_code == 404
+    assert (
+        client_for(planner).post("/api/waves/999999/submit/", content_type="application/json").status_code
+        == 404
+    )

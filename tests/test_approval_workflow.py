@@ -124,12 +124,23 @@ def test_engineers_and_stakeholders_cannot_submit(ready, engineer, stakeholder):
 
 def test_an_engineer_approves_with_a_change_ticket(ready, planner, engineer):
     submitted(ready, planner)
-    approval = do_approve(ready.wave, acting_user=engineer, change_ticket=" CHG0012345 ", comment="Window agreed", revision=1)
+    approval = do_approve(
+        ready.wave, acting_user=engineer, change_ticket=" CHG0012345 ", comment="Window agreed", revision=1
+    )
     wave = fresh(ready.wave)
     assert wave.status == WaveStatus.APPROVED
-    assert (approval.revision, approval.decision, approval.user, approval.change_ticket) == (1, Decision.APPROVED, engineer, "CHG0012345")
+    assert (approval.revision, approval.decision, approval.user, approval.change_ticket) == (
+        1,
+        Decision.APPROVED,
+        engineer,
+        "CHG0012345",
+    )
     [entry] = audit("wave.approve", wave)
-    assert entry.user == engineer and entry.detail == {"revision": 1, "comment": "Window agreed", "change_ticket": "CHG0012345"}
+    assert entry.user == engineer and entry.detail == {
+        "revision": 1,
+        "comment": "Window agreed",
+        "change_ticket": "CHG0012345",
+    }
 
 
 def test_an_approval_without_a_change_ticket_is_refused(ready, planner, engineer):
@@ -162,13 +173,17 @@ def test_a_rejected_revision_must_change_before_it_is_submitted_again(ready, pla
     assert wave.status == WaveStatus.SUBMITTED and wave.revision == 2
     do_approve(wave, acting_user=engineer, change_ticket="CHG2")
     assert list(Approval.objects.order_by("revision").values_list("revision", "decision")) == [
-        (1, Decision.REJECTED), (2, Decision.APPROVED)]
+        (1, Decision.REJECTED),
+        (2, Decision.APPROVED),
+    ]
 
 
 def test_nobody_decides_on_what_they_submitted_not_even_an_admin(ready, admin_user):
     do_submit(ready.wave, acting_user=admin_user)
-    for decide in (lambda: do_approve(ready.wave, acting_user=admin_user, change_ticket="CHG1"),
-                   lambda: do_reject(ready.wave, acting_user=admin_user, comment="no")):
+    for decide in (
+        lambda: do_approve(ready.wave, acting_user=admin_user, change_ticket="CHG1"),
+        lambda: do_reject(ready.wave, acting_user=admin_user, comment="no"),
+    ):
         with pytest.raises(OwnSubmission, match="four eyes"):
             decide()
     assert fresh(ready.wave).status == WaveStatus.SUBMITTED and not Approval.objects.exists()
@@ -232,7 +247,10 @@ def test_an_edit_after_approval_withdraws_it_and_the_panel_says_so(ready, planne
     assert Approval.objects.get().revision == 1
     do_submit(wave, acting_user=planner)
     do_approve(wave, acting_user=engineer, change_ticket="CHG2")
-    assert list(Approval.objects.order_by("revision").values_list("revision", "change_ticket")) == [(1, "CHG1"), (2, "CHG2")]
+    assert list(Approval.objects.order_by("revision").values_list("revision", "change_ticket")) == [
+        (1, "CHG1"),
+        (2, "CHG2"),
+    ]
 
 
 def test_an_edit_while_submitted_withdraws_the_submission(ready, planner):

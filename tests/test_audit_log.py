@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 def entries(engineer, planner):
     wave = make_wave("Wave A")
     AuditEntry.record(planner, AuditAction.WAVE_SUBMIT, wave, revision=3)
-    AuditEntry.record(engineer, AuditAction.WAVE_APPROVE, make_wave('=HYPERLINK("http://evil")'), change_ticket="CHG-1")
+    AuditEntry.record(
+        engineer, AuditAction.WAVE_APPROVE, make_wave('=HYPERLINK("http://evil")'), change_ticket="CHG-1"
+    )
     AuditEntry.record(engineer, AuditAction.BATCH_LAUNCH, wave, batch="Batch 1")
     return wave
 
@@ -31,8 +33,9 @@ def test_every_role_reads_the_log_filtered_in_the_url(client_for, stakeholder, e
     table = page.content.decode().split('data-testid="audit-table"')[1]
     assert "Wave approved" in table
     assert "Wave submitted for approval" not in table and "Batch launched" not in table
-    assert client_for(stakeholder).get("/audit/?action=wave.approve").context["table"].rows[0].record.action == (
-        "wave.approve")
+    assert client_for(stakeholder).get("/audit/?action=wave.approve").context["table"].rows[
+        0
+    ].record.action == ("wave.approve")
 
 
 def test_the_log_is_read_only_through_the_api(client_for, admin_user, entries):
@@ -42,7 +45,10 @@ def test_the_log_is_read_only_through_the_api(client_for, admin_user, entries):
     assert listed["results"][0]["object_type"] == "migrations_app.wave"
     entry = AuditEntry.objects.first()
     assert api.delete(f"/api/audit/{entry.pk}/").status_code == 405
-    assert api.patch(f"/api/audit/{entry.pk}/", {"action": "x"}, content_type="application/json").status_code == 405
+    assert (
+        api.patch(f"/api/audit/{entry.pk}/", {"action": "x"}, content_type="application/json").status_code
+        == 405
+    )
     assert AuditEntry.objects.filter(action="x").count() == 0
 
 
@@ -52,7 +58,7 @@ def test_exports_keep_the_filter_and_never_run_formulas(client_for, engineer, en
     assert response["Content-Disposition"] == 'attachment; filename="audit-log.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 2 and rows[1][2] == "wave.approve"
-    assert rows[1][5] == "'=HYPERLINK(\"http://evil\")" and rows[1][6] == "change_ticket: CHG-1"
+    assert rows[1][5] == '\'=HYPERLINK("http://evil")' and rows[1][6] == "change_ticket: CHG-1"
     book = load_workbook(io.BytesIO(client.get("/audit/?export=xlsx").content))
     cells = [c.value for row in book.active.iter_rows(min_row=2) for c in row]
     assert len(list(book.active.iter_rows(min_row=2))) == 3
@@ -81,8 +87,15 @@ def test_the_page_costs_the_same_queries_for_a_longer_log(client_for, engineer, 
 
 def test_lists_and_mappings_in_a_detail_read_as_words_not_python(client_for, stakeholder, planner):
     wave = make_wave("Wave A")
-    AuditEntry.record(planner, AuditAction.WAVE_CHANGE, wave, fields=["window_start", "time_zone"],
-                      limits={"max_vms": 10}, pilot=True, removed=[])
+    AuditEntry.record(
+        planner,
+        AuditAction.WAVE_CHANGE,
+        wave,
+        fields=["window_start", "time_zone"],
+        limits={"max_vms": 10},
+        pilot=True,
+        removed=[],
+    )
     body = client_for(stakeholder).get("/audit/").content.decode()
     assert "window_start, time_zone" in body and "max vms: 10" in body and "pilot</span>: yes" in body
     assert "[" not in body.split('data-testid="audit-table"')[1].split("</table>")[0]
@@ -117,10 +130,17 @@ def test_the_migration_renames_old_rows_and_back(engineer):
     from django.core.management import call_command
     from django.db.migrations.executor import MigrationExecutor
 
-    before, after = [("core", "0005_job_needs_input_and_longer_name")], [("core", "0006_audit_actions_one_naming_scheme")]
+    before, after = (
+        [("core", "0005_job_needs_input_and_longer_name")],
+        [("core", "0006_audit_actions_one_naming_scheme")],
+    )
     wave = make_wave("Wave A")
-    old = {"migrations.wave.approve": "wave.approve", "migrations_app.batch.launch": "batch.launch",
-           "hcx.setup.trust_certificate": "hcx_certificate.trust", "vcenter.discover": "vcenter.discover"}
+    old = {
+        "migrations.wave.approve": "wave.approve",
+        "migrations_app.batch.launch": "batch.launch",
+        "hcx.setup.trust_certificate": "hcx_certificate.trust",
+        "vcenter.discover": "vcenter.discover",
+    }
     try:
         MigrationExecutor(connection).migrate(before)
         for name in old:

@@ -28,7 +28,9 @@ def test_a_stakeholder_filters_the_log_by_an_action_in_words(sign_in, page):
     expect(table).not_to_contain_text("wave.submit")
     page.get_by_label("Action").select_option(label="Wave approved")
     page.get_by_role("button", name="Filter").click()
-    expect(page).to_have_url("/audit/?user=&action=wave.approve&object_type=&object_id=&object=&after=&before=")
+    expect(page).to_have_url(
+        "/audit/?user=&action=wave.approve&object_type=&object_id=&object=&after=&before="
+    )
     expect(table).to_contain_text("CHG-1")
     expect(table).not_to_contain_text("Batch launched")
     page.get_by_label("Action").select_option(label="Any wave action")

@@ -83,7 +83,10 @@ def test_the_vm_list_shows_the_demo_estate_and_a_search_narrows_it(sign_in):
     expect(count).to_contain_text(f"{expected} virtual machines match these filters")
     expect(rows).to_have_count(expected)
     for name in rows.locator("td:first-child").all_inner_texts():
-        assert "pacs" in name.lower() or "pacs" in VirtualMachine.objects.get(name=name.strip()).annotation.lower()
+        assert (
+            "pacs" in name.lower()
+            or "pacs" in VirtualMachine.objects.get(name=name.strip()).annotation.lower()
+        )
     assert "q=pacs" in page.url, "the filtered list has an address to share"
     page.screenshot(path=str(SCREENSHOTS / "avsportal-vm-list-filtered.png"), full_page=False)
 
@@ -99,7 +102,9 @@ def test_the_job_page_of_a_running_import_updates_live(sign_in, celery_worker):
     page.goto("/inventory/import/")
     os.kill(celery_worker.proc.pid, signal.SIGSTOP)
     try:
-        page.get_by_label("RVTools export").or_(page.locator("input[type=file]")).first.set_input_files(RVTOOLS_FILE)
+        page.get_by_label("RVTools export").or_(page.locator("input[type=file]")).first.set_input_files(
+            RVTOOLS_FILE
+        )
         page.get_by_role("button", name="Import").click()
         page.wait_for_url("**/jobs/*/")
         status = page.get_by_test_id("job-status")
@@ -134,7 +139,9 @@ def test_a_workshop_sample_without_its_vcenter_is_imported_into_the_one_named_on
     page.get_by_role("button", name="Import").click()
     page.wait_for_url("**/jobs/*/")
     expect(page.get_by_test_id("job-status")).to_have_text(str(JobStatus.COMPLETED.label), timeout=120_000)
-    expect(page.locator("#job-events")).to_contain_text("every row is taken as vCenter vc-workshop.example.com")
+    expect(page.locator("#job-events")).to_contain_text(
+        "every row is taken as vCenter vc-workshop.example.com"
+    )
     expect(page.locator("#job-events")).to_contain_text("no VM ID column")
     assert list(VCenter.objects.values_list("name", flat=True)) == ["vc-workshop.example.com"]
     assert VirtualMachine.objects.count() == 3

@@ -34,7 +34,9 @@ def test_stakeholders_see_no_links_to_what_they_cannot_do(client_for, stakeholde
     assert "Virtual machines" in page
     assert "Import RVTools" not in page
     assert client_for(stakeholder).get("/inventory/import/").status_code == 403
-    assert "My notifications" in page and client_for(stakeholder).get("/notifications/mine/").status_code == 200
+    assert (
+        "My notifications" in page and client_for(stakeholder).get("/notifications/mine/").status_code == 200
+    )
 
 
 @pytest.mark.django_db
@@ -87,7 +89,11 @@ def test_passwords_are_encrypted_at_rest():
 
 def production_env(**extra):
     """The environment of a production start: no test-only settings inherited."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env.update(DJANGO_SETTINGS_MODULE="avsportal.settings", **extra)
     return env
 
@@ -102,7 +108,9 @@ def test_production_settings_pass_check_deploy():
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

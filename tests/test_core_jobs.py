@@ -113,7 +113,8 @@ def test_only_engineers_and_admins_cancel_jobs(client_for, planner, engineer, mo
 
 @pytest.mark.django_db
 def test_a_crash_shows_every_role_a_plain_message_and_keeps_the_trace_in_the_server_log(
-        client_for, stakeholder, monkeypatch, caplog):
+    client_for, stakeholder, monkeypatch, caplog
+):
     monkeypatch.setattr(Job, "send", lambda self: None)
     job = Job.enqueue("tests.crash", name="Crash", params={})
     jobs.run(job.pk)
@@ -175,13 +176,22 @@ def test_a_job_past_its_soft_time_limit_fails_with_a_message_and_writes_nothing(
 
 
 @pytest.mark.django_db
-def test_each_job_is_sent_with_the_time_limits_of_its_kind(monkeypatch, settings, django_capture_on_commit_callbacks):
+def test_each_job_is_sent_with_the_time_limits_of_its_kind(
+    monkeypatch, settings, django_capture_on_commit_callbacks
+):
     from core.tasks import run_job
 
-    settings.JOBS = {**settings.JOBS, "TIME_LIMITS": {"inventory.import_rvtools": 600}, "HARD_GRACE_SECONDS": 30}
+    settings.JOBS = {
+        **settings.JOBS,
+        "TIME_LIMITS": {"inventory.import_rvtools": 600},
+        "HARD_GRACE_SECONDS": 30,
+    }
     sent = []
-    monkeypatch.setattr(run_job, "apply_async", lambda args, **options: sent.append((args, options))
-                        or type("Result", (), {"id": "t1"})())
+    monkeypatch.setattr(
+        run_job,
+        "apply_async",
+        lambda args, **options: sent.append((args, options)) or type("Result", (), {"id": "t1"})(),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         imported = Job.enqueue("inventory.import_rvtools", name="Import")
         other = Job.enqueue("tests.count", name="Count", params={"upto": 1})
@@ -194,8 +204,12 @@ def test_import_discovery_and_deployment_jobs_have_time_limits_and_workers_recyc
     from avsportal.celery import app
 
     limits = settings.JOBS["TIME_LIMITS"]
-    for kind in ("inventory.import_rvtools", "migrations_app.import_dependencies", "inventory.discover_vcenter",
-                 "hcx.deploy_connector"):
+    for kind in (
+        "inventory.import_rvtools",
+        "migrations_app.import_dependencies",
+        "inventory.discover_vcenter",
+        "hcx.deploy_connector",
+    ):
         assert limits[kind] > 0
     assert app.conf.worker_max_memory_per_child and app.conf.worker_max_tasks_per_child
 
@@ -221,5 +235,7 @@ def test_a_job_killed_at_its_hard_time_limit_is_failed_saying_so_not_sent_again(
     assert jobs.recover_interrupted() == [young.pk] == sent
     killed.refresh_from_db()
     assert killed.status == JobStatus.FAILED
-    assert killed.error == ('Stopped: a job of this kind may run 10 min (settings JOBS["TIME_LIMITS"]) and this one '
-                            "ran out of time; its worker process was ended")
+    assert killed.error == (
+        'Stopped: a job of this kind may run 10 min (settings JOBS["TIME_LIMITS"]) and this one '
+        "ran out of time; its worker process was ended"
+    )

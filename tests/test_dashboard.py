@@ -25,11 +25,31 @@ HOUR = datetime.timedelta(hours=1)
 
 
 def reading(m: VmMigration, phase: str, **changes) -> MigrationProgress:
-    base = dict(id=m.hcx_id, group_id="g-1", vm_id=m.vm.moid, vm_name=m.vm.name, migration_type=m.migration_type,
-                state=phase.upper(), phase=phase, percent=50, bytes_transferred=10 * 1024**3,
-                bytes_total=20 * 1024**3, throughput_mbps=800.0, eta_seconds=60, message="", events=(), errors=(),
-                switchover_start=None, switchover_end=None, waiting_for_window=False, reschedule_allowed=True,
-                created=None, updated=None, started=timezone.now() - 2 * HOUR, ended=None)
+    base = dict(
+        id=m.hcx_id,
+        group_id="g-1",
+        vm_id=m.vm.moid,
+        vm_name=m.vm.name,
+        migration_type=m.migration_type,
+        state=phase.upper(),
+        phase=phase,
+        percent=50,
+        bytes_transferred=10 * 1024**3,
+        bytes_total=20 * 1024**3,
+        throughput_mbps=800.0,
+        eta_seconds=60,
+        message="",
+        events=(),
+        errors=(),
+        switchover_start=None,
+        switchover_end=None,
+        waiting_for_window=False,
+        reschedule_allowed=True,
+        created=None,
+        updated=None,
+        started=timezone.now() - 2 * HOUR,
+        ended=None,
+    )
     return dataclasses.replace(MigrationProgress(**base), **changes)
 
 
@@ -58,8 +78,18 @@ def run(m: VmMigration, **changes) -> VmMigration:
 def complete(m: VmMigration, *, took=HOUR, moved=20 * 1024**3) -> VmMigration:
     send(m)
     ended = timezone.now()
-    _save(m, reading(m, Phase.COMPLETE, percent=100, bytes_transferred=moved, bytes_total=moved,
-                     started=ended - took, ended=ended))
+    _save(
+        m,
+        reading(
+            m,
+            Phase.COMPLETE,
+            percent=100,
+            bytes_transferred=moved,
+            bytes_total=moved,
+            started=ended - took,
+            ended=ended,
+        ),
+    )
     return m
 
 
@@ -70,8 +100,14 @@ def fail(m: VmMigration, message="Switchover refused: the VM would not shut down
 
 
 def roll_back(m: VmMigration) -> VmMigration:
-    back = VmMigration.objects.create(batch=m.batch, wave=m.wave, vm=m.vm, direction=MigrationDirection.REVERSE,
-                                      attempt=m.attempt + 1, migration_type=m.migration_type)
+    back = VmMigration.objects.create(
+        batch=m.batch,
+        wave=m.wave,
+        vm=m.vm,
+        direction=MigrationDirection.REVERSE,
+        attempt=m.attempt + 1,
+        migration_type=m.migration_type,
+    )
     return complete(back)
 
 
@@ -83,8 +119,14 @@ def running_wave(estate_vms, name="Wave 1", *, window_end=None):
     """A running wave of `estate_vms` (at least 4): two moved (one of them rolled back), one failed, one
     copying, the rest waiting."""
     now = timezone.now()
-    wave = make_wave(name, vms=estate_vms, status=WaveStatus.RUNNING, migration_type="bulk",
-                     window_start=(window_end or now) - 4 * HOUR, window_end=window_end or now + HOUR)
+    wave = make_wave(
+        name,
+        vms=estate_vms,
+        status=WaveStatus.RUNNING,
+        migration_type="bulk",
+        window_start=(window_end or now) - 4 * HOUR,
+        window_end=window_end or now + HOUR,
+    )
     first, second, third, fourth, *_ = make_batch(wave).migrations.select_related("vm").order_by("vm__name")
     complete(first)
     complete(second)
@@ -101,8 +143,14 @@ def estate():
     running = running_wave(estate.vms[:4])
     later = timezone.now() + datetime.timedelta(days=7)
     draft = make_wave("Wave 2", vms=estate.vms[4:], window_start=later, window_end=later + 4 * HOUR)
-    ReadinessFinding.objects.create(wave=draft, vm=estate.vms[4], rule="vm_power_state",
-                                    severity=FindingSeverity.BLOCKER, message="Powered off", migration_type="bulk")
+    ReadinessFinding.objects.create(
+        wave=draft,
+        vm=estate.vms[4],
+        rule="vm_power_state",
+        severity=FindingSeverity.BLOCKER,
+        message="Powered off",
+        migration_type="bulk",
+    )
     return estate, running, draft
 
 
@@ -115,7 +163,13 @@ def test_the_numbers_are_right_on_a_small_estate(estate):
     assert f.migrated_vms == 1
     assert f.migrated_tb == round(mib(e.vms[0]) / MIB_PER_TB, 3)
     assert {s["status"]: s["waves"] for s in f.status_counts} == {
-        "draft": 1, "submitted": 0, "approved": 0, "rejected": 0, "running": 1, "completed": 0}
+        "draft": 1,
+        "submitted": 0,
+        "approved": 0,
+        "rejected": 0,
+        "running": 1,
+        "completed": 0,
+    }
     [live] = f.live
     assert live.name == "Wave 1" and live.health == "failed"
     assert live.progress["done"] == 1 and live.progress["failed"] == 1 and live.progress["in_flight"] == 1
@@ -195,16 +249,33 @@ def test_the_query_count_does_not_grow_with_the_estate(client_for, stakeholder):
 
     # Twelve times the VMs, a finished wave of 30 moved VMs, and six more waves with windows and blockers.
     big = make_estate(vms=60, prefix="b-")
-    done = make_wave("Moved", vms=big.vms[:30], status=WaveStatus.COMPLETED, migration_type="bulk",
-                     window_start=timezone.now() - 30 * HOUR, window_end=timezone.now() - 26 * HOUR)
+    done = make_wave(
+        "Moved",
+        vms=big.vms[:30],
+        status=WaveStatus.COMPLETED,
+        migration_type="bulk",
+        window_start=timezone.now() - 30 * HOUR,
+        window_end=timezone.now() - 26 * HOUR,
+    )
     for m in make_batch(done).migrations.select_related("vm"):
         complete(m)
     for n in range(6):
         start = timezone.now() + datetime.timedelta(days=n + 1)
-        wave = make_wave(f"Later {n}", vms=big.vms[30 + 5 * n:35 + 5 * n], window_start=start, window_end=start + HOUR,
-                         status=[WaveStatus.DRAFT, WaveStatus.APPROVED, WaveStatus.SUBMITTED][n % 3])
-        ReadinessFinding.objects.create(wave=wave, vm=big.vms[30 + 5 * n], rule="vm_power_state",
-                                        severity=FindingSeverity.BLOCKER, message="x", migration_type="bulk")
+        wave = make_wave(
+            f"Later {n}",
+            vms=big.vms[30 + 5 * n : 35 + 5 * n],
+            window_start=start,
+            window_end=start + HOUR,
+            status=[WaveStatus.DRAFT, WaveStatus.APPROVED, WaveStatus.SUBMITTED][n % 3],
+        )
+        ReadinessFinding.objects.create(
+            wave=wave,
+            vm=big.vms[30 + 5 * n],
+            rule="vm_power_state",
+            severity=FindingSeverity.BLOCKER,
+            message="x",
+            migration_type="bulk",
+        )
     assert figures().migrated_vms == 31
     assert {url: _queries(client, url) for url in urls} == before
 

@@ -31,32 +31,72 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "demo"
 # Every table the demo writes; a second run must leave each one byte-for-byte the same.
 TABLES = [
-    "auth_user", "auth_user_groups", "inventory_vcenter", "inventory_cluster", "inventory_host",
-    "inventory_datastore", "inventory_network", "inventory_tag", "inventory_virtualmachine",
-    "inventory_virtualmachine_tags", "inventory_virtualdisk", "inventory_virtualnic", "inventory_cdrom",
+    "auth_user",
+    "auth_user_groups",
+    "inventory_vcenter",
+    "inventory_cluster",
+    "inventory_host",
+    "inventory_datastore",
+    "inventory_network",
+    "inventory_tag",
+    "inventory_virtualmachine",
+    "inventory_virtualmachine_tags",
+    "inventory_virtualdisk",
+    "inventory_virtualnic",
+    "inventory_cdrom",
     "inventory_snapshot",
     # The demo HCX plan (hcx/demo.py); its connection follows the simulator's ports, checked apart.
-    "hcx_hcxplan", "hcx_hcxnetworkprofileplan", "hcx_hcxplan_networks",
+    "hcx_hcxplan",
+    "hcx_hcxnetworkprofileplan",
+    "hcx_hcxplan_networks",
     # The demo plan's groups, connection data, target cluster and waves (migrations_app/demo.py).
-    *(f"migrations_app_{m}" for m in ("dependencygroup", "groupmember", "dependencyimport", "endpoint", "dependency",
-                                      "targetcluster", "wave", "waveitem", "networkmapping", "readinessfinding",
-                                      "approval")),
+    *(
+        f"migrations_app_{m}"
+        for m in (
+            "dependencygroup",
+            "groupmember",
+            "dependencyimport",
+            "endpoint",
+            "dependency",
+            "targetcluster",
+            "wave",
+            "waveitem",
+            "networkmapping",
+            "readinessfinding",
+            "approval",
+        )
+    ),
 ]
-HCXSIM_LINE = re.compile(r'HCX simulator \(Connector and AVS of the plan "Main datacenter"\): (http://127\.0\.0\.1:\d+)')
+HCXSIM_LINE = re.compile(
+    r'HCX simulator \(Connector and AVS of the plan "Main datacenter"\): (http://127\.0\.0\.1:\d+)'
+)
 
 
 def demo_env(var_dir: Path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST_"))}
-    for name in ("DATABASE_URL", "REDIS_URL", "TEST_DB_NAME", "SECRET_KEY", "SECURE_SSL_REDIRECT",
-                 "CELERY_BROKER_DIR", "CELERY_QUEUE"):
+    for name in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "TEST_DB_NAME",
+        "SECRET_KEY",
+        "SECURE_SSL_REDIRECT",
+        "CELERY_BROKER_DIR",
+        "CELERY_QUEUE",
+    ):
         env.pop(name, None)
     env.update(AVSPORTAL_VAR_DIR=str(var_dir), DEMO_VCSIM="0", **extra)
     return env
 
 
 def run_demo(var_dir: Path) -> str:
-    proc = subprocess.run([str(SCRIPT), "--no-serve"], cwd=ROOT, env=demo_env(var_dir), capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [str(SCRIPT), "--no-serve"],
+        cwd=ROOT,
+        env=demo_env(var_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, f"scripts/demo failed:\n{proc.stdout}\n{proc.stderr}"
     return proc.stdout + proc.stderr
 
@@ -73,7 +113,9 @@ def test_the_demo_sets_up_users_and_estate_and_a_second_run_changes_nothing(tmp_
 
     assert "vCenter simulator skipped: DEMO_VCSIM=0" in output
     credentials = dict(
-        line.split() for line in (tmp_path / "demo-credentials.txt").read_text().splitlines() if not line.startswith("#")
+        line.split()
+        for line in (tmp_path / "demo-credentials.txt").read_text().splitlines()
+        if not line.startswith("#")
     )
     assert set(credentials) == {"planner", "engineer", "stakeholder", "admin"}
     assert (tmp_path / "demo-credentials.txt").stat().st_mode & 0o077 == 0, "the credentials file is private"
@@ -112,9 +154,15 @@ def demo_connection(db_path: Path, output: str) -> tuple[str, str]:
     with sqlite3.connect(db_path) as conn:
         rows = conn.execute(
             "SELECT c.connector_url, c.appliance_url, c.arm_url, c.location_city, p.name FROM hcx_hcxconnection c "
-            "JOIN hcx_hcxplan p ON p.id = c.plan_id").fetchall()
+            "JOIN hcx_hcxplan p ON p.id = c.plan_id"
+        ).fetchall()
     [(service, admin, arm, city, plan)] = rows
-    assert (service, arm, city, plan) == (printed.group(1), f"{printed.group(1)}/arm", "Amsterdam", "Main datacenter")
+    assert (service, arm, city, plan) == (
+        printed.group(1),
+        f"{printed.group(1)}/arm",
+        "Amsterdam",
+        "Main datacenter",
+    )
     return service, admin
 
 
@@ -129,8 +177,14 @@ def test_it_serves_the_portal_and_stops_everything_on_ctrl_c(tmp_path):
     log = tmp_path / "demo.out"
     with open(log, "wb") as out:
         # A session of its own, as a terminal gives: Ctrl-C signals the whole process group.
-        proc = subprocess.Popen([str(SCRIPT)], cwd=ROOT, env=demo_env(tmp_path, PORT=str(port)), stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [str(SCRIPT)],
+            cwd=ROOT,
+            env=demo_env(tmp_path, PORT=str(port)),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 180
         while b"Press Ctrl-C to stop" not in log.read_bytes():
@@ -144,13 +198,18 @@ def test_it_serves_the_portal_and_stops_everything_on_ctrl_c(tmp_path):
             assert response.status == 200
         config = SimulatorConfig()
         login = urllib.request.Request(
-            f"{service}/hybridity/api/sessions", method="POST", headers={"Content-Type": "application/json"},
-            data=json.dumps({"username": config.username, "password": config.password}).encode())
+            f"{service}/hybridity/api/sessions",
+            method="POST",
+            headers={"Content-Type": "application/json"},
+            data=json.dumps({"username": config.username, "password": config.password}).encode(),
+        )
         with urllib.request.urlopen(login, timeout=10) as response:
             assert response.status == 200 and response.headers["x-hm-authorization"]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=10) as response:
             assert b"Sign in to AVS Portal" in response.read()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/vendor/htmx-2.0.11.min.js", timeout=10) as r:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/static/vendor/htmx-2.0.11.min.js", timeout=10
+        ) as r:
             assert r.status == 200, "static files are served by the app (whitenoise)"
         # The demo runs with DEBUG, yet a mistyped address gets the portal's page, not Django's URL map.
         with pytest.raises(urllib.error.HTTPError) as missing:
@@ -160,7 +219,9 @@ def test_it_serves_the_portal_and_stops_everything_on_ctrl_c(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=10) as r:
             assert r.status == 200 and r.headers["Content-Type"] == "image/svg+xml"
 
-        children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True)
+        children = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True, text=True
+        )
         started = [int(p) for p in children.stdout.split()]
         assert len(started) >= 2, "a worker and a web server run"
         os.killpg(proc.pid, signal.SIGINT)
@@ -195,8 +256,15 @@ def loaded(db):
 def test_the_estate_is_a_healthcare_company_with_readiness_problems_to_find(loaded):
     vc = VCenter.objects.get(name="vcenter.stmarys-health.local")
     assert vc.origin == "demo"
-    assert set(Cluster.objects.values_list("name", flat=True)) == {"PROD-CL01", "PROD-CL02", "DMZ-CL01", "LEGACY-CL01"}
-    assert set(Host.objects.filter(cluster__name="LEGACY-CL01").values_list("cpu_vendor", flat=True)) == {"amd"}
+    assert set(Cluster.objects.values_list("name", flat=True)) == {
+        "PROD-CL01",
+        "PROD-CL02",
+        "DMZ-CL01",
+        "LEGACY-CL01",
+    }
+    assert set(Host.objects.filter(cluster__name="LEGACY-CL01").values_list("cpu_vendor", flat=True)) == {
+        "amd"
+    }
     assert Host.objects.count() == 12
     assert set(Datastore.objects.values_list("type", flat=True)) == {"VMFS", "NFS", "vsan"}
     assert Network.objects.filter(switch_type=SwitchType.STANDARD, vlan_id=0).exists()
@@ -204,7 +272,19 @@ def test_the_estate_is_a_healthcare_company_with_readiness_problems_to_find(load
 
     vms = VirtualMachine.objects.all()
     assert 250 <= vms.count() <= 350
-    for prefix in ("ehr-", "pacs-", "lis-", "dc0", "sqlclu", "web-portal", "fs0", "print", "mon-", "vdi-", "dev-"):
+    for prefix in (
+        "ehr-",
+        "pacs-",
+        "lis-",
+        "dc0",
+        "sqlclu",
+        "web-portal",
+        "fs0",
+        "print",
+        "mon-",
+        "vdi-",
+        "dev-",
+    ):
         assert vms.filter(name__startswith=prefix).exists(), prefix
     assert vms.filter(hw_version__lt=9).exists() and vms.filter(hw_version__gte=19).exists()
     for status in (ToolsStatus.NOT_INSTALLED, ToolsStatus.NOT_RUNNING, ToolsStatus.OLD):
@@ -252,15 +332,24 @@ def test_the_demo_hcx_plan_is_sound_and_its_connection_follows_the_simulator(db)
     report = check_plan(plan)
     assert report.ready and report.error_count == 0, [f.message for f in report.findings]
     assert set(plan.networks.values_list("name", flat=True)) == {"App-VLAN101", "App-VLAN102"}
-    assert plan.vcenter.name == demo.VCENTER_NAME and set(plan.extension_gateways) == {"App-VLAN101", "App-VLAN102"}
+    assert plan.vcenter.name == demo.VCENTER_NAME and set(plan.extension_gateways) == {
+        "App-VLAN101",
+        "App-VLAN102",
+    }
 
     first = hcx_demo.connect_simulator("http://127.0.0.1:8001", "http://127.0.0.1:8002")
     connection = HcxConnection.objects.get(plan=plan)
     config = SimulatorConfig()
     assert first.created and (connection.username, connection.password, connection.admin_password) == (
-        config.username, config.password, config.password)
+        config.username,
+        config.password,
+        config.password,
+    )
     assert (connection.avs_client_id, connection.avs_client_secret, connection.avs_private_cloud) == (
-        config.client_id, config.client_secret, config.private_cloud)
+        config.client_id,
+        config.client_secret,
+        config.private_cloud,
+    )
     assert connection.arm_url == connection.login_url == "http://127.0.0.1:8001/arm"
     assert hcx_demo.connect_simulator("http://127.0.0.1:8001", "http://127.0.0.1:8002").changed == []
 

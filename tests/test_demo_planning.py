@@ -26,8 +26,10 @@ def load_demo() -> str:
 
 def snapshot() -> dict:
     """Every row of the planning app, and the audit log's length."""
-    rows = {model.__name__: list(model.objects.order_by("pk").values())
-            for model in apps.get_app_config("migrations_app").get_models()}
+    rows = {
+        model.__name__: list(model.objects.order_by("pk").values())
+        for model in apps.get_app_config("migrations_app").get_models()
+    }
     rows["audit"] = AuditEntry.objects.count()
     return rows
 
@@ -37,7 +39,9 @@ def demo_users(tmp_path):
     call_command("create_demo_users", credentials=tmp_path / "credentials.txt", stdout=StringIO())
 
 
-def test_the_demo_has_an_approved_pilot_a_submitted_wave_and_a_draft_and_a_second_run_adds_nothing(demo_users):
+def test_the_demo_has_an_approved_pilot_a_submitted_wave_and_a_draft_and_a_second_run_adds_nothing(
+    demo_users,
+):
     said = load_demo()
     assert "Demo plan: " in said and "Pilot: DNS and print (approved, 0 blockers" in said
 
@@ -46,7 +50,10 @@ def test_the_demo_has_an_approved_pilot_a_submitted_wave_and_a_draft_and_a_secon
     approval = Approval.objects.get(wave=pilot, revision=pilot.revision)
     assert pilot.status == WaveStatus.APPROVED and pilot.pilot
     assert (approval.decision, approval.user.username, approval.change_ticket) == (
-        Decision.APPROVED, ENGINEER, planning.CHANGE_TICKET)
+        Decision.APPROVED,
+        ENGINEER,
+        planning.CHANGE_TICKET,
+    )
     assert pilot.submitted_by.username == PLANNER
     assert pilot.readiness_revision == pilot.revision
     assert not pilot.findings.filter(severity=FindingSeverity.BLOCKER).exists()
@@ -54,10 +61,12 @@ def test_the_demo_has_an_approved_pilot_a_submitted_wave_and_a_draft_and_a_secon
     # Its networks land on AVS segments, typed before any AVS inventory was read: no VLAN lands on another
     # VLAN's extension (the demo plan extends none of its VLANs), and the page warns what is left to check.
     networks = wave_networks(pilot)
-    assert networks and all(n.mapped and n.lands.target_name.startswith("seg-") and n.problem == "warning"
-                            for n in networks)
-    assert AuditEntry.objects.filter(action="wave.approve", object_id=pilot.pk,
-                                     user__username=ENGINEER).exists()
+    assert networks and all(
+        n.mapped and n.lands.target_name.startswith("seg-") and n.problem == "warning" for n in networks
+    )
+    assert AuditEntry.objects.filter(
+        action="wave.approve", object_id=pilot.pk, user__username=ENGINEER
+    ).exists()
 
     assert second.status == WaveStatus.SUBMITTED and second.submitted_by.username == PLANNER
     assert second.readiness_revision == second.revision and not Approval.objects.filter(wave=second).exists()

@@ -25,7 +25,8 @@ def test_an_import_cancelled_on_its_job_page_ends_cancelled_and_writes_nothing(s
     os.kill(celery_worker.proc.pid, signal.SIGSTOP)
     try:
         page.get_by_label("Dependency file").set_input_files(
-            files=[{"name": "flows.csv", "mimeType": "text/csv", "buffer": FLOWS_CSV}])
+            files=[{"name": "flows.csv", "mimeType": "text/csv", "buffer": FLOWS_CSV}]
+        )
         page.get_by_role("button", name="Import").click()
         page.wait_for_url("**/jobs/*/")
         status = page.get_by_test_id("job-status")

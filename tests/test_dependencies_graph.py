@@ -79,7 +79,9 @@ def test_the_estate_graph_is_capped_with_a_message(client_for, planner, settings
 
 
 @pytest.mark.django_db
-def test_the_graph_page_filters_by_group_with_bounded_queries(client_for, stakeholder, estate, django_assert_max_num_queries):
+def test_the_graph_page_filters_by_group_with_bounded_queries(
+    client_for, stakeholder, estate, django_assert_max_num_queries
+):
     client = client_for(stakeholder)
     with django_assert_max_num_queries(15):
         page = client.get(PAGE, {"group": estate["erp"].pk}).content.decode()
@@ -125,8 +127,15 @@ def test_a_vm_with_no_endpoint_yet_still_shows_in_its_group(estate):
     group = make_group("Lonely", [lonely])
     data = build(GraphFilter(groups=[group.pk])).as_dict()
     assert data["nodes"] == [
-        {"id": f"vm-{lonely.pk}", "kind": "vm", "label": "lonely", "vm": lonely.pk, "ip": None, "group": group.pk,
-         "group_name": "Lonely"}
+        {
+            "id": f"vm-{lonely.pk}",
+            "kind": "vm",
+            "label": "lonely",
+            "vm": lonely.pk,
+            "ip": None,
+            "group": group.pk,
+            "group_name": "Lonely",
+        }
     ]
 
 

@@ -18,11 +18,14 @@ def scale(page) -> float:
 
 
 def visible_in_box(page, selector: str) -> bool:
-    return page.evaluate("""(selector) => {
+    return page.evaluate(
+        """(selector) => {
         const box = document.querySelector('[data-graph]').getBoundingClientRect();
         const node = document.querySelector(selector).getBoundingClientRect();
         return node.left >= box.left && node.right <= box.right && node.top >= box.top && node.bottom <= box.bottom;
-    }""", selector)
+    }""",
+        selector,
+    )
 
 
 def test_a_planner_zooms_fits_and_finds_in_the_graph(sign_in, page):

@@ -26,7 +26,16 @@ AZURE_HEADER = [
 ]  # fmt: skip
 
 
-def azure_row(src, src_ip, dst, dst_ip, port, slot="01-10-2025 10:00-11:00", src_proc="w3wp.exe", dst_proc="sqlservr.exe"):
+def azure_row(
+    src,
+    src_ip,
+    dst,
+    dst_ip,
+    port,
+    slot="01-10-2025 10:00-11:00",
+    src_proc="w3wp.exe",
+    dst_proc="sqlservr.exe",
+):
     return [slot, src, src_ip, "IIS", src_proc, dst, dst_ip, "SQL Server", dst_proc, port]
 
 
@@ -57,7 +66,9 @@ def estate(db):
     return {
         "web01": make_vm(vc, "WEB01", dns_name="web01.corp.example", primary_ip="10.0.0.11"),
         "app01": make_vm(vc, "app01.corp.example", primary_ip="10.0.0.21"),
-        "db01": make_vm(vc, "db01", nics=[{"network_name": "net-1", "ip_addresses": ["10.0.0.31", "fe80::1"]}]),
+        "db01": make_vm(
+            vc, "db01", nics=[{"network_name": "net-1", "ip_addresses": ["10.0.0.31", "fe80::1"]}]
+        ),
         "dns01": make_vm(vc, "dns01", primary_ip="10.0.0.53"),
     }
 
@@ -128,8 +139,11 @@ def test_it_imports_a_plain_csv_with_tolerant_headers_and_protocols(estate, tmp_
 @pytest.mark.django_db
 def test_a_windows_encoded_file_with_a_title_line_is_read(estate, tmp_path):
     path = write_csv(
-        tmp_path / "flows.csv", ["source", "destination", "port"], [["web01", "café-server", 80]],
-        encoding="cp1252", title="Dependencies exported 2025-10-01",
+        tmp_path / "flows.csv",
+        ["source", "destination", "port"],
+        [["web01", "café-server", 80]],
+        encoding="cp1252",
+        title="Dependencies exported 2025-10-01",
     )
     import_file(path)
     assert edges() == {("WEB01", "café-server", 80, "tcp"): 1}
@@ -186,7 +200,11 @@ def test_bad_rows_are_each_reported_and_nothing_is_written(estate, tmp_path):
         'row 7, column "Destination port": is empty: give the destination port (1-65535)',
     ]
     assert "6 problems in export.csv; nothing was imported." in str(caught.value)
-    assert not Dependency.objects.exists() and not Endpoint.objects.exists() and not DependencyImport.objects.exists()
+    assert (
+        not Dependency.objects.exists()
+        and not Endpoint.objects.exists()
+        and not DependencyImport.objects.exists()
+    )
 
 
 @pytest.mark.django_db
@@ -203,7 +221,10 @@ def test_a_file_with_many_bad_rows_lists_the_first_200_and_the_total(db, tmp_pat
 @pytest.mark.parametrize(
     "content,message",
     [
-        (b"name,ip,owner\nweb01,10.0.0.1,bob\n", "is not a dependency export: expected Azure Migrate's dependency export"),
+        (
+            b"name,ip,owner\nweb01,10.0.0.1,bob\n",
+            "is not a dependency export: expected Azure Migrate's dependency export",
+        ),
         (b"", "is not a dependency export"),
         (b"PK\x03\x04not really a zip", "is not a dependency export"),
         (b"source,destination,port\n", "has a header but no rows"),
@@ -224,13 +245,19 @@ def test_a_forced_format_names_the_missing_columns(db, tmp_path):
     path = write_csv(tmp_path / "flows.csv", ["source", "destination", "port"], [["a", "b", 80]])
     with pytest.raises(DependencyImportError) as caught:
         import_file(path, format=DependencyFormat.AZURE_MIGRATE)
-    assert ("the columns Source server name or Source IP, Destination server name or Destination IP, Destination port "
-            "are missing") in str(caught.value)
+    assert (
+        "the columns Source server name or Source IP, Destination server name or Destination IP, Destination port "
+        "are missing"
+    ) in str(caught.value)
 
 
 @pytest.mark.django_db
-def test_matching_loads_the_inventory_in_a_fixed_number_of_queries(estate, tmp_path, django_assert_max_num_queries):
-    rows = [["web01", f"198.51.100.{i % 250}", 1000 + i] for i in range(500)] + [["db01", "app01", 1433]] * 500
+def test_matching_loads_the_inventory_in_a_fixed_number_of_queries(
+    estate, tmp_path, django_assert_max_num_queries
+):
+    rows = [["web01", f"198.51.100.{i % 250}", 1000 + i] for i in range(500)] + [
+        ["db01", "app01", 1433]
+    ] * 500
     path = write_csv(tmp_path / "flows.csv", ["source", "destination", "port"], rows)
     with django_assert_max_num_queries(25):
         record = import_file(path)
@@ -247,12 +274,17 @@ def test_the_command_prints_the_summary(estate, tmp_path):
     call_command("import_dependencies", str(path), stdout=out)
     text = out.getvalue()
     assert "Imported export.csv (Azure Migrate dependency export)" in text
-    assert "rows read                  2" in text and "connections                1 (1 new, 0 already known)" in text
+    assert (
+        "rows read                  2" in text
+        and "connections                1 (1 new, 0 already known)" in text
+    )
 
 
 @pytest.mark.django_db
 def test_the_command_fails_with_every_problem_on_bad_input(estate, tmp_path):
-    path = write_csv(tmp_path / "flows.csv", ["source", "destination", "port"], [["web01", "db01", 0], ["", "db01", 80]])
+    path = write_csv(
+        tmp_path / "flows.csv", ["source", "destination", "port"], [["web01", "db01", 0], ["", "db01", 80]]
+    )
     with pytest.raises(CommandError) as caught:
         call_command("import_dependencies", str(path))
     assert 'row 2, column "port": "0" is not a port number (1-65535)' in str(caught.value)
@@ -268,20 +300,39 @@ def test_the_command_exits_non_zero_with_the_errors(tmp_path):
     from pathlib import Path
 
     path = write_csv(tmp_path / "flows.csv", ["source", "destination", "port"], [["web01", "db01", 99999]])
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
     env.pop("TEST_DB_NAME", None)
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True)
-    bad = subprocess.run([sys.executable, "manage.py", "import_dependencies", str(path)], cwd=root, env=env,
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "manage.py", "import_dependencies", str(path)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 1
     assert '"99999" is not a port number (1-65535)' in bad.stderr
-    missing = subprocess.run([sys.executable, "manage.py", "import_dependencies", str(tmp_path / "nope.csv")],
-                             cwd=root, env=env, capture_output=True, text=True)
+    missing = subprocess.run(
+        [sys.executable, "manage.py", "import_dependencies", str(tmp_path / "nope.csv")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert missing.returncode == 1 and "nope.csv: no such file" in missing.stderr
     good = write_csv(tmp_path / "good.csv", ["source", "destination", "port"], [["a", "b", 80]])
-    ok = subprocess.run([sys.executable, "manage.py", "import_dependencies", str(good), "--format", "csv"], cwd=root,
-                        env=env, capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "manage.py", "import_dependencies", str(good), "--format", "csv"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0 and "external endpoints         2 (2 new)" in ok.stdout
 
 
@@ -324,13 +375,17 @@ def test_a_planner_uploads_and_the_job_imports(client_for, planner, estate, medi
     assert job.status == JobStatus.COMPLETED, job.error
     assert job.data["rows"] == 1 and job.data["edges"] == 1 and job.data["matched"] == 2
     record = DependencyImport.objects.get()
-    assert record.job == job and record.user == planner and record.file_name == "export.csv"  # Django keeps only the base name
+    assert (
+        record.job == job and record.user == planner and record.file_name == "export.csv"
+    )  # Django keeps only the base name
     assert not any(media.iterdir())
 
 
 @pytest.mark.django_db
 def test_a_bad_upload_fails_its_job_with_each_bad_row(client_for, planner, estate, media, no_broker):
-    client_for(planner).post(URL, {"file": csv_upload("flows.csv", ["source", "destination", "port"], [["a", "b", 0]])})
+    client_for(planner).post(
+        URL, {"file": csv_upload("flows.csv", ["source", "destination", "port"], [["a", "b", 0]])}
+    )
     job = Job.objects.get()
     jobs.run(job.pk)
     job.refresh_from_db()

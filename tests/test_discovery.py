@@ -24,12 +24,29 @@ pytestmark = pytest.mark.django_db
 
 SMALL = {"dc": 1, "cluster": 2, "host": 2, "vm": 3}
 WIDE = {"dc": 2, "cluster": 1, "host": 3, "standalone_host": 1, "vm": 2, "pg": 2}
-INVENTORY = (VCenter, Cluster, Host, Datastore, Network, VirtualMachine, VirtualDisk, VirtualNic, CdRom, Snapshot)
+INVENTORY = (
+    VCenter,
+    Cluster,
+    Host,
+    Datastore,
+    Network,
+    VirtualMachine,
+    VirtualDisk,
+    VirtualNic,
+    CdRom,
+    Snapshot,
+)
 
 
 def connection(sim, **fields) -> VCenter:
-    values = {"name": sim.host, "url": sim.url, "username": sim.username, "password": sim.password,
-              "verify_tls": False, **fields}
+    values = {
+        "name": sim.host,
+        "url": sim.url,
+        "username": sim.username,
+        "password": sim.password,
+        "verify_tls": False,
+        **fields,
+    }
     return VCenter.objects.create(**values)
 
 
@@ -38,8 +55,10 @@ def hosts_clusters(si) -> dict:
     content = si.RetrieveContent()
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.HostSystem], True)
     try:
-        return {h._moId: (h.parent._moId if isinstance(h.parent, vim.ClusterComputeResource) else None)
-                for h in view.view}
+        return {
+            h._moId: (h.parent._moId if isinstance(h.parent, vim.ClusterComputeResource) else None)
+            for h in view.view
+        }
     finally:
         view.Destroy()
 
@@ -52,10 +71,22 @@ def test_it_stores_what_the_simulator_says(vcsim, size):
     summary = discover(vc)
 
     si = sim.connect()
-    truth = read_vms(si, ["name", "config.instanceUuid", "config.hardware.numCPU", "config.hardware.memoryMB",
-                          "runtime.powerState", "runtime.host", "config.hardware.device"])
+    truth = read_vms(
+        si,
+        [
+            "name",
+            "config.instanceUuid",
+            "config.hardware.numCPU",
+            "config.hardware.memoryMB",
+            "runtime.powerState",
+            "runtime.host",
+            "config.hardware.device",
+        ],
+    )
     host_cluster = hosts_clusters(si)
-    stored = {vm.moid: vm for vm in VirtualMachine.objects.filter(vcenter=vc).select_related("host", "cluster")}
+    stored = {
+        vm.moid: vm for vm in VirtualMachine.objects.filter(vcenter=vc).select_related("host", "cluster")
+    }
     assert summary["vms"]["found"] == len(truth) == len(stored) > 0
     assert set(stored) == set(truth)
     for moid, props in truth.items():
@@ -69,11 +100,16 @@ def test_it_stores_what_the_simulator_says(vcsim, size):
         assert (vm.cluster.moid if vm.cluster else None) == host_cluster[vm.host.moid]
         disks = [d for d in props["config.hardware.device"] if isinstance(d, vim.vm.device.VirtualDisk)]
         assert sorted((d.deviceInfo.label, d.capacityInKB // 1024) for d in disks) == sorted(
-            vm.disks.values_list("label", "capacity_mib"))
+            vm.disks.values_list("label", "capacity_mib")
+        )
         assert all(d.datastore_id for d in vm.disks.all())
-        nics = [d for d in props["config.hardware.device"] if isinstance(d, vim.vm.device.VirtualEthernetCard)]
+        nics = [
+            d for d in props["config.hardware.device"] if isinstance(d, vim.vm.device.VirtualEthernetCard)
+        ]
         assert sorted(n.deviceInfo.label for n in nics) == sorted(vm.nics.values_list("label", flat=True))
-        assert all(n.network_id and n.network.name == n.network_name for n in vm.nics.select_related("network"))
+        assert all(
+            n.network_id and n.network.name == n.network_name for n in vm.nics.select_related("network")
+        )
     vc.refresh_from_db()
     about = si.RetrieveContent().about
     assert vc.instance_uuid == about.instanceUuid
@@ -95,7 +131,9 @@ def test_it_keeps_what_readiness_needs(vcsim):
     assert second.cdroms.get().iso_path == "[LocalDS_0] iso/install.iso"
     assert first.hw_version and first.hw_version >= 4
     content = sim.connect().RetrieveContent()
-    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.dvs.DistributedVirtualPortgroup], True)
+    view = content.viewManager.CreateContainerView(
+        content.rootFolder, [vim.dvs.DistributedVirtualPortgroup], True
+    )
     portgroups = [pg for pg in view.view if not pg.config.uplink]
     assert portgroups
     for pg in portgroups:
@@ -106,8 +144,10 @@ def test_it_keeps_what_readiness_needs(vcsim):
 
 
 def _stamps(vc):
-    return {model.__name__: sorted(model.objects.values_list("pk", "last_updated"))
-            for model in (Cluster, Host, Datastore, Network, VirtualMachine)}
+    return {
+        model.__name__: sorted(model.objects.values_list("pk", "last_updated"))
+        for model in (Cluster, Host, Datastore, Network, VirtualMachine)
+    }
 
 
 def test_it_writes_nothing_when_nothing_changed(vcsim):
@@ -121,8 +161,13 @@ def test_it_writes_nothing_when_nothing_changed(vcsim):
 
     assert first["writes"] > 0
     assert second["writes"] == 0
-    assert second["vms"] == {"found": first["vms"]["found"], "created": 0, "updated": 0, "vanished": 0,
-                             "unchanged": first["vms"]["found"]}
+    assert second["vms"] == {
+        "found": first["vms"]["found"],
+        "created": 0,
+        "updated": 0,
+        "vanished": 0,
+        "unchanged": first["vms"]["found"],
+    }
     assert _stamps(vc) == before
     assert {m.__name__: sorted(m.objects.values_list("pk", flat=True)) for m in INVENTORY[5:]} == parts_before
 
@@ -189,8 +234,13 @@ def test_it_says_when_vcenter_is_unreachable(vcsim):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    vc = VCenter.objects.create(name="gone", url=f"127.0.0.1:{port}", username="u", password="p", verify_tls=False)
-    with pytest.raises(JobError, match="Could not reach vCenter https://127.0.0.1:.*refused, timed out, no route or TLS failed"):
+    vc = VCenter.objects.create(
+        name="gone", url=f"127.0.0.1:{port}", username="u", password="p", verify_tls=False
+    )
+    with pytest.raises(
+        JobError,
+        match="Could not reach vCenter https://127.0.0.1:.*refused, timed out, no route or TLS failed",
+    ):
         discover(vc)
     _nothing_written(vc)
 
@@ -203,22 +253,28 @@ def test_it_refuses_an_untrusted_certificate_when_verifying(vcsim):
     _nothing_written(vc)
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("vcenter.example.com", "https://vcenter.example.com:443/sdk"),
-    ("https://vcenter.example.com", "https://vcenter.example.com:443/sdk"),
-    ("vc01:8443", "https://vc01:8443/sdk"),
-    ("https://10.0.0.5:9443/sdk", "https://10.0.0.5:9443/sdk"),
-    (" https://vc.example.com/sdk/ ", "https://vc.example.com:443/sdk"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("vcenter.example.com", "https://vcenter.example.com:443/sdk"),
+        ("https://vcenter.example.com", "https://vcenter.example.com:443/sdk"),
+        ("vc01:8443", "https://vc01:8443/sdk"),
+        ("https://10.0.0.5:9443/sdk", "https://10.0.0.5:9443/sdk"),
+        (" https://vc.example.com/sdk/ ", "https://vc.example.com:443/sdk"),
+    ],
+)
 def test_it_accepts_a_url_as_people_type_it(text, expected):
     assert str(parse_url(text)) == expected
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "No vCenter URL"),
-    ("http://vc.example.com", "only https"),
-    ("vc.example.com:99999", "port"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "No vCenter URL"),
+        ("http://vc.example.com", "only https"),
+        ("vc.example.com:99999", "port"),
+    ],
+)
 def test_it_rejects_a_url_it_cannot_use(text, message):
     with pytest.raises(JobError, match=message):
         parse_url(text)
@@ -247,8 +303,13 @@ def test_a_port_that_never_completes_tls_fails_the_discovery_instead_of_holding_
 
     settings.VCENTER_TIMEOUT_SECONDS = 1
     with _silent_listener() as listener:
-        vc = VCenter.objects.create(name="silent", url=f"127.0.0.1:{listener.getsockname()[1]}", username="u",
-                                    password="p", verify_tls=False)
+        vc = VCenter.objects.create(
+            name="silent",
+            url=f"127.0.0.1:{listener.getsockname()[1]}",
+            username="u",
+            password="p",
+            verify_tls=False,
+        )
         failure = []
 
         def run():
@@ -275,8 +336,9 @@ def test_closed_and_non_tls_ports_read_the_same_so_they_do_not_map_open_ports(se
     messages = {}
     try:
         for name, port in {"closed": closed, "plain http": http_server.server_port}.items():
-            vc = VCenter.objects.create(name=name, url=f"127.0.0.1:{port}", username="u", password="p",
-                                        verify_tls=False)
+            vc = VCenter.objects.create(
+                name=name, url=f"127.0.0.1:{port}", username="u", password="p", verify_tls=False
+            )
             with pytest.raises(JobError) as caught:
                 discover(vc)
             messages[name] = str(caught.value).replace(str(port), "PORT")

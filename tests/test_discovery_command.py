@@ -29,8 +29,17 @@ def test_it_discovers_from_a_url_in_any_usual_form(sim, monkeypatch, form):
     monkeypatch.setenv("VCENTER_PASSWORD", sim.password)
     out = StringIO()
 
-    call_command("discover_vcenter", "--url", url, "--username", sim.username, "--insecure", "--name", "lab",
-                 stdout=out)
+    call_command(
+        "discover_vcenter",
+        "--url",
+        url,
+        "--username",
+        sim.username,
+        "--insecure",
+        "--name",
+        "lab",
+        stdout=out,
+    )
 
     vc = VCenter.objects.get(name="lab")
     assert vc.url == url and vc.password == sim.password and vc.verify_tls is False
@@ -43,8 +52,9 @@ def test_it_discovers_from_a_url_in_any_usual_form(sim, monkeypatch, form):
 def test_it_fails_with_the_reason_and_stores_no_inventory(sim, monkeypatch):
     monkeypatch.setenv("VCENTER_PASSWORD", "wrong")
     with pytest.raises(CommandError, match="refused the user name or password"):
-        call_command("discover_vcenter", "--url", sim.url, "--username", sim.username, "--insecure",
-                     stdout=StringIO())
+        call_command(
+            "discover_vcenter", "--url", sim.url, "--username", sim.username, "--insecure", stdout=StringIO()
+        )
     assert not VirtualMachine.objects.exists()
 
 
@@ -61,16 +71,50 @@ def test_it_runs_as_a_command_line_program(sim):
 
     from tests.peers.worker import database_url
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "VCENTER_PASSWORD": sim.password,
-           "DATABASE_URL": database_url(connection.settings_dict)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "VCENTER_PASSWORD": sim.password,
+        "DATABASE_URL": database_url(connection.settings_dict),
+    }
     env.pop("TEST_DB_NAME", None)
-    ok = subprocess.run([sys.executable, "manage.py", "discover_vcenter", "--url", sim.host, "--username",
-                         sim.username, "--insecure"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "discover_vcenter",
+            "--url",
+            sim.host,
+            "--username",
+            sim.username,
+            "--insecure",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert ok.returncode == 0, ok.stderr
     assert "vms " in ok.stdout and VirtualMachine.objects.count() == len(read_vms(sim.connect()))
 
     env["VCENTER_PASSWORD"] = "wrong"
-    bad = subprocess.run([sys.executable, "manage.py", "discover_vcenter", "--url", sim.host, "--username",
-                          sim.username, "--insecure"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "discover_vcenter",
+            "--url",
+            sim.host,
+            "--username",
+            sim.username,
+            "--insecure",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert bad.returncode != 0
     assert "refused the user name or password" in bad.stderr

@@ -21,8 +21,9 @@ STAMP = "1733600000"
 
 
 def connection(sim) -> VCenter:
-    return VCenter.objects.create(name=sim.host, url=sim.url, username=sim.username, password=sim.password,
-                                  verify_tls=False)
+    return VCenter.objects.create(
+        name=sim.host, url=sim.url, username=sim.username, password=sim.password, verify_tls=False
+    )
 
 
 def vm_named(si, name: str):
@@ -40,16 +41,23 @@ def bulk_switchover(si, vm, name: str):
     datacenter = vm.parent
     while not isinstance(datacenter, vim.Datacenter):
         datacenter = datacenter.parent
-    folder = next((f for f in datacenter.vmFolder.childEntity if f.name == "Migrated VMs"), None) \
-        or datacenter.vmFolder.CreateFolder("Migrated VMs")
+    folder = next(
+        (f for f in datacenter.vmFolder.childEntity if f.name == "Migrated VMs"), None
+    ) or datacenter.vmFolder.CreateFolder("Migrated VMs")
     WaitForTask(folder.MoveIntoFolder_Task([vm]))
 
 
-@pytest.mark.parametrize(("name", "folder", "original"), [
-    (f"app-1-{STAMP}", "vm/Migrated VMs", "app-1"), (f"db_01_{STAMP}", "Migrated VMs", "db_01"),
-    (f"app-1-{STAMP}123", "vm/Migrated VMs", "app-1"),  # milliseconds
-    (f"app-1-{STAMP}", "vm/Prod", None), ("app-1-2024", "vm/Migrated VMs", None), ("app-1", "vm/Migrated VMs", None),
-])
+@pytest.mark.parametrize(
+    ("name", "folder", "original"),
+    [
+        (f"app-1-{STAMP}", "vm/Migrated VMs", "app-1"),
+        (f"db_01_{STAMP}", "Migrated VMs", "db_01"),
+        (f"app-1-{STAMP}123", "vm/Migrated VMs", "app-1"),  # milliseconds
+        (f"app-1-{STAMP}", "vm/Prod", None),
+        ("app-1-2024", "vm/Migrated VMs", None),
+        ("app-1", "vm/Migrated VMs", None),
+    ],
+)
 def test_it_tells_a_bulk_copy_by_its_suffix_and_folder(name, folder, original):
     assert original_name(name, folder) == original
 
@@ -70,8 +78,15 @@ def test_a_bulk_copy_is_the_migrated_vm_s_old_self_not_a_new_vm_to_plan(vcsim, c
 
     after = VirtualMachine.objects.get(pk=before.pk)
     assert (after.moid, after.name, after.folder, after.migrated_copy_name) == (
-        before.moid, moved, before.folder, f"{moved}-{STAMP}")
-    assert VirtualMachine.objects.get(vcenter=vc, moid=vm_named(si, f"{other}-renamed")._moId).name == f"{other}-renamed"
+        before.moid,
+        moved,
+        before.folder,
+        f"{moved}-{STAMP}",
+    )
+    assert (
+        VirtualMachine.objects.get(vcenter=vc, moid=vm_named(si, f"{other}-renamed")._moId).name
+        == f"{other}-renamed"
+    )
     assert (summary["vms"]["created"], summary["vms"]["vanished"]) == (0, 0)
     assert again["writes"] == 0
     # Out of what is offered to plan: the add-VMs list and the auto-planner.

@@ -33,17 +33,14 @@ OUTSIDE = re.compile(
     r"|(?<![\w.-])/work/"  # an absolute path into the machine's work area
 )
 # Not citations but data the code reads: (file, the text that may stay there).
-ALLOWED = {
-}
+ALLOWED = {}
 # README.md, bench/RESULTS.md: a document named in capitals, with its path if it gives one.
 CAPITALS_DOC = re.compile(r"(?<![\w./-])((?:[\w.-]+/)*[A-Z][A-Z0-9_]*(?:-[A-Z0-9_]+)*\.md)\b")
 
 NUMBER = r"\d+(?:\.\d+)?"
 DOC = r"([\w-]+\.md)`?"
 # hcx-wire.md §6 / `hcx-wire.md` §6, §9.2 / §11.2-11.4 / §1 and §5 / product.md §5
-SIGN_CITATION = re.compile(
-    rf"{DOC}\s*§({NUMBER}(?:\s*(?:,|and|to)\s*§{NUMBER}|\s*-\s*§?{NUMBER})*)"
-)
+SIGN_CITATION = re.compile(rf"{DOC}\s*§({NUMBER}(?:\s*(?:,|and|to)\s*§{NUMBER}|\s*-\s*§?{NUMBER})*)")
 # hcx-wire.md section 2 / sections 1 and 2
 WORD_CITATION = re.compile(rf"{DOC}\s+sections?\s+({NUMBER}(?:\s*(?:,|and)\s*{NUMBER})*)")
 BARE_SIGN = re.compile(rf"§({NUMBER})")
@@ -56,8 +53,11 @@ def tracked_files() -> list[str]:
     except (OSError, subprocess.CalledProcessError):  # no git (a copied tree): every file under ROOT
         names = [p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*") if p.is_file()]
     return [
-        n for n in names
-        if (n.endswith(SUFFIXES) or n in NO_SUFFIX) and not n.startswith(SKIPPED_DIRS) and (ROOT / n).is_file()
+        n
+        for n in names
+        if (n.endswith(SUFFIXES) or n in NO_SUFFIX)
+        and not n.startswith(SKIPPED_DIRS)
+        and (ROOT / n).is_file()
     ]
 
 
@@ -93,7 +93,9 @@ def test_nothing_cites_a_document_outside_the_repository():
     for name in tracked_files():
         if name == THIS:
             continue
-        for lineno, line in enumerate((ROOT / name).read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        for lineno, line in enumerate(
+            (ROOT / name).read_text(encoding="utf-8", errors="replace").splitlines(), 1
+        ):
             for match in OUTSIDE.finditer(line):
                 if any(name == f and f_text in line for f, f_text in ALLOWED):
                     continue
@@ -112,7 +114,9 @@ def test_every_document_named_in_capitals_is_in_the_repository():
     for name in names:
         if name == THIS:
             continue
-        for lineno, line in enumerate((ROOT / name).read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        for lineno, line in enumerate(
+            (ROOT / name).read_text(encoding="utf-8", errors="replace").splitlines(), 1
+        ):
             for cited in CAPITALS_DOC.findall(line):
                 if cited not in documents and cited.rsplit("/", 1)[-1] not in basenames:
                     missing.append(f"{name}:{lineno}: {cited}")
@@ -144,19 +148,39 @@ def test_every_citation_names_a_document_of_docs_and_a_section_it_has():
 
 
 def test_the_citation_reader_sees_every_form_the_code_uses():
-    text = "\n".join([
-        "(hcx-wire.md §6)", "`hcx-wire.md` §5, HCX 9.x", "hcx-wire.md §1, §5", "hcx-wire.md §11.2-11.4",
-        "hcx-wire.md sections 1 and 2", "hcx-wire.md section 2: HCX answers", "OVF 1.x section 9.5",
-        "(product.md §4)", "docs/product.md §5 per VM", "(hcx-wire.md §11, product.md §5)",
-    ])
+    text = "\n".join(
+        [
+            "(hcx-wire.md §6)",
+            "`hcx-wire.md` §5, HCX 9.x",
+            "hcx-wire.md §1, §5",
+            "hcx-wire.md §11.2-11.4",
+            "hcx-wire.md sections 1 and 2",
+            "hcx-wire.md section 2: HCX answers",
+            "OVF 1.x section 9.5",
+            "(product.md §4)",
+            "docs/product.md §5 per VM",
+            "(hcx-wire.md §11, product.md §5)",
+        ]
+    )
     assert [(doc, n) for _, doc, n in cited_numbers(text)] == [
-        ("hcx-wire.md", "6"), ("hcx-wire.md", "5"), ("hcx-wire.md", "1"), ("hcx-wire.md", "5"),
-        ("hcx-wire.md", "11.2"), ("hcx-wire.md", "11.4"), ("hcx-wire.md", "1"), ("hcx-wire.md", "2"),
-        ("hcx-wire.md", "2"), ("product.md", "4"), ("product.md", "5"), ("hcx-wire.md", "11"), ("product.md", "5"),
+        ("hcx-wire.md", "6"),
+        ("hcx-wire.md", "5"),
+        ("hcx-wire.md", "1"),
+        ("hcx-wire.md", "5"),
+        ("hcx-wire.md", "11.2"),
+        ("hcx-wire.md", "11.4"),
+        ("hcx-wire.md", "1"),
+        ("hcx-wire.md", "2"),
+        ("hcx-wire.md", "2"),
+        ("product.md", "4"),
+        ("product.md", "5"),
+        ("hcx-wire.md", "11"),
+        ("product.md", "5"),
     ]
     # Inside a document of docs/, a bare § is one of its own sections; a named one stays the other's.
     assert [(doc, n) for _, doc, n in cited_numbers("as §7 says (hcx-wire.md §10)", bare="product.md")] == [
-        ("hcx-wire.md", "10"), ("product.md", "7"),
+        ("hcx-wire.md", "10"),
+        ("product.md", "7"),
     ]
     assert OUTSIDE.search("see ../shared/hcx-api.md") and OUTSIDE.search('Path("/work/x")')
     for outside in ("PRODUCT.md section 5", "(STYLE.md habit 5)", "see DEVELOPERS.md"):
@@ -164,6 +188,8 @@ def test_the_citation_reader_sees_every_form_the_code_uses():
     assert not OUTSIDE.search("[DS] sqlclu01-shared/sqlclu01-shared.vmdk")
     assert not OUTSIDE.search("docs/product.md §5")
     assert CAPITALS_DOC.findall("see bench/RESULTS.md, README.md and PRODUCT.md; not docs/product.md") == [
-        "bench/RESULTS.md", "README.md", "PRODUCT.md",
+        "bench/RESULTS.md",
+        "README.md",
+        "PRODUCT.md",
     ]
     assert CAPITALS_DOC.findall("bench/RESULTS-postgresql.md") == []

@@ -17,9 +17,16 @@ pytestmark = pytest.mark.django_db
 def test_the_roles_holding_a_permission_are_named_as_people():
     assert roles_holding("inventory.add_vcenter") == ["engineer", "admin"]
     assert roles_text(roles_holding("inventory.add_vcenter")) == "engineers and admins"
-    assert roles_text(roles_holding("inventory.view_virtualmachine")) == "planners, engineers, stakeholders and admins"
+    assert (
+        roles_text(roles_holding("inventory.view_virtualmachine"))
+        == "planners, engineers, stakeholders and admins"
+    )
     assert refusal("core.view_webhook") == "This page is for admins."
-    assert roles_holding("migrations_app.change_wave", "hcx.change_hcxplan") == ["planner", "engineer", "admin"]
+    assert roles_holding("migrations_app.change_wave", "hcx.change_hcxplan") == [
+        "planner",
+        "engineer",
+        "admin",
+    ]
     assert refusal("migrations_app.approve_wave", "POST") == "This action is for engineers and admins."
 
 

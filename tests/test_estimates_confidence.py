@@ -8,7 +8,7 @@ from migrations_app.models import VmMigration
 from migrations_app.planner.estimates import assumptions_for, estimate_wave, measured_throughput
 from tests.test_estimates_measured import copied_in, defaults, site_wave  # noqa: F401 (fixture)
 
-MiB = 1024 ** 2
+MiB = 1024**2
 pytestmark = pytest.mark.django_db
 
 
@@ -42,7 +42,9 @@ def test_a_handful_of_fast_copies_moves_the_efficiency_part_of_the_way():
     assert a.efficiency_high < 1.0
     assert a.confidence == "based on 5 migrations, low confidence"
     assert "based on 5 migrations, low confidence" in estimate_wave(wave).assumptions.line
-    assert estimate_wave(wave).as_dict()["assumptions"]["confidence"] == "based on 5 migrations, low confidence"
+    assert (
+        estimate_wave(wave).as_dict()["assumptions"]["confidence"] == "based on 5 migrations, low confidence"
+    )
 
 
 def test_confidence_grows_with_the_migrations_measured(defaults):  # noqa: F811
@@ -53,5 +55,9 @@ def test_confidence_grows_with_the_migrations_measured(defaults):  # noqa: F811
     for m in migrations:
         copied_in(m, 100)
         said.append(assumptions_for(site).confidence)
-    assert said == ["based on 1 migration, low confidence", "based on 2 migrations, medium confidence",
-                    "based on 3 migrations, medium confidence", "based on 4 migrations, high confidence"]
+    assert said == [
+        "based on 1 migration, low confidence",
+        "based on 2 migrations, medium confidence",
+        "based on 3 migrations, medium confidence",
+        "based on 4 migrations, high confidence",
+    ]

@@ -13,25 +13,50 @@ from migrations_app.models import MigrationEvent
 from migrations_app.planner.estimates import assumptions_for, estimate_wave, measured_throughput
 from tests.factories import make_batch, make_estate, make_link_site, make_wave
 
-GiB = 1024 ** 3
+GiB = 1024**3
 T0 = datetime.datetime(2031, 1, 5, 1, tzinfo=datetime.UTC)
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def defaults(settings):
-    settings.MIGRATION_ESTIMATES = {**settings.MIGRATION_ESTIMATES, "EFFICIENCY_LOW_PCT": 50,
-                                    "EFFICIENCY_HIGH_PCT": 80, "IX_APPLIANCES": 1, "CALIBRATION_MIN_SAMPLES": 5}
+    settings.MIGRATION_ESTIMATES = {
+        **settings.MIGRATION_ESTIMATES,
+        "EFFICIENCY_LOW_PCT": 50,
+        "EFFICIENCY_HIGH_PCT": 80,
+        "IX_APPLIANCES": 1,
+        "CALIBRATION_MIN_SAMPLES": 5,
+    }
     settings.HCX_LIMITS = {**settings.HCX_LIMITS, "MIGRATION_MBPS_MAX": 1000, "IX_APPLIANCE_MBPS_MAX": 1600}
     return settings
 
 
 def reading(phase: str) -> MigrationProgress:
     return MigrationProgress(
-        id="m", group_id=None, vm_id=None, vm_name=None, migration_type=None, state=phase.upper(), phase=phase,
-        percent=0, bytes_transferred=0, bytes_total=10 * GiB, throughput_mbps=None, eta_seconds=None, message="",
-        events=(), errors=(), switchover_start=None, switchover_end=None, waiting_for_window=False,
-        reschedule_allowed=False, created=None, updated=None, started=T0, ended=None)
+        id="m",
+        group_id=None,
+        vm_id=None,
+        vm_name=None,
+        migration_type=None,
+        state=phase.upper(),
+        phase=phase,
+        percent=0,
+        bytes_transferred=0,
+        bytes_total=10 * GiB,
+        throughput_mbps=None,
+        eta_seconds=None,
+        message="",
+        events=(),
+        errors=(),
+        switchover_start=None,
+        switchover_end=None,
+        waiting_for_window=False,
+        reschedule_allowed=False,
+        created=None,
+        updated=None,
+        started=T0,
+        ended=None,
+    )
 
 
 def seen(m, *steps):
@@ -46,14 +71,21 @@ def site_wave(vms: int, *, name="Amsterdam", migration_type="bulk"):
     site = make_link_site(name=name, bandwidth_mbps=1000)
     estate = make_estate(vms=vms, devices=False, prefix=f"{name}-")
     VirtualMachine.objects.filter(pk__in=[v.pk for v in estate.vms]).update(used_mib=10 * 1024)
-    wave = make_wave(f"{name} wave", vms=estate.vms, status=WaveStatus.RUNNING, site=site,
-                     migration_type=migration_type)
+    wave = make_wave(
+        f"{name} wave", vms=estate.vms, status=WaveStatus.RUNNING, site=site, migration_type=migration_type
+    )
     return site, wave, list(make_batch(wave).migrations.order_by("pk"))
 
 
 def copied_in(m, seconds: int):
-    seen(m, (Phase.VALIDATING, 0), (Phase.INITIAL_SYNC, 30), (Phase.SWITCHOVER, 30 + seconds),
-         (Phase.CLEANUP, 30 + seconds + 300), (Phase.COMPLETE, 30 + seconds + 360))
+    seen(
+        m,
+        (Phase.VALIDATING, 0),
+        (Phase.INITIAL_SYNC, 30),
+        (Phase.SWITCHOVER, 30 + seconds),
+        (Phase.CLEANUP, 30 + seconds + 300),
+        (Phase.COMPLETE, 30 + seconds + 360),
+    )
 
 
 def test_later_estimates_follow_the_copies_a_site_completed():
@@ -89,8 +121,13 @@ def test_only_copies_seen_of_completed_bulk_and_rav_migrations_of_the_site_count
     defaults.MIGRATION_ESTIMATES = {**defaults.MIGRATION_ESTIMATES, "CALIBRATION_MIN_SAMPLES": 1}
     site, _wave, (waited, unseen, failed) = site_wave(3)
     # Copied in 100 s, then waited five hours for its window: only the copy counts.
-    seen(waited, (Phase.INITIAL_SYNC, 0), (Phase.WAITING_FOR_SWITCHOVER, 100), (Phase.SWITCHOVER, 5 * 3600),
-         (Phase.COMPLETE, 5 * 3600 + 400))
+    seen(
+        waited,
+        (Phase.INITIAL_SYNC, 0),
+        (Phase.WAITING_FOR_SWITCHOVER, 100),
+        (Phase.SWITCHOVER, 5 * 3600),
+        (Phase.COMPLETE, 5 * 3600 + 400),
+    )
     seen(unseen, (Phase.VALIDATING, 0), (Phase.COMPLETE, 900))  # too quick for a cycle to see its copy
     seen(failed, (Phase.INITIAL_SYNC, 0), (Phase.FAILED, 50))
     other_site, _wave, (elsewhere,) = site_wave(1, name="Elsewhere")

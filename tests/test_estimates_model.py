@@ -26,13 +26,20 @@ def defaults(settings):
     """The documented defaults, whatever the environment says."""
     settings.MIGRATION_ESTIMATES = {
         **settings.MIGRATION_ESTIMATES,
-        "EFFICIENCY_LOW_PCT": 50, "EFFICIENCY_HIGH_PCT": 80, "IX_APPLIANCES": 1,
-        "BULK_SWITCHOVER_MINUTES": (5, 15), "RAV_SWITCHOVER_MINUTES": (2, 10),
-        "VMOTION_SWITCHOVER_MINUTES": (1, 3), "COLD_SWITCHOVER_MINUTES": (1, 5),
+        "EFFICIENCY_LOW_PCT": 50,
+        "EFFICIENCY_HIGH_PCT": 80,
+        "IX_APPLIANCES": 1,
+        "BULK_SWITCHOVER_MINUTES": (5, 15),
+        "RAV_SWITCHOVER_MINUTES": (2, 10),
+        "VMOTION_SWITCHOVER_MINUTES": (1, 3),
+        "COLD_SWITCHOVER_MINUTES": (1, 5),
     }
     settings.HCX_LIMITS = {
-        **settings.HCX_LIMITS, "MIGRATION_MBPS_MAX": 1000, "IX_APPLIANCE_MBPS_MAX": 1600,
-        "MAX_REPLICATIONS_PER_MESH": 200, "MAX_REPLICATIONS_PER_MANAGER": 300,
+        **settings.HCX_LIMITS,
+        "MIGRATION_MBPS_MAX": 1000,
+        "IX_APPLIANCE_MBPS_MAX": 1600,
+        "MAX_REPLICATIONS_PER_MESH": 200,
+        "MAX_REPLICATIONS_PER_MANAGER": 300,
     }
     return settings
 
@@ -143,7 +150,11 @@ def test_it_uses_measured_throughput_once_there_is_some(defaults, monkeypatch):
 
 
 def test_the_settings_change_the_estimate(defaults):
-    defaults.MIGRATION_ESTIMATES = {**defaults.MIGRATION_ESTIMATES, "EFFICIENCY_LOW_PCT": 100, "EFFICIENCY_HIGH_PCT": 100}
+    defaults.MIGRATION_ESTIMATES = {
+        **defaults.MIGRATION_ESTIMATES,
+        "EFFICIENCY_LOW_PCT": 100,
+        "EFFICIENCY_HIGH_PCT": 100,
+    }
     a = assumptions_for(Link(1000))
     estimate = estimate_loads({"cold": Load("cold", 1, TB_MIB, TB_MIB)}, a)
     assert estimate.transfer.low == estimate.transfer.high == pytest.approx(TB_BITS / 1000e6)
@@ -153,8 +164,13 @@ def test_the_settings_change_the_estimate(defaults):
 def test_a_saved_wave_is_estimated_from_used_storage_or_provisioned(defaults):
     site = make_link_site(bandwidth_mbps=1000)
     start = datetime(2031, 1, 4, 22, tzinfo=UTC)
-    wave = Wave.objects.create(name="W1", site=site, migration_type=MigrationType.BULK,
-                               window_start=start, window_end=start + timedelta(hours=8))
+    wave = Wave.objects.create(
+        name="W1",
+        site=site,
+        migration_type=MigrationType.BULK,
+        window_start=start,
+        window_end=start + timedelta(hours=8),
+    )
     vc = make_vcenter()
     used = make_vm(vc, "used", used_mib=TB_MIB // 2, provisioned_mib=TB_MIB)
     unknown = make_vm(vc, "unknown", used_mib=0, provisioned_mib=TB_MIB // 2)

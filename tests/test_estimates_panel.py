@@ -20,9 +20,16 @@ START = datetime(2031, 1, 4, 22, tzinfo=UTC)
 
 def make_wave(name, vms, *, site=None, hours=8, migration_type=MigrationType.BULK, used_mib=100 * 1024):
     estate = make_estate(vms, devices=False, prefix=f"{name}-")
-    VirtualMachine.objects.filter(pk__in=[v.pk for v in estate.vms]).update(used_mib=used_mib, power_state=PowerState.ON)
-    wave = Wave.objects.create(name=name, site=site, migration_type=migration_type,
-                               window_start=START, window_end=START + timedelta(hours=hours))
+    VirtualMachine.objects.filter(pk__in=[v.pk for v in estate.vms]).update(
+        used_mib=used_mib, power_state=PowerState.ON
+    )
+    wave = Wave.objects.create(
+        name=name,
+        site=site,
+        migration_type=migration_type,
+        window_start=START,
+        window_end=START + timedelta(hours=hours),
+    )
     WaveItem.objects.bulk_create(WaveItem(wave=wave, vm=vm) for vm in estate.vms)
     return wave
 
@@ -75,7 +82,10 @@ def test_the_api_gives_a_wave_estimate(client_for, stakeholder):
     assert body["wave"] == wave.pk and body["fits"] is True and body["vms"] == 3
     assert body["transfer"]["low_seconds"] < body["transfer"]["high_seconds"]
     assert body["types"][0]["migration_type"] == "bulk" and body["types"][0]["pre_seed"] is True
-    assert body["assumptions"]["bandwidth_mbps"] == 1000 and body["assumptions"]["efficiency_source"] == "assumed"
+    assert (
+        body["assumptions"]["bandwidth_mbps"] == 1000
+        and body["assumptions"]["efficiency_source"] == "assumed"
+    )
     assert len(body["longest_vms"]) == 3
 
 
@@ -110,7 +120,9 @@ def test_every_vm_has_its_own_estimate_a_page_at_a_time(client_for, stakeholder)
     assert response.status_code == 200 and "small-vm-00001" in response.content.decode()
     n_big, response = queries(lambda: client.get(f"/plan/waves/{big.pk}/estimate/?page=2"))
     page = response.content.decode()
-    assert n_small == n_big and "big-vm-00101" in page and "big-vm-00001" not in page and "Page 2 of 3" in page
+    assert (
+        n_small == n_big and "big-vm-00101" in page and "big-vm-00001" not in page and "Page 2 of 3" in page
+    )
     body = client.get(f"/api/wave-estimates/{big.pk}/vms/?page=3").json()
     assert body["count"] == 250 and len(body["results"]) == 50
     vm = body["results"][0]

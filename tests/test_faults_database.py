@@ -65,12 +65,23 @@ class OwnPostgres:
 
     def start(self):
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-o",
-                  f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
 
     def restart(self):
         """`-m fast`: every session is ended at once, as a failover or a package upgrade does."""
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-m", "fast", "-w", "restart")
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-m", "fast", "-w", "restart"
+        )
 
     def stop(self):
         if self.data.exists():
@@ -81,9 +92,25 @@ class OwnPostgres:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def psql(self, *args: str, **kwargs):
-        return subprocess.run([str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                               "-v", "ON_ERROR_STOP=1", "-q", *args], check=True, capture_output=True, timeout=120,
-                              **kwargs)
+        return subprocess.run(
+            [
+                str(self.bindir / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                *args,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+            **kwargs,
+        )
 
     def create_portal_database(self, name: str) -> str:
         """A new database with the portal's tables (manage.py migrate); returns its URL."""
@@ -91,8 +118,14 @@ class OwnPostgres:
         url = f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
         env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "tests.settings"}
         env.pop("TEST_DB_NAME", None)
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
-                       capture_output=True, timeout=180)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
         return url
 
 
@@ -110,8 +143,14 @@ def own_postgres(django_db_setup, django_db_blocker):
     try:
         server.start()
         server.create_portal_database("portal")
-        connections.settings[ALIAS] = {**connection.settings_dict, "NAME": "portal", "HOST": "127.0.0.1",
-                                       "PORT": str(server.port), "USER": "postgres", "PASSWORD": ""}
+        connections.settings[ALIAS] = {
+            **connection.settings_dict,
+            "NAME": "portal",
+            "HOST": "127.0.0.1",
+            "PORT": str(server.port),
+            "USER": "postgres",
+            "PASSWORD": "",
+        }
         with django_db_blocker.unblock():
             yield server
     finally:
@@ -146,28 +185,42 @@ def job_row(pk: int) -> Job | None:
 
 
 def discovery(vc: VCenter) -> Job:
-    return Job.objects.using(ALIAS).create(kind=KIND, name=f"Discover {vc.name}", params={"vcenter_id": vc.pk})
+    return Job.objects.using(ALIAS).create(
+        kind=KIND, name=f"Discover {vc.name}", params={"vcenter_id": vc.pk}
+    )
 
 
 def test_a_postgresql_restart_mid_job_fails_that_job_saying_so_and_the_worker_runs_the_next(
-        own_postgres, vcsim, make_worker):  # noqa: F811
+    own_postgres, vcsim, make_worker
+):  # noqa: F811
     sim = vcsim(**MEDIUM)
     total = len(read_vms(sim.connect()))
     own = connections.settings[ALIAS]
     with TcpProxy("127.0.0.1", sim.port) as proxy:
         proxy.slow(0.01)  # the restart lands while VM pages are still coming
-        vc = VCenter.objects.using(ALIAS).create(name="lab", url=f"https://127.0.0.1:{proxy.port}/sdk",
-                                                 username=sim.username, password=sim.password, verify_tls=False)
+        vc = VCenter.objects.using(ALIAS).create(
+            name="lab",
+            url=f"https://127.0.0.1:{proxy.port}/sdk",
+            username=sim.username,
+            password=sim.password,
+            verify_tls=False,
+        )
         worker = make_worker(DATABASE_URL=database_url(own), DISCOVERY_PAGE_SIZE="20")
         worker.start()
         first = discovery(vc)
         worker.send(first.pk)
 
-        wait_for(lambda: (job_row(first.pk) or first).progress_text.startswith("Read "), timeout=60,
-                 message="the worker to read VM pages")
+        wait_for(
+            lambda: (job_row(first.pk) or first).progress_text.startswith("Read "),
+            timeout=60,
+            message="the worker to read VM pages",
+        )
         own_postgres.restart()
-        wait_for(lambda: getattr(job_row(first.pk), "is_terminal", False), timeout=120,
-                 message="the interrupted job to end")
+        wait_for(
+            lambda: getattr(job_row(first.pk), "is_terminal", False),
+            timeout=120,
+            message="the interrupted job to end",
+        )
 
         first = job_row(first.pk)
         assert first.status == JobStatus.FAILED
@@ -179,8 +232,11 @@ def test_a_postgresql_restart_mid_job_fails_that_job_saying_so_and_the_worker_ru
         proxy.heal()
         second = discovery(vc)
         worker.send(second.pk)
-        wait_for(lambda: getattr(job_row(second.pk), "is_terminal", False), timeout=120,
-                 message="the next job to end")
+        wait_for(
+            lambda: getattr(job_row(second.pk), "is_terminal", False),
+            timeout=120,
+            message="the next job to end",
+        )
 
     assert worker.runs[-1].proc.poll() is None, "the same worker, still running"
     second = job_row(second.pk)

@@ -34,6 +34,7 @@ INVENTORY = (Cluster, Host, Datastore, Network, VirtualMachine, VirtualDisk)
 
 # --- a worker of the test's own: started, killed and started again -------------------------------
 
+
 class QueueWorker:
     """A Celery worker on a queue of its own, which the test starts when its data is ready, kills
     with SIGKILL and starts again. `env` can point it at another database (DATABASE_URL)."""
@@ -42,8 +43,12 @@ class QueueWorker:
         self.beat = beat  # with its own Celery beat (the reconciler, the job sweeps) on this database
         self.queue = f"faults-{uuid.uuid4().hex[:8]}"
         self.env = dict(os.environ)
-        self.env.update(DATABASE_URL=database_url(connection.settings_dict), CELERY_QUEUE=self.queue,
-                        DJANGO_SETTINGS_MODULE="tests.settings", PYTHONUNBUFFERED="1")
+        self.env.update(
+            DATABASE_URL=database_url(connection.settings_dict),
+            CELERY_QUEUE=self.queue,
+            DJANGO_SETTINGS_MODULE="tests.settings",
+            PYTHONUNBUFFERED="1",
+        )
         self.env.pop("TEST_DB_NAME", None)
         self.broker_dir = None
         tmp_path.mkdir(parents=True, exist_ok=True)
@@ -81,10 +86,16 @@ class QueueWorker:
         if self.broker_dir is None:
             return Connection(self.env.get("REDIS_URL") or django_settings.REDIS_URL)
         folder = self.broker_dir
-        return Connection("filesystem://", transport_options={
-            "data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
-            "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control"),
-            "store_processed": False})
+        return Connection(
+            "filesystem://",
+            transport_options={
+                "data_folder_in": str(folder / "queue"),
+                "data_folder_out": str(folder / "queue"),
+                "processed_folder": str(folder / "processed"),
+                "control_folder": str(folder / "control"),
+                "store_processed": False,
+            },
+        )
 
     def send(self, job_id: int):
         from avsportal.celery import app
@@ -99,7 +110,9 @@ class QueueWorker:
         from kombu import Exchange, Queue
 
         with self.connection() as conn:
-            Queue(self.queue, Exchange(self.queue, type="direct"), routing_key=self.queue)(conn.default_channel).declare()
+            Queue(self.queue, Exchange(self.queue, type="direct"), routing_key=self.queue)(
+                conn.default_channel
+            ).declare()
 
         def send(job):
             Job.objects.filter(pk=job.pk).update(task_id=self.send(job.pk) or "")
@@ -122,8 +135,13 @@ def make_worker(django_db_setup, tmp_path):
 
 
 def vcenter_behind(proxy: TcpProxy, sim, name: str) -> VCenter:
-    return VCenter.objects.create(name=name, url=f"https://127.0.0.1:{proxy.port}/sdk", username=sim.username,
-                                  password=sim.password, verify_tls=False)
+    return VCenter.objects.create(
+        name=name,
+        url=f"https://127.0.0.1:{proxy.port}/sdk",
+        username=sim.username,
+        password=sim.password,
+        verify_tls=False,
+    )
 
 
 def reading_vm_pages(job) -> bool:
@@ -139,15 +157,21 @@ def messages(job) -> list[str]:
 
 
 def inventory_counts(vc) -> dict[str, int]:
-    return {model.__name__: model.objects.filter(**({"vm__vcenter": vc} if model is VirtualDisk else {"vcenter": vc}))
-            .count() for model in INVENTORY}
+    return {
+        model.__name__: model.objects.filter(
+            **({"vm__vcenter": vc} if model is VirtualDisk else {"vcenter": vc})
+        ).count()
+        for model in INVENTORY
+    }
 
 
 # --- 1. the worker killed in the middle of a discovery ------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
 def test_a_discovery_whose_worker_was_killed_is_run_again_by_the_next_worker_and_stores_each_vm_once(
-        vcsim, engineer, make_worker, monkeypatch):
+    vcsim, engineer, make_worker, monkeypatch
+):
     sim = vcsim(**BIG)
     total = len(read_vms(sim.connect()))
     with TcpProxy("127.0.0.1", sim.port) as proxy:
@@ -165,7 +189,9 @@ def test_a_discovery_whose_worker_was_killed_is_run_again_by_the_next_worker_and
         assert inventory_counts(vc)["VirtualMachine"] == 0  # all read before anything is written
         proxy.heal()
         worker.start()
-        wait_for(lambda: ended(job), timeout=120, message="the interrupted discovery to end after the restart")
+        wait_for(
+            lambda: ended(job), timeout=120, message="the interrupted discovery to end after the restart"
+        )
 
         job.refresh_from_db()
         assert job.status == JobStatus.COMPLETED, job.error
@@ -189,6 +215,7 @@ def test_a_discovery_whose_worker_was_killed_is_run_again_by_the_next_worker_and
 
 
 # --- what a live worker holds is never taken from it --------------------------------------------
+
 
 @jobs.job_handler("tests.faults_steps")
 def steps_handler(job, upto):
@@ -249,20 +276,28 @@ def test_a_running_job_is_neither_run_twice_nor_taken_from_its_live_worker(sent)
     assert sent[-1] == job.pk
     jobs.run(job.pk)
     assert Job.objects.get(pk=job.pk).status == JobStatus.COMPLETED
-    assert messages(job) == [f"{jobs.INTERRUPTED}; running it again", "Resuming after the previous worker stopped",
-                             "step 1", "step 2"]
+    assert messages(job) == [
+        f"{jobs.INTERRUPTED}; running it again",
+        "Resuming after the previous worker stopped",
+        "step 1",
+        "step 2",
+    ]
     assert jobs.recover_interrupted() == []
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_discovery_whose_message_was_lost_is_sent_again_by_the_beat_and_stores_each_vm_once(vcsim, make_worker):
+def test_a_discovery_whose_message_was_lost_is_sent_again_by_the_beat_and_stores_each_vm_once(
+    vcsim, make_worker
+):
     """The broker (or the database) failed as the job was sent or picked up: no worker will ever run
     it, and no worker starting up looks at PENDING jobs. The beat's sweep sends it again."""
     sim = vcsim(**MEDIUM)
-    vc = VCenter.objects.create(name="lost message lab", url=sim.url, username=sim.username, password=sim.password,
-                                verify_tls=False)
-    job = Job.objects.create(kind="inventory.discover_vcenter", name="Discover lost message lab",
-                             params={"vcenter_id": vc.pk})  # its message never reached the broker
+    vc = VCenter.objects.create(
+        name="lost message lab", url=sim.url, username=sim.username, password=sim.password, verify_tls=False
+    )
+    job = Job.objects.create(
+        kind="inventory.discover_vcenter", name="Discover lost message lab", params={"vcenter_id": vc.pk}
+    )  # its message never reached the broker
     worker = make_worker(beat=True, JOBS_RECOVER_SECONDS="1", JOBS_RESEND_PENDING_SECONDS="2")
     worker.start()
 
@@ -277,14 +312,17 @@ def test_a_job_still_pending_is_sent_again_only_once_per_wait_and_a_running_one_
     settings.JOBS = {**settings.JOBS, "RESEND_PENDING_SECONDS": 600}
     old = timezone.now() - datetime.timedelta(minutes=15)
     stranded = Job.objects.create(kind="tests.faults_steps", name="Lost", params={"upto": 1})
-    running = Job.objects.create(kind="tests.faults_steps", name="Running", params={"upto": 1},
-                                 status=JobStatus.RUNNING)
+    running = Job.objects.create(
+        kind="tests.faults_steps", name="Running", params={"upto": 1}, status=JobStatus.RUNNING
+    )
     fresh = Job.objects.create(kind="tests.faults_steps", name="Just sent", params={"upto": 1})
     Job.objects.filter(pk__in=[stranded.pk, running.pk]).update(created=old)
 
     assert jobs.resend_stranded() == [stranded.pk] == sent
-    assert messages(stranded) == [f"{jobs.STRANDED} within 10 min (its message may have been lost when the broker "
-                                  "or the database failed): sending it again"]
+    assert messages(stranded) == [
+        f"{jobs.STRANDED} within 10 min (its message may have been lost when the broker "
+        "or the database failed): sending it again"
+    ]
     assert jobs.resend_stranded() == []  # sent again just now: it gets another wait
     assert messages(fresh) == [] and messages(running) == []
 
@@ -299,11 +337,14 @@ def test_a_job_that_keeps_killing_its_worker_ends_failed_saying_so(sent):
 
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and job.completed
-    assert job.error == (f"The worker running this job stopped {jobs.MAX_INTERRUPTIONS} times "
-                         "(killed, crashed or out of memory); not trying again")
+    assert job.error == (
+        f"The worker running this job stopped {jobs.MAX_INTERRUPTIONS} times "
+        "(killed, crashed or out of memory); not trying again"
+    )
 
 
 # --- 2. vCenter dropping its connections or going silent mid-discovery --------------------------
+
 
 def run_in_thread(job_id: int) -> threading.Thread:
     """The job runs as in a worker, beside the test that breaks its network."""
@@ -321,8 +362,9 @@ def run_in_thread(job_id: int) -> threading.Thread:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("fault", ["drop", "silence"])
-def test_vcenter_failing_mid_discovery_fails_the_job_naming_it_and_writes_nothing(vcsim, engineer, settings, sent,
-                                                                                  fault):
+def test_vcenter_failing_mid_discovery_fails_the_job_naming_it_and_writes_nothing(
+    vcsim, engineer, settings, sent, fault
+):
     sim = vcsim(**MEDIUM)
     settings.VCENTER_TIMEOUT_SECONDS = 2
     settings.DISCOVERY_PAGE_SIZE = 20
@@ -341,8 +383,10 @@ def test_vcenter_failing_mid_discovery_fails_the_job_naming_it_and_writes_nothin
 
         job.refresh_from_db()
         assert job.status == JobStatus.FAILED
-        assert job.error.startswith(f"vCenter flaky lab (https://127.0.0.1:{proxy.port}/sdk) failed while its "
-                                    "inventory was being read: ")
+        assert job.error.startswith(
+            f"vCenter flaky lab (https://127.0.0.1:{proxy.port}/sdk) failed while its "
+            "inventory was being read: "
+        )
         assert ("no answer within 2 seconds" if fault == "silence" else "the connection") in job.error
         assert job.error.endswith("Nothing was changed; discover again when it answers")
         assert not any("Traceback" in m for m in messages(job))
@@ -357,4 +401,6 @@ def test_vcenter_failing_mid_discovery_fails_the_job_naming_it_and_writes_nothin
 
     again.refresh_from_db()
     assert again.status == JobStatus.COMPLETED, again.error
-    assert inventory_counts(vc)["VirtualMachine"] == len(read_vms(sim.connect())) == again.data["vms"]["found"]
+    assert (
+        inventory_counts(vc)["VirtualMachine"] == len(read_vms(sim.connect())) == again.data["vms"]["found"]
+    )

@@ -28,7 +28,9 @@ def _filtersets():
             yield sub
             yield from subclasses(sub)
 
-    return {fs for fs in subclasses(django_filters.FilterSet) if not fs.__module__.startswith("django_filters")}
+    return {
+        fs for fs in subclasses(django_filters.FilterSet) if not fs.__module__.startswith("django_filters")
+    }
 
 
 def test_every_integer_filter_checks_the_range():
@@ -36,8 +38,10 @@ def test_every_integer_filter_checks_the_range():
         f"{fs.__module__}.{fs.__name__}.{name}"
         for fs in _filtersets()
         for name, flt in fs.base_filters.items()
-        if isinstance(flt, django_filters.NumberFilter) and not isinstance(flt, IntegerFilter)
-        or isinstance(flt, django_filters.ModelMultipleChoiceFilter) and not isinstance(flt, ModelMultipleChoiceFilter)
+        if isinstance(flt, django_filters.NumberFilter)
+        and not isinstance(flt, IntegerFilter)
+        or isinstance(flt, django_filters.ModelMultipleChoiceFilter)
+        and not isinstance(flt, ModelMultipleChoiceFilter)
     ]
     assert len(_filtersets()) > 10  # the walk found the project's filtersets
     assert unchecked == [], "use core.filters.IntegerFilter / ModelMultipleChoiceFilter"
@@ -50,15 +54,18 @@ def estate(db):
     return estate, group
 
 
-@pytest.mark.parametrize("url", [
-    f"/api/hcx-plans/?vcenter_id={HUGE}",
-    f"/api/groups/?vm_id={HUGE}",
-    f"/api/group-members/?vm_id={HUGE}",
-    f"/api/dependencies/?vm_id={HUGE}",
-    f"/api/dependency-graph/?group={HUGE}",
-    f"/api/vms/?host_id={HUGE}",
-    f"/api/jobs/?object_id={HUGE}",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/hcx-plans/?vcenter_id={HUGE}",
+        f"/api/groups/?vm_id={HUGE}",
+        f"/api/group-members/?vm_id={HUGE}",
+        f"/api/dependencies/?vm_id={HUGE}",
+        f"/api/dependency-graph/?group={HUGE}",
+        f"/api/vms/?host_id={HUGE}",
+        f"/api/jobs/?object_id={HUGE}",
+    ],
+)
 def test_the_api_answers_400_for_a_filter_out_of_range(client_for, admin_user, estate, url):
     response = client_for(admin_user).get(url)
     assert response.status_code == 400
@@ -76,8 +83,11 @@ def test_the_largest_id_a_column_holds_is_merely_not_found(client_for, admin_use
 
 def test_a_filter_out_of_range_on_a_detail_action_is_a_400(client_for, planner, estate):
     e, group = estate
-    response = client_for(planner).post(f"/api/groups/{group.pk}/add-members/?vm_id={HUGE}",
-                                        {"vms": [e.vms[1].pk]}, content_type="application/json")
+    response = client_for(planner).post(
+        f"/api/groups/{group.pk}/add-members/?vm_id={HUGE}",
+        {"vms": [e.vms[1].pk]},
+        content_type="application/json",
+    )
     assert response.status_code == 400 and "vm_id" in response.json()
     assert group.members.count() == 1
 
@@ -85,8 +95,9 @@ def test_a_filter_out_of_range_on_a_detail_action_is_a_400(client_for, planner, 
 @pytest.mark.parametrize("step", ["add-members", "remove-members"])
 def test_a_body_id_out_of_range_is_a_400(client_for, planner, estate, step):
     e, group = estate
-    response = client_for(planner).post(f"/api/groups/{group.pk}/{step}/", {"vms": [int(HUGE)]},
-                                        content_type="application/json")
+    response = client_for(planner).post(
+        f"/api/groups/{group.pk}/{step}/", {"vms": [int(HUGE)]}, content_type="application/json"
+    )
     assert response.status_code == 400 and "vms" in response.json()
 
 

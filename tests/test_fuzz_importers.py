@@ -34,7 +34,11 @@ from tests.factories import make_estate, make_group, make_wave
 FUZZ = settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", 40)),
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
 )
 
 # --- shared helpers -----------------------------------------------------------------------------
@@ -89,7 +93,9 @@ def broken_table(draw, header: list[str], good_rows: list[list], *, max_rows: in
     """`header` and `good_rows`, then damaged: columns dropped or renamed, cells replaced, rows
     duplicated or added blank."""
     header = list(header)
-    rows = [list(r) for r in draw(st.lists(st.sampled_from(good_rows), max_size=max_rows))] if good_rows else []
+    rows = (
+        [list(r) for r in draw(st.lists(st.sampled_from(good_rows), max_size=max_rows))] if good_rows else []
+    )
     for _ in range(draw(st.integers(0, 4))):
         action = draw(st.sampled_from(["drop", "rename", "cell", "duplicate", "blank", "ragged"]))
         if action == "drop" and header:
@@ -110,7 +116,7 @@ def broken_table(draw, header: list[str], good_rows: list[list], *, max_rows: in
             rows.insert(draw(st.integers(0, len(rows))), [None] * len(header))
         elif action == "ragged" and rows:
             r = draw(st.sampled_from(rows))
-            del r[draw(st.integers(0, len(r))):]
+            del r[draw(st.integers(0, len(r))) :]
     return [header, *rows]
 
 
@@ -164,31 +170,102 @@ SDK = ["VI SDK Server", "VI SDK UUID"]
 VC = ["vc-fuzz.example.com", "uuid-vc-fuzz"]
 RVTOOLS = {
     "vInfo": (
-        ["VM", "Powerstate", "Template", "CPUs", "Memory", "Provisioned MiB", "In Use MiB", "HW version",
-         "Primary IP Address", "Cluster", "Host", "OS according to the configuration file", "VM ID", "VM UUID",
-         "CBT", "Annotation", *SDK],
-        [[f"app-{i}", "poweredOn", "False", 2, 4096, 40960, 20480, 19, f"10.0.0.{i}", "CL", "esx-1",
-          "Ubuntu Linux (64-bit)", f"vm-{i}", f"50{i:030}", "True", "", *VC] for i in range(1, 4)],
+        [
+            "VM",
+            "Powerstate",
+            "Template",
+            "CPUs",
+            "Memory",
+            "Provisioned MiB",
+            "In Use MiB",
+            "HW version",
+            "Primary IP Address",
+            "Cluster",
+            "Host",
+            "OS according to the configuration file",
+            "VM ID",
+            "VM UUID",
+            "CBT",
+            "Annotation",
+            *SDK,
+        ],
+        [
+            [
+                f"app-{i}",
+                "poweredOn",
+                "False",
+                2,
+                4096,
+                40960,
+                20480,
+                19,
+                f"10.0.0.{i}",
+                "CL",
+                "esx-1",
+                "Ubuntu Linux (64-bit)",
+                f"vm-{i}",
+                f"50{i:030}",
+                "True",
+                "",
+                *VC,
+            ]
+            for i in range(1, 4)
+        ],
     ),
-    "vTools": (["VM", "Tools", "Tools Version", "VM ID", *SDK], [[f"app-{i}", "toolsOk", 12389, f"vm-{i}", *VC] for i in range(1, 4)]),
+    "vTools": (
+        ["VM", "Tools", "Tools Version", "VM ID", *SDK],
+        [[f"app-{i}", "toolsOk", 12389, f"vm-{i}", *VC] for i in range(1, 4)],
+    ),
     "vDisk": (
         ["VM", "Disk", "Disk Key", "Capacity MiB", "Raw", "Disk Mode", "Thin", "Path", "VM ID", *SDK],
-        [[f"app-{i}", "Hard disk 1", 2000, 20480, "False", "persistent", "True", f"[ds1] app-{i}/app-{i}.vmdk",
-          f"vm-{i}", *VC] for i in range(1, 4)],
+        [
+            [
+                f"app-{i}",
+                "Hard disk 1",
+                2000,
+                20480,
+                "False",
+                "persistent",
+                "True",
+                f"[ds1] app-{i}/app-{i}.vmdk",
+                f"vm-{i}",
+                *VC,
+            ]
+            for i in range(1, 4)
+        ],
     ),
     "vNetwork": (
         ["VM", "NIC label", "Adapter", "Network", "Connected", "Mac Address", "VM ID", *SDK],
-        [[f"app-{i}", "Network adapter 1", "Vmxnet3", "pg-dv", "True", f"00:50:56:00:00:0{i}", f"vm-{i}", *VC]
-         for i in range(1, 4)],
+        [
+            [
+                f"app-{i}",
+                "Network adapter 1",
+                "Vmxnet3",
+                "pg-dv",
+                "True",
+                f"00:50:56:00:00:0{i}",
+                f"vm-{i}",
+                *VC,
+            ]
+            for i in range(1, 4)
+        ],
     ),
     "vSnapshot": (
         ["VM", "Name", "Date / time", "Size MiB (total)", "Quiesced", "VM ID", *SDK],
         [["app-1", "before patch", dt.datetime(2025, 1, 2, 3, 4, 5), 1024.5, "False", "vm-1", *VC]],
     ),
-    "vHost": (["Host", "Datacenter", "Cluster", "CPU Model", "# CPU", "# Cores", "# Memory", "Object ID", *SDK],
-              [["esx-1", "DC", "CL", "AMD EPYC 7763", 2, 64, 1048576, "host-1", *VC]]),
-    "vCluster": (["Name", "NumHosts", "HA enabled", "Object ID", *SDK], [["CL", 1, "True", "domain-c1", *VC]]),
-    "vDatastore": (["Name", "Type", "Capacity MiB", "Object ID", *SDK], [["ds1", "VMFS", 4194304, "datastore-1", *VC]]),
+    "vHost": (
+        ["Host", "Datacenter", "Cluster", "CPU Model", "# CPU", "# Cores", "# Memory", "Object ID", *SDK],
+        [["esx-1", "DC", "CL", "AMD EPYC 7763", 2, 64, 1048576, "host-1", *VC]],
+    ),
+    "vCluster": (
+        ["Name", "NumHosts", "HA enabled", "Object ID", *SDK],
+        [["CL", 1, "True", "domain-c1", *VC]],
+    ),
+    "vDatastore": (
+        ["Name", "Type", "Capacity MiB", "Object ID", *SDK],
+        [["ds1", "VMFS", 4194304, "datastore-1", *VC]],
+    ),
     "dvPort": (["Port", "Switch", "VLAN", "Object ID", *SDK], [["pg-dv", "dvs", 100, "dvportgroup-1", *VC]]),
     "vSource": (["Version", "Build", *SDK], [["8.0.2", "24321653", *VC]]),
 }
@@ -208,7 +285,9 @@ def rvtools_file(draw) -> tuple[str, bytes | dict]:
         return "export.xlsx", draw(damaged(xlsx_bytes(sheets)))
     encoding = draw(st.sampled_from(["utf-8-sig", "cp1252"]))
     delimiter = draw(st.sampled_from([",", ";", "\t"]))
-    csvs = {f"RVTools_tab{n}.csv": csv_bytes(t, delimiter=delimiter, encoding=encoding) for n, t in sheets.items()}
+    csvs = {
+        f"RVTools_tab{n}.csv": csv_bytes(t, delimiter=delimiter, encoding=encoding) for n, t in sheets.items()
+    }
     if shape == "zip":
         buffer = io.BytesIO()
         prefix = draw(st.sampled_from(["", "export/", "../", "a/b/"]))
@@ -219,12 +298,16 @@ def rvtools_file(draw) -> tuple[str, bytes | dict]:
                 archive.writestr("readme.txt", draw(st.binary(max_size=50)))
         return "export.zip", draw(damaged(buffer.getvalue()))
     if shape == "csv":
-        return draw(st.sampled_from(["vinfo.csv", "RVTools_tabvInfo.csv"])), csvs.get("RVTools_tabvInfo.csv", b"")
+        return draw(st.sampled_from(["vinfo.csv", "RVTools_tabvInfo.csv"])), csvs.get(
+            "RVTools_tabvInfo.csv", b""
+        )
     if shape == "folder":
         return "export", csvs
     odd = draw(st.sampled_from(["random", "empty", "nul", "fake xlsx", "no members"]))
     if odd == "random":
-        return draw(st.sampled_from(["export.xlsx", "export.zip", "export.csv", "export.bin"])), draw(st.binary(max_size=300))
+        return draw(st.sampled_from(["export.xlsx", "export.zip", "export.csv", "export.bin"])), draw(
+            st.binary(max_size=300)
+        )
     if odd == "empty":
         return draw(st.sampled_from(["export.xlsx", "export.csv"])), b""
     if odd == "nul":
@@ -242,7 +325,15 @@ def rvtools_file(draw) -> tuple[str, bytes | dict]:
 def inventory_before(db):
     """An inventory already there, which a failed import must leave alone."""
     make_estate(vms=3, devices=False)
-    import_export(Path(write(Path(tempfile.mkdtemp()), "base.xlsx", xlsx_bytes({k: [v[0], *v[1]] for k, v in RVTOOLS.items()}))))
+    import_export(
+        Path(
+            write(
+                Path(tempfile.mkdtemp()),
+                "base.xlsx",
+                xlsx_bytes({k: [v[0], *v[1]] for k, v in RVTOOLS.items()}),
+            )
+        )
+    )
     return snapshot(*INVENTORY)
 
 
@@ -277,7 +368,9 @@ def test_an_rvtools_export_of_any_shape_is_imported_or_refused_with_a_clear_erro
 REAL_EXPORT = Path(__file__).parent / "data" / "rvtools-4.7.1-vcenter-8.0.2.xlsx"
 REAL_FUZZ = settings(FUZZ, max_examples=max(FUZZ.max_examples // 4, 5))
 with zipfile.ZipFile(REAL_EXPORT) as _archive:
-    REAL_MEMBERS = [(i.filename, i.header_offset, i.compress_size) for i in _archive.infolist() if i.compress_size]
+    REAL_MEMBERS = [
+        (i.filename, i.header_offset, i.compress_size) for i in _archive.infolist() if i.compress_size
+    ]
     _workbook = openpyxl.load_workbook(REAL_EXPORT, read_only=True)
     # member -> sheet title, as the importer names a sheet it could not read
     REAL_SHEETS = {ws._worksheet_path: ws.title for ws in _workbook.worksheets}
@@ -313,7 +406,9 @@ def test_a_real_export_with_a_damaged_member_names_it_or_never_needed_it(db, mem
             assert str(problem).startswith("export.xlsx is damaged or incomplete: ")
             # a sheet found damaged while it is read is named with its member; one found on opening, by the member
             named = f"sheet {REAL_SHEETS[name]} ({name})" if name in REAL_SHEETS else name
-            assert f": {named} could not be read" in str(problem) or f": {name} could not be read" in str(problem)
+            assert f": {named} could not be read" in str(problem) or f": {name} could not be read" in str(
+                problem
+            )
             assert not VirtualMachine.objects.exists()
             return
     # a member the importer does not read (vHealth, docProps...) may be damaged without harm
@@ -322,12 +417,33 @@ def test_a_real_export_with_a_damaged_member_names_it_or_never_needed_it(db, mem
 
 # --- dependencies -------------------------------------------------------------------------------
 
-AZURE_HEADER = ["Time slot", "Source server name", "Source IP", "Source application", "Source process",
-                "Destination server name", "Destination IP", "Destination application", "Destination process",
-                "Destination port"]
+AZURE_HEADER = [
+    "Time slot",
+    "Source server name",
+    "Source IP",
+    "Source application",
+    "Source process",
+    "Destination server name",
+    "Destination IP",
+    "Destination application",
+    "Destination process",
+    "Destination port",
+]
 PLAIN_HEADER = ["source", "destination", "port", "protocol"]
-sides = st.sampled_from(["vm-00000", "vm-00001", "VM-00002", "10.1.2.3", "fe80::1", "outside.example", "", "ä-host",
-                         "x" * 400, "999.1.1.1"])
+sides = st.sampled_from(
+    [
+        "vm-00000",
+        "vm-00001",
+        "VM-00002",
+        "10.1.2.3",
+        "fe80::1",
+        "outside.example",
+        "",
+        "ä-host",
+        "x" * 400,
+        "999.1.1.1",
+    ]
+)
 ports = st.one_of(st.integers(-5, 70000), st.sampled_from(["", "https", "443.0", "1e3", " 22 "]))
 protocols = st.sampled_from(["tcp", "udp", "TCP", "", "icmp", "a-very-long-protocol"])
 DEPENDENCY_MODELS = (Endpoint, Dependency, DependencyImport)
@@ -336,11 +452,26 @@ DEPENDENCY_MODELS = (Endpoint, Dependency, DependencyImport)
 @st.composite
 def dependency_file(draw) -> tuple[str, bytes]:
     if draw(st.booleans()):
-        good = [["2025-10-01 10:00", draw(sides), draw(sides), "app", "proc", draw(sides), draw(sides), "db", "sqlservr",
-                 draw(ports)] for _ in range(draw(st.integers(0, 5)))]
+        good = [
+            [
+                "2025-10-01 10:00",
+                draw(sides),
+                draw(sides),
+                "app",
+                "proc",
+                draw(sides),
+                draw(sides),
+                "db",
+                "sqlservr",
+                draw(ports),
+            ]
+            for _ in range(draw(st.integers(0, 5)))
+        ]
         table = draw(broken_table(AZURE_HEADER, good or [["", "", "", "", "", "", "", "", "", ""]]))
     else:
-        good = [[draw(sides), draw(sides), draw(ports), draw(protocols)] for _ in range(draw(st.integers(0, 5)))]
+        good = [
+            [draw(sides), draw(sides), draw(ports), draw(protocols)] for _ in range(draw(st.integers(0, 5)))
+        ]
         table = draw(broken_table(PLAIN_HEADER, good or [["", "", "", ""]]))
     if draw(st.booleans()):
         table.insert(0, ["Dependencies exported on 2025-10-01"])  # a title line above the header
@@ -350,20 +481,28 @@ def dependency_file(draw) -> tuple[str, bytes]:
     if shape == "bytes":
         return draw(st.sampled_from(["deps.csv", "deps.xlsx"])), draw(st.binary(max_size=200))
     encoding = draw(st.sampled_from(["utf-8-sig", "cp1252", "utf-16"]))
-    return "deps.csv", draw(damaged(csv_bytes(table, delimiter=draw(st.sampled_from([",", ";"])), encoding=encoding)))
+    return "deps.csv", draw(
+        damaged(csv_bytes(table, delimiter=draw(st.sampled_from([",", ";"])), encoding=encoding))
+    )
 
 
 @pytest.fixture
 def dependencies_before(db, admin_user):
     estate = make_estate(vms=3, devices=False)
-    Dependency.objects.create(source=Endpoint.objects.create(vm=estate.vms[0], name=estate.vms[0].name),
-                              destination=Endpoint.objects.create(name="outside.example"), port=443, seen=4)
+    Dependency.objects.create(
+        source=Endpoint.objects.create(vm=estate.vms[0], name=estate.vms[0].name),
+        destination=Endpoint.objects.create(name="outside.example"),
+        port=443,
+        seen=4,
+    )
     return snapshot(*DEPENDENCY_MODELS)
 
 
 @FUZZ
 @given(case=dependency_file())
-def test_a_dependency_file_of_any_shape_is_imported_or_refused_with_a_clear_error(dependencies_before, admin_user, case):
+def test_a_dependency_file_of_any_shape_is_imported_or_refused_with_a_clear_error(
+    dependencies_before, admin_user, case
+):
     filename, content = case
     with tempfile.TemporaryDirectory() as folder, rolled_back():
         path = write(Path(folder), filename, content)
@@ -394,8 +533,10 @@ def plan_before(db):
     make_wave("Wave 1", vms=[vms[0], vms[1]])
     make_wave("Locked", status="running")
     make_wave("Wave 2")
-    rows = [[vm.name, vm.moid, vm.vcenter.name, "web" if i < 2 else "", "Wave 1" if i < 2 else "", ""]
-            for i, vm in enumerate(vms + second.vms)]
+    rows = [
+        [vm.name, vm.moid, vm.vcenter.name, "web" if i < 2 else "", "Wave 1" if i < 2 else "", ""]
+        for i, vm in enumerate(vms + second.vms)
+    ]
     return snapshot(*PLAN_MODELS), rows
 
 
@@ -415,12 +556,16 @@ def plan_file(draw, rows) -> tuple[str, bytes]:
     if shape == "bytes":
         return draw(st.sampled_from(["plan.csv", "plan.xlsx"])), draw(st.binary(max_size=200))
     encoding = draw(st.sampled_from(["utf-8-sig", "cp1252", "utf-16"]))
-    return "plan.csv", draw(damaged(csv_bytes(table, delimiter=draw(st.sampled_from([",", ";", "\t"])), encoding=encoding)))
+    return "plan.csv", draw(
+        damaged(csv_bytes(table, delimiter=draw(st.sampled_from([",", ";", "\t"])), encoding=encoding))
+    )
 
 
 @FUZZ
 @given(data=st.data())
-def test_a_wave_plan_file_of_any_shape_is_applied_or_refused_with_a_clear_error(plan_before, admin_user, data):
+def test_a_wave_plan_file_of_any_shape_is_applied_or_refused_with_a_clear_error(
+    plan_before, admin_user, data
+):
     before, rows = plan_before
     filename, content = data.draw(plan_file(rows))
     check_only = data.draw(st.booleans())

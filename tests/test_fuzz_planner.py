@@ -60,12 +60,19 @@ def units_and_edges(draw):
         unit_loads = draw(loads())
         vms = sum(load.vms for load in unit_loads.values())
         grouped = draw(st.booleans())
-        units.append(Unit(
-            key=f"{'g' if grouped else 'v'}{i}", name=draw(st.sampled_from([f"unit-{i}", f"Ünit {i}", f"单元{i}"])),
-            vm_ids=list(range(i * 1000, i * 1000 + vms)), loads=unit_loads, group_id=i if grouped else None,
-            priority=draw(st.integers(0, 1000)), risk=draw(st.sampled_from([None, *Risk.values])),
-            external=draw(st.integers(0, 5)), connections=draw(st.integers(0, 5)),
-        ))
+        units.append(
+            Unit(
+                key=f"{'g' if grouped else 'v'}{i}",
+                name=draw(st.sampled_from([f"unit-{i}", f"Ünit {i}", f"单元{i}"])),
+                vm_ids=list(range(i * 1000, i * 1000 + vms)),
+                loads=unit_loads,
+                group_id=i if grouped else None,
+                priority=draw(st.integers(0, 1000)),
+                risk=draw(st.sampled_from([None, *Risk.values])),
+                external=draw(st.integers(0, 5)),
+                connections=draw(st.integers(0, 5)),
+            )
+        )
     pairs = st.tuples(st.integers(0, count - 1), st.integers(0, count - 1)) if count else st.nothing()
     edges = draw(st.lists(pairs, max_size=count * 3)) if count else []
     return units, edges
@@ -82,12 +89,19 @@ def plan_settings(draw):
         include_ungrouped=draw(st.booleans()),
         name_prefix=draw(st.sampled_from(["Wave", "Vague", "波"])),
     )
-    first = draw(st.datetimes(min_value=datetime(2030, 1, 1), max_value=datetime(2032, 12, 31), timezones=st.just(UTC)))
-    blackouts = draw(st.frozensets(st.dates(min_value=date(2030, 1, 1), max_value=date(2033, 6, 30)), max_size=40))
+    first = draw(
+        st.datetimes(min_value=datetime(2030, 1, 1), max_value=datetime(2032, 12, 31), timezones=st.just(UTC))
+    )
+    blackouts = draw(
+        st.frozensets(st.dates(min_value=date(2030, 1, 1), max_value=date(2033, 6, 30)), max_size=40)
+    )
     calendar = WindowCalendar(
-        first_start=first, hours=draw(st.sampled_from([0.5, 1, 4, 8, 23.5, 72])),
-        weekdays=draw(st.frozensets(st.integers(0, 6), max_size=7)), time_zone=draw(st.sampled_from(ZONES)),
-        blackouts=blackouts, max_windows=draw(st.integers(1, 20)),
+        first_start=first,
+        hours=draw(st.sampled_from([0.5, 1, 4, 8, 23.5, 72])),
+        weekdays=draw(st.frozensets(st.integers(0, 6), max_size=7)),
+        time_zone=draw(st.sampled_from(ZONES)),
+        blackouts=blackouts,
+        max_windows=draw(st.integers(1, 20)),
     )
     bandwidth = draw(st.sampled_from([None, 10, 1000, 10000]))
     return inputs, calendar, bandwidth
@@ -156,8 +170,12 @@ def rolled_back():
 @pytest.fixture
 def estate(db):
     vcenter = make_vcenter()
-    vms = [make_vm(vcenter, f"app-{i:02d}", used_mib=(i % 7) * 300 * GIB, provisioned_mib=(i % 7 + 1) * 300 * GIB)
-           for i in range(24)]
+    vms = [
+        make_vm(
+            vcenter, f"app-{i:02d}", used_mib=(i % 7) * 300 * GIB, provisioned_mib=(i % 7 + 1) * 300 * GIB
+        )
+        for i in range(24)
+    ]
     return make_link_site(bandwidth_mbps=1000, vcenter=vcenter), vms
 
 
@@ -173,15 +191,23 @@ def test_a_proposal_from_any_groups_and_connections_is_stored_whole_or_not_at_al
             size = data.draw(st.integers(1, 4))
             members, free = free[:size], free[size:]
             if members:
-                groups.append(make_group(f"group-{g}", members, risk=data.draw(st.sampled_from(Risk.values)),
-                                         priority=data.draw(st.integers(1, 500))))
+                groups.append(
+                    make_group(
+                        f"group-{g}",
+                        members,
+                        risk=data.draw(st.sampled_from(Risk.values)),
+                        priority=data.draw(st.integers(1, 500)),
+                    )
+                )
         pairs = st.tuples(st.sampled_from(vms), st.sampled_from(vms), st.sampled_from([22, 443, 1433]))
         for source, destination, port in data.draw(st.lists(pairs, max_size=20, unique=True)):
             if source != destination:
                 make_dependency(source, destination, port=port)
         waves_before = Wave.objects.count()
         try:
-            proposal = do_propose(ProposalRequest(inputs=inputs, calendar=calendar, site=site), acting_user=admin_user)
+            proposal = do_propose(
+                ProposalRequest(inputs=inputs, calendar=calendar, site=site), acting_user=admin_user
+            )
         except NothingToPlan as exc:
             assert str(exc).startswith("Nothing to plan")
             assert not PlanProposal.objects.exists()

@@ -38,20 +38,29 @@ def page_views():
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
                 if pattern.namespace != "api":
-                    yield from walk(pattern.url_patterns, f"{pattern.namespace}:" if pattern.namespace else prefix)
+                    yield from walk(
+                        pattern.url_patterns, f"{pattern.namespace}:" if pattern.namespace else prefix
+                    )
             elif isinstance(pattern, URLPattern) and hasattr(pattern.callback, "view_class"):
                 yield f"{prefix}{pattern.name}", pattern.callback.view_class
 
     return list(walk(get_resolver().url_patterns))
 
 
-@pytest.mark.parametrize("suffix, base", [("ListView", ObjectListView), ("EditView", ObjectEditView),
-                                          ("DeleteView", ObjectDeleteView)])
+@pytest.mark.parametrize(
+    "suffix, base",
+    [("ListView", ObjectListView), ("EditView", ObjectEditView), ("DeleteView", ObjectDeleteView)],
+)
 def test_it_builds_every_list_edit_and_delete_page_on_the_generic_views(suffix, base):
-    views = {view.__name__: view for _, view in page_views() if view.__name__.endswith(suffix)
-             and view.__module__.split(".")[0] in APPS}
+    views = {
+        view.__name__: view
+        for _, view in page_views()
+        if view.__name__.endswith(suffix) and view.__module__.split(".")[0] in APPS
+    }
     assert views
-    strays = [name for name, view in views.items() if not issubclass(view, base) and name not in NOT_MODEL_PAGES]
+    strays = [
+        name for name, view in views.items() if not issubclass(view, base) and name not in NOT_MODEL_PAGES
+    ]
     assert strays == []
 
 
@@ -68,14 +77,22 @@ def test_it_searches_with_one_filter_in_every_filterset():
 
 
 def test_it_styles_filter_forms_in_one_place():
-    definitions = [path for app in APPS for path in (ROOT / app).rglob("*.py")
-                   if "def style_filter_form" in path.read_text()]
+    definitions = [
+        path
+        for app in APPS
+        for path in (ROOT / app).rglob("*.py")
+        if "def style_filter_form" in path.read_text()
+    ]
     assert [p.relative_to(ROOT).as_posix() for p in definitions] == ["core/generic_views.py"]
-    assert not any("def _search" in p.read_text() for app in APPS for p in (ROOT / app).rglob("filtersets.py"))
+    assert not any(
+        "def _search" in p.read_text() for app in APPS for p in (ROOT / app).rglob("filtersets.py")
+    )
 
 
 def test_it_has_one_delete_template():
-    templates = sorted(p.relative_to(ROOT / "templates").as_posix() for p in (ROOT / "templates").rglob("*delete*.html"))
+    templates = sorted(
+        p.relative_to(ROOT / "templates").as_posix() for p in (ROOT / "templates").rglob("*delete*.html")
+    )
     assert templates == ["generic/object_delete.html"]
 
 
@@ -101,11 +118,31 @@ def test_it_says_on_one_page_what_each_delete_takes_with_it(client_for, planner,
     group = make_group("Shop")
     hook = Webhook.objects.create(name="Teams", url="https://hooks.example.com/x", events=[])
     pages = [
-        (engineer, f"/hcx/plans/{site.pk}/delete/", "Delete the HCX plan Rotterdam?", "Nothing deployed is touched."),
-        (planner, f"/plan/targets/{cluster.pk}/delete/", "Delete the target cluster Cluster-1?", "nothing in AVS is touched"),
-        (planner, f"/plan/waves/{wave.pk}/delete/", "Delete the wave Wave 7?", "its 0 VMs go back to being unplanned"),
+        (
+            engineer,
+            f"/hcx/plans/{site.pk}/delete/",
+            "Delete the HCX plan Rotterdam?",
+            "Nothing deployed is touched.",
+        ),
+        (
+            planner,
+            f"/plan/targets/{cluster.pk}/delete/",
+            "Delete the target cluster Cluster-1?",
+            "nothing in AVS is touched",
+        ),
+        (
+            planner,
+            f"/plan/waves/{wave.pk}/delete/",
+            "Delete the wave Wave 7?",
+            "its 0 VMs go back to being unplanned",
+        ),
         (planner, f"/plan/groups/{group.pk}/delete/", "Delete the group Shop?", "Its 0 VMs become ungrouped"),
-        (admin_user, f"/notifications/webhooks/{hook.pk}/delete/", "Delete the webhook Teams?", "Its 0 entries in the delivery log"),
+        (
+            admin_user,
+            f"/notifications/webhooks/{hook.pk}/delete/",
+            "Delete the webhook Teams?",
+            "Its 0 entries in the delivery log",
+        ),
     ]
     for user, url, question, consequence in pages:
         response = client_for(user).get(url)
@@ -125,7 +162,10 @@ def test_it_says_what_protects_an_object_and_offers_no_delete(client_for, planne
     client = client_for(planner)
     for url, protection in [
         (f"/plan/targets/{cluster.pk}/delete/", "1 wave targets this cluster: point it elsewhere first."),
-        (f"/plan/waves/{approved.pk}/delete/", "Wave 2 is approved: only draft or rejected waves can be deleted."),
+        (
+            f"/plan/waves/{approved.pk}/delete/",
+            "Wave 2 is approved: only draft or rejected waves can be deleted.",
+        ),
     ]:
         page = client.get(url).content.decode()
         assert protection in page and ">Delete</button>" not in page, url
@@ -161,4 +201,3 @@ def test_it_checks_the_role_before_the_page(client_for, stakeholder, outsider, c
     client.logout()
     assert client.get(f"/plan/groups/{group.pk}/delete/").status_code == 302
     assert DependencyGroup.objects.filter(pk=group.pk).exists()
-

@@ -35,7 +35,10 @@ def post(client, url, body):
 @pytest.mark.django_db
 def test_groups_list_with_counts_and_storage(client_for, stakeholder, data):
     body = client_for(stakeholder).get(GROUPS, {"ordering": "-vm_count"}).json()
-    assert [(g["name"], g["vm_count"], g["used_mib"]) for g in body["results"]] == [("CRM", 2, 4096), ("ERP", 1, 2048)]
+    assert [(g["name"], g["vm_count"], g["used_mib"]) for g in body["results"]] == [
+        ("CRM", 2, 4096),
+        ("ERP", 1, 2048),
+    ]
 
 
 @pytest.mark.django_db
@@ -50,7 +53,9 @@ def test_a_planner_creates_changes_and_deletes_groups(client_for, planner, data)
     assert post(client, GROUPS, {"name": "HR"}).status_code == 400
     assert client.delete(detail("dependencygroup", pk)).status_code == 204
     assert set(AuditEntry.objects.values_list("action", flat=True)) >= {
-        "group.create", "group.change", "group.delete"
+        "group.create",
+        "group.change",
+        "group.delete",
     }
 
 
@@ -61,7 +66,9 @@ def test_members_refuse_a_vm_of_another_group_by_name_unless_moved(client_for, p
     refused = post(client, MEMBERS, {"group": crm.pk, "vm": vm["erp01"].pk})
     assert refused.status_code == 400
     assert "erp01 is already in group ERP" in refused.json()["vm"][0]
-    moved = post(client, MEMBERS, {"group": crm.pk, "vm": vm["erp01"].pk, "move": True, "reason": "shares the DB"})
+    moved = post(
+        client, MEMBERS, {"group": crm.pk, "vm": vm["erp01"].pk, "move": True, "reason": "shares the DB"}
+    )
     assert moved.status_code == 201, moved.content
     assert moved.json()["group_name"] == "CRM" and moved.json()["reason"] == "shares the DB"
     assert GroupMember.objects.get(vm=vm["erp01"]).group == crm
@@ -71,12 +78,18 @@ def test_members_refuse_a_vm_of_another_group_by_name_unless_moved(client_for, p
 def test_bulk_add_and_remove_members(client_for, planner, data):
     client = client_for(planner)
     crm, vm = data["crm"], data["vm"]
-    refused = post(client, detail("dependencygroup", crm.pk, "add-members"), {"vms": [vm["free01"].pk, vm["erp01"].pk]})
+    refused = post(
+        client, detail("dependencygroup", crm.pk, "add-members"), {"vms": [vm["free01"].pk, vm["erp01"].pk]}
+    )
     assert refused.status_code == 400 and "erp01 is already in group ERP" in refused.json()["vms"][0]
     assert not GroupMember.objects.filter(vm=vm["free01"]).exists()
     added = post(client, detail("dependencygroup", crm.pk, "add-members"), {"vms": [vm["free01"].pk]})
     assert added.status_code == 200 and added.json()["detail"] == "Added 1 VM to CRM."
-    removed = post(client, detail("dependencygroup", crm.pk, "remove-members"), {"vms": [vm["free01"].pk, vm["web01"].pk]})
+    removed = post(
+        client,
+        detail("dependencygroup", crm.pk, "remove-members"),
+        {"vms": [vm["free01"].pk, vm["web01"].pk]},
+    )
     assert removed.json()["removed"] == 2
     assert list(GroupMember.objects.filter(group=crm).values_list("vm__name", flat=True)) == ["db01"]
     unknown = post(client, detail("dependencygroup", crm.pk, "add-members"), {"vms": [999999]})
@@ -104,18 +117,37 @@ def test_readers_may_read_but_not_write(request, client_for, persona, data):
     for url in (GROUPS, MEMBERS, DEPENDENCIES, detail("dependencygroup", crm.pk)):
         assert client.get(url).status_code == 200, url
     assert post(client, GROUPS, {"name": "HR"}).status_code == 403
-    assert client.patch(detail("dependencygroup", crm.pk), {"risk": "high"}, content_type="application/json").status_code == 403
+    assert (
+        client.patch(
+            detail("dependencygroup", crm.pk), {"risk": "high"}, content_type="application/json"
+        ).status_code
+        == 403
+    )
     assert client.delete(detail("dependencygroup", crm.pk)).status_code == 403
     assert post(client, MEMBERS, {"group": crm.pk, "vm": vm["free01"].pk}).status_code == 403
-    assert post(client, detail("dependencygroup", crm.pk, "add-members"), {"vms": [vm["free01"].pk]}).status_code == 403
-    assert post(client, detail("dependencygroup", crm.pk, "remove-members"), {"vms": [vm["web01"].pk]}).status_code == 403
+    assert (
+        post(client, detail("dependencygroup", crm.pk, "add-members"), {"vms": [vm["free01"].pk]}).status_code
+        == 403
+    )
+    assert (
+        post(
+            client, detail("dependencygroup", crm.pk, "remove-members"), {"vms": [vm["web01"].pk]}
+        ).status_code
+        == 403
+    )
     assert DependencyGroup.objects.count() == 2 and GroupMember.objects.count() == 3
 
 
 @pytest.mark.django_db
 def test_outsiders_are_refused(client_for, outsider, data):
     client = client_for(outsider)
-    for url in (GROUPS, MEMBERS, DEPENDENCIES, reverse("api:dependencyimport-list"), reverse("api:group-suggestion-list")):
+    for url in (
+        GROUPS,
+        MEMBERS,
+        DEPENDENCIES,
+        reverse("api:dependencyimport-list"),
+        reverse("api:group-suggestion-list"),
+    ):
         assert client.get(url).status_code == 403, url
 
 

@@ -89,7 +89,10 @@ def test_running_a_rule_again_tops_up_its_groups_and_refuses_foreign_names(vms):
 def test_one_group_per_folder(client_for, planner, vms):
     response = client_for(planner).post(URL, {"by": "folder", "under": "/DC1/vm/Prod", "action": "create"})
     assert response.status_code == 302
-    assert set(DependencyGroup.objects.values_list("name", "source")) == {("CRM", "folder"), ("ERP", "folder")}
+    assert set(DependencyGroup.objects.values_list("name", "source")) == {
+        ("CRM", "folder"),
+        ("ERP", "folder"),
+    }
     assert members("ERP")["erp-db-01"] == 'in folder "/DC1/vm/Prod/ERP"'
 
 
@@ -103,7 +106,10 @@ def test_a_glob_pattern_is_previewed_then_made_one_group(client_for, planner, vm
     client.post(URL, {**data, "action": "create"})
     group = DependencyGroup.objects.get(name="CRM by name")
     assert (group.source, group.rule) == (GroupSource.PATTERN, "glob:CRM-*")
-    assert members("CRM by name") == {"crm-web-01": 'name matches "CRM-*"', "crm-web-02": 'name matches "CRM-*"'}
+    assert members("CRM by name") == {
+        "crm-web-01": 'name matches "CRM-*"',
+        "crm-web-02": 'name matches "CRM-*"',
+    }
 
 
 @pytest.mark.django_db

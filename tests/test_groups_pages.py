@@ -19,7 +19,10 @@ def group_url(group, suffix=""):
 @pytest.fixture
 def crm(db):
     vc = make_vcenter()
-    vms = {name: make_vm(vc, name, used_mib=10 * 1024, provisioned_mib=20 * 1024) for name in ("crm-web", "crm-db", "erp-app", "lonely")}
+    vms = {
+        name: make_vm(vc, name, used_mib=10 * 1024, provisioned_mib=20 * 1024)
+        for name in ("crm-web", "crm-db", "erp-app", "lonely")
+    }
     group = make_group("CRM", [vms["crm-web"], vms["crm-db"]], owner="Sales IT")
     erp = make_group("ERP", [vms["erp-app"]])
     make_dependency(vms["crm-web"], vms["crm-db"], 1433, seen=12)
@@ -45,11 +48,15 @@ def test_the_list_filters_by_vm_and_source(client_for, planner, crm):
     assert "ERP" in page and ">CRM<" not in page
     assert "1 group matches these filters" in page
     partial = client.get(LIST, {"vm": "erp-app"}, headers={"HX-Request": "true", "HX-Target": "object-table"})
-    assert "1 group matches these filters" in partial.content.decode() and "<nav" not in partial.content.decode()
+    assert (
+        "1 group matches these filters" in partial.content.decode() and "<nav" not in partial.content.decode()
+    )
 
 
 @pytest.mark.django_db
-def test_the_list_pages_in_the_database_with_a_bounded_query_count(client_for, planner, django_assert_max_num_queries):
+def test_the_list_pages_in_the_database_with_a_bounded_query_count(
+    client_for, planner, django_assert_max_num_queries
+):
     estate = make_estate(120, devices=False)
     for i in range(60):
         make_group(f"app-{i:03d}", estate.vms[2 * i : 2 * i + 2])
@@ -91,10 +98,14 @@ def test_a_group_page_has_a_bounded_query_count(client_for, planner, django_asse
 @pytest.mark.django_db
 def test_a_planner_creates_edits_and_deletes_a_group(client_for, planner, crm):
     client = client_for(planner)
-    response = client.post(reverse("migrations_app:dependencygroup_add"), {"name": "HR", "priority": 10, "risk": "low"})
+    response = client.post(
+        reverse("migrations_app:dependencygroup_add"), {"name": "HR", "priority": 10, "risk": "low"}
+    )
     group = DependencyGroup.objects.get(name="HR")
     assert response["Location"] == group.get_absolute_url() and group.source == "manual"
-    duplicate = client.post(reverse("migrations_app:dependencygroup_add"), {"name": "HR", "priority": 1, "risk": "low"})
+    duplicate = client.post(
+        reverse("migrations_app:dependencygroup_add"), {"name": "HR", "priority": 1, "risk": "low"}
+    )
     assert duplicate.status_code == 400 and "already exists" in duplicate.content.decode()
     client.post(group_url(group, "_edit"), {"name": "Human resources", "priority": 5, "risk": "high"})
     group.refresh_from_db()
@@ -112,7 +123,9 @@ def test_a_planner_creates_edits_and_deletes_a_group(client_for, planner, crm):
 def test_a_planner_adds_vms_by_name_and_removes_them(client_for, planner, crm):
     client = client_for(planner)
     url = group_url(crm["group"], "_members")
-    response = client.post(url, {"action": "add", "vms": "LONELY\n", "reason": "talks to crm-web"}, follow=True)
+    response = client.post(
+        url, {"action": "add", "vms": "LONELY\n", "reason": "talks to crm-web"}, follow=True
+    )
     assert "Added 1 VM to CRM." in response.content.decode()
     member = GroupMember.objects.get(vm=crm["vms"]["lonely"])
     assert member.group == crm["group"] and member.reason == "talks to crm-web"
@@ -157,11 +170,21 @@ def test_the_database_refuses_a_vm_in_two_groups(crm):
 def test_readers_may_look_but_not_change(request, client_for, persona, crm):
     client = client_for(request.getfixturevalue(persona))
     group = crm["group"]
-    for url in (LIST, group_url(group), reverse("migrations_app:dependency_list"), reverse("migrations_app:dependency_graph"),
-                reverse("migrations_app:dependencygroup_suggestions"), reverse("migrations_app:dependencyimport_list")):
+    for url in (
+        LIST,
+        group_url(group),
+        reverse("migrations_app:dependency_list"),
+        reverse("migrations_app:dependency_graph"),
+        reverse("migrations_app:dependencygroup_suggestions"),
+        reverse("migrations_app:dependencyimport_list"),
+    ):
         assert client.get(url).status_code == 200, url
-    for url in (reverse("migrations_app:dependencygroup_add"), group_url(group, "_edit"), group_url(group, "_delete"),
-                reverse("migrations_app:dependencygroup_build")):
+    for url in (
+        reverse("migrations_app:dependencygroup_add"),
+        group_url(group, "_edit"),
+        group_url(group, "_delete"),
+        reverse("migrations_app:dependencygroup_build"),
+    ):
         assert client.get(url).status_code == 403, url
         assert client.post(url, {"name": "x", "priority": 1, "risk": "low"}).status_code == 403, url
     members = group_url(group, "_members")
@@ -173,13 +196,20 @@ def test_readers_may_look_but_not_change(request, client_for, persona, crm):
 @pytest.mark.django_db
 def test_outsiders_are_refused_everywhere(client_for, outsider, crm):
     client = client_for(outsider)
-    for url in (LIST, group_url(crm["group"]), reverse("migrations_app:dependency_list"),
-                reverse("migrations_app:dependencygroup_suggestions"), reverse("migrations_app:dependency_graph")):
+    for url in (
+        LIST,
+        group_url(crm["group"]),
+        reverse("migrations_app:dependency_list"),
+        reverse("migrations_app:dependencygroup_suggestions"),
+        reverse("migrations_app:dependency_graph"),
+    ):
         assert client.get(url).status_code == 403, url
 
 
 @pytest.mark.django_db
-def test_the_dependency_list_filters_external_and_by_group(client_for, stakeholder, crm, django_assert_max_num_queries):
+def test_the_dependency_list_filters_external_and_by_group(
+    client_for, stakeholder, crm, django_assert_max_num_queries
+):
     client = client_for(stakeholder)
     url = reverse("migrations_app:dependency_list")
     with django_assert_max_num_queries(10):

@@ -112,7 +112,9 @@ def test_the_page_lists_suggestions_and_a_planner_accepts_one_renamed(client_for
     assert "15 on ignored ports and 1 seen fewer than 2 times were left out" in page
     (app, _hr) = suggest(min_seen=2, ignore_ports=(53, 88, 389)).items
     response = client.post(
-        URL + "?min_seen=2", {"vms": app.key, "name": "Web shop", "min_seen": 2, "ignore_ports": "53, 88, 389"}, follow=True
+        URL + "?min_seen=2",
+        {"vms": app.key, "name": "Web shop", "min_seen": 2, "ignore_ports": "53, 88, 389"},
+        follow=True,
     )
     assert "Group Web shop created from the suggestion with 3 VMs." in response.content.decode()
     assert DependencyGroup.objects.get(name="Web shop").source == GroupSource.SUGGESTED
@@ -121,7 +123,9 @@ def test_the_page_lists_suggestions_and_a_planner_accepts_one_renamed(client_for
 @pytest.mark.django_db
 def test_a_taken_name_is_refused_on_accepting(client_for, planner, estate):
     (app, _hr) = suggest(min_seen=2).items
-    response = client_for(planner).post(URL, {"vms": app.key, "name": "Pinned by hand", "min_seen": 2}, follow=True)
+    response = client_for(planner).post(
+        URL, {"vms": app.key, "name": "Pinned by hand", "min_seen": 2}, follow=True
+    )
     assert "A group named Pinned by hand exists already; choose another name." in response.content.decode()
     assert DependencyGroup.objects.count() == 1
 
@@ -134,7 +138,11 @@ def test_readers_see_suggestions_but_cannot_accept(request, client_for, persona,
     assert page.status_code == 200 and "Make it a group" not in page.content.decode()
     (app, _hr) = suggest(min_seen=2).items
     assert client.post(URL, {"vms": app.key, "name": "x", "min_seen": 2}).status_code == 403
-    api = client.post(reverse("api:group-suggestion-accept"), {"vms": app.vm_ids, "min_seen": 2}, content_type="application/json")
+    api = client.post(
+        reverse("api:group-suggestion-accept"),
+        {"vms": app.vm_ids, "min_seen": 2},
+        content_type="application/json",
+    )
     assert api.status_code == 403
     assert DependencyGroup.objects.count() == 1
 
@@ -145,15 +153,19 @@ def test_the_api_lists_and_accepts_suggestions(client_for, planner, estate):
     listing = client.get(reverse("api:group-suggestion-list"), {"min_seen": 2}).json()
     assert listing["count"] == 2
     first = listing["results"][0]
-    assert {v["name"] for v in first["vms"]} == {"web01", "app01", "db01"} and all(v["reason"] for v in first["vms"])
+    assert {v["name"] for v in first["vms"]} == {"web01", "app01", "db01"} and all(
+        v["reason"] for v in first["vms"]
+    )
     response = client.post(
-        reverse("api:group-suggestion-accept"), {"vms": [v["id"] for v in first["vms"]], "name": "Shop", "min_seen": 2},
+        reverse("api:group-suggestion-accept"),
+        {"vms": [v["id"] for v in first["vms"]], "name": "Shop", "min_seen": 2},
         content_type="application/json",
     )
     assert response.status_code == 201, response.content
     assert response.json()["source"] == "suggested" and response.json()["vm_count"] == 3
     again = client.post(
-        reverse("api:group-suggestion-accept"), {"vms": [v["id"] for v in first["vms"]], "name": "Shop 2", "min_seen": 2},
+        reverse("api:group-suggestion-accept"),
+        {"vms": [v["id"] for v in first["vms"]], "name": "Shop 2", "min_seen": 2},
         content_type="application/json",
     )
     assert again.status_code == 400 and "has changed since it was shown" in again.json()["vms"][0]

@@ -33,14 +33,19 @@ def migrations_of(sim, vm_id: str) -> list[dict]:
 
 # --- validate and start -------------------------------------------------------------------------------
 
+
 def test_validation_comes_back_per_vm_without_raising(meshed, hcx):
     meshed.register({"id": "vm-old", "hardwareVersion": 8}, {"id": "vm-snap", "snapshots": 1})
 
-    results = hcx.validate_migrations([meshed.spec("vm-ok"), meshed.spec("vm-old", "RAV"),
-                                       meshed.spec("vm-snap", "vMotion")])
+    results = hcx.validate_migrations(
+        [meshed.spec("vm-ok"), meshed.spec("vm-old", "RAV"), meshed.spec("vm-snap", "vMotion")]
+    )
 
     assert [(r.vm_id, r.ok) for r in results] == [("vm-ok", True), ("vm-old", False), ("vm-snap", True)]
-    assert results[1].errors[0].message == "VM app-old has hardware version 8: RAV migration needs version 9 or later"
+    assert (
+        results[1].errors[0].message
+        == "VM app-old has hardware version 8: RAV migration needs version 9 or later"
+    )
     assert [w.code for w in results[2].warnings] == ["SNAPSHOTS"]
 
 
@@ -64,8 +69,14 @@ def test_a_started_migration_is_followed_through_every_phase(meshed, hcx, hcxsim
         hcxsim.control.advance(seconds)
         seen.append(hcx.get_migration(started.migration_id))
 
-    assert [p.phase for p in seen] == [Phase.VALIDATING, Phase.INITIAL_SYNC, Phase.INITIAL_SYNC, Phase.SWITCHOVER,
-                                       Phase.CLEANUP, Phase.COMPLETE]
+    assert [p.phase for p in seen] == [
+        Phase.VALIDATING,
+        Phase.INITIAL_SYNC,
+        Phase.INITIAL_SYNC,
+        Phase.SWITCHOVER,
+        Phase.CLEANUP,
+        Phase.COMPLETE,
+    ]
     copying = seen[2]
     assert 0 < copying.bytes_transferred < copying.bytes_total == 10 * GiB
     # No percent, throughput or ETA is sent: they come from the bytes and HCX's own times.
@@ -75,13 +86,20 @@ def test_a_started_migration_is_followed_through_every_phase(meshed, hcx, hcxsim
     assert seen[3].percent == 99 and seen[3].throughput_mbps is None and seen[3].eta_seconds is None
     done = seen[-1]
     assert (done.done, done.failed, done.percent, done.vm_name, done.migration_type) == (
-        True, False, 100, "app-1", "Bulk")
+        True,
+        False,
+        100,
+        "app-1",
+        "Bulk",
+    )
     assert {p.state for p in seen[:-1]} == {"MIGRATING"} and done.state == "MIGRATION_COMPLETE"
     assert len(done.events) == 5
 
 
 def test_a_failed_migration_carries_hcx_s_error(meshed, hcx, hcxsim):
-    hcxsim.control.fault("migration_fail", vm="vm-1", phase="SWITCHOVER", message="Guest OS refused to shut down")
+    hcxsim.control.fault(
+        "migration_fail", vm="vm-1", phase="SWITCHOVER", message="Guest OS refused to shut down"
+    )
     [started] = hcx.start_migrations([meshed.spec("vm-1")])
     hcxsim.control.advance(3600)
 
@@ -100,7 +118,9 @@ def test_a_start_whose_answer_came_too_late_is_found_not_sent_twice(meshed, hcxs
 
     assert [s.recovered for s in started] == [True, True]
     assert [[m["migrationId"] for m in migrations_of(hcxsim, vm)] for vm in ("vm-1", "vm-2")] == [
-        [started[0].migration_id], [started[1].migration_id]]
+        [started[0].migration_id],
+        [started[1].migration_id],
+    ]
 
 
 def test_a_start_whose_connection_dropped_before_hcx_read_it_is_sent_once_more(meshed, hcx, hcxsim):
@@ -119,7 +139,10 @@ def test_a_retry_of_a_lost_start_sends_only_the_vms_hcx_does_not_have(meshed, hc
 
     started = hcx.start_migrations([meshed.spec("vm-1"), meshed.spec("vm-2")])
 
-    assert [(s.migration_id == earlier.migration_id, s.recovered) for s in started] == [(True, True), (False, False)]
+    assert [(s.migration_id == earlier.migration_id, s.recovered) for s in started] == [
+        (True, True),
+        (False, False),
+    ]
     assert [len(migrations_of(hcxsim, vm)) for vm in ("vm-1", "vm-2")] == [1, 1]
 
 
@@ -143,10 +166,12 @@ def test_a_vm_whose_migration_failed_can_be_started_again(meshed, hcx, hcxsim):
 
 # --- reading many -----------------------------------------------------------------------------------
 
+
 def test_a_thousand_migrations_are_read_in_two_queries_and_filtered(meshed, hcx, hcxsim):
     meshed.settings(defaultVmBytes=GiB)
-    group = hcx.create_mobility_group({"name": "wave-1", "groupDefaults": {}},
-                                      migrations=[meshed.spec(f"vm-{n}") for n in range(10)])
+    group = hcx.create_mobility_group(
+        {"name": "wave-1", "groupDefaults": {}}, migrations=[meshed.spec(f"vm-{n}") for n in range(10)]
+    )
     hcx.start_mobility_group(group.id)
     hcx.start_migrations([meshed.spec(f"vm-{n}") for n in range(10, 1000)])
     hcxsim.control.advance(31)
@@ -190,6 +215,7 @@ def test_a_query_answered_5xx_is_retried(meshed, hcx, hcxsim):
 
 # --- cancel and switchover ----------------------------------------------------------------------------
 
+
 def test_cancel_stops_a_migration_and_a_repeat_is_harmless(meshed, hcx, hcxsim):
     [started] = hcx.start_migrations([meshed.spec("vm-1")])
     hcxsim.control.advance(60)
@@ -215,8 +241,9 @@ def test_a_migration_that_is_switching_over_cannot_be_cancelled(meshed, hcx, hcx
 
 def test_a_window_is_moved_and_switchover_now_starts_it(meshed, hcx, hcxsim):
     meshed.register({"id": "vm-1", "diskBytes": GiB})
-    created = hcx.create_mobility_group(group_body(meshed, "wave-1"), migrations=[
-        meshed.spec("vm-1", switchover_start=meshed.at(3600))])
+    created = hcx.create_mobility_group(
+        group_body(meshed, "wave-1"), migrations=[meshed.spec("vm-1", switchover_start=meshed.at(3600))]
+    )
     hcx.start_mobility_group(created.id)
     migration_id = created.migration_ids["vm-1"]
     hcxsim.control.advance(60)
@@ -228,7 +255,10 @@ def test_a_window_is_moved_and_switchover_now_starts_it(meshed, hcx, hcxsim):
     now = hcx.get_migration(migration_id)
 
     assert (moved.phase, moved.waiting_for_window, moved.switchover_start) == (
-        Phase.WAITING_FOR_SWITCHOVER, True, later)
+        Phase.WAITING_FOR_SWITCHOVER,
+        True,
+        later,
+    )
     assert moved.reschedule_allowed is True
     assert (now.phase, now.switchover_start) == (Phase.SWITCHOVER, None)
 
@@ -239,28 +269,37 @@ def test_a_migration_outside_any_group_cannot_be_rescheduled_and_says_why(meshed
     [result] = hcx.switchover_now([started.migration_id])
 
     assert [m.message for m in result.errors] == [
-        "HCX names no mobility group for it, and a schedule is set per group"]
+        "HCX names no mobility group for it, and a schedule is set per group"
+    ]
 
 
 def test_a_refused_switchover_comes_back_with_hcx_s_words_and_the_others_change(meshed, hcx, hcxsim):
-    created = hcx.create_mobility_group(group_body(meshed, "wave-1"), migrations=[
-        meshed.spec(vm, switchover_start=meshed.at(3600)) for vm in ("vm-1", "vm-2")])
+    created = hcx.create_mobility_group(
+        group_body(meshed, "wave-1"),
+        migrations=[meshed.spec(vm, switchover_start=meshed.at(3600)) for vm in ("vm-1", "vm-2")],
+    )
     hcx.start_mobility_group(created.id)
     ids = [m.id for m in hcx.iter_migrations(group_ids=[created.id])]
-    hcxsim.control.fault("switchover_refuse", vm="app-1", message="Switchover refused: a backup holds a snapshot")
+    hcxsim.control.fault(
+        "switchover_refuse", vm="app-1", message="Switchover refused: a backup holds a snapshot"
+    )
 
     results = hcx.switchover_now(ids)
 
     assert [(r.migration_id, [m.message for m in r.errors]) for r in results] == [
-        (ids[0], ["Switchover refused: a backup holds a snapshot"]), (ids[1], [])]
+        (ids[0], ["Switchover refused: a backup holds a snapshot"]),
+        (ids[1], []),
+    ]
     assert [hcx.get_migration(i).switchover_start is None for i in ids] == [False, True]
 
 
 def test_a_schedule_is_sent_once_per_mobility_group(meshed, hcx, hcxsim):
     groups = []
     for n in (1, 2):
-        created = hcx.create_mobility_group(group_body(meshed, f"wave-{n}"), migrations=[
-            meshed.spec(f"vm-{n}", switchover_start=meshed.at(3600))])
+        created = hcx.create_mobility_group(
+            group_body(meshed, f"wave-{n}"),
+            migrations=[meshed.spec(f"vm-{n}", switchover_start=meshed.at(3600))],
+        )
         hcx.start_mobility_group(created.id)
         groups.append(created.id)
     ids = [m.id for m in hcx.iter_migrations(group_ids=groups)]
@@ -268,15 +307,25 @@ def test_a_schedule_is_sent_once_per_mobility_group(meshed, hcx, hcxsim):
 
     results = hcx.set_switchover_window(ids, later, later + datetime.timedelta(hours=1))
 
-    assert [(r.migration_id, r.group_id, r.ok) for r in results] == [(ids[0], groups[0], True), (ids[1], groups[1], True)]
+    assert [(r.migration_id, r.group_id, r.ok) for r in results] == [
+        (ids[0], groups[0], True),
+        (ids[1], groups[1], True),
+    ]
     assert {hcx.get_migration(i).switchover_start for i in ids} == {later}
 
 
 # --- mobility groups ----------------------------------------------------------------------------------
 
+
 def group_body(meshed, name: str) -> dict:
-    return bodies.mobility_group(name=name, source=bodies.site(meshed.local), destination=bodies.site(meshed.remote),
-                                 migration_type="Bulk", service_mesh_id=meshed.mesh_id, tags=["wave"])
+    return bodies.mobility_group(
+        name=name,
+        source=bodies.site(meshed.local),
+        destination=bodies.site(meshed.remote),
+        migration_type="Bulk",
+        service_mesh_id=meshed.mesh_id,
+        tags=["wave"],
+    )
 
 
 def test_a_mobility_group_is_created_read_listed_and_deleted(meshed, hcx):
@@ -347,8 +396,9 @@ def test_a_group_create_whose_answer_came_too_late_is_found_by_name(meshed, hcxs
 
 
 def test_a_group_is_created_with_its_migrations_started_and_archived_once_over(meshed, hcx, hcxsim):
-    created = hcx.create_mobility_group(group_body(meshed, "wave-1"),
-                                        migrations=[meshed.spec(vm) for vm in ("vm-1", "vm-2")])
+    created = hcx.create_mobility_group(
+        group_body(meshed, "wave-1"), migrations=[meshed.spec(vm) for vm in ("vm-1", "vm-2")]
+    )
     drafts = list(hcx.iter_migrations(group_ids=[created.id]))
 
     recovered = hcx.start_mobility_group(created.id)
@@ -384,8 +434,9 @@ def test_a_group_that_already_started_is_not_started_twice(meshed, hcx, hcxsim):
 
 
 def test_a_group_s_drafts_start_by_id_and_the_group_stays_while_they_run(meshed, hcx):
-    created = hcx.create_mobility_group(group_body(meshed, "wave-1"),
-                                        migrations=[meshed.spec(vm) for vm in ("vm-1", "vm-2")])
+    created = hcx.create_mobility_group(
+        group_body(meshed, "wave-1"), migrations=[meshed.spec(vm) for vm in ("vm-1", "vm-2")]
+    )
 
     started = hcx.start_migrations([{"migrationId": created.migration_ids[vm]} for vm in ("vm-1", "vm-2")])
     with pytest.raises(MigrationRefused, match="in progress: cancel them first"):

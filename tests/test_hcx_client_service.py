@@ -25,6 +25,7 @@ CLOUD_URL, CLOUD_USER, CLOUD_PASSWORD = "https://10.0.0.9/", "cloudadmin@vsphere
 
 def sim_waiter(sim, interval: float) -> Waiter:
     """Reads the simulator's clock and 'sleeps' by advancing it."""
+
     def now():
         return requests.get(f"{sim.service_url}/__sim__/clock", timeout=10).json()["now"]
 
@@ -34,8 +35,9 @@ def sim_waiter(sim, interval: float) -> Waiter:
 def client(sim, *, interval: float = 10, password: str | None = None, **kwargs) -> HcxService:
     kwargs.setdefault("retry", Retry(attempts=2, backoff=0.01))
     kwargs.setdefault("timeout", 5)
-    return HcxService(sim.service_url, sim.username, password or sim.password, waiter=sim_waiter(sim, interval),
-                      **kwargs)
+    return HcxService(
+        sim.service_url, sim.username, password or sim.password, waiter=sim_waiter(sim, interval), **kwargs
+    )
 
 
 def faults_fired(sim) -> list[int]:
@@ -43,6 +45,7 @@ def faults_fired(sim) -> list[int]:
 
 
 # --- sessions ---------------------------------------------------------------------------------
+
 
 def test_it_logs_in_and_reads_the_site_pairings(hcxsim):
     hcxsim.control.reset("paired")
@@ -77,13 +80,21 @@ def test_an_expired_session_is_renewed_without_the_caller_noticing(hcxsim):
 
 def test_the_startup_error_of_a_booting_hcx_is_ridden_out_at_login(hcxsim):
     xml = "<error><message>'Trusted root certificates' value should not be empty</message></error>"
-    hcxsim.control.fault("error", path="/sessions$", method="POST", status=500, body=xml,
-                         content_type="application/xml", times=1)
+    hcxsim.control.fault(
+        "error",
+        path="/sessions$",
+        method="POST",
+        status=500,
+        body=xml,
+        content_type="application/xml",
+        times=1,
+    )
 
     assert client(hcxsim).login().endpoint_id == hcxsim.control.state()["localEndpointId"]
 
 
 # --- retries of safe calls ----------------------------------------------------------------------
+
 
 def test_a_get_answered_5xx_a_few_times_is_retried_until_it_succeeds(hcxsim):
     hcxsim.control.reset("paired")
@@ -102,8 +113,10 @@ def test_a_get_that_keeps_failing_gives_up_after_the_retry_budget_with_a_clear_m
     with pytest.raises(HcxUnavailable) as caught:
         hcx.list_pairings()
 
-    assert str(caught.value) == (f"HCX at {hcxsim.service_url} answered HTTP 502 — HCX said: «Simulated fault» "
-                                 "to GET /hybridity/api/cloudConfigs after 3 attempts")
+    assert str(caught.value) == (
+        f"HCX at {hcxsim.service_url} answered HTTP 502 — HCX said: «Simulated fault» "
+        "to GET /hybridity/api/cloudConfigs after 3 attempts"
+    )
     assert faults_fired(hcxsim) == [3]
 
 
@@ -130,8 +143,12 @@ def test_an_answer_slower_than_the_timeout_is_reported_as_unavailable(hcxsim):
 def test_a_stopped_app_engine_makes_calls_unavailable(hcxsim):
     hcx = client(hcxsim)
     hcx.login()
-    requests.post(f"{hcxsim.admin_url}/components/appengine", params={"action": "stop"},
-                  auth=("admin", hcxsim.password), timeout=10).raise_for_status()
+    requests.post(
+        f"{hcxsim.admin_url}/components/appengine",
+        params={"action": "stop"},
+        auth=("admin", hcxsim.password),
+        timeout=10,
+    ).raise_for_status()
 
     with pytest.raises(HcxUnavailable, match="application engine is stopped"):
         hcx.list_pairings()
@@ -139,12 +156,20 @@ def test_a_stopped_app_engine_makes_calls_unavailable(hcxsim):
 
 # --- creates are never duplicated -----------------------------------------------------------------
 
+
 def profile_body(hcx: HcxService, name: str) -> dict:
     backing = next(n for n in hcx.networks() if n["entity_id"] == "dvportgroup-31")
     vc = hcx.vcenters()[0]
-    return bodies.network_profile(name=name, backing=backing, vcenter_uuid=vc["vcenter_instanceId"],
-                                  ranges=[("192.168.50.10", "192.168.50.20")], gateway="192.168.50.1",
-                                  prefix_length=24, dns=["192.168.1.53"], tags=["management"])
+    return bodies.network_profile(
+        name=name,
+        backing=backing,
+        vcenter_uuid=vc["vcenter_instanceId"],
+        ranges=[("192.168.50.10", "192.168.50.20")],
+        gateway="192.168.50.1",
+        prefix_length=24,
+        dns=["192.168.1.53"],
+        tags=["management"],
+    )
 
 
 def profiles_named(sim, name: str) -> list[dict]:
@@ -212,6 +237,7 @@ def test_a_duplicate_name_is_a_conflict_with_hcx_s_message(hcxsim):
 
 # --- site pairing ------------------------------------------------------------------------------
 
+
 def test_pairing_is_refused_until_the_caller_trusts_the_remote_certificate(hcxsim):
     hcxsim.control.reset("configured")
     trusted = hcxsim.control.state()["trustedCertificates"]  # the vCenter's, imported by the set-up
@@ -230,8 +256,12 @@ def test_pairing_with_the_certificate_accepted_runs_to_completion(hcxsim):
     hcx = client(hcxsim)
     shown = []
 
-    started = hcx.pair_site(CLOUD_URL, CLOUD_USER, CLOUD_PASSWORD,
-                            trust_certificate=lambda pem, url: shown.append((url, pem)) or True)
+    started = hcx.pair_site(
+        CLOUD_URL,
+        CLOUD_USER,
+        CLOUD_PASSWORD,
+        trust_certificate=lambda pem, url: shown.append((url, pem)) or True,
+    )
     job = hcx.wait_for_job(started.job_id, timeout=120, what="the site pairing")
 
     assert [url for url, _ in shown] == [CLOUD_URL]
@@ -243,7 +273,9 @@ def test_pairing_with_a_wrong_cloudadmin_password_is_an_auth_error(hcxsim):
     hcxsim.control.reset("configured")
     hcx = client(hcxsim)
 
-    with pytest.raises(HcxAuthError, match=f"HCX at {CLOUD_URL} refused the user name or password for {CLOUD_USER}"):
+    with pytest.raises(
+        HcxAuthError, match=f"HCX at {CLOUD_URL} refused the user name or password for {CLOUD_USER}"
+    ):
         hcx.pair_site(CLOUD_URL, CLOUD_USER, "wrong-password", trust_certificate=True)
 
 
@@ -282,6 +314,7 @@ def test_deleting_a_pairing_removes_it(hcxsim):
 
 # --- network and compute profiles, service mesh, extension ------------------------------------
 
+
 def test_network_profiles_are_created_listed_and_deleted(hcxsim):
     hcxsim.control.reset("configured")
     hcx = client(hcxsim)
@@ -303,9 +336,15 @@ def test_a_compute_profile_built_from_the_inventory_is_valid(hcxsim):
     cluster = datacenter["children"][1]
     ids = (vc["vcenter_instanceId"], [cluster["entity_id"]])
     body = bodies.compute_profile(
-        name="cp-mgmt", services=["INTERCONNECT", "VMOTION", "BULK_MIGRATION", "NETWORK_EXTENSION"], vcenter=vc,
-        datacenter=datacenter, clusters=[cluster], datastore=hcx.datastores(*ids)[0],
-        network_profiles=hcx.list_network_profiles(), switches=hcx.switches(*ids))
+        name="cp-mgmt",
+        services=["INTERCONNECT", "VMOTION", "BULK_MIGRATION", "NETWORK_EXTENSION"],
+        vcenter=vc,
+        datacenter=datacenter,
+        clusters=[cluster],
+        datastore=hcx.datastores(*ids)[0],
+        network_profiles=hcx.list_network_profiles(),
+        switches=hcx.switches(*ids),
+    )
 
     started = hcx.create_compute_profile(body)
     task = hcx.wait(started, timeout=300)
@@ -318,8 +357,12 @@ def mesh_body(hcx: HcxService, name: str) -> dict:
     local = hcx.list_compute_profiles(hcx.login().endpoint_id)[0]
     remote_endpoint = hcx.list_pairings()[0]["endpointId"]
     remote = hcx.list_compute_profiles(remote_endpoint)[0]
-    return bodies.service_mesh(name=name, local_profile=local, remote_profile=remote,
-                               services=["INTERCONNECT", "VMOTION", "BULK_MIGRATION", "NETWORK_EXTENSION"])
+    return bodies.service_mesh(
+        name=name,
+        local_profile=local,
+        remote_profile=remote,
+        services=["INTERCONNECT", "VMOTION", "BULK_MIGRATION", "NETWORK_EXTENSION"],
+    )
 
 
 def deploy_mesh(sim, hcx: HcxService, name: str = "mesh-1") -> dict:
@@ -330,7 +373,9 @@ def deploy_mesh(sim, hcx: HcxService, name: str = "mesh-1") -> dict:
 
 
 @pytest.mark.parametrize("version, extender", [("4.x", "HCX-NET-EXT"), ("9.x", "HCX-NET-EXT-EDGE")])
-def test_a_service_mesh_is_followed_to_committed_and_its_local_extension_appliances_found(hcxsim, version, extender):
+def test_a_service_mesh_is_followed_to_committed_and_its_local_extension_appliances_found(
+    hcxsim, version, extender
+):
     hcxsim.control.reset("paired", {"hcx_version": version})
     hcx = client(hcxsim, interval=120)
 
@@ -353,12 +398,16 @@ def test_a_service_mesh_create_answered_5xx_is_not_duplicated(hcxsim):
 
     started = hcx.create_service_mesh(body)
 
-    assert [m["serviceMeshId"] for m in hcx.list_service_meshes() if m["name"] == "mesh-once"] == [started.object_id]
+    assert [m["serviceMeshId"] for m in hcx.list_service_meshes() if m["name"] == "mesh-once"] == [
+        started.object_id
+    ]
 
 
 def test_a_failed_service_mesh_task_raises_with_hcx_s_message(hcxsim):
     hcxsim.control.reset("paired")
-    hcxsim.control.fault("job_fail", operation="serviceMesh", message="IX appliance deployment failed", times=1)
+    hcxsim.control.fault(
+        "job_fail", operation="serviceMesh", message="IX appliance deployment failed", times=1
+    )
     hcx = client(hcxsim, interval=300)
 
     started = hcx.create_service_mesh(mesh_body(hcx, "mesh-bad"))
@@ -384,7 +433,9 @@ def test_a_mesh_whose_update_failed_is_a_failure_even_without_a_task(hcxsim):
     hcxsim.control.reset("meshed")
     hcx = client(hcxsim)
     mesh = next(m for m in hcx.list_service_meshes() if m["name"] == "mesh-avs")
-    hcxsim.control._call("POST", f"/service-meshes/{mesh['serviceMeshId']}/fail-update", json={"message": "resync failed"})
+    hcxsim.control._call(
+        "POST", f"/service-meshes/{mesh['serviceMeshId']}/fail-update", json={"message": "resync failed"}
+    )
 
     with pytest.raises(HcxJobFailed, match="is UPDATE_FAILED: resync failed"):
         hcx.wait_for_service_mesh(Started(object_id=mesh["serviceMeshId"], recovered=True), timeout=60)
@@ -394,9 +445,15 @@ def extension_body(hcx: HcxService, mesh: dict, network_id: str) -> dict:
     network = next(n for n in hcx.networks() if n["entity_id"] == network_id)
     extender = hcx.extension_appliances(mesh["serviceMeshId"], hcx.login().endpoint_id)[0]
     destination = hcx.resource_containers(local=False, remote=True)[0]
-    return bodies.l2_extension(network=network, appliance_id=extender["applianceId"], destination=destination,
-                               gateway_id="TNT-T1", gateway="10.10.41.1", netmask="255.255.255.0",
-                               vcenter_uuid=hcx.vcenters()[0]["vcenter_instanceId"])
+    return bodies.l2_extension(
+        network=network,
+        appliance_id=extender["applianceId"],
+        destination=destination,
+        gateway_id="TNT-T1",
+        gateway="10.10.41.1",
+        netmask="255.255.255.0",
+        vcenter_uuid=hcx.vcenters()[0]["vcenter_instanceId"],
+    )
 
 
 def test_a_distributed_port_group_is_extended_and_removed_again(hcxsim):
@@ -409,7 +466,8 @@ def test_a_distributed_port_group_is_extended_and_removed_again(hcxsim):
     hcx.wait(hcx.delete_l2_extension(job.data["stretchId"]), timeout=900)
 
     assert [(e["sourceNetwork"]["networkName"], e["operationStatus"]["state"]) for e in extensions] == [
-        ("App-VLAN101", "EXTENDED")]
+        ("App-VLAN101", "EXTENDED")
+    ]
     assert hcx.list_l2_extensions() == []
 
 

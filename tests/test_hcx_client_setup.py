@@ -26,6 +26,7 @@ SUBSCRIPTION, RESOURCE_GROUP, PRIVATE_CLOUD = "00000000-0000-0000-0000-000000000
 
 def sim_waiter(sim, interval: float) -> Waiter:
     """Reads the simulator's clock and 'sleeps' by advancing it."""
+
     def now():
         return requests.get(f"{sim.service_url}/__sim__/clock", timeout=10).json()["now"]
 
@@ -33,8 +34,13 @@ def sim_waiter(sim, interval: float) -> Waiter:
 
 
 def appliance(sim, *, password: str | None = None) -> HcxAppliance:
-    return HcxAppliance(sim.admin_url, password or sim.password, timeout=5, retry=Retry(attempts=2, backoff=0.01),
-                        waiter=sim_waiter(sim, 10))
+    return HcxAppliance(
+        sim.admin_url,
+        password or sim.password,
+        timeout=5,
+        retry=Retry(attempts=2, backoff=0.01),
+        waiter=sim_waiter(sim, 10),
+    )
 
 
 def trusting(hcx: HcxAppliance, call):
@@ -48,9 +54,18 @@ def trusting(hcx: HcxAppliance, call):
 
 
 def avs(sim, *, secret: str | None = None) -> AvsClient:
-    return AvsClient(subscription_id=SUBSCRIPTION, resource_group=RESOURCE_GROUP, private_cloud=PRIVATE_CLOUD,
-                     tenant_id="tenant-1", client_id=sim.client_id, client_secret=secret or sim.client_secret,
-                     arm_url=sim.arm_url, login_url=sim.arm_url, timeout=5, retry=Retry(attempts=2, backoff=0.01))
+    return AvsClient(
+        subscription_id=SUBSCRIPTION,
+        resource_group=RESOURCE_GROUP,
+        private_cloud=PRIVATE_CLOUD,
+        tenant_id="tenant-1",
+        client_id=sim.client_id,
+        client_secret=secret or sim.client_secret,
+        arm_url=sim.arm_url,
+        login_url=sim.arm_url,
+        timeout=5,
+        retry=Retry(attempts=2, backoff=0.01),
+    )
 
 
 def install_hcx_addon(sim, azure: AvsClient):
@@ -60,6 +75,7 @@ def install_hcx_addon(sim, azure: AvsClient):
 
 
 # --- AVS ----------------------------------------------------------------------------------------
+
 
 def test_it_reads_the_private_cloud_endpoints_and_cloudadmin_credentials(hcxsim):
     azure = avs(hcxsim)
@@ -93,6 +109,7 @@ def test_an_activation_key_needs_the_hcx_addon_first(hcxsim):
 
 # --- activation -----------------------------------------------------------------------------------
 
+
 def test_a_key_issued_through_arm_activates_the_connector_and_is_then_consumed(hcxsim):
     azure = avs(hcxsim)
     install_hcx_addon(hcxsim, azure)
@@ -115,8 +132,10 @@ def test_a_consumed_key_is_refused_with_a_clear_message(hcxsim):
     with pytest.raises(HcxActivationRefused) as caught:
         appliance(hcxsim).activate(key.key)
 
-    assert str(caught.value) == (f"HCX at {hcxsim.admin_url} refused the activation key: "
-                                 "Activation key has already been used (status Consumed)")
+    assert str(caught.value) == (
+        f"HCX at {hcxsim.admin_url} refused the activation key: "
+        "Activation key has already been used (status Consumed)"
+    )
     assert key.key not in str(caught.value)
 
 
@@ -148,23 +167,31 @@ def test_a_wrong_admin_password_is_an_auth_error(hcxsim):
 
 # --- vCenter, SSO, location, roles ------------------------------------------------------------------
 
+
 def test_vcenter_sso_location_and_role_mappings_are_registered(hcxsim):
     hcx = appliance(hcxsim)
 
     assert hcx.mapped_groups() == {}
-    vcenter = trusting(hcx, lambda: hcx.register_vcenter("https://vcsa-onprem.local", "administrator@vsphere.local",
-                                                         "VMware1!"))
+    vcenter = trusting(
+        hcx,
+        lambda: hcx.register_vcenter("https://vcsa-onprem.local", "administrator@vsphere.local", "VMware1!"),
+    )
     hcx.set_lookup_service("https://vcsa-onprem.local/lookupservice/sdk")  # the same server: trusted now
     hcx.set_location(hcx.search_cities("dubl")[0])
     hcx.set_role_mappings({"System Administrator": ["VSPHERE.LOCAL\\HcxAdmins"]})
 
     state = hcxsim.control.state()
-    assert vcenter["UUID"] == state["vcenter"]["UUID"] and state["vcenter"]["userName"] == "administrator@vsphere.local"
+    assert (
+        vcenter["UUID"] == state["vcenter"]["UUID"]
+        and state["vcenter"]["userName"] == "administrator@vsphere.local"
+    )
     assert [v["url"] for v in hcx.vcenters()] == ["https://vcsa-onprem.local"]
     assert hcx.lookup_service()["lookupServiceUrl"] == "https://vcsa-onprem.local/lookupservice/sdk"
     assert hcx.mapped_groups() == {"System Administrator": ["VSPHERE.LOCAL\\HcxAdmins"]}
     assert (state["location"]["city"], hcx.location()["country"]) == ("Dublin", "Ireland")
-    assert hcx.role_mappings() == [{"role": "System Administrator", "userGroups": ["VSPHERE.LOCAL\\HcxAdmins"]}]
+    assert hcx.role_mappings() == [
+        {"role": "System Administrator", "userGroups": ["VSPHERE.LOCAL\\HcxAdmins"]}
+    ]
 
 
 def test_setting_the_lookup_service_again_updates_the_same_registration(hcxsim):
@@ -173,7 +200,10 @@ def test_setting_the_lookup_service_again_updates_the_same_registration(hcxsim):
 
     second = trusting(hcx, lambda: hcx.set_lookup_service("https://psc-new.local"))
 
-    assert second["UUID"] == first["UUID"] and hcx.lookup_service()["lookupServiceUrl"] == "https://psc-new.local"
+    assert (
+        second["UUID"] == first["UUID"]
+        and hcx.lookup_service()["lookupServiceUrl"] == "https://psc-new.local"
+    )
 
 
 def test_a_vcenter_registration_whose_answer_was_lost_is_not_sent_twice(hcxsim):
@@ -200,7 +230,9 @@ def test_an_untrusted_vcenter_is_refused_with_its_certificate_until_imported(hcx
     assert cert.subject.rfc4514_string() == "CN=vcsa-onprem.local"
     assert hcxsim.control.state()["vcenter"] is None
     hcx.import_certificate(refused.pem)
-    assert hcx.register_vcenter("https://vcsa-onprem.local", "administrator@vsphere.local", "VMware1!")["UUID"]
+    assert hcx.register_vcenter("https://vcsa-onprem.local", "administrator@vsphere.local", "VMware1!")[
+        "UUID"
+    ]
 
 
 def test_an_untrusted_lookup_service_is_refused_the_same_way(hcxsim):
@@ -252,8 +284,15 @@ def test_a_restarted_app_engine_is_waited_for_and_logins_ride_out_its_start(hcxs
 
     state = hcxsim.control.state()
     assert state["appEngineRestarts"] == 1 and state["components"]["appengine"] is True
-    service = HcxService(hcxsim.service_url, hcxsim.username, hcxsim.password, timeout=5,
-                         waiter=sim_waiter(hcxsim, 10), startup_wait=180, startup_interval=10)
+    service = HcxService(
+        hcxsim.service_url,
+        hcxsim.username,
+        hcxsim.password,
+        timeout=5,
+        waiter=sim_waiter(hcxsim, 10),
+        startup_wait=180,
+        startup_interval=10,
+    )
     assert service.login().endpoint_id
     logins = hcxsim.control.state()["logins"]
     assert logins["attempts"] > 1 and logins["failures"] == 0  # "still starting" is not a failed login
@@ -262,14 +301,16 @@ def test_a_restarted_app_engine_is_waited_for_and_logins_ride_out_its_start(hcxs
 def test_a_login_while_hcx_starts_fails_at_once_without_patience(hcxsim):
     hcxsim.control.reset("configured")
     appliance(hcxsim).restart_app_engine(timeout=60, settle=0)
-    service = HcxService(hcxsim.service_url, hcxsim.username, hcxsim.password, timeout=5,
-                         retry=Retry(attempts=1, backoff=0.01))
+    service = HcxService(
+        hcxsim.service_url, hcxsim.username, hcxsim.password, timeout=5, retry=Retry(attempts=1, backoff=0.01)
+    )
 
     with pytest.raises(HcxUnavailable, match="is still starting"):
         service.login()
 
 
 # --- waiting for the appliance ------------------------------------------------------------------------
+
 
 def test_wait_until_up_rides_out_a_restarting_appliance(hcxsim):
     hcxsim.control.fault("error", port="admin", path="/components/appengine/status", status=503, times=5)
@@ -289,6 +330,7 @@ def test_wait_until_up_gives_up_when_the_app_engine_stays_stopped(hcxsim):
 
 # --- TLS ------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def tls_sim(tmp_path_factory):
     sim = start_simulator(tmp_path_factory.mktemp("hcxsim-tls") / "hcxsim.log", "--tls")
@@ -297,7 +339,9 @@ def tls_sim(tmp_path_factory):
 
 
 def test_over_tls_the_client_verifies_against_the_given_certificate(tls_sim):
-    hcx = HcxService(tls_sim.service_url, tls_sim.username, tls_sim.password, verify=tls_sim.cert_path, timeout=5)
+    hcx = HcxService(
+        tls_sim.service_url, tls_sim.username, tls_sim.password, verify=tls_sim.cert_path, timeout=5
+    )
 
     assert hcx.login().endpoint_id
     assert hcx.list_pairings() == []

@@ -180,7 +180,10 @@ def test_it_says_when_the_appliance_does_not_answer_in_time(sim, tmp_path, close
         ({"cluster": "Elsewhere"}, "Cluster 'Elsewhere' not found in vCenter; it has: DC0_C0"),
         ({"folder": "Nowhere"}, "VM folder 'Nowhere' not found in DC0; it has: "),
         ({"datacenter": "DC9"}, "Datacenter 'DC9' not found in vCenter; it has: DC0"),
-        ({"datacenter": "DC0", "cluster": "Elsewhere"}, "Cluster 'Elsewhere' not found in datacenter DC0; it has: DC0_C0"),
+        (
+            {"datacenter": "DC0", "cluster": "Elsewhere"},
+            "Cluster 'Elsewhere' not found in datacenter DC0; it has: DC0_C0",
+        ),
     ],
 )
 def test_it_names_what_was_not_found_and_what_exists(sim, tmp_path, change, expected):
@@ -206,13 +209,19 @@ def test_it_refuses_an_ova_that_is_not_the_hcx_connector(sim, tmp_path):
 
 
 def test_lists_go_to_the_ova_space_separated(tmp_path):
-    spec = make_spec(dns=["10.0.0.2", "10.0.0.3"], search_domains=["example.com", "corp.example.com"],
-                     ntp=["0.pool.ntp.org", "1.pool.ntp.org"])
+    spec = make_spec(
+        dns=["10.0.0.2", "10.0.0.3"],
+        search_domains=["example.com", "corp.example.com"],
+        ntp=["0.pool.ntp.org", "1.pool.ntp.org"],
+    )
 
     values = spec.ovf_properties()
 
     assert (values["mgr_dns_list"], values["mgr_domain_search_list"], values["mgr_ntp_list"]) == (
-        "10.0.0.2 10.0.0.3", "example.com corp.example.com", "0.pool.ntp.org 1.pool.ntp.org")
+        "10.0.0.2 10.0.0.3",
+        "example.com corp.example.com",
+        "0.pool.ntp.org 1.pool.ntp.org",
+    )
 
 
 def test_a_unified_appliance_gets_its_grub_password(sim, tmp_path):
@@ -229,15 +238,22 @@ def test_a_unified_appliance_gets_its_grub_password(sim, tmp_path):
 
 
 def test_a_property_the_portal_does_not_know_is_listed_and_keeps_its_default(sim, tmp_path):
-    newer = descriptor(properties={**HCX_PROPERTIES, "mgr_fips_mode": ("boolean", False, "False"),
-                                   "mgr_syslog_server": ("string", False, "")})
+    newer = descriptor(
+        properties={
+            **HCX_PROPERTIES,
+            "mgr_fips_mode": ("boolean", False, "False"),
+            "mgr_syslog_server": ("string", False, ""),
+        }
+    )
     package = open_package(build_ova(tmp_path, ovf=newer))
     warnings = []
 
     si, _ = deploy(sim, package, make_spec(vm_name="hcx-newer"), warn=warnings.append)
 
-    assert ("hcx-connector.ova declares 2 properties the portal does not set; they keep their default: "
-            "mgr_fips_mode = 'False'; mgr_syslog_server = ''") in warnings
+    assert (
+        "hcx-connector.ova declares 2 properties the portal does not set; they keep their default: "
+        "mgr_fips_mode = 'False'; mgr_syslog_server = ''"
+    ) in warnings
     [vm] = vms_named(si, "hcx-newer")
     assert ovf_values(vm["config"]).get("mgr_fips_mode") in ("False", None)
 
@@ -250,8 +266,10 @@ def test_a_property_the_appliance_needs_and_the_portal_cannot_fill_refuses_the_d
     with pytest.raises(JobError) as caught:
         deploy(sim, package, make_spec(vm_name="hcx-refused"))
 
-    assert str(caught.value).startswith("hcx-connector.ova declares mgr_new_secret, which has no default and which "
-                                        "the portal does not know how to fill")
+    assert str(caught.value).startswith(
+        "hcx-connector.ova declares mgr_new_secret, which has no default and which "
+        "the portal does not know how to fill"
+    )
     assert vms_named(sim.connect(), "hcx-refused") == []
 
 

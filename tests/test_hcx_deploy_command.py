@@ -68,10 +68,14 @@ def test_passwords_from_the_environment_are_stored_encrypted_on_the_connection_f
     connection = HcxConnection.objects.get(plan=plan)
     assert (connection.admin_password, connection.root_password) == ("Adm1n-From-Env!", "R00t-From-Env!")
     with db_connection.cursor() as cursor:
-        cursor.execute("SELECT admin_password, root_password FROM hcx_hcxconnection WHERE id = %s", [connection.pk])
+        cursor.execute(
+            "SELECT admin_password, root_password FROM hcx_hcxconnection WHERE id = %s", [connection.pk]
+        )
         stored = repr(cursor.fetchone())
     assert "Adm1n-From-Env!" not in stored and "R00t-From-Env!" not in stored, "kept encrypted at rest"
-    assert AuditEntry.objects.filter(action="hcx_connection.change", detail__fields=["admin_password", "root_password"]).exists()
+    assert AuditEntry.objects.filter(
+        action="hcx_connection.change", detail__fields=["admin_password", "root_password"]
+    ).exists()
 
 
 def test_without_passwords_anywhere_it_names_them_and_imports_nothing(sim, ova_dir, appliance, monkeypatch):

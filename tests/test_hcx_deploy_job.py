@@ -30,19 +30,30 @@ from tests.test_hcx_plan_checks import make_plan
 PLACEMENT = Placement(datacenter="DC0", cluster="DC0_C0", datastore="LocalDS_0")
 
 
-def make_deploy_plan(sim, appliance_url: str, *, name="Main datacenter", hostname="hcx-connector.example.com",
-                     passwords=True) -> HcxPlan:
+def make_deploy_plan(
+    sim, appliance_url: str, *, name="Main datacenter", hostname="hcx-connector.example.com", passwords=True
+) -> HcxPlan:
     """A sound plan whose vCenter is the simulator `sim`, whose management port group is one the
     simulator has, and whose connection says where the appliance API answers."""
     vcenter = VCenter.objects.create(
-        name=f"onprem-{uuid.uuid4().hex[:6]}", url=sim.url, username=sim.username, password=sim.password,
+        name=f"onprem-{uuid.uuid4().hex[:6]}",
+        url=sim.url,
+        username=sim.username,
+        password=sim.password,
         verify_tls=False,
     )
-    plan = make_plan(name, networks=0, vcenter=vcenter, connector_hostname=hostname,
-                     profiles={ProfileKind.MANAGEMENT: {"port_group": "DC0_DVPG0"}})
+    plan = make_plan(
+        name,
+        networks=0,
+        vcenter=vcenter,
+        connector_hostname=hostname,
+        profiles={ProfileKind.MANAGEMENT: {"port_group": "DC0_DVPG0"}},
+    )
     HcxConnection.objects.create(
-        plan=plan, appliance_url=appliance_url,
-        admin_password=ADMIN_PASSWORD if passwords else "", root_password=ROOT_PASSWORD if passwords else "",
+        plan=plan,
+        appliance_url=appliance_url,
+        admin_password=ADMIN_PASSWORD if passwords else "",
+        root_password=ROOT_PASSWORD if passwords else "",
     )
     return plan
 
@@ -65,7 +76,9 @@ def sim(vcsim):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_deploys_the_plans_connector_with_the_connections_passwords(celery_worker, vcsim, hcxsim, settings):
+def test_the_worker_deploys_the_plans_connector_with_the_connections_passwords(
+    celery_worker, vcsim, hcxsim, settings
+):
     sim = vcsim(vm=1, fresh=True)
     # The worker reads HCX_OVA_DIR from its own settings, which are these tests' (same environment).
     settings.HCX_OVA_DIR.mkdir(parents=True, exist_ok=True)
@@ -77,19 +90,32 @@ def test_the_worker_deploys_the_plans_connector_with_the_connections_passwords(c
 
         job = start_connector_deployment(engineer, plan, ova.name, PLACEMENT, ssh_enabled=True)
 
-        job = wait_for(lambda: Job.objects.filter(pk=job.pk, status__in=JobStatus.TERMINAL).first(), timeout=120,
-                       message="the deployment job to finish")
+        job = wait_for(
+            lambda: Job.objects.filter(pk=job.pk, status__in=JobStatus.TERMINAL).first(),
+            timeout=120,
+            message="the deployment job to finish",
+        )
     finally:
         ova.unlink()
     messages = list(JobEvent.objects.filter(job=job).values_list("message", flat=True))
     assert job.status == JobStatus.COMPLETED, (job.error, messages)
     assert job.object == plan and job.progress == 100 and job.data["imported"] is True
-    for phase in ("Reading ", "Connecting to https://127.0.0.1:", "Creating the import spec", "Uploading disks",
-                  "powered on", f"Waiting for the appliance API at {hcxsim.admin_url}", "is up"):
+    for phase in (
+        "Reading ",
+        "Connecting to https://127.0.0.1:",
+        "Creating the import spec",
+        "Uploading disks",
+        "powered on",
+        f"Waiting for the appliance API at {hcxsim.admin_url}",
+        "is up",
+    ):
         assert any(phase in message for message in messages), (phase, messages)
     step = deploy_step(plan)
     assert step.state == StepState.DONE and step.job_id == job.pk
-    assert step.summary == f"VM hcx-by-worker imported and powered on, appliance API answering at {hcxsim.admin_url}"
+    assert (
+        step.summary
+        == f"VM hcx-by-worker imported and powered on, appliance API answering at {hcxsim.admin_url}"
+    )
     assert step.data["vm"] == job.data["vm"]
     recorded = repr((job.params, job.data, job.error, job.progress_text, messages, step.summary, step.data))
     assert ADMIN_PASSWORD not in recorded and ROOT_PASSWORD not in recorded
@@ -143,7 +169,9 @@ def test_deploying_again_finds_the_vm_imports_nothing_and_needs_no_passwords(sim
 
 
 @pytest.mark.django_db
-def test_the_job_fails_clearly_and_imports_nothing_when_the_ova_went_bad_after_queueing(sim, ova_dir, appliance):
+def test_the_job_fails_clearly_and_imports_nothing_when_the_ova_went_bad_after_queueing(
+    sim, ova_dir, appliance
+):
     plan = make_deploy_plan(sim, appliance, hostname="hcx-broken")
     job = start_connector_deployment(make_user("engineer"), plan, "hcx-connector.ova", PLACEMENT)
     build_ova(ova_dir, ovf="<Envelope/>")  # replaced while the job waited for a worker
@@ -180,8 +208,13 @@ def test_a_symlink_out_of_the_folder_is_refused(sim, ova_dir, appliance):
 @pytest.mark.django_db
 def test_a_deployment_is_refused_while_a_setup_job_of_the_plan_runs(sim, ova_dir, appliance):
     plan = make_deploy_plan(sim, appliance)
-    running = Job.objects.create(kind="hcx.setup", name="HCX set-up", status=JobStatus.RUNNING,
-                                 object_type=ContentType.objects.get_for_model(HcxPlan), object_id=plan.pk)
+    running = Job.objects.create(
+        kind="hcx.setup",
+        name="HCX set-up",
+        status=JobStatus.RUNNING,
+        object_type=ContentType.objects.get_for_model(HcxPlan),
+        object_id=plan.pk,
+    )
 
     with pytest.raises(SetupBusy) as caught:
         start_connector_deployment(make_user("engineer"), plan, "hcx-connector.ova", PLACEMENT)
@@ -198,7 +231,10 @@ def test_the_request_is_checked_before_it_is_queued(sim, ova_dir, appliance):
 
     with pytest.raises(JobError, match="notes.ova is not an OVA"):
         start_connector_deployment(engineer, plan, "notes.ova", PLACEMENT)
-    with pytest.raises(JobError, match="There is no OVA named missing.ova in .*; the folder holds: hcx-connector.ova, notes.ova"):
+    with pytest.raises(
+        JobError,
+        match="There is no OVA named missing.ova in .*; the folder holds: hcx-connector.ova, notes.ova",
+    ):
         start_connector_deployment(engineer, plan, "missing.ova", PLACEMENT)
     HcxPlan.objects.filter(pk=plan.pk).update(connector_gateway="10.9.9.1")
     plan.refresh_from_db()

@@ -32,9 +32,15 @@ def ova_dir(settings, tmp_path):
 @pytest.fixture
 def plan(ova_dir):
     """A plan whose vCenter the portal can reach and has discovered: two clusters, datastores, port groups."""
-    vcenter = VCenter.objects.create(name="vc01.example.com", url="https://vc01.example.com/sdk",
-                                     username="administrator@vsphere.local", password="VMware1!")
-    plan = make_plan("Main datacenter", networks=0, vcenter=vcenter, connector_hostname="hcx01.corp.example.com")
+    vcenter = VCenter.objects.create(
+        name="vc01.example.com",
+        url="https://vc01.example.com/sdk",
+        username="administrator@vsphere.local",
+        password="VMware1!",
+    )
+    plan = make_plan(
+        "Main datacenter", networks=0, vcenter=vcenter, connector_hostname="hcx01.corp.example.com"
+    )
     make_cluster(vcenter, "CL-Prod", datacenter="DC-Main")
     make_cluster(vcenter, "CL-Mgmt", datacenter="DC-Main")
     make_datastore(vcenter, "vsanDatastore")
@@ -51,8 +57,15 @@ def url(plan, suffix=""):
 
 def deploy_data(plan, **changes):
     cluster = Cluster.objects.get(vcenter=plan.vcenter, name="CL-Mgmt")
-    return {"ova": "hcx-connector.ova", "cluster": str(cluster.pk), "datastore": "vsanDatastore",
-            "network": "HCX-Mgmt", "folder": "", "resource_pool": "", **changes}
+    return {
+        "ova": "hcx-connector.ova",
+        "cluster": str(cluster.pk),
+        "datastore": "vsanDatastore",
+        "network": "HCX-Mgmt",
+        "folder": "",
+        "resource_pool": "",
+        **changes,
+    }
 
 
 def upload(client, plan, name, content: bytes):
@@ -65,10 +78,13 @@ def folder_files(ova_dir) -> list[str]:
     return sorted(p.name for p in ova_dir.iterdir())
 
 
-def test_an_engineer_sees_what_will_be_deployed_and_never_a_password(client_for, engineer, plan,
-                                                                     django_assert_max_num_queries):
+def test_an_engineer_sees_what_will_be_deployed_and_never_a_password(
+    client_for, engineer, plan, django_assert_max_num_queries
+):
     for number in range(30):
-        make_network(plan.vcenter, f"Extra-{number:02d}")  # the choices come in one query, whatever their number
+        make_network(
+            plan.vcenter, f"Extra-{number:02d}"
+        )  # the choices come in one query, whatever their number
     client = client_for(engineer)
 
     with django_assert_max_num_queries(20):
@@ -76,9 +92,21 @@ def test_an_engineer_sees_what_will_be_deployed_and_never_a_password(client_for,
 
     page = response.content.decode()
     assert response.status_code == 200
-    for shown in ("hcx01", "hcx01.corp.example.com", "192.168.10.9/24 via 192.168.10.1", "192.168.1.53", "pool.ntp.org",
-                  "corp.example.com", "HCX-Mgmt", "vc01.example.com", "https://192.168.10.9:9443/",
-                  "hcx-connector.ova", "DC-Main / CL-Prod", "nfs-01", "Extra-29"):
+    for shown in (
+        "hcx01",
+        "hcx01.corp.example.com",
+        "192.168.10.9/24 via 192.168.10.1",
+        "192.168.1.53",
+        "pool.ntp.org",
+        "corp.example.com",
+        "HCX-Mgmt",
+        "vc01.example.com",
+        "https://192.168.10.9:9443/",
+        "hcx-connector.ova",
+        "DC-Main / CL-Prod",
+        "nfs-01",
+        "Extra-29",
+    ):
         assert shown in page, shown
     assert page.count(">stored<") == 2 and ADMIN_PASSWORD not in page and ROOT_PASSWORD not in page
     assert f'href="/hcx/plans/{plan.pk}/connection/"' in page
@@ -100,8 +128,12 @@ def test_only_engineers_and_admins_may_deploy(client_for, plan, ova_dir, tmp_pat
     assert client.get(url(plan)).status_code == 403
     assert client.post(url(plan), deploy_data(plan)).status_code == 403
     assert upload(client, plan, "x.ova", build_ova(tmp_path, name="x.ova").read_bytes()).status_code == 403
-    assert client.post(f"/api/hcx-plans/{plan.pk}/deploy/", {"ova": "hcx-connector.ova"},
-                       content_type="application/json").status_code == 403
+    assert (
+        client.post(
+            f"/api/hcx-plans/{plan.pk}/deploy/", {"ova": "hcx-connector.ova"}, content_type="application/json"
+        ).status_code
+        == 403
+    )
     assert not Job.objects.exists() and folder_files(ova_dir) == ["hcx-connector.ova"]
 
 
@@ -123,27 +155,47 @@ def test_an_engineer_starts_the_deployment_and_lands_on_the_setup_page(client_fo
     assert job.params["ova"] == "hcx-connector.ova"
     spec = job.params["spec"]
     assert (spec["vm_name"], spec["hostname"], spec["ip"], spec["prefix"], spec["gateway"]) == (
-        "hcx01", "hcx01.corp.example.com", "192.168.10.9", 24, "192.168.10.1")
+        "hcx01",
+        "hcx01.corp.example.com",
+        "192.168.10.9",
+        24,
+        "192.168.10.1",
+    )
     assert (spec["datacenter"], spec["cluster"], spec["datastore"], spec["network"], spec["ssh_enabled"]) == (
-        "DC-Main", "CL-Mgmt", "vsanDatastore", "HCX-Mgmt", True)
+        "DC-Main",
+        "CL-Mgmt",
+        "vsanDatastore",
+        "HCX-Mgmt",
+        True,
+    )
     assert ADMIN_PASSWORD not in repr(job.params) and ROOT_PASSWORD not in repr(job.params)
     audit = AuditEntry.objects.get(action="hcx_connector.deploy")
     assert audit.user == engineer and audit.object_id == plan.pk and audit.detail["job"] == job.pk
 
 
 def test_a_deployment_is_refused_while_a_setup_job_runs(client_for, engineer, plan):
-    running = Job.objects.create(kind="hcx.setup", name="HCX set-up of Main datacenter", status=JobStatus.RUNNING,
-                                 object_type=ContentType.objects.get_for_model(HcxPlan), object_id=plan.pk)
+    running = Job.objects.create(
+        kind="hcx.setup",
+        name="HCX set-up of Main datacenter",
+        status=JobStatus.RUNNING,
+        object_type=ContentType.objects.get_for_model(HcxPlan),
+        object_id=plan.pk,
+    )
     client = client_for(engineer)
 
     response = client.post(url(plan), deploy_data(plan))
 
     assert response.status_code == 409
-    assert f"A set-up job is already running for Main datacenter: HCX set-up of Main datacenter (#{running.pk})" in (
-        response.content.decode())
+    assert (
+        f"A set-up job is already running for Main datacenter: HCX set-up of Main datacenter (#{running.pk})"
+        in (response.content.decode())
+    )
     assert not Job.objects.filter(kind=KIND).exists()
-    api = client.post(f"/api/hcx-plans/{plan.pk}/deploy/", {"ova": "hcx-connector.ova", "cluster": "CL-Prod"},
-                      content_type="application/json")
+    api = client.post(
+        f"/api/hcx-plans/{plan.pk}/deploy/",
+        {"ova": "hcx-connector.ova", "cluster": "CL-Prod"},
+        content_type="application/json",
+    )
     assert api.status_code == 409 and api.json()["job"] == running.pk
     assert 'data-testid="deploy-busy"' in client.get(url(plan)).content.decode()
 
@@ -186,7 +238,9 @@ def test_an_uploaded_ova_is_checked_named_safely_and_offered(client_for, enginee
     assert f'<option value="{stored}" selected>' in page
 
 
-def test_an_uploaded_ova_with_properties_the_portal_does_not_know_lists_them(client_for, engineer, plan, tmp_path):
+def test_an_uploaded_ova_with_properties_the_portal_does_not_know_lists_them(
+    client_for, engineer, plan, tmp_path
+):
     from tests.ova import HCX_PROPERTIES
 
     newer = descriptor(properties={**HCX_PROPERTIES, "mgr_telemetry": ("boolean", False, "True")})
@@ -195,8 +249,10 @@ def test_an_uploaded_ova_with_properties_the_portal_does_not_know_lists_them(cli
     response = upload(client, plan, "newer.ova", build_ova(tmp_path, name="src.ova", ovf=newer).read_bytes())
     page = client.get(response["Location"]).content.decode()
 
-    listed = ("newer.ova declares 1 property the portal does not set; it keeps its default: "
-              "mgr_telemetry = &#x27;True&#x27;")
+    listed = (
+        "newer.ova declares 1 property the portal does not set; it keeps its default: "
+        "mgr_telemetry = &#x27;True&#x27;"
+    )
     assert page.count(listed) == 2  # the upload's message, and beside the deploy form while it is chosen
     assert listed not in client.get(url(plan)).content.decode()  # the folder's plain Connector OVA
 
@@ -204,7 +260,11 @@ def test_an_uploaded_ova_with_properties_the_portal_does_not_know_lists_them(cli
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
-        ("connector.ova", b"MZ\x90\x00 an executable, not an OVA", "connector.ova is not an OVA: an OVA is a tar archive"),
+        (
+            "connector.ova",
+            b"MZ\x90\x00 an executable, not an OVA",
+            "connector.ova is not an OVA: an OVA is a tar archive",
+        ),
         ("connector.ova", None, "contains no OVF descriptor (.ovf)"),
         ("other.ova", "other-appliance", "does not declare the HCX Connector properties"),
         ("connector.exe", b"MZ", "connector.exe is not named like an OVA"),
@@ -218,7 +278,9 @@ def test_an_upload_that_is_not_a_connector_ova_is_refused_and_nothing_is_kept(
     if content is None:
         content = build_ova(tmp_path, name="x.ova", include_ovf=False).read_bytes()
     elif content == "other-appliance":
-        content = build_ova(tmp_path, name="x.ova", ovf=descriptor(properties={"hostname": ("string", False)})).read_bytes()
+        content = build_ova(
+            tmp_path, name="x.ova", ovf=descriptor(properties={"hostname": ("string", False)})
+        ).read_bytes()
     elif content == "valid":
         content = build_ova(tmp_path, name="x.ova").read_bytes() + b"\0" * 1024
 
@@ -229,21 +291,30 @@ def test_an_upload_that_is_not_a_connector_ova_is_refused_and_nothing_is_kept(
     assert (ova_dir / "hcx-connector.ova").read_bytes() == before
 
 
-def test_an_upload_over_the_size_limit_stops_and_keeps_nothing(client_for, engineer, plan, ova_dir, tmp_path, settings):
+def test_an_upload_over_the_size_limit_stops_and_keeps_nothing(
+    client_for, engineer, plan, ova_dir, tmp_path, settings
+):
     settings.HCX_OVA_MAX_MB = 0
 
     response = upload(client_for(engineer), plan, "big.ova", build_ova(tmp_path, name="big.ova").read_bytes())
 
-    assert response.status_code == 400 and "is larger than the 0 MB an OVA upload may be" in response.content.decode()
+    assert (
+        response.status_code == 400
+        and "is larger than the 0 MB an OVA upload may be" in response.content.decode()
+    )
     assert folder_files(ova_dir) == ["hcx-connector.ova"]
 
 
 def test_an_upload_cannot_leave_the_folder(client_for, engineer, plan, ova_dir, tmp_path):
-    response = upload(client_for(engineer), plan, "../../escaped.ova", build_ova(tmp_path, name="s.ova").read_bytes())
+    response = upload(
+        client_for(engineer), plan, "../../escaped.ova", build_ova(tmp_path, name="s.ova").read_bytes()
+    )
 
     assert response.status_code == 302
     assert "escaped.ova" in folder_files(ova_dir)
-    assert not (ova_dir.parent / "escaped.ova").exists() and not (ova_dir.parent.parent / "escaped.ova").exists()
+    assert (
+        not (ova_dir.parent / "escaped.ova").exists() and not (ova_dir.parent.parent / "escaped.ova").exists()
+    )
 
 
 def test_the_upload_keeps_its_csrf_check(engineer, plan, ova_dir, tmp_path):
@@ -278,14 +349,26 @@ def test_the_api_starts_the_deployment(client_for, engineer, plan):
         ({"ova": "../outside.ova"}, "ova", "is outside the OVA folder"),
         ({"ova": "/etc/passwd"}, "ova", "is outside the OVA folder"),
         ({"ova": "missing.ova"}, "ova", "There is no OVA named missing.ova"),
-        ({"ova": "hcx-connector.ova", "cluster": "CL-Nope"}, "cluster", "has no cluster 'CL-Nope'; it has: CL-Mgmt, CL-Prod"),
-        ({"ova": "hcx-connector.ova", "cluster": "CL-Prod", "network": "Nope"}, "network", "has no port group 'Nope'"),
+        (
+            {"ova": "hcx-connector.ova", "cluster": "CL-Nope"},
+            "cluster",
+            "has no cluster 'CL-Nope'; it has: CL-Mgmt, CL-Prod",
+        ),
+        (
+            {"ova": "hcx-connector.ova", "cluster": "CL-Prod", "network": "Nope"},
+            "network",
+            "has no port group 'Nope'",
+        ),
     ],
 )
-def test_the_api_refuses_a_bad_request_and_starts_nothing(client_for, engineer, plan, ova_dir, body, field, expected):
+def test_the_api_refuses_a_bad_request_and_starts_nothing(
+    client_for, engineer, plan, ova_dir, body, field, expected
+):
     build_ova(ova_dir.parent, name="outside.ova")
 
-    response = client_for(engineer).post(f"/api/hcx-plans/{plan.pk}/deploy/", body, content_type="application/json")
+    response = client_for(engineer).post(
+        f"/api/hcx-plans/{plan.pk}/deploy/", body, content_type="application/json"
+    )
 
     assert response.status_code == 400
     assert any(expected in message for message in response.json()[field]), response.json()

@@ -3,7 +3,6 @@ docs/hcx-wire.md §6), one at a time: the HCX client reads each right, and an en
 client and reconciler level (launch, switchover now, a moved window, cancel, retry, to the end) works
 against each."""
 
-
 import pytest
 
 from hcx.client import HcxService, Retry, Waiter, bodies
@@ -15,15 +14,31 @@ from tests.hcx_migrations import GiB, Meshed
 from tests.launch_helpers import make_launch_setup, walk_launch_journey
 
 S = MigrationState
-MIGRATION_VARIANTS = ("running_state", "progress_total", "percent_complete", "progress_extras", "warnings_shape",
-                      "query_paging", "group_fields")
-CASES = [pytest.param(name, value, id=f"{name}={value}") for name in MIGRATION_VARIANTS
-         for value in VARIANTS[name].values]
+MIGRATION_VARIANTS = (
+    "running_state",
+    "progress_total",
+    "percent_complete",
+    "progress_extras",
+    "warnings_shape",
+    "query_paging",
+    "group_fields",
+)
+CASES = [
+    pytest.param(name, value, id=f"{name}={value}")
+    for name in MIGRATION_VARIANTS
+    for value in VARIANTS[name].values
+]
 
 
 def client(sim) -> HcxService:
-    return HcxService(sim.service_url, sim.username, sim.password, waiter=Waiter(interval=0),
-                      retry=Retry(attempts=2, backoff=0.01), timeout=10)
+    return HcxService(
+        sim.service_url,
+        sim.username,
+        sim.password,
+        waiter=Waiter(interval=0),
+        retry=Retry(attempts=2, backoff=0.01),
+        timeout=10,
+    )
 
 
 def test_every_variant_of_the_migration_answers_is_covered_here():
@@ -34,13 +49,18 @@ def test_every_variant_of_the_migration_answers_is_covered_here():
 def test_the_client_reads_each_shape_right(hcxsim, variant, value):
     meshed = Meshed(hcxsim, variants={variant: value})
     hcx = client(hcxsim)
-    meshed.register({"id": "vm-1", "diskBytes": 10 * GiB}, {"id": "vm-2", "diskBytes": GiB},
-                    {"id": "vm-3", "diskBytes": GiB}, {"id": "vm-snap", "snapshots": 1})
+    meshed.register(
+        {"id": "vm-1", "diskBytes": 10 * GiB},
+        {"id": "vm-2", "diskBytes": GiB},
+        {"id": "vm-3", "diskBytes": GiB},
+        {"id": "vm-snap", "snapshots": 1},
+    )
     [warned] = hcx.validate_migrations([meshed.spec("vm-snap", "vMotion")])
     window = meshed.at(3600)
     group = hcx.create_mobility_group(
         bodies.mobility_group(name="wave-1", source=meshed.site(), destination=meshed.site(remote=True)),
-        migrations=[meshed.spec("vm-1", switchover_start=window), meshed.spec("vm-2"), meshed.spec("vm-3")])
+        migrations=[meshed.spec("vm-1", switchover_start=window), meshed.spec("vm-2"), meshed.spec("vm-3")],
+    )
     found = hcx.find_mobility_group("wave-1")
     hcx.start_mobility_group(group.id)
     ids = [m.id for m in hcx.iter_migrations(group_ids=[group.id], page_size=2)]
@@ -59,8 +79,14 @@ def test_the_client_reads_each_shape_right(hcxsim, variant, value):
     assert [w.code for w in warned.warnings] == ["SNAPSHOTS"]
     assert (found["migrationGroupId"], found["name"]) == (group.id, "wave-1")
     assert len(ids) == 3 and ids == [m.id for m in hcx.iter_migrations(group_ids=[group.id])]
-    assert [p.phase for p in seen] == [Phase.VALIDATING, Phase.INITIAL_SYNC, Phase.WAITING_FOR_SWITCHOVER,
-                                       Phase.SWITCHOVER, Phase.CLEANUP, Phase.COMPLETE]
+    assert [p.phase for p in seen] == [
+        Phase.VALIDATING,
+        Phase.INITIAL_SYNC,
+        Phase.WAITING_FOR_SWITCHOVER,
+        Phase.SWITCHOVER,
+        Phase.CLEANUP,
+        Phase.COMPLETE,
+    ]
     copying = seen[1]
     assert 0 < copying.bytes_transferred < copying.bytes_total == 10 * GiB
     assert 0 < copying.percent < 90

@@ -16,20 +16,40 @@ from inventory.models import Network, VCenter, VirtualMachine
 LIMITS = settings.HCX_LIMITS
 
 SOUND_PROFILES = {
-    ProfileKind.MANAGEMENT: {"port_group": "HCX-Mgmt", "gateway": "192.168.10.1", "prefix_length": 24,
-                             "ip_ranges": [{"start": "192.168.10.20", "end": "192.168.10.29"}]},
-    ProfileKind.UPLINK: {"port_group": "HCX-Uplink", "gateway": "192.168.20.1", "prefix_length": 24,
-                         "ip_ranges": [{"start": "192.168.20.20", "end": "192.168.20.29"}]},
-    ProfileKind.VMOTION: {"port_group": "vMotion", "gateway": "192.168.30.1", "prefix_length": 24,
-                          "ip_ranges": [{"start": "192.168.30.20", "end": "192.168.30.22"}]},
-    ProfileKind.REPLICATION: {"port_group": "Replication", "gateway": "192.168.40.1", "prefix_length": 24,
-                              "ip_ranges": [{"start": "192.168.40.20", "end": "192.168.40.22"}]},
+    ProfileKind.MANAGEMENT: {
+        "port_group": "HCX-Mgmt",
+        "gateway": "192.168.10.1",
+        "prefix_length": 24,
+        "ip_ranges": [{"start": "192.168.10.20", "end": "192.168.10.29"}],
+    },
+    ProfileKind.UPLINK: {
+        "port_group": "HCX-Uplink",
+        "gateway": "192.168.20.1",
+        "prefix_length": 24,
+        "ip_ranges": [{"start": "192.168.20.20", "end": "192.168.20.29"}],
+    },
+    ProfileKind.VMOTION: {
+        "port_group": "vMotion",
+        "gateway": "192.168.30.1",
+        "prefix_length": 24,
+        "ip_ranges": [{"start": "192.168.30.20", "end": "192.168.30.22"}],
+    },
+    ProfileKind.REPLICATION: {
+        "port_group": "Replication",
+        "gateway": "192.168.40.1",
+        "prefix_length": 24,
+        "ip_ranges": [{"start": "192.168.40.20", "end": "192.168.40.22"}],
+    },
 }
 
 
 def make_network(vcenter, name, switch_type=SwitchType.DISTRIBUTED, vlan_id=100):
     return Network.objects.create(
-        vcenter=vcenter, name=name, switch_type=switch_type, vlan_id=vlan_id, vlan="" if vlan_id is None else str(vlan_id)
+        vcenter=vcenter,
+        name=name,
+        switch_type=switch_type,
+        vlan_id=vlan_id,
+        vlan="" if vlan_id is None else str(vlan_id),
     )
 
 
@@ -37,12 +57,24 @@ def make_plan(name="Amsterdam", networks=2, profiles=None, **fields) -> HcxPlan:
     """A sound plan; `profiles={"uplink": {...}}` changes a profile, `{"uplink": None}` leaves it out."""
     vcenter = VCenter.objects.get_or_create(name="vc01.example.com")[0]
     values = {
-        "name": name, "vcenter": vcenter, "connector_hostname": "hcx-connector", "connector_ip": "192.168.10.9",
-        "connector_prefix_length": 24, "connector_gateway": "192.168.10.1", "dns_servers": ["192.168.1.53"],
-        "ntp_servers": ["pool.ntp.org"], "avs_block": "10.100.0.0/22", "link_type": LinkType.EXPRESSROUTE,
-        "bandwidth_mbps": 1000, "latency_ms": 20, "concurrent_migrations": 50, "estate_vm_count": 120,
+        "name": name,
+        "vcenter": vcenter,
+        "connector_hostname": "hcx-connector",
+        "connector_ip": "192.168.10.9",
+        "connector_prefix_length": 24,
+        "connector_gateway": "192.168.10.1",
+        "dns_servers": ["192.168.1.53"],
+        "ntp_servers": ["pool.ntp.org"],
+        "avs_block": "10.100.0.0/22",
+        "link_type": LinkType.EXPRESSROUTE,
+        "bandwidth_mbps": 1000,
+        "latency_ms": 20,
+        "concurrent_migrations": 50,
+        "estate_vm_count": 120,
         # a sound plan gives each network it extends a gateway (rule extension_gateways_given)
-        "extension_gateways": {f"{name}-VLAN-{100 + number}": f"10.50.{number}.1/24" for number in range(networks)},
+        "extension_gateways": {
+            f"{name}-VLAN-{100 + number}": f"10.50.{number}.1/24" for number in range(networks)
+        },
     }
     values.update(fields)
     plan = HcxPlan(**values)
@@ -63,7 +95,8 @@ def make_plan(name="Amsterdam", networks=2, profiles=None, **fields) -> HcxPlan:
 
 def findings(plan, rule=None, severity=None):
     return [
-        f for f in check_plan(plan).findings
+        f
+        for f in check_plan(plan).findings
         if (rule is None or f.rule == rule) and (severity is None or f.severity == severity)
     ]
 
@@ -86,9 +119,18 @@ def test_every_rule_is_a_named_function_in_the_list():
 
 def test_every_error_and_warning_says_how_to_fix_it(db):
     broken = make_plan(
-        avs_block="8.8.0.0/23", link_type=LinkType.VPN, bandwidth_mbps=50, latency_ms=400, networks=17,
-        profiles={ProfileKind.UPLINK: {"mtu": 1500, "ip_ranges": [{"start": "192.168.10.25", "end": "192.168.10.40"}]},
-                  ProfileKind.VMOTION: None},
+        avs_block="8.8.0.0/23",
+        link_type=LinkType.VPN,
+        bandwidth_mbps=50,
+        latency_ms=400,
+        networks=17,
+        profiles={
+            ProfileKind.UPLINK: {
+                "mtu": 1500,
+                "ip_ranges": [{"start": "192.168.10.25", "end": "192.168.10.40"}],
+            },
+            ProfileKind.VMOTION: None,
+        },
     )
     report = check_plan(broken)
     serious = [f for f in report.findings if f.severity != Severity.INFO]
@@ -97,8 +139,14 @@ def test_every_error_and_warning_says_how_to_fix_it(db):
 
 
 def test_a_range_overlapping_the_avs_block_is_an_error(db):
-    plan = make_plan(profiles={ProfileKind.UPLINK: {
-        "gateway": "10.100.1.1", "ip_ranges": [{"start": "10.100.1.10", "end": "10.100.1.20"}]}})
+    plan = make_plan(
+        profiles={
+            ProfileKind.UPLINK: {
+                "gateway": "10.100.1.1",
+                "ip_ranges": [{"start": "10.100.1.10", "end": "10.100.1.20"}],
+            }
+        }
+    )
     [finding] = findings(plan, "avs-overlap")
     assert finding.severity == Severity.ERROR
     assert "10.100.1.10-10.100.1.20" in finding.message and "10.100.0.0/22" in finding.message
@@ -113,14 +161,18 @@ def test_the_connector_inside_the_avs_block_is_an_error(db):
 
 
 def test_a_range_outside_its_subnet_is_an_error(db):
-    plan = make_plan(profiles={ProfileKind.MANAGEMENT: {"ip_ranges": [{"start": "192.168.11.20", "end": "192.168.11.29"}]}})
+    plan = make_plan(
+        profiles={ProfileKind.MANAGEMENT: {"ip_ranges": [{"start": "192.168.11.20", "end": "192.168.11.29"}]}}
+    )
     [finding] = findings(plan, "range-subnet")
     assert finding.severity == Severity.ERROR and "192.168.10.0/24" in finding.message
     assert "192.168.10.1" in finding.fix and "192.168.10.254" in finding.fix
 
 
 def test_a_range_holding_the_broadcast_address_is_an_error(db):
-    plan = make_plan(profiles={ProfileKind.VMOTION: {"ip_ranges": [{"start": "192.168.30.250", "end": "192.168.30.255"}]}})
+    plan = make_plan(
+        profiles={ProfileKind.VMOTION: {"ip_ranges": [{"start": "192.168.30.250", "end": "192.168.30.255"}]}}
+    )
     [finding] = findings(plan, "range-subnet")
     assert "broadcast" in finding.message
 
@@ -132,12 +184,28 @@ def test_a_gateway_inside_a_range_is_an_error(db):
 
 
 def test_overlapping_ranges_within_and_across_profiles_are_errors(db):
-    within = make_plan("Within", profiles={ProfileKind.UPLINK: {"ip_ranges": [
-        {"start": "192.168.20.20", "end": "192.168.20.29"}, {"start": "192.168.20.25", "end": "192.168.20.40"}]}})
+    within = make_plan(
+        "Within",
+        profiles={
+            ProfileKind.UPLINK: {
+                "ip_ranges": [
+                    {"start": "192.168.20.20", "end": "192.168.20.29"},
+                    {"start": "192.168.20.25", "end": "192.168.20.40"},
+                ]
+            }
+        },
+    )
     assert len(findings(within, "range-overlap", Severity.ERROR)) == 1
     # vMotion reusing the management port group with a range that collides with the management pool
-    across = make_plan("Across", profiles={ProfileKind.VMOTION: {
-        "gateway": "192.168.10.1", "ip_ranges": [{"start": "192.168.10.28", "end": "192.168.10.30"}]}})
+    across = make_plan(
+        "Across",
+        profiles={
+            ProfileKind.VMOTION: {
+                "gateway": "192.168.10.1",
+                "ip_ranges": [{"start": "192.168.10.28", "end": "192.168.10.30"}],
+            }
+        },
+    )
     [finding] = findings(across, "range-overlap")
     assert "Management" in finding.subject and "vMotion" in finding.subject
 
@@ -150,9 +218,15 @@ def test_the_avs_block_must_be_a_private_22(db):
 
 def test_the_connector_must_be_on_the_management_subnet_and_outside_its_pool(db):
     outside = make_plan("Outside", connector_ip="192.168.99.9")
-    assert any("not inside the management subnet" in f.message for f in findings(outside, "connector", Severity.ERROR))
+    assert any(
+        "not inside the management subnet" in f.message
+        for f in findings(outside, "connector", Severity.ERROR)
+    )
     inside_pool = make_plan("InPool", connector_ip="192.168.10.25")
-    assert any("inside the Management profile range" in f.message for f in findings(inside_pool, "connector", Severity.ERROR))
+    assert any(
+        "inside the Management profile range" in f.message
+        for f in findings(inside_pool, "connector", Severity.ERROR)
+    )
 
 
 @pytest.mark.parametrize("wan_opt", [False, True])
@@ -160,14 +234,21 @@ def test_seventeen_extended_networks_need_three_network_extenders_worth_of_addre
     per_ne = LIMITS["NETWORKS_PER_NE_APPLIANCE"]
     needed = 1 + math.ceil(17 / per_ne) + (1 if wan_opt else 0)  # IX + NEs (+ WAN-opt)
     last = 20 + needed - 2  # one address short
-    plan = make_plan(networks=17, wan_opt=wan_opt, profiles={ProfileKind.UPLINK: {
-        "ip_ranges": [{"start": "192.168.20.20", "end": f"192.168.20.{last}"}]}})
+    plan = make_plan(
+        networks=17,
+        wan_opt=wan_opt,
+        profiles={
+            ProfileKind.UPLINK: {"ip_ranges": [{"start": "192.168.20.20", "end": f"192.168.20.{last}"}]}
+        },
+    )
     [finding] = findings(plan, "addresses")
     assert finding.severity == Severity.ERROR and "Uplink" in finding.subject
     assert f"holds {needed - 1} address" in finding.message and f"needs {needed}" in finding.message
     # The count is explained in words a reader checks, not in a formula.
-    assert (f"{math.ceil(17 / per_ne)} Network Extension (17 extended networks, up to {per_ne} per appliance)"
-            in finding.message)
+    assert (
+        f"{math.ceil(17 / per_ne)} Network Extension (17 extended networks, up to {per_ne} per appliance)"
+        in finding.message
+    )
     assert "ceil(" not in finding.message and "IX " not in finding.message
     assert ("1 WAN Optimization" in finding.message) == wan_opt
     assert "Add 1 more address" in finding.fix
@@ -175,10 +256,15 @@ def test_seventeen_extended_networks_need_three_network_extenders_worth_of_addre
 
 def test_exactly_enough_addresses_is_enough(db):
     needed = 1 + math.ceil(17 / LIMITS["NETWORKS_PER_NE_APPLIANCE"])
-    plan = make_plan(networks=17, profiles={
-        ProfileKind.UPLINK: {"ip_ranges": [{"start": "192.168.20.20", "end": f"192.168.20.{20 + needed - 1}"}]},
-        ProfileKind.VMOTION: {"ip_ranges": [{"start": "192.168.30.20", "end": "192.168.30.20"}]},
-    })
+    plan = make_plan(
+        networks=17,
+        profiles={
+            ProfileKind.UPLINK: {
+                "ip_ranges": [{"start": "192.168.20.20", "end": f"192.168.20.{20 + needed - 1}"}]
+            },
+            ProfileKind.VMOTION: {"ip_ranges": [{"start": "192.168.30.20", "end": "192.168.30.20"}]},
+        },
+    )
     assert findings(plan, "addresses") == []
 
 
@@ -186,14 +272,23 @@ def test_vpn_with_uplink_mtu_1500_is_an_error(db):
     plan = make_plan(link_type=LinkType.VPN, profiles={ProfileKind.UPLINK: {"mtu": 1500}})
     [finding] = findings(plan, "mtu")
     assert finding.severity == Severity.ERROR and str(LIMITS["VPN_UPLINK_MTU_MAX"]) in finding.fix
-    fixed = make_plan("Fixed", link_type=LinkType.VPN, profiles={ProfileKind.UPLINK: {"mtu": LIMITS["VPN_UPLINK_MTU_MAX"]}})
+    fixed = make_plan(
+        "Fixed", link_type=LinkType.VPN, profiles={ProfileKind.UPLINK: {"mtu": LIMITS["VPN_UPLINK_MTU_MAX"]}}
+    )
     assert findings(fixed, "mtu") == []
 
 
 def test_mtu_outside_the_supported_range_is_an_error(db):
-    plan = make_plan(profiles={ProfileKind.VMOTION: {"mtu": LIMITS["MTU_MAX"] + 1},
-                               ProfileKind.REPLICATION: {"mtu": LIMITS["MTU_MIN"] - 1}})
-    assert sorted(f.subject for f in findings(plan, "mtu", Severity.ERROR)) == ["Replication profile", "vMotion profile"]
+    plan = make_plan(
+        profiles={
+            ProfileKind.VMOTION: {"mtu": LIMITS["MTU_MAX"] + 1},
+            ProfileKind.REPLICATION: {"mtu": LIMITS["MTU_MIN"] - 1},
+        }
+    )
+    assert sorted(f.subject for f in findings(plan, "mtu", Severity.ERROR)) == [
+        "Replication profile",
+        "vMotion profile",
+    ]
 
 
 def test_a_50_mbps_link_allows_neither_vmotion_nor_rav(db):
@@ -212,7 +307,11 @@ def test_a_link_between_the_vmotion_and_rav_minimums_allows_vmotion_only(db):
     between = (LIMITS["MIN_MBPS_VMOTION"] + LIMITS["MIN_MBPS_RAV"]) // 2
     assert LIMITS["MIN_MBPS_VMOTION"] <= between < LIMITS["MIN_MBPS_RAV"]
     allowed = check_plan(make_plan(bandwidth_mbps=between)).facts.allowed_migration_types
-    assert MigrationType.VMOTION in allowed and MigrationType.COLD in allowed and MigrationType.RAV not in allowed
+    assert (
+        MigrationType.VMOTION in allowed
+        and MigrationType.COLD in allowed
+        and MigrationType.RAV not in allowed
+    )
 
 
 def test_high_latency_rules_out_vmotion(db):
@@ -242,16 +341,29 @@ def test_missing_uplink_is_an_error_but_vmotion_on_management_only_a_warning(db)
     shared = make_plan("Shared", profiles={ProfileKind.VMOTION: None, ProfileKind.REPLICATION: None})
     report = check_plan(shared)
     assert report.ready
-    assert sorted(f.subject for f in findings(shared, "profiles", Severity.WARNING)) == ["Replication profile", "vMotion profile"]
+    assert sorted(f.subject for f in findings(shared, "profiles", Severity.WARNING)) == [
+        "Replication profile",
+        "vMotion profile",
+    ]
 
 
-@pytest.mark.parametrize("vms", [
-    LIMITS["MANAGER_MEDIUM_FROM_VMS"] - 1, LIMITS["MANAGER_MEDIUM_FROM_VMS"],
-    LIMITS["MANAGER_LARGE_ABOVE_VMS"], LIMITS["MANAGER_LARGE_ABOVE_VMS"] + 1,
-])
+@pytest.mark.parametrize(
+    "vms",
+    [
+        LIMITS["MANAGER_MEDIUM_FROM_VMS"] - 1,
+        LIMITS["MANAGER_MEDIUM_FROM_VMS"],
+        LIMITS["MANAGER_LARGE_ABOVE_VMS"],
+        LIMITS["MANAGER_LARGE_ABOVE_VMS"] + 1,
+    ],
+)
 def test_the_cloud_manager_size_follows_the_estate(db, vms):
-    expected = (ManagerSize.SMALL if vms < LIMITS["MANAGER_MEDIUM_FROM_VMS"]
-                else ManagerSize.MEDIUM if vms <= LIMITS["MANAGER_LARGE_ABOVE_VMS"] else ManagerSize.LARGE)
+    expected = (
+        ManagerSize.SMALL
+        if vms < LIMITS["MANAGER_MEDIUM_FROM_VMS"]
+        else ManagerSize.MEDIUM
+        if vms <= LIMITS["MANAGER_LARGE_ABOVE_VMS"]
+        else ManagerSize.LARGE
+    )
     [finding] = findings(make_plan(estate_vm_count=vms), "manager-size")
     assert f"{vms} VMs" in finding.message and str(ManagerSize(expected).label) in finding.message
     assert (f"ScaleFormFactor {expected}" in finding.fix) == (expected != ManagerSize.SMALL)
@@ -260,8 +372,12 @@ def test_the_cloud_manager_size_follows_the_estate(db, vms):
 def test_the_estate_defaults_to_the_vcenters_vms_that_still_exist(db):
     plan = make_plan(estate_vm_count=None)
     for number in range(5):
-        VirtualMachine.objects.create(vcenter=plan.vcenter, moid=f"vm-{number}", name=f"vm{number}",
-                                      removed=timezone.now() if number == 0 else None)
+        VirtualMachine.objects.create(
+            vcenter=plan.vcenter,
+            moid=f"vm-{number}",
+            name=f"vm{number}",
+            removed=timezone.now() if number == 0 else None,
+        )
     assert check_plan(plan).facts.vm_count == 4
 
 
@@ -269,7 +385,9 @@ def test_the_required_ports_are_listed(sound_plan):
     ports = {f.subject: f.message for f in findings(sound_plan, "ports", Severity.INFO)}
     assert "UDP 4500" in ports and "192.168.20.20-192.168.20.29" in ports["UDP 4500"]
     assert {"TCP 443", "TCP 9443", "TCP 902", "TCP 8000"} <= set(ports)
-    assert any("10.100.0.9" in f.message for f in findings(sound_plan, "ports"))  # the Cloud Manager at x.x.x.9
+    assert any(
+        "10.100.0.9" in f.message for f in findings(sound_plan, "ports")
+    )  # the Cloud Manager at x.x.x.9
 
 
 def test_checking_a_plan_takes_the_same_queries_whatever_its_size(db, django_assert_max_num_queries):
@@ -284,7 +402,10 @@ def test_a_network_to_extend_without_a_gateway_is_an_error_saying_where_to_give_
     [finding] = findings(plan, "extension-gateway")
     assert finding.severity == Severity.ERROR and finding.subject == "Network Amsterdam-VLAN-101"
     assert "gives no gateway" in finding.message
-    assert '"gateways of the extended networks"' in finding.fix and '{"Amsterdam-VLAN-101": "10.10.41.1/24"}' in finding.fix
+    assert (
+        '"gateways of the extended networks"' in finding.fix
+        and '{"Amsterdam-VLAN-101": "10.10.41.1/24"}' in finding.fix
+    )
     assert not check_plan(plan).ready
 
 

@@ -13,20 +13,46 @@ pytestmark = pytest.mark.django_db
 def form_data(name="Rotterdam", network_ids=(), profiles=None, **fields):
     """What the add/edit form posts: the plan fields and the four-row profile formset."""
     data = {
-        "name": name, "vcenter": "", "connector_hostname": "hcx-rtm", "connector_ip": "192.168.10.9",
-        "connector_prefix_length": "24", "connector_gateway": "192.168.10.1", "dns_servers": "192.168.1.53, 192.168.1.54",
-        "ntp_servers": "pool.ntp.org", "avs_block": "10.100.0.0/22", "link_type": LinkType.EXPRESSROUTE,
-        "bandwidth_mbps": "1000", "latency_ms": "20", "concurrent_migrations": "40", "estate_vm_count": "300",
-        "notes": "", "networks": [str(i) for i in network_ids],
+        "name": name,
+        "vcenter": "",
+        "connector_hostname": "hcx-rtm",
+        "connector_ip": "192.168.10.9",
+        "connector_prefix_length": "24",
+        "connector_gateway": "192.168.10.1",
+        "dns_servers": "192.168.1.53, 192.168.1.54",
+        "ntp_servers": "pool.ntp.org",
+        "avs_block": "10.100.0.0/22",
+        "link_type": LinkType.EXPRESSROUTE,
+        "bandwidth_mbps": "1000",
+        "latency_ms": "20",
+        "concurrent_migrations": "40",
+        "estate_vm_count": "300",
+        "notes": "",
+        "networks": [str(i) for i in network_ids],
     }
     data.update(fields)
-    rows = profiles if profiles is not None else [
-        {"kind": kind, **{k: (", ".join(f"{r['start']}-{r['end']}" for r in v) if k == "ip_ranges" else str(v))
-                          for k, v in values.items()}}
-        for kind, values in SOUND_PROFILES.items()
-    ]
-    data.update({"profiles-TOTAL_FORMS": str(len(rows)), "profiles-INITIAL_FORMS": "0",
-                 "profiles-MIN_NUM_FORMS": "0", "profiles-MAX_NUM_FORMS": "4"})
+    rows = (
+        profiles
+        if profiles is not None
+        else [
+            {
+                "kind": kind,
+                **{
+                    k: (", ".join(f"{r['start']}-{r['end']}" for r in v) if k == "ip_ranges" else str(v))
+                    for k, v in values.items()
+                },
+            }
+            for kind, values in SOUND_PROFILES.items()
+        ]
+    )
+    data.update(
+        {
+            "profiles-TOTAL_FORMS": str(len(rows)),
+            "profiles-INITIAL_FORMS": "0",
+            "profiles-MIN_NUM_FORMS": "0",
+            "profiles-MAX_NUM_FORMS": "4",
+        }
+    )
     for number, row in enumerate(rows):
         row = {"mtu": "1500", "network": "", "primary_dns": "", "secondary_dns": "", **row}
         data.update({f"profiles-{number}-{key}": value for key, value in row.items()})
@@ -41,7 +67,9 @@ def test_an_engineer_creates_a_plan_through_the_form(client_for, engineer):
     assert response.status_code == 302 and response["Location"] == f"/hcx/plans/{plan.pk}/"
     assert plan.dns_servers == ["192.168.1.53", "192.168.1.54"]
     assert sorted(plan.profiles.values_list("kind", flat=True)) == sorted(ProfileKind.values)
-    assert plan.profiles.get(kind=ProfileKind.MANAGEMENT).ip_ranges == [{"start": "192.168.10.20", "end": "192.168.10.29"}]
+    assert plan.profiles.get(kind=ProfileKind.MANAGEMENT).ip_ranges == [
+        {"start": "192.168.10.20", "end": "192.168.10.29"}
+    ]
     assert AuditEntry.objects.filter(action="hcx_plan.create", object_id=plan.pk, user=engineer).exists()
     page = client.get(response["Location"]).content.decode()
     assert "Ready" in page and "Not ready" not in page
@@ -53,8 +81,15 @@ def test_an_engineer_edits_a_plan_and_the_revision_moves(client_for, engineer):
     client = client_for(engineer)
     assert client.get(f"/hcx/plans/{plan.pk}/edit/").status_code == 200
     rows = [
-        {"id": str(p.pk), "kind": p.kind, "port_group": p.port_group, "gateway": p.gateway, "prefix_length": str(p.prefix_length),
-         "ip_ranges": ", ".join(f"{r['start']}-{r['end']}" for r in p.ip_ranges), "mtu": str(p.mtu)}
+        {
+            "id": str(p.pk),
+            "kind": p.kind,
+            "port_group": p.port_group,
+            "gateway": p.gateway,
+            "prefix_length": str(p.prefix_length),
+            "ip_ranges": ", ".join(f"{r['start']}-{r['end']}" for r in p.ip_ranges),
+            "mtu": str(p.mtu),
+        }
         for p in plan.profiles.order_by("pk")
     ]
     for row in rows:
@@ -115,8 +150,15 @@ def test_planners_and_stakeholders_read_but_cannot_change(request, client_for, p
 
 
 def test_the_export_renders_the_plan_checks_and_ports(client_for, stakeholder):
-    plan = make_plan(bandwidth_mbps=50, profiles={ProfileKind.UPLINK: {
-        "gateway": "10.100.1.1", "ip_ranges": [{"start": "10.100.1.10", "end": "10.100.1.20"}]}})
+    plan = make_plan(
+        bandwidth_mbps=50,
+        profiles={
+            ProfileKind.UPLINK: {
+                "gateway": "10.100.1.1",
+                "ip_ranges": [{"start": "10.100.1.10", "end": "10.100.1.20"}],
+            }
+        },
+    )
     page = client_for(stakeholder).get(f"/hcx/plans/{plan.pk}/export/").content.decode()
     assert "NOT READY" in page and "@media print" in page
     assert "The range 10.100.1.10-10.100.1.20 overlaps the AVS management block 10.100.0.0/22." in page
@@ -134,7 +176,9 @@ def test_an_engineer_deletes_a_plan_after_confirming(client_for, engineer):
     assert AuditEntry.objects.filter(action="hcx_plan.delete", user=engineer).exists()
 
 
-def test_the_list_filters_and_its_queries_do_not_grow_with_plans(client_for, planner, django_assert_max_num_queries):
+def test_the_list_filters_and_its_queries_do_not_grow_with_plans(
+    client_for, planner, django_assert_max_num_queries
+):
     for number in range(3):
         make_plan(f"Site {number}", networks=3)
     client = client_for(planner)
@@ -162,11 +206,21 @@ def test_the_plan_page_queries_do_not_grow_with_networks(client_for, planner, dj
 
 # --- API ---
 
+
 def api_plan(**fields):
     return {
-        "name": "Eindhoven", "connector_hostname": "hcx-ehv", "connector_ip": "192.168.10.9", "connector_prefix_length": 24,
-        "connector_gateway": "192.168.10.1", "dns_servers": ["192.168.1.53"], "ntp_servers": ["pool.ntp.org"],
-        "avs_block": "10.100.0.0/22", "link_type": LinkType.VPN, "bandwidth_mbps": 50, "latency_ms": 30, "networks": [],
+        "name": "Eindhoven",
+        "connector_hostname": "hcx-ehv",
+        "connector_ip": "192.168.10.9",
+        "connector_prefix_length": 24,
+        "connector_gateway": "192.168.10.1",
+        "dns_servers": ["192.168.1.53"],
+        "ntp_servers": ["pool.ntp.org"],
+        "avs_block": "10.100.0.0/22",
+        "link_type": LinkType.VPN,
+        "bandwidth_mbps": 50,
+        "latency_ms": 30,
+        "networks": [],
         **fields,
     }
 
@@ -190,8 +244,13 @@ def test_an_engineer_writes_a_plan_through_the_api_and_reads_its_checks(client_f
 
 def test_the_api_refuses_a_bad_range_with_its_reason(client_for, engineer):
     plan = make_plan(profiles={ProfileKind.REPLICATION: None})
-    body = {"plan": plan.pk, "kind": ProfileKind.REPLICATION, "port_group": "R", "prefix_length": 24,
-            "ip_ranges": [{"start": "192.168.40.20", "end": "not-an-ip"}]}
+    body = {
+        "plan": plan.pk,
+        "kind": ProfileKind.REPLICATION,
+        "port_group": "R",
+        "prefix_length": 24,
+        "ip_ranges": [{"start": "192.168.40.20", "end": "not-an-ip"}],
+    }
     response = client_for(engineer).post("/api/hcx-network-profiles/", body, content_type="application/json")
     assert response.status_code == 400 and "ip_ranges" in response.json()
     assert "not-an-ip" in str(response.json()["ip_ranges"])
@@ -199,37 +258,58 @@ def test_the_api_refuses_a_bad_range_with_its_reason(client_for, engineer):
 
 def test_a_second_profile_of_the_same_kind_is_refused_by_the_api(client_for, engineer):
     plan = make_plan()
-    body = {"plan": plan.pk, "kind": ProfileKind.UPLINK, "port_group": "U2", "prefix_length": 24,
-            "ip_ranges": [{"start": "192.168.50.20", "end": "192.168.50.29"}]}
-    assert client_for(engineer).post("/api/hcx-network-profiles/", body, content_type="application/json").status_code == 400
+    body = {
+        "plan": plan.pk,
+        "kind": ProfileKind.UPLINK,
+        "port_group": "U2",
+        "prefix_length": 24,
+        "ip_ranges": [{"start": "192.168.50.20", "end": "192.168.50.29"}],
+    }
+    assert (
+        client_for(engineer)
+        .post("/api/hcx-network-profiles/", body, content_type="application/json")
+        .status_code
+        == 400
+    )
 
 
 def test_the_api_reads_and_writes_the_gateways_of_the_extended_networks(client_for, engineer):
     client = client_for(engineer)
     gateways = {"App-VLAN101": "10.10.101.1/24", "App VLAN 102": "10.10.102.1/24"}
-    response = client.post("/api/hcx-plans/", api_plan(extension_gateways=gateways), content_type="application/json")
+    response = client.post(
+        "/api/hcx-plans/", api_plan(extension_gateways=gateways), content_type="application/json"
+    )
     assert response.status_code == 201, response.json()
     plan = HcxPlan.objects.get(pk=response.json()["id"])
     assert plan.extension_gateways == gateways and response.json()["extension_gateways"] == gateways
-    response = client.patch(f"/api/hcx-plans/{plan.pk}/", {"extension_gateways": {"App-VLAN101": " 10.10.41.1/24 "}},
-                            content_type="application/json")
+    response = client.patch(
+        f"/api/hcx-plans/{plan.pk}/",
+        {"extension_gateways": {"App-VLAN101": " 10.10.41.1/24 "}},
+        content_type="application/json",
+    )
     assert response.status_code == 200, response.json()
-    assert client.get(f"/api/hcx-plans/{plan.pk}/").json()["extension_gateways"] == {"App-VLAN101": "10.10.41.1/24"}
+    assert client.get(f"/api/hcx-plans/{plan.pk}/").json()["extension_gateways"] == {
+        "App-VLAN101": "10.10.41.1/24"
+    }
     # The form (lines of "name gateway/prefix") shows what the API wrote.
     assert "App-VLAN101 10.10.41.1/24" in client.get(f"/hcx/plans/{plan.pk}/edit/").content.decode()
 
 
-@pytest.mark.parametrize("gateways, reason", [
-    ({"App-VLAN101": "10.10.41.1"}, "has no prefix"),
-    ({"App-VLAN101": "10.10.41.0/24"}, "network's own address"),
-    ({"App-VLAN101": "gateway/24"}, "is not a gateway/prefix"),
-    ({" ": "10.10.41.1/24"}, "give the network's name"),
-    (["App-VLAN101 10.10.41.1/24"], "dictionary"),
-])
+@pytest.mark.parametrize(
+    "gateways, reason",
+    [
+        ({"App-VLAN101": "10.10.41.1"}, "has no prefix"),
+        ({"App-VLAN101": "10.10.41.0/24"}, "network's own address"),
+        ({"App-VLAN101": "gateway/24"}, "is not a gateway/prefix"),
+        ({" ": "10.10.41.1/24"}, "give the network's name"),
+        (["App-VLAN101 10.10.41.1/24"], "dictionary"),
+    ],
+)
 def test_the_api_refuses_gateways_the_form_refuses(client_for, engineer, gateways, reason):
     plan = make_plan(extension_gateways={"App-VLAN101": "10.10.101.1/24"})
-    response = client_for(engineer).patch(f"/api/hcx-plans/{plan.pk}/", {"extension_gateways": gateways},
-                                          content_type="application/json")
+    response = client_for(engineer).patch(
+        f"/api/hcx-plans/{plan.pk}/", {"extension_gateways": gateways}, content_type="application/json"
+    )
     assert response.status_code == 400 and reason in str(response.json()["extension_gateways"])
     plan.refresh_from_db()
     assert plan.extension_gateways == {"App-VLAN101": "10.10.101.1/24"} and plan.revision == 1
@@ -244,9 +324,19 @@ def test_planners_and_stakeholders_read_the_api_but_cannot_write(request, client
     assert client.get(f"/api/hcx-plans/{plan.pk}/checks/").json()["ready"] is True
     assert client.get("/api/hcx-network-profiles/").status_code == 200
     assert client.post("/api/hcx-plans/", api_plan(), content_type="application/json").status_code == 403
-    assert client.patch(f"/api/hcx-plans/{plan.pk}/", {"notes": "x"}, content_type="application/json").status_code == 403
+    assert (
+        client.patch(
+            f"/api/hcx-plans/{plan.pk}/", {"notes": "x"}, content_type="application/json"
+        ).status_code
+        == 403
+    )
     assert client.delete(f"/api/hcx-plans/{plan.pk}/").status_code == 403
-    assert client.patch(f"/api/hcx-network-profiles/{profile.pk}/", {"mtu": 1400}, content_type="application/json").status_code == 403
+    assert (
+        client.patch(
+            f"/api/hcx-network-profiles/{profile.pk}/", {"mtu": 1400}, content_type="application/json"
+        ).status_code
+        == 403
+    )
     plan.refresh_from_db()
     assert plan.notes == "" and plan.revision == 1
 

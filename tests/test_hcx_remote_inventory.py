@@ -22,9 +22,12 @@ from tests.launch_helpers import (
     make_launch_setup,
 )
 
-SHAPES = [dict(zip(("inventory_ids", "inventory_type_names", "inventory_cloud_filter"), values, strict=True))
-          for values in itertools.product(*(VARIANTS[n].values for n in ("inventory_ids", "inventory_type_names",
-                                                                          "inventory_cloud_filter")))]
+SHAPES = [
+    dict(zip(("inventory_ids", "inventory_type_names", "inventory_cloud_filter"), values, strict=True))
+    for values in itertools.product(
+        *(VARIANTS[n].values for n in ("inventory_ids", "inventory_type_names", "inventory_cloud_filter"))
+    )
+]
 WHOLE_RUN = 31 + 10 + 300 + 60 + 5  # a 1 GiB Bulk migration without a window
 
 
@@ -39,8 +42,14 @@ def meshed(hcxsim):
 
 @pytest.fixture
 def hcx(meshed, hcxsim):
-    client = HcxService(hcxsim.service_url, hcxsim.username, hcxsim.password, waiter=Waiter(interval=0),
-                        retry=Retry(attempts=2, backoff=0.01), timeout=10)
+    client = HcxService(
+        hcxsim.service_url,
+        hcxsim.username,
+        hcxsim.password,
+        waiter=Waiter(interval=0),
+        retry=Retry(attempts=2, backoff=0.01),
+        timeout=10,
+    )
     yield client
     client.close()
 
@@ -58,22 +67,40 @@ def test_it_reads_the_avs_side_s_containers_and_datastores_in_every_shape(meshed
     local = seen(hcx.local_inventory("datastores", meshed.local))
 
     avs = meshed.remote
-    assert containers == sorted([
-        ("datacenter-3", "SDDC-Datacenter", "Datacenter", avs), ("domain-c8", "Cluster-1", "ClusterComputeResource", avs),
-        ("group-v31", "Workloads", "Folder", avs), ("group-v32", "Migrated", "Folder", avs),
-        ("group-v4", "Discovered virtual machine", "Folder", avs), ("resgroup-31", "Workloads-RP", "ResourcePool", avs),
-        ("resgroup-9", "Resources", "ResourcePool", avs)])
-    assert datastores == [("datastore-1011", "vsanDatastore", "Datastore" if shape["inventory_type_names"] == "vsphere"
-                           else "datastore", avs),
-                          ("datastore-1012", "anf-datastore-01", "Datastore" if shape["inventory_type_names"] == "vsphere"
-                           else "datastore", avs)]
+    assert containers == sorted(
+        [
+            ("datacenter-3", "SDDC-Datacenter", "Datacenter", avs),
+            ("domain-c8", "Cluster-1", "ClusterComputeResource", avs),
+            ("group-v31", "Workloads", "Folder", avs),
+            ("group-v32", "Migrated", "Folder", avs),
+            ("group-v4", "Discovered virtual machine", "Folder", avs),
+            ("resgroup-31", "Workloads-RP", "ResourcePool", avs),
+            ("resgroup-9", "Resources", "ResourcePool", avs),
+        ]
+    )
+    assert datastores == [
+        (
+            "datastore-1011",
+            "vsanDatastore",
+            "Datastore" if shape["inventory_type_names"] == "vsphere" else "datastore",
+            avs,
+        ),
+        (
+            "datastore-1012",
+            "anf-datastore-01",
+            "Datastore" if shape["inventory_type_names"] == "vsphere" else "datastore",
+            avs,
+        ),
+    ]
     assert {i[3] for i in local} == {meshed.local} and "datastore-1011" not in {i[0] for i in local}
 
 
 @pytest.mark.parametrize("ids", VARIANTS["inventory_ids"].values)
 def test_a_migrated_vm_shows_in_avs_under_a_new_id_and_leaves_the_local_list(meshed, hcx, hcxsim, ids):
     hcxsim.control.set_variants(inventory_ids=ids)
-    meshed.register({"id": "vm-1", "name": "app-1", "diskBytes": GiB}, {"id": "vm-2", "name": "app-2", "diskBytes": GiB})
+    meshed.register(
+        {"id": "vm-1", "name": "app-1", "diskBytes": GiB}, {"id": "vm-2", "name": "app-2", "diskBytes": GiB}
+    )
     before = seen(hcx.remote_inventory("virtualmachines", meshed.remote))
     hcx.start_migrations([meshed.spec("vm-1")])
     hcxsim.control.advance(WHOLE_RUN)
@@ -89,6 +116,7 @@ def test_a_migrated_vm_shows_in_avs_under_a_new_id_and_leaves_the_local_list(mes
 
 # --- the launch's placement ---------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("shape", SHAPES[:1] + SHAPES[-1:], ids=shape_id)
 def test_a_wave_s_target_is_placed_by_the_ids_of_the_avs_side_s_inventory(hcxsim_fast, shape):
@@ -99,10 +127,14 @@ def test_a_wave_s_target_is_placed_by_the_ids_of_the_avs_side_s_inventory(hcxsim
     where = SiteContext.load(setup.site).target(setup.wave)
 
     assert [(c["id"], c["name"]) for c in where.containers] == [
-        ("resgroup-31", "Workloads-RP"), (AVS_FOLDER_ID, AVS_FOLDER), AVS_DATACENTER]
+        ("resgroup-31", "Workloads-RP"),
+        (AVS_FOLDER_ID, AVS_FOLDER),
+        AVS_DATACENTER,
+    ]
     # The type of each entry is what HCX's inventory calls it, as AYA echoes it.
-    assert [c["type"] for c in where.containers] == (["resourcePool", "folder", "datacenter"] if lower
-                                                     else ["ResourcePool", "Folder", "Datacenter"])
+    assert [c["type"] for c in where.containers] == (
+        ["resourcePool", "folder", "datacenter"] if lower else ["ResourcePool", "Folder", "Datacenter"]
+    )
     assert (where.datastore_id, where.datastore_name) == AVS_DATASTORE
 
 
@@ -115,19 +147,38 @@ def test_without_a_resource_pool_the_wave_lands_in_its_cluster(hcxsim_fast, clus
 
     where = SiteContext.load(setup.site).target(setup.wave)
 
-    assert where.containers[0] == {"id": AVS_CLUSTER[0], "name": AVS_CLUSTER[1], "type": "ClusterComputeResource"}
+    assert where.containers[0] == {
+        "id": AVS_CLUSTER[0],
+        "name": AVS_CLUSTER[1],
+        "type": "ClusterComputeResource",
+    }
     assert (where.datastore_id, where.datastore_name) == ("datastore-1012", "anf-datastore-01")
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("field", "value", "said"), [
-    ("target_datastore", "nfs-01", "no datastore 'nfs-01' (HCX knows anf-datastore-01, vsanDatastore): fix the "
-                                   "wave's target datastore."),
-    ("target_folder", "Apps", "no folder 'Apps' (HCX knows Discovered virtual machine, Migrated, Workloads): fix "
-                              "the wave's target folder."),
-    ("target_resource_pool", "Gold", "no resource pool 'Gold' (HCX knows Resources, Workloads-RP): fix the wave's "
-                                     "target resource pool."),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        (
+            "target_datastore",
+            "nfs-01",
+            "no datastore 'nfs-01' (HCX knows anf-datastore-01, vsanDatastore): fix the "
+            "wave's target datastore.",
+        ),
+        (
+            "target_folder",
+            "Apps",
+            "no folder 'Apps' (HCX knows Discovered virtual machine, Migrated, Workloads): fix "
+            "the wave's target folder.",
+        ),
+        (
+            "target_resource_pool",
+            "Gold",
+            "no resource pool 'Gold' (HCX knows Resources, Workloads-RP): fix the wave's "
+            "target resource pool.",
+        ),
+    ],
+)
 def test_a_target_the_avs_side_lacks_is_refused_with_what_it_has(hcxsim_fast, field, value, said):
     # nfs-01 and Apps are the local site's: the remote inventory must not offer them.
     setup = make_launch_setup(hcxsim_fast, vms=1, **{field: value})

@@ -82,10 +82,13 @@ def test_outsiders_and_anonymous_users_get_nothing(client, client_for, outsider)
     assert not Job.objects.exists()
 
 
-@pytest.mark.parametrize("steps, message", [
-    (["pair", "reboot"], "Unknown set-up step(s): reboot"),
-    ([], "This list may not be empty"),
-])
+@pytest.mark.parametrize(
+    "steps, message",
+    [
+        (["pair", "reboot"], "Unknown set-up step(s): reboot"),
+        ([], "This list may not be empty"),
+    ],
+)
 def test_unknown_or_no_steps_are_refused_with_400(client_for, engineer, steps, message):
     plan = make_plan()
     response = post(client_for(engineer), plan, {"steps": steps})

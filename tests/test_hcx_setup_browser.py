@@ -91,5 +91,8 @@ def test_an_engineer_runs_the_set_up_to_extended_networks_trusting_vcenter_and_t
     assert page.evaluate("window.loadedOnce") is True
     page.screenshot(path=str(SCREENSHOTS / "avsportal-hcx-setup-done.png"), full_page=True)
 
-    assert HcxConnection.objects.get(plan=plan).trusted_cloud_certificate.strip() == pair.data["certificate"].strip()
+    assert (
+        HcxConnection.objects.get(plan=plan).trusted_cloud_certificate.strip()
+        == pair.data["certificate"].strip()
+    )
     assert set(HcxSetupStep.objects.filter(plan=plan).values_list("state", flat=True)) == {StepState.DONE}

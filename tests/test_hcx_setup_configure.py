@@ -22,8 +22,12 @@ from tests.peers.worker import wait_for
 pytestmark = pytest.mark.django_db
 
 CONNECT = (SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER, SetupStepKey.PAIR)
-CONFIGURE = (SetupStepKey.NETWORK_PROFILES, SetupStepKey.COMPUTE_PROFILE, SetupStepKey.SERVICE_MESH,
-             SetupStepKey.EXTEND)
+CONFIGURE = (
+    SetupStepKey.NETWORK_PROFILES,
+    SetupStepKey.COMPUTE_PROFILE,
+    SetupStepKey.SERVICE_MESH,
+    SetupStepKey.EXTEND,
+)
 PROFILE_NAMES = ["amsterdam-management", "amsterdam-replication", "amsterdam-uplink", "amsterdam-vmotion"]
 TEN_NETWORKS = {f"App-VLAN{100 + i}": f"10.10.{100 + i}.1/24" for i in range(1, 11)}
 
@@ -106,6 +110,7 @@ def hcx_work(state) -> int:
 
 # --- network profiles --------------------------------------------------------------------------
 
+
 def test_it_creates_one_realized_network_profile_per_plan_profile(sim):
     plan = paired_plan(sim)
 
@@ -115,11 +120,17 @@ def test_it_creates_one_realized_network_profile_per_plan_profile(sim):
     assert sorted(created) == PROFILE_NAMES
     management = created["amsterdam-management"]
     assert management["backings"][0]["backingId"] == "dvportgroup-31"
-    assert management["ipScopes"] == [{"networkIpRanges": [{"startAddress": "192.168.10.20",
-                                                            "endAddress": "192.168.10.29"}],
-                                       "gateway": "192.168.10.1", "prefixLength": 24, "primaryDns": "192.168.1.53"}]
+    assert management["ipScopes"] == [
+        {
+            "networkIpRanges": [{"startAddress": "192.168.10.20", "endAddress": "192.168.10.29"}],
+            "gateway": "192.168.10.1",
+            "prefixLength": 24,
+            "primaryDns": "192.168.1.53",
+        }
+    ]
     assert {name: p["recommendationTags"] for name, p in created.items()} == {
-        f"amsterdam-{kind}": [kind] for kind in ProfileKind.values}
+        f"amsterdam-{kind}": [kind] for kind in ProfileKind.values
+    }
     assert created["amsterdam-vmotion"]["backings"][0]["backingName"] == "vMotion-VLAN20"
     assert {p["status"]["state"] for p in created.values()} == {"REALIZED"}
     step = row(plan, SetupStepKey.NETWORK_PROFILES)
@@ -168,6 +179,7 @@ def test_a_profile_create_answered_5xx_is_made_once(sim):
 
 # --- compute profile ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("wan_opt", [False, True])
 def test_the_compute_profile_uses_the_plans_profiles_and_the_management_cluster(sim, wan_opt):
     plan = paired_plan(sim)
@@ -179,16 +191,21 @@ def test_the_compute_profile_uses_the_plans_profiles_and_the_management_cluster(
     state = sim.control.state()
     [profile] = ours(state["computeProfiles"]).values()
     services = ["INTERCONNECT", "VMOTION", "BULK_MIGRATION", "RAV", "NETWORK_EXTENSION"]
-    assert sorted(s["name"] for s in profile["services"]) == sorted(services + (["WANOPT"] if wan_opt else []))
+    assert sorted(s["name"] for s in profile["services"]) == sorted(
+        services + (["WANOPT"] if wan_opt else [])
+    )
     assert profile["name"] == "amsterdam-compute" and profile["state"] == "VALID"
     assert [c["name"] for c in profile["deploymentContainer"]["compute"]] == ["Cluster-Mgmt"]
     assert [s["name"] for s in profile["deploymentContainer"]["storage"]] == ["vsanDatastore"]
     assert [s["name"] for s in profile["switches"]] == ["DSwitch-Prod"]
     profile_ids = {p["objectId"]: p["name"] for p in ours(state["networkProfiles"]).values()}
     assert sorted((profile_ids[n["id"]], n["tags"]) for n in profile["networks"]) == [
-        (f"amsterdam-{kind}", [kind]) for kind in sorted(ProfileKind.values)]
-    assert outcome.summary.startswith("Compute profile amsterdam-compute VALID (interconnect task SUCCESS): "
-                                      "cluster Cluster-Mgmt, datastore vsanDatastore")
+        (f"amsterdam-{kind}", [kind]) for kind in sorted(ProfileKind.values)
+    ]
+    assert outcome.summary.startswith(
+        "Compute profile amsterdam-compute VALID (interconnect task SUCCESS): "
+        "cluster Cluster-Mgmt, datastore vsanDatastore"
+    )
     assert row(plan, SetupStepKey.COMPUTE_PROFILE).data["computeProfileId"] == profile["computeProfileId"]
 
 
@@ -202,10 +219,13 @@ def test_without_vmotion_and_replication_profiles_the_management_profile_carries
     [profile] = ours(state["computeProfiles"]).values()
     names = {p["objectId"]: p["name"] for p in state["networkProfiles"]}
     assert sorted((names[n["id"]], sorted(n["tags"])) for n in profile["networks"]) == [
-        ("amsterdam-management", ["management", "replication", "vmotion"]), ("amsterdam-uplink", ["uplink"])]
+        ("amsterdam-management", ["management", "replication", "vmotion"]),
+        ("amsterdam-uplink", ["uplink"]),
+    ]
 
 
 # --- service mesh --------------------------------------------------------------------------------
+
 
 def test_the_service_mesh_is_deployed_with_its_appliances_up(sim, version):
     plan = paired_plan(sim)
@@ -222,9 +242,12 @@ def test_the_service_mesh_is_deployed_with_its_appliances_up(sim, version):
     assert [p["l2cApplianceCount"] for p in mesh["switchPairCount"]] == [1]
     assert outcome.summary == f"mesh amsterdam-mesh COMMITTED: {IX_TYPES[version]} UP, {NE_TYPES[version]} UP"
     step = row(plan, SetupStepKey.SERVICE_MESH)
-    assert step.data["serviceMeshId"] == mesh["serviceMeshId"] and mesh["serviceMeshId"].startswith("servicemesh-")
+    assert step.data["serviceMeshId"] == mesh["serviceMeshId"] and mesh["serviceMeshId"].startswith(
+        "servicemesh-"
+    )
     assert sorted((a["type"], a["state"]) for a in step.data["appliances"]) == sorted(
-        [(NE_TYPES[version], "UP"), (IX_TYPES[version], "UP")])
+        [(NE_TYPES[version], "UP"), (IX_TYPES[version], "UP")]
+    )
     assert {a["id"] for a in step.data["appliances"]} == {a["applianceId"] for a in local_appliances(state)}
 
 
@@ -239,7 +262,9 @@ def test_a_mesh_create_answered_5xx_deploys_one_mesh(sim):
 
 
 @pytest.mark.parametrize("failure", ["kept", "removed"])
-def test_a_mesh_whose_task_failed_fails_the_step_with_hcx_s_words_and_a_re_run_deploys_it(sim, version, failure):
+def test_a_mesh_whose_task_failed_fails_the_step_with_hcx_s_words_and_a_re_run_deploys_it(
+    sim, version, failure
+):
     sim.control.set_variants(mesh_create_failure=failure)
     plan = paired_plan(sim)
     run_through(plan, SetupStepKey.COMPUTE_PROFILE)
@@ -257,9 +282,15 @@ def test_a_mesh_whose_task_failed_fails_the_step_with_hcx_s_words_and_a_re_run_d
 
     state = sim.control.state()
     assert [(m["name"], m["state"]) for m in meshes(state)] == [("amsterdam-mesh", "COMMITTED")]
-    assert sorted(a["applianceType"] for a in local_appliances(state)) == sorted([NE_TYPES[version], IX_TYPES[version]])
+    assert sorted(a["applianceType"] for a in local_appliances(state)) == sorted(
+        [NE_TYPES[version], IX_TYPES[version]]
+    )
     assert row(plan, SetupStepKey.SERVICE_MESH).state == StepState.DONE
-    removed = [m for m in logged(job, EventLevel.WARNING) if "FAILED in HCX (IX appliance deployment failed): removing" in m]
+    removed = [
+        m
+        for m in logged(job, EventLevel.WARNING)
+        if "FAILED in HCX (IX appliance deployment failed): removing" in m
+    ]
     assert len(removed) == (1 if failure == "kept" else 0)
 
 
@@ -267,17 +298,26 @@ def test_a_mesh_whose_update_failed_is_a_clear_failure_and_is_left_alone(sim):
     plan = paired_plan(sim)
     run_through(plan, SetupStepKey.SERVICE_MESH)
     [mesh] = meshes(sim.control.state())
-    sim.control._call("POST", f"/service-meshes/{mesh['serviceMeshId']}/fail-update",
-                      json={"message": "[IXE-I1] Update VM networks failed"})
+    sim.control._call(
+        "POST",
+        f"/service-meshes/{mesh['serviceMeshId']}/fail-update",
+        json={"message": "[IXE-I1] Update VM networks failed"},
+    )
 
     extend_step = fails(plan, SetupStepKey.EXTEND)
     mesh_step = fails(plan, SetupStepKey.SERVICE_MESH)
 
-    assert mesh_step.message.startswith("HCX shows service mesh amsterdam-mesh UPDATE_FAILED ([IXE-I1] Update VM "
-                                        "networks failed): an update of it failed. Look at it in HCX")
-    assert extend_step.message.startswith("Service mesh amsterdam-mesh is UPDATE_FAILED: run 'Deploy the service mesh'")
+    assert mesh_step.message.startswith(
+        "HCX shows service mesh amsterdam-mesh UPDATE_FAILED ([IXE-I1] Update VM "
+        "networks failed): an update of it failed. Look at it in HCX"
+    )
+    assert extend_step.message.startswith(
+        "Service mesh amsterdam-mesh is UPDATE_FAILED: run 'Deploy the service mesh'"
+    )
     state = sim.control.state()
-    assert [(m["serviceMeshId"], m["state"]) for m in meshes(state)] == [(mesh["serviceMeshId"], "UPDATE_FAILED")]
+    assert [(m["serviceMeshId"], m["state"]) for m in meshes(state)] == [
+        (mesh["serviceMeshId"], "UPDATE_FAILED")
+    ]
     assert state["l2Extensions"] == []
 
 
@@ -291,8 +331,10 @@ def test_a_mesh_create_whose_answer_was_lost_is_found_by_name_and_judged_by_what
     if last_task == "absent":
         # Nothing says when HCX will be done: the step says so rather than wait for a state of its own.
         step = fails(plan, SetupStepKey.SERVICE_MESH)
-        assert step.message.startswith("HCX is still building service mesh amsterdam-mesh (DEPLOYING) and shows no "
-                                       "task to follow: run this step again later.")
+        assert step.message.startswith(
+            "HCX is still building service mesh amsterdam-mesh (DEPLOYING) and shows no "
+            "task to follow: run this step again later."
+        )
         sim.control.advance(1200)
 
     outcome = run(plan, SetupStepKey.SERVICE_MESH)
@@ -326,6 +368,7 @@ def test_a_cancel_while_the_mesh_deploys_stops_the_job_and_a_re_run_waits_for_th
 
 # --- network extension ------------------------------------------------------------------------------
 
+
 def test_the_chosen_networks_are_extended_to_the_avs_tier_1(sim):
     plan = paired_plan(sim)
 
@@ -333,7 +376,9 @@ def test_the_chosen_networks_are_extended_to_the_avs_tier_1(sim):
 
     extensions = sim.control.state()["l2Extensions"]
     assert sorted((e["sourceNetwork"]["networkName"], e["operationStatus"]["state"]) for e in extensions) == [
-        ("App-VLAN101", "EXTENDED"), ("App-VLAN102", "EXTENDED")]
+        ("App-VLAN101", "EXTENDED"),
+        ("App-VLAN102", "EXTENDED"),
+    ]
     first = next(e for e in extensions if e["sourceNetwork"]["networkName"] == "App-VLAN101")
     assert (first["gateway"], first["netmask"]) == ("10.10.101.1", "255.255.255.0")
     assert first["destinationNetwork"] == {"gatewayId": "TNT-T1"}
@@ -367,19 +412,30 @@ def test_an_extension_under_way_without_its_job_is_left_to_a_later_run(sim):
     ctx = Context(plan, None)
     try:  # someone else started it (an earlier run that was cancelled, or a person in HCX's UI)
         source = next(n for n in ctx.hcx.networks() if n["name"] == "App-VLAN101")
-        appliance = ctx.hcx.extension_appliances(row(plan, SetupStepKey.SERVICE_MESH).data["serviceMeshId"],
-                                                 ctx.hcx.login().endpoint_id)[0]
+        appliance = ctx.hcx.extension_appliances(
+            row(plan, SetupStepKey.SERVICE_MESH).data["serviceMeshId"], ctx.hcx.login().endpoint_id
+        )[0]
         destination = ctx.hcx.resource_containers(local=False, remote=True)[0]
-        ctx.hcx.create_l2_extension(bodies.l2_extension(
-            network=source, appliance_id=appliance["applianceId"], destination=destination, gateway_id="TNT-T1",
-            gateway="10.10.101.1", netmask="255.255.255.0", vcenter_uuid=ctx.hcx.vcenters()[0]["vcenter_instanceId"]))
+        ctx.hcx.create_l2_extension(
+            bodies.l2_extension(
+                network=source,
+                appliance_id=appliance["applianceId"],
+                destination=destination,
+                gateway_id="TNT-T1",
+                gateway="10.10.101.1",
+                netmask="255.255.255.0",
+                vcenter_uuid=ctx.hcx.vcenters()[0]["vcenter_instanceId"],
+            )
+        )
     finally:
         ctx.close()
 
     step = fails(plan, SetupStepKey.EXTEND)
 
-    assert step.message.startswith("1 of 1 networks could not be extended: App-VLAN101: HCX is still extending it "
-                                   "(EXTENDING) and this run has no job to follow: run this step again later")
+    assert step.message.startswith(
+        "1 of 1 networks could not be extended: App-VLAN101: HCX is still extending it "
+        "(EXTENDING) and this run has no job to follow: run this step again later"
+    )
     sim.control.advance(300)
     outcome = run(plan, SetupStepKey.EXTEND)
     assert outcome.summary == "1 of 1 networks extended: App-VLAN101"
@@ -406,7 +462,10 @@ def test_the_tier_1_gateway_set_in_the_settings_is_the_one_asked_for(sim, settin
 
     step = fails(plan, SetupStepKey.EXTEND)
 
-    assert "App-VLAN101: HCX refused — HCX said: «Network extension: destination gateway 'TNT99-T1' not found" in step.message
+    assert (
+        "App-VLAN101: HCX refused — HCX said: «Network extension: destination gateway 'TNT99-T1' not found"
+        in step.message
+    )
     assert step.data["gatewayId"] == "TNT99-T1" and sim.control.state()["l2Extensions"] == []
 
 
@@ -435,8 +494,11 @@ def test_ten_networks_get_two_extension_appliances_filled_eight_then_two(sim, ve
     state = sim.control.state()
     [mesh] = meshes(state)
     assert [p["l2cApplianceCount"] for p in mesh["switchPairCount"]] == [2]
-    extenders = sorted((a["applianceName"], a["networkExtensionCount"]) for a in local_appliances(state)
-                       if a["applianceType"] == NE_TYPES[version])
+    extenders = sorted(
+        (a["applianceName"], a["networkExtensionCount"])
+        for a in local_appliances(state)
+        if a["applianceType"] == NE_TYPES[version]
+    )
     assert [count for _, count in extenders] == [8, 2]
     assert {e["operationStatus"]["state"] for e in state["l2Extensions"]} == {"EXTENDED"}
     assert outcome.summary.startswith("10 of 10 networks extended: App-VLAN101, App-VLAN102")
@@ -449,10 +511,14 @@ def test_a_standard_switch_network_fails_alone_and_a_re_run_retries_only_it(sim)
     step = fails(plan, SetupStepKey.EXTEND)
 
     assert step.state == StepState.FAILED
-    assert step.message.startswith("1 of 3 networks could not be extended: VM Network: HCX refused — HCX said: "
-                                   "«Network extension: network 'VM Network' is on a vSphere Standard Switch")
+    assert step.message.startswith(
+        "1 of 3 networks could not be extended: VM Network: HCX refused — HCX said: "
+        "«Network extension: network 'VM Network' is on a vSphere Standard Switch"
+    )
     assert step.summary == "2 of 3 networks extended: App-VLAN101, App-VLAN102"
-    assert sorted(step.data["extended"]) == ["App-VLAN101", "App-VLAN102"] and list(step.data["failed"]) == ["VM Network"]
+    assert sorted(step.data["extended"]) == ["App-VLAN101", "App-VLAN102"] and list(step.data["failed"]) == [
+        "VM Network"
+    ]
     extended = sim.control.state()["l2Extensions"]
     assert sorted(e["sourceNetwork"]["networkName"] for e in extended) == ["App-VLAN101", "App-VLAN102"]
 
@@ -472,13 +538,16 @@ def test_a_network_without_a_gateway_stops_the_extension_with_where_to_fill_it_i
 
     step = fails(plan, SetupStepKey.EXTEND)
 
-    assert step.message.startswith("The plan gives no gateway for App-VLAN102: fill in each network's gateway/prefix "
-                                   "under 'gateways of the extended networks' on the plan")
+    assert step.message.startswith(
+        "The plan gives no gateway for App-VLAN102: fill in each network's gateway/prefix "
+        "under 'gateways of the extended networks' on the plan"
+    )
     assert "Nothing was extended" in step.message
     assert sim.control.state()["l2Extensions"] == []
 
 
 # --- through the job, in a real worker ------------------------------------------------------------
+
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
@@ -487,13 +556,18 @@ def test_the_worker_runs_the_four_steps_to_an_extended_network(celery_worker, si
 
     job = start_setup(engineer, plan, [k.value for k in CONFIGURE])
 
-    job = wait_for(lambda: Job.objects.filter(pk=job.pk, status__in=JobStatus.TERMINAL).first(), timeout=120,
-                   message="the set-up job to finish")
+    job = wait_for(
+        lambda: Job.objects.filter(pk=job.pk, status__in=JobStatus.TERMINAL).first(),
+        timeout=120,
+        message="the set-up job to finish",
+    )
     assert job.status == JobStatus.COMPLETED, (job.error, logged(job))
     assert {r.step: r.state for r in HcxSetupStep.objects.filter(plan=plan, step__in=CONFIGURE)} == {
-        key: StepState.DONE for key in CONFIGURE}
+        key: StepState.DONE for key in CONFIGURE
+    }
     state = sim.control.state()
     assert [(m["name"], m["state"]) for m in meshes(state)] == [("amsterdam-mesh", "COMMITTED")]
-    assert sorted((e["sourceNetwork"]["networkName"], e["operationStatus"]["state"]) for e in state["l2Extensions"]) == [
-        ("App-VLAN101", "EXTENDED"), ("App-VLAN102", "EXTENDED")]
+    assert sorted(
+        (e["sourceNetwork"]["networkName"], e["operationStatus"]["state"]) for e in state["l2Extensions"]
+    ) == [("App-VLAN101", "EXTENDED"), ("App-VLAN102", "EXTENDED")]
     assert job.data["steps"][SetupStepKey.EXTEND] == "2 of 2 networks extended: App-VLAN101, App-VLAN102"

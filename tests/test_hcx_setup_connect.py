@@ -39,6 +39,7 @@ CONNECT = [SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER, Setup
 
 # --- helpers ------------------------------------------------------------------------------------
 
+
 def fresh_plan(plan: HcxPlan) -> HcxPlan:
     return HcxPlan.objects.select_related("connection", "vcenter").get(pk=plan.pk)
 
@@ -66,9 +67,17 @@ def set_connection(plan: HcxPlan, **fields):
 
 
 def avs_client(sim) -> AvsClient:
-    return AvsClient(subscription_id=SUBSCRIPTION, resource_group=RESOURCE_GROUP, private_cloud=PRIVATE_CLOUD,
-                     tenant_id="tenant-1", client_id=sim.client_id, client_secret=sim.client_secret,
-                     arm_url=sim.arm_url, login_url=sim.arm_url, timeout=5)
+    return AvsClient(
+        subscription_id=SUBSCRIPTION,
+        resource_group=RESOURCE_GROUP,
+        private_cloud=PRIVATE_CLOUD,
+        tenant_id="tenant-1",
+        client_id=sim.client_id,
+        client_secret=sim.client_secret,
+        arm_url=sim.arm_url,
+        login_url=sim.arm_url,
+        timeout=5,
+    )
 
 
 def issue_key(sim, name: str, *, consumed: bool = False) -> str:
@@ -79,10 +88,15 @@ def issue_key(sim, name: str, *, consumed: bool = False) -> str:
         sim.control.advance(1800)
     key = azure.create_activation_key(name).key
     if consumed:
-        HcxAppliance(sim.admin_url, sim.password, timeout=5, waiter=Waiter(interval=0.05)).activate(key, timeout=60)
+        HcxAppliance(sim.admin_url, sim.password, timeout=5, waiter=Waiter(interval=0.05)).activate(
+            key, timeout=60
+        )
         activation = sim.control.state()["activation"]
-        requests.delete(f"{sim.admin_url}/api/admin/global/config/hcx/{activation['UUID']}",
-                        auth=("admin", sim.password), timeout=5).raise_for_status()
+        requests.delete(
+            f"{sim.admin_url}/api/admin/global/config/hcx/{activation['UUID']}",
+            auth=("admin", sim.password),
+            timeout=5,
+        ).raise_for_status()
     return key
 
 
@@ -96,7 +110,11 @@ def recorded(plan: HcxPlan) -> str:
 
 def events(plan: HcxPlan) -> list[str]:
     job_ids = HcxSetupStep.objects.filter(plan=plan).values_list("job_id", flat=True)
-    return list(JobEvent.objects.filter(job_id__in=job_ids).order_by("job_id", "seq").values_list("message", flat=True))
+    return list(
+        JobEvent.objects.filter(job_id__in=job_ids)
+        .order_by("job_id", "seq")
+        .values_list("message", flat=True)
+    )
 
 
 def secrets_of(sim, *more: str) -> list[str]:
@@ -144,6 +162,7 @@ def accept_vcenter(plan: HcxPlan, pem: str):
 
 # --- the whole path -----------------------------------------------------------------------------
 
+
 def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fast, cloud_pem, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
     accept_vcenter(plan, vcenter_pem)
@@ -152,23 +171,34 @@ def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fas
 
     steps = {s.step: s for s in HcxSetupStep.objects.filter(plan=plan)}
     assert {k: s.state for k, s in steps.items()} == dict.fromkeys(CONNECT, StepState.DONE)
-    assert steps["avs"].summary == (f"Private cloud {PRIVATE_CLOUD}: HCX add-on Succeeded, "
-                                    f"Cloud Manager {CLOUD_URL}")
+    assert steps["avs"].summary == (
+        f"Private cloud {PRIVATE_CLOUD}: HCX add-on Succeeded, Cloud Manager {CLOUD_URL}"
+    )
     assert steps["activate"].summary == "Activated with AVS activation key amsterdam (licence ACTIVE)"
-    assert steps["activate"].data == {"activated": True, "key_name": "amsterdam", "licence": "key",
-                                      "licence_before": "none"}
-    assert steps["register"].summary == ("vCenter https://vcsa-onprem.local (vcsa-onprem.local 8.0.2), "
-                                         f"SSO {SSO_URL}, location Amsterdam, Netherlands")
+    assert steps["activate"].data == {
+        "activated": True,
+        "key_name": "amsterdam",
+        "licence": "key",
+        "licence_before": "none",
+    }
+    assert steps["register"].summary == (
+        "vCenter https://vcsa-onprem.local (vcsa-onprem.local 8.0.2), "
+        f"SSO {SSO_URL}, location Amsterdam, Netherlands"
+    )
     assert steps["pair"].summary == f"Paired with {CLOUD_URL} (avs-hcx-cloud 4.10.2)"
     # Paired: what the AVS side offers is kept for the wave form (hcx/avs_inventory.py).
     assert AvsInventory.objects.get(site=plan).names("datastores") == ["anf-datastore-01", "vsanDatastore"]
     state = hcxsim_fast.control.state()
-    assert [(a["name"], a["properties"]["provisioningState"]) for a in state["addons"]] == [("hcx", "Succeeded")]
+    assert [(a["name"], a["properties"]["provisioningState"]) for a in state["addons"]] == [
+        ("hcx", "Succeeded")
+    ]
     [site] = state["hcxEnterpriseSites"]
     assert (site["name"], site["properties"]["status"]) == ("amsterdam", "Consumed")
     assert state["activation"]["activationKey"] == site["properties"]["activationKey"]
-    assert (state["vcenter"]["url"], state["vcenter"]["userName"]) == ("https://vcsa-onprem.local",
-                                                                      "administrator@vsphere.local")
+    assert (state["vcenter"]["url"], state["vcenter"]["userName"]) == (
+        "https://vcsa-onprem.local",
+        "administrator@vsphere.local",
+    )
     assert state["sso"]["lookupServiceUrl"] == SSO_URL
     assert state["location"]["city"] == "Amsterdam" and state["components"]["appengine"] is True
     [pairing] = state["pairings"]
@@ -185,8 +215,9 @@ def test_it_connects_with_azure_from_the_private_cloud_to_the_pairing(hcxsim_fas
     for secret in secrets_of(hcxsim_fast, site["properties"]["activationKey"]):
         assert secret not in text
     log = events(plan)
-    assert any("installing it" in line for line in log) and any("Issuing AVS activation key amsterdam" in line
-                                                                 for line in log)
+    assert any("installing it" in line for line in log) and any(
+        "Issuing AVS activation key amsterdam" in line for line in log
+    )
 
 
 def test_rerunning_every_finished_step_is_done_and_creates_nothing_twice(hcxsim_fast, cloud_pem, vcenter_pem):
@@ -200,24 +231,53 @@ def test_rerunning_every_finished_step_is_done_and_creates_nothing_twice(hcxsim_
     steps = {s.step: s for s in HcxSetupStep.objects.filter(plan=plan)}
     assert {k: s.state for k, s in steps.items()} == dict.fromkeys(CONNECT, StepState.DONE)
     assert steps["activate"].summary.startswith("Already activated with an activation key")
-    assert steps["activate"].data == {"activated": True, "key_name": "amsterdam", "licence": "key",
-                                      "licence_before": "none"}
+    assert steps["activate"].data == {
+        "activated": True,
+        "key_name": "amsterdam",
+        "licence": "key",
+        "licence_before": "none",
+    }
     after = hcxsim_fast.control.state()
-    for part in ("addons", "hcxEnterpriseSites", "activation", "vcenter", "sso", "location", "roleMappings",
-                 "pairings", "jobs", "tasks", "trustedCertificates"):
+    for part in (
+        "addons",
+        "hcxEnterpriseSites",
+        "activation",
+        "vcenter",
+        "sso",
+        "location",
+        "roleMappings",
+        "pairings",
+        "jobs",
+        "tasks",
+        "trustedCertificates",
+    ):
         assert after[part] == before[part], part
     second_run = events(plan)[-20:]
-    for said in ("The HCX add-on is installed", "already activated", "vCenter https://vcsa-onprem.local is already "
-                 "registered", f"SSO lookup service {SSO_URL} is already registered", "HCX roles are already mapped",
-                 "location is already Amsterdam", f"Already paired with {CLOUD_URL}"):
+    for said in (
+        "The HCX add-on is installed",
+        "already activated",
+        "vCenter https://vcsa-onprem.local is already registered",
+        f"SSO lookup service {SSO_URL} is already registered",
+        "HCX roles are already mapped",
+        "location is already Amsterdam",
+        f"Already paired with {CLOUD_URL}",
+    ):
         assert any(said in line for line in second_run), (said, second_run)
 
 
-def test_without_a_service_principal_it_uses_the_pasted_key_and_cloud_manager(hcxsim_fast, cloud_pem, vcenter_pem):
+def test_without_a_service_principal_it_uses_the_pasted_key_and_cloud_manager(
+    hcxsim_fast, cloud_pem, vcenter_pem
+):
     key = issue_key(hcxsim_fast, "pasted")
-    plan = make_setup_plan(hcxsim_fast, azure=False, activation_key=key, cloud_url=CLOUD_URL,
-                           cloud_username=CLOUD_USER, cloud_password=CLOUD_PASSWORD,
-                           trusted_cloud_certificate=cloud_pem)
+    plan = make_setup_plan(
+        hcxsim_fast,
+        azure=False,
+        activation_key=key,
+        cloud_url=CLOUD_URL,
+        cloud_username=CLOUD_USER,
+        cloud_password=CLOUD_PASSWORD,
+        trusted_cloud_certificate=cloud_pem,
+    )
     accept_vcenter(plan, vcenter_pem)
 
     run(plan, *CONNECT)
@@ -227,7 +287,9 @@ def test_without_a_service_principal_it_uses_the_pasted_key_and_cloud_manager(hc
     assert steps["avs"].summary == "Using the activation key and Cloud Manager details entered by hand"
     assert steps["activate"].summary == "Activated with the activation key entered by hand (licence ACTIVE)"
     state = hcxsim_fast.control.state()
-    assert state["activation"]["activationKey"] == key and [p["url"] for p in state["pairings"]] == [CLOUD_URL]
+    assert state["activation"]["activationKey"] == key and [p["url"] for p in state["pairings"]] == [
+        CLOUD_URL
+    ]
     assert [s["name"] for s in state["hcxEnterpriseSites"]] == ["pasted"]  # no key issued through Azure
     assert key not in recorded(plan)
 
@@ -239,11 +301,14 @@ def test_without_a_service_principal_missing_pasted_details_are_named(hcxsim_fas
 
     assert row.state == StepState.FAILED
     assert row.message.startswith("No Azure service principal is set")
-    assert ("missing: activation key, HCX Cloud Manager URL, cloudadmin user, cloudadmin password. "
-            "Fill it in on the plan's set-up page.") in row.message
+    assert (
+        "missing: activation key, HCX Cloud Manager URL, cloudadmin user, cloudadmin password. "
+        "Fill it in on the plan's set-up page."
+    ) in row.message
 
 
 # --- AVS --------------------------------------------------------------------------------------
+
 
 def test_an_hcx_addon_that_fails_in_azure_is_a_clear_failure(hcxsim_fast):
     hcxsim_fast.control.fault("job_fail", operation="hcxAddon", message="Quota exceeded")
@@ -252,11 +317,14 @@ def test_an_hcx_addon_that_fails_in_azure_is_a_clear_failure(hcxsim_fast):
     row = run(plan, SetupStepKey.AVS)
 
     assert row.state == StepState.FAILED
-    assert row.message.startswith(f"The HCX add-on of private cloud {PRIVATE_CLOUD} is in state Failed in Azure.")
+    assert row.message.startswith(
+        f"The HCX add-on of private cloud {PRIVATE_CLOUD} is in state Failed in Azure."
+    )
     assert HcxConnection.objects.get(plan=plan).cloud_url == ""
 
 
 # --- activation ---------------------------------------------------------------------------------
+
 
 def test_a_wrong_appliance_admin_password_fails_without_echoing_it(hcxsim_fast):
     plan = make_setup_plan(hcxsim_fast, admin_password="Wrong-Admin-Passw0rd")
@@ -265,16 +333,23 @@ def test_a_wrong_appliance_admin_password_fails_without_echoing_it(hcxsim_fast):
     row = run(plan, SetupStepKey.ACTIVATE)
 
     assert row.state == StepState.FAILED
-    assert row.message == (f"HCX appliance management at {hcxsim_fast.admin_url} refused the user name or "
-                           "password for admin")
+    assert row.message == (
+        f"HCX appliance management at {hcxsim_fast.admin_url} refused the user name or password for admin"
+    )
     assert "Wrong-Admin-Passw0rd" not in recorded(plan)
     assert hcxsim_fast.control.state()["activation"] is None
 
 
 def test_a_pasted_key_already_consumed_is_refused_with_a_clear_message(hcxsim_fast):
     key = issue_key(hcxsim_fast, "used-before", consumed=True)
-    plan = make_setup_plan(hcxsim_fast, azure=False, activation_key=key, cloud_url=CLOUD_URL,
-                           cloud_username=CLOUD_USER, cloud_password=CLOUD_PASSWORD)
+    plan = make_setup_plan(
+        hcxsim_fast,
+        azure=False,
+        activation_key=key,
+        cloud_url=CLOUD_URL,
+        cloud_username=CLOUD_USER,
+        cloud_password=CLOUD_PASSWORD,
+    )
 
     row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE)
 
@@ -282,7 +357,8 @@ def test_a_pasted_key_already_consumed_is_refused_with_a_clear_message(hcxsim_fa
     assert row.message == (
         f"HCX at {hcxsim_fast.admin_url} refused the activation key: Activation key has already been used "
         "(status Consumed). Create a new key in the Azure portal (Manage > Add-ons > Migration using HCX), "
-        "paste it on the set-up page and run this step again.")
+        "paste it on the set-up page and run this step again."
+    )
     assert key not in recorded(plan)
 
 
@@ -292,10 +368,15 @@ def test_with_azure_a_consumed_key_of_the_plan_is_replaced_by_a_fresh_one(hcxsim
 
     row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE)
 
-    assert (row.state, row.data) == (StepState.DONE, {"activated": True, "key_name": "amsterdam-2", "licence": "key",
-                                                      "licence_before": "none"})
+    assert (row.state, row.data) == (
+        StepState.DONE,
+        {"activated": True, "key_name": "amsterdam-2", "licence": "key", "licence_before": "none"},
+    )
     sites = {s["name"]: s["properties"] for s in hcxsim_fast.control.state()["hcxEnterpriseSites"]}
-    assert {name: p["status"] for name, p in sites.items()} == {"amsterdam": "Consumed", "amsterdam-2": "Consumed"}
+    assert {name: p["status"] for name, p in sites.items()} == {
+        "amsterdam": "Consumed",
+        "amsterdam-2": "Consumed",
+    }
     assert hcxsim_fast.control.state()["activation"]["activationKey"] == sites["amsterdam-2"]["activationKey"]
     assert any("AVS activation key amsterdam is Consumed" in line for line in events(plan))
 
@@ -314,6 +395,7 @@ def test_a_pasted_key_is_used_even_with_a_service_principal(hcxsim_fast):
 
 # --- vCenter, SSO, location ------------------------------------------------------------------------
 
+
 def test_a_5xx_storm_outlasting_the_retries_fails_and_a_rerun_continues(hcxsim_fast, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast)
     accept_vcenter(plan, vcenter_pem)
@@ -323,8 +405,10 @@ def test_a_5xx_storm_outlasting_the_retries_fails_and_a_rerun_continues(hcxsim_f
     row = run(plan, SetupStepKey.REGISTER)
 
     assert row.state == StepState.FAILED
-    assert row.message == (f"HCX appliance management at {hcxsim_fast.admin_url} answered HTTP 503 — HCX said: "
-                           "«Simulated fault» to GET /api/admin/global/config/lookupservice after 4 attempts")
+    assert row.message == (
+        f"HCX appliance management at {hcxsim_fast.admin_url} answered HTTP 503 — HCX said: "
+        "«Simulated fault» to GET /api/admin/global/config/lookupservice after 4 attempts"
+    )
     vcenter = hcxsim_fast.control.state()["vcenter"]
     assert vcenter["url"] == "https://vcsa-onprem.local"
 
@@ -344,8 +428,10 @@ def test_an_unknown_city_fails_with_the_cities_hcx_suggests(hcxsim_fast, vcenter
     row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
 
     assert row.state == StepState.FAILED
-    assert row.message == ("HCX knows no city called 'Amsterdm'; it suggests: Amsterdam, Netherlands. Enter the "
-                           "nearest city HCX knows as the location on the set-up page, then run this step again.")
+    assert row.message == (
+        "HCX knows no city called 'Amsterdm'; it suggests: Amsterdam, Netherlands. Enter the "
+        "nearest city HCX knows as the location on the set-up page, then run this step again."
+    )
     assert hcxsim_fast.control.state()["location"] is None
 
     set_connection(plan, location_city="dublin, Ireland")
@@ -361,7 +447,9 @@ def test_a_vcenter_without_its_password_fails_naming_the_vcenter(hcxsim_fast):
     row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
 
     assert row.state == StepState.FAILED
-    assert row.message.startswith(f"vCenter {plan.vcenter.name} has no password: HCX needs them to register it.")
+    assert row.message.startswith(
+        f"vCenter {plan.vcenter.name} has no password: HCX needs them to register it."
+    )
     assert hcxsim_fast.control.state()["vcenter"] is None
 
 
@@ -373,8 +461,10 @@ def test_an_untrusted_vcenter_certificate_waits_for_a_person_then_registers(hcxs
     assert row.state == StepState.NEEDS_INPUT
     assert (row.data["certificate"], row.data["remote_url"]) == (vcenter_pem, VCENTER_URL)
     assert row.data["subject"] == "CN=vcsa-onprem.local" and row.data["server"] == "vCenter"
-    assert row.message.startswith(f"HCX asks whether to trust the certificate of {VCENTER_URL}: check its "
-                                  f"fingerprint (SHA-256 {row.data['sha256']})")
+    assert row.message.startswith(
+        f"HCX asks whether to trust the certificate of {VCENTER_URL}: check its "
+        f"fingerprint (SHA-256 {row.data['sha256']})"
+    )
     state = hcxsim_fast.control.state()
     assert state["vcenter"] is None and state["trustedCertificates"] == 0
 
@@ -385,29 +475,43 @@ def test_an_untrusted_vcenter_certificate_waits_for_a_person_then_registers(hcxs
     state = hcxsim_fast.control.state()
     assert state["trustedCertificates"] == 1 and state["vcenter"]["url"] == VCENTER_URL
     assert state["sso"]["lookupServiceUrl"] == SSO_URL
-    assert state["roleMappings"] == [{"role": "System Administrator", "userGroups": ["vsphere.local\\Administrators"]},
-                                     {"role": "Enterprise Administrator",
-                                      "userGroups": ["vsphere.local\\Administrators"]}]
+    assert state["roleMappings"] == [
+        {"role": "System Administrator", "userGroups": ["vsphere.local\\Administrators"]},
+        {"role": "Enterprise Administrator", "userGroups": ["vsphere.local\\Administrators"]},
+    ]
     assert state["appEngineRestarts"] == 1 and state["components"]["appengine"] is True
-    assert row.data["role_mappings"] == {"System Administrator": ["vsphere.local\\Administrators"],
-                                         "Enterprise Administrator": ["vsphere.local\\Administrators"]}
-    assert any(f"Importing the certificate of vCenter {VCENTER_URL} into HCX" in line for line in events(plan))
+    assert row.data["role_mappings"] == {
+        "System Administrator": ["vsphere.local\\Administrators"],
+        "Enterprise Administrator": ["vsphere.local\\Administrators"],
+    }
+    assert any(
+        f"Importing the certificate of vCenter {VCENTER_URL} into HCX" in line for line in events(plan)
+    )
 
 
 def test_a_vcenter_still_refused_after_the_import_fails_saying_what_to_import(hcxsim_fast, vcenter_pem):
-    body = json.dumps({"isSuccess": False, "message": "Untrusted SSL connection", "httpStatusCode": 400,
-                       "data": [{"certificate": vcenter_pem}]})
-    hcxsim_fast.control.fault("error", port="admin", method="POST", path="/global/config/vcenter$", status=400,
-                              body=body, times=2)
+    body = json.dumps(
+        {
+            "isSuccess": False,
+            "message": "Untrusted SSL connection",
+            "httpStatusCode": 400,
+            "data": [{"certificate": vcenter_pem}],
+        }
+    )
+    hcxsim_fast.control.fault(
+        "error", port="admin", method="POST", path="/global/config/vcenter$", status=400, body=body, times=2
+    )
     plan = make_setup_plan(hcxsim_fast)
     accept_vcenter(plan, vcenter_pem)
 
     row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
 
     assert row.state == StepState.FAILED
-    assert row.message.startswith(f"HCX still does not trust vCenter {VCENTER_URL} after importing the certificate "
-                                  "accepted on the set-up page: it may need the issuing CA instead (for vCenter's "
-                                  "VMCA, the root in https://vcsa-onprem.local/certs/download.zip).")
+    assert row.message.startswith(
+        f"HCX still does not trust vCenter {VCENTER_URL} after importing the certificate "
+        "accepted on the set-up page: it may need the issuing CA instead (for vCenter's "
+        "VMCA, the root in https://vcsa-onprem.local/certs/download.zip)."
+    )
     assert hcxsim_fast.control.state()["trustedCertificates"] == 1
 
 
@@ -419,7 +523,10 @@ def test_a_changed_vcenter_certificate_is_asked_about_again(hcxsim_fast):
     row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER)
 
     assert row.state == StepState.NEEDS_INPUT
-    assert "differs from the certificate accepted before, so the certificate of vCenter has changed" in row.message
+    assert (
+        "differs from the certificate accepted before, so the certificate of vCenter has changed"
+        in row.message
+    )
     assert hcxsim_fast.control.state()["trustedCertificates"] == 0
 
 
@@ -430,26 +537,35 @@ def test_the_connection_names_the_groups_that_get_the_hcx_roles(hcxsim_fast, vce
     assert run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER).state == StepState.DONE
 
     mappings = {m["role"]: m["userGroups"] for m in hcxsim_fast.control.state()["roleMappings"]}
-    assert mappings == dict.fromkeys(["System Administrator", "Enterprise Administrator"],
-                                     ["CORP\\HCX-Admins", "CORP\\Migration-Team"])
+    assert mappings == dict.fromkeys(
+        ["System Administrator", "Enterprise Administrator"], ["CORP\\HCX-Admins", "CORP\\Migration-Team"]
+    )
 
 
 def test_role_mappings_an_engineer_made_in_hcx_are_left_alone(hcxsim_fast, vcenter_pem):
-    requests.put(f"{hcxsim_fast.admin_url}/api/admin/global/config/roleMappings", auth=("admin", hcxsim_fast.password),
-                 json=[{"role": "System Administrator", "userGroups": ["CORP\\Their-Own"]}],
-                 timeout=5).raise_for_status()
+    requests.put(
+        f"{hcxsim_fast.admin_url}/api/admin/global/config/roleMappings",
+        auth=("admin", hcxsim_fast.password),
+        json=[{"role": "System Administrator", "userGroups": ["CORP\\Their-Own"]}],
+        timeout=5,
+    ).raise_for_status()
     plan = make_setup_plan(hcxsim_fast, admin_groups="CORP\\HCX-Admins")
     accept_vcenter(plan, vcenter_pem)
 
     assert run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE, SetupStepKey.REGISTER).state == StepState.DONE
 
-    assert hcxsim_fast.control.state()["roleMappings"] == [{"role": "System Administrator",
-                                                            "userGroups": ["CORP\\Their-Own"]}]
-    assert any("HCX roles are already mapped (System Administrator: CORP\\Their-Own)" in line for line in events(plan))
+    assert hcxsim_fast.control.state()["roleMappings"] == [
+        {"role": "System Administrator", "userGroups": ["CORP\\Their-Own"]}
+    ]
+    assert any(
+        "HCX roles are already mapped (System Administrator: CORP\\Their-Own)" in line
+        for line in events(plan)
+    )
 
 
-@pytest.mark.parametrize(("listed", "label"), [("evaluation", "Evaluation mode"),
-                                               ("vcf", "a VCF licence from vCenter")])
+@pytest.mark.parametrize(
+    ("listed", "label"), [("evaluation", "Evaluation mode"), ("vcf", "a VCF licence from vCenter")]
+)
 def test_evaluation_or_vcf_licensing_is_not_taken_for_the_avs_activation(hcxsim_fast, listed, label):
     hcxsim_fast.control.reset(variants={"licenses_before_activation": listed})
     plan = make_setup_plan(hcxsim_fast)
@@ -457,19 +573,30 @@ def test_evaluation_or_vcf_licensing_is_not_taken_for_the_avs_activation(hcxsim_
     row = run(plan, SetupStepKey.AVS, SetupStepKey.ACTIVATE)
 
     assert row.state == StepState.DONE
-    assert row.summary == f"Activated with AVS activation key amsterdam (licence ACTIVE); before, it ran on {label}"
-    assert row.data == {"activated": True, "key_name": "amsterdam", "licence": "key", "licence_before": listed}
+    assert (
+        row.summary
+        == f"Activated with AVS activation key amsterdam (licence ACTIVE); before, it ran on {label}"
+    )
+    assert row.data == {
+        "activated": True,
+        "key_name": "amsterdam",
+        "licence": "key",
+        "licence_before": listed,
+    }
     assert hcxsim_fast.control.state()["activation"] is not None
     assert any(f"The Connector runs on {label}, not on an activation key" in line for line in events(plan))
 
 
 # Every shape of real HCX the appliance helper's variants name (hcx/simulator/variants.py).
 CONNECT_VARIANTS = [
-    {"untrusted_certificate_answer": "data"}, {"untrusted_certificate_answer": "errors"},
+    {"untrusted_certificate_answer": "data"},
+    {"untrusted_certificate_answer": "errors"},
     {"untrusted_certificate_answer": "message_only"},
-    {"licenses_before_activation": "none"}, {"licenses_before_activation": "evaluation"},
+    {"licenses_before_activation": "none"},
+    {"licenses_before_activation": "evaluation"},
     {"licenses_before_activation": "vcf"},
-    {"trusted_roots_status": "500"}, {"trusted_roots_status": "401"},
+    {"trusted_roots_status": "500"},
+    {"trusted_roots_status": "401"},
 ]
 
 
@@ -490,12 +617,16 @@ def test_the_connect_steps_pass_against_each_shape_of_real_hcx(hcxsim_fast, clou
         assert asked.data["certificate"].strip() == cert.read().strip()
     assert (row.step, row.state) == (SetupStepKey.PAIR, StepState.DONE), row.message
     state = hcxsim_fast.control.state()
-    assert state["vcenter"]["url"] == vcenter_url and state["sso"]["lookupServiceUrl"] == f"{vcenter_url}/lookupservice/sdk"
+    assert (
+        state["vcenter"]["url"] == vcenter_url
+        and state["sso"]["lookupServiceUrl"] == f"{vcenter_url}/lookupservice/sdk"
+    )
     assert state["activation"] and [p["url"] for p in state["pairings"]] == [CLOUD_URL]
     assert state["logins"]["failures"] == 0
 
 
 # --- pairing ---------------------------------------------------------------------------------------
+
 
 def test_the_certificate_prompt_waits_for_a_person_then_pairs(hcxsim_fast, cloud_pem, vcenter_pem):
     plan = make_setup_plan(hcxsim_fast)
@@ -507,14 +638,18 @@ def test_the_certificate_prompt_waits_for_a_person_then_pairs(hcxsim_fast, cloud
     assert row.data["certificate"] == cloud_pem and row.data["remote_url"] == CLOUD_URL
     assert re.fullmatch(r"([0-9A-F]{2}:){31}[0-9A-F]{2}", row.data["sha256"])
     assert row.data["subject"] == "CN=hcx-cloud.avs.sim"
-    assert row.message.startswith(f"HCX asks whether to trust the certificate of {CLOUD_URL}: check its "
-                                  f"fingerprint (SHA-256 {row.data['sha256']})")
+    assert row.message.startswith(
+        f"HCX asks whether to trust the certificate of {CLOUD_URL}: check its "
+        f"fingerprint (SHA-256 {row.data['sha256']})"
+    )
     assert hcxsim_fast.control.state()["pairings"] == []
 
     other, _ = self_signed_certificate("someone-else")
     set_connection(plan, trusted_cloud_certificate=other)
     row = run(plan, SetupStepKey.PAIR)
-    assert row.state == StepState.NEEDS_INPUT and "differs from the certificate accepted before" in row.message
+    assert (
+        row.state == StepState.NEEDS_INPUT and "differs from the certificate accepted before" in row.message
+    )
 
     # The page stores what it showed; line endings and spacing may differ.
     set_connection(plan, trusted_cloud_certificate=cloud_pem.replace("\n", "\r\n") + "  \n")
@@ -522,7 +657,11 @@ def test_the_certificate_prompt_waits_for_a_person_then_pairs(hcxsim_fast, cloud
 
     assert (row.state, row.message) == (StepState.DONE, "")
     [pairing] = hcxsim_fast.control.state()["pairings"]
-    assert row.data == {"endpoint_id": pairing["endpointId"], "remote_url": CLOUD_URL, "remote_name": "avs-hcx-cloud"}
+    assert row.data == {
+        "endpoint_id": pairing["endpointId"],
+        "remote_url": CLOUD_URL,
+        "remote_name": "avs-hcx-cloud",
+    }
 
 
 def test_a_session_that_expires_mid_job_is_renewed(hcxsim_fast, cloud_pem, vcenter_pem):
@@ -546,31 +685,47 @@ def test_a_session_that_expires_mid_job_is_renewed(hcxsim_fast, cloud_pem, vcent
     assert [p["url"] for p in state["pairings"]] == [CLOUD_URL] and state["sessions"] == 1
 
 
-def test_a_wrong_cloudadmin_password_fails_the_pairing_without_echoing_it(hcxsim_fast, cloud_pem, vcenter_pem):
+def test_a_wrong_cloudadmin_password_fails_the_pairing_without_echoing_it(
+    hcxsim_fast, cloud_pem, vcenter_pem
+):
     key = issue_key(hcxsim_fast, "pasted")
-    plan = make_setup_plan(hcxsim_fast, azure=False, activation_key=key, cloud_url=CLOUD_URL,
-                           cloud_username=CLOUD_USER, cloud_password="Not-The-Cloud-Passw0rd",
-                           trusted_cloud_certificate=cloud_pem)
+    plan = make_setup_plan(
+        hcxsim_fast,
+        azure=False,
+        activation_key=key,
+        cloud_url=CLOUD_URL,
+        cloud_username=CLOUD_USER,
+        cloud_password="Not-The-Cloud-Passw0rd",
+        trusted_cloud_certificate=cloud_pem,
+    )
     accept_vcenter(plan, vcenter_pem)
 
     row = run(plan, *CONNECT)
 
     assert (row.step, row.state) == (SetupStepKey.PAIR, StepState.FAILED)
-    assert row.message.startswith(f"The HCX at {CLOUD_URL} refused the user name or password for {CLOUD_USER}")
+    assert row.message.startswith(
+        f"The HCX at {CLOUD_URL} refused the user name or password for {CLOUD_USER}"
+    )
     assert "Not-The-Cloud-Passw0rd" not in recorded(plan)
 
 
 # --- through the worker -----------------------------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_runs_the_connect_steps_end_to_end(celery_worker, hcxsim_fast, cloud_pem, engineer, vcenter_pem):
+def test_the_worker_runs_the_connect_steps_end_to_end(
+    celery_worker, hcxsim_fast, cloud_pem, engineer, vcenter_pem
+):
     plan = make_setup_plan(hcxsim_fast, trusted_cloud_certificate=cloud_pem)
     accept_vcenter(plan, vcenter_pem)
 
     job = start_setup(engineer, plan, ["avs", "activate", "register", "pair"])
 
-    job = wait_for(lambda: Job.objects.filter(pk=job.pk, status__in=JobStatus.TERMINAL).first(), timeout=120,
-                   message="the set-up job to finish")
+    job = wait_for(
+        lambda: Job.objects.filter(pk=job.pk, status__in=JobStatus.TERMINAL).first(),
+        timeout=120,
+        message="the set-up job to finish",
+    )
     assert job.status == JobStatus.COMPLETED, (job.error, events(plan))
     assert set(job.data["steps"]) == {"avs", "activate", "register", "pair"}
     rows = HcxSetupStep.objects.filter(plan=plan)
@@ -586,8 +741,9 @@ def test_the_worker_runs_the_connect_steps_end_to_end(celery_worker, hcxsim_fast
         assert secret not in text
 
 
-def test_what_hcx_answered_is_shown_to_engineers_and_admins_only(hcxsim_fast, vcenter_pem, client_for, engineer,
-                                                                 admin_user, planner, stakeholder):
+def test_what_hcx_answered_is_shown_to_engineers_and_admins_only(
+    hcxsim_fast, vcenter_pem, client_for, engineer, admin_user, planner, stakeholder
+):
     """A planner or stakeholder reads that the call failed and how (HTTP 503); the words of HCX's answer
     are for those who configure the connection."""
     from django.urls import reverse
@@ -603,11 +759,13 @@ def test_what_hcx_answered_is_shown_to_engineers_and_admins_only(hcxsim_fast, vc
 
     def shown(user) -> list[str]:
         client = client_for(user)
-        return [client.get(reverse("hcx:hcxplan_setup", args=[plan.pk])).content.decode(),
-                client.get(f"/api/hcx-plans/{plan.pk}/setup/").content.decode(),
-                client.get(job.get_absolute_url()).content.decode(),
-                client.get(f"/api/jobs/{job.pk}/").content.decode(),
-                client.get(f"/api/jobs/{job.pk}/events/").content.decode()]
+        return [
+            client.get(reverse("hcx:hcxplan_setup", args=[plan.pk])).content.decode(),
+            client.get(f"/api/hcx-plans/{plan.pk}/setup/").content.decode(),
+            client.get(job.get_absolute_url()).content.decode(),
+            client.get(f"/api/jobs/{job.pk}/").content.decode(),
+            client.get(f"/api/jobs/{job.pk}/events/").content.decode(),
+        ]
 
     for user in (planner, stakeholder):
         for text in shown(user):

@@ -30,15 +30,22 @@ pytestmark = pytest.mark.django_db
 
 # A stand-in for the simulator's addresses: these tests render and enqueue, they never call HCX.
 FAKE_SIM = SimpleNamespace(
-    service_url="https://hcx-connector.example.test", admin_url="https://hcx-connector.example.test:9443",
-    username="administrator@vsphere.local", password="Sim-Passw0rd!", client_id="portal-tests",
-    client_secret="portal-tests-secret", arm_url="https://arm.example.test",
+    service_url="https://hcx-connector.example.test",
+    admin_url="https://hcx-connector.example.test:9443",
+    username="administrator@vsphere.local",
+    password="Sim-Passw0rd!",
+    client_id="portal-tests",
+    client_secret="portal-tests-secret",
+    arm_url="https://arm.example.test",
 )
 # Distinct, greppable secrets: none may ever appear in a response.
 SECRETS = {
-    "password": "Hcx-User-Secret-4711", "admin_password": "Appliance-Admin-Secret-4712",
-    "root_password": "Appliance-Root-Secret-4713", "avs_client_secret": "Azure-Client-Secret-4714",
-    "activation_key": "ACTIVATION-KEY-SECRET-4715", "cloud_password": "Cloud-Admin-Secret-4716",
+    "password": "Hcx-User-Secret-4711",
+    "admin_password": "Appliance-Admin-Secret-4712",
+    "root_password": "Appliance-Root-Secret-4713",
+    "avs_client_secret": "Azure-Client-Secret-4714",
+    "activation_key": "ACTIVATION-KEY-SECRET-4715",
+    "cloud_password": "Cloud-Admin-Secret-4716",
 }
 
 
@@ -60,23 +67,45 @@ def self_signed(common_name="hcx-cloud.avs.example.test") -> tuple[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
-    return cert.public_bytes(serialization.Encoding.PEM).decode(), cert.fingerprint(hashes.SHA256()).hex(":").upper()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), cert.fingerprint(hashes.SHA256()).hex(
+        ":"
+    ).upper()
 
 
 def ask_for_certificate(plan, pem, sha256, remote_url="https://hcx-cloud.avs.example.test"):
     """The state the pair step leaves when HCX asks whether to trust the Cloud Manager."""
-    return record(plan, SetupStepKey.PAIR, StepState.NEEDS_INPUT,
-                  message=f"HCX asks whether to trust the certificate of {remote_url}",
-                  data={"certificate": pem, "sha256": sha256, "subject": "CN=hcx-cloud.avs.example.test",
-                        "remote_url": remote_url})
+    return record(
+        plan,
+        SetupStepKey.PAIR,
+        StepState.NEEDS_INPUT,
+        message=f"HCX asks whether to trust the certificate of {remote_url}",
+        data={
+            "certificate": pem,
+            "sha256": sha256,
+            "subject": "CN=hcx-cloud.avs.example.test",
+            "remote_url": remote_url,
+        },
+    )
 
 
 def running_job(plan, kind=KIND) -> Job:
-    return Job.objects.create(kind=kind, name=f"HCX set-up of {plan}", status=JobStatus.RUNNING,
-                              object_type=ContentType.objects.get_for_model(HcxPlan), object_id=plan.pk)
+    return Job.objects.create(
+        kind=kind,
+        name=f"HCX set-up of {plan}",
+        status=JobStatus.RUNNING,
+        object_type=ContentType.objects.get_for_model(HcxPlan),
+        object_id=plan.pk,
+    )
 
 
 def done_until(plan, last_key):
@@ -85,6 +114,7 @@ def done_until(plan, last_key):
 
 
 # --- who sees what ---------------------------------------------------------------------------------
+
 
 def test_it_shows_an_engineer_the_checklist_in_order_with_the_buttons(client_for, engineer):
     plan = make_plan()
@@ -117,7 +147,10 @@ def test_planners_and_stakeholders_read_the_state_without_buttons(request, clien
     assert "Run all remaining steps" not in page and ">Run<" not in page and "Run again" not in page
     assert reverse("hcx:hcxplan_setup_run", args=[plan.pk]) not in page
     assert reverse("hcx:hcxplan_connection", args=[plan.pk]) not in page
-    assert client_for(request.getfixturevalue(persona)).get(f"/hcx/plans/{plan.pk}/connection/").status_code == 403
+    assert (
+        client_for(request.getfixturevalue(persona)).get(f"/hcx/plans/{plan.pk}/connection/").status_code
+        == 403
+    )
 
 
 def test_a_user_without_a_role_is_refused_and_an_anonymous_one_sent_to_sign_in(client, client_for, outsider):
@@ -180,6 +213,7 @@ def test_the_deploy_row_links_to_the_deploy_page_once_it_exists(client_for, engi
 
 # --- running steps ---------------------------------------------------------------------------------
 
+
 def test_run_starts_a_job_for_that_step_with_an_audit_row(client_for, engineer):
     plan = make_plan()
     key = runnable()[0]
@@ -230,7 +264,11 @@ def test_a_running_deploy_job_also_makes_the_plan_busy(client_for, engineer):
 
 def test_an_unknown_step_is_refused_and_nothing_starts(client_for, engineer):
     plan = make_plan()
-    page = client_for(engineer).post(f"{setup_url(plan)}run/", {"step": "reboot-hcx"}, follow=True).content.decode()
+    page = (
+        client_for(engineer)
+        .post(f"{setup_url(plan)}run/", {"step": "reboot-hcx"}, follow=True)
+        .content.decode()
+    )
     assert "no set-up step" in page and "reboot-hcx" in page
     assert not Job.objects.exists()
 
@@ -238,13 +276,16 @@ def test_an_unknown_step_is_refused_and_nothing_starts(client_for, engineer):
 @pytest.mark.parametrize("persona", ["planner", "stakeholder"])
 def test_readers_cannot_start_steps(request, client_for, persona):
     plan = make_plan()
-    response = client_for(request.getfixturevalue(persona)).post(f"{setup_url(plan)}run/", {"remaining": "on"})
+    response = client_for(request.getfixturevalue(persona)).post(
+        f"{setup_url(plan)}run/", {"remaining": "on"}
+    )
     assert response.status_code == 403 and not Job.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)  # the live endpoint reads through the reader threads
 def test_the_checklist_follows_the_plans_live_stream_a_job_starting_and_ending_and_a_step_recorded(
-        client_for, stakeholder):
+    client_for, stakeholder
+):
     plan = make_plan()
     client = client_for(stakeholder)
     page = client.get(setup_url(plan)).content.decode()
@@ -272,6 +313,7 @@ def test_the_checklist_stream_is_refused_to_users_without_read_access(client, cl
 
 # --- the pairing's certificate prompt ------------------------------------------------------------
 
+
 def test_the_certificate_prompt_shows_subject_fingerprint_and_pem(client_for, engineer, stakeholder):
     plan = make_plan()
     pem, sha256 = self_signed()
@@ -289,13 +331,15 @@ def test_trusting_stores_the_certificate_audits_and_pairs_then_runs_the_rest(cli
     done_until(plan, ORDER[ORDER.index(SetupStepKey.PAIR) - 1])
     pem, sha256 = self_signed()
     ask_for_certificate(plan, pem, sha256)
-    response = client_for(engineer).post(f"{setup_url(plan)}trust/", {"sha256": sha256, "then_remaining": "on"})
+    response = client_for(engineer).post(
+        f"{setup_url(plan)}trust/", {"sha256": sha256, "then_remaining": "on"}
+    )
     assert response.status_code == 302
     assert HcxConnection.objects.get(plan=plan).trusted_cloud_certificate == pem
     audit = AuditEntry.objects.get(action="hcx_certificate.trust")
     assert audit.user == engineer and audit.detail["sha256"] == sha256
     job = Job.objects.get()
-    after = ORDER[ORDER.index(SetupStepKey.PAIR):]
+    after = ORDER[ORDER.index(SetupStepKey.PAIR) :]
     assert job.params["steps"] == [k for k in after if k in STEPS]
 
 
@@ -312,7 +356,9 @@ def test_a_certificate_that_changed_since_the_page_was_shown_is_not_trusted(clie
     pem, sha256 = self_signed()
     _, other = self_signed()
     ask_for_certificate(plan, pem, sha256)
-    page = client_for(engineer).post(f"{setup_url(plan)}trust/", {"sha256": other}, follow=True).content.decode()
+    page = (
+        client_for(engineer).post(f"{setup_url(plan)}trust/", {"sha256": other}, follow=True).content.decode()
+    )
     assert "changed since the page was shown" in page
     assert HcxConnection.objects.get(plan=plan).trusted_cloud_certificate == ""
     assert not Job.objects.exists() and not AuditEntry.objects.filter(action="hcx_certificate.trust").exists()
@@ -323,7 +369,11 @@ def test_trusting_while_a_job_runs_stores_nothing(client_for, engineer):
     pem, sha256 = self_signed()
     ask_for_certificate(plan, pem, sha256)
     busy = running_job(plan)
-    page = client_for(engineer).post(f"{setup_url(plan)}trust/", {"sha256": sha256}, follow=True).content.decode()
+    page = (
+        client_for(engineer)
+        .post(f"{setup_url(plan)}trust/", {"sha256": sha256}, follow=True)
+        .content.decode()
+    )
     assert "already running" in page
     assert HcxConnection.objects.get(plan=plan).trusted_cloud_certificate == ""
     assert list(Job.objects.all()) == [busy]
@@ -332,13 +382,25 @@ def test_trusting_while_a_job_runs_stores_nothing(client_for, engineer):
 
 def ask_for_vcenter_certificate(plan, pem, sha256, remote_url="https://vcsa-onprem.example.test"):
     """The state the register step leaves when HCX answers "Untrusted SSL connection" for vCenter."""
-    return record(plan, SetupStepKey.REGISTER, StepState.NEEDS_INPUT,
-                  message=f"HCX asks whether to trust the certificate of {remote_url}",
-                  data={"certificate": pem, "sha256": sha256, "subject": "CN=vcsa-onprem.example.test",
-                        "issuer": "CN=CA, DC=vsphere, DC=local", "remote_url": remote_url, "server": "vCenter"})
+    return record(
+        plan,
+        SetupStepKey.REGISTER,
+        StepState.NEEDS_INPUT,
+        message=f"HCX asks whether to trust the certificate of {remote_url}",
+        data={
+            "certificate": pem,
+            "sha256": sha256,
+            "subject": "CN=vcsa-onprem.example.test",
+            "issuer": "CN=CA, DC=vsphere, DC=local",
+            "remote_url": remote_url,
+            "server": "vCenter",
+        },
+    )
 
 
-def test_the_vcenter_certificate_prompt_shows_subject_issuer_and_fingerprint(client_for, engineer, stakeholder):
+def test_the_vcenter_certificate_prompt_shows_subject_issuer_and_fingerprint(
+    client_for, engineer, stakeholder
+):
     plan = make_plan()
     done_until(plan, SetupStepKey.ACTIVATE)
     pem, sha256 = self_signed("vcsa-onprem.example.test")
@@ -354,42 +416,51 @@ def test_the_vcenter_certificate_prompt_shows_subject_issuer_and_fingerprint(cli
     assert sha256 in reader and "Trust this certificate and register" not in reader
 
 
-def test_trusting_the_vcenter_certificate_keeps_it_on_the_step_and_registers_then_runs_the_rest(client_for,
-                                                                                                engineer):
+def test_trusting_the_vcenter_certificate_keeps_it_on_the_step_and_registers_then_runs_the_rest(
+    client_for, engineer
+):
     plan = make_plan()
     done_until(plan, SetupStepKey.ACTIVATE)
     pem, sha256 = self_signed("vcsa-onprem.example.test")
     ask_for_vcenter_certificate(plan, pem, sha256)
 
-    response = client_for(engineer).post(f"{setup_url(plan)}trust/", {"sha256": sha256, "then_remaining": "on"},
-                                         follow=True)
+    response = client_for(engineer).post(
+        f"{setup_url(plan)}trust/", {"sha256": sha256, "then_remaining": "on"}, follow=True
+    )
 
-    assert "Certificate trusted. Started job #" in response.content.decode() and "to register." in \
-        response.content.decode()
+    assert (
+        "Certificate trusted. Started job #" in response.content.decode()
+        and "to register." in response.content.decode()
+    )
     row = plan.setup_steps.get(step=SetupStepKey.REGISTER)
     assert row.data["trusted_certificates"] == [pem]
     assert HcxConnection.objects.get(plan=plan).trusted_cloud_certificate == ""
     audit = AuditEntry.objects.get(action="hcx_certificate.trust")
     assert audit.detail["step"] == SetupStepKey.REGISTER and audit.detail["sha256"] == sha256
-    after = ORDER[ORDER.index(SetupStepKey.REGISTER):]
+    after = ORDER[ORDER.index(SetupStepKey.REGISTER) :]
     assert Job.objects.get().params["steps"] == [k for k in after if k in STEPS]
 
 
 def test_the_set_up_page_says_when_hcx_refuses_the_stored_password(client_for, engineer, settings):
     plan = make_plan()
-    HcxConnection.objects.filter(plan=plan).update(login_failures=settings.HCX_LOGIN["MAX_FAILURES"],
-                                                   login_refusal="Invalid username or password")
+    HcxConnection.objects.filter(plan=plan).update(
+        login_failures=settings.HCX_LOGIN["MAX_FAILURES"], login_refusal="Invalid username or password"
+    )
 
     page = client_for(engineer).get(setup_url(plan)).content.decode()
 
-    assert ("HCX refuses the stored password of administrator@vsphere.local (3 failed logins in a row; HCX said: "
-            "Invalid username or password). The portal stopped logging in") in page
+    assert (
+        "HCX refuses the stored password of administrator@vsphere.local (3 failed logins in a row; HCX said: "
+        "Invalid username or password). The portal stopped logging in"
+    ) in page
     assert f'href="/hcx/plans/{plan.pk}/connection/">Change the HCX connection' in page
 
 
 def test_saving_a_new_password_lets_the_portal_log_in_again(client_for, engineer):
     plan = make_plan(**SECRETS)
-    HcxConnection.objects.filter(plan=plan).update(login_failures=3, login_refusal="Invalid username or password")
+    HcxConnection.objects.filter(plan=plan).update(
+        login_failures=3, login_refusal="Invalid username or password"
+    )
     connection = HcxConnection.objects.get(plan=plan)
     client = client_for(engineer)
 
@@ -405,7 +476,11 @@ def test_saving_a_new_password_lets_the_portal_log_in_again(client_for, engineer
 
 def test_there_is_nothing_to_trust_when_the_pairing_does_not_ask(client_for, engineer):
     plan = make_plan()
-    page = client_for(engineer).post(f"{setup_url(plan)}trust/", {"sha256": "AB:CD"}, follow=True).content.decode()
+    page = (
+        client_for(engineer)
+        .post(f"{setup_url(plan)}trust/", {"sha256": "AB:CD"}, follow=True)
+        .content.decode()
+    )
     assert "No certificate is waiting" in page and not Job.objects.exists()
 
 
@@ -414,15 +489,24 @@ def test_readers_cannot_trust_a_certificate(request, client_for, persona):
     plan = make_plan()
     pem, sha256 = self_signed()
     ask_for_certificate(plan, pem, sha256)
-    response = client_for(request.getfixturevalue(persona)).post(f"{setup_url(plan)}trust/", {"sha256": sha256})
+    response = client_for(request.getfixturevalue(persona)).post(
+        f"{setup_url(plan)}trust/", {"sha256": sha256}
+    )
     assert response.status_code == 403
     assert HcxConnection.objects.get(plan=plan).trusted_cloud_certificate == ""
 
 
 # --- the connection form ---------------------------------------------------------------------------
 
-AZURE_FIELDS = ("avs_subscription_id", "avs_resource_group", "avs_private_cloud", "avs_tenant_id", "avs_client_id")
+AZURE_FIELDS = (
+    "avs_subscription_id",
+    "avs_resource_group",
+    "avs_private_cloud",
+    "avs_tenant_id",
+    "avs_client_id",
+)
 AZURE_SECRETS = ("avs_client_secret",)
+
 
 def connection_post(connection: HcxConnection, **changes) -> dict:
     """What the form posts for an unchanged connection: every secret input left blank."""
@@ -473,8 +557,9 @@ def test_blank_secrets_keep_what_is_stored_and_the_audit_names_fields_only(clien
 def test_forget_clears_a_stored_secret(client_for, engineer):
     plan = make_plan(**SECRETS)
     connection = HcxConnection.objects.get(plan=plan)
-    client_for(engineer).post(f"/hcx/plans/{plan.pk}/connection/",
-                              connection_post(connection, activation_key_forget="on"))
+    client_for(engineer).post(
+        f"/hcx/plans/{plan.pk}/connection/", connection_post(connection, activation_key_forget="on")
+    )
     connection.refresh_from_db()
     assert connection.activation_key == "" and connection.password == SECRETS["password"]
 
@@ -485,32 +570,58 @@ def test_the_form_creates_the_connection_when_the_plan_has_none(client_for, engi
     client = client_for(engineer)
     page = client.get(f"/hcx/plans/{plan.pk}/connection/").content.decode()
     assert 'data-testid="secret-password">not set<' in page
-    response = client.post(f"/hcx/plans/{plan.pk}/connection/", {
-        "connector_url": "https://hcx.corp.example", "username": "administrator@vsphere.local",
-        "password": "First-Secret-1", "verify_tls": "on", "activation_key": "KEY-1",
-        "cloud_url": "https://hcx-cloud.example", "cloud_username": "cloudadmin@vsphere.local",
-        "cloud_password": "Cloud-1"})
+    response = client.post(
+        f"/hcx/plans/{plan.pk}/connection/",
+        {
+            "connector_url": "https://hcx.corp.example",
+            "username": "administrator@vsphere.local",
+            "password": "First-Secret-1",
+            "verify_tls": "on",
+            "activation_key": "KEY-1",
+            "cloud_url": "https://hcx-cloud.example",
+            "cloud_username": "cloudadmin@vsphere.local",
+            "cloud_password": "Cloud-1",
+        },
+    )
     assert response.status_code == 302
     connection = HcxConnection.objects.get(plan=plan)
     assert connection.password == "First-Secret-1" and connection.activation_key == "KEY-1"
     assert AuditEntry.objects.get(action="hcx_connection.add").detail["fields"][:3] == [
-        "activation_key", "cloud_password", "cloud_url"]
+        "activation_key",
+        "cloud_password",
+        "cloud_url",
+    ]
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"connector_url": "not a url"}, "Enter a valid URL"),
-    ({"connector_url": "ftp://hcx.corp.example"}, "Enter a valid URL"),
-    ({"avs_client_id": ""}, "Needed for the Azure service principal: the client id is missing"),
-    ({"cloud_username": "", **{f: "" for f in AZURE_FIELDS}, **{f"{f}_forget": "on" for f in AZURE_SECRETS}},
-     "Needed for the pasted activation key path: the cloudadmin user is missing"),
-    ({"ca_certificates": "hello"}, "These are not PEM certificates"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"connector_url": "not a url"}, "Enter a valid URL"),
+        ({"connector_url": "ftp://hcx.corp.example"}, "Enter a valid URL"),
+        ({"avs_client_id": ""}, "Needed for the Azure service principal: the client id is missing"),
+        (
+            {
+                "cloud_username": "",
+                **{f: "" for f in AZURE_FIELDS},
+                **{f"{f}_forget": "on" for f in AZURE_SECRETS},
+            },
+            "Needed for the pasted activation key path: the cloudadmin user is missing",
+        ),
+        ({"ca_certificates": "hello"}, "These are not PEM certificates"),
+    ],
+)
 def test_bad_input_is_refused_with_a_message_and_nothing_changes(client_for, engineer, changes, message):
-    plan = make_plan(**SECRETS, cloud_url="https://hcx-cloud.example", cloud_username="cloudadmin@vsphere.local")
+    plan = make_plan(
+        **SECRETS, cloud_url="https://hcx-cloud.example", cloud_username="cloudadmin@vsphere.local"
+    )
     connection = HcxConnection.objects.get(plan=plan)
-    before = {f.name: getattr(connection, f.name) for f in HcxConnection._meta.fields if f.name != "last_updated"}
-    response = client_for(engineer).post(f"/hcx/plans/{plan.pk}/connection/",
-                                         connection_post(connection, password="Typed-But-Refused-1", **changes))
+    before = {
+        f.name: getattr(connection, f.name) for f in HcxConnection._meta.fields if f.name != "last_updated"
+    }
+    response = client_for(engineer).post(
+        f"/hcx/plans/{plan.pk}/connection/",
+        connection_post(connection, password="Typed-But-Refused-1", **changes),
+    )
     page = response.content.decode()
     assert response.status_code == 400 and message in page
     assert "Typed-But-Refused-1" not in page and SECRETS["password"] not in page
@@ -529,11 +640,15 @@ def test_no_page_or_answer_ever_carries_a_stored_secret(client_for, engineer, st
         client.get(setup_url(plan)),
         client.get(f"{setup_url(plan)}live/?format=json&since=0"),
         client.get(f"/hcx/plans/{plan.pk}/connection/"),
-        client.post(f"/hcx/plans/{plan.pk}/connection/", connection_post(HcxConnection.objects.get(plan=plan),
-                                                                          connector_url="bad")),
+        client.post(
+            f"/hcx/plans/{plan.pk}/connection/",
+            connection_post(HcxConnection.objects.get(plan=plan), connector_url="bad"),
+        ),
         client.get(f"/hcx/plans/{plan.pk}/"),
         client.get(f"/api/hcx-plans/{plan.pk}/setup/"),
-        client.post(f"/api/hcx-plans/{plan.pk}/setup/", {"steps": [runnable()[0]]}, content_type="application/json"),
+        client.post(
+            f"/api/hcx-plans/{plan.pk}/setup/", {"steps": [runnable()[0]]}, content_type="application/json"
+        ),
         client.get(f"/api/hcx-plans/{plan.pk}/"),
         client_for(stakeholder).get(setup_url(plan)),
     ]
@@ -548,17 +663,31 @@ def test_no_page_or_answer_ever_carries_a_stored_secret(client_for, engineer, st
 
 # --- queries ---------------------------------------------------------------------------------------
 
-def test_the_page_queries_stay_bounded_whatever_the_history(client_for, engineer, django_assert_max_num_queries):
+
+def test_the_page_queries_stay_bounded_whatever_the_history(
+    client_for, engineer, django_assert_max_num_queries
+):
     plan = make_plan()
     client = client_for(engineer)
     client.get(setup_url(plan))  # warm the session and content-type caches
     with django_assert_max_num_queries(25) as few:
         assert client.get(setup_url(plan)).status_code == 200
     for key in ORDER:
-        job = Job.objects.create(kind=KIND, name=key, status=JobStatus.COMPLETED,
-                                 object_type=ContentType.objects.get_for_model(HcxPlan), object_id=plan.pk)
-        record(plan, key, StepState.DONE if key != ORDER[-1] else StepState.FAILED, job=job, summary=key,
-               message="broken")
+        job = Job.objects.create(
+            kind=KIND,
+            name=key,
+            status=JobStatus.COMPLETED,
+            object_type=ContentType.objects.get_for_model(HcxPlan),
+            object_id=plan.pk,
+        )
+        record(
+            plan,
+            key,
+            StepState.DONE if key != ORDER[-1] else StepState.FAILED,
+            job=job,
+            summary=key,
+            message="broken",
+        )
     job = running_job(plan)
     for number in range(30):
         job.log(f"line {number}")
@@ -568,6 +697,7 @@ def test_the_page_queries_stay_bounded_whatever_the_history(client_for, engineer
 
 
 # --- the plan form's extension gateways -----------------------------------------------------------
+
 
 def test_the_plan_form_takes_one_gateway_per_line_and_shows_them_back(client_for, engineer):
     client = client_for(engineer)
@@ -580,13 +710,16 @@ def test_the_plan_form_takes_one_gateway_per_line_and_shows_them_back(client_for
     assert "App-VLAN101 10.10.101.1/24\nApp VLAN 102 10.10.102.1/23" in form
 
 
-@pytest.mark.parametrize("text, message", [
-    ("App-VLAN101 10.10.101.1/24\nApp-VLAN102", "Line 2 (“App-VLAN102”): give the network's name"),
-    ("App-VLAN101 10.10.101.1", "Line 1 (App-VLAN101): '10.10.101.1' has no prefix"),
-    ("App-VLAN101 10.10.101.0/24", "Line 1 (App-VLAN101): '10.10.101.0/24' is the network's own address"),
-    ("A 10.0.0.1/24\nB 10.0.1.1/24\nA 10.0.2.1/24", "Line 3 (A): this network already has a gateway"),
-    ("App-VLAN101 gateway/24", "Line 1 (App-VLAN101): 'gateway/24' is not a gateway/prefix"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("App-VLAN101 10.10.101.1/24\nApp-VLAN102", "Line 2 (“App-VLAN102”): give the network's name"),
+        ("App-VLAN101 10.10.101.1", "Line 1 (App-VLAN101): '10.10.101.1' has no prefix"),
+        ("App-VLAN101 10.10.101.0/24", "Line 1 (App-VLAN101): '10.10.101.0/24' is the network's own address"),
+        ("A 10.0.0.1/24\nB 10.0.1.1/24\nA 10.0.2.1/24", "Line 3 (A): this network already has a gateway"),
+        ("App-VLAN101 gateway/24", "Line 1 (App-VLAN101): 'gateway/24' is not a gateway/prefix"),
+    ],
+)
 def test_a_bad_gateway_line_is_refused_naming_the_line(client_for, engineer, text, message):
     response = client_for(engineer).post("/hcx/plans/add/", form_data(extension_gateways=text))
     assert response.status_code == 400

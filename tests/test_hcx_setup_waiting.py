@@ -41,8 +41,9 @@ def run_remaining(plan, engineer) -> Job:
     return job
 
 
-def test_a_certificate_pause_needs_input_and_the_independent_steps_still_run(hcxsim_fast, vcenter_pem, engineer,
-                                                                             client_for):
+def test_a_certificate_pause_needs_input_and_the_independent_steps_still_run(
+    hcxsim_fast, vcenter_pem, engineer, client_for
+):
     plan = make_setup_plan(hcxsim_fast, name="Main datacenter")
     accept_vcenter(plan, vcenter_pem)
 
@@ -74,9 +75,15 @@ def test_a_certificate_pause_needs_input_and_the_independent_steps_still_run(hcx
 def test_a_failed_step_stops_only_the_steps_that_depend_on_it(hcxsim_fast, cloud_pem, vcenter_pem, engineer):
     """The pairing fails (a wrong cloudadmin password); the profiles, which do not need it, still run."""
     key = issue_key(hcxsim_fast, "pasted")
-    plan = make_setup_plan(hcxsim_fast, azure=False, activation_key=key, cloud_url=CLOUD_URL,
-                           cloud_username=CLOUD_USER, cloud_password="Not-The-Cloud-Passw0rd",
-                           trusted_cloud_certificate=cloud_pem)
+    plan = make_setup_plan(
+        hcxsim_fast,
+        azure=False,
+        activation_key=key,
+        cloud_url=CLOUD_URL,
+        cloud_username=CLOUD_USER,
+        cloud_password="Not-The-Cloud-Passw0rd",
+        trusted_cloud_certificate=cloud_pem,
+    )
     accept_vcenter(plan, vcenter_pem)
 
     job = run_remaining(plan, engineer)
@@ -94,6 +101,7 @@ def test_a_failed_step_stops_only_the_steps_that_depend_on_it(hcxsim_fast, cloud
 
 # --- the buttons -------------------------------------------------------------------------------------
 
+
 def test_run_is_offered_only_where_the_prerequisites_are_done(client_for, engineer):
     plan = make_plan()
     record(plan, SetupStepKey.AVS, StepState.DONE, summary="Registered")
@@ -108,7 +116,8 @@ def test_a_step_whose_prerequisites_are_missing_is_not_started(client_for, engin
     plan = make_plan()
     response = client_for(engineer).post(f"{setup_url(plan)}run/", {"step": SetupStepKey.PAIR}, follow=True)
     assert f"“{SetupStepKey.PAIR.label}” waits for {SetupStepKey.REGISTER.label}: nothing was started." in (
-        response.content.decode())
+        response.content.decode()
+    )
     assert not Job.objects.exists()
 
 
@@ -132,7 +141,12 @@ def test_a_job_title_is_capitalised_and_whole(client_for, engineer):
 def test_the_api_says_which_steps_can_run_and_what_the_others_wait_for(client_for, stakeholder):
     plan = make_plan()
     record(plan, SetupStepKey.AVS, StepState.DONE, summary="Registered")
-    steps = {s["key"]: s for s in client_for(stakeholder).get(f"/api/hcx-plans/{plan.pk}/setup/").json()["steps"]}
-    assert steps[SetupStepKey.ACTIVATE]["can_run_now"] is True and steps[SetupStepKey.ACTIVATE]["waits_for"] == []
+    steps = {
+        s["key"]: s for s in client_for(stakeholder).get(f"/api/hcx-plans/{plan.pk}/setup/").json()["steps"]
+    }
+    assert (
+        steps[SetupStepKey.ACTIVATE]["can_run_now"] is True
+        and steps[SetupStepKey.ACTIVATE]["waits_for"] == []
+    )
     assert steps[SetupStepKey.REGISTER]["can_run_now"] is False
     assert steps[SetupStepKey.REGISTER]["waits_for"] == [str(SetupStepKey.ACTIVATE.label)]

@@ -34,7 +34,9 @@ def test_a_waiting_certificate_step_needs_your_input_and_dependent_steps_offer_n
     page.goto(f"/hcx/plans/{plan.pk}/setup/")
 
     # Before anything ran, only the first step can run; the next ones say what they wait for.
-    expect(row(page, SetupStepKey.AVS).get_by_role("button", name="Run: Register the AVS private cloud")).to_be_visible()
+    expect(
+        row(page, SetupStepKey.AVS).get_by_role("button", name="Run: Register the AVS private cloud")
+    ).to_be_visible()
     activate = row(page, SetupStepKey.ACTIVATE)
     expect(activate.get_by_role("button")).to_have_count(0)
     expect(activate.get_by_test_id("waits-for")).to_have_text(f"Waits for {SetupStepKey.AVS.label}")
@@ -49,12 +51,18 @@ def test_a_waiting_certificate_step_needs_your_input_and_dependent_steps_offer_n
     page.reload()
     expect(page.get_by_test_id("setup-job").get_by_test_id("job-status")).to_have_text("Needs your input")
     expect(page.get_by_test_id("setup-job")).not_to_contain_text("Failed")
-    for key in (SetupStepKey.PAIR, SetupStepKey.NETWORK_PROFILES, SetupStepKey.COMPUTE_PROFILE,
-                SetupStepKey.SERVICE_MESH, SetupStepKey.EXTEND):
+    for key in (
+        SetupStepKey.PAIR,
+        SetupStepKey.NETWORK_PROFILES,
+        SetupStepKey.COMPUTE_PROFILE,
+        SetupStepKey.SERVICE_MESH,
+        SetupStepKey.EXTEND,
+    ):
         expect(row(page, key).get_by_role("button")).to_have_count(0)
         expect(row(page, key).get_by_test_id("waits-for")).to_be_visible()
     expect(row(page, SetupStepKey.PAIR).get_by_test_id("waits-for")).to_have_text(
-        f"Waits for {SetupStepKey.REGISTER.label}")
+        f"Waits for {SetupStepKey.REGISTER.label}"
+    )
     page.screenshot(path=str(SCREENSHOTS / "avsportal-hcx-setup-needs-input.png"), full_page=True)
 
     page.get_by_test_id("setup-job").get_by_role("link").first.click()
@@ -63,4 +71,6 @@ def test_a_waiting_certificate_step_needs_your_input_and_dependent_steps_offer_n
     expect(page.get_by_test_id("job-needs-input")).to_contain_text("Register vCenter, SSO and location")
     expect(page.get_by_test_id("job-error")).to_have_count(0)
     page.goto("/jobs/")
-    expect(page.get_by_role("row", name="Run HCX set-up: Main datacenter — 8 steps")).to_contain_text("Needs your input")
+    expect(page.get_by_role("row", name="Run HCX set-up: Main datacenter — 8 steps")).to_contain_text(
+        "Needs your input"
+    )

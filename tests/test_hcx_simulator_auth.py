@@ -7,8 +7,11 @@ from tests.peers.hcxsim import admin_session, hcx_login
 
 
 def test_it_returns_a_token_in_the_header_and_the_local_endpoint_in_the_body(hcxsim):
-    response = requests.post(f"{hcxsim.service_url}/hybridity/api/sessions",
-                             json={"username": hcxsim.username, "password": hcxsim.password}, timeout=10)
+    response = requests.post(
+        f"{hcxsim.service_url}/hybridity/api/sessions",
+        json={"username": hcxsim.username, "password": hcxsim.password},
+        timeout=10,
+    )
 
     assert response.status_code == 200
     assert response.headers["x-hm-authorization"]
@@ -16,8 +19,11 @@ def test_it_returns_a_token_in_the_header_and_the_local_endpoint_in_the_body(hcx
 
 
 def test_it_refuses_a_wrong_password_with_401_and_no_token(hcxsim):
-    response = requests.post(f"{hcxsim.service_url}/hybridity/api/sessions",
-                             json={"username": hcxsim.username, "password": "wrong"}, timeout=10)
+    response = requests.post(
+        f"{hcxsim.service_url}/hybridity/api/sessions",
+        json={"username": hcxsim.username, "password": "wrong"},
+        timeout=10,
+    )
 
     assert response.status_code == 401
     assert "x-hm-authorization" not in response.headers
@@ -26,8 +32,11 @@ def test_it_refuses_a_wrong_password_with_401_and_no_token(hcxsim):
 
 def test_it_requires_the_token_on_later_calls(hcxsim):
     anonymous = requests.get(f"{hcxsim.service_url}/hybridity/api/cloudConfigs", timeout=10)
-    forged = requests.get(f"{hcxsim.service_url}/hybridity/api/cloudConfigs",
-                          headers={"x-hm-authorization": "not-a-token"}, timeout=10)
+    forged = requests.get(
+        f"{hcxsim.service_url}/hybridity/api/cloudConfigs",
+        headers={"x-hm-authorization": "not-a-token"},
+        timeout=10,
+    )
     session = hcx_login(hcxsim)
 
     assert anonymous.status_code == 401
@@ -72,8 +81,11 @@ def test_the_appliance_api_needs_basic_auth_as_admin(hcxsim):
 
 
 def test_the_service_api_is_not_served_on_the_appliance_port(hcxsim):
-    response = requests.post(f"{hcxsim.admin_url}/hybridity/api/sessions",
-                             json={"username": hcxsim.username, "password": hcxsim.password}, timeout=10)
+    response = requests.post(
+        f"{hcxsim.admin_url}/hybridity/api/sessions",
+        json={"username": hcxsim.username, "password": hcxsim.password},
+        timeout=10,
+    )
 
     assert response.status_code == 404
 
@@ -83,7 +95,9 @@ def test_a_stopped_app_engine_makes_the_service_api_unavailable_until_started(hc
     url = f"{hcxsim.service_url}/hybridity/api/cloudConfigs"
 
     assert admin.post(f"{hcxsim.admin_url}/components/appengine", params={"action": "stop"}, timeout=10).ok
-    assert admin.get(f"{hcxsim.admin_url}/components/appengine/status", timeout=10).json() == {"result": "STOPPED"}
+    assert admin.get(f"{hcxsim.admin_url}/components/appengine/status", timeout=10).json() == {
+        "result": "STOPPED"
+    }
     assert session.get(url, timeout=10).status_code == 503
 
     admin.post(f"{hcxsim.admin_url}/components/appengine", params={"action": "start"}, timeout=10)
@@ -93,14 +107,28 @@ def test_a_stopped_app_engine_makes_the_service_api_unavailable_until_started(hc
 def test_it_registers_vcenter_with_a_base64_password_and_never_returns_it(hcxsim):
     admin = admin_session(hcxsim)
     url = f"{hcxsim.admin_url}/api/admin/global/config/vcenter"
-    body = {"data": {"items": [{"config": {"url": "https://vc.local", "userName": "administrator@vsphere.local",
-                                           "password": "not base64!"}}]}}
+    body = {
+        "data": {
+            "items": [
+                {
+                    "config": {
+                        "url": "https://vc.local",
+                        "userName": "administrator@vsphere.local",
+                        "password": "not base64!",
+                    }
+                }
+            ]
+        }
+    }
 
     refused = admin.post(url, json=body, timeout=10)
     body["data"]["items"][0]["config"]["password"] = "Vk13YXJlMSE="
     untrusted = admin.post(url, json=body, timeout=10)
-    imported = admin.post(f"{hcxsim.admin_url}/api/admin/certificates", timeout=10,
-                          json={"certificate": untrusted.json()["data"][0]["certificate"]})
+    imported = admin.post(
+        f"{hcxsim.admin_url}/api/admin/certificates",
+        timeout=10,
+        json={"certificate": untrusted.json()["data"][0]["certificate"]},
+    )
     created = admin.post(url, json=body, timeout=10)
 
     assert refused.status_code == 400
@@ -122,8 +150,10 @@ def test_failed_logins_lock_the_account_until_it_is_unlocked(hcxsim):
 
     assert [a.status_code for a in answers] == [401] * 5
     assert answers[0].json()["errors"][0]["text"] == "Invalid username or password"
-    assert (locked.status_code, locked.json()["errors"][0]["text"]) == (401, "Account locked due to failed login "
-                                                                              "attempts")
+    assert (locked.status_code, locked.json()["errors"][0]["text"]) == (
+        401,
+        "Account locked due to failed login attempts",
+    )
     assert hcxsim.control.state()["logins"] == {"attempts": 6, "failures": 5, "locked": True}
     requests.post(f"{hcxsim.service_url}/__sim__/unlock", timeout=10).raise_for_status()
     assert requests.post(url, json=right, timeout=10).headers["x-hm-authorization"]

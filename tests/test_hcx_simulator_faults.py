@@ -20,16 +20,30 @@ def test_an_error_fault_answers_5xx_the_given_number_of_times_then_stops(hcxsim)
 def test_an_error_fault_can_be_limited_to_a_method_and_a_port_and_carry_a_body(hcxsim):
     session = hcx_login(hcxsim)
     xml = "<error><message>'Trusted root certificates' value should not be empty</message></error>"
-    hcxsim.control.fault("error", path="/sessions", method="POST", port="service", status=500, body=xml,
-                         content_type="application/xml")
+    hcxsim.control.fault(
+        "error",
+        path="/sessions",
+        method="POST",
+        port="service",
+        status=500,
+        body=xml,
+        content_type="application/xml",
+    )
 
-    response = requests.post(f"{hcxsim.service_url}/hybridity/api/sessions", timeout=10,
-                             json={"username": hcxsim.username, "password": hcxsim.password})
+    response = requests.post(
+        f"{hcxsim.service_url}/hybridity/api/sessions",
+        timeout=10,
+        json={"username": hcxsim.username, "password": hcxsim.password},
+    )
 
     assert response.status_code == 500 and "Trusted root certificates" in response.text
     assert session.get(f"{hcxsim.service_url}/hybridity/api/cloudConfigs", timeout=10).status_code == 200
-    assert requests.get(f"{hcxsim.admin_url}/components/web/status", auth=("admin", hcxsim.password),
-                        timeout=10).status_code == 200
+    assert (
+        requests.get(
+            f"{hcxsim.admin_url}/components/web/status", auth=("admin", hcxsim.password), timeout=10
+        ).status_code
+        == 200
+    )
 
 
 def test_a_delay_fault_makes_a_client_time_out(hcxsim):
@@ -64,10 +78,19 @@ def test_a_job_fault_fails_the_next_site_pairing_and_leaves_nothing_behind(hcxsi
     hcxsim.control.fault("job_fail", operation="sitePairing", message="Remote HCX unreachable", times=1)
     session = hcx_login(hcxsim)
     base = f"{hcxsim.service_url}/hybridity/api"
-    body = {"remote": {"url": "https://10.0.0.9", "username": "cloudadmin@vsphere.local", "password": "CloudAdmin1!"}}
+    body = {
+        "remote": {
+            "url": "https://10.0.0.9",
+            "username": "cloudadmin@vsphere.local",
+            "password": "CloudAdmin1!",
+        }
+    }
     prompt = session.post(f"{base}/cloudConfigs", json=body, timeout=10).json()
-    session.post(f"{base}/admin/certificates", json={"certificate": prompt["errors"][0]["data"][0]["certificate"]},
-                 timeout=10)
+    session.post(
+        f"{base}/admin/certificates",
+        json={"certificate": prompt["errors"][0]["data"][0]["certificate"]},
+        timeout=10,
+    )
 
     job_id = session.post(f"{base}/cloudConfigs", json=body, timeout=10).json()["data"]["jobId"]
     hcxsim.control.advance(30)
@@ -82,17 +105,27 @@ def test_a_task_fault_fails_the_service_mesh_deployment(hcxsim):
     hcxsim.control.fault("job_fail", operation="serviceMesh", message="IX appliance deployment failed")
     session = hcx_login(hcxsim)
     base = f"{hcxsim.service_url}/hybridity/api"
-    local, remote = (session.get(f"{base}/interconnect/computeProfiles", timeout=10).json()["items"][i] for i in (0, 1))
-    body = {"name": "mesh-f", "services": [{"name": "INTERCONNECT"}, {"name": "VMOTION"}],  # 9.x needs a migration service
-            "computeProfiles": [{"endpointId": cp["endpointId"], "computeProfileId": cp["computeProfileId"]}
-                                for cp in (local, remote)]}
+    local, remote = (
+        session.get(f"{base}/interconnect/computeProfiles", timeout=10).json()["items"][i] for i in (0, 1)
+    )
+    body = {
+        "name": "mesh-f",
+        "services": [{"name": "INTERCONNECT"}, {"name": "VMOTION"}],  # 9.x needs a migration service
+        "computeProfiles": [
+            {"endpointId": cp["endpointId"], "computeProfileId": cp["computeProfileId"]}
+            for cp in (local, remote)
+        ],
+    }
 
     created = session.post(f"{base}/interconnect/serviceMesh", json=body, timeout=10).json()["data"]
     hcxsim.control.advance(1200)
 
     task = session.get(f"{base}/interconnect/tasks/{created['interconnectTaskId']}", timeout=10).json()
-    [mesh] = [m for m in session.get(f"{base}/interconnect/serviceMesh", timeout=10).json()["items"]
-              if m["serviceMeshId"] == created["serviceMeshId"]]
+    [mesh] = [
+        m
+        for m in session.get(f"{base}/interconnect/serviceMesh", timeout=10).json()["items"]
+        if m["serviceMeshId"] == created["serviceMeshId"]
+    ]
     assert (task["status"], task["errorMessage"]) == ("FAILED", "IX appliance deployment failed")
     assert mesh["state"] == "FAILED"
 
@@ -108,7 +141,10 @@ def test_reset_clears_faults(hcxsim):
     hcxsim.control.fault("error", path=".*", status=500)
     hcxsim.control.reset()
 
-    assert hcx_login(hcxsim).get(f"{hcxsim.service_url}/hybridity/api/cloudConfigs", timeout=10).status_code == 200
+    assert (
+        hcx_login(hcxsim).get(f"{hcxsim.service_url}/hybridity/api/cloudConfigs", timeout=10).status_code
+        == 200
+    )
 
 
 @pytest.fixture
@@ -122,10 +158,20 @@ def test_with_a_time_scale_and_tls_a_pairing_finishes_on_its_own(fast_tls_sim):
     sim, ca = fast_tls_sim, fast_tls_sim.cert_path  # verify against the certificate the simulator printed
     assert sim.service_url.startswith("https://")
     requests.post(f"{sim.service_url}/__sim__/reset", json={"preset": "configured"}, verify=ca, timeout=10)
-    token = requests.post(f"{sim.service_url}/hybridity/api/sessions", verify=ca, timeout=10,
-                          json={"username": sim.username, "password": sim.password}).headers["x-hm-authorization"]
+    token = requests.post(
+        f"{sim.service_url}/hybridity/api/sessions",
+        verify=ca,
+        timeout=10,
+        json={"username": sim.username, "password": sim.password},
+    ).headers["x-hm-authorization"]
     headers, base = {"x-hm-authorization": token}, f"{sim.service_url}/hybridity/api"
-    body = {"remote": {"url": "https://10.0.0.9/", "username": "cloudadmin@vsphere.local", "password": "CloudAdmin1!"}}
+    body = {
+        "remote": {
+            "url": "https://10.0.0.9/",
+            "username": "cloudadmin@vsphere.local",
+            "password": "CloudAdmin1!",
+        }
+    }
 
     def post(path, json):
         return requests.post(f"{base}{path}", json=json, headers=headers, verify=ca, timeout=10).json()
@@ -134,7 +180,10 @@ def test_with_a_time_scale_and_tls_a_pairing_finishes_on_its_own(fast_tls_sim):
     post("/admin/certificates", {"certificate": certificate})
     job_url = f"{base}/jobs/{post('/cloudConfigs', body)['data']['jobId']}"
 
-    job = wait_for(lambda: (j := requests.get(job_url, headers=headers, verify=ca, timeout=10).json())["isDone"] and j,
-                   timeout=30, message="the pairing job to finish at 1000x")
+    job = wait_for(
+        lambda: (j := requests.get(job_url, headers=headers, verify=ca, timeout=10).json())["isDone"] and j,
+        timeout=30,
+        message="the pairing job to finish at 1000x",
+    )
 
     assert not job["didFail"]

@@ -27,8 +27,10 @@ class Api:
     def start(self, *specs) -> list[str]:
         """Start `specs` as HCX does: a mobility group created with them, then started as a whole."""
         self.groups = getattr(self, "groups", 0) + 1
-        created = self.post("/mobility/groups", {"items": [{"name": f"group-{self.groups}", "groupDefaults": {},
-                                                            "migrations": list(specs)}]})
+        created = self.post(
+            "/mobility/groups",
+            {"items": [{"name": f"group-{self.groups}", "groupDefaults": {}, "migrations": list(specs)}]},
+        )
         assert created.status_code == 202, created.text
         group = created.json()["items"][0]["migrationGroupId"]
         response = self.post("/mobility/groups/start", {"items": [{"migrationGroupId": group}]})
@@ -40,9 +42,11 @@ class Api:
         return self.post("/mobility/migrations/forceCancel", {"items": items, **extra})
 
     def query(self, page_size: int = 500, offset: int = 0, **flt) -> dict:
-        response = self.post("/migrations", {"filter": flt, "options": {"compat": 2.1},
-                                             "paging": {"pageSize": page_size, "offset": offset}},
-                             params={"action": "query"})
+        response = self.post(
+            "/migrations",
+            {"filter": flt, "options": {"compat": 2.1}, "paging": {"pageSize": page_size, "offset": offset}},
+            params={"action": "query"},
+        )
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -55,8 +59,10 @@ class Api:
 
     def schedule(self, migration_id: str, **switchover) -> requests.Response:
         group = self.get(migration_id)["migrationGroupId"]
-        return self.post(f"/mobility/groups/{group}/schedule",
-                         {"migrations": [{"migrationId": migration_id, "schedule": {"switchover": switchover}}]})
+        return self.post(
+            f"/mobility/groups/{group}/schedule",
+            {"migrations": [{"migrationId": migration_id, "schedule": {"switchover": switchover}}]},
+        )
 
 
 def refusals(response: requests.Response) -> list[tuple[str, list[str]]]:
@@ -67,8 +73,10 @@ def refusals(response: requests.Response) -> list[tuple[str, list[str]]]:
 def meshed(hcxsim):
     # These tests follow the simulator's own model, so it names its phases and sends its own figures
     # (variants.py: running_state, percent_complete, progress_extras).
-    return Meshed(hcxsim, variants={"running_state": "named", "percent_complete": "present",
-                                    "progress_extras": "present"})
+    return Meshed(
+        hcxsim,
+        variants={"running_state": "named", "percent_complete": "present", "progress_extras": "present"},
+    )
 
 
 @pytest.fixture
@@ -82,17 +90,22 @@ def ms(seconds: float) -> int:
 
 # --- the starting point ----------------------------------------------------------------------------
 
-def test_the_meshed_preset_has_a_deployed_mesh_with_every_migration_service_and_an_extended_network(meshed, hcxsim):
+
+def test_the_meshed_preset_has_a_deployed_mesh_with_every_migration_service_and_an_extended_network(
+    meshed, hcxsim
+):
     state = hcxsim.control.state()
 
     mesh = next(m for m in state["serviceMeshes"] if m["serviceMeshId"] == meshed.mesh_id)
     assert mesh["state"] == "COMMITTED"
     assert {"BULK_MIGRATION", "VMOTION", "RAV"} <= {s["name"] for s in mesh["services"]}
-    assert [(e["sourceNetwork"]["networkName"], e["operationStatus"]["state"]) for e in state["l2Extensions"]] == [
-        ("App-VLAN101", "EXTENDED")]
+    assert [
+        (e["sourceNetwork"]["networkName"], e["operationStatus"]["state"]) for e in state["l2Extensions"]
+    ] == [("App-VLAN101", "EXTENDED")]
 
 
 # --- phases, bytes, windows ---------------------------------------------------------------------
+
 
 def test_a_bulk_migration_reaches_each_phase_as_the_clock_advances(meshed, api, hcxsim):
     meshed.register({"id": "vm-1", "diskBytes": 10 * GiB})  # 86 s at 1 Gbps
@@ -108,7 +121,10 @@ def test_a_bulk_migration_reaches_each_phase_as_the_clock_advances(meshed, api, 
     assert [e["status"] for e in item["progress"]["log"]] == ["DRAFT", *seen]  # created in its group first
     assert item["progress"]["total"] == {"value": 10 * GiB, "bytesTransferred": 10 * GiB}
     assert (item["progress"]["percentComplete"], item["progress"]["isDone"], item["progress"]["didFail"]) == (
-        100, True, False)
+        100,
+        True,
+        False,
+    )
     assert item["entity"] == {"entityId": "vm-1", "entityType": "VirtualMachine", "entityName": "app-1"}
 
 
@@ -117,12 +133,16 @@ def copy_rate(api, hcxsim, mid: str, seconds: float) -> float:
     first = api.query(migrationId=[mid])
     hcxsim.control.advance(seconds)
     second = api.query(migrationId=[mid])
-    copied = (second["data"]["items"][0]["progress"]["total"]["bytesTransferred"]
-              - first["data"]["items"][0]["progress"]["total"]["bytesTransferred"])
+    copied = (
+        second["data"]["items"][0]["progress"]["total"]["bytesTransferred"]
+        - first["data"]["items"][0]["progress"]["total"]["bytesTransferred"]
+    )
     return copied / ((second["time"] - first["time"]) / 1000)
 
 
-def test_bytes_grow_with_time_at_the_rate_of_the_link_shared_by_the_copies_and_capped_per_migration(meshed, api, hcxsim):
+def test_bytes_grow_with_time_at_the_rate_of_the_link_shared_by_the_copies_and_capped_per_migration(
+    meshed, api, hcxsim
+):
     meshed.settings(linkMbps=400)
     meshed.register({"id": "vm-1", "diskBytes": 500 * GiB}, {"id": "vm-2", "diskBytes": 500 * GiB})
     [first] = api.start(meshed.spec("vm-1"))
@@ -161,7 +181,10 @@ def test_a_bulk_migration_delta_syncs_until_its_switchover_window_opens(meshed, 
     assert waiting["progress"]["percentComplete"] == 90
     assert waiting["switchoverParams"]["schedule"]["startTime"] == ms(start)
     assert delta["state"] == "DELTA_SYNC"
-    assert after_delta["state"] == "WAITING_FOR_SWITCHOVER" and "1 delta sync done" in after_delta["progress"]["message"]
+    assert (
+        after_delta["state"] == "WAITING_FOR_SWITCHOVER"
+        and "1 delta sync done" in after_delta["progress"]["message"]
+    )
     assert at_window["state"] == "SWITCHOVER"
 
 
@@ -191,7 +214,9 @@ def test_a_missed_window_waits_for_a_new_one_and_a_moved_window_is_kept(meshed, 
     before = api.get(mid)
     hcxsim.control.advance(601)
 
-    assert missed["state"] == "WAITING_FOR_SWITCHOVER" and "set a new schedule" in missed["progress"]["message"]
+    assert (
+        missed["state"] == "WAITING_FOR_SWITCHOVER" and "set a new schedule" in missed["progress"]["message"]
+    )
     assert missed["progress"]["isRescheduleAllowed"] is True
     assert moved.status_code == 200 and refusals(moved) == []
     assert before["state"] == "WAITING_FOR_SWITCHOVER"
@@ -200,8 +225,10 @@ def test_a_missed_window_waits_for_a_new_one_and_a_moved_window_is_kept(meshed, 
 
 
 def test_a_vmotion_cannot_be_scheduled(meshed, api, hcxsim):
-    validated = api.post("/mobility/migrations/validate",
-                         {"items": [meshed.spec("vm-1", migration_type="vMotion", switchover_start=meshed.at(3600))]})
+    validated = api.post(
+        "/mobility/migrations/validate",
+        {"items": [meshed.spec("vm-1", migration_type="vMotion", switchover_start=meshed.at(3600))]},
+    )
     [mid] = api.start(meshed.spec("vm-1", migration_type="vMotion"))
 
     refused = api.schedule(mid, startTime=ms(meshed.now() + 3600))
@@ -214,10 +241,16 @@ def test_a_vmotion_cannot_be_scheduled(meshed, api, hcxsim):
 
 # --- one at a time, and the limits --------------------------------------------------------------------
 
+
 def test_vmotion_and_cold_migrations_run_one_at_a_time_per_site_pair(meshed, api, hcxsim):
-    meshed.register({"id": "vm-1", "diskBytes": 10 * GiB}, {"id": "vm-2", "diskBytes": 10 * GiB},
-                    {"id": "vm-3", "diskBytes": 10 * GiB, "powerState": "poweredOff"})
-    ids = api.start(meshed.spec("vm-1", "vMotion"), meshed.spec("vm-2", "vMotion"), meshed.spec("vm-3", "Cold"))
+    meshed.register(
+        {"id": "vm-1", "diskBytes": 10 * GiB},
+        {"id": "vm-2", "diskBytes": 10 * GiB},
+        {"id": "vm-3", "diskBytes": 10 * GiB, "powerState": "poweredOff"},
+    )
+    ids = api.start(
+        meshed.spec("vm-1", "vMotion"), meshed.spec("vm-2", "vMotion"), meshed.spec("vm-3", "Cold")
+    )
     hcxsim.control.advance(31)
 
     timeline = [api.states(*ids)]
@@ -281,6 +314,7 @@ def test_the_manager_limit_queues_bulk_and_rav_until_it_is_raised(meshed, api, h
 
 # --- cancel ----------------------------------------------------------------------------------------------
 
+
 def test_a_running_migration_is_cancelled_and_cancelling_it_again_changes_nothing(meshed, api, hcxsim):
     [mid] = api.start(meshed.spec("vm-1"))
     hcxsim.control.advance(100)
@@ -312,23 +346,39 @@ def test_a_migration_in_its_switchover_cannot_be_cancelled_and_the_batch_is_left
 
 # --- validation per VM ---------------------------------------------------------------------------------
 
+
 def test_validation_answers_per_vm_and_a_start_with_any_error_starts_nothing(meshed, api):
     meshed.register(
-        {"id": "vm-old", "hardwareVersion": 8}, {"id": "vm-off", "powerState": "poweredOff"},
-        {"id": "vm-iso", "isoAttached": True}, {"id": "vm-snap", "snapshots": 2},
-        {"name": "app-named", "toolsRunning": False})
-    specs = [meshed.spec("vm-old", "vMotion"), meshed.spec("vm-off", "vMotion"), meshed.spec("vm-iso", "Bulk"),
-             meshed.spec("vm-snap", "RAV"), meshed.spec("vm-named"), meshed.spec("vm-ok", "Cold")]
+        {"id": "vm-old", "hardwareVersion": 8},
+        {"id": "vm-off", "powerState": "poweredOff"},
+        {"id": "vm-iso", "isoAttached": True},
+        {"id": "vm-snap", "snapshots": 2},
+        {"name": "app-named", "toolsRunning": False},
+    )
+    specs = [
+        meshed.spec("vm-old", "vMotion"),
+        meshed.spec("vm-off", "vMotion"),
+        meshed.spec("vm-iso", "Bulk"),
+        meshed.spec("vm-snap", "RAV"),
+        meshed.spec("vm-named"),
+        meshed.spec("vm-ok", "Cold"),
+    ]
 
     validated = api.post("/mobility/migrations/validate", {"items": specs})
     started = api.post("/mobility/migrations/start", {"items": specs})
 
     assert validated.status_code == 400
-    per_vm = {i["entityId"]: ([e["code"] for e in i["errors"]], [w["code"] for w in i["warnings"]])
-              for i in validated.json()["items"]}
+    per_vm = {
+        i["entityId"]: ([e["code"] for e in i["errors"]], [w["code"] for w in i["warnings"]])
+        for i in validated.json()["items"]
+    }
     assert per_vm == {
-        "vm-old": (["HW_VERSION"], []), "vm-off": (["POWERED_OFF"], []), "vm-iso": (["ISO_ATTACHED"], []),
-        "vm-snap": ([], ["SNAPSHOTS"]), "vm-named": ([], ["TOOLS_NOT_RUNNING"]), "vm-ok": (["POWERED_ON"], []),
+        "vm-old": (["HW_VERSION"], []),
+        "vm-off": (["POWERED_OFF"], []),
+        "vm-iso": (["ISO_ATTACHED"], []),
+        "vm-snap": ([], ["SNAPSHOTS"]),
+        "vm-named": ([], ["TOOLS_NOT_RUNNING"]),
+        "vm-ok": (["POWERED_ON"], []),
     }
     assert "hardware version 8" in validated.json()["items"][0]["errors"][0]["message"]
     assert started.status_code == 400
@@ -338,8 +388,10 @@ def test_validation_answers_per_vm_and_a_start_with_any_error_starts_nothing(mes
 def test_the_options_that_fix_a_vm_make_it_pass(meshed, api):
     meshed.register({"id": "vm-iso", "isoAttached": True, "snapshots": 1})
 
-    response = api.post("/mobility/migrations/validate",
-                        {"items": [meshed.spec("vm-iso", "vMotion", remove_isos=True, remove_snapshots=True)]})
+    response = api.post(
+        "/mobility/migrations/validate",
+        {"items": [meshed.spec("vm-iso", "vMotion", remove_isos=True, remove_snapshots=True)]},
+    )
 
     assert response.status_code == 202
     assert response.json()["items"][0]["errors"] == response.json()["items"][0]["warnings"] == []
@@ -350,11 +402,18 @@ def test_a_migration_without_target_or_site_or_twice_in_a_batch_is_refused_per_v
     bad_site["destination"]["endpointId"] = "not-a-site"
     no_target = meshed.spec("vm-3", placement=[], datastore_id="")
 
-    response = api.post("/mobility/migrations/validate",
-                        {"items": [meshed.spec("vm-1"), meshed.spec("vm-1"), bad_site, no_target]})
+    response = api.post(
+        "/mobility/migrations/validate",
+        {"items": [meshed.spec("vm-1"), meshed.spec("vm-1"), bad_site, no_target]},
+    )
 
     codes = [[e["code"] for e in i["errors"]] for i in response.json()["items"]]
-    assert codes == [[], ["DUPLICATE_VM"], ["DESTINATION_INVALID"], ["PLACEMENT_REQUIRED", "STORAGE_REQUIRED"]]
+    assert codes == [
+        [],
+        ["DUPLICATE_VM"],
+        ["DESTINATION_INVALID"],
+        ["PLACEMENT_REQUIRED", "STORAGE_REQUIRED"],
+    ]
 
 
 def test_a_vm_that_is_already_migrating_cannot_be_started_again(meshed, api):
@@ -368,6 +427,7 @@ def test_a_vm_that_is_already_migrating_cannot_be_started_again(meshed, api):
 
 
 # --- faults -------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("phase", ["VALIDATING", "INITIAL_SYNC", "DELTA_SYNC", "SWITCHOVER", "CLEANUP"])
 def test_a_migration_fails_in_the_phase_a_fault_names(meshed, api, hcxsim, phase):
@@ -402,13 +462,20 @@ def test_a_validation_fault_gives_one_vm_an_error_or_a_warning(meshed, api, hcxs
     hcxsim.control.fault("validation_error", vm="vm-2", message="Target datastore has no room")
     hcxsim.control.fault("validation_error", vm="vm-3", severity="warning", message="Tools are out of date")
 
-    response = api.post("/mobility/migrations/validate", {"items": [meshed.spec(f"vm-{n}") for n in (1, 2, 3)]})
+    response = api.post(
+        "/mobility/migrations/validate", {"items": [meshed.spec(f"vm-{n}") for n in (1, 2, 3)]}
+    )
 
     assert response.status_code == 400
     assert [(i["errors"], i["warnings"]) for i in response.json()["items"]] == [
-        ([], []), ([{"code": "SIMULATED", "message": "Target datastore has no room"}], []),
-        ([], [{"code": "SIMULATED", "message": "Tools are out of date"}])]
-    assert response.json()["errors"][0]["text"] == "1 of 3 migrations failed: app-2: Target datastore has no room"
+        ([], []),
+        ([{"code": "SIMULATED", "message": "Target datastore has no room"}], []),
+        ([], [{"code": "SIMULATED", "message": "Tools are out of date"}]),
+    ]
+    assert (
+        response.json()["errors"][0]["text"]
+        == "1 of 3 migrations failed: app-2: Target datastore has no room"
+    )
 
 
 def test_a_refused_switchover_changes_no_schedule(meshed, api, hcxsim):
@@ -419,8 +486,12 @@ def test_a_refused_switchover_changes_no_schedule(meshed, api, hcxsim):
     response = api.schedule(mid, clearSchedule=True)
 
     assert response.status_code == 200
-    assert response.json()["errors"]["migrations"] == [{"id": mid, "errors": [{
-        "code": "SWITCHOVER_REFUSED", "message": "Switchover refused: the VM is locked"}]}]
+    assert response.json()["errors"]["migrations"] == [
+        {
+            "id": mid,
+            "errors": [{"code": "SWITCHOVER_REFUSED", "message": "Switchover refused: the VM is locked"}],
+        }
+    ]
     assert response.json()["affectedSwitchoverScheduleCount"] == 0
     assert api.get(mid)["switchoverParams"]["schedule"]["startTime"] == ms(window.timestamp())
 
@@ -442,6 +513,7 @@ def test_a_seed_checkpoint_lets_the_next_try_reuse_the_copied_bytes(meshed, api,
 
 # --- paging and filters ---------------------------------------------------------------------------------
 
+
 def test_a_thousand_migrations_are_read_in_two_pages_filtered_and_all_run_to_the_end(meshed, api, hcxsim):
     meshed.settings(defaultVmBytes=GiB)
     ids = api.start(*[meshed.spec(f"vm-{n}") for n in range(500)])
@@ -458,8 +530,10 @@ def test_a_thousand_migrations_are_read_in_two_pages_filtered_and_all_run_to_the
     hcxsim.control.advance(6 * 3600)
     done = api.query(page_size=1, state=["MIGRATION_COMPLETE"])["data"]["paging"]["totalSize"]
 
-    assert [p["paging"] for p in pages] == [{"totalSize": 1000, "offset": 0, "pageSize": 500},
-                                            {"totalSize": 1000, "offset": 500, "pageSize": 500}]
+    assert [p["paging"] for p in pages] == [
+        {"totalSize": 1000, "offset": 0, "pageSize": 500},
+        {"totalSize": 1000, "offset": 500, "pageSize": 500},
+    ]
     assert [i["migrationId"] for p in pages for i in p["items"]] == ids
     assert queries == 2
     assert in_group == 500
@@ -474,20 +548,29 @@ def test_a_page_larger_than_500_is_cut_to_500(meshed, api):
 
 # --- mobility groups ------------------------------------------------------------------------------------------
 
+
 def listed_group(api, group_id) -> dict | None:
     """A group read from `queryMobilityGroups` as the client reads it: no source reads one by id
     (hcx-wire.md §6)."""
-    answer = api.post("/migration/queryMobilityGroups", {"filter": {"skipDrafts": False}, "options": {"compat": 2.1}})
-    return next((g for g in answer.json()["data"]["items"] if (g.get("id") or g.get("migrationGroupId")) == group_id),
-                None)
+    answer = api.post(
+        "/migration/queryMobilityGroups", {"filter": {"skipDrafts": False}, "options": {"compat": 2.1}}
+    )
+    return next(
+        (g for g in answer.json()["data"]["items"] if (g.get("id") or g.get("migrationGroupId")) == group_id),
+        None,
+    )
 
 
 def test_mobility_groups_are_created_listed_read_and_deleted(meshed, api, hcxsim):
-    created = api.post("/mobility/groups", {"items": [{"name": "wave-1", "tags": ["app"],
-                                                       "groupDefaults": {"servicemeshId": meshed.mesh_id}}]})
+    created = api.post(
+        "/mobility/groups",
+        {"items": [{"name": "wave-1", "tags": ["app"], "groupDefaults": {"servicemeshId": meshed.mesh_id}}]},
+    )
     group_id = created.json()["items"][0]["migrationGroupId"]
     duplicate = api.post("/mobility/groups", {"items": [{"name": "wave-1"}]})
-    listed = api.post("/migration/queryMobilityGroups", {"filter": {"skipDrafts": False}, "options": {"compat": 2.1}})
+    listed = api.post(
+        "/migration/queryMobilityGroups", {"filter": {"skipDrafts": False}, "options": {"compat": 2.1}}
+    )
     read = listed_group(api, group_id)
     deleted = api.post("/mobility/groups/delete", {"items": [{"migrationGroupId": group_id}]})
 
@@ -495,18 +578,32 @@ def test_mobility_groups_are_created_listed_read_and_deleted(meshed, api, hcxsim
     assert duplicate.status_code == 400
     assert duplicate.json()["items"][0]["errors"][0]["message"] == "Mobility group with same name exist."
     assert [(g["id"], g["entityName"], g["state"]) for g in listed.json()["data"]["items"]] == [
-        (group_id, "wave-1", "DRAFT")]
+        (group_id, "wave-1", "DRAFT")
+    ]
     assert read["groupDefaults"] == {"servicemeshId": meshed.mesh_id}
     assert deleted.status_code == 200
     assert listed_group(api, group_id) is None
 
 
 def group_with_drafts(api, meshed, name: str) -> tuple[str, list[str]]:
-    defaults = {k: v for k, v in meshed.spec("x").items() if k in ("source", "destination", "placement", "storage")}
-    created = api.post("/mobility/groups", {"items": [{
-        "name": name, "groupDefaults": {"migrationType": "vSphereReplication", **defaults},
-        "migrations": [{"entity": {"entityId": f"vm-{n}", "entityName": f"app-{n}"}, "operationType": "ADD"}
-                       for n in (1, 2)]}]}).json()["items"][0]
+    defaults = {
+        k: v for k, v in meshed.spec("x").items() if k in ("source", "destination", "placement", "storage")
+    }
+    created = api.post(
+        "/mobility/groups",
+        {
+            "items": [
+                {
+                    "name": name,
+                    "groupDefaults": {"migrationType": "vSphereReplication", **defaults},
+                    "migrations": [
+                        {"entity": {"entityId": f"vm-{n}", "entityName": f"app-{n}"}, "operationType": "ADD"}
+                        for n in (1, 2)
+                    ],
+                }
+            ]
+        },
+    ).json()["items"][0]
     return created["migrationGroupId"], [m["migrationId"] for m in created["migrations"]]
 
 
@@ -556,29 +653,49 @@ def test_a_migration_without_its_vcenter_or_with_unnamed_networks_is_refused(mes
     response = api.post("/mobility/migrations/validate", {"items": [no_vcenter, by_any_id, unnamed]})
 
     assert [[e["code"] for e in i["errors"]] for i in response.json()["items"]] == [
-        ["COMPUTE_RESOURCE_REQUIRED"], [], ["NETWORK_MAPPING_INVALID", "NETWORK_MAPPING_INVALID"]]
+        ["COMPUTE_RESOURCE_REQUIRED"],
+        [],
+        ["NETWORK_MAPPING_INVALID", "NETWORK_MAPPING_INVALID"],
+    ]
 
 
 def test_a_migration_cannot_join_a_group_by_naming_it_at_start(meshed, api):
     group_id, _ = group_with_drafts(api, meshed, "wave-2")
 
-    response = api.post("/mobility/migrations/start", {"items": [{**meshed.spec("vm-9"), "migrationGroupId": group_id}]})
+    response = api.post(
+        "/mobility/migrations/start", {"items": [{**meshed.spec("vm-9"), "migrationGroupId": group_id}]}
+    )
 
     assert response.status_code == 400
     assert [(i["entityId"], [e["code"] for e in i["errors"]]) for i in response.json()["items"]] == [
-        ("vm-9", ["GROUP_NOT_ALLOWED"])]
+        ("vm-9", ["GROUP_NOT_ALLOWED"])
+    ]
 
 
 def test_switchover_now_as_a_cleared_schedule_with_zero_times_is_taken(meshed, api, hcxsim):
     [mid] = api.start(meshed.spec("vm-1", switchover_start=meshed.at(86400)))
 
     group = api.get(mid)["migrationGroupId"]
-    response = api.post(f"/mobility/groups/{group}/schedule", {
-        "mobilityGroupDefaults": {"transfer": {}, "switchover": {}},
-        "migrations": [{"migrationId": mid, "schedule": {
-            "transfer": {"startTime": 0, "expiryTime": 0, "isInheritedFromGroupDefaults": False},
-            "switchover": {"startTime": 0, "expiryTime": 0, "clearSchedule": True,
-                           "isInheritedFromGroupDefaults": False}}}]})
+    response = api.post(
+        f"/mobility/groups/{group}/schedule",
+        {
+            "mobilityGroupDefaults": {"transfer": {}, "switchover": {}},
+            "migrations": [
+                {
+                    "migrationId": mid,
+                    "schedule": {
+                        "transfer": {"startTime": 0, "expiryTime": 0, "isInheritedFromGroupDefaults": False},
+                        "switchover": {
+                            "startTime": 0,
+                            "expiryTime": 0,
+                            "clearSchedule": True,
+                            "isInheritedFromGroupDefaults": False,
+                        },
+                    },
+                }
+            ],
+        },
+    )
     unreadable = api.post(f"/mobility/groups/{group}/schedule", {"migrations": "all"})
 
     assert (response.status_code, response.json()["affectedSwitchoverScheduleCount"]) == (200, 1)
@@ -587,6 +704,7 @@ def test_switchover_now_as_a_cleared_schedule_with_zero_times_is_taken(meshed, a
 
 
 # --- the test controls --------------------------------------------------------------------------------------
+
 
 def test_bad_vm_facts_and_bad_settings_are_refused_and_change_nothing(meshed, hcxsim):
     with pytest.raises(requests.HTTPError):

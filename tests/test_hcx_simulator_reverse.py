@@ -22,8 +22,14 @@ def meshed(hcxsim):
 
 @pytest.fixture
 def hcx(meshed, hcxsim):
-    return HcxService(hcxsim.service_url, hcxsim.username, hcxsim.password, waiter=Waiter(interval=0),
-                      retry=Retry(attempts=2, backoff=0.01), timeout=10)
+    return HcxService(
+        hcxsim.service_url,
+        hcxsim.username,
+        hcxsim.password,
+        waiter=Waiter(interval=0),
+        retry=Retry(attempts=2, backoff=0.01),
+        timeout=10,
+    )
 
 
 def avs_ids(hcx, meshed: Meshed) -> dict[str, str]:
@@ -31,16 +37,29 @@ def avs_ids(hcx, meshed: Meshed) -> dict[str, str]:
     return {v.name: v.id for v in hcx.remote_inventory("virtualmachines", meshed.remote)}
 
 
-def back(hcx, meshed: Meshed, vm: str, migration_type: str = "Bulk", *, by_name_only: bool = False,
-         avs_id: str | None = None, **kwargs) -> dict:
+def back(
+    hcx,
+    meshed: Meshed,
+    vm: str,
+    migration_type: str = "Bulk",
+    *,
+    by_name_only: bool = False,
+    avs_id: str | None = None,
+    **kwargs,
+) -> dict:
     """A reverse migration: from the paired cloud site to this Manager's site, of the VM named app-N in
     AVS, by its id there (by its on-premises id `vm` when AVS does not list it)."""
     name = vm.replace("vm-", "app-")
-    body = bodies.migration(vm_id=avs_id or avs_ids(hcx, meshed).get(name, vm), vm_name=name,
-                            migration_type=migration_type,
-                            source=meshed.site(remote=True), destination=meshed.site(),
-                            placement=[bodies.container("resgroup-11", "Source-ResourcePool", "ResourcePool")],
-                            datastore_id="datastore-11", **kwargs)
+    body = bodies.migration(
+        vm_id=avs_id or avs_ids(hcx, meshed).get(name, vm),
+        vm_name=name,
+        migration_type=migration_type,
+        source=meshed.site(remote=True),
+        destination=meshed.site(),
+        placement=[bodies.container("resgroup-11", "Source-ResourcePool", "ResourcePool")],
+        datastore_id="datastore-11",
+        **kwargs,
+    )
     if by_name_only:
         del body["entity"]["entityId"]
     return body
@@ -59,6 +78,7 @@ def errors_of(results, vm: str) -> list[tuple[str, str]]:
 
 
 # --- a completed migration comes back ------------------------------------------------------------
+
 
 def test_it_migrates_a_completed_vm_back_through_the_same_phases(meshed, hcx, hcxsim):
     migrated(meshed, hcx, hcxsim, "vm-1")
@@ -86,8 +106,12 @@ def test_a_migrated_vm_is_named_back_by_its_new_id_in_avs_not_by_its_on_premises
 
     assert in_avs.id != "vm-1" and in_avs.endpoint_id == meshed.remote
     assert errors_of(by_moref, "vm-1") == [
-        ("NOT_AT_REMOTE_SITE", f"VM app-1: vm-1 is not a VM of the remote site (it is known there as {in_avs.id}): "
-                               "name the VM by its id in the remote inventory")]
+        (
+            "NOT_AT_REMOTE_SITE",
+            f"VM app-1: vm-1 is not a VM of the remote site (it is known there as {in_avs.id}): "
+            "name the VM by its id in the remote inventory",
+        )
+    ]
     assert by_avs_id[0].ok
 
 
@@ -113,12 +137,17 @@ def test_a_vm_already_brought_back_cannot_come_back_twice_but_may_migrate_again(
     forward = hcx.validate_migrations([meshed.spec("vm-1")])
 
     assert errors_of(again, in_avs) == [
-        ("NOT_AT_REMOTE_SITE", "VM app-1 is not at the remote site: it was already migrated back "
-                               f"(reverse migration {reverse.migration_id})")]
+        (
+            "NOT_AT_REMOTE_SITE",
+            "VM app-1 is not at the remote site: it was already migrated back "
+            f"(reverse migration {reverse.migration_id})",
+        )
+    ]
     assert forward[0].ok
 
 
 # --- what cannot come back ------------------------------------------------------------------------
+
 
 def test_a_vm_that_never_reached_the_cloud_is_refused_per_vm_and_nothing_starts(meshed, hcx, hcxsim):
     migrated(meshed, hcx, hcxsim, "vm-1")
@@ -126,13 +155,19 @@ def test_a_vm_that_never_reached_the_cloud_is_refused_per_vm_and_nothing_starts(
     [running] = hcx.start_migrations([meshed.spec("vm-2")])  # still validating
 
     with pytest.raises(MigrationRefused) as caught:
-        hcx.start_migrations([back(hcx, meshed, "vm-1"), back(hcx, meshed, "vm-2"), back(hcx, meshed, "vm-9")])
+        hcx.start_migrations(
+            [back(hcx, meshed, "vm-1"), back(hcx, meshed, "vm-2"), back(hcx, meshed, "vm-9")]
+        )
 
     results = caught.value.results
     assert [r.vm_id for r in results if not r.errors] == [avs_ids(hcx, meshed)["app-1"]]
     assert errors_of(results, "vm-2") == [
-        ("NOT_AT_REMOTE_SITE", "VM app-2 is not at the remote site: it has no completed migration to it, so "
-                               "there is nothing to migrate back")]
+        (
+            "NOT_AT_REMOTE_SITE",
+            "VM app-2 is not at the remote site: it has no completed migration to it, so "
+            "there is nothing to migrate back",
+        )
+    ]
     assert [code for code, _ in errors_of(results, "vm-9")] == ["NOT_AT_REMOTE_SITE"]
     assert [m["migrationId"] for m in hcxsim.control.state()["migrations"] if m["isReverse"]] == []
     assert hcx.get_migration(running.migration_id).phase == Phase.VALIDATING
@@ -156,14 +191,23 @@ def test_a_vm_coming_back_already_cannot_be_started_back_again(meshed, hcx, hcxs
     results = hcx.validate_migrations([back(hcx, meshed, "vm-1")])
 
     assert errors_of(results, avs_ids(hcx, meshed)["app-1"]) == [
-        ("MIGRATION_IN_PROGRESS", f"VM app-1 already has a migration in progress ({first.migration_id})")]
+        ("MIGRATION_IN_PROGRESS", f"VM app-1 already has a migration in progress ({first.migration_id})")
+    ]
 
 
-def test_a_reverse_start_whose_answer_was_lost_is_found_and_not_taken_for_the_forward_one(meshed, hcx, hcxsim):
+def test_a_reverse_start_whose_answer_was_lost_is_found_and_not_taken_for_the_forward_one(
+    meshed, hcx, hcxsim
+):
     [forward] = migrated(meshed, hcx, hcxsim, "vm-1")
     hcxsim.control.fault("delay", path="/mobility/migrations/start$", seconds=1.0, times=1)
-    slow = HcxService(hcxsim.service_url, hcxsim.username, hcxsim.password, waiter=Waiter(interval=0),
-                      retry=Retry(attempts=2, backoff=1.0), timeout=0.5)
+    slow = HcxService(
+        hcxsim.service_url,
+        hcxsim.username,
+        hcxsim.password,
+        waiter=Waiter(interval=0),
+        retry=Retry(attempts=2, backoff=1.0),
+        timeout=0.5,
+    )
 
     [started] = slow.start_migrations([back(hcx, meshed, "vm-1")])
 
@@ -173,6 +217,7 @@ def test_a_reverse_start_whose_answer_was_lost_is_found_and_not_taken_for_the_fo
 
 
 # --- same limits ----------------------------------------------------------------------------------
+
 
 def test_reverse_and_forward_vmotions_take_turns_in_the_site_pair_s_lane(meshed, hcx, hcxsim):
     migrated(meshed, hcx, hcxsim, "vm-1", migration_type="vMotion")
@@ -202,6 +247,7 @@ def test_reverse_bulk_migrations_count_toward_the_replication_limit(meshed, hcx,
 
 
 # --- retry with Seed Checkpoint, refused switchovers ------------------------------------------------
+
 
 def test_a_cancelled_rav_with_seed_checkpoint_is_retried_from_its_copied_bytes(meshed, hcx, hcxsim):
     meshed.register({"id": "vm-1", "diskBytes": 100 * GiB})
@@ -239,14 +285,18 @@ def test_a_forward_run_s_seed_is_not_reused_by_the_reverse_migration(meshed, hcx
 
     items = {m["migrationId"]: m for m in hcxsim.control.state()["migrations"]}
     assert items[again.migration_id]["progress"]["seedBytesReused"] == pytest.approx(
-        items[reverse.migration_id]["progress"]["total"]["bytesTransferred"], rel=0.01)
+        items[reverse.migration_id]["progress"]["total"]["bytesTransferred"], rel=0.01
+    )
 
 
-def test_a_refused_switchover_in_a_group_leaves_that_one_waiting_and_the_others_go_through(meshed, hcx, hcxsim):
+def test_a_refused_switchover_in_a_group_leaves_that_one_waiting_and_the_others_go_through(
+    meshed, hcx, hcxsim
+):
     meshed.register({"id": "vm-1", "diskBytes": GiB}, {"id": "vm-2", "diskBytes": GiB})
     group = hcx.create_mobility_group(
         bodies.mobility_group(name="wave-1", source=meshed.site(), destination=meshed.site(remote=True)),
-        migrations=[meshed.spec(vm, switchover_start=meshed.at(86400)) for vm in ("vm-1", "vm-2")])
+        migrations=[meshed.spec(vm, switchover_start=meshed.at(86400)) for vm in ("vm-1", "vm-2")],
+    )
     hcx.start_mobility_group(group.id)
     hcxsim.control.advance(60)
     ids = [m.id for m in hcx.iter_migrations(group_ids=[group.id])]

@@ -9,11 +9,17 @@ HCX_OFFER = "VMware MaaS Cloud Provider (Enterprise)"
 
 
 def install_hcx_addon(sim, arm):
-    response = arm.put(f"{sim.arm_url}{PC}/addons/hcx", timeout=10,
-                       json={"properties": {"addonType": "HCX", "offer": HCX_OFFER}})
+    response = arm.put(
+        f"{sim.arm_url}{PC}/addons/hcx",
+        timeout=10,
+        json={"properties": {"addonType": "HCX", "offer": HCX_OFFER}},
+    )
     assert response.status_code == 201, response.text
     sim.control.advance(1800)
-    assert arm.get(f"{sim.arm_url}{PC}/addons/hcx", timeout=10).json()["properties"]["provisioningState"] == "Succeeded"
+    assert (
+        arm.get(f"{sim.arm_url}{PC}/addons/hcx", timeout=10).json()["properties"]["provisioningState"]
+        == "Succeeded"
+    )
 
 
 def activation_key(sim, arm, name="connector-1") -> str:
@@ -24,9 +30,16 @@ def activation_key(sim, arm, name="connector-1") -> str:
 
 def test_the_token_stub_only_accepts_the_configured_client(hcxsim):
     url = f"{hcxsim.arm_url}/tenant-1/oauth2/v2.0/token"
-    good = {"grant_type": "client_credentials", "client_id": hcxsim.client_id, "client_secret": hcxsim.client_secret}
+    good = {
+        "grant_type": "client_credentials",
+        "client_id": hcxsim.client_id,
+        "client_secret": hcxsim.client_secret,
+    }
 
-    assert requests.post(url, data={**good, "client_secret": "nope"}, timeout=10).json()["error"] == "invalid_client"
+    assert (
+        requests.post(url, data={**good, "client_secret": "nope"}, timeout=10).json()["error"]
+        == "invalid_client"
+    )
     token = requests.post(url, data=good, timeout=10).json()
     assert token["token_type"] == "Bearer" and token["expires_in"] > 0
 
@@ -84,16 +97,27 @@ def test_it_activates_with_a_key_from_arm_and_then_rejects_that_key(hcxsim):
     arm, admin = arm_session(hcxsim), admin_session(hcxsim)
     install_hcx_addon(hcxsim, arm)
     key = activation_key(hcxsim, arm)
-    assert arm.get(f"{hcxsim.arm_url}{PC}/hcxEnterpriseSites", timeout=10).json()["value"][0]["properties"]["status"] == "Available"
+    assert (
+        arm.get(f"{hcxsim.arm_url}{PC}/hcxEnterpriseSites", timeout=10).json()["value"][0]["properties"][
+            "status"
+        ]
+        == "Available"
+    )
 
-    job = admin.post(f"{hcxsim.admin_url}/api/admin/licenses/activation", timeout=10,
-                     json={"url": "https://connect.hcx.vmware.com", "licenseKey": key}).json()["jobId"]
+    job = admin.post(
+        f"{hcxsim.admin_url}/api/admin/licenses/activation",
+        timeout=10,
+        json={"url": "https://connect.hcx.vmware.com", "licenseKey": key},
+    ).json()["jobId"]
     status_url = f"{hcxsim.admin_url}/api/admin/licenses/status/{job}"
     assert admin.get(status_url, timeout=10).json()["status"] == "RUNNING"
     hcxsim.control.advance(20)
 
     assert admin.get(status_url, timeout=10).json()["status"] == "COMPLETED"
-    assert admin.get(f"{hcxsim.admin_url}/api/admin/licenses", timeout=10).json()["licenses"][0]["status"] == "ACTIVE"
+    assert (
+        admin.get(f"{hcxsim.admin_url}/api/admin/licenses", timeout=10).json()["licenses"][0]["status"]
+        == "ACTIVE"
+    )
     site = arm.get(f"{hcxsim.arm_url}{PC}/hcxEnterpriseSites/connector-1", timeout=10).json()
     assert site["properties"]["status"] == "Consumed"
 
@@ -101,11 +125,16 @@ def test_it_activates_with_a_key_from_arm_and_then_rejects_that_key(hcxsim):
     config_url = f"{hcxsim.admin_url}/api/admin/global/config/hcx"
     activation_uuid = admin.get(config_url, timeout=10).json()["data"]["items"][0]["config"]["UUID"]
     assert admin.delete(f"{config_url}/{activation_uuid}", timeout=10).status_code == 204
-    legacy = {"data": {"items": [{"config": {"url": "https://connect.hcx.vmware.com", "activationKey": key}}]}}
+    legacy = {
+        "data": {"items": [{"config": {"url": "https://connect.hcx.vmware.com", "activationKey": key}}]}
+    }
 
     again = admin.post(config_url, json=legacy, timeout=10)
-    job = admin.post(f"{hcxsim.admin_url}/api/admin/licenses/activation", timeout=10,
-                     json={"url": "https://connect.hcx.vmware.com", "licenseKey": key}).json()["jobId"]
+    job = admin.post(
+        f"{hcxsim.admin_url}/api/admin/licenses/activation",
+        timeout=10,
+        json={"url": "https://connect.hcx.vmware.com", "licenseKey": key},
+    ).json()["jobId"]
     hcxsim.control.advance(20)
 
     assert again.status_code == 400
@@ -116,22 +145,33 @@ def test_it_activates_with_a_key_from_arm_and_then_rejects_that_key(hcxsim):
 
 
 def test_it_rejects_a_key_arm_never_issued(hcxsim):
-    legacy = {"data": {"items": [{"config": {"url": "https://connect.hcx.vmware.com", "activationKey": "0" * 32}}]}}
+    legacy = {
+        "data": {"items": [{"config": {"url": "https://connect.hcx.vmware.com", "activationKey": "0" * 32}}]}
+    }
 
-    response = admin_session(hcxsim).post(f"{hcxsim.admin_url}/api/admin/global/config/hcx", json=legacy, timeout=10)
+    response = admin_session(hcxsim).post(
+        f"{hcxsim.admin_url}/api/admin/global/config/hcx", json=legacy, timeout=10
+    )
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["error"] == "Invalid activation key"
 
 
 def pairing_body(sim, **overrides):
-    return {"remote": {"url": "https://10.0.0.9", "username": "cloudadmin@vsphere.local",
-                       "password": "CloudAdmin1!", **overrides}}
+    return {
+        "remote": {
+            "url": "https://10.0.0.9",
+            "username": "cloudadmin@vsphere.local",
+            "password": "CloudAdmin1!",
+            **overrides,
+        }
+    }
 
 
 def test_site_pairing_refuses_before_activation(hcxsim):
-    response = hcx_login(hcxsim).post(f"{hcxsim.service_url}/hybridity/api/cloudConfigs",
-                                      json=pairing_body(hcxsim), timeout=10)
+    response = hcx_login(hcxsim).post(
+        f"{hcxsim.service_url}/hybridity/api/cloudConfigs", json=pairing_body(hcxsim), timeout=10
+    )
 
     assert response.status_code == 400
     assert "not activated" in response.json()["errors"][0]["text"]
@@ -144,7 +184,9 @@ def test_site_pairing_runs_through_the_certificate_prompt_to_a_finished_job(hcxs
     cloud = arm_session(hcxsim).get(f"{hcxsim.arm_url}{PC}", timeout=10).json()
     url = cloud["properties"]["endpoints"]["hcxCloudManager"]
 
-    wrong = session.post(f"{base}/cloudConfigs", json=pairing_body(hcxsim, url=url, password="nope"), timeout=10).json()
+    wrong = session.post(
+        f"{base}/cloudConfigs", json=pairing_body(hcxsim, url=url, password="nope"), timeout=10
+    ).json()
     assert wrong["success"] is False and wrong["errors"][0]["error"] == "Login failure"
 
     prompt = session.post(f"{base}/cloudConfigs", json=pairing_body(hcxsim, url=url), timeout=10).json()
@@ -174,8 +216,11 @@ def test_the_configured_preset_consumed_its_key_and_lists_the_vcenter_inventory(
     session = hcx_login(hcxsim)
 
     sites = arm_session(hcxsim).get(f"{hcxsim.arm_url}{PC}/hcxEnterpriseSites", timeout=10).json()["value"]
-    networks = session.post(f"{hcxsim.service_url}/hybridity/api/service/inventory/networks",
-                            json={"filter": {"cloud": {}}}, timeout=10).json()["data"]["items"]
+    networks = session.post(
+        f"{hcxsim.service_url}/hybridity/api/service/inventory/networks",
+        json={"filter": {"cloud": {}}},
+        timeout=10,
+    ).json()["data"]["items"]
 
     assert [s["properties"]["status"] for s in sites] == ["Consumed"]
     assert {"DistributedVirtualPortgroup", "Network"} <= {n["entityType"] for n in networks}

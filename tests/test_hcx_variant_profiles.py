@@ -12,7 +12,6 @@ give every value of every variant, and an engineer walks the two journeys a real
   and retry it, let all complete, then roll one back.
 """
 
-
 import pytest
 
 from core.jobs import JobError
@@ -56,15 +55,21 @@ def walk_checklist(plan: HcxPlan) -> dict[str, HcxSetupStep]:
     trust what the page shows (the step's own record of HCX's prompt) and run it again."""
     for key in STEPS:
         for _ in range(3):  # vCenter's certificate, then the lookup service's, then done
-            ctx = Context(HcxPlan.objects.select_related("connection", "vcenter").get(pk=plan.pk),
-                          Job.objects.create(kind="hcx.setup", name=key))
+            ctx = Context(
+                HcxPlan.objects.select_related("connection", "vcenter").get(pk=plan.pk),
+                Job.objects.create(kind="hcx.setup", name=key),
+            )
             try:
                 run_step(ctx, key)
                 break
             except JobError:
                 row = HcxSetupStep.objects.get(plan=plan, step=key)
                 prompt = CertificatePrompt.from_step(row)
-                assert row.state == StepState.NEEDS_INPUT and prompt is not None, (key, row.state, row.message)
+                assert row.state == StepState.NEEDS_INPUT and prompt is not None, (
+                    key,
+                    row.state,
+                    row.message,
+                )
                 trust(plan, row, prompt)
             finally:
                 ctx.close()
@@ -76,8 +81,10 @@ def trust(plan: HcxPlan, row: HcxSetupStep, prompt: CertificatePrompt):
     if prompt.for_pairing:
         HcxConnection.objects.filter(plan=plan).update(trusted_cloud_certificate=prompt.certificate)
     else:
-        row.data = {**row.data, "trusted_certificates": [*row.data.get("trusted_certificates", []),
-                                                         prompt.certificate]}
+        row.data = {
+            **row.data,
+            "trusted_certificates": [*row.data.get("trusted_certificates", []), prompt.certificate],
+        }
         row.save(update_fields=["data"])
 
 
@@ -94,7 +101,8 @@ def test_the_whole_set_up_checklist_runs_against(hcxsim_fast, tls_vcenter, profi
     steps = walk_checklist(plan)
 
     assert {key: steps[key].state for key in STEPS} == dict.fromkeys(STEPS, StepState.DONE), {
-        key: steps[key].message for key in STEPS if key in steps}
+        key: steps[key].message for key in STEPS if key in steps
+    }
     state = hcxsim_fast.control.state()
     assert state["activation"] and state["vcenter"] and state["sso"] and len(state["pairings"]) == 1
     ours = [m for m in state["serviceMeshes"] if m["name"] == "amsterdam-mesh"]

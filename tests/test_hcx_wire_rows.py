@@ -37,8 +37,15 @@ ELLIPSIS_BASE = {"2": "/api/admin/global/config", "7": ARM_CLOUD}  # any other s
 
 # The client's wrappers: method (None: the call's first argument) and what the path is under (the name
 # of a module constant, or `self.<attribute>`). Calls inside the wrappers themselves pass a path through.
-WRAPPERS = {"_get": ("GET", "API"), "_query": ("POST", "API"), "_post": ("POST", "API"),
-            "_delete": ("DELETE", "API"), "_mobility": ("POST", "API"), "_call": (None, None), "request": (None, None)}
+WRAPPERS = {
+    "_get": ("GET", "API"),
+    "_query": ("POST", "API"),
+    "_post": ("POST", "API"),
+    "_delete": ("DELETE", "API"),
+    "_mobility": ("POST", "API"),
+    "_call": (None, None),
+    "request": (None, None),
+}
 UNDER = {("avs.py", "_call"): "self.cloud_path"}
 
 # Routes the simulator serves that the client does not call, each shown by a public source (the keys are
@@ -71,6 +78,7 @@ ALLOWED = {
 
 # --- paths ----------------------------------------------------------------------------------------
 
+
 def normal(path: str) -> str:
     """`{anything}` -> `{}`; no optional `[...]` part, no query string, no trailing slash."""
     path = re.sub(r"\[[^\]]*\]", "", path.replace("\\", ""))
@@ -93,7 +101,7 @@ def doc_path(raw: str, section: str) -> str | None:
     raw = raw.rstrip(",;:)")
     for dots in ("...", "…"):
         if raw.startswith(dots):
-            rest = raw[len(dots):]
+            rest = raw[len(dots) :]
             if section == "7" and rest.startswith("/privateClouds"):
                 return normal(ARM_PROVIDER + rest)
             return normal(ELLIPSIS_BASE.get(section, HYBRIDITY) + rest)
@@ -137,6 +145,7 @@ def in_doc(call: tuple[str, str], doc: set[tuple[str, str]]) -> bool:
 
 # --- the source -------------------------------------------------------------------------------------
 
+
 class Module:
     """What a path expression in one module resolves to: `values()` gives the strings it can be (an
     f-string part or a value it cannot know is `{}`), or None for a parameter passed through."""
@@ -144,14 +153,22 @@ class Module:
     def __init__(self, path: Path):
         self.name = path.name
         self.tree = ast.parse(path.read_text(encoding="utf-8"))
-        self.constants = {t.id: node.value for node in self.tree.body if isinstance(node, ast.Assign)
-                          for t in node.targets if isinstance(t, ast.Name)}
+        self.constants = {
+            t.id: node.value
+            for node in self.tree.body
+            if isinstance(node, ast.Assign)
+            for t in node.targets
+            if isinstance(t, ast.Name)
+        }
         self.attributes: dict[str, list[ast.expr]] = {}
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
-                    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) \
-                            and target.value.id == "self":
+                    if (
+                        isinstance(target, ast.Attribute)
+                        and isinstance(target.value, ast.Name)
+                        and target.value.id == "self"
+                    ):
                         self.attributes.setdefault(target.attr, []).append(node.value)
 
     def values(self, node, local: dict | None = None, depth: int = 0) -> set[str] | None:
@@ -174,7 +191,10 @@ class Module:
             left, right = self.values(node.left, local, depth + 1), self.values(node.right, local, depth + 1)
             return None if left is None or right is None else {a + b for a in left for b in right}
         if isinstance(node, ast.IfExp):
-            body, orelse = self.values(node.body, local, depth + 1), self.values(node.orelse, local, depth + 1)
+            body, orelse = (
+                self.values(node.body, local, depth + 1),
+                self.values(node.orelse, local, depth + 1),
+            )
             return None if body is None or orelse is None else body | orelse
         if isinstance(node, ast.Name):
             if node.id in local:
@@ -190,12 +210,15 @@ class Module:
 
     def known(self, node) -> bool:
         """A module constant or an attribute of self: what an f-string part is resolved through."""
-        return (isinstance(node, ast.Name) and node.id in self.constants) or \
-            (self.is_self_attribute(node) and node.attr in self.attributes)
+        return (isinstance(node, ast.Name) and node.id in self.constants) or (
+            self.is_self_attribute(node) and node.attr in self.attributes
+        )
 
     @staticmethod
     def is_self_attribute(node) -> bool:
-        return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
+        return (
+            isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
+        )
 
     def under(self, name: str | None) -> set[str]:
         if not name:
@@ -230,8 +253,11 @@ def client_calls() -> dict[tuple[str, str], str]:
                         if isinstance(target, ast.Name):
                             local.setdefault(target.id, []).append(node.value)
             for node in ast.walk(function):
-                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                        and node.func.attr in WRAPPERS):
+                if not (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in WRAPPERS
+                ):
                     continue
                 wrapper = node.func.attr
                 method, under = WRAPPERS[wrapper]
@@ -247,7 +273,7 @@ def client_calls() -> dict[tuple[str, str], str]:
                 if paths is None:
                     continue
                 where = f"hcx/client/{source.name}:{node.lineno} ({function.name})"
-                for base in ({""} if url is not None else module.under(under)):
+                for base in {""} if url is not None else module.under(under):
                     for path in paths:
                         path = base + path
                         if url is not None and path.startswith("{}/"):
@@ -262,8 +288,13 @@ def simulator_routes() -> dict[tuple[str, str], str]:
     for source in sorted(SIMULATOR.glob("*.py")):
         module = Module(source)
         for node in ast.walk(module.tree):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add"
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "router"):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "router"
+            ):
                 continue
             method = node.args[0].value
             for path in module.values(node.args[1]) or ():
@@ -272,12 +303,13 @@ def simulator_routes() -> dict[tuple[str, str], str]:
                 if path.startswith("/arm/"):
                     if "/oauth2/" in path:
                         continue  # the Entra ID token stub
-                    path = path[len("/arm"):]
+                    path = path[len("/arm") :]
                 routes[(method, normal(path))] = f"hcx/simulator/{source.name}:{node.lineno}"
     return routes
 
 
 # --- tests -------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def doc() -> set[tuple[str, str]]:
@@ -288,34 +320,54 @@ def test_the_collectors_find_the_calls_they_are_written_for(doc):
     calls, routes = client_calls(), simulator_routes()
 
     # One of each way of building a path, so that a collector that stops finding them cannot pass unseen.
-    for call in [("POST", "/hybridity/api/sessions"), ("GET", "/hybridity/api/jobs/{}"),
-                 ("POST", "/admin/hybridity/api/networks"), ("POST", "/hybridity/api/mobility/groups/{}/schedule"),
-                 ("POST", "/hybridity/api/migrations"), ("POST", "/hybridity/api/service/inventory/{}"),
-                 ("POST", "/api/admin/global/config/lookupservice/{}"), ("GET", "/components/{}/status"),
-                 ("GET", ARM_CLOUD), ("PUT", f"{ARM_CLOUD}/addons/hcx"), ("POST", "/{}/oauth2/v2.0/token")]:
+    for call in [
+        ("POST", "/hybridity/api/sessions"),
+        ("GET", "/hybridity/api/jobs/{}"),
+        ("POST", "/admin/hybridity/api/networks"),
+        ("POST", "/hybridity/api/mobility/groups/{}/schedule"),
+        ("POST", "/hybridity/api/migrations"),
+        ("POST", "/hybridity/api/service/inventory/{}"),
+        ("POST", "/api/admin/global/config/lookupservice/{}"),
+        ("GET", "/components/{}/status"),
+        ("GET", ARM_CLOUD),
+        ("PUT", f"{ARM_CLOUD}/addons/hcx"),
+        ("POST", "/{}/oauth2/v2.0/token"),
+    ]:
         assert call in calls, f"the client collector no longer finds {call}"
     assert len(calls) >= 50
     assert ("GET", "/hybridity/api/jobs/{}") in routes and ("GET", ARM_CLOUD) in routes
     assert ("DELETE", "/hybridity/api/l2Extensions/{}") in routes and len(routes) >= 60
     assert not any(p.startswith("/__sim__") or "/oauth2/" in p for _, p in routes)
-    assert {("GET", "/api/admin/global/config/location"), ("PUT", "/api/admin/global/config/location"),
-            ("POST", "/hybridity/api/service/inventory/vc/list"), ("GET", ARM_CLOUD),
-            ("POST", "/{}/oauth2/v2.0/token"), ("POST", "/api/admin/global/config/lookupservice/{}"),
-            ("POST", "/hybridity/api/mobility/migrations/forceCancel")} <= doc
+    assert {
+        ("GET", "/api/admin/global/config/location"),
+        ("PUT", "/api/admin/global/config/location"),
+        ("POST", "/hybridity/api/service/inventory/vc/list"),
+        ("GET", ARM_CLOUD),
+        ("POST", "/{}/oauth2/v2.0/token"),
+        ("POST", "/api/admin/global/config/lookupservice/{}"),
+        ("POST", "/hybridity/api/mobility/migrations/forceCancel"),
+    } <= doc
 
 
 def test_every_call_the_client_makes_has_a_row_in_hcx_wire(doc):
-    missing = sorted(f"{m} {p}  ({where})" for (m, p), where in client_calls().items() if not in_doc((m, p), doc))
+    missing = sorted(
+        f"{m} {p}  ({where})" for (m, p), where in client_calls().items() if not in_doc((m, p), doc)
+    )
 
     assert not missing, "calls without a row in docs/hcx-wire.md:\n" + "\n".join(missing)
 
 
 def test_every_simulator_route_is_a_documented_call_or_allowed_with_its_source(doc):
-    unknown = sorted(f"{m} {p}  ({where})" for (m, p), where in simulator_routes().items()
-                     if not in_doc((m, p), doc) and not any(m == a and same(p, b) for a, b in ALLOWED))
+    unknown = sorted(
+        f"{m} {p}  ({where})"
+        for (m, p), where in simulator_routes().items()
+        if not in_doc((m, p), doc) and not any(m == a and same(p, b) for a, b in ALLOWED)
+    )
 
-    assert not unknown, ("routes in no row of docs/hcx-wire.md and not in ALLOWED (a route no source shows "
-                         "is removed from the simulator):\n" + "\n".join(unknown))
+    assert not unknown, (
+        "routes in no row of docs/hcx-wire.md and not in ALLOWED (a route no source shows "
+        "is removed from the simulator):\n" + "\n".join(unknown)
+    )
 
 
 def test_the_allow_list_names_only_routes_the_simulator_serves_and_the_doc_does_not_list(doc):
@@ -336,21 +388,47 @@ def test_a_call_without_its_row_is_found():
     assert not in_doc(("GET", "/hybridity/api/jobs/{}"), documented(text.replace(row, "")))
 
 
-@pytest.mark.parametrize(("cell", "section", "expected"), [
-    ("`GET` / `PUT /api/admin/global/config/location`", "2",
-     {("GET", "/api/admin/global/config/location"), ("PUT", "/api/admin/global/config/location")}),
-    ("`POST /api/admin/global/config/lookupservice` (update: `POST …/lookupservice/{UUID}`)", "2",
-     {("POST", "/api/admin/global/config/lookupservice"), ("POST", "/api/admin/global/config/lookupservice/{}")}),
-    ("`GET /hybridity/api/interconnect/computeProfiles[?endpointId=]`", "5",
-     {("GET", "/hybridity/api/interconnect/computeProfiles")}),
-    ("`DELETE /hybridity/api/interconnect/serviceMesh/{id}?force=true\\|false`", "5",
-     {("DELETE", "/hybridity/api/interconnect/serviceMesh/{}")}),
-    ("`POST .../service/inventory/networks`", "4", {("POST", "/hybridity/api/service/inventory/networks")}),
-    ("`POST /migrations?action=query`", "6", {("POST", "/hybridity/api/migrations")}),
-    ("`GET .../privateClouds/{pc}`", "7", {("GET", ARM_CLOUD)}),
-    ("`PUT .../addons/hcx`", "7", {("PUT", f"{ARM_CLOUD}/addons/hcx")}),
-    ("`POST login.microsoftonline.com/{tenant}/oauth2/v2.0/token`", "7", {("POST", "/{}/oauth2/v2.0/token")}),
-])
+@pytest.mark.parametrize(
+    ("cell", "section", "expected"),
+    [
+        (
+            "`GET` / `PUT /api/admin/global/config/location`",
+            "2",
+            {("GET", "/api/admin/global/config/location"), ("PUT", "/api/admin/global/config/location")},
+        ),
+        (
+            "`POST /api/admin/global/config/lookupservice` (update: `POST …/lookupservice/{UUID}`)",
+            "2",
+            {
+                ("POST", "/api/admin/global/config/lookupservice"),
+                ("POST", "/api/admin/global/config/lookupservice/{}"),
+            },
+        ),
+        (
+            "`GET /hybridity/api/interconnect/computeProfiles[?endpointId=]`",
+            "5",
+            {("GET", "/hybridity/api/interconnect/computeProfiles")},
+        ),
+        (
+            "`DELETE /hybridity/api/interconnect/serviceMesh/{id}?force=true\\|false`",
+            "5",
+            {("DELETE", "/hybridity/api/interconnect/serviceMesh/{}")},
+        ),
+        (
+            "`POST .../service/inventory/networks`",
+            "4",
+            {("POST", "/hybridity/api/service/inventory/networks")},
+        ),
+        ("`POST /migrations?action=query`", "6", {("POST", "/hybridity/api/migrations")}),
+        ("`GET .../privateClouds/{pc}`", "7", {("GET", ARM_CLOUD)}),
+        ("`PUT .../addons/hcx`", "7", {("PUT", f"{ARM_CLOUD}/addons/hcx")}),
+        (
+            "`POST login.microsoftonline.com/{tenant}/oauth2/v2.0/token`",
+            "7",
+            {("POST", "/{}/oauth2/v2.0/token")},
+        ),
+    ],
+)
 def test_the_doc_s_ways_of_writing_a_call_are_read(cell, section, expected):
     text = f"## {section}. A section\n\n| call | body |\n|---|---|\n| {cell} | - |\n"
 

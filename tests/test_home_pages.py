@@ -37,19 +37,40 @@ def engineer_work(planner, n: int = 1, prefix: str = ""):
     estate = make_estate(vms=2 * n, prefix=f"{prefix}e-")
     made = {"approve": [], "window": [], "failed": [], "sites": []}
     for i in range(n):
-        made["approve"].append(make_wave(f"{prefix}To approve {i}", status=WaveStatus.SUBMITTED, submitted_by=planner,
-                                         submitted_at=now, revision=2))
-        window = make_wave(f"{prefix}In window {i}", vms=estate.vms[2 * i:2 * i + 2], status=WaveStatus.RUNNING,
-                           window_start=now - HOUR, window_end=now + 3 * HOUR)
+        made["approve"].append(
+            make_wave(
+                f"{prefix}To approve {i}",
+                status=WaveStatus.SUBMITTED,
+                submitted_by=planner,
+                submitted_at=now,
+                revision=2,
+            )
+        )
+        window = make_wave(
+            f"{prefix}In window {i}",
+            vms=estate.vms[2 * i : 2 * i + 2],
+            status=WaveStatus.RUNNING,
+            window_start=now - HOUR,
+            window_end=now + 3 * HOUR,
+        )
         made["window"].append(window)
         done, failed = make_batch(window).migrations.select_related("vm").order_by("vm__name")
         complete(done)
         made["failed"].append(fail(failed, "The VM would not shut down"))
         site = make_link_site(f"{prefix}Site {i}")
-        HcxSetupStep.objects.create(plan=site, step=SetupStepKey.PAIR, state=StepState.NEEDS_INPUT,
-                                    message="Untrusted certificate", data={"certificate": PEM})
-        HcxConnection.objects.create(plan=site, connector_url="https://hcx.example.com", login_failures=3,
-                                     login_refusal="Invalid credentials")
+        HcxSetupStep.objects.create(
+            plan=site,
+            step=SetupStepKey.PAIR,
+            state=StepState.NEEDS_INPUT,
+            message="Untrusted certificate",
+            data={"certificate": PEM},
+        )
+        HcxConnection.objects.create(
+            plan=site,
+            connector_url="https://hcx.example.com",
+            login_failures=3,
+            login_refusal="Invalid credentials",
+        )
         made["sites"].append(site)
     return made
 
@@ -61,12 +82,22 @@ def planner_work(n: int = 1, prefix: str = ""):
     for i in range(n):
         vm = make_vm(vc, f"{prefix}blocked-{i}")
         wave = make_wave(f"{prefix}Blocked {i}", vms=[vm], readiness_revision=1)
-        ReadinessFinding.objects.create(wave=wave, vm=vm, rule="vm_power_state", severity=FindingSeverity.BLOCKER,
-                                        message="Powered off", migration_type="bulk")
+        ReadinessFinding.objects.create(
+            wave=wave,
+            vm=vm,
+            rule="vm_power_state",
+            severity=FindingSeverity.BLOCKER,
+            message="Powered off",
+            migration_type="bulk",
+        )
         made["blocked"].append(wave)
         # AV36P, 3 hosts, one held back for HA: 2 x 36 cores x 4 = 288 vCPUs usable; 400 planned.
         cluster = make_target_cluster(name=f"{prefix}Cluster {i}", hosts=3)
-        make_wave(f"{prefix}Too big {i}", vms=[make_vm(vc, f"{prefix}huge-{i}", num_cpu=400)], target_cluster=cluster)
+        make_wave(
+            f"{prefix}Too big {i}",
+            vms=[make_vm(vc, f"{prefix}huge-{i}", num_cpu=400)],
+            target_cluster=cluster,
+        )
         made["clusters"].append(cluster)
         made["unplanned"].append(make_vm(vc, f"{prefix}loose-{i}"))
     return made
@@ -88,15 +119,24 @@ def test_an_engineer_sees_what_to_approve_launch_retry_and_set_up(client_for, en
     assert [(i.text, i.url) for i in lists["approvals"].items] == [(wave.name, wave.get_absolute_url())]
     running = made["window"][0]
     assert [(i.text, i.url, i.badge) for i in lists["windows"].items] == [
-        (running.name, f"/plan/waves/{running.pk}/progress/", "window open")]
+        (running.name, f"/plan/waves/{running.pk}/progress/", "window open")
+    ]
     failed = made["failed"][0]
-    assert [(i.text, i.url) for i in lists["failed"].items] == [(failed.vm.name, f"/plan/migrations/{failed.pk}/")]
+    assert [(i.text, i.url) for i in lists["failed"].items] == [
+        (failed.vm.name, f"/plan/migrations/{failed.pk}/")
+    ]
     assert "would not shut down" in lists["failed"].items[0].detail
     site = made["sites"][0]
     setup = [(i.text, i.url, i.detail) for i in lists["setup"].items]
-    assert setup[0] == (f"{site.name}: Pair with the AVS HCX Cloud Manager", f"/hcx/plans/{site.pk}/setup/",
-                        "a certificate to check and trust")
-    assert setup[1][:2] == (f"{site.name}: HCX refuses the stored password", f"/hcx/plans/{site.pk}/connection/")
+    assert setup[0] == (
+        f"{site.name}: Pair with the AVS HCX Cloud Manager",
+        f"/hcx/plans/{site.pk}/setup/",
+        "a certificate to check and trust",
+    )
+    assert setup[1][:2] == (
+        f"{site.name}: HCX refuses the stored password",
+        f"/hcx/plans/{site.pk}/connection/",
+    )
     assert "3 failed logins in a row" in setup[1][2]
     for url in (wave.get_absolute_url(), f"/plan/migrations/{failed.pk}/", f"/hcx/plans/{site.pk}/setup/"):
         assert f'href="{url}"' in body
@@ -105,10 +145,19 @@ def test_an_engineer_sees_what_to_approve_launch_retry_and_set_up(client_for, en
 
 def test_a_wave_whose_window_is_days_away_or_over_is_not_listed(client_for, engineer):
     now = timezone.now()
-    make_wave("Next week", status=WaveStatus.APPROVED, window_start=now + 7 * 24 * HOUR, window_end=now + 7 * 24 * HOUR + HOUR)
-    make_wave("Yesterday", status=WaveStatus.APPROVED, window_start=now - 26 * HOUR, window_end=now - 22 * HOUR)
+    make_wave(
+        "Next week",
+        status=WaveStatus.APPROVED,
+        window_start=now + 7 * 24 * HOUR,
+        window_end=now + 7 * 24 * HOUR + HOUR,
+    )
+    make_wave(
+        "Yesterday", status=WaveStatus.APPROVED, window_start=now - 26 * HOUR, window_end=now - 22 * HOUR
+    )
     make_wave("Draft now", window_start=now - HOUR, window_end=now + HOUR)  # not approved: nothing to launch
-    soon = make_wave("Tonight", status=WaveStatus.APPROVED, window_start=now + 5 * HOUR, window_end=now + 9 * HOUR)
+    soon = make_wave(
+        "Tonight", status=WaveStatus.APPROVED, window_start=now + 5 * HOUR, window_end=now + 9 * HOUR
+    )
     _, context = home(client_for(engineer))
     windows = next(t for t in context["engineer_lists"] if t.key == "windows")
     assert [(i.text, i.badge) for i in windows.items] == [(soon.name, "window soon")]
@@ -122,15 +171,19 @@ def test_a_planner_sees_blocked_waves_vms_to_plan_and_overfilled_clusters(client
     lists = {t.key: t for t in context["planner_lists"]}
     assert list(lists) == ["blockers", "unplanned", "capacity"]
     blocked = made["blocked"][0]
-    assert [(i.text, i.url) for i in lists["blockers"].items] == [(blocked.name, f"/plan/waves/{blocked.pk}/readiness/")]
+    assert [(i.text, i.url) for i in lists["blockers"].items] == [
+        (blocked.name, f"/plan/waves/{blocked.pk}/readiness/")
+    ]
     assert lists["blockers"].items[0].detail == "1 blocker"
     # In no wave: the loose VM only (the others are in waves).
     assert lists["unplanned"].total == 1
     assert lists["unplanned"].items[0].url == "/inventory/vms/?unplanned=true"
     cluster = made["clusters"][0]
     conflicts = [(i.text, i.url) for i in lists["capacity"].items]
-    assert conflicts == [(f"{cluster.name} ({cluster.site.name}) is overfilled", f"/plan/targets/{cluster.pk}/"),
-                         ("Capped is over its cap", capped.get_absolute_url())]
+    assert conflicts == [
+        (f"{cluster.name} ({cluster.site.name}) is overfilled", f"/plan/targets/{cluster.pk}/"),
+        ("Capped is over its cap", capped.get_absolute_url()),
+    ]
     assert "vCPUs: 400.0 vCPU planned, 288.0 usable" in lists["capacity"].items[0].detail
     assert "3 VMs, over the cap of 2" in lists["capacity"].items[1].detail
     assert f'href="/plan/targets/{cluster.pk}/"' in body
@@ -177,7 +230,9 @@ def _count(client) -> int:
 
 
 @pytest.mark.parametrize("persona", ["engineer", "planner", "admin_user"])
-def test_the_query_count_does_not_grow_with_the_work_waiting(request, client_for, planner, persona, monkeypatch):
+def test_the_query_count_does_not_grow_with_the_work_waiting(
+    request, client_for, planner, persona, monkeypatch
+):
     monkeypatch.setattr("migrations_app.todo.SHOWN", 2)  # lists show two items: three overflow them
     client = client_for(request.getfixturevalue(persona))
     engineer_work(planner, 3, "a-")
@@ -190,7 +245,9 @@ def test_the_query_count_does_not_grow_with_the_work_waiting(request, client_for
     assert "and 5 more" in body  # seven of each, two shown: the rest is counted, not read
 
 
-def test_the_home_page_stays_within_its_query_budget(client_for, admin_user, planner, django_assert_max_num_queries):
+def test_the_home_page_stays_within_its_query_budget(
+    client_for, admin_user, planner, django_assert_max_num_queries
+):
     engineer_work(planner, 2)
     planner_work(2)
     client = client_for(admin_user)

@@ -16,9 +16,12 @@ ENDPOINTS = ["vcenters", "clusters", "hosts", "datastores", "networks", "vms"]
 
 def detail_urls(estate):
     return [
-        f"/api/vcenters/{estate.vcenter.pk}/", f"/api/clusters/{estate.clusters[0].pk}/",
-        f"/api/hosts/{estate.hosts[0].pk}/", f"/api/datastores/{estate.datastores[0].pk}/",
-        f"/api/networks/{estate.networks[0].pk}/", f"/api/vms/{estate.vms[0].pk}/",
+        f"/api/vcenters/{estate.vcenter.pk}/",
+        f"/api/clusters/{estate.clusters[0].pk}/",
+        f"/api/hosts/{estate.hosts[0].pk}/",
+        f"/api/datastores/{estate.datastores[0].pk}/",
+        f"/api/networks/{estate.networks[0].pk}/",
+        f"/api/vms/{estate.vms[0].pk}/",
     ]
 
 
@@ -54,8 +57,12 @@ def test_the_api_is_read_only_even_for_an_admin(client_for, admin_user):
 
 
 def test_the_vcenter_api_never_contains_the_password(client_for, admin_user):
-    with_password = make_vcenter("vc-secret.example.com", url="vc-secret.example.com", username="administrator@vsphere.local",
-                                 password="S3cret-pass!word")
+    with_password = make_vcenter(
+        "vc-secret.example.com",
+        url="vc-secret.example.com",
+        username="administrator@vsphere.local",
+        password="S3cret-pass!word",
+    )
     make_vcenter("vc-rvtools.example.com")
     client = client_for(admin_user)
     listing = client.get("/api/vcenters/")
@@ -65,7 +72,8 @@ def test_the_vcenter_api_never_contains_the_password(client_for, admin_user):
     for vc in listing.json()["results"] + [detail.json()]:
         assert "password" not in vc
     assert {vc["name"]: vc["has_password"] for vc in listing.json()["results"]} == {
-        "vc-secret.example.com": True, "vc-rvtools.example.com": False,
+        "vc-secret.example.com": True,
+        "vc-rvtools.example.com": False,
     }
     assert detail.json()["username"] == "administrator@vsphere.local"
 
@@ -75,7 +83,10 @@ def test_the_vm_list_gives_summary_fields_and_the_detail_gives_devices(client_fo
     client = client_for(planner)
     vm = estate.vms[0]
     summary = client.get("/api/vms/").json()["results"][0]
-    assert summary["name"] == vm.name and summary["cluster"] == {"id": vm.cluster_id, "name": estate.clusters[0].name}
+    assert summary["name"] == vm.name and summary["cluster"] == {
+        "id": vm.cluster_id,
+        "name": estate.clusters[0].name,
+    }
     assert summary["networks"] == [n.name for n in estate.networks[:2]]
     assert "disks" not in summary and "annotation" not in summary
     detail = client.get(f"/api/vms/{vm.pk}/").json()
@@ -111,7 +122,10 @@ def test_ordering_and_page_two(client_for, planner):
 
 def test_clusters_sort_by_vm_count(client_for, planner):
     estate = make_estate(vms=5, clusters=3)  # VMs go round-robin: 2, 2, 1
-    names = [c["name"] for c in client_for(planner).get("/api/clusters/", {"ordering": "vm_count"}).json()["results"]]
+    names = [
+        c["name"]
+        for c in client_for(planner).get("/api/clusters/", {"ordering": "vm_count"}).json()["results"]
+    ]
     assert names[0] == estate.clusters[2].name
 
 

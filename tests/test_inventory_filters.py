@@ -29,27 +29,101 @@ def estate(db):
     windows = {"guest_os": "Microsoft Windows Server 2019 (64-bit)", "guest_family": "windows"}
     vms = {
         # Two NICs on one network and two disks on one datastore: must still be listed once.
-        "web01": make_vm(vc1, "web01", cluster=prod, host=p1, power_state=PowerState.ON, tools_status=ToolsStatus.OK,
-                         hw_version=19, primary_ip="10.1.0.11", dns_name="web01.corp.example", num_cpu=4, **linux,
-                         nics=[net10, net10], disks=[(gold, 10240), (gold, 20480)], tags=["app:shop", "env:prod"]),
-        "web02": make_vm(vc1, "web02", cluster=prod, host=p2, power_state=PowerState.ON, tools_status=ToolsStatus.OLD,
-                         hw_version=13, primary_ip="10.1.0.12", num_cpu=2, **linux,
-                         nics=[net10, net20], disks=[(gold, 10240), (silver, 10240)], tags=["app:shop"]),
-        "db01": make_vm(vc1, "db01", cluster=prod, host=p1, power_state=PowerState.OFF,
-                        tools_status=ToolsStatus.NOT_RUNNING, hw_version=8, num_cpu=16, **windows,
-                        annotation="Oracle database for billing", nics=[net20], disks=[(silver, 102400)],
-                        tags=["env:prod"]),
-        "tmpl-rhel": make_vm(vc1, "tmpl-rhel", cluster=dev, host=d1, power_state=PowerState.OFF, is_template=True,
-                             tools_status=ToolsStatus.NOT_INSTALLED, hw_version=10, num_cpu=1, **linux),
-        "old01": make_vm(vc1, "old01", cluster=dev, host=d1, power_state=PowerState.ON, hw_version=7, num_cpu=1,
-                         removed=timezone.now() - timedelta(days=1), **windows),
+        "web01": make_vm(
+            vc1,
+            "web01",
+            cluster=prod,
+            host=p1,
+            power_state=PowerState.ON,
+            tools_status=ToolsStatus.OK,
+            hw_version=19,
+            primary_ip="10.1.0.11",
+            dns_name="web01.corp.example",
+            num_cpu=4,
+            **linux,
+            nics=[net10, net10],
+            disks=[(gold, 10240), (gold, 20480)],
+            tags=["app:shop", "env:prod"],
+        ),
+        "web02": make_vm(
+            vc1,
+            "web02",
+            cluster=prod,
+            host=p2,
+            power_state=PowerState.ON,
+            tools_status=ToolsStatus.OLD,
+            hw_version=13,
+            primary_ip="10.1.0.12",
+            num_cpu=2,
+            **linux,
+            nics=[net10, net20],
+            disks=[(gold, 10240), (silver, 10240)],
+            tags=["app:shop"],
+        ),
+        "db01": make_vm(
+            vc1,
+            "db01",
+            cluster=prod,
+            host=p1,
+            power_state=PowerState.OFF,
+            tools_status=ToolsStatus.NOT_RUNNING,
+            hw_version=8,
+            num_cpu=16,
+            **windows,
+            annotation="Oracle database for billing",
+            nics=[net20],
+            disks=[(silver, 102400)],
+            tags=["env:prod"],
+        ),
+        "tmpl-rhel": make_vm(
+            vc1,
+            "tmpl-rhel",
+            cluster=dev,
+            host=d1,
+            power_state=PowerState.OFF,
+            is_template=True,
+            tools_status=ToolsStatus.NOT_INSTALLED,
+            hw_version=10,
+            num_cpu=1,
+            **linux,
+        ),
+        "old01": make_vm(
+            vc1,
+            "old01",
+            cluster=dev,
+            host=d1,
+            power_state=PowerState.ON,
+            hw_version=7,
+            num_cpu=1,
+            removed=timezone.now() - timedelta(days=1),
+            **windows,
+        ),
         # An RVTools row: the NIC names a network that has no Network row.
-        "edge01": make_vm(vc2, "edge01", cluster=edge, host=e1, power_state=PowerState.SUSPENDED, hw_version=11,
-                          num_cpu=8, guest_os="VMware Photon OS (64-bit)", guest_family="linux", nics=["Edge-Net"]),
+        "edge01": make_vm(
+            vc2,
+            "edge01",
+            cluster=edge,
+            host=e1,
+            power_state=PowerState.SUSPENDED,
+            hw_version=11,
+            num_cpu=8,
+            guest_os="VMware Photon OS (64-bit)",
+            guest_family="linux",
+            nics=["Edge-Net"],
+        ),
     }
     return {
-        "vc1": vc1, "vc2": vc2, "prod": prod, "dev": dev, "p1": p1, "p2": p2, "net10": net10, "net20": net20,
-        "gold": gold, "silver": silver, "vms": vms,
+        "vc1": vc1,
+        "vc2": vc2,
+        "prod": prod,
+        "dev": dev,
+        "p1": p1,
+        "p2": p2,
+        "net10": net10,
+        "net20": net20,
+        "gold": gold,
+        "silver": silver,
+        "vms": vms,
     }
 
 
@@ -61,14 +135,21 @@ CASES = [
     ("q over annotation", lambda e: {"q": "billing"}, {"db01"}),
     ("q over guest OS", lambda e: {"q": "photon"}, {"edge01"}),
     ("vcenter by id", lambda e: {"vcenter_id": e["vc2"].pk}, {"edge01"}),
-    ("vcenter by name", lambda e: {"vcenter": "vc-east.example.com"}, {"web01", "web02", "db01", "tmpl-rhel"}),
+    (
+        "vcenter by name",
+        lambda e: {"vcenter": "vc-east.example.com"},
+        {"web01", "web02", "db01", "tmpl-rhel"},
+    ),
     ("cluster by id", lambda e: {"cluster_id": e["prod"].pk}, {"web01", "web02", "db01"}),
     ("cluster by name", lambda e: {"cluster": "Dev"}, {"tmpl-rhel"}),
     ("host by id", lambda e: {"host_id": e["p1"].pk}, {"web01", "db01"}),
     ("host by name", lambda e: {"host": "esx-p2"}, {"web02"}),
     ("power state", lambda e: {"power_state": PowerState.OFF}, {"db01", "tmpl-rhel"}),
-    ("several power states", lambda e: {"power_state": [PowerState.ON, PowerState.SUSPENDED]},
-     {"web01", "web02", "edge01"}),
+    (
+        "several power states",
+        lambda e: {"power_state": [PowerState.ON, PowerState.SUSPENDED]},
+        {"web01", "web02", "edge01"},
+    ),
     ("guest OS contains", lambda e: {"guest_os": "windows server"}, {"db01"}),
     ("guest family", lambda e: {"guest_family": "Linux"}, {"web01", "web02", "tmpl-rhel", "edge01"}),
     ("network by id, no duplicates", lambda e: {"network_id": e["net10"].pk}, {"web01", "web02"}),
@@ -86,8 +167,11 @@ CASES = [
     ("vanished included", lambda e: {"hw_version__lt": 9, "removed": "all"}, {"db01", "old01"}),
     ("vanished only", lambda e: {"removed": "true"}, {"old01"}),
     ("present only, said aloud", lambda e: {"removed": "false"}, ALL_PRESENT),
-    ("filters combine", lambda e: {"cluster": "Prod", "power_state": PowerState.ON, "network": "VM-Net-20"},
-     {"web02"}),
+    (
+        "filters combine",
+        lambda e: {"cluster": "Prod", "power_state": PowerState.ON, "network": "VM-Net-20"},
+        {"web02"},
+    ),
 ]
 
 
@@ -108,7 +192,9 @@ def api_names(client, params):
 
 
 @pytest.mark.parametrize("case, params, expected", CASES, ids=[c[0] for c in CASES])
-def test_each_filter_narrows_the_vm_list_on_the_page_and_in_the_api(client_for, planner, estate, case, params, expected):
+def test_each_filter_narrows_the_vm_list_on_the_page_and_in_the_api(
+    client_for, planner, estate, case, params, expected
+):
     client = client_for(planner)
     query = params(estate)
     for names in (page_names(client, query), api_names(client, query)):

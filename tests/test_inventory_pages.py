@@ -29,11 +29,16 @@ def page_rows(response):
 def inventory_urls(estate):
     vm = estate.vms[0]
     return [
-        "/inventory/vms/", f"/inventory/vms/{vm.pk}/",
-        "/inventory/clusters/", f"/inventory/clusters/{estate.clusters[0].pk}/",
-        "/inventory/hosts/", f"/inventory/hosts/{estate.hosts[0].pk}/",
-        "/inventory/datastores/", f"/inventory/datastores/{estate.datastores[0].pk}/",
-        "/inventory/networks/", f"/inventory/networks/{estate.networks[0].pk}/",
+        "/inventory/vms/",
+        f"/inventory/vms/{vm.pk}/",
+        "/inventory/clusters/",
+        f"/inventory/clusters/{estate.clusters[0].pk}/",
+        "/inventory/hosts/",
+        f"/inventory/hosts/{estate.hosts[0].pk}/",
+        "/inventory/datastores/",
+        f"/inventory/datastores/{estate.datastores[0].pk}/",
+        "/inventory/networks/",
+        f"/inventory/networks/{estate.networks[0].pk}/",
     ]
 
 
@@ -65,13 +70,38 @@ def test_the_vm_list_shows_what_a_migration_planner_needs(client_for, planner):
     cluster = make_cluster(vc, "Prod-01")
     host = make_host(vc, "esx-17", cluster)
     net = make_network(vc, "App-VLAN-210", vlan_id=210)
-    vm = make_vm(vc, "erp-app-01", cluster=cluster, host=host, power_state=PowerState.ON, num_cpu=6,
-                 memory_mib=12 * 1024, provisioned_mib=300 * 1024, used_mib=120 * 1024, hw_version=14,
-                 guest_os="Microsoft Windows Server 2022 (64-bit)", tools_status="toolsOld", primary_ip="10.2.3.4",
-                 nics=[net, "Backup-Net"])
+    vm = make_vm(
+        vc,
+        "erp-app-01",
+        cluster=cluster,
+        host=host,
+        power_state=PowerState.ON,
+        num_cpu=6,
+        memory_mib=12 * 1024,
+        provisioned_mib=300 * 1024,
+        used_mib=120 * 1024,
+        hw_version=14,
+        guest_os="Microsoft Windows Server 2022 (64-bit)",
+        tools_status="toolsOld",
+        primary_ip="10.2.3.4",
+        nics=[net, "Backup-Net"],
+    )
     page = client_for(planner).get("/inventory/vms/").content.decode()
-    for header in ["Name", "Power", "vCPUs", "Memory GiB", "Provisioned GiB", "Used GiB", "Guest OS", "HW", "Tools",
-                   "Primary IP", "Networks", "Cluster", "Host"]:
+    for header in [
+        "Name",
+        "Power",
+        "vCPUs",
+        "Memory GiB",
+        "Provisioned GiB",
+        "Used GiB",
+        "Guest OS",
+        "HW",
+        "Tools",
+        "Primary IP",
+        "Networks",
+        "Cluster",
+        "Host",
+    ]:
         assert f">{header}<" in page, header
     assert f'href="{vm.get_absolute_url()}"' in page
     assert f'href="{cluster.get_absolute_url()}"' in page and f'href="{host.get_absolute_url()}"' in page
@@ -115,8 +145,16 @@ def count_queries(client, url):
     return len(queries)
 
 
-@pytest.mark.parametrize("url", ["/inventory/vms/", "/inventory/clusters/", "/inventory/hosts/",
-                                 "/inventory/datastores/", "/inventory/networks/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/inventory/vms/",
+        "/inventory/clusters/",
+        "/inventory/hosts/",
+        "/inventory/datastores/",
+        "/inventory/networks/",
+    ],
+)
 def test_list_pages_make_as_many_queries_for_60_vms_as_for_5(client_for, planner, url):
     client = client_for(planner)
     make_estate(vms=5)
@@ -129,10 +167,15 @@ def test_the_vm_page_needs_a_bounded_number_of_queries(client_for, planner, djan
     vc = make_vcenter()
     store = make_datastore(vc, "ds-1")
     nets = [make_network(vc, f"net-{n}") for n in range(8)]
-    vm = make_vm(vc, "big", disks=[(store, 1024)] * 12, nics=nets,
-                 cdroms=[{"device_type": "ISO", "iso_path": f"[ds-1] iso/{n}.iso"} for n in range(3)],
-                 snapshots=[{"name": f"snap-{n}", "created_at": timezone.now()} for n in range(6)],
-                 tags=[f"tag-{n}" for n in range(5)])
+    vm = make_vm(
+        vc,
+        "big",
+        disks=[(store, 1024)] * 12,
+        nics=nets,
+        cdroms=[{"device_type": "ISO", "iso_path": f"[ds-1] iso/{n}.iso"} for n in range(3)],
+        snapshots=[{"name": f"snap-{n}", "created_at": timezone.now()} for n in range(6)],
+        tags=[f"tag-{n}" for n in range(5)],
+    )
     client = client_for(planner)
     client.get(vm.get_absolute_url())
     # session, user, permissions, navigation groups, the VM with its joins, five prefetches
@@ -147,20 +190,55 @@ def test_the_vm_page_shows_the_vm_and_its_devices(client_for, stakeholder):
     store = make_datastore(vc, "ds-gold")
     net = make_network(vc, "Web-VLAN-30", vlan_id=30)
     vm = make_vm(
-        vc, "billing-db", cluster=cluster, host=host, guest_os="Red Hat Enterprise Linux 9 (64-bit)", hw_version=19,
-        firmware="efi", annotation="Owned by finance", attributes={"cost-centre": "FIN-42"},
-        disks=[{"datastore": store, "capacity_mib": 51200, "mode": DiskMode.INDEPENDENT_PERSISTENT,
-                "rdm_mode": RdmMode.PHYSICAL, "sharing": "sharingMultiWriter"}],
-        nics=[{"network": net, "network_name": net.name, "mac_address": "00:50:56:aa:bb:cc",
-               "ip_addresses": ["10.30.0.5", "fe80::1"]}],
+        vc,
+        "billing-db",
+        cluster=cluster,
+        host=host,
+        guest_os="Red Hat Enterprise Linux 9 (64-bit)",
+        hw_version=19,
+        firmware="efi",
+        annotation="Owned by finance",
+        attributes={"cost-centre": "FIN-42"},
+        disks=[
+            {
+                "datastore": store,
+                "capacity_mib": 51200,
+                "mode": DiskMode.INDEPENDENT_PERSISTENT,
+                "rdm_mode": RdmMode.PHYSICAL,
+                "sharing": "sharingMultiWriter",
+            }
+        ],
+        nics=[
+            {
+                "network": net,
+                "network_name": net.name,
+                "mac_address": "00:50:56:aa:bb:cc",
+                "ip_addresses": ["10.30.0.5", "fe80::1"],
+            }
+        ],
         cdroms=[{"device_type": "ISO", "connected": True, "iso_path": "[ds-gold] iso/rhel9.iso"}],
         snapshots=[{"name": "pre-upgrade", "created_at": timezone.now()}],
         tags=["app:billing"],
     )
     page = client_for(stakeholder).get(vm.get_absolute_url()).content.decode()
-    for text in ["billing-db", "Red Hat Enterprise Linux 9", "vmx-19", "efi", "Owned by finance",
-                 "cost-centre", "FIN-42", "Independent persistent", "Physical RDM", "sharingMultiWriter", "50",
-                 "00:50:56:aa:bb:cc", "10.30.0.5, fe80::1", "[ds-gold] iso/rhel9.iso", "pre-upgrade", "app:billing"]:
+    for text in [
+        "billing-db",
+        "Red Hat Enterprise Linux 9",
+        "vmx-19",
+        "efi",
+        "Owned by finance",
+        "cost-centre",
+        "FIN-42",
+        "Independent persistent",
+        "Physical RDM",
+        "sharingMultiWriter",
+        "50",
+        "00:50:56:aa:bb:cc",
+        "10.30.0.5, fe80::1",
+        "[ds-gold] iso/rhel9.iso",
+        "pre-upgrade",
+        "app:billing",
+    ]:
         assert text in page, text
     for linked in (cluster, host, store, net):
         assert f'href="{linked.get_absolute_url()}"' in page

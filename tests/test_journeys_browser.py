@@ -48,13 +48,15 @@ def window(days_ahead: int = 30) -> tuple[str, str]:
 
 
 def test_a_planner_imports_plans_and_submits_a_wave_but_may_not_approve_or_launch_it(
-        person, journey_worker, hcxsim_fast):  # noqa: F811
+    person, journey_worker, hcxsim_fast
+):  # noqa: F811
     estate = make_site_estate(hcxsim_fast)
     page = person(make_user(PLANNER))
 
     page.goto("/plan/dependencies/import/")
     page.get_by_label("Dependency file").set_input_files(
-        files=[{"name": "flows.csv", "mimeType": "text/csv", "buffer": FLOWS_CSV}])
+        files=[{"name": "flows.csv", "mimeType": "text/csv", "buffer": FLOWS_CSV}]
+    )
     page.get_by_role("button", name="Import").click()
     expect(page.get_by_test_id("job-status")).to_have_text("Completed")  # the worker ran the import
 
@@ -106,8 +108,9 @@ def test_a_planner_imports_plans_and_submits_a_wave_but_may_not_approve_or_launc
     wave = Wave.objects.get(name="Wave A")
     expect(page.get_by_test_id("approval-decide")).to_have_count(0)
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
-    refused = post_as_page(page, f"/plan/waves/{wave.pk}/approve/",
-                           {"revision": str(wave.revision), "change_ticket": "CHG-SELF"})
+    refused = post_as_page(
+        page, f"/plan/waves/{wave.pk}/approve/", {"revision": str(wave.revision), "change_ticket": "CHG-SELF"}
+    )
     assert refused.status == 403
     page.goto(f"/plan/waves/{wave.pk}/progress/")
     expect(page.get_by_test_id("rollup")).to_be_visible()
@@ -119,7 +122,10 @@ def test_a_planner_imports_plans_and_submits_a_wave_but_may_not_approve_or_launc
     assert wave.status == WaveStatus.SUBMITTED
     assert not Approval.objects.filter(wave=wave).exists() and not Batch.objects.filter(wave=wave).exists()
     assert sorted(DependencyGroup.objects.get(name="billing").members.values_list("vm__name", flat=True)) == [
-        "app-1", "app-2", "app-3"]
+        "app-1",
+        "app-2",
+        "app-3",
+    ]
 
 
 def submitted_wave(sim, planner):
@@ -129,8 +135,15 @@ def submitted_wave(sim, planner):
     from tests.launch_helpers import make_launch_setup
 
     start = timezone.now() + datetime.timedelta(days=30)
-    setup = make_launch_setup(sim, vms=3, name="Wave B", status=WaveStatus.DRAFT, window_start=start,
-                              window_end=start + datetime.timedelta(hours=6), time_zone="UTC")
+    setup = make_launch_setup(
+        sim,
+        vms=3,
+        name="Wave B",
+        status=WaveStatus.DRAFT,
+        window_start=start,
+        window_end=start + datetime.timedelta(hours=6),
+        time_zone="UTC",
+    )
     do_submit(setup.wave, acting_user=planner)
     setup.wave.refresh_from_db()
     assert setup.wave.status == WaveStatus.SUBMITTED
@@ -138,7 +151,8 @@ def submitted_wave(sim, planner):
 
 
 def test_an_engineer_approves_launches_and_watches_a_wave_complete_live_but_may_not_replan_it(
-        person, journey_worker, hcxsim_fast):  # noqa: F811
+    person, journey_worker, hcxsim_fast
+):  # noqa: F811
     setup = submitted_wave(hcxsim_fast, make_user(PLANNER))
     wave = setup.wave
     page = person(make_user(ENGINEER))
@@ -183,14 +197,20 @@ def test_an_engineer_approves_launches_and_watches_a_wave_complete_live_but_may_
     assert watch.evaluate("window.notReloaded") is True
     page.goto(wave.get_absolute_url())
     expect(page.get_by_test_id("wave-status")).to_contain_text("Completed")
-    assert sorted(VmMigration.objects.filter(wave=wave).values_list("state", flat=True)) == [MigrationState.COMPLETE] * 3
+    assert (
+        sorted(VmMigration.objects.filter(wave=wave).values_list("state", flat=True))
+        == [MigrationState.COMPLETE] * 3
+    )
 
     # Refused: the plan of a launched wave is not an engineer's to change.
     expect(page.get_by_role("link", name="Edit", exact=True)).to_have_count(0)
     assert page.request.get(f"/plan/waves/{wave.pk}/edit/").status == 403
     revision = Wave.objects.get(pk=wave.pk).revision
-    refused = post_as_page(page, f"/plan/waves/{wave.pk}/edit/", {"name": "Renamed", "revision": str(revision),
-                                                                  "time_zone": "UTC", "migration_type": "bulk"})
+    refused = post_as_page(
+        page,
+        f"/plan/waves/{wave.pk}/edit/",
+        {"name": "Renamed", "revision": str(revision), "time_zone": "UTC", "migration_type": "bulk"},
+    )
     assert refused.status == 403
     assert Wave.objects.filter(pk=wave.pk, name=wave.name, revision=revision).exists()
 
@@ -198,8 +218,15 @@ def test_an_engineer_approves_launches_and_watches_a_wave_complete_live_but_may_
 def complete(m: VmMigration, at: datetime.datetime):
     """What the reconciler writes when HCX reports a migration complete."""
     VmMigration.objects.filter(pk=m.pk).update(
-        state=MigrationState.COMPLETE, hcx_state="MIGRATION_COMPLETE", percent=100, bytes_transferred=2 * 10 ** 9,
-        bytes_total=2 * 10 ** 9, started=at - datetime.timedelta(minutes=20), ended=at, updated=timezone.now())
+        state=MigrationState.COMPLETE,
+        hcx_state="MIGRATION_COMPLETE",
+        percent=100,
+        bytes_transferred=2 * 10**9,
+        bytes_total=2 * 10**9,
+        started=at - datetime.timedelta(minutes=20),
+        ended=at,
+        updated=timezone.now(),
+    )
 
 
 def programme_under_way():
@@ -208,15 +235,31 @@ def programme_under_way():
     site = make_link_site("Rotterdam")
     target = make_target_cluster(site)
     now = timezone.now()
-    running = make_wave("Finance", vms=estate.vms[:4], status=WaveStatus.RUNNING, site=site, target_cluster=target,
-                        migration_type="bulk", time_zone="UTC", window_start=now - datetime.timedelta(hours=2),
-                        window_end=now + datetime.timedelta(hours=4))
+    running = make_wave(
+        "Finance",
+        vms=estate.vms[:4],
+        status=WaveStatus.RUNNING,
+        site=site,
+        target_cluster=target,
+        migration_type="bulk",
+        time_zone="UTC",
+        window_start=now - datetime.timedelta(hours=2),
+        window_end=now + datetime.timedelta(hours=4),
+    )
     migrations = list(make_batch(running).migrations.order_by("vm__name"))
     for m in migrations[:3]:
         complete(m, now - datetime.timedelta(minutes=5))
-    approved = make_wave("HR", vms=estate.vms[4:], status=WaveStatus.APPROVED, site=site, target_cluster=target,
-                         migration_type="bulk", time_zone="UTC", window_start=now + datetime.timedelta(days=7),
-                         window_end=now + datetime.timedelta(days=7, hours=6))
+    approved = make_wave(
+        "HR",
+        vms=estate.vms[4:],
+        status=WaveStatus.APPROVED,
+        site=site,
+        target_cluster=target,
+        migration_type="bulk",
+        time_zone="UTC",
+        window_start=now + datetime.timedelta(days=7),
+        window_end=now + datetime.timedelta(days=7, hours=6),
+    )
     return running, approved, migrations[3]
 
 
@@ -228,7 +271,9 @@ def test_a_stakeholder_watches_the_dashboard_move_takes_the_pdf_and_csv_but_may_
     expect(page.get_by_role("heading", name="Migration programme")).to_be_visible()
     migrated = page.get_by_test_id("migrated-vms")
     expect(migrated).to_have_text(re.compile(r"^\s*3\s*/\s*6\s*$"))
-    expect(page.get_by_test_id("burnup-vms").get_by_role("img", name="VMs migrated against plan")).to_be_visible()
+    expect(
+        page.get_by_test_id("burnup-vms").get_by_role("img", name="VMs migrated against plan")
+    ).to_be_visible()
     expect(page.get_by_test_id("running-waves")).to_contain_text(running.name)
     page.evaluate("window.notReloaded = true")
 
@@ -244,8 +289,9 @@ def test_a_stakeholder_watches_the_dashboard_move_takes_the_pdf_and_csv_but_may_
     with page.expect_download() as download:
         page.get_by_role("link", name="Results (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8-sig"))))
-    assert sorted((r["VM"], r["State"]) for r in rows) == [(m.vm.name, "Complete") for m in
-                                                           running.migrations.select_related("vm").order_by("vm__name")]
+    assert sorted((r["VM"], r["State"]) for r in rows) == [
+        (m.vm.name, "Complete") for m in running.migrations.select_related("vm").order_by("vm__name")
+    ]
 
     # Refused: nothing to launch or act with, and the launch page and its POST are forbidden.
     page.goto(f"/plan/waves/{approved.pk}/progress/")

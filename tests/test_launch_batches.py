@@ -49,7 +49,9 @@ def test_it_makes_a_batch_of_every_vm_left_with_one_waiting_migration_each(wave,
     assert batch.launched is None and Job.objects.count() == 0
 
 
-@pytest.mark.parametrize("status", [WaveStatus.DRAFT, WaveStatus.SUBMITTED, WaveStatus.REJECTED, WaveStatus.COMPLETED])
+@pytest.mark.parametrize(
+    "status", [WaveStatus.DRAFT, WaveStatus.SUBMITTED, WaveStatus.REJECTED, WaveStatus.COMPLETED]
+)
 def test_it_refuses_a_wave_that_is_not_approved_or_running(wave, engineer, status):
     wave.status = status
     wave.save()
@@ -74,7 +76,9 @@ def test_it_refuses_vms_in_flight_or_already_migrated_and_leaves_them_out_of_a_w
     VmMigration.objects.filter(batch=first, vm__name="app-2").update(state=S.COMPLETE)
 
     with pytest.raises(LaunchError) as refused:
-        batches.do_create_batch(wave, acting_user=engineer, vms=[vm(wave, "app-1"), vm(wave, "app-2"), vm(wave, "app-3")])
+        batches.do_create_batch(
+            wave, acting_user=engineer, vms=[vm(wave, "app-1"), vm(wave, "app-2"), vm(wave, "app-3")]
+        )
     assert refused.value.items == ["app-1 (a migration in flight)", "app-2 (already migrated)"]
 
     rest = batches.do_create_batch(wave, acting_user=engineer)
@@ -98,7 +102,9 @@ def test_it_takes_groups_whole(wave, engineer):
     WaveItem.objects.filter(wave=wave, vm__name__in=["app-2", "app-3"]).update(group=group)
     outside = make_group("elsewhere", [make_vm(make_vcenter(), "other")])
 
-    batch = batches.do_create_batch(wave, acting_user=engineer, groups=[group], vms=[vm(wave, "app-1")], name=" Shop first ")
+    batch = batches.do_create_batch(
+        wave, acting_user=engineer, groups=[group], vms=[vm(wave, "app-1")], name=" Shop first "
+    )
 
     assert (batch.name, names(batch)) == ("Shop first", ["app-1", "app-2", "app-3"])
     with pytest.raises(LaunchError) as refused:
@@ -115,15 +121,21 @@ def test_launching_marks_it_runs_the_wave_and_enqueues_one_job_while_it_runs(wav
     wave.refresh_from_db()
     assert batch.launched is not None and batch.job_id == job.pk
     assert wave.status == WaveStatus.RUNNING
-    assert (job.kind, job.params, job.object_id, job.user) == ("launch.submit_batch", {"batch_id": batch.pk}, batch.pk,
-                                                               engineer)
+    assert (job.kind, job.params, job.object_id, job.user) == (
+        "launch.submit_batch",
+        {"batch_id": batch.pk},
+        batch.pk,
+        engineer,
+    )
     assert batches.do_launch_batch(batch, acting_user=engineer).pk == job.pk  # a double click while it runs
     job.mark(JobStatus.COMPLETED)
     again = batches.do_launch_batch(batch, acting_user=engineer)
     assert again.pk != job.pk
-    assert list(AuditEntry.objects.filter(object_id=batch.pk, action__contains="launch")
-                .order_by("id").values_list("action", flat=True)) == ["batch.launch",
-                                                                       "batch.relaunch"]
+    assert list(
+        AuditEntry.objects.filter(object_id=batch.pk, action__contains="launch")
+        .order_by("id")
+        .values_list("action", flat=True)
+    ) == ["batch.launch", "batch.relaunch"]
 
 
 def test_launching_a_wave_launches_one_batch_of_all_its_vms(wave, engineer):
@@ -152,8 +164,13 @@ def test_making_a_batch_costs_the_same_queries_for_many_vms(engineer, django_ass
     cluster = make_target_cluster()
 
     def wave_of(count, name):
-        return make_wave(name, [make_vm(vcenter, f"{name}-{i}") for i in range(count)], status=WaveStatus.APPROVED,
-                         site=cluster.site, target_cluster=cluster)
+        return make_wave(
+            name,
+            [make_vm(vcenter, f"{name}-{i}") for i in range(count)],
+            status=WaveStatus.APPROVED,
+            site=cluster.site,
+            target_cluster=cluster,
+        )
 
     small, large = wave_of(2, "small"), wave_of(30, "large")
     with CaptureQueriesContext(connection) as baseline:

@@ -22,12 +22,31 @@ PASSWORD = "correct horse battery"  # tests/conftest.py make_user
 
 
 def reading(m, **changes) -> MigrationProgress:
-    base = dict(id=f"m-{m.pk}", group_id="g-1", vm_id=m.vm.moid, vm_name=m.vm.name, migration_type="Bulk",
-                state="INITIAL_SYNC", phase=Phase.INITIAL_SYNC, percent=0, bytes_transferred=0,
-                bytes_total=20_000_000_000, throughput_mbps=900.0, eta_seconds=125, message="Copying disks",
-                events=(), errors=(), switchover_start=None, switchover_end=None, waiting_for_window=False,
-                reschedule_allowed=True, created=None, updated=None,
-                started=datetime.datetime.now(datetime.UTC), ended=None)
+    base = dict(
+        id=f"m-{m.pk}",
+        group_id="g-1",
+        vm_id=m.vm.moid,
+        vm_name=m.vm.name,
+        migration_type="Bulk",
+        state="INITIAL_SYNC",
+        phase=Phase.INITIAL_SYNC,
+        percent=0,
+        bytes_transferred=0,
+        bytes_total=20_000_000_000,
+        throughput_mbps=900.0,
+        eta_seconds=125,
+        message="Copying disks",
+        events=(),
+        errors=(),
+        switchover_start=None,
+        switchover_end=None,
+        waiting_for_window=False,
+        reschedule_allowed=True,
+        created=None,
+        updated=None,
+        started=datetime.datetime.now(datetime.UTC),
+        ended=None,
+    )
     return dataclasses.replace(MigrationProgress(**base), **changes)
 
 
@@ -62,10 +81,15 @@ def test_two_viewers_see_a_migration_move_without_reloading(browser, asgi_server
 
     wave = make_scene(vms=3)
     m = wave.migrations.select_related("vm").order_by("pk").first()
-    pages = [open_page(browser, asgi_server, user, f"/plan/waves/{wave.pk}/progress/") for user in (engineer, stakeholder)]
+    pages = [
+        open_page(browser, asgi_server, user, f"/plan/waves/{wave.pk}/progress/")
+        for user in (engineer, stakeholder)
+    ]
     for page in pages:
         expect(page.get_by_test_id("live-status")).to_have_text("live")
-        expect(page.locator(f'tr[data-migration-id="{m.pk}"] [data-field="state"]')).to_have_text("Waiting to be sent")
+        expect(page.locator(f'tr[data-migration-id="{m.pk}"] [data-field="state"]')).to_have_text(
+            "Waiting to be sent"
+        )
 
     reconcile(m, percent=37, bytes_transferred=7_400_000_000)
     for page in pages:
@@ -74,7 +98,9 @@ def test_two_viewers_see_a_migration_move_without_reloading(browser, asgi_server
         expect(row.locator('[data-field="state"]')).to_have_text("Initial sync")
         expect(row.locator('[data-field="bytes"]')).to_have_text("6.9 GiB of 18.6 GiB")
         # A time in the wave's zone (Europe/Amsterdam), and how far off it is.
-        expect(row.locator('[data-field="eta"]')).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d CES?T \(in 2m 0\ds\)$"))
+        expect(row.locator('[data-field="eta"]')).to_have_text(
+            re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d CES?T \(in 2m 0\ds\)$")
+        )
         expect(page.locator('[data-rollup="main"] [data-rollup-field="in_flight"]')).to_have_text("1")
 
     reconcile(m, state="MIGRATION_FAILED", phase=Phase.FAILED, percent=37, errors=("Disk copy failed",))
@@ -109,7 +135,8 @@ def test_a_page_without_the_stream_polls_the_api(browser, asgi_server, stakehold
 
 @pytest.mark.django_db(transaction=True)
 def test_the_run_view_shows_phases_the_ready_callout_and_a_header_that_follows_the_stream(
-        browser, asgi_server, engineer, stakeholder):  # noqa: F811
+    browser, asgi_server, engineer, stakeholder
+):  # noqa: F811
     from playwright.sync_api import expect
 
     wave = make_scene(vms=3)
@@ -120,7 +147,9 @@ def test_the_run_view_shows_phases_the_ready_callout_and_a_header_that_follows_t
     engineer_page, watcher = (open_page(browser, asgi_server, user, path) for user in (engineer, stakeholder))
     for page in (engineer_page, watcher):
         expect(page.get_by_test_id("live-status")).to_have_text("live")
-        expect(page.locator('[data-rollup="main"] [data-phase="not_started"] [data-phase-count]')).to_have_text("3")
+        expect(
+            page.locator('[data-rollup="main"] [data-phase="not_started"] [data-phase-count]')
+        ).to_have_text("3")
     expect(engineer_page.get_by_test_id("ready-callout")).to_be_hidden()
 
     # Copying, then copied and waiting for the window (with a delta sync every now and then).
@@ -128,8 +157,15 @@ def test_the_run_view_shows_phases_the_ready_callout_and_a_header_that_follows_t
     phases = watcher.locator('[data-rollup="main"]')
     expect(phases.locator('[data-phase="copying"] [data-phase-count]')).to_have_text("1")
     for m in (first, second):
-        reconcile(m, state="WAITING", phase=Phase.WAITING_FOR_SWITCHOVER, percent=100,
-                  bytes_transferred=20_000_000_000, eta_seconds=None, message="")
+        reconcile(
+            m,
+            state="WAITING",
+            phase=Phase.WAITING_FOR_SWITCHOVER,
+            percent=100,
+            bytes_transferred=20_000_000_000,
+            eta_seconds=None,
+            message="",
+        )
     for _ in range(3):
         reconcile(first, state="DELTA_SYNC", phase=Phase.DELTA_SYNC, message="")
         reconcile(first, state="WAITING", phase=Phase.WAITING_FOR_SWITCHOVER, message="")
@@ -159,18 +195,29 @@ def test_the_run_view_shows_phases_the_ready_callout_and_a_header_that_follows_t
 
     # The callout's button asks first, and says what will happen to the VMs.
     engineer_page.get_by_test_id("ready-callout").get_by_role("button", name="Switch them over now").click()
-    expect(engineer_page.get_by_test_id("question")).to_have_text("Switch over 2 VMs now, outside the planned window?")
+    expect(engineer_page.get_by_test_id("question")).to_have_text(
+        "Switch over 2 VMs now, outside the planned window?"
+    )
     expect(engineer_page.get_by_test_id("will-do")).to_contain_text(first.vm.name)
     expect(engineer_page.get_by_test_id("will-do")).to_contain_text(second.vm.name)
     said = engineer_page.get_by_test_id("consequences")
-    expect(said).to_contain_text("HCX powers off the source VM, runs a final delta sync and powers the VM on in AVS")
+    expect(said).to_contain_text(
+        "HCX powers off the source VM, runs a final delta sync and powers the VM on in AVS"
+    )
     expect(said).to_contain_text("Expected downtime per VM: 5–15 min for 2 Bulk VMs")
     expect(engineer_page.get_by_role("button", name="Switchover now")).to_be_enabled()
 
     # The watcher's header follows the stream to the end: the summary, then the wave's status.
     for m in (first, second, third):
-        reconcile(m, state="MIGRATION_COMPLETE", phase=Phase.COMPLETE, percent=100, bytes_transferred=20_000_000_000,
-                  eta_seconds=None, message="")
+        reconcile(
+            m,
+            state="MIGRATION_COMPLETE",
+            phase=Phase.COMPLETE,
+            percent=100,
+            bytes_transferred=20_000_000_000,
+            eta_seconds=None,
+            message="",
+        )
     expect(watcher.get_by_test_id("summary")).to_have_text("3 of 3 VMs done")
     expect(watcher.get_by_test_id("ready-callout")).to_be_hidden()
     expect(watcher.locator('[data-rollup="main"] [data-rollup-field="percent"]')).to_have_text("100%")

@@ -34,8 +34,8 @@ def test_every_observed_field_lands_on_the_rows_given_and_no_other():
         m.state = MigrationState.FAILED if i == 0 else MigrationState.INITIAL_SYNC
         m.hcx_state = f"TRANSFER_{i}"
         m.percent = 10 * i
-        m.bytes_transferred = 2 ** 40 + i
-        m.bytes_total = 2 ** 41
+        m.bytes_transferred = 2**40 + i
+        m.bytes_total = 2**41
         m.throughput_mbps = 812.5 if i else None
         m.eta_seconds = None if i else 3600
         m.message = 'Disk "Hard disk 1" {busy}, it\'s \\ 100%' if i == 0 else ""
@@ -61,6 +61,7 @@ def test_more_rows_than_one_statement_holds_and_a_column_of_nulls():
     for i, m in enumerate(rows):
         m.percent, m.hcx_state, m.throughput_mbps = i % 100, f"row {i}", None
     update_rows(VmMigration, rows, ["percent", "hcx_state", "throughput_mbps"])
-    stored = VmMigration.objects.filter(pk__in=[m.pk for m in rows]).values_list("pk", "percent", "hcx_state",
-                                                                                  "throughput_mbps")
+    stored = VmMigration.objects.filter(pk__in=[m.pk for m in rows]).values_list(
+        "pk", "percent", "hcx_state", "throughput_mbps"
+    )
     assert sorted(stored) == [(m.pk, m.percent, m.hcx_state, None) for m in rows]

@@ -35,27 +35,50 @@ class Site:
         self.sim = sim
         self.meshed = Meshed(sim)
         self.plan = make_link_site("Amsterdam")
-        HcxConnection.objects.create(plan=self.plan, connector_url=sim.service_url, username=sim.username,
-                                     password=sim.password)
-        self.hcx = HcxService(sim.service_url, sim.username, sim.password, waiter=Waiter(interval=0),
-                              retry=Retry(attempts=2, backoff=0.01), timeout=10)
+        HcxConnection.objects.create(
+            plan=self.plan, connector_url=sim.service_url, username=sim.username, password=sim.password
+        )
+        self.hcx = HcxService(
+            sim.service_url,
+            sim.username,
+            sim.password,
+            waiter=Waiter(interval=0),
+            retry=Retry(attempts=2, backoff=0.01),
+            timeout=10,
+        )
 
     def migrations(self, vms, migration_type: str = "bulk", **wave_fields) -> list[VmMigration]:
         self.meshed.register(*({"id": vm.moid, "name": vm.name, "diskBytes": GiB} for vm in vms))
-        wave = make_wave(f"Wave {VmMigration.objects.count()}", vms=vms, status=WaveStatus.RUNNING, site=self.plan,
-                         migration_type=migration_type, **wave_fields)
+        wave = make_wave(
+            f"Wave {VmMigration.objects.count()}",
+            vms=vms,
+            status=WaveStatus.RUNNING,
+            site=self.plan,
+            migration_type=migration_type,
+            **wave_fields,
+        )
         return list(make_batch(wave).migrations.select_related("vm").order_by("vm__name"))
 
     def spec(self, m: VmMigration, **kwargs) -> dict:
         local, remote = self.meshed.site(), self.meshed.site(remote=True)
         back = m.direction == MigrationDirection.REVERSE
         # A rollback names the VM by its id in AVS, as HCX's remote inventory lists it (specs.py).
-        in_avs = {v.name: v.id for v in self.hcx.remote_inventory("virtualmachines", self.meshed.remote)} if back else {}
+        in_avs = (
+            {v.name: v.id for v in self.hcx.remote_inventory("virtualmachines", self.meshed.remote)}
+            if back
+            else {}
+        )
         return bodies.migration(
-            vm_id=in_avs.get(m.vm.name, m.vm.moid), vm_name=m.vm.name, migration_type=TYPES[m.migration_type],
-            source=remote if back else local, destination=local if back else remote,
+            vm_id=in_avs.get(m.vm.name, m.vm.moid),
+            vm_name=m.vm.name,
+            migration_type=TYPES[m.migration_type],
+            source=remote if back else local,
+            destination=local if back else remote,
             placement=[bodies.container("resgroup-21", "Compute-ResourcePool", "ResourcePool")],
-            datastore_id="datastore-31", seed_checkpoint=m.seed_checkpoint, **kwargs)
+            datastore_id="datastore-31",
+            seed_checkpoint=m.seed_checkpoint,
+            **kwargs,
+        )
 
     def send(self, rows, **spec_kwargs) -> list[VmMigration]:
         """What dispatch does: SUBMITTING, a mobility group made with them and started, then HCX's
@@ -67,8 +90,13 @@ class Site:
         local, remote = self.meshed.site(), self.meshed.site(remote=True)
         specs = [self.spec(m, **spec_kwargs) for m in rows]
         group = self.hcx.create_mobility_group(
-            bodies.mobility_group(name=f"send-{self.groups}", source=remote if back else local,
-                                  destination=local if back else remote), specs)
+            bodies.mobility_group(
+                name=f"send-{self.groups}",
+                source=remote if back else local,
+                destination=local if back else remote,
+            ),
+            specs,
+        )
         self.hcx.start_mobility_group(group.id)
         ids = {p.vm_id: p.id for p in self.hcx.iter_migrations(group_ids=[group.id])}
         for m, spec in zip(rows, specs, strict=True):
@@ -79,7 +107,9 @@ class Site:
 
     def sync(self, rows) -> list[VmMigration]:
         """What the reconciler does: HCX's readings through observe()."""
-        fresh = list(VmMigration.objects.filter(pk__in=[m.pk for m in rows]).select_related("vm").order_by("vm__name"))
+        fresh = list(
+            VmMigration.objects.filter(pk__in=[m.pk for m in rows]).select_related("vm").order_by("vm__name")
+        )
         readings = {p.id: p for p in self.hcx.iter_migrations(ids=[m.hcx_id for m in fresh if m.hcx_id])}
         for m in fresh:
             changed, events = observe(m, readings[m.hcx_id])
@@ -115,6 +145,7 @@ def states(rows) -> list[str]:
 
 # --- cancel ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_it_cancels_migrations_never_sent_at_once_without_asking_hcx(site, vms, engineer):
     rows = site.migrations(vms[:2])
@@ -126,9 +157,16 @@ def test_it_cancels_migrations_never_sent_at_once_without_asking_hcx(site, vms, 
     assert site.sim.control.state()["migrations"] == []
     event = MigrationEvent.objects.filter(migration=rows[0]).latest("id")
     assert (event.state, event.user, event.message) == (
-        S.CANCELLED, engineer, f"Cancelled by {engineer.username} before it was sent to HCX")
+        S.CANCELLED,
+        engineer,
+        f"Cancelled by {engineer.username} before it was sent to HCX",
+    )
     [audit] = audit_rows("cancel")
-    assert (audit.user, audit.object_id, audit.detail["done"]) == (engineer, rows[0].wave_id, [str(v) for v in vms[:2]])
+    assert (audit.user, audit.object_id, audit.detail["done"]) == (
+        engineer,
+        rows[0].wave_id,
+        [str(v) for v in vms[:2]],
+    )
 
 
 @pytest.mark.django_db
@@ -147,7 +185,9 @@ def test_it_cancels_migrations_in_hcx_and_records_it_when_hcx_accepts(site, vms,
 
 
 @pytest.mark.django_db
-def test_a_cancel_after_the_switchover_started_is_refused_per_vm_and_the_others_are_cancelled(site, vms, engineer):
+def test_a_cancel_after_the_switchover_started_is_refused_per_vm_and_the_others_are_cancelled(
+    site, vms, engineer
+):
     site.meshed.settings(switchoverSeconds={"Bulk": 3600})
     switching, waiting, portal_lags = site.send(site.migrations(vms))
     site.hcx.set_switchover_window([waiting.hcx_id], site.meshed.at(86400))
@@ -158,8 +198,9 @@ def test_a_cancel_after_the_switchover_started_is_refused_per_vm_and_the_others_
 
     refused = {m.pk: why for m, why in result.refused.items()}
     assert refused[switching.pk] == "Its switchover has started: HCX cannot cancel it any more."
-    assert refused[portal_lags.pk] == (f"Migration of {portal_lags.vm.name} cannot be cancelled: its switchover "
-                                       "has started")
+    assert refused[portal_lags.pk] == (
+        f"Migration of {portal_lags.vm.name} cannot be cancelled: its switchover has started"
+    )
     assert [m.pk for m in result.done] == [waiting.pk]
     assert states([switching, waiting, portal_lags]) == [S.SWITCHOVER, S.CANCELLED, S.VALIDATING]
     assert site.phase(portal_lags) == Phase.SWITCHOVER
@@ -194,6 +235,7 @@ def test_a_migration_being_sent_right_now_is_not_cancelled(site, vms, engineer):
 
 # --- retry -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_failed_bulk_is_retried_as_a_new_attempt_that_hcx_starts_from_its_seed(site, vms, engineer):
     [failed] = site.migrations(vms[:1])
@@ -209,14 +251,24 @@ def test_a_failed_bulk_is_retried_as_a_new_attempt_that_hcx_starts_from_its_seed
     result = controls.do_retry_migrations([failed], acting_user=engineer)
 
     [attempt] = result.done
-    assert (attempt.state, attempt.attempt, attempt.retry_of, attempt.batch_id, attempt.direction,
-            attempt.seed_checkpoint) == (S.WAITING, 2, failed, failed.batch_id, MigrationDirection.FORWARD, True)
+    assert (
+        attempt.state,
+        attempt.attempt,
+        attempt.retry_of,
+        attempt.batch_id,
+        attempt.direction,
+        attempt.seed_checkpoint,
+    ) == (S.WAITING, 2, failed, failed.batch_id, MigrationDirection.FORWARD, True)
     site.send([attempt])
     site.sim.control.set_variants(progress_extras="present")  # the simulator's own seedBytesReused
     item = next(i for i in site.sim.control.state()["migrations"] if i["migrationId"] == attempt.hcx_id)
     assert item["progress"]["seedBytesReused"] == pytest.approx(5 * GiB, rel=0.01)
     [audit] = audit_rows("retry")
-    assert (audit.user, audit.detail["done"], audit.detail["migrations"]) == (engineer, [str(vms[0])], [attempt.pk])
+    assert (audit.user, audit.detail["done"], audit.detail["migrations"]) == (
+        engineer,
+        [str(vms[0])],
+        [attempt.pk],
+    )
 
 
 @pytest.mark.django_db
@@ -232,14 +284,19 @@ def test_only_the_latest_finished_attempt_of_a_vm_is_retried(site, vms, engineer
     reasons = {m.pk: why for m, why in result.refused.items()}
     assert result.done == []
     assert reasons[first.pk] == "Its VM already has a migration in progress (attempt 2, waiting to be sent)."
-    assert reasons[running.pk] == "It is validating: only a refused, failed or cancelled migration can be retried."
+    assert (
+        reasons[running.pk]
+        == "It is validating: only a refused, failed or cancelled migration can be retried."
+    )
     assert reasons[waiting.pk].startswith("It is waiting to be sent")
     assert VmMigration.objects.filter(vm=first.vm).count() == 2 and second.attempt == 2
     assert len(audit_rows("retry")) == 2
 
 
 @pytest.mark.django_db
-def test_retrying_many_migrations_takes_the_same_number_of_queries(site, engineer, django_assert_max_num_queries):
+def test_retrying_many_migrations_takes_the_same_number_of_queries(
+    site, engineer, django_assert_max_num_queries
+):
     vms = make_estate(vms=30, prefix="many-").vms
     rows = site.migrations(vms)
     VmMigration.objects.filter(pk__in=[m.pk for m in rows]).update(state=S.FAILED)
@@ -251,6 +308,7 @@ def test_retrying_many_migrations_takes_the_same_number_of_queries(site, enginee
 
 
 # --- rollback ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_a_completed_migration_is_rolled_back_by_a_reverse_migration_that_completes(site, vms, engineer):
@@ -266,7 +324,11 @@ def test_a_completed_migration_is_rolled_back_by_a_reverse_migration_that_comple
     again = controls.do_roll_back_migrations([m], acting_user=engineer)
 
     assert (reverse.direction, reverse.attempt, reverse.batch_id, reverse.state) == (
-        MigrationDirection.REVERSE, 1, m.batch_id, S.COMPLETE)
+        MigrationDirection.REVERSE,
+        1,
+        m.batch_id,
+        S.COMPLETE,
+    )
     item = next(i for i in site.sim.control.state()["migrations"] if i["migrationId"] == reverse.hcx_id)
     assert (item["isReverse"], item["destination"]["endpointId"]) == (True, site.meshed.local)
     assert again.refused == {m: "It was already rolled back."}
@@ -283,7 +345,8 @@ def test_an_unfinished_migration_cannot_be_rolled_back(site, vms, engineer):
     assert result.done == []
     assert {m.pk: why for m, why in result.refused.items()} == {
         running.pk: "It is validating: only a complete migration can be rolled back.",
-        waiting.pk: "It is waiting to be sent: only a complete migration can be rolled back."}
+        waiting.pk: "It is waiting to be sent: only a complete migration can be rolled back.",
+    }
     assert not VmMigration.objects.filter(direction=MigrationDirection.REVERSE).exists()
 
 
@@ -302,6 +365,7 @@ def test_a_failed_rollback_is_rolled_back_again_as_its_next_attempt(site, vms, e
 
 # --- switchover ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_switchover_now_makes_a_waiting_bulk_switch_over_and_a_vmotion_is_refused(site, vms, engineer):
     bulk, vmotion = site.migrations(vms[:2])
@@ -315,21 +379,29 @@ def test_switchover_now_makes_a_waiting_bulk_switch_over_and_a_vmotion_is_refuse
     result = controls.do_switch_over_now([bulk, vmotion], acting_user=engineer)
 
     assert [m.pk for m in result.done] == [bulk.pk]
-    assert result.refused == {vmotion: "HCX vMotion migrations switch over right after their copy: their "
-                                       "switchover cannot be scheduled."}
+    assert result.refused == {
+        vmotion: "HCX vMotion migrations switch over right after their copy: their "
+        "switchover cannot be scheduled."
+    }
     assert site.phase(bulk) == Phase.SWITCHOVER
     assert VmMigration.objects.get(pk=bulk.pk).switchover_start is None
-    assert MigrationEvent.objects.filter(migration=bulk, message=f"Switchover now by {engineer.username}").exists()
+    assert MigrationEvent.objects.filter(
+        migration=bulk, message=f"Switchover now by {engineer.username}"
+    ).exists()
     [audit] = audit_rows("switchover_now")
     assert audit.user == engineer
 
 
 @pytest.mark.django_db
-def test_a_switchover_hcx_refuses_comes_back_as_the_vm_s_reason_and_the_others_switch_over(site, vms, engineer):
+def test_a_switchover_hcx_refuses_comes_back_as_the_vm_s_reason_and_the_others_switch_over(
+    site, vms, engineer
+):
     rows = site.send(site.migrations(vms[:2]), switchover_start=site.meshed.at(86400))
     site.advance(60)
     rows = site.sync(rows)
-    site.sim.control.fault("switchover_refuse", vm=vms[0].moid, message="Switchover refused: a backup holds a snapshot")
+    site.sim.control.fault(
+        "switchover_refuse", vm=vms[0].moid, message="Switchover refused: a backup holds a snapshot"
+    )
 
     result = controls.do_switch_over_now(rows, acting_user=engineer)
 
@@ -337,7 +409,8 @@ def test_a_switchover_hcx_refuses_comes_back_as_the_vm_s_reason_and_the_others_s
     assert [m.pk for m in result.done] == [rows[1].pk]
     assert [site.phase(m) for m in rows] == [Phase.WAITING_FOR_SWITCHOVER, Phase.SWITCHOVER]
     assert audit_rows("switchover_now")[0].detail["refused"] == {
-        str(vms[0]): "Switchover refused: a backup holds a snapshot"}
+        str(vms[0]): "Switchover refused: a backup holds a snapshot"
+    }
 
 
 @pytest.mark.django_db
@@ -361,9 +434,11 @@ def test_a_moved_window_is_set_in_hcx_and_kept_on_the_row(site, vms, engineer):
 
 # --- in the background -------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
 def test_the_job_cancels_in_hcx_in_the_worker_after_the_never_sent_ones_are_cancelled_at_once(
-        site, engineer, celery_worker):
+    site, engineer, celery_worker
+):
     vms = make_estate(vms=2, prefix="job-").vms
     in_hcx, never_sent = site.migrations(vms)
     site.send([in_hcx], switchover_start=site.meshed.at(86400))

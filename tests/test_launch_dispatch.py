@@ -67,7 +67,9 @@ def ms(moment: datetime.datetime) -> int:
 
 @pytest.mark.django_db
 def test_it_sends_one_migration_per_vm_with_the_wave_s_target_options_and_window(hcxsim_fast, engineer):
-    setup = make_launch_setup(hcxsim_fast, vms=2, remove_snapshots=True, force_power_off=True, upgrade_tools=True)
+    setup = make_launch_setup(
+        hcxsim_fast, vms=2, remove_snapshots=True, force_power_off=True, upgrade_tools=True
+    )
     start, end = setup.meshed.at(86_400), setup.meshed.at(90_000)
     setup.wave.window_start, setup.wave.window_end = start, end
     setup.wave.save()
@@ -99,29 +101,54 @@ def test_it_sends_one_migration_per_vm_with_the_wave_s_target_options_and_window
         assert m["destination"]["endpointId"] == setup.meshed.remote
         # HCX's vCenters, as every working start payload names them (hcx-wire.md §6).
         assert (m["source"]["computeResourceId"], m["destination"]["computeResourceId"]) == (
-            setup.meshed.site()["computeResourceId"], setup.meshed.site(remote=True)["computeResourceId"])
+            setup.meshed.site()["computeResourceId"],
+            setup.meshed.site(remote=True)["computeResourceId"],
+        )
         assert m["servicemeshId"] == setup.meshed.mesh_id
         assert [(p["id"], p["name"], p["type"]) for p in m["placement"]] == [
-            (AVS_CLUSTER[0], AVS_CLUSTER[1], "ClusterComputeResource"), (AVS_FOLDER_ID, AVS_FOLDER, "Folder"),
-            (AVS_DATACENTER[0], AVS_DATACENTER[1], "Datacenter")]
+            (AVS_CLUSTER[0], AVS_CLUSTER[1], "ClusterComputeResource"),
+            (AVS_FOLDER_ID, AVS_FOLDER, "Folder"),
+            (AVS_DATACENTER[0], AVS_DATACENTER[1], "Datacenter"),
+        ]
         assert m["storage"]["defaultStorage"]["id"] == AVS_DATASTORE[0]
         options = m["switchoverParams"]["options"]
-        assert options == {**options, "removeISOs": True, "removeSnapshots": True, "forcePowerOffVm": True,
-                           "retainMac": True, "upgradeVMTools": True, "upgradeHardware": False}
+        assert options == {
+            **options,
+            "removeISOs": True,
+            "removeSnapshots": True,
+            "forcePowerOffVm": True,
+            "retainMac": True,
+            "upgradeVMTools": True,
+            "upgradeHardware": False,
+        }
         assert m["switchoverParams"]["schedule"] == {"startTime": ms(start), "expiryTime": ms(end)}
         assert m["transferParams"]["longRecovery"] is True
         [mapping] = m["networkParams"]["networkMappings"]
         assert (mapping["srcNetworkValue"], mapping["destNetworkValue"], mapping["destNetworkName"]) == (
-            PORT_GROUP[0], AVS_SEGMENT[0], AVS_SEGMENT[1])
+            PORT_GROUP[0],
+            AVS_SEGMENT[0],
+            AVS_SEGMENT[1],
+        )
         assert {k: v for k, v in mapping.items() if k.endswith(("Id", "Href", "DisplayName"))} == {
-            "srcNetworkId": PORT_GROUP[0], "srcNetworkHref": PORT_GROUP[0], "srcNetworkDisplayName": PORT_GROUP[1],
-            "destNetworkId": AVS_SEGMENT[0], "destNetworkHref": AVS_SEGMENT[0], "destNetworkDisplayName": AVS_SEGMENT[1]}
+            "srcNetworkId": PORT_GROUP[0],
+            "srcNetworkHref": PORT_GROUP[0],
+            "srcNetworkDisplayName": PORT_GROUP[1],
+            "destNetworkId": AVS_SEGMENT[0],
+            "destNetworkHref": AVS_SEGMENT[0],
+            "destNetworkDisplayName": AVS_SEGMENT[1],
+        }
 
 
 @pytest.mark.django_db
-def test_a_vm_hcx_refuses_ends_refused_with_hcx_s_words_while_the_others_start(hcxsim_fast, engineer, stakeholder):
-    setup = make_launch_setup(hcxsim_fast, vms=3, remove_isos=False,
-                              facts={"app-2": {"isoAttached": True}, "app-3": {"toolsRunning": False}})
+def test_a_vm_hcx_refuses_ends_refused_with_hcx_s_words_while_the_others_start(
+    hcxsim_fast, engineer, stakeholder
+):
+    setup = make_launch_setup(
+        hcxsim_fast,
+        vms=3,
+        remove_isos=False,
+        facts={"app-2": {"isoAttached": True}, "app-3": {"toolsRunning": False}},
+    )
     stakeholder.email = "board@example.org"
     stakeholder.save()
     NotificationPreference.objects.create(user=stakeholder, event=NotificationEvent.MIGRATION_FAILED)
@@ -134,7 +161,9 @@ def test_a_vm_hcx_refuses_ends_refused_with_hcx_s_words_while_the_others_start(h
     assert [e["code"] for e in ours["app-2"].validation["errors"]] == ["ISO_ATTACHED"]
     assert ours["app-1"].state not in S.NOT_SENT | {S.REFUSED} and ours["app-1"].validation["errors"] == []
     # A warning does not stop the VM; it is kept for the engineer.
-    assert ours["app-3"].hcx_id and [w["code"] for w in ours["app-3"].validation["warnings"]] == ["TOOLS_NOT_RUNNING"]
+    assert ours["app-3"].hcx_id and [w["code"] for w in ours["app-3"].validation["warnings"]] == [
+        "TOOLS_NOT_RUNNING"
+    ]
     assert sorted(by_vm(setup)) == ["app-1", "app-3"]
     job = Job.objects.get(pk=batch.job_id)
     assert job.data["refused"] == 1
@@ -145,7 +174,9 @@ def test_a_vm_hcx_refuses_ends_refused_with_hcx_s_words_while_the_others_start(h
 
 
 @pytest.mark.django_db
-def test_it_sends_no_more_replications_than_the_limits_and_more_once_slots_free(hcxsim_fast, engineer, settings):
+def test_it_sends_no_more_replications_than_the_limits_and_more_once_slots_free(
+    hcxsim_fast, engineer, settings
+):
     settings.HCX_LIMITS = {**settings.HCX_LIMITS, "MAX_REPLICATIONS_PER_MESH": 2}
     setup = make_launch_setup(hcxsim_fast, vms=5)
     setup.meshed.settings(maxReplicationsPerMesh=2)
@@ -155,7 +186,9 @@ def test_it_sends_no_more_replications_than_the_limits_and_more_once_slots_free(
     ours = rows(batch)
     assert sorted(n for n, m in ours.items() if m.hcx_id) == ["app-1", "app-2"]
     waiting = [m for m in ours.values() if m.state == S.WAITING]
-    assert len(waiting) == 3 and all("2 of 2" in m.message and "replication slot" in m.message for m in waiting)
+    assert len(waiting) == 3 and all(
+        "2 of 2" in m.message and "replication slot" in m.message for m in waiting
+    )
     assert len(setup.hcx_migrations()) == 2
 
     setup.finish()
@@ -199,7 +232,9 @@ def test_running_the_submit_job_twice_sends_nothing_twice(hcxsim_fast, engineer)
 
     assert again.pk != first.pk
     assert Job.objects.get(pk=again.pk).status == JobStatus.COMPLETED
-    assert Job.objects.get(pk=again.pk).data["sent"] == 0 and Job.objects.get(pk=again.pk).data["refused"] == 0
+    assert (
+        Job.objects.get(pk=again.pk).data["sent"] == 0 and Job.objects.get(pk=again.pk).data["refused"] == 0
+    )
     assert len(setup.hcx_migrations()) == 3
     assert len(setup.hcx()["mobilityGroups"]) == 1
     assert VmMigration.objects.filter(batch=batch).count() == 3
@@ -225,8 +260,12 @@ def test_a_send_interrupted_after_hcx_took_it_is_recovered_not_sent_again(hcxsim
 
 def group_body(ctx, batch, *, reverse: bool = False) -> dict:
     source, destination = (ctx.remote, ctx.local) if reverse else (ctx.local, ctx.remote)
-    return bodies.mobility_group(name=send_group_name(batch), source=source.body(), destination=destination.body(),
-                                 service_mesh_id=ctx.mesh_id)
+    return bodies.mobility_group(
+        name=send_group_name(batch),
+        source=source.body(),
+        destination=destination.body(),
+        service_mesh_id=ctx.mesh_id,
+    )
 
 
 def sent_behind_the_portal(setup, batch, vm_name: str, *, reverse: bool = False):
@@ -235,8 +274,9 @@ def sent_behind_the_portal(setup, batch, vm_name: str, *, reverse: bool = False)
     service = service_for(setup.site)
     try:
         ctx = SiteContext.load(setup.site, service)
-        group = service.create_mobility_group(group_body(ctx, batch, reverse=reverse),
-                                              [spec_for(rows(batch)[vm_name], ctx)])
+        group = service.create_mobility_group(
+            group_body(ctx, batch, reverse=reverse), [spec_for(rows(batch)[vm_name], ctx)]
+        )
         service.start_mobility_group(group.id)
         [started] = service.iter_migrations(group_ids=[group.id])
     finally:
@@ -245,7 +285,9 @@ def sent_behind_the_portal(setup, batch, vm_name: str, *, reverse: bool = False)
 
 
 @pytest.mark.django_db
-def test_a_send_interrupted_between_the_group_s_creation_and_its_start_starts_that_group(hcxsim_fast, engineer):
+def test_a_send_interrupted_between_the_group_s_creation_and_its_start_starts_that_group(
+    hcxsim_fast, engineer
+):
     setup = make_launch_setup(hcxsim_fast, vms=2)
     batch = batches.do_create_batch(setup.wave, acting_user=engineer)
     batches.do_launch_batch(batch, acting_user=engineer)
@@ -262,16 +304,27 @@ def test_a_send_interrupted_between_the_group_s_creation_and_its_start_starts_th
     assert [g["migrationGroupId"] for g in setup.hcx()["mobilityGroups"]] == [group.id]
     sent = by_vm(setup)
     assert {name: [m["state"] for m in found] for name, found in sent.items()} == {
-        "app-1": ["MIGRATING"], "app-2": ["MIGRATING"]}
+        "app-1": ["MIGRATING"],
+        "app-2": ["MIGRATING"],
+    }
     assert {m.hcx_id for m in rows(batch).values()} == {found[0]["migrationId"] for found in sent.values()}
 
 
 @pytest.mark.django_db
 def test_a_group_hcx_refuses_to_start_is_deleted_and_the_others_go_in_a_new_one(hcxsim_fast, engineer):
     setup = make_launch_setup(hcxsim_fast, vms=2)
-    refusal = {"items": [{"entityId": "vm-102", "entityName": "app-2",
-                          "errors": [{"code": "BUSY", "message": "The VM is locked by a backup"}]}]}
-    hcxsim_fast.control.fault("error", path="/mobility/groups/start$", status=400, body=json.dumps(refusal), times=1)
+    refusal = {
+        "items": [
+            {
+                "entityId": "vm-102",
+                "entityName": "app-2",
+                "errors": [{"code": "BUSY", "message": "The VM is locked by a backup"}],
+            }
+        ]
+    }
+    hcxsim_fast.control.fault(
+        "error", path="/mobility/groups/start$", status=400, body=json.dumps(refusal), times=1
+    )
 
     batch = launch(setup, engineer)
 
@@ -284,7 +337,9 @@ def test_a_group_hcx_refuses_to_start_is_deleted_and_the_others_go_in_a_new_one(
 
 
 @pytest.mark.django_db
-def test_a_rollback_send_interrupted_after_hcx_took_it_is_recovered_by_the_vm_s_id_in_avs(hcxsim_fast, engineer):
+def test_a_rollback_send_interrupted_after_hcx_took_it_is_recovered_by_the_vm_s_id_in_avs(
+    hcxsim_fast, engineer
+):
     setup = make_launch_setup(hcxsim_fast, vms=2)
     forward = launch(setup, engineer)
     setup.finish()
@@ -334,8 +389,9 @@ def test_a_second_dispatch_of_a_site_while_one_sends_does_nothing(hcxsim_fast, e
 
 
 @pytest.mark.django_db
-def test_hcx_unavailable_leaves_them_waiting_with_a_message_and_a_later_dispatch_sends_them(hcxsim_fast, engineer,
-                                                                                           settings):
+def test_hcx_unavailable_leaves_them_waiting_with_a_message_and_a_later_dispatch_sends_them(
+    hcxsim_fast, engineer, settings
+):
     settings.HCX_SETUP = {**settings.HCX_SETUP, "RETRY_ATTEMPTS": 0}
     setup = make_launch_setup(hcxsim_fast, vms=2)
     batch = batches.do_create_batch(setup.wave, acting_user=engineer)
@@ -388,7 +444,9 @@ def test_a_mesh_whose_update_failed_is_not_used(hcxsim_fast):
 
 
 @pytest.mark.django_db
-def test_under_hcx_9_the_default_mesh_is_ignored_and_the_site_s_edge_mesh_carries_the_migrations(hcxsim_fast, engineer):
+def test_under_hcx_9_the_default_mesh_is_ignored_and_the_site_s_edge_mesh_carries_the_migrations(
+    hcxsim_fast, engineer
+):
     setup = make_launch_setup(hcxsim_fast, vms=1, meshed_variants={"hcx_version": "9.x"})
     names = {m["name"]: m for m in setup.hcx()["serviceMeshes"]}
 
@@ -408,10 +466,23 @@ def test_each_migration_goes_over_a_working_mesh_that_offers_its_service(hcxsim_
     setup = make_launch_setup(hcxsim_fast, vms=1)
     service = service_for(setup.site)
     local, remote = service.login().endpoint_id, setup.meshed.remote
-    profiles = [{"endpointId": local, "computeProfileId": service.list_compute_profiles(local)[0]["computeProfileId"]},
-                {"endpointId": remote, "computeProfileId": service.list_compute_profiles(remote)[0]["computeProfileId"]}]
-    started = service.create_service_mesh({"name": "vmotion-only", "computeProfiles": profiles,
-                                           "services": [{"name": "INTERCONNECT"}, {"name": "VMOTION"}]})
+    profiles = [
+        {
+            "endpointId": local,
+            "computeProfileId": service.list_compute_profiles(local)[0]["computeProfileId"],
+        },
+        {
+            "endpointId": remote,
+            "computeProfileId": service.list_compute_profiles(remote)[0]["computeProfileId"],
+        },
+    ]
+    started = service.create_service_mesh(
+        {
+            "name": "vmotion-only",
+            "computeProfiles": profiles,
+            "services": [{"name": "INTERCONNECT"}, {"name": "VMOTION"}],
+        }
+    )
     hcxsim_fast.control.advance(1200)
     service.close()
 
@@ -445,12 +516,17 @@ def test_a_rollback_goes_from_avs_back_to_where_the_vm_came_from(hcxsim_fast, en
     assert m["source"]["endpointId"] == setup.meshed.remote
     assert m["destination"]["endpointId"] == setup.meshed.local
     # Named by its new id in AVS, from HCX's remote inventory: AVS does not know the on-premises moref.
-    [in_avs] = [v for v in service_for(setup.site).remote_inventory("virtualmachines", setup.meshed.remote)
-                if v.name == "app-1"]
+    [in_avs] = [
+        v
+        for v in service_for(setup.site).remote_inventory("virtualmachines", setup.meshed.remote)
+        if v.name == "app-1"
+    ]
     assert m["entity"]["entityId"] == in_avs.id != done.vm.moid
     assert m["migrationGroupId"] not in (None, forward.hcx_group_id)  # a new small group
-    assert [(p["id"], p["type"]) for p in m["placement"]] == [(ONPREM_CLUSTER[0], "ClusterComputeResource"),
-                                                              ("Apps", "Folder")]
+    assert [(p["id"], p["type"]) for p in m["placement"]] == [
+        (ONPREM_CLUSTER[0], "ClusterComputeResource"),
+        ("Apps", "Folder"),
+    ]
     assert m["storage"]["defaultStorage"]["id"] == ONPREM_DATASTORE[0]
     assert m["switchoverParams"]["schedule"] == {"startTime": 0, "expiryTime": 0}
     assert m["switchoverParams"]["options"]["upgradeHardware"] is False
@@ -473,8 +549,10 @@ def test_a_rollback_of_a_vm_avs_does_not_list_is_refused_with_why(hcxsim_fast, e
 
     [refused] = rows(back).values()
     assert result.sent == 0 and refused.state == S.REFUSED
-    assert refused.message == (f"app-1-old: the AVS side of {setup.site} has no VM of that name in HCX's inventory, "
-                               "so it cannot be rolled back: was it renamed, moved or deleted in AVS?")
+    assert refused.message == (
+        f"app-1-old: the AVS side of {setup.site} has no VM of that name in HCX's inventory, "
+        "so it cannot be rolled back: was it renamed, moved or deleted in AVS?"
+    )
     assert [m for m in setup.hcx_migrations() if m["isReverse"]] == []
 
 
@@ -486,17 +564,28 @@ def test_a_rollback_hcx_refuses_at_start_is_refused_and_the_others_go_back(hcxsi
     setup.finish()
     sync(setup.site)
     done = rows(forward)
-    in_avs = {v.name: v.id for v in service_for(setup.site).remote_inventory("virtualmachines", setup.meshed.remote)}
+    in_avs = {
+        v.name: v.id for v in service_for(setup.site).remote_inventory("virtualmachines", setup.meshed.remote)
+    }
     back = make_batch(setup.wave, [m.vm for m in done.values()], launched=timezone.now())
     VmMigration.objects.filter(batch=back).update(direction=MigrationDirection.REVERSE)
     # HCX's answer to the start names the refused VM: by the id it was sent (its id in AVS), or by the
     # on-premises moref; no source shows which (hcx-wire.md §6, "Reverse migrations").
     refused_id = in_avs["app-1"] if named_by == "avs id" else done["app-1"].vm.moid
-    answer = {"items": [{"entityId": refused_id, "entityName": "app-1",
-                         "errors": [{"code": "X", "message": "The VM is locked in AVS"}], "warnings": []},
-                        {"entityId": in_avs["app-2"], "entityName": "app-2", "errors": [], "warnings": []}]}
-    hcxsim_fast.control.fault("error", path="/mobility/groups/start$", status=400, body=json.dumps(answer),
-                              times=1)
+    answer = {
+        "items": [
+            {
+                "entityId": refused_id,
+                "entityName": "app-1",
+                "errors": [{"code": "X", "message": "The VM is locked in AVS"}],
+                "warnings": [],
+            },
+            {"entityId": in_avs["app-2"], "entityName": "app-2", "errors": [], "warnings": []},
+        ]
+    }
+    hcxsim_fast.control.fault(
+        "error", path="/mobility/groups/start$", status=400, body=json.dumps(answer), times=1
+    )
 
     result = dispatch(setup.site)
 
@@ -511,8 +600,11 @@ def test_the_worker_launches_a_wave_end_to_end(celery_worker, hcxsim_fast, engin
 
     batch = batches.do_launch_wave(setup.wave, acting_user=engineer)
 
-    job = wait_for(lambda: Job.objects.filter(pk=batch.job_id, status__in=JobStatus.TERMINAL).first(), timeout=60,
-                   message="the submit job to finish")
+    job = wait_for(
+        lambda: Job.objects.filter(pk=batch.job_id, status__in=JobStatus.TERMINAL).first(),
+        timeout=60,
+        message="the submit job to finish",
+    )
     assert job.status == JobStatus.COMPLETED, job.error
     assert job.data["sent"] == 2
     ours = rows(batch)

@@ -25,8 +25,12 @@ def url(wave):
 
 
 def test_it_gives_hcx_s_answer_per_vm_and_starts_nothing(hcxsim_fast, client_for, engineer, stakeholder):
-    setup = make_launch_setup(hcxsim_fast, vms=3, remove_isos=False,
-                              facts={"app-2": {"isoAttached": True}, "app-3": {"toolsRunning": False}})
+    setup = make_launch_setup(
+        hcxsim_fast,
+        vms=3,
+        remove_isos=False,
+        facts={"app-2": {"isoAttached": True}, "app-3": {"toolsRunning": False}},
+    )
     response = client_for(engineer).post(url(setup.wave))
     assert response.status_code == 302
     job = Job.objects.get(kind=VALIDATE_KIND)
@@ -38,7 +42,9 @@ def test_it_gives_hcx_s_answer_per_vm_and_starts_nothing(hcxsim_fast, client_for
     assert answers["app-1"]["passed"] and answers["app-1"]["errors"] == []
     assert not answers["app-2"]["passed"]
     assert [e["code"] for e in answers["app-2"]["errors"]] == ["ISO_ATTACHED"]
-    assert answers["app-3"]["passed"] and [w["code"] for w in answers["app-3"]["warnings"]] == ["TOOLS_NOT_RUNNING"]
+    assert answers["app-3"]["passed"] and [w["code"] for w in answers["app-3"]["warnings"]] == [
+        "TOOLS_NOT_RUNNING"
+    ]
     # A dry run: HCX started nothing, the portal made no batch and no migration.
     assert setup.hcx_migrations() == [] and setup.hcx()["mobilityGroups"] == []
     assert not Batch.objects.exists() and not VmMigration.objects.exists()
@@ -51,7 +57,9 @@ def test_it_gives_hcx_s_answer_per_vm_and_starts_nothing(hcxsim_fast, client_for
     assert "ISO" in message and message in html
     assert f"{job.completed.astimezone(datetime.UTC):%Y-%m-%d %H:%M} UTC" in html
     assert "Validate in HCX" not in html  # stakeholders do not get the button
-    fragment = client_for(stakeholder).get(url(setup.wave)).content.decode()  # what the page polls while it runs
+    fragment = (
+        client_for(stakeholder).get(url(setup.wave)).content.decode()
+    )  # what the page polls while it runs
     assert message in fragment and 'data-vm="app-1"' in fragment
     # The job's own page reads the result as words too: "app-2: <HCX's message>", no Python lists.
     job_page = client_for(stakeholder).get(job.get_absolute_url()).content.decode()

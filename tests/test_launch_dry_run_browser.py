@@ -20,8 +20,12 @@ CHECK_MS = 90_000  # the worker picks the job up and HCX answers, on a slow shar
 
 
 def test_an_engineer_validates_a_wave_in_hcx_and_sees_each_vm_s_answer(sign_in, celery_worker, hcxsim_fast):
-    setup = make_launch_setup(hcxsim_fast, vms=3, remove_isos=False,
-                              facts={"app-2": {"isoAttached": True}, "app-3": {"toolsRunning": False}})
+    setup = make_launch_setup(
+        hcxsim_fast,
+        vms=3,
+        remove_isos=False,
+        facts={"app-2": {"isoAttached": True}, "app-3": {"toolsRunning": False}},
+    )
     page = sign_in(make_user("engineer"), PASSWORD)
     page.goto(setup.wave.get_absolute_url())
     panel = page.get_by_test_id("hcx-validation")
@@ -45,8 +49,9 @@ def test_an_engineer_validates_a_wave_in_hcx_and_sees_each_vm_s_answer(sign_in, 
 
     page.get_by_test_id("hcx-validation").screenshot(path=str(SCREENSHOTS / "avsportal-validate-in-hcx.png"))
     page.reload()
-    expect(page.locator('[data-testid="hcx-validation-vms"] tr[data-vm="app-2"] [data-field="result"]')).to_have_text(
-        "errors")
+    expect(
+        page.locator('[data-testid="hcx-validation-vms"] tr[data-vm="app-2"] [data-field="result"]')
+    ).to_have_text("errors")
     assert setup.hcx_migrations() == [] and not VmMigration.objects.exists()
 
 

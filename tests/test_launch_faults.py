@@ -38,7 +38,11 @@ from tests.peers.worker import _worker, wait_for
 S = MigrationState
 RECONCILE_SECONDS = "0.5"
 # What HCX calls its migrations' final states, and the portal's words for them.
-HCX_FINAL = {"MIGRATION_COMPLETE": S.COMPLETE, "MIGRATION_FAILED": S.FAILED, "MIGRATION_CANCELLED": S.CANCELLED}
+HCX_FINAL = {
+    "MIGRATION_COMPLETE": S.COMPLETE,
+    "MIGRATION_FAILED": S.FAILED,
+    "MIGRATION_CANCELLED": S.CANCELLED,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +54,7 @@ def _fresh_clients():
 
 
 # --- the worker: started, killed and restarted by the test -------------------------------------------
+
 
 def _children(pid: int) -> list[int]:
     """Every descendant of `pid` (the worker's embedded beat is a child process)."""
@@ -117,10 +122,16 @@ class Worker:
         if self.process.env.get("REDIS_URL"):
             return Connection(self.process.env["REDIS_URL"])
         folder = Path(self.process.env["CELERY_BROKER_DIR"])
-        return Connection("filesystem://", transport_options={
-            "data_folder_in": str(folder / "queue"), "data_folder_out": str(folder / "queue"),
-            "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control"),
-            "store_processed": False})
+        return Connection(
+            "filesystem://",
+            transport_options={
+                "data_folder_in": str(folder / "queue"),
+                "data_folder_out": str(folder / "queue"),
+                "processed_folder": str(folder / "processed"),
+                "control_folder": str(folder / "control"),
+                "store_processed": False,
+            },
+        )
 
     def send_jobs_here(self, monkeypatch):
         """Jobs enqueued by the test (a launch's submit job) go to this worker's queue and broker,
@@ -130,7 +141,9 @@ class Worker:
         from avsportal.celery import app
 
         with self.connection() as conn:
-            Queue(self.queue, Exchange(self.queue, type="direct"), routing_key=self.queue)(conn.default_channel).declare()
+            Queue(self.queue, Exchange(self.queue, type="direct"), routing_key=self.queue)(
+                conn.default_channel
+            ).declare()
 
         def send(job):
             with self.connection() as conn:
@@ -157,6 +170,7 @@ def make_worker(django_db_setup, tmp_path_factory):
 
 # --- waiting on the portal while HCX's clock moves on --------------------------------------------------
 
+
 def drive(sim, done, *, step: float = 30, timeout: float = 60, message: str):
     """Move the simulator's clock `step` seconds at a time until `done()` is truthy (its value is
     returned); fail with `message` after `timeout` real seconds."""
@@ -166,7 +180,9 @@ def drive(sim, done, *, step: float = 30, timeout: float = 60, message: str):
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}; portal: {portal_states()}")
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {message}; portal: {portal_states()}"
+            )
         sim.control.advance(step)
         time.sleep(0.2)
 
@@ -194,16 +210,18 @@ def assert_hcx_matches_portal(sim, wave):
     for m in sim.control.state()["migrations"]:
         in_hcx[m["entity"]["entityName"]][m["migrationId"]] = m["state"]
     ours = defaultdict(dict)
-    for name, hcx_id, state in (VmMigration.objects.filter(wave=wave, hcx_id__isnull=False)
-                                .values_list("vm__name", "hcx_id", "state")):
+    for name, hcx_id, state in VmMigration.objects.filter(wave=wave, hcx_id__isnull=False).values_list(
+        "vm__name", "hcx_id", "state"
+    ):
         ours[name][hcx_id] = state
     vms = set(wave.items.values_list("vm__name", flat=True))
     assert set(in_hcx) == set(ours) == vms, (dict(in_hcx), dict(ours))
     for name in sorted(vms):
         assert set(in_hcx[name]) == set(ours[name]), f"{name}: HCX {in_hcx[name]} vs portal {ours[name]}"
         for hcx_id, hcx_state in in_hcx[name].items():
-            assert HCX_FINAL.get(hcx_state) == ours[name][hcx_id], f"{name} {hcx_id}: HCX {hcx_state}, " \
-                                                                   f"portal {ours[name][hcx_id]}"
+            assert HCX_FINAL.get(hcx_state) == ours[name][hcx_id], (
+                f"{name} {hcx_id}: HCX {hcx_state}, portal {ours[name][hcx_id]}"
+            )
         assert list(in_hcx[name].values()).count("MIGRATION_COMPLETE") == 1, (name, in_hcx[name])
     # Nothing the portal tracks is left without an HCX id (lost) or still in flight.
     assert not VmMigration.objects.filter(wave=wave, state__in=sorted(S.ACTIVE)).exists(), portal_states(wave)
@@ -211,14 +229,18 @@ def assert_hcx_matches_portal(sim, wave):
 
 def submitting_events(wave) -> Counter:
     """How often each migration was claimed for sending: more than once would be a second start."""
-    return Counter(MigrationEvent.objects.filter(wave=wave, state=S.SUBMITTING).values_list("migration_id", flat=True))
+    return Counter(
+        MigrationEvent.objects.filter(wave=wave, state=S.SUBMITTING).values_list("migration_id", flat=True)
+    )
 
 
 # --- 1. the worker killed in the middle of a wave -------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_wave_loses_nothing_and_a_new_one_finishes_the_wave(hcxsim, make_worker, engineer,
-                                                                                monkeypatch, settings):
+def test_a_worker_killed_mid_wave_loses_nothing_and_a_new_one_finishes_the_wave(
+    hcxsim, make_worker, engineer, monkeypatch, settings
+):
     # Two replication slots for five VMs: a wave that sends in three rounds, so that at the kill some
     # are done, some in flight in HCX and one still waits for a slot.
     settings.HCX_LIMITS = {**settings.HCX_LIMITS, "MAX_REPLICATIONS_PER_MESH": 2}
@@ -234,8 +256,9 @@ def test_a_worker_killed_mid_wave_loses_nothing_and_a_new_one_finishes_the_wave(
 
     drive(hcxsim, mid_wave, message="two migrations done, others in flight and one waiting")
     worker.kill()
-    in_flight_at_kill = set(VmMigration.objects.filter(batch=batch, state__in=sorted(S.IN_HCX))
-                            .values_list("hcx_id", flat=True))
+    in_flight_at_kill = set(
+        VmMigration.objects.filter(batch=batch, state__in=sorted(S.IN_HCX)).values_list("hcx_id", flat=True)
+    )
     hcxsim.control.advance(120)  # HCX goes on while no worker looks
 
     worker.start()
@@ -248,19 +271,24 @@ def test_a_worker_killed_mid_wave_loses_nothing_and_a_new_one_finishes_the_wave(
     # The new worker's log says what it did: it read HCX, sent the VM that waited and finished the wave.
     # The task logs its result after its writes are committed, so the log may trail the database.
     said = ("migrations_app.reconcile", "sent 1 migration(s)", "finished 1 wave(s)")
-    wait_for(lambda: all(text in worker.log() for text in said), timeout=30,
-             message=f"the new worker's log to say {said}")
+    wait_for(
+        lambda: all(text in worker.log() for text in said),
+        timeout=30,
+        message=f"the new worker's log to say {said}",
+    )
 
 
 # --- 2. the worker killed in the middle of a batch submit ---------------------------------------------
+
 
 def fault_pending(sim, fault_id: int) -> bool:
     return any(f["id"] == fault_id for f in sim.control._call("GET", "/faults")["items"])
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_while_hcx_takes_a_batch_start_leaves_one_migration_per_vm(hcxsim, make_worker, engineer,
-                                                                                   monkeypatch):
+def test_a_worker_killed_while_hcx_takes_a_batch_start_leaves_one_migration_per_vm(
+    hcxsim, make_worker, engineer, monkeypatch
+):
     setup = make_launch_setup(hcxsim, vms=3)
     # HCX takes its time over the start: it answers after 4 s (within the client's timeout), and
     # starts the migrations whether or not the caller is still there to hear it.
@@ -275,8 +303,11 @@ def test_a_worker_killed_while_hcx_takes_a_batch_start_leaves_one_migration_per_
     assert Job.objects.get(pk=batch.job_id).status == JobStatus.RUNNING
     assert portal_states(setup.wave) == {S.SUBMITTING: 3}
     worker.kill()
-    wait_for(lambda: [m["state"] for m in setup.hcx_migrations()] == ["MIGRATING"] * 3, timeout=30,
-             message="HCX to start the group it was sent")
+    wait_for(
+        lambda: [m["state"] for m in setup.hcx_migrations()] == ["MIGRATING"] * 3,
+        timeout=30,
+        message="HCX to start the group it was sent",
+    )
     assert portal_states(setup.wave) == {S.SUBMITTING: 3}  # the portal never heard HCX's ids
 
     worker.start()
@@ -286,13 +317,18 @@ def test_a_worker_killed_while_hcx_takes_a_batch_start_leaves_one_migration_per_
     assert len(setup.hcx_migrations()) == 3
     # The log says what happened to each: found in HCX after the interrupted send, not sent again.
     for m in VmMigration.objects.filter(wave=setup.wave):
-        messages = list(MigrationEvent.objects.filter(migration=m).order_by("at", "pk").values_list("message", flat=True))
-        assert any(f"Found in HCX after an interrupted send ({m.hcx_id}); not sent again" == text for text in messages), \
-            messages
+        messages = list(
+            MigrationEvent.objects.filter(migration=m).order_by("at", "pk").values_list("message", flat=True)
+        )
+        assert any(
+            f"Found in HCX after an interrupted send ({m.hcx_id}); not sent again" == text
+            for text in messages
+        ), messages
     assert "sent 0 migration(s), 0 refused by HCX, 3 recovered" in worker.log()
 
 
 # --- 3. Redis restarted ---------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -314,8 +350,21 @@ class RedisServer:
 
     def start(self):
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                                          "--save", "", "--appendonly", "no"], stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [
+                    "redis-server",
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_for(self.answers, timeout=10, message=f"redis-server on port {self.port}")
 
     def answers(self) -> bool:
@@ -335,8 +384,10 @@ class RedisServer:
 @pytest.fixture
 def redis_server(tmp_path):
     if not django_settings.REDIS_URL:
-        pytest.skip("needs Redis: without REDIS_URL the worker uses the filesystem broker, which has no server "
-                    "to restart")
+        pytest.skip(
+            "needs Redis: without REDIS_URL the worker uses the filesystem broker, which has no server "
+            "to restart"
+        )
     server = RedisServer(tmp_path / "redis.log")
     server.start()
     yield server
@@ -344,26 +395,38 @@ def redis_server(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_redis_restart_mid_wave_is_survived_by_the_worker_and_its_beat(hcxsim, make_worker, redis_server, engineer,
-                                                                        monkeypatch, settings):
+def test_a_redis_restart_mid_wave_is_survived_by_the_worker_and_its_beat(
+    hcxsim, make_worker, redis_server, engineer, monkeypatch, settings
+):
     settings.HCX_LIMITS = {**settings.HCX_LIMITS, "MAX_REPLICATIONS_PER_MESH": 2}
     setup = make_launch_setup(hcxsim, vms=4)
     worker = make_worker(REDIS_URL=redis_server.url, HCX_MAX_REPLICATIONS_PER_MESH="2")
     worker.send_jobs_here(monkeypatch)
     worker.start()
     batch = batches.do_launch_wave(setup.wave, acting_user=engineer)
-    drive(hcxsim, lambda: VmMigration.objects.filter(batch=batch, state__in=sorted(S.IN_HCX)).count() == 2,
-          message="the first two migrations in HCX")
+    drive(
+        hcxsim,
+        lambda: VmMigration.objects.filter(batch=batch, state__in=sorted(S.IN_HCX)).count() == 2,
+        message="the first two migrations in HCX",
+    )
 
     redis_server.stop()  # every queued message is gone with it
     # Down long enough for both to fail: the worker's consumer, and its beat sending a cycle.
-    wait_for(lambda: "Cannot connect to redis" in worker.log() and "Couldn't apply scheduled task" in worker.log(),
-             timeout=30, message="the worker and its beat to find Redis gone")
+    wait_for(
+        lambda: "Cannot connect to redis" in worker.log() and "Couldn't apply scheduled task" in worker.log(),
+        timeout=30,
+        message="the worker and its beat to find Redis gone",
+    )
     frozen = portal_states(setup.wave)
     hcxsim.control.advance(600)  # the first two finish in HCX while nothing can reach the worker
     redis_server.start()
 
-    drive(hcxsim, lambda: wave_completed(setup.wave), timeout=90, message="the wave to complete after Redis is back")
+    drive(
+        hcxsim,
+        lambda: wave_completed(setup.wave),
+        timeout=90,
+        message="the wave to complete after Redis is back",
+    )
 
     assert frozen[S.WAITING] == 2  # the last two were sent only after Redis came back
     assert_hcx_matches_portal(hcxsim, setup.wave)
@@ -372,6 +435,7 @@ def test_a_redis_restart_mid_wave_is_survived_by_the_worker_and_its_beat(hcxsim,
 
 
 # --- 4. the web server restarted ------------------------------------------------------------------
+
 
 class RestartableAsgi:
     """The portal's ASGI application under uvicorn in a thread (as tests/peers/asgi.py), stopped and
@@ -394,7 +458,9 @@ class RestartableAsgi:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
         self.thread.start()
-        wait_for(lambda: self.server.started or not self.thread.is_alive(), timeout=20, message="uvicorn to start")
+        wait_for(
+            lambda: self.server.started or not self.thread.is_alive(), timeout=20, message="uvicorn to start"
+        )
         assert self.server.started, "uvicorn did not start"
 
     def stop(self):
@@ -441,15 +507,23 @@ def portal_rows(wave, since=None) -> dict[int, tuple[str, str]]:
     qs = VmMigration.objects.filter(wave=wave)
     if since is not None:
         qs = qs.filter(updated__gt=progress.parse_cursor(since))
-    return {pk: (state, progress.format_cursor(updated)) for pk, state, updated in qs.values_list("pk", "state", "updated")}
+    return {
+        pk: (state, progress.format_cursor(updated))
+        for pk, state, updated in qs.values_list("pk", "state", "updated")
+    }
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_web_server_restart_ends_the_stream_and_a_reader_resumes_from_its_cursor_missing_nothing(
-        hcxsim, web_server, engineer, stakeholder, monkeypatch):
-    setup = make_launch_setup(hcxsim, vms=3, disk_bytes=1024 ** 3)
+    hcxsim, web_server, engineer, stakeholder, monkeypatch
+):
+    setup = make_launch_setup(hcxsim, vms=3, disk_bytes=1024**3)
     monkeypatch.setattr(Job, "send", lambda job: None)  # the test runs the submit job itself
-    run(batches.do_launch_batch(batches.do_create_batch(setup.wave, acting_user=engineer), acting_user=engineer).pk)
+    run(
+        batches.do_launch_batch(
+            batches.do_create_batch(setup.wave, acting_user=engineer), acting_user=engineer
+        ).pk
+    )
     wave = setup.wave
     cookies = {django_settings.SESSION_COOKIE_NAME: _session_cookie(stakeholder)}
     url = f"{web_server.url}/plan/waves/{wave.pk}/progress/stream/?since={progress.latest_cursor(wave)}"
@@ -491,15 +565,24 @@ def test_a_web_server_restart_ends_the_stream_and_a_reader_resumes_from_its_curs
 
     web_server.start()
     # The polling API from the cursor: every row that changed, at its newest.
-    answer = requests.get(f"{web_server.url}/api/waves/{wave.pk}/progress/", params={"since": cursor},
-                          cookies=cookies, timeout=10)
+    answer = requests.get(
+        f"{web_server.url}/api/waves/{wave.pk}/progress/",
+        params={"since": cursor},
+        cookies=cookies,
+        timeout=10,
+    )
     assert answer.status_code == 200, answer.text
     polled = answer.json()
     assert {pk: row for pk, row in seen_in(polled).items() if pk in missed} == missed
     assert polled["cursor"] == max(updated for _, updated in missed.values())
     # The stream from the same cursor (as a browser's reconnect sends it) says the same, then goes on.
-    with requests.get(f"{web_server.url}/plan/waves/{wave.pk}/progress/stream/", cookies=cookies,
-                      headers={"Last-Event-ID": cursor}, stream=True, timeout=(5, 20)) as response:
+    with requests.get(
+        f"{web_server.url}/plan/waves/{wave.pk}/progress/stream/",
+        cookies=cookies,
+        headers={"Last-Event-ID": cursor},
+        stream=True,
+        timeout=(5, 20),
+    ) as response:
         events = sse(response)
         name, body, event_id = next(e for e in events if e[0] == "progress")
         assert {pk: row for pk, row in seen_in(body).items() if pk in missed} == missed
@@ -528,6 +611,7 @@ def _session_cookie(user) -> str:
 
 # --- 5. HCX answering 503, or not answering, for a minute -------------------------------------------
 
+
 def cycle_until(sim, site, done, *, step: float = 60, cycles: int = 40):
     """Reconciler cycles here, HCX's clock `step` seconds on between them, until `done()`."""
     for _ in range(cycles):
@@ -539,21 +623,38 @@ def cycle_until(sim, site, done, *, step: float = 60, cycles: int = 40):
 
 
 def snapshot(wave) -> list[tuple]:
-    return list(VmMigration.objects.filter(wave=wave).order_by("pk")
-                .values_list("state", "updated", "bytes_transferred", "message", "hcx_id"))
+    return list(
+        VmMigration.objects.filter(wave=wave)
+        .order_by("pk")
+        .values_list("state", "updated", "bytes_transferred", "message", "hcx_id")
+    )
 
 
-@pytest.mark.parametrize(("fault", "said"), [
-    ({"kind": "error", "status": 503}, "HTTP 503"),
-    ({"kind": "delay", "seconds": 1}, "did not answer within"),
-], ids=["503", "timeout"])
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ({"kind": "error", "status": 503}, "HTTP 503"),
+        ({"kind": "delay", "seconds": 1}, "did not answer within"),
+    ],
+    ids=["503", "timeout"],
+)
 @pytest.mark.django_db
-def test_a_minute_of_hcx_failing_changes_nothing_says_so_and_the_wave_then_catches_up(hcxsim, engineer, settings,
-                                                                                     caplog, fault, said):
-    settings.HCX_SETUP = {**settings.HCX_SETUP, "HTTP_TIMEOUT": 0.3, "RETRY_ATTEMPTS": 1, "RETRY_BACKOFF": 0.01}
+def test_a_minute_of_hcx_failing_changes_nothing_says_so_and_the_wave_then_catches_up(
+    hcxsim, engineer, settings, caplog, fault, said
+):
+    settings.HCX_SETUP = {
+        **settings.HCX_SETUP,
+        "HTTP_TIMEOUT": 0.3,
+        "RETRY_ATTEMPTS": 1,
+        "RETRY_BACKOFF": 0.01,
+    }
     settings.HCX_LIMITS = {**settings.HCX_LIMITS, "MAX_REPLICATIONS_PER_MESH": 2}
     setup = make_launch_setup(hcxsim, vms=4)
-    run(batches.do_launch_batch(batches.do_create_batch(setup.wave, acting_user=engineer), acting_user=engineer).pk)
+    run(
+        batches.do_launch_batch(
+            batches.do_create_batch(setup.wave, acting_user=engineer), acting_user=engineer
+        ).pk
+    )
     reconcile_site(setup.site)  # logged in: the cycles below reuse the session
     assert portal_states(setup.wave) == {S.VALIDATING: 2, S.WAITING: 2}
     before, events = snapshot(setup.wave), MigrationEvent.objects.count()
@@ -573,7 +674,9 @@ def test_a_minute_of_hcx_failing_changes_nothing_says_so_and_the_wave_then_catch
     hcxsim.control.clear_faults()
     stats = reconcile_site(setup.site)  # HCX answers again: the portal catches up with its minute
     assert not stats.skipped and stats.rows_written == 2
-    assert all(m.state not in (S.VALIDATING, S.WAITING) for m in VmMigration.objects.filter(hcx_id__isnull=False))
+    assert all(
+        m.state not in (S.VALIDATING, S.WAITING) for m in VmMigration.objects.filter(hcx_id__isnull=False)
+    )
     cycle_until(hcxsim, setup.site, lambda: wave_completed(setup.wave))
 
     assert_hcx_matches_portal(hcxsim, setup.wave)
@@ -582,21 +685,32 @@ def test_a_minute_of_hcx_failing_changes_nothing_says_so_and_the_wave_then_catch
 
 # --- 6. the HCX session expiring mid-wave ---------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)
-def test_an_hcx_session_expiring_mid_wave_is_logged_in_again_and_the_wave_goes_on(hcxsim, make_worker, engineer,
-                                                                                  monkeypatch, settings):
+def test_an_hcx_session_expiring_mid_wave_is_logged_in_again_and_the_wave_goes_on(
+    hcxsim, make_worker, engineer, monkeypatch, settings
+):
     settings.HCX_LIMITS = {**settings.HCX_LIMITS, "MAX_REPLICATIONS_PER_MESH": 2}
     setup = make_launch_setup(hcxsim, vms=4)
     worker = make_worker(HCX_MAX_REPLICATIONS_PER_MESH="2")
     worker.send_jobs_here(monkeypatch)
     worker.start()
     batch = batches.do_launch_wave(setup.wave, acting_user=engineer)
-    drive(hcxsim, lambda: VmMigration.objects.filter(batch=batch, state__in=sorted(S.IN_HCX - {S.VALIDATING}))
-          .count() == 2, message="the first two migrations under way")
-    wait_for(lambda: "wrote 2 row(s)" in worker.log(), timeout=30, message="a cycle to read HCX with its session")
+    drive(
+        hcxsim,
+        lambda: (
+            VmMigration.objects.filter(batch=batch, state__in=sorted(S.IN_HCX - {S.VALIDATING})).count() == 2
+        ),
+        message="the first two migrations under way",
+    )
+    wait_for(
+        lambda: "wrote 2 row(s)" in worker.log(), timeout=30, message="a cycle to read HCX with its session"
+    )
 
     hcxsim.control.fault("expire_sessions")  # every token HCX gave out is refused from now on
-    drive(hcxsim, lambda: wave_completed(setup.wave), message="the wave to complete after the session expired")
+    drive(
+        hcxsim, lambda: wave_completed(setup.wave), message="the wave to complete after the session expired"
+    )
 
     assert_hcx_matches_portal(hcxsim, setup.wave)
     log = worker.log()
@@ -606,6 +720,7 @@ def test_an_hcx_session_expiring_mid_wave_is_logged_in_again_and_the_wave_goes_o
 
 # --- 7. a migration failing at switchover -----------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_switchover_failure_ends_failed_with_hcx_s_words_and_a_retry_completes_the_wave(hcxsim, engineer):
     setup = make_launch_setup(hcxsim, vms=3)
@@ -614,13 +729,18 @@ def test_a_switchover_failure_ends_failed_with_hcx_s_words_and_a_retry_completes
     batch = batches.do_create_batch(setup.wave, acting_user=engineer)
     run(batches.do_launch_batch(batch, acting_user=engineer).pk)
 
-    cycle_until(hcxsim, setup.site, lambda: not VmMigration.objects.filter(batch=batch, state__in=sorted(S.ACTIVE))
-                .exists())
+    cycle_until(
+        hcxsim,
+        setup.site,
+        lambda: not VmMigration.objects.filter(batch=batch, state__in=sorted(S.ACTIVE)).exists(),
+    )
 
     assert states_by_vm(setup.wave) == {"app-1": [S.COMPLETE], "app-2": [S.FAILED], "app-3": [S.COMPLETE]}
     failed = VmMigration.objects.get(batch=batch, vm__name="app-2")
     assert words in failed.message and failed.ended is not None
-    assert MigrationEvent.objects.filter(migration=failed, state=S.FAILED, message__contains=words).count() == 1
+    assert (
+        MigrationEvent.objects.filter(migration=failed, state=S.FAILED, message__contains=words).count() == 1
+    )
     assert not wave_completed(setup.wave)  # a VM not moved: the wave is not done
 
     result = controls.do_retry_migrations([failed], acting_user=engineer)
@@ -628,8 +748,11 @@ def test_a_switchover_failure_ends_failed_with_hcx_s_words_and_a_retry_completes
     assert (again.state, again.attempt, again.retry_of_id) == (S.WAITING, 2, failed.pk)
     cycle_until(hcxsim, setup.site, lambda: wave_completed(setup.wave))
 
-    assert states_by_vm(setup.wave) == {"app-1": [S.COMPLETE], "app-2": [S.FAILED, S.COMPLETE],
-                                        "app-3": [S.COMPLETE]}
+    assert states_by_vm(setup.wave) == {
+        "app-1": [S.COMPLETE],
+        "app-2": [S.FAILED, S.COMPLETE],
+        "app-3": [S.COMPLETE],
+    }
     assert_hcx_matches_portal(hcxsim, setup.wave)  # app-2: its failed run and its retry, nothing more
     failed.refresh_from_db()
     assert failed.state == S.FAILED and words in failed.message  # the first attempt keeps its story

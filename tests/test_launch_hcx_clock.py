@@ -29,8 +29,11 @@ def _fresh_clients():
 
 
 def clock_notes(m) -> list[str]:
-    return list(MigrationEvent.objects.filter(migration=m, kind=MigrationEventKind.HCX)
-                .filter(message__startswith="HCX's clock").values_list("message", flat=True))
+    return list(
+        MigrationEvent.objects.filter(migration=m, kind=MigrationEventKind.HCX)
+        .filter(message__startswith="HCX's clock")
+        .values_list("message", flat=True)
+    )
 
 
 def test_times_from_an_hcx_clock_hours_ahead_are_taken_as_now(hcxsim, client_for, engineer):
@@ -45,7 +48,9 @@ def test_times_from_an_hcx_clock_hours_ahead_are_taken_as_now(hcxsim, client_for
         assert m.started <= m.ended <= after
         assert m.hcx_clock_ahead_minutes > 2  # the latest time HCX gave: its end, well in our future
         [note] = clock_notes(m)
-        assert re.fullmatch(r"HCX's clock is at least \d+ minutes ahead of the portal's: times clamped.*", note)
+        assert re.fullmatch(
+            r"HCX's clock is at least \d+ minutes ahead of the portal's: times clamped.*", note
+        )
         page = client_for(engineer).get(f"/plan/migrations/{m.pk}/").content.decode()
         assert f"at least {m.hcx_clock_ahead_minutes} minutes ahead of the portal" in page
 
@@ -79,14 +84,15 @@ def test_a_clock_within_the_tolerance_is_taken_as_it_is(hcxsim):
 
 def migrated_line(page: str) -> list[tuple[float, float]]:
     """The points of the green "Migrated" line of the first burn-up chart on the page."""
-    chart = page[page.index("VMs migrated against plan"):]
+    chart = page[page.index("VMs migrated against plan") :]
     lines = re.findall(r'<polyline points="([^"]+)" style="stroke: rgb\(9%,52%,32%\)', chart)  # #198754
     assert lines, "no migrated line in the chart"
     return [tuple(map(float, xy.split())) for xy in lines[0].split(",")]
 
 
 def test_the_dashboard_draws_the_migrated_line_after_migrations_end_on_a_fast_hcx_clock(
-        hcxsim, client_for, stakeholder):
+    hcxsim, client_for, stakeholder
+):
     launched = launch(hcxsim, 3, disk_gib=5000)  # three copies sharing the link: over a day
     now = timezone.now()
     launched.wave.window_start, launched.wave.window_end = now, now + datetime.timedelta(days=2)

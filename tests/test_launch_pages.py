@@ -28,8 +28,15 @@ S = MigrationState
 def make_scene(vms=4, name="Wave 1", status=WaveStatus.RUNNING, batch=True):
     estate = make_estate(vms=vms, prefix=name.replace(" ", "").lower() + "-")
     site = make_link_site(f"site-{name}")
-    wave = make_wave(name, vms=estate.vms, status=status, site=site, target_cluster=make_target_cluster(site),
-                     migration_type="bulk", time_zone="Europe/Amsterdam")
+    wave = make_wave(
+        name,
+        vms=estate.vms,
+        status=status,
+        site=site,
+        target_cluster=make_target_cluster(site),
+        migration_type="bulk",
+        time_zone="Europe/Amsterdam",
+    )
     if batch:
         make_batch(wave)
     return wave
@@ -92,8 +99,9 @@ def test_the_migration_page_shows_its_attempts_and_events(client_for, planner, w
     m = wave.migrations.order_by("pk").first()
     move(m, S.SUBMITTING)
     move(m, S.REFUSED, message="Target datastore is full")
-    retry = VmMigration.objects.create(batch=m.batch, wave=wave, vm=m.vm, migration_type=m.migration_type,
-                                       attempt=2, retry_of=m)
+    retry = VmMigration.objects.create(
+        batch=m.batch, wave=wave, vm=m.vm, migration_type=m.migration_type, attempt=2, retry_of=m
+    )
     response = client_for(planner).get(f"/plan/migrations/{retry.pk}/")
     assert response.status_code == 200
     text = response.content.decode()
@@ -110,7 +118,9 @@ def test_readers_are_refused_launching_and_acting(client_for, planner, stakehold
         assert client.post(f"/plan/waves/{wave.pk}/batches/add/", {"vms": ids[:1]}).status_code == 403
         assert client.post(f"/plan/batches/{batch.pk}/launch/").status_code == 403
         assert client.post(f"/plan/waves/{wave.pk}/launch/").status_code == 403
-        response = client.post(f"/plan/waves/{wave.pk}/migrations/act/", {"action": "cancel", "ids": ids, "confirm": "1"})
+        response = client.post(
+            f"/plan/waves/{wave.pk}/migrations/act/", {"action": "cancel", "ids": ids, "confirm": "1"}
+        )
         assert response.status_code == 403
     assert not Job.objects.exists()
     assert not wave.migrations.exclude(state=S.WAITING).exists()
@@ -124,8 +134,9 @@ def test_an_engineer_makes_a_batch_then_launches_it_after_confirming(client_for,
     client = client_for(engineer)
     form = client.get(f"/plan/waves/{wave.pk}/batches/add/").content.decode()
     assert vms[0].name in form and "web tier" in form
-    response = client.post(f"/plan/waves/{wave.pk}/batches/add/", {"name": "Pilot", "vms": [vms[0].pk],
-                                                                    "groups": [group.pk]})
+    response = client.post(
+        f"/plan/waves/{wave.pk}/batches/add/", {"name": "Pilot", "vms": [vms[0].pk], "groups": [group.pk]}
+    )
     batch = Batch.objects.get(wave=wave)
     assert response.status_code == 302 and response["Location"] == f"/plan/batches/{batch.pk}/launch/"
     assert set(batch.migrations.values_list("vm__name", flat=True)) == {vms[0].name, vms[2].name, vms[3].name}
@@ -176,20 +187,27 @@ def test_an_action_lists_what_it_will_do_before_it_does_it(client_for, engineer,
     response = client.post(url, {"action": "rollback", "ids": [m.pk for m in done], "confirm": "1"})
     job = Job.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
-    assert job.params["action"] == "rollback" and sorted(job.params["migration_ids"]) == sorted(m.pk for m in done)
+    assert job.params["action"] == "rollback" and sorted(job.params["migration_ids"]) == sorted(
+        m.pk for m in done
+    )
     assert job.user == engineer
 
 
-def test_the_cancel_confirmation_says_that_hcx_forces_it_and_what_becomes_of_the_vm(client_for, engineer, wave):
+def test_the_cancel_confirmation_says_that_hcx_forces_it_and_what_becomes_of_the_vm(
+    client_for, engineer, wave
+):
     running = set_state(wave.migrations.order_by("pk").first(), S.INITIAL_SYNC)
 
-    response = client_for(engineer).post(f"/plan/waves/{wave.pk}/migrations/act/",
-                                         {"action": "cancel", "ids": [running.pk]})
+    response = client_for(engineer).post(
+        f"/plan/waves/{wave.pk}/migrations/act/", {"action": "cancel", "ids": [running.pk]}
+    )
 
     text = response.content.decode()
     assert "Cancel the migration of 1 VM?" in text
-    assert ("HCX force-cancels the migration: it stops at once, before any switchover. The source VM stays at the "
-            "source site as it is") in text
+    assert (
+        "HCX force-cancels the migration: it stops at once, before any switchover. The source VM stays at the "
+        "source site as it is"
+    ) in text
     assert "except the disks a Seed Checkpoint keeps for a retry" in text
 
 
@@ -199,11 +217,27 @@ def test_moving_the_window_takes_times_in_the_waves_time_zone(client_for, engine
     url = f"/plan/waves/{wave.pk}/migrations/act/"
     page = client.post(url, {"action": "move_window", "ids": [m.pk]}).content.decode()
     assert "Europe/Amsterdam" in page and 'name="start"' in page
-    response = client.post(url, {"action": "move_window", "ids": [m.pk], "confirm": "1",
-                                 "start": "2026-12-01T23:00", "end": "2026-12-01T22:00"})
+    response = client.post(
+        url,
+        {
+            "action": "move_window",
+            "ids": [m.pk],
+            "confirm": "1",
+            "start": "2026-12-01T23:00",
+            "end": "2026-12-01T22:00",
+        },
+    )
     assert response.status_code == 400 and "must end after it starts" in response.content.decode()
-    client.post(url, {"action": "move_window", "ids": [m.pk], "confirm": "1",
-                      "start": "2026-12-01T22:00", "end": "2026-12-02T02:00"})
+    client.post(
+        url,
+        {
+            "action": "move_window",
+            "ids": [m.pk],
+            "confirm": "1",
+            "start": "2026-12-01T22:00",
+            "end": "2026-12-02T02:00",
+        },
+    )
     job = Job.objects.get()
     start = datetime.datetime.fromisoformat(job.params["start"])
     assert start == datetime.datetime(2026, 12, 1, 21, 0, tzinfo=datetime.UTC)  # 22:00 in Amsterdam (CET)
@@ -214,18 +248,26 @@ def test_actions_and_launches_need_the_csrf_token(engineer, wave):
     client.force_login(engineer)
     ids = list(wave.migrations.values_list("pk", flat=True))
     batch = wave.batches.get()
-    assert client.post(f"/plan/waves/{wave.pk}/migrations/act/",
-                       {"action": "cancel", "ids": ids, "confirm": "1"}).status_code == 403
+    assert (
+        client.post(
+            f"/plan/waves/{wave.pk}/migrations/act/", {"action": "cancel", "ids": ids, "confirm": "1"}
+        ).status_code
+        == 403
+    )
     assert client.post(f"/plan/batches/{batch.pk}/launch/").status_code == 403
     assert client.post(f"/plan/waves/{wave.pk}/launch/").status_code == 403
     assert not Job.objects.exists() and not wave.migrations.exclude(state=S.WAITING).exists()
     # With the page's token the same POST goes through.
     page = client.get(f"/plan/waves/{wave.pk}/progress/")
     token = page.cookies["csrftoken"].value
-    response = client.post(f"/plan/waves/{wave.pk}/migrations/act/",
-                           {"action": "cancel", "ids": ids, "confirm": "1", "csrfmiddlewaretoken": token})
+    response = client.post(
+        f"/plan/waves/{wave.pk}/migrations/act/",
+        {"action": "cancel", "ids": ids, "confirm": "1", "csrfmiddlewaretoken": token},
+    )
     assert response.status_code == 302
-    assert set(wave.migrations.values_list("state", flat=True)) == {S.CANCELLED}  # never sent: cancelled at once
+    assert set(wave.migrations.values_list("state", flat=True)) == {
+        S.CANCELLED
+    }  # never sent: cancelled at once
 
 
 @pytest.mark.parametrize("url", ["/plan/waves/{wave}/progress/", "/plan/migrations/?wave_id={wave}"])
@@ -253,19 +295,25 @@ def test_every_migration_event_links_to_its_migration(client_for, stakeholder, w
     assert f'<a href="/plan/migrations/{m.pk}/">{m.vm.name}</a>: Sent to HCX' in text
 
 
-def test_the_progress_page_says_when_hcx_refuses_the_sites_stored_password(client_for, stakeholder, wave, settings):
+def test_the_progress_page_says_when_hcx_refuses_the_sites_stored_password(
+    client_for, stakeholder, wave, settings
+):
     from hcx.models import HcxConnection
 
-    connection = HcxConnection.objects.create(plan=wave.site, connector_url="https://hcx.example.test",
-                                              password="Wrong-Passw0rd")
+    connection = HcxConnection.objects.create(
+        plan=wave.site, connector_url="https://hcx.example.test", password="Wrong-Passw0rd"
+    )
     url = f"/plan/waves/{wave.pk}/progress/"
     assert "HCX refuses the stored password" not in client_for(stakeholder).get(url).content.decode()
-    HcxConnection.objects.filter(pk=connection.pk).update(login_failures=settings.HCX_LOGIN["MAX_FAILURES"],
-                                                          login_refusal="Invalid username or password")
+    HcxConnection.objects.filter(pk=connection.pk).update(
+        login_failures=settings.HCX_LOGIN["MAX_FAILURES"], login_refusal="Invalid username or password"
+    )
 
     text = client_for(stakeholder).get(url).content.decode()
 
-    assert ("HCX refuses the stored password of administrator@vsphere.local (3 failed logins in a row; HCX said: "
-            "Invalid username or password). The portal stopped logging in") in text
+    assert (
+        "HCX refuses the stored password of administrator@vsphere.local (3 failed logins in a row; HCX said: "
+        "Invalid username or password). The portal stopped logging in"
+    ) in text
     assert f'href="/hcx/plans/{wave.site.pk}/setup/">Set-up page' in text
     assert "Wrong-Passw0rd" not in text

@@ -53,8 +53,11 @@ def states(launched) -> list[str]:
 
 def event_states(m) -> list[str]:
     """The states of `m`'s state-change events (a note, such as HCX's clock being ahead, is not one)."""
-    return list(MigrationEvent.objects.filter(migration=m, kind=MigrationEventKind.STATE).order_by("at", "pk")
-                .values_list("state", flat=True))
+    return list(
+        MigrationEvent.objects.filter(migration=m, kind=MigrationEventKind.STATE)
+        .order_by("at", "pk")
+        .values_list("state", flat=True)
+    )
 
 
 def test_a_cycle_takes_state_and_progress_from_hcx_one_query_per_page(hcxsim, settings):
@@ -70,7 +73,7 @@ def test_a_cycle_takes_state_and_progress_from_hcx_one_query_per_page(hcxsim, se
     for m in launched.migrations:
         # HCX's running state name is not known: the phase comes from its progress flags.
         assert m.state == S.INITIAL_SYNC and m.hcx_state == "MIGRATING"
-        assert 0 < m.bytes_transferred < m.bytes_total == 10 * 1024 ** 3
+        assert 0 < m.bytes_transferred < m.bytes_total == 10 * 1024**3
         assert 0 < m.percent < 99 and m.throughput_mbps and m.eta_seconds
         assert m.started is not None and m.message.startswith("Transfer in progress")
         assert event_states(m) == [S.SUBMITTING, S.VALIDATING, S.INITIAL_SYNC]
@@ -90,7 +93,8 @@ def test_a_cycle_with_nothing_new_in_hcx_writes_nothing(hcxsim):
 
 
 def test_a_cycle_that_wrote_wakes_the_waves_live_pages_and_a_quiet_one_does_not(
-        hcxsim, settings, django_capture_on_commit_callbacks):
+    hcxsim, settings, django_capture_on_commit_callbacks
+):
     if not settings.REDIS_URL:
         pytest.skip("wake-ups need Redis (REDIS_URL)")
     launched = launch(hcxsim, 2)
@@ -129,7 +133,14 @@ def test_each_state_change_is_logged_once_and_the_wave_completes(hcxsim):
         assert states(launched) == [expected, expected]
 
     for m in launched.migrations:
-        assert event_states(m) == [S.SUBMITTING, S.VALIDATING, S.INITIAL_SYNC, S.SWITCHOVER, S.CLEANUP, S.COMPLETE]
+        assert event_states(m) == [
+            S.SUBMITTING,
+            S.VALIDATING,
+            S.INITIAL_SYNC,
+            S.SWITCHOVER,
+            S.CLEANUP,
+            S.COMPLETE,
+        ]
         assert m.percent == 100 and m.ended is not None
     launched.wave.refresh_from_db()
     assert launched.wave.status == WaveStatus.COMPLETED
@@ -140,7 +151,9 @@ def test_each_state_change_is_logged_once_and_the_wave_completes(hcxsim):
 
 def test_a_migration_failing_in_hcx_ends_failed_with_hcx_s_message(hcxsim):
     meshed = Meshed(hcxsim)
-    hcxsim.control.fault("migration_fail", phase="INITIAL_SYNC", times=1, message="Datastore datastore-31 is full")
+    hcxsim.control.fault(
+        "migration_fail", phase="INITIAL_SYNC", times=1, message="Datastore datastore-31 is full"
+    )
     launched = launch(hcxsim, 2, meshed=meshed)
     hcxsim.control.advance(31 + 200)  # half of a 10 GiB copy at 500 Mbps is 86 s
 
@@ -246,8 +259,11 @@ def test_a_password_hcx_refuses_is_tried_a_few_times_only_and_never_locks_the_ac
     logins = hcxsim.control.state()["logins"]
     assert logins["failures"] == limit < hcxsim_lockout() and logins["locked"] is False
     assert all("refused the user name or password" in r.skipped for r in results[:limit])
-    assert all("HCX refuses the stored password of administrator@vsphere.local (3 failed logins in a row"
-               in r.skipped for r in results[limit:])
+    assert all(
+        "HCX refuses the stored password of administrator@vsphere.local (3 failed logins in a row"
+        in r.skipped
+        for r in results[limit:]
+    )
     assert "save the right password in the HCX connection on the plan's set-up page" in results[-1].skipped
     assert "Not-The-Passw0rd" not in repr([r.skipped for r in results])
     assert states(launched) == [S.VALIDATING] * 2
@@ -272,8 +288,11 @@ def site_again(launched):
 def test_an_account_hcx_says_is_locked_is_not_tried_again(hcxsim):
     launched = launch(hcxsim, 1)
     for _ in range(hcxsim_lockout()):  # someone else typed the wrong password
-        requests.post(f"{hcxsim.service_url}/hybridity/api/sessions", timeout=10,
-                      json={"username": hcxsim.username, "password": "wrong"})
+        requests.post(
+            f"{hcxsim.service_url}/hybridity/api/sessions",
+            timeout=10,
+            json={"username": hcxsim.username, "password": "wrong"},
+        )
     before = hcxsim.control.state()["logins"]["attempts"]
 
     first, second = reconcile_site(site_again(launched)), reconcile_site(site_again(launched))
@@ -387,10 +406,18 @@ with site_lease(types.SimpleNamespace(pk=int(sys.argv[1]))) as held:
 
 def test_a_killed_worker_does_not_keep_the_lease(db):
     site = type("Site", (), {"pk": 424242})()
-    env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict),
-           "DJANGO_SETTINGS_MODULE": "tests.settings"}
-    holder = subprocess.Popen([sys.executable, "-c", LEASE_HOLDER, str(site.pk)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+    }
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LEASE_HOLDER, str(site.pk)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         with site_lease(site) as held:
@@ -436,8 +463,11 @@ def test_reconcile_all_runs_a_cycle_for_each_site_with_work(hcxsim):
 def test_the_celery_worker_s_beat_follows_a_wave_to_its_end(hcxsim_fast, celery_beat_worker):
     launched = launch(hcxsim_fast, 3, disk_gib=2)
 
-    wait_for(lambda: Wave.objects.get(pk=launched.wave.pk).status == WaveStatus.COMPLETED,
-             timeout=90, message="the wave to complete")
+    wait_for(
+        lambda: Wave.objects.get(pk=launched.wave.pk).status == WaveStatus.COMPLETED,
+        timeout=90,
+        message="the wave to complete",
+    )
 
     assert states(launched) == [S.COMPLETE] * 3
     for m in launched.migrations:
@@ -448,12 +478,15 @@ def test_the_celery_worker_s_beat_follows_a_wave_to_its_end(hcxsim_fast, celery_
     assert "migrations_app.reconcile" in log
 
 
-def test_cycles_send_what_waits_into_the_slots_that_free_up_until_the_wave_completes(hcxsim_fast, engineer,
-                                                                                      settings):
+def test_cycles_send_what_waits_into_the_slots_that_free_up_until_the_wave_completes(
+    hcxsim_fast, engineer, settings
+):
     settings.HCX_LIMITS = {**settings.HCX_LIMITS, "MAX_REPLICATIONS_PER_MESH": 1}
     setup = make_launch_setup(hcxsim_fast, vms=3)
     batch = batches.do_create_batch(setup.wave, acting_user=engineer)
-    run(batches.do_launch_batch(batch, acting_user=engineer).pk)  # the submit job sends one; two wait for a slot
+    run(
+        batches.do_launch_batch(batch, acting_user=engineer).pk
+    )  # the submit job sends one; two wait for a slot
     assert sorted(batch.migrations.values_list("state", flat=True)).count(S.WAITING) == 2
 
     for _cycle in range(12):
@@ -473,16 +506,20 @@ def states_of(batch) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_s_beat_sends_and_follows_a_launched_batch_to_the_end(hcxsim_fast, celery_beat_worker, engineer,
-                                                                         settings):
+def test_the_worker_s_beat_sends_and_follows_a_launched_batch_to_the_end(
+    hcxsim_fast, celery_beat_worker, engineer, settings
+):
     setup = make_launch_setup(hcxsim_fast, vms=3)
     batch = batches.do_create_batch(setup.wave, acting_user=engineer)
     # Launched, but its submit job never ran (say its worker died): the reconciler's dispatch sends it.
     Batch.objects.filter(pk=batch.pk).update(launched=timezone.now())
     Wave.objects.filter(pk=setup.wave.pk).update(status=WaveStatus.RUNNING)
 
-    wait_for(lambda: Wave.objects.get(pk=setup.wave.pk).status == WaveStatus.COMPLETED, timeout=90,
-             message="the wave to complete")
+    wait_for(
+        lambda: Wave.objects.get(pk=setup.wave.pk).status == WaveStatus.COMPLETED,
+        timeout=90,
+        message="the wave to complete",
+    )
 
     assert states_of(batch) == [S.COMPLETE] * 3
     assert len(setup.hcx_migrations()) == 3  # one HCX migration per VM

@@ -21,24 +21,48 @@ from migrations_app.models import MigrationEvent, VmMigration, Wave
 from tests.factories import make_batch, make_estate, make_link_site, make_wave
 
 S = MigrationState
-GiB = 1024 ** 3
+GiB = 1024**3
 NOW = datetime.datetime(2031, 1, 5, 12, tzinfo=datetime.UTC)
 pytestmark = pytest.mark.django_db
 
-PHASES = {S.VALIDATING: Phase.VALIDATING, S.INITIAL_SYNC: Phase.INITIAL_SYNC,
-          S.WAITING_FOR_SWITCHOVER: Phase.WAITING_FOR_SWITCHOVER, S.DELTA_SYNC: Phase.DELTA_SYNC,
-          S.SWITCHOVER: Phase.SWITCHOVER,
-          S.COMPLETE: Phase.COMPLETE, S.FAILED: Phase.FAILED}
+PHASES = {
+    S.VALIDATING: Phase.VALIDATING,
+    S.INITIAL_SYNC: Phase.INITIAL_SYNC,
+    S.WAITING_FOR_SWITCHOVER: Phase.WAITING_FOR_SWITCHOVER,
+    S.DELTA_SYNC: Phase.DELTA_SYNC,
+    S.SWITCHOVER: Phase.SWITCHOVER,
+    S.COMPLETE: Phase.COMPLETE,
+    S.FAILED: Phase.FAILED,
+}
 
 
 def hcx_says(m: VmMigration, state: str, *, started=None, moved: int = 0, total: int = 10 * GiB, **changes):
     """Take an HCX reading of `m` in `state` as the reconciler would, and save it."""
     base = MigrationProgress(
-        id=f"m-{m.pk}", group_id=None, vm_id=None, vm_name=None, migration_type=None, state=state.upper(),
-        phase=PHASES[state], percent=0, bytes_transferred=moved, bytes_total=total, throughput_mbps=None,
-        eta_seconds=None, message="", events=(), errors=("Disk copy failed",) if state == S.FAILED else (),
-        switchover_start=None, switchover_end=None, waiting_for_window=False, reschedule_allowed=False,
-        created=None, updated=None, started=started or NOW - datetime.timedelta(minutes=1), ended=None)
+        id=f"m-{m.pk}",
+        group_id=None,
+        vm_id=None,
+        vm_name=None,
+        migration_type=None,
+        state=state.upper(),
+        phase=PHASES[state],
+        percent=0,
+        bytes_transferred=moved,
+        bytes_total=total,
+        throughput_mbps=None,
+        eta_seconds=None,
+        message="",
+        events=(),
+        errors=("Disk copy failed",) if state == S.FAILED else (),
+        switchover_start=None,
+        switchover_end=None,
+        waiting_for_window=False,
+        reschedule_allowed=False,
+        created=None,
+        updated=None,
+        started=started or NOW - datetime.timedelta(minutes=1),
+        ended=None,
+    )
     _, events = observe(m, dataclasses.replace(base, **changes))
     m.submitted = m.submitted or base.started  # when dispatch handed it to HCX, by the portal's clock
     m.save()
@@ -49,15 +73,27 @@ def hcx_says(m: VmMigration, state: str, *, started=None, moved: int = 0, total:
 def running_wave(vms: int, *, name="Wave 1", migration_type="bulk", batch_vms=None, site=None):
     estate = make_estate(vms=vms, devices=False, prefix=f"{name.replace(' ', '')}-")
     VirtualMachine.objects.filter(pk__in=[v.pk for v in estate.vms]).update(used_mib=10 * 1024)
-    wave = make_wave(name, vms=estate.vms, status=WaveStatus.RUNNING, migration_type=migration_type,
-                     site=site or make_link_site(name=f"{name} site", bandwidth_mbps=1000))
+    wave = make_wave(
+        name,
+        vms=estate.vms,
+        status=WaveStatus.RUNNING,
+        migration_type=migration_type,
+        site=site or make_link_site(name=f"{name} site", bandwidth_mbps=1000),
+    )
     batch = make_batch(wave, estate.vms[:batch_vms] if batch_vms is not None else None)
     return wave, batch, list(batch.migrations.order_by("pk"))
 
 
 def retry(m: VmMigration, *, direction=MigrationDirection.FORWARD) -> VmMigration:
-    return VmMigration.objects.create(batch=m.batch, wave=m.wave, vm=m.vm, migration_type=m.migration_type,
-                                      attempt=m.attempt + 1, retry_of=m, direction=direction)
+    return VmMigration.objects.create(
+        batch=m.batch,
+        wave=m.wave,
+        vm=m.vm,
+        migration_type=m.migration_type,
+        attempt=m.attempt + 1,
+        retry_of=m,
+        direction=direction,
+    )
 
 
 def test_a_wave_rolls_up_each_vm_by_its_latest_attempt():
@@ -191,8 +227,15 @@ def test_it_counts_each_vm_in_the_phase_a_person_follows():
 
     p = wave_progress(wave, now=NOW)
 
-    assert p.phases == {"not_started": 1, "copying": 1, "waiting_window": 2, "switching_over": 1, "done": 1,
-                        "rolled_back": 0, "stopped": 1}
+    assert p.phases == {
+        "not_started": 1,
+        "copying": 1,
+        "waiting_window": 2,
+        "switching_over": 1,
+        "done": 1,
+        "rolled_back": 0,
+        "stopped": 1,
+    }
     assert p.ready == 2  # the two copied Bulk migrations waiting for their switchover
     assert p.as_dict()["phases"] == p.phases and p.as_dict()["ready"] == 2
 

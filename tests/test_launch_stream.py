@@ -51,8 +51,12 @@ def test_changes_still_gives_a_row_committed_after_a_newer_cursor(settings):
     rows, cursor = progress.changes(wave, base)
     assert [r["id"] for r in rows] == [a.pk]
     overlap = settings.LAUNCH["STREAM_OVERLAP_SECONDS"]
-    VmMigration.objects.filter(pk=b.pk).update(updated=cursor - datetime.timedelta(seconds=overlap - 1), percent=20)
-    VmMigration.objects.filter(pk=c.pk).update(updated=cursor - datetime.timedelta(seconds=overlap + 1), percent=30)
+    VmMigration.objects.filter(pk=b.pk).update(
+        updated=cursor - datetime.timedelta(seconds=overlap - 1), percent=20
+    )
+    VmMigration.objects.filter(pk=c.pk).update(
+        updated=cursor - datetime.timedelta(seconds=overlap + 1), percent=30
+    )
     rows, _ = progress.changes(wave, cursor)
     assert {r["id"]: r["percent"] for r in rows} == {a.pk: 10, b.pk: 20}
 
@@ -85,20 +89,31 @@ def test_the_stream_sends_a_change_to_a_signed_in_reader(asgi_server, stakeholde
     m = wave.migrations.order_by("pk").first()
     cursor = progress.latest_cursor(wave)
     url = f"{asgi_server.url}/plan/waves/{wave.pk}/progress/stream/?since={cursor}"
-    with requests.get(url, cookies=asgi_server.cookies(stakeholder), stream=True, timeout=(5, READ_TIMEOUT)) as response:
+    with requests.get(
+        url, cookies=asgi_server.cookies(stakeholder), stream=True, timeout=(5, READ_TIMEOUT)
+    ) as response:
         assert response.status_code == 200
         assert response.headers["Content-Type"].startswith("text/event-stream")
         events = read_events(response)
         assert next(events) == ("comment", f"subscribed to wave {wave.pk}")
         # As the reconciler does: observe a reading, then save the observed fields.
-        m.state, m.percent, m.bytes_transferred, m.bytes_total = S.INITIAL_SYNC, 42, 4_200_000_000, 10_000_000_000
+        m.state, m.percent, m.bytes_transferred, m.bytes_total = (
+            S.INITIAL_SYNC,
+            42,
+            4_200_000_000,
+            10_000_000_000,
+        )
         m.updated = datetime.datetime.now(datetime.UTC)
         m.save(update_fields=["state", "percent", "bytes_transferred", "bytes_total", "updated"])
         for name, body in events:
             if name == "progress" and any(r["id"] == m.pk and r["percent"] == 42 for r in body["migrations"]):
                 break
         row = next(r for r in body["migrations"] if r["id"] == m.pk)
-        assert (row["state"], row["state_label"], row["bytes_total"]) == ("initial_sync", "Initial sync", 10_000_000_000)
+        assert (row["state"], row["state_label"], row["bytes_total"]) == (
+            "initial_sync",
+            "Initial sync",
+            10_000_000_000,
+        )
         assert body["rollup"]["in_flight"] == 1 and body["cursor"] == row["updated"]
         assert str(m.batch_id) in body["batches"]
 
@@ -122,8 +137,13 @@ def test_a_reconnecting_browser_catches_up_from_its_last_event_id(asgi_server, e
     last_seen = progress.format_cursor(now - datetime.timedelta(minutes=30))
     move(b, S.SUBMITTING)  # while the browser was away
     url = f"{asgi_server.url}/plan/waves/{wave.pk}/progress/stream/?since=2000-01-01T00:00:00Z"
-    with requests.get(url, cookies=asgi_server.cookies(engineer), headers={"Last-Event-ID": last_seen},
-                      stream=True, timeout=(5, READ_TIMEOUT)) as response:
+    with requests.get(
+        url,
+        cookies=asgi_server.cookies(engineer),
+        headers={"Last-Event-ID": last_seen},
+        stream=True,
+        timeout=(5, READ_TIMEOUT),
+    ) as response:
         body = next(data for name, data in read_events(response) if name == "progress")
     # Last-Event-ID wins over ?since: only what changed after it, not the whole wave again.
     assert [r["id"] for r in body["migrations"]] == [b.pk]
@@ -138,10 +158,14 @@ def test_with_redis_a_committed_change_wakes_the_stream_at_once(asgi_server, eng
         pytest.skip("wake-ups need Redis (REDIS_URL)")
     settings.LAUNCH = {**settings.LAUNCH, "STREAM_POLL_SECONDS": 3600}
     wave = make_scene(vms=2)
-    VmMigration.objects.filter(wave=wave).update(updated=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1))
+    VmMigration.objects.filter(wave=wave).update(
+        updated=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    )
     a = wave.migrations.order_by("pk").first()
     url = f"{asgi_server.url}/plan/waves/{wave.pk}/progress/stream/?since={half_an_hour_ago()}"
-    with requests.get(url, cookies=asgi_server.cookies(engineer), stream=True, timeout=(5, READ_TIMEOUT)) as response:
+    with requests.get(
+        url, cookies=asgi_server.cookies(engineer), stream=True, timeout=(5, READ_TIMEOUT)
+    ) as response:
         events = read_events(response)
         assert next(events) == ("comment", f"subscribed to wave {wave.pk}")
         move(a, S.SUBMITTING)  # announced when it commits (the reconciler's writes: test_launch_reconcile)
@@ -154,10 +178,14 @@ def test_without_a_reachable_redis_the_stream_still_sees_changes_by_looking(asgi
     settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
     settings.LAUNCH = {**settings.LAUNCH, "STREAM_POLL_SECONDS": 0.2}
     wave = make_scene(vms=1)
-    VmMigration.objects.filter(wave=wave).update(updated=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1))
+    VmMigration.objects.filter(wave=wave).update(
+        updated=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    )
     (m,) = wave.migrations.all()
     url = f"{asgi_server.url}/plan/waves/{wave.pk}/progress/stream/?since={half_an_hour_ago()}"
-    with requests.get(url, cookies=asgi_server.cookies(engineer), stream=True, timeout=(5, READ_TIMEOUT)) as response:
+    with requests.get(
+        url, cookies=asgi_server.cookies(engineer), stream=True, timeout=(5, READ_TIMEOUT)
+    ) as response:
         events = read_events(response)
         assert next(events) == ("comment", f"subscribed to wave {wave.pk}")
         move(m, S.SUBMITTING)  # its announcement fails: logged, the move stands
@@ -188,7 +216,9 @@ class CountedLooks:
         self.thread.start()
 
     def tick(self, *args, **kwargs):
-        return asyncio.run_coroutine_threadsafe(self.shared.tick(*args, **kwargs), self.loop).result(READ_TIMEOUT)
+        return asyncio.run_coroutine_threadsafe(self.shared.tick(*args, **kwargs), self.loop).result(
+            READ_TIMEOUT
+        )
 
     def close(self):
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -204,13 +234,17 @@ def counted_looks():
 
 
 @pytest.mark.django_db(transaction=True)  # the looks read in the reader threads
-def test_streams_in_the_same_state_share_one_look_and_a_woken_one_never_takes_an_older_look(settings, counted_looks):
+def test_streams_in_the_same_state_share_one_look_and_a_woken_one_never_takes_an_older_look(
+    settings, counted_looks
+):
     """A room of viewers: the first stream's look answers the others (no query of their own); a
     stream woken by a change announced after that look looks again and gets the change."""
     settings.LAUNCH = {**settings.LAUNCH, "STREAM_POLL_SECONDS": 60}  # looks stay fresh all through the test
     wave = make_scene(vms=3)
     a, b, c = wave.migrations.order_by("pk")
-    VmMigration.objects.filter(wave=wave).update(updated=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1))
+    VmMigration.objects.filter(wave=wave).update(
+        updated=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    )
     since = progress.parse_cursor(half_an_hour_ago())
     looks = counted_looks
     first, second = Tracker(since), Tracker(since)
@@ -242,7 +276,7 @@ def test_streams_in_the_same_state_share_one_look_and_a_woken_one_never_takes_an
 def migrations_in(text: str) -> list[int]:
     """The migration ids an event's text carries."""
     data = next(line for line in text.splitlines() if line.startswith("data: "))
-    return [r["id"] for r in json.loads(data[len("data: "):])["migrations"]]
+    return [r["id"] for r in json.loads(data[len("data: ") :])["migrations"]]
 
 
 def _copy(tracker: Tracker) -> Tracker:
@@ -252,11 +286,15 @@ def _copy(tracker: Tracker) -> Tracker:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_change_nobody_announced_reaches_a_stream_once_the_shared_look_is_half_a_poll_old(settings, counted_looks):
+def test_a_change_nobody_announced_reaches_a_stream_once_the_shared_look_is_half_a_poll_old(
+    settings, counted_looks
+):
     settings.LAUNCH = {**settings.LAUNCH, "STREAM_POLL_SECONDS": 0.2}
     wave = make_scene(vms=1)
     (m,) = wave.migrations.all()
-    VmMigration.objects.filter(wave=wave).update(updated=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1))
+    VmMigration.objects.filter(wave=wave).update(
+        updated=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    )
     since = progress.parse_cursor(half_an_hour_ago())
     looks, first = counted_looks, Tracker(since)
     assert looks.tick(wave, None, first, announced=0.0) is None
@@ -266,14 +304,16 @@ def test_a_change_nobody_announced_reaches_a_stream_once_the_shared_look_is_half
     assert migrations_in(text) == [m.pk]
 
 
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("since", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59-10:00"])
 def test_a_cursor_out_of_range_is_a_400_and_not_a_broken_stream(asgi_server, stakeholder, since):  # noqa: F811
     wave = make_scene(vms=1)
     url = f"{asgi_server.url}/plan/waves/{wave.pk}/progress/stream/"
-    response = requests.get(url, params={"since": since}, cookies=asgi_server.cookies(stakeholder), timeout=30)
+    response = requests.get(
+        url, params={"since": since}, cookies=asgi_server.cookies(stakeholder), timeout=30
+    )
     assert response.status_code == 400 and "out of range" in response.text
-    response = requests.get(url, headers={"Last-Event-ID": since}, cookies=asgi_server.cookies(stakeholder),
-                            timeout=30)
+    response = requests.get(
+        url, headers={"Last-Event-ID": since}, cookies=asgi_server.cookies(stakeholder), timeout=30
+    )
     assert response.status_code == 400

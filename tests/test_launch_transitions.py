@@ -17,12 +17,31 @@ pytestmark = pytest.mark.django_db
 
 
 def reading(**changes) -> MigrationProgress:
-    base = dict(id="m-1", group_id="g-1", vm_id="vm-1", vm_name="app-1", migration_type="Bulk",
-                state="INITIAL_SYNC", phase=Phase.INITIAL_SYNC, percent=40, bytes_transferred=4_000,
-                bytes_total=10_000, throughput_mbps=800.0, eta_seconds=60, message="Copying disks", events=(),
-                errors=(), switchover_start=None, switchover_end=None, waiting_for_window=False,
-                reschedule_allowed=True, created=None, updated=None,
-                started=datetime.datetime(2026, 11, 26, 1, 0, tzinfo=datetime.UTC), ended=None)
+    base = dict(
+        id="m-1",
+        group_id="g-1",
+        vm_id="vm-1",
+        vm_name="app-1",
+        migration_type="Bulk",
+        state="INITIAL_SYNC",
+        phase=Phase.INITIAL_SYNC,
+        percent=40,
+        bytes_transferred=4_000,
+        bytes_total=10_000,
+        throughput_mbps=800.0,
+        eta_seconds=60,
+        message="Copying disks",
+        events=(),
+        errors=(),
+        switchover_start=None,
+        switchover_end=None,
+        waiting_for_window=False,
+        reschedule_allowed=True,
+        created=None,
+        updated=None,
+        started=datetime.datetime(2026, 11, 26, 1, 0, tzinfo=datetime.UTC),
+        ended=None,
+    )
     return dataclasses.replace(MigrationProgress(**base), **changes)
 
 
@@ -41,7 +60,9 @@ def test_the_portal_moves_only_along_allowed_paths(migration):
     migration.refresh_from_db()
     assert (migration.state, migration.hcx_id) == (MigrationState.VALIDATING, "m-1")
     assert list(MigrationEvent.objects.filter(migration=migration).values_list("state", flat=True)) == [
-        MigrationState.SUBMITTING, MigrationState.VALIDATING]
+        MigrationState.SUBMITTING,
+        MigrationState.VALIDATING,
+    ]
 
 
 def test_a_reading_from_hcx_is_taken_and_logged_once(migration):
@@ -63,8 +84,9 @@ def test_a_finished_migration_ignores_a_stale_reading(migration):
 
 
 def test_a_vm_has_one_active_migration_at_most(migration):
-    second = VmMigration(batch=migration.batch, wave=migration.wave, vm=migration.vm, migration_type="bulk",
-                         attempt=2)
+    second = VmMigration(
+        batch=migration.batch, wave=migration.wave, vm=migration.vm, migration_type="bulk", attempt=2
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         second.save()
     move(migration, MigrationState.CANCELLED)

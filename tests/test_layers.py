@@ -55,7 +55,9 @@ def imports(name: str, path: Path, modules) -> list[tuple[str, int]]:
             else:
                 source = node.module
             # `from pkg import module` imports that module; `from pkg import name` imports pkg itself
-            submodules = [f"{source}.{alias.name}" for alias in node.names if f"{source}.{alias.name}" in modules]
+            submodules = [
+                f"{source}.{alias.name}" for alias in node.names if f"{source}.{alias.name}" in modules
+            ]
             targets = submodules + ([source] if len(submodules) < len(node.names) else [])
         else:
             continue
@@ -82,17 +84,24 @@ def allowed(importer: str, imported: str) -> bool:
 
 def test_every_app_imports_only_the_apps_below_it():
     graph = import_graph()
-    upward = [f"{a} (line {graph.edges[a, b]['line']}) imports {b}" for a, b in graph.edges
-              if RANK[b.split(".")[0]] > RANK[a.split(".")[0]] and not allowed(a, b)]
-    assert upward == [], "imports that run up the layers core -> inventory -> hcx -> migrations_app:\n" + "\n".join(
-        sorted(upward))
+    upward = [
+        f"{a} (line {graph.edges[a, b]['line']}) imports {b}"
+        for a, b in graph.edges
+        if RANK[b.split(".")[0]] > RANK[a.split(".")[0]] and not allowed(a, b)
+    ]
+    assert upward == [], (
+        "imports that run up the layers core -> inventory -> hcx -> migrations_app:\n"
+        + "\n".join(sorted(upward))
+    )
 
 
 def test_no_modules_import_each_other():
     graph = import_graph()
     graph.remove_edges_from([(a, b) for a, b, _ in EXCEPTIONS])
     cycles = [" -> ".join([*cycle, cycle[0]]) for cycle in nx.simple_cycles(graph, length_bound=10)]
-    assert cycles == [], "modules that import each other (through the ones between):\n" + "\n".join(sorted(cycles))
+    assert cycles == [], "modules that import each other (through the ones between):\n" + "\n".join(
+        sorted(cycles)
+    )
 
 
 def test_the_check_sees_imports_inside_functions_and_relative_ones():

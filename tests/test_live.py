@@ -41,7 +41,9 @@ def test_every_change_to_a_job_numbers_it_and_its_log_lines_carry_their_number(j
 
 
 @pytest.mark.django_db(transaction=True)  # the endpoint reads through the reader threads
-def test_a_polling_page_gets_only_the_lines_after_its_number_and_done_once_the_job_ended(client_for, stakeholder, job):
+def test_a_polling_page_gets_only_the_lines_after_its_number_and_done_once_the_job_ended(
+    client_for, stakeholder, job
+):
     job.mark(JobStatus.RUNNING)
     job.log("step 1")
     seen = sequence.current(job.live_key)
@@ -52,7 +54,10 @@ def test_a_polling_page_gets_only_the_lines_after_its_number_and_done_once_the_j
     assert "step 2" in body["append"]["job-events"] and "step 1" not in body["append"]["job-events"]
     assert 'data-testid="job-status"' in body["replace"]["job-status"]
     # Nothing new: the same number back and nothing to render.
-    assert client.get(f"/jobs/{job.pk}/live/?format=json&since={body['seq']}").json() == {"seq": body["seq"], "done": False}
+    assert client.get(f"/jobs/{job.pk}/live/?format=json&since={body['seq']}").json() == {
+        "seq": body["seq"],
+        "done": False,
+    }
     job.mark(JobStatus.COMPLETED, data={"steps": 3})
     body = client.get(f"/jobs/{job.pk}/live/?format=json&since={body['seq']}").json()
     assert body["done"] is True and "Completed" in body["replace"]["job-status"] and "append" not in body
@@ -70,7 +75,9 @@ def test_the_job_page_starts_from_the_number_it_read_before_its_log(client_for, 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_live_endpoint_is_refused_to_anonymous_and_to_users_without_read_access(client, client_for, outsider, job):
+def test_the_live_endpoint_is_refused_to_anonymous_and_to_users_without_read_access(
+    client, client_for, outsider, job
+):
     url = f"/jobs/{job.pk}/live/?format=json"
     assert client.get(url).status_code == 401
     assert client_for(outsider).get(url).status_code == 403
@@ -84,7 +91,9 @@ def test_a_bad_number_is_refused(client_for, stakeholder, job):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_look_reads_the_same_few_rows_however_long_the_log(client_for, stakeholder, job, django_assert_max_num_queries):
+def test_a_look_reads_the_same_few_rows_however_long_the_log(
+    client_for, stakeholder, job, django_assert_max_num_queries
+):
     job.mark(JobStatus.RUNNING)
     for i in range(30):
         job.log(f"step {i}")
@@ -97,13 +106,16 @@ def test_a_look_reads_the_same_few_rows_however_long_the_log(client_for, stakeho
 
 @pytest.mark.django_db(transaction=True)
 def test_the_stream_sends_each_change_once_and_a_reconnecting_browser_resumes_after_its_last_event_id(
-        asgi_server, stakeholder, job):  # noqa: F811
+    asgi_server, stakeholder, job
+):  # noqa: F811
     job.mark(JobStatus.RUNNING)
     job.log("step 1")
     url = f"{asgi_server.url}/jobs/{job.pk}/live/?since={sequence.current(job.live_key)}"
     cookies = asgi_server.cookies(stakeholder)
     with requests.get(url, cookies=cookies, stream=True, timeout=(5, READ_TIMEOUT)) as response:
-        assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/event-stream")
+        assert response.status_code == 200 and response.headers["Content-Type"].startswith(
+            "text/event-stream"
+        )
         events = read_events(response)
         assert next(events) == ("comment", f"following job:{job.pk}")
         job.log("step 2")
@@ -112,8 +124,9 @@ def test_the_stream_sends_each_change_once_and_a_reconnecting_browser_resumes_af
     last_id = body["seq"]
     job.log("step 3")  # while the browser is away
     job.mark(JobStatus.COMPLETED)
-    with requests.get(url, cookies=cookies, headers={"Last-Event-ID": str(last_id)}, stream=True,
-                      timeout=(5, READ_TIMEOUT)) as response:
+    with requests.get(
+        url, cookies=cookies, headers={"Last-Event-ID": str(last_id)}, stream=True, timeout=(5, READ_TIMEOUT)
+    ) as response:
         changes = [b for n, b in read_events(response) if n == "change"]  # ends: the job is done
     lines = "".join(b.get("append", {}).get("job-events", "") for b in changes)
     assert "step 3" in lines and "step 2" not in lines and lines.count("<li") == 1
@@ -128,7 +141,9 @@ def test_with_redis_a_committed_change_wakes_the_stream_at_once(asgi_server, sta
     settings.LAUNCH = {**settings.LAUNCH, "STREAM_POLL_SECONDS": 3600}
     job.mark(JobStatus.RUNNING)
     url = f"{asgi_server.url}/jobs/{job.pk}/live/?since={sequence.current(job.live_key)}"
-    with requests.get(url, cookies=asgi_server.cookies(stakeholder), stream=True, timeout=(5, READ_TIMEOUT)) as response:
+    with requests.get(
+        url, cookies=asgi_server.cookies(stakeholder), stream=True, timeout=(5, READ_TIMEOUT)
+    ) as response:
         events = read_events(response)
         assert next(events) == ("comment", f"following job:{job.pk}")
         job.log("woken")

@@ -22,7 +22,9 @@ def running_job(monkeypatch):
     return job
 
 
-def test_a_job_page_shows_new_log_lines_progress_and_the_end_without_reloading(browser, asgi_server, stakeholder, running_job):  # noqa: F811
+def test_a_job_page_shows_new_log_lines_progress_and_the_end_without_reloading(
+    browser, asgi_server, stakeholder, running_job
+):  # noqa: F811
     from playwright.sync_api import expect
 
     page = open_page(browser, asgi_server, stakeholder, running_job.get_absolute_url())
@@ -41,7 +43,9 @@ def test_a_job_page_shows_new_log_lines_progress_and_the_end_without_reloading(b
     page.context.close()
 
 
-def test_a_page_refused_a_stream_polls_and_still_follows_the_job(browser, asgi_server, stakeholder, running_job, settings):  # noqa: F811
+def test_a_page_refused_a_stream_polls_and_still_follows_the_job(
+    browser, asgi_server, stakeholder, running_job, settings
+):  # noqa: F811
     from playwright.sync_api import expect
 
     settings.LAUNCH = {**settings.LAUNCH, "STREAMS_PER_USER": 0}  # every stream of this user is refused (429)
@@ -56,13 +60,17 @@ def test_a_page_refused_a_stream_polls_and_still_follows_the_job(browser, asgi_s
     page.context.close()
 
 
-def test_an_engineer_cancels_a_job_from_a_status_panel_the_stream_rendered(browser, asgi_server, engineer, running_job):  # noqa: F811
+def test_an_engineer_cancels_a_job_from_a_status_panel_the_stream_rendered(
+    browser, asgi_server, engineer, running_job
+):  # noqa: F811
     from playwright.sync_api import expect
 
     page = open_page(browser, asgi_server, engineer, running_job.get_absolute_url())
     expect(page.get_by_test_id("job-live")).to_have_attribute("data-live-mode", "stream")
     running_job.set_progress(40, "working on it")
-    expect(page.locator("#job-status")).to_contain_text("working on it")  # the panel, Cancel form included, is new
+    expect(page.locator("#job-status")).to_contain_text(
+        "working on it"
+    )  # the panel, Cancel form included, is new
     page.once("dialog", lambda dialog: dialog.accept())  # "Cancel this job?"
     page.get_by_role("button", name="Cancel", exact=True).click()
     expect(page.get_by_role("button", name="Cancelling…")).to_be_disabled()
@@ -71,7 +79,9 @@ def test_an_engineer_cancels_a_job_from_a_status_panel_the_stream_rendered(brows
     page.context.close()
 
 
-def test_the_set_up_checklist_shows_a_job_start_and_a_step_done_without_reloading(browser, asgi_server, stakeholder):  # noqa: F811
+def test_the_set_up_checklist_shows_a_job_start_and_a_step_done_without_reloading(
+    browser, asgi_server, stakeholder
+):  # noqa: F811
     from playwright.sync_api import expect
 
     from hcx.choices import StepState

@@ -27,8 +27,11 @@ from tests.conftest import make_user
 from tests.factories import make_batch
 from tests.test_readiness_rules import add_vm, make_scene
 
-SUBMITTED, APPROVED, REJECTED = (NotificationEvent.WAVE_SUBMITTED, NotificationEvent.WAVE_APPROVED,
-                                 NotificationEvent.WAVE_REJECTED)
+SUBMITTED, APPROVED, REJECTED = (
+    NotificationEvent.WAVE_SUBMITTED,
+    NotificationEvent.WAVE_APPROVED,
+    NotificationEvent.WAVE_REJECTED,
+)
 SECRET = "T0SECRET/B0TOKEN/xoxb-very-secret-token"
 
 
@@ -186,8 +189,13 @@ def test_nothing_goes_before_commit_and_a_rolled_back_event_leaves_nothing(
 
 @pytest.fixture
 def fast(settings):
-    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "MAX_ATTEMPTS": 3, "RETRY_SECONDS": 10,
-                              "RETRY_MAX_SECONDS": 15, "WEBHOOK_TIMEOUT": 5}
+    settings.NOTIFICATIONS = {
+        **settings.NOTIFICATIONS,
+        "MAX_ATTEMPTS": 3,
+        "RETRY_SECONDS": 10,
+        "RETRY_MAX_SECONDS": 15,
+        "WEBHOOK_TIMEOUT": 5,
+    }
     return settings.NOTIFICATIONS
 
 
@@ -277,7 +285,9 @@ def test_my_notifications_shows_my_address_and_saves_only_my_own(client_for, db)
     page = client.get("/notifications/mine/")
     assert page.status_code == 200
     assert "sam@example.com" in page.content.decode() and page.context["form"].initial["events"] == [APPROVED]
-    response = client.post("/notifications/mine/", {"events": [SUBMITTED, NotificationEvent.MIGRATION_FAILED]})
+    response = client.post(
+        "/notifications/mine/", {"events": [SUBMITTED, NotificationEvent.MIGRATION_FAILED]}
+    )
     assert response.status_code == 302
     assert set(me.notification_preferences.values_list("event", flat=True)) == {SUBMITTED, "migration.failed"}
     assert list(other.notification_preferences.values_list("event", flat=True)) == [SUBMITTED]  # untouched
@@ -306,7 +316,10 @@ def test_forms_need_the_csrf_token(admin_user):
     client.force_login(admin_user)
     hook = Webhook.objects.create(name="Teams", url="https://example.com/x", events=[])
     assert client.post("/notifications/mine/", {"events": [SUBMITTED]}).status_code == 403
-    assert client.post("/notifications/webhooks/add/", {"name": "X", "url": "https://e.com/a"}).status_code == 403
+    assert (
+        client.post("/notifications/webhooks/add/", {"name": "X", "url": "https://e.com/a"}).status_code
+        == 403
+    )
     assert client.post(f"/notifications/webhooks/{hook.pk}/test/").status_code == 403
     assert client.post(f"/notifications/webhooks/{hook.pk}/delete/").status_code == 403
     assert Webhook.objects.count() == 1 and not Notification.objects.exists()
@@ -319,11 +332,19 @@ def test_only_admins_manage_webhooks(client_for, role):
     client = client_for(make_user(role))
     hook = Webhook.objects.create(name="Teams", url="https://example.com/hook", events=[SUBMITTED])
     assert client.get("/notifications/webhooks/").status_code == 403
-    assert client.post("/notifications/webhooks/add/", {"name": "Mine", "url": "https://evil.example/x"}).status_code == 403
+    assert (
+        client.post(
+            "/notifications/webhooks/add/", {"name": "Mine", "url": "https://evil.example/x"}
+        ).status_code
+        == 403
+    )
     assert client.post(f"/notifications/webhooks/{hook.pk}/edit/", {"name": "Renamed"}).status_code == 403
     assert client.post(f"/notifications/webhooks/{hook.pk}/test/").status_code == 403
     assert client.post(f"/notifications/webhooks/{hook.pk}/delete/").status_code == 403
-    assert list(Webhook.objects.values_list("name", flat=True)) == ["Teams"] and not Notification.objects.exists()
+    assert (
+        list(Webhook.objects.values_list("name", flat=True)) == ["Teams"]
+        and not Notification.objects.exists()
+    )
     api = client.get("/api/webhooks/")
     assert api.status_code == 403
 
@@ -332,8 +353,9 @@ def test_only_admins_manage_webhooks(client_for, role):
 def test_an_admin_adds_edits_tests_and_deletes_a_webhook_whose_url_is_never_shown(client_for, admin_user):
     client = client_for(admin_user)
     url = f"https://hooks.slack.com/services/{SECRET}"
-    created = client.post("/notifications/webhooks/add/", {"name": "Slack", "url": url, "events": [APPROVED],
-                                                           "active": "on"})
+    created = client.post(
+        "/notifications/webhooks/add/", {"name": "Slack", "url": url, "events": [APPROVED], "active": "on"}
+    )
     assert created.status_code == 302
     hook = Webhook.objects.get()
     assert hook.url == url and hook.events == [APPROVED] and hook.created_by == admin_user
@@ -342,11 +364,15 @@ def test_an_admin_adds_edits_tests_and_deletes_a_webhook_whose_url_is_never_show
         assert "Slack" in body and SECRET not in body and "hooks.slack.com" not in body
 
     # An edit with the URL left blank keeps it; a new one replaces it.
-    client.post(f"/notifications/webhooks/{hook.pk}/edit/", {"name": "Slack ops", "url": "",
-                                                             "events": [APPROVED, REJECTED], "active": "on"})
+    client.post(
+        f"/notifications/webhooks/{hook.pk}/edit/",
+        {"name": "Slack ops", "url": "", "events": [APPROVED, REJECTED], "active": "on"},
+    )
     hook.refresh_from_db()
     assert (hook.name, hook.url, hook.events) == ("Slack ops", url, [APPROVED, REJECTED])
-    client.post(f"/notifications/webhooks/{hook.pk}/edit/", {"name": "Slack ops", "url": "https://example.com/new"})
+    client.post(
+        f"/notifications/webhooks/{hook.pk}/edit/", {"name": "Slack ops", "url": "https://example.com/new"}
+    )
     hook.refresh_from_db()
     assert hook.url == "https://example.com/new" and hook.active is False and hook.events == []
     audit = AuditEntry.objects.filter(action="webhook.save").order_by("id")
@@ -377,14 +403,20 @@ def log(db):
     hook = Webhook.objects.create(name="Teams", url=f"https://example.com/{SECRET}", events=[SUBMITTED])
     user = person(STAKEHOLDER, "sam")
     common = {"event": SUBMITTED, "subject": "Wave W was submitted"}
-    Notification.objects.create(webhook=hook, status=DeliveryStatus.FAILED, attempts=5,
-                                last_error="The webhook Teams answered HTTP 500", **common)
+    Notification.objects.create(
+        webhook=hook,
+        status=DeliveryStatus.FAILED,
+        attempts=5,
+        last_error="The webhook Teams answered HTTP 500",
+        **common,
+    )
     Notification.objects.create(user=user, status=DeliveryStatus.SENT, sent=timezone.now(), **common)
     return hook, user
 
 
-def test_the_delivery_log_is_for_engineers_and_admins_filtered_in_the_url(client_for, engineer, admin_user,
-                                                                          planner, stakeholder, log):
+def test_the_delivery_log_is_for_engineers_and_admins_filtered_in_the_url(
+    client_for, engineer, admin_user, planner, stakeholder, log
+):
     hook, user = log
     for who in (engineer, admin_user):
         page = client_for(who).get("/notifications/log/?status=failed")
@@ -409,8 +441,10 @@ def test_the_delivery_log_query_count_does_not_grow(client_for, engineer, log):
 
     few = count()
     Notification.objects.bulk_create(
-        [Notification(event=APPROVED, subject=f"s{i}", **({"webhook": hook} if i % 2 else {"user": user}))
-         for i in range(30)]
+        [
+            Notification(event=APPROVED, subject=f"s{i}", **({"webhook": hook} if i % 2 else {"user": user}))
+            for i in range(30)
+        ]
     )
     assert count() == few
 
@@ -423,12 +457,18 @@ def test_the_preferences_api_answers_for_the_caller_only(client_for, db):
     other = person(PLANNER, "paula", events=[APPROVED])
     api = client_for(me)
     assert api.get("/api/notification-preferences/").json() == [
-        {"id": me.notification_preferences.get().pk, "event": SUBMITTED}]
+        {"id": me.notification_preferences.get().pk, "event": SUBMITTED}
+    ]
     created = api.post("/api/notification-preferences/", {"event": REJECTED}, content_type="application/json")
     assert created.status_code == 201 and created.json()["event"] == REJECTED
     again = api.post("/api/notification-preferences/", {"event": REJECTED}, content_type="application/json")
     assert again.status_code == 400
-    assert api.post("/api/notification-preferences/", {"event": "nope"}, content_type="application/json").status_code == 400
+    assert (
+        api.post(
+            "/api/notification-preferences/", {"event": "nope"}, content_type="application/json"
+        ).status_code
+        == 400
+    )
     theirs = other.notification_preferences.get()
     assert api.get(f"/api/notification-preferences/{theirs.pk}/").status_code == 404
     assert api.delete(f"/api/notification-preferences/{theirs.pk}/").status_code == 404
@@ -441,14 +481,20 @@ def test_the_preferences_api_answers_for_the_caller_only(client_for, db):
 def test_the_preferences_api_refuses_users_without_a_role(client_for, outsider):
     api = client_for(outsider)
     assert api.get("/api/notification-preferences/").status_code == 403
-    assert api.post("/api/notification-preferences/", {"event": SUBMITTED}, content_type="application/json").status_code == 403
+    assert (
+        api.post(
+            "/api/notification-preferences/", {"event": SUBMITTED}, content_type="application/json"
+        ).status_code
+        == 403
+    )
 
 
 def test_the_webhooks_api_takes_the_url_and_never_returns_it(client_for, admin_user):
     api = client_for(admin_user)
     url = f"https://hooks.slack.com/services/{SECRET}"
-    created = api.post("/api/webhooks/", {"name": "Slack", "url": url, "events": [APPROVED]},
-                       content_type="application/json")
+    created = api.post(
+        "/api/webhooks/", {"name": "Slack", "url": url, "events": [APPROVED]}, content_type="application/json"
+    )
     assert created.status_code == 201, created.content
     data = created.json()
     assert "url" not in data and data["events"] == [APPROVED] and data["active"] is True
@@ -461,7 +507,9 @@ def test_the_webhooks_api_takes_the_url_and_never_returns_it(client_for, admin_u
     assert SECRET not in listed and "hooks.slack.com" not in listed
     assert api.post(f"/api/webhooks/{pk}/test/").status_code == 202
     notes = api.get(f"/api/notifications/?webhook_id={pk}").json()["results"]
-    assert [(n["channel"], n["webhook"]["name"], n["status"]) for n in notes] == [("webhook", "Slack", "pending")]
+    assert [(n["channel"], n["webhook"]["name"], n["status"]) for n in notes] == [
+        ("webhook", "Slack", "pending")
+    ]
     assert api.delete(f"/api/webhooks/{pk}/").status_code == 204 and not Webhook.objects.exists()
 
 

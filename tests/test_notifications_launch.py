@@ -27,8 +27,14 @@ def listening(stakeholder):
 def test_a_launch_and_a_finished_wave_reach_those_who_asked(engineer, listening):
     estate = make_estate(vms=2, devices=False)
     target = make_target_cluster()
-    wave = make_wave("Pilot", vms=estate.vms, status=WaveStatus.APPROVED, migration_type="bulk",
-                     site=target.site, target_cluster=target)
+    wave = make_wave(
+        "Pilot",
+        vms=estate.vms,
+        status=WaveStatus.APPROVED,
+        migration_type="bulk",
+        site=target.site,
+        target_cluster=target,
+    )
     batch = make_batch(wave)
     do_launch_batch(batch, acting_user=engineer)
     launched = Notification.objects.get(event=NotificationEvent.WAVE_LAUNCHED)

@@ -34,8 +34,12 @@ def mail_dir(celery_worker, tmp_path_factory):
     # start() waits for " ready." in the log: begin a new one, keeping the old beside it.
     Path(celery_worker.log_path).rename(f"{celery_worker.log_path}.before-notifications")
     celery_worker.env = {
-        **saved, "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": str(folder),
-        "NOTIFY_RETRY_SECONDS": "0.2", "NOTIFY_MAX_ATTEMPTS": "3", "NOTIFY_WEBHOOK_TIMEOUT": "5",
+        **saved,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(folder),
+        "NOTIFY_RETRY_SECONDS": "0.2",
+        "NOTIFY_MAX_ATTEMPTS": "3",
+        "NOTIFY_WEBHOOK_TIMEOUT": "5",
     }
     celery_worker.start()
     yield folder
@@ -52,8 +56,11 @@ def receiver():
 def settled(*notifications):
     """Wait until the worker has finished with these rows; return them fresh."""
     pks = [n.pk for n in notifications]
-    wait_for(lambda: not Notification.objects.filter(pk__in=pks, status=DeliveryStatus.PENDING).exists(),
-             timeout=60, message="the worker to send or give up on the notifications")
+    wait_for(
+        lambda: not Notification.objects.filter(pk__in=pks, status=DeliveryStatus.PENDING).exists(),
+        timeout=60,
+        message="the worker to send or give up on the notifications",
+    )
     return list(Notification.objects.filter(pk__in=pks).order_by("pk"))
 
 
@@ -76,7 +83,9 @@ def test_the_worker_emails_who_opted_in_and_posts_json_to_the_webhook(mail_dir, 
     do_approve(scene.wave, acting_user=engineer, change_ticket="CHG0099")
 
     done = settled(*Notification.objects.all())
-    assert [(n.status, n.attempts) for n in done] == [(DeliveryStatus.SENT, 1)] * 3, [n.last_error for n in done]
+    assert [(n.status, n.attempts) for n in done] == [(DeliveryStatus.SENT, 1)] * 3, [
+        n.last_error for n in done
+    ]
     sent = mails(mail_dir)
     assert "To: erik@example.com" in sent and f"Subject: Wave {scene.wave.name} was submitted" in sent
     assert "To: paula@example.com" in sent and "CHG0099" in sent
@@ -104,7 +113,9 @@ def test_a_receiver_that_always_fails_ends_failed_without_the_url_in_the_error(m
     [n] = settled(n)
     assert n.status == DeliveryStatus.FAILED and n.attempts == 3 and len(receiver.bodies(path)) == 3
     assert "HTTP 500" in n.last_error
-    assert SECRET not in n.last_error and "T0SECRET" not in n.last_error and receiver.url("") not in n.last_error
+    assert (
+        SECRET not in n.last_error and "T0SECRET" not in n.last_error and receiver.url("") not in n.last_error
+    )
 
 
 def test_a_broker_outage_loses_nothing_the_sweep_sends_it(mail_dir, receiver, monkeypatch):

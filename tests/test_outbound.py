@@ -26,11 +26,21 @@ def shipped(settings):
     return settings
 
 
-@pytest.mark.parametrize("address, reason", [
-    ("127.0.0.1", "loopback"), ("127.9.9.9", "loopback"), ("::1", "loopback"), ("0.0.0.0", "loopback"),
-    ("::ffff:127.0.0.1", "loopback"), ("169.254.10.1", "link-local"), ("fe80::1", "link-local"),
-    ("169.254.169.254", "cloud metadata"), ("fd00:ec2::254", "cloud metadata"), ("168.63.129.16", "cloud metadata"),
-])
+@pytest.mark.parametrize(
+    "address, reason",
+    [
+        ("127.0.0.1", "loopback"),
+        ("127.9.9.9", "loopback"),
+        ("::1", "loopback"),
+        ("0.0.0.0", "loopback"),
+        ("::ffff:127.0.0.1", "loopback"),
+        ("169.254.10.1", "link-local"),
+        ("fe80::1", "link-local"),
+        ("169.254.169.254", "cloud metadata"),
+        ("fd00:ec2::254", "cloud metadata"),
+        ("168.63.129.16", "cloud metadata"),
+    ],
+)
 def test_it_refuses_loopback_link_local_and_metadata_addresses(shipped, address, reason):
     with pytest.raises(OutboundRefused, match=f"it is a {reason} address.*OUTBOUND_ALLOW"):
         check_address(address, address)
@@ -59,9 +69,12 @@ def test_the_allow_list_takes_networks_and_names(settings):
 @pytest.mark.django_db
 def test_a_vcenter_on_loopback_is_refused_with_a_clear_message(vcsim, shipped):
     sim = vcsim(dc=1, cluster=1, host=1, vm=1)
-    vc = VCenter.objects.create(name="local", url=sim.url, username=sim.username, password=sim.password,
-                                verify_tls=False)
-    with pytest.raises(JobError, match=r"does not call 127\.0\.0\.1: it is a loopback address.*OUTBOUND_ALLOW"):
+    vc = VCenter.objects.create(
+        name="local", url=sim.url, username=sim.username, password=sim.password, verify_tls=False
+    )
+    with pytest.raises(
+        JobError, match=r"does not call 127\.0\.0\.1: it is a loopback address.*OUTBOUND_ALLOW"
+    ):
         discover(vc)
     assert not VirtualMachine.objects.filter(vcenter=vc).exists()
 
@@ -74,11 +87,14 @@ def test_hcx_on_loopback_is_refused_before_the_password_is_sent(hcxsim, shipped)
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url, reason", [
-    ("http://169.254.169.254/latest/meta-data/", "cloud metadata"),
-    ("http://metadata.google.internal/computeMetadata/v1/", "cloud metadata"),
-    ("http://127.0.0.1:9/hook", "loopback"),
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("http://169.254.169.254/latest/meta-data/", "cloud metadata"),
+        ("http://metadata.google.internal/computeMetadata/v1/", "cloud metadata"),
+        ("http://127.0.0.1:9/hook", "loopback"),
+    ],
+)
 def test_a_webhook_to_an_internal_address_fails_with_a_clear_message(shipped, url, reason):
     shipped.NOTIFICATIONS = {**shipped.NOTIFICATIONS, "MAX_ATTEMPTS": 1}
     hook = Webhook.objects.create(name="Inside", url=url, events=["wave.approved"])
@@ -111,5 +127,7 @@ def test_an_hcx_port_that_refuses_reads_as_unreachable_without_saying_refused():
     hcx = HcxService(f"https://127.0.0.1:{port}", "u", "p", retry=Retry(attempts=0), timeout=5)
     with pytest.raises(HcxError) as caught:
         hcx.login()
-    assert str(caught.value) == (f"HCX at https://127.0.0.1:{port} could not be reached (refused, timed out or no "
-                                 "route) to POST /hybridity/api/sessions")
+    assert str(caught.value) == (
+        f"HCX at https://127.0.0.1:{port} could not be reached (refused, timed out or no "
+        "route) to POST /hybridity/api/sessions"
+    )

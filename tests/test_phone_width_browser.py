@@ -37,30 +37,75 @@ LONG = "finance-reporting-consolidation-application-server"
 def programme():
     estate = make_estate(vms=8, networks=2, prefix=f"{LONG}-")
     # Big figures in the wave's totals: five-digit vCPUs and memory.
-    VirtualMachine.objects.filter(pk__in=[vm.pk for vm in estate.vms]).update(num_cpu=4096, memory_mib=64 * 2**20)
+    VirtualMachine.objects.filter(pk__in=[vm.pk for vm in estate.vms]).update(
+        num_cpu=4096, memory_mib=64 * 2**20
+    )
     site = make_link_site("Rotterdam-Datacenter-North-Campus-Building-7")
-    target = make_target_cluster(site, "Cluster-Production-Workloads-Amsterdam-01", datastores=["vsanDatastore"])
+    target = make_target_cluster(
+        site, "Cluster-Production-Workloads-Amsterdam-01", datastores=["vsanDatastore"]
+    )
     now = timezone.now()
     make_group("Finance reporting and consolidation (quarter close)", estate.vms[:4])
-    running = make_wave("Finance and reporting wave for the quarter close", vms=estate.vms[:4], status=WaveStatus.RUNNING,
-                        site=site, target_cluster=target, migration_type="bulk", time_zone="America/Argentina/Buenos_Aires",
-                        window_start=now - datetime.timedelta(hours=2), window_end=now + datetime.timedelta(hours=30),
-                        max_vms=2, max_tb=0.0001, pilot=True, target_folder="Migrated/Finance/Reporting/Quarter-close",
-                        notes="Coordinate with the finance team; the reporting database must be quiesced first.")
+    running = make_wave(
+        "Finance and reporting wave for the quarter close",
+        vms=estate.vms[:4],
+        status=WaveStatus.RUNNING,
+        site=site,
+        target_cluster=target,
+        migration_type="bulk",
+        time_zone="America/Argentina/Buenos_Aires",
+        window_start=now - datetime.timedelta(hours=2),
+        window_end=now + datetime.timedelta(hours=30),
+        max_vms=2,
+        max_tb=0.0001,
+        pilot=True,
+        target_folder="Migrated/Finance/Reporting/Quarter-close",
+        notes="Coordinate with the finance team; the reporting database must be quiesced first.",
+    )
     make_batch(running)
-    approved = make_wave("Human resources and payroll", vms=estate.vms[4:], status=WaveStatus.APPROVED, site=site,
-                         target_cluster=target, migration_type="bulk", time_zone="UTC",
-                         window_start=now + datetime.timedelta(days=3), window_end=now + datetime.timedelta(days=3, hours=6))
+    approved = make_wave(
+        "Human resources and payroll",
+        vms=estate.vms[4:],
+        status=WaveStatus.APPROVED,
+        site=site,
+        target_cluster=target,
+        migration_type="bulk",
+        time_zone="UTC",
+        window_start=now + datetime.timedelta(days=3),
+        window_end=now + datetime.timedelta(days=3, hours=6),
+    )
     for network in estate.networks:
-        NetworkMapping.objects.create(wave=approved, source=network, target_name=f"{network.name}-segment-in-avs-long-name")
-    answers = [{"vm": vm.name, "vm_id": vm.pk, "migration_type": "Bulk", "passed": i != 0,
-                "errors": [{"code": "ISO_ATTACHED", "message": "VirtualMachine has an ISO image mounted: "
-                            "/vmfs/volumes/datastore-with-a-very-long-name/isos/windows-server-2022-eval.iso"}] if i == 0 else [],
-                "warnings": [{"code": "TOOLS_NOT_RUNNING", "message": "VMware Tools is not running"}]}
-               for i, vm in enumerate(estate.vms[4:])]
-    Job.objects.create(kind=VALIDATE_KIND, name="Validate", status=JobStatus.COMPLETED, completed=now,
-                       object_type=ContentType.objects.get_for_model(approved), object_id=approved.pk,
-                       data={"vms": answers, "passed": 3, "failed": 1, "skipped": []})
+        NetworkMapping.objects.create(
+            wave=approved, source=network, target_name=f"{network.name}-segment-in-avs-long-name"
+        )
+    answers = [
+        {
+            "vm": vm.name,
+            "vm_id": vm.pk,
+            "migration_type": "Bulk",
+            "passed": i != 0,
+            "errors": [
+                {
+                    "code": "ISO_ATTACHED",
+                    "message": "VirtualMachine has an ISO image mounted: "
+                    "/vmfs/volumes/datastore-with-a-very-long-name/isos/windows-server-2022-eval.iso",
+                }
+            ]
+            if i == 0
+            else [],
+            "warnings": [{"code": "TOOLS_NOT_RUNNING", "message": "VMware Tools is not running"}],
+        }
+        for i, vm in enumerate(estate.vms[4:])
+    ]
+    Job.objects.create(
+        kind=VALIDATE_KIND,
+        name="Validate",
+        status=JobStatus.COMPLETED,
+        completed=now,
+        object_type=ContentType.objects.get_for_model(approved),
+        object_id=approved.pk,
+        data={"vms": answers, "passed": 3, "failed": 1, "skipped": []},
+    )
     for a, b in zip(estate.vms, estate.vms[1:], strict=False):
         make_dependency(a, b, 443)
     return running, approved

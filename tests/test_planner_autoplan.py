@@ -40,8 +40,10 @@ def site(vc):
 
 def make_group(vc, name, vms=2, *, priority=100, risk=Risk.MEDIUM, gib=50, power=PowerState.ON):
     group = DependencyGroup.objects.create(name=name, priority=priority, risk=risk)
-    members = [make_vm(vc, f"{name}-{i}", used_mib=gib * GIB, provisioned_mib=gib * GIB, power_state=power)
-               for i in range(vms)]
+    members = [
+        make_vm(vc, f"{name}-{i}", used_mib=gib * GIB, provisioned_mib=gib * GIB, power_state=power)
+        for i in range(vms)
+    ]
     GroupMember.objects.bulk_create(GroupMember(group=group, vm=vm) for vm in members)
     return group, members
 
@@ -54,8 +56,14 @@ def connect(source_vm, destination_vm, port=443):
 
 
 def propose(site, user=None, *, hours=8, weekdays=(5,), blackouts=(), max_windows=52, **inputs):
-    calendar = WindowCalendar(first_start=SATURDAY_NIGHT, hours=hours, weekdays=frozenset(weekdays),
-                              time_zone="UTC", blackouts=frozenset(blackouts), max_windows=max_windows)
+    calendar = WindowCalendar(
+        first_start=SATURDAY_NIGHT,
+        hours=hours,
+        weekdays=frozenset(weekdays),
+        time_zone="UTC",
+        blackouts=frozenset(blackouts),
+        max_windows=max_windows,
+    )
     request = ProposalRequest(inputs=PlanInputs(**inputs), calendar=calendar, site=site)
     return do_propose(request, acting_user=user).data
 
@@ -144,7 +152,9 @@ def test_a_cycle_between_groups_is_reported(vc, site):
 def test_what_cannot_be_placed_is_listed_with_why(vc, site):
     too_many, _ = make_group(vc, "too-many", vms=6)
     too_big, _ = make_group(vc, "too-big", vms=1, gib=3 * 1024)
-    slow, _ = make_group(vc, "slow", vms=1, gib=2 * 1024, power=PowerState.OFF)  # Cold: 2 TB inside the window
+    slow, _ = make_group(
+        vc, "slow", vms=1, gib=2 * 1024, power=PowerState.OFF
+    )  # Cold: 2 TB inside the window
     planned, planned_vms = make_group(vc, "half-planned", vms=2)
     empty = DependencyGroup.objects.create(name="empty")
     fine, _ = make_group(vc, "fine", vms=2)
@@ -158,11 +168,21 @@ def test_what_cannot_be_placed_is_listed_with_why(vc, site):
     assert "1 of its 2 VMs are already in wave Earlier" in why["half-planned"]
     assert why["empty"] == "it has no VMs to move"
     assert wave_of_group(data) == {fine.pk: 1}
-    assert {u.get("group") for u in data["unplaced"]} == {too_many.pk, too_big.pk, slow.pk, planned.pk, empty.pk}
+    assert {u.get("group") for u in data["unplaced"]} == {
+        too_many.pk,
+        too_big.pk,
+        slow.pk,
+        planned.pk,
+        empty.pk,
+    }
 
 
 def test_hcx_concurrent_replications_cap_a_bulk_wave(vc, site, settings):
-    settings.HCX_LIMITS = {**settings.HCX_LIMITS, "MAX_REPLICATIONS_PER_MESH": 3, "MAX_REPLICATIONS_PER_MANAGER": 300}
+    settings.HCX_LIMITS = {
+        **settings.HCX_LIMITS,
+        "MAX_REPLICATIONS_PER_MESH": 3,
+        "MAX_REPLICATIONS_PER_MANAGER": 300,
+    }
     make_group(vc, "a", vms=2)
     make_group(vc, "b", vms=2)
     make_group(vc, "c", vms=4)
@@ -191,8 +211,13 @@ def test_blackout_dates_are_skipped(vc, site):
 
 
 def test_a_window_crossing_midnight_into_a_blackout_is_skipped():
-    calendar = WindowCalendar(first_start=SATURDAY_NIGHT, hours=8, weekdays=frozenset({5}),
-                              blackouts=frozenset({date(2031, 1, 5)}), max_windows=2)
+    calendar = WindowCalendar(
+        first_start=SATURDAY_NIGHT,
+        hours=8,
+        weekdays=frozenset({5}),
+        blackouts=frozenset({date(2031, 1, 5)}),
+        max_windows=2,
+    )
     skipped = []
     assert [w.start.date() for w in calendar.windows(skipped)] == [date(2031, 1, 11), date(2031, 1, 18)]
     assert skipped[0][1] == date(2031, 1, 5)
@@ -200,7 +225,11 @@ def test_a_window_crossing_midnight_into_a_blackout_is_skipped():
 
 def test_blackout_ranges_parse_and_bad_ones_say_why():
     assert parse_blackouts("2031-01-01..2031-01-03, 2031-02-01") == [
-        date(2031, 1, 1), date(2031, 1, 2), date(2031, 1, 3), date(2031, 2, 1)]
+        date(2031, 1, 1),
+        date(2031, 1, 2),
+        date(2031, 1, 3),
+        date(2031, 2, 1),
+    ]
     with pytest.raises(ValueError, match="not a date"):
         parse_blackouts("next tuesday")
     with pytest.raises(ValueError, match="earlier date to a later"):
@@ -230,11 +259,14 @@ def test_nothing_to_plan_is_said_and_nothing_is_stored(vc, site):
 
 def test_it_plans_in_memory_without_a_database(settings):
     """The algorithm alone, as the benchmark times it."""
+
     class Link:
         bandwidth_mbps = 1000
 
-    units = [Unit(key=f"g{i}", name=f"g{i}", vm_ids=[i], group_id=i, loads={"bulk": Load("bulk", 1, GIB, GIB)})
-             for i in range(5)]
+    units = [
+        Unit(key=f"g{i}", name=f"g{i}", vm_ids=[i], group_id=i, loads={"bulk": Load("bulk", 1, GIB, GIB)})
+        for i in range(5)
+    ]
     calendar = WindowCalendar(first_start=SATURDAY_NIGHT, hours=8, weekdays=frozenset({5}))
     result = plan_waves(units, [(0, 1), (1, 2)], PlanInputs(max_vms=2), assumptions_for(Link()), calendar)
     order = {u.key: w.number for w in result.waves for u in w.units}

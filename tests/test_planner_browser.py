@@ -28,11 +28,23 @@ def test_a_planner_auto_plans_more_than_the_cluster_holds_and_accepts_a_wave_tha
     vc1, vc2 = make_vcenter("vc1.example.com"), make_vcenter("vc2.example.com")
     site = make_link_site("Rotterdam", bandwidth_mbps=10000, vcenter=vc1)
     cluster = make_target_cluster(site, "Cluster-1", sku="AV36", hosts=3)  # about 15.5 TB of vSAN usable
-    earlier = make_wave("Earlier", [make_vm(vc1, f"old-{i}", used_mib=TB, num_cpu=2, memory_mib=8192) for i in range(5)],
-                        site=site, target_cluster=cluster, sequence=10)
+    earlier = make_wave(
+        "Earlier",
+        [make_vm(vc1, f"old-{i}", used_mib=TB, num_cpu=2, memory_mib=8192) for i in range(5)],
+        site=site,
+        target_cluster=cluster,
+        sequence=10,
+    )
     for i in range(8):  # 16 TB more than the ~10.5 TB left
-        make_group(f"app-{i}", [make_vm(vc1, f"app-{i}-{n}", used_mib=TB, num_cpu=4, memory_mib=16384,
-                                                        power_state=PowerState.ON) for n in range(2)])
+        make_group(
+            f"app-{i}",
+            [
+                make_vm(
+                    vc1, f"app-{i}-{n}", used_mib=TB, num_cpu=4, memory_mib=16384, power_state=PowerState.ON
+                )
+                for n in range(2)
+            ],
+        )
     make_group("remote", [make_vm(vc2, f"remote-{n}", used_mib=TB // 10) for n in range(2)])
     usable = usable_capacity(cluster)
     page = sign_in(make_user("planner"), PASSWORD)
@@ -52,8 +64,11 @@ def test_a_planner_auto_plans_more_than_the_cluster_holds_and_accepts_a_wave_tha
     expect(page.get_by_test_id("cluster-use-usable")).to_contain_text(f"{usable.storage_tb:.1f}")
     left_out = page.get_by_test_id("unplaced")
     expect(left_out.get_by_role("row", name="remote")).to_contain_text(
-        "vCenter vc2.example.com, which this site's HCX does not manage (it manages vc1.example.com)")
-    expect(left_out).to_contain_text(re.compile(r"no room left in Cluster-1: needs 2\.0 TiB of vSAN storage, .* left after Wave \d\d"))
+        "vCenter vc2.example.com, which this site's HCX does not manage (it manages vc1.example.com)"
+    )
+    expect(left_out).to_contain_text(
+        re.compile(r"no room left in Cluster-1: needs 2\.0 TiB of vSAN storage, .* left after Wave \d\d")
+    )
     page.screenshot(path=str(SCREENSHOTS / "avsportal-autoplan-capacity.png"), full_page=True)
 
     # What the page showed is what was proposed: never above usable, wave by wave.
@@ -61,7 +76,9 @@ def test_a_planner_auto_plans_more_than_the_cluster_holds_and_accepts_a_wave_tha
     rows = proposal.data["cluster_use"]["waves"]
     assert rows and all(r["total"]["storage_tb"] <= usable.storage_tb for r in rows)
     for r in rows:
-        expect(page.get_by_test_id(f"cluster-use-wave-{r['number']}")).to_contain_text(f"{r['total']['storage_tb']:.1f}")
+        expect(page.get_by_test_id(f"cluster-use-wave-{r['number']}")).to_contain_text(
+            f"{r['total']['storage_tb']:.1f}"
+        )
     last = rows[-1]["name"]
 
     page.get_by_label(f"Accept {last}", exact=True).check()

@@ -46,8 +46,18 @@ def cluster(site):
 
 def group_of(vc, name, vms=2, *, tb=1.0, vcpus=2, memory_gib=8):
     group = DependencyGroup.objects.create(name=name)
-    members = [make_vm(vc, f"{name}-{i}", used_mib=int(tb * TB), provisioned_mib=int(tb * TB), num_cpu=vcpus,
-                       memory_mib=memory_gib * GIB, power_state=PowerState.ON) for i in range(vms)]
+    members = [
+        make_vm(
+            vc,
+            f"{name}-{i}",
+            used_mib=int(tb * TB),
+            provisioned_mib=int(tb * TB),
+            num_cpu=vcpus,
+            memory_mib=memory_gib * GIB,
+            power_state=PowerState.ON,
+        )
+        for i in range(vms)
+    ]
     GroupMember.objects.bulk_create(GroupMember(group=group, vm=vm) for vm in members)
     return group, members
 
@@ -55,7 +65,9 @@ def group_of(vc, name, vms=2, *, tb=1.0, vcpus=2, memory_gib=8):
 def propose(site, cluster=None, user=None, **inputs):
     calendar = WindowCalendar(first_start=SATURDAY_NIGHT, hours=8, weekdays=frozenset({5}), time_zone="UTC")
     inputs.setdefault("max_tb", 100)
-    request = ProposalRequest(inputs=PlanInputs(**inputs), calendar=calendar, site=site, target_cluster=cluster)
+    request = ProposalRequest(
+        inputs=PlanInputs(**inputs), calendar=calendar, site=site, target_cluster=cluster
+    )
     return do_propose(request, acting_user=user)
 
 
@@ -67,8 +79,13 @@ def tb_text(tb: float) -> str:
 
 
 def test_it_proposes_no_more_than_the_cluster_has_left_and_says_what_did_not_fit(vc, site, cluster, planner):
-    earlier = make_wave("Earlier", [make_vm(vc, f"old-{i}", used_mib=TB, num_cpu=2, memory_mib=8 * GIB) for i in range(5)],
-                        target_cluster=cluster, site=site, sequence=10)
+    earlier = make_wave(
+        "Earlier",
+        [make_vm(vc, f"old-{i}", used_mib=TB, num_cpu=2, memory_mib=8 * GIB) for i in range(5)],
+        target_cluster=cluster,
+        site=site,
+        sequence=10,
+    )
     for i in range(8):
         group_of(vc, f"app-{i}", tb=1.0)  # 16 TB asked for, about 10.5 TB left
     usable = usable_capacity(cluster)
@@ -87,17 +104,24 @@ def test_it_proposes_no_more_than_the_cluster_has_left_and_says_what_did_not_fit
         assert row["total"]["storage_tb"] <= usable.storage_tb
         assert row["total"]["vcpus"] <= usable.vcpus and row["total"]["memory_gb"] <= usable.memory_gb
     placed = sum(w["vm_count"] for w in data["waves"])
-    assert placed == 2 * int((usable.storage_tb - planned.used_tb) // 2)  # whole groups of 2 TB, as many as fit
+    assert placed == 2 * int(
+        (usable.storage_tb - planned.used_tb) // 2
+    )  # whole groups of 2 TB, as many as fit
     # Each group left out says it needs 2 TB and how much was left after the wave that could not take it.
     left_out = data["unplaced"]
     assert len(left_out) == 8 - placed // 2 and all(u["group"] for u in left_out)
     totals = {row["name"]: row["total"]["storage_tb"] for row in use["waves"]}
     for u in left_out:
-        match = re.fullmatch(r"no room left in Cluster-1: needs 2\.0 TiB of vSAN storage, (.+) left after (Wave \d\d)", u["why"])
+        match = re.fullmatch(
+            r"no room left in Cluster-1: needs 2\.0 TiB of vSAN storage, (.+) left after (Wave \d\d)",
+            u["why"],
+        )
         assert match, u["why"]
         assert match[1] == tb_text(usable.storage_tb - totals[match[2]])
     assert data["summary"]["fit"] is True
-    assert data["waves"][-1]["why"].endswith("Closed because Cluster-1 has no room left for the rest (see Not placed).")
+    assert data["waves"][-1]["why"].endswith(
+        "Closed because Cluster-1 has no room left for the rest (see Not placed)."
+    )
 
     # Accepted, every wave into the cluster fits, the earlier one included: nothing is blocked.
     created = do_accept(PlanProposal.objects.get(), None, acting_user=planner)
@@ -108,57 +132,88 @@ def test_it_proposes_no_more_than_the_cluster_has_left_and_says_what_did_not_fit
 
 
 def test_vcpus_and_memory_count_as_well(vc, site, cluster, planner):
-    make_wave("Earlier", [make_vm(vc, "old", used_mib=GIB, num_cpu=200, memory_mib=1000 * GIB)],
-              target_cluster=cluster, sequence=10)
+    make_wave(
+        "Earlier",
+        [make_vm(vc, "old", used_mib=GIB, num_cpu=200, memory_mib=1000 * GIB)],
+        target_cluster=cluster,
+        sequence=10,
+    )
     cpu_hungry, _ = group_of(vc, "cpu-hungry", vms=1, tb=0.01, vcpus=100, memory_gib=8)
     memory_hungry, _ = group_of(vc, "memory-hungry", vms=1, tb=0.01, vcpus=2, memory_gib=200)
     small, _ = group_of(vc, "small", vms=1, tb=0.01, vcpus=8, memory_gib=16)
     data = propose(site, cluster, planner, include_ungrouped=False).data
     usable = usable_capacity(cluster)
     why = {u["name"]: u["why"] for u in data["unplaced"]}
-    assert why["cpu-hungry"] == (f"no room left in Cluster-1: needs 100 vCPUs, {usable.vcpus - 200:,.0f} left "
-                                 "after the 1 wave already planned into it")
-    assert why["memory-hungry"] == (f"no room left in Cluster-1: needs 200 GiB of memory, {usable.memory_gb - 1000:,.0f} GiB "
-                                    "left after the 1 wave already planned into it")
+    assert why["cpu-hungry"] == (
+        f"no room left in Cluster-1: needs 100 vCPUs, {usable.vcpus - 200:,.0f} left "
+        "after the 1 wave already planned into it"
+    )
+    assert why["memory-hungry"] == (
+        f"no room left in Cluster-1: needs 200 GiB of memory, {usable.memory_gb - 1000:,.0f} GiB "
+        "left after the 1 wave already planned into it"
+    )
     assert [w["groups"] for w in data["waves"]] == [[small.pk]]
 
 
 def test_without_room_at_all_nothing_is_proposed_into_the_cluster(vc, site, cluster, planner):
     usable = usable_capacity(cluster)
-    make_wave("Full", [make_vm(vc, "huge", used_mib=int(usable.storage_tb * TB) + TB)], target_cluster=cluster)
+    make_wave(
+        "Full", [make_vm(vc, "huge", used_mib=int(usable.storage_tb * TB) + TB)], target_cluster=cluster
+    )
     group_of(vc, "app", vms=1, tb=0.5)
     data = propose(site, cluster, planner, include_ungrouped=False).data
     assert data["waves"] == [] and data["cluster_use"]["waves"] == []
-    assert data["unplaced"][0]["why"] == ("no room left in Cluster-1: needs 0.50 TiB of vSAN storage, 0.00 TiB left "
-                                          "after the 1 wave already planned into it")
+    assert data["unplaced"][0]["why"] == (
+        "no room left in Cluster-1: needs 0.50 TiB of vSAN storage, 0.00 TiB left "
+        "after the 1 wave already planned into it"
+    )
 
 
 def test_the_rule_in_memory_room_shrinks_wave_by_wave():
     """The algorithm alone: 1-TB units into 3.5 TB, two per wave; the fourth finds 0.5 TB after wave 2."""
+
     class Link:
         bandwidth_mbps = 10000
 
-    units = [Unit(key=f"v{i}", name=f"vm-{i}", vm_ids=[i], loads={"bulk": Load("bulk", 1, TB, TB)}, storage_mib=TB)
-             for i in range(5)]
+    units = [
+        Unit(key=f"v{i}", name=f"vm-{i}", vm_ids=[i], loads={"bulk": Load("bulk", 1, TB, TB)}, storage_mib=TB)
+        for i in range(5)
+    ]
     room = Room("C", usable=(100, 100 * GIB, 3.5 * TB), planned=(0, 0, 0), label=lambda n: f"W{n}")
     calendar = WindowCalendar(first_start=SATURDAY_NIGHT, hours=8, weekdays=frozenset({5}))
     result = plan_waves(units, [], PlanInputs(max_vms=2, max_tb=100), assumptions_for(Link()), calendar, room)
     assert [len(w.units) for w in result.waves] == [2, 1]
-    assert [why for _, why in result.unplaced] == ["no room left in C: needs 1.0 TiB of vSAN storage, 0.50 TiB left after W2"] * 2
+    assert [why for _, why in result.unplaced] == [
+        "no room left in C: needs 1.0 TiB of vSAN storage, 0.50 TiB left after W2"
+    ] * 2
 
 
 def test_the_pilot_takes_its_share_of_the_room_too():
     class Link:
         bandwidth_mbps = 10000
 
-    units = [Unit(key=f"g{i}", name=f"low-{i}", vm_ids=[i], group_id=i, risk=Risk.LOW, storage_mib=TB,
-                  loads={"bulk": Load("bulk", 1, TB, TB)}) for i in range(2)]
+    units = [
+        Unit(
+            key=f"g{i}",
+            name=f"low-{i}",
+            vm_ids=[i],
+            group_id=i,
+            risk=Risk.LOW,
+            storage_mib=TB,
+            loads={"bulk": Load("bulk", 1, TB, TB)},
+        )
+        for i in range(2)
+    ]
     room = Room("C", usable=(100, 100 * GIB, 2.5 * TB), planned=(0, 0, 1 * TB), planned_waves=1)
     calendar = WindowCalendar(first_start=SATURDAY_NIGHT, hours=8, weekdays=frozenset({5}))
     result = plan_waves(units, [], PlanInputs(pilot_max_tb=5), assumptions_for(Link()), calendar, room)
     assert [(w.pilot, [u.name for u in w.units]) for w in result.waves] == [(True, ["low-0"])]
-    assert result.waves[0].closed_because == "C has no room left for the other low-risk groups (see Not placed)"
-    assert [why for _, why in result.unplaced] == ["no room left in C: needs 1.0 TiB of vSAN storage, 0.50 TiB left after wave 1"]
+    assert (
+        result.waves[0].closed_because == "C has no room left for the other low-risk groups (see Not placed)"
+    )
+    assert [why for _, why in result.unplaced] == [
+        "no room left in C: needs 1.0 TiB of vSAN storage, 0.50 TiB left after wave 1"
+    ]
 
 
 def test_without_a_target_cluster_the_proposal_says_capacity_is_not_checked(vc, site, planner, client_for):
@@ -188,9 +243,9 @@ def test_vms_of_a_vcenter_the_sites_hcx_does_not_manage_are_left_out_with_why(vc
     why = {u["name"]: u["why"] for u in data["unplaced"]}
     assert why == {
         "far": "2 of its 2 VMs (far-0, far-1) are in vCenter vc2.example.com, which this site's HCX does not manage "
-               "(it manages vc1.example.com); the group moves whole or not at all",
+        "(it manages vc1.example.com); the group moves whole or not at all",
         "mixed": "1 of its 2 VMs (mixed-there) are in vCenter vc2.example.com, which this site's HCX does not manage "
-                 "(it manages vc1.example.com); the group moves whole or not at all",
+        "(it manages vc1.example.com); the group moves whole or not at all",
         "loose-far": "vCenter vc2.example.com is not managed by this site's HCX (it manages vc1.example.com)",
     }
     assert {u.get("group") for u in data["unplaced"] if "group" in u} == {far.pk, mixed.pk}
@@ -221,7 +276,9 @@ def test_a_later_wave_does_not_count_against_an_earlier_one(vc, cluster, planner
     do_run_readiness(first, acting_user=planner)
     assert not ReadinessFinding.objects.filter(wave=first, rule="target-capacity").exists()
     do_run_readiness(second, acting_user=planner)
-    assert ReadinessFinding.objects.get(wave=second, rule="target-capacity").severity == FindingSeverity.BLOCKER
+    assert (
+        ReadinessFinding.objects.get(wave=second, rule="target-capacity").severity == FindingSeverity.BLOCKER
+    )
     # Waves already running or completed count whatever their order: their VMs are there.
     Wave.objects.filter(pk=second.pk).update(status=WaveStatus.COMPLETED)
     assert not fit_for_wave(first).fits
@@ -232,19 +289,31 @@ def test_accepting_is_refused_when_the_cluster_filled_up_since_the_proposal(vc, 
     proposal = propose(site, cluster, planner, include_ungrouped=False)
     assert proposal.data["waves"]
     usable = usable_capacity(cluster)
-    make_wave("Meanwhile", [make_vm(vc, "big", used_mib=int((usable.storage_tb - 4) * TB))], target_cluster=cluster,
-              sequence=1)
-    with pytest.raises(AcceptRefused, match=r"Wave 01 no longer fits Cluster-1: vSAN storage \(used\).*Nothing was created"):
+    make_wave(
+        "Meanwhile",
+        [make_vm(vc, "big", used_mib=int((usable.storage_tb - 4) * TB))],
+        target_cluster=cluster,
+        sequence=1,
+    )
+    with pytest.raises(
+        AcceptRefused, match=r"Wave 01 no longer fits Cluster-1: vSAN storage \(used\).*Nothing was created"
+    ):
         do_accept(proposal, None, acting_user=planner)
     assert list(Wave.objects.values_list("name", flat=True)) == ["Meanwhile"]
 
 
-def test_accepting_is_refused_when_it_would_leave_a_wave_planned_after_it_without_room(vc, site, cluster, planner):
+def test_accepting_is_refused_when_it_would_leave_a_wave_planned_after_it_without_room(
+    vc, site, cluster, planner
+):
     group_of(vc, "app", vms=2, tb=3.0)
     proposal = propose(site, cluster, planner, include_ungrouped=False)
     usable = usable_capacity(cluster)
-    later = make_wave("Later", [make_vm(vc, "big", used_mib=int((usable.storage_tb - 4) * TB))], target_cluster=cluster,
-                      sequence=proposal.data["waves"][-1]["sequence"] + 100)
+    later = make_wave(
+        "Later",
+        [make_vm(vc, "big", used_mib=int((usable.storage_tb - 4) * TB))],
+        target_cluster=cluster,
+        sequence=proposal.data["waves"][-1]["sequence"] + 100,
+    )
     assert fit_for_wave(later).fits
     with pytest.raises(AcceptRefused, match="would leave no room in Cluster-1 for Later"):
         do_accept(proposal, None, acting_user=planner)
@@ -271,7 +340,12 @@ def test_proposing_costs_the_same_queries_however_many_vms_and_vcenters(vc, site
     def queries(groups):
         PlanProposal.objects.all().delete()
         for i in range(groups):
-            group_of(make_vcenter(f"vc-{groups}-{i}.example.com") if i % 2 else vc, f"g{groups}-{i}", vms=3, tb=0.01)
+            group_of(
+                make_vcenter(f"vc-{groups}-{i}.example.com") if i % 2 else vc,
+                f"g{groups}-{i}",
+                vms=3,
+                tb=0.01,
+            )
         with CaptureQueriesContext(connection) as captured:
             data = propose(site, cluster, planner, include_ungrouped=False).data
         assert len(data["unplaced"]) >= groups // 2
@@ -289,7 +363,9 @@ def test_an_empty_wave_does_not_fit_its_window(site, planner, client_for):
 
     estimate = estimate_loads({}, assumptions_for(Link()), 8 * 3600)
     assert estimate.fits is None and estimate.verdict == "No VMs yet."
-    wave = make_wave("Empty", site=site, window_start=SATURDAY_NIGHT, window_end=SATURDAY_NIGHT.replace(hour=23))
+    wave = make_wave(
+        "Empty", site=site, window_start=SATURDAY_NIGHT, window_end=SATURDAY_NIGHT.replace(hour=23)
+    )
     page = client_for(planner).get(wave.get_absolute_url()).content.decode()
     assert "Fits its window" not in page and "No VMs yet." in page
     assert WaveItem.objects.count() == 0

@@ -31,10 +31,21 @@ def estate(db):
 
 def form_data(site, **fields):
     data = {
-        "site": str(site.pk), "target_cluster": "", "migration_type": "bulk", "cold_for_powered_off": "on",
-        "max_vms": "4", "max_tb": "25", "pilot_max_vms": "3", "pilot_max_tb": "2",
-        "first_window_start": "2031-01-04T22:00", "window_hours": "8", "weekdays": ["5"],
-        "time_zone": "Europe/Amsterdam", "blackout_dates": "", "max_windows": "52", "include_ungrouped": "on",
+        "site": str(site.pk),
+        "target_cluster": "",
+        "migration_type": "bulk",
+        "cold_for_powered_off": "on",
+        "max_vms": "4",
+        "max_tb": "25",
+        "pilot_max_vms": "3",
+        "pilot_max_tb": "2",
+        "first_window_start": "2031-01-04T22:00",
+        "window_hours": "8",
+        "weekdays": ["5"],
+        "time_zone": "Europe/Amsterdam",
+        "blackout_dates": "",
+        "max_windows": "52",
+        "include_ungrouped": "on",
         "name_prefix": "Wave",
     }
     data.update(fields)
@@ -60,24 +71,34 @@ def test_a_planner_proposes_and_sees_the_proposal(client_for, planner, estate):
 
 def test_bad_input_says_why_and_stores_nothing(client_for, planner, estate):
     client = client_for(planner)
-    response = client.post("/plan/autoplan/", form_data(
-        estate["site"], first_window_start="2001-01-06T22:00", time_zone="Mars/Olympus", blackout_dates="soon",
-        weekdays=[],
-    ))
+    response = client.post(
+        "/plan/autoplan/",
+        form_data(
+            estate["site"],
+            first_window_start="2001-01-06T22:00",
+            time_zone="Mars/Olympus",
+            blackout_dates="soon",
+            weekdays=[],
+        ),
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert "is not a time zone" in page
     assert "is not a date (YYYY-MM-DD)" in page
     assert "Choose at least one weekday" in page
     assert not PlanProposal.objects.exists()
-    response = client.post("/plan/autoplan/", form_data(estate["site"], first_window_start="2001-01-06T22:00"))
+    response = client.post(
+        "/plan/autoplan/", form_data(estate["site"], first_window_start="2001-01-06T22:00")
+    )
     assert "must start in the future" in response.content.decode()
 
 
 def test_a_target_cluster_of_another_site_is_refused(client_for, planner, estate):
     other = make_link_site(name="Rotterdam")
     cluster = TargetCluster.objects.create(site=other, name="Cluster-1")
-    response = client_for(planner).post("/plan/autoplan/", form_data(estate["site"], target_cluster=str(cluster.pk)))
+    response = client_for(planner).post(
+        "/plan/autoplan/", form_data(estate["site"], target_cluster=str(cluster.pk))
+    )
     assert response.status_code == 400 and "belongs to another site" in response.content.decode()
 
 
@@ -90,7 +111,10 @@ def test_accepting_all_creates_draft_waves_with_their_vms(client_for, planner, e
     assert response.status_code == 302
     waves = list(Wave.objects.order_by("sequence"))
     assert len(waves) == len(proposal.data["waves"])
-    assert all(w.status == WaveStatus.DRAFT and w.site == estate["site"] and w.target_cluster == cluster for w in waves)
+    assert all(
+        w.status == WaveStatus.DRAFT and w.site == estate["site"] and w.target_cluster == cluster
+        for w in waves
+    )
     assert waves[0].pilot and waves[0].window_start == datetime(2031, 1, 4, 21, tzinfo=UTC)
     assert waves[0].time_zone == "Europe/Amsterdam" and waves[0].max_vms == 4
     assert WaveItem.objects.count() == 13
@@ -100,7 +124,9 @@ def test_accepting_all_creates_draft_waves_with_their_vms(client_for, planner, e
         assert WaveItem.objects.filter(group=group).count() == 3
     assert WaveItem.objects.get(vm=estate["loose"]).migration_type == "cold"
     proposal.refresh_from_db()
-    assert proposal.accepted and sorted(proposal.data["accepted_waves"]) == [w["number"] for w in proposal.data["waves"]]
+    assert proposal.accepted and sorted(proposal.data["accepted_waves"]) == [
+        w["number"] for w in proposal.data["waves"]
+    ]
     assert AuditEntry.objects.filter(action="proposal.accept", user=planner).exists()
     page = client.get(f"/plan/proposals/{proposal.pk}/").content.decode()
     assert "Created: Wave 01" in page
@@ -159,7 +185,9 @@ def _request(estate):
     from migrations_app.planner.calendar import WindowCalendar
     from migrations_app.planner.proposals import ProposalRequest
 
-    calendar = WindowCalendar(first_start=datetime(2031, 1, 4, 22, tzinfo=UTC), hours=8, weekdays=frozenset({5}))
+    calendar = WindowCalendar(
+        first_start=datetime(2031, 1, 4, 22, tzinfo=UTC), hours=8, weekdays=frozenset({5})
+    )
     return ProposalRequest(inputs=PlanInputs(max_vms=4), calendar=calendar, site=estate["site"])
 
 
@@ -196,10 +224,18 @@ def test_roles(client, client_for, planner, engineer, stakeholder, outsider, est
 
 def test_the_api_proposes_lists_and_accepts(client_for, planner, estate):
     client = client_for(planner)
-    response = client.post("/api/plan-proposals/", {
-        "site": estate["site"].pk, "first_window_start": "2031-01-04T22:00", "max_vms": 4,
-        "blackout_dates": ["2031-01-11"], "weekdays": [5], "include_ungrouped": False,
-    }, content_type="application/json")
+    response = client.post(
+        "/api/plan-proposals/",
+        {
+            "site": estate["site"].pk,
+            "first_window_start": "2031-01-04T22:00",
+            "max_vms": 4,
+            "blackout_dates": ["2031-01-11"],
+            "weekdays": [5],
+            "include_ungrouped": False,
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["data"]["settings"]["include_ungrouped"] is False
@@ -209,24 +245,38 @@ def test_the_api_proposes_lists_and_accepts(client_for, planner, estate):
     assert listing["count"] == 1 and listing["results"][0]["summary"]["waves"] == len(body["data"]["waves"])
     assert "data" not in listing["results"][0]
     assert client.get(f"/api/plan-proposals/{body['id']}/").json()["data"]["waves"]
-    response = client.post(f"/api/plan-proposals/{body['id']}/accept/", {"waves": [1, 1]}, content_type="application/json")
+    response = client.post(
+        f"/api/plan-proposals/{body['id']}/accept/", {"waves": [1, 1]}, content_type="application/json"
+    )
     assert response.status_code == 200 and [w["name"] for w in response.json()["created"]] == ["Wave 01"]
-    response = client.post(f"/api/plan-proposals/{body['id']}/accept/", {"waves": [1]}, content_type="application/json")
+    response = client.post(
+        f"/api/plan-proposals/{body['id']}/accept/", {"waves": [1]}, content_type="application/json"
+    )
     assert response.status_code == 409 and "already accepted" in response.json()["detail"]
-    response = client.post(f"/api/plan-proposals/{body['id']}/accept/", {"waves": []}, content_type="application/json")
+    response = client.post(
+        f"/api/plan-proposals/{body['id']}/accept/", {"waves": []}, content_type="application/json"
+    )
     assert response.status_code == 409 and "at least one" in response.json()["detail"]
     assert Wave.objects.count() == 1
 
 
 def test_the_api_says_what_is_wrong(client_for, planner, estate):
-    response = client_for(planner).post("/api/plan-proposals/", {"first_window_start": "soon", "time_zone": "X/Y"},
-                                        content_type="application/json")
+    response = client_for(planner).post(
+        "/api/plan-proposals/",
+        {"first_window_start": "soon", "time_zone": "X/Y"},
+        content_type="application/json",
+    )
     assert response.status_code == 400
     errors = response.json()
-    assert "site" in errors and "first_window_start" in errors and "is not a time zone" in errors["time_zone"][0]
+    assert (
+        "site" in errors and "first_window_start" in errors and "is not a time zone" in errors["time_zone"][0]
+    )
     client = client_for(planner)
-    for body in ([1, 2], {"site": {"x": 1}, "first_window_start": ["2031-01-04"], "weekdays": "5", "max_tb": [1]},
-                 {"site": estate["site"].pk, "first_window_start": "9999-12-31T22:00"}):
+    for body in (
+        [1, 2],
+        {"site": {"x": 1}, "first_window_start": ["2031-01-04"], "weekdays": "5", "max_tb": [1]},
+        {"site": estate["site"].pk, "first_window_start": "9999-12-31T22:00"},
+    ):
         response = client.post("/api/plan-proposals/", body, content_type="application/json")
         assert response.status_code == 400, (body, response.content)
     assert "within 5 years" in response.json()["first_window_start"][0]
@@ -238,8 +288,18 @@ def test_the_api_checks_roles(client_for, engineer, stakeholder, planner, estate
     for user in (engineer, stakeholder):
         c = client_for(user)
         assert c.get("/api/plan-proposals/").status_code == 200
-        assert c.post("/api/plan-proposals/", {"site": estate["site"].pk}, content_type="application/json").status_code == 403
-        assert c.post(f"/api/plan-proposals/{proposal.pk}/accept/", {}, content_type="application/json").status_code == 403
+        assert (
+            c.post(
+                "/api/plan-proposals/", {"site": estate["site"].pk}, content_type="application/json"
+            ).status_code
+            == 403
+        )
+        assert (
+            c.post(
+                f"/api/plan-proposals/{proposal.pk}/accept/", {}, content_type="application/json"
+            ).status_code
+            == 403
+        )
         c.logout()
 
 
@@ -259,7 +319,9 @@ def test_the_proposal_pages_cost_the_same_queries_however_many(client_for, plann
     few_list, detail_small = count("/plan/proposals/"), count(f"/plan/proposals/{proposal.pk}/")
     for _ in range(30):
         PlanProposal.objects.create(user=planner, data=proposal.data)
-    big = PlanProposal.objects.create(user=planner, data={**proposal.data, "waves": proposal.data["waves"] * 20})
+    big = PlanProposal.objects.create(
+        user=planner, data={**proposal.data, "waves": proposal.data["waves"] * 20}
+    )
     assert count("/plan/proposals/") == few_list
     assert count(f"/plan/proposals/{big.pk}/") == detail_small
     assert "Page 1 of 2" in client.get("/plan/proposals/").content.decode()

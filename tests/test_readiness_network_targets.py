@@ -38,18 +38,25 @@ def scene(db):
 
 
 def read_inventory(site, networks):
-    AvsInventory.objects.update_or_create(site=site, defaults={
-        "items": {"networks": [{"id": f"/infra/segments/{n}", "name": n} for n in networks]},
-        "read_at": timezone.now()})
+    AvsInventory.objects.update_or_create(
+        site=site,
+        defaults={
+            "items": {"networks": [{"id": f"/infra/segments/{n}", "name": n} for n in networks]},
+            "read_at": timezone.now(),
+        },
+    )
 
 
 def vm_on(scene, network, ips=("10.10.100.21",), name="app01"):
-    return add_vm(scene, name, nics=[{"network": network, "network_name": network.name, "ip_addresses": list(ips)}])
+    return add_vm(
+        scene, name, nics=[{"network": network, "network_name": network.name, "ip_addresses": list(ips)}]
+    )
 
 
 def mapping(scene, source, kind, name):
-    NetworkMapping.objects.update_or_create(wave=scene.wave, source=source,
-                                            defaults={"target_kind": kind, "target_name": name})
+    NetworkMapping.objects.update_or_create(
+        wave=scene.wave, source=source, defaults={"target_kind": kind, "target_name": name}
+    )
 
 
 def test_a_network_on_its_own_extension_has_no_finding(scene):
@@ -94,7 +101,10 @@ def test_a_target_that_is_neither_extended_nor_in_the_avs_inventory_blocks(scene
     mapping(scene, scene.net, EXTENDED, "App-VLAN999")  # an "extended network" the site does not extend
     found = hits(scene, vm, BULK)["network-target"]
     assert found.severity == BLOCKER
-    assert "not a network the site site-" in found.message and "extends (it extends: App-VLAN100, App-VLAN101)" in found.message
+    assert (
+        "not a network the site site-" in found.message
+        and "extends (it extends: App-VLAN100, App-VLAN101)" in found.message
+    )
 
 
 def test_a_free_text_segment_before_the_inventory_is_read_is_a_warning_not_a_crash(scene):
@@ -179,7 +189,12 @@ def test_before_the_inventory_is_read_a_typed_segment_is_taken(scene, planner):
 
 def test_the_api_refuses_a_target_the_site_does_not_offer_as_the_page_does(scene, client_for, planner):
     client = client_for(planner)
-    body = {"wave": scene.wave.pk, "source": scene.net.pk, "target_kind": "segment", "target_name": "seg-typo"}
+    body = {
+        "wave": scene.wave.pk,
+        "source": scene.net.pk,
+        "target_kind": "segment",
+        "target_name": "seg-typo",
+    }
     response = client.post("/api/network-mappings/", body, content_type="application/json")
     assert response.status_code == 400 and "AVS offers no segment seg-typo" in response.json()["detail"]
     body["target_name"] = "seg-db"

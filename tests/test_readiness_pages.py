@@ -37,7 +37,9 @@ def blocked(planner):
 def render_panel(wave, user, tag="readiness_panel"):
     request = RequestFactory().get(f"/plan/waves/{wave.pk}/")
     request.user = user
-    return Template("{% load wave_panels %}{% " + tag + " wave %}").render(Context({"wave": wave, "request": request}))
+    return Template("{% load wave_panels %}{% " + tag + " wave %}").render(
+        Context({"wave": wave, "request": request})
+    )
 
 
 def test_the_panel_renders_alone_with_counts_rules_and_switch_buttons(blocked, planner):
@@ -86,7 +88,9 @@ def test_a_planner_runs_readiness_from_the_panel(client_for, planner):
     assert response.status_code == 302 and response["Location"] == scene.wave.get_absolute_url()
     scene.wave.refresh_from_db()
     assert scene.wave.readiness_revision == scene.wave.revision
-    assert ReadinessFinding.objects.filter(wave=scene.wave, rule="hardware-version", severity=FindingSeverity.BLOCKER).exists()
+    assert ReadinessFinding.objects.filter(
+        wave=scene.wave, rule="hardware-version", severity=FindingSeverity.BLOCKER
+    ).exists()
     page = client.get(response["Location"]).content.decode()
     assert "checked at revision 1: 1 blocker, 0 warnings" in page
 
@@ -94,7 +98,9 @@ def test_a_planner_runs_readiness_from_the_panel(client_for, planner):
 def test_an_engineer_may_run_readiness_but_not_switch(client_for, engineer, blocked):
     client = client_for(engineer)
     assert client.post(url("wave_readiness_run", blocked.wave)).status_code == 302
-    response = client.post(url("wave_switch_type", blocked.wave), {"vm": blocked.off.pk, "migration_type": MigrationType.COLD})
+    response = client.post(
+        url("wave_switch_type", blocked.wave), {"vm": blocked.off.pk, "migration_type": MigrationType.COLD}
+    )
     assert response.status_code == 403
     assert WaveItem.objects.get(vm=blocked.off).migration_type == ""
 
@@ -104,17 +110,27 @@ def test_readers_and_outsiders_cannot_run_or_switch(request, client_for, blocked
     client = client_for(request.getfixturevalue(persona))
     revision = blocked.wave.revision
     assert client.post(url("wave_readiness_run", blocked.wave)).status_code == 403
-    assert client.post(url("wave_switch_type", blocked.wave), {"vm": blocked.off.pk, "migration_type": "cold"}).status_code == 403
+    assert (
+        client.post(
+            url("wave_switch_type", blocked.wave), {"vm": blocked.off.pk, "migration_type": "cold"}
+        ).status_code
+        == 403
+    )
     blocked.wave.refresh_from_db()
     assert blocked.wave.revision == revision
 
 
 def test_the_switch_button_moves_the_vm_to_cold_and_clears_the_blocker(client_for, planner, blocked):
     client = client_for(planner)
-    response = client.post(url("wave_switch_type", blocked.wave), {
-        "vm": blocked.off.pk, "migration_type": MigrationType.COLD, "revision": blocked.wave.revision,
-        "next": url("wave_readiness", blocked.wave),
-    })
+    response = client.post(
+        url("wave_switch_type", blocked.wave),
+        {
+            "vm": blocked.off.pk,
+            "migration_type": MigrationType.COLD,
+            "revision": blocked.wave.revision,
+            "next": url("wave_readiness", blocked.wave),
+        },
+    )
     assert response.status_code == 302 and response["Location"] == url("wave_readiness", blocked.wave)
     assert WaveItem.objects.get(vm=blocked.off).migration_type == MigrationType.COLD
     page = client.get(response["Location"]).content.decode()
@@ -124,21 +140,28 @@ def test_the_switch_button_moves_the_vm_to_cold_and_clears_the_blocker(client_fo
 
 def test_a_stale_switch_is_refused_with_a_message(client_for, planner, blocked):
     client = client_for(planner)
-    response = client.post(url("wave_switch_type", blocked.wave),
-                           {"vm": blocked.off.pk, "migration_type": "cold", "revision": blocked.wave.revision + 3}, follow=True)
+    response = client.post(
+        url("wave_switch_type", blocked.wave),
+        {"vm": blocked.off.pk, "migration_type": "cold", "revision": blocked.wave.revision + 3},
+        follow=True,
+    )
     assert "changed since you loaded it" in response.content.decode()
     assert WaveItem.objects.get(vm=blocked.off).migration_type == ""
 
 
 def test_bad_switch_input_is_refused_with_a_message(client_for, planner, blocked):
     client = client_for(planner)
-    page = client.post(url("wave_switch_type", blocked.wave), {"vm": blocked.off.pk, "migration_type": "warp"}, follow=True)
+    page = client.post(
+        url("wave_switch_type", blocked.wave), {"vm": blocked.off.pk, "migration_type": "warp"}, follow=True
+    )
     assert "not one of the available choices" in page.content.decode()
     assert WaveItem.objects.get(vm=blocked.off).migration_type == ""
 
 
 def test_next_never_leaves_the_site(client_for, planner, blocked):
-    response = client_for(planner).post(url("wave_readiness_run", blocked.wave), {"next": "https://evil.example/"})
+    response = client_for(planner).post(
+        url("wave_readiness_run", blocked.wave), {"next": "https://evil.example/"}
+    )
     assert response["Location"] == blocked.wave.get_absolute_url()
 
 
@@ -185,7 +208,9 @@ def test_the_panel_and_report_of_a_1000_vm_wave_cost_a_bounded_number_of_queries
 # --- API ---
 
 
-def test_the_findings_api_filters_by_wave_severity_and_rule(client_for, stakeholder, blocked, django_assert_max_num_queries):
+def test_the_findings_api_filters_by_wave_severity_and_rule(
+    client_for, stakeholder, blocked, django_assert_max_num_queries
+):
     client = client_for(stakeholder)
     other = make_scene()
     add_vm(other, "other01", hw_version=5)
@@ -194,18 +219,38 @@ def test_the_findings_api_filters_by_wave_severity_and_rule(client_for, stakehol
         data = client.get("/api/readiness-findings/", {"wave_id": blocked.wave.pk}).json()
     assert data["count"] == 1
     row = data["results"][0]
-    assert (row["vm_name"], row["rule"], row["severity"], row["migration_type"]) == ("batch01", "power-state", "blocker", "bulk")
+    assert (row["vm_name"], row["rule"], row["severity"], row["migration_type"]) == (
+        "batch01",
+        "power-state",
+        "blocker",
+        "bulk",
+    )
     assert row["rule_title"] == "Power state" and "Switch it to Cold" in row["fix"]
     assert client.get("/api/readiness-findings/", {"rule": "hardware-version"}).json()["count"] == 1
-    assert client.get("/api/readiness-findings/", {"severity": "warning", "wave": blocked.wave.name}).json()["count"] == 0
+    assert (
+        client.get("/api/readiness-findings/", {"severity": "warning", "wave": blocked.wave.name}).json()[
+            "count"
+        ]
+        == 0
+    )
     assert client.get("/api/readiness-findings/", {"severity": "bogus"}).status_code == 400
 
 
-def test_the_readiness_api_reads_and_runs_with_role_checks(client, client_for, planner, engineer, stakeholder, blocked):
+def test_the_readiness_api_reads_and_runs_with_role_checks(
+    client, client_for, planner, engineer, stakeholder, blocked
+):
     path = f"/api/waves/{blocked.wave.pk}/readiness/"
     data = client_for(stakeholder).get(path).json()
-    assert data == {"wave": blocked.wave.pk, "revision": blocked.wave.revision, "checked_revision": blocked.wave.revision,
-                    "current": True, "ready": False, "blockers": 1, "warnings": 0, "blocked_vms": 1}
+    assert data == {
+        "wave": blocked.wave.pk,
+        "revision": blocked.wave.revision,
+        "checked_revision": blocked.wave.revision,
+        "current": True,
+        "ready": False,
+        "blockers": 1,
+        "warnings": 0,
+        "blocked_vms": 1,
+    }
     assert client_for(stakeholder).post(path).status_code == 403
     assert client_for(engineer).post(path).json()["blockers"] == 1
     assert client_for(planner).post(path).status_code == 200
@@ -217,7 +262,9 @@ def test_the_switch_api_changes_the_type_and_reruns(client_for, planner, enginee
     path = f"/api/waves/{blocked.wave.pk}/switch-type/"
     body = {"vm": blocked.off.pk, "migration_type": "cold"}
     assert client_for(engineer).post(path, body, content_type="application/json").status_code == 403
-    response = client_for(planner).post(path, {**body, "revision": blocked.wave.revision + 1}, content_type="application/json")
+    response = client_for(planner).post(
+        path, {**body, "revision": blocked.wave.revision + 1}, content_type="application/json"
+    )
     assert response.status_code == 409 and "changed since you loaded it" in response.json()["detail"]
     response = client_for(planner).post(path, body, content_type="application/json")
     assert response.status_code == 200 and response.json()["blockers"] == 0

@@ -92,11 +92,14 @@ def test_every_rule_has_a_name_a_title_and_a_description():
         assert rule.title and rule.description, rule.name
 
 
-@pytest.mark.parametrize("hw,expected", [
-    (8, {BULK: None, VMOTION: BLOCKER, COLD: BLOCKER, RAV: BLOCKER}),
-    (6, {BULK: BLOCKER, VMOTION: BLOCKER, COLD: BLOCKER, RAV: BLOCKER}),
-    (9, {BULK: None, VMOTION: None, COLD: None, RAV: None}),
-])
+@pytest.mark.parametrize(
+    "hw,expected",
+    [
+        (8, {BULK: None, VMOTION: BLOCKER, COLD: BLOCKER, RAV: BLOCKER}),
+        (6, {BULK: BLOCKER, VMOTION: BLOCKER, COLD: BLOCKER, RAV: BLOCKER}),
+        (9, {BULK: None, VMOTION: None, COLD: None, RAV: None}),
+    ],
+)
 def test_hardware_version_below_the_types_minimum_blocks(scene, hw, expected):
     vm = add_vm(scene, hw_version=hw, power_state=PowerState.OFF)
     for migration_type, severity in expected.items():
@@ -113,7 +116,10 @@ def test_an_unknown_hardware_version_is_a_warning(scene):
 
 
 def test_the_minimum_hardware_versions_are_settings(scene, settings):
-    settings.READINESS = {**settings.READINESS, "MIN_HW_VERSION": {**settings.READINESS["MIN_HW_VERSION"], BULK: 10}}
+    settings.READINESS = {
+        **settings.READINESS,
+        "MIN_HW_VERSION": {**settings.READINESS["MIN_HW_VERSION"], BULK: 10},
+    }
     vm = add_vm(scene, hw_version=9)
     assert hits(scene, vm, BULK)["hardware-version"].severity == BLOCKER
 
@@ -143,7 +149,9 @@ def test_a_mounted_iso_blocks_vmotion_and_cold_unless_the_wave_removes_isos():
     assert found[BULK]["mounted-media"] == found[RAV]["mounted-media"] == WARNING
     assert "[ds1] iso/win.iso" in hits(keep, vm, VMOTION)["mounted-media"].message
     remove = make_scene(remove_isos=True)
-    vm = add_vm(remove, "app02", cdroms=[{"connected": True, "device_type": "ISO", "iso_path": "[ds1] iso/win.iso"}])
+    vm = add_vm(
+        remove, "app02", cdroms=[{"connected": True, "device_type": "ISO", "iso_path": "[ds1] iso/win.iso"}]
+    )
     assert not any("mounted-media" in rules for rules in severities(remove, vm).values())
 
 
@@ -154,7 +162,9 @@ def test_a_disconnected_client_cd_drive_is_fine(scene):
 
 def test_snapshots_warn_for_vmotion_rav_and_cold_and_bulk_removes_them():
     keep = make_scene(remove_snapshots=False)
-    vm = add_vm(keep, snapshots=[{"name": "before-patch", "created_at": timezone.now()}], power_state=PowerState.OFF)
+    vm = add_vm(
+        keep, snapshots=[{"name": "before-patch", "created_at": timezone.now()}], power_state=PowerState.OFF
+    )
     found = severities(keep, vm)
     assert found[VMOTION]["snapshots"] == found[RAV]["snapshots"] == found[COLD]["snapshots"] == WARNING
     assert "snapshots" not in found[BULK]
@@ -187,20 +197,32 @@ def test_the_same_path_in_another_vcenter_or_on_a_vanished_vm_is_not_shared(scen
     assert "shared-vmdk" not in hits(scene, vm, BULK)
 
 
-@pytest.mark.parametrize("rule,disk", [
-    ("multi-writer", {"sharing": "sharingMultiWriter"}),
-    ("scsi-bus-sharing", {"bus_sharing": "physicalSharing"}),
-    ("scsi-bus-sharing", {"bus_sharing": "virtualSharing"}),
-    ("vnvme", {"controller_type": "VirtualNVMEController"}),
-])
+@pytest.mark.parametrize(
+    "rule,disk",
+    [
+        ("multi-writer", {"sharing": "sharingMultiWriter"}),
+        ("scsi-bus-sharing", {"bus_sharing": "physicalSharing"}),
+        ("scsi-bus-sharing", {"bus_sharing": "virtualSharing"}),
+        ("vnvme", {"controller_type": "VirtualNVMEController"}),
+    ],
+)
 def test_shared_or_nvme_disks_block_every_type(scene, rule, disk):
     vm = add_vm(scene, disks=[{"capacity_mib": 1024, **disk}])
     assert all(found.get(rule) == BLOCKER for found in severities(scene, vm).values())
 
 
 def test_unshared_scsi_disks_are_fine(scene):
-    vm = add_vm(scene, disks=[{"capacity_mib": 1024, "sharing": "sharingNone", "bus_sharing": "noSharing",
-                               "controller_type": "ParaVirtualSCSIController"}])
+    vm = add_vm(
+        scene,
+        disks=[
+            {
+                "capacity_mib": 1024,
+                "sharing": "sharingNone",
+                "bus_sharing": "noSharing",
+                "controller_type": "ParaVirtualSCSIController",
+            }
+        ],
+    )
     assert hits(scene, vm, BULK) == {}
 
 
@@ -211,7 +233,9 @@ def test_an_independent_disk_is_a_warning(scene):
 
 def test_directpath_devices_block_every_type(scene):
     passthrough = add_vm(scene, passthrough_devices=1)
-    sriov = add_vm(scene, "app02", nics=[{"network": scene.net, "network_name": scene.net.name, "direct_path_io": True}])
+    sriov = add_vm(
+        scene, "app02", nics=[{"network": scene.net, "network_name": scene.net.name, "direct_path_io": True}]
+    )
     from inventory.models import VirtualNic
 
     VirtualNic.objects.filter(vm=sriov).update(adapter="sriov")
@@ -228,8 +252,11 @@ def test_the_upt_option_of_a_vmxnet3_adapter_is_not_a_passthrough_device(scene):
 
 def test_a_pci_passthrough_device_blocks_and_the_vmxnet3_upt_option_beside_it_is_not_named(scene):
     # What discovery stores for a VM with a PCI device (a GPU) and a VMXNET3 adapter with UPT on.
-    vm = add_vm(scene, passthrough_devices=1,
-                nics=[{"network": scene.net, "network_name": scene.net.name, "direct_path_io": True}])
+    vm = add_vm(
+        scene,
+        passthrough_devices=1,
+        nics=[{"network": scene.net, "network_name": scene.net.name, "direct_path_io": True}],
+    )
     found = severities(scene, vm)
     assert all(rules["directpath"] == BLOCKER for rules in found.values())
     message = hits(scene, vm, VMOTION)["directpath"].message
@@ -240,7 +267,11 @@ def test_a_network_the_site_plan_extends_lands_there_without_a_mapping(scene):
     vm = add_vm(scene)  # on scene.net, which the site extends; the wave maps nothing
     facts, vms = load(scene.wave)
     lands = facts.lands(vms[0].nics[0])
-    assert (lands.by, lands.target_kind, lands.target_name) == ("site_plan", MappingTarget.EXTENDED, scene.net.name)
+    assert (lands.by, lands.target_kind, lands.target_name) == (
+        "site_plan",
+        MappingTarget.EXTENDED,
+        scene.net.name,
+    )
     assert "network-unmapped" not in hits(scene, vm, BULK)
 
 
@@ -269,8 +300,12 @@ def test_a_network_without_mapping_or_extension_blocks(scene):
     lonely = make_network(scene.vc, "DMZ-VLAN300", vlan_id=300)
     vm = add_vm(scene, nics=[lonely])
     found = hits(scene, vm, BULK)["network-unmapped"]
-    assert found.severity == BLOCKER and "DMZ-VLAN300" in found.message and "does not extend it" in found.message
-    NetworkMapping.objects.create(wave=scene.wave, source=lonely, target_kind=MappingTarget.EXTENDED, target_name="DMZ-ext")
+    assert (
+        found.severity == BLOCKER and "DMZ-VLAN300" in found.message and "does not extend it" in found.message
+    )
+    NetworkMapping.objects.create(
+        wave=scene.wave, source=lonely, target_kind=MappingTarget.EXTENDED, target_name="DMZ-ext"
+    )
     assert "network-unmapped" not in hits(scene, vm, BULK)
 
 
@@ -294,7 +329,9 @@ def test_a_standard_vswitch_network_blocks_unless_mapped_to_a_segment(scene):
     vm = add_vm(scene, nics=[standard])
     found = hits(scene, vm, BULK)
     assert found["standard-vswitch"].severity == BLOCKER and "network-unmapped" not in found
-    NetworkMapping.objects.create(wave=scene.wave, source=standard, target_kind=MappingTarget.SEGMENT, target_name="seg-app")
+    NetworkMapping.objects.create(
+        wave=scene.wave, source=standard, target_kind=MappingTarget.SEGMENT, target_name="seg-app"
+    )
     assert "standard-vswitch" not in hits(scene, vm, BULK)
 
 
@@ -304,7 +341,9 @@ def test_an_untagged_or_trunk_port_group_blocks_unless_mapped_to_a_segment(scene
     scene.site.networks.add(untagged)
     vm = add_vm(scene, nics=[untagged])
     assert hits(scene, vm, BULK)["vlan-untagged"].severity == BLOCKER
-    NetworkMapping.objects.create(wave=scene.wave, source=untagged, target_kind=MappingTarget.SEGMENT, target_name="seg")
+    NetworkMapping.objects.create(
+        wave=scene.wave, source=untagged, target_kind=MappingTarget.SEGMENT, target_name="seg"
+    )
     assert "vlan-untagged" not in hits(scene, vm, BULK)
 
 
@@ -349,14 +388,22 @@ def test_a_run_writes_findings_per_vm_and_type_and_stamps_the_revision(scene, pl
     result = do_run_readiness(scene.wave, acting_user=planner)
     scene.wave.refresh_from_db()
     assert scene.wave.readiness_revision == scene.wave.revision == result.revision
-    rows = set(ReadinessFinding.objects.filter(wave=scene.wave).values_list("vm__name", "migration_type", "rule", "severity"))
+    rows = set(
+        ReadinessFinding.objects.filter(wave=scene.wave).values_list(
+            "vm__name", "migration_type", "rule", "severity"
+        )
+    )
     assert rows == {("old", VMOTION, "hardware-version", BLOCKER), ("off", BULK, "power-state", BLOCKER)}
     assert (result.blockers, result.warnings, result.blocked_vms) == (2, 0, 2)
     fixes = dict(ReadinessFinding.objects.filter(wave=scene.wave).values_list("vm_id", "fix"))
     assert fixes[off.pk].count("Cold") == 1  # the rule's own fix names Cold: no second hint
     assert "switch the VM to Bulk" in fixes[old.pk]
     entry = AuditEntry.objects.get(action="wave.check_readiness")
-    assert entry.user == planner and entry.detail["blockers"] == 2 and entry.detail["revision"] == scene.wave.revision
+    assert (
+        entry.user == planner
+        and entry.detail["blockers"] == 2
+        and entry.detail["revision"] == scene.wave.revision
+    )
 
 
 def test_a_second_run_replaces_the_findings(scene, planner):
@@ -454,7 +501,9 @@ def test_readiness_on_1000_vms_costs_the_same_reads_as_on_10(planner, django_ass
     for name, estate in (("small", small), ("large", large)):
         wave = make_wave(name, estate.vms, remove_isos=False)
         waves.append(wave)
-    _non_insert_queries(waves[0], planner)  # warms the per-process caches (content types, the user's permissions)
+    _non_insert_queries(
+        waves[0], planner
+    )  # warms the per-process caches (content types, the user's permissions)
     small_reads, _ = _non_insert_queries(waves[0], planner)
     large_reads, large_inserts = _non_insert_queries(waves[1], planner)
     assert small_reads == large_reads <= 25

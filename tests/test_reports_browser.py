@@ -31,16 +31,24 @@ MEASURE = """() => [...document.querySelectorAll('svg.chart')].map(svg => {
 
 
 @pytest.mark.parametrize("viewport_width", [1000, 1400])
-def test_the_dashboard_charts_fill_their_cards_in_the_page_font_and_read_at_their_size(sign_in, viewport_width):
+def test_the_dashboard_charts_fill_their_cards_in_the_page_font_and_read_at_their_size(
+    sign_in, viewport_width
+):
     estate = make_estate(vms=4)
     running_wave(estate.vms)
     page = sign_in(make_user("stakeholder"), PASSWORD)
     page.set_viewport_size({"width": viewport_width, "height": 1000})
     page.goto("/plan/dashboard/")
     found = page.evaluate(MEASURE)
-    assert {c["label"] for c in found} == {"VMs migrated against plan", "TiB migrated against plan", "Waves by status"}
+    assert {c["label"] for c in found} == {
+        "VMs migrated against plan",
+        "TiB migrated against plan",
+        "Waves by status",
+    }
     for chart in found:
         assert abs(chart["width"] - chart["card"]) <= 1, chart  # it scales with the card
         assert chart["fonts"] == [chart["page"]], chart
         assert chart["smallest"] >= 11, chart
-    page.screenshot(path=str(SCREENSHOTS / f"avsportal-dashboard-charts-{viewport_width}.png"), full_page=True)
+    page.screenshot(
+        path=str(SCREENSHOTS / f"avsportal-dashboard-charts-{viewport_width}.png"), full_page=True
+    )

@@ -58,7 +58,9 @@ def test_the_wave_report_chart_scales_with_its_card(client_for, stakeholder):
 
 
 def test_a_chart_keeps_its_title_for_screen_readers():
-    svg = ET.fromstring(charts.svg(charts.bar_chart("Waves <by> status", [("Draft", 2, "secondary")]), "Waves <by> status"))
+    svg = ET.fromstring(
+        charts.svg(charts.bar_chart("Waves <by> status", [("Draft", 2, "secondary")]), "Waves <by> status")
+    )
     assert svg.get("role") == "img" and svg.get("aria-label") == "Waves <by> status"
     assert svg.find(f"{SVG}title").text == "Waves <by> status"
 

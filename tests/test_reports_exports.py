@@ -68,7 +68,9 @@ def test_the_vm_export_holds_group_wave_and_migration_state(client_for, planner,
     assert len(body) == 5 and "Migration state" in header
     assert body["vm-00002"]["Wave"] == "'" + wave.name and body["vm-00002"]["Migration state"] == "Failed"
     assert body["vm-00001"]["Migration state"] == "Complete"
-    assert body["vm-00001"]["Direction"] == "Rollback to the source site" and body["vm-00001"]["Attempt"] == "2"
+    assert (
+        body["vm-00001"]["Direction"] == "Rollback to the source site" and body["vm-00001"]["Attempt"] == "2"
+    )
     assert body["'" + HOSTILE]["Migration state"] == "Complete"
     # Narrowed to one wave through the URL.
     one = read_csv(client_for(planner).get(f"/plan/reports/export/vms/?format=csv&wave={later.pk}"))
@@ -119,8 +121,13 @@ def test_the_programme_pdf_has_its_charts(request, client_for, estate, role):
     assert pages(data) >= 1
     text = pdf_text(data)
     # The burn-up and status charts are drawn into the page: their titles and legend are there as text.
-    for label in ("VMs migrated against plan", "TiB migrated against plan", "Waves by status",
-                  "Planned \\(by window end\\)", "Migration programme"):
+    for label in (
+        "VMs migrated against plan",
+        "TiB migrated against plan",
+        "Waves by status",
+        "Planned \\(by window end\\)",
+        "Migration programme",
+    ):
         assert label in text, label
 
 
@@ -139,7 +146,9 @@ def test_a_long_wave_pdf_runs_over_pages_and_escapes_names(client_for, stakehold
     assert "<b>bold</b> & <script>" in lines
 
 
-def test_a_formula_after_a_semicolon_is_neutralised_for_spreadsheets_that_split_on_it(client_for, stakeholder):
+def test_a_formula_after_a_semicolon_is_neutralised_for_spreadsheets_that_split_on_it(
+    client_for, stakeholder
+):
     """Where `;` is the list separator (much of Europe), a spreadsheet opening the CSV splits a cell there:
     what follows it must not start a formula either."""
     estate = make_estate(vms=1)

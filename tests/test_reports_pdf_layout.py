@@ -20,7 +20,20 @@ def assert_laid_out(data: bytes):
     sizes, boxes = text_boxes(data)
     assert boxes
     clashes = overlapping(boxes)
-    assert not clashes, [(a.page, a.text[:40], round(a.x0), round(a.x1), round(a.y0), b.text[:40], round(b.x0), round(b.x1), round(b.y0)) for a, b in clashes[:10]]
+    assert not clashes, [
+        (
+            a.page,
+            a.text[:40],
+            round(a.x0),
+            round(a.x1),
+            round(a.y0),
+            b.text[:40],
+            round(b.x0),
+            round(b.x1),
+            round(b.y0),
+        )
+        for a, b in clashes[:10]
+    ]
     for box in boxes:
         width, height = sizes[box.page - 1]
         assert box.x0 >= 0 and box.x1 <= width and box.y0 >= 0 and box.y1 <= height, (box.page, box.text)
@@ -49,14 +62,29 @@ def crowded(admin_user):
     estate = make_estate(vms=6)
     long_vm = make_vm(estate.vcenter, VM_NAME, used_mib=2048)
     wave = running_wave([*estate.vms, long_vm], UNBROKEN)
-    fail(wave.migrations.get(vm=long_vm), message=("HCX said: " + "Error_" * 40 + " and more words after it. ") * 3)
+    fail(
+        wave.migrations.get(vm=long_vm),
+        message=("HCX said: " + "Error_" * 40 + " and more words after it. ") * 3,
+    )
     for number in range(40):
         make_wave(f"{UNBROKEN[:120]}-{number:02d}", vms=[], status=WaveStatus.DRAFT, sequence=number + 2)
-    Approval.objects.create(wave=wave, revision=1, decision=Decision.APPROVED, user=admin_user,
-                            change_ticket="CHG" + "0" * 97, comment="ok-" * 150)
+    Approval.objects.create(
+        wave=wave,
+        revision=1,
+        decision=Decision.APPROVED,
+        user=admin_user,
+        change_ticket="CHG" + "0" * 97,
+        comment="ok-" * 150,
+    )
     for vm in [long_vm, *estate.vms]:
-        ReadinessFinding.objects.create(wave=wave, vm=vm, rule="vm_power_state", severity=FindingSeverity.BLOCKER,
-                                        message="Powered off", migration_type="bulk")
+        ReadinessFinding.objects.create(
+            wave=wave,
+            vm=vm,
+            rule="vm_power_state",
+            severity=FindingSeverity.BLOCKER,
+            message="Powered off",
+            migration_type="bulk",
+        )
     return wave
 
 

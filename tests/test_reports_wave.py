@@ -20,10 +20,22 @@ def wave(engineer):
     wave = running_wave(estate.vms)
     wave.site = make_link_site()
     wave.save(update_fields=["site"])
-    Approval.objects.create(wave=wave, revision=wave.revision, decision=Decision.APPROVED, user=engineer,
-                            change_ticket="CHG-4711", comment="Go")
-    ReadinessFinding.objects.create(wave=wave, vm=estate.vms[5], rule="vm_snapshots", migration_type="bulk",
-                                    severity=FindingSeverity.WARNING, message="Has a snapshot")
+    Approval.objects.create(
+        wave=wave,
+        revision=wave.revision,
+        decision=Decision.APPROVED,
+        user=engineer,
+        change_ticket="CHG-4711",
+        comment="Go",
+    )
+    ReadinessFinding.objects.create(
+        wave=wave,
+        vm=estate.vms[5],
+        rule="vm_snapshots",
+        migration_type="bulk",
+        severity=FindingSeverity.WARNING,
+        message="Has a snapshot",
+    )
     return wave
 
 
@@ -44,9 +56,15 @@ def test_every_role_reads_the_report(request, client_for, wave, role):
 
 def test_an_outsider_is_refused(client_for, outsider, wave):
     client = client_for(outsider)
-    for url in (f"/plan/waves/{wave.pk}/report/", f"/plan/waves/{wave.pk}/report.pdf", "/plan/reports/programme.pdf",
-                "/plan/reports/export/vms/?format=csv", f"/api/wave-reports/{wave.pk}/",
-                f"/api/wave-reports/{wave.pk}/vms/", f"/api/wave-reports/{wave.pk}/events/"):
+    for url in (
+        f"/plan/waves/{wave.pk}/report/",
+        f"/plan/waves/{wave.pk}/report.pdf",
+        "/plan/reports/programme.pdf",
+        "/plan/reports/export/vms/?format=csv",
+        f"/api/wave-reports/{wave.pk}/",
+        f"/api/wave-reports/{wave.pk}/vms/",
+        f"/api/wave-reports/{wave.pk}/events/",
+    ):
         assert client.get(url).status_code == 403, url
 
 

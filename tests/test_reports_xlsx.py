@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def estate():
     estate = make_estate(vms=4)
-    long_name = make_vm(estate.vcenter, "a-virtual-machine-with-a-rather-long-name-00001", used_mib=5 * 1024 * 1024)
+    long_name = make_vm(
+        estate.vcenter, "a-virtual-machine-with-a-rather-long-name-00001", used_mib=5 * 1024 * 1024
+    )
     wave = running_wave([long_name, *estate.vms], "Wave 1")
     make_wave("Later", vms=[], status=WaveStatus.DRAFT)
     return wave

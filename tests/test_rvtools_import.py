@@ -47,7 +47,6 @@ MODELS = (
 )
 
 
-
 # --- building exports ----------------------------------------------------------------------
 
 
@@ -392,16 +391,22 @@ def test_direct_path_io_on_vmxnet3_is_the_upt_option_and_readiness_does_not_call
     sheets = generated_estate(3)
     header, *rows = sheets["vNetwork"]
     header.insert(4, "Direct Path IO")
-    for row, (adapter, flag) in zip(rows, [("Vmxnet3", "True"), ("SriovEthernetCard", "False"), ("E1000e", "False")],
-                                    strict=True):
+    for row, (adapter, flag) in zip(
+        rows, [("Vmxnet3", "True"), ("SriovEthernetCard", "False"), ("E1000e", "False")], strict=True
+    ):
         row[2] = adapter
         row.insert(4, flag)
     import_export(write_xlsx(tmp_path / "x.xlsx", sheets))
     assert dict(VirtualNic.objects.values_list("vm__name", "direct_path_io")) == {
-        "app-001": False, "app-002": True, "app-003": False}
+        "app-001": False,
+        "app-002": True,
+        "app-003": False,
+    }
 
     facts, vms = load(make_wave("W1", VirtualMachine.objects.all()))
-    directpath = {vm.name: RULES_BY_NAME["directpath"](vm, facts, MigrationType.BULK) is not None for vm in vms}
+    directpath = {
+        vm.name: RULES_BY_NAME["directpath"](vm, facts, MigrationType.BULK) is not None for vm in vms
+    }
     assert directpath == {"app-001": False, "app-002": True, "app-003": False}
 
 
@@ -559,8 +564,9 @@ def assert_unchanged(summary):
     [(",", False, b'"12,288"'), (";", True, b";12.288;")],
     ids=["en-US: 16,384 in quoted fields", "de-DE: 16.384 and 1,5 with ; between fields"],
 )
-def test_csvs_with_grouped_numbers_import_the_same_estate_as_the_workbook(real_import, tmp_path, delimiter, swap,
-                                                                         sample):
+def test_csvs_with_grouped_numbers_import_the_same_estate_as_the_workbook(
+    real_import, tmp_path, delimiter, swap, sample
+):
     archive = xlsx_to_csv_zip(
         REAL_EXPORT, tmp_path / "grouped.zip", delimiter=delimiter, cell=locale_cell(swap)
     )
@@ -583,16 +589,25 @@ def lone_vinfo_csv(tmp_path, rows: list[list], delimiter: str) -> Path:
 @pytest.mark.django_db
 def test_a_semicolon_file_reads_1_5_as_a_decimal_and_a_comma_file_1_234_as_a_thousand(tmp_path):
     import_export(lone_vinfo_csv(tmp_path, [["4.096", "40.960,6", "1,5"]], ";"))
-    assert VirtualMachine.objects.values_list("memory_mib", "provisioned_mib", "used_mib").get() == (4096, 40961, 2)
+    assert VirtualMachine.objects.values_list("memory_mib", "provisioned_mib", "used_mib").get() == (
+        4096,
+        40961,
+        2,
+    )
     import_export(lone_vinfo_csv(tmp_path, [["1,234", "40,960.4", "2.5"]], ","))
-    assert VirtualMachine.objects.values_list("memory_mib", "provisioned_mib", "used_mib").get() == (1234, 40960, 2)
+    assert VirtualMachine.objects.values_list("memory_mib", "provisioned_mib", "used_mib").get() == (
+        1234,
+        40960,
+        2,
+    )
 
 
 @pytest.mark.django_db
 def test_a_number_the_file_does_not_settle_is_refused_with_its_row_and_column(tmp_path):
     # "0.5" can only be a dot decimal and "1,5" only a comma one: "4.096" could be either
-    path = lone_vinfo_csv(tmp_path, [["4.096", "40960", "20480"], ["4096", "0.5", "20480"], ["4096", "40960", "1,5"]],
-                          ";")
+    path = lone_vinfo_csv(
+        tmp_path, [["4.096", "40960", "20480"], ["4096", "0.5", "20480"], ["4096", "40960", "1,5"]], ";"
+    )
     with pytest.raises(RVToolsError) as error:
         import_export(path)
     assert [str(p) for p in error.value.problems] == [
@@ -628,8 +643,10 @@ def test_a_trimmed_export_takes_its_vcenter_from_vmetadata_and_keys_vms_by_uuid(
     assert vms["app-002"].tools_status == "toolsOk" and vms["app-002"].snapshots.count() == 1
     notes = summary["notes"]
     assert len(notes) == 2 and all(note in lines for note in notes)
-    assert "no VI SDK Server column: every row is taken as vCenter vc-anon.example.com (from the Server cell " \
-           "of vMetaData)" in notes[0]
+    assert (
+        "no VI SDK Server column: every row is taken as vCenter vc-anon.example.com (from the Server cell "
+        "of vMetaData)" in notes[0]
+    )
     assert "no VM ID column: VMs are keyed by their VM UUID" in notes[1]
     assert "A later export with VM IDs will not match them" in notes[1]
     assert "discovery of the vCenter will not merge with them" in notes[1]
@@ -644,7 +661,17 @@ def test_the_real_export_trimmed_for_a_workshop_imports_every_vm_and_device(tmp_
     workbook = openpyxl.load_workbook(REAL_EXPORT, read_only=True)
     sheets = {
         name: [list(row) for row in workbook[name].iter_rows(values_only=True)]
-        for name in ("vInfo", "vTools", "vDisk", "vNetwork", "vCD", "vSnapshot", "vHost", "vCluster", "vMetaData")
+        for name in (
+            "vInfo",
+            "vTools",
+            "vDisk",
+            "vNetwork",
+            "vCD",
+            "vSnapshot",
+            "vHost",
+            "vCluster",
+            "vMetaData",
+        )
     }
     workbook.close()
     import_export(write_xlsx(tmp_path / "workshop.xlsx", trimmed(sheets)))
@@ -659,7 +686,9 @@ def test_the_real_export_trimmed_for_a_workshop_imports_every_vm_and_device(tmp_
 
 @pytest.mark.django_db
 def test_an_export_that_names_no_vcenter_is_refused_until_one_is_named_on_import(tmp_path):
-    path = write_xlsx(tmp_path / "sample.xlsx", trimmed(generated_estate(2), drop=("VI SDK Server", "VM ID", "VM UUID")))
+    path = write_xlsx(
+        tmp_path / "sample.xlsx", trimmed(generated_estate(2), drop=("VI SDK Server", "VM ID", "VM UUID"))
+    )
     with pytest.raises(RVToolsError) as error:
         import_export(path)
     assert [str(p) for p in error.value.problems] == [
@@ -704,7 +733,9 @@ def central_record(data: bytes, member: str) -> int:
     start = data.index(b"PK\x05\x06")  # end of central directory
     offset = int.from_bytes(data[start + 16 : start + 20], "little")
     while data[offset : offset + 4] == b"PK\x01\x02":
-        name_length, extra, comment = (int.from_bytes(data[offset + i : offset + i + 2], "little") for i in (28, 30, 32))
+        name_length, extra, comment = (
+            int.from_bytes(data[offset + i : offset + i + 2], "little") for i in (28, 30, 32)
+        )
         if data[offset + 46 : offset + 46 + name_length].decode() == member:
             return offset
         offset += 46 + name_length + extra + comment
@@ -716,8 +747,9 @@ def flipped_in(source, target, member: str) -> Path:
     data = bytearray(Path(source).read_bytes())
     with zipfile.ZipFile(source) as archive:
         info = archive.getinfo(member)
-    name_length, extra = (int.from_bytes(data[info.header_offset + i : info.header_offset + i + 2], "little")
-                          for i in (26, 28))
+    name_length, extra = (
+        int.from_bytes(data[info.header_offset + i : info.header_offset + i + 2], "little") for i in (26, 28)
+    )
     middle = info.header_offset + 30 + name_length + extra + info.compress_size // 2
     data[middle : middle + 16] = bytes(255 - b for b in data[middle : middle + 16])
     Path(target).write_bytes(data)
@@ -739,9 +771,14 @@ def bad_crc(source, target, member: str) -> Path:
         (lambda s, t: t.write_bytes(s.read_bytes()[: s.stat().st_size // 2]) and t, "was it cut short?"),
         (lambda s, t: flipped_in(s, t, "xl/worksheets/sheet1.xml"), "sheet vInfo (xl/worksheets/sheet1.xml)"),
         (lambda s, t: bad_crc(s, t, "xl/worksheets/sheet14.xml"), "sheet vHost (xl/worksheets/sheet14.xml)"),
-        (lambda s, t: rewritten(s, t, "xl/worksheets/sheet4.xml", lambda d: d[: len(d) // 3]),
-         "sheet vDisk (xl/worksheets/sheet4.xml)"),
-        (lambda s, t: rewritten(s, t, "xl/sharedStrings.xml", lambda d: d[: len(d) // 2]), "xl/sharedStrings.xml"),
+        (
+            lambda s, t: rewritten(s, t, "xl/worksheets/sheet4.xml", lambda d: d[: len(d) // 3]),
+            "sheet vDisk (xl/worksheets/sheet4.xml)",
+        ),
+        (
+            lambda s, t: rewritten(s, t, "xl/sharedStrings.xml", lambda d: d[: len(d) // 2]),
+            "xl/sharedStrings.xml",
+        ),
     ],
     ids=["truncated", "flipped bytes in vInfo", "bad CRC of vHost", "cut XML of vDisk", "cut shared strings"],
 )
@@ -762,7 +799,9 @@ def test_a_damaged_zip_of_csvs_names_the_member(tmp_path):
     cut.write_bytes(archive.read_bytes()[: archive.stat().st_size - 2000])
     with pytest.raises(RVToolsError, match="cut.zip is damaged or incomplete: .*was it cut short"):
         import_export(cut)
-    with pytest.raises(RVToolsError, match=r"damaged or incomplete: export/RVTools_tabvDisk.csv could not be read"):
+    with pytest.raises(
+        RVToolsError, match=r"damaged or incomplete: export/RVTools_tabvDisk.csv could not be read"
+    ):
         import_export(bad_crc(archive, tmp_path / "crc.zip", "export/RVTools_tabvDisk.csv"))
     assert nothing_stored()
 
@@ -777,8 +816,10 @@ def test_a_totals_row_is_skipped_with_its_row_and_why(tmp_path):
     summary = import_export(write_xlsx(tmp_path / "x.xlsx", sheets), log=lines.append)
     assert "vInfo row 4: VM and VM ID are empty (a totals or notes row?); skipped" in lines
     assert "vHost row 3: Host is empty (a totals or notes row?); skipped" in lines
-    assert ("vDatastore row 3: VI SDK Server is empty, so the row belongs to no vCenter (a totals or notes "
-            "row?); skipped") in lines
+    assert (
+        "vDatastore row 3: VI SDK Server is empty, so the row belongs to no vCenter (a totals or notes "
+        "row?); skipped"
+    ) in lines
     assert not any("vCenter  has" in line for line in lines)
     assert summary["warnings"] == 3 and Host.objects.count() == 1 and Datastore.objects.count() == 1
     assert VirtualMachine.objects.count() == 2

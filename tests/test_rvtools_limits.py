@@ -65,7 +65,9 @@ def lie_about_sizes(path: Path, size: int) -> Path:
 
 
 @pytest.mark.django_db
-def test_a_zip_whose_headers_understate_its_size_is_refused_for_the_bytes_it_really_inflates_to(tmp_path, settings):
+def test_a_zip_whose_headers_understate_its_size_is_refused_for_the_bytes_it_really_inflates_to(
+    tmp_path, settings
+):
     settings.IMPORT_MAX_UNPACKED_MB = 1
     # 2 MB of rows compress to a few KB; the headers say each member unpacks to 1 KB
     bomb = zip_of(tmp_path / "bomb.zip", {"RVTools_tabvInfo.csv": vinfo_csv(1) + b"\n" * (2 * 2**20)})
@@ -84,7 +86,8 @@ def test_a_workbook_whose_sheet_understates_its_size_is_refused_too(tmp_path, se
     with zipfile.ZipFile(source) as archive:
         members = {i.filename: archive.read(i) for i in archive.infolist()}
     members["xl/worksheets/sheet1.xml"] = members["xl/worksheets/sheet1.xml"].replace(
-        b"</sheetData>", b"</sheetData>" + b" " * (2 * 2**20))
+        b"</sheetData>", b"</sheetData>" + b" " * (2 * 2**20)
+    )
     bomb = lie_about_sizes(zip_of(tmp_path / "bomb.xlsx", members), 1024)
     with pytest.raises(RVToolsError) as error:
         import_export(bomb, "bomb.xlsx")
@@ -98,14 +101,19 @@ def test_a_workbook_whose_shared_strings_would_fill_the_memory_is_refused(tmp_pa
     settings.IMPORT_MAX_SHARED_STRINGS_MB = 1
     with zipfile.ZipFile(REAL_EXPORT) as archive:
         members = {i.filename: archive.read(i) for i in archive.infolist()}
-    strings = b"".join(b"<x:si><x:t>%d</x:t></x:si>" % i for i in range(120_000))  # appended: indexes still hold
-    members["xl/strings.xml"] = members.pop("xl/sharedStrings.xml").replace(b"</x:sst>", strings + b"</x:sst>")
+    strings = b"".join(
+        b"<x:si><x:t>%d</x:t></x:si>" % i for i in range(120_000)
+    )  # appended: indexes still hold
+    members["xl/strings.xml"] = members.pop("xl/sharedStrings.xml").replace(
+        b"</x:sst>", strings + b"</x:sst>"
+    )
     for name in ("[Content_Types].xml", "xl/_rels/workbook.xml.rels"):
         members[name] = members[name].replace(b"sharedStrings.xml", b"strings.xml")
     with pytest.raises(RVToolsError) as error:
         import_export(zip_of(tmp_path / "strings.xlsx", members), "strings.xlsx")
     assert error.value.lines() == [
-        "strings.xlsx: its shared strings (xl/strings.xml) unpack to more than 1 MB (IMPORT_MAX_SHARED_STRINGS_MB)"]
+        "strings.xlsx: its shared strings (xl/strings.xml) unpack to more than 1 MB (IMPORT_MAX_SHARED_STRINGS_MB)"
+    ]
     settings.IMPORT_MAX_SHARED_STRINGS_MB = 200
     import_export(zip_of(tmp_path / "strings.xlsx", members), "strings.xlsx")  # the renamed part is read
     assert VirtualMachine.objects.exists()
@@ -122,7 +130,9 @@ def test_a_zip_within_the_cap_still_imports(tmp_path, settings):
 
 
 @pytest.mark.django_db
-def test_a_sheet_past_the_row_cap_is_refused_naming_the_setting_and_one_at_the_cap_imports(tmp_path, settings):
+def test_a_sheet_past_the_row_cap_is_refused_naming_the_setting_and_one_at_the_cap_imports(
+    tmp_path, settings
+):
     settings.IMPORT_MAX_ROWS = 20
     (tmp_path / "RVTools_tabvInfo.csv").write_bytes(vinfo_csv(21))
     with pytest.raises(RVToolsError) as error:
@@ -145,7 +155,9 @@ def test_empty_rows_count_against_the_cap_so_a_sheet_cannot_make_up_a_million_of
     with zipfile.ZipFile(source) as archive:
         members = {i.filename: archive.read(i) for i in archive.infolist()}
     members["xl/worksheets/sheet1.xml"] = members["xl/worksheets/sheet1.xml"].replace(
-        b"</sheetData>", b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+        b"</sheetData>",
+        b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>',
+    )
     with pytest.raises(RVToolsError) as error:
         import_export(zip_of(tmp_path / "far.xlsx", members), "far.xlsx")
     assert "sheet vInfo: has more than 20 rows below its header" in error.value.lines()[0]
@@ -157,8 +169,9 @@ def stale_dimension(source: Path, target: Path, ref: str) -> Path:
         members = {i.filename: archive.read(i) for i in archive.infolist()}
     for name in members:
         if name.startswith("xl/worksheets/sheet"):
-            members[name], found = re.subn(rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{ref}"/>'.encode(),
-                                           members[name])
+            members[name], found = re.subn(
+                rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{ref}"/>'.encode(), members[name]
+            )
             assert found == 1
     return zip_of(target, members)
 
@@ -194,8 +207,9 @@ def test_reading_stops_at_the_problem_cap_and_says_so(tmp_path, settings):
     with pytest.raises(RVToolsError) as error:
         import_export(tmp_path / "RVTools_tabvInfo.csv")
     assert len(error.value.problems) == 10
-    assert str(error.value).startswith("Reading stopped after 10 problems in the export (IMPORT_MAX_PROBLEMS); "
-                                       "nothing was imported.")
+    assert str(error.value).startswith(
+        "Reading stopped after 10 problems in the export (IMPORT_MAX_PROBLEMS); nothing was imported."
+    )
     assert nothing_stored()
 
 
@@ -210,7 +224,9 @@ def test_a_cancelled_import_stops_while_reading_and_writes_nothing(tmp_path, set
     upload_dir().mkdir(parents=True)
     stored = upload_dir() / "0123456789abcdef.csv"
     stored.write_bytes(vinfo_csv(30))
-    job = Job.enqueue("inventory.import_rvtools", name="Import", params={"path": str(stored), "filename": "v.csv"})
+    job = Job.enqueue(
+        "inventory.import_rvtools", name="Import", params={"path": str(stored), "filename": "v.csv"}
+    )
     job.request_cancel()  # as the Cancel button does while the job reads
     jobs.run(job.pk)
     job.refresh_from_db()

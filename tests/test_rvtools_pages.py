@@ -142,7 +142,8 @@ def test_a_planners_upload_runs_in_the_worker_to_completion(celery_worker, clien
 
 @pytest.mark.django_db
 def test_uploads_left_behind_are_removed_after_the_retention_but_not_while_a_job_needs_them(
-        client_for, planner, media, no_broker, settings, tmp_path):
+    client_for, planner, media, no_broker, settings, tmp_path
+):
     import os
     import time
 

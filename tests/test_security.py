@@ -82,8 +82,9 @@ def test_a_post_with_the_token_gets_past_the_check(admin_user):
     token = client.cookies["csrftoken"].value
     response = client.post("/inventory/vcenters/add/", {"csrfmiddlewaretoken": token, "name": ""})
     assert response.status_code in (200, 400) and b"CSRF verification failed" not in response.content
-    response = client.post("/api/waves/", {"name": "Wave csrf"}, headers={"X-CSRFToken": token},
-                           content_type="application/json")
+    response = client.post(
+        "/api/waves/", {"name": "Wave csrf"}, headers={"X-CSRFToken": token}, content_type="application/json"
+    )
     assert response.status_code == 201, response.content
 
 
@@ -110,14 +111,24 @@ HCX_SECRET_FIELDS = {
 
 @pytest.fixture
 def connections(db):
-    vcenter = VCenter.objects.create(name="vc-secret.example.com", url="vc-secret.example.com", username="svc",
-                                     password=SECRETS["vcenter password"])
+    vcenter = VCenter.objects.create(
+        name="vc-secret.example.com",
+        url="vc-secret.example.com",
+        username="svc",
+        password=SECRETS["vcenter password"],
+    )
     plan = make_link_site("Secret site")
     hcx = HcxConnection.objects.create(
-        plan=plan, connector_url="https://hcx-connector.example.com", username="administrator@vsphere.local",
-        avs_subscription_id="00000000-0000-0000-0000-000000000001", avs_resource_group="rg",
-        avs_private_cloud="pc", avs_tenant_id="t", avs_client_id="c",
-        cloud_url="https://hcx-cloud.example.com", cloud_username="cloudadmin@vsphere.local",
+        plan=plan,
+        connector_url="https://hcx-connector.example.com",
+        username="administrator@vsphere.local",
+        avs_subscription_id="00000000-0000-0000-0000-000000000001",
+        avs_resource_group="rg",
+        avs_private_cloud="pc",
+        avs_tenant_id="t",
+        avs_client_id="c",
+        cloud_url="https://hcx-cloud.example.com",
+        cloud_username="cloudadmin@vsphere.local",
         **{field: SECRETS[label] for field, label in HCX_SECRET_FIELDS.items()},
     )
     return vcenter, plan, hcx
@@ -136,10 +147,18 @@ def test_no_page_or_api_answer_shows_a_stored_secret(client_for, admin_user, con
     vcenter, plan, hcx = connections
     client = client_for(admin_user)
     # Edit forms write the audit log too; they must not copy the secret there either.
-    client.post(f"/inventory/vcenters/{vcenter.pk}/edit/", {"name": vcenter.name, "url": vcenter.url,
-                                                            "username": "svc2", "password": "", "verify_tls": "on"})
-    paths = sorted({p for route, _ in ALL_ROUTES for pk in {1, vcenter.pk, plan.pk, hcx.pk}
-                    if (p := fill(route, pk)) and not p.startswith(("/logout", "/admin/logout"))})
+    client.post(
+        f"/inventory/vcenters/{vcenter.pk}/edit/",
+        {"name": vcenter.name, "url": vcenter.url, "username": "svc2", "password": "", "verify_tls": "on"},
+    )
+    paths = sorted(
+        {
+            p
+            for route, _ in ALL_ROUTES
+            for pk in {1, vcenter.pk, plan.pk, hcx.pk}
+            if (p := fill(route, pk)) and not p.startswith(("/logout", "/admin/logout"))
+        }
+    )
     answered = 0
     for path in paths:
         response = client.get(path)
@@ -163,15 +182,24 @@ def test_hcx_and_azure_secrets_are_encrypted_at_rest(connections):
     for field, label in HCX_SECRET_FIELDS.items():
         assert stored[field] and SECRETS[label] not in stored[field], field
     reloaded = HcxConnection.objects.get(pk=hcx.pk)
-    assert {f: getattr(reloaded, f) for f in HCX_SECRET_FIELDS} == {f: SECRETS[lbl] for f, lbl in HCX_SECRET_FIELDS.items()}
+    assert {f: getattr(reloaded, f) for f in HCX_SECRET_FIELDS} == {
+        f: SECRETS[lbl] for f, lbl in HCX_SECRET_FIELDS.items()
+    }
 
 
 @pytest.mark.django_db
 def test_the_audit_log_holds_no_secret(client_for, engineer):
     client = client_for(engineer)
-    client.post("/inventory/vcenters/add/", {"name": "vc-audit.example.com", "url": "vc-audit.example.com",
-                                             "username": "svc", "password": SECRETS["vcenter password"],
-                                             "verify_tls": "on"})
+    client.post(
+        "/inventory/vcenters/add/",
+        {
+            "name": "vc-audit.example.com",
+            "url": "vc-audit.example.com",
+            "username": "svc",
+            "password": SECRETS["vcenter password"],
+            "verify_tls": "on",
+        },
+    )
     assert VCenter.objects.filter(name="vc-audit.example.com").exists()
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM core_auditentry")
@@ -231,15 +259,19 @@ def basic(username: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
 
 
-def page_login(session: requests.Session, url: str, username: str, password: str, forwarded_for: str,
-               **headers):
+def page_login(
+    session: requests.Session, url: str, username: str, password: str, forwarded_for: str, **headers
+):
     form = session.get(f"{url}/login/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
     # The cookie is Secure (DEBUG is off); requests would keep it from plain HTTP, a browser not on 127.0.0.1.
     session.cookies.set(django_settings.CSRF_COOKIE_NAME, form.cookies[django_settings.CSRF_COOKIE_NAME])
-    return session.post(f"{url}/login/", data={"username": username, "password": password,
-                                               "csrfmiddlewaretoken": token},
-                        headers={"X-Forwarded-For": forwarded_for, **headers}, allow_redirects=False)
+    return session.post(
+        f"{url}/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+        headers={"X-Forwarded-For": forwarded_for, **headers},
+        allow_redirects=False,
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -254,8 +286,10 @@ def test_a_rotating_x_forwarded_for_does_not_escape_the_page_throttle(asgi_serve
 @pytest.mark.django_db(transaction=True)
 def test_a_rotating_x_forwarded_for_does_not_escape_the_api_throttle(asgi_server, planner):  # noqa: F811
     def call(password, n):
-        return requests.get(f"{asgi_server.url}/api/vms/", headers={
-            "Authorization": basic(planner.username, password), "X-Forwarded-For": f"203.0.113.{n}"})
+        return requests.get(
+            f"{asgi_server.url}/api/vms/",
+            headers={"Authorization": basic(planner.username, password), "X-Forwarded-For": f"203.0.113.{n}"},
+        )
 
     assert call(PASSWORD, 0).status_code == 200
     for n in range(40):
@@ -278,8 +312,14 @@ def test_one_address_guessing_many_accounts_is_throttled_by_its_address(asgi_ser
 @pytest.mark.django_db(transaction=True)
 def test_x_forwarded_proto_from_a_client_is_not_believed(asgi_server, planner):  # noqa: F811
     """Believed, it would make the request HTTPS, and Django's CSRF check would then demand a Referer."""
-    answer = page_login(requests.Session(), asgi_server.url, planner.username, PASSWORD, "198.51.100.7",
-                        **{"X-Forwarded-Proto": "https"})
+    answer = page_login(
+        requests.Session(),
+        asgi_server.url,
+        planner.username,
+        PASSWORD,
+        "198.51.100.7",
+        **{"X-Forwarded-Proto": "https"},
+    )
     assert answer.status_code == 302, answer.text[:300]
 
 
@@ -292,12 +332,30 @@ def proxied_server(transactional_db, tmp_path):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "TRUSTED_PROXIES": "127.0.0.1",
-           "DATABASE_URL": database_url(connection.settings_dict)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "TRUSTED_PROXIES": "127.0.0.1",
+        "DATABASE_URL": database_url(connection.settings_dict),
+    }
     log = open(tmp_path / "uvicorn.log", "wb")
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "avsportal.asgi:application", "--port", str(port),
-                               "--no-proxy-headers", "--log-level", "warning"], cwd=ROOT, env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "avsportal.asgi:application",
+            "--port",
+            str(port),
+            "--no-proxy-headers",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -321,18 +379,25 @@ def test_a_trusted_proxy_s_forwarded_headers_are_believed(proxied_server, planne
     page_login(session, proxied_server, "guess", "wrong", "203.0.113.5", Referer=f"{proxied_server}/login/")
     assert SignInFailure.objects.filter(key="address:203.0.113.5").exists()
     assert not SignInFailure.objects.filter(key="address:127.0.0.1").exists()
-    answer = page_login(session, proxied_server, planner.username, PASSWORD, "203.0.113.6",
-                        **{"X-Forwarded-Proto": "https"})
+    answer = page_login(
+        session, proxied_server, planner.username, PASSWORD, "203.0.113.6", **{"X-Forwarded-Proto": "https"}
+    )
     assert answer.status_code == 403 and "CSRF verification failed" in answer.text
 
 
 @pytest.mark.django_db
 def test_the_account_limit_holds_across_addresses(client, planner, settings):
     for n in range(settings.LOGIN_THROTTLE["PER_ACCOUNT"]):
-        client.post("/login/", {"username": planner.username, "password": "wrong"}, REMOTE_ADDR=f"192.0.2.{n}")
-    answer = client.post("/login/", {"username": planner.username, "password": PASSWORD}, REMOTE_ADDR="192.0.2.200")
+        client.post(
+            "/login/", {"username": planner.username, "password": "wrong"}, REMOTE_ADDR=f"192.0.2.{n}"
+        )
+    answer = client.post(
+        "/login/", {"username": planner.username, "password": PASSWORD}, REMOTE_ADDR="192.0.2.200"
+    )
     assert answer.status_code == 429
-    api = Client().get("/api/vms/", HTTP_AUTHORIZATION=basic(planner.username, PASSWORD), REMOTE_ADDR="192.0.2.201")
+    api = Client().get(
+        "/api/vms/", HTTP_AUTHORIZATION=basic(planner.username, PASSWORD), REMOTE_ADDR="192.0.2.201"
+    )
     assert api.status_code == 429
 
 
@@ -366,13 +431,25 @@ def test_two_processes_share_one_count(client, planner, settings):
     from tests.peers.worker import ROOT, database_url
 
     limit = settings.LOGIN_THROTTLE["PER_ACCOUNT"]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings",
-           "DATABASE_URL": database_url(connection.settings_dict)}
-    subprocess.run([sys.executable, "-c", SECOND_PROCESS, planner.username, str(limit - 2)],
-                   cwd=ROOT, env=env, check=True, timeout=120)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url(connection.settings_dict),
+    }
+    subprocess.run(
+        [sys.executable, "-c", SECOND_PROCESS, planner.username, str(limit - 2)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+    )
     for n in range(2):
-        client.post("/login/", {"username": planner.username, "password": "wrong"}, REMOTE_ADDR=f"198.51.100.{n}")
-    answer = client.post("/login/", {"username": planner.username, "password": PASSWORD}, REMOTE_ADDR="198.51.100.9")
+        client.post(
+            "/login/", {"username": planner.username, "password": "wrong"}, REMOTE_ADDR=f"198.51.100.{n}"
+        )
+    answer = client.post(
+        "/login/", {"username": planner.username, "password": PASSWORD}, REMOTE_ADDR="198.51.100.9"
+    )
     assert answer.status_code == 429
 
 
@@ -400,8 +477,11 @@ def answer_of(sock: socket.socket) -> str:
 @pytest.mark.django_db(transaction=True)
 def test_a_body_declared_too_large_is_refused_before_it_is_sent(asgi_server, settings):  # noqa: F811
     """A gigabyte announced, a few bytes sent: the answer comes at once, without waiting for the rest."""
-    sock = raw_request(asgi_server.url, "POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                        f"Content-Length: {2**30}\r\nContent-Type: text/plain\r\n\r\nxxxx")
+    sock = raw_request(
+        asgi_server.url,
+        "POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Length: {2**30}\r\nContent-Type: text/plain\r\n\r\nxxxx",
+    )
     with sock:
         answer = answer_of(sock)
     assert answer.startswith("HTTP/1.1 413") and "Request body too large" in answer, answer[:300]
@@ -427,8 +507,11 @@ def test_a_streamed_body_is_cut_at_the_limit(asgi_server, settings):  # noqa: F8
     settings.REQUEST_MAX_MB = 1
     chunk, total = b"x" * 65536, 32 * 2**20
     open_before = set(os.listdir("/proc/self/fd"))
-    sock = raw_request(asgi_server.url, "POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                        "Transfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n")
+    sock = raw_request(
+        asgi_server.url,
+        "POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Transfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n",
+    )
     sent, spooled = 0, 0
     with sock:
         try:
@@ -454,11 +537,14 @@ def test_the_ova_upload_route_has_the_larger_limit(asgi_server, settings):  # no
     settings.REQUEST_MAX_MB, settings.HCX_OVA_MAX_MB = 1, 4
 
     def announce(path, size):
-        with raw_request(asgi_server.url, f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                          f"Content-Length: {size}\r\n\r\n") as sock:
+        with raw_request(
+            asgi_server.url, f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {size}\r\n\r\n"
+        ) as sock:
             return answer_of(sock)
 
-    ova = requests.post(f"{asgi_server.url}/hcx/plans/1/deploy/ova/", data="x" * (3 * 2**20), allow_redirects=False)
+    ova = requests.post(
+        f"{asgi_server.url}/hcx/plans/1/deploy/ova/", data="x" * (3 * 2**20), allow_redirects=False
+    )
     assert ova.status_code in (302, 403), ova.status_code
     assert announce("/login/", 3 * 2**20).startswith("HTTP/1.1 413")
     assert announce("/hcx/plans/1/deploy/ova/", 6 * 2**20).startswith("HTTP/1.1 413")

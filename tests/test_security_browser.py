@@ -11,8 +11,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def violations(page) -> list[str]:
     seen = []
-    page.on("console", lambda message: seen.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: seen.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     return seen
 
 

@@ -31,7 +31,10 @@ def open_streams(server, wave, cookies, count):
     with contextlib.ExitStack() as stack:
         for _ in range(count):
             response = stack.enter_context(
-                requests.get(stream_url(server, wave), cookies=cookies, stream=True, timeout=(5, READ_TIMEOUT)))
+                requests.get(
+                    stream_url(server, wave), cookies=cookies, stream=True, timeout=(5, READ_TIMEOUT)
+                )
+            )
             assert response.status_code == 200, response.text
             readers.append(read_events(response))
             assert any(name == "progress" for name, _ in readers[-1])
@@ -77,7 +80,9 @@ def test_open_streams_hold_no_database_connection_each(asgi_server, stakeholder,
 @pytest.mark.django_db(transaction=True)
 def test_postgresql_connections_do_not_grow_with_the_pages_open(asgi_server, stakeholder, settings):  # noqa: F811
     if connection.vendor != "postgresql":
-        pytest.skip("counts PostgreSQL's connections (pg_stat_activity): set DATABASE_URL to a PostgreSQL server")
+        pytest.skip(
+            "counts PostgreSQL's connections (pg_stat_activity): set DATABASE_URL to a PostgreSQL server"
+        )
     settings.LAUNCH = {**settings.LAUNCH, "STREAMS_PER_USER": STREAMS}
     wave = make_scene(vms=3)
 
@@ -90,14 +95,18 @@ def test_postgresql_connections_do_not_grow_with_the_pages_open(asgi_server, sta
     before = connections_to_this_database()
     with open_streams(asgi_server, wave, cookies, STREAMS):
         assert connections_to_this_database() - before <= settings.LAUNCH["STREAM_READERS"]
-        page = requests.get(f"{asgi_server.url}/plan/waves/{wave.pk}/progress/", cookies=cookies, timeout=(5, READ_TIMEOUT))
+        page = requests.get(
+            f"{asgi_server.url}/plan/waves/{wave.pk}/progress/", cookies=cookies, timeout=(5, READ_TIMEOUT)
+        )
         assert page.status_code == 200 and wave.name in page.text  # other pages still answer
 
 
 def wait_until_refused_no_more(server, wave, cookies) -> requests.Response:
     """A closed stream frees its slot once the server sees the client gone: ask until it is taken."""
     for _ in range(100):
-        response = requests.get(stream_url(server, wave), cookies=cookies, stream=True, timeout=(5, READ_TIMEOUT))
+        response = requests.get(
+            stream_url(server, wave), cookies=cookies, stream=True, timeout=(5, READ_TIMEOUT)
+        )
         if response.status_code != 429:
             return response
         response.close()
@@ -106,7 +115,9 @@ def wait_until_refused_no_more(server, wave, cookies) -> requests.Response:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_user_past_the_cap_is_refused_and_a_closed_page_frees_its_slot(asgi_server, stakeholder, engineer, settings):  # noqa: F811
+def test_a_user_past_the_cap_is_refused_and_a_closed_page_frees_its_slot(
+    asgi_server, stakeholder, engineer, settings
+):  # noqa: F811
     settings.LAUNCH = {**settings.LAUNCH, "STREAMS_PER_USER": 2}
     wave = make_scene(vms=1)
     cookies = asgi_server.cookies(stakeholder)
@@ -126,8 +137,14 @@ def test_a_user_past_the_cap_is_refused_and_a_closed_page_frees_its_slot(asgi_se
 @pytest.mark.django_db(transaction=True)
 def test_a_process_past_its_cap_refuses_every_user(asgi_server, stakeholder, engineer, settings):  # noqa: F811
     # Streams of earlier tests' servers may still count in this process: the cap is two more than those.
-    settings.LAUNCH = {**settings.LAUNCH, "STREAMS_PER_USER": 5, "STREAMS_PER_PROCESS": slots.open_streams() + 2}
+    settings.LAUNCH = {
+        **settings.LAUNCH,
+        "STREAMS_PER_USER": 5,
+        "STREAMS_PER_PROCESS": slots.open_streams() + 2,
+    }
     wave = make_scene(vms=1)
     with open_streams(asgi_server, wave, asgi_server.cookies(stakeholder), 2):
-        refused = requests.get(stream_url(asgi_server, wave), cookies=asgi_server.cookies(engineer), timeout=(5, READ_TIMEOUT))
+        refused = requests.get(
+            stream_url(asgi_server, wave), cookies=asgi_server.cookies(engineer), timeout=(5, READ_TIMEOUT)
+        )
         assert refused.status_code == 429 and "refreshes every few seconds" in refused.text

@@ -51,4 +51,13 @@ def test_a_function_made_per_request_is_not_kept():
     assert render in tables._cache
     del render
     gc.collect()
-    assert len([fn for fn in tables._cache if fn.__name__ == "render" and fn.__qualname__.endswith("<locals>.render")]) == 0
+    assert (
+        len(
+            [
+                fn
+                for fn in tables._cache
+                if fn.__name__ == "render" and fn.__qualname__.endswith("<locals>.render")
+            ]
+        )
+        == 0
+    )

@@ -87,7 +87,7 @@ def test_it_accepts_the_ticked_waves_of_a_proposal(sign_in, page):
 
     estate = make_estate(vms=12)
     for i in range(3):
-        make_group(f"app-{i}", estate.vms[4 * i:4 * i + 4])
+        make_group(f"app-{i}", estate.vms[4 * i : 4 * i + 4])
     site = make_link_site("Rotterdam", vcenter=estate.vcenter)
     planner = make_user("planner")
     client = Client()

@@ -29,14 +29,20 @@ def concrete(route: str) -> str:
 
 
 ROUTES = sorted(
-    {(path, n) for r, n in walk(get_resolver().url_patterns) if n not in PUBLIC and "<" not in (path := concrete(r))}
+    {
+        (path, n)
+        for r, n in walk(get_resolver().url_patterns)
+        if n not in PUBLIC and "<" not in (path := concrete(r))
+    }
 )
 # Open to any signed-in user (they show only what the user's roles allow), and Django's own admin.
 ANY_SIGNED_IN = {"home", "api-schema", "api-docs", "api-root"}
 # Live streams (core/live, launch/stream.py) sign in through their reader threads, which see only
 # committed rows: those cases commit their user.
 STREAMS = {"job_live", "hcxplan_setup_live", "wave_progress_stream"}
-ROLE_ROUTES = [(p, n) for p, n in ROUTES if n not in ANY_SIGNED_IN and not p.startswith("/admin/") and n not in STREAMS]
+ROLE_ROUTES = [
+    (p, n) for p, n in ROUTES if n not in ANY_SIGNED_IN and not p.startswith("/admin/") and n not in STREAMS
+]
 STREAM_ROUTES = [(p, n) for p, n in ROUTES if n in STREAMS]
 
 
@@ -45,7 +51,11 @@ STREAM_ROUTES = [(p, n) for p, n in ROUTES if n in STREAMS]
 def test_anonymous_is_refused(client, path, name):
     for method in (client.get, client.post):
         response = method(path)
-        assert response.status_code in (301, 302, 401, 403, 405), (name, method.__name__, response.status_code)
+        assert response.status_code in (301, 302, 401, 403, 405), (
+            name,
+            method.__name__,
+            response.status_code,
+        )
         if response.status_code in (301, 302):
             assert "login" in response["Location"], response["Location"]
 

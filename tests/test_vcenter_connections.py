@@ -14,12 +14,19 @@ SIZE = {"dc": 1, "cluster": 1, "host": 2, "vm": 3}
 
 
 def form_data(sim, **overrides):
-    return {"name": "lab vCenter", "url": sim.url, "username": sim.username, "password": sim.password,
-            **overrides}
+    return {
+        "name": "lab vCenter",
+        "url": sim.url,
+        "username": sim.username,
+        "password": sim.password,
+        **overrides,
+    }
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_engineer_adds_a_vcenter_and_discovers_it_in_the_worker(vcsim, engineer, client_for, celery_worker):
+def test_an_engineer_adds_a_vcenter_and_discovers_it_in_the_worker(
+    vcsim, engineer, client_for, celery_worker
+):
     sim = vcsim(**SIZE)
     client = client_for(engineer)
 
@@ -59,9 +66,16 @@ def test_a_blank_password_keeps_the_stored_one(vcsim, engineer, client_for):
     vc = VCenter.objects.create(name="vc1", url="vc1.example.com", username="u", password="s3cret!")
     client = client_for(engineer)
 
-    response = client.post(reverse("inventory:vcenter_edit", args=[vc.pk]),
-                           {"name": "vc1", "url": "vc1.example.com", "username": "svc-discovery", "password": "",
-                            "verify_tls": "on"})
+    response = client.post(
+        reverse("inventory:vcenter_edit", args=[vc.pk]),
+        {
+            "name": "vc1",
+            "url": "vc1.example.com",
+            "username": "svc-discovery",
+            "password": "",
+            "verify_tls": "on",
+        },
+    )
 
     assert response.status_code == 302
     vc.refresh_from_db()
@@ -80,8 +94,9 @@ def test_a_changed_url_needs_the_password_again_before_it_is_used(engineer, clie
 
     response = client.post(url, {**moved, "password": ""})
     assert response.status_code == 200
-    assert response.context["form"].errors == {"password": ["The URL changed: give the password again to send it "
-                                                             "there."]}
+    assert response.context["form"].errors == {
+        "password": ["The URL changed: give the password again to send it there."]
+    }
     vc.refresh_from_db()
     assert vc.url == "vc1.example.com" and vc.password == "s3cret!"
     assert not AuditEntry.objects.filter(action="vcenter.change").exists()
@@ -93,8 +108,9 @@ def test_a_changed_url_needs_the_password_again_before_it_is_used(engineer, clie
 
 @pytest.mark.django_db
 def test_a_new_connection_needs_a_password_and_a_usable_url(engineer, client_for):
-    response = client_for(engineer).post(reverse("inventory:vcenter_add"),
-                                         {"name": "x", "url": "http://vc.example.com", "username": "u"})
+    response = client_for(engineer).post(
+        reverse("inventory:vcenter_add"), {"name": "x", "url": "http://vc.example.com", "username": "u"}
+    )
     assert response.status_code == 200
     assert response.context["form"].errors.keys() == {"url", "password"}
     assert "only https" in response.content.decode()
@@ -107,8 +123,12 @@ def test_only_engineers_and_admins_manage_connections(request, persona, client_f
     vc = VCenter.objects.create(name="vc1", url="vc1.example.com", username="u", password="p")
     client = client_for(request.getfixturevalue(persona))
     assert client.get(reverse("inventory:vcenter_add")).status_code == 403
-    assert client.post(reverse("inventory:vcenter_add"), {"name": "x", "url": "x", "username": "u",
-                                                          "password": "p"}).status_code == 403
+    assert (
+        client.post(
+            reverse("inventory:vcenter_add"), {"name": "x", "url": "x", "username": "u", "password": "p"}
+        ).status_code
+        == 403
+    )
     assert client.get(reverse("inventory:vcenter_edit", args=[vc.pk])).status_code == 403
     assert VCenter.objects.count() == 1
 

@@ -44,20 +44,31 @@ def migrated_vm(planner, engineer):
     return scene, vm, first, second
 
 
-def test_a_migrated_vm_shows_its_group_wave_findings_history_and_that_it_runs_in_avs(client_for, planner, engineer,
-                                                                                       stakeholder):
+def test_a_migrated_vm_shows_its_group_wave_findings_history_and_that_it_runs_in_avs(
+    client_for, planner, engineer, stakeholder
+):
     scene, vm, first, second = migrated_vm(planner, engineer)
     body, p = programme(client_for(stakeholder), vm)
     assert p.group.name == "Billing" and p.wave == scene.wave
     assert 'href="/plan/groups/' in section(body, "vm-group") and "Billing" in section(body, "vm-group")
-    assert f'href="{scene.wave.get_absolute_url()}"' in section(body, "vm-wave") and "Running" in section(body, "vm-wave")
+    assert f'href="{scene.wave.get_absolute_url()}"' in section(body, "vm-wave") and "Running" in section(
+        body, "vm-wave"
+    )
     findings = section(body, "vm-findings")
     assert "Blocker" in findings and "powered off" in findings.lower()
     assert [(m.pk, m.attempt, m.state) for m in p.history] == [
-        (second.pk, 2, MigrationState.COMPLETE), (first.pk, 1, MigrationState.FAILED)]
+        (second.pk, 2, MigrationState.COMPLETE),
+        (first.pk, 1, MigrationState.FAILED),
+    ]
     history = section(body, "vm-history")
-    for text in ("Complete", "Failed", "To AVS", "Bulk", f'href="/plan/migrations/{second.pk}/"',
-                 f"{second.ended:%Y-%m-%d}"):
+    for text in (
+        "Complete",
+        "Failed",
+        "To AVS",
+        "Bulk",
+        f'href="/plan/migrations/{second.pk}/"',
+        f"{second.ended:%Y-%m-%d}",
+    ):
         assert text in history, text
     location = section(body, "vm-location")
     assert "In AVS" in location and f"switched over to AVS by {scene.wave.name}, attempt 2" in location

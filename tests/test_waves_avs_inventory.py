@@ -26,8 +26,14 @@ def site(hcxsim_fast):
 @pytest.fixture
 def wave(site):
     cluster = TargetCluster.objects.create(site=site, name="Cluster-1", hosts=3)
-    return make_wave("Wave A", [], status=WaveStatus.DRAFT, site=site, target_cluster=cluster,
-                     target_datastore="old-datastore")
+    return make_wave(
+        "Wave A",
+        [],
+        status=WaveStatus.DRAFT,
+        site=site,
+        target_cluster=cluster,
+        target_datastore="old-datastore",
+    )
 
 
 def read(client, site, back: str):
@@ -40,8 +46,9 @@ def options(page: str, field: str) -> list[str]:
     return re.findall(r'<option value="([^"]*)"', select.group(1))
 
 
-def test_a_planner_reads_the_avs_inventory_and_the_wave_form_offers_its_datastores(client_for, planner, site, wave,
-                                                                                     hcxsim_fast):
+def test_a_planner_reads_the_avs_inventory_and_the_wave_form_offers_its_datastores(
+    client_for, planner, site, wave, hcxsim_fast
+):
     client = client_for(planner)
     edit = f"/plan/waves/{wave.pk}/edit/"
     before = client.get(edit).content.decode()
@@ -67,8 +74,9 @@ def test_a_planner_reads_the_avs_inventory_and_the_wave_form_offers_its_datastor
     assert "chosen from the AVS inventory of Amsterdam" in page
 
 
-def test_the_wave_page_offers_the_extended_networks_then_the_avs_segments_as_mapping_targets(client_for, planner,
-                                                                                             site, wave):
+def test_the_wave_page_offers_the_extended_networks_then_the_avs_segments_as_mapping_targets(
+    client_for, planner, site, wave
+):
     net = site.networks.get(name="App-VLAN101")
     WaveItem.objects.create(wave=wave, vm=make_vm(site.vcenter, "web-1", nics=[net]))
     client = client_for(planner)
@@ -80,13 +88,19 @@ def test_the_wave_page_offers_the_extended_networks_then_the_avs_segments_as_map
     # Before the reading: the extended networks, and a typed segment as the fallback.
     assert options(before, "target") == ["", "extended:App-VLAN101", "extended:App-VLAN102"]
     assert 'aria-label="AVS segment not listed for App-VLAN101"' in before
-    assert options(page, "target") == ["", "extended:App-VLAN101", "extended:App-VLAN102",
-                                       "segment:TNT-HCX-MGMT", "segment:TNT-HCX-UPLINK"]
+    assert options(page, "target") == [
+        "",
+        "extended:App-VLAN101",
+        "extended:App-VLAN102",
+        "segment:TNT-HCX-MGMT",
+        "segment:TNT-HCX-UPLINK",
+    ]
     assert 'aria-label="AVS segment not listed for App-VLAN101"' not in page
 
 
-def test_an_inventory_that_cannot_be_read_says_why_and_keeps_the_last_reading(client_for, engineer, site, wave,
-                                                                                hcxsim_fast):
+def test_an_inventory_that_cannot_be_read_says_why_and_keeps_the_last_reading(
+    client_for, engineer, site, wave, hcxsim_fast
+):
     client = client_for(engineer)
     read(client, site, "/")
     first = AvsInventory.objects.get(site=site).read_at
@@ -96,15 +110,16 @@ def test_an_inventory_that_cannot_be_read_says_why_and_keeps_the_last_reading(cl
     page = client.get(response["Location"]).content.decode()
 
     assert AvsInventory.objects.get(site=site).read_at == first
-    assert ("The AVS inventory of Amsterdam could not be read from HCX: HCX is not paired with the AVS HCX Cloud "
-            "Manager") in page
+    assert (
+        "The AVS inventory of Amsterdam could not be read from HCX: HCX is not paired with the AVS HCX Cloud "
+        "Manager"
+    ) in page
 
 
 def test_a_stakeholder_cannot_ask_hcx_for_it(client_for, stakeholder, site):
     response = read(client_for(stakeholder), site, "/")
 
     assert response.status_code == 403 and not AvsInventory.objects.exists()
-
 
 
 def test_the_site_page_shows_the_avs_inventory_and_reads_it_again(client_for, engineer, site):
@@ -115,5 +130,7 @@ def test_the_site_page_shows_the_avs_inventory_and_reads_it_again(client_for, en
     after = client.get(response["Location"]).content.decode()
 
     assert "Never read from HCX" in before and "Read AVS inventory from HCX" in before
-    assert "2 datastores (anf-datastore-01, vsanDatastore), 2 resource pools, 3 folders, 2 networks." in " ".join(
-        after.split())
+    assert (
+        "2 datastores (anf-datastore-01, vsanDatastore), 2 resource pools, 3 folders, 2 networks."
+        in " ".join(after.split())
+    )

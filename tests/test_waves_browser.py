@@ -39,7 +39,9 @@ def test_a_planner_plans_a_wave_and_a_stakeholder_reads_it(sign_in, page):
     page.get_by_label("Time zone").select_option("Europe/Amsterdam")
     page.get_by_label("Target cluster").select_option(label="Rotterdam / Cluster-1")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_test_id("wave-window")).to_have_text("2025-03-08 22:00 – 2025-03-09 04:00 Europe/Amsterdam")
+    expect(page.get_by_test_id("wave-window")).to_have_text(
+        "2025-03-08 22:00 – 2025-03-09 04:00 Europe/Amsterdam"
+    )
 
     page.get_by_role("link", name="Add groups").click()
     page.get_by_role("row", name="billing").get_by_role("checkbox").check()

@@ -22,30 +22,48 @@ def at(zone, *args):
 
 def cell(html: str, day: str) -> str:
     start = html.index(f'data-date="{day}"')
-    return html[start:html.index("</td>", start)]
+    return html[start : html.index("</td>", start)]
 
 
 @pytest.fixture
 def waves(db):
     # Saturday 2030-12-14 22:00 to Sunday 06:00 in Amsterdam; 16:00 in New York is 22:00 in Amsterdam.
-    night = make_wave("Wave Night", time_zone="Europe/Amsterdam", window_start=at(AMS, 2030, 12, 14, 22),
-                      window_end=at(AMS, 2030, 12, 15, 6))
-    east = make_wave("Wave East", time_zone="America/New_York", window_start=at(NY, 2030, 12, 14, 16),
-                     window_end=at(NY, 2030, 12, 14, 20))
-    xmas = make_wave("Wave Xmas", time_zone="UTC", window_start=at(datetime.UTC, 2030, 12, 24, 8),
-                     window_end=at(datetime.UTC, 2030, 12, 24, 12))
+    night = make_wave(
+        "Wave Night",
+        time_zone="Europe/Amsterdam",
+        window_start=at(AMS, 2030, 12, 14, 22),
+        window_end=at(AMS, 2030, 12, 15, 6),
+    )
+    east = make_wave(
+        "Wave East",
+        time_zone="America/New_York",
+        window_start=at(NY, 2030, 12, 14, 16),
+        window_end=at(NY, 2030, 12, 14, 20),
+    )
+    xmas = make_wave(
+        "Wave Xmas",
+        time_zone="UTC",
+        window_start=at(datetime.UTC, 2030, 12, 24, 8),
+        window_end=at(datetime.UTC, 2030, 12, 24, 12),
+    )
     make_wave("Wave Unscheduled")
-    make_wave("Wave January", time_zone="UTC", window_start=at(datetime.UTC, 2031, 1, 11, 8),
-              window_end=at(datetime.UTC, 2031, 1, 11, 12))
-    PlanProposal.objects.create(data={"settings": {"blackout_dates": ["2030-12-24", "2030-12-25"]}},
-                                accepted=timezone.now())
+    make_wave(
+        "Wave January",
+        time_zone="UTC",
+        window_start=at(datetime.UTC, 2031, 1, 11, 8),
+        window_end=at(datetime.UTC, 2031, 1, 11, 12),
+    )
+    PlanProposal.objects.create(
+        data={"settings": {"blackout_dates": ["2030-12-24", "2030-12-25"]}}, accepted=timezone.now()
+    )
     PlanProposal.objects.create(data={"settings": {"blackout_dates": ["2030-12-31"]}})  # never accepted
     return night, east, xmas
 
 
 @pytest.mark.parametrize("role", ["planner", "engineer", "stakeholder"])
-def test_it_shows_each_window_on_its_local_days_in_the_wave_s_zone(request, client_for, waves, role,
-                                                                   django_assert_max_num_queries):
+def test_it_shows_each_window_on_its_local_days_in_the_wave_s_zone(
+    request, client_for, waves, role, django_assert_max_num_queries
+):
     night, east, xmas = waves
     client = client_for(request.getfixturevalue(role))
     with django_assert_max_num_queries(8):
@@ -64,7 +82,9 @@ def test_it_shows_each_window_on_its_local_days_in_the_wave_s_zone(request, clie
 
 def test_it_marks_the_accepted_plans_blackout_dates_and_the_windows_touching_them(client_for, planner, waves):
     html = client_for(planner).get(URL, {"month": "2030-12"}).content.decode()
-    assert 'data-testid="blackout"' in cell(html, "2030-12-24") and 'data-testid="blackout"' in cell(html, "2030-12-25")
+    assert 'data-testid="blackout"' in cell(html, "2030-12-24") and 'data-testid="blackout"' in cell(
+        html, "2030-12-25"
+    )
     assert "touches a blackout date" in cell(html, "2030-12-24")
     assert 'data-testid="blackout"' not in cell(html, "2030-12-31")  # only accepted plans count
     assert "touches a blackout date" not in cell(html, "2030-12-14")

@@ -21,10 +21,18 @@ SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp"))
 
 
 def test_a_stakeholder_leafs_through_the_months_and_opens_a_wave(sign_in, page):
-    make_wave("Wave December", time_zone="Europe/Amsterdam", window_start=datetime.datetime(2030, 12, 14, 22, tzinfo=AMS),
-              window_end=datetime.datetime(2030, 12, 15, 6, tzinfo=AMS))
-    make_wave("Wave February", time_zone="Europe/Amsterdam", window_start=datetime.datetime(2031, 2, 8, 20, tzinfo=AMS),
-              window_end=datetime.datetime(2031, 2, 8, 23, tzinfo=AMS))
+    make_wave(
+        "Wave December",
+        time_zone="Europe/Amsterdam",
+        window_start=datetime.datetime(2030, 12, 14, 22, tzinfo=AMS),
+        window_end=datetime.datetime(2030, 12, 15, 6, tzinfo=AMS),
+    )
+    make_wave(
+        "Wave February",
+        time_zone="Europe/Amsterdam",
+        window_start=datetime.datetime(2031, 2, 8, 20, tzinfo=AMS),
+        window_end=datetime.datetime(2031, 2, 8, 23, tzinfo=AMS),
+    )
     page = sign_in(make_user("stakeholder"), PASSWORD)
 
     page.goto("/plan/waves/calendar/?month=2030-12")
@@ -45,8 +53,12 @@ def test_a_stakeholder_leafs_through_the_months_and_opens_a_wave(sign_in, page):
 
 
 def test_at_phone_width_the_month_is_a_list_of_days(browser, live_server):
-    make_wave("Wave December", time_zone="Europe/Amsterdam", window_start=datetime.datetime(2030, 12, 14, 22, tzinfo=AMS),
-              window_end=datetime.datetime(2030, 12, 15, 6, tzinfo=AMS))
+    make_wave(
+        "Wave December",
+        time_zone="Europe/Amsterdam",
+        window_start=datetime.datetime(2030, 12, 14, 22, tzinfo=AMS),
+        window_end=datetime.datetime(2030, 12, 15, 6, tzinfo=AMS),
+    )
     context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
     page = context.new_page()
     user = make_user("stakeholder")

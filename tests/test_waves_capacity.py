@@ -56,7 +56,9 @@ def test_the_fit_counts_every_other_wave_into_the_same_cluster_and_no_other():
     cluster = make_target_cluster(sku="AV36", hosts=3)
     elsewhere = make_target_cluster(cluster.site, "Cluster-2")
     wave = make_wave("W1", estate.vms[:10], target_cluster=cluster, site=cluster.site)
-    make_wave("W0", estate.vms[10:13], target_cluster=cluster, status=WaveStatus.COMPLETED)  # its VMs live there now
+    make_wave(
+        "W0", estate.vms[10:13], target_cluster=cluster, status=WaveStatus.COMPLETED
+    )  # its VMs live there now
     make_wave("W9", estate.vms[13:], target_cluster=elsewhere)
     fit = fit_for_wave(wave)
     vcpus, memory, storage = fit.resources
@@ -71,12 +73,16 @@ def test_the_fit_counts_every_other_wave_into_the_same_cluster_and_no_other():
 def test_a_wave_too_big_for_its_cluster_is_told_where_it_falls_short():
     vc = make_vcenter()
     cluster = make_target_cluster(sku="AV36", hosts=3)  # 288 vCPUs, 1152 GB, ~15.6 TB usable
-    big = [make_vm(vc, f"big-{n}", num_cpu=100, memory_mib=100 * 1024, used_mib=6 * MIB_PER_TB) for n in range(3)]
+    big = [
+        make_vm(vc, f"big-{n}", num_cpu=100, memory_mib=100 * 1024, used_mib=6 * MIB_PER_TB) for n in range(3)
+    ]
     wave = make_wave("Too big", big, target_cluster=cluster)
     fit = fit_for_wave(wave)
     assert not fit.fits
     assert [r.label for r in fit.resources if not r.fits] == ["vCPUs", "vSAN storage (used)"]
-    assert fit.problems[0].startswith("vCPUs: 300.0 vCPU planned into Cluster-1, 288.0 usable (12.0 vCPU short)")
+    assert fit.problems[0].startswith(
+        "vCPUs: 300.0 vCPU planned into Cluster-1, 288.0 usable (12.0 vCPU short)"
+    )
 
 
 def test_a_wave_without_a_target_has_no_fit():

@@ -26,14 +26,18 @@ def test_the_time_zone_is_a_choice_of_known_zones(client_for, planner):
     assert selected(page, "time_zone") == ["UTC"]
     assert '<option value="Europe/Amsterdam">' in page and 'list="time-zones"' not in page
     wave = make_wave("W", time_zone="America/New_York")
-    assert selected(client.get(f"/plan/waves/{wave.pk}/edit/").content.decode(), "time_zone") == ["America/New_York"]
+    assert selected(client.get(f"/plan/waves/{wave.pk}/edit/").content.decode(), "time_zone") == [
+        "America/New_York"
+    ]
     auto = client.get("/plan/autoplan/").content.decode()
     assert '<option value="Europe/Amsterdam">' in auto and selected(auto, "time_zone")
 
 
 def test_a_zone_it_does_not_know_is_refused_naming_it(client_for, planner):
-    response = client_for(planner).post("/plan/waves/add/", {"name": "W", "sequence": "1", "time_zone": "Mars/Olympus",
-                                                            "migration_type": "bulk"})
+    response = client_for(planner).post(
+        "/plan/waves/add/",
+        {"name": "W", "sequence": "1", "time_zone": "Mars/Olympus", "migration_type": "bulk"},
+    )
     assert response.status_code == 400
     assert "&#x27;Mars/Olympus&#x27; is not a time zone name" in response.content.decode()
 
@@ -68,8 +72,10 @@ def test_a_wave_saved_with_an_unknown_zone_makes_the_planner_choose_one(client_f
     client = client_for(planner)
     page = client.get(f"/plan/waves/{wave.pk}/edit/").content.decode()
     assert selected(page, "time_zone") == [] and "Mars/Olympus is no time zone" in page
-    response = client.post(f"/plan/waves/{wave.pk}/edit/", {"name": "W", "sequence": "1", "time_zone": "",
-                                                            "migration_type": "bulk", "revision": "1"})
+    response = client.post(
+        f"/plan/waves/{wave.pk}/edit/",
+        {"name": "W", "sequence": "1", "time_zone": "", "migration_type": "bulk", "revision": "1"},
+    )
     assert response.status_code == 400
     wave.refresh_from_db()
     assert wave.time_zone == "Mars/Olympus"

@@ -34,7 +34,9 @@ def test_a_planner_adds_a_whole_group(client_for, planner, estate):
     assert "billing" in page
     response = client.post(f"/plan/waves/{wave.pk}/add-groups/", {"select": [group.pk]}, follow=True)
     assert "3 VMs added to W1." in messages_of(response)
-    assert set(WaveItem.objects.filter(wave=wave).values_list("vm_id", flat=True)) == {vm.pk for vm in estate.vms[:3]}
+    assert set(WaveItem.objects.filter(wave=wave).values_list("vm_id", flat=True)) == {
+        vm.pk for vm in estate.vms[:3]
+    }
     assert set(WaveItem.objects.values_list("group_id", flat=True)) == {group.pk}
     wave.refresh_from_db()
     assert wave.revision == 2
@@ -46,9 +48,13 @@ def test_a_group_partly_in_another_wave_is_refused_with_the_vms_at_fault(client_
     group = make_group("billing", estate.vms[:4])
     make_wave("W2", estate.vms[1:3])
     wave = make_wave("W1")
-    response = client_for(planner).post(f"/plan/waves/{wave.pk}/add-groups/", {"select": [group.pk]}, follow=True)
-    assert ("Nothing was added: a group moves whole, and billing has VMs in other waves. Remove them there first, "
-            "or add the group to that wave: vm-00002 (in W2), vm-00003 (in W2).") in messages_of(response)
+    response = client_for(planner).post(
+        f"/plan/waves/{wave.pk}/add-groups/", {"select": [group.pk]}, follow=True
+    )
+    assert (
+        "Nothing was added: a group moves whole, and billing has VMs in other waves. Remove them there first, "
+        "or add the group to that wave: vm-00002 (in W2), vm-00003 (in W2)."
+    ) in messages_of(response)
     assert not WaveItem.objects.filter(wave=wave).exists()
     assert Wave.objects.get(pk=wave.pk).revision == 1
 
@@ -56,10 +62,13 @@ def test_a_group_partly_in_another_wave_is_refused_with_the_vms_at_fault(client_
 def test_a_vm_in_another_wave_is_refused_naming_that_wave(client_for, planner, estate):
     make_wave("Wave A", estate.vms[:1])
     wave = make_wave("Wave B")
-    response = client_for(planner).post(f"/plan/waves/{wave.pk}/add-vms/", {"select": [estate.vms[0].pk, estate.vms[1].pk]},
-                                        follow=True)
-    assert ("Nothing was added: a VM belongs to one wave at a time, and these are in another: vm-00001 (in Wave A)."
-            in messages_of(response))
+    response = client_for(planner).post(
+        f"/plan/waves/{wave.pk}/add-vms/", {"select": [estate.vms[0].pk, estate.vms[1].pk]}, follow=True
+    )
+    assert (
+        "Nothing was added: a VM belongs to one wave at a time, and these are in another: vm-00001 (in Wave A)."
+        in messages_of(response)
+    )
     assert not WaveItem.objects.filter(wave=wave).exists()
 
 
@@ -71,7 +80,9 @@ def test_a_single_vm_whose_group_is_in_another_wave_is_refused(estate, planner):
         actions.do_add_vms(wave.pk, [estate.vms[2].pk], acting_user=planner)
     assert str(refused.value).endswith("or move the whole group here): billing (has VMs in W2).")
     # in the wave that holds the rest of its group, it is welcome
-    change, added = actions.do_add_vms(Wave.objects.get(name="W2").pk, [estate.vms[2].pk], acting_user=planner)
+    change, added = actions.do_add_vms(
+        Wave.objects.get(name="W2").pk, [estate.vms[2].pk], acting_user=planner
+    )
     assert added == 1 and change.revision == 2
 
 
@@ -149,20 +160,29 @@ def test_the_migration_type_of_a_vm_is_changed_and_the_default_restored(client_f
     wave = make_wave("W1", estate.vms[:2], migration_type=MigrationType.BULK)
     vm = estate.vms[0]
     client = client_for(planner)
-    response = client.post(f"/plan/waves/{wave.pk}/migration-type/",
-                           {"vm": vm.pk, "migration_type": MigrationType.VMOTION, "return": "?vm-page=1"})
+    response = client.post(
+        f"/plan/waves/{wave.pk}/migration-type/",
+        {"vm": vm.pk, "migration_type": MigrationType.VMOTION, "return": "?vm-page=1"},
+    )
     assert response["Location"] == f"/plan/waves/{wave.pk}/?vm-page=1"
     item = WaveItem.objects.get(vm=vm)
-    assert item.migration_type == MigrationType.VMOTION and item.effective_migration_type == MigrationType.VMOTION
+    assert (
+        item.migration_type == MigrationType.VMOTION
+        and item.effective_migration_type == MigrationType.VMOTION
+    )
     assert WaveItem.objects.get(vm=estate.vms[1]).effective_migration_type == MigrationType.BULK
     client.post(f"/plan/waves/{wave.pk}/migration-type/", {"vm": vm.pk, "migration_type": ""})
     assert WaveItem.objects.get(vm=vm).migration_type == ""
     wave.refresh_from_db()
     assert wave.revision == 3
-    response = client.post(f"/plan/waves/{wave.pk}/migration-type/", {"vm": vm.pk, "migration_type": "teleport"}, follow=True)
+    response = client.post(
+        f"/plan/waves/{wave.pk}/migration-type/", {"vm": vm.pk, "migration_type": "teleport"}, follow=True
+    )
     assert "'teleport' is not a migration type." in messages_of(response)
-    response = client.post(f"/plan/waves/{wave.pk}/migration-type/",
-                           {"vm": vm.pk, "migration_type": "cold", "return": "//evil.example"})
+    response = client.post(
+        f"/plan/waves/{wave.pk}/migration-type/",
+        {"vm": vm.pk, "migration_type": "cold", "return": "//evil.example"},
+    )
     assert response["Location"] == f"/plan/waves/{wave.pk}/"
 
 
@@ -182,18 +202,26 @@ def test_network_mappings_are_saved_changed_and_removed(client_for, planner):
     wave = make_wave("W1", [make_vm(vc, "app", nics=[net])])
     client = client_for(planner)
     url = f"/plan/waves/{wave.pk}/mappings/"
-    response = client.post(url, {"source": net.pk, "target_kind": MappingTarget.SEGMENT, "target_name": "seg-app"}, follow=True)
+    response = client.post(
+        url, {"source": net.pk, "target_kind": MappingTarget.SEGMENT, "target_name": "seg-app"}, follow=True
+    )
     assert "W1: App-VLAN-10 now lands on seg-app." in messages_of(response)
     mapping = NetworkMapping.objects.get(wave=wave, source=net)
     assert mapping.target_kind == MappingTarget.SEGMENT
-    response = client.post(url, {"source": net.pk, "target_kind": MappingTarget.SEGMENT, "target_name": "seg-app"}, follow=True)
+    response = client.post(
+        url, {"source": net.pk, "target_kind": MappingTarget.SEGMENT, "target_name": "seg-app"}, follow=True
+    )
     assert "App-VLAN-10 already maps to seg-app." in messages_of(response)
     client.post(url, {"source": net.pk, "target_kind": MappingTarget.EXTENDED, "target_name": "App-VLAN-10"})
     assert NetworkMapping.objects.get(pk=mapping.pk).target_kind == MappingTarget.EXTENDED
     assert Wave.objects.get(pk=wave.pk).revision == 3
-    response = client.post(url, {"source": 999999, "target_kind": MappingTarget.EXTENDED, "target_name": "x"}, follow=True)
+    response = client.post(
+        url, {"source": 999999, "target_kind": MappingTarget.EXTENDED, "target_name": "x"}, follow=True
+    )
     assert "That network is not in the inventory." in messages_of(response)
-    response = client.post(url, {"source": net.pk, "target_kind": MappingTarget.EXTENDED, "target_name": "  "}, follow=True)
+    response = client.post(
+        url, {"source": net.pk, "target_kind": MappingTarget.EXTENDED, "target_name": "  "}, follow=True
+    )
     assert "The mapping was not saved" in messages_of(response)
     client.post(f"/plan/waves/{wave.pk}/mappings/{mapping.pk}/delete/")
     assert not NetworkMapping.objects.exists()
@@ -225,7 +253,9 @@ def test_each_tick_box_says_which_group_it_ticks(client_for, planner):
     assert 'aria-label="Select billing"' in page
 
 
-def test_of_several_groups_picked_the_refusal_names_only_the_one_with_vms_elsewhere(client_for, planner, estate):
+def test_of_several_groups_picked_the_refusal_names_only_the_one_with_vms_elsewhere(
+    client_for, planner, estate
+):
     make_group("accounts", estate.vms[:2])
     billing = make_group("billing", estate.vms[2:5])
     make_group("crm", estate.vms[5:7])
@@ -234,7 +264,9 @@ def test_of_several_groups_picked_the_refusal_names_only_the_one_with_vms_elsewh
     picked = list(DependencyGroup.objects.values_list("pk", flat=True))
     response = client_for(planner).post(f"/plan/waves/{wave.pk}/add-groups/", {"select": picked}, follow=True)
     said = messages_of(response)
-    assert (f"Nothing was added: a group moves whole, and {billing.name} has VMs in other waves. Remove them there "
-            "first, or add the group to that wave: vm-00004 (in W2).") in said
+    assert (
+        f"Nothing was added: a group moves whole, and {billing.name} has VMs in other waves. Remove them there "
+        "first, or add the group to that wave: vm-00004 (in W2)."
+    ) in said
     assert "accounts" not in said and "crm" not in said
     assert not WaveItem.objects.filter(wave=wave).exists()

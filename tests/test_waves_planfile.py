@@ -44,8 +44,9 @@ def to_csv(rows) -> bytes:
 
 
 def state():
-    return sorted(WaveItem.objects.values_list("vm__name", "wave__name", "migration_type")), \
-        sorted(Wave.objects.values_list("name", "revision", "status"))
+    return sorted(WaveItem.objects.values_list("vm__name", "wave__name", "migration_type")), sorted(
+        Wave.objects.values_list("name", "revision", "status")
+    )
 
 
 def test_the_export_lists_every_vm_in_a_wave_or_a_group_with_its_effective_type(plan):
@@ -76,16 +77,16 @@ def test_importing_the_exported_file_changes_nothing(plan, planner, kind):
 
 def test_cells_that_look_like_formulas_are_written_as_text_and_read_back(planner):
     vc = make_vcenter("vc-x")
-    evil = make_vm(vc, "=HYPERLINK(\"http://evil\",\"x\")")
+    evil = make_vm(vc, '=HYPERLINK("http://evil","x")')
     dash = make_vm(vc, "-web-01")
     make_group("@apps", [evil, dash])
     make_wave("+Wave", [evil, dash])
     table = csv_table(write_csv(plan_rows()))
-    assert table[1][0] == "'-web-01" and table[2][0] == "'=HYPERLINK(\"http://evil\",\"x\")"
+    assert table[1][0] == "'-web-01" and table[2][0] == '\'=HYPERLINK("http://evil","x")'
     assert table[1][3] == "'@apps" and table[1][4] == "'+Wave"
     sheet = openpyxl.load_workbook(io.BytesIO(write_xlsx(plan_rows()))).active
     cell = sheet.cell(row=3, column=1)
-    assert cell.value == "'=HYPERLINK(\"http://evil\",\"x\")" and cell.data_type == "s"
+    assert cell.value == '\'=HYPERLINK("http://evil","x")' and cell.data_type == "s"
     for data, name in ((write_csv(plan_rows()), "p.csv"), (write_xlsx(plan_rows()), "p.xlsx")):
         assert import_plan(data, name, acting_user=planner).changes == 0
 
@@ -107,12 +108,20 @@ def test_an_edited_plan_moves_vms_between_waves_and_withdraws_an_approval(client
     result = response.context["result"]
     assert (result.added, result.removed, result.moved, result.retyped, result.unchanged) == (1, 1, 2, 1, 2)
     page = response.content.decode()
-    assert ("changed: 1 VM added to a wave, 1 VM taken out of a wave, 2 VMs moved to another wave, 1 VM given another "
-            "migration type (waves W1, W2).") in page
+    assert (
+        "changed: 1 VM added to a wave, 1 VM taken out of a wave, 2 VMs moved to another wave, 1 VM given another "
+        "migration type (waves W1, W2)."
+    ) in page
     assert "W2: Approval withdrawn: the wave changed" in page
     items = dict(WaveItem.objects.values_list("vm__name", "wave__name"))
-    assert items == {"vm-00001": "W1", "vm-00002": "W1", "vm-00003": "W1", "vm-00004": "W1", "vm-00005": "W1",
-                     "vm-00007": "W2"}
+    assert items == {
+        "vm-00001": "W1",
+        "vm-00002": "W1",
+        "vm-00003": "W1",
+        "vm-00004": "W1",
+        "vm-00005": "W1",
+        "vm-00007": "W2",
+    }
     types = dict(WaveItem.objects.values_list("vm__name", "migration_type"))
     assert types["vm-00002"] == "rav" and types["vm-00004"] == "" and types["vm-00007"] == "cold"
     waves = {w.name: w for w in Wave.objects.all()}
@@ -138,8 +147,15 @@ def test_every_bad_row_is_reported_and_nothing_changes(plan, planner):
     with pytest.raises(PlanFileError) as refused:
         import_plan(to_csv(rows), "plan.csv", acting_user=planner)
     found = [(p.row, p.column) for p in refused.value.problems]
-    assert found == [(2, "Migration type"), (3, "VM"), (4, "vCenter"), (5, "Wave"), (6, "VM"), (7, "Wave"),
-                     (8, "Group")]
+    assert found == [
+        (2, "Migration type"),
+        (3, "VM"),
+        (4, "vCenter"),
+        (5, "Wave"),
+        (6, "VM"),
+        (7, "Wave"),
+        (8, "Group"),
+    ]
     messages = [p.message for p in refused.value.problems]
     assert "'teleport' is not a migration type; use one of bulk, vmotion, cold, rav" in messages[0]
     assert messages[3].startswith("no wave named 'Wave 99'; the import does not create waves")
@@ -156,7 +172,10 @@ def test_a_plan_that_splits_a_group_is_refused_on_each_of_its_rows(plan, planner
         import_plan(to_csv(rows), "plan.csv", acting_user=planner)
     (problem,) = refused.value.problems
     assert (problem.row, problem.column) == (2, "Wave")
-    assert problem.message == "the group billing would be split across waves: W1 (2 VMs), W2 (1 VM); a group moves whole"
+    assert (
+        problem.message
+        == "the group billing would be split across waves: W1 (2 VMs), W2 (1 VM); a group moves whole"
+    )
 
 
 def test_a_vm_is_found_by_its_id_when_names_repeat(planner):
@@ -166,7 +185,9 @@ def test_a_vm_is_found_by_its_id_when_names_repeat(planner):
     with pytest.raises(PlanFileError) as refused:
         import_plan(to_csv([HEADER, ["app", "", "vc-dup", "", "W1", ""]]), "p.csv", acting_user=planner)
     assert "2 VMs are named 'app' in vc-dup: fill in the VM ID column" in refused.value.problems[0].message
-    result = import_plan(to_csv([HEADER, ["app", "vm-2", "vc-dup", "", "W1", ""]]), "p.csv", acting_user=planner)
+    result = import_plan(
+        to_csv([HEADER, ["app", "vm-2", "vc-dup", "", "W1", ""]]), "p.csv", acting_user=planner
+    )
     assert result.added == 1 and WaveItem.objects.get().vm == second and first.pk != second.pk
     wave.refresh_from_db()
     assert wave.revision == 2
@@ -177,16 +198,22 @@ def test_check_only_changes_nothing(plan, planner):
     table[6][4] = ""
     result = import_plan(to_csv(table), "plan.csv", acting_user=planner, check_only=True)
     assert result.removed == 1 and not result.applied
-    assert result.summary() == "6 rows read; would change (checked only, nothing changed): 1 VM taken out of a wave (waves W2)."
+    assert (
+        result.summary()
+        == "6 rows read; would change (checked only, nothing changed): 1 VM taken out of a wave (waves W2)."
+    )
     assert WaveItem.objects.filter(vm__name="vm-00006").exists()
 
 
-@pytest.mark.parametrize("data,name,message", [
-    (b"", "plan.csv", "plan.csv is empty"),
-    (b"VM,Wave\nvm-1,W1\n", "plan.csv", "missing column"),
-    (b"PK\x03\x04 not really a zip", "plan.xlsx", "plan.xlsx is not an .xlsx workbook."),
-    (b"\xff\xfe\x00\x00binary", "plan.csv", "not a CSV file"),
-])
+@pytest.mark.parametrize(
+    "data,name,message",
+    [
+        (b"", "plan.csv", "plan.csv is empty"),
+        (b"VM,Wave\nvm-1,W1\n", "plan.csv", "missing column"),
+        (b"PK\x03\x04 not really a zip", "plan.xlsx", "plan.xlsx is not an .xlsx workbook."),
+        (b"\xff\xfe\x00\x00binary", "plan.csv", "not a CSV file"),
+    ],
+)
 def test_a_file_that_is_not_a_wave_plan_is_refused(planner, data, name, message):
     with pytest.raises(PlanFileError) as refused:
         import_plan(data, name, acting_user=planner)
@@ -201,13 +228,24 @@ def test_semicolon_separated_csv_from_excel_is_read(plan, planner):
 
 def test_the_upload_page_lists_the_problems_and_refuses_other_roles(client_for, planner, stakeholder, plan):
     bad = to_csv([HEADER, ["ghost", "", plan["vc"], "", "W1", ""]])
-    response = client_for(planner).post("/plan/waves/plan/import/", {"file": SimpleUploadedFile("p.csv", bad)})
+    response = client_for(planner).post(
+        "/plan/waves/plan/import/", {"file": SimpleUploadedFile("p.csv", bad)}
+    )
     assert response.status_code == 400
     page = response.content.decode()
-    assert "1 problem in the wave plan; nothing was changed." in page and "no VM named &#x27;ghost&#x27;" in page
-    response = client_for(planner).post("/plan/waves/plan/import/", {"file": SimpleUploadedFile("p.txt", b"x")})
+    assert (
+        "1 problem in the wave plan; nothing was changed." in page and "no VM named &#x27;ghost&#x27;" in page
+    )
+    response = client_for(planner).post(
+        "/plan/waves/plan/import/", {"file": SimpleUploadedFile("p.txt", b"x")}
+    )
     assert response.status_code == 400 and "is not a wave plan" in response.content.decode()
-    assert client_for(stakeholder).post("/plan/waves/plan/import/", {"file": SimpleUploadedFile("p.csv", bad)}).status_code == 403
+    assert (
+        client_for(stakeholder)
+        .post("/plan/waves/plan/import/", {"file": SimpleUploadedFile("p.csv", bad)})
+        .status_code
+        == 403
+    )
 
 
 def test_the_export_downloads_as_csv_or_xlsx(client_for, stakeholder, plan):

@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_it_moves_the_wave_and_records_who_and_why(engineer):
     wave = make_wave("Wave A", status=WaveStatus.RUNNING)
     with transaction.atomic():
-        assert set_status(wave, WaveStatus.COMPLETED, acting_user=engineer, audit=AuditAction.WAVE_COMPLETE, vms=3)
+        assert set_status(
+            wave, WaveStatus.COMPLETED, acting_user=engineer, audit=AuditAction.WAVE_COMPLETE, vms=3
+        )
     assert wave.status == Wave.objects.get(pk=wave.pk).status == WaveStatus.COMPLETED
     entry = AuditEntry.objects.get(action=AuditAction.WAVE_COMPLETE, object_id=wave.pk)
     assert entry.user == engineer and entry.detail == {"vms": 3}
@@ -49,12 +51,17 @@ def test_two_actors_at_once_move_it_once(engineer):
 
 def test_no_other_code_writes_a_waves_status():
     """The guardrail: an `.update(status=WaveStatus...)` or `wave.status = ...` anywhere but states.py."""
-    writes = re.compile(r"\.update\([^)]*?\bstatus=(WaveStatus\.|status\b)"
-                        r"|^[ \t]*wave\.status[ \t]*(,[ \t]*[\w.]+[ \t]*)*=[^=]", re.M)
+    writes = re.compile(
+        r"\.update\([^)]*?\bstatus=(WaveStatus\.|status\b)"
+        r"|^[ \t]*wave\.status[ \t]*(,[ \t]*[\w.]+[ \t]*)*=[^=]",
+        re.M,
+    )
     found = []
     for path in (ROOT / "migrations_app").rglob("*.py"):
         if path.name == "states.py" or "migrations" in path.parts:
             continue
         text = path.read_text()
-        found += [f"{path.relative_to(ROOT)}:{text[:m.start()].count(chr(10)) + 1}" for m in writes.finditer(text)]
+        found += [
+            f"{path.relative_to(ROOT)}:{text[: m.start()].count(chr(10)) + 1}" for m in writes.finditer(text)
+        ]
     assert found == []

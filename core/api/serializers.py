@@ -29,8 +29,22 @@ class JobSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job
         fields = [
-            "id", "url", "kind", "name", "status", "progress", "progress_text", "user", "object_type",
-            "object_id", "data", "error", "event_count", "created", "started", "completed",
+            "id",
+            "url",
+            "kind",
+            "name",
+            "status",
+            "progress",
+            "progress_text",
+            "user",
+            "object_type",
+            "object_id",
+            "data",
+            "error",
+            "event_count",
+            "created",
+            "started",
+            "completed",
         ]
 
     def get_object_type(self, job) -> str | None:

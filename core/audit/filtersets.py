@@ -14,7 +14,9 @@ def action_choices() -> list:
     groups = []
     for obj, label in AuditAction.object_choices():
         actions = [(a.value, a.label) for a in AuditAction if a.value.startswith(obj + ".")]
-        groups.append((label[0].upper() + label[1:], [(obj, _("Any %(object)s action") % {"object": label}), *actions]))
+        groups.append(
+            (label[0].upper() + label[1:], [(obj, _("Any %(object)s action") % {"object": label}), *actions])
+        )
     return groups
 
 
@@ -22,8 +24,9 @@ class AuditEntryFilterSet(filters.FilterSet):
     user = filters.CharFilter(field_name="user__username", label=_("User name"))
     action = filters.ChoiceFilter(choices=action_choices, method="filter_action", label=_("Action"))
     object_type = filters.ModelChoiceFilter(
-        queryset=ContentType.objects.filter(app_label__in=["core", "inventory", "hcx", "migrations_app"]).order_by(
-            "app_label", "model"),
+        queryset=ContentType.objects.filter(
+            app_label__in=["core", "inventory", "hcx", "migrations_app"]
+        ).order_by("app_label", "model"),
         label=_("Object type"),
     )
     object_id = IntegerFilter(label=_("Object id"))

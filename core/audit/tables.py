@@ -35,7 +35,9 @@ def detail_text(detail: dict) -> str:
 
 class AuditEntryTable(tables.Table):
     created = tables.DateTimeColumn(verbose_name="When", format="Y-m-d H:i:s", order_by=("created", "id"))
-    user = tables.Column(verbose_name="Who", accessor="user__username", default="(system)", order_by=("user__username", "id"))
+    user = tables.Column(
+        verbose_name="Who", accessor="user__username", default="(system)", order_by=("user__username", "id")
+    )
     action = tables.Column(order_by=("action", "id"))
     object_repr = tables.Column(verbose_name="Object", orderable=False)
     detail = tables.Column(verbose_name="Detail", orderable=False)
@@ -51,4 +53,4 @@ class AuditEntryTable(tables.Table):
         return record.get_action_display()
 
     def render_detail(self, value):
-        return format_html_join("; ", "<span class=\"text-nowrap\">{}</span>: {}", detail_items(value))
+        return format_html_join("; ", '<span class="text-nowrap">{}</span>: {}', detail_items(value))

@@ -30,8 +30,17 @@ class AuditLogView(ObjectListView):
         fmt = self.request.GET.get("export")
         if fmt:
             entries = self.filterset.qs.order_by("-created", "-id")[:EXPORT_MAX_ROWS]
-            rows = ([e.created, e.user.username if e.user else "",
-                     e.action, f"{e.object_type.app_label}.{e.object_type.model}" if e.object_type else "",
-                     e.object_id or "", e.object_repr, detail_text(e.detail)] for e in entries.iterator(chunk_size=2000))
+            rows = (
+                [
+                    e.created,
+                    e.user.username if e.user else "",
+                    e.action,
+                    f"{e.object_type.app_label}.{e.object_type.model}" if e.object_type else "",
+                    e.object_id or "",
+                    e.object_repr,
+                    detail_text(e.detail),
+                ]
+                for e in entries.iterator(chunk_size=2000)
+            )
             return download(fmt, "audit-log", EXPORT_COLUMNS, rows, sheet_name="Audit log")
         return super().render_to_response(context, **kwargs)

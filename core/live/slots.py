@@ -48,7 +48,9 @@ def take(user) -> Slot:
                 "every few seconds instead. Close another live page to follow this one live."
             )
         if sum(_open.values()) >= settings.LAUNCH["STREAMS_PER_PROCESS"]:
-            raise Refused("The server follows as many live pages as it can; this page refreshes every few seconds instead.")
+            raise Refused(
+                "The server follows as many live pages as it can; this page refreshes every few seconds instead."
+            )
         _open[user.pk] += 1
     return Slot(user.pk)
 

@@ -74,7 +74,9 @@ def _open(feed_class, request, kwargs):
     try:
         return feed_class.open(request, **kwargs)
     except PermissionDenied as denied:
-        return HttpResponseForbidden(str(denied) or "You may not follow this page.", content_type="text/plain")
+        return HttpResponseForbidden(
+            str(denied) or "You may not follow this page.", content_type="text/plain"
+        )
 
 
 def _since(request) -> int:
@@ -121,16 +123,24 @@ def endpoint(feed_class: type[Feed]):
         except ValueError as error:
             return HttpResponse(str(error), status=400, content_type="text/plain")
         if request.GET.get("format") == "json":
-            return JsonResponse(await readers.read(look, opened, since), headers={"Cache-Control": "no-cache"})
+            return JsonResponse(
+                await readers.read(look, opened, since), headers={"Cache-Control": "no-cache"}
+            )
         if not isinstance(request, ASGIRequest):
             # Under WSGI (runserver, Django's test live server) an endless response would be read
             # whole before its first byte, holding a worker thread for nothing: the page polls.
-            return HttpResponse("This server cannot hold live streams; the page polls instead.", status=503,
-                                content_type="text/plain", headers={"Retry-After": "30"})
+            return HttpResponse(
+                "This server cannot hold live streams; the page polls instead.",
+                status=503,
+                content_type="text/plain",
+                headers={"Retry-After": "30"},
+            )
         try:
             slot = slots.take(request.user)
         except slots.Refused as refusal:
-            return HttpResponse(str(refusal), status=429, content_type="text/plain", headers={"Retry-After": "30"})
+            return HttpResponse(
+                str(refusal), status=429, content_type="text/plain", headers={"Retry-After": "30"}
+            )
         stream = _events(opened, since, slot)
         slot.hold_while(stream)
         response = StreamingHttpResponse(stream, content_type="text/event-stream")

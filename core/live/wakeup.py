@@ -80,7 +80,9 @@ class Wakeups:
                 newest = max(newest, _stamp(message))
             return newest
         except redis.RedisError as exc:
-            logger.info("Live pages of %s poll only from now: their Redis subscription broke: %s", self.key, exc)
+            logger.info(
+                "Live pages of %s poll only from now: their Redis subscription broke: %s", self.key, exc
+            )
             self.pubsub = None
             return None
 

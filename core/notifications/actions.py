@@ -9,7 +9,9 @@ from .events import send_soon
 
 SET_PREFERENCES = AuditAction.NOTIFICATIONS_SET
 SAVE_WEBHOOK, DELETE_WEBHOOK, TEST_WEBHOOK = (
-    AuditAction.WEBHOOK_SAVE, AuditAction.WEBHOOK_DELETE, AuditAction.WEBHOOK_TEST,
+    AuditAction.WEBHOOK_SAVE,
+    AuditAction.WEBHOOK_DELETE,
+    AuditAction.WEBHOOK_TEST,
 )
 
 
@@ -21,7 +23,8 @@ def do_set_preferences(user, events) -> list[str]:
         had = set(mine.values_list("event", flat=True))
         mine.exclude(event__in=wanted).delete()
         NotificationPreference.objects.bulk_create(
-            [NotificationPreference(user=user, event=e) for e in wanted if e not in had], ignore_conflicts=True
+            [NotificationPreference(user=user, event=e) for e in wanted if e not in had],
+            ignore_conflicts=True,
         )
         if had != set(wanted):
             AuditEntry.record(user, SET_PREFERENCES, user, events=wanted)
@@ -34,8 +37,15 @@ def do_save_webhook(webhook: Webhook, *, acting_user, changed: list[str]) -> Web
         if created:
             webhook.created_by = acting_user
         webhook.save()
-        AuditEntry.record(acting_user, SAVE_WEBHOOK, webhook, created=created, changed=sorted(changed),
-                          events=webhook.events, active=webhook.active)
+        AuditEntry.record(
+            acting_user,
+            SAVE_WEBHOOK,
+            webhook,
+            created=created,
+            changed=sorted(changed),
+            events=webhook.events,
+            active=webhook.active,
+        )
     return webhook
 
 
@@ -52,8 +62,11 @@ def do_test_webhook(webhook: Webhook, *, acting_user) -> Notification:
     who = acting_user.get_username()
     with transaction.atomic():
         notification = Notification.objects.create(
-            event=event, webhook=webhook, subject=f"Test message from AVS Portal, sent by {who}",
-            body="If you can read this, the webhook works.", data={"test": True, "by": who},
+            event=event,
+            webhook=webhook,
+            subject=f"Test message from AVS Portal, sent by {who}",
+            body="If you can read this, the webhook works.",
+            data={"test": True, "by": who},
         )
         AuditEntry.record(acting_user, TEST_WEBHOOK, webhook, notification=notification.pk)
         transaction.on_commit(lambda: send_soon([notification.pk]))

@@ -29,8 +29,13 @@ class NotificationPreferenceSerializer(serializers.ModelSerializer):
         fields = ["id", "event"]
 
 
-class NotificationPreferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                                    mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class NotificationPreferenceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """The signed-in user's own opt-ins to email, one row per event. Nobody sees another's."""
 
     serializer_class = NotificationPreferenceSerializer
@@ -48,14 +53,22 @@ class NotificationPreferenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelM
             with transaction.atomic():
                 serializer.save(user=request.user)
         except IntegrityError:
-            return Response({"event": ["You are already opted in to this event."]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"event": ["You are already opted in to this event."]}, status=status.HTTP_400_BAD_REQUEST
+            )
         return Response(serializer.data, status=status.HTTP_201_CREATED)
 
 
 class WebhookSerializer(serializers.ModelSerializer):
-    url = serializers.CharField(write_only=True, required=False, allow_blank=True,
-                                help_text="Write-only; left out or blank on an update keeps the stored URL.")
-    events = serializers.ListField(child=serializers.ChoiceField(choices=NotificationEvent.choices), required=False)
+    url = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        help_text="Write-only; left out or blank on an update keeps the stored URL.",
+    )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=NotificationEvent.choices), required=False
+    )
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     sent = serializers.IntegerField(read_only=True)
     pending = serializers.IntegerField(read_only=True)
@@ -63,7 +76,18 @@ class WebhookSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Webhook
-        fields = ["id", "name", "url", "events", "active", "created", "created_by", "sent", "pending", "failed"]
+        fields = [
+            "id",
+            "name",
+            "url",
+            "events",
+            "active",
+            "created",
+            "created_by",
+            "sent",
+            "pending",
+            "failed",
+        ]
         read_only_fields = ["created"]
 
     def validate(self, attrs):
@@ -92,8 +116,11 @@ class WebhookSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         # The list query counts deliveries; a webhook just saved through the API has none counted yet.
-        for field, wanted in (("sent", DeliveryStatus.SENT), ("pending", DeliveryStatus.PENDING),
-                              ("failed", DeliveryStatus.FAILED)):
+        for field, wanted in (
+            ("sent", DeliveryStatus.SENT),
+            ("pending", DeliveryStatus.PENDING),
+            ("failed", DeliveryStatus.FAILED),
+        ):
             if not hasattr(instance, field):
                 setattr(instance, field, instance.deliveries.filter(status=wanted).count())
         return super().to_representation(instance)
@@ -123,8 +150,22 @@ class NotificationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Notification
-        fields = ["id", "event", "channel", "user", "webhook", "subject", "body", "data", "status", "attempts",
-                  "last_error", "created", "next_attempt", "sent"]
+        fields = [
+            "id",
+            "event",
+            "channel",
+            "user",
+            "webhook",
+            "subject",
+            "body",
+            "data",
+            "status",
+            "attempts",
+            "last_error",
+            "created",
+            "next_attempt",
+            "sent",
+        ]
 
     def get_channel(self, notification) -> str:
         return "webhook" if notification.webhook_id else "email"
@@ -145,6 +186,8 @@ class NotificationViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 def register(router) -> None:
-    router.register("notification-preferences", NotificationPreferenceViewSet, basename="notificationpreference")
+    router.register(
+        "notification-preferences", NotificationPreferenceViewSet, basename="notificationpreference"
+    )
     router.register("webhooks", WebhookViewSet, basename="webhook")
     router.register("notifications", NotificationViewSet, basename="notification")

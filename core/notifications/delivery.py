@@ -86,26 +86,36 @@ def _failed(notification: Notification, error: str) -> Outcome:
     Notification.objects.filter(pk=notification.pk).update(
         next_attempt=timezone.now() + timedelta(seconds=wait), last_error=error
     )
-    logger.info("notification %s attempt %d failed, retry in %.1fs: %s", notification.pk, attempts, wait, error)
+    logger.info(
+        "notification %s attempt %d failed, retry in %.1fs: %s", notification.pk, attempts, wait, error
+    )
     return Outcome(DeliveryStatus.PENDING, retry_in=wait)
 
 
 # --- Email ---
 
+
 def send_email(notification: Notification) -> None:
     address = notification.user.email if notification.user_id else ""
     if not address:
         raise DeliveryError(f"{notification.user} has no email address in their profile.")
-    send_mail(notification.subject, notification.body or notification.subject, None, [address],
-              fail_silently=False)
+    send_mail(
+        notification.subject, notification.body or notification.subject, None, [address], fail_silently=False
+    )
 
 
 # --- Webhooks ---
 
+
 def payload(notification: Notification) -> dict:
     """`text` is what Teams and Slack incoming webhooks show; the rest is for other receivers."""
     text = notification.subject if not notification.body else f"{notification.subject}\n{notification.body}"
-    return {"text": text, "event": notification.event, "subject": notification.subject, "data": notification.data}
+    return {
+        "text": text,
+        "event": notification.event,
+        "subject": notification.subject,
+        "data": notification.data,
+    }
 
 
 def post_webhook(notification: Notification) -> None:
@@ -116,7 +126,9 @@ def post_webhook(notification: Notification) -> None:
     try:
         with guarded_session() as session:
             response = session.post(
-                url, json=payload(notification), timeout=conf()["WEBHOOK_TIMEOUT"],
+                url,
+                json=payload(notification),
+                timeout=conf()["WEBHOOK_TIMEOUT"],
                 verify=conf()["WEBHOOK_CA_BUNDLE"] or True,
                 allow_redirects=False,  # a redirect is an answer, not a delivery
             )
@@ -126,8 +138,10 @@ def post_webhook(notification: Notification) -> None:
         # One message for refused, timed out, no route and TLS failures: which one it was would tell
         # whoever reads the delivery log which ports are open on the webhook's host.
         logger.info("Webhook %s: %s", webhook.pk, scrub(f"{type(exc).__name__}: {exc}", url))
-        raise DeliveryError(f"Could not reach the webhook {webhook.name}: no answer (refused, timed out, "
-                            "no route or TLS failed)") from None
+        raise DeliveryError(
+            f"Could not reach the webhook {webhook.name}: no answer (refused, timed out, "
+            "no route or TLS failed)"
+        ) from None
     if not 200 <= response.status_code < 300:
         # The answer's body stays in the server log: the delivery log is read by more people than
         # the admin who set the webhook up, and a body can say anything.

@@ -24,17 +24,23 @@ SUBJECT_MAX = Notification._meta.get_field("subject").max_length
 def recipients(event: str):
     """Users who opted in to `event`, can sign in, hold a role and have an address to write to."""
     return (
-        get_user_model().objects.filter(is_active=True, notification_preferences__event=event)
-        .exclude(email="").filter(Q(groups__isnull=False) | Q(is_superuser=True))
-        .distinct().order_by("pk")
+        get_user_model()
+        .objects.filter(is_active=True, notification_preferences__event=event)
+        .exclude(email="")
+        .filter(Q(groups__isnull=False) | Q(is_superuser=True))
+        .distinct()
+        .order_by("pk")
     )
 
 
 def subscribed_webhooks(event: str) -> list[int]:
     # The URL is deferred: its decryption is for the worker alone. Few rows, so the event list is
     # read here rather than with a JSON lookup that SQLite lacks.
-    return [pk for pk, events in Webhook.objects.filter(active=True).values_list("pk", "events")
-            if event in (events or [])]
+    return [
+        pk
+        for pk, events in Webhook.objects.filter(active=True).values_list("pk", "events")
+        if event in (events or [])
+    ]
 
 
 def link(obj) -> str:
@@ -45,7 +51,9 @@ def link(obj) -> str:
     return f"{settings.NOTIFICATIONS['SITE_URL']}{path}"
 
 
-def notify(event: str, *, subject: str, body: str = "", data: dict | None = None, obj=None) -> list[Notification]:
+def notify(
+    event: str, *, subject: str, body: str = "", data: dict | None = None, obj=None
+) -> list[Notification]:
     """Write one outbox row per opted-in user and per active webhook subscribed to `event`; send
     them after commit. Returns the rows (none when nobody listens)."""
     event = NotificationEvent(event)
@@ -77,6 +85,9 @@ def send_soon(ids: list[int]) -> None:
         try:
             deliver.apply_async((pk,), retry=False)
         except Exception as exc:  # broker down or unreachable: keep the request going
-            logger.warning("notifications: broker unavailable (%s); %d message(s) wait for the sweep",
-                           type(exc).__name__, len(ids))
+            logger.warning(
+                "notifications: broker unavailable (%s); %d message(s) wait for the sweep",
+                type(exc).__name__,
+                len(ids),
+            )
             return

@@ -14,8 +14,9 @@ class NotificationFilterSet(filters.FilterSet):
     status = filters.ChoiceFilter(choices=DeliveryStatus.choices)
     event = filters.ChoiceFilter(choices=NotificationEvent.choices)
     channel = filters.ChoiceFilter(choices=CHANNELS, method="filter_channel", label=_("Channel"))
-    webhook_id = filters.ModelChoiceFilter(queryset=Webhook.objects.only("pk", "name"), field_name="webhook",
-                                           label=_("Webhook"))
+    webhook_id = filters.ModelChoiceFilter(
+        queryset=Webhook.objects.only("pk", "name"), field_name="webhook", label=_("Webhook")
+    )
     webhook = filters.CharFilter(field_name="webhook__name", label=_("Webhook (name)"))
     user = filters.CharFilter(field_name="user__username", label=_("Recipient (user name)"))
     subject = filters.CharFilter(lookup_expr="icontains", label=_("Subject contains"))

@@ -7,7 +7,9 @@ from core.models import Webhook
 
 class PreferencesForm(forms.Form):
     events = forms.MultipleChoiceField(
-        label=_("Email me when"), choices=NotificationEvent.choices, required=False,
+        label=_("Email me when"),
+        choices=NotificationEvent.choices,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -16,12 +18,18 @@ class WebhookForm(forms.ModelForm):
     """A webhook. The URL is write-only: never shown, kept when left blank on an edit."""
 
     url = forms.URLField(
-        label=_("URL"), required=False, max_length=2000, assume_scheme="https",
+        label=_("URL"),
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text=_("The incoming-webhook URL from Teams or Slack (or any receiver of a JSON POST)."),
     )
     events = forms.MultipleChoiceField(
-        label=_("Events"), choices=NotificationEvent.choices, required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Events"),
+        choices=NotificationEvent.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
@@ -42,7 +50,9 @@ class WebhookForm(forms.ModelForm):
                 raise forms.ValidationError(_("The webhook needs the URL to post to."))
             return self.instance.url
         if not url.lower().startswith(("https://", "http://")):
-            raise forms.ValidationError(_("The URL must start with https:// (or http:// on a trusted network)."))
+            raise forms.ValidationError(
+                _("The URL must start with https:// (or http:// on a trusted network).")
+            )
         return url
 
     @property

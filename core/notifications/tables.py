@@ -9,8 +9,11 @@ PER_PAGE = 50
 
 
 def status_badge(record) -> str:
-    return format_html('<span class="badge text-bg-{}">{}</span>', DeliveryStatus.COLORS[record.status],
-                       record.get_status_display())
+    return format_html(
+        '<span class="badge text-bg-{}">{}</span>',
+        DeliveryStatus.COLORS[record.status],
+        record.get_status_display(),
+    )
 
 
 class NotificationTable(tables.Table):
@@ -28,15 +31,21 @@ class NotificationTable(tables.Table):
         fields = ("created", "event", "recipient", "subject", "status", "attempts", "last_error", "sent")
         order_by = ("-created",)
         attrs = {"class": "table table-sm align-top", "data-testid": "notification-table"}
-        empty_text = ("Nothing sent yet: messages appear here once users opt in under My notifications "
-                      "(or an admin adds a webhook) and a wave is submitted, decided or launched.")
+        empty_text = (
+            "Nothing sent yet: messages appear here once users opt in under My notifications "
+            "(or an admin adds a webhook) and a wave is submitted, decided or launched."
+        )
 
     def render_event(self, record):
         return record.get_event_display()
 
     def render_recipient(self, record):
         if record.webhook_id:
-            return format_html('webhook <a href="{}">{}</a>', reverse("core:webhook_edit", args=[record.webhook_id]), record.webhook.name)
+            return format_html(
+                'webhook <a href="{}">{}</a>',
+                reverse("core:webhook_edit", args=[record.webhook_id]),
+                record.webhook.name,
+            )
         return format_html("email to {}", record.user.get_username())
 
     def render_status(self, record):
@@ -44,7 +53,9 @@ class NotificationTable(tables.Table):
 
 
 class WebhookTable(tables.Table):
-    name = tables.Column(linkify=lambda record: reverse("core:webhook_edit", args=[record.pk]), order_by=("name",))
+    name = tables.Column(
+        linkify=lambda record: reverse("core:webhook_edit", args=[record.pk]), order_by=("name",)
+    )
     events = tables.Column(orderable=False)
     active = tables.BooleanColumn(order_by=("active", "name"))
     sent = tables.Column(verbose_name="Sent", order_by=("sent", "name"))

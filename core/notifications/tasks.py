@@ -21,8 +21,11 @@ def deliver(notification_id: int):
 @shared_task(name="core.notifications.sweep")
 def sweep():
     """Hand every pending row that is due to a worker (Celery beat, NOTIFICATIONS["SWEEP_SECONDS"])."""
-    due = list(Notification.objects.filter(status=DeliveryStatus.PENDING, next_attempt__lte=timezone.now())
-               .order_by("next_attempt").values_list("pk", flat=True)[: settings.NOTIFICATIONS["SWEEP_BATCH"]])
+    due = list(
+        Notification.objects.filter(status=DeliveryStatus.PENDING, next_attempt__lte=timezone.now())
+        .order_by("next_attempt")
+        .values_list("pk", flat=True)[: settings.NOTIFICATIONS["SWEEP_BATCH"]]
+    )
     for pk in due:
         deliver.delay(pk)
     return len(due)

@@ -41,8 +41,11 @@ class PreferencesView(RoleRequiredMixin, FormView):
     success_url = reverse_lazy("core:notification_preferences")
 
     def get_initial(self):
-        return {"events": list(NotificationPreference.objects.filter(user=self.request.user)
-                               .values_list("event", flat=True))}
+        return {
+            "events": list(
+                NotificationPreference.objects.filter(user=self.request.user).values_list("event", flat=True)
+            )
+        }
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -54,19 +57,29 @@ class PreferencesView(RoleRequiredMixin, FormView):
     def form_valid(self, form):
         events = do_set_preferences(self.request.user, form.cleaned_data["events"])
         if events and not self.request.user.email:
-            messages.warning(self.request, "Saved, but your profile has no email address: ask an admin to add one, "
-                                           "or nothing can reach you.")
+            messages.warning(
+                self.request,
+                "Saved, but your profile has no email address: ask an admin to add one, "
+                "or nothing can reach you.",
+            )
         else:
-            messages.success(self.request, f"Saved: you get email for {len(events)} event{'s' if len(events) != 1 else ''}.")
+            messages.success(
+                self.request,
+                f"Saved: you get email for {len(events)} event{'s' if len(events) != 1 else ''}.",
+            )
         return super().form_valid(form)
 
 
 def webhooks_with_counts():
-    return Webhook.objects.defer("url").annotate(
-        sent=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.SENT)),
-        pending=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.PENDING)),
-        failed=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.FAILED)),
-    ).order_by("name")
+    return (
+        Webhook.objects.defer("url")
+        .annotate(
+            sent=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.SENT)),
+            pending=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.PENDING)),
+            failed=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.FAILED)),
+        )
+        .order_by("name")
+    )
 
 
 class WebhookListView(PermissionMixin, SingleTableView):
@@ -86,7 +99,9 @@ class WebhookEditView(ObjectEditView):
     invalid_status = 200
 
     def save(self, form):
-        webhook = do_save_webhook(form.save(commit=False), acting_user=self.request.user, changed=form.changed_fields)
+        webhook = do_save_webhook(
+            form.save(commit=False), acting_user=self.request.user, changed=form.changed_fields
+        )
         messages.success(self.request, f"Webhook {webhook.name} saved.")
         return redirect("core:webhook_list")
 
@@ -100,8 +115,10 @@ class WebhookDeleteView(ObjectDeleteView):
     def consequence(self, webhook):
         entries = webhook.sent + webhook.pending + webhook.failed
         waiting = f", including {webhook.pending} not yet sent" if webhook.pending else ""
-        return (f"It stops getting messages at once. Its {entries} entr{pluralize(entries, 'y,ies')} in the delivery log "
-                f"go with it{waiting}. To pause it instead, edit it and untick “active”.")
+        return (
+            f"It stops getting messages at once. Its {entries} entr{pluralize(entries, 'y,ies')} in the delivery log "
+            f"go with it{waiting}. To pause it instead, edit it and untick “active”."
+        )
 
     def cancel_url(self, webhook):
         return reverse("core:webhook_edit", args=[webhook.pk])
@@ -112,7 +129,7 @@ class WebhookDeleteView(ObjectDeleteView):
 
 
 class WebhookTestView(PermissionMixin, View):
-    """"Send a test": through the outbox and a worker, like any event; the log shows how it went."""
+    """ "Send a test": through the outbox and a worker, like any event; the log shows how it went."""
 
     model = Webhook
     permission_action = "change"

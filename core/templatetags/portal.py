@@ -9,7 +9,9 @@ def _item_text(item) -> str:
     if isinstance(item, dict) and "vm" in item:
         if item.get("reason"):
             return f"{item['vm']}: {item['reason']}"
-        return f"{item['vm']} ({str(item['state']).replace('_', ' ')})" if item.get("state") else str(item["vm"])
+        return (
+            f"{item['vm']} ({str(item['state']).replace('_', ' ')})" if item.get("state") else str(item["vm"])
+        )
     if isinstance(item, dict):
         return " · ".join(f"{str(k).replace('_', ' ')} {v}" for k, v in item.items())
     return str(item)

@@ -5,7 +5,11 @@ from ..forms import gateway_problem
 from ..models import HcxNetworkProfilePlan, HcxPlan
 from ..planning.addresses import validate_ip_ranges
 
-_RANGE = {"type": "object", "properties": {"start": {"type": "string"}, "end": {"type": "string"}}, "required": ["start", "end"]}
+_RANGE = {
+    "type": "object",
+    "properties": {"start": {"type": "string"}, "end": {"type": "string"}},
+    "required": ["start", "end"],
+}
 
 
 @extend_schema_field({"type": "array", "items": _RANGE})
@@ -13,8 +17,13 @@ class IpRangesField(serializers.JSONField):
     """The address pool as `[{"start": ip, "end": ip}, ...]`."""
 
 
-@extend_schema_field({"type": "object", "additionalProperties": {"type": "string"},
-                      "example": {"App-VLAN101": "10.10.41.1/24"}})
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "example": {"App-VLAN101": "10.10.41.1/24"},
+    }
+)
 class GatewaysField(serializers.DictField):
     """`{"<network name>": "gateway/prefix"}`, checked as the plan form checks its lines (hcx/forms.py)."""
 
@@ -38,13 +47,25 @@ class GatewaysField(serializers.DictField):
 
 class HcxNetworkProfilePlanSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:hcxnetworkprofileplan-detail")
-    ip_ranges = IpRangesField(validators=[validate_ip_ranges], help_text='Address pool: [{"start": ip, "end": ip}, ...]')
+    ip_ranges = IpRangesField(
+        validators=[validate_ip_ranges], help_text='Address pool: [{"start": ip, "end": ip}, ...]'
+    )
 
     class Meta:
         model = HcxNetworkProfilePlan
         fields = [
-            "id", "url", "plan", "kind", "port_group", "network", "ip_ranges", "gateway", "prefix_length",
-            "primary_dns", "secondary_dns", "mtu",
+            "id",
+            "url",
+            "plan",
+            "kind",
+            "port_group",
+            "network",
+            "ip_ranges",
+            "gateway",
+            "prefix_length",
+            "primary_dns",
+            "secondary_dns",
+            "mtu",
         ]
 
     def validate(self, attrs):
@@ -64,17 +85,38 @@ class HcxPlanSerializer(serializers.ModelSerializer):
     checks_url = serializers.HyperlinkedIdentityField(view_name="api:hcxplan-checks")
     profiles = HcxNetworkProfilePlanSerializer(many=True, read_only=True)
     extension_gateways = GatewaysField(
-        required=False, help_text='Each network to extend with its gateway/prefix, for example {"App-VLAN101": "10.10.41.1/24"}',
+        required=False,
+        help_text='Each network to extend with its gateway/prefix, for example {"App-VLAN101": "10.10.41.1/24"}',
     )
 
     class Meta:
         model = HcxPlan
         fields = [
-            "id", "url", "checks_url", "name", "vcenter", "connector_hostname", "connector_ip", "connector_prefix_length",
-            "connector_gateway", "dns_servers", "ntp_servers", "avs_block", "link_type", "bandwidth_mbps", "latency_ms",
-            "concurrent_migrations", "estate_vm_count", "networks", "extension_gateways", "wan_opt", "notes", "revision",
+            "id",
+            "url",
+            "checks_url",
+            "name",
+            "vcenter",
+            "connector_hostname",
+            "connector_ip",
+            "connector_prefix_length",
+            "connector_gateway",
+            "dns_servers",
+            "ntp_servers",
+            "avs_block",
+            "link_type",
+            "bandwidth_mbps",
+            "latency_ms",
+            "concurrent_migrations",
+            "estate_vm_count",
+            "networks",
+            "extension_gateways",
+            "wan_opt",
+            "notes",
+            "revision",
             "profiles",
-            "created", "last_updated",
+            "created",
+            "last_updated",
         ]
         read_only_fields = ["revision", "created", "last_updated"]
 

@@ -60,15 +60,27 @@ class HcxNetworkProfilePlanViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer):
         with transaction.atomic():
             profile = serializer.save()
-            do_record_plan_change(profile.plan, acting_user=self.request.user, action=AuditAction.HCX_PLAN_CHANGE, profile=profile.kind)
+            do_record_plan_change(
+                profile.plan,
+                acting_user=self.request.user,
+                action=AuditAction.HCX_PLAN_CHANGE,
+                profile=profile.kind,
+            )
 
     def perform_update(self, serializer):
         with transaction.atomic():
             profile = serializer.save()
-            do_record_plan_change(profile.plan, acting_user=self.request.user, action=AuditAction.HCX_PLAN_CHANGE, profile=profile.kind)
+            do_record_plan_change(
+                profile.plan,
+                acting_user=self.request.user,
+                action=AuditAction.HCX_PLAN_CHANGE,
+                profile=profile.kind,
+            )
 
     def perform_destroy(self, instance):
         with transaction.atomic():
             plan, kind = instance.plan, instance.kind
             instance.delete()
-            do_record_plan_change(plan, acting_user=self.request.user, action=AuditAction.HCX_PLAN_CHANGE, removed_profile=kind)
+            do_record_plan_change(
+                plan, acting_user=self.request.user, action=AuditAction.HCX_PLAN_CHANGE, removed_profile=kind
+            )

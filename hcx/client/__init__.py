@@ -21,7 +21,22 @@ from .service import HcxService, Job, Started, Task
 from .transport import Retry
 
 __all__ = [
-    "AvsAuthError", "AvsClient", "AvsError", "HcxActivationRefused", "HcxAppliance", "HcxAuthError",
-    "HcxCertificateUntrusted", "HcxConflict", "HcxError", "HcxJobFailed", "HcxNotFound", "HcxService",
-    "HcxUnavailable", "Job", "Retry", "Started", "Task", "Waiter",
+    "AvsAuthError",
+    "AvsClient",
+    "AvsError",
+    "HcxActivationRefused",
+    "HcxAppliance",
+    "HcxAuthError",
+    "HcxCertificateUntrusted",
+    "HcxConflict",
+    "HcxError",
+    "HcxJobFailed",
+    "HcxNotFound",
+    "HcxService",
+    "HcxUnavailable",
+    "Job",
+    "Retry",
+    "Started",
+    "Task",
+    "Waiter",
 ]

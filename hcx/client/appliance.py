@@ -28,8 +28,12 @@ CONFIG = f"{ADMIN}/global/config"
 LOOKUP_SERVICE_PATH = "/lookupservice/sdk"  # hcx-wire.md section 2: the documented lookupServiceUrl form
 ROLES = ("System Administrator", "Enterprise Administrator")
 EVALUATION, VCF, KEY, NONE = "evaluation", "vcf", "key", "none"
-LICENCE_LABELS = {EVALUATION: "Evaluation mode", VCF: "a VCF licence from vCenter", KEY: "an activation key",
-                  NONE: "no licence"}
+LICENCE_LABELS = {
+    EVALUATION: "Evaluation mode",
+    VCF: "a VCF licence from vCenter",
+    KEY: "an activation key",
+    NONE: "no licence",
+}
 
 
 def find_certificate(body, depth: int = 0) -> str | None:
@@ -39,8 +43,11 @@ def find_certificate(body, depth: int = 0) -> str | None:
         return None
     if isinstance(body, dict):
         for key, value in body.items():
-            if key.lower() in ("certificate", "pem", "cert") and isinstance(value, str) \
-                    and "BEGIN CERTIFICATE" in value:
+            if (
+                key.lower() in ("certificate", "pem", "cert")
+                and isinstance(value, str)
+                and "BEGIN CERTIFICATE" in value
+            ):
                 return value
         values = body.values()
     elif isinstance(body, list):
@@ -68,10 +75,14 @@ class ApplianceErrors(HcxErrors):
             pem = None
         said = (exc.hcx_message or "").lower()
         if pem or "untrusted" in said or ("ssl" in said and "trust" in said):
-            return HcxCertificateUntrusted(f"{where} does not trust the certificate of the server it was given "
-                                           f"({exc.hcx_message or 'no reason given'})", pem=pem,
-                                           status=response.status_code, hcx_message=exc.hcx_message,
-                                           url=response.url)
+            return HcxCertificateUntrusted(
+                f"{where} does not trust the certificate of the server it was given "
+                f"({exc.hcx_message or 'no reason given'})",
+                pem=pem,
+                status=response.status_code,
+                hcx_message=exc.hcx_message,
+                url=response.url,
+            )
         return exc
 
 
@@ -121,13 +132,28 @@ def configs(body) -> list[dict]:
 class HcxAppliance:
     """A client for one HCX Manager's appliance API (the 9443 port)."""
 
-    def __init__(self, url: str, password: str, *, username: str = "admin", verify: bool | str = True,
-                 timeout=DEFAULT_TIMEOUT, retry: Retry = DEFAULT_RETRY, waiter: Waiter = polling.REAL_TIME):
+    def __init__(
+        self,
+        url: str,
+        password: str,
+        *,
+        username: str = "admin",
+        verify: bool | str = True,
+        timeout=DEFAULT_TIMEOUT,
+        retry: Retry = DEFAULT_RETRY,
+        waiter: Waiter = polling.REAL_TIME,
+    ):
         self.url = url.rstrip("/")
         self.waiter = waiter
-        self.transport = Transport(self.url, name="HCX appliance management", errors=ApplianceErrors(), verify=verify,
-                                   timeout=timeout, retry=retry,
-                                   auth=(username, password))
+        self.transport = Transport(
+            self.url,
+            name="HCX appliance management",
+            errors=ApplianceErrors(),
+            verify=verify,
+            timeout=timeout,
+            retry=retry,
+            auth=(username, password),
+        )
         self.username = username
 
     def __repr__(self):
@@ -142,15 +168,24 @@ class HcxAppliance:
         except HcxAuthError as exc:
             if exc.status != 401:
                 raise
-            raise HcxAuthError(f"HCX appliance management at {self.url} refused the user name or password "
-                               f"for {self.username}", status=401, hcx_message=exc.hcx_message, url=self.url) from None
+            raise HcxAuthError(
+                f"HCX appliance management at {self.url} refused the user name or password "
+                f"for {self.username}",
+                status=401,
+                hcx_message=exc.hcx_message,
+                url=self.url,
+            ) from None
         if not response.content:
             return {}
         try:
             return response.json()
         except ValueError:
-            raise HcxError(f"HCX appliance management at {self.url} answered {method} {path} with something "
-                           "that is not JSON", status=response.status_code, url=self.url) from None
+            raise HcxError(
+                f"HCX appliance management at {self.url} answered {method} {path} with something "
+                "that is not JSON",
+                status=response.status_code,
+                url=self.url,
+            ) from None
 
     # --- up, components -----------------------------------------------------------------------
 
@@ -159,7 +194,9 @@ class HcxAppliance:
         return self._call("GET", f"/components/{name}/status", safe=True).get("result", "")
 
     def set_component(self, name: str, running: bool) -> str:
-        return self._call("POST", f"/components/{name}", params={"action": "start" if running else "stop"}).get("result", "")
+        return self._call(
+            "POST", f"/components/{name}", params={"action": "start" if running else "stop"}
+        ).get("result", "")
 
     def wait_for_component(self, name: str, wanted: str, timeout: float) -> None:
         def check():
@@ -171,8 +208,9 @@ class HcxAppliance:
         try:
             polling.poll(check, timeout=timeout, what=f"the {name} to be {wanted}", waiter=self.waiter)
         except PollTimeout:
-            raise HcxUnavailable(f"HCX appliance management at {self.url}: the {name} was not {wanted} after "
-                                 f"{timeout:g} s") from None
+            raise HcxUnavailable(
+                f"HCX appliance management at {self.url}: the {name} was not {wanted} after {timeout:g} s"
+            ) from None
 
     def restart_app_engine(self, *, timeout: float, settle: float) -> None:
         """Stop the app engine, wait for STOPPED, start it, wait for RUNNING, then let it settle
@@ -186,6 +224,7 @@ class HcxAppliance:
 
     def wait_until_up(self, timeout: float) -> None:
         """Until the appliance API answers and the app engine runs (after power-on, or a restart)."""
+
         def check():
             try:
                 return True if self.component_status("appengine") == "RUNNING" else None
@@ -195,8 +234,10 @@ class HcxAppliance:
         try:
             polling.poll(check, timeout=timeout, what="the appliance to come up", waiter=self.waiter)
         except PollTimeout:
-            raise HcxUnavailable(f"HCX appliance management at {self.url} was not up with a running app engine "
-                                 f"after {timeout:g} s") from None
+            raise HcxUnavailable(
+                f"HCX appliance management at {self.url} was not up with a running app engine "
+                f"after {timeout:g} s"
+            ) from None
 
     # --- activation -----------------------------------------------------------------------------
 
@@ -236,15 +277,18 @@ class HcxAppliance:
             return started["license"]
         job_id = started.get("jobId")
         if not job_id:
-            raise HcxError(f"HCX appliance management at {self.url} accepted the activation but sent no job id",
-                           url=self.url)
+            raise HcxError(
+                f"HCX appliance management at {self.url} accepted the activation but sent no job id",
+                url=self.url,
+            )
 
         def check():
             status = self._call("GET", f"{ADMIN}/licenses/status/{job_id}", safe=True)
             if status.get("status") == "FAILED":
                 said = status.get("message") or "no reason given"
-                raise HcxActivationRefused(f"HCX at {self.url} refused the activation key: {said}",
-                                           hcx_message=said, url=self.url)
+                raise HcxActivationRefused(
+                    f"HCX at {self.url} refused the activation key: {said}", hcx_message=said, url=self.url
+                )
             return status if status.get("status") == "COMPLETED" else None
 
         try:
@@ -259,19 +303,29 @@ class HcxAppliance:
 
         def find():
             current = self.activation()
-            return {"recovered": True, "license": current} if current and current.get("licenseKey") == key else None
+            return (
+                {"recovered": True, "license": current}
+                if current and current.get("licenseKey") == key
+                else None
+            )
 
         return self.transport.create(send, find, "the activation")[0]
 
     def _activate_legacy(self, key: str, url: str) -> dict:
         def send():
             try:
-                return configs(self._call("POST", f"{CONFIG}/hcx", json=config_body(url=url, activationKey=key)))[0]
+                return configs(
+                    self._call("POST", f"{CONFIG}/hcx", json=config_body(url=url, activationKey=key))
+                )[0]
             except HcxError as exc:
                 if exc.status != 400 or isinstance(exc, HcxUnavailable):
                     raise
-                raise HcxActivationRefused(f"HCX at {self.url} refused the activation key: {exc.hcx_message}",
-                                           status=400, hcx_message=exc.hcx_message, url=self.url) from None
+                raise HcxActivationRefused(
+                    f"HCX at {self.url} refused the activation key: {exc.hcx_message}",
+                    status=400,
+                    hcx_message=exc.hcx_message,
+                    url=self.url,
+                ) from None
 
         def find():
             current = self.activation()
@@ -291,11 +345,18 @@ class HcxAppliance:
         encoded = base64.b64encode(password.encode()).decode()
 
         def send():
-            return configs(self._call("POST", f"{CONFIG}/vcenter",
-                                      json=config_body(url=url, userName=username, password=encoded)))[0]
+            return configs(
+                self._call(
+                    "POST",
+                    f"{CONFIG}/vcenter",
+                    json=config_body(url=url, userName=username, password=encoded),
+                )
+            )[0]
 
         def find():
-            return next((vc for vc in self.vcenters() if vc.get("url", "").rstrip("/") == url.rstrip("/")), None)
+            return next(
+                (vc for vc in self.vcenters() if vc.get("url", "").rstrip("/") == url.rstrip("/")), None
+            )
 
         with self._untrusted_names(url, "vCenter"):
             return self.transport.create(send, find, f"vCenter {url}")[0]
@@ -312,8 +373,12 @@ class HcxAppliance:
             raise HcxCertificateUntrusted(
                 f"HCX appliance management at {self.url} does not trust the certificate of {what} {server_url}"
                 + (f" ({exc.hcx_message})" if exc.hcx_message else ""),
-                pem=exc.pem or server_certificate(server_url), remote_url=server_url, status=exc.status,
-                hcx_message=exc.hcx_message, url=self.url) from None
+                pem=exc.pem or server_certificate(server_url),
+                remote_url=server_url,
+                status=exc.status,
+                hcx_message=exc.hcx_message,
+                url=self.url,
+            ) from None
 
     def delete_vcenter(self, uuid: str) -> None:
         self._call("DELETE", f"{CONFIG}/vcenter/{uuid}")
@@ -339,12 +404,21 @@ class HcxAppliance:
     # --- location, role mappings ------------------------------------------------------------------
 
     def search_cities(self, text: str) -> list[dict]:
-        return self._call("GET", f"{CONFIG}/searchCities", safe=True, params={"searchString": text}).get("items") or []
+        return (
+            self._call("GET", f"{CONFIG}/searchCities", safe=True, params={"searchString": text}).get("items")
+            or []
+        )
 
     def set_location(self, city: dict) -> None:
         """`PUT /api/admin/global/config/location` with an item of `search_cities()`."""
-        body = {"city": city["city"], "country": city["country"], "cityAscii": city.get("cityAscii", city["city"]),
-                "province": city.get("province", ""), "latitude": city["latitude"], "longitude": city["longitude"]}
+        body = {
+            "city": city["city"],
+            "country": city["country"],
+            "cityAscii": city.get("cityAscii", city["city"]),
+            "province": city.get("province", ""),
+            "latitude": city["latitude"],
+            "longitude": city["longitude"],
+        }
         self._call("PUT", f"{CONFIG}/location", json=body)
 
     def location(self) -> dict:
@@ -358,12 +432,19 @@ class HcxAppliance:
 
     def mapped_groups(self) -> dict[str, list[str]]:
         """{role: [groups]} for the roles that have at least one group."""
-        return {m.get("role"): list(m.get("userGroups") or []) for m in self.role_mappings() if m.get("userGroups")}
+        return {
+            m.get("role"): list(m.get("userGroups") or [])
+            for m in self.role_mappings()
+            if m.get("userGroups")
+        }
 
     def set_role_mappings(self, mappings: dict[str, list[str]]) -> None:
         """`{"System Administrator": ["DOMAIN\\\\group"], ...}` -> `PUT .../roleMappings` (an array)."""
         body = [{"role": role, "userGroups": list(groups)} for role, groups in mappings.items()]
         answer = self._call("PUT", f"{CONFIG}/roleMappings", json=body)
         if isinstance(answer, dict) and answer.get("isSuccess") is False:
-            raise HcxError(f"HCX appliance management at {self.url} refused the role mappings: {answer.get('message')}",
-                           hcx_message=answer.get("message"), url=self.url)
+            raise HcxError(
+                f"HCX appliance management at {self.url} refused the role mappings: {answer.get('message')}",
+                hcx_message=answer.get("message"),
+                url=self.url,
+            )

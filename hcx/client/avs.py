@@ -60,17 +60,32 @@ class AdminCredentials:
 class AvsClient:
     """ARM calls about one AVS private cloud, with a service principal (client credentials)."""
 
-    def __init__(self, *, subscription_id: str, resource_group: str, private_cloud: str, tenant_id: str,
-                 client_id: str, client_secret: str, arm_url: str = ARM_URL, login_url: str = LOGIN_URL,
-                 api_version: str = API_VERSION, scope: str = ARM_SCOPE, verify: bool | str = True,
-                 timeout=DEFAULT_TIMEOUT, retry: Retry = DEFAULT_RETRY):
+    def __init__(
+        self,
+        *,
+        subscription_id: str,
+        resource_group: str,
+        private_cloud: str,
+        tenant_id: str,
+        client_id: str,
+        client_secret: str,
+        arm_url: str = ARM_URL,
+        login_url: str = LOGIN_URL,
+        api_version: str = API_VERSION,
+        scope: str = ARM_SCOPE,
+        verify: bool | str = True,
+        timeout=DEFAULT_TIMEOUT,
+        retry: Retry = DEFAULT_RETRY,
+    ):
         self.client_id = client_id
         self._client_secret = client_secret
         self.token_url = f"{login_url.rstrip('/')}/{tenant_id}/oauth2/v2.0/token"
         self.scope = scope
         self.api_version = api_version
-        self.cloud_path = (f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
-                           f"/providers/Microsoft.AVS/privateClouds/{private_cloud}")
+        self.cloud_path = (
+            f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+            f"/providers/Microsoft.AVS/privateClouds/{private_cloud}"
+        )
         kwargs = {"errors": AvsErrors(), "verify": verify, "timeout": timeout, "retry": retry}
         self.transport = Transport(arm_url, name="Azure Resource Manager", **kwargs)
         self.login = Transport(login_url, name="Entra ID sign-in", **kwargs)
@@ -84,19 +99,29 @@ class AvsClient:
         self.login.close()
 
     def _authenticate(self):
-        form = {"grant_type": "client_credentials", "client_id": self.client_id,
-                "client_secret": self._client_secret, "scope": self.scope}
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self._client_secret,
+            "scope": self.scope,
+        }
         try:
             # Asking for a token changes nothing, so it may be repeated.
             answer = self.login.request("POST", "", url=self.token_url, safe=True, data=form).json()
         except AvsAuthError as exc:
-            raise AvsAuthError(f"Entra ID at {self.token_url} refused client id {self.client_id} or its secret"
-                               + (f": {exc.azure_message}" if exc.azure_message else ""),
-                               status=exc.status, code=exc.code, azure_message=exc.azure_message,
-                               url=self.token_url) from None
+            raise AvsAuthError(
+                f"Entra ID at {self.token_url} refused client id {self.client_id} or its secret"
+                + (f": {exc.azure_message}" if exc.azure_message else ""),
+                status=exc.status,
+                code=exc.code,
+                azure_message=exc.azure_message,
+                url=self.token_url,
+            ) from None
         self._token = answer.get("access_token")
         if not self._token:
-            raise AvsAuthError(f"Entra ID at {self.token_url} answered without an access token", url=self.token_url)
+            raise AvsAuthError(
+                f"Entra ID at {self.token_url} answered without an access token", url=self.token_url
+            )
         self.transport.session.headers["Authorization"] = f"Bearer {self._token}"
 
     def _call(self, method: str, path: str = "", *, safe: bool, json=None):
@@ -118,14 +143,23 @@ class AvsClient:
     def private_cloud(self) -> PrivateCloud:
         body = self._call("GET", safe=True)
         props = body.get("properties") or {}
-        return PrivateCloud(name=body.get("name"), id=body.get("id"), location=body.get("location"),
-                            provisioning_state=props.get("provisioningState"), endpoints=props.get("endpoints") or {})
+        return PrivateCloud(
+            name=body.get("name"),
+            id=body.get("id"),
+            location=body.get("location"),
+            provisioning_state=props.get("provisioningState"),
+            endpoints=props.get("endpoints") or {},
+        )
 
     def admin_credentials(self) -> AdminCredentials:
         """`POST .../listAdminCredentials` (reads only, so it may be repeated)."""
         body = self._call("POST", "/listAdminCredentials", safe=True)
-        return AdminCredentials(vcenter_username=body.get("vcenterUsername"), nsxt_username=body.get("nsxtUsername"),
-                                vcenter_password=body.get("vcenterPassword"), nsxt_password=body.get("nsxtPassword"))
+        return AdminCredentials(
+            vcenter_username=body.get("vcenterUsername"),
+            nsxt_username=body.get("nsxtUsername"),
+            vcenter_password=body.get("vcenterPassword"),
+            nsxt_password=body.get("nsxtPassword"),
+        )
 
     def hcx_addon(self) -> dict | None:
         """The HCX add-on (`properties.provisioningState`, `offer`), or None when it is not installed."""
@@ -139,8 +173,12 @@ class AvsClient:
     def install_hcx_addon(self, offer: str = HCX_ENTERPRISE_OFFER) -> dict:
         """PUT the HCX add-on (long-running in ARM: poll `hcx_addon()` until Succeeded). A PUT of the
         same resource is idempotent, so it may be repeated."""
-        return self._call("PUT", f"/addons/{HCX_ADDON}", safe=True,
-                          json={"properties": {"addonType": "HCX", "offer": offer}})
+        return self._call(
+            "PUT",
+            f"/addons/{HCX_ADDON}",
+            safe=True,
+            json={"properties": {"addonType": "HCX", "offer": offer}},
+        )
 
     def activation_keys(self) -> list[ActivationKey]:
         """`GET .../hcxEnterpriseSites`."""

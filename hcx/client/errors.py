@@ -12,8 +12,14 @@ class HcxError(Exception):
     """HCX answered with an error, or could not be used. `hcx_message` is HCX's own text (from
     `errors[0].text`, `errors[0].error` or `error`); `status` is the HTTP status when there was one."""
 
-    def __init__(self, message: str, *, status: int | None = None, hcx_message: str | None = None,
-                 url: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        hcx_message: str | None = None,
+        url: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.status = status
@@ -73,8 +79,15 @@ class AvsError(Exception):
     """Azure Resource Manager answered with an error about the AVS private cloud, or could not be
     reached. `code` is ARM's `error.code` when it sent one."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None,
-                 azure_message: str | None = None, url: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        azure_message: str | None = None,
+        url: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.status = status

@@ -31,8 +31,16 @@ API = "/hybridity/api"
 QUERY_PAGE_SIZE = 500  # the most the simulator returns per page; HCX's largest is not documented
 QUERY_OPTIONS = {"compat": 2.1, "resultLevel": "MOBILITYGROUP_ITEMS"}  # what the 2020+ scripts send
 # The mobility API's migrationType values -> our four (hcx-wire.md §6).
-TYPE_NAMES = {"vSphereReplication": "Bulk", "VR": "Bulk", "Bulk": "Bulk", "RAV": "RAV", "vMotion": "vMotion",
-              "ColdMigration": "Cold", "Cold": "Cold", "OsAssistedMigration": "OSAM"}
+TYPE_NAMES = {
+    "vSphereReplication": "Bulk",
+    "VR": "Bulk",
+    "Bulk": "Bulk",
+    "RAV": "RAV",
+    "vMotion": "vMotion",
+    "ColdMigration": "Cold",
+    "Cold": "Cold",
+    "OsAssistedMigration": "OSAM",
+}
 IN_PROGRESS_CODES = {"MIGRATION_IN_PROGRESS", "ALREADY_STARTED"}
 BITS_PER_BYTE = 8
 
@@ -59,9 +67,13 @@ class Phase:
 # The only state strings the sources list are the terminal ones (hcx-wire.md §6: ASAF, SMIT, AYA,
 # PowerCLI, LAM). Every other phase comes from the progress flags (`phase_of`).
 STATE_PHASES = {
-    "MIGRATION_COMPLETE": Phase.COMPLETE, "MIGRATED": Phase.COMPLETE,
-    "MIGRATION_FAILED": Phase.FAILED, "MIGRATE_FAILED": Phase.FAILED, "TRANSFER_FAILED": Phase.FAILED,
-    "MIGRATION_CANCELLED": Phase.CANCELLED, "MIGRATE_CANCELED": Phase.CANCELLED,
+    "MIGRATION_COMPLETE": Phase.COMPLETE,
+    "MIGRATED": Phase.COMPLETE,
+    "MIGRATION_FAILED": Phase.FAILED,
+    "MIGRATE_FAILED": Phase.FAILED,
+    "TRANSFER_FAILED": Phase.FAILED,
+    "MIGRATION_CANCELLED": Phase.CANCELLED,
+    "MIGRATE_CANCELED": Phase.CANCELLED,
 }
 
 
@@ -145,9 +157,14 @@ class VmResult:
 
     @classmethod
     def from_api(cls, item: dict) -> "VmResult":
-        return cls(vm_id=item.get("entityId"), vm_name=item.get("entityName") or item.get("name"),
-                   migration_id=item.get("migrationId") or item.get("id"), group_id=item.get("migrationGroupId"),
-                   errors=messages(item, "errors", "error"), warnings=messages(item, "warnings", "warning"))
+        return cls(
+            vm_id=item.get("entityId"),
+            vm_name=item.get("entityName") or item.get("name"),
+            migration_id=item.get("migrationId") or item.get("id"),
+            group_id=item.get("migrationGroupId"),
+            errors=messages(item, "errors", "error"),
+            warnings=messages(item, "warnings", "warning"),
+        )
 
 
 def messages(item: dict, *keys) -> tuple[Message, ...]:
@@ -241,9 +258,17 @@ class MigrationProgress:
         flags = progress.get("state") if isinstance(progress.get("state"), dict) else {}
         state = item.get("state") or flags.get("status") or ""
         phase = phase_of(state, progress)
-        events = tuple(MigrationEvent(at=moment(e.get("lastUpdated")), state=e.get("status"), message=e.get("message"),
-                                      error=e.get("errorMessage"), bytes_transferred=number(e.get("bytesTransferred")))
-                       for e in progress.get("log") or [] if isinstance(e, dict))
+        events = tuple(
+            MigrationEvent(
+                at=moment(e.get("lastUpdated")),
+                state=e.get("status"),
+                message=e.get("message"),
+                error=e.get("errorMessage"),
+                bytes_transferred=number(e.get("bytesTransferred")),
+            )
+            for e in progress.get("log") or []
+            if isinstance(e, dict)
+        )
         bytes_done, bytes_total = _bytes(item, progress)
         percent = progress.get("percentComplete")
         if percent is not None:
@@ -254,25 +279,44 @@ class MigrationProgress:
         if phase == Phase.COMPLETE:
             percent = 100
         transfer = progress.get("transfer") if isinstance(progress.get("transfer"), dict) else {}
-        throughput, eta = _rate(phase, bytes_done, bytes_total, transfer.get("startTime") or progress.get("startTime"),
-                                item.get("lastUpdated"), progress.get("throughputMbps"), progress.get("etaSeconds"))
+        throughput, eta = _rate(
+            phase,
+            bytes_done,
+            bytes_total,
+            transfer.get("startTime") or progress.get("startTime"),
+            item.get("lastUpdated"),
+            progress.get("throughputMbps"),
+            progress.get("etaSeconds"),
+        )
         error = progress.get("error") if isinstance(progress.get("error"), dict) else {}
         errors = [error.get("message"), flags.get("errorMessage"), *(e.error for e in events)]
         schedule = (item.get("switchoverParams") or {}).get("schedule") or {}
         entity = item.get("entity") or {}
         return cls(
-            id=item.get("migrationId") or item.get("id"), group_id=item.get("migrationGroupId"),
-            vm_id=entity.get("entityId") or item.get("entityId"), vm_name=entity.get("entityName"),
+            id=item.get("migrationId") or item.get("id"),
+            group_id=item.get("migrationGroupId"),
+            vm_id=entity.get("entityId") or item.get("entityId"),
+            vm_name=entity.get("entityName"),
             migration_type=TYPE_NAMES.get(item.get("migrationType"), item.get("migrationType")),
-            state=state, phase=phase, percent=max(0, min(100, percent)),
-            bytes_transferred=bytes_done, bytes_total=bytes_total, throughput_mbps=throughput, eta_seconds=eta,
-            message=progress.get("message") or flags.get("message"), events=events,
+            state=state,
+            phase=phase,
+            percent=max(0, min(100, percent)),
+            bytes_transferred=bytes_done,
+            bytes_total=bytes_total,
+            throughput_mbps=throughput,
+            eta_seconds=eta,
+            message=progress.get("message") or flags.get("message"),
+            events=events,
             errors=tuple(dict.fromkeys(e for e in errors if e and isinstance(e, str))),
-            switchover_start=moment(schedule.get("startTime")), switchover_end=moment(schedule.get("expiryTime")),
+            switchover_start=moment(schedule.get("startTime")),
+            switchover_end=moment(schedule.get("expiryTime")),
             waiting_for_window=truthy(flags.get("isWaitingForMaintWindow")),
             reschedule_allowed=truthy(progress.get("isRescheduleAllowed", flags.get("isRescheduleAllowed"))),
-            created=moment(item.get("creationDate")), updated=moment(item.get("lastUpdated")),
-            started=moment(progress.get("startTime")), ended=moment(progress.get("endTime")))
+            created=moment(item.get("creationDate")),
+            updated=moment(item.get("lastUpdated")),
+            started=moment(progress.get("startTime")),
+            ended=moment(progress.get("endTime")),
+        )
 
 
 def _bytes(item: dict, progress: dict) -> tuple[int, int]:
@@ -367,14 +411,23 @@ class MigrationsMixin:
             if exc.status != 400 or not isinstance(answer, dict) or not isinstance(answer.get("items"), list):
                 raise
             results = [VmResult.from_api(i) for i in answer["items"] if isinstance(i, dict)]
-            said = "; ".join(f"{r.vm_name or r.migration_id or r.vm_id}: {m.message}"
-                             for r in results for m in r.errors)
+            said = "; ".join(
+                f"{r.vm_name or r.migration_id or r.vm_id}: {m.message}" for r in results for m in r.errors
+            )
             kind = MigrationRefused
-            if results and all(m.code in IN_PROGRESS_CODES for r in results for m in r.errors if r.errors) and \
-                    any(r.errors for r in results):
+            if (
+                results
+                and all(m.code in IN_PROGRESS_CODES for r in results for m in r.errors if r.errors)
+                and any(r.errors for r in results)
+            ):
                 kind = _RefusedInProgress  # already started: a lost answer's re-send, or a second batch
-            raise kind(f"HCX at {self.url} refused {what}: {said or exc.hcx_message or 'no reason given'}",
-                       results=results, status=400, hcx_message=exc.hcx_message, url=self.url) from None
+            raise kind(
+                f"HCX at {self.url} refused {what}: {said or exc.hcx_message or 'no reason given'}",
+                results=results,
+                status=400,
+                hcx_message=exc.hcx_message,
+                url=self.url,
+            ) from None
 
     # --- validate and start -------------------------------------------------------------------
 
@@ -382,8 +435,9 @@ class MigrationsMixin:
         """`POST /mobility/migrations/validate`: HCX's errors and warnings per VM, in `specs` order.
         Validating creates nothing, so it is retried like a read."""
         try:
-            answer = self._mobility("/mobility/migrations/validate", {"items": list(specs)}, "the validation",
-                                    safe=True)
+            answer = self._mobility(
+                "/mobility/migrations/validate", {"items": list(specs)}, "the validation", safe=True
+            )
         except MigrationRefused as exc:
             return exc.results
         return [VmResult.from_api(i) for i in answer.get("items") or []]
@@ -400,13 +454,25 @@ class MigrationsMixin:
         def send():
             sent = [k for k in keys if k not in found]
             pending = [s for s, k in zip(specs, keys, strict=True) if k not in found]
-            answer = self._mobility("/mobility/migrations/start", {"items": pending},
-                                    f"starting {len(pending)} migration(s)", safe=False) if pending else {}
+            answer = (
+                self._mobility(
+                    "/mobility/migrations/start",
+                    {"items": pending},
+                    f"starting {len(pending)} migration(s)",
+                    safe=False,
+                )
+                if pending
+                else {}
+            )
             # HCX answers the items in the order they were sent.
             for k, item in zip(sent, answer.get("items") or [], strict=False):
                 result = VmResult.from_api(item)
-                found[k] = StartedMigration(vm_id=result.vm_id, migration_id=result.migration_id,
-                                            group_id=result.group_id, warnings=result.warnings)
+                found[k] = StartedMigration(
+                    vm_id=result.vm_id,
+                    migration_id=result.migration_id,
+                    group_id=result.group_id,
+                    warnings=result.warnings,
+                )
             return [found[k] for k in keys]
 
         def find():
@@ -429,31 +495,51 @@ class MigrationsMixin:
                     continue
                 for k in (("vm", m.group_id, m.vm_id), ("vm", None, m.vm_id)):
                     if k in by_vm and k not in found:
-                        found[k] = StartedMigration(vm_id=m.vm_id, migration_id=m.id, group_id=m.group_id,
-                                                    recovered=True)
+                        found[k] = StartedMigration(
+                            vm_id=m.vm_id, migration_id=m.id, group_id=m.group_id, recovered=True
+                        )
         by_id = [k for k in wanted if k[0] == "id"]
         if by_id:
             for m in self.iter_migrations(ids=[k[1] for k in by_id]):
                 if m.phase != Phase.DRAFT:
-                    found[("id", m.id)] = StartedMigration(vm_id=m.vm_id, migration_id=m.id, group_id=m.group_id,
-                                                           recovered=True)
+                    found[("id", m.id)] = StartedMigration(
+                        vm_id=m.vm_id, migration_id=m.id, group_id=m.group_id, recovered=True
+                    )
         return found
 
     # --- read ---------------------------------------------------------------------------------
 
-    def query_migrations(self, *, ids: Iterable[str] | None = None, group_ids: Iterable[str] | None = None,
-                         states: Iterable[str] | None = None, vm_ids: Iterable[str] | None = None,
-                         offset: int = 0, page_size: int = QUERY_PAGE_SIZE, skip_drafts: bool = False) -> MigrationPage:
+    def query_migrations(
+        self,
+        *,
+        ids: Iterable[str] | None = None,
+        group_ids: Iterable[str] | None = None,
+        states: Iterable[str] | None = None,
+        vm_ids: Iterable[str] | None = None,
+        offset: int = 0,
+        page_size: int = QUERY_PAGE_SIZE,
+        skip_drafts: bool = False,
+    ) -> MigrationPage:
         """`POST /migrations?action=query` (compat 2.1): one page of the migrations that match.
         `total` is None when HCX does not say (hcx-wire.md §6)."""
-        flt = {k: list(v) for k, v in (("migrationId", ids), ("migrationGroupId", group_ids), ("state", states),
-                                       ("entityId", vm_ids)) if v is not None}
+        flt = {
+            k: list(v)
+            for k, v in (
+                ("migrationId", ids),
+                ("migrationGroupId", group_ids),
+                ("state", states),
+                ("entityId", vm_ids),
+            )
+            if v is not None
+        }
         if skip_drafts:
             flt["skipDrafts"] = True
         # BRC names offset and skipCount without saying how they differ: both carry the items to skip.
         paging = {"pageSize": page_size, "offset": offset, "skipCount": offset}
         body = {"filter": flt, "options": QUERY_OPTIONS, "paging": paging}
-        answer = self._json(self._call("POST", f"{API}/migrations", safe=True, params={"action": "query"}, json=body))
+        answer = self._json(
+            self._call("POST", f"{API}/migrations", safe=True, params={"action": "query"}, json=body)
+        )
         data = answer.get("data") if isinstance(answer.get("data"), dict) else answer
         raw = [i for i in data.get("items") or data.get("rows") or [] if isinstance(i, dict)]
         items = [MigrationProgress.from_api(i) for i in raw]
@@ -465,8 +551,12 @@ class MigrationsMixin:
         if skip_drafts:
             items = [m for m in items if m.phase != Phase.DRAFT]
         said = (data.get("paging") or {}).get("totalSize", data.get("totalSize"))
-        return MigrationPage(items=items, total=number(said, None) if said is not None else None, offset=offset,
-                             answered=len(raw))
+        return MigrationPage(
+            items=items,
+            total=number(said, None) if said is not None else None,
+            offset=offset,
+            answered=len(raw),
+        )
 
     def iter_migrations(self, *, page_size: int = QUERY_PAGE_SIZE, **filters) -> Iterator[MigrationProgress]:
         """Every migration that matches (filters as `query_migrations`), one query per page, until a
@@ -478,7 +568,11 @@ class MigrationsMixin:
             seen.update(m.id for m in fresh)
             yield from fresh
             offset += page.answered
-            if not page.answered or page.answered < page_size or (page.total is not None and offset >= page.total):
+            if (
+                not page.answered
+                or page.answered < page_size
+                or (page.total is not None and offset >= page.total)
+            ):
                 return
 
     def get_migration(self, migration_id: str) -> MigrationProgress:
@@ -500,9 +594,17 @@ class MigrationsMixin:
             groups = {p.id: p.group_id for p in self.iter_migrations(ids=wanted) if p.id in set(wanted)}
             for mid in wanted:
                 refs.append({"migrationId": mid, "migrationGroupId": groups.get(mid)})
-        unknown = [VmResult(None, None, r["migrationId"], None,
-                            errors=(Message("NOT_FOUND", f"HCX has no migration {r['migrationId']}"),))
-                   for r in refs if r["migrationId"] in wanted and r["migrationId"] not in groups]
+        unknown = [
+            VmResult(
+                None,
+                None,
+                r["migrationId"],
+                None,
+                errors=(Message("NOT_FOUND", f"HCX has no migration {r['migrationId']}"),),
+            )
+            for r in refs
+            if r["migrationId"] in wanted and r["migrationId"] not in groups
+        ]
         missing = {u.migration_id for u in unknown}
         return [r for r in refs if r["migrationId"] not in missing], unknown
 
@@ -518,20 +620,29 @@ class MigrationsMixin:
             answer = self._mobility("/mobility/migrations/forceCancel", body, "the cancellation", safe=True)
             results += [VmResult.from_api(i) for i in answer.get("items") or [] if isinstance(i, dict)]
             answered = {r.migration_id for r in results}
-            results += [VmResult(None, None, r["migrationId"], r["migrationGroupId"]) for r in refs
-                        if r["migrationId"] not in answered]
+            results += [
+                VmResult(None, None, r["migrationId"], r["migrationGroupId"])
+                for r in refs
+                if r["migrationId"] not in answered
+            ]
         return results
 
-    def set_switchover_window(self, migrations: Iterable, start: datetime.datetime | None,
-                              end: datetime.datetime | None = None) -> list[VmResult]:
+    def set_switchover_window(
+        self, migrations: Iterable, start: datetime.datetime | None, end: datetime.datetime | None = None
+    ) -> list[VmResult]:
         """Move the switchover window of Bulk/RAV migrations (epoch ms, hcx-wire.md §6)."""
-        return self._schedule(migrations, {"startTime": epoch_ms(start), "expiryTime": epoch_ms(end),
-                                           "clearSchedule": False}, "the new switchover window")
+        return self._schedule(
+            migrations,
+            {"startTime": epoch_ms(start), "expiryTime": epoch_ms(end), "clearSchedule": False},
+            "the new switchover window",
+        )
 
     def switchover_now(self, migrations: Iterable) -> list[VmResult]:
         """Clear the window: each switches over as soon as its initial sync is done (now, if it waits).
         What HCX expects for "now" is not documented: a cleared schedule is sent (hcx-wire.md §6)."""
-        return self._schedule(migrations, {"startTime": 0, "expiryTime": 0, "clearSchedule": True}, "switchover now")
+        return self._schedule(
+            migrations, {"startTime": 0, "expiryTime": 0, "clearSchedule": True}, "switchover now"
+        )
 
     def _schedule(self, migrations, switchover: dict, what: str) -> list[VmResult]:
         """`POST /mobility/groups/{id}/schedule`, one call per mobility group (BRC). HCX answers 200 with
@@ -544,24 +655,46 @@ class MigrationsMixin:
             if r["migrationGroupId"]:
                 by_group.setdefault(r["migrationGroupId"], []).append(r["migrationId"])
             else:
-                results[r["migrationId"]] = VmResult(None, None, r["migrationId"], None, errors=(Message(
-                    "NO_GROUP", "HCX names no mobility group for it, and a schedule is set per group"),))
+                results[r["migrationId"]] = VmResult(
+                    None,
+                    None,
+                    r["migrationId"],
+                    None,
+                    errors=(
+                        Message(
+                            "NO_GROUP", "HCX names no mobility group for it, and a schedule is set per group"
+                        ),
+                    ),
+                )
         for group, ids in by_group.items():
-            body = {"migrations": [{"migrationId": i, "schedule": {"switchover": {
-                **switchover, "isInheritedFromGroupDefaults": False}}} for i in ids]}
+            body = {
+                "migrations": [
+                    {
+                        "migrationId": i,
+                        "schedule": {"switchover": {**switchover, "isInheritedFromGroupDefaults": False}},
+                    }
+                    for i in ids
+                ]
+            }
             try:
-                answer = self._json(self._call("POST", f"{API}/mobility/groups/{group}/schedule", safe=True,
-                                               json=body))
+                answer = self._json(
+                    self._call("POST", f"{API}/mobility/groups/{group}/schedule", safe=True, json=body)
+                )
             except HcxError as exc:
                 if exc.status != 400:
                     raise
                 why = f"HCX refused {what}: {exc.hcx_message or 'HTTP 400 without a reason'}"
-                results.update((i, VmResult(None, None, i, group, errors=(Message("REFUSED", why),))) for i in ids)
+                results.update(
+                    (i, VmResult(None, None, i, group, errors=(Message("REFUSED", why),))) for i in ids
+                )
                 continue
             answer = answer.get("data") if isinstance(answer.get("data"), dict) else answer
             errors = answer.get("errors") if isinstance(answer.get("errors"), dict) else {}
-            refused = {e.get("id") or e.get("migrationId"): messages(e, "errors", "error")
-                       for e in errors.get("migrations") or [] if isinstance(e, dict)}
+            refused = {
+                e.get("id") or e.get("migrationId"): messages(e, "errors", "error")
+                for e in errors.get("migrations") or []
+                if isinstance(e, dict)
+            }
             for i in ids:
                 results[i] = VmResult(None, None, i, group, errors=refused.get(i) or ())
         order = [m.id if isinstance(m, MigrationProgress) else m for m in migrations]
@@ -573,8 +706,14 @@ class MigrationsMixin:
         """`POST /migration/queryMobilityGroups`. HCX's items name a group by `id`/`entityName` (SMIT)
         or `migrationGroupId`/`name` (BRC): every item comes back with both pairs set."""
         flt = {"skipDrafts": False, **({"name": name} if name else {})}
-        answer = self._json(self._call("POST", f"{API}/migration/queryMobilityGroups", safe=True,
-                                       json={"filter": flt, "options": {"compat": 2.1}}))
+        answer = self._json(
+            self._call(
+                "POST",
+                f"{API}/migration/queryMobilityGroups",
+                safe=True,
+                json={"filter": flt, "options": {"compat": 2.1}},
+            )
+        )
         data = answer.get("data") if isinstance(answer.get("data"), dict) else answer
         groups = [group_fields(g) for g in data.get("items") or [] if isinstance(g, dict)]
         return [g for g in groups if not name or g["name"] == name]
@@ -587,7 +726,9 @@ class MigrationsMixin:
         (hcx-wire.md §6). HcxNotFound when HCX does not list it."""
         found = next((g for g in self.list_mobility_groups() if g["migrationGroupId"] == group_id), None)
         if found is None:
-            raise HcxNotFound(f"HCX at {self.url} lists no mobility group {group_id}", status=404, url=self.url)
+            raise HcxNotFound(
+                f"HCX at {self.url} lists no mobility group {group_id}", status=404, url=self.url
+            )
         return found
 
     def create_mobility_group(self, body: dict, migrations: Iterable[dict] = ()) -> GroupCreated:
@@ -598,15 +739,25 @@ class MigrationsMixin:
 
         def send():
             try:
-                answer = self._mobility("/mobility/groups", {"items": [body]}, f"mobility group {body['name']!r}",
-                                        safe=False)
+                answer = self._mobility(
+                    "/mobility/groups", {"items": [body]}, f"mobility group {body['name']!r}", safe=False
+                )
             except MigrationRefused as exc:
-                if any(m.code == "DUPLICATE_NAME" or "same name" in m.message for r in exc.results for m in r.errors):
-                    raise HcxConflict(str(exc), status=400, hcx_message=exc.hcx_message, url=self.url) from None
+                if any(
+                    m.code == "DUPLICATE_NAME" or "same name" in m.message
+                    for r in exc.results
+                    for m in r.errors
+                ):
+                    raise HcxConflict(
+                        str(exc), status=400, hcx_message=exc.hcx_message, url=self.url
+                    ) from None
                 raise
             item = group_fields((answer.get("items") or [{}])[0])
-            drafts = {d.get("entityId"): d.get("migrationId") for d in item.get("migrations") or []
-                      if isinstance(d, dict)}
+            drafts = {
+                d.get("entityId"): d.get("migrationId")
+                for d in item.get("migrations") or []
+                if isinstance(d, dict)
+            }
             if not item["migrationGroupId"]:  # HCX did not answer the id: it is found by name
                 found = self.find_mobility_group(body["name"])
                 item = found or item
@@ -614,7 +765,11 @@ class MigrationsMixin:
 
         def find():
             group = self.find_mobility_group(body["name"])
-            return GroupCreated(id=group["migrationGroupId"], name=group["name"], recovered=True) if group else None
+            return (
+                GroupCreated(id=group["migrationGroupId"], name=group["name"], recovered=True)
+                if group
+                else None
+            )
 
         return self.transport.create(send, find, f"mobility group {body['name']!r}")[0]
 

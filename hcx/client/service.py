@@ -74,9 +74,14 @@ class Job:
 
     @classmethod
     def from_api(cls, body: dict) -> "Job":
-        return cls(id=body.get("jobId"), done=bool(body.get("isDone")), failed=bool(body.get("didFail")),
-                   percent=int(body.get("percentComplete") or 0),
-                   message=body.get("errorMessage") or body.get("message"), data=body.get("jobData") or {})
+        return cls(
+            id=body.get("jobId"),
+            done=bool(body.get("isDone")),
+            failed=bool(body.get("didFail")),
+            percent=int(body.get("percentComplete") or 0),
+            message=body.get("errorMessage") or body.get("message"),
+            data=body.get("jobData") or {},
+        )
 
 
 @dataclass(frozen=True)
@@ -95,9 +100,13 @@ class Task:
 
     @classmethod
     def from_api(cls, body: dict) -> "Task":
-        return cls(id=body.get("interconnectTaskId"), status=body.get("status", ""),
-                   progress=int(body.get("progress") or 0), message=body.get("message"),
-                   error=body.get("errorMessage"))
+        return cls(
+            id=body.get("interconnectTaskId"),
+            status=body.get("status", ""),
+            progress=int(body.get("progress") or 0),
+            message=body.get("message"),
+            error=body.get("errorMessage"),
+        )
 
 
 @dataclass(frozen=True)
@@ -110,9 +119,14 @@ class SessionInfo:
 INVENTORY_KINDS = ("virtualmachines", "containers", "datastores", "storageProfiles")
 INVENTORY_PAGE = 1000
 # entityType of inventory containers, whichever way HCX spells it (hcx-wire.md §4, inventory_type_names).
-CONTAINER_KINDS = {"datacenter": "Datacenter", "clustercomputeresource": "ClusterComputeResource",
-                   "cluster": "ClusterComputeResource", "computeresource": "ClusterComputeResource",
-                   "resourcepool": "ResourcePool", "folder": "Folder"}
+CONTAINER_KINDS = {
+    "datacenter": "Datacenter",
+    "clustercomputeresource": "ClusterComputeResource",
+    "cluster": "ClusterComputeResource",
+    "computeresource": "ClusterComputeResource",
+    "resourcepool": "ResourcePool",
+    "folder": "Folder",
+}
 
 
 @dataclass(frozen=True)
@@ -134,10 +148,14 @@ class InventoryItem:
         endpoint = body.get("endpoint") if isinstance(body.get("endpoint"), dict) else {}
         entity_type = str(body.get("entityType") or body.get("entity_type") or body.get("type") or "")
         item_id = body.get("entity_id") or body.get("id") or body.get("entityId") or ""
-        return cls(id=str(item_id), name=str(body.get("name") or body.get("displayName") or item_id),
-                   entity_type=entity_type, kind=CONTAINER_KINDS.get(entity_type.lower(), entity_type),
-                   endpoint_id=origin.get("endpointId") or endpoint.get("endpointId") or body.get("endpointId"),
-                   raw=body)
+        return cls(
+            id=str(item_id),
+            name=str(body.get("name") or body.get("displayName") or item_id),
+            entity_type=entity_type,
+            kind=CONTAINER_KINDS.get(entity_type.lower(), entity_type),
+            endpoint_id=origin.get("endpointId") or endpoint.get("endpointId") or body.get("endpointId"),
+            raw=body,
+        )
 
     def as_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "entityType": self.entity_type, "kind": self.kind}
@@ -163,9 +181,21 @@ def same_url(a: str, b: str) -> bool:
 class HcxService(MigrationsMixin):
     """A client for one HCX Manager's service API. Not thread-safe: one per job or request."""
 
-    def __init__(self, url: str, username: str, password: str, *, verify: bool | str = True,
-                 timeout=DEFAULT_TIMEOUT, retry: Retry = DEFAULT_RETRY, waiter: Waiter = polling.REAL_TIME,
-                 login_guard=None, session_store=None, startup_wait: float = 0.0, startup_interval: float = 10.0):
+    def __init__(
+        self,
+        url: str,
+        username: str,
+        password: str,
+        *,
+        verify: bool | str = True,
+        timeout=DEFAULT_TIMEOUT,
+        retry: Retry = DEFAULT_RETRY,
+        waiter: Waiter = polling.REAL_TIME,
+        login_guard=None,
+        session_store=None,
+        startup_wait: float = 0.0,
+        startup_interval: float = 10.0,
+    ):
         """`login_guard` (optional) is asked before each login and told how it went, so that a
         stored password HCX refuses is not tried again and again until the SSO account locks:
         `allow()` raises HcxAuthError to refuse, `failed(HcxAuthError)`, `succeeded()`.
@@ -181,8 +211,9 @@ class HcxService(MigrationsMixin):
         self.login_guard = login_guard
         self.startup_wait = startup_wait
         self.startup_interval = startup_interval
-        self.transport = Transport(self.url, name="HCX", errors=HcxErrorsWithBody(), verify=verify, timeout=timeout,
-                                   retry=retry)
+        self.transport = Transport(
+            self.url, name="HCX", errors=HcxErrorsWithBody(), verify=verify, timeout=timeout, retry=retry
+        )
         self.transport.session.headers["Content-Type"] = "application/json"
         self.session_info: SessionInfo | None = None
         self.session_store = session_store
@@ -212,8 +243,12 @@ class HcxService(MigrationsMixin):
         while True:
             try:
                 # Safe to repeat: a login creates nothing but a session, and HCX answers 5xx while it starts.
-                response = self.transport.request("POST", f"{API}/sessions", safe=True,
-                                                  json={"username": self.username, "password": self._password})
+                response = self.transport.request(
+                    "POST",
+                    f"{API}/sessions",
+                    safe=True,
+                    json={"username": self.username, "password": self._password},
+                )
                 break
             except HcxError as exc:
                 if STARTING_TEXT.lower() not in (exc.hcx_message or "").lower():
@@ -223,19 +258,31 @@ class HcxService(MigrationsMixin):
                 deadline = now + self.startup_wait if deadline is None else deadline
                 if now >= deadline:
                     waited = f" after {self.startup_wait:g} s" if self.startup_wait else ""
-                    raise HcxUnavailable(f"HCX at {self.url} is still starting{waited} (it answers the login with "
-                                         f"'{STARTING_TEXT}' value should not be empty): try again in a few "
-                                         "minutes", status=exc.status, hcx_message=exc.hcx_message,
-                                         url=self.url) from None
-                logger.info("HCX at %s is still starting (%s); logging in again in %g s", self.url, STARTING_TEXT,
-                            self.startup_interval)
+                    raise HcxUnavailable(
+                        f"HCX at {self.url} is still starting{waited} (it answers the login with "
+                        f"'{STARTING_TEXT}' value should not be empty): try again in a few "
+                        "minutes",
+                        status=exc.status,
+                        hcx_message=exc.hcx_message,
+                        url=self.url,
+                    ) from None
+                logger.info(
+                    "HCX at %s is still starting (%s); logging in again in %g s",
+                    self.url,
+                    STARTING_TEXT,
+                    self.startup_interval,
+                )
                 self.waiter.sleep(min(self.startup_interval, deadline - now))
         if self.login_guard is not None:
             self.login_guard.succeeded()
         token = response.headers.get("x-hm-authorization")
         if not token:
-            raise HcxError(f"HCX at {self.url} accepted the login of {self.username} but sent no "
-                           "x-hm-authorization token", status=response.status_code, url=self.url)
+            raise HcxError(
+                f"HCX at {self.url} accepted the login of {self.username} but sent no "
+                "x-hm-authorization token",
+                status=response.status_code,
+                url=self.url,
+            )
         self.transport.session.headers["x-hm-authorization"] = token
         data = (self._json(response).get("data") or {}) if response.content else {}
         endpoint = data.get("endpointInfo") or {}
@@ -249,9 +296,13 @@ class HcxService(MigrationsMixin):
         few, hcx-wire.md section 1); raised as HcxAuthError naming the user."""
         if not isinstance(exc, HcxAuthError):
             return
-        refused = HcxAuthError(f"HCX at {self.url} refused the user name or password for {self.username}"
-                               + (f": {exc.hcx_message}" if exc.hcx_message else ""),
-                               status=exc.status, hcx_message=exc.hcx_message, url=self.url)
+        refused = HcxAuthError(
+            f"HCX at {self.url} refused the user name or password for {self.username}"
+            + (f": {exc.hcx_message}" if exc.hcx_message else ""),
+            status=exc.status,
+            hcx_message=exc.hcx_message,
+            url=self.url,
+        )
         if exc.status == 401 and self.login_guard is not None:
             self.login_guard.failed(refused)
         raise refused from None
@@ -288,8 +339,12 @@ class HcxService(MigrationsMixin):
         try:
             return response.json()
         except ValueError:
-            raise HcxError(f"HCX at {self.url} answered {response.request.method} {response.request.path_url} "
-                           f"with something that is not JSON", status=response.status_code, url=self.url) from None
+            raise HcxError(
+                f"HCX at {self.url} answered {response.request.method} {response.request.path_url} "
+                f"with something that is not JSON",
+                status=response.status_code,
+                url=self.url,
+            ) from None
 
     def _envelope_data(self, body: dict, call: str) -> dict:
         """The `data` of an envelope answer; `success: false` (sent with HTTP 200) becomes an error."""
@@ -311,8 +366,12 @@ class HcxService(MigrationsMixin):
         def check():
             job = self.job(job_id)
             if job.done and job.failed:
-                raise HcxJobFailed(f"HCX at {self.url}: {what} failed: {job.message or 'no reason given'}",
-                                   job_id=job_id, hcx_message=job.message, url=self.url)
+                raise HcxJobFailed(
+                    f"HCX at {self.url}: {what} failed: {job.message or 'no reason given'}",
+                    job_id=job_id,
+                    hcx_message=job.message,
+                    url=self.url,
+                )
             return job if job.done else None
 
         return self._poll(check, timeout, f"{what} (job {job_id})", job_id)
@@ -322,8 +381,12 @@ class HcxService(MigrationsMixin):
             task = self.task(task_id)
             if task.status == TASK_FAILED:
                 said = task.error or task.message or "no reason given"
-                raise HcxJobFailed(f"HCX at {self.url}: {what} failed: {said}", job_id=task_id,
-                                   hcx_message=said, url=self.url)
+                raise HcxJobFailed(
+                    f"HCX at {self.url}: {what} failed: {said}",
+                    job_id=task_id,
+                    hcx_message=said,
+                    url=self.url,
+                )
             return task if task.done else None
 
         return self._poll(check, timeout, f"{what} (task {task_id})", task_id)
@@ -336,7 +399,9 @@ class HcxService(MigrationsMixin):
             return self.wait_for_task(started.task_id, timeout=timeout, what=what)
         return None
 
-    def follow(self, started: Started, read, *, done_state: str, timeout: float, what: str) -> tuple[dict, object]:
+    def follow(
+        self, started: Started, read, *, done_state: str, timeout: float, what: str
+    ) -> tuple[dict, object]:
         """Follow what a create started as TF and ESA do (hcx-wire.md §1, §5): its job or interconnect
         task to the end (HcxJobFailed when it failed), then `read()` the object. A create recovered by
         name has nothing to follow: unless the object already shows `done_state`, the task its
@@ -354,8 +419,9 @@ class HcxService(MigrationsMixin):
             found = read()
         if failed_state(found.get("state")):
             said = found.get("errorMessage") or "no reason given"
-            raise HcxJobFailed(f"HCX at {self.url}: {what} is {found.get('state')}: {said}", hcx_message=said,
-                               url=self.url)
+            raise HcxJobFailed(
+                f"HCX at {self.url}: {what} is {found.get('state')}: {said}", hcx_message=said, url=self.url
+            )
         return found, followed
 
     def _poll(self, check, timeout, what, job_id=None):
@@ -375,36 +441,57 @@ class HcxService(MigrationsMixin):
         certificate, `trust_certificate` decides: True, or a callable `(pem, remote_url) -> bool`.
         Without that, HcxCertificateUntrusted carries the PEM so a person can look at it first."""
         body = {"remote": {"url": remote_url, "username": username, "password": password}}
+
         def find():
             found = next((p for p in self.list_pairings() if same_url(p.get("url"), remote_url)), None)
             return {"recovered": found} if found else None
 
         for _ in range(2):  # at most once more, after trusting the certificate
-            answer = self.transport.create(lambda: self._post("/cloudConfigs", body), find,
-                                           f"the site pairing with {remote_url}")[0]
+            answer = self.transport.create(
+                lambda: self._post("/cloudConfigs", body), find, f"the site pairing with {remote_url}"
+            )[0]
             if "recovered" in answer:
                 return Started(object_id=answer["recovered"].get("endpointId"), recovered=True)
             if answer.get("success") is not False:
                 return Started(job_id=self._envelope_data(answer, "the site pairing").get("jobId"))
             first = (answer.get("errors") or [{}])[0]
             said = first.get("text") or first.get("error") or "no reason given"
-            pem = next((d.get("certificate") for d in first.get("data") or [] if isinstance(d, dict)
-                        and d.get("certificate")), None)
+            pem = next(
+                (
+                    d.get("certificate")
+                    for d in first.get("data") or []
+                    if isinstance(d, dict) and d.get("certificate")
+                ),
+                None,
+            )
             if first.get("error") == "Login failure":
-                raise HcxAuthError(f"The HCX at {remote_url} refused the user name or password for {username} "
-                                   f"(site pairing from {self.url}): {said}", hcx_message=said, url=self.url)
+                raise HcxAuthError(
+                    f"The HCX at {remote_url} refused the user name or password for {username} "
+                    f"(site pairing from {self.url}): {said}",
+                    hcx_message=said,
+                    url=self.url,
+                )
             if not pem:
-                raise HcxError(f"HCX at {self.url} could not pair with {remote_url}: {said}", hcx_message=said,
-                               url=self.url)
+                raise HcxError(
+                    f"HCX at {self.url} could not pair with {remote_url}: {said}",
+                    hcx_message=said,
+                    url=self.url,
+                )
             trusted = trust_certificate(pem, remote_url) if callable(trust_certificate) else trust_certificate
             if not trusted:
                 raise HcxCertificateUntrusted(
                     f"HCX at {self.url} asks whether to trust the certificate of {remote_url} before pairing: "
-                    "look at it and accept it to go on", pem=pem, remote_url=remote_url, hcx_message=said,
-                    url=self.url)
+                    "look at it and accept it to go on",
+                    pem=pem,
+                    remote_url=remote_url,
+                    hcx_message=said,
+                    url=self.url,
+                )
             self.trust_certificate(pem)
-        raise HcxError(f"HCX at {self.url} still does not trust {remote_url} after importing its certificate",
-                       url=self.url)
+        raise HcxError(
+            f"HCX at {self.url} still does not trust {remote_url} after importing its certificate",
+            url=self.url,
+        )
 
     def trust_certificate(self, pem: str) -> None:
         """`POST /hybridity/api/admin/certificates` (port 443, with the session token)."""
@@ -412,7 +499,9 @@ class HcxService(MigrationsMixin):
 
     def delete_pairing(self, endpoint_id: str) -> Started:
         """`DELETE /hybridity/api/endpointPairing/{endpointId}`."""
-        data = self._envelope_data(self._delete(f"/endpointPairing/{endpoint_id}"), "deleting the site pairing")
+        data = self._envelope_data(
+            self._delete(f"/endpointPairing/{endpoint_id}"), "deleting the site pairing"
+        )
         return Started(object_id=endpoint_id, job_id=data.get("jobId"))
 
     # --- inventory --------------------------------------------------------------------------
@@ -432,7 +521,9 @@ class HcxService(MigrationsMixin):
         return items(self._query("/service/inventory/vc/list", {}))
 
     def datastores(self, vcenter_id: str, cluster_ids: list[str]) -> list[dict]:
-        return items(self._query("/service/inventory/vc/datastores/query", _compute_filter(vcenter_id, cluster_ids)))
+        return items(
+            self._query("/service/inventory/vc/datastores/query", _compute_filter(vcenter_id, cluster_ids))
+        )
 
     def switches(self, vcenter_id: str, cluster_ids: list[str]) -> list[dict]:
         return items(self._query("/service/inventory/vc/dvs/query", _compute_filter(vcenter_id, cluster_ids)))
@@ -492,9 +583,12 @@ class HcxService(MigrationsMixin):
 
     def create_network_profile(self, body: dict) -> Started:
         """`POST /admin/hybridity/api/networks`; build `body` with `bodies.network_profile()`."""
+
         def send():
-            data = self._envelope_data(self._json(self._call("POST", NETWORK_PROFILE_CREATE, json=body)),
-                                       f"network profile {body['name']!r}")
+            data = self._envelope_data(
+                self._json(self._call("POST", NETWORK_PROFILE_CREATE, json=body)),
+                f"network profile {body['name']!r}",
+            )
             return Started(object_id=data.get("objectId"), job_id=data.get("jobId"))
 
         def find():
@@ -511,7 +605,9 @@ class HcxService(MigrationsMixin):
 
     def list_compute_profiles(self, endpoint_id: str | None = None) -> list[dict]:
         """`GET /hybridity/api/interconnect/computeProfiles[?endpointId=]`."""
-        return items(self._get("/interconnect/computeProfiles", {"endpointId": endpoint_id} if endpoint_id else None))
+        return items(
+            self._get("/interconnect/computeProfiles", {"endpointId": endpoint_id} if endpoint_id else None)
+        )
 
     def get_compute_profile(self, profile_id: str) -> dict:
         """One profile, read from the list as TF and ESA do (hcx-wire.md §5)."""
@@ -519,20 +615,24 @@ class HcxService(MigrationsMixin):
 
     def create_compute_profile(self, body: dict) -> Started:
         def send():
-            data = self._envelope_data(self._post("/interconnect/computeProfiles", body),
-                                       f"compute profile {body['name']!r}")
+            data = self._envelope_data(
+                self._post("/interconnect/computeProfiles", body), f"compute profile {body['name']!r}"
+            )
             return Started(object_id=data.get("computeProfileId"), task_id=data.get("interconnectTaskId"))
 
         def find():
             local = self.session_info.endpoint_id if self.session_info else None
-            found = next((p for p in self.list_compute_profiles(local) if p.get("name") == body["name"]), None)
+            found = next(
+                (p for p in self.list_compute_profiles(local) if p.get("name") == body["name"]), None
+            )
             return Started(object_id=found["computeProfileId"], recovered=True) if found else None
 
         return self.transport.create(send, find, f"compute profile {body['name']!r}")[0]
 
     def delete_compute_profile(self, profile_id: str) -> Started:
-        data = self._envelope_data(self._delete(f"/interconnect/computeProfiles/{profile_id}"),
-                                   "deleting the compute profile")
+        data = self._envelope_data(
+            self._delete(f"/interconnect/computeProfiles/{profile_id}"), "deleting the compute profile"
+        )
         return Started(object_id=profile_id, task_id=data.get("interconnectTaskId"))
 
     # --- service mesh and appliances ----------------------------------------------------------
@@ -554,8 +654,11 @@ class HcxService(MigrationsMixin):
 
     def create_service_mesh(self, body: dict) -> Started:
         """`POST /hybridity/api/interconnect/serviceMesh`; build `body` with `bodies.service_mesh()`."""
+
         def send():
-            data = self._envelope_data(self._post("/interconnect/serviceMesh", body), f"service mesh {body['name']!r}")
+            data = self._envelope_data(
+                self._post("/interconnect/serviceMesh", body), f"service mesh {body['name']!r}"
+            )
             return Started(object_id=data.get("serviceMeshId"), task_id=data.get("interconnectTaskId"))
 
         def find():
@@ -564,26 +667,46 @@ class HcxService(MigrationsMixin):
 
         return self.transport.create(send, find, f"service mesh {body['name']!r}")[0]
 
-    def wait_for_service_mesh(self, started: Started, *, timeout: float,
-                              what: str = "the service mesh") -> tuple[dict, "Task | None"]:
+    def wait_for_service_mesh(
+        self, started: Started, *, timeout: float, what: str = "the service mesh"
+    ) -> tuple[dict, "Task | None"]:
         """`follow()` for a mesh create: (mesh, task followed or None); a working mesh is COMMITTED."""
-        return self.follow(started, lambda: self.get_service_mesh(started.object_id), done_state=MESH_WORKING,
-                           timeout=timeout, what=what)
+        return self.follow(
+            started,
+            lambda: self.get_service_mesh(started.object_id),
+            done_state=MESH_WORKING,
+            timeout=timeout,
+            what=what,
+        )
 
     def delete_service_mesh(self, mesh_id: str, *, force: bool = False) -> Started:
-        data = self._envelope_data(self._delete(f"/interconnect/serviceMesh/{mesh_id}",
-                                                {"force": "true" if force else "false"}), "deleting the service mesh")
+        data = self._envelope_data(
+            self._delete(f"/interconnect/serviceMesh/{mesh_id}", {"force": "true" if force else "false"}),
+            "deleting the service mesh",
+        )
         return Started(object_id=mesh_id, task_id=data.get("interconnectTaskId"))
 
     def list_appliances(self) -> list[dict]:
         """`GET /hybridity/api/interconnect/appliances`."""
         return items(self._get("/interconnect/appliances"))
 
-    def query_appliances(self, *, appliance_type: str | None = None, endpoint_id: str | None = None,
-                         service_mesh_id: str | None = None) -> list[dict]:
+    def query_appliances(
+        self,
+        *,
+        appliance_type: str | None = None,
+        endpoint_id: str | None = None,
+        service_mesh_id: str | None = None,
+    ) -> list[dict]:
         """`POST .../interconnect/appliances/query`, e.g. `appliance_type="HCX-NET-EXT"` for extenders."""
-        flt = {k: v for k, v in (("applianceType", appliance_type), ("endpointId", endpoint_id),
-                                 ("serviceMeshId", service_mesh_id)) if v}
+        flt = {
+            k: v
+            for k, v in (
+                ("applianceType", appliance_type),
+                ("endpointId", endpoint_id),
+                ("serviceMeshId", service_mesh_id),
+            )
+            if v
+        }
         return items(self._query("/interconnect/appliances/query", {"filter": flt}))
 
     def extension_appliances(self, service_mesh_id: str, endpoint_id: str) -> list[dict]:
@@ -591,14 +714,22 @@ class HcxService(MigrationsMixin):
         from a local appliance), as TF's GetAppliance asks for them. HCX 9.x EDGE meshes may name
         their type otherwise, so when the HCX-NET-EXT query finds none, every appliance of the mesh at
         that endpoint is read and those whose type names NET-EXT or L2C are taken (hcx-wire.md §5)."""
-        found = self.query_appliances(appliance_type=NE_APPLIANCE, endpoint_id=endpoint_id,
-                                      service_mesh_id=service_mesh_id)
+        found = self.query_appliances(
+            appliance_type=NE_APPLIANCE, endpoint_id=endpoint_id, service_mesh_id=service_mesh_id
+        )
         if not found:
-            found = [a for a in self.query_appliances(endpoint_id=endpoint_id, service_mesh_id=service_mesh_id)
-                     if is_extension_appliance(a)]
+            found = [
+                a
+                for a in self.query_appliances(endpoint_id=endpoint_id, service_mesh_id=service_mesh_id)
+                if is_extension_appliance(a)
+            ]
         # The filter is asked for, and checked again: an appliance of the other end cannot extend from here.
-        return [a for a in found if a.get("serviceMeshId", service_mesh_id) == service_mesh_id
-                and a.get("endpointId", endpoint_id) == endpoint_id]
+        return [
+            a
+            for a in found
+            if a.get("serviceMeshId", service_mesh_id) == service_mesh_id
+            and a.get("endpointId", endpoint_id) == endpoint_id
+        ]
 
     # --- network extensions ---------------------------------------------------------------------
 
@@ -617,9 +748,15 @@ class HcxService(MigrationsMixin):
             return Started(job_id=answer.get("id") or (answer.get("data") or {}).get("jobId"))
 
         def find():
-            found = next((e for e in self.list_l2_extensions()
-                          if (e.get("sourceNetwork") or {}).get("networkId") == network_id
-                          and not failed_state((e.get("operationStatus") or {}).get("state"))), None)
+            found = next(
+                (
+                    e
+                    for e in self.list_l2_extensions()
+                    if (e.get("sourceNetwork") or {}).get("networkId") == network_id
+                    and not failed_state((e.get("operationStatus") or {}).get("state"))
+                ),
+                None,
+            )
             return Started(object_id=found["stretchId"], recovered=True) if found else None
 
         return self.transport.create(send, find, f"the extension of network {network_id}")[0]
@@ -630,6 +767,10 @@ class HcxService(MigrationsMixin):
 
 
 def _compute_filter(vcenter_id: str, cluster_ids: list[str]) -> dict:
-    return {"filter": {"computeType": "ClusterComputeResource", "vcenter_instanceId": vcenter_id,
-                       "computeIds": list(cluster_ids)}}
-
+    return {
+        "filter": {
+            "computeType": "ClusterComputeResource",
+            "vcenter_instanceId": vcenter_id,
+            "computeIds": list(cluster_ids),
+        }
+    }

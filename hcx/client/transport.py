@@ -68,7 +68,10 @@ class HcxErrors:
     def untrusted(self, where: str, pem: str | None, url: str) -> Exception:
         return HcxCertificateUntrusted(
             f"{where} presented a TLS certificate this portal does not trust: trust it (or give the CA "
-            "certificate) to go on", pem=pem, url=url)
+            "certificate) to go on",
+            pem=pem,
+            url=url,
+        )
 
 
 class AvsErrors:
@@ -88,9 +91,13 @@ class AvsErrors:
         detail = quoted("Azure", said)
         kwargs = {"status": status, "code": code, "azure_message": said, "url": response.url}
         if status in (400, 401) and code in ("invalid_client", "unauthorized_client", "invalid_request"):
-            return AvsAuthError(f"{where} refused the service principal's client id or secret{detail}", **kwargs)
+            return AvsAuthError(
+                f"{where} refused the service principal's client id or secret{detail}", **kwargs
+            )
         if status in (401, 403):
-            return AvsAuthError(f"{where} refused {call}: the service principal lacks access{detail}", **kwargs)
+            return AvsAuthError(
+                f"{where} refused {call}: the service principal lacks access{detail}", **kwargs
+            )
         return AvsError(f"{where} refused {call} (HTTP {status}){detail}", **kwargs)
 
     def unavailable_error(self, message: str, outcome_unknown: bool, status=None, said=None) -> Exception:
@@ -112,9 +119,18 @@ DEFAULT_RETRY = Retry()
 
 
 class Transport:
-    def __init__(self, base_url: str, *, name: str, errors, verify: bool | str = True,
-                 timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, retry: Retry = DEFAULT_RETRY,
-                 sleep: Callable[[float], None] = time.sleep, auth=None):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        name: str,
+        errors,
+        verify: bool | str = True,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: Retry = DEFAULT_RETRY,
+        sleep: Callable[[float], None] = time.sleep,
+        auth=None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.where = f"{name} at {self.base_url}"
         self.errors = errors
@@ -131,10 +147,20 @@ class Transport:
         self.session.close()
 
     def _pause(self, attempt: int):
-        self.sleep(self.retry.backoff * (2 ** attempt))
+        self.sleep(self.retry.backoff * (2**attempt))
 
-    def request(self, method: str, path: str, *, safe: bool, json=None, params=None, data=None,
-                headers=None, url: str | None = None) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        safe: bool,
+        json=None,
+        params=None,
+        data=None,
+        headers=None,
+        url: str | None = None,
+    ) -> requests.Response:
         """Send one call (repeated when `safe`) and return the 2xx answer, or raise a typed error."""
         target = url or f"{self.base_url}{path}"
         call = f"{method} {urlsplit(target).path}"
@@ -145,8 +171,16 @@ class Transport:
                 self._pause(attempt - 1)
             logger.debug("%s %s (attempt %d/%d)", method, target, attempt + 1, attempts)
             try:
-                response = self.session.request(method, target, json=json, params=params, data=data,
-                                                headers=headers, timeout=self.timeout, verify=self.verify)
+                response = self.session.request(
+                    method,
+                    target,
+                    json=json,
+                    params=params,
+                    data=data,
+                    headers=headers,
+                    timeout=self.timeout,
+                    verify=self.verify,
+                )
             except OutboundRefused as exc:
                 raise self.errors.unavailable_error(f"{self.where}: {exc}", False) from None
             except requests.exceptions.SSLError:
@@ -171,8 +205,9 @@ class Transport:
                 raise self.errors.for_response(response, self.where, call)
             return response
         tries = f" after {attempts} attempts" if attempts > 1 else ""
-        raise self.errors.unavailable_error(f"{self.where} {problem} to {call}{tries}", outcome_unknown,
-                                            status=status, said=said)
+        raise self.errors.unavailable_error(
+            f"{self.where} {problem} to {call}{tries}", outcome_unknown, status=status, said=said
+        )
 
     def create(self, send: Callable[[], T], find: Callable[[], T | None], what: str) -> tuple[T, bool]:
         """Run a create that must not be duplicated: `send()` posts it, `find()` looks it up (by name,
@@ -188,7 +223,9 @@ class Transport:
             self._pause(attempt)
             existing = find()
             if existing is not None:
-                logger.info("%s: the answer to creating %s was lost; found it, not sending again", self.where, what)
+                logger.info(
+                    "%s: the answer to creating %s was lost; found it, not sending again", self.where, what
+                )
                 return existing, True
             try:
                 return send(), False

@@ -23,16 +23,30 @@ from .placement import Placement, check_placement
 
 
 class DeployRequestSerializer(serializers.Serializer):
-    ova = serializers.CharField(max_length=255, help_text="File name of an .ova in the OVA folder (HCX_OVA_DIR)")
+    ova = serializers.CharField(
+        max_length=255, help_text="File name of an .ova in the OVA folder (HCX_OVA_DIR)"
+    )
     datacenter = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
     cluster = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=300, help_text="Empty: the vCenter's only cluster"
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=300,
+        help_text="Empty: the vCenter's only cluster",
     )
     datastore = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=300, help_text="Empty: the cluster's only datastore"
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=300,
+        help_text="Empty: the cluster's only datastore",
     )
     network = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=300, help_text="Port group; empty: the plan's management profile's"
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=300,
+        help_text="Port group; empty: the plan's management profile's",
     )
     folder = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
     resource_pool = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
@@ -70,8 +84,10 @@ class HcxPlanDeployViewSet(viewsets.GenericViewSet):
         request=DeployRequestSerializer,
         responses={
             202: JobSerializer,
-            400: OpenApiResponse(description="An OVA outside the folder or not a Connector OVA, a placement not in "
-                                             "the vCenter's inventory, or plan settings the appliance cannot use"),
+            400: OpenApiResponse(
+                description="An OVA outside the folder or not a Connector OVA, a placement not in "
+                "the vCenter's inventory, or plan settings the appliance cannot use"
+            ),
             409: OpenApiResponse(BUSY, description="A set-up or deploy job already runs for the plan"),
         },
     )
@@ -90,4 +106,6 @@ class HcxPlanDeployViewSet(viewsets.GenericViewSet):
             return Response({"detail": str(exc), "job": exc.job.pk}, status=status.HTTP_409_CONFLICT)
         except JobError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+        )

@@ -18,7 +18,9 @@ class DeployForm(forms.Form):
     cluster = forms.ChoiceField(label="Datacenter / cluster", required=False)
     datastore = forms.ChoiceField(label="Datastore", required=False)
     network = forms.ChoiceField(label="Management port group", required=False)
-    folder = forms.CharField(label="VM folder", required=False, max_length=300, help_text="Empty: the datacenter's VM folder")
+    folder = forms.CharField(
+        label="VM folder", required=False, max_length=300, help_text="Empty: the datacenter's VM folder"
+    )
     resource_pool = forms.CharField(
         label="Resource pool", required=False, max_length=300, help_text="Empty: the cluster's root pool"
     )
@@ -29,23 +31,27 @@ class DeployForm(forms.Form):
         self.plan = plan
         self.inventory = inventory or Inventory.of(plan)
         ovas = library.list_ovas()
-        self.fields["ova"].choices = [("", "— choose —")] + [(o.name, f"{o.name} ({filesizeformat(o.size)})") for o in ovas]
+        self.fields["ova"].choices = [("", "— choose —")] + [
+            (o.name, f"{o.name} ({filesizeformat(o.size)})") for o in ovas
+        ]
         clusters = self.inventory.clusters
         self.clusters = {str(c.pk): c for c in clusters}
         # Left empty, vCenter's only cluster (datastore) is taken; with several it must be chosen.
-        self.fields["cluster"].choices = [("", "— choose —" if len(clusters) > 1 else "— the vCenter's only cluster —")] + [
-            (str(c.pk), f"{c.datacenter} / {c.name}" if c.datacenter else c.name) for c in clusters
-        ]
+        self.fields["cluster"].choices = [
+            ("", "— choose —" if len(clusters) > 1 else "— the vCenter's only cluster —")
+        ] + [(str(c.pk), f"{c.datacenter} / {c.name}" if c.datacenter else c.name) for c in clusters]
         self.fields["datastore"].choices = [("", "— the cluster's only datastore —")] + [
-            (d.name, f"{d.name} ({filesizeformat(d.free_mib * 2**20)} free)") for d in self.inventory.datastores
+            (d.name, f"{d.name} ({filesizeformat(d.free_mib * 2**20)} free)")
+            for d in self.inventory.datastores
         ]
         management = management_port_group(plan)
         self.management_port_group = management
         networks = list(self.inventory.networks)
         if management and management not in networks:
             networks.insert(0, management)  # the plan's choice, even before the vCenter is discovered
-        self.fields["network"].choices = [(n, n + (" (the plan's management network)" if n == management else ""))
-                                          for n in networks]
+        self.fields["network"].choices = [
+            (n, n + (" (the plan's management network)" if n == management else "")) for n in networks
+        ]
         self.fields["network"].initial = management
         if len(ovas) == 1:
             self.fields["ova"].initial = ovas[0].name

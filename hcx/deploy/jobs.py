@@ -115,10 +115,20 @@ def start_connector_deployment(
             name=f"Deploy HCX Connector {spec.vm_name} for {plan}",
             user=acting_user,
             obj=plan,
-            params={"plan_id": plan.pk, "ova": path.name, "spec": spec.public_dict(), "wait_seconds": wait_seconds},
+            params={
+                "plan_id": plan.pk,
+                "ova": path.name,
+                "spec": spec.public_dict(),
+                "wait_seconds": wait_seconds,
+            },
         )
         AuditEntry.record(
-            acting_user, AuditAction.HCX_CONNECTOR_DEPLOY, plan, job=job.pk, vm_name=spec.vm_name, ova=path.name,
+            acting_user,
+            AuditAction.HCX_CONNECTOR_DEPLOY,
+            plan,
+            job=job.pk,
+            vm_name=spec.vm_name,
+            ova=path.name,
             placement=placement.as_dict(),
         )
     return job
@@ -145,7 +155,9 @@ def run_deployment(
     try:
         vcenter = plan.vcenter
         if vcenter is None or not vcenter.can_discover:
-            raise JobError(f"vCenter {vcenter or '(none)'} of plan {plan} has no URL and user name to connect with")
+            raise JobError(
+                f"vCenter {vcenter or '(none)'} of plan {plan} has no URL and user name to connect with"
+            )
         path = resolve_ova(ova)  # again: the folder may have changed since the job was queued
         report(0, f"Reading {path.name}")
         package = open_package(path)

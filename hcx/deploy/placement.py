@@ -50,7 +50,9 @@ class Inventory:
             clusters=list(Cluster.objects.filter(vcenter_id=plan.vcenter_id).order_by("datacenter", "name")),
             datastores=list(Datastore.objects.filter(vcenter_id=plan.vcenter_id).order_by("name")),
             networks=list(
-                Network.objects.filter(vcenter_id=plan.vcenter_id).order_by("name").values_list("name", flat=True)
+                Network.objects.filter(vcenter_id=plan.vcenter_id)
+                .order_by("name")
+                .values_list("name", flat=True)
             ),
         )
 
@@ -75,7 +77,9 @@ def check_placement(plan, placement: Placement, inventory: Inventory | None = No
     if placement.datacenter and clusters:
         known = {c.datacenter for c in clusters}
         if placement.datacenter not in known:
-            problems["datacenter"] = f"{vc} has no datacenter {placement.datacenter!r}; it has: {_listing(sorted(known))}."
+            problems["datacenter"] = (
+                f"{vc} has no datacenter {placement.datacenter!r}; it has: {_listing(sorted(known))}."
+            )
     if placement.cluster and clusters:
         matching = [c for c in clusters if c.name == placement.cluster]
         if placement.datacenter:
@@ -98,7 +102,9 @@ def check_placement(plan, placement: Placement, inventory: Inventory | None = No
                 f"{_listing(d.name for d in inventory.datastores)}."
             )
     if placement.network and inventory.networks and placement.network not in inventory.networks:
-        problems["network"] = f"{vc} has no port group {placement.network!r}; it has: {_listing(inventory.networks)}."
+        problems["network"] = (
+            f"{vc} has no port group {placement.network!r}; it has: {_listing(inventory.networks)}."
+        )
     return problems
 
 

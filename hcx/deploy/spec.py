@@ -28,8 +28,11 @@ CONNECTOR_PROPERTIES = (
 # (set when declared) and the static routes (left at their empty defaults, as Microsoft's scripts do).
 OPTIONAL_PROPERTIES = (
     "mgr_grub_passwd",
-    *(f"{name}_{n}" for n in (1, 2) for name in ("mgr_static_network", "mgr_static_network_prefix",
-                                                  "mgr_static_gateway_ip")),
+    *(
+        f"{name}_{n}"
+        for n in (1, 2)
+        for name in ("mgr_static_network", "mgr_static_network_prefix", "mgr_static_gateway_ip")
+    ),
 )
 KNOWN_PROPERTIES = frozenset(CONNECTOR_PROPERTIES) | frozenset(OPTIONAL_PROPERTIES)
 # The OVA's own descriptions say these lists are space separated (hcx-wire.md §8).
@@ -53,12 +56,15 @@ def describe_unknown(package: OvfPackage) -> str:
     if not unknown:
         return ""
     listed = "; ".join(
-        f"{p.key}" + (f" ({p.label})" if p.label and p.label != p.key else "")
+        f"{p.key}"
+        + (f" ({p.label})" if p.label and p.label != p.key else "")
         + (" = (hidden)" if p.password and p.default else f" = {p.default!r}")
         for p in unknown
     )
-    return (f"{package} declares {len(unknown)} propert{'y' if len(unknown) == 1 else 'ies'} the portal does not "
-            f"set; {'it keeps its' if len(unknown) == 1 else 'they keep their'} default: {listed}")
+    return (
+        f"{package} declares {len(unknown)} propert{'y' if len(unknown) == 1 else 'ies'} the portal does not "
+        f"set; {'it keeps its' if len(unknown) == 1 else 'they keep their'} default: {listed}"
+    )
 
 
 def check_connector_package(package: OvfPackage):

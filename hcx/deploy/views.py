@@ -88,7 +88,9 @@ class HcxPlanDeployView(PermissionMixin, View):
 
     def get(self, request, pk):
         plan = self.get_plan()
-        form = DeployForm(plan=plan, initial={"ova": request.GET.get("ova", "")} if request.GET.get("ova") else None)
+        form = DeployForm(
+            plan=plan, initial={"ova": request.GET.get("ova", "")} if request.GET.get("ova") else None
+        )
         return render(request, TEMPLATE, page_context(plan, deploy_form=form))
 
     def post(self, request, pk):
@@ -110,7 +112,9 @@ class HcxPlanDeployView(PermissionMixin, View):
             except JobError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"Deployment of the HCX Connector for {plan} started (job #{job.pk}).")
+                messages.success(
+                    request, f"Deployment of the HCX Connector for {plan} started (job #{job.pk})."
+                )
                 return redirect(url_or_none("hcx:hcxplan_setup", plan.pk) or job.get_absolute_url())
         return render(request, TEMPLATE, page_context(plan, deploy_form=form), status=status)
 

@@ -26,7 +26,11 @@ def do_save_plan(plan_form, profile_formset, *, acting_user) -> HcxPlan:
         plan = plan_form.save()
         profile_formset.instance = plan
         profile_formset.save()
-        return do_record_plan_change(plan, acting_user=acting_user, action=AuditAction.HCX_PLAN_CREATE if created else AuditAction.HCX_PLAN_CHANGE)
+        return do_record_plan_change(
+            plan,
+            acting_user=acting_user,
+            action=AuditAction.HCX_PLAN_CREATE if created else AuditAction.HCX_PLAN_CHANGE,
+        )
 
 
 def do_delete_plan(plan: HcxPlan, *, acting_user) -> None:

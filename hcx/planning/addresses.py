@@ -9,7 +9,9 @@ import re
 
 from django.core.exceptions import ValidationError
 
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+)
 
 
 def split_list(text: str) -> list[str]:
@@ -45,7 +47,9 @@ def validate_ipv4_network(value):
     try:
         ipaddress.IPv4Network(str(value), strict=True)
     except ValueError as exc:
-        raise ValidationError(f"{value!r} is not an IPv4 network in CIDR form (for example 10.20.0.0/22): {exc}") from None
+        raise ValidationError(
+            f"{value!r} is not an IPv4 network in CIDR form (for example 10.20.0.0/22): {exc}"
+        ) from None
 
 
 def parse_range(item) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]:
@@ -79,7 +83,9 @@ def ranges_from_text(text: str) -> list[dict]:
 
 
 def ranges_to_text(ranges) -> str:
-    return ", ".join(r["start"] if r["start"] == r["end"] else f"{r['start']}-{r['end']}" for r in ranges or [])
+    return ", ".join(
+        r["start"] if r["start"] == r["end"] else f"{r['start']}-{r['end']}" for r in ranges or []
+    )
 
 
 def range_size(start, end) -> int:
@@ -100,6 +106,8 @@ def validate_gateways(value):
         try:
             interface = ipaddress.ip_interface(str(cidr))
         except ValueError:
-            raise ValidationError(f"{name}: '{cidr}' is not a gateway/prefix such as 10.10.41.1/24.") from None
+            raise ValidationError(
+                f"{name}: '{cidr}' is not a gateway/prefix such as 10.10.41.1/24."
+            ) from None
         if interface.ip == interface.network.network_address or interface.network.prefixlen >= 31:
             raise ValidationError(f"{name}: '{cidr}' is not a usable gateway address with its prefix.")

@@ -127,18 +127,27 @@ def avs_block_is_private_22(facts: PlanFacts):
     block, prefix = facts.avs_block, facts.limits["AVS_MANAGEMENT_PREFIX"]
     if block is None:
         yield Finding(
-            "avs-block", Severity.ERROR, "AVS management block", f"{facts.plan.avs_block!r} is not an IPv4 network.",
+            "avs-block",
+            Severity.ERROR,
+            "AVS management block",
+            f"{facts.plan.avs_block!r} is not an IPv4 network.",
             f"Enter the private cloud's /{prefix}, for example 10.20.0.0/{prefix}.",
         )
         return
     if block.prefixlen != prefix:
         yield Finding(
-            "avs-block", Severity.ERROR, "AVS management block", f"{block} is a /{block.prefixlen}; AVS needs a /{prefix}.",
+            "avs-block",
+            Severity.ERROR,
+            "AVS management block",
+            f"{block} is a /{block.prefixlen}; AVS needs a /{prefix}.",
             f"Enter the /{prefix} given when the private cloud was created.",
         )
     if not block.is_private:
         yield Finding(
-            "avs-block", Severity.ERROR, "AVS management block", f"{block} is not a private (RFC 1918) range.",
+            "avs-block",
+            Severity.ERROR,
+            "AVS management block",
+            f"{block} is not a private (RFC 1918) range.",
             "Choose a private block that overlaps nothing on premises or in Azure.",
         )
 
@@ -148,13 +157,18 @@ def profiles_present(facts: PlanFacts):
     for kind in ProfileKind.REQUIRED:
         if kind not in facts.profiles:
             yield Finding(
-                "profiles", Severity.ERROR, label(kind), f"The plan has no {ProfileKind(kind).label} profile.",
+                "profiles",
+                Severity.ERROR,
+                label(kind),
+                f"The plan has no {ProfileKind(kind).label} profile.",
                 f"Add the {ProfileKind(kind).label} network profile: HCX cannot build a service mesh without it.",
             )
     for kind in ProfileKind.MAY_REUSE_MANAGEMENT:
         if kind not in facts.profiles:
             yield Finding(
-                "profiles", Severity.WARNING, label(kind),
+                "profiles",
+                Severity.WARNING,
+                label(kind),
                 f"No {ProfileKind(kind).label} profile: its traffic will use the Management profile.",
                 f"AVS allows this; add a dedicated {ProfileKind(kind).label} profile to keep the traffic apart.",
             )
@@ -169,15 +183,21 @@ def ranges_inside_subnet(facts: PlanFacts):
         for pool in pools:
             if pool.start not in subnet or pool.end not in subnet:
                 yield Finding(
-                    "range-subnet", Severity.ERROR, f"{label(kind)}, range {pool}",
+                    "range-subnet",
+                    Severity.ERROR,
+                    f"{label(kind)}, range {pool}",
                     f"The range {pool} is not inside the profile's subnet {subnet}.",
                     f"Keep the range between {_first_host(subnet)} and {_last_host(subnet)}, or correct the gateway or prefix length.",
                 )
-            elif subnet.version == 4 and subnet.prefixlen < 31 and (
-                subnet.network_address in pool or subnet.broadcast_address in pool
+            elif (
+                subnet.version == 4
+                and subnet.prefixlen < 31
+                and (subnet.network_address in pool or subnet.broadcast_address in pool)
             ):
                 yield Finding(
-                    "range-subnet", Severity.ERROR, f"{label(kind)}, range {pool}",
+                    "range-subnet",
+                    Severity.ERROR,
+                    f"{label(kind)}, range {pool}",
                     f"The range {pool} includes the network or broadcast address of {subnet}.",
                     f"Keep the range between {_first_host(subnet)} and {_last_host(subnet)}.",
                 )
@@ -192,18 +212,25 @@ def gateway_inside_subnet_outside_pools(facts: PlanFacts):
         # The subnet is the gateway's own, so a pool elsewhere is reported by ranges_inside_subnet;
         # what is left here is a gateway that cannot be a host of its subnet.
         gateway, subnet = ipaddress.ip_address(profile.gateway), profile.subnet
-        if subnet is not None and subnet.version == 4 and subnet.prefixlen < 31 and gateway in (
-            subnet.network_address, subnet.broadcast_address
+        if (
+            subnet is not None
+            and subnet.version == 4
+            and subnet.prefixlen < 31
+            and gateway in (subnet.network_address, subnet.broadcast_address)
         ):
             yield Finding(
-                "gateway", Severity.ERROR, f"{label(kind)}, gateway {gateway}",
+                "gateway",
+                Severity.ERROR,
+                f"{label(kind)}, gateway {gateway}",
                 f"The gateway {gateway} is the network or broadcast address of {subnet}.",
                 f"Use the router's host address, between {_first_host(subnet)} and {_last_host(subnet)}.",
             )
         for pool in every_pool:
             if gateway in pool:
                 yield Finding(
-                    "gateway", Severity.ERROR, f"{label(kind)}, gateway {gateway}",
+                    "gateway",
+                    Severity.ERROR,
+                    f"{label(kind)}, gateway {gateway}",
                     f"The gateway {gateway} is inside the {label(pool.kind)} range {pool}: HCX would hand it to an appliance.",
                     "Take the gateway out of the range (shorten or split the range).",
                 )
@@ -215,7 +242,9 @@ def ranges_do_not_overlap(facts: PlanFacts):
         if overlaps(a.start, a.end, b.start, b.end):
             where = label(a.kind) if a.kind == b.kind else f"{label(a.kind)} and {label(b.kind)}"
             yield Finding(
-                "range-overlap", Severity.ERROR, f"{where}, ranges {a} and {b}",
+                "range-overlap",
+                Severity.ERROR,
+                f"{where}, ranges {a} and {b}",
                 f"The ranges {a} ({ProfileKind(a.kind).label}) and {b} ({ProfileKind(b.kind).label}) overlap: two appliances could get the same address.",
                 "Give each profile its own, separate range.",
             )
@@ -227,23 +256,33 @@ def nothing_overlaps_avs_block(facts: PlanFacts):
     if block is None:
         return
     for kind, profile in facts.profiles.items():
-        bad = [pool for pool in facts.pools.get(kind, []) if pool.start.version == 4 and _range_meets(pool, block)]
+        bad = [
+            pool
+            for pool in facts.pools.get(kind, [])
+            if pool.start.version == 4 and _range_meets(pool, block)
+        ]
         for pool in bad:
             yield Finding(
-                "avs-overlap", Severity.ERROR, f"{label(kind)}, range {pool}",
+                "avs-overlap",
+                Severity.ERROR,
+                f"{label(kind)}, range {pool}",
                 f"The range {pool} overlaps the AVS management block {block}.",
                 f"Choose on-premises addresses outside {block}: AVS routes that block to the private cloud.",
             )
         subnet = profile.subnet
         if not bad and subnet is not None and subnet.version == 4 and subnet.overlaps(block):
             yield Finding(
-                "avs-overlap", Severity.ERROR, label(kind),
+                "avs-overlap",
+                Severity.ERROR,
+                label(kind),
                 f"The subnet {subnet} overlaps the AVS management block {block}.",
                 f"Use an on-premises subnet outside {block}.",
             )
     if facts.connector_ip is not None and facts.connector_ip in block:
         yield Finding(
-            "avs-overlap", Severity.ERROR, f"Connector {facts.connector_ip}",
+            "avs-overlap",
+            Severity.ERROR,
+            f"Connector {facts.connector_ip}",
             f"The Connector address {facts.connector_ip} is inside the AVS management block {block}.",
             f"Give the Connector an on-premises address outside {block}.",
         )
@@ -257,20 +296,30 @@ def connector_on_management_network(facts: PlanFacts):
     subject = f"Connector {ip}"
     if ip not in management.subnet:
         yield Finding(
-            "connector", Severity.ERROR, subject,
+            "connector",
+            Severity.ERROR,
+            subject,
             f"The Connector address {ip} is not inside the management subnet {management.subnet}.",
             "Deploy the Connector on the HCX management network: give it an address of that subnet.",
         )
     for pool in facts.all_pools():
         if ip in pool:
             yield Finding(
-                "connector", Severity.ERROR, subject,
+                "connector",
+                Severity.ERROR,
+                subject,
                 f"The Connector address {ip} is inside the {label(pool.kind)} range {pool}: an appliance would be given it.",
                 "Take the Connector's address out of the range.",
             )
-    if management.gateway and facts.plan.connector_gateway and management.gateway != facts.plan.connector_gateway:
+    if (
+        management.gateway
+        and facts.plan.connector_gateway
+        and management.gateway != facts.plan.connector_gateway
+    ):
         yield Finding(
-            "connector", Severity.WARNING, subject,
+            "connector",
+            Severity.WARNING,
+            subject,
             f"The Connector's gateway {facts.plan.connector_gateway} differs from the management profile's {management.gateway}.",
             "Use the management network's gateway for both, unless the Connector sits on another network on purpose.",
         )
@@ -283,7 +332,9 @@ def enough_addresses(facts: PlanFacts):
         have = sum(pool.size for pool in facts.pools.get(kind, []))
         if have < needed:
             yield Finding(
-                "addresses", Severity.ERROR, label(kind),
+                "addresses",
+                Severity.ERROR,
+                label(kind),
                 f"The {ProfileKind(kind).label} pool holds {have} address{'es' if have != 1 else ''}; the mesh needs {needed} ({why}).",
                 f"Add {needed - have} more address{'es' if needed - have != 1 else ''} to the range(s).",
             )
@@ -295,13 +346,18 @@ def mtu_limits(facts: PlanFacts):
     for kind, profile in facts.profiles.items():
         if profile.mtu < low or profile.mtu > high:
             yield Finding(
-                "mtu", Severity.ERROR, label(kind), f"MTU {profile.mtu} is outside {low}-{high}.",
+                "mtu",
+                Severity.ERROR,
+                label(kind),
+                f"MTU {profile.mtu} is outside {low}-{high}.",
                 f"Set an MTU between {low} and {high} that the port group's switch carries end to end.",
             )
     uplink = facts.profiles.get(ProfileKind.UPLINK)
     if uplink is not None and facts.plan.link_type == LinkType.VPN and uplink.mtu > vpn:
         yield Finding(
-            "mtu", Severity.ERROR, label(ProfileKind.UPLINK),
+            "mtu",
+            Severity.ERROR,
+            label(ProfileKind.UPLINK),
             f"The link is a VPN but the uplink MTU is {uplink.mtu}; tunnels over a VPN need {vpn} or less.",
             f"Set the uplink profile's MTU to {vpn} on both sides (the AVS uplink too).",
         )
@@ -318,7 +374,9 @@ def _link_shortfalls(facts: PlanFacts, migration_type: str) -> list[str]:
         shortfalls.append(f"needs at least {minimum} Mbps, the link has {facts.plan.bandwidth_mbps} Mbps")
     max_latency = facts.limits["MAX_LATENCY_MS_VMOTION"]
     if migration_type in (MigrationType.VMOTION, MigrationType.RAV) and facts.plan.latency_ms > max_latency:
-        shortfalls.append(f"needs a round trip of at most {max_latency} ms, the link has {facts.plan.latency_ms} ms")
+        shortfalls.append(
+            f"needs a round trip of at most {max_latency} ms, the link has {facts.plan.latency_ms} ms"
+        )
     return shortfalls
 
 
@@ -328,14 +386,21 @@ def link_bandwidth_and_latency(facts: PlanFacts):
     for migration_type in MigrationType.values:
         for shortfall in _link_shortfalls(facts, migration_type):
             yield Finding(
-                "link", Severity.WARNING, f"{MigrationType(migration_type).label} over the link",
+                "link",
+                Severity.WARNING,
+                f"{MigrationType(migration_type).label} over the link",
                 f"{MigrationType(migration_type).label} {shortfall}: it cannot be used on this link.",
-                "Plan these VMs as " + ", ".join(str(MigrationType(t).label) for t in allowed) + ", or improve the link.",
+                "Plan these VMs as "
+                + ", ".join(str(MigrationType(t).label) for t in allowed)
+                + ", or improve the link.",
             )
     yield Finding(
-        "link", Severity.INFO, "Link",
+        "link",
+        Severity.INFO,
+        "Link",
         f"The link ({LinkType(facts.plan.link_type).label}, {facts.plan.bandwidth_mbps} Mbps, {facts.plan.latency_ms} ms) allows: "
-        + ", ".join(str(MigrationType(t).label) for t in allowed) + ".",
+        + ", ".join(str(MigrationType(t).label) for t in allowed)
+        + ".",
     )
 
 
@@ -347,24 +412,35 @@ def networks_can_be_extended(facts: PlanFacts):
         subject = f"Network {network.name}"
         if network.switch_type == SwitchType.STANDARD:
             yield Finding(
-                "extend", Severity.ERROR, subject, f"{network.name} is on a standard vSwitch, which HCX cannot extend.",
+                "extend",
+                Severity.ERROR,
+                subject,
+                f"{network.name} is on a standard vSwitch, which HCX cannot extend.",
                 "Move the port group to a distributed switch first, or migrate its VMs with re-addressing instead.",
             )
         elif network.switch_type == SwitchType.UNKNOWN:
             yield Finding(
-                "extend", Severity.WARNING, subject, f"The switch type of {network.name} is unknown.",
+                "extend",
+                Severity.WARNING,
+                subject,
+                f"The switch type of {network.name} is unknown.",
                 "Rediscover the vCenter, or check that it is a distributed port group or an NSX segment.",
             )
         if network.switch_type != SwitchType.NSX and not network.vlan_id:
             shown = network.vlan or "none"
             yield Finding(
-                "extend", Severity.ERROR, subject,
+                "extend",
+                Severity.ERROR,
+                subject,
                 f"{network.name} has no single VLAN (VLAN: {shown}); HCX extends VLAN-tagged port groups only.",
                 "Tag the port group with one VLAN id (not 0, not a trunk), or leave it out of the extension.",
             )
         if facts.plan.vcenter_id and network.vcenter_id != facts.plan.vcenter_id:
             yield Finding(
-                "extend", Severity.WARNING, subject, f"{network.name} belongs to another vCenter than the plan's.",
+                "extend",
+                Severity.WARNING,
+                subject,
+                f"{network.name} belongs to another vCenter than the plan's.",
                 "Extend it from that site's own plan.",
             )
 
@@ -377,7 +453,9 @@ def extension_gateways_given(facts: PlanFacts):
     for network in facts.networks:
         if not gateways.get(network.name):
             yield Finding(
-                "extension-gateway", Severity.ERROR, f"Network {network.name}",
+                "extension-gateway",
+                Severity.ERROR,
+                f"Network {network.name}",
                 f"{network.name} is to be extended but the plan gives no gateway for it: HCX needs its gateway and prefix.",
                 f'Add it under "{where}", for example {{"{network.name}": "10.10.41.1/24"}} with the router address '
                 f"and prefix of {network.name}.",
@@ -385,25 +463,34 @@ def extension_gateways_given(facts: PlanFacts):
     selected = {network.name for network in facts.networks}
     for name in sorted(set(gateways) - selected):
         yield Finding(
-            "extension-gateway", Severity.WARNING, f"Gateway of {name}",
+            "extension-gateway",
+            Severity.WARNING,
+            f"Gateway of {name}",
             f"The plan gives a gateway for {name}, which is not among the networks to extend.",
-            f"Select {name} among the networks to extend, or remove its gateway from \"{where}\".",
+            f'Select {name} among the networks to extend, or remove its gateway from "{where}".',
         )
 
 
 @rule
 def concurrency_within_limits(facts: PlanFacts):
     wanted = facts.plan.concurrent_migrations
-    per_mesh, per_manager = facts.limits["MAX_REPLICATIONS_PER_MESH"], facts.limits["MAX_REPLICATIONS_PER_MANAGER"]
+    per_mesh, per_manager = (
+        facts.limits["MAX_REPLICATIONS_PER_MESH"],
+        facts.limits["MAX_REPLICATIONS_PER_MANAGER"],
+    )
     if wanted > per_manager:
         yield Finding(
-            "concurrency", Severity.WARNING, "Concurrent migrations",
+            "concurrency",
+            Severity.WARNING,
+            "Concurrent migrations",
             f"{wanted} concurrent Bulk/RAV migrations exceed the {per_manager} one HCX Manager runs at once.",
             "Plan the waves below that figure, or scale the Cloud Manager.",
         )
     elif wanted > per_mesh:
         yield Finding(
-            "concurrency", Severity.WARNING, "Concurrent migrations",
+            "concurrency",
+            Severity.WARNING,
+            "Concurrent migrations",
             f"{wanted} concurrent Bulk/RAV migrations exceed the {per_mesh} one service mesh (IX) runs at once.",
             "Add a service mesh or keep the waves below that figure.",
         )
@@ -413,7 +500,9 @@ def concurrency_within_limits(facts: PlanFacts):
 def service_mesh_appliances(facts: PlanFacts):
     mesh = facts.mesh
     yield Finding(
-        "appliances", Severity.INFO, "Service mesh",
+        "appliances",
+        Severity.INFO,
+        "Service mesh",
         f"The mesh will deploy {mesh.total} appliance(s): {mesh.explain_total()} "
         f"({mesh.extended_networks} network(s) to extend, {mesh.networks_per_ne} per NE).",
     )
@@ -422,12 +511,17 @@ def service_mesh_appliances(facts: PlanFacts):
 @rule
 def cloud_manager_size(facts: PlanFacts):
     size = manager_size(facts.vm_count)
-    fix = "" if size == ManagerSize.SMALL else (
-        f"Scale it with the AVS run command Set-HcxScaledCpuAndMemorySetting (ScaleFormFactor {size})."
+    fix = (
+        ""
+        if size == ManagerSize.SMALL
+        else (f"Scale it with the AVS run command Set-HcxScaledCpuAndMemorySetting (ScaleFormFactor {size}).")
     )
     yield Finding(
-        "manager-size", Severity.INFO, "AVS HCX Cloud Manager",
-        f"{facts.vm_count} VMs in the estate: size {ManagerSize(size).label}.", fix,
+        "manager-size",
+        Severity.INFO,
+        "AVS HCX Cloud Manager",
+        f"{facts.vm_count} VMs in the estate: size {ManagerSize(size).label}.",
+        fix,
     )
 
 
@@ -435,7 +529,13 @@ def cloud_manager_size(facts: PlanFacts):
 def ports_to_open(facts: PlanFacts):
     uplink = ", ".join(str(p) for p in facts.pools.get(ProfileKind.UPLINK, [])) or "the uplink pool"
     for port in required_ports(facts.plan, uplink):
-        yield Finding("ports", Severity.INFO, f"{port.protocol} {port.port}", f"{port}: {port.purpose}.", "Open it in the firewalls on the path.")
+        yield Finding(
+            "ports",
+            Severity.INFO,
+            f"{port.protocol} {port.port}",
+            f"{port}: {port.purpose}.",
+            "Open it in the firewalls on the path.",
+        )
 
 
 def _range_meets(pool: Pool, block) -> bool:

@@ -25,8 +25,10 @@ class Appliances:
         """The count, in words a reader can check: `1 Interconnect + 3 Network Extension (17 extended
         networks, up to 8 per appliance) + 1 WAN Optimization = 5 appliances`."""
         parts = [f"{self.interconnect} Interconnect"]
-        parts.append(f"{self.network_extension} Network Extension ({self.extended_networks} extended "
-                     f"network{'s' if self.extended_networks != 1 else ''}, up to {self.networks_per_ne} per appliance)")
+        parts.append(
+            f"{self.network_extension} Network Extension ({self.extended_networks} extended "
+            f"network{'s' if self.extended_networks != 1 else ''}, up to {self.networks_per_ne} per appliance)"
+        )
         if self.wan_opt:
             parts.append(f"{self.wan_opt} WAN Optimization")
         return " + ".join(parts) + f" = {self.total} appliance{'s' if self.total != 1 else ''}"

@@ -26,8 +26,12 @@ def do_save_connection(connection: HcxConnection, *, acting_user, changed: list[
     with transaction.atomic():
         connection.save()
         sequence.bump(sequence.key_for(connection.plan))  # the set-up page's checklist
-        AuditEntry.record(acting_user, AuditAction.HCX_CONNECTION_ADD if created else AuditAction.HCX_CONNECTION_CHANGE,
-                          connection.plan, fields=sorted(changed))
+        AuditEntry.record(
+            acting_user,
+            AuditAction.HCX_CONNECTION_ADD if created else AuditAction.HCX_CONNECTION_CHANGE,
+            connection.plan,
+            fields=sorted(changed),
+        )
     return connection
 
 
@@ -44,21 +48,32 @@ def do_trust_certificate(plan: HcxPlan, *, acting_user, sha256: str, then_remain
         if prompt is None:
             raise TrustRefused("No certificate is waiting to be trusted: no step is asking for one now.")
         if not same_fingerprint(prompt.sha256, sha256):
-            raise TrustRefused("The certificate changed since the page was shown: look at it again before trusting it.")
+            raise TrustRefused(
+                "The certificate changed since the page was shown: look at it again before trusting it."
+            )
         if prompt.for_pairing:
             connection, _ = HcxConnection.objects.select_for_update().get_or_create(plan=plan)
             connection.trusted_cloud_certificate = prompt.certificate
             connection.save(update_fields=["trusted_cloud_certificate", "last_updated"])
         else:
             # Kept on the step until it is done: the step imports it into HCX and registers.
-            row.data = {**row.data, "trusted_certificates": [*row.data.get("trusted_certificates", []),
-                                                             prompt.certificate]}
+            row.data = {
+                **row.data,
+                "trusted_certificates": [*row.data.get("trusted_certificates", []), prompt.certificate],
+            }
             row.save(update_fields=["data"])
         sequence.bump(sequence.key_for(plan))  # the set-up page's checklist
-        AuditEntry.record(acting_user, AuditAction.HCX_CERTIFICATE_TRUST, plan, sha256=prompt.sha256,
-                          subject=prompt.subject, remote_url=prompt.remote_url, step=prompt.step)
+        AuditEntry.record(
+            acting_user,
+            AuditAction.HCX_CERTIFICATE_TRUST,
+            plan,
+            sha256=prompt.sha256,
+            subject=prompt.subject,
+            remote_url=prompt.remote_url,
+            step=prompt.step,
+        )
         steps = [prompt.step]
         if then_remaining:
-            after = ORDER[ORDER.index(prompt.step) + 1:]
+            after = ORDER[ORDER.index(prompt.step) + 1 :]
             steps += [key for key in build_checklist(plan, has_connection=True).remaining if key in after]
         return start_setup(acting_user, plan, steps)

@@ -38,11 +38,17 @@ class SetupStepSerializer(serializers.Serializer):
     job = serializers.IntegerField(allow_null=True, source="job.pk", default=None)
     job_url = serializers.SerializerMethodField()
     needs = serializers.SerializerMethodField()
-    runnable = serializers.BooleanField(help_text="The portal runs this step (the Connector's deployment has its own page)")
-    can_run_now = serializers.BooleanField(help_text="Runnable, and what it needs is done: the page offers Run")
-    waits_for = serializers.ListField(child=serializers.CharField(),
-                                      help_text="What it waits for before it can run: the titles of the steps it "
-                                                "needs that are not done, and the HCX connection when there is none")
+    runnable = serializers.BooleanField(
+        help_text="The portal runs this step (the Connector's deployment has its own page)"
+    )
+    can_run_now = serializers.BooleanField(
+        help_text="Runnable, and what it needs is done: the page offers Run"
+    )
+    waits_for = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What it waits for before it can run: the titles of the steps it "
+        "needs that are not done, and the HCX connection when there is none",
+    )
     is_next = serializers.BooleanField()
     hint = serializers.CharField()
     certificate_prompt = CertificatePromptSerializer(source="prompt", allow_null=True)
@@ -60,22 +66,28 @@ class SetupStateSerializer(serializers.Serializer):
     plan = serializers.IntegerField(source="plan.pk")
     steps = SetupStepSerializer(many=True, source="rows")
     next = serializers.CharField(source="next.key", allow_null=True, default=None)
-    remaining = serializers.ListField(child=serializers.CharField(),
-                                      help_text="The steps not done yet that the portal runs, in order: POST them "
-                                                "to run all remaining steps")
+    remaining = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The steps not done yet that the portal runs, in order: POST them "
+        "to run all remaining steps",
+    )
     active_job = JobSerializer(allow_null=True)
 
 
 class RunStepsSerializer(serializers.Serializer):
-    steps = serializers.ListField(child=serializers.CharField(), allow_empty=False,
-                                  help_text=f"Step keys, run in the path's order: {', '.join(ORDER)}")
+    steps = serializers.ListField(
+        child=serializers.CharField(),
+        allow_empty=False,
+        help_text=f"Step keys, run in the path's order: {', '.join(ORDER)}",
+    )
 
     def validate_steps(self, steps):
         load_steps()
         unknown = [s for s in steps if s not in STEPS]
         if unknown:
             raise serializers.ValidationError(
-                f"Unknown set-up step(s): {', '.join(unknown)}. The portal runs: {', '.join(k for k in ORDER if k in STEPS)}.")
+                f"Unknown set-up step(s): {', '.join(unknown)}. The portal runs: {', '.join(k for k in ORDER if k in STEPS)}."
+            )
         return steps
 
 
@@ -102,8 +114,11 @@ class HcxPlanSetupViewSet(viewsets.GenericViewSet):
     @extend_schema(
         methods=["POST"],
         request=RunStepsSerializer,
-        responses={202: JobSerializer, 400: OpenApiResponse(description="Unknown or no steps"),
-                   409: OpenApiResponse(BUSY, description="A set-up or deploy job already runs for the plan")},
+        responses={
+            202: JobSerializer,
+            400: OpenApiResponse(description="Unknown or no steps"),
+            409: OpenApiResponse(BUSY, description="A set-up or deploy job already runs for the plan"),
+        },
     )
     @action(detail=True, methods=["get", "post"], url_path="setup")
     def setup(self, request, pk=None):
@@ -116,6 +131,8 @@ class HcxPlanSetupViewSet(viewsets.GenericViewSet):
                 job = start_setup(request.user, plan, run.validated_data["steps"])
             except SetupBusy as exc:
                 return Response({"detail": str(exc), "job": exc.job.pk}, status=status.HTTP_409_CONFLICT)
-            return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+            return Response(
+                JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+            )
         checklist = build_checklist(plan)
         return Response(SetupStateSerializer(checklist, context={"request": request}).data)

@@ -49,9 +49,16 @@ class CertificatePrompt:
         if not pem.strip():
             return None
         default_server = "the Cloud Manager" if row.step == SetupStepKey.PAIR else "vCenter"
-        return cls(pem, str(data.get("sha256") or "") or fingerprint(pem), str(data.get("subject") or ""),
-                   str(data.get("remote_url") or ""), str(data.get("issuer") or ""), str(data.get("not_after") or ""),
-                   row.step, str(data.get("server") or default_server))
+        return cls(
+            pem,
+            str(data.get("sha256") or "") or fingerprint(pem),
+            str(data.get("subject") or ""),
+            str(data.get("remote_url") or ""),
+            str(data.get("issuer") or ""),
+            str(data.get("not_after") or ""),
+            row.step,
+            str(data.get("server") or default_server),
+        )
 
 
 def fingerprint(pem: str) -> str:
@@ -175,7 +182,10 @@ def build_checklist(plan: HcxPlan, *, has_connection: bool | None = None) -> Che
             message=saved.message if saved else "",
             observed=saved.observed if saved else None,
             job=saved.job if saved else None,
-            needs=[(n, str(SetupStepKey(n).label), states.get(n) == StepState.DONE) for n in (spec.needs if spec else ())],
+            needs=[
+                (n, str(SetupStepKey(n).label), states.get(n) == StepState.DONE)
+                for n in (spec.needs if spec else ())
+            ],
             runnable=spec is not None,
             prompt=CertificatePrompt.from_step(saved),
             has_connection=has_connection,
@@ -205,8 +215,10 @@ def hint(row: Row, has_connection: bool) -> str:
         if row.prompt and row.prompt.for_pairing:
             return "HCX asks whether to trust the Cloud Manager's certificate: check it below, then trust it to pair."
         if row.prompt:
-            return (f"HCX does not trust the certificate of {row.prompt.server}: check it below, then trust it to "
-                    "register.")
+            return (
+                f"HCX does not trust the certificate of {row.prompt.server}: check it below, then trust it to "
+                "register."
+            )
         return "HCX needs a decision: read the message, act on it, then run the step again."
     if not has_connection and row.key != SetupStepKey.DEPLOY:
         return "Fill in the HCX connection (Connector address, users, Azure or activation key) first, then run this step."
@@ -215,16 +227,21 @@ def hint(row: Row, has_connection: bool) -> str:
     if row.unmet_needs:
         return f"First finish: {', '.join(row.unmet_needs)}."
     if not row.runnable:
-        return ("Deploy the Connector appliance into the on-premises vCenter (its deploy page, or "
-                "manage.py deploy_connector), then go on with the next steps.")
+        return (
+            "Deploy the Connector appliance into the on-premises vCenter (its deploy page, or "
+            "manage.py deploy_connector), then go on with the next steps."
+        )
     return f"Next: run “{row.title}”."
 
 
 def last_setup_job(plan: HcxPlan) -> Job | None:
     """The most recent set-up or deploy job of the plan, running or finished."""
     return (
-        Job.objects.filter(kind__in=[KIND, DEPLOY_KIND], object_type=ContentType.objects.get_for_model(HcxPlan),
-                           object_id=plan.pk)
+        Job.objects.filter(
+            kind__in=[KIND, DEPLOY_KIND],
+            object_type=ContentType.objects.get_for_model(HcxPlan),
+            object_id=plan.pk,
+        )
         .select_related("user")
         .order_by("-created", "-id")
         .first()

@@ -35,5 +35,9 @@ class SetupFeed(Feed):
         from .views import checklist_context
 
         self.plan = HcxPlan.objects.select_related("vcenter", "connection").get(pk=self.plan.pk)
-        context = {**checklist_context(self.user, self.plan), "user": self.user, "csrf_token": self.csrf_token}
+        context = {
+            **checklist_context(self.user, self.plan),
+            "user": self.user,
+            "csrf_token": self.csrf_token,
+        }
         return {"replace": {"setup-checklist": render_to_string("hcx/_setup_checklist.html", context)}}

@@ -13,28 +13,67 @@ from django.utils.translation import gettext_lazy as _
 from hcx.forms import BootstrapMixin
 from hcx.models import HcxConnection
 
-SECRETS = ("password", "admin_password", "root_password", "avs_client_secret", "activation_key", "cloud_password")
+SECRETS = (
+    "password",
+    "admin_password",
+    "root_password",
+    "avs_client_secret",
+    "activation_key",
+    "cloud_password",
+)
 URLS = ("connector_url", "appliance_url", "arm_url", "login_url", "cloud_url")
-AZURE = ("avs_subscription_id", "avs_resource_group", "avs_private_cloud", "avs_tenant_id", "avs_client_id",
-         "avs_client_secret")
+AZURE = (
+    "avs_subscription_id",
+    "avs_resource_group",
+    "avs_private_cloud",
+    "avs_tenant_id",
+    "avs_client_id",
+    "avs_client_secret",
+)
 CLOUD = ("cloud_url", "cloud_username", "cloud_password")
 
 # Where each field goes on the page, with the words that tell the two Azure paths apart.
 SECTIONS = [
-    ("The HCX Connector", "", ("connector_url", "appliance_url", "username", "password", "admin_password",
-                               "root_password", "verify_tls", "ca_certificates", "location_city", "admin_groups")),
-    ("Azure: a service principal (recommended)",
-     "With these, the portal asks the AVS private cloud for an activation key (the hcxEnterpriseSites API) and reads "
-     "the HCX Cloud Manager's address and cloudadmin credentials itself. The principal needs read access to the "
-     "private cloud and the right to create HCX activation keys. Leave the URL overrides empty for the public Azure "
-     "cloud.",
-     ("avs_subscription_id", "avs_resource_group", "avs_private_cloud", "avs_tenant_id", "avs_client_id",
-      "avs_client_secret", "arm_url", "login_url")),
-    ("Or: an activation key pasted from the Azure portal",
-     "Without a service principal: in the Azure portal, open the private cloud, then Add-ons → Migration using "
-     "HCX → Connect with on-premise using HCX keys; add a key and paste it here, with the Cloud Manager URL and the "
-     "cloudadmin credentials from Manage → VMware credentials. When both are filled in, the service principal wins.",
-     ("activation_key", "cloud_url", "cloud_username", "cloud_password")),
+    (
+        "The HCX Connector",
+        "",
+        (
+            "connector_url",
+            "appliance_url",
+            "username",
+            "password",
+            "admin_password",
+            "root_password",
+            "verify_tls",
+            "ca_certificates",
+            "location_city",
+            "admin_groups",
+        ),
+    ),
+    (
+        "Azure: a service principal (recommended)",
+        "With these, the portal asks the AVS private cloud for an activation key (the hcxEnterpriseSites API) and reads "
+        "the HCX Cloud Manager's address and cloudadmin credentials itself. The principal needs read access to the "
+        "private cloud and the right to create HCX activation keys. Leave the URL overrides empty for the public Azure "
+        "cloud.",
+        (
+            "avs_subscription_id",
+            "avs_resource_group",
+            "avs_private_cloud",
+            "avs_tenant_id",
+            "avs_client_id",
+            "avs_client_secret",
+            "arm_url",
+            "login_url",
+        ),
+    ),
+    (
+        "Or: an activation key pasted from the Azure portal",
+        "Without a service principal: in the Azure portal, open the private cloud, then Add-ons → Migration using "
+        "HCX → Connect with on-premise using HCX keys; add a key and paste it here, with the Cloud Manager URL and the "
+        "cloudadmin credentials from Manage → VMware credentials. When both are filled in, the service principal wins.",
+        ("activation_key", "cloud_url", "cloud_username", "cloud_password"),
+    ),
 ]
 
 _http_only = URLValidator(schemes=["http", "https"])
@@ -60,13 +99,18 @@ class HcxConnectionForm(BootstrapMixin, forms.ModelForm):
         for name in SECRETS:
             model_field = HcxConnection._meta.get_field(name)
             self.fields[name] = forms.CharField(
-                label=capfirst(model_field.verbose_name), required=False, strip=False,
-                widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password",
-                                                                      "class": "form-control form-control-sm"}),
+                label=capfirst(model_field.verbose_name),
+                required=False,
+                strip=False,
+                widget=forms.PasswordInput(
+                    render_value=False,
+                    attrs={"autocomplete": "new-password", "class": "form-control form-control-sm"},
+                ),
                 help_text=_("Stored: leave blank to keep it.") if self.stored[name] else _("Not set."),
             )
             self.fields[f"{name}_forget"] = forms.BooleanField(
-                label=_("forget the stored value"), required=False,
+                label=_("forget the stored value"),
+                required=False,
                 widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
             )
             self.initial.pop(name, None)
@@ -75,8 +119,10 @@ class HcxConnectionForm(BootstrapMixin, forms.ModelForm):
         self.fields["connector_url"].required = True
         self.fields["verify_tls"].help_text = _("Leave on; give the CA certificates below for a private CA.")
         self.fields["activation_key"].help_text = (
-            _("Stored: leave blank to keep it.") if self.stored["activation_key"]
-            else _("Not set. Only without a service principal."))
+            _("Stored: leave blank to keep it.")
+            if self.stored["activation_key"]
+            else _("Not set. Only without a service principal.")
+        )
 
     # --- secrets: blank keeps, "forget" clears ----------------------------------------------------
     def _secret(self, name: str) -> str:
@@ -95,14 +141,18 @@ class HcxConnectionForm(BootstrapMixin, forms.ModelForm):
         if not any(str(cleaned.get(n) or "").strip() for n in AZURE):
             # Without a service principal, nothing fills the Cloud Manager's details in: the pasted
             # key goes with all of them. With one, the AVS step reads them from the private cloud.
-            self._check_all_or_nothing(cleaned, ("activation_key", *CLOUD), _("the pasted activation key path"))
+            self._check_all_or_nothing(
+                cleaned, ("activation_key", *CLOUD), _("the pasted activation key path")
+            )
         if cleaned.get("ca_certificates", "").strip():
             from cryptography import x509
 
             try:
                 x509.load_pem_x509_certificates(cleaned["ca_certificates"].strip().encode())
             except ValueError:
-                self.add_error("ca_certificates", _("These are not PEM certificates (-----BEGIN CERTIFICATE----- …)."))
+                self.add_error(
+                    "ca_certificates", _("These are not PEM certificates (-----BEGIN CERTIFICATE----- …).")
+                )
         return cleaned
 
     def _check_all_or_nothing(self, cleaned, names, what):
@@ -111,7 +161,10 @@ class HcxConnectionForm(BootstrapMixin, forms.ModelForm):
             for name in names:
                 if name not in given and name not in self.errors:
                     label = HcxConnection._meta.get_field(name).verbose_name
-                    self.add_error(name, _("Needed for %(what)s: the %(label)s is missing.") % {"what": what, "label": label})
+                    self.add_error(
+                        name,
+                        _("Needed for %(what)s: the %(label)s is missing.") % {"what": what, "label": label},
+                    )
 
     @property
     def changed_fields(self) -> list[str]:
@@ -124,8 +177,14 @@ class HcxConnectionForm(BootstrapMixin, forms.ModelForm):
     def sections(self):
         """[(heading, explanation, [(bound field, forget box or None)])] in page order."""
         return [
-            (heading, text, [(self[name], self[f"{name}_forget"] if name in SECRETS and self.stored[name] else None)
-                             for name in names])
+            (
+                heading,
+                text,
+                [
+                    (self[name], self[f"{name}_forget"] if name in SECRETS and self.stored[name] else None)
+                    for name in names
+                ],
+            )
             for heading, text, names in SECTIONS
         ]
 
@@ -139,5 +198,4 @@ class RunStepsForm(forms.Form):
 
 class TrustCertificateForm(forms.Form):
     sha256 = forms.CharField(max_length=200)
-    then_remaining = forms.BooleanField(required=False, initial=True,
-                                        label=_("then run the remaining steps"))
+    then_remaining = forms.BooleanField(required=False, initial=True, label=_("then run the remaining steps"))

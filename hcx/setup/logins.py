@@ -24,10 +24,12 @@ LOCKED = "locked"  # in HCX's 401 text for a locked account: no point trying aga
 
 
 def refused_text(connection: HcxConnection, failures: int, said: str) -> str:
-    return (f"HCX refuses the stored password of {connection.username} ({failures} failed login"
-            f"{'s' if failures != 1 else ''} in a row" + (f"; HCX said: {said}" if said else "") + "). "
-            "The portal stopped logging in so that the SSO account is not locked: save the right password "
-            "in the HCX connection on the plan's set-up page.")
+    return (
+        f"HCX refuses the stored password of {connection.username} ({failures} failed login"
+        f"{'s' if failures != 1 else ''} in a row" + (f"; HCX said: {said}" if said else "") + "). "
+        "The portal stopped logging in so that the SSO account is not locked: save the right password "
+        "in the HCX connection on the plan's set-up page."
+    )
 
 
 class StoredPasswordGuard:
@@ -37,8 +39,11 @@ class StoredPasswordGuard:
         self.connection = connection
 
     def _row(self) -> dict | None:
-        return (HcxConnection.objects.filter(pk=self.connection.pk)
-                .values("login_failures", "login_failed_at", "login_refusal").first())
+        return (
+            HcxConnection.objects.filter(pk=self.connection.pk)
+            .values("login_failures", "login_failed_at", "login_refusal")
+            .first()
+        )
 
     def allow(self):
         row = self._row() if self.connection.pk else None
@@ -46,8 +51,11 @@ class StoredPasswordGuard:
             return
         failures, limit = row["login_failures"], settings.HCX_LOGIN["MAX_FAILURES"]
         if failures >= limit:
-            raise HcxAuthError(refused_text(self.connection, failures, row["login_refusal"]), status=401,
-                               url=self.connection.connector_url)
+            raise HcxAuthError(
+                refused_text(self.connection, failures, row["login_refusal"]),
+                status=401,
+                url=self.connection.connector_url,
+            )
         pause = settings.HCX_LOGIN["BACKOFF_SECONDS"] * 2 ** (failures - 1)
         retry_at = (row["login_failed_at"] or timezone.now()) + timedelta(seconds=pause)
         if timezone.now() < retry_at:
@@ -56,7 +64,9 @@ class StoredPasswordGuard:
                 f"{failures} time{'s' if failures != 1 else ''} in a row; the portal tries again after "
                 f"{timezone.localtime(retry_at):%H:%M:%S} (HCX locks the SSO account after a few failed logins). "
                 "If the password changed, save the new one on the plan's set-up page.",
-                status=401, url=self.connection.connector_url)
+                status=401,
+                url=self.connection.connector_url,
+            )
 
     def failed(self, exc: HcxAuthError):
         if not self.connection.pk:
@@ -64,12 +74,14 @@ class StoredPasswordGuard:
         said = (exc.hcx_message or "")[:300]
         failures = settings.HCX_LOGIN["MAX_FAILURES"] if LOCKED in said.lower() else F("login_failures") + 1
         HcxConnection.objects.filter(pk=self.connection.pk).update(
-            login_failures=failures, login_failed_at=timezone.now(), login_refusal=said)
+            login_failures=failures, login_failed_at=timezone.now(), login_refusal=said
+        )
 
     def succeeded(self):
         if self.connection.pk:
             HcxConnection.objects.filter(pk=self.connection.pk, login_failures__gt=0).update(
-                login_failures=0, login_failed_at=None, login_refusal="")
+                login_failures=0, login_failed_at=None, login_refusal=""
+            )
 
 
 class SharedSession:
@@ -82,7 +94,9 @@ class SharedSession:
 
     def __init__(self, connection: HcxConnection):
         secret = hashlib.sha256((connection.password or "").encode()).hexdigest()
-        self.key = (connection.pk, connection.connector_url, connection.username, secret) if connection.pk else None
+        self.key = (
+            (connection.pk, connection.connector_url, connection.username, secret) if connection.pk else None
+        )
 
     def get(self):
         with self._lock:
@@ -105,13 +119,17 @@ def forget_failures(connection: HcxConnection):
 
 def login_problem(plan) -> str:
     """What the set-up and launch pages say when HCX refused the stored password ('' when it did not)."""
-    connection = HcxConnection.objects.filter(plan=plan).only("username", "login_failures", "login_refusal").first()
+    connection = (
+        HcxConnection.objects.filter(plan=plan).only("username", "login_failures", "login_refusal").first()
+    )
     if connection is None or not connection.login_failures:
         return ""
     if connection.login_refused:
         return refused_text(connection, connection.login_failures, connection.login_refusal)
-    return (f"HCX refuses the stored password of {connection.username} ({connection.login_failures} failed "
-            f"login{'s' if connection.login_failures != 1 else ''} in a row"
-            + (f"; HCX said: {connection.login_refusal}" if connection.login_refusal else "")
-            + "). The portal waits between tries so that the SSO account is not locked: if the password "
-              "changed, save the new one in the HCX connection on the plan's set-up page.")
+    return (
+        f"HCX refuses the stored password of {connection.username} ({connection.login_failures} failed "
+        f"login{'s' if connection.login_failures != 1 else ''} in a row"
+        + (f"; HCX said: {connection.login_refusal}" if connection.login_refusal else "")
+        + "). The portal waits between tries so that the SSO account is not locked: if the password "
+        "changed, save the new one in the HCX connection on the plan's set-up page."
+    )

@@ -58,7 +58,9 @@ def run_step(ctx: Context, key: str) -> Outcome:
     try:
         outcome = spec.run(ctx)
     except StepNeedsInput as exc:
-        record(ctx.plan, key, StepState.NEEDS_INPUT, message=str(exc), data={**ctx.step_data(key), **exc.data})
+        record(
+            ctx.plan, key, StepState.NEEDS_INPUT, message=str(exc), data={**ctx.step_data(key), **exc.data}
+        )
         raise JobNeedsInput(f"{spec.title}: {exc}") from exc
     except (HcxError, AvsError, PollTimeout, JobError) as exc:
         message = describe(exc)
@@ -90,8 +92,11 @@ def setup_job(job, plan_id: int, steps: list[str]):
             if blocked_by:
                 stopped.add(key)
                 skipped.append(title)
-                ctx.log(f"Skipped: {title}, which needs {', '.join(str(SetupStepKey(n).label) for n in blocked_by)} "
-                        "done first", EventLevel.WARNING)
+                ctx.log(
+                    f"Skipped: {title}, which needs {', '.join(str(SetupStepKey(n).label) for n in blocked_by)} "
+                    "done first",
+                    EventLevel.WARNING,
+                )
                 continue
             try:
                 results[key] = run_step(ctx, key).summary
@@ -133,12 +138,14 @@ def active_setup_job(plan: HcxPlan) -> Job | None:
 
 class SetupBusy(Exception):
     def __init__(self, job: Job):
-        super().__init__(f"A set-up job is already running for {job.object or 'this plan'}: {job.name} (#{job.pk}).")
+        super().__init__(
+            f"A set-up job is already running for {job.object or 'this plan'}: {job.name} (#{job.pk})."
+        )
         self.job = job
 
 
 def job_name(plan: HcxPlan, steps: list[str]) -> str:
-    """"Run HCX set-up: Main datacenter — Pair with the AVS HCX Cloud Manager", or "… — 7 steps": the
+    """ "Run HCX set-up: Main datacenter — Pair with the AVS HCX Cloud Manager", or "… — 7 steps": the
     plan's name whole (Job.name has room for it), the steps' titles as the checklist writes them."""
     what = str(SetupStepKey(steps[0]).label) if len(steps) == 1 else f"{len(steps)} steps"
     return f"Run HCX set-up: {plan} — {what}"
@@ -157,7 +164,12 @@ def start_setup(acting_user, plan: HcxPlan, steps: list[str]) -> Job:
         busy = active_setup_job(plan)
         if busy is not None:
             raise SetupBusy(busy)
-        job = Job.enqueue(KIND, name=job_name(plan, steps), user=acting_user, obj=plan,
-                          params={"plan_id": plan.pk, "steps": steps})
+        job = Job.enqueue(
+            KIND,
+            name=job_name(plan, steps),
+            user=acting_user,
+            obj=plan,
+            params={"plan_id": plan.pk, "steps": steps},
+        )
         AuditEntry.record(acting_user, AuditAction.HCX_SETUP_RUN, plan, job=job.pk, steps=steps)
     return job

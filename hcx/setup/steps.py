@@ -104,8 +104,12 @@ class Context:
     @cached_property
     def hcx(self) -> HcxService:
         # A set-up job waits for HCX to finish starting; the reconciler tries next cycle.
-        return clients.hcx_service(self.plan, self.connection, waiter=self.waiter,
-                                   startup_wait=settings.HCX_SETUP["STARTUP_WAIT_SECONDS"] if self.job is not None else 0)
+        return clients.hcx_service(
+            self.plan,
+            self.connection,
+            waiter=self.waiter,
+            startup_wait=settings.HCX_SETUP["STARTUP_WAIT_SECONDS"] if self.job is not None else 0,
+        )
 
     @cached_property
     def appliance(self) -> HcxAppliance:
@@ -127,8 +131,16 @@ class Context:
         return dict(row.data) if row else {}
 
 
-def record(plan: HcxPlan, key: str, state: str, *, job: Job | None = None, summary: str | None = None,
-           message: str = "", data: dict | None = None) -> HcxSetupStep:
+def record(
+    plan: HcxPlan,
+    key: str,
+    state: str,
+    *,
+    job: Job | None = None,
+    summary: str | None = None,
+    message: str = "",
+    data: dict | None = None,
+) -> HcxSetupStep:
     """Write a step's state. `summary`/`data` None keeps what was there (a failure keeps the last
     known summary and the ids found so far, so a re-run continues from them)."""
     with transaction.atomic():

@@ -43,7 +43,9 @@ def checklist_context(user, plan: HcxPlan) -> dict:
         "can_deploy": user_can(user, HcxPlan, "deploy_connector"),
         "can_edit_connection": user_can(user, HcxConnection, "change"),
         "deploy_url": deploy_url(plan),
-        "trust_form": TrustCertificateForm(initial={"sha256": checklist.prompt.sha256}) if checklist.prompt else None,
+        "trust_form": TrustCertificateForm(initial={"sha256": checklist.prompt.sha256})
+        if checklist.prompt
+        else None,
     }
 
 
@@ -73,8 +75,11 @@ class HcxPlanSetupView(PermissionMixin, View):
             live_seq=live_seq,
             setup_seq=setup_seq,
             connection=connection,
-            secrets=[(HcxConnection._meta.get_field(n).verbose_name, bool(getattr(connection, n)))
-                     for n in SECRETS] if connection else [],
+            secrets=[
+                (HcxConnection._meta.get_field(n).verbose_name, bool(getattr(connection, n))) for n in SECRETS
+            ]
+            if connection
+            else [],
             can_view_connection=user_can(request.user, HcxConnection, "view"),
             login_problem=login_problem(plan) if connection else "",
         )
@@ -108,7 +113,9 @@ class HcxPlanSetupRunView(PermissionMixin, View):
             row = next(r for r in build_checklist(plan).rows if r.key == key)
             if row.waits_for:
                 # The button is not offered then; a stale page or a hand-made POST gets told why.
-                messages.error(request, f"“{row.title}” waits for {', '.join(row.waits_for)}: nothing was started.")
+                messages.error(
+                    request, f"“{row.title}” waits for {', '.join(row.waits_for)}: nothing was started."
+                )
                 return redirect(setup_url)
             steps = [key]
         try:
@@ -139,8 +146,12 @@ class HcxPlanSetupTrustView(PermissionMixin, View):
             messages.error(request, "Trust which certificate? The fingerprint was missing: reload the page.")
             return redirect(setup_url)
         try:
-            job = do_trust_certificate(plan, acting_user=request.user, sha256=form.cleaned_data["sha256"],
-                                       then_remaining=form.cleaned_data["then_remaining"])
+            job = do_trust_certificate(
+                plan,
+                acting_user=request.user,
+                sha256=form.cleaned_data["sha256"],
+                then_remaining=form.cleaned_data["then_remaining"],
+            )
         except TrustRefused as exc:
             messages.error(request, str(exc))
             return redirect(setup_url)
@@ -168,8 +179,9 @@ class HcxConnectionEditView(PermissionMixin, View):
         form = HcxConnectionForm(request.POST, instance=self.connection(plan))
         if not form.is_valid():
             return self.render(plan, form, status=400)
-        connection = do_save_connection(form.save(commit=False), acting_user=request.user,
-                                        changed=form.changed_fields)
+        connection = do_save_connection(
+            form.save(commit=False), acting_user=request.user, changed=form.changed_fields
+        )
         messages.success(request, f"The HCX connection of {plan} is saved.")
         return redirect(connection)
 

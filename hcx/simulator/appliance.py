@@ -19,7 +19,7 @@ def config_items(body: dict, what: str) -> dict:
     try:
         config = body["data"]["items"][0]["config"]
     except (KeyError, IndexError, TypeError):
-        raise SimError(400, f"{what}: body must be {{\"data\":{{\"items\":[{{\"config\":{{...}}}}]}}}}") from None
+        raise SimError(400, f'{what}: body must be {{"data":{{"items":[{{"config":{{...}}}}]}}}}') from None
     if not isinstance(config, dict):
         raise SimError(400, f"{what}: config must be an object")
     return config
@@ -37,16 +37,21 @@ def require(config: dict, what: str, *names):
 
 # --- activation ------------------------------------------------------------------------------
 
+
 def check_key(sim, key: str):
     """HCX asks connect.hcx.vmware.com; for AVS the keys are the ARM hcxEnterpriseSites' keys."""
     if not key:
         raise SimError(400, "Activation: licenseKey/activationKey is required")
-    site = next((s for s in sim.state.enterprise_sites.values() if s["properties"]["activationKey"] == key), None)
+    site = next(
+        (s for s in sim.state.enterprise_sites.values() if s["properties"]["activationKey"] == key), None
+    )
     if site is None:
         raise SimError(400, "Activation key is not valid", error="Invalid activation key")
     status = site["properties"]["status"]
     if status != "Available":
-        raise SimError(400, f"Activation key has already been used (status {status})", error="Activation key consumed")
+        raise SimError(
+            400, f"Activation key has already been used (status {status})", error="Activation key consumed"
+        )
     if sim.state.activation:
         raise SimError(400, "This HCX Manager is already activated")
     return site
@@ -55,8 +60,12 @@ def check_key(sim, key: str):
 def activate(sim, key: str, url: str):
     site = check_key(sim, key)
     site["properties"]["status"] = "Consumed"
-    sim.state.activation = {"UUID": str(uuid.uuid4()), "url": url or HCX_CONNECT_URL, "activationKey": key,
-                            "activatedAt": sim.clock.now_ms()}
+    sim.state.activation = {
+        "UUID": str(uuid.uuid4()),
+        "url": url or HCX_CONNECT_URL,
+        "activationKey": key,
+        "activatedAt": sim.clock.now_ms(),
+    }
 
 
 @router.add("GET", "/api/admin/global/config/hcx", auth="basic")
@@ -93,8 +102,18 @@ LICENSES_WITHOUT_KEY = {
 @router.add("GET", "/api/admin/licenses", auth="basic")
 def list_licenses(sim, req):
     a = sim.state.activation
-    keyed = [{"licenseKey": a["activationKey"], "status": "ACTIVE", "url": a["url"],
-              "activatedAt": a["activatedAt"]}] if a else []
+    keyed = (
+        [
+            {
+                "licenseKey": a["activationKey"],
+                "status": "ACTIVE",
+                "url": a["url"],
+                "activatedAt": a["activatedAt"],
+            }
+        ]
+        if a
+        else []
+    )
     return {"licenses": [*LICENSES_WITHOUT_KEY[sim.variant("licenses_before_activation")], *keyed]}
 
 
@@ -108,8 +127,9 @@ def activate_current(sim, req):
         failure = None
     except SimError as exc:
         failure = exc.text
-    work = sim.start_work("license", "activation", "admin", failure=failure,
-                          on_success=lambda: activate(sim, key, url))
+    work = sim.start_work(
+        "license", "activation", "admin", failure=failure, on_success=lambda: activate(sim, key, url)
+    )
     return {"jobId": work.id}
 
 
@@ -125,6 +145,7 @@ def activation_status(sim, req):
 
 # --- vCenter, certificates, SSO, NSX ---------------------------------------------------------
 
+
 def decode_password(value: str, what: str) -> str:
     try:
         return base64.b64decode(value, validate=True).decode()
@@ -137,9 +158,15 @@ def register_vcenter(sim, config: dict) -> dict:
     decode_password(config["password"], "vCenter")
     if sim.state.vcenter:
         raise SimError(400, "A vCenter is already registered: delete it first")
-    sim.state.vcenter = {"url": config["url"], "userName": config["userName"], "UUID": str(uuid.uuid4()),
-                         "vcuuid": LOCAL_VC_UUID, "name": LOCAL_VC["name"], "version": "8.0.2",
-                         "buildNumber": "22617221"}
+    sim.state.vcenter = {
+        "url": config["url"],
+        "userName": config["userName"],
+        "UUID": str(uuid.uuid4()),
+        "vcuuid": LOCAL_VC_UUID,
+        "name": LOCAL_VC["name"],
+        "version": "8.0.2",
+        "buildNumber": "22617221",
+    }
     return sim.state.vcenter
 
 
@@ -162,9 +189,19 @@ def untrusted(sim, url: str) -> Response | None:
     text = "Untrusted SSL connection"
     shape = sim.variant("untrusted_certificate_answer")
     if shape == "errors":
-        return Response(400, {"success": False, "completed": True, "time": sim.clock.now_ms(), "version": "1.0",
-                              "data": {}, "errors": [{"error": text, "text": f"{text} to {url}",
-                                                      "data": [{"certificate": pem, "url": url}]}]})
+        return Response(
+            400,
+            {
+                "success": False,
+                "completed": True,
+                "time": sim.clock.now_ms(),
+                "version": "1.0",
+                "data": {},
+                "errors": [
+                    {"error": text, "text": f"{text} to {url}", "data": [{"certificate": pem, "url": url}]}
+                ],
+            },
+        )
     body = {"isSuccess": False, "message": text, "httpStatusCode": 400}
     if shape == "data":
         body["data"] = [{"certificate": pem, "url": url}]
@@ -213,8 +250,11 @@ def import_certificate(sim, body: dict) -> dict:
 
 def set_sso(sim, config: dict, sso_uuid: str | None = None) -> dict:
     require(config, "Lookup service", "lookupServiceUrl")
-    sim.state.sso = {"lookupServiceUrl": config["lookupServiceUrl"], "providerType": config.get("providerType", "PSC"),
-                     "UUID": sso_uuid or str(uuid.uuid4())}
+    sim.state.sso = {
+        "lookupServiceUrl": config["lookupServiceUrl"],
+        "providerType": config.get("providerType", "PSC"),
+        "UUID": sso_uuid or str(uuid.uuid4()),
+    }
     return sim.state.sso
 
 
@@ -258,12 +298,17 @@ def add_nsx(sim, req):
     config = config_items(req.json(), "NSX")
     require(config, "NSX", "url", "userName", "password")
     decode_password(config["password"], "NSX")
-    sim.state.nsx = {"url": config["url"], "userName": config["userName"], "version": "4.1.2",
-                     "uuid": str(uuid.uuid4())}
+    sim.state.nsx = {
+        "url": config["url"],
+        "userName": config["userName"],
+        "version": "4.1.2",
+        "uuid": str(uuid.uuid4()),
+    }
     return get_nsx(sim, req)
 
 
 # --- location, role mappings, proxy -----------------------------------------------------------
+
 
 @router.add("GET", "/api/admin/global/config/searchCities", auth="basic")
 def search_cities(sim, req):
@@ -275,7 +320,9 @@ def search_cities(sim, req):
 def set_location(sim, req):
     body = req.json()
     require(body, "Location", "city", "country", "latitude", "longitude")
-    sim.state.location = {k: body.get(k) for k in ("city", "country", "cityAscii", "province", "latitude", "longitude")}
+    sim.state.location = {
+        k: body.get(k) for k in ("city", "country", "cityAscii", "province", "latitude", "longitude")
+    }
     return Response(204)
 
 
@@ -290,8 +337,14 @@ def set_role_mappings(sim, req):
     if not isinstance(body, list):
         raise SimError(400, "Role mappings: body must be a JSON array of {role, userGroups}")
     for i, item in enumerate(body):
-        if not isinstance(item, dict) or item.get("role") not in ROLES or not isinstance(item.get("userGroups"), list):
-            raise SimError(400, f"Role mappings: item {i} needs role in {sorted(ROLES)} and a userGroups list")
+        if (
+            not isinstance(item, dict)
+            or item.get("role") not in ROLES
+            or not isinstance(item.get("userGroups"), list)
+        ):
+            raise SimError(
+                400, f"Role mappings: item {i} needs role in {sorted(ROLES)} and a userGroups list"
+            )
     sim.state.role_mappings = body
     return {"isSuccess": True, "message": "Role mappings updated", "httpStatusCode": 200}
 
@@ -299,15 +352,19 @@ def set_role_mappings(sim, req):
 @router.add("GET", "/api/admin/global/config/roleMappings", auth="basic")
 def get_role_mappings(sim, req):
     # [U] A fresh HCX lists both roles with no groups: the shape is the one PUT takes.
-    return sim.state.role_mappings or [{"role": role, "userGroups": []} for role in sorted(ROLES, reverse=True)]
+    return sim.state.role_mappings or [
+        {"role": role, "userGroups": []} for role in sorted(ROLES, reverse=True)
+    ]
 
 
 @router.add("POST", "/api/admin/global/config/proxy", auth="basic")
 def add_proxy(sim, req):
     config = config_items(req.json(), "Proxy")
     require(config, "Proxy", "proxyHost", "proxyPort")
-    sim.state.proxy = {**{k: config.get(k) for k in ("proxyHost", "proxyPort", "nonProxyHosts", "userName")},
-                       "UUID": str(uuid.uuid4())}
+    sim.state.proxy = {
+        **{k: config.get(k) for k in ("proxyHost", "proxyPort", "nonProxyHosts", "userName")},
+        "UUID": str(uuid.uuid4()),
+    }
     return wrap(sim.state.proxy)
 
 
@@ -320,6 +377,7 @@ def delete_proxy(sim, req):
 
 
 # --- components -------------------------------------------------------------------------------
+
 
 def component(sim, name: str) -> str:
     if name not in sim.state.components:

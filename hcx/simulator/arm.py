@@ -22,8 +22,13 @@ HCX_OFFERS = {"VMware MaaS Cloud Provider (Enterprise)", "VMware MaaS Cloud Prov
 def token_request(sim, req):
     form = {k: v[0] for k, v in parse_qs(req.raw.decode(errors="replace")).items()}
     if form.get("grant_type") != "client_credentials":
-        return Response(400, {"error": "unsupported_grant_type",
-                              "error_description": "Only grant_type=client_credentials is supported"})
+        return Response(
+            400,
+            {
+                "error": "unsupported_grant_type",
+                "error_description": "Only grant_type=client_credentials is supported",
+            },
+        )
     if form.get("client_id") != sim.config.client_id or form.get("client_secret") != sim.config.client_secret:
         return Response(401, {"error": "invalid_client", "error_description": "Invalid client id or secret"})
     token, expires = sim.arm_tokens.issue()
@@ -38,8 +43,11 @@ def private_cloud(sim, req) -> dict:
     """Checks api-version and the resource path; returns the private cloud resource."""
     version = req.arg("api-version")
     if not version:
-        raise ArmError(400, "MissingApiVersionParameter",
-                       "The api-version query parameter (?api-version=) is required for all requests.")
+        raise ArmError(
+            400,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        )
     if not API_VERSION.match(version):
         raise ArmError(400, "InvalidApiVersionParameter", f"The api-version '{version}' is invalid.")
     c, p = sim.config, req.params
@@ -48,16 +56,29 @@ def private_cloud(sim, req) -> dict:
     if p["rg"].lower() != c.resource_group.lower():
         raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{p['rg']}' could not be found.")
     if p["pc"].lower() != c.private_cloud.lower():
-        raise ArmError(404, "ResourceNotFound", f"The Resource 'Microsoft.AVS/privateClouds/{p['pc']}' was not found.")
+        raise ArmError(
+            404, "ResourceNotFound", f"The Resource 'Microsoft.AVS/privateClouds/{p['pc']}' was not found."
+        )
     base = "https://10.0.0.{}/"
     return {
-        "id": sim.private_cloud_id(), "name": c.private_cloud, "type": "Microsoft.AVS/privateClouds",
-        "location": "westeurope", "sku": {"name": "av36p"},
+        "id": sim.private_cloud_id(),
+        "name": c.private_cloud,
+        "type": "Microsoft.AVS/privateClouds",
+        "location": "westeurope",
+        "sku": {"name": "av36p"},
         "properties": {
-            "provisioningState": "Succeeded", "networkBlock": "10.0.0.0/22", "internet": "Disabled",
+            "provisioningState": "Succeeded",
+            "networkBlock": "10.0.0.0/22",
+            "internet": "Disabled",
             "managementCluster": {"clusterSize": 3, "clusterId": 1, "hosts": ["esx01", "esx02", "esx03"]},
-            "endpoints": {"nsxtManager": base.format(3), "vcsa": base.format(2), "hcxCloudManager": c.hcx_cloud_url,
-                          "nsxtManagerIp": "10.0.0.3", "vcenterIp": "10.0.0.2", "hcxCloudManagerIp": "10.0.0.9"},
+            "endpoints": {
+                "nsxtManager": base.format(3),
+                "vcsa": base.format(2),
+                "hcxCloudManager": c.hcx_cloud_url,
+                "nsxtManagerIp": "10.0.0.3",
+                "vcenterIp": "10.0.0.2",
+                "hcxCloudManagerIp": "10.0.0.9",
+            },
         },
     }
 
@@ -70,11 +91,16 @@ def get_private_cloud(sim, req):
 @router.add("POST", PC + "/listAdminCredentials", auth="bearer")
 def admin_credentials(sim, req):
     private_cloud(sim, req)
-    return {"nsxtUsername": "cloudadmin", "nsxtPassword": sim.config.cloud_password,
-            "vcenterUsername": sim.config.cloud_username, "vcenterPassword": sim.config.cloud_password}
+    return {
+        "nsxtUsername": "cloudadmin",
+        "nsxtPassword": sim.config.cloud_password,
+        "vcenterUsername": sim.config.cloud_username,
+        "vcenterPassword": sim.config.cloud_password,
+    }
 
 
 # --- add-ons ----------------------------------------------------------------------------------
+
 
 @router.add("GET", PC + "/addons", auth="bearer")
 def list_addons(sim, req):
@@ -105,16 +131,26 @@ def put_addon(sim, req):
     except (KeyError, TypeError):
         raise ArmError(400, "InvalidRequestContent", "The body needs properties.addonType") from None
     if addon_type not in ADDON_TYPES:
-        raise ArmError(400, "InvalidRequestContent", f"properties.addonType must be one of {sorted(ADDON_TYPES)}")
+        raise ArmError(
+            400, "InvalidRequestContent", f"properties.addonType must be one of {sorted(ADDON_TYPES)}"
+        )
     # The add-on name must match its type ("hcx" in the ARM examples; "HCX" in an AVM module): accept any case.
     if req.params["name"].lower() != addon_type.lower():
-        raise ArmError(400, "InvalidRequestContent", f"The add-on name must be '{addon_type.lower()}' for addonType {addon_type}")
+        raise ArmError(
+            400,
+            "InvalidRequestContent",
+            f"The add-on name must be '{addon_type.lower()}' for addonType {addon_type}",
+        )
     if addon_type == "HCX" and props.get("offer") not in HCX_OFFERS:
         raise ArmError(400, "InvalidRequestContent", f"properties.offer must be one of {sorted(HCX_OFFERS)}")
     key = req.params["name"].lower()
     existing = sim.state.addons.get(key)
-    addon = {"id": f"{sim.private_cloud_id()}/addons/{key}", "name": key, "type": "Microsoft.AVS/privateClouds/addons",
-             "properties": {k: v for k, v in props.items() if k != "provisioningState"}}
+    addon = {
+        "id": f"{sim.private_cloud_id()}/addons/{key}",
+        "name": key,
+        "type": "Microsoft.AVS/privateClouds/addons",
+        "properties": {k: v for k, v in props.items() if k != "provisioningState"},
+    }
     if existing and existing["properties"]["provisioningState"] == "Succeeded":
         addon["properties"]["provisioningState"] = "Succeeded"
         sim.state.addons[key] = addon
@@ -141,11 +177,14 @@ def delete_addon(sim, req):
 
 # --- HCX enterprise sites (activation keys) ---------------------------------------------------
 
+
 def site_or_404(sim, req) -> dict:
     private_cloud(sim, req)
     site = sim.state.enterprise_sites.get(req.params["name"])
     if site is None:
-        raise ArmError(404, "ResourceNotFound", f"The HCX enterprise site '{req.params['name']}' was not found.")
+        raise ArmError(
+            404, "ResourceNotFound", f"The HCX enterprise site '{req.params['name']}' was not found."
+        )
     return site
 
 
@@ -162,11 +201,19 @@ def get_site(sim, req):
 
 def issue_key(sim, name: str) -> dict:
     if not sim.hcx_addon_ready():
-        raise ArmError(409, "Conflict", "The HCX add-on is not installed on this private cloud; install it first.")
-    site = {"id": f"{sim.private_cloud_id()}/hcxEnterpriseSites/{name}", "name": name,
-            "type": "Microsoft.AVS/privateClouds/hcxEnterpriseSites",
-            "properties": {"provisioningState": "Succeeded", "activationKey": secrets.token_hex(16).upper(),
-                           "status": "Available"}}
+        raise ArmError(
+            409, "Conflict", "The HCX add-on is not installed on this private cloud; install it first."
+        )
+    site = {
+        "id": f"{sim.private_cloud_id()}/hcxEnterpriseSites/{name}",
+        "name": name,
+        "type": "Microsoft.AVS/privateClouds/hcxEnterpriseSites",
+        "properties": {
+            "provisioningState": "Succeeded",
+            "activationKey": secrets.token_hex(16).upper(),
+            "status": "Available",
+        },
+    }
     sim.state.enterprise_sites[name] = site
     return site
 

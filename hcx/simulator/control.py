@@ -34,28 +34,58 @@ EXTENSION_SKIP = DURATIONS["l2Extension"] + 1
 
 def preset_configured(sim):
     """An activated Connector with vCenter, SSO and location set, as after the appliance set-up."""
-    sim.state.addons["hcx"] = {"id": f"{sim.private_cloud_id()}/addons/hcx", "name": "hcx",
-                               "type": "Microsoft.AVS/privateClouds/addons",
-                               "properties": {"addonType": "HCX", "offer": "VMware MaaS Cloud Provider (Enterprise)",
-                                              "provisioningState": "Succeeded"}}
+    sim.state.addons["hcx"] = {
+        "id": f"{sim.private_cloud_id()}/addons/hcx",
+        "name": "hcx",
+        "type": "Microsoft.AVS/privateClouds/addons",
+        "properties": {
+            "addonType": "HCX",
+            "offer": "VMware MaaS Cloud Provider (Enterprise)",
+            "provisioningState": "Succeeded",
+        },
+    }
     site = arm.issue_key(sim, "connector-1")
     appliance.activate(sim, site["properties"]["activationKey"], appliance.HCX_CONNECT_URL)
     appliance.trust_host(sim, "https://vcsa-onprem.local")  # as the set-up imports it before registering
-    appliance.register_vcenter(sim, {"url": "https://vcsa-onprem.local", "userName": "administrator@vsphere.local",
-                                     "password": base64.b64encode(b"VMware1!").decode()})
-    appliance.set_sso(sim, {"lookupServiceUrl": "https://vcsa-onprem.local/lookupservice/sdk", "providerType": "PSC"})
+    appliance.register_vcenter(
+        sim,
+        {
+            "url": "https://vcsa-onprem.local",
+            "userName": "administrator@vsphere.local",
+            "password": base64.b64encode(b"VMware1!").decode(),
+        },
+    )
+    appliance.set_sso(
+        sim, {"lookupServiceUrl": "https://vcsa-onprem.local/lookupservice/sdk", "providerType": "PSC"}
+    )
     sim.state.location = {**CITIES[0], "cityAscii": CITIES[0]["city"]}
 
 
 def network_profile_body(name: str, backing: dict, tag: str, third_octet: int) -> dict:
-    return {"name": name, "organization": "DEFAULT", "mtu": 1500,
-            "backings": [{"backingId": backing["entity_id"], "backingName": backing["name"],
-                          "type": backing["entityType"], "vCenterInstanceUuid": LOCAL_VC_UUID}],
-            "ipScopes": [{"networkIpRanges": [{"startAddress": f"192.168.{third_octet}.10",
-                                               "endAddress": f"192.168.{third_octet}.20"}],
-                          "gateway": f"192.168.{third_octet}.1", "prefixLength": 24,
-                          "primaryDns": "192.168.1.53"}],
-            "recommendationTags": [tag]}
+    return {
+        "name": name,
+        "organization": "DEFAULT",
+        "mtu": 1500,
+        "backings": [
+            {
+                "backingId": backing["entity_id"],
+                "backingName": backing["name"],
+                "type": backing["entityType"],
+                "vCenterInstanceUuid": LOCAL_VC_UUID,
+            }
+        ],
+        "ipScopes": [
+            {
+                "networkIpRanges": [
+                    {"startAddress": f"192.168.{third_octet}.10", "endAddress": f"192.168.{third_octet}.20"}
+                ],
+                "gateway": f"192.168.{third_octet}.1",
+                "prefixLength": 24,
+                "primaryDns": "192.168.1.53",
+            }
+        ],
+        "recommendationTags": [tag],
+    }
 
 
 def preset_paired(sim):
@@ -64,25 +94,61 @@ def preset_paired(sim):
     preset_configured(sim)
     user = sim.config.username
     sim.state.trusted_certificates.append(sim.cloud_cert_pem)
-    service.pair(sim, {"url": sim.config.hcx_cloud_url, "username": sim.config.cloud_username,
-                       "password": sim.config.cloud_password}, user)
+    service.pair(
+        sim,
+        {
+            "url": sim.config.hcx_cloud_url,
+            "username": sim.config.cloud_username,
+            "password": sim.config.cloud_password,
+        },
+        user,
+    )
     profile_ids = []
     for i, tag in enumerate(("management", "uplink", "vmotion", "replication")):
         backing = LOCAL_NETWORKS[min(i, 2)]
-        result = service.create_network_profile(sim, network_profile_body(f"np-{tag}", backing, tag, 10 + i), user)
+        result = service.create_network_profile(
+            sim, network_profile_body(f"np-{tag}", backing, tag, 10 + i), user
+        )
         profile_ids.append((result["data"]["objectId"], tag))
     cluster = LOCAL_VC["children"][0]["children"][0]
-    service.create_compute_profile(sim, {
-        "name": "cp-onprem", "services": [{"name": n} for n in ALL_SERVICES],
-        "compute": [{"cmpId": LOCAL_VC_UUID, "cmpType": "VC", "cmpName": LOCAL_VC["name"], "id": "datacenter-2",
-                     "name": "DC-OnPrem", "type": "Datacenter"}],
-        "deploymentContainer": {"compute": [{"cmpId": LOCAL_VC_UUID, "id": cluster["entity_id"],
-                                             "name": cluster["name"], "type": cluster["entityType"]}],
-                                "storage": [{"cmpId": LOCAL_VC_UUID, "id": "datastore-11", "name": "vsanDatastore",
-                                             "type": "Datastore"}]},
-        "networks": [{"id": oid, "name": f"np-{tag}", "tags": [tag]} for oid, tag in profile_ids],
-        "switches": [{"cmpId": LOCAL_VC_UUID, **{k: v for k, v in LOCAL_DVS[0].items()}}],
-    }, user)
+    service.create_compute_profile(
+        sim,
+        {
+            "name": "cp-onprem",
+            "services": [{"name": n} for n in ALL_SERVICES],
+            "compute": [
+                {
+                    "cmpId": LOCAL_VC_UUID,
+                    "cmpType": "VC",
+                    "cmpName": LOCAL_VC["name"],
+                    "id": "datacenter-2",
+                    "name": "DC-OnPrem",
+                    "type": "Datacenter",
+                }
+            ],
+            "deploymentContainer": {
+                "compute": [
+                    {
+                        "cmpId": LOCAL_VC_UUID,
+                        "id": cluster["entity_id"],
+                        "name": cluster["name"],
+                        "type": cluster["entityType"],
+                    }
+                ],
+                "storage": [
+                    {
+                        "cmpId": LOCAL_VC_UUID,
+                        "id": "datastore-11",
+                        "name": "vsanDatastore",
+                        "type": "Datastore",
+                    }
+                ],
+            },
+            "networks": [{"id": oid, "name": f"np-{tag}", "tags": [tag]} for oid, tag in profile_ids],
+            "switches": [{"cmpId": LOCAL_VC_UUID, **{k: v for k, v in LOCAL_DVS[0].items()}}],
+        },
+        user,
+    )
     # Let the pairing and profile work finish, as if the set-up happened a while ago.
     sim.clock.advance(PAIRING_SKIP)
     sim.tick()
@@ -99,33 +165,60 @@ def preset_meshed(sim):
     user = sim.config.username
     local = next(iter(sim.state.compute_profiles.values()))
     pairing = next(iter(sim.state.pairings.values()))
-    mesh = service.create_service_mesh(sim, {
-        "name": MESH_NAME, "services": [{"name": n} for n in ALL_SERVICES],
-        "computeProfiles": [{"endpointId": sim.local_endpoint_id, "computeProfileId": local["computeProfileId"]},
-                            {"endpointId": pairing["endpointId"], "computeProfileId": inv.REMOTE_COMPUTE_PROFILE_ID}],
-        "switchPairCount": [{"switches": [], "l2cApplianceCount": 1}],
-    }, user)["data"]
+    mesh = service.create_service_mesh(
+        sim,
+        {
+            "name": MESH_NAME,
+            "services": [{"name": n} for n in ALL_SERVICES],
+            "computeProfiles": [
+                {"endpointId": sim.local_endpoint_id, "computeProfileId": local["computeProfileId"]},
+                {"endpointId": pairing["endpointId"], "computeProfileId": inv.REMOTE_COMPUTE_PROFILE_ID},
+            ],
+            "switchPairCount": [{"switches": [], "l2cApplianceCount": 1}],
+        },
+        user,
+    )["data"]
     sim.clock.advance(MESH_SKIP)
     sim.tick()
-    extender = next(a for a in sim.state.appliances.values()
-                    if a["serviceMeshId"] == mesh["serviceMeshId"] and a["endpointId"] == sim.local_endpoint_id
-                    and a["applianceType"] == service.APPLIANCE_TYPES[sim.variant("hcx_version")]["NETWORK_EXTENSION"])
-    service.create_l2_extension(sim, {
-        "sourceNetwork": {"networkId": EXTENDED_NETWORK}, "sourceAppliance": {"applianceId": extender["applianceId"]},
-        "destination": {"endpointId": pairing["endpointId"]}, "destinationNetwork": {"gatewayId": inv.REMOTE_GATEWAYS[0]},
-        "gateway": "10.10.101.1", "netmask": "255.255.255.0", "vcGuid": LOCAL_VC_UUID,
-    }, user)
+    extender = next(
+        a
+        for a in sim.state.appliances.values()
+        if a["serviceMeshId"] == mesh["serviceMeshId"]
+        and a["endpointId"] == sim.local_endpoint_id
+        and a["applianceType"] == service.APPLIANCE_TYPES[sim.variant("hcx_version")]["NETWORK_EXTENSION"]
+    )
+    service.create_l2_extension(
+        sim,
+        {
+            "sourceNetwork": {"networkId": EXTENDED_NETWORK},
+            "sourceAppliance": {"applianceId": extender["applianceId"]},
+            "destination": {"endpointId": pairing["endpointId"]},
+            "destinationNetwork": {"gatewayId": inv.REMOTE_GATEWAYS[0]},
+            "gateway": "10.10.101.1",
+            "netmask": "255.255.255.0",
+            "vcGuid": LOCAL_VC_UUID,
+        },
+        user,
+    )
     sim.clock.advance(EXTENSION_SKIP)
     sim.tick()
 
 
-PRESETS = {"fresh": lambda sim: None, "configured": preset_configured, "paired": preset_paired,
-           "meshed": preset_meshed}
+PRESETS = {
+    "fresh": lambda sim: None,
+    "configured": preset_configured,
+    "paired": preset_paired,
+    "meshed": preset_meshed,
+}
 # Seconds each preset skips the clock through (its set-up "happened a while ago"): the clock starts
 # that much before the real now, so the preset ends at the real now and what the simulator reports
 # next is not in the future of the portal reading it.
-PRESET_SKIPS = {"fresh": 0, "configured": 0, "paired": PAIRING_SKIP,
-                "meshed": PAIRING_SKIP + MESH_SKIP + EXTENSION_SKIP}
+PRESET_SKIPS = {
+    "fresh": 0,
+    "configured": 0,
+    "paired": PAIRING_SKIP,
+    "meshed": PAIRING_SKIP + MESH_SKIP + EXTENSION_SKIP,
+}
 
 
 @router.add("POST", "/__sim__/reset")

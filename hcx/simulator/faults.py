@@ -76,8 +76,23 @@ class FaultRegistry:
         kind = spec.get("kind")
         if kind not in KINDS:
             raise FaultSpecError(f"kind must be one of {sorted(KINDS)}, got {kind!r}")
-        allowed = {"kind", "path", "method", "port", "times", "status", "body", "content_type", "seconds",
-                   "operation", "message", "vm", "phase", "severity", "after"}
+        allowed = {
+            "kind",
+            "path",
+            "method",
+            "port",
+            "times",
+            "status",
+            "body",
+            "content_type",
+            "seconds",
+            "operation",
+            "message",
+            "vm",
+            "phase",
+            "severity",
+            "after",
+        }
         unknown = set(spec) - allowed
         if unknown:
             raise FaultSpecError(f"unknown fault field(s): {sorted(unknown)}")
@@ -139,7 +154,9 @@ class FaultRegistry:
                 return fault.message
         return None
 
-    def take_migration_faults(self, kind: str, entity_id: str, entity_name: str, limit: int | None = None) -> list:
+    def take_migration_faults(
+        self, kind: str, entity_id: str, entity_name: str, limit: int | None = None
+    ) -> list:
         """The faults of `kind` that hit this VM now (consuming one firing of each)."""
         hits = []
         for fault in list(self._faults):

@@ -10,15 +10,21 @@ REMOTE_ENDPOINT_ID = "20250606141804337-9d4c2a71-3b5e-4f08-a6c1-7e2d90b4f5a3"
 REMOTE_COMPUTE_PROFILE_ID = "3f6b1c2e-8a4d-4e97-b0c5-1d2e3f4a5b6c"
 
 LOCAL_VC = {
-    "vcenter_instanceId": LOCAL_VC_UUID, "entity_id": LOCAL_VC_UUID, "name": "vcsa-onprem.local",
+    "vcenter_instanceId": LOCAL_VC_UUID,
+    "entity_id": LOCAL_VC_UUID,
+    "name": "vcsa-onprem.local",
     "entityType": "VC",
-    "children": [{
-        "entity_id": "datacenter-2", "name": "DC-OnPrem", "entityType": "Datacenter",
-        "children": [
-            {"entity_id": "domain-c7", "name": "Cluster-Prod", "entityType": "ClusterComputeResource"},
-            {"entity_id": "domain-c8", "name": "Cluster-Mgmt", "entityType": "ClusterComputeResource"},
-        ],
-    }],
+    "children": [
+        {
+            "entity_id": "datacenter-2",
+            "name": "DC-OnPrem",
+            "entityType": "Datacenter",
+            "children": [
+                {"entity_id": "domain-c7", "name": "Cluster-Prod", "entityType": "ClusterComputeResource"},
+                {"entity_id": "domain-c8", "name": "Cluster-Mgmt", "entityType": "ClusterComputeResource"},
+            ],
+        }
+    ],
 }
 
 LOCAL_DATASTORES = [
@@ -26,16 +32,37 @@ LOCAL_DATASTORES = [
     {"id": "datastore-12", "name": "nfs-01", "entity_type": "Datastore"},
 ]
 
-LOCAL_DVS = [{"id": "dvs-21", "name": "DSwitch-Prod", "type": "VmwareDistributedVirtualSwitch", "maxMtu": 9000}]
+LOCAL_DVS = [
+    {"id": "dvs-21", "name": "DSwitch-Prod", "type": "VmwareDistributedVirtualSwitch", "maxMtu": 9000}
+]
 
 # entityType "Network" is a portgroup on a vSphere Standard Switch: HCX cannot extend it.
 LOCAL_NETWORKS = [
-    {"entity_id": "dvportgroup-31", "name": "Mgmt-VLAN10", "entityType": "DistributedVirtualPortgroup", "vlanId": 10},
-    {"entity_id": "dvportgroup-32", "name": "vMotion-VLAN20", "entityType": "DistributedVirtualPortgroup", "vlanId": 20},
-    {"entity_id": "dvportgroup-33", "name": "Uplink-VLAN30", "entityType": "DistributedVirtualPortgroup", "vlanId": 30},
+    {
+        "entity_id": "dvportgroup-31",
+        "name": "Mgmt-VLAN10",
+        "entityType": "DistributedVirtualPortgroup",
+        "vlanId": 10,
+    },
+    {
+        "entity_id": "dvportgroup-32",
+        "name": "vMotion-VLAN20",
+        "entityType": "DistributedVirtualPortgroup",
+        "vlanId": 20,
+    },
+    {
+        "entity_id": "dvportgroup-33",
+        "name": "Uplink-VLAN30",
+        "entityType": "DistributedVirtualPortgroup",
+        "vlanId": 30,
+    },
     *[
-        {"entity_id": f"dvportgroup-{40 + i}", "name": f"App-VLAN{100 + i}",
-         "entityType": "DistributedVirtualPortgroup", "vlanId": 100 + i}
+        {
+            "entity_id": f"dvportgroup-{40 + i}",
+            "name": f"App-VLAN{100 + i}",
+            "entityType": "DistributedVirtualPortgroup",
+            "vlanId": 100 + i,
+        }
         for i in range(1, 13)
     ],
     {"entity_id": "network-61", "name": "VM Network", "entityType": "Network", "vlanId": 0},
@@ -48,15 +75,51 @@ REMOTE_NETWORKS = [
 REMOTE_GATEWAYS = ["TNT-T1"]
 
 REMOTE_COMPUTE_PROFILE = {
-    "computeProfileId": REMOTE_COMPUTE_PROFILE_ID, "name": "TNT-AVS-CP",
-    "services": [{"name": n} for n in ("INTERCONNECT", "WANOPT", "VMOTION", "BULK_MIGRATION", "RAV",
-                                        "NETWORK_EXTENSION", "DISASTER_RECOVERY")],
-    "compute": [{"cmpId": REMOTE_VC_UUID, "cmpType": "VC", "cmpName": "vcsa-avs", "id": "datacenter-3",
-                 "name": "SDDC-Datacenter", "type": "Datacenter"}],
-    "deploymentContainer": {"compute": [{"cmpId": REMOTE_VC_UUID, "id": "domain-c8", "name": "Cluster-1",
-                                         "type": "ClusterComputeResource"}], "storage": []},
-    "networks": [], "switches": [{"cmpId": REMOTE_VC_UUID, "id": "/infra/tier-1s/TNT-T1", "name": "TNT-T1",
-                                  "type": "NsxtTransportZone", "maxMtu": 8900}],
+    "computeProfileId": REMOTE_COMPUTE_PROFILE_ID,
+    "name": "TNT-AVS-CP",
+    "services": [
+        {"name": n}
+        for n in (
+            "INTERCONNECT",
+            "WANOPT",
+            "VMOTION",
+            "BULK_MIGRATION",
+            "RAV",
+            "NETWORK_EXTENSION",
+            "DISASTER_RECOVERY",
+        )
+    ],
+    "compute": [
+        {
+            "cmpId": REMOTE_VC_UUID,
+            "cmpType": "VC",
+            "cmpName": "vcsa-avs",
+            "id": "datacenter-3",
+            "name": "SDDC-Datacenter",
+            "type": "Datacenter",
+        }
+    ],
+    "deploymentContainer": {
+        "compute": [
+            {
+                "cmpId": REMOTE_VC_UUID,
+                "id": "domain-c8",
+                "name": "Cluster-1",
+                "type": "ClusterComputeResource",
+            }
+        ],
+        "storage": [],
+    },
+    "networks": [],
+    "switches": [
+        {
+            "cmpId": REMOTE_VC_UUID,
+            "id": "/infra/tier-1s/TNT-T1",
+            "name": "TNT-T1",
+            "type": "NsxtTransportZone",
+            "maxMtu": 8900,
+        }
+    ],
     "state": "VALID",
 }
 
@@ -97,19 +160,57 @@ def avs_vm_id(forward_migration) -> str:
 
 
 CITIES = [
-    {"city": "Amsterdam", "country": "Netherlands", "province": "North Holland", "latitude": 52.37, "longitude": 4.89},
+    {
+        "city": "Amsterdam",
+        "country": "Netherlands",
+        "province": "North Holland",
+        "latitude": 52.37,
+        "longitude": 4.89,
+    },
     {"city": "Dublin", "country": "Ireland", "province": "Leinster", "latitude": 53.35, "longitude": -6.26},
     {"city": "Frankfurt", "country": "Germany", "province": "Hesse", "latitude": 50.11, "longitude": 8.68},
-    {"city": "London", "country": "United Kingdom", "province": "England", "latitude": 51.51, "longitude": -0.13},
+    {
+        "city": "London",
+        "country": "United Kingdom",
+        "province": "England",
+        "latitude": 51.51,
+        "longitude": -0.13,
+    },
     {"city": "Paris", "country": "France", "province": "Ile-de-France", "latitude": 48.86, "longitude": 2.35},
-    {"city": "New York", "country": "United States", "province": "New York", "latitude": 40.71, "longitude": -74.01},
-    {"city": "Seattle", "country": "United States", "province": "Washington", "latitude": 47.61, "longitude": -122.33},
+    {
+        "city": "New York",
+        "country": "United States",
+        "province": "New York",
+        "latitude": 40.71,
+        "longitude": -74.01,
+    },
+    {
+        "city": "Seattle",
+        "country": "United States",
+        "province": "Washington",
+        "latitude": 47.61,
+        "longitude": -122.33,
+    },
     {"city": "Singapore", "country": "Singapore", "province": "", "latitude": 1.35, "longitude": 103.82},
-    {"city": "Sydney", "country": "Australia", "province": "New South Wales", "latitude": -33.87, "longitude": 151.21},
+    {
+        "city": "Sydney",
+        "country": "Australia",
+        "province": "New South Wales",
+        "latitude": -33.87,
+        "longitude": 151.21,
+    },
 ]
 
-SERVICE_NAMES = {"INTERCONNECT", "WANOPT", "VMOTION", "BULK_MIGRATION", "RAV", "NETWORK_EXTENSION",
-                 "DISASTER_RECOVERY", "SRM"}
+SERVICE_NAMES = {
+    "INTERCONNECT",
+    "WANOPT",
+    "VMOTION",
+    "BULK_MIGRATION",
+    "RAV",
+    "NETWORK_EXTENSION",
+    "DISASTER_RECOVERY",
+    "SRM",
+}
 
 
 def local_network(network_id: str) -> dict | None:

@@ -47,8 +47,19 @@ COMPLETE = "MIGRATION_COMPLETE"
 FAILED = "MIGRATION_FAILED"
 CANCELLED = "MIGRATION_CANCELLED"
 TERMINAL = frozenset({COMPLETE, FAILED, CANCELLED})
-STATES = (DRAFT, VALIDATING, QUEUED, INITIAL_SYNC, DELTA_SYNC, WAITING, SWITCHOVER, CLEANUP, COMPLETE, FAILED,
-          CANCELLED)
+STATES = (
+    DRAFT,
+    VALIDATING,
+    QUEUED,
+    INITIAL_SYNC,
+    DELTA_SYNC,
+    WAITING,
+    SWITCHOVER,
+    CLEANUP,
+    COMPLETE,
+    FAILED,
+    CANCELLED,
+)
 
 REPLICATED = frozenset({"Bulk", "RAV"})  # hold a replication slot; can wait for a switchover window
 WHOLE_IN_LANE = frozenset({"vMotion", "Cold"})  # run entirely in the site pair's vMotion lane
@@ -64,19 +75,24 @@ class Settings:
     max_per_mesh: int = 200
     max_per_manager: int = 300
     validation_seconds: float = 30.0
-    switchover_seconds: dict = field(default_factory=lambda: {"Bulk": 300.0, "RAV": 180.0, "vMotion": 60.0,
-                                                               "Cold": 60.0})
+    switchover_seconds: dict = field(
+        default_factory=lambda: {"Bulk": 300.0, "RAV": 180.0, "vMotion": 60.0, "Cold": 60.0}
+    )
     cleanup_seconds: float = 60.0
     delta_sync_interval: float = 7200.0  # Bulk's 2-hour RPO while it waits (hcx-wire.md §9.2)
     delta_sync_seconds: float = 120.0
-    default_vm_bytes: int = 40 * 1024 ** 3
+    default_vm_bytes: int = 40 * 1024**3
 
     # The JSON names of the control endpoint, and what each must be.
     FIELDS = {
-        "linkMbps": ("link_mbps", float), "migrationMbpsMax": ("migration_mbps_max", float),
-        "maxReplicationsPerMesh": ("max_per_mesh", int), "maxReplicationsPerManager": ("max_per_manager", int),
-        "validationSeconds": ("validation_seconds", float), "cleanupSeconds": ("cleanup_seconds", float),
-        "deltaSyncIntervalSeconds": ("delta_sync_interval", float), "deltaSyncSeconds": ("delta_sync_seconds", float),
+        "linkMbps": ("link_mbps", float),
+        "migrationMbpsMax": ("migration_mbps_max", float),
+        "maxReplicationsPerMesh": ("max_per_mesh", int),
+        "maxReplicationsPerManager": ("max_per_manager", int),
+        "validationSeconds": ("validation_seconds", float),
+        "cleanupSeconds": ("cleanup_seconds", float),
+        "deltaSyncIntervalSeconds": ("delta_sync_interval", float),
+        "deltaSyncSeconds": ("delta_sync_seconds", float),
         "defaultVmBytes": ("default_vm_bytes", int),
     }
 
@@ -92,16 +108,27 @@ class Settings:
         staged = {}
         for name, value in changes.items():
             if name == "switchoverSeconds":
-                if not isinstance(value, dict) or not set(value) <= set(self.switchover_seconds) or not all(
-                        isinstance(v, int | float) and v > 0 for v in value.values()):
-                    raise ValueError(f"switchoverSeconds maps {sorted(self.switchover_seconds)} to seconds > 0")
+                if (
+                    not isinstance(value, dict)
+                    or not set(value) <= set(self.switchover_seconds)
+                    or not all(isinstance(v, int | float) and v > 0 for v in value.values())
+                ):
+                    raise ValueError(
+                        f"switchoverSeconds maps {sorted(self.switchover_seconds)} to seconds > 0"
+                    )
                 staged["switchover_seconds"] = {**self.switchover_seconds, **value}
                 continue
             if name not in self.FIELDS:
-                raise ValueError(f"unknown setting {name!r}; known: {sorted([*self.FIELDS, 'switchoverSeconds'])}")
+                raise ValueError(
+                    f"unknown setting {name!r}; known: {sorted([*self.FIELDS, 'switchoverSeconds'])}"
+                )
             attr, kind = self.FIELDS[name]
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0 or (
-                    kind is int and value != int(value)):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or value <= 0
+                or (kind is int and value != int(value))
+            ):
                 raise ValueError(f"{name} must be a {'whole ' if kind is int else ''}number > 0")
             staged[attr] = kind(value)
         for attr, value in staged.items():
@@ -270,8 +297,10 @@ class MigrationEngine:
         return m is not None and (entry[3] is None or entry[3] == m.version)
 
     def _timer(self, m: Migration, delay: float, action: str, *, any_version: bool = False):
-        heapq.heappush(self.timers, (self.now + max(0.0, delay), next(self.seq), m.id,
-                                     None if any_version else m.version, action))
+        heapq.heappush(
+            self.timers,
+            (self.now + max(0.0, delay), next(self.seq), m.id, None if any_version else m.version, action),
+        )
 
     def _fire(self, entry):
         m, action = self.migrations[entry[2]], entry[4]
@@ -293,16 +322,29 @@ class MigrationEngine:
         elif action == "cleaned":
             if m.fail_phase == CLEANUP:
                 return self._fail(m)
-            self._finish(m, COMPLETE, "Reverse migration complete: the VM is back at the source site"
-                         if m.reverse else "Migration complete")
+            self._finish(
+                m,
+                COMPLETE,
+                "Reverse migration complete: the VM is back at the source site"
+                if m.reverse
+                else "Migration complete",
+            )
 
     # --- transitions -------------------------------------------------------------------------
     def _enter(self, m: Migration, state: str, message: str, *, error: str | None = None):
         m.state, m.since, m.updated, m.version, m.message = state, self.now, self.now, m.version + 1, message
         if error:
             m.error = error
-        m.log.append({"status": state, "message": message, "errorMessage": error, "time": self.now,
-                      "bytesTransferred": int(m.bytes_done), "totalBytes": m.size})
+        m.log.append(
+            {
+                "status": state,
+                "message": message,
+                "errorMessage": error,
+                "time": self.now,
+                "bytesTransferred": int(m.bytes_done),
+                "totalBytes": m.size,
+            }
+        )
 
     def add(self, m: Migration, *, draft: bool = False):
         """Record a migration: a draft of a mobility group, or one `start()` is given next."""
@@ -312,8 +354,16 @@ class MigrationEngine:
         if draft:
             m.since = m.updated = self.now
             m.message = "Draft: defined in its mobility group, not started"
-            m.log.append({"status": DRAFT, "message": m.message, "errorMessage": None, "time": self.now,
-                          "bytesTransferred": 0, "totalBytes": m.size})
+            m.log.append(
+                {
+                    "status": DRAFT,
+                    "message": m.message,
+                    "errorMessage": None,
+                    "time": self.now,
+                    "bytesTransferred": 0,
+                    "totalBytes": m.size,
+                }
+            )
 
     def forget(self, m: Migration):
         """Drop a draft (its mobility group was deleted)."""
@@ -326,7 +376,9 @@ class MigrationEngine:
         self.active_by_entity[m.entity_id] = m.id
         if m.keep_seed and m.kind in REPLICATED and self.seeds.get(m.seed_key):
             m.seed_bytes = m.bytes_done = min(self.seeds.pop(m.seed_key), m.size)
-        self._enter(m, VALIDATING, "Validating the reverse migration" if m.reverse else "Validating the migration")
+        self._enter(
+            m, VALIDATING, "Validating the reverse migration" if m.reverse else "Validating the migration"
+        )
         self._timer(m, self.settings.validation_seconds, "validated")
 
     def _ask_for_capacity(self, m: Migration):
@@ -338,11 +390,15 @@ class MigrationEngine:
                 return self._begin_copy(m)
             queue.append(m.id)
             if self.slots_by_mesh.get(m.mesh_id, 0) >= s.max_per_mesh:
-                why = (f"{s.max_per_mesh} Bulk/RAV replications already run on this service mesh, its limit; "
-                       "this one starts when one of them ends")
+                why = (
+                    f"{s.max_per_mesh} Bulk/RAV replications already run on this service mesh, its limit; "
+                    "this one starts when one of them ends"
+                )
             elif self.slots >= s.max_per_manager:
-                why = (f"{s.max_per_manager} Bulk/RAV replications already run on this HCX Manager, its limit; "
-                       "this one starts when one of them ends")
+                why = (
+                    f"{s.max_per_manager} Bulk/RAV replications already run on this HCX Manager, its limit; "
+                    "this one starts when one of them ends"
+                )
             else:
                 why = "Waiting behind earlier queued migrations for a replication slot"
             return self._enter(m, QUEUED, f"Queued: {why}")
@@ -352,8 +408,12 @@ class MigrationEngine:
             return self._begin_copy(m)
         lane.queue.append(m.id)
         holder = self.migrations.get(lane.holder) if lane.holder else None
-        self._enter(m, QUEUED, "Queued: HCX vMotion and Cold migrations run one at a time between a site pair"
-                    + (f"; {holder.entity_name} is migrating now" if holder else ""))
+        self._enter(
+            m,
+            QUEUED,
+            "Queued: HCX vMotion and Cold migrations run one at a time between a site pair"
+            + (f"; {holder.entity_name} is migrating now" if holder else ""),
+        )
 
     def _slot_free(self, mesh_id: str) -> bool:
         s = self.settings
@@ -368,7 +428,9 @@ class MigrationEngine:
         return m.state == QUEUED and m.kind in REPLICATED
 
     def _queued_for_lane(self, m) -> bool:
-        return (m.state == QUEUED and m.kind in WHOLE_IN_LANE) or (m.state == WAITING and m.wait_reason == "lane")
+        return (m.state == QUEUED and m.kind in WHOLE_IN_LANE) or (
+            m.state == WAITING and m.wait_reason == "lane"
+        )
 
     def _waiting_in(self, queue: deque, still_waiting) -> bool:
         """Whether anyone still waits in `queue`; drops those at its head that stopped waiting."""
@@ -404,20 +466,31 @@ class MigrationEngine:
         """Bulk and RAV once their initial sync is done: switch over now, or wait (window, lane)."""
         start, end = m.window_start, m.window_end
         if start and self.now < start:
-            self._wait(m, "window", f"Initial sync done; waiting for the switchover window at {iso(start)}, "
-                                    "with delta syncs until then")
+            self._wait(
+                m,
+                "window",
+                f"Initial sync done; waiting for the switchover window at {iso(start)}, "
+                "with delta syncs until then",
+            )
             return self._timer(m, start - self.now, "window")
         if end and self.now >= end:
-            return self._wait(m, "missed", f"The switchover window ended at {iso(end)} before the switchover "
-                                           "could start: set a new schedule")
+            return self._wait(
+                m,
+                "missed",
+                f"The switchover window ended at {iso(end)} before the switchover "
+                "could start: set a new schedule",
+            )
         if m.kind == "RAV":
             lane = self.lanes.setdefault(lane_key(m.pair), Lane())
             if lane.holder is not None or self._waiting_in(lane.queue, self._queued_for_lane):
                 lane.queue.append(m.id)
                 holder = self.migrations.get(lane.holder) if lane.holder else None
-                return self._wait(m, "lane", "Waiting for its turn: RAV switchovers run one at a time between a "
-                                             "site pair" + (f"; {holder.entity_name} is switching over now"
-                                                            if holder else ""))
+                return self._wait(
+                    m,
+                    "lane",
+                    "Waiting for its turn: RAV switchovers run one at a time between a "
+                    "site pair" + (f"; {holder.entity_name} is switching over now" if holder else ""),
+                )
             lane.holder, m.holds_lane = m.id, True
         self._switchover(m)
 
@@ -426,9 +499,12 @@ class MigrationEngine:
         self._enter(m, WAITING, message)
 
     def _switchover(self, m: Migration):
-        how = {"Bulk": "final delta sync, powering off the source and on the target",
-               "RAV": "delta vMotion cutover", "vMotion": "vMotion switchover",
-               "Cold": "registering and powering on at the target"}[m.kind]
+        how = {
+            "Bulk": "final delta sync, powering off the source and on the target",
+            "RAV": "delta vMotion cutover",
+            "vMotion": "vMotion switchover",
+            "Cold": "registering and powering on at the target",
+        }[m.kind]
         self._enter(m, SWITCHOVER, f"Switchover in progress: {how}")
         self._timer(m, self.settings.switchover_seconds[m.kind], "switched")
 
@@ -453,8 +529,10 @@ class MigrationEngine:
         while self.slots < self.settings.max_per_manager:
             best = None
             for mesh_id, queue in self.replication_queues.items():
-                if self._waiting_in(queue, self._queued_for_slot) and \
-                        self.slots_by_mesh.get(mesh_id, 0) < self.settings.max_per_mesh:
+                if (
+                    self._waiting_in(queue, self._queued_for_slot)
+                    and self.slots_by_mesh.get(mesh_id, 0) < self.settings.max_per_mesh
+                ):
                     head = self.migrations[queue[0]]
                     if best is None or head.seq < best.seq:
                         best = head
@@ -468,8 +546,12 @@ class MigrationEngine:
         while lane.holder is None and self._waiting_in(lane.queue, self._queued_for_lane):
             m = self.migrations[lane.queue.popleft()]
             if m.state == WAITING and m.window_end and self.now >= m.window_end:
-                self._wait(m, "missed", f"The switchover window ended at {iso(m.window_end)} before its turn "
-                                        "came: set a new schedule")
+                self._wait(
+                    m,
+                    "missed",
+                    f"The switchover window ended at {iso(m.window_end)} before its turn "
+                    "came: set a new schedule",
+                )
                 continue
             lane.holder, m.holds_lane = m.id, True
             if m.state == QUEUED:
@@ -527,7 +609,10 @@ class MigrationEngine:
         if m.state == WAITING and m.wait_since is not None:
             elapsed = self.now - m.wait_since
             done = int(elapsed // self.settings.delta_sync_interval)
-            if done >= 1 and elapsed - done * self.settings.delta_sync_interval < self.settings.delta_sync_seconds:
+            if (
+                done >= 1
+                and elapsed - done * self.settings.delta_sync_interval < self.settings.delta_sync_seconds
+            ):
                 return DELTA_SYNC
         return m.state
 

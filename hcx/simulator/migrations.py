@@ -44,14 +44,44 @@ router = Router()
 API = "/hybridity/api"
 MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE = 500, 100
 # migrationType / switchoverType values (hcx-wire.md §9.1) -> the engine's four kinds.
-TYPES = {"vSphereReplication": "Bulk", "Bulk": "Bulk", "VR": "Bulk", "RAV": "RAV", "vMotion": "vMotion",
-         "ColdMigration": "Cold", "Cold": "Cold"}
+TYPES = {
+    "vSphereReplication": "Bulk",
+    "Bulk": "Bulk",
+    "VR": "Bulk",
+    "RAV": "RAV",
+    "vMotion": "vMotion",
+    "ColdMigration": "Cold",
+    "Cold": "Cold",
+}
 SERVICE_FOR = {"Bulk": "BULK_MIGRATION", "RAV": "RAV", "vMotion": "VMOTION", "Cold": "VMOTION"}
-TRANSFER_TYPE = {"Bulk": "vSphereReplication", "RAV": "vSphereReplication", "vMotion": "NO_OP", "Cold": "NO_OP"}
-GROUP_DEFAULT_KEYS = ("migrationType", "servicemeshId", "source", "destination", "transferParams",
-                      "switchoverParams", "placement", "storage", "networkParams")
-VM_DEFAULTS = {"powerState": "poweredOn", "hardwareVersion": 19, "toolsRunning": True, "isoAttached": False,
-               "snapshots": 0, "physicalRdm": False, "memoryMB": 4096, "numCpu": 2, "guestFullName": "Other Linux (64-bit)"}
+TRANSFER_TYPE = {
+    "Bulk": "vSphereReplication",
+    "RAV": "vSphereReplication",
+    "vMotion": "NO_OP",
+    "Cold": "NO_OP",
+}
+GROUP_DEFAULT_KEYS = (
+    "migrationType",
+    "servicemeshId",
+    "source",
+    "destination",
+    "transferParams",
+    "switchoverParams",
+    "placement",
+    "storage",
+    "networkParams",
+)
+VM_DEFAULTS = {
+    "powerState": "poweredOn",
+    "hardwareVersion": 19,
+    "toolsRunning": True,
+    "isoAttached": False,
+    "snapshots": 0,
+    "physicalRdm": False,
+    "memoryMB": 4096,
+    "numCpu": 2,
+    "guestFullName": "Other Linux (64-bit)",
+}
 
 
 def engine(sim) -> eng.MigrationEngine:
@@ -59,6 +89,7 @@ def engine(sim) -> eng.MigrationEngine:
 
 
 # --- the VMs: facts registered by tests, defaults for the rest -----------------------------------
+
 
 def vm_facts(sim, entity_id: str, entity_name: str) -> dict:
     known = sim.vm_facts.get(entity_id) or sim.vm_facts.get(f"name:{entity_name}") or {}
@@ -91,6 +122,7 @@ def register_vms(sim, items) -> list[dict]:
 
 # --- reading a migration item ----------------------------------------------------------------------
 
+
 def ms_to_seconds(value) -> float | None:
     """Schedule times are epoch milliseconds; 0, "0" or nothing means no schedule (hcx-wire.md §6, §9.2)."""
     try:
@@ -109,8 +141,10 @@ def option(spec: dict, *names) -> bool:
     if any(transfer.get(n) in (True, "true", "True", 1) for n in names):
         return True
     profile = (transfer.get("transferProfile") or []) + (switchover.get("switchoverProfile") or [])
-    return any(isinstance(p, dict) and p.get("option") in names and p.get("value") in (True, "true", "True", 1)
-               for p in profile)
+    return any(
+        isinstance(p, dict) and p.get("option") in names and p.get("value") in (True, "true", "True", 1)
+        for p in profile
+    )
 
 
 def with_group_defaults(sim, item: dict) -> dict:
@@ -118,8 +152,10 @@ def with_group_defaults(sim, item: dict) -> dict:
     if not group:
         return dict(item)
     defaults = group.get("groupDefaults") or {}
-    return {**{k: defaults[k] for k in GROUP_DEFAULT_KEYS if k in defaults},
-            **{k: v for k, v in item.items() if v not in (None, "", [], {})}}
+    return {
+        **{k: defaults[k] for k in GROUP_DEFAULT_KEYS if k in defaults},
+        **{k: v for k, v in item.items() if v not in (None, "", [], {})},
+    }
 
 
 def kind_of(spec: dict) -> tuple[str | None, str | None]:
@@ -188,11 +224,16 @@ def check(sim, spec: dict, seen: set, *, itself: str | None = None) -> tuple[lis
         error("GROUP_NOT_FOUND", f"Mobility group {group_id} not found")
     if not reverse:  # is_reverse() checked both ends of a reverse migration
         if source.get("endpointId") != sim.local_endpoint_id:
-            error("SOURCE_INVALID", f"source.endpointId must be this HCX Manager ({sim.local_endpoint_id}), or a "
-                                    f"paired site for a reverse migration; got {source.get('endpointId')!r}")
+            error(
+                "SOURCE_INVALID",
+                f"source.endpointId must be this HCX Manager ({sim.local_endpoint_id}), or a "
+                f"paired site for a reverse migration; got {source.get('endpointId')!r}",
+            )
         if not remote_pairing(sim, destination.get("endpointId") or "-"):
-            error("DESTINATION_INVALID",
-                  f"destination.endpointId {destination.get('endpointId')!r} is not a paired site")
+            error(
+                "DESTINATION_INVALID",
+                f"destination.endpointId {destination.get('endpointId')!r} is not a paired site",
+            )
     for end, label in ((source, "source"), (destination, "destination")):
         check_compute_resource(sim, end, label, error)
     check_network_mappings(spec, error)
@@ -207,15 +248,21 @@ def check(sim, spec: dict, seen: set, *, itself: str | None = None) -> tuple[lis
         mesh, problem = pick_mesh(sim, kind, spec.get("servicemeshId"))
         if problem:
             error("NO_SERVICE_MESH", problem)
-        plan.update(mesh_id=mesh and mesh["serviceMeshId"], pair=(source.get("endpointId"), destination.get("endpointId")))
+        plan.update(
+            mesh_id=mesh and mesh["serviceMeshId"],
+            pair=(source.get("endpointId"), destination.get("endpointId")),
+        )
         facts = vm_facts(sim, entity_id, entity_name)
         plan["facts"] = facts
         check_vm(kind, facts, spec, entity_name, error, warn)
         schedule = (spec.get("switchoverParams") or {}).get("schedule") or {}
         start, end = ms_to_seconds(schedule.get("startTime")), ms_to_seconds(schedule.get("expiryTime"))
         if kind in eng.WHOLE_IN_LANE and (start or end):
-            warn("SCHEDULE_IGNORED", f"{kind} migrations cannot be scheduled: the switchover runs right after the "
-                                     "copy, and the schedule is ignored")
+            warn(
+                "SCHEDULE_IGNORED",
+                f"{kind} migrations cannot be scheduled: the switchover runs right after the "
+                "copy, and the schedule is ignored",
+            )
             start = end = None
         elif start and end and end <= start:
             error("SCHEDULE_INVALID", "switchoverParams.schedule.expiryTime must be after its startTime")
@@ -230,10 +277,16 @@ def check_compute_resource(sim, end: dict, label: str, error):
     wanted = inv.LOCAL_VC_UUID if end.get("endpointId") == sim.local_endpoint_id else inv.REMOTE_VC_UUID
     given = end.get("computeResourceId")
     if not given:
-        error("COMPUTE_RESOURCE_REQUIRED", f"{label}.computeResourceId is required: the uuid of the endpoint's vCenter")
+        error(
+            "COMPUTE_RESOURCE_REQUIRED",
+            f"{label}.computeResourceId is required: the uuid of the endpoint's vCenter",
+        )
     elif given != wanted:
-        error("COMPUTE_RESOURCE_INVALID", f"{label}.computeResourceId {given!r} is not the vCenter of endpoint "
-                                          f"{end.get('endpointId')!r} ({wanted})")
+        error(
+            "COMPUTE_RESOURCE_INVALID",
+            f"{label}.computeResourceId {given!r} is not the vCenter of endpoint "
+            f"{end.get('endpointId')!r} ({wanted})",
+        )
 
 
 def check_network_mappings(spec: dict, error):
@@ -241,16 +294,22 @@ def check_network_mappings(spec: dict, error):
     params = spec.get("networkParams") or {}
     for i, mapping in enumerate(params.get("networkMappings") or params.get("defaultMappings") or []):
         for side in ("src", "dest"):
-            if not isinstance(mapping, dict) or not any(mapping.get(f"{side}Network{k}") for k in ("Value", "Id", "Href")):
-                error("NETWORK_MAPPING_INVALID", f"networkParams.networkMappings[{i}] names no {side} network: give "
-                                                 f"{side}NetworkValue, {side}NetworkId or {side}NetworkHref")
+            if not isinstance(mapping, dict) or not any(
+                mapping.get(f"{side}Network{k}") for k in ("Value", "Id", "Href")
+            ):
+                error(
+                    "NETWORK_MAPPING_INVALID",
+                    f"networkParams.networkMappings[{i}] names no {side} network: give "
+                    f"{side}NetworkValue, {side}NetworkId or {side}NetworkHref",
+                )
 
 
 def is_reverse(sim, source: dict, destination: dict) -> bool:
     """A reverse migration: from a paired (cloud) site back to this Manager's site. Pairing is one-way,
     so it is still started here, on the Connector (hcx-wire.md §9.5)."""
-    return (destination.get("endpointId") == sim.local_endpoint_id
-            and bool(remote_pairing(sim, source.get("endpointId") or "-")))
+    return destination.get("endpointId") == sim.local_endpoint_id and bool(
+        remote_pairing(sim, source.get("endpointId") or "-")
+    )
 
 
 def remote_vm(sim, entity_id: str | None, entity_name: str | None) -> tuple[eng.Migration | None, str | None]:
@@ -265,24 +324,36 @@ def remote_vm(sim, entity_id: str | None, entity_name: str | None) -> tuple[eng.
     if entity_id:
         forward_id = by_avs_id.get(entity_id)
     else:
-        forward_id = next((mid for mid in e.at_remote.values() if migrations[mid].entity_name == entity_name), None)
+        forward_id = next(
+            (mid for mid in e.at_remote.values() if migrations[mid].entity_name == entity_name), None
+        )
     if forward_id is not None:
         return migrations[forward_id], None
     label = entity_name or entity_id
     if entity_id in e.at_remote:
         known_as = inv.avs_vm_id(migrations[e.at_remote[entity_id]])
-        return None, (f"VM {label}: {entity_id} is not a VM of the remote site (it is known there as {known_as}): "
-                      "name the VM by its id in the remote inventory")
+        return None, (
+            f"VM {label}: {entity_id} is not a VM of the remote site (it is known there as {known_as}): "
+            "name the VM by its id in the remote inventory"
+        )
     # Which on-premises VM the caller means: by the AVS id it had, else by name.
     forwards = [m for m in migrations.values() if not m.reverse and m.state == eng.COMPLETE]
-    onprem = next((m.entity_id for m in forwards if entity_id and inv.avs_vm_id(m) == entity_id), None) or next(
-        (m.entity_id for m in forwards if not entity_id and entity_name and m.entity_name == entity_name), None)
+    onprem = next(
+        (m.entity_id for m in forwards if entity_id and inv.avs_vm_id(m) == entity_id), None
+    ) or next(
+        (m.entity_id for m in forwards if not entity_id and entity_name and m.entity_name == entity_name),
+        None,
+    )
     rolled_back = e.rolled_back.get(onprem or "")
     if rolled_back:
-        return None, (f"VM {label} is not at the remote site: it was already migrated back "
-                      f"(reverse migration {rolled_back})")
-    return None, (f"VM {label} is not at the remote site: it has no completed migration to it, so there is "
-                  "nothing to migrate back")
+        return None, (
+            f"VM {label} is not at the remote site: it was already migrated back "
+            f"(reverse migration {rolled_back})"
+        )
+    return None, (
+        f"VM {label} is not at the remote site: it has no completed migration to it, so there is "
+        "nothing to migrate back"
+    )
 
 
 def check_vm(kind: str, facts: dict, spec: dict, name: str, error, warn):
@@ -294,27 +365,39 @@ def check_vm(kind: str, facts: dict, spec: dict, name: str, error, warn):
         error("HW_VERSION", f"VM {name} has hardware version {hw}: {kind} migration needs version 9 or later")
     powered_on = facts["powerState"] == "poweredOn"
     if kind == "vMotion" and not powered_on:
-        error("POWERED_OFF", f"VM {name} is {facts['powerState']}: HCX vMotion needs a powered-on VM; use Cold "
-                             "migration")
+        error(
+            "POWERED_OFF",
+            f"VM {name} is {facts['powerState']}: HCX vMotion needs a powered-on VM; use Cold migration",
+        )
     if kind == "Cold" and powered_on:
         error("POWERED_ON", f"VM {name} is powered on: Cold migration needs a powered-off VM")
     if facts["isoAttached"] and not option(spec, "removeISOs", "removeIso", "removeISO"):
         error("ISO_ATTACHED", f"VM {name} has an ISO image mounted: unmount it or set removeISOs")
     if facts["snapshots"] and kind != "Bulk" and not option(spec, "removeSnapshots", "removeSnapshot"):
-        warn("SNAPSHOTS", f"VM {name} has {facts['snapshots']} snapshot(s): set removeSnapshots, or the "
-                          f"{kind} migration may fail")
+        warn(
+            "SNAPSHOTS",
+            f"VM {name} has {facts['snapshots']} snapshot(s): set removeSnapshots, or the "
+            f"{kind} migration may fail",
+        )
     if facts["physicalRdm"] and kind == "Bulk":
         error("PHYSICAL_RDM", f"VM {name} has a physical-mode RDM: Bulk migration cannot move it")
     if kind == "Bulk" and not facts["toolsRunning"] and not option(spec, "forcePowerOffVm"):
-        warn("TOOLS_NOT_RUNNING", f"VM {name} has no running VMware Tools: the graceful guest shutdown at "
-                                  "switchover will fail unless forcePowerOffVm is set")
+        warn(
+            "TOOLS_NOT_RUNNING",
+            f"VM {name} has no running VMware Tools: the graceful guest shutdown at "
+            "switchover will fail unless forcePowerOffVm is set",
+        )
 
 
 def result(plan: dict, errors: list, warnings: list, *, migration=None, group_id=None) -> dict:
-    return {"migrationId": migration.id if migration else None,
-            "migrationGroupId": migration.group_id if migration else group_id,
-            "entityId": plan.get("named_id") or plan.get("entity_id"), "entityName": plan.get("entity_name"),
-            "errors": errors, "warnings": warnings}
+    return {
+        "migrationId": migration.id if migration else None,
+        "migrationGroupId": migration.group_id if migration else group_id,
+        "entityId": plan.get("named_id") or plan.get("entity_id"),
+        "entityName": plan.get("entity_name"),
+        "errors": errors,
+        "warnings": warnings,
+    }
 
 
 def named_id(m: eng.Migration) -> str:
@@ -341,10 +424,18 @@ def refused(results: list, what: str, sim=None) -> Response:
     """HTTP 400 with per-item errors (hcx-wire.md §6), and a top-level summary for plain clients."""
     bad = [r for r in results if r["errors"]]
     first = bad[0]
-    text = (f"{len(bad)} of {len(results)} {what} failed: "
-            f"{first.get('entityName') or first.get('migrationId') or first.get('name')}: {first['errors'][0]['message']}")
-    return Response(400, {"success": False, "items": shaped(sim, results) if sim else results,
-                          "errors": [{"error": "Bad Request", "text": text, "data": []}]})
+    text = (
+        f"{len(bad)} of {len(results)} {what} failed: "
+        f"{first.get('entityName') or first.get('migrationId') or first.get('name')}: {first['errors'][0]['message']}"
+    )
+    return Response(
+        400,
+        {
+            "success": False,
+            "items": shaped(sim, results) if sim else results,
+            "errors": [{"error": "Bad Request", "text": text, "data": []}],
+        },
+    )
 
 
 def items_of(req) -> list:
@@ -365,13 +456,30 @@ def resolve(sim, item: dict) -> tuple[dict, eng.Migration | None, list]:
         if m is None:
             return {}, None, [{"code": "NOT_FOUND", "message": f"Migration {migration_id} not found"}]
         if m.state != eng.DRAFT:
-            return m.spec, m, [{"code": "ALREADY_STARTED",
-                                "message": f"Migration {migration_id} has already been started ({m.state})"}]
+            return (
+                m.spec,
+                m,
+                [
+                    {
+                        "code": "ALREADY_STARTED",
+                        "message": f"Migration {migration_id} has already been started ({m.state})",
+                    }
+                ],
+            )
         return m.spec, m, []
     if item.get("migrationGroupId"):
         # No source shows a migration joining a group this way (hcx-wire.md §6): it is created in it.
-        return {}, None, [{"code": "GROUP_NOT_ALLOWED", "message": "migrationGroupId: a migration joins a mobility "
-                                                                   "group by being created in it (POST /mobility/groups)"}]
+        return (
+            {},
+            None,
+            [
+                {
+                    "code": "GROUP_NOT_ALLOWED",
+                    "message": "migrationGroupId: a migration joins a mobility "
+                    "group by being created in it (POST /mobility/groups)",
+                }
+            ],
+        )
     return dict(item), None, []
 
 
@@ -381,8 +489,12 @@ def validate_items(sim, items: list) -> tuple[list, list]:
         spec, draft, problems = resolve(sim, item)
         if problems:
             entity = item.get("entity") if isinstance(item.get("entity"), dict) else {}
-            plan = {"entity_id": draft.entity_id if draft else entity.get("entityId"),
-                    "entity_name": draft.entity_name if draft else entity.get("entityName") or item.get("migrationId")}
+            plan = {
+                "entity_id": draft.entity_id if draft else entity.get("entityId"),
+                "entity_name": draft.entity_name
+                if draft
+                else entity.get("entityName") or item.get("migrationId"),
+            }
             results.append(result(plan, problems, [], migration=draft))
             plans.append(None)
             continue
@@ -406,9 +518,18 @@ def new_migration(sim, plan: dict, username: str) -> eng.Migration:
     spec = plan["spec"]
     e = engine(sim)
     return eng.Migration(
-        id=str(uuid.uuid4()), seq=next(e.seq), kind=plan["kind"], api_type=plan["api_type"],
-        entity_id=plan["entity_id"], entity_name=plan["entity_name"], group_id=spec.get("migrationGroupId"),
-        spec=spec, username=username, created=e.now, size=int(plan["facts"]["diskBytes"]))
+        id=str(uuid.uuid4()),
+        seq=next(e.seq),
+        kind=plan["kind"],
+        api_type=plan["api_type"],
+        entity_id=plan["entity_id"],
+        entity_name=plan["entity_name"],
+        group_id=spec.get("migrationGroupId"),
+        spec=spec,
+        username=username,
+        created=e.now,
+        size=int(plan["facts"]["diskBytes"]),
+    )
 
 
 @router.add("POST", f"{API}/mobility/migrations/start", auth="session")
@@ -445,6 +566,7 @@ def run(sim, results: list, plans: list, username: str):
 
 # --- query -----------------------------------------------------------------------------------------
 
+
 def as_list(value) -> list | None:
     if value in (None, "", []):
         return None
@@ -454,7 +576,10 @@ def as_list(value) -> list | None:
 @router.add("POST", f"{API}/migrations", auth="session")
 def query(sim, req):
     if req.arg("action") != "query":
-        raise SimError(400, "Use ?action=query; migrations are created with POST /hybridity/api/mobility/migrations/start")
+        raise SimError(
+            400,
+            "Use ?action=query; migrations are created with POST /hybridity/api/mobility/migrations/start",
+        )
     body = req.json(required=False) or {}
     flt, paging = body.get("filter") or {}, body.get("paging") or {}
     e = engine(sim)
@@ -481,8 +606,12 @@ def query(sim, req):
         found = [m for m in found if m.state != eng.DRAFT]
     if flt.get("draftsOnly"):
         found = [m for m in found if m.state == eng.DRAFT]
-    page = found[offset:offset + size]
-    omitted = {m.id for m in page if sim.faults.take_migration_faults("query_omit", m.entity_id, m.entity_name, limit=1)}
+    page = found[offset : offset + size]
+    omitted = {
+        m.id
+        for m in page
+        if sim.faults.take_migration_faults("query_omit", m.entity_id, m.entity_name, limit=1)
+    }
     data = {"items": [render(sim, m) for m in page if m.id not in omitted]}
     if sim.variant("query_paging") == "totalSize":
         data["paging"] = {"totalSize": len(found), "offset": offset, "pageSize": size}
@@ -545,10 +674,20 @@ def render(sim, m: eng.Migration) -> dict:
     reschedule_ok = m.kind in eng.REPLICATED and m.state not in (eng.SWITCHOVER, eng.CLEANUP, *eng.TERMINAL)
     failed, cancelled = m.state == eng.FAILED, m.state == eng.CANCELLED
     fac = vm_facts(sim, m.entity_id, m.entity_name)
-    log = [{"statusType": "MIGRATION", "rowType": "STATE", "status": entry["status"],
-            "errorsOccurred": flag(entry["errorMessage"]), "message": entry["message"],
-            "errorMessage": entry["errorMessage"], "lastUpdated": ms(entry["time"]),
-            "bytesTransferred": entry["bytesTransferred"], "totalBytes": entry["totalBytes"]} for entry in m.log]
+    log = [
+        {
+            "statusType": "MIGRATION",
+            "rowType": "STATE",
+            "status": entry["status"],
+            "errorsOccurred": flag(entry["errorMessage"]),
+            "message": entry["message"],
+            "errorMessage": entry["errorMessage"],
+            "lastUpdated": ms(entry["time"]),
+            "bytesTransferred": entry["bytesTransferred"],
+            "totalBytes": entry["totalBytes"],
+        }
+        for entry in m.log
+    ]
     if log and m.state not in eng.TERMINAL:
         log[-1]["bytesTransferred"] = done_bytes  # the current row shows the bytes so far
     message = m.message
@@ -558,29 +697,56 @@ def render(sim, m: eng.Migration) -> dict:
     updated = e.now if copying else m.updated
     shown = shown_state(sim, m)
     progress = {
-        "startTime": ms(m.started), "endTime": ms(m.ended), "message": message,
-        "draftState": m.state == eng.DRAFT, "isRescheduleAllowed": reschedule_ok, "isCancelled": cancelled,
-        "isDone": m.state in eng.TERMINAL, "didFail": failed,
-        "total": ({"value": m.size, "bytesTransferred": done_bytes} if sim.variant("progress_total") == "object"
-                  else str(m.size)),
+        "startTime": ms(m.started),
+        "endTime": ms(m.ended),
+        "message": message,
+        "draftState": m.state == eng.DRAFT,
+        "isRescheduleAllowed": reschedule_ok,
+        "isCancelled": cancelled,
+        "isDone": m.state in eng.TERMINAL,
+        "didFail": failed,
+        "total": (
+            {"value": m.size, "bytesTransferred": done_bytes}
+            if sim.variant("progress_total") == "object"
+            else str(m.size)
+        ),
         "error": {"count": flag(failed), "value": flag(failed), "message": m.error if failed else None},
-        "transfer": {"count": 1, "value": done_bytes, "startTime": ms(copy_started(m)),
-                     "progress": flag(in_transfer), "completed": flag(done_bytes >= m.size),
-                     "canceled": flag(cancelled and not switched), "error": flag(failed and not switched)},
-        "switchover": {"count": 1, "progress": flag(m.state == eng.SWITCHOVER), "completed": flag(switched),
-                       "waiting": flag(m.state == eng.WAITING), "canceled": 0,
-                       "error": flag(m.failed_in == eng.SWITCHOVER)},
+        "transfer": {
+            "count": 1,
+            "value": done_bytes,
+            "startTime": ms(copy_started(m)),
+            "progress": flag(in_transfer),
+            "completed": flag(done_bytes >= m.size),
+            "canceled": flag(cancelled and not switched),
+            "error": flag(failed and not switched),
+        },
+        "switchover": {
+            "count": 1,
+            "progress": flag(m.state == eng.SWITCHOVER),
+            "completed": flag(switched),
+            "waiting": flag(m.state == eng.WAITING),
+            "canceled": 0,
+            "error": flag(m.failed_in == eng.SWITCHOVER),
+        },
         "state": {
-            "status": shown, "message": message, "errorMessage": m.error,
-            "lastUpdated": ms(updated), "isRescheduleAllowed": flag(reschedule_ok), "isError": flag(failed),
-            "isTransfer": flag(in_transfer), "isTransferProgress": flag(in_transfer),
+            "status": shown,
+            "message": message,
+            "errorMessage": m.error,
+            "lastUpdated": ms(updated),
+            "isRescheduleAllowed": flag(reschedule_ok),
+            "isError": flag(failed),
+            "isTransfer": flag(in_transfer),
+            "isTransferProgress": flag(in_transfer),
             "isTransferCompleted": flag(done_bytes >= m.size and m.state != eng.DRAFT),
             "isParked": flag(m.state == eng.QUEUED),
             "isVMotionBaseSyncInProgress": flag(m.kind == "vMotion" and state == eng.INITIAL_SYNC),
-            "isWaitingForMaintWindow": flag(waiting_window), "isSwitchover": flag(m.state == eng.SWITCHOVER),
+            "isWaitingForMaintWindow": flag(waiting_window),
+            "isSwitchover": flag(m.state == eng.SWITCHOVER),
             "isSwitchoverProgress": flag(m.state == eng.SWITCHOVER),
             "isSwitchoverStarted": flag(m.state in (eng.SWITCHOVER, eng.CLEANUP, eng.COMPLETE)),
-            "isSwitchoverCompleted": flag(switched), "isCanceled": flag(cancelled), "isAborted": 0,
+            "isSwitchoverCompleted": flag(switched),
+            "isCanceled": flag(cancelled),
+            "isAborted": 0,
             "isDone": m.state in eng.TERMINAL,
         },
         "log": log,
@@ -588,27 +754,52 @@ def render(sim, m: eng.Migration) -> dict:
     if sim.variant("percent_complete") == "present":
         progress["percentComplete"] = e.percent(m)
     if sim.variant("progress_extras") == "present":
-        progress.update(throughputMbps=round(e.rate(m) / eng.BYTES_PER_MBIT, 3), etaSeconds=e.eta(m),
-                        deltaSyncs=syncs, seedBytesReused=int(m.seed_bytes))
+        progress.update(
+            throughputMbps=round(e.rate(m) / eng.BYTES_PER_MBIT, 3),
+            etaSeconds=e.eta(m),
+            deltaSyncs=syncs,
+            seedBytesReused=int(m.seed_bytes),
+        )
     return {
-        "id": m.id, "migrationId": m.id, "migrationGroupId": m.group_id, "version": 2, "username": m.username,
-        "creationDate": ms(m.created), "lastUpdated": ms(updated), "initiator": {"location": "SOURCE"},
-        "pairingId": (m.pair[0] if m.reverse else m.pair[1]) if m.pair else None, "servicemeshId": m.mesh_id,
+        "id": m.id,
+        "migrationId": m.id,
+        "migrationGroupId": m.group_id,
+        "version": 2,
+        "username": m.username,
+        "creationDate": ms(m.created),
+        "lastUpdated": ms(updated),
+        "initiator": {"location": "SOURCE"},
+        "pairingId": (m.pair[0] if m.reverse else m.pair[1]) if m.pair else None,
+        "servicemeshId": m.mesh_id,
         "isReverse": m.reverse,
-        "entityId": named_id(m), "entityType": "VirtualMachine", "migrationType": m.api_type, "state": shown,
-        "source": spec.get("source"), "destination": spec.get("destination"),
+        "entityId": named_id(m),
+        "entityType": "VirtualMachine",
+        "migrationType": m.api_type,
+        "state": shown,
+        "source": spec.get("source"),
+        "destination": spec.get("destination"),
         "entity": {"entityId": named_id(m), "entityType": "VirtualMachine", "entityName": m.entity_name},
-        "summary": {"guestFullName": fac["guestFullName"], "memorySizeMB": fac["memoryMB"], "numCpu": fac["numCpu"],
-                    "diskSize": m.size},
-        "placement": spec.get("placement"), "storage": spec.get("storage"), "networkParams": spec.get("networkParams"),
+        "summary": {
+            "guestFullName": fac["guestFullName"],
+            "memorySizeMB": fac["memoryMB"],
+            "numCpu": fac["numCpu"],
+            "diskSize": m.size,
+        },
+        "placement": spec.get("placement"),
+        "storage": spec.get("storage"),
+        "networkParams": spec.get("networkParams"),
         "transferParams": {**transfer, "transferType": TRANSFER_TYPE.get(m.kind)},
-        "switchoverParams": {**switchover, "switchoverType": switchover.get("switchoverType") or m.api_type,
-                             "schedule": {"startTime": ms(m.window_start) or 0, "expiryTime": ms(m.window_end) or 0}},
+        "switchoverParams": {
+            **switchover,
+            "switchoverType": switchover.get("switchoverType") or m.api_type,
+            "schedule": {"startTime": ms(m.window_start) or 0, "expiryTime": ms(m.window_end) or 0},
+        },
         "progress": progress,
     }
 
 
 # --- cancel and schedule -----------------------------------------------------------------------------
+
 
 def targets(sim, items: list) -> list:
     found = []
@@ -632,21 +823,50 @@ def force_cancel(sim, req):
         problems = []
         group = item.get("migrationGroupId")
         if group and group != m.group_id:
-            problems.append({"code": "GROUP_MISMATCH", "message": f"Migration {m.id} is not in mobility group {group}"})
+            problems.append(
+                {"code": "GROUP_MISMATCH", "message": f"Migration {m.id} is not in mobility group {group}"}
+            )
         elif m.group_id and not group:
-            problems.append({"code": "GROUP_REQUIRED", "message": f"items: migration {m.id} belongs to mobility "
-                                                                  f"group {m.group_id}: give its migrationGroupId"})
+            problems.append(
+                {
+                    "code": "GROUP_REQUIRED",
+                    "message": f"items: migration {m.id} belongs to mobility "
+                    f"group {m.group_id}: give its migrationGroupId",
+                }
+            )
         elif m.state == eng.DRAFT:
-            problems.append({"code": "NOT_STARTED", "message": f"Migration of {m.entity_name} was never started: "
-                                                               "delete its mobility group instead"})
+            problems.append(
+                {
+                    "code": "NOT_STARTED",
+                    "message": f"Migration of {m.entity_name} was never started: "
+                    "delete its mobility group instead",
+                }
+            )
         elif m.state in (eng.SWITCHOVER, eng.CLEANUP):
-            problems.append({"code": "CANNOT_CANCEL", "message": f"Migration of {m.entity_name} cannot be cancelled: "
-                                                                 "its switchover has started"})
+            problems.append(
+                {
+                    "code": "CANNOT_CANCEL",
+                    "message": f"Migration of {m.entity_name} cannot be cancelled: "
+                    "its switchover has started",
+                }
+            )
         elif m.state in (eng.COMPLETE, eng.FAILED):
-            problems.append({"code": "CANNOT_CANCEL", "message": f"Migration of {m.entity_name} is already over "
-                                                                 f"({m.state})"})
-        results.append({"migrationId": m.id, "migrationGroupId": m.group_id, "entityId": m.entity_id,
-                        "entityName": m.entity_name, "errors": problems, "warnings": []})
+            problems.append(
+                {
+                    "code": "CANNOT_CANCEL",
+                    "message": f"Migration of {m.entity_name} is already over ({m.state})",
+                }
+            )
+        results.append(
+            {
+                "migrationId": m.id,
+                "migrationGroupId": m.group_id,
+                "entityId": m.entity_id,
+                "entityName": m.entity_name,
+                "errors": problems,
+                "warnings": [],
+            }
+        )
     if any(r["errors"] for r in results):
         return refused(results, "cancellations", sim)
     remove_seed = bool(body.get("removeLongRecoveryData"))
@@ -685,24 +905,52 @@ def schedule(sim, req):
     errors, changes = [], []
     for item in items:
         m = sim.state.migrations.get(item.get("migrationId") or "")
-        switchover = (item.get("schedule") or {}).get("switchover") if isinstance(item.get("schedule"), dict) else None
+        switchover = (
+            (item.get("schedule") or {}).get("switchover") if isinstance(item.get("schedule"), dict) else None
+        )
         if m is None or m.group_id != group["migrationGroupId"]:
-            errors.append({"id": item.get("migrationId"), "errors": [{"code": "NOT_FOUND", "message": (
-                f"Migration {item.get('migrationId')} is not in mobility group {group['name']}")}]})
+            errors.append(
+                {
+                    "id": item.get("migrationId"),
+                    "errors": [
+                        {
+                            "code": "NOT_FOUND",
+                            "message": (
+                                f"Migration {item.get('migrationId')} is not in mobility group {group['name']}"
+                            ),
+                        }
+                    ],
+                }
+            )
             continue
         if switchover is None:
             continue  # only its transfer schedule: nothing the simulator plays
         window = wanted_window(switchover)
         problems = []
         if window is None:
-            problems.append({"code": "SCHEDULE_INVALID", "message": "schedule.switchover needs startTime and "
-                                                                    "expiryTime in epoch milliseconds, or clearSchedule"})
+            problems.append(
+                {
+                    "code": "SCHEDULE_INVALID",
+                    "message": "schedule.switchover needs startTime and "
+                    "expiryTime in epoch milliseconds, or clearSchedule",
+                }
+            )
         elif m.kind not in eng.REPLICATED:
-            problems.append({"code": "NOT_SCHEDULABLE", "message": f"{m.kind} migration of {m.entity_name} cannot be "
-                                                                   "scheduled: it switches over right after its copy"})
+            problems.append(
+                {
+                    "code": "NOT_SCHEDULABLE",
+                    "message": f"{m.kind} migration of {m.entity_name} cannot be "
+                    "scheduled: it switches over right after its copy",
+                }
+            )
         elif m.state in (eng.SWITCHOVER, eng.CLEANUP, *eng.TERMINAL):
-            problems.append({"code": "RESCHEDULE_NOT_ALLOWED", "message": f"Migration of {m.entity_name} is "
-                                                                          f"{m.state}: its schedule can no longer change"})
+            problems.append(
+                {
+                    "code": "RESCHEDULE_NOT_ALLOWED",
+                    "message": f"Migration of {m.entity_name} is "
+                    f"{m.state}: its schedule can no longer change",
+                }
+            )
         elif window[0] and window[1] and window[1] <= window[0]:
             problems.append({"code": "SCHEDULE_INVALID", "message": "expiryTime must be after startTime"})
         else:
@@ -715,17 +963,31 @@ def schedule(sim, req):
     for m, (start, end) in changes:
         # A new dict, not an edit: the nested parts may be shared with the group's defaults. A draft
         # reads its window from here when it starts.
-        m.spec = {**m.spec, "switchoverParams": {**(m.spec.get("switchoverParams") or {}),
-                                                 "schedule": {"startTime": ms(start) or 0, "expiryTime": ms(end) or 0}}}
+        m.spec = {
+            **m.spec,
+            "switchoverParams": {
+                **(m.spec.get("switchoverParams") or {}),
+                "schedule": {"startTime": ms(start) or 0, "expiryTime": ms(end) or 0},
+            },
+        }
         engine(sim).reschedule(m, start, end)
-    return Response(200, {"affectedTransferScheduleCount": 0, "affectedSwitchoverScheduleCount": len(changes),
-                          "errors": {"migrations": errors, "mobilityGroupDefaults": []}})
+    return Response(
+        200,
+        {
+            "affectedTransferScheduleCount": 0,
+            "affectedSwitchoverScheduleCount": len(changes),
+            "errors": {"migrations": errors, "mobilityGroupDefaults": []},
+        },
+    )
 
 
 # --- mobility groups -----------------------------------------------------------------------------------
 
+
 def members(sim, group_id: str) -> list:
-    return [sim.state.migrations[i] for i in engine(sim).by_group.get(group_id, ()) if i in sim.state.migrations]
+    return [
+        sim.state.migrations[i] for i in engine(sim).by_group.get(group_id, ()) if i in sim.state.migrations
+    ]
 
 
 def render_group(sim, group: dict) -> dict:
@@ -734,14 +996,22 @@ def render_group(sim, group: dict) -> dict:
     count = {key: 0 for key in ("draft", "running", "completed", "failed", "cancelled")}
     found = members(sim, group["migrationGroupId"])
     for m in found:
-        key = {eng.DRAFT: "draft", eng.COMPLETE: "completed", eng.FAILED: "failed",
-               eng.CANCELLED: "cancelled"}.get(m.state, "running")
+        key = {
+            eng.DRAFT: "draft",
+            eng.COMPLETE: "completed",
+            eng.FAILED: "failed",
+            eng.CANCELLED: "cancelled",
+        }.get(m.state, "running")
         count[key] += 1
     # [U] HCX's group state strings were not enumerated (hcx-wire.md §6): ours are DRAFT, MIGRATING, COMPLETED.
     state = "MIGRATING" if count["running"] else "DRAFT" if count["draft"] == len(found) else "COMPLETED"
     archived = group.pop("isArchived", False)
-    return {**group, "state": state, "isArchived": archived,
-            "summary": {"state": state, "isArchived": archived, "total": len(found), **count}}
+    return {
+        **group,
+        "state": state,
+        "isArchived": archived,
+        "summary": {"state": state, "isArchived": archived, "total": len(found), **count},
+    }
 
 
 def wire_group(sim, group: dict) -> dict:
@@ -774,11 +1044,22 @@ def start_groups(sim, req):
     for group in groups:
         drafts = [m for m in members(sim, group["migrationGroupId"]) if m.state == eng.DRAFT]
         if not drafts:
-            already.append({"migrationGroupId": group["migrationGroupId"], "name": group["name"], "migrationId": None,
-                            "errors": [{"code": "ALREADY_STARTED" if members(sim, group["migrationGroupId"])
-                                        else "GROUP_EMPTY",
-                                        "message": f"Mobility group {group['name']!r} has no migration to start"}],
-                            "warnings": []})
+            already.append(
+                {
+                    "migrationGroupId": group["migrationGroupId"],
+                    "name": group["name"],
+                    "migrationId": None,
+                    "errors": [
+                        {
+                            "code": "ALREADY_STARTED"
+                            if members(sim, group["migrationGroupId"])
+                            else "GROUP_EMPTY",
+                            "message": f"Mobility group {group['name']!r} has no migration to start",
+                        }
+                    ],
+                    "warnings": [],
+                }
+            )
         refs += [{"migrationId": m.id} for m in drafts]
     results, plans = validate_items(sim, refs)
     if already or any(r["errors"] for r in results):
@@ -794,12 +1075,22 @@ def archive_groups(sim, req):
     for group in groups:
         busy = [m for m in members(sim, group["migrationGroupId"]) if m.state not in eng.TERMINAL]
         if busy:
-            raise SimError(403, f"Mobility group {group['name']!r} has {len(busy)} migration(s) not finished: it "
-                                "can be archived once all are over", error="Forbidden")
+            raise SimError(
+                403,
+                f"Mobility group {group['name']!r} has {len(busy)} migration(s) not finished: it "
+                "can be archived once all are over",
+                error="Forbidden",
+            )
     for group in groups:
         group["isArchived"] = True
-    return Response(202, {"items": [{"migrationGroupId": g["migrationGroupId"], "errors": [], "warnings": []}
-                                    for g in groups]})
+    return Response(
+        202,
+        {
+            "items": [
+                {"migrationGroupId": g["migrationGroupId"], "errors": [], "warnings": []} for g in groups
+            ]
+        },
+    )
 
 
 @router.add("POST", f"{API}/mobility/groups", auth="session")
@@ -818,15 +1109,25 @@ def create_groups(sim, req):
             names.add(item["name"])
         for i, mig in enumerate(item.get("migrations") or []):
             if not isinstance(mig, dict) or not (mig.get("entity") or {}).get("entityId"):
-                problems.append({"code": "ENTITY_REQUIRED", "message": f"migrations[{i}].entity.entityId is required"})
-        results.append({"name": item.get("name"), "migrationGroupId": None, "errors": problems, "warnings": []})
+                problems.append(
+                    {"code": "ENTITY_REQUIRED", "message": f"migrations[{i}].entity.entityId is required"}
+                )
+        results.append(
+            {"name": item.get("name"), "migrationGroupId": None, "errors": problems, "warnings": []}
+        )
     if any(r["errors"] for r in results):
         return refused(results, "mobility groups")
     e = engine(sim)
     for item, res in zip(items, results, strict=True):
-        group = {"migrationGroupId": str(uuid.uuid4()), "name": item["name"], "tags": item.get("tags") or [],
-                 "groupDefaults": item.get("groupDefaults") or {}, "username": req.username,
-                 "creationDate": sim.clock.now_ms(), "lastUpdated": sim.clock.now_ms()}
+        group = {
+            "migrationGroupId": str(uuid.uuid4()),
+            "name": item["name"],
+            "tags": item.get("tags") or [],
+            "groupDefaults": item.get("groupDefaults") or {},
+            "username": req.username,
+            "creationDate": sim.clock.now_ms(),
+            "lastUpdated": sim.clock.now_ms(),
+        }
         sim.state.mobility_groups[group["migrationGroupId"]] = group
         e.by_group.setdefault(group["migrationGroupId"], [])
         res["migrationGroupId"] = group["migrationGroupId"]
@@ -836,10 +1137,19 @@ def create_groups(sim, req):
             spec.pop("operationType", None)
             entity = spec["entity"]
             kind, api_type = kind_of(spec)
-            m = eng.Migration(id=str(uuid.uuid4()), seq=next(e.seq), kind=kind or "Bulk", api_type=api_type,
-                              entity_id=entity["entityId"], entity_name=entity.get("entityName") or entity["entityId"],
-                              group_id=group["migrationGroupId"], spec=spec, username=req.username, created=e.now,
-                              size=int(vm_facts(sim, entity["entityId"], entity.get("entityName"))["diskBytes"]))
+            m = eng.Migration(
+                id=str(uuid.uuid4()),
+                seq=next(e.seq),
+                kind=kind or "Bulk",
+                api_type=api_type,
+                entity_id=entity["entityId"],
+                entity_name=entity.get("entityName") or entity["entityId"],
+                group_id=group["migrationGroupId"],
+                spec=spec,
+                username=req.username,
+                created=e.now,
+                size=int(vm_facts(sim, entity["entityId"], entity.get("entityName"))["diskBytes"]),
+            )
             e.add(m, draft=True)
             res["migrations"].append({"migrationId": m.id, "entityId": m.entity_id})
     return Response(202, {"items": results})
@@ -849,9 +1159,13 @@ def create_groups(sim, req):
 def query_groups(sim, req):
     flt = ((req.json(required=False) or {}).get("filter")) or {}
     ids = set(as_list(flt.get("migrationGroupId")) or [])
-    groups = [wire_group(sim, g) for g in sim.state.mobility_groups.values()
-              if (not ids or g["migrationGroupId"] in ids) and (not flt.get("name") or g["name"] == flt["name"])
-              and (flt.get("includeArchived") or not g.get("isArchived"))]
+    groups = [
+        wire_group(sim, g)
+        for g in sim.state.mobility_groups.values()
+        if (not ids or g["migrationGroupId"] in ids)
+        and (not flt.get("name") or g["name"] == flt["name"])
+        and (flt.get("includeArchived") or not g.get("isArchived"))
+    ]
     if flt.get("skipDrafts"):
         groups = [g for g in groups if g["state"] != "DRAFT"]
     return envelope({"items": groups}, sim.clock.now_ms())
@@ -869,12 +1183,30 @@ def delete_groups(sim, req):
         group = sim.state.mobility_groups.get(item.get("migrationGroupId") or "")
         if group is None:
             raise SimError(404, f"items[{i}]: mobility group {item.get('migrationGroupId')!r} not found")
-        running = [mid for mid in e.by_group.get(group["migrationGroupId"], ())
-                   if sim.state.migrations[mid].state not in (eng.DRAFT, *eng.TERMINAL)]
-        problems = [{"code": "GROUP_IN_USE", "message": f"Mobility group {group['name']!r} has {len(running)} "
-                                                        "migration(s) in progress: cancel them first"}] if running else []
-        results.append({"migrationGroupId": group["migrationGroupId"], "name": group["name"], "errors": problems,
-                        "warnings": []})
+        running = [
+            mid
+            for mid in e.by_group.get(group["migrationGroupId"], ())
+            if sim.state.migrations[mid].state not in (eng.DRAFT, *eng.TERMINAL)
+        ]
+        problems = (
+            [
+                {
+                    "code": "GROUP_IN_USE",
+                    "message": f"Mobility group {group['name']!r} has {len(running)} "
+                    "migration(s) in progress: cancel them first",
+                }
+            ]
+            if running
+            else []
+        )
+        results.append(
+            {
+                "migrationGroupId": group["migrationGroupId"],
+                "name": group["name"],
+                "errors": problems,
+                "warnings": [],
+            }
+        )
     if any(r["errors"] for r in results):
         return refused(results, "deletions")
     for res in results:

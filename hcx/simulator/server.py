@@ -23,8 +23,13 @@ class SimError(Exception):
         super().__init__(text)
         self.status = status
         self.text = text
-        self.error = error or {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 409: "Conflict",
-                               503: "Service Unavailable"}.get(status, "Error")
+        self.error = error or {
+            400: "Bad Request",
+            401: "Unauthorized",
+            404: "Not Found",
+            409: "Conflict",
+            503: "Service Unavailable",
+        }.get(status, "Error")
         self.data = data or []
 
 
@@ -101,8 +106,14 @@ def envelope(data, now_ms: int) -> dict:
 
 
 def error_body(exc: SimError, now_ms: int) -> dict:
-    return {"success": False, "completed": True, "time": now_ms, "version": "1.0", "data": {},
-            "errors": [{"error": exc.error, "text": exc.text, "data": exc.data}]}
+    return {
+        "success": False,
+        "completed": True,
+        "time": now_ms,
+        "version": "1.0",
+        "data": {},
+        "errors": [{"error": exc.error, "text": exc.text, "data": exc.data}],
+    }
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -127,7 +138,10 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         req = Request(
-            method=self.command, path=path, raw=raw, port=self.port_name,
+            method=self.command,
+            path=path,
+            raw=raw,
+            port=self.port_name,
             query={k: v[0] for k, v in parse_qs(parts.query).items()},
             headers={k.lower(): v for k, v in self.headers.items()},
         )
@@ -152,7 +166,9 @@ class Handler(BaseHTTPRequestHandler):
                 if fault.kind == "error":
                     body = fault.body
                     if body is None:
-                        body = json.dumps(error_body(SimError(fault.status, "Simulated fault"), sim.clock.now_ms()))
+                        body = json.dumps(
+                            error_body(SimError(fault.status, "Simulated fault"), sim.clock.now_ms())
+                        )
                     self._send(Response(fault.status, body.encode(), content_type=fault.content_type))
                     return
         self._send(self._handle(req))
@@ -223,8 +239,12 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-def make_server(sim, router: Router, host: str, port: int, port_name: str, tls_context: ssl.SSLContext | None):
-    handler = type(f"{port_name.title()}Handler", (Handler,), {"sim": sim, "router": router, "port_name": port_name})
+def make_server(
+    sim, router: Router, host: str, port: int, port_name: str, tls_context: ssl.SSLContext | None
+):
+    handler = type(
+        f"{port_name.title()}Handler", (Handler,), {"sim": sim, "router": router, "port_name": port_name}
+    )
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     if tls_context:
@@ -233,6 +253,8 @@ def make_server(sim, router: Router, host: str, port: int, port_name: str, tls_c
 
 
 def serve_in_thread(server) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, name=f"hcxsim-{server.server_address[1]}", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, name=f"hcxsim-{server.server_address[1]}", daemon=True
+    )
     thread.start()
     return thread

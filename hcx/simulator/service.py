@@ -21,7 +21,11 @@ MESH_BUILDING, MESH_FAILED = "DEPLOYING", "FAILED"  # [U]; MESH_FAILED per varia
 # HCX-NET-EXT (TF) and HCX-WAN-IX-EDGE (LAB); HCX-WAN-IX, HCX-WAN-OPT and HCX-NET-EXT-EDGE are our pick [U].
 APPLIANCE_TYPES = {
     "4.x": {"INTERCONNECT": "HCX-WAN-IX", "NETWORK_EXTENSION": "HCX-NET-EXT", "WANOPT": "HCX-WAN-OPT"},
-    "9.x": {"INTERCONNECT": "HCX-WAN-IX-EDGE", "NETWORK_EXTENSION": "HCX-NET-EXT-EDGE", "WANOPT": "HCX-WAN-OPT"},
+    "9.x": {
+        "INTERCONNECT": "HCX-WAN-IX-EDGE",
+        "NETWORK_EXTENSION": "HCX-NET-EXT-EDGE",
+        "WANOPT": "HCX-WAN-OPT",
+    },
 }
 BACKING = {"4.x": "PHOTON", "9.x": "EDGE"}
 MIGRATION_SERVICES = {"VMOTION", "BULK_MIGRATION", "RAV"}
@@ -30,8 +34,12 @@ DEFAULT_MESH_PREFIX = "default-service-mesh-"
 # After the app engine starts again, logins answer "'Trusted root certificates' value should not be
 # empty" for a while (hcx-wire.md section 1); [U] how long is not documented: 30 s chosen.
 TRUSTED_ROOTS_SECONDS = 30
-MESH_PHASES = [(0.05, "Deploying appliances"), (0.5, "Configuring appliances"), (0.8, "Establishing tunnels"),
-               (1.0, "Service mesh deployed")]
+MESH_PHASES = [
+    (0.05, "Deploying appliances"),
+    (0.5, "Configuring appliances"),
+    (0.8, "Establishing tunnels"),
+    (1.0, "Service mesh deployed"),
+]
 
 
 def ok(sim, data) -> dict:
@@ -73,11 +81,12 @@ def get_or_404(collection: dict, key: str, label: str) -> dict:
 
 # --- sessions, jobs, tasks --------------------------------------------------------------------
 
+
 @router.add("POST", "/hybridity/api/sessions")
 def login(sim, req):
     body = req.json()
     if not isinstance(body, dict):
-        raise SimError(400, "Login: body must be {\"username\", \"password\"}")
+        raise SimError(400, 'Login: body must be {"username", "password"}')
     sim.sessions.login(body.get("username"), body.get("password"))
     if not sim.state.components["appengine"]:
         raise SimError(503, "The HCX application engine is stopped")
@@ -85,16 +94,20 @@ def login(sim, req):
     if started is not None and sim.clock.now() - started < TRUSTED_ROOTS_SECONDS:
         return trusted_roots_answer(sim)
     token = sim.sessions.open(body["username"])
-    data = {"endpointInfo": {"uuid": sim.local_endpoint_id, "name": "hcx-connector-sim"},
-            "username": body["username"]}
+    data = {
+        "endpointInfo": {"uuid": sim.local_endpoint_id, "name": "hcx-connector-sim"},
+        "username": body["username"],
+    }
     return Response(200, ok(sim, data), headers={"x-hm-authorization": token})
 
 
 def trusted_roots_answer(sim) -> Response:
     """What a login gets while the app engine finishes starting: an XML map whose `message` entry
     Terraform's client looks for (hcx-wire.md section 1); the status is a variant."""
-    xml = ("<map><entry><string>message</string><string>'Trusted root certificates' value should not be "
-           "empty</string></entry><entry><string>status</string><string>failure</string></entry></map>")
+    xml = (
+        "<map><entry><string>message</string><string>'Trusted root certificates' value should not be "
+        "empty</string></entry><entry><string>status</string><string>failure</string></entry></map>"
+    )
     return Response(int(sim.variant("trusted_roots_status")), xml, content_type="application/xml")
 
 
@@ -110,11 +123,18 @@ def get_task(sim, req):
 
 # --- site pairing -----------------------------------------------------------------------------
 
+
 def pairing_refusal(sim, text: str, error: str, data=None) -> dict:
     # [U] Refusals of a pairing come back as HTTP 200 with success=false: TF reads `errors` from a
     # response its doRequest accepted (200/202) to spot "Login failure" and the certificate prompt.
-    return {"success": False, "completed": True, "time": sim.clock.now_ms(), "version": "1.0", "data": {},
-            "errors": [{"error": error, "text": text, "data": data or []}]}
+    return {
+        "success": False,
+        "completed": True,
+        "time": sim.clock.now_ms(),
+        "version": "1.0",
+        "data": {},
+        "errors": [{"error": error, "text": text, "data": data or []}],
+    }
 
 
 def pair(sim, remote: dict, username: str):
@@ -125,19 +145,32 @@ def pair(sim, remote: dict, username: str):
     if remote["username"] != sim.config.cloud_username or remote["password"] != sim.config.cloud_password:
         return pairing_refusal(sim, "Invalid credentials for the remote HCX", "Login failure")
     if sim.cloud_cert_pem not in sim.state.trusted_certificates:
-        return pairing_refusal(sim, "The remote site's certificate is not trusted", "Untrusted certificate",
-                               data=[{"certificate": sim.cloud_cert_pem, "url": remote["url"]}])
+        return pairing_refusal(
+            sim,
+            "The remote site's certificate is not trusted",
+            "Untrusted certificate",
+            data=[{"certificate": sim.cloud_cert_pem, "url": remote["url"]}],
+        )
     if any(normalize_url(p["url"]) == normalize_url(remote["url"]) for p in sim.state.pairings.values()):
         raise SimError(400, f"A site pairing to {remote['url']} already exists")
     if len(sim.state.pairings) >= MAX_PAIRINGS:
         raise SimError(400, f"HCX supports at most {MAX_PAIRINGS} site pairings per manager")
 
     def done():
-        pairing = {"url": remote["url"], "endpointId": inv.REMOTE_ENDPOINT_ID, "cloudType": "hcx",
-                   "username": remote["username"], "cloudName": "AVS HCX Cloud", "name": "avs-hcx-cloud",
-                   "version": "4.10.2", "buildNumber": "24404455"}
+        pairing = {
+            "url": remote["url"],
+            "endpointId": inv.REMOTE_ENDPOINT_ID,
+            "cloudType": "hcx",
+            "username": remote["username"],
+            "cloudName": "AVS HCX Cloud",
+            "name": "avs-hcx-cloud",
+            "version": "4.10.2",
+            "buildNumber": "24404455",
+        }
         sim.state.pairings[pairing["endpointId"]] = pairing
-        return {"endpoint": {"endpointId": pairing["endpointId"], "name": pairing["name"], "url": pairing["url"]}}
+        return {
+            "endpoint": {"endpointId": pairing["endpointId"], "name": pairing["name"], "url": pairing["url"]}
+        }
 
     work = sim.start_work("job", "sitePairing", username, on_success=done, job_data={"endpoint": None})
     return ok(sim, {"jobId": work.id})
@@ -161,8 +194,12 @@ def delete_pairing(sim, req):
     get_or_404(sim.state.pairings, endpoint_id, "Site pairing")
     if user_meshes(sim):
         raise SimError(400, "Delete the service meshes that use this site pairing first")
-    work = sim.start_work("job", "sitePairingDelete", req.username,
-                          on_success=lambda: sim.state.pairings.pop(endpoint_id, None) and None)
+    work = sim.start_work(
+        "job",
+        "sitePairingDelete",
+        req.username,
+        on_success=lambda: sim.state.pairings.pop(endpoint_id, None) and None,
+    )
     return ok(sim, {"jobId": work.id})
 
 
@@ -173,14 +210,25 @@ def trust_certificate(sim, req):
 
 # --- inventory --------------------------------------------------------------------------------
 
+
 def local_endpoint(sim) -> dict:
-    return {"endpointId": sim.local_endpoint_id, "name": "hcx-connector-sim", "url": "https://hcx-connector.local",
-            "endpointType": "hcx", "cloudType": "hcx"}
+    return {
+        "endpointId": sim.local_endpoint_id,
+        "name": "hcx-connector-sim",
+        "url": "https://hcx-connector.local",
+        "endpointType": "hcx",
+        "cloudType": "hcx",
+    }
 
 
 def remote_endpoint(pairing: dict) -> dict:
-    return {"endpointId": pairing["endpointId"], "name": pairing["name"], "url": pairing["url"],
-            "endpointType": "hcx", "cloudType": "hcx"}
+    return {
+        "endpointId": pairing["endpointId"],
+        "name": pairing["name"],
+        "url": pairing["url"],
+        "endpointType": "hcx",
+        "cloudType": "hcx",
+    }
 
 
 @router.add("POST", "/hybridity/api/service/inventory/cloud/list", auth="session")
@@ -200,18 +248,44 @@ def resource_containers(sim, req):
     items = []
     if cloud.get("local", True) and sim.state.vcenter:
         vc = sim.state.vcenter
-        items.append({"url": vc["url"], "vcuuid": inv.LOCAL_VC_UUID, "version": vc["version"],
-                      "buildNumber": vc["buildNumber"], "osType": "Linux", "name": vc["name"],
-                      "resourceId": inv.LOCAL_VC_UUID, "resourceType": "VC", "resourceName": vc["name"],
-                      "vimId": inv.LOCAL_VC_UUID, "vimServerUuid": inv.LOCAL_VC_UUID,
-                      "endpoint": {"endpointId": sim.local_endpoint_id, "name": "hcx-connector-sim", "cloudType": "hcx"}})
+        items.append(
+            {
+                "url": vc["url"],
+                "vcuuid": inv.LOCAL_VC_UUID,
+                "version": vc["version"],
+                "buildNumber": vc["buildNumber"],
+                "osType": "Linux",
+                "name": vc["name"],
+                "resourceId": inv.LOCAL_VC_UUID,
+                "resourceType": "VC",
+                "resourceName": vc["name"],
+                "vimId": inv.LOCAL_VC_UUID,
+                "vimServerUuid": inv.LOCAL_VC_UUID,
+                "endpoint": {
+                    "endpointId": sim.local_endpoint_id,
+                    "name": "hcx-connector-sim",
+                    "cloudType": "hcx",
+                },
+            }
+        )
     if cloud.get("remote", True):
         for p in sim.state.pairings.values():
-            items.append({"url": "https://10.0.0.2/", "vcuuid": inv.REMOTE_VC_UUID, "version": "8.0.3",
-                          "buildNumber": "24322831", "osType": "Linux", "name": "vcsa-avs",
-                          "resourceId": inv.REMOTE_VC_UUID, "resourceType": "VC", "resourceName": "vcsa-avs",
-                          "vimId": inv.REMOTE_VC_UUID, "vimServerUuid": inv.REMOTE_VC_UUID,
-                          "endpoint": {"endpointId": p["endpointId"], "name": p["name"], "cloudType": "hcx"}})
+            items.append(
+                {
+                    "url": "https://10.0.0.2/",
+                    "vcuuid": inv.REMOTE_VC_UUID,
+                    "version": "8.0.3",
+                    "buildNumber": "24322831",
+                    "osType": "Linux",
+                    "name": "vcsa-avs",
+                    "resourceId": inv.REMOTE_VC_UUID,
+                    "resourceType": "VC",
+                    "resourceName": "vcsa-avs",
+                    "vimId": inv.REMOTE_VC_UUID,
+                    "vimServerUuid": inv.REMOTE_VC_UUID,
+                    "endpoint": {"endpointId": p["endpointId"], "name": p["name"], "cloudType": "hcx"},
+                }
+            )
     return ok(sim, {"items": items})
 
 
@@ -246,6 +320,7 @@ def networks(sim, req):
 # The service inventory of both sites (hcx-wire.md §4): each item says which site it is from in
 # `_origin.endpointId`, the paired AVS site's items carrying the pairing's endpoint id.
 
+
 def inventory_sites(sim, body) -> list[tuple[str, str]]:
     """(endpoint id, name) of the sites `filter.cloud` asks for: local, remote, an endpointId (AYA puts
     it in `cloud` or beside it), or both sites when it says nothing."""
@@ -266,10 +341,15 @@ def inventory_sites(sim, body) -> list[tuple[str, str]]:
     return [s for s in sites if (local if s[0] == sim.local_endpoint_id else remote)]
 
 
-def inventory_item(sim, site: tuple[str, str], entity_id: str, name: str, vsphere_type: str, lower_type: str,
-                   **extra) -> dict:
-    item = {"name": name, "entityType": vsphere_type if sim.variant("inventory_type_names") == "vsphere"
-            else lower_type, "_origin": {"endpointId": site[0], "endpointName": site[1]}, **extra}
+def inventory_item(
+    sim, site: tuple[str, str], entity_id: str, name: str, vsphere_type: str, lower_type: str, **extra
+) -> dict:
+    item = {
+        "name": name,
+        "entityType": vsphere_type if sim.variant("inventory_type_names") == "vsphere" else lower_type,
+        "_origin": {"endpointId": site[0], "endpointName": site[1]},
+        **extra,
+    }
     ids = sim.variant("inventory_ids")
     if ids in ("both", "entity_id"):
         item["entity_id"] = entity_id
@@ -289,7 +369,7 @@ def paged(items: list, body) -> list:
     paging = (body or {}).get("paging") or {}
     skip = int(paging.get("skipCount") or paging.get("offset") or 0)
     size = int(paging.get("pageSize") or 0)
-    return items[skip:skip + size] if size else items[skip:]
+    return items[skip : skip + size] if size else items[skip:]
 
 
 @router.add("POST", "/hybridity/api/service/inventory/containers", auth="session")
@@ -298,9 +378,12 @@ def inventory_containers(sim, req):
     asked, items = entity_types_asked(body), []
     for site in inventory_sites(sim, body):
         table = inv.LOCAL_CONTAINERS if site[0] == sim.local_endpoint_id else inv.REMOTE_CONTAINERS
-        items += [inventory_item(sim, site, *row) for row in table
-                  if (not asked or row[2].lower() in asked or row[3].lower() in asked)
-                  and not (row[3] == "cluster" and sim.variant("inventory_clusters") == "absent")]
+        items += [
+            inventory_item(sim, site, *row)
+            for row in table
+            if (not asked or row[2].lower() in asked or row[3].lower() in asked)
+            and not (row[3] == "cluster" and sim.variant("inventory_clusters") == "absent")
+        ]
     return ok(sim, {"items": items})
 
 
@@ -309,8 +392,11 @@ def inventory_datastores(sim, req):
     body = req.json(required=False) or {}
     items = []
     for site in inventory_sites(sim, body):
-        rows = ([(d["id"], d["name"]) for d in inv.LOCAL_DATASTORES] if site[0] == sim.local_endpoint_id
-                else inv.REMOTE_DATASTORES)
+        rows = (
+            [(d["id"], d["name"]) for d in inv.LOCAL_DATASTORES]
+            if site[0] == sim.local_endpoint_id
+            else inv.REMOTE_DATASTORES
+        )
         items += [inventory_item(sim, site, i, n, "Datastore", "datastore") for i, n in rows]
     return ok(sim, {"items": items})
 
@@ -319,9 +405,16 @@ def inventory_datastores(sim, req):
 def inventory_storage_profiles(sim, req):
     body = req.json(required=False) or {}
     # AYA reads name, type and entityType ("storageProfile") of each.
-    items = [{"name": n, "type": "default" if i == 0 else "custom", "entityType": "storageProfile",
-              "_origin": {"endpointId": site[0], "endpointName": site[1]}}
-             for site in inventory_sites(sim, body) for i, n in enumerate(inv.STORAGE_PROFILES)]
+    items = [
+        {
+            "name": n,
+            "type": "default" if i == 0 else "custom",
+            "entityType": "storageProfile",
+            "_origin": {"endpointId": site[0], "endpointName": site[1]},
+        }
+        for site in inventory_sites(sim, body)
+        for i, n in enumerate(inv.STORAGE_PROFILES)
+    ]
     return ok(sim, {"items": items})
 
 
@@ -340,36 +433,53 @@ def inventory_virtual_machines(sim, req):
                 vm_id = facts.get("id")
                 if vm_id and vm_id not in seen and vm_id not in in_avs:
                     seen.add(vm_id)
-                    items.append(inventory_item(sim, site, vm_id, facts.get("name") or vm_id, "VirtualMachine",
-                                                "VirtualMachine"))
+                    items.append(
+                        inventory_item(
+                            sim, site, vm_id, facts.get("name") or vm_id, "VirtualMachine", "VirtualMachine"
+                        )
+                    )
         else:
-            items += [inventory_item(sim, site, inv.avs_vm_id(m), m.entity_name, "VirtualMachine", "VirtualMachine")
-                      for m in in_avs.values() if m.pair and m.pair[1] == site[0]]
+            items += [
+                inventory_item(sim, site, inv.avs_vm_id(m), m.entity_name, "VirtualMachine", "VirtualMachine")
+                for m in in_avs.values()
+                if m.pair and m.pair[1] == site[0]
+            ]
     return ok(sim, {"items": paged(items, body)})
 
 
 # --- network profiles -------------------------------------------------------------------------
 
+
 def validate_network_profile(sim, body: dict, object_id: str | None = None) -> dict:
     require_fields(body, "Network profile", "name", "backings", "ipScopes")
-    if any(p["name"] == body["name"] and p["objectId"] != object_id for p in sim.state.network_profiles.values()):
+    if any(
+        p["name"] == body["name"] and p["objectId"] != object_id for p in sim.state.network_profiles.values()
+    ):
         raise SimError(400, f"A network profile named {body['name']!r} already exists")
     mtu = body.get("mtu", 1500)
     if not isinstance(mtu, int) or not 1150 <= mtu <= 9000:
         raise SimError(400, f"Network profile: mtu must be an integer between 1150 and 9000, got {mtu!r}")
     for i, backing in enumerate(body["backings"]):
         if not isinstance(backing, dict) or not inv.local_network(backing.get("backingId", "")):
-            raise SimError(400, f"Network profile: backings[{i}].backingId is not a network in the registered vCenter")
+            raise SimError(
+                400, f"Network profile: backings[{i}].backingId is not a network in the registered vCenter"
+            )
     for i, scope in enumerate(body["ipScopes"]):
         if not isinstance(scope, dict) or not scope.get("networkIpRanges") or not scope.get("gateway"):
             raise SimError(400, f"Network profile: ipScopes[{i}] needs networkIpRanges and a gateway")
         prefix = scope.get("prefixLength")
         if not isinstance(prefix, int) or not 0 < prefix <= 32:
             raise SimError(400, f"Network profile: ipScopes[{i}].prefixLength must be 1-32")
-    return {"name": body["name"], "organization": body.get("organization", "DEFAULT"), "mtu": mtu,
-            "backings": body["backings"], "ipScopes": body["ipScopes"],
-            "l3TenantManaged": body.get("l3TenantManaged", False), "ownedBySystem": body.get("ownedBySystem", True),
-            "recommendationTags": body.get("recommendationTags", [])}
+    return {
+        "name": body["name"],
+        "organization": body.get("organization", "DEFAULT"),
+        "mtu": mtu,
+        "backings": body["backings"],
+        "ipScopes": body["ipScopes"],
+        "l3TenantManaged": body.get("l3TenantManaged", False),
+        "ownedBySystem": body.get("ownedBySystem", True),
+        "recommendationTags": body.get("recommendationTags", []),
+    }
 
 
 def create_network_profile(sim, body: dict, username: str) -> dict:
@@ -384,8 +494,14 @@ def create_network_profile(sim, body: dict, username: str) -> dict:
     def failed(message):
         sim.state.network_profiles.pop(profile["objectId"], None)
 
-    work = sim.start_work("job", "networkProfile", username, on_success=done, on_failure=failed,
-                          job_data={"objectId": profile["objectId"]})
+    work = sim.start_work(
+        "job",
+        "networkProfile",
+        username,
+        on_success=done,
+        on_failure=failed,
+        job_data={"objectId": profile["objectId"]},
+    )
     return ok(sim, {"jobId": work.id, "objectId": profile["objectId"]})
 
 
@@ -403,7 +519,9 @@ def list_network_profiles(sim, req):
 @router.add("POST", "/hybridity/api/networks", auth="session")
 def query_network_profiles(sim, req):
     if req.arg("action") != "queryIpUsage":
-        raise SimError(400, "Use POST /admin/hybridity/api/networks to create, or ?action=queryIpUsage to query")
+        raise SimError(
+            400, "Use POST /admin/hybridity/api/networks to create, or ?action=queryIpUsage to query"
+        )
     return list(sim.state.network_profiles.values())
 
 
@@ -419,16 +537,26 @@ def update_network_profile(sim, req):
 def delete_network_profile(sim, req):
     object_id = req.params["object_id"]
     profile = get_or_404(sim.state.network_profiles, object_id, "Network profile")
-    users = [cp["name"] for cp in sim.state.compute_profiles.values()
-             if any(n.get("id") == object_id for n in cp["networks"])]
+    users = [
+        cp["name"]
+        for cp in sim.state.compute_profiles.values()
+        if any(n.get("id") == object_id for n in cp["networks"])
+    ]
     if users:
-        raise SimError(400, f"Network profile {profile['name']!r} is used by compute profile(s) {', '.join(users)}")
-    work = sim.start_work("job", "networkProfileDelete", req.username,
-                          on_success=lambda: sim.state.network_profiles.pop(object_id, None) and None)
+        raise SimError(
+            400, f"Network profile {profile['name']!r} is used by compute profile(s) {', '.join(users)}"
+        )
+    work = sim.start_work(
+        "job",
+        "networkProfileDelete",
+        req.username,
+        on_success=lambda: sim.state.network_profiles.pop(object_id, None) and None,
+    )
     return ok(sim, {"jobId": work.id, "objectId": object_id})
 
 
 # --- compute profiles -------------------------------------------------------------------------
+
 
 def service_names(services, what: str) -> list[str]:
     if not isinstance(services, list) or not services:
@@ -437,7 +565,9 @@ def service_names(services, what: str) -> list[str]:
     for i, s in enumerate(services):
         name = s.get("name") if isinstance(s, dict) else None
         if name not in inv.SERVICE_NAMES:
-            raise SimError(400, f"{what}: services[{i}].name {name!r} is not one of {sorted(inv.SERVICE_NAMES)}")
+            raise SimError(
+                400, f"{what}: services[{i}].name {name!r} is not one of {sorted(inv.SERVICE_NAMES)}"
+            )
         names.append(name)
     if "INTERCONNECT" not in names:
         raise SimError(400, f"{what}: the INTERCONNECT service is required")
@@ -457,10 +587,17 @@ def create_compute_profile(sim, body: dict, username: str) -> dict:
             raise SimError(400, f"Compute profile: networks[{i}].id is not an existing network profile")
     if "NETWORK_EXTENSION" in names and not body.get("switches"):
         raise SimError(400, "Compute profile: NETWORK_EXTENSION needs at least one switch in switches")
-    profile = {"computeProfileId": str(uuid.uuid4()), "endpointId": sim.local_endpoint_id, "name": body["name"],
-               "services": [{"name": n} for n in names], "compute": body["compute"],
-               "deploymentContainer": body["deploymentContainer"], "networks": body["networks"],
-               "switches": body.get("switches", []), "state": "PENDING"}  # [U] the state while it builds
+    profile = {
+        "computeProfileId": str(uuid.uuid4()),
+        "endpointId": sim.local_endpoint_id,
+        "name": body["name"],
+        "services": [{"name": n} for n in names],
+        "compute": body["compute"],
+        "deploymentContainer": body["deploymentContainer"],
+        "networks": body["networks"],
+        "switches": body.get("switches", []),
+        "state": "PENDING",
+    }  # [U] the state while it builds
     sim.state.compute_profiles[profile["computeProfileId"]] = profile
 
     def done():
@@ -479,7 +616,9 @@ def post_compute_profile(sim, req):
 
 
 def remote_compute_profiles(sim) -> list[dict]:
-    return [{**inv.REMOTE_COMPUTE_PROFILE, "endpointId": p["endpointId"]} for p in sim.state.pairings.values()]
+    return [
+        {**inv.REMOTE_COMPUTE_PROFILE, "endpointId": p["endpointId"]} for p in sim.state.pairings.values()
+    ]
 
 
 @router.add("GET", "/hybridity/api/interconnect/computeProfiles", auth="session")
@@ -499,16 +638,26 @@ def list_compute_profiles(sim, req):
 def delete_compute_profile(sim, req):
     profile_id = req.params["profile_id"]
     profile = get_or_404(sim.state.compute_profiles, profile_id, "Compute profile")
-    users = [m["name"] for m in sim.state.service_meshes.values()
-             if any(cp.get("computeProfileId") == profile_id for cp in m["computeProfiles"])]
+    users = [
+        m["name"]
+        for m in sim.state.service_meshes.values()
+        if any(cp.get("computeProfileId") == profile_id for cp in m["computeProfiles"])
+    ]
     if users:
-        raise SimError(400, f"Compute profile {profile['name']!r} is used by service mesh(es) {', '.join(users)}")
-    work = sim.start_work("task", "computeProfileDelete", req.username,
-                          on_success=lambda: sim.state.compute_profiles.pop(profile_id, None) and None)
+        raise SimError(
+            400, f"Compute profile {profile['name']!r} is used by service mesh(es) {', '.join(users)}"
+        )
+    work = sim.start_work(
+        "task",
+        "computeProfileDelete",
+        req.username,
+        on_success=lambda: sim.state.compute_profiles.pop(profile_id, None) and None,
+    )
     return ok(sim, {"interconnectTaskId": work.id})
 
 
 # --- service mesh and appliances --------------------------------------------------------------
+
 
 def is_default_mesh(mesh: dict) -> bool:
     return mesh["name"].startswith(DEFAULT_MESH_PREFIX)
@@ -528,14 +677,25 @@ def appear_default_mesh(sim):
     if any(m["name"] == name for m in sim.state.service_meshes.values()):
         return
     mesh_id = f"servicemesh-{uuid.uuid5(uuid.NAMESPACE_URL, sim.local_endpoint_id)}"
-    itself = {"endpointId": sim.local_endpoint_id, "endpointName": "hcx-connector-sim", "computeProfileId": None,
-              "computeProfileName": None}
+    itself = {
+        "endpointId": sim.local_endpoint_id,
+        "endpointName": "hcx-connector-sim",
+        "computeProfileId": None,
+        "computeProfileName": None,
+    }
     sim.state.service_meshes[mesh_id] = {
-        "serviceMeshId": mesh_id, "name": name, "state": "NOT_APPLICABLE", "backingApplianceType": "NOT_APPLICABLE",
+        "serviceMeshId": mesh_id,
+        "name": name,
+        "state": "NOT_APPLICABLE",
+        "backingApplianceType": "NOT_APPLICABLE",
         "computeProfiles": [{**itself, "isInitiator": True}, {**itself, "isInitiator": False}],
-        "services": [{"name": "HCX_ASSISTED_VMOTION"}], "wanoptConfig": {}, "trafficEnggCfg": {}, "switchPairCount": [],
+        "services": [{"name": "HCX_ASSISTED_VMOTION"}],
+        "wanoptConfig": {},
+        "trafficEnggCfg": {},
+        "switchPairCount": [],
         # LAB: its create task ended long ago, yet lastTaskDetails still says RUNNING.
-        "lastTaskDetails": {"type": "autoSelfSiteServiceMeshCreate", "status": "RUNNING"}, "updateAvailable": False,
+        "lastTaskDetails": {"type": "autoSelfSiteServiceMeshCreate", "status": "RUNNING"},
+        "updateAvailable": False,
     }
 
 
@@ -551,10 +711,16 @@ def last_task(sim, work, kind: str) -> dict:
 def mesh_appliance(sim, mesh: dict, service: str, number: int, endpoint_id: str, side: str) -> dict:
     kind = APPLIANCE_TYPES[sim.variant("hcx_version")][service]
     short = {"INTERCONNECT": "IX", "NETWORK_EXTENSION": "NE", "WANOPT": "WO"}[service]
-    appliance = {"applianceId": str(uuid.uuid4()), "applianceName": f"{mesh['name']}-{short}-{side}{number}",
-                 "applianceType": kind, "serviceMeshId": mesh["serviceMeshId"], "endpointId": endpoint_id,
-                 "status": {"summary": {"overallStatus": "DEPLOYING"}}, "tunnelStatus": "DOWN",
-                 "version": "9.1.1.0" if sim.variant("hcx_version") == "9.x" else "4.10.2"}
+    appliance = {
+        "applianceId": str(uuid.uuid4()),
+        "applianceName": f"{mesh['name']}-{short}-{side}{number}",
+        "applianceType": kind,
+        "serviceMeshId": mesh["serviceMeshId"],
+        "endpointId": endpoint_id,
+        "status": {"summary": {"overallStatus": "DEPLOYING"}},
+        "tunnelStatus": "DOWN",
+        "version": "9.1.1.0" if sim.variant("hcx_version") == "9.x" else "4.10.2",
+    }
     if service == "NETWORK_EXTENSION":
         appliance.update(networkExtensionCount=0, maxNetworkExtensions=NETWORKS_PER_NE)
     return appliance
@@ -562,12 +728,16 @@ def mesh_appliance(sim, mesh: dict, service: str, number: int, endpoint_id: str,
 
 def visible_appliances(sim) -> list[dict]:
     local_only = sim.variant("peer_appliances") == "hidden"
-    return [a for a in sim.state.appliances.values() if not local_only or a["endpointId"] == sim.local_endpoint_id]
+    return [
+        a for a in sim.state.appliances.values() if not local_only or a["endpointId"] == sim.local_endpoint_id
+    ]
 
 
 def mesh_profiles(sim, refs) -> tuple[dict, dict]:
     if not isinstance(refs, list) or len(refs) != 2:
-        raise SimError(400, "Service mesh: computeProfiles must hold two compute profiles, one local and one remote")
+        raise SimError(
+            400, "Service mesh: computeProfiles must hold two compute profiles, one local and one remote"
+        )
     local = remote = None
     for i, ref in enumerate(refs):
         ref = ref if isinstance(ref, dict) else {}
@@ -577,7 +747,9 @@ def mesh_profiles(sim, refs) -> tuple[dict, dict]:
         elif remote_pairing(sim, endpoint_id) and cp_id == inv.REMOTE_COMPUTE_PROFILE_ID:
             remote = {**inv.REMOTE_COMPUTE_PROFILE, "endpointId": endpoint_id}
         else:
-            raise SimError(404, f"Service mesh: computeProfiles[{i}] ({cp_id} at endpoint {endpoint_id}) not found")
+            raise SimError(
+                404, f"Service mesh: computeProfiles[{i}] ({cp_id} at endpoint {endpoint_id}) not found"
+            )
     if not local or not remote:
         raise SimError(400, "Service mesh: needs one local and one remote (paired site) compute profile")
     if local["state"] != PROFILE_VALID:
@@ -588,7 +760,9 @@ def mesh_profiles(sim, refs) -> tuple[dict, dict]:
 def create_service_mesh(sim, body: dict, username: str) -> dict:
     require_ready(sim)
     if not isinstance(body, dict) or not body.get("computeProfiles"):
-        raise SimError(400, "Service mesh: computeProfiles is required (a local and a remote compute profile)")
+        raise SimError(
+            400, "Service mesh: computeProfiles is required (a local and a remote compute profile)"
+        )
     require_fields(body, "Service mesh", "name", "services")
     if any(m["name"] == body["name"] for m in sim.state.service_meshes.values()):
         raise SimError(400, f"A service mesh named {body['name']!r} already exists")
@@ -599,11 +773,15 @@ def create_service_mesh(sim, body: dict, username: str) -> dict:
     version = sim.variant("hcx_version")
     if version == "9.x" and not MIGRATION_SERVICES & set(names):
         # LAB: 9.1.1 makes every new mesh EDGE, whatever backingApplianceType the body asks for.
-        raise SimError(400, "INTERCONNECT service with EDGE appliances requires at least one migration service")
+        raise SimError(
+            400, "INTERCONNECT service with EDGE appliances requires at least one migration service"
+        )
     for name in names:
         for cp in (local, remote):
             if name not in {s["name"] for s in cp["services"]}:
-                raise SimError(400, f"Service mesh: service {name} is not enabled in compute profile {cp['name']!r}")
+                raise SimError(
+                    400, f"Service mesh: service {name} is not enabled in compute profile {cp['name']!r}"
+                )
     # [U] wanoptConfig.uplinkMaxBandwidth: TF sends 10000, ESA 10000000; any positive number is accepted.
     bandwidth = (body.get("wanoptConfig") or {}).get("uplinkMaxBandwidth", 10000)
     if not isinstance(bandwidth, int | float) or bandwidth <= 0:
@@ -616,16 +794,31 @@ def create_service_mesh(sim, body: dict, username: str) -> dict:
             raise SimError(400, "Service mesh: switchPairCount[].l2cApplianceCount must be at least 1")
     mesh_id = f"servicemesh-{uuid.uuid4()}"
     mesh = {
-        "serviceMeshId": mesh_id, "name": body["name"], "state": MESH_BUILDING,
+        "serviceMeshId": mesh_id,
+        "name": body["name"],
+        "state": MESH_BUILDING,
         "computeProfiles": [
-            {"endpointId": local["endpointId"], "endpointName": "hcx-connector-sim",
-             "computeProfileId": local["computeProfileId"], "computeProfileName": local["name"], "isInitiator": True},
-            {"endpointId": remote["endpointId"], "endpointName": "avs-hcx-cloud",
-             "computeProfileId": remote["computeProfileId"], "computeProfileName": remote["name"], "isInitiator": False},
+            {
+                "endpointId": local["endpointId"],
+                "endpointName": "hcx-connector-sim",
+                "computeProfileId": local["computeProfileId"],
+                "computeProfileName": local["name"],
+                "isInitiator": True,
+            },
+            {
+                "endpointId": remote["endpointId"],
+                "endpointName": "avs-hcx-cloud",
+                "computeProfileId": remote["computeProfileId"],
+                "computeProfileName": remote["name"],
+                "isInitiator": False,
+            },
         ],
-        "services": [{"name": n} for n in names], "wanoptConfig": {"uplinkMaxBandwidth": bandwidth},
-        "trafficEnggCfg": body.get("trafficEnggCfg") or {}, "switchPairCount": body.get("switchPairCount") or [],
-        "backingApplianceType": BACKING[version], "updateAvailable": False,
+        "services": [{"name": n} for n in names],
+        "wanoptConfig": {"uplinkMaxBandwidth": bandwidth},
+        "trafficEnggCfg": body.get("trafficEnggCfg") or {},
+        "switchPairCount": body.get("switchPairCount") or [],
+        "backingApplianceType": BACKING[version],
+        "updateAvailable": False,
     }
     appliances = []
     for service, count in (("INTERCONNECT", 1), ("NETWORK_EXTENSION", ne_count), ("WANOPT", 1)):
@@ -652,8 +845,15 @@ def create_service_mesh(sim, body: dict, username: str) -> dict:
         else:
             mesh["state"], mesh["errorMessage"] = MESH_FAILED, message
 
-    work = sim.start_work("task", "serviceMesh", username, on_progress=progress, on_success=done,
-                          on_failure=failed, phases=MESH_PHASES)
+    work = sim.start_work(
+        "task",
+        "serviceMesh",
+        username,
+        on_progress=progress,
+        on_success=done,
+        on_failure=failed,
+        phases=MESH_PHASES,
+    )
     mesh["lastTaskDetails"] = last_task(sim, work, "serviceMeshCreate")
     sim.state.service_meshes[mesh_id] = mesh
     for a in appliances:
@@ -687,11 +887,18 @@ def list_service_meshes(sim, req):
 def delete_service_mesh(sim, req):
     mesh_id = req.params["mesh_id"]
     mesh = get_or_404(sim.state.service_meshes, mesh_id, "Service mesh")
-    mesh_appliances = {a["applianceId"] for a in sim.state.appliances.values() if a["serviceMeshId"] == mesh_id}
-    extensions = [e for e in sim.state.l2_extensions.values() if e["sourceAppliance"]["applianceId"] in mesh_appliances]
+    mesh_appliances = {
+        a["applianceId"] for a in sim.state.appliances.values() if a["serviceMeshId"] == mesh_id
+    }
+    extensions = [
+        e for e in sim.state.l2_extensions.values() if e["sourceAppliance"]["applianceId"] in mesh_appliances
+    ]
     if extensions and req.arg("force", "false").lower() != "true":
-        raise SimError(400, f"Service mesh {mesh['name']!r} carries {len(extensions)} network extension(s): "
-                            "remove them first or delete with force=true")
+        raise SimError(
+            400,
+            f"Service mesh {mesh['name']!r} carries {len(extensions)} network extension(s): "
+            "remove them first or delete with force=true",
+        )
 
     def done():
         sim.state.service_meshes.pop(mesh_id, None)
@@ -713,12 +920,16 @@ def list_appliances(sim, req):
 @router.add("POST", "/hybridity/api/interconnect/appliances/query", auth="session")
 def query_appliances(sim, req):
     flt = (req.json(required=False) or {}).get("filter") or {}
-    items = [a for a in visible_appliances(sim)
-             if all(a.get(k) == flt[k] for k in ("applianceType", "endpointId", "serviceMeshId") if flt.get(k))]
+    items = [
+        a
+        for a in visible_appliances(sim)
+        if all(a.get(k) == flt[k] for k in ("applianceType", "endpointId", "serviceMeshId") if flt.get(k))
+    ]
     return {"items": items}
 
 
 # --- network extensions -----------------------------------------------------------------------
+
 
 def extension_states(sim) -> tuple[str | None, str | None]:
     """(while its job runs, once it succeeded): variant l2_extension_states; None shows no state."""
@@ -736,45 +947,85 @@ def live_extension(extension: dict) -> bool:
 
 def create_l2_extension(sim, body: dict, username: str) -> dict:
     require_ready(sim)
-    require_fields(body, "Network extension", "sourceNetwork", "sourceAppliance", "destination",
-                   "destinationNetwork", "gateway", "netmask")
+    require_fields(
+        body,
+        "Network extension",
+        "sourceNetwork",
+        "sourceAppliance",
+        "destination",
+        "destinationNetwork",
+        "gateway",
+        "netmask",
+    )
     network_id = (body["sourceNetwork"] or {}).get("networkId")
     network = inv.local_network(network_id or "")
     if network is None:
-        raise SimError(404, f"Network extension: source network {network_id!r} not found in the registered vCenter")
+        raise SimError(
+            404, f"Network extension: source network {network_id!r} not found in the registered vCenter"
+        )
     if network["entityType"] not in ("DistributedVirtualPortgroup", "NsxtSegment"):
-        raise SimError(400, f"Network extension: network {network['name']!r} is on a vSphere Standard Switch; "
-                            "only VLAN-tagged distributed port groups and NSX segments can be extended")
-    if any(e["sourceNetwork"]["networkId"] == network_id and live_extension(e)
-           for e in sim.state.l2_extensions.values()):
+        raise SimError(
+            400,
+            f"Network extension: network {network['name']!r} is on a vSphere Standard Switch; "
+            "only VLAN-tagged distributed port groups and NSX segments can be extended",
+        )
+    if any(
+        e["sourceNetwork"]["networkId"] == network_id and live_extension(e)
+        for e in sim.state.l2_extensions.values()
+    ):
         raise SimError(400, f"Network extension: network {network['name']!r} is already extended")
     appliance_id = (body["sourceAppliance"] or {}).get("applianceId")
     appliance = get_or_404(sim.state.appliances, appliance_id, "Appliance")
     if appliance["applianceType"] not in {kinds["NETWORK_EXTENSION"] for kinds in APPLIANCE_TYPES.values()}:
-        raise SimError(400, f"Network extension: appliance {appliance['applianceName']!r} is not a network extension appliance")
+        raise SimError(
+            400,
+            f"Network extension: appliance {appliance['applianceName']!r} is not a network extension appliance",
+        )
     if appliance["endpointId"] != sim.local_endpoint_id:
-        raise SimError(400, f"Network extension: appliance {appliance['applianceName']!r} belongs to endpoint "
-                            f"{appliance['endpointId']}, not to this site: extend from a local appliance")
+        raise SimError(
+            400,
+            f"Network extension: appliance {appliance['applianceName']!r} belongs to endpoint "
+            f"{appliance['endpointId']}, not to this site: extend from a local appliance",
+        )
     if sim.state.service_meshes[appliance["serviceMeshId"]]["state"] != MESH_COMMITTED:
         raise SimError(400, "Network extension: the appliance's service mesh is not deployed yet")
     if appliance["networkExtensionCount"] >= NETWORKS_PER_NE:
-        raise SimError(400, f"Network extension: appliance {appliance['applianceName']!r} already extends "
-                            f"{NETWORKS_PER_NE} networks (its limit)")
+        raise SimError(
+            400,
+            f"Network extension: appliance {appliance['applianceName']!r} already extends "
+            f"{NETWORKS_PER_NE} networks (its limit)",
+        )
     destination = body["destination"] or {}
     if not remote_pairing(sim, destination.get("endpointId")):
-        raise SimError(404, f"Network extension: destination endpoint {destination.get('endpointId')!r} not found")
+        raise SimError(
+            404, f"Network extension: destination endpoint {destination.get('endpointId')!r} not found"
+        )
     gateway = (body["destinationNetwork"] or {}).get("gatewayId")
     if gateway not in inv.REMOTE_GATEWAYS:
-        raise SimError(404, f"Network extension: destination gateway {gateway!r} not found (known: {inv.REMOTE_GATEWAYS})")
+        raise SimError(
+            404,
+            f"Network extension: destination gateway {gateway!r} not found (known: {inv.REMOTE_GATEWAYS})",
+        )
     appliance["networkExtensionCount"] += 1
     running, succeeded = extension_states(sim)
-    extension = {"stretchId": str(uuid.uuid4()), "operationStatus": operation_status(running),
-                 "sourceNetwork": {"networkId": network_id, "networkName": network["name"],
-                                   "networkType": network["entityType"]},
-                 "sourceAppliance": {"applianceId": appliance_id}, "destination": destination,
-                 "destinationNetwork": body["destinationNetwork"], "gateway": body["gateway"],
-                 "netmask": body["netmask"], "dns": body.get("dns", []), "vcGuid": body.get("vcGuid"),
-                 "features": body.get("features") or {"egressOptimization": False, "mobilityOptimizedNetworking": False}}
+    extension = {
+        "stretchId": str(uuid.uuid4()),
+        "operationStatus": operation_status(running),
+        "sourceNetwork": {
+            "networkId": network_id,
+            "networkName": network["name"],
+            "networkType": network["entityType"],
+        },
+        "sourceAppliance": {"applianceId": appliance_id},
+        "destination": destination,
+        "destinationNetwork": body["destinationNetwork"],
+        "gateway": body["gateway"],
+        "netmask": body["netmask"],
+        "dns": body.get("dns", []),
+        "vcGuid": body.get("vcGuid"),
+        "features": body.get("features")
+        or {"egressOptimization": False, "mobilityOptimizedNetworking": False},
+    }
     sim.state.l2_extensions[extension["stretchId"]] = extension
 
     def done():
@@ -789,8 +1040,14 @@ def create_l2_extension(sim, body: dict, username: str) -> dict:
             extension["operationStatus"] = operation_status("FAILED", message=message)
             extension["_failed"] = True
 
-    work = sim.start_work("job", "l2Extension", username, on_success=done, on_failure=failed,
-                          job_data={"stretchId": extension["stretchId"]})
+    work = sim.start_work(
+        "job",
+        "l2Extension",
+        username,
+        on_success=done,
+        on_failure=failed,
+        job_data={"stretchId": extension["stretchId"]},
+    )
     return {"id": work.id}
 
 

@@ -107,14 +107,20 @@ class Work:
     def as_job(self, now: float) -> dict:
         frac = self.fraction(now)
         return {
-            "jobId": self.id, "jobType": self.operation, "enterprise": "HCX", "organization": "DEFAULT",
-            "username": self.username, "isQueued": frac < QUEUED_FRACTION and not self.finished,
-            "isCancelled": False, "isRolledBack": False,
+            "jobId": self.id,
+            "jobType": self.operation,
+            "enterprise": "HCX",
+            "organization": "DEFAULT",
+            "username": self.username,
+            "isQueued": frac < QUEUED_FRACTION and not self.finished,
+            "isCancelled": False,
+            "isRolledBack": False,
             "createTimeEpoch": int(self.started * 1000),
             "absoluteExpireTimeEpoch": int((self.started + 86400) * 1000),
             "startTime": int(self.started * 1000),
             "endTime": int(self.ended * 1000) if self.ended else None,
-            "percentComplete": int(frac * 100), "isDone": self.finished,
+            "percentComplete": int(frac * 100),
+            "isDone": self.finished,
             "didFail": self.finished and self.failure is not None,
             "timeToExecute": int(self.duration * 1000),
             "errorMessage": self.failure if self.finished else None,
@@ -127,10 +133,16 @@ class Work:
             status = "FAILED" if self.failure else "SUCCESS"
         else:
             status = "QUEUED" if frac < QUEUED_FRACTION else "RUNNING"
-        return {"interconnectTaskId": self.id, "type": self.operation, "status": status,
-                "progress": int(frac * 100), "message": self.message(now),
-                "errorMessage": self.failure if self.finished else None,
-                "startTime": int(self.started * 1000), "endTime": int(self.ended * 1000) if self.ended else None}
+        return {
+            "interconnectTaskId": self.id,
+            "type": self.operation,
+            "status": status,
+            "progress": int(frac * 100),
+            "message": self.message(now),
+            "errorMessage": self.failure if self.finished else None,
+            "startTime": int(self.started * 1000),
+            "endTime": int(self.ended * 1000) if self.ended else None,
+        }
 
 
 class Sessions:
@@ -196,7 +208,9 @@ class ArmTokens:
 
     def check(self, header: str):
         if not header.lower().startswith("bearer "):
-            raise ArmError(401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.")
+            raise ArmError(
+                401, "AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."
+            )
         expires = self.tokens.get(header[7:].strip())
         if expires is None or expires < self.sim.clock.now():
             raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid or has expired.")
@@ -208,17 +222,31 @@ def self_signed_certificate(common_name: str):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=365))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name), x509.DNSName("localhost"),
-                                                    x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]),
-                       critical=False)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName(common_name),
+                    x509.DNSName("localhost"),
+                    x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1")),
+                ]
+            ),
+            critical=False,
+        )
         .sign(key, hashes.SHA256())
     )
-    return (cert.public_bytes(serialization.Encoding.PEM).decode(),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()).decode())
+    return (
+        cert.public_bytes(serialization.Encoding.PEM).decode(),
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode(),
+    )
 
 
 class State:
@@ -257,7 +285,9 @@ class Simulator:
         self.lock = threading.RLock()
         self.faults = FaultRegistry()
         # A creation timestamp and a uuid, as real endpoint ids look (hcx-wire.md §5).
-        self.local_endpoint_id = f"{datetime.datetime.now(datetime.UTC):%Y%m%d%H%M%S%f}"[:17] + f"-{uuid.uuid4()}"
+        self.local_endpoint_id = (
+            f"{datetime.datetime.now(datetime.UTC):%Y%m%d%H%M%S%f}"[:17] + f"-{uuid.uuid4()}"
+        )
         self.cloud_cert_pem, _ = self_signed_certificate("hcx-cloud.avs.sim")
         self.host_certs = {}  # host -> the self-signed PEM a vCenter at that host presents (kept across resets)
         self.reset()
@@ -273,8 +303,9 @@ class Simulator:
         self.sessions = Sessions(self)
         self.arm_tokens = ArmTokens(self)
         self.faults.clear()
-        self.migration_engine = MigrationEngine(self.state.migrations, Settings(link_mbps=self.config.link_mbps),
-                                                self.clock.now())
+        self.migration_engine = MigrationEngine(
+            self.state.migrations, Settings(link_mbps=self.config.link_mbps), self.clock.now()
+        )
         self.vm_facts = {}  # VM id or "name:<name>" -> facts registered with POST /__sim__/vms
 
     def server_certificate(self, url: str) -> str:
@@ -295,14 +326,32 @@ class Simulator:
         return self.variants[name]
 
     # --- asynchronous work -------------------------------------------------------------------
-    def start_work(self, kind: str, operation: str, username: str, *, on_success=None, on_failure=None,
-                   on_progress=None, job_data=None, phases=None, failure=None) -> Work:
+    def start_work(
+        self,
+        kind: str,
+        operation: str,
+        username: str,
+        *,
+        on_success=None,
+        on_failure=None,
+        on_progress=None,
+        job_data=None,
+        phases=None,
+        failure=None,
+    ) -> Work:
         work = Work(
-            id=str(uuid.uuid4()), kind=kind, operation=operation, username=username or "admin",
-            started=self.clock.now(), duration=DURATIONS[operation],
+            id=str(uuid.uuid4()),
+            kind=kind,
+            operation=operation,
+            username=username or "admin",
+            started=self.clock.now(),
+            duration=DURATIONS[operation],
             failure=failure or self.faults.take_job_failure(operation),
-            on_success=on_success, on_failure=on_failure, on_progress=on_progress,
-            job_data=dict(job_data or {}), phases=phases or [],
+            on_success=on_success,
+            on_failure=on_failure,
+            on_progress=on_progress,
+            job_data=dict(job_data or {}),
+            phases=phases or [],
         )
         self.state.works[work.id] = work
         return work
@@ -340,8 +389,10 @@ class Simulator:
     # --- the AVS private cloud ---------------------------------------------------------------
     def private_cloud_id(self) -> str:
         c = self.config
-        return (f"/subscriptions/{c.subscription}/resourceGroups/{c.resource_group}"
-                f"/providers/Microsoft.AVS/privateClouds/{c.private_cloud}")
+        return (
+            f"/subscriptions/{c.subscription}/resourceGroups/{c.resource_group}"
+            f"/providers/Microsoft.AVS/privateClouds/{c.private_cloud}"
+        )
 
     def hcx_addon_ready(self) -> bool:
         addon = self.state.addons.get("hcx")
@@ -352,20 +403,30 @@ class Simulator:
         now = self.clock.now()
         s = self.state
         return {
-            "now": now, "localEndpointId": self.local_endpoint_id,
-            "activation": s.activation, "vcenter": s.vcenter, "sso": s.sso, "nsx": s.nsx,
-            "location": s.location, "roleMappings": s.role_mappings, "components": s.components,
+            "now": now,
+            "localEndpointId": self.local_endpoint_id,
+            "activation": s.activation,
+            "vcenter": s.vcenter,
+            "sso": s.sso,
+            "nsx": s.nsx,
+            "location": s.location,
+            "roleMappings": s.role_mappings,
+            "components": s.components,
             "appEngineRestarts": s.appengine_restarts,
             "trustedCertificates": len(s.trusted_certificates),
-            "pairings": list(s.pairings.values()), "networkProfiles": list(s.network_profiles.values()),
+            "pairings": list(s.pairings.values()),
+            "networkProfiles": list(s.network_profiles.values()),
             "computeProfiles": list(s.compute_profiles.values()),
-            "serviceMeshes": list(s.service_meshes.values()), "appliances": list(s.appliances.values()),
+            "serviceMeshes": list(s.service_meshes.values()),
+            "appliances": list(s.appliances.values()),
             "l2Extensions": list(s.l2_extensions.values()),
             "jobs": [w.as_job(now) for w in s.works.values() if w.kind == "job"],
             "tasks": [w.as_task(now) for w in s.works.values() if w.kind == "task"],
-            "sessions": len(self.sessions.tokens), "logins": self.sessions.public(),
+            "sessions": len(self.sessions.tokens),
+            "logins": self.sessions.public(),
             "faults": self.faults.describe(),
-            "addons": list(s.addons.values()), "hcxEnterpriseSites": list(s.enterprise_sites.values()),
+            "addons": list(s.addons.values()),
+            "hcxEnterpriseSites": list(s.enterprise_sites.values()),
             "migrations": [migrations.render(self, m) for m in s.migrations.values()],
             "mobilityGroups": [migrations.render_group(self, g) for g in s.mobility_groups.values()],
             "migrationQueries": self.migration_engine.queries,

@@ -32,8 +32,18 @@ class VCenterSerializer(serializers.ModelSerializer):
     class Meta:
         model = VCenter
         fields = [
-            "id", "name", "instance_uuid", "url", "username", "has_password", "verify_tls", "origin", "version",
-            "last_synced", "created", "last_updated",
+            "id",
+            "name",
+            "instance_uuid",
+            "url",
+            "username",
+            "has_password",
+            "verify_tls",
+            "origin",
+            "version",
+            "last_synced",
+            "created",
+            "last_updated",
         ]
 
 
@@ -44,8 +54,20 @@ class ClusterSerializer(serializers.ModelSerializer):
     class Meta:
         model = Cluster
         fields = [
-            "id", "name", "moid", "vcenter", "datacenter", "num_hosts", "num_cpu_cores", "total_cpu_mhz",
-            "total_memory_mib", "ha_enabled", "drs_enabled", "vm_count", "created", "last_updated",
+            "id",
+            "name",
+            "moid",
+            "vcenter",
+            "datacenter",
+            "num_hosts",
+            "num_cpu_cores",
+            "total_cpu_mhz",
+            "total_memory_mib",
+            "ha_enabled",
+            "drs_enabled",
+            "vm_count",
+            "created",
+            "last_updated",
         ]
 
 
@@ -57,9 +79,25 @@ class HostSerializer(serializers.ModelSerializer):
     class Meta:
         model = Host
         fields = [
-            "id", "name", "moid", "vcenter", "cluster", "datacenter", "cpu_model", "cpu_vendor", "num_cpu_sockets",
-            "num_cpu_cores", "cpu_mhz", "memory_mib", "esx_version", "vendor", "model", "in_maintenance", "vm_count",
-            "created", "last_updated",
+            "id",
+            "name",
+            "moid",
+            "vcenter",
+            "cluster",
+            "datacenter",
+            "cpu_model",
+            "cpu_vendor",
+            "num_cpu_sockets",
+            "num_cpu_cores",
+            "cpu_mhz",
+            "memory_mib",
+            "esx_version",
+            "vendor",
+            "model",
+            "in_maintenance",
+            "vm_count",
+            "created",
+            "last_updated",
         ]
 
 
@@ -70,8 +108,18 @@ class DatastoreSerializer(serializers.ModelSerializer):
     class Meta:
         model = Datastore
         fields = [
-            "id", "name", "moid", "vcenter", "type", "capacity_mib", "free_mib", "provisioned_mib", "url", "vm_count",
-            "created", "last_updated",
+            "id",
+            "name",
+            "moid",
+            "vcenter",
+            "type",
+            "capacity_mib",
+            "free_mib",
+            "provisioned_mib",
+            "url",
+            "vm_count",
+            "created",
+            "last_updated",
         ]
 
 
@@ -82,7 +130,16 @@ class NetworkSerializer(serializers.ModelSerializer):
     class Meta:
         model = Network
         fields = [
-            "id", "name", "moid", "vcenter", "switch_name", "switch_type", "vlan", "vlan_id", "vm_count", "created",
+            "id",
+            "name",
+            "moid",
+            "vcenter",
+            "switch_name",
+            "switch_type",
+            "vlan",
+            "vlan_id",
+            "vm_count",
+            "created",
             "last_updated",
         ]
 
@@ -93,8 +150,19 @@ class VirtualDiskSerializer(serializers.ModelSerializer):
     class Meta:
         model = VirtualDisk
         fields = [
-            "id", "label", "key", "capacity_mib", "datastore", "path", "thin", "mode", "sharing", "rdm_mode",
-            "controller", "controller_type", "bus_sharing",
+            "id",
+            "label",
+            "key",
+            "capacity_mib",
+            "datastore",
+            "path",
+            "thin",
+            "mode",
+            "sharing",
+            "rdm_mode",
+            "controller",
+            "controller_type",
+            "bus_sharing",
         ]
 
 
@@ -105,8 +173,16 @@ class VirtualNicSerializer(serializers.ModelSerializer):
     class Meta:
         model = VirtualNic
         fields = [
-            "id", "label", "adapter", "network", "network_name", "mac_address", "connected", "start_connected",
-            "ip_addresses", "direct_path_io",
+            "id",
+            "label",
+            "adapter",
+            "network",
+            "network_name",
+            "mac_address",
+            "connected",
+            "start_connected",
+            "ip_addresses",
+            "direct_path_io",
         ]
 
 
@@ -135,9 +211,27 @@ class VirtualMachineSerializer(serializers.ModelSerializer):
     class Meta:
         model = VirtualMachine
         fields = [
-            "id", "name", "moid", "vcenter", "cluster", "host", "power_state", "is_template", "guest_os",
-            "guest_family", "num_cpu", "memory_mib", "provisioned_mib", "used_mib", "hw_version", "tools_status",
-            "primary_ip", "dns_name", "networks", "removed", "last_updated",
+            "id",
+            "name",
+            "moid",
+            "vcenter",
+            "cluster",
+            "host",
+            "power_state",
+            "is_template",
+            "guest_os",
+            "guest_family",
+            "num_cpu",
+            "memory_mib",
+            "provisioned_mib",
+            "used_mib",
+            "hw_version",
+            "tools_status",
+            "primary_ip",
+            "dns_name",
+            "networks",
+            "removed",
+            "last_updated",
         ]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
@@ -157,8 +251,25 @@ class VirtualMachineDetailSerializer(VirtualMachineSerializer):
 
     class Meta(VirtualMachineSerializer.Meta):
         fields = VirtualMachineSerializer.Meta.fields + [
-            "instance_uuid", "bios_uuid", "datacenter", "folder", "resource_pool", "guest_os_tools", "firmware",
-            "tools_version", "annotation", "cbt_enabled", "ft_enabled", "usb_devices", "passthrough_devices",
-            "origin", "created", "attributes", "tags", "disks", "nics", "cdroms", "snapshots",
+            "instance_uuid",
+            "bios_uuid",
+            "datacenter",
+            "folder",
+            "resource_pool",
+            "guest_os_tools",
+            "firmware",
+            "tools_version",
+            "annotation",
+            "cbt_enabled",
+            "ft_enabled",
+            "usb_devices",
+            "passthrough_devices",
+            "origin",
+            "created",
+            "attributes",
+            "tags",
+            "disks",
+            "nics",
+            "cdroms",
+            "snapshots",
         ]
-

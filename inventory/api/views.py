@@ -82,8 +82,19 @@ class VirtualMachineViewSet(InventoryViewSet):
     serializer_class = VirtualMachineSerializer
     filterset_class = VirtualMachineFilterSet
     ordering_fields = [
-        "name", "power_state", "num_cpu", "memory_mib", "provisioned_mib", "used_mib", "guest_os", "hw_version",
-        "tools_status", "primary_ip", "cluster__name", "host__name", "last_updated",
+        "name",
+        "power_state",
+        "num_cpu",
+        "memory_mib",
+        "provisioned_mib",
+        "used_mib",
+        "guest_os",
+        "hw_version",
+        "tools_status",
+        "primary_ip",
+        "cluster__name",
+        "host__name",
+        "last_updated",
     ]
 
     def get_queryset(self):

@@ -15,14 +15,23 @@ def do_save_vcenter(vcenter: VCenter, *, acting_user, changed: list[str]) -> VCe
     created = vcenter.pk is None
     with transaction.atomic():
         vcenter.save()
-        AuditEntry.record(acting_user, AuditAction.VCENTER_ADD if created else AuditAction.VCENTER_CHANGE, vcenter,
-                          fields=sorted(changed))
+        AuditEntry.record(
+            acting_user,
+            AuditAction.VCENTER_ADD if created else AuditAction.VCENTER_CHANGE,
+            vcenter,
+            fields=sorted(changed),
+        )
     return vcenter
 
 
 def do_start_discovery(vcenter: VCenter, *, acting_user) -> Job:
     with transaction.atomic():
-        job = Job.enqueue(KIND, name=f"Discover {vcenter.name}", user=acting_user, obj=vcenter,
-                          params={"vcenter_id": vcenter.pk})
+        job = Job.enqueue(
+            KIND,
+            name=f"Discover {vcenter.name}",
+            user=acting_user,
+            obj=vcenter,
+            params={"vcenter_id": vcenter.pk},
+        )
         AuditEntry.record(acting_user, AuditAction.VCENTER_DISCOVER, vcenter, job=job.pk)
     return job

@@ -40,8 +40,13 @@ class Collector:
         view = self.content.viewManager.CreateContainerView(self.content.rootFolder, types, True)
         try:
             spec = PC.FilterSpec(
-                objectSet=[PC.ObjectSpec(obj=view, skip=True,
-                                         selectSet=[PC.TraversalSpec(type=vim.view.ContainerView, path="view")])],
+                objectSet=[
+                    PC.ObjectSpec(
+                        obj=view,
+                        skip=True,
+                        selectSet=[PC.TraversalSpec(type=vim.view.ContainerView, path="view")],
+                    )
+                ],
                 propSet=[PC.PropertySpec(type=t, pathSet=sorted(paths)) for t, paths in props.items()],
             )
             label = "/".join(t.__name__.rsplit(".", 1)[-1] for t in types)

@@ -80,8 +80,10 @@ def tls_context(verify_tls: bool) -> ssl.SSLContext:
 def unreachable(endpoint: Endpoint) -> JobError:
     """One message for refused, timed out, no route and a failed TLS handshake: telling them apart
     would let whoever types a URL map which ports are open on the portal's network."""
-    return JobError(f"Could not reach vCenter {endpoint}: no vCenter answered there (refused, timed out, no route "
-                    f"or TLS failed within {timeout_seconds():g} seconds). Check the address and port.")
+    return JobError(
+        f"Could not reach vCenter {endpoint}: no vCenter answered there (refused, timed out, no route "
+        f"or TLS failed within {timeout_seconds():g} seconds). Check the address and port."
+    )
 
 
 def connect(url: str, username: str, password: str, *, verify_tls: bool = True):
@@ -112,7 +114,9 @@ def connect(url: str, username: str, password: str, *, verify_tls: bool = True):
             "If you trust this vCenter, use --insecure / untick verify TLS."
         ) from None
     except socket.gaierror:
-        raise JobError(f"Cannot reach vCenter {endpoint}: the host name {endpoint.host!r} is not known (DNS)") from None
+        raise JobError(
+            f"Cannot reach vCenter {endpoint}: the host name {endpoint.host!r} is not known (DNS)"
+        ) from None
     except (OSError, http.client.HTTPException):
         raise unreachable(endpoint) from None
     except vmodl.MethodFault as exc:

@@ -44,32 +44,46 @@ class Reading(Estate):
     vm_pages: int = 0
 
 
-def read_estate(si, *, report: Callable = _quiet, check_cancelled: Callable = lambda: None,
-                size: int | None = None) -> Reading:
+def read_estate(
+    si, *, report: Callable = _quiet, check_cancelled: Callable = lambda: None, size: int | None = None
+) -> Reading:
     collector = Collector(si, page_size=size or page_size())
     about = collector.content.about
     # every section is read in full: an empty list means vCenter has none of them now
-    reading = Reading(instance_uuid=about.instanceUuid or "", version=about.fullName or "",
-                      disks=[], nics=[], cdroms=[], snapshots=[])
+    reading = Reading(
+        instance_uuid=about.instanceUuid or "",
+        version=about.fullName or "",
+        disks=[],
+        nics=[],
+        cdroms=[],
+        snapshots=[],
+    )
 
     report(10, "Reading datacenters, clusters, hosts, datastores and networks")
     tree = mapping.Tree(collector.all(mapping.ENTITY_TYPES, mapping.ENTITY_PROPS))
-    reading.clusters = [mapping.cluster_row(o, p, tree)
-                        for o, p in collector.all([vim.ClusterComputeResource], mapping.CLUSTER_PROPS)]
+    reading.clusters = [
+        mapping.cluster_row(o, p, tree)
+        for o, p in collector.all([vim.ClusterComputeResource], mapping.CLUSTER_PROPS)
+    ]
     hosts = collector.all([vim.HostSystem], mapping.HOST_PROPS)
     host_rows = [mapping.host_row(o, p, tree) for o, p in hosts]
     reading.hosts = [{**row, "cluster_moid": cluster} for row, cluster in host_rows]
-    reading.datastores = [mapping.datastore_row(o, p) for o, p in collector.all([vim.Datastore],
-                                                                                  mapping.DATASTORE_PROPS)]
+    reading.datastores = [
+        mapping.datastore_row(o, p) for o, p in collector.all([vim.Datastore], mapping.DATASTORE_PROPS)
+    ]
     switches = collector.all([vim.DistributedVirtualSwitch], mapping.SWITCH_PROPS)
-    networks = mapping.network_rows(collector.all([vim.Network], mapping.NETWORK_PROPS), switches,
-                                    mapping.host_portgroups(hosts))
+    networks = mapping.network_rows(
+        collector.all([vim.Network], mapping.NETWORK_PROPS), switches, mapping.host_portgroups(hosts)
+    )
     reading.networks = networks.rows
     field_names = _custom_field_names(collector.content)
     host_cluster = {row["moid"]: cluster for row, cluster in host_rows}
     check_cancelled()
-    report(20, f"Found {len(reading.clusters)} clusters, {len(reading.hosts)} hosts, "
-               f"{len(reading.datastores)} datastores, {len(reading.networks)} networks")
+    report(
+        20,
+        f"Found {len(reading.clusters)} clusters, {len(reading.hosts)} hosts, "
+        f"{len(reading.datastores)} datastores, {len(reading.networks)} networks",
+    )
 
     for page in collector.pages([vim.VirtualMachine], mapping.VM_PROPS):
         for o, p in page:
@@ -77,7 +91,9 @@ def read_estate(si, *, report: Callable = _quiet, check_cancelled: Callable = la
         reading.vm_pages += 1
         check_cancelled()
         # the total is not known up front; creep towards 80% as pages arrive
-        report(80 - 60 / (1 + reading.vm_pages / 4), f"Read {len(reading.vms)} VMs ({reading.vm_pages} pages)")
+        report(
+            80 - 60 / (1 + reading.vm_pages / 4), f"Read {len(reading.vms)} VMs ({reading.vm_pages} pages)"
+        )
     reading.round_trips = collector.counter.calls
     return reading
 
@@ -104,8 +120,11 @@ def store(vcenter: VCenter, reading: Reading) -> dict:
     with transaction.atomic():
         vc = VCenter.objects.select_for_update().get(pk=vcenter.pk)
         _check_identity(vc, reading)
-        changed = [f for f, v in (("instance_uuid", reading.instance_uuid), ("version", reading.version))
-                   if getattr(vc, f) != v]
+        changed = [
+            f
+            for f, v in (("instance_uuid", reading.instance_uuid), ("version", reading.version))
+            if getattr(vc, f) != v
+        ]
         for f in changed:
             setattr(vc, f, getattr(reading, f))
         if changed:
@@ -114,8 +133,13 @@ def store(vcenter: VCenter, reading: Reading) -> dict:
         VCenter.objects.filter(pk=vc.pk).update(last_synced=now)
         results = write_estate(vc, reading, options=DISCOVERY)
 
-    summary = {"vcenter": vc.name, "instance_uuid": vc.instance_uuid, "version": vc.version,
-               "round_trips": reading.round_trips, "vm_pages": reading.vm_pages}
+    summary = {
+        "vcenter": vc.name,
+        "instance_uuid": vc.instance_uuid,
+        "version": vc.version,
+        "round_trips": reading.round_trips,
+        "vm_pages": reading.vm_pages,
+    }
     for name, result in results.items():
         counts = {"found": len(getattr(reading, name)), **result.as_dict()}
         if name == "vms":
@@ -133,11 +157,18 @@ def _check_identity(vc: VCenter, estate: Reading):
         )
     other = VCenter.objects.filter(instance_uuid=estate.instance_uuid).exclude(pk=vc.pk).first()
     if estate.instance_uuid and other:
-        raise JobError(f"This vCenter (instance UUID {estate.instance_uuid}) is already known as {other.name!r}")
+        raise JobError(
+            f"This vCenter (instance UUID {estate.instance_uuid}) is already known as {other.name!r}"
+        )
 
 
-def discover(vcenter: VCenter, *, report: Callable = _quiet, check_cancelled: Callable = lambda: None,
-             size: int | None = None) -> dict:
+def discover(
+    vcenter: VCenter,
+    *,
+    report: Callable = _quiet,
+    check_cancelled: Callable = lambda: None,
+    size: int | None = None,
+) -> dict:
     """Discover `vcenter` with its stored connection details; returns the summary of what changed."""
     if not vcenter.can_discover:
         raise JobError(f"vCenter {vcenter.name!r} has no URL or user name to connect with")
@@ -146,8 +177,10 @@ def discover(vcenter: VCenter, *, report: Callable = _quiet, check_cancelled: Ca
     try:
         reading = read_estate(si, report=report, check_cancelled=check_cancelled, size=size)
     except (OSError, http.client.HTTPException, vmodl.MethodFault) as exc:
-        raise JobError(f"vCenter {vcenter.name} ({parse_url(vcenter.url)}) failed while its inventory was being "
-                       f"read: {_what_happened(exc)}. Nothing was changed; discover again when it answers") from None
+        raise JobError(
+            f"vCenter {vcenter.name} ({parse_url(vcenter.url)}) failed while its inventory was being "
+            f"read: {_what_happened(exc)}. Nothing was changed; discover again when it answers"
+        ) from None
     finally:
         disconnect(si)
     check_cancelled()
@@ -171,7 +204,9 @@ def _what_happened(exc: Exception) -> str:
 
 def describe(summary: dict) -> str:
     vms = summary["vms"]
-    return (f"{vms['found']} VMs ({vms['created']} new, {vms['updated']} changed, {vms['vanished']} vanished), "
-            f"{summary['hosts']['found']} hosts, {summary['clusters']['found']} clusters, "
-            f"{summary['datastores']['found']} datastores, {summary['networks']['found']} networks; "
-            f"{summary['writes']} rows written")
+    return (
+        f"{vms['found']} VMs ({vms['created']} new, {vms['updated']} changed, {vms['vanished']} vanished), "
+        f"{summary['hosts']['found']} hosts, {summary['clusters']['found']} clusters, "
+        f"{summary['datastores']['found']} datastores, {summary['networks']['found']} networks; "
+        f"{summary['writes']} rows written"
+    )

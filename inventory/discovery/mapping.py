@@ -18,29 +18,70 @@ MIB = 1024 * 1024
 # What each type's rows are made of: the properties read in bulk for it.
 ENTITY_TYPES = [vim.Folder, vim.Datacenter, vim.ComputeResource, vim.ResourcePool]
 ENTITY_PROPS = {vim.ManagedEntity: {"name", "parent"}, vim.ResourcePool: {"owner"}}
-CLUSTER_PROPS = {vim.ClusterComputeResource: {
-    "name", "summary", "configurationEx",
-}}
-HOST_PROPS = {vim.HostSystem: {
-    "name", "parent", "hardware.cpuInfo", "hardware.memorySize", "summary.hardware", "config.product.fullName",
-    "runtime.inMaintenanceMode", "config.network.portgroup",
-}}
+CLUSTER_PROPS = {
+    vim.ClusterComputeResource: {
+        "name",
+        "summary",
+        "configurationEx",
+    }
+}
+HOST_PROPS = {
+    vim.HostSystem: {
+        "name",
+        "parent",
+        "hardware.cpuInfo",
+        "hardware.memorySize",
+        "summary.hardware",
+        "config.product.fullName",
+        "runtime.inMaintenanceMode",
+        "config.network.portgroup",
+    }
+}
 DATASTORE_PROPS = {vim.Datastore: {"name", "summary"}}
 NETWORK_PROPS = {
     vim.Network: {"name"},
-    vim.dvs.DistributedVirtualPortgroup: {"key", "config.defaultPortConfig", "config.distributedVirtualSwitch",
-                                          "config.uplink"},
+    vim.dvs.DistributedVirtualPortgroup: {
+        "key",
+        "config.defaultPortConfig",
+        "config.distributedVirtualSwitch",
+        "config.uplink",
+    },
     vim.OpaqueNetwork: {"summary"},
 }
 SWITCH_PROPS = {vim.DistributedVirtualSwitch: {"name"}}
-VM_PROPS = {vim.VirtualMachine: {
-    "name", "config.instanceUuid", "config.uuid", "config.template", "config.guestFullName", "config.version",
-    "config.firmware", "config.hardware.numCPU", "config.hardware.memoryMB", "config.hardware.device",
-    "config.ftInfo", "config.changeTrackingEnabled", "config.annotation", "runtime.powerState", "runtime.host",
-    "resourcePool", "parent", "summary.storage.committed", "summary.storage.uncommitted", "guest.toolsStatus",
-    "guest.toolsRunningStatus", "guest.toolsVersion", "guest.ipAddress", "guest.hostName", "guest.guestFullName",
-    "guest.guestFamily", "guest.net", "snapshot", "customValue",
-}}
+VM_PROPS = {
+    vim.VirtualMachine: {
+        "name",
+        "config.instanceUuid",
+        "config.uuid",
+        "config.template",
+        "config.guestFullName",
+        "config.version",
+        "config.firmware",
+        "config.hardware.numCPU",
+        "config.hardware.memoryMB",
+        "config.hardware.device",
+        "config.ftInfo",
+        "config.changeTrackingEnabled",
+        "config.annotation",
+        "runtime.powerState",
+        "runtime.host",
+        "resourcePool",
+        "parent",
+        "summary.storage.committed",
+        "summary.storage.uncommitted",
+        "guest.toolsStatus",
+        "guest.toolsRunningStatus",
+        "guest.toolsVersion",
+        "guest.ipAddress",
+        "guest.hostName",
+        "guest.guestFullName",
+        "guest.guestFamily",
+        "guest.net",
+        "snapshot",
+        "customValue",
+    }
+}
 
 
 def moid(ref) -> str | None:
@@ -53,8 +94,12 @@ class Tree:
     def __init__(self, entities):
         self.nodes = {}
         for obj, props in entities:
-            self.nodes[obj._moId] = (obj._wsdlName, props.get("name", ""), moid(props.get("parent")),
-                                     moid(props.get("owner")))
+            self.nodes[obj._moId] = (
+                obj._wsdlName,
+                props.get("name", ""),
+                moid(props.get("parent")),
+                moid(props.get("owner")),
+            )
         self._dc = {}
 
     def datacenter(self, ref_moid: str | None) -> str:
@@ -167,8 +212,8 @@ class Networks:
     """Network rows keyed by name, and how a NIC backing finds its network."""
 
     rows: list = field(default_factory=list)
-    by_moid: dict = field(default_factory=dict)       # moid -> name
-    by_dvpg_key: dict = field(default_factory=dict)   # portgroup key -> name
+    by_moid: dict = field(default_factory=dict)  # moid -> name
+    by_dvpg_key: dict = field(default_factory=dict)  # portgroup key -> name
     by_opaque_id: dict = field(default_factory=dict)  # NSX segment id -> name
 
 
@@ -178,8 +223,14 @@ def network_rows(networks, switches, host_portgroups: dict) -> Networks:
     result = Networks()
     for obj, props in networks:
         name = props.get("name", obj._moId)
-        row = {"moid": obj._moId, "name": name, "switch_name": "", "switch_type": SwitchType.STANDARD,
-               "vlan": "", "vlan_id": None}
+        row = {
+            "moid": obj._moId,
+            "name": name,
+            "switch_name": "",
+            "switch_type": SwitchType.STANDARD,
+            "vlan": "",
+            "vlan_id": None,
+        }
         if isinstance(obj, vim.dvs.DistributedVirtualPortgroup):
             if props.get("config.uplink"):
                 continue  # the switch's uplinks, not a network a VM can use
@@ -266,7 +317,7 @@ class VmRecord:
     host_moid: str | None
     cluster_moid: str | None
     disks: list = field(default_factory=list)  # rows with "datastore_moid"
-    nics: list = field(default_factory=list)   # rows with "network_name"
+    nics: list = field(default_factory=list)  # rows with "network_name"
     cdroms: list = field(default_factory=list)
     snapshots: list = field(default_factory=list)
 
@@ -394,8 +445,13 @@ def _cdrom_row(cdrom) -> dict:
     iso = isinstance(backing, vim.vm.device.VirtualCdrom.IsoBackingInfo)
     if iso:
         kind = "ISO"
-    elif isinstance(backing, (vim.vm.device.VirtualCdrom.RemotePassthroughBackingInfo,
-                              vim.vm.device.VirtualCdrom.RemoteAtapiBackingInfo)):
+    elif isinstance(
+        backing,
+        (
+            vim.vm.device.VirtualCdrom.RemotePassthroughBackingInfo,
+            vim.vm.device.VirtualCdrom.RemoteAtapiBackingInfo,
+        ),
+    ):
         kind = "client device"
     elif backing is not None:
         kind = "host device"

@@ -11,7 +11,9 @@ class VCenterForm(forms.ModelForm):
     """A vCenter connection. The password is write-only: never shown, kept when left blank."""
 
     password = forms.CharField(
-        label=_("Password"), required=False, strip=False,
+        label=_("Password"),
+        required=False,
+        strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
 
@@ -25,7 +27,9 @@ class VCenterForm(forms.ModelForm):
         self.fields["username"].required = True
         self.stored_password = self.instance.password if self.instance.pk else ""
         if self.stored_password:
-            self.fields["password"].help_text = _("A password is stored. Leave blank to keep it, unless you change the URL.")
+            self.fields["password"].help_text = _(
+                "A password is stored. Leave blank to keep it, unless you change the URL."
+            )
         self.initial.pop("password", None)
 
     def clean_url(self):

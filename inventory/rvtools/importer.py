@@ -179,7 +179,9 @@ def _export_vcenter(readers, named: str, problems, notes) -> str:
         )
         return ""
     source = "as named on import" if named else "from the Server cell of vMetaData"
-    by_name = "" if vinfo.has("server_uuid") else ", and without VI SDK UUID the vCenter is matched by name only"
+    by_name = (
+        "" if vinfo.has("server_uuid") else ", and without VI SDK UUID the vCenter is matched by name only"
+    )
     notes.append(
         f"{vinfo.sheet.name} has no VI SDK Server column: every row is taken as vCenter {server} ({source}). "
         f"An export without it cannot hold several vCenters{by_name}."
@@ -232,7 +234,10 @@ def _map_vinfo(readers, estates, problems, export_server, notes, warnings):
         if not by_vm_id:
             if moid in first_row:
                 field = "vm_uuid" if row.text("vm_uuid") else "vm"
-                row.problem(field, f'"{moid}" is also in row {first_row[moid]}: without VM ID, VMs are told apart by it')
+                row.problem(
+                    field,
+                    f'"{moid}" is also in row {first_row[moid]}: without VM ID, VMs are told apart by it',
+                )
                 continue
             first_row[moid] = row.number
         server = server_of(row)
@@ -585,7 +590,9 @@ def write_estates(estates: dict, progress: Callable, log: Callable) -> dict:
         for export in estates.values():
             vc, state = _vcenter(export)
             totals["vcenters"][state] += 1
-            results = write_estate(vc, export, options=RVTOOLS, on_written=lambda n, r, vc=vc: written(vc, n, r))
+            results = write_estate(
+                vc, export, options=RVTOOLS, on_written=lambda n, r, vc=vc: written(vc, n, r)
+            )
             for name, result in results.items():
                 for key, value in result.as_dict().items():
                     totals[name]["vanished" if key == "removed" else key] += value

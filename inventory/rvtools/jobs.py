@@ -19,7 +19,11 @@ def import_rvtools(job, path: str, filename: str = "", vcenter: str = "") -> dic
     job.log(f"Importing {filename or upload.name}")
     try:
         summary = import_export(
-            upload, filename or upload.name, vcenter=vcenter, progress=job.set_progress, log=job.log,
+            upload,
+            filename or upload.name,
+            vcenter=vcenter,
+            progress=job.set_progress,
+            log=job.log,
             check_cancelled=job.check_cancelled,
         )
     except RVToolsError as exc:

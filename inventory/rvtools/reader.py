@@ -45,7 +45,9 @@ class SheetRows:
     they are iterated: a sheet is never held in memory, only the row being mapped. `len()` is the count the
     first reading found (it also checked the row cap and that the part is not damaged)."""
 
-    def __init__(self, opener: Callable[[], Iterator[tuple[int, tuple]]], count: int, tick: Callable | None = None):
+    def __init__(
+        self, opener: Callable[[], Iterator[tuple[int, tuple]]], count: int, tick: Callable | None = None
+    ):
         self._opener = opener
         self.count = count
         self._tick = tick
@@ -76,16 +78,23 @@ def _uncompressed_limit() -> int:
 
 def _too_many_rows(filename: str, name: str) -> RVToolsError:
     limit = settings.IMPORT_MAX_ROWS
-    return RVToolsError([Problem(
-        sheet=name,
-        message=f"has more than {limit:,} rows below its header (IMPORT_MAX_ROWS); {filename} is not read further. "
+    return RVToolsError(
+        [
+            Problem(
+                sheet=name,
+                message=f"has more than {limit:,} rows below its header (IMPORT_MAX_ROWS); {filename} is not read further. "
                 "Split the export by vCenter, or raise IMPORT_MAX_ROWS",
-    )])
+            )
+        ]
+    )
 
 
 @contextmanager
 def open_export(
-    path, filename: str | None = None, wanted: Iterable[str] | None = None, on_sheet: Callable | None = None,
+    path,
+    filename: str | None = None,
+    wanted: Iterable[str] | None = None,
+    on_sheet: Callable | None = None,
     tick: Callable | None = None,
 ):
     """`with open_export(path) as sheets:` the export at `path`, as sheets keyed by lower-case name (`vinfo`,
@@ -122,7 +131,9 @@ def _open(stack, path, filename, wanted, on_sheet, tick) -> dict[str, Sheet]:
     if filename.lower().endswith(".csv"):
         match = CSV_NAME.search(filename)
         # a lone CSV under another name can only be the VM list
-        return _read_csvs(filename, [(match["sheet"] if match else "vInfo", from_path(path))], wanted, on_sheet, tick)
+        return _read_csvs(
+            filename, [(match["sheet"] if match else "vInfo", from_path(path))], wanted, on_sheet, tick
+        )
     raise RVToolsError([Problem(message=f"{filename} is {NOT_AN_EXPORT}")])
 
 
@@ -144,13 +155,13 @@ def _read_zip(stack, path: Path, filename: str, wanted, on_sheet, tick) -> dict[
         return _read_workbook(stack, path, filename, wanted, on_sheet, tick)
     members = [(m["sheet"], name) for name in names if (m := CSV_NAME.search(name))]
     if not members:
-        raise RVToolsError(
-            [Problem(message=f"{filename} holds no RVTools_tab*.csv files: {NOT_AN_EXPORT}")]
-        )
+        raise RVToolsError([Problem(message=f"{filename} holds no RVTools_tab*.csv files: {NOT_AN_EXPORT}")])
     sheets = {}
     for sheet, name in members:
         try:
-            _read_csvs(filename, [(sheet, lambda name=name: archive.open(name))], wanted, on_sheet, tick, sheets)
+            _read_csvs(
+                filename, [(sheet, lambda name=name: archive.open(name))], wanted, on_sheet, tick, sheets
+            )
         except DAMAGED as exc:
             # a damaged member (bad CRC, header, compressed data) shows only once it is read
             raise RVToolsError([_damaged(filename, name, exc)]) from None
@@ -192,8 +203,10 @@ def shared_strings_too_big(path: Path, archive: zipfile.ZipFile) -> str:
         return ""
     limit = settings.IMPORT_MAX_SHARED_STRINGS_MB * 2**20
     if info is not None and unpacked_size(path, [info], limit) > limit:
-        return (f"its shared strings ({info.filename}) unpack to more than {settings.IMPORT_MAX_SHARED_STRINGS_MB} "
-                "MB (IMPORT_MAX_SHARED_STRINGS_MB)")
+        return (
+            f"its shared strings ({info.filename}) unpack to more than {settings.IMPORT_MAX_SHARED_STRINGS_MB} "
+            "MB (IMPORT_MAX_SHARED_STRINGS_MB)"
+        )
     return ""
 
 
@@ -299,8 +312,10 @@ def _count(filename: str, name: str, rows) -> int:
 
 def _damaged(filename: str, part: str, exc: Exception) -> Problem:
     reason = str(exc) or type(exc).__name__
-    return Problem(message=f"{filename} is damaged or incomplete: {part} could not be read ({reason}). "
-                   "Export or copy the file again")
+    return Problem(
+        message=f"{filename} is damaged or incomplete: {part} could not be read ({reason}). "
+        "Export or copy the file again"
+    )
 
 
 def _unreadable_part(path: Path) -> str | None:
@@ -354,20 +369,43 @@ def _read_csv(filename: str, name: str, opener, tick) -> Sheet:
                     number = 1
                     try:
                         next(reader, None)  # the header
-                        for number, values in enumerate(reader, start=2):  # records as Excel shows them, not lines
+                        for number, values in enumerate(
+                            reader, start=2
+                        ):  # records as Excel shows them, not lines
                             yield number, tuple(v if v != "" else None for v in values)
                     except csv.Error as exc:
                         # a cell past the csv module's field limit (128 KB), or a quote never closed
-                        raise RVToolsError([Problem(sheet=name, row=number + 1, message=(
-                            f"cannot be read as CSV ({exc}); {filename} is not read further"))]) from None
+                        raise RVToolsError(
+                            [
+                                Problem(
+                                    sheet=name,
+                                    row=number + 1,
+                                    message=(
+                                        f"cannot be read as CSV ({exc}); {filename} is not read further"
+                                    ),
+                                )
+                            ]
+                        ) from None
 
             with opener() as raw:
                 try:
-                    header = next(csv.reader(io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=""),
-                                             delimiter=delimiter), [])
+                    header = next(
+                        csv.reader(
+                            io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=""),
+                            delimiter=delimiter,
+                        ),
+                        [],
+                    )
                 except csv.Error as exc:
-                    raise RVToolsError([Problem(sheet=name, row=1, message=(
-                        f"cannot be read as CSV ({exc}); {filename} is not read further"))]) from None
+                    raise RVToolsError(
+                        [
+                            Problem(
+                                sheet=name,
+                                row=1,
+                                message=(f"cannot be read as CSV ({exc}); {filename} is not read further"),
+                            )
+                        ]
+                    ) from None
             count = _count(filename, name, all_rows())
         except UnicodeDecodeError:
             continue

@@ -55,8 +55,13 @@ def remove_stale_uploads(now: float | None = None) -> list[str]:
     if not folder.is_dir():
         return []
     cutoff = (time.time() if now is None else now) - settings.UPLOAD_RETENTION_HOURS * 3600
-    in_use = {Path(p).name for p in Job.objects.filter(status__in=JobStatus.ACTIVE, params__has_key="path")
-              .values_list("params__path", flat=True) if p}
+    in_use = {
+        Path(p).name
+        for p in Job.objects.filter(status__in=JobStatus.ACTIVE, params__has_key="path").values_list(
+            "params__path", flat=True
+        )
+        if p
+    }
     removed = []
     for path in folder.iterdir():
         try:
@@ -66,6 +71,10 @@ def remove_stale_uploads(now: float | None = None) -> list[str]:
         except FileNotFoundError:
             continue  # its job removed it meanwhile
     if removed:
-        logger.info("removed %d upload(s) older than %g hours: %s", len(removed), settings.UPLOAD_RETENTION_HOURS,
-                    removed)
+        logger.info(
+            "removed %d upload(s) older than %g hours: %s",
+            len(removed),
+            settings.UPLOAD_RETENTION_HOURS,
+            removed,
+        )
     return removed

@@ -103,11 +103,17 @@ class ClusterView(RelatedVmsMixin, ObjectView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        hosts = HostTable(querysets.hosts().filter(cluster=self.object), prefix="host-", exclude=["cluster", "vcenter"])
+        hosts = HostTable(
+            querysets.hosts().filter(cluster=self.object), prefix="host-", exclude=["cluster", "vcenter"]
+        )
         RequestConfig(self.request, paginate=PAGINATION).configure(hosts)
         context["host_table"] = hosts
-        context["totals"] = VirtualMachine.objects.filter(cluster=self.object, removed__isnull=True).aggregate(
-            vcpus=Sum("num_cpu"), memory_mib=Sum("memory_mib"), provisioned_mib=Sum("provisioned_mib"),
+        context["totals"] = VirtualMachine.objects.filter(
+            cluster=self.object, removed__isnull=True
+        ).aggregate(
+            vcpus=Sum("num_cpu"),
+            memory_mib=Sum("memory_mib"),
+            provisioned_mib=Sum("provisioned_mib"),
             used_mib=Sum("used_mib"),
         )
         return context

@@ -18,8 +18,13 @@ from ..models import VCenter, VirtualMachine
 
 
 def with_vm_counts(queryset):
-    live = (VirtualMachine.objects.filter(vcenter=OuterRef("pk"), removed__isnull=True).order_by()
-            .values("vcenter").annotate(n=Count("pk")).values("n"))
+    live = (
+        VirtualMachine.objects.filter(vcenter=OuterRef("pk"), removed__isnull=True)
+        .order_by()
+        .values("vcenter")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return queryset.annotate(vm_count=Coalesce(Subquery(live, output_field=IntegerField()), 0))
 
 
@@ -54,7 +59,9 @@ class VCenterEditView(ObjectEditView):
     invalid_status = 200
 
     def save(self, form):
-        vcenter = do_save_vcenter(form.save(commit=False), acting_user=self.request.user, changed=form.changed_fields)
+        vcenter = do_save_vcenter(
+            form.save(commit=False), acting_user=self.request.user, changed=form.changed_fields
+        )
         messages.success(self.request, f"vCenter {vcenter.name} saved.")
         return redirect(vcenter)
 

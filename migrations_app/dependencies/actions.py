@@ -33,7 +33,9 @@ class MembershipResult:
         if self.added:
             parts.append(f"added {len(self.added)} VM{'s' if len(self.added) != 1 else ''} to {group}")
         if self.moved:
-            parts.append(f"moved {len(self.moved)} from other groups ({', '.join(f'{vm} from {g}' for vm, g in self.moved[:5])}{'…' if len(self.moved) > 5 else ''})")
+            parts.append(
+                f"moved {len(self.moved)} from other groups ({', '.join(f'{vm} from {g}' for vm, g in self.moved[:5])}{'…' if len(self.moved) > 5 else ''})"
+            )
         if self.already:
             parts.append(f"{len(self.already)} already in it")
         text = "; ".join(parts) or "nothing to change"
@@ -45,7 +47,9 @@ def do_save_group(group: DependencyGroup, *, acting_user, changed: list | None =
     with transaction.atomic():
         group.save()
         AuditEntry.record(
-            acting_user, AuditAction.GROUP_CREATE if creating else AuditAction.GROUP_CHANGE, group,
+            acting_user,
+            AuditAction.GROUP_CREATE if creating else AuditAction.GROUP_CHANGE,
+            group,
             changed=changed or [],
         )
     return group
@@ -57,7 +61,9 @@ def do_delete_group(group: DependencyGroup, *, acting_user) -> None:
         group.delete()
 
 
-def do_add_members(group: DependencyGroup, vm_ids, *, acting_user, move: bool = False, reason: str = "") -> MembershipResult:
+def do_add_members(
+    group: DependencyGroup, vm_ids, *, acting_user, move: bool = False, reason: str = ""
+) -> MembershipResult:
     """Put VMs into `group`. A VM in another group is refused, naming that group, unless `move`."""
     vm_ids = list(dict.fromkeys(vm_ids))
     result = MembershipResult()
@@ -91,11 +97,17 @@ def do_add_members(group: DependencyGroup, vm_ids, *, acting_user, move: bool = 
                 GroupMember.objects.bulk_create(new)
         except IntegrityError:
             # Another request put one of these VMs in a group since we looked: the database refused it.
-            raise MembershipError("One of these VMs was put in a group by someone else just now; look again.") from None
+            raise MembershipError(
+                "One of these VMs was put in a group by someone else just now; look again."
+            ) from None
         result.added = [vms[m.vm_id] for m in new]
         AuditEntry.record(
-            acting_user, AuditAction.GROUP_ADD_MEMBERS, group,
-            added=result.added[:100], moved=[f"{vm} from {g}" for vm, g in result.moved][:100], reason=reason,
+            acting_user,
+            AuditAction.GROUP_ADD_MEMBERS,
+            group,
+            added=result.added[:100],
+            moved=[f"{vm} from {g}" for vm, g in result.moved][:100],
+            reason=reason,
         )
     return result
 
@@ -124,16 +136,26 @@ def do_create_groups(proposals, *, acting_user, source: str) -> tuple[list, int]
                 group = proposal.existing
                 if group is None:
                     group = DependencyGroup.objects.create(
-                        name=proposal.name, source=source, rule=proposal.rule[:500], description=proposal.description,
+                        name=proposal.name,
+                        source=source,
+                        rule=proposal.rule[:500],
+                        description=proposal.description,
                     )
                 GroupMember.objects.bulk_create(
-                    [GroupMember(group=group, vm_id=vm_id, reason=why[:500]) for vm_id, why in proposal.members]
+                    [
+                        GroupMember(group=group, vm_id=vm_id, reason=why[:500])
+                        for vm_id, why in proposal.members
+                    ]
                 )
                 added += len(proposal.members)
                 groups.append(group)
                 AuditEntry.record(
-                    acting_user, AuditAction(f"group.build_{source}"), group, rule=proposal.rule,
-                    added=len(proposal.members), skipped=proposal.skipped,
+                    acting_user,
+                    AuditAction(f"group.build_{source}"),
+                    group,
+                    rule=proposal.rule,
+                    added=len(proposal.members),
+                    skipped=proposal.skipped,
                 )
     except IntegrityError:
         raise MembershipError(

@@ -83,7 +83,10 @@ class DependencyGroupViewSet(viewsets.ModelViewSet):
         data.is_valid(raise_exception=True)
         try:
             result = do_add_members(
-                group, data.validated_data["vms"], acting_user=request.user, move=data.validated_data["move"],
+                group,
+                data.validated_data["vms"],
+                acting_user=request.user,
+                move=data.validated_data["move"],
                 reason=data.validated_data.get("reason", ""),
             )
         except MembershipError as exc:
@@ -105,8 +108,12 @@ class DependencyGroupViewSet(viewsets.ModelViewSet):
 
 
 class GroupMemberViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin, viewsets.GenericViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Which VM is in which group, and why. Creating one refuses a VM in another group unless `move`."""
 
@@ -119,8 +126,13 @@ class GroupMemberViewSet(
     def perform_create(self, serializer):
         data = serializer.validated_data
         try:
-            do_add_members(data["group"], [data["vm"].pk], acting_user=self.request.user, move=data.get("move", False),
-                           reason=data.get("reason", ""))
+            do_add_members(
+                data["group"],
+                [data["vm"].pk],
+                acting_user=self.request.user,
+                move=data.get("move", False),
+                reason=data.get("reason", ""),
+            )
         except MembershipError as exc:
             raise ValidationError({"vm": [str(exc)]}) from None
         serializer.instance = querysets.members().get(vm=data["vm"])
@@ -129,7 +141,9 @@ class GroupMemberViewSet(
         data = serializer.validated_data
         member = serializer.instance
         if "vm" in data and data["vm"].pk != member.vm_id:
-            raise ValidationError({"vm": ["A membership's VM cannot change; delete it and add the other VM."]})
+            raise ValidationError(
+                {"vm": ["A membership's VM cannot change; delete it and add the other VM."]}
+            )
         group, reason = data.get("group", member.group), data.get("reason", member.reason)
         # Changing the group is a move, made and audited the one way moves are.
         do_add_members(group, [member.vm_id], acting_user=self.request.user, move=True, reason=reason)
@@ -161,22 +175,34 @@ class DependencyImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     parser_classes = [MultiPartParser, FormParser]
     ordering_fields = ["created", "rows", "edges"]
 
-    @extend_schema(request={"multipart/form-data": DependencyUploadSerializer}, responses={202: JobStartedSerializer})
+    @extend_schema(
+        request={"multipart/form-data": DependencyUploadSerializer}, responses={202: JobStartedSerializer}
+    )
     def create(self, request):
         upload = DependencyUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         job = start_dependency_import(
-            upload.validated_data["file"], acting_user=request.user, format=upload.validated_data.get("format") or ""
+            upload.validated_data["file"],
+            acting_user=request.user,
+            format=upload.validated_data.get("format") or "",
         )
         return Response(
-            {"job": job.pk, "url": request.build_absolute_uri(reverse("api:job-detail", args=[job.pk])), "status": job.status},
+            {
+                "job": job.pk,
+                "url": request.build_absolute_uri(reverse("api:job-detail", args=[job.pk])),
+                "status": job.status,
+            },
             status=status.HTTP_202_ACCEPTED,
         )
 
 
 SUGGESTION_PARAMS = [
     OpenApiParameter("min_seen", int, description="Ignore connections seen fewer times"),
-    OpenApiParameter("ignore_ports", str, description="Comma-separated ports to leave out (default: the infrastructure ports)"),
+    OpenApiParameter(
+        "ignore_ports",
+        str,
+        description="Comma-separated ports to leave out (default: the infrastructure ports)",
+    ),
 ]
 
 
@@ -208,7 +234,9 @@ class GroupSuggestionViewSet(viewsets.GenericViewSet):
     def list(self, request):
         min_seen, ports = _suggestion_settings(request.query_params)
         result = suggest(min_seen, ports)
-        items = [{"key": s.key, "name": s.name, "connections": s.connections, "vms": s.vms} for s in result.items]
+        items = [
+            {"key": s.key, "name": s.name, "connections": s.connections, "vms": s.vms} for s in result.items
+        ]
         page = self.paginate_queryset(items)
         return self.get_paginated_response(SuggestionSerializer(page, many=True).data)
 
@@ -222,12 +250,18 @@ class GroupSuggestionViewSet(viewsets.GenericViewSet):
         default_min = settings.DEPENDENCIES["SUGGESTION_MIN_SEEN"]
         try:
             group = do_accept_suggestion(
-                values["vms"], name=values.get("name", ""), min_seen=values.get("min_seen", default_min),
-                ignore_ports=values.get("ignore_ports"), acting_user=request.user,
+                values["vms"],
+                name=values.get("name", ""),
+                min_seen=values.get("min_seen", default_min),
+                ignore_ports=values.get("ignore_ports"),
+                acting_user=request.user,
             )
         except MembershipError as exc:
             raise ValidationError({"vms": [str(exc)]}) from None
-        return Response(DependencyGroupSerializer(querysets.groups().get(pk=group.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            DependencyGroupSerializer(querysets.groups().get(pk=group.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class GraphNodeSerializer(serializers.Serializer):
@@ -289,8 +323,9 @@ class DependencyGraphViewSet(viewsets.GenericViewSet):
             raise ValidationError({"group": ["No group has such an id."]})
         min_seen, ports = _suggestion_settings(params)
         flt = GraphFilter(
-            groups=groups, externals=params.get("externals", "true").lower() not in ("false", "0", "no"),
-            min_seen=min_seen or 1, ignore_ports=ports or (),
+            groups=groups,
+            externals=params.get("externals", "true").lower() not in ("false", "0", "no"),
+            min_seen=min_seen or 1,
+            ignore_ports=ports or (),
         )
         return Response(build(flt).as_dict())
-

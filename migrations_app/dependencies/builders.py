@@ -68,7 +68,9 @@ def _settle(proposals: list[Proposal], source: str) -> list[Proposal]:
             clashes.append(proposal.name)
     if clashes:
         listed = ", ".join(clashes[:10]) + (f" and {len(clashes) - 10} more" if len(clashes) > 10 else "")
-        raise BuildError(f"Groups named {listed} exist already and were not built from this rule: choose another name or a name prefix.")
+        raise BuildError(
+            f"Groups named {listed} exist already and were not built from this rule: choose another name or a name prefix."
+        )
     return proposals
 
 
@@ -125,7 +127,7 @@ def from_folders(*, under: str = "", prefix: str = "") -> list[Proposal]:
     rows = vms.order_by("folder", "name", "pk").values_list("pk", "name", "folder")
 
     def name_of(folder):
-        relative = folder[len(under):].strip("/") if under else folder.strip("/")
+        relative = folder[len(under) :].strip("/") if under else folder.strip("/")
         return _name(prefix, relative or folder.rstrip("/").rsplit("/", 1)[-1] or folder)
 
     return _distribute(
@@ -158,13 +160,17 @@ def from_pattern(*, pattern: str, kind: str = "glob", name: str = "") -> list[Pr
     rule = f"{kind}:{pattern.strip()}"
     rows = (
         (pk, vm_name, rule)
-        for pk, vm_name in VirtualMachine.objects.filter(removed__isnull=True).order_by("name", "pk").values_list("pk", "name")
+        for pk, vm_name in VirtualMachine.objects.filter(removed__isnull=True)
+        .order_by("name", "pk")
+        .values_list("pk", "name")
         if match(vm_name)
     )
     proposals = _distribute(
         rows,
         key_of=lambda r: r,
-        make_proposal=lambda r: Proposal(name=name, rule=r, description=f"VMs whose name matches {pattern.strip()}"),
+        make_proposal=lambda r: Proposal(
+            name=name, rule=r, description=f"VMs whose name matches {pattern.strip()}"
+        ),
         reason_of=lambda r: f'name matches "{pattern.strip()}"',
         source=GroupSource.PATTERN,
     )

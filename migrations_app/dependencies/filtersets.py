@@ -36,8 +36,15 @@ class GroupMemberFilterSet(filters.FilterSet):
 class DependencyFilterSet(filters.FilterSet):
     """Edges by VM or group on either side, by external endpoints, port, protocol and how often seen."""
 
-    q = SearchFilter("source__name", "source__vm__name", "source__ip__startswith", "destination__name",
-                     "destination__vm__name", "destination__ip__startswith", help_text=_("Name or IP on either side"))
+    q = SearchFilter(
+        "source__name",
+        "source__vm__name",
+        "source__ip__startswith",
+        "destination__name",
+        "destination__vm__name",
+        "destination__ip__startswith",
+        help_text=_("Name or IP on either side"),
+    )
     vm_id = IntegerFilter(method="either_vm_id", label=_("VM (id), either side"))
     vm = filters.CharFilter(method="either_vm", label=_("VM (name), either side"))
     group_id = IntegerFilter(method="either_group_id", label=_("Group (id), either side"))
@@ -52,8 +59,20 @@ class DependencyFilterSet(filters.FilterSet):
 
     class Meta:
         model = Dependency
-        fields = ["q", "vm_id", "vm", "group_id", "group", "external", "source_vm_id", "destination_vm_id", "port",
-                  "protocol", "min_seen", "import_id"]
+        fields = [
+            "q",
+            "vm_id",
+            "vm",
+            "group_id",
+            "group",
+            "external",
+            "source_vm_id",
+            "destination_vm_id",
+            "port",
+            "protocol",
+            "min_seen",
+            "import_id",
+        ]
 
     def either_vm_id(self, queryset, name, value):
         return queryset.filter(Q(source__vm_id=value) | Q(destination__vm_id=value))
@@ -63,7 +82,8 @@ class DependencyFilterSet(filters.FilterSet):
 
     def either_group_id(self, queryset, name, value):
         return queryset.filter(
-            Q(source__vm__group_membership__group_id=value) | Q(destination__vm__group_membership__group_id=value)
+            Q(source__vm__group_membership__group_id=value)
+            | Q(destination__vm__group_membership__group_id=value)
         )
 
     def either_group(self, queryset, name, value):

@@ -47,7 +47,15 @@ AZURE_REQUIRED = (("source_name", "source_ip"), ("destination_name", "destinatio
 
 PLAIN_COLUMNS = {
     "source": ("source", "src", "source server", "source host", "source name", "from"),
-    "destination": ("destination", "dest", "dst", "destination server", "destination host", "destination name", "to"),
+    "destination": (
+        "destination",
+        "dest",
+        "dst",
+        "destination server",
+        "destination host",
+        "destination name",
+        "to",
+    ),
     "port": ("port", "destination port", "dst port", "dport", "dest port"),
     "protocol": ("protocol", "proto"),
 }
@@ -113,12 +121,16 @@ def detect(headers, wanted: str | None = None) -> tuple["Layout | None", str]:
     fmt, found, required, spec = max(candidates, key=lambda c: len(c[1]))
     if not found and not wanted:
         return None, ""
-    missing = [" or ".join(spec[f][0] for f in group) for group in required if not any(f in found for f in group)]
+    missing = [
+        " or ".join(spec[f][0] for f in group) for group in required if not any(f in found for f in group)
+    ]
     columns = f"the columns {', '.join(missing)} are" if len(missing) > 1 else f"the column {missing[0]} is"
     return None, f"{columns} missing for {DependencyFormat(fmt).label}"
 
 
 def looks_like_header(values) -> bool:
     """A row that names at least two known columns: used to skip a title line above the header."""
-    known = {normalize(n) for spec in (AZURE_COLUMNS, PLAIN_COLUMNS) for names in spec.values() for n in names}
+    known = {
+        normalize(n) for spec in (AZURE_COLUMNS, PLAIN_COLUMNS) for names in spec.values() for n in names
+    }
     return sum(1 for v in values if normalize(v) in known) >= 2

@@ -44,7 +44,10 @@ class DependencyGroupForm(forms.ModelForm):
     class Meta:
         model = DependencyGroup
         fields = ["name", "description", "priority", "risk", "owner", "notes"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "notes": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,11 +56,13 @@ class DependencyGroupForm(forms.ModelForm):
 
 class AddMembersForm(forms.Form):
     vms = forms.CharField(
-        label="VMs", widget=forms.Textarea(attrs={"rows": 3}),
+        label="VMs",
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="VM names, one per line or separated by commas (not case-sensitive)",
     )
     move = forms.BooleanField(
-        label="Move VMs that are in another group", required=False,
+        label="Move VMs that are in another group",
+        required=False,
         help_text="Without this, a VM already in another group is refused",
     )
     reason = forms.CharField(label="Why", max_length=500, required=False, help_text="Kept with each VM added")
@@ -91,7 +96,9 @@ class RemoveMembersForm(forms.Form):
 
     def __init__(self, *args, group=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["select"].choices = [(v, v) for v in group.members.values_list("vm_id", flat=True)] if group else []
+        self.fields["select"].choices = (
+            [(v, v) for v in group.members.values_list("vm_id", flat=True)] if group else []
+        )
         self.fields["select"].error_messages["required"] = "Tick the VMs to remove."
 
 
@@ -100,21 +107,39 @@ class BuildForm(forms.Form):
 
     BY = [("tag", "vSphere tags"), ("folder", "Folders"), ("pattern", "Name pattern")]
     by = forms.ChoiceField(choices=BY, widget=forms.HiddenInput)
-    category = forms.ChoiceField(label="Tag category", required=False, help_text="One group per tag of the category")
+    category = forms.ChoiceField(
+        label="Tag category", required=False, help_text="One group per tag of the category"
+    )
     tag = forms.ChoiceField(label="or one tag", required=False, help_text="One group for this tag")
-    under = forms.CharField(label="Folders under", required=False, max_length=500,
-                            help_text="Only folders whose path starts with this (empty: every folder)")
-    prefix = forms.CharField(label="Name prefix", required=False, max_length=50,
-                             help_text="Put before each group's name, e.g. app-")
-    pattern = forms.CharField(label="Pattern", required=False, max_length=200, help_text="crm-* (glob) or ^crm-(web|db)\\d+ (regex)")
-    kind = forms.ChoiceField(label="Pattern kind", choices=[("glob", "Glob (whole name, * and ?)"), ("regex", "Regular expression")],
-                             required=False, initial="glob")
+    under = forms.CharField(
+        label="Folders under",
+        required=False,
+        max_length=500,
+        help_text="Only folders whose path starts with this (empty: every folder)",
+    )
+    prefix = forms.CharField(
+        label="Name prefix",
+        required=False,
+        max_length=50,
+        help_text="Put before each group's name, e.g. app-",
+    )
+    pattern = forms.CharField(
+        label="Pattern", required=False, max_length=200, help_text="crm-* (glob) or ^crm-(web|db)\\d+ (regex)"
+    )
+    kind = forms.ChoiceField(
+        label="Pattern kind",
+        choices=[("glob", "Glob (whole name, * and ?)"), ("regex", "Regular expression")],
+        required=False,
+        initial="glob",
+    )
     name = forms.CharField(label="Group name", required=False, max_length=200)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", "—")] + [(c, c) for c in tag_categories()]
-        self.fields["tag"].choices = [("", "—")] + [(t, t) for t in Tag.objects.order_by("name").values_list("name", flat=True)[:2000]]
+        self.fields["tag"].choices = [("", "—")] + [
+            (t, t) for t in Tag.objects.order_by("name").values_list("name", flat=True)[:2000]
+        ]
         _bootstrap(self)
 
     def clean(self):
@@ -132,17 +157,30 @@ class BuildForm(forms.Form):
     def builder_kwargs(self) -> dict:
         data = self.cleaned_data
         if data["by"] == "tag":
-            return {"category": data.get("category", ""), "tag": data.get("tag", ""), "prefix": data.get("prefix", "")}
+            return {
+                "category": data.get("category", ""),
+                "tag": data.get("tag", ""),
+                "prefix": data.get("prefix", ""),
+            }
         if data["by"] == "folder":
             return {"under": data.get("under", ""), "prefix": data.get("prefix", "")}
         return {"pattern": data["pattern"], "kind": data.get("kind") or "glob", "name": data["name"]}
 
 
 class SuggestionSettingsForm(forms.Form):
-    min_seen = forms.IntegerField(label="Seen at least", min_value=1, max_value=10**9, required=False,
-                                  help_text="Ignore connections seen fewer times")
-    ignore_ports = forms.CharField(label="Ignore ports", required=False, max_length=500,
-                                   help_text="Infrastructure services everyone talks to (DNS, Kerberos, NTP, LDAP)")
+    min_seen = forms.IntegerField(
+        label="Seen at least",
+        min_value=1,
+        max_value=10**9,
+        required=False,
+        help_text="Ignore connections seen fewer times",
+    )
+    ignore_ports = forms.CharField(
+        label="Ignore ports",
+        required=False,
+        max_length=500,
+        help_text="Infrastructure services everyone talks to (DNS, Kerberos, NTP, LDAP)",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -177,19 +215,27 @@ class AcceptSuggestionForm(SuggestionSettingsForm):
 
 class GraphFilterForm(forms.Form):
     group = IdsField(
-        queryset=DependencyGroup.objects.order_by("name"), required=False, label="Groups",
+        queryset=DependencyGroup.objects.order_by("name"),
+        required=False,
+        label="Groups",
         help_text="Connections of these groups only",
     )
     hide_externals = forms.BooleanField(label="Hide external endpoints", required=False)
     min_seen = forms.IntegerField(label="Seen at least", min_value=1, required=False)
-    ignore_ports = forms.CharField(label="Hide ports", required=False, max_length=500,
-                                   help_text="Infrastructure services every server talks to; empty shows all")
+    ignore_ports = forms.CharField(
+        label="Hide ports",
+        required=False,
+        max_length=500,
+        help_text="Infrastructure services every server talks to; empty shows all",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _bootstrap(self)
         self.fields["group"].widget.attrs["size"] = 4
-        self.fields["ignore_ports"].initial = ", ".join(str(p) for p in settings.DEPENDENCIES["INFRASTRUCTURE_PORTS"])
+        self.fields["ignore_ports"].initial = ", ".join(
+            str(p) for p in settings.DEPENDENCIES["INFRASTRUCTURE_PORTS"]
+        )
 
     def clean_ignore_ports(self):
         return parse_ports(self.cleaned_data.get("ignore_ports", ""))
@@ -202,7 +248,9 @@ class DependencyUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(UPLOAD_EXTENSIONS)}),
     )
     format = forms.ChoiceField(
-        label="Format", required=False, choices=[("", "Recognise from the header row")] + list(DependencyFormat.choices)
+        label="Format",
+        required=False,
+        choices=[("", "Recognise from the header row")] + list(DependencyFormat.choices),
     )
 
     def __init__(self, *args, **kwargs):

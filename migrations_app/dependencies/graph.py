@@ -42,7 +42,10 @@ class Graph:
         return {
             "nodes": nodes,
             "edges": edges,
-            "groups": [{"id": gid, "name": name} for gid, name in sorted(self.groups.items(), key=lambda g: g[1].lower())],
+            "groups": [
+                {"id": gid, "name": name}
+                for gid, name in sorted(self.groups.items(), key=lambda g: g[1].lower())
+            ],
             "total_nodes": self.total_nodes,
             "shown_nodes": len(nodes),
             "truncated": self.truncated,
@@ -69,8 +72,22 @@ def _node(endpoint_row, member_of: dict) -> dict:
     pk, name, ip, vm_id, vm_name = endpoint_row
     if vm_id:
         group_id, group_name = member_of.get(vm_id, (None, None))
-        return {"kind": "vm", "label": vm_name, "vm": vm_id, "ip": ip, "group": group_id, "group_name": group_name}
-    return {"kind": "external", "label": name or ip or "?", "vm": None, "ip": ip, "group": None, "group_name": None}
+        return {
+            "kind": "vm",
+            "label": vm_name,
+            "vm": vm_id,
+            "ip": ip,
+            "group": group_id,
+            "group_name": group_name,
+        }
+    return {
+        "kind": "external",
+        "label": name or ip or "?",
+        "vm": None,
+        "ip": ip,
+        "group": None,
+        "group_name": None,
+    }
 
 
 def build(flt: GraphFilter) -> Graph:
@@ -88,10 +105,14 @@ def build(flt: GraphFilter) -> Graph:
     member_vms = []
     if flt.groups:
         member_vms = list(
-            GroupMember.objects.filter(group_id__in=flt.groups, vm__removed__isnull=True).values_list("vm_id", flat=True)
+            GroupMember.objects.filter(group_id__in=flt.groups, vm__removed__isnull=True).values_list(
+                "vm_id", flat=True
+            )
         )
     # Endpoints of member VMs that have none yet are shown under a made-up id ("vm-<id>").
-    endpoint_of_vm = dict(Endpoint.objects.filter(vm_id__in=member_vms).values_list("vm_id", "pk")) if member_vms else {}
+    endpoint_of_vm = (
+        dict(Endpoint.objects.filter(vm_id__in=member_vms).values_list("vm_id", "pk")) if member_vms else {}
+    )
     for vm_id in member_vms:
         graph.add_node(endpoint_of_vm.get(vm_id, f"vm-{vm_id}"))
     total = graph.number_of_nodes()
@@ -112,7 +133,9 @@ def _label(graph: nx.DiGraph):
     vm_ids = {row[3] for row in endpoints if row[3]} | made_up
     member_of = {
         vm_id: (group_id, name)
-        for vm_id, group_id, name in GroupMember.objects.filter(vm_id__in=vm_ids).values_list("vm_id", "group_id", "group__name")
+        for vm_id, group_id, name in GroupMember.objects.filter(vm_id__in=vm_ids).values_list(
+            "vm_id", "group_id", "group__name"
+        )
     }
     for row in endpoints:
         graph.nodes[row[0]].update(_node(row, member_of))

@@ -75,8 +75,16 @@ def import_file(
     parsed = None
     for encoding in ENCODINGS:
         try:
-            parsed = _parse(path, filename, format, matcher, encoding, progress, log,
-                            getattr(job, "check_cancelled", None))
+            parsed = _parse(
+                path,
+                filename,
+                format,
+                matcher,
+                encoding,
+                progress,
+                log,
+                getattr(job, "check_cancelled", None),
+            )
             break
         except UnicodeDecodeError:
             continue  # not UTF-8: read it again as the Windows code page Excel saves in
@@ -99,24 +107,39 @@ def _parse(path, filename, wanted, matcher, encoding, progress, log, check_cance
             if layout is None:
                 found = ", ".join(h for h in rows.headers if h) or "none"
                 message = (
-                    f"{filename} is not a dependency export ({why})" if why else f"{filename} is not a dependency export"
+                    f"{filename} is not a dependency export ({why})"
+                    if why
+                    else f"{filename} is not a dependency export"
                 )
                 raise DependencyImportError(
-                    [Problem(message=f"{message}: expected {EXPECTED}. Its first row has the columns: {found}")],
+                    [
+                        Problem(
+                            message=f"{message}: expected {EXPECTED}. Its first row has the columns: {found}"
+                        )
+                    ],
                     filename=filename,
                 )
             parsed.format = layout.format
             log(f"{filename}: {DependencyFormat(layout.format).label}, header on row {rows.header_row}")
-            reader = (_AzureReader if layout.format == DependencyFormat.AZURE_MIGRATE else _PlainReader)(layout, problems)
+            reader = (_AzureReader if layout.format == DependencyFormat.AZURE_MIGRATE else _PlainReader)(
+                layout, problems
+            )
             side_key = _side_keys(parsed, matcher)
             last_row = rows.header_row + settings.DEPENDENCY_IMPORT_MAX_ROWS
             for number, values in rows:
                 if number > last_row:
                     # counted by row number, so empty rows (which a sheet can make up by the million) count too
-                    raise DependencyImportError([Problem(message=(
-                        f"{filename} has more than {settings.DEPENDENCY_IMPORT_MAX_ROWS:,} rows below its header "
-                        "(DEPENDENCY_IMPORT_MAX_ROWS): export a shorter time range, or raise the setting"))],
-                        filename=filename)
+                    raise DependencyImportError(
+                        [
+                            Problem(
+                                message=(
+                                    f"{filename} has more than {settings.DEPENDENCY_IMPORT_MAX_ROWS:,} rows below its header "
+                                    "(DEPENDENCY_IMPORT_MAX_ROWS): export a shorter time range, or raise the setting"
+                                )
+                            )
+                        ],
+                        filename=filename,
+                    )
                 if check_cancelled and number % every == 0:
                     check_cancelled()  # stops here, before anything is written
                 row = reader.read(number, values)
@@ -128,11 +151,17 @@ def _parse(path, filename, wanted, matcher, encoding, progress, log, check_cance
                 if parsed.rows % PROGRESS_EVERY == 0:
                     progress(min(60, 5 + parsed.rows // PROGRESS_EVERY), f"Read {parsed.rows:,} rows")
     except UnreadableFile as exc:
-        raise DependencyImportError([Problem(message=f"{filename} cannot be read: {exc}")], filename=filename) from None
+        raise DependencyImportError(
+            [Problem(message=f"{filename} cannot be read: {exc}")], filename=filename
+        ) from None
     if parsed.rows == 0 and not problems:
-        raise DependencyImportError([Problem(message=f"{filename} has a header but no rows")], filename=filename)
+        raise DependencyImportError(
+            [Problem(message=f"{filename} has a header but no rows")], filename=filename
+        )
     problems.raise_if_any(filename)
-    log(f"Read {parsed.rows:,} rows: {len(parsed.edges):,} connections, {parsed.self_loops:,} self-loops skipped")
+    log(
+        f"Read {parsed.rows:,} rows: {len(parsed.edges):,} connections, {parsed.self_loops:,} self-loops skipped"
+    )
     return parsed
 
 
@@ -206,7 +235,10 @@ class _AzureReader(_Reader):
         super().__init__(layout, problems)
         columns = layout.columns
         # a side's name or IP column may be missing (Microsoft's documented layout has no Source IP)
-        self.at = tuple(columns.get(f) for f in ("source_name", "source_ip", "destination_name", "destination_ip", "destination_port"))
+        self.at = tuple(
+            columns.get(f)
+            for f in ("source_name", "source_ip", "destination_name", "destination_ip", "destination_port")
+        )
 
     def ip(self, number, field, text) -> str | None:
         if not text:
@@ -226,7 +258,11 @@ class _AzureReader(_Reader):
         if not src_name and not src_ip:
             self.problem(number, "source_name", "no source: Source server name and Source IP are both empty")
         if not dst_name and not dst_ip:
-            self.problem(number, "destination_name", "no destination: Destination server name and Destination IP are both empty")
+            self.problem(
+                number,
+                "destination_name",
+                "no destination: Destination server name and Destination IP are both empty",
+            )
         port = self.port(number, "destination_port", port_text)
         if self.problems.total != before:
             return None
@@ -320,7 +356,9 @@ def _chunks(items, size=BATCH_SIZE):
 @transaction.atomic
 def _write(parsed: Parsed, filename, user, job, progress, log) -> DependencyImport:
     progress(65, "Writing endpoints")
-    record = DependencyImport.objects.create(format=parsed.format, file_name=filename[:300], user=user, job=job)
+    record = DependencyImport.objects.create(
+        format=parsed.format, file_name=filename[:300], user=user, job=job
+    )
     endpoint_ids = _vm_endpoints(parsed)
     externals, new_external = _external_endpoints(parsed)
     endpoint_ids.update(externals)
@@ -339,11 +377,24 @@ def _write(parsed: Parsed, filename, user, job, progress, log) -> DependencyImpo
             merged[key] = list(values)
     edges = [
         Dependency(
-            source_id=source, destination_id=destination, port=port, protocol=protocol,
-            seen=seen, source_application=src_app, source_process=src_proc,
-            destination_application=dst_app, destination_process=dst_proc, last_import=record,
+            source_id=source,
+            destination_id=destination,
+            port=port,
+            protocol=protocol,
+            seen=seen,
+            source_application=src_app,
+            source_process=src_proc,
+            destination_application=dst_app,
+            destination_process=dst_proc,
+            last_import=record,
         )
-        for (source, destination, port, protocol), (seen, src_app, src_proc, dst_app, dst_proc) in merged.items()
+        for (source, destination, port, protocol), (
+            seen,
+            src_app,
+            src_proc,
+            dst_app,
+            dst_proc,
+        ) in merged.items()
     ]
     Dependency.objects.bulk_create(
         edges,
@@ -351,7 +402,11 @@ def _write(parsed: Parsed, filename, user, job, progress, log) -> DependencyImpo
         update_conflicts=True,
         unique_fields=["source", "destination", "port", "protocol"],
         update_fields=[
-            "seen", "last_import", "source_application", "source_process", "destination_application",
+            "seen",
+            "last_import",
+            "source_application",
+            "source_process",
+            "destination_application",
             "destination_process",
         ],
     )
@@ -394,7 +449,12 @@ def _vm_endpoints(parsed: Parsed) -> dict:
     )
     ids = {}
     for chunk in _chunks(vm_ids):
-        ids.update({("vm", vm_id): pk for pk, vm_id in Endpoint.objects.filter(vm_id__in=chunk).values_list("pk", "vm_id")})
+        ids.update(
+            {
+                ("vm", vm_id): pk
+                for pk, vm_id in Endpoint.objects.filter(vm_id__in=chunk).values_list("pk", "vm_id")
+            }
+        )
     return ids
 
 

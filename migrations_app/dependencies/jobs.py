@@ -21,8 +21,13 @@ def import_dependencies(job, path: str, filename: str = "", format: str = "") ->
     job.log(f"Importing {filename or upload.name}")
     try:
         record = import_file(
-            upload, filename or upload.name, format=format or None, user=job.user, job=job,
-            progress=job.set_progress, log=job.log,
+            upload,
+            filename or upload.name,
+            format=format or None,
+            user=job.user,
+            job=job,
+            progress=job.set_progress,
+            log=job.log,
         )
     except DependencyImportError as exc:
         for line in exc.lines():

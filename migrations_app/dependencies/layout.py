@@ -37,6 +37,7 @@ def _columns(graph: nx.DiGraph, part) -> list[list]:
     order: dict = {}
     columns = []
     for layer in layers:
+
         def barycentre(n):
             placed = [order[m] for m in nx.all_neighbors(sub, n) if m in order]
             return (sum(placed) / len(placed) if placed else float("inf"), _label(graph, n))
@@ -51,7 +52,9 @@ def _columns(graph: nx.DiGraph, part) -> list[list]:
 
 def layered(graph: nx.DiGraph) -> tuple[dict, int, int]:
     """Positions {node: (x, y)} and the drawing's width and height."""
-    parts = sorted(nx.weakly_connected_components(graph), key=lambda p: (-len(p), min(_label(graph, n) for n in p)))
+    parts = sorted(
+        nx.weakly_connected_components(graph), key=lambda p: (-len(p), min(_label(graph, n) for n in p))
+    )
     blocks = [_columns(graph, part) for part in parts if len(part) > 1]
     lone = sorted((n for part in parts if len(part) == 1 for n in part), key=lambda n: _label(graph, n))
     for start in range(0, len(lone), MAX_PER_COLUMN):

@@ -42,7 +42,11 @@ class VmMatcher:
                     self.by_short[short(value)].append(pk)
             if primary_ip:
                 self.by_ip.setdefault(primary_ip, pk)
-        nics = VirtualNic.objects.filter(vm__removed__isnull=True).order_by("vm_id").values_list("vm_id", "ip_addresses")
+        nics = (
+            VirtualNic.objects.filter(vm__removed__isnull=True)
+            .order_by("vm_id")
+            .values_list("vm_id", "ip_addresses")
+        )
         for vm_id, addresses in nics:
             for address in addresses or ():
                 if ip := normalize_ip(str(address)):

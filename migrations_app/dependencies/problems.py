@@ -17,7 +17,14 @@ class Problem:
     message: str = ""
 
     def __str__(self):
-        where = ", ".join(part for part in (f"row {self.row}" if self.row else "", f'column "{self.column}"' if self.column else "") if part)
+        where = ", ".join(
+            part
+            for part in (
+                f"row {self.row}" if self.row else "",
+                f'column "{self.column}"' if self.column else "",
+            )
+            if part
+        )
         return f"{where}: {self.message}" if where else self.message
 
 

@@ -18,7 +18,9 @@ def groups():
     """Groups with `vm_count`, `used_mib` and `provisioned_mib` of their present VMs."""
 
     def total(field):
-        summed = _members_of_group().order_by().values("group").annotate(total=Sum(f"vm__{field}")).values("total")
+        summed = (
+            _members_of_group().order_by().values("group").annotate(total=Sum(f"vm__{field}")).values("total")
+        )
         return Coalesce(Subquery(summed, output_field=IntegerField()), 0)
 
     return DependencyGroup.objects.annotate(

@@ -122,7 +122,9 @@ def _xlsx_rows(path: Path):
         too_big = unpacked_size(path, archive.infolist(), limit) > limit
         strings = shared_strings_too_big(path, archive)
     if too_big:
-        raise UnreadableFile(f"it unpacks to more than {limit // 2**20} MB (DEPENDENCY_IMPORT_MAX_UNPACKED_MB)")
+        raise UnreadableFile(
+            f"it unpacks to more than {limit // 2**20} MB (DEPENDENCY_IMPORT_MAX_UNPACKED_MB)"
+        )
     if strings:
         raise UnreadableFile(strings)
     try:

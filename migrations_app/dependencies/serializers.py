@@ -19,8 +19,20 @@ class DependencyGroupSerializer(serializers.ModelSerializer):
     class Meta:
         model = DependencyGroup
         fields = [
-            "id", "name", "description", "source", "rule", "priority", "risk", "owner", "notes", "vm_count",
-            "used_mib", "provisioned_mib", "created", "last_updated",
+            "id",
+            "name",
+            "description",
+            "source",
+            "rule",
+            "priority",
+            "risk",
+            "owner",
+            "notes",
+            "vm_count",
+            "used_mib",
+            "provisioned_mib",
+            "created",
+            "last_updated",
         ]
         read_only_fields = ["source", "rule"]
 
@@ -29,7 +41,9 @@ class GroupMemberSerializer(serializers.ModelSerializer):
     group_name = serializers.CharField(source="group.name", read_only=True)
     vm_name = serializers.CharField(source="vm.name", read_only=True)
     move = serializers.BooleanField(
-        write_only=True, required=False, default=False,
+        write_only=True,
+        required=False,
+        default=False,
         help_text="Move the VM here when it is in another group (otherwise that is refused)",
     )
 
@@ -69,8 +83,17 @@ class DependencySerializer(serializers.ModelSerializer):
     class Meta:
         model = Dependency
         fields = [
-            "id", "source", "destination", "port", "protocol", "seen", "source_application", "source_process",
-            "destination_application", "destination_process", "last_import",
+            "id",
+            "source",
+            "destination",
+            "port",
+            "protocol",
+            "seen",
+            "source_application",
+            "source_process",
+            "destination_application",
+            "destination_process",
+            "last_import",
         ]
 
 
@@ -79,11 +102,24 @@ class DependencyImportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DependencyImport
-        fields = ["id", "format", "file_name", "user", "job", "rows", "edges", "matched", "external", "created"]
+        fields = [
+            "id",
+            "format",
+            "file_name",
+            "user",
+            "job",
+            "rows",
+            "edges",
+            "matched",
+            "external",
+            "created",
+        ]
 
 
 class DependencyUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="Azure Migrate's dependency export (.csv/.xlsx) or a CSV of source, destination, port, protocol")
+    file = serializers.FileField(
+        help_text="Azure Migrate's dependency export (.csv/.xlsx) or a CSV of source, destination, port, protocol"
+    )
     format = serializers.ChoiceField(choices=DependencyFormat.choices, required=False, allow_blank=True)
 
     def validate_file(self, uploaded):
@@ -95,7 +131,9 @@ class DependencyUploadSerializer(serializers.Serializer):
         if uploaded.size > limit_mb * 1024 * 1024:
             raise serializers.ValidationError(f"{uploaded.name} is larger than {limit_mb} MB.")
         if extension(uploaded.name) not in UPLOAD_EXTENSIONS:
-            raise serializers.ValidationError(f"{uploaded.name} is not a dependency export: send a .csv or an .xlsx file.")
+            raise serializers.ValidationError(
+                f"{uploaded.name} is not a dependency export: send a .csv or an .xlsx file."
+            )
         if uploaded.size == 0:
             raise serializers.ValidationError(f"{uploaded.name} is empty.")
         return uploaded
@@ -125,6 +163,7 @@ class AcceptSuggestionSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     min_seen = serializers.IntegerField(required=False, min_value=1)
     ignore_ports = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=65535), required=False,
+        child=serializers.IntegerField(min_value=1, max_value=65535),
+        required=False,
         help_text="Default: settings DEPENDENCY_INFRASTRUCTURE_PORTS",
     )

@@ -92,16 +92,27 @@ def suggest(min_seen: int | None = None, ignore_ports=None) -> Suggestions:
     result = Suggestions(min_seen, ignore_ports)
 
     candidates = Dependency.objects.filter(
-        source__vm__isnull=False, destination__vm__isnull=False,
-        source__vm__removed__isnull=True, destination__vm__removed__isnull=True,
-        source__vm__group_membership__isnull=True, destination__vm__group_membership__isnull=True,
+        source__vm__isnull=False,
+        destination__vm__isnull=False,
+        source__vm__removed__isnull=True,
+        destination__vm__removed__isnull=True,
+        source__vm__group_membership__isnull=True,
+        destination__vm__group_membership__isnull=True,
     )
     rows = candidates.values_list(
-        "source__vm_id", "source__vm__name", "destination__vm_id", "destination__vm__name", "port", "protocol", "seen"
+        "source__vm_id",
+        "source__vm__name",
+        "destination__vm_id",
+        "destination__vm__name",
+        "port",
+        "protocol",
+        "seen",
     )
     graph = nx.Graph()
     names: dict[int, str] = {}
-    best: dict[int, tuple] = {}  # vm id -> (seen, other vm, port, protocol, outgoing) of its strongest kept connection
+    best: dict[
+        int, tuple
+    ] = {}  # vm id -> (seen, other vm, port, protocol, outgoing) of its strongest kept connection
     links: dict[int, int] = {}  # vm id -> kept connections
     ignored = set(ignore_ports)
     for src, src_name, dst, dst_name, port, protocol, seen in rows.iterator(chunk_size=5000):
@@ -128,11 +139,18 @@ def suggest(min_seen: int | None = None, ignore_ports=None) -> Suggestions:
         vms = []
         for vm in ordered:
             more = links[vm] - 1
-            reason = _why(names, *best[vm]) + (f"; {more} more connection{'s' if more != 1 else ''} in this group" if more else "")
+            reason = _why(names, *best[vm]) + (
+                f"; {more} more connection{'s' if more != 1 else ''} in this group" if more else ""
+            )
             vms.append(SuggestedVm(vm, names[vm], reason))
         result.items.append(
-            Suggestion(name=f"{names[ordered[0]]} and {len(vms) - 1} connected VM{'s' if len(vms) > 2 else ''}"[:NAME_LENGTH], vms=vms,
-                       connections=graph.subgraph(component).number_of_edges())
+            Suggestion(
+                name=f"{names[ordered[0]]} and {len(vms) - 1} connected VM{'s' if len(vms) > 2 else ''}"[
+                    :NAME_LENGTH
+                ],
+                vms=vms,
+                connections=graph.subgraph(component).number_of_edges(),
+            )
         )
     result.items.sort(key=lambda s: (-len(s.vms), s.name.lower()))
     return result
@@ -150,7 +168,9 @@ def do_accept_suggestion(vm_ids, *, name: str, min_seen: int, ignore_ports, acti
     name = (name or suggestion.name).strip()[:NAME_LENGTH]
     if DependencyGroup.objects.filter(Q(name=name)).exists():
         raise MembershipError(f"A group named {name} exists already; choose another name.")
-    proposal = Proposal(name=name, rule=current.rule[:500], description=f"Suggested from dependencies ({current.rule})")
+    proposal = Proposal(
+        name=name, rule=current.rule[:500], description=f"Suggested from dependencies ({current.rule})"
+    )
     for vm in suggestion.vms:
         proposal.add(vm.id, vm.name, vm.reason)
     groups, _added = do_create_groups([proposal], acting_user=acting_user, source=GroupSource.SUGGESTED)

@@ -62,8 +62,8 @@ def render(graph: Graph, *, highlight_group: int | None = None) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" class="dependency-graph" role="img" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
         f'aria-label="Dependency graph: {g.number_of_nodes()} nodes, {g.number_of_edges()} connections">',
-        "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" "
-        "orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#6c757d\"/></marker></defs>",
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+        'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#6c757d"/></marker></defs>',
         "<style>.edge line.hit{stroke:transparent;stroke-width:10}.edge:hover line.show{stroke:#212529}"
         "text{font:11px system-ui,sans-serif;fill:#212529}a{text-decoration:none}a:hover text{text-decoration:underline}"
         ".node.found circle,.node.found rect{stroke:#ffc107;stroke-width:5}.node.found text{font-weight:700}"
@@ -103,8 +103,10 @@ def render(graph: Graph, *, highlight_group: int | None = None) -> str:
             )
         text = f'<text x="{x + RADIUS + 4:.1f}" y="{y + 4:.1f}">{label}</text>'
         group_name = "" if data.get("kind") == "external" else str(data.get("group_name") or "")
-        body = (f'<g class="node" data-label="{escape(str(data.get("label", "")))}" data-group="{escape(group_name)}" '
-                f'data-x="{x:.1f}" data-y="{y:.1f}"><title>{title}</title>{shape}{text}</g>')
+        body = (
+            f'<g class="node" data-label="{escape(str(data.get("label", "")))}" data-group="{escape(group_name)}" '
+            f'data-x="{x:.1f}" data-y="{y:.1f}"><title>{title}</title>{shape}{text}</g>'
+        )
         if data.get("vm"):
             body = f'<a href="{escape(reverse("inventory:virtualmachine", args=[data["vm"]]))}">{body}</a>'
         out.append(body)
@@ -114,7 +116,10 @@ def render(graph: Graph, *, highlight_group: int | None = None) -> str:
 
 def legend(graph: Graph) -> list[dict]:
     colors = group_colors(graph)
-    items = [{"label": name, "color": colors[gid], "kind": "group"} for gid, name in sorted(graph.groups.items(), key=lambda g: g[1].lower())]
+    items = [
+        {"label": name, "color": colors[gid], "kind": "group"}
+        for gid, name in sorted(graph.groups.items(), key=lambda g: g[1].lower())
+    ]
     kinds = {d.get("kind") for _, d in graph.graph.nodes(data=True)}
     if any(d.get("kind") == "vm" and not d.get("group") for _, d in graph.graph.nodes(data=True)):
         items.append({"label": "not in a group", "color": UNGROUPED, "kind": "ungrouped"})

@@ -22,10 +22,18 @@ def endpoint_html(endpoint):
     if endpoint.vm_id:
         vm = endpoint.vm
         membership = getattr(vm, "group_membership", None)
-        group = format_html(' <span class="badge text-bg-light border">{}</span>', membership.group.name) if membership else ""
+        group = (
+            format_html(' <span class="badge text-bg-light border">{}</span>', membership.group.name)
+            if membership
+            else ""
+        )
         return format_html('<a href="{}">{}</a>{}', vm.get_absolute_url(), vm.name, group)
     label = endpoint.name or endpoint.ip or "?"
-    ip = format_html(' <span class="text-muted small">{}</span>', endpoint.ip) if endpoint.name and endpoint.ip else ""
+    ip = (
+        format_html(' <span class="text-muted small">{}</span>', endpoint.ip)
+        if endpoint.name and endpoint.ip
+        else ""
+    )
     return format_html('{}{} <span class="badge text-bg-warning">external</span>', label, ip)
 
 
@@ -42,11 +50,27 @@ class DependencyGroupTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         model = DependencyGroup
-        fields = ["name", "source", "rule", "priority", "risk", "owner", "vm_count", "used_mib", "provisioned_mib"]
-        empty_text = _("No groups match. Build some from tags, folders or name patterns, or accept a suggestion.")
+        fields = [
+            "name",
+            "source",
+            "rule",
+            "priority",
+            "risk",
+            "owner",
+            "vm_count",
+            "used_mib",
+            "provisioned_mib",
+        ]
+        empty_text = _(
+            "No groups match. Build some from tags, folders or name patterns, or accept a suggestion."
+        )
 
     def render_risk(self, record):
-        return format_html('<span class="badge text-bg-{}">{}</span>', RISK_COLORS.get(record.risk, "secondary"), record.get_risk_display())
+        return format_html(
+            '<span class="badge text-bg-{}">{}</span>',
+            RISK_COLORS.get(record.risk, "secondary"),
+            record.get_risk_display(),
+        )
 
     def render_source(self, record):
         color = "info" if record.source == GroupSource.SUGGESTED else "secondary"
@@ -54,13 +78,25 @@ class DependencyGroupTable(BaseTable):
 
 
 class GroupMemberTable(BaseTable):
-    select = tables.CheckBoxColumn(accessor="vm_id", attrs={"th__input": {"aria-label": "Select all"},
-                                                            "td__input": {"aria-label": "Select this VM"}})
-    vm = tables.Column(verbose_name=_("VM"), linkify=lambda record: record.vm.get_absolute_url(), order_by=_sorted("vm__name"))
-    power = tables.Column(verbose_name=_("Power"), accessor="vm__power_state", order_by=_sorted("vm__power_state"))
-    cluster = tables.Column(accessor="vm__cluster__name", verbose_name=_("Cluster"), order_by=_sorted("vm__cluster__name"))
+    select = tables.CheckBoxColumn(
+        accessor="vm_id",
+        attrs={"th__input": {"aria-label": "Select all"}, "td__input": {"aria-label": "Select this VM"}},
+    )
+    vm = tables.Column(
+        verbose_name=_("VM"),
+        linkify=lambda record: record.vm.get_absolute_url(),
+        order_by=_sorted("vm__name"),
+    )
+    power = tables.Column(
+        verbose_name=_("Power"), accessor="vm__power_state", order_by=_sorted("vm__power_state")
+    )
+    cluster = tables.Column(
+        accessor="vm__cluster__name", verbose_name=_("Cluster"), order_by=_sorted("vm__cluster__name")
+    )
     folder = tables.Column(accessor="vm__folder", verbose_name=_("Folder"), order_by=_sorted("vm__folder"))
-    used_mib = MiBAsGiBColumn(accessor="vm__used_mib", verbose_name=_("Used GiB"), order_by=_sorted("vm__used_mib"))
+    used_mib = MiBAsGiBColumn(
+        accessor="vm__used_mib", verbose_name=_("Used GiB"), order_by=_sorted("vm__used_mib")
+    )
     reason = tables.Column(verbose_name=_("Why"), order_by=_sorted("reason"))
 
     class Meta(BaseTable.Meta):
@@ -70,7 +106,11 @@ class GroupMemberTable(BaseTable):
 
     def render_power(self, record):
         vm = record.vm
-        return format_html('<span class="badge text-bg-{}">{}</span>', PowerState.COLORS.get(vm.power_state, "secondary"), vm.get_power_state_display())
+        return format_html(
+            '<span class="badge text-bg-{}">{}</span>',
+            PowerState.COLORS.get(vm.power_state, "secondary"),
+            vm.get_power_state_display(),
+        )
 
     def render_vm(self, record, value):
         if record.vm.removed:
@@ -108,7 +148,9 @@ class DependencyTable(BaseTable):
 
 
 class DependencyImportTable(BaseTable):
-    created = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("Imported"), order_by=_sorted("created"))
+    created = tables.DateTimeColumn(
+        format="Y-m-d H:i", verbose_name=_("Imported"), order_by=_sorted("created")
+    )
     file_name = tables.Column(order_by=_sorted("file_name"))
     format = tables.Column(order_by=_sorted("format"))
     user = tables.Column(verbose_name=_("By"), order_by=_sorted("user__username"))

@@ -16,5 +16,7 @@ urlpatterns = [
     path("dependencies/", dependencies.DependencyListView.as_view(), name="dependency_list"),
     path("dependencies/graph/", dependencies.DependencyGraphView.as_view(), name="dependency_graph"),
     path("dependencies/import/", dependencies.DependencyImportView.as_view(), name="import_dependencies"),
-    path("dependencies/imports/", dependencies.DependencyImportListView.as_view(), name="dependencyimport_list"),
+    path(
+        "dependencies/imports/", dependencies.DependencyImportListView.as_view(), name="dependencyimport_list"
+    ),
 ]

@@ -38,7 +38,11 @@ from .serializers import (
 class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Batches of waves: the VMs an engineer launches together (one HCX mobility group each)."""
 
-    queryset = Batch.objects.select_related("wave", "created_by").annotate(vm_count=Count("migrations")).order_by("wave", "number")
+    queryset = (
+        Batch.objects.select_related("wave", "created_by")
+        .annotate(vm_count=Count("migrations"))
+        .order_by("wave", "number")
+    )
     serializer_class = BatchSerializer
     filterset_class = BatchFilterSet
     pagination_class = InventoryPagination
@@ -56,23 +60,34 @@ class BatchViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = body.validated_data
         job = None
         try:
-            batch = do_create_batch(data["wave"], acting_user=request.user, vms=data.get("vms") or None,
-                                 groups=data.get("groups") or None, name=data["name"])
+            batch = do_create_batch(
+                data["wave"],
+                acting_user=request.user,
+                vms=data.get("vms") or None,
+                groups=data.get("groups") or None,
+                name=data["name"],
+            )
             if data["launch"]:
                 job = do_launch_batch(batch, acting_user=request.user)
         except LaunchError as error:
             raise ValidationError({"detail": error.message, "items": error.items}) from error
         batch = self.get_queryset().get(pk=batch.pk)
         context = self.get_serializer_context()
-        return Response({"batch": BatchSerializer(batch, context=context).data,
-                         "job": JobSerializer(job, context=context).data if job else None},
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            {
+                "batch": BatchSerializer(batch, context=context).data,
+                "job": JobSerializer(job, context=context).data if job else None,
+            },
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class VmMigrationViewSet(viewsets.ReadOnlyModelViewSet):
     """VM migrations (one row per attempt), with HCX's state and progress as last read."""
 
-    queryset = VmMigration.objects.select_related("vm", "batch").order_by("batch", "vm__name", "attempt", "pk")
+    queryset = VmMigration.objects.select_related("vm", "batch").order_by(
+        "batch", "vm__name", "attempt", "pk"
+    )
     serializer_class = VmMigrationSerializer
     filterset_class = VmMigrationFilterSet
     pagination_class = InventoryPagination
@@ -86,7 +101,9 @@ class VmMigrationViewSet(viewsets.ReadOnlyModelViewSet):
             job = do_enqueue_control(name, list(migrations), acting_user=self.request.user, **params)
         except ValueError as error:
             raise ValidationError({"detail": str(error)}) from error
-        return Response(JobSerializer(job, context=self.get_serializer_context()).data, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            JobSerializer(job, context=self.get_serializer_context()).data, status=status.HTTP_202_ACCEPTED
+        )
 
     @extend_schema(request=None, responses={202: JobSerializer})
     @action(detail=True, methods=["post"])
@@ -139,7 +156,9 @@ class WaveProgressViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("since", OpenApiTypes.DATETIME, description="The last `cursor`; without it, every migration"),
+            OpenApiParameter(
+                "since", OpenApiTypes.DATETIME, description="The last `cursor`; without it, every migration"
+            ),
             OpenApiParameter("batch", int, description="Only this batch of the wave"),
         ],
         responses=ProgressSerializer,

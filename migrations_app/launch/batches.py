@@ -43,9 +43,12 @@ def group_name(wave: Wave, number: int) -> str:
 def unavailable_vms(vm_ids) -> dict[int, str]:
     """VM id -> why it cannot go into a new batch: a migration in flight, or already migrated (its
     last completed migration went to AVS; a completed rollback brings it back)."""
-    rows = (VmMigration.objects.filter(vm_id__in=list(vm_ids))
-            .filter(Q(state__in=MigrationState.ACTIVE) | Q(state=MigrationState.COMPLETE))
-            .order_by("ended", "id").values_list("vm_id", "state", "direction"))
+    rows = (
+        VmMigration.objects.filter(vm_id__in=list(vm_ids))
+        .filter(Q(state__in=MigrationState.ACTIVE) | Q(state=MigrationState.COMPLETE))
+        .order_by("ended", "id")
+        .values_list("vm_id", "state", "direction")
+    )
     why, last_complete = {}, {}
     for vm_id, state, direction in rows:
         if state in MigrationState.ACTIVE:
@@ -66,10 +69,15 @@ def _check_can_launch(user):
 def _check_wave(wave: Wave):
     if wave.status not in LAUNCHABLE:
         raise LaunchError(not_approved(wave))
-    missing = [what for what, value in (("site", wave.site_id), ("target cluster", wave.target_cluster_id))
-               if not value]
+    missing = [
+        what
+        for what, value in (("site", wave.site_id), ("target cluster", wave.target_cluster_id))
+        if not value
+    ]
     if missing:
-        raise LaunchError(f"{wave.name} has no {' and no '.join(missing)}: HCX needs to know where the VMs go.")
+        raise LaunchError(
+            f"{wave.name} has no {' and no '.join(missing)}: HCX needs to know where the VMs go."
+        )
 
 
 def _pk(value) -> int:
@@ -89,30 +97,48 @@ def do_create_batch(wave: Wave, *, acting_user, vms=None, groups=None, name: str
             busy = unavailable_vms(items)
             chosen = [i for vm_id, i in items.items() if vm_id not in busy]
             if not chosen:
-                raise LaunchError(f"Every VM of {wave.name} is migrated or in flight: nothing is left to launch.")
+                raise LaunchError(
+                    f"Every VM of {wave.name} is migrated or in flight: nothing is left to launch."
+                )
         else:
             chosen = _chosen(wave, items, [_pk(v) for v in vms or ()], [_pk(g) for g in groups or ()])
             busy = unavailable_vms(i.vm_id for i in chosen)
             if busy:
                 names = dict(VirtualMachine.objects.filter(pk__in=busy).values_list("pk", "name"))
-                raise LaunchError("These VMs cannot be launched again:",
-                                  items=sorted(f"{names[pk]} ({why})" for pk, why in busy.items()))
+                raise LaunchError(
+                    "These VMs cannot be launched again:",
+                    items=sorted(f"{names[pk]} ({why})" for pk, why in busy.items()),
+                )
         number = (wave.batches.aggregate(n=Max("number"))["n"] or 0) + 1
-        batch = Batch.objects.create(wave=wave, number=number, name=(name or "").strip()[:200] or f"Batch {number}",
-                                     created_by=acting_user, hcx_group_name=group_name(wave, number),
-                                     revision=wave.revision)
+        batch = Batch.objects.create(
+            wave=wave,
+            number=number,
+            name=(name or "").strip()[:200] or f"Batch {number}",
+            created_by=acting_user,
+            hcx_group_name=group_name(wave, number),
+            revision=wave.revision,
+        )
         seed = bool(settings.LAUNCH["SEED_CHECKPOINT"])
         rows = []
         for item in chosen:
             kind = item.migration_type or wave.migration_type
-            rows.append(VmMigration(batch=batch, wave=wave, vm_id=item.vm_id, migration_type=kind,
-                                    seed_checkpoint=seed and kind in SEEDED_TYPES))
+            rows.append(
+                VmMigration(
+                    batch=batch,
+                    wave=wave,
+                    vm_id=item.vm_id,
+                    migration_type=kind,
+                    seed_checkpoint=seed and kind in SEEDED_TYPES,
+                )
+            )
         try:
             with transaction.atomic():
                 VmMigration.objects.bulk_create(rows)
         except IntegrityError:
             # A migration for one of them was created by another action since the check above.
-            raise LaunchError("A VM of this batch got a migration in flight meanwhile: choose again.") from None
+            raise LaunchError(
+                "A VM of this batch got a migration in flight meanwhile: choose again."
+            ) from None
         AuditEntry.record(acting_user, AuditAction.BATCH_CREATE, batch, wave=wave.pk, vms=len(rows))
     return batch
 
@@ -120,9 +146,11 @@ def do_create_batch(wave: Wave, *, acting_user, vms=None, groups=None, name: str
 def _chosen(wave: Wave, items: dict, vm_ids: list[int], group_ids: list[int]) -> list:
     outside = [pk for pk in vm_ids if pk not in items]
     if outside:
-        raise LaunchError(f"These VMs are not in {wave.name}:",
-                          items=sorted(VirtualMachine.objects.filter(pk__in=outside).values_list("name", flat=True))
-                          or [str(pk) for pk in outside])
+        raise LaunchError(
+            f"These VMs are not in {wave.name}:",
+            items=sorted(VirtualMachine.objects.filter(pk__in=outside).values_list("name", flat=True))
+            or [str(pk) for pk in outside],
+        )
     chosen = {pk: items[pk] for pk in vm_ids}
     empty = []
     for group_id in group_ids:
@@ -132,7 +160,9 @@ def _chosen(wave: Wave, items: dict, vm_ids: list[int], group_ids: list[int]) ->
         chosen.update((i.vm_id, i) for i in members)
     if empty:
         names = DependencyGroup.objects.filter(pk__in=empty).values_list("name", flat=True)
-        raise LaunchError(f"These groups have no VMs in {wave.name}:", items=sorted(names) or [str(g) for g in empty])
+        raise LaunchError(
+            f"These groups have no VMs in {wave.name}:", items=sorted(names) or [str(g) for g in empty]
+        )
     if not chosen:
         raise LaunchError("Choose at least one VM or group of the wave.")
     return list(chosen.values())
@@ -155,15 +185,26 @@ def do_launch_batch(batch: Batch, *, acting_user) -> Job:
                 return running
         first = batch.launched is None
         now = timezone.now()
-        job = Job.enqueue(SUBMIT_KIND, name=f"Launch {wave.name} / {batch.name}"[:200], user=acting_user, obj=batch,
-                          params={"batch_id": batch.pk})
+        job = Job.enqueue(
+            SUBMIT_KIND,
+            name=f"Launch {wave.name} / {batch.name}"[:200],
+            user=acting_user,
+            obj=batch,
+            params={"batch_id": batch.pk},
+        )
         batch.launched = batch.launched or now
         batch.job = job
         batch.save(update_fields=["launched", "job"])
         if wave.status == WaveStatus.APPROVED:  # the first launch; the launch's own row below records it
             set_status(wave, WaveStatus.RUNNING, acting_user=acting_user, audit=None)
-        AuditEntry.record(acting_user, AuditAction.BATCH_LAUNCH if first else AuditAction.BATCH_RELAUNCH, batch,
-                          wave=wave.pk, job=job.pk, vms=batch.migrations.count())
+        AuditEntry.record(
+            acting_user,
+            AuditAction.BATCH_LAUNCH if first else AuditAction.BATCH_RELAUNCH,
+            batch,
+            wave=wave.pk,
+            job=job.pk,
+            vms=batch.migrations.count(),
+        )
         if first:
             wave_event(NotificationEvent.WAVE_LAUNCHED, wave, user=acting_user, batch=batch.name)
     given.launched, given.job = batch.launched, job

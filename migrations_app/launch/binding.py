@@ -37,13 +37,19 @@ SENDABLE = Q(direction=MigrationDirection.REVERSE) | (
 
 def approved_revision(wave: Wave) -> int | None:
     """The latest revision of `wave` an engineer approved, or None."""
-    return (Approval.objects.filter(wave=wave, decision=Decision.APPROVED)
-            .order_by("-revision").values_list("revision", flat=True).first())
+    return (
+        Approval.objects.filter(wave=wave, decision=Decision.APPROVED)
+        .order_by("-revision")
+        .values_list("revision", flat=True)
+        .first()
+    )
 
 
 def changed_after_approval(wave: Wave, approved: int) -> str:
-    return (f"{wave.name} changed after approval (revision {approved} approved, now {wave.revision}): "
-            "approve it again")
+    return (
+        f"{wave.name} changed after approval (revision {approved} approved, now {wave.revision}): "
+        "approve it again"
+    )
 
 
 def not_approved(wave: Wave) -> str:
@@ -51,8 +57,10 @@ def not_approved(wave: Wave) -> str:
     approved = approved_revision(wave)
     if approved is not None and approved < wave.revision:
         return f"{changed_after_approval(wave, approved)}, then launch it."
-    return (f"{wave.name} is {wave.get_status_display().lower()}: only an approved or running wave can be "
-            "launched.")
+    return (
+        f"{wave.name} is {wave.get_status_display().lower()}: only an approved or running wave can be "
+        "launched."
+    )
 
 
 def check_batch_revision(batch, wave: Wave) -> None:
@@ -81,8 +89,10 @@ def cancel_waiting(wave: Wave, *, user, what: str) -> int:
     """Cancel the migrations waiting in `wave`'s batches (called by revisions.changed(), inside the
     change's transaction). Returns how many."""
     rows = list(VmMigration.objects.filter(wave=wave, state=MigrationState.WAITING).select_related("vm"))
-    why = (f"Cancelled before it was sent: {wave.name} changed ({what}; now revision {wave.revision}). Make a new "
-           "batch once the wave is approved again.")
+    why = (
+        f"Cancelled before it was sent: {wave.name} changed ({what}; now revision {wave.revision}). Make a new "
+        "batch once the wave is approved again."
+    )
     for m in rows:
         _cancel(m, why, user=user)
     return len(rows)
@@ -107,8 +117,11 @@ def unbound(m: VmMigration, in_wave: dict[int, int]) -> str:
     if m.direction == MigrationDirection.REVERSE:
         return ""
     wave = m.wave
-    if (wave.status in LAUNCHABLE and m.batch.revision in (None, wave.revision)
-            and in_wave.get(m.vm_id) == m.wave_id):
+    if (
+        wave.status in LAUNCHABLE
+        and m.batch.revision in (None, wave.revision)
+        and in_wave.get(m.vm_id) == m.wave_id
+    ):
         return ""
     return _why(m, in_wave)
 
@@ -121,17 +134,23 @@ def _why(m: VmMigration, in_wave: dict[int, int]) -> str:
             return f"Not sent: {changed_after_approval(wave, approved)}."
         return f"Not sent: {wave.name} is {wave.get_status_display().lower()}, not approved."
     if m.batch.revision is not None and m.batch.revision != wave.revision:
-        return (f"Not sent: {wave.name} changed after this batch was made (revision {m.batch.revision} approved, "
-                f"now {wave.revision}): make a new batch.")
+        return (
+            f"Not sent: {wave.name} changed after this batch was made (revision {m.batch.revision} approved, "
+            f"now {wave.revision}): make a new batch."
+        )
     if in_wave.get(m.vm_id) != m.wave_id:
-        return f"Not sent: {m.vm.name} is no longer in {wave.name} (it was taken out after this batch was made)."
+        return (
+            f"Not sent: {m.vm.name} is no longer in {wave.name} (it was taken out after this batch was made)."
+        )
     return "Not sent: it is no longer part of the wave as approved."
 
 
 def cancel_unbound(rows) -> list[VmMigration]:
     """Cancel the WAITING rows of `rows` (a VmMigration queryset) that SENDABLE leaves out, each with
     its reason. Returns the cancelled rows."""
-    rows = list(rows.filter(state=MigrationState.WAITING).exclude(SENDABLE).select_related("wave", "batch", "vm"))
+    rows = list(
+        rows.filter(state=MigrationState.WAITING).exclude(SENDABLE).select_related("wave", "batch", "vm")
+    )
     if not rows:
         return []
     in_wave = waves_of(rows)

@@ -50,15 +50,24 @@ def update_rows(model, rows: list, fields: list[str]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in columns)
-            params = [[f.get_db_prep_save(getattr(obj, f.attname), connection=connection) for obj in rows]
-                      for f in columns]
-            cursor.execute(f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v ({names}) WHERE {join}",
-                           params)
+            params = [
+                [f.get_db_prep_save(getattr(obj, f.attname), connection=connection) for obj in rows]
+                for f in columns
+            ]
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v ({names}) WHERE {join}", params
+            )
             return
         row = "({})".format(", ".join("%s" for _f in columns))
         for start in range(0, len(rows), ROWS_PER_STATEMENT):
-            chunk = rows[start:start + ROWS_PER_STATEMENT]
-            params = [f.get_db_prep_save(getattr(obj, f.attname), connection=connection)
-                      for obj in chunk for f in columns]
-            cursor.execute(f"WITH v ({names}) AS (VALUES {', '.join([row] * len(chunk))}) "
-                           f"UPDATE {table} SET {assignments} FROM v WHERE {join}", params)
+            chunk = rows[start : start + ROWS_PER_STATEMENT]
+            params = [
+                f.get_db_prep_save(getattr(obj, f.attname), connection=connection)
+                for obj in chunk
+                for f in columns
+            ]
+            cursor.execute(
+                f"WITH v ({names}) AS (VALUES {', '.join([row] * len(chunk))}) "
+                f"UPDATE {table} SET {assignments} FROM v WHERE {join}",
+                params,
+            )

@@ -11,10 +11,13 @@ from .specs import WINDOWED
 
 # hcx-wire.md §9.2: what each type's switchover does.
 SWITCHOVER_WORDS = {
-    MigrationType.BULK: ("Bulk: HCX powers off the source VM, runs a final delta sync and powers the VM on in AVS "
-                         "(it boots there). The VM is down from the power-off until it has booted in AVS."),
-    MigrationType.RAV: ("RAV: a delta vMotion cuts each VM over while it runs, one VM at a time, in an order "
-                        "HCX chooses."),
+    MigrationType.BULK: (
+        "Bulk: HCX powers off the source VM, runs a final delta sync and powers the VM on in AVS "
+        "(it boots there). The VM is down from the power-off until it has booted in AVS."
+    ),
+    MigrationType.RAV: (
+        "RAV: a delta vMotion cuts each VM over while it runs, one VM at a time, in an order HCX chooses."
+    ),
 }
 
 
@@ -29,32 +32,46 @@ def _types(migrations) -> list[str]:
 
 
 def switchover_now(migrations) -> list[str]:
-    lines = ["HCX clears their switchover window: each switches over as soon as its copy is done, "
-             "at once for those waiting for the window."]
+    lines = [
+        "HCX clears their switchover window: each switches over as soon as its copy is done, "
+        "at once for those waiting for the window."
+    ]
     for t in _types(migrations):
         if t in WINDOWED:
             lines.append(SWITCHOVER_WORDS[t])
             count = sum(1 for m in migrations if m.migration_type == t)
-            what = ("Expected switchover time, one VM after another" if t == MigrationType.RAV
-                    else "Expected downtime per VM")
-            lines.append(f"{what}: {_minutes(t)} for {count} {MigrationType(t).label} VM{'s' if count != 1 else ''} "
-                         "(the planner's assumption).")
+            what = (
+                "Expected switchover time, one VM after another"
+                if t == MigrationType.RAV
+                else "Expected downtime per VM"
+            )
+            lines.append(
+                f"{what}: {_minutes(t)} for {count} {MigrationType(t).label} VM{'s' if count != 1 else ''} "
+                "(the planner's assumption)."
+            )
     return lines
 
 
 def move_window(migrations) -> list[str]:
-    return ["HCX keeps copying and keeps the copies in step with delta syncs until the new window opens; "
-            "then each switches over as below.", *switchover_now(migrations)[1:]]
+    return [
+        "HCX keeps copying and keeps the copies in step with delta syncs until the new window opens; "
+        "then each switches over as below.",
+        *switchover_now(migrations)[1:],
+    ]
 
 
 def rollback(migrations) -> list[str]:
-    lines = ["A reverse migration: HCX migrates each VM from AVS back to the source site, with the same "
-             "migration type, onto the cluster, folder and datastore it came from. It starts at once, not in "
-             "the change window, and switches over as soon as its copy is done."]
+    lines = [
+        "A reverse migration: HCX migrates each VM from AVS back to the source site, with the same "
+        "migration type, onto the cluster, folder and datastore it came from. It starts at once, not in "
+        "the change window, and switches over as soon as its copy is done."
+    ]
     for t in _types(migrations):
         if t == MigrationType.BULK:
-            lines.append("Bulk: the VM in AVS is powered off for the final sync and boots again at the source "
-                         f"site: expect {_minutes(t)} of downtime per VM (the planner's assumption).")
+            lines.append(
+                "Bulk: the VM in AVS is powered off for the final sync and boots again at the source "
+                f"site: expect {_minutes(t)} of downtime per VM (the planner's assumption)."
+            )
         elif t in (MigrationType.VMOTION, MigrationType.RAV):
             lines.append(f"{MigrationType(t).label}: moved back live, one VM at a time.")
         elif t == MigrationType.COLD:
@@ -66,10 +83,14 @@ def rollback(migrations) -> list[str]:
 def retry(migrations) -> list[str]:
     lines = ["A new attempt of each migration, of the same type, sent to HCX at the next dispatch."]
     if any(m.migration_type in WINDOWED and m.seed_checkpoint for m in migrations):
-        lines.append("Bulk and RAV with a Seed Checkpoint start from the disks HCX kept, so only what is "
-                     "missing is copied again.")
+        lines.append(
+            "Bulk and RAV with a Seed Checkpoint start from the disks HCX kept, so only what is "
+            "missing is copied again."
+        )
     if any(m.migration_type in WINDOWED for m in migrations):
-        lines.append("Bulk and RAV wait for the wave's change window (if it has one) to switch over, as the first attempt did.")
+        lines.append(
+            "Bulk and RAV wait for the wave's change window (if it has one) to switch over, as the first attempt did."
+        )
     return lines
 
 

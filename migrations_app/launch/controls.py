@@ -52,8 +52,13 @@ from .site import service_for
 S = MigrationState
 JOB_KIND = "launch.control"
 SCHEDULABLE_TYPES = frozenset({MigrationType.BULK, MigrationType.RAV})
-VERBS = {"cancel": "Cancel", "retry": "Retry", "rollback": "Roll back", "switchover_now": "Switch over now",
-         "move_window": "Move the switchover window of"}
+VERBS = {
+    "cancel": "Cancel",
+    "retry": "Retry",
+    "rollback": "Roll back",
+    "switchover_now": "Switch over now",
+    "move_window": "Move the switchover window of",
+}
 
 
 @dataclass
@@ -75,13 +80,16 @@ class ControlResult:
 
     def as_data(self) -> dict:
         """JSON for a Job's result and the API."""
-        return {"action": self.action,
-                "done": [{"id": m.pk, "vm": str(m.vm), "state": m.state} for m in self.done],
-                "refused": [{"id": m.pk, "vm": str(m.vm), "reason": why} for m, why in self.refused.items()],
-                "messages": list(self.messages)}
+        return {
+            "action": self.action,
+            "done": [{"id": m.pk, "vm": str(m.vm), "state": m.state} for m in self.done],
+            "refused": [{"id": m.pk, "vm": str(m.vm), "reason": why} for m, why in self.refused.items()],
+            "messages": list(self.messages),
+        }
 
 
 # --- reading and grouping ----------------------------------------------------------------------------
+
 
 def _ids(migrations) -> list[int]:
     return list(dict.fromkeys(m if isinstance(m, int) else m.pk for m in migrations))
@@ -90,7 +98,9 @@ def _ids(migrations) -> list[int]:
 def _rows(migrations, *, lock: bool) -> list[VmMigration]:
     """The migrations read fresh (locked until the transaction ends when `lock`), with what the
     actions and their messages read, in one query."""
-    qs = VmMigration.objects.filter(pk__in=_ids(migrations)).select_related("vm", "wave", "wave__site", "batch")
+    qs = VmMigration.objects.filter(pk__in=_ids(migrations)).select_related(
+        "vm", "wave", "wave__site", "batch"
+    )
     if lock:
         qs = qs.select_for_update(of=("self",))
     return list(qs.order_by("pk"))
@@ -109,8 +119,15 @@ def _state(m: VmMigration) -> str:
 
 def _event(m: VmMigration, message: str, user, *, now) -> MigrationEvent:
     # transitions._event's shape, for the bulk writes of actions that change no state.
-    return MigrationEvent(migration=m, wave_id=m.wave_id, at=now, kind=MigrationEventKind.ACTION, state=m.state,
-                          message=message[:1000], user=user if getattr(user, "is_authenticated", False) else None)
+    return MigrationEvent(
+        migration=m,
+        wave_id=m.wave_id,
+        at=now,
+        kind=MigrationEventKind.ACTION,
+        state=m.state,
+        message=message[:1000],
+        user=user if getattr(user, "is_authenticated", False) else None,
+    )
 
 
 def _who(user) -> str:
@@ -124,14 +141,18 @@ def _audit(result: ControlResult, user, **detail):
         waves.setdefault(m.wave_id, m.wave)
     for wave_id, wave in waves.items():
         AuditEntry.record(
-            user, AuditAction(f"migration.{result.action}"), wave,
+            user,
+            AuditAction(f"migration.{result.action}"),
+            wave,
             done=[str(m.vm) for m in result.done if m.wave_id == wave_id],
             refused={str(m.vm): why for m, why in result.refused.items() if m.wave_id == wave_id},
             migrations=sorted(m.pk for m in [*result.done, *result.refused] if m.wave_id == wave_id),
-            **detail)
+            **detail,
+        )
 
 
 # --- asking HCX ---------------------------------------------------------------------------------------
+
 
 def _ask_hcx(site, rows: list[VmMigration], call, result: ControlResult) -> list[VmMigration]:
     """`call(hcx, hcx_ids)` for the site's rows; returns the rows HCX accepted. A batch HCX refuses
@@ -185,6 +206,7 @@ def _ask_hcx(site, rows: list[VmMigration], call, result: ControlResult) -> list
 
 # --- cancel --------------------------------------------------------------------------------------------
 
+
 def _cancel_here(migrations, user) -> tuple[ControlResult, list[VmMigration]]:
     """Cancel the never-sent migrations and refuse what cannot be cancelled; returns the result so
     far and the migrations HCX must cancel."""
@@ -192,7 +214,9 @@ def _cancel_here(migrations, user) -> tuple[ControlResult, list[VmMigration]]:
     with transaction.atomic():
         for m in _rows(migrations, lock=True):
             if m.state == S.WAITING:
-                transitions.move(m, S.CANCELLED, user=user, message=f"Cancelled by {_who(user)} before it was sent to HCX")
+                transitions.move(
+                    m, S.CANCELLED, user=user, message=f"Cancelled by {_who(user)} before it was sent to HCX"
+                )
                 result.done.append(m)
             elif m.state == S.SUBMITTING and not m.hcx_id:
                 result.refused[m] = "It is being sent to HCX right now: cancel it again in a moment."
@@ -211,14 +235,19 @@ def _cancel_here(migrations, user) -> tuple[ControlResult, list[VmMigration]]:
 
 def _cancel_in_hcx(in_hcx: list[VmMigration], result: ControlResult, user, remove_seed_data: bool):
     for site, rows in _by_site(in_hcx).items():
-        accepted = _ask_hcx(site, rows, lambda hcx, ids: hcx.cancel_migrations(ids, remove_seed_data=remove_seed_data),
-                            result)
+        accepted = _ask_hcx(
+            site, rows, lambda hcx, ids: hcx.cancel_migrations(ids, remove_seed_data=remove_seed_data), result
+        )
         with transaction.atomic():
             for m in _rows(accepted, lock=True):
                 if m.state not in S.TERMINAL:
                     seed = " and its seed data removed" if remove_seed_data else ""
-                    transitions.move(m, S.CANCELLED, user=user,
-                                     message=f"Cancelled in HCX{seed} at the request of {_who(user)}")
+                    transitions.move(
+                        m,
+                        S.CANCELLED,
+                        user=user,
+                        message=f"Cancelled in HCX{seed} at the request of {_who(user)}",
+                    )
                 result.done.append(m)
     for m, why in result.refused.items():
         if m in in_hcx:
@@ -235,6 +264,7 @@ def do_cancel_migrations(migrations, *, acting_user, remove_seed_data: bool = Fa
 
 
 # --- retry and rollback --------------------------------------------------------------------------------
+
 
 def _history(rows) -> dict[int, list[VmMigration]]:
     """Every migration of these rows' VMs, oldest first, in one query."""
@@ -285,7 +315,9 @@ def do_retry_migrations(migrations, *, acting_user) -> ControlResult:
         for m in rows:
             newer = _newer(m, history)
             if m.state not in S.RETRYABLE:
-                result.refused[m] = f"It is {_state(m)}: only a refused, failed or cancelled migration can be retried."
+                result.refused[m] = (
+                    f"It is {_state(m)}: only a refused, failed or cancelled migration can be retried."
+                )
             elif why := binding.unbound(m, in_wave):
                 # A retry sends the wave as approved now, not what an older batch held.
                 result.refused[m] = why.replace("Not sent: ", "Not retried: ", 1)
@@ -293,21 +325,37 @@ def do_retry_migrations(migrations, *, acting_user) -> ControlResult:
                 active = next(h for h in newer if h.is_active)
                 result.refused[m] = f"Its VM already has a migration in progress ({_attempt_label(active)})."
             elif newer:
-                result.refused[m] = f"It is not its VM's latest migration ({_attempt_label(newer[-1])}): retry that one."
+                result.refused[m] = (
+                    f"It is not its VM's latest migration ({_attempt_label(newer[-1])}): retry that one."
+                )
             else:
                 new.append((m, _follow_up(m, direction=m.direction, attempt=m.attempt + 1, retry_of=m)))
         if new:
-            _create(result, new, acting_user, lambda old, n: (
-                f"Attempt {n.attempt}, a retry of attempt {old.attempt} by {_who(acting_user)}",
-                f"Retried as attempt {n.attempt} by {_who(acting_user)}"))
+            _create(
+                result,
+                new,
+                acting_user,
+                lambda old, n: (
+                    f"Attempt {n.attempt}, a retry of attempt {old.attempt} by {_who(acting_user)}",
+                    f"Retried as attempt {n.attempt} by {_who(acting_user)}",
+                ),
+            )
     _audit(result, acting_user)
     return result
 
 
 def _follow_up(m: VmMigration, *, direction: str, attempt: int, retry_of: VmMigration | None) -> VmMigration:
-    return VmMigration(batch=m.batch, wave=m.wave, vm=m.vm, direction=direction, attempt=attempt,
-                       retry_of=retry_of, migration_type=m.migration_type, seed_checkpoint=m.seed_checkpoint,
-                       state=S.WAITING)
+    return VmMigration(
+        batch=m.batch,
+        wave=m.wave,
+        vm=m.vm,
+        direction=direction,
+        attempt=attempt,
+        retry_of=retry_of,
+        migration_type=m.migration_type,
+        seed_checkpoint=m.seed_checkpoint,
+        state=S.WAITING,
+    )
 
 
 def do_roll_back_migrations(migrations, *, acting_user) -> ControlResult:
@@ -334,25 +382,40 @@ def do_roll_back_migrations(migrations, *, acting_user) -> ControlResult:
                 result.refused[m] = "It was already rolled back."
             elif reverses:  # the last rollback failed, was refused or cancelled: its next attempt
                 last = reverses[-1]
-                new.append((m, _follow_up(m, direction=MigrationDirection.REVERSE, attempt=last.attempt + 1,
-                                          retry_of=last)))
+                new.append(
+                    (
+                        m,
+                        _follow_up(
+                            m, direction=MigrationDirection.REVERSE, attempt=last.attempt + 1, retry_of=last
+                        ),
+                    )
+                )
             else:
                 new.append((m, _follow_up(m, direction=MigrationDirection.REVERSE, attempt=1, retry_of=None)))
         if new:
-            _create(result, new, acting_user, lambda old, n: (
-                f"Rollback to the source site (attempt {n.attempt}) asked by {_who(acting_user)}",
-                f"Rollback asked by {_who(acting_user)}"))
+            _create(
+                result,
+                new,
+                acting_user,
+                lambda old, n: (
+                    f"Rollback to the source site (attempt {n.attempt}) asked by {_who(acting_user)}",
+                    f"Rollback asked by {_who(acting_user)}",
+                ),
+            )
     _audit(result, acting_user)
     return result
 
 
 # --- switchover ----------------------------------------------------------------------------------------
 
+
 def _schedulable(m: VmMigration) -> str | None:
     """Why HCX cannot change `m`'s switchover, or None."""
     if m.migration_type not in SCHEDULABLE_TYPES:
-        return (f"{m.get_migration_type_display()} migrations switch over right after their copy: "
-                "their switchover cannot be scheduled.")
+        return (
+            f"{m.get_migration_type_display()} migrations switch over right after their copy: "
+            "their switchover cannot be scheduled."
+        )
     if m.state in S.NOT_SENT:
         return "It is not in HCX yet: its switchover follows the wave's window."
     if m.state not in S.RESCHEDULABLE or not m.hcx_id:
@@ -376,10 +439,14 @@ def _reschedule(action: str, migrations, user, start, end, call, said: str) -> C
     with transaction.atomic():
         # Not a state change: HCX reports the same window next time, so the reconciler agrees.
         VmMigration.objects.filter(pk__in=[m.pk for m in accepted]).update(
-            switchover_start=start, switchover_end=end, updated=now)
+            switchover_start=start, switchover_end=end, updated=now
+        )
         events = [_event(m, f"{said} by {_who(user)}", user, now=now) for m in accepted]
-        events += [_event(m, f"{VERBS[action]} asked by {_who(user)} was refused: {why}", user, now=now)
-                   for m, why in result.refused.items() if m in eligible]
+        events += [
+            _event(m, f"{VERBS[action]} asked by {_who(user)} was refused: {why}", user, now=now)
+            for m, why in result.refused.items()
+            if m in eligible
+        ]
         MigrationEvent.objects.bulk_create(events)
     for m in accepted:
         m.switchover_start, m.switchover_end, m.updated = start, end, now
@@ -390,27 +457,47 @@ def _reschedule(action: str, migrations, user, start, end, call, said: str) -> C
 def do_switch_over_now(migrations, *, acting_user) -> ControlResult:
     """Clear the switchover window of Bulk/RAV migrations in HCX: each switches over as soon as its
     initial sync is done (at once, if it waits for its window)."""
-    result = _reschedule("switchover_now", migrations, acting_user, None, None,
-                         lambda hcx, ids: hcx.switchover_now(ids), "Switchover now")
+    result = _reschedule(
+        "switchover_now",
+        migrations,
+        acting_user,
+        None,
+        None,
+        lambda hcx, ids: hcx.switchover_now(ids),
+        "Switchover now",
+    )
     _audit(result, acting_user)
     return result
 
 
-def do_move_switchover_window(migrations, start: datetime.datetime, end: datetime.datetime | None, *, acting_user) -> ControlResult:
+def do_move_switchover_window(
+    migrations, start: datetime.datetime, end: datetime.datetime | None, *, acting_user
+) -> ControlResult:
     """Move the switchover window of Bulk/RAV migrations in HCX to [start, end]."""
     move_window_check(start, end)
     window = f"{start:%Y-%m-%d %H:%M %Z}" + (f" to {end:%Y-%m-%d %H:%M %Z}" if end else "")
-    result = _reschedule("move_window", migrations, acting_user, start, end,
-                         lambda hcx, ids: hcx.set_switchover_window(ids, start, end),
-                         f"Switchover window moved to {window}")
+    result = _reschedule(
+        "move_window",
+        migrations,
+        acting_user,
+        start,
+        end,
+        lambda hcx, ids: hcx.set_switchover_window(ids, start, end),
+        f"Switchover window moved to {window}",
+    )
     _audit(result, acting_user, start=start.isoformat(), end=end.isoformat() if end else None)
     return result
 
 
 # --- in the background ---------------------------------------------------------------------------------
 
-ACTIONS = {"cancel": do_cancel_migrations, "retry": do_retry_migrations, "rollback": do_roll_back_migrations,
-           "switchover_now": do_switch_over_now, "move_window": do_move_switchover_window}
+ACTIONS = {
+    "cancel": do_cancel_migrations,
+    "retry": do_retry_migrations,
+    "rollback": do_roll_back_migrations,
+    "switchover_now": do_switch_over_now,
+    "move_window": do_move_switchover_window,
+}
 
 
 def run_control(action: str, migration_ids, *, user_id: int | None, **params) -> ControlResult:
@@ -461,13 +548,21 @@ def do_enqueue_control(action: str, migrations, *, acting_user, **params) -> Job
         ids, earlier = [m.pk for m in in_hcx], done_now.as_data()
     if action == "move_window":
         move_window_check(params.get("start"), params.get("end"))
-        params = {**params, "start": params["start"].isoformat(),
-                  "end": params["end"].isoformat() if params.get("end") else None}
+        params = {
+            **params,
+            "start": params["start"].isoformat(),
+            "end": params["end"].isoformat() if params.get("end") else None,
+        }
     waves = {m.wave_id: m.wave for m in rows}
     wave = next(iter(waves.values())) if len(waves) == 1 else None
     name = f"{VERBS[action]} {len(rows)} migration(s)" + (f" of {wave}" if wave else "")
-    return Job.enqueue(JOB_KIND, name=name[:200], user=acting_user, obj=wave,
-                       params={"action": action, "migration_ids": ids, "earlier": earlier, **params})
+    return Job.enqueue(
+        JOB_KIND,
+        name=name[:200],
+        user=acting_user,
+        obj=wave,
+        params={"action": action, "migration_ids": ids, "earlier": earlier, **params},
+    )
 
 
 def move_window_check(start, end):
@@ -476,5 +571,3 @@ def move_window_check(start, end):
         raise ValueError("A switchover window needs a start with a time zone.")
     if end is not None and (not isinstance(end, datetime.datetime) or timezone.is_naive(end) or end <= start):
         raise ValueError("The switchover window must end after it starts, with a time zone.")
-
-

@@ -151,6 +151,7 @@ def _set_message(rows, text: str):
 
 # --- 2. recovery -------------------------------------------------------------------------------------
 
+
 def _recover(site: HcxPlan, service: HcxService, result: DispatchResult):
     stuck = list(_site_rows(site).filter(state=S.SUBMITTING).select_related("vm", "batch"))
     if stuck:
@@ -175,8 +176,11 @@ def _recover_rows(service: HcxService, rows: list[VmMigration], result: Dispatch
     ids = _vm_ids(service, rows)
     # HCX ids the portal already holds (an earlier attempt, the forward migration of a rollback) are
     # not this send's.
-    known = set(VmMigration.objects.filter(vm_id__in={m.vm_id for m in rows}, hcx_id__isnull=False)
-                .values_list("hcx_id", flat=True))
+    known = set(
+        VmMigration.objects.filter(vm_id__in={m.vm_id for m in rows}, hcx_id__isnull=False).values_list(
+            "hcx_id", flat=True
+        )
+    )
     groups = _batch_groups(service, {m.batch for m in rows})
     ours = set().union(*groups.values())
     in_hcx = defaultdict(list)
@@ -202,7 +206,9 @@ def _recover_rows(service: HcxService, rows: list[VmMigration], result: Dispatch
         # Its group was made but not started when the send was cut short: start it now.
         _start_group(service, group_id, waiting, result, recovering=True)
     if result.recovered:
-        result.say(f"Recovered {result.recovered} migration(s) an interrupted send had already started in HCX.")
+        result.say(
+            f"Recovered {result.recovered} migration(s) an interrupted send had already started in HCX."
+        )
 
 
 def _vm_ids(service: HcxService, rows: list[VmMigration], *, tolerant: bool = False) -> dict[int, list[str]]:
@@ -233,8 +239,13 @@ def _record_found(m: VmMigration, found, result: DispatchResult):
         state = S.CLEANUP  # the reconciler's next reading completes it
     if state not in ALLOWED[S.SUBMITTING] or state in (S.SUBMITTING, S.WAITING):
         state = S.VALIDATING
-    move(m, state, message=f"Found in HCX after an interrupted send ({found.id}); not sent again",
-         hcx_id=found.id, submitted=m.submitted or timezone.now())
+    move(
+        m,
+        state,
+        message=f"Found in HCX after an interrupted send ({found.id}); not sent again",
+        hcx_id=found.id,
+        submitted=m.submitted or timezone.now(),
+    )
     result.recovered += 1
 
 
@@ -267,15 +278,17 @@ def _choose(site: HcxPlan, waiting: list[VmMigration]) -> tuple[list[VmMigration
     held = {}
     if held_replications:
         sent = sum(1 for m in chosen if m.migration_type in SEEDED_TYPES)
-        held[f"Waiting for a replication slot: {counts['mesh'] + sent} of {per_mesh} Bulk/RAV migrations in flight "
-             f"on this site's service mesh, {counts['manager'] + sent} of {per_manager} on the HCX Manager"] = \
-            held_replications
+        held[
+            f"Waiting for a replication slot: {counts['mesh'] + sent} of {per_mesh} Bulk/RAV migrations in flight "
+            f"on this site's service mesh, {counts['manager'] + sent} of {per_manager} on the HCX Manager"
+        ] = held_replications
     if held_lane:
         held[LANE_REASON] = [m.pk for m in held_lane]
     return chosen, held
 
 
 # --- 4. sending --------------------------------------------------------------------------------------
+
 
 def _send_waiting(site: HcxPlan, service: HcxService, result: DispatchResult):
     ctx = None
@@ -284,9 +297,12 @@ def _send_waiting(site: HcxPlan, service: HcxService, result: DispatchResult):
         result.say(f"{m.vm.name}: {m.message}")
     # VMs HCX refuses free the slots they were chosen for: choose again for those, a few times at most.
     for _ in range(START_ROUNDS):
-        waiting = list(_site_rows(site).filter(state=S.WAITING)
-                       .select_related("vm", "vm__cluster", "wave", "wave__target_cluster", "batch")
-                       .order_by("created", "id"))
+        waiting = list(
+            _site_rows(site)
+            .filter(state=S.WAITING)
+            .select_related("vm", "vm__cluster", "wave", "wave__target_cluster", "batch")
+            .order_by("created", "id")
+        )
         if not waiting:
             return
         chosen, held = _choose(site, waiting)
@@ -358,8 +374,10 @@ def _claim(rows: list[VmMigration]) -> list[VmMigration]:
 
 
 def _validation(answer) -> dict:
-    return {"errors": [{"code": e.code, "message": e.message} for e in answer.errors],
-            "warnings": [{"code": w.code, "message": w.message} for w in answer.warnings]}
+    return {
+        "errors": [{"code": e.code, "message": e.message} for e in answer.errors],
+        "warnings": [{"code": w.code, "message": w.message} for w in answer.warnings],
+    }
 
 
 def _refuse(m: VmMigration, validation: dict, result: DispatchResult):
@@ -380,7 +398,9 @@ def _back_to_waiting(rows: list[VmMigration], why: str, result: DispatchResult):
     result.say(f"{len(rows)} back to waiting: {why}")
 
 
-def _start(ctx: SiteContext, batch: Batch, rows: list[VmMigration], specs: list[dict], result: DispatchResult):
+def _start(
+    ctx: SiteContext, batch: Batch, rows: list[VmMigration], specs: list[dict], result: DispatchResult
+):
     """Create a mobility group with `rows` as its migrations and start it. HCX starts a group all or
     nothing: VMs it refuses are refused here, the group is deleted, and the others are sent again in
     a new group without them."""
@@ -390,15 +410,22 @@ def _start(ctx: SiteContext, batch: Batch, rows: list[VmMigration], specs: list[
         reverse = rows[0].direction == MigrationDirection.REVERSE
         source, destination = (ctx.remote, ctx.local) if reverse else (ctx.local, ctx.remote)
         name = send_group_name(batch)
-        body = bodies.mobility_group(name=name, source=source.body(), destination=destination.body(),
-                                     service_mesh_id=ctx.mesh_id, tags=["avsportal", f"wave-{batch.wave_id}"])
+        body = bodies.mobility_group(
+            name=name,
+            source=source.body(),
+            destination=destination.body(),
+            service_mesh_id=ctx.mesh_id,
+            tags=["avsportal", f"wave-{batch.wave_id}"],
+        )
         try:
             group = ctx.service.create_mobility_group(body, specs)
         except HcxUnavailable as exc:
             if exc.outcome_unknown:
                 # HCX may have made it: the next dispatch looks for it instead of sending again.
-                _set_message(VmMigration.objects.filter(pk__in=[m.pk for m in rows]),
-                             f"HCX did not answer the mobility group's creation; the next look finds out: {exc}")
+                _set_message(
+                    VmMigration.objects.filter(pk__in=[m.pk for m in rows]),
+                    f"HCX did not answer the mobility group's creation; the next look finds out: {exc}",
+                )
                 result.error = str(exc)
                 result.say(f"{len(rows)} sent without an answer from HCX: {exc}")
             else:
@@ -421,8 +448,14 @@ def _start(ctx: SiteContext, batch: Batch, rows: list[VmMigration], specs: list[
         _back_to_waiting(rows, "HCX refused other VMs of each group it was sent in: it is sent again", result)
 
 
-def _start_group(service: HcxService, group_id: str, rows: list[VmMigration], result: DispatchResult, *,
-                 recovering: bool = False) -> set[int]:
+def _start_group(
+    service: HcxService,
+    group_id: str,
+    rows: list[VmMigration],
+    result: DispatchResult,
+    *,
+    recovering: bool = False,
+) -> set[int]:
     """Start the mobility group whose migrations are `rows` (SUBMITTING) and record each HCX id.
     Returns the pks of rows HCX refused at the start (the group is then deleted and nothing started);
     an empty set otherwise. Without an answer the rows stay SUBMITTING for recovery."""
@@ -444,27 +477,34 @@ def _start_group(service: HcxService, group_id: str, rows: list[VmMigration], re
         if not refused:
             _fail(rows, f"HCX refused to start the mobility group: {exc}", result)
         elif recovering:
-            _back_to_waiting([m for m in rows if m.pk not in refused], "Sent again without the VMs HCX refused",
-                             result)
+            _back_to_waiting(
+                [m for m in rows if m.pk not in refused], "Sent again without the VMs HCX refused", result
+            )
             return set()
         return refused
     except HcxUnavailable as exc:
-        _set_message(VmMigration.objects.filter(pk__in=[m.pk for m in rows]),
-                     f"HCX did not answer the start of the mobility group; the next look finds out: {exc}")
+        _set_message(
+            VmMigration.objects.filter(pk__in=[m.pk for m in rows]),
+            f"HCX did not answer the start of the mobility group; the next look finds out: {exc}",
+        )
         result.error = str(exc)
         result.say(f"{len(rows)} sent without an answer from HCX: {exc}")
         return set()
     except HcxError as exc:
         # HCX may not have started it: recovery looks at the group's migrations next time.
-        _set_message(VmMigration.objects.filter(pk__in=[m.pk for m in rows]), f"HCX did not start the group: {exc}")
+        _set_message(
+            VmMigration.objects.filter(pk__in=[m.pk for m in rows]), f"HCX did not start the group: {exc}"
+        )
         result.error = str(exc)
         result.say(f"{len(rows)} not started: {exc}")
         return set()
     try:
         in_group = {p.vm_id: p for p in service.iter_migrations(group_ids=[group_id])}
     except HcxError as exc:
-        _set_message(VmMigration.objects.filter(pk__in=[m.pk for m in rows]),
-                     f"Started in HCX; its ids are read at the next look: {exc}")
+        _set_message(
+            VmMigration.objects.filter(pk__in=[m.pk for m in rows]),
+            f"Started in HCX; its ids are read at the next look: {exc}",
+        )
         result.error = str(exc)
         return set()
     now = timezone.now()
@@ -476,15 +516,22 @@ def _start_group(service: HcxService, group_id: str, rows: list[VmMigration], re
         if recovering:
             _record_found(m, p, result)
             continue
-        move(m, S.VALIDATING, message=f"Sent to HCX as {p.id}" + (" (found after a lost answer)" if found_started
-                                                                   else ""),
-             hcx_id=p.id, submitted=now, validation=m.validation or {})
+        move(
+            m,
+            S.VALIDATING,
+            message=f"Sent to HCX as {p.id}" + (" (found after a lost answer)" if found_started else ""),
+            hcx_id=p.id,
+            submitted=now,
+            validation=m.validation or {},
+        )
         sent += 1
     _set_message(VmMigration.objects.filter(pk__in=[m.pk for m in rows], hcx_id__isnull=False), "")
     if sent:
         result.sent += sent
-        result.say(f"{rows[0].batch}: sent {sent} migration(s) to HCX in mobility group "
-                   f"{rows[0].batch.hcx_group_name}.")
+        result.say(
+            f"{rows[0].batch}: sent {sent} migration(s) to HCX in mobility group "
+            f"{rows[0].batch.hcx_group_name}."
+        )
     return set()
 
 
@@ -493,7 +540,9 @@ def _drop_group(service: HcxService, group_id: str):
     try:
         service.delete_mobility_group(group_id)
     except HcxError:
-        logger.warning("could not delete mobility group %s that HCX refused to start", group_id, exc_info=True)
+        logger.warning(
+            "could not delete mobility group %s that HCX refused to start", group_id, exc_info=True
+        )
 
 
 def _fail(rows: list[VmMigration], why: str, result: DispatchResult):

@@ -13,8 +13,10 @@ from .rollup import PHASES
 def bytes_text(done, total) -> str:
     return sizes_text(done, total)
 
+
 def throughput_text(mbps) -> str:
     return f"{mbps:,.0f} Mbit/s" if mbps is not None else "—"
+
 
 def duration_text(seconds) -> str:
     if seconds is None:
@@ -26,11 +28,13 @@ def duration_text(seconds) -> str:
         return f"{hours}h {minutes:02d}m"
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
+
 def moment_text(moment: datetime.datetime | None, zone: datetime.tzinfo) -> str:
     """`2031-01-05 14:05 CET`: a time in the wave's zone, named."""
     if moment is None:
         return "—"
     return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+
 
 def eta_text(eta_seconds, reported: datetime.datetime | None, zone: datetime.tzinfo, *, now=None) -> str:
     """When HCX expects the step to end, in the wave's zone, and how long that is from now:
@@ -43,14 +47,24 @@ def eta_text(eta_seconds, reported: datetime.datetime | None, zone: datetime.tzi
     left = (finish - now).total_seconds()
     return f"{moment_text(finish, zone)} ({'in ' + duration_text(left) if left > 0 else 'due now'})"
 
+
 HEALTH_COLORS = {"healthy": "success", "lagging": "warning", "failed": "danger"}
+
 
 def phase_rows(rollup: dict) -> list[dict]:
     """The phases with their counts and share of the VMs (for the stacked bar and its legend)."""
     counts, vms = rollup.get("phases") or {}, rollup.get("vms") or 0
-    return [{"key": key, "label": label, "color": color, "count": counts.get(key, 0),
-             "width": round(100 * counts.get(key, 0) / vms, 2) if vms else 0}
-            for key, label, color in PHASES]
+    return [
+        {
+            "key": key,
+            "label": label,
+            "color": color,
+            "count": counts.get(key, 0),
+            "width": round(100 * counts.get(key, 0) / vms, 2) if vms else 0,
+        }
+        for key, label, color in PHASES
+    ]
+
 
 def summary_text(rollup: dict) -> str:
     """The header's one line: `1 of 6 VMs done · 2 ready to switch over · 1 stopped`."""
@@ -65,6 +79,7 @@ def summary_text(rollup: dict) -> str:
         parts.append(f"{stopped} stopped")
     return " · ".join(parts)
 
+
 def present(rollup: dict) -> dict:
     """A rollup (rollup.py's as_dict()) with its figures written out, for the templates and the stream."""
     if not rollup:
@@ -76,4 +91,3 @@ def present(rollup: dict) -> dict:
         "phase_rows": phase_rows(rollup),
         "summary": summary_text(rollup),
     }
-

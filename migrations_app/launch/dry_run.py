@@ -53,8 +53,13 @@ def validation_problem(wave: Wave) -> str:
 
 def latest(wave: Wave) -> Job | None:
     """The wave's newest dry run (one query)."""
-    return (Job.objects.filter(kind=VALIDATE_KIND, object_type=ContentType.objects.get_for_model(Wave),
-                               object_id=wave.pk).order_by("-created", "-id").first())
+    return (
+        Job.objects.filter(
+            kind=VALIDATE_KIND, object_type=ContentType.objects.get_for_model(Wave), object_id=wave.pk
+        )
+        .order_by("-created", "-id")
+        .first()
+    )
 
 
 def request_validation(wave: Wave, *, user) -> tuple[Job, bool]:
@@ -70,16 +75,24 @@ def request_validation(wave: Wave, *, user) -> tuple[Job, bool]:
         running = latest(wave)
         if running is not None and running.status in JobStatus.ACTIVE:
             return running, False
-        job = Job.enqueue(VALIDATE_KIND, name=f"Validate {wave.name} in HCX"[:200], user=user, obj=wave,
-                          params={"wave_id": wave.pk})
+        job = Job.enqueue(
+            VALIDATE_KIND,
+            name=f"Validate {wave.name} in HCX"[:200],
+            user=user,
+            obj=wave,
+            params={"wave_id": wave.pk},
+        )
         AuditEntry.record(user, AuditAction.WAVE_VALIDATE_IN_HCX, wave, job=job.pk)
     return job, True
 
 
 def _rows(wave: Wave) -> tuple[list[VmMigration], dict[str, str]]:
     """Unsaved forward migrations of the VMs a launch would send, and the names of those it would not, with why."""
-    items = list(WaveItem.objects.filter(wave=wave, vm__removed__isnull=True).select_related("vm", "vm__cluster")
-                 .order_by("vm__name", "pk"))
+    items = list(
+        WaveItem.objects.filter(wave=wave, vm__removed__isnull=True)
+        .select_related("vm", "vm__cluster")
+        .order_by("vm__name", "pk")
+    )
     busy = unavailable_vms([i.vm_id for i in items])
     rows, skipped = [], {}
     for item in items:
@@ -87,16 +100,29 @@ def _rows(wave: Wave) -> tuple[list[VmMigration], dict[str, str]]:
             skipped[item.vm.name] = busy[item.vm_id]
             continue
         item.wave = wave
-        rows.append(VmMigration(wave=wave, vm=item.vm, direction=MigrationDirection.FORWARD,
-                                migration_type=item.effective_migration_type))
+        rows.append(
+            VmMigration(
+                wave=wave,
+                vm=item.vm,
+                direction=MigrationDirection.FORWARD,
+                migration_type=item.effective_migration_type,
+            )
+        )
     return rows, skipped
 
 
 def _answer(m: VmMigration, errors: list[dict], warnings: list[dict]) -> dict:
     # `vm`, `state` and `reason` are what the job page reads a result's list by ("app-2: ...").
-    return {"vm": m.vm.name, "vm_id": m.vm.pk, "migration_type": m.get_migration_type_display(),
-            "passed": not errors, "state": "passed" if not errors else "errors",
-            "reason": "; ".join(e["message"] for e in errors), "errors": errors, "warnings": warnings}
+    return {
+        "vm": m.vm.name,
+        "vm_id": m.vm.pk,
+        "migration_type": m.get_migration_type_display(),
+        "passed": not errors,
+        "state": "passed" if not errors else "errors",
+        "reason": "; ".join(e["message"] for e in errors),
+        "errors": errors,
+        "warnings": warnings,
+    }
 
 
 @job_handler(VALIDATE_KIND)
@@ -109,8 +135,11 @@ def validate_wave(job, wave_id: int):
         raise JobError(problem)
     rows, skipped = _rows(wave)
     if not rows:
-        raise JobError(f"{wave.name} has no VM to check: add VMs to it first." if not skipped else
-                       f"Every VM of {wave.name} is migrated or migrating already.")
+        raise JobError(
+            f"{wave.name} has no VM to check: add VMs to it first."
+            if not skipped
+            else f"Every VM of {wave.name} is migrated or migrating already."
+        )
     job.set_progress(5, f"Asking HCX at {wave.site} about {len(rows)} VM(s)")
     try:
         service = service_for(wave.site)
@@ -128,14 +157,16 @@ def validate_wave(job, wave_id: int):
             except LaunchError as exc:  # the wave lacks something HCX needs: said per VM, HCX not asked
                 answers.append(_answer(m, [{"code": PORTAL_CODE, "message": str(exc)}], []))
         for start in range(0, len(specs), VALIDATE_CHUNK):
-            chunk = sendable[start:start + VALIDATE_CHUNK]
-            said = service.validate_migrations(specs[start:start + VALIDATE_CHUNK])
+            chunk = sendable[start : start + VALIDATE_CHUNK]
+            said = service.validate_migrations(specs[start : start + VALIDATE_CHUNK])
             for m, answer in zip(chunk, said, strict=False):
                 said_of_vm = hcx_validation(answer)  # the shape a launch keeps on the migration
                 answers.append(_answer(m, said_of_vm["errors"], said_of_vm["warnings"]))
             # HCX answers every item it was sent; one it left out is said to be unanswered, not passed.
-            for m in chunk[len(said):]:
-                answers.append(_answer(m, [{"code": None, "message": "HCX did not answer about this VM"}], []))
+            for m in chunk[len(said) :]:
+                answers.append(
+                    _answer(m, [{"code": None, "message": "HCX did not answer about this VM"}], [])
+                )
             job.set_progress(5 + 90 * min(len(specs), start + VALIDATE_CHUNK) / len(specs))
     except (LaunchError, HcxError) as exc:
         raise JobError(str(exc)) from None
@@ -143,11 +174,18 @@ def validate_wave(job, wave_id: int):
         service.close()
     answers.sort(key=lambda a: a["vm"])
     failed = sum(1 for a in answers if not a["passed"])
-    summary = (f"{len(answers) - failed} of {len(answers)} VM(s) passed HCX's validation"
-               + (f"; {failed} with errors" if failed else ""))
+    summary = f"{len(answers) - failed} of {len(answers)} VM(s) passed HCX's validation" + (
+        f"; {failed} with errors" if failed else ""
+    )
     job.log(summary)
     for a in answers:
         for e in a["errors"]:
             job.log(f"{a['vm']}: {e['message']}", EventLevel.ERROR)
-    return {"taken": timezone.now().isoformat(), "revision": wave.revision, "vms": answers, "passed": len(answers) - failed, "failed": failed,
-            "skipped": [{"vm": name, "reason": why} for name, why in sorted(skipped.items())]}
+    return {
+        "taken": timezone.now().isoformat(),
+        "revision": wave.revision,
+        "vms": answers,
+        "passed": len(answers) - failed,
+        "failed": failed,
+        "skipped": [{"vm": name, "reason": why} for name, why in sorted(skipped.items())],
+    }

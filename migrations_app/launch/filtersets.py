@@ -28,7 +28,9 @@ class VmMigrationFilterSet(filters.FilterSet):
 class BatchFilterSet(filters.FilterSet):
     wave_id = filters.ModelChoiceFilter(queryset=Wave.objects.all(), field_name="wave", label=_("Wave"))
     wave = filters.CharFilter(field_name="wave__name", label=_("Wave (name)"))
-    launched = filters.BooleanFilter(field_name="launched", lookup_expr="isnull", exclude=True, label=_("Launched"))
+    launched = filters.BooleanFilter(
+        field_name="launched", lookup_expr="isnull", exclude=True, label=_("Launched")
+    )
 
     class Meta:
         model = Batch

@@ -18,24 +18,31 @@ S = MigrationState
 
 def unmigrated_vms(wave: Wave):
     """The wave's VMs that have no migration in progress and none that finished: what a batch may take."""
-    taken = VmMigration.objects.filter(Q(state__in=S.ACTIVE) | Q(state=S.COMPLETE, direction=MigrationDirection.FORWARD),
-                                       wave=wave).values("vm_id")
+    taken = VmMigration.objects.filter(
+        Q(state__in=S.ACTIVE) | Q(state=S.COMPLETE, direction=MigrationDirection.FORWARD), wave=wave
+    ).values("vm_id")
     return VirtualMachine.objects.filter(wave_item__wave=wave).exclude(pk__in=taken).order_by("name", "pk")
 
 
 class BatchForm(forms.Form):
     name = forms.CharField(max_length=200, required=False, help_text="Empty: Batch <number>")
-    groups = forms.ModelMultipleChoiceField(queryset=DependencyGroup.objects.none(), required=False,
-                                            widget=forms.CheckboxSelectMultiple)
-    vms = forms.ModelMultipleChoiceField(label="VMs", queryset=VirtualMachine.objects.none(), required=False,
-                                         widget=forms.CheckboxSelectMultiple)
+    groups = forms.ModelMultipleChoiceField(
+        queryset=DependencyGroup.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    vms = forms.ModelMultipleChoiceField(
+        label="VMs",
+        queryset=VirtualMachine.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     def __init__(self, *args, wave: Wave, **kwargs):
         super().__init__(*args, **kwargs)
         vms = unmigrated_vms(wave)
         self.fields["vms"].queryset = vms
         self.fields["groups"].queryset = DependencyGroup.objects.filter(
-            pk__in=wave.items.filter(vm__in=vms, group__isnull=False).values("group_id")).order_by("name")
+            pk__in=wave.items.filter(vm__in=vms, group__isnull=False).values("group_id")
+        ).order_by("name")
         self.fields["name"].widget.attrs["class"] = "form-control"
 
     def clean(self):
@@ -81,31 +88,68 @@ class Action:
 
     @property
     def applies(self) -> str:
-        return ", ".join(str(MigrationState(s).label).lower() for s in MigrationState.values if s in self.states)
+        return ", ".join(
+            str(MigrationState(s).label).lower() for s in MigrationState.values if s in self.states
+        )
 
 
 WINDOWED = frozenset(SWITCHOVER_WINDOW_TYPES)  # hcx-wire.md §9.2
-NO_SCHEDULE = "vMotion and Cold migrations switch over right after their copy: their switchover cannot be scheduled"
+NO_SCHEDULE = (
+    "vMotion and Cold migrations switch over right after their copy: their switchover cannot be scheduled"
+)
 
 
 ACTIONS = {
-    a.name: a for a in [
-        Action("cancel", "Cancel", "Cancel the migration of {n}?", S.CANCELLABLE,
-               "only a migration that has not started its switchover can be cancelled", "danger",
-               "HCX force-cancels the migration: it stops at once, before any switchover. The source VM stays at "
-               "the source site as it is, and what HCX copied to AVS is discarded, except the disks a Seed "
-               "Checkpoint keeps for a retry."),
-        Action("retry", "Retry", "Retry {n} (from the seed checkpoint where HCX kept it)?", S.RETRYABLE,
-               "only a failed, refused or cancelled migration can be retried", "warning"),
-        Action("rollback", "Roll back", "Roll back {n} to the source site?", frozenset({S.COMPLETE}),
-               "only a finished migration can be rolled back", "danger",
-               directions=frozenset({MigrationDirection.FORWARD})),
-        Action("switchover_now", "Switchover now", "Switch over {n} now, outside the planned window?",
-               S.RESCHEDULABLE, "only a migration waiting for its switchover can switch over now", "primary",
-               types=WINDOWED, type_refusal=NO_SCHEDULE),
-        Action("move_window", "Move window", "Move the switchover window of {n}?", S.RESCHEDULABLE,
-               "only a migration that has not switched over can get a new window", "secondary",
-               types=WINDOWED, type_refusal=NO_SCHEDULE),
+    a.name: a
+    for a in [
+        Action(
+            "cancel",
+            "Cancel",
+            "Cancel the migration of {n}?",
+            S.CANCELLABLE,
+            "only a migration that has not started its switchover can be cancelled",
+            "danger",
+            "HCX force-cancels the migration: it stops at once, before any switchover. The source VM stays at "
+            "the source site as it is, and what HCX copied to AVS is discarded, except the disks a Seed "
+            "Checkpoint keeps for a retry.",
+        ),
+        Action(
+            "retry",
+            "Retry",
+            "Retry {n} (from the seed checkpoint where HCX kept it)?",
+            S.RETRYABLE,
+            "only a failed, refused or cancelled migration can be retried",
+            "warning",
+        ),
+        Action(
+            "rollback",
+            "Roll back",
+            "Roll back {n} to the source site?",
+            frozenset({S.COMPLETE}),
+            "only a finished migration can be rolled back",
+            "danger",
+            directions=frozenset({MigrationDirection.FORWARD}),
+        ),
+        Action(
+            "switchover_now",
+            "Switchover now",
+            "Switch over {n} now, outside the planned window?",
+            S.RESCHEDULABLE,
+            "only a migration waiting for its switchover can switch over now",
+            "primary",
+            types=WINDOWED,
+            type_refusal=NO_SCHEDULE,
+        ),
+        Action(
+            "move_window",
+            "Move window",
+            "Move the switchover window of {n}?",
+            S.RESCHEDULABLE,
+            "only a migration that has not switched over can get a new window",
+            "secondary",
+            types=WINDOWED,
+            type_refusal=NO_SCHEDULE,
+        ),
     ]
 }
 
@@ -119,8 +163,9 @@ class ActionForm(forms.Form):
     The window is typed in the wave's time zone."""
 
     action = forms.ChoiceField(choices=[(a.name, a.label) for a in ACTIONS.values()])
-    ids = forms.ModelMultipleChoiceField(queryset=VmMigration.objects.none(),
-                                         error_messages={"required": "Choose the migrations first."})
+    ids = forms.ModelMultipleChoiceField(
+        queryset=VmMigration.objects.none(), error_messages={"required": "Choose the migrations first."}
+    )
     start = LocalDateTimeField(required=False, label="New window start")
     end = LocalDateTimeField(required=False, label="New window end")
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)

@@ -45,17 +45,28 @@ def submit_batch(job, batch_id: int):
     if batch.hcx_group_id:
         job.log(f"HCX mobility group {batch.hcx_group_name} (the batch's latest): {batch.hcx_group_id}")
     for message in result.messages:
-        job.log(message, EventLevel.WARNING if "refused" in message or "Nothing more" in message else EventLevel.INFO)
+        job.log(
+            message,
+            EventLevel.WARNING if "refused" in message or "Nothing more" in message else EventLevel.INFO,
+        )
     states = Counter(batch.migrations.values_list("state", flat=True))
     summary = ", ".join(f"{n} {MigrationState(s).label.lower()}" for s, n in sorted(states.items()))
     job.log(f"{batch}: {summary}")
     job.set_progress(100, summary[:300])
     waiting = states.get(MigrationState.WAITING, 0)
     if result.error and waiting and not result.sent:
-        raise JobError(f"{waiting} migration(s) of {batch} not sent: {result.error}. They are sent as soon as HCX "
-                       "answers.")
-    return {"sent": result.sent, "refused": result.refused, "recovered": result.recovered, "waiting": waiting,
-            "states": dict(states), "group": batch.hcx_group_id}
+        raise JobError(
+            f"{waiting} migration(s) of {batch} not sent: {result.error}. They are sent as soon as HCX "
+            "answers."
+        )
+    return {
+        "sent": result.sent,
+        "refused": result.refused,
+        "recovered": result.recovered,
+        "waiting": waiting,
+        "states": dict(states),
+        "group": batch.hcx_group_id,
+    }
 
 
 from . import controls  # noqa: E402,F401 - registers "launch.control" (the engineer's actions)

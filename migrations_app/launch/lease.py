@@ -72,8 +72,9 @@ def _advisory_lease(key: int):
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [NAMESPACE, key])
         except Exception:  # noqa: BLE001 - a broken connection has freed the lock with itself
-            logger.warning("Could not free the reconciler lease of site %s; its connection ended", key,
-                           exc_info=True)
+            logger.warning(
+                "Could not free the reconciler lease of site %s; its connection ended", key, exc_info=True
+            )
 
 
 @contextlib.contextmanager

@@ -111,11 +111,20 @@ def batch_rollups(batch_ids) -> dict[str, dict]:
 
 def wave_status(status: str) -> dict:
     """The wave's status as the page's header badge shows it."""
-    return {"value": status, "label": str(WaveStatus(status).label), "color": WaveStatus.COLORS.get(status, "secondary")}
+    return {
+        "value": status,
+        "label": str(WaveStatus(status).label),
+        "color": WaveStatus.COLORS.get(status, "secondary"),
+    }
 
 
-def changes(wave: Wave, since: datetime.datetime | None, batch: Batch | None = None, *,
-            seen: dict[int, str] | None = None) -> tuple[list[dict], datetime.datetime | None]:
+def changes(
+    wave: Wave,
+    since: datetime.datetime | None,
+    batch: Batch | None = None,
+    *,
+    seen: dict[int, str] | None = None,
+) -> tuple[list[dict], datetime.datetime | None]:
     """The migrations of `wave` (or of `batch`) updated after `since` less the overlap (all of them
     without `since`), and the new cursor: the newest `updated` seen, never older than `since`.
     `seen` (row id -> the `updated` already sent, as format_cursor writes it) leaves out the rows the
@@ -137,18 +146,35 @@ def changes(wave: Wave, since: datetime.datetime | None, batch: Batch | None = N
     return [row(m, zone) for m in migrations], cursor
 
 
-def payload(wave: Wave, rows: list[dict], cursor, batch: Batch | None = None, *, full: bool = False,
-            since: datetime.datetime | None = None, status: str | None = None) -> dict:
+def payload(
+    wave: Wave,
+    rows: list[dict],
+    cursor,
+    batch: Batch | None = None,
+    *,
+    full: bool = False,
+    since: datetime.datetime | None = None,
+    status: str | None = None,
+) -> dict:
     """The message a page reads: the rows, the wave's status (`status`, else the one `wave` holds),
     the rollup of what it shows, (on a wave's page) the rollups of the batches those rows are in, and
     the events logged since `since` (the latest ones without it). Rollups and events are read only
     when rows changed (or `full`)."""
-    body = {"wave": wave.pk, "batch": batch.pk if batch else None, "cursor": format_cursor(cursor),
-            "wave_status": wave_status(status or wave.status),
-            "migrations": rows, "rollup": None, "batches": {}, "events": []}
+    body = {
+        "wave": wave.pk,
+        "batch": batch.pk if batch else None,
+        "cursor": format_cursor(cursor),
+        "wave_status": wave_status(status or wave.status),
+        "migrations": rows,
+        "rollup": None,
+        "batches": {},
+        "events": [],
+    }
     if rows or full:
         body["rollup"] = rollup(wave, batch)
-        body["batches"] = batch_rollups(r["batch"] for r in rows) if batch is None else {str(batch.pk): body["rollup"]}
+        body["batches"] = (
+            batch_rollups(r["batch"] for r in rows) if batch is None else {str(batch.pk): body["rollup"]}
+        )
         body["events"] = latest_events(wave, batch, since)
     return body
 
@@ -170,9 +196,19 @@ def collapse(events, zone: datetime.tzinfo = datetime.UTC) -> list[dict]:
         at = format_date(e.at.astimezone(zone), "Y-m-d H:i:s")
         line = lines.get(key)
         if line is None:
-            lines[key] = {"id": e.pk, "key": key, "ids": [e.pk], "count": 1, "at": at, "first_at": at,
-                          "migration": e.migration_id, "url": reverse("migrations_app:vmmigration", args=[e.migration_id]),
-                          "vm": e.migration.vm.name, "message": e.message, "user": str(e.user) if e.user else ""}
+            lines[key] = {
+                "id": e.pk,
+                "key": key,
+                "ids": [e.pk],
+                "count": 1,
+                "at": at,
+                "first_at": at,
+                "migration": e.migration_id,
+                "url": reverse("migrations_app:vmmigration", args=[e.migration_id]),
+                "vm": e.migration.vm.name,
+                "message": e.message,
+                "user": str(e.user) if e.user else "",
+            }
         else:
             line["ids"].append(e.pk)
             line["count"] += 1
@@ -180,7 +216,9 @@ def collapse(events, zone: datetime.tzinfo = datetime.UTC) -> list[dict]:
     return list(lines.values())
 
 
-def latest_events(wave: Wave, batch: Batch | None = None, since: datetime.datetime | None = None) -> list[dict]:
+def latest_events(
+    wave: Wave, batch: Batch | None = None, since: datetime.datetime | None = None
+) -> list[dict]:
     """The newest LATEST_EVENTS lines of the wave's (or batch's) events, newest first, repeats
     collapsed (collapse()); with `since`, only the events logged after it less the overlap (an event
     may come again: the page counts each id once)."""
@@ -188,6 +226,8 @@ def latest_events(wave: Wave, batch: Batch | None = None, since: datetime.dateti
     if batch is not None:
         events = events.filter(migration__batch=batch)
     if since is not None:
-        events = events.filter(at__gt=since - datetime.timedelta(seconds=settings.LAUNCH["STREAM_OVERLAP_SECONDS"]))
+        events = events.filter(
+            at__gt=since - datetime.timedelta(seconds=settings.LAUNCH["STREAM_OVERLAP_SECONDS"])
+        )
     events = events.select_related("migration__vm", "user").order_by("-at", "-id")[:EVENTS_READ]
     return collapse(events, zone_of(wave))[:LATEST_EVENTS]

@@ -114,7 +114,7 @@ def read_hcx(service: HcxService, hcx_ids: list[str], page_size: int, stats: Cyc
     wanted = set(hcx_ids)
     readings: dict[str, MigrationProgress] = {}
     for start in range(0, len(hcx_ids), page_size):
-        _read_ids(service, hcx_ids[start:start + page_size], page_size, readings, stats)
+        _read_ids(service, hcx_ids[start : start + page_size], page_size, readings, stats)
     for missing in [i for i in hcx_ids if i not in readings]:
         _read_ids(service, [missing], page_size, readings, stats)
     readings = {i: p for i, p in readings.items() if i in wanted}
@@ -129,25 +129,51 @@ def _read_ids(service: HcxService, ids: list[str], page_size: int, readings: dic
         stats.hcx_calls += 1
         readings.update((p.id, p) for p in page.items)
         offset += page.answered
-        if (not page.answered or all(i in readings for i in ids)
-                or (page.total is not None and offset >= page.total)):
+        if (
+            not page.answered
+            or all(i in readings for i in ids)
+            or (page.total is not None and offset >= page.total)
+        ):
             return
 
 
 def gone_from_hcx(m: VmMigration, service: HcxService) -> MigrationProgress:
     """The reading for a migration HCX no longer has (deleted there, or HCX was rebuilt): it failed,
     as far as the portal can know, and says so."""
-    text = (f"HCX at {service.url} no longer has migration {m.hcx_id}: it was deleted in HCX or HCX was "
-            "rebuilt. Check the VM in vCenter before retrying it.")
+    text = (
+        f"HCX at {service.url} no longer has migration {m.hcx_id}: it was deleted in HCX or HCX was "
+        "rebuilt. Check the VM in vCenter before retrying it."
+    )
     return MigrationProgress(
-        id=m.hcx_id, group_id=None, vm_id=None, vm_name=None, migration_type=None, state="NOT_FOUND",
-        phase=Phase.FAILED, percent=m.percent, bytes_transferred=m.bytes_transferred, bytes_total=m.bytes_total,
-        throughput_mbps=None, eta_seconds=None, message=text, events=(), errors=(text,),
-        switchover_start=m.switchover_start, switchover_end=m.switchover_end, waiting_for_window=False,
-        reschedule_allowed=False, created=None, updated=None, started=m.started, ended=None)
+        id=m.hcx_id,
+        group_id=None,
+        vm_id=None,
+        vm_name=None,
+        migration_type=None,
+        state="NOT_FOUND",
+        phase=Phase.FAILED,
+        percent=m.percent,
+        bytes_transferred=m.bytes_transferred,
+        bytes_total=m.bytes_total,
+        throughput_mbps=None,
+        eta_seconds=None,
+        message=text,
+        events=(),
+        errors=(text,),
+        switchover_start=m.switchover_start,
+        switchover_end=m.switchover_end,
+        waiting_for_window=False,
+        reschedule_allowed=False,
+        created=None,
+        updated=None,
+        started=m.started,
+        ended=None,
+    )
 
 
-def reconcile_site(site: HcxPlan, *, service: HcxService | None = None, page_size: int | None = None) -> CycleStats:
+def reconcile_site(
+    site: HcxPlan, *, service: HcxService | None = None, page_size: int | None = None
+) -> CycleStats:
     """One cycle for `site` (see the module's docstring). Returns what it did."""
     stats = CycleStats(site=site.pk)
     page_size = page_size or settings.LAUNCH.get("RECONCILE_PAGE_SIZE", QUERY_PAGE_SIZE)
@@ -163,28 +189,47 @@ def reconcile_site(site: HcxPlan, *, service: HcxService | None = None, page_siz
                 readings = read_hcx(service, hcx_ids, page_size, stats)
             except (HcxError, LaunchError) as exc:
                 stats.skipped = f"HCX could not be read: {exc}"
-                logger.warning("Site %s: reconciler cycle ended without changes after %d HCX call(s); %s; "
-                               "the next cycle reads again", site, stats.hcx_calls, stats.skipped)
+                logger.warning(
+                    "Site %s: reconciler cycle ended without changes after %d HCX call(s); %s; "
+                    "the next cycle reads again",
+                    site,
+                    stats.hcx_calls,
+                    stats.skipped,
+                )
                 return stats
             ended = _write(site, set(hcx_ids), readings, service, stats)
             archive_groups(service, ended, stats)
         else:
             with transaction.atomic():
                 stats.waves_finished = finish_waves(Wave.objects.filter(site=site, status=WaveStatus.RUNNING))
-        if VmMigration.objects.filter(wave__site=site, state__in=sorted(S.NOT_SENT),
-                                      batch__launched__isnull=False).exists():
+        if VmMigration.objects.filter(
+            wave__site=site, state__in=sorted(S.NOT_SENT), batch__launched__isnull=False
+        ).exists():
             from .dispatch import dispatch
 
             sent = dispatch(site, service=service)
             if sent.error:
                 logger.warning("Site %s: nothing sent to HCX this cycle: %s", site, sent.error)
             elif sent.sent or sent.refused or sent.recovered:
-                logger.info("Site %s: sent %d migration(s), %d refused by HCX, %d recovered, %d still waiting",
-                            site, sent.sent, sent.refused, sent.recovered, sent.waiting)
+                logger.info(
+                    "Site %s: sent %d migration(s), %d refused by HCX, %d recovered, %d still waiting",
+                    site,
+                    sent.sent,
+                    sent.refused,
+                    sent.recovered,
+                    sent.waiting,
+                )
     if stats.rows_written or stats.waves_finished:
-        logger.info("Site %s: read %d migration(s) in %d HCX call(s), wrote %d row(s) and %d state change(s), "
-                    "finished %d wave(s)", site, stats.migrations_read, stats.hcx_calls, stats.rows_written,
-                    stats.events_written, stats.waves_finished)
+        logger.info(
+            "Site %s: read %d migration(s) in %d HCX call(s), wrote %d row(s) and %d state change(s), "
+            "finished %d wave(s)",
+            site,
+            stats.migrations_read,
+            stats.hcx_calls,
+            stats.rows_written,
+            stats.events_written,
+            stats.waves_finished,
+        )
     return stats
 
 
@@ -195,7 +240,12 @@ def _write(site, asked: set, readings: dict, service: HcxService, stats: CycleSt
         # Read again under the transaction (rows locked on PostgreSQL): a cancel or a send that
         # landed while HCX was being read is not overwritten with an older picture.
         # HCX's validation answer (JSON, per VM) is not observed: not decoded 1,000 times a cycle.
-        rows = _in_flight(site).filter(hcx_id__in=sorted(asked)).defer("validation").select_for_update(of=("self",))
+        rows = (
+            _in_flight(site)
+            .filter(hcx_id__in=sorted(asked))
+            .defer("validation")
+            .select_for_update(of=("self",))
+        )
         changed, events = [], []
         for m in rows:
             reading = readings.get(m.hcx_id)
@@ -215,8 +265,11 @@ def _write(site, asked: set, readings: dict, service: HcxService, stats: CycleSt
             MigrationEvent.objects.bulk_create(events)
         stats.rows_written, stats.events_written = len(changed), len(events)
         stats.waves_finished = finish_waves(Wave.objects.filter(site=site, status=WaveStatus.RUNNING))
-    return {readings[m.hcx_id].group_id for m in changed
-            if m.state in S.TERMINAL and m.hcx_id in readings and readings[m.hcx_id].group_id}
+    return {
+        readings[m.hcx_id].group_id
+        for m in changed
+        if m.state in S.TERMINAL and m.hcx_id in readings and readings[m.hcx_id].group_id
+    }
 
 
 def archive_groups(service: HcxService, group_ids: set[str], stats: CycleStats):
@@ -233,8 +286,10 @@ def archive_groups(service: HcxService, group_ids: set[str], stats: CycleStats):
             if service.archive_mobility_groups([group_id]):
                 stats.groups_archived += 1
             else:
-                logger.info("Mobility group %s: HCX does not archive it yet; it is when its last migration ends",
-                            group_id)
+                logger.info(
+                    "Mobility group %s: HCX does not archive it yet; it is when its last migration ends",
+                    group_id,
+                )
         except HcxError as exc:
             logger.warning("Mobility group %s not archived: %s", group_id, exc)
 
@@ -242,7 +297,11 @@ def archive_groups(service: HcxService, group_ids: set[str], stats: CycleStats):
 def sites_to_reconcile():
     """The sites with a migration not finished, or a wave still running."""
     active = VmMigration.objects.filter(wave__site=OuterRef("pk"), state__in=sorted(S.ACTIVE))
-    return HcxPlan.objects.filter(Q(Exists(active)) | Q(waves__status=WaveStatus.RUNNING)).distinct().order_by("pk")
+    return (
+        HcxPlan.objects.filter(Q(Exists(active)) | Q(waves__status=WaveStatus.RUNNING))
+        .distinct()
+        .order_by("pk")
+    )
 
 
 def reconcile_all() -> list[CycleStats]:

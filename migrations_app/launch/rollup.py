@@ -55,13 +55,30 @@ COPYING = frozenset({S.VALIDATING, S.QUEUED, S.INITIAL_SYNC})
 COMPLETE_AUDIT = AuditAction.WAVE_COMPLETE
 
 # The steps of a migration as the progress page shows them, in order (key, label, colour).
-PHASES = (("not_started", "Not started", "secondary"), ("copying", "Copying", "info"),
-          ("waiting_window", "Waiting for the window", "warning"), ("switching_over", "Switching over", "primary"),
-          ("done", "Done", "success"), ("rolled_back", "Rolled back", "dark"), ("stopped", "Stopped", "danger"))
-PHASE_OF = {S.WAITING: "not_started", S.SUBMITTING: "not_started", S.VALIDATING: "copying", S.QUEUED: "copying",
-            S.INITIAL_SYNC: "copying", S.DELTA_SYNC: "waiting_window", S.WAITING_FOR_SWITCHOVER: "waiting_window",
-            S.SWITCHOVER: "switching_over", S.CLEANUP: "switching_over", S.COMPLETE: "done",
-            S.FAILED: "stopped", S.REFUSED: "stopped", S.CANCELLED: "stopped"}
+PHASES = (
+    ("not_started", "Not started", "secondary"),
+    ("copying", "Copying", "info"),
+    ("waiting_window", "Waiting for the window", "warning"),
+    ("switching_over", "Switching over", "primary"),
+    ("done", "Done", "success"),
+    ("rolled_back", "Rolled back", "dark"),
+    ("stopped", "Stopped", "danger"),
+)
+PHASE_OF = {
+    S.WAITING: "not_started",
+    S.SUBMITTING: "not_started",
+    S.VALIDATING: "copying",
+    S.QUEUED: "copying",
+    S.INITIAL_SYNC: "copying",
+    S.DELTA_SYNC: "waiting_window",
+    S.WAITING_FOR_SWITCHOVER: "waiting_window",
+    S.SWITCHOVER: "switching_over",
+    S.CLEANUP: "switching_over",
+    S.COMPLETE: "done",
+    S.FAILED: "stopped",
+    S.REFUSED: "stopped",
+    S.CANCELLED: "stopped",
+}
 # Copy done, switchover not started: what "switch over now" applies to.
 READY_STATES = frozenset({S.DELTA_SYNC, S.WAITING_FOR_SWITCHOVER})
 
@@ -115,8 +132,12 @@ class WaveProgress:
 def ready_migrations(wave, batch=None):
     """The migrations counted in `ready`: to AVS, Bulk or RAV, copied and waiting for the switchover
     (each is its VM's latest attempt: a VM has one active migration at a time)."""
-    qs = VmMigration.objects.filter(wave=wave, state__in=sorted(READY_STATES), direction=MigrationDirection.FORWARD,
-                                    migration_type__in=PARALLEL_TYPES)
+    qs = VmMigration.objects.filter(
+        wave=wave,
+        state__in=sorted(READY_STATES),
+        direction=MigrationDirection.FORWARD,
+        migration_type__in=PARALLEL_TYPES,
+    )
     return qs.filter(batch=batch) if batch is not None else qs
 
 
@@ -128,16 +149,29 @@ def _latest(scope):
 
 def _size():
     """A migration's bytes: HCX's figure once it gave one, the inventory's size before."""
-    return Case(When(bytes_total__gt=0, then=F("bytes_total")),
-                When(vm__used_mib__gt=0, then=F("vm__used_mib") * MiB), default=F("vm__provisioned_mib") * MiB)
+    return Case(
+        When(bytes_total__gt=0, then=F("bytes_total")),
+        When(vm__used_mib__gt=0, then=F("vm__used_mib") * MiB),
+        default=F("vm__provisioned_mib") * MiB,
+    )
 
 
-def _progress(scope, *, site, now=None, items: tuple[int, int] | None = None, assumptions=None) -> WaveProgress:
+def _progress(
+    scope, *, site, now=None, items: tuple[int, int] | None = None, assumptions=None
+) -> WaveProgress:
     p = WaveProgress()
     latest = _latest(scope)
-    rows = (latest.order_by().values("state", "direction", "migration_type")
-            .annotate(n=Count("pk"), moved=Sum("bytes_transferred"), size=Sum(_size()), first=Min("submitted"),
-                      last=Max("ended")))
+    rows = (
+        latest.order_by()
+        .values("state", "direction", "migration_type")
+        .annotate(
+            n=Count("pk"),
+            moved=Sum("bytes_transferred"),
+            size=Sum(_size()),
+            first=Min("submitted"),
+            last=Max("ended"),
+        )
+    )
     parallel = 0
     first = last = None
     for row in rows:
@@ -190,8 +224,11 @@ def _progress(scope, *, site, now=None, items: tuple[int, int] | None = None, as
 def _count_lagging(latest, site, parallel: int, now, a=None) -> int:
     factor = settings.LAUNCH["LAG_FACTOR"]
     a = a or assumptions_for(site)
-    running = (latest.filter(state__in=sorted(S.IN_HCX), submitted__isnull=False)
-               .annotate(size=_size()).values_list("migration_type", "state", "submitted", "size"))
+    running = (
+        latest.filter(state__in=sorted(S.IN_HCX), submitted__isnull=False)
+        .annotate(size=_size())
+        .values_list("migration_type", "state", "submitted", "size")
+    )
     lagging = 0
     for mtype, state, started, size in running:
         transfer, switchover = estimate_vm(int(size or 0) // MiB, mtype, a, sharing_with=parallel)
@@ -214,11 +251,18 @@ def wave_progress(wave: Wave, *, now=None) -> WaveProgress:
     # scan the wave's migrations once per VM (bench/RESULTS.md: 170-260 ms at 1,000 VMs).
     sent = VmMigration.objects.filter(wave=wave).values("vm")
     size = Case(When(vm__used_mib__gt=0, then=F("vm__used_mib")), default=F("vm__provisioned_mib"))
-    items = WaveItem.objects.filter(wave=wave).aggregate(n=Count("pk"), unsent=Sum(size, filter=~Q(vm__in=sent)))
+    items = WaveItem.objects.filter(wave=wave).aggregate(
+        n=Count("pk"), unsent=Sum(size, filter=~Q(vm__in=sent))
+    )
     site = wave.site if wave.site_id else None
     a = assumptions_for(site)
-    p = _progress(VmMigration.objects.filter(wave=wave), site=site, now=now,
-                  items=(items["n"], int(items["unsent"] or 0) * MiB), assumptions=a)
+    p = _progress(
+        VmMigration.objects.filter(wave=wave),
+        site=site,
+        now=now,
+        items=(items["n"], int(items["unsent"] or 0) * MiB),
+        assumptions=a,
+    )
     estimate = estimate_loads(loads_for_waves([wave])[wave.pk], a)
     if estimate.transfer is not None and estimate.types:
         p.estimate_seconds = round(estimate.transfer.high + estimate.switchover.high)
@@ -228,7 +272,9 @@ def wave_progress(wave: Wave, *, now=None) -> WaveProgress:
 def batch_progress(batch, *, now=None) -> WaveProgress:
     """The batch's progress over the VMs it holds."""
     wave = batch.wave
-    return _progress(VmMigration.objects.filter(batch=batch), site=wave.site if wave.site_id else None, now=now)
+    return _progress(
+        VmMigration.objects.filter(batch=batch), site=wave.site if wave.site_id else None, now=now
+    )
 
 
 def finish_waves(waves) -> int:
@@ -237,14 +283,30 @@ def finish_waves(waves) -> int:
     ids = list(waves.filter(status=WaveStatus.RUNNING).values_list("pk", flat=True))
     if not ids:
         return 0
-    items = dict(WaveItem.objects.filter(wave_id__in=ids).order_by().values("wave").annotate(n=Count("pk"))
-                 .values_list("wave", "n"))
+    items = dict(
+        WaveItem.objects.filter(wave_id__in=ids)
+        .order_by()
+        .values("wave")
+        .annotate(n=Count("pk"))
+        .values_list("wave", "n")
+    )
     scope = VmMigration.objects.filter(wave_id__in=ids)
     last = scope.order_by().values("wave", "vm").annotate(last=Max("pk")).values("last")
-    moved = dict(VmMigration.objects.filter(pk__in=last, state=S.COMPLETE, direction=MigrationDirection.FORWARD,
-                                            vm__wave_item__wave_id=F("wave_id"))
-                 .order_by().values("wave").annotate(n=Count("vm", distinct=True)).values_list("wave", "n"))
-    busy = set(scope.filter(state__in=sorted(S.ACTIVE)).order_by().values_list("wave_id", flat=True).distinct())
+    moved = dict(
+        VmMigration.objects.filter(
+            pk__in=last,
+            state=S.COMPLETE,
+            direction=MigrationDirection.FORWARD,
+            vm__wave_item__wave_id=F("wave_id"),
+        )
+        .order_by()
+        .values("wave")
+        .annotate(n=Count("vm", distinct=True))
+        .values_list("wave", "n")
+    )
+    busy = set(
+        scope.filter(state__in=sorted(S.ACTIVE)).order_by().values_list("wave_id", flat=True).distinct()
+    )
     finished = 0
     for wave_id in ids:
         n = items.get(wave_id, 0)
@@ -254,9 +316,12 @@ def finish_waves(waves) -> int:
             # Compare-and-set: two cycles (or a person) acting at once finish it once.
             wave = Wave.objects.get(pk=wave_id)
             if wave.status != WaveStatus.RUNNING or not set_status(
-                    wave, WaveStatus.COMPLETED, acting_user=None, audit=COMPLETE_AUDIT, vms=n, by="reconciler"):
+                wave, WaveStatus.COMPLETED, acting_user=None, audit=COMPLETE_AUDIT, vms=n, by="reconciler"
+            ):
                 continue
-            wakeup.announce([f"wave:{wave_id}"])  # its pages' headers say "Completed" (stream.py sends the status)
+            wakeup.announce(
+                [f"wave:{wave_id}"]
+            )  # its pages' headers say "Completed" (stream.py sends the status)
             wave_event(NotificationEvent.WAVE_COMPLETED, wave, vms=n)
         finished += 1
     return finished

@@ -16,15 +16,29 @@ class BatchSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Batch
-        fields = ["id", "wave", "wave_name", "number", "name", "vm_count", "created_by", "created", "launched",
-                  "hcx_group_name", "hcx_group_id", "job"]
+        fields = [
+            "id",
+            "wave",
+            "wave_name",
+            "number",
+            "name",
+            "vm_count",
+            "created_by",
+            "created",
+            "launched",
+            "hcx_group_name",
+            "hcx_group_id",
+            "job",
+        ]
         read_only_fields = fields
 
 
 class BatchCreateSerializer(serializers.Serializer):
     wave = serializers.PrimaryKeyRelatedField(queryset=Wave.objects.all())
     vms = serializers.PrimaryKeyRelatedField(queryset=VirtualMachine.objects.all(), many=True, required=False)
-    groups = serializers.PrimaryKeyRelatedField(queryset=DependencyGroup.objects.all(), many=True, required=False)
+    groups = serializers.PrimaryKeyRelatedField(
+        queryset=DependencyGroup.objects.all(), many=True, required=False
+    )
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     launch = serializers.BooleanField(default=False, help_text="Launch the batch at once")
 
@@ -45,15 +59,44 @@ class VmMigrationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = VmMigration
-        fields = ["id", "wave", "batch", "batch_name", "vm", "vm_name", "direction", "attempt", "retry_of",
-                  "migration_type", "state", "hcx_id", "hcx_state", "percent", "bytes_transferred", "bytes_total",
-                  "throughput_mbps", "eta_seconds", "message", "errors", "validation", "seed_checkpoint",
-                  "switchover_start", "switchover_end", "created", "submitted", "started", "ended", "updated"]
+        fields = [
+            "id",
+            "wave",
+            "batch",
+            "batch_name",
+            "vm",
+            "vm_name",
+            "direction",
+            "attempt",
+            "retry_of",
+            "migration_type",
+            "state",
+            "hcx_id",
+            "hcx_state",
+            "percent",
+            "bytes_transferred",
+            "bytes_total",
+            "throughput_mbps",
+            "eta_seconds",
+            "message",
+            "errors",
+            "validation",
+            "seed_checkpoint",
+            "switchover_start",
+            "switchover_end",
+            "created",
+            "submitted",
+            "started",
+            "ended",
+            "updated",
+        ]
         read_only_fields = fields
 
 
 class WindowSerializer(serializers.Serializer):
-    start = serializers.DateTimeField(required=False, help_text="move_window: the new switchover window's start")
+    start = serializers.DateTimeField(
+        required=False, help_text="move_window: the new switchover window's start"
+    )
     end = serializers.DateTimeField(required=False, help_text="move_window: its end")
 
 
@@ -102,6 +145,12 @@ class ProgressSerializer(serializers.Serializer):
     batch = serializers.IntegerField(allow_null=True)
     cursor = serializers.CharField(allow_null=True, help_text="Pass as `since` next time")
     migrations = ProgressRowSerializer(many=True)
-    rollup = serializers.DictField(allow_null=True, help_text="The wave's (or batch's) rollup; null when nothing changed")
-    batches = serializers.DictField(child=serializers.DictField(), help_text="Rollups of the batches of the changed rows")
-    events = ProgressEventSerializer(many=True, help_text="Events logged since `since` (or the latest), newest first")
+    rollup = serializers.DictField(
+        allow_null=True, help_text="The wave's (or batch's) rollup; null when nothing changed"
+    )
+    batches = serializers.DictField(
+        child=serializers.DictField(), help_text="Rollups of the batches of the changed rows"
+    )
+    events = ProgressEventSerializer(
+        many=True, help_text="Events logged since `since` (or the latest), newest first"
+    )

@@ -50,8 +50,12 @@ RESOURCE_POOL, DATACENTER = "ResourcePool", "Datacenter"
 AVS_DEFAULT_DATASTORE = "vsanDatastore"
 SEGMENT_HREF = "/infra/segments/"
 # The mesh service each migration type needs (hcx-wire.md §5, §9.1: cold migration rides the vMotion service).
-SERVICE_OF = {MigrationType.BULK: "BULK_MIGRATION", MigrationType.RAV: "RAV", MigrationType.VMOTION: "VMOTION",
-              MigrationType.COLD: "VMOTION"}
+SERVICE_OF = {
+    MigrationType.BULK: "BULK_MIGRATION",
+    MigrationType.RAV: "RAV",
+    MigrationType.VMOTION: "VMOTION",
+    MigrationType.COLD: "VMOTION",
+}
 
 
 def service_for(site: HcxPlan) -> HcxService:
@@ -71,8 +75,9 @@ class Endpoint:
     vcenter_name: str = ""
 
     def body(self) -> dict:
-        return bodies.site(self.id, endpoint_name=self.name, vcenter_uuid=self.vcenter_uuid,
-                           vcenter_name=self.vcenter_name)
+        return bodies.site(
+            self.id, endpoint_name=self.name, vcenter_uuid=self.vcenter_uuid, vcenter_name=self.vcenter_name
+        )
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,9 @@ class VmFacts:
 class SiteContext:
     """The HCX facts of one site, read once and kept for one dispatch (a few inventory calls)."""
 
-    def __init__(self, site: HcxPlan, service: HcxService, *, local: Endpoint, remote: Endpoint, meshes: list[dict]):
+    def __init__(
+        self, site: HcxPlan, service: HcxService, *, local: Endpoint, remote: Endpoint, meshes: list[dict]
+    ):
         self.site = site
         self.service = service
         self.local = local
@@ -120,22 +127,35 @@ class SiteContext:
             local_id = local_endpoint_id(ctx)
             pairing = paired_endpoint(ctx)
             meshes = _working_meshes(ctx, local_id, pairing["endpointId"])
-            vcenters = {(c.get("endpoint") or {}).get("endpointId"): c
-                        for c in service.resource_containers(local=True, remote=True)}
+            vcenters = {
+                (c.get("endpoint") or {}).get("endpointId"): c
+                for c in service.resource_containers(local=True, remote=True)
+            }
         except JobError as exc:
             raise LaunchError(f"{site}: {exc}") from None
         if not local_id:
-            raise LaunchError(f"The HCX Connector of {site} reports no local endpoint: is it activated and "
-                              "registered with its vCenter?")
+            raise LaunchError(
+                f"The HCX Connector of {site} reports no local endpoint: is it activated and "
+                "registered with its vCenter?"
+            )
 
         def endpoint(endpoint_id, name):
             vc = vcenters.get(endpoint_id) or {}
-            return Endpoint(endpoint_id, name or "", vc.get("resourceId") or vc.get("vcuuid") or "",
-                            vc.get("resourceName") or vc.get("name") or "")
+            return Endpoint(
+                endpoint_id,
+                name or "",
+                vc.get("resourceId") or vc.get("vcuuid") or "",
+                vc.get("resourceName") or vc.get("name") or "",
+            )
 
         local_name = (service.session_info.endpoint_name if service.session_info else "") or ""
-        return cls(site, service, local=endpoint(local_id, local_name),
-                   remote=endpoint(pairing["endpointId"], pairing.get("name")), meshes=meshes)
+        return cls(
+            site,
+            service,
+            local=endpoint(local_id, local_name),
+            remote=endpoint(pairing["endpointId"], pairing.get("name")),
+            meshes=meshes,
+        )
 
     def mesh_for(self, migration_type: str) -> str:
         """The id of the working mesh that carries `migration_type`'s service (the preferred one first)."""
@@ -143,9 +163,11 @@ class SiteContext:
         mesh = next((m for m in self.meshes if service in _services(m)), None)
         if mesh is None:
             offered = ", ".join(f"{m.get('name')} ({', '.join(sorted(_services(m)))})" for m in self.meshes)
-            raise LaunchError(f"No working service mesh of {self.site} offers {service}, which a "
-                              f"{MigrationType(migration_type).label} migration needs (meshes: {offered}): add the "
-                              "service to the mesh in HCX, or choose another migration type.")
+            raise LaunchError(
+                f"No working service mesh of {self.site} offers {service}, which a "
+                f"{MigrationType(migration_type).label} migration needs (meshes: {offered}): add the "
+                "service to the mesh in HCX, or choose another migration type."
+            )
         return mesh["serviceMeshId"]
 
     # --- forward: the wave's target in AVS -----------------------------------------------------------
@@ -164,8 +186,10 @@ class SiteContext:
         clusters = {c.name: c for c in self._remote_clusters()}
         cluster = clusters.get(name)
         if cluster is None:
-            raise LaunchError(f"The AVS side of {self.site} has no cluster {name!r} (HCX knows "
-                              f"{', '.join(sorted(clusters)) or 'none'}): fix the wave's target cluster.")
+            raise LaunchError(
+                f"The AVS side of {self.site} has no cluster {name!r} (HCX knows "
+                f"{', '.join(sorted(clusters)) or 'none'}): fix the wave's target cluster."
+            )
         compute = cluster
         if wave.target_resource_pool:
             compute = self._remote_container(RESOURCE_POOL, wave.target_resource_pool, "resource pool")
@@ -175,16 +199,20 @@ class SiteContext:
             wanted = next(iter(stores)) if len(stores) == 1 else AVS_DEFAULT_DATASTORE
         store = stores.get(wanted)
         if store is None:
-            raise LaunchError(f"The AVS side of {self.site} has no datastore {wanted!r} (HCX knows "
-                              f"{', '.join(sorted(s for s in stores if s)) or 'none'}): fix the wave's target "
-                              "datastore.")
+            raise LaunchError(
+                f"The AVS side of {self.site} has no datastore {wanted!r} (HCX knows "
+                f"{', '.join(sorted(s for s in stores if s)) or 'none'}): fix the wave's target "
+                "datastore."
+            )
         containers = [bodies.container(compute.id, compute.name, compute.entity_type)]
         if wave.target_folder:
             folder = self._remote_container(FOLDER, wave.target_folder, "folder")
             containers.append(bodies.container(folder.id, folder.name, folder.entity_type))
         datacenters = [c for c in self.remote_items("containers") if c.kind == DATACENTER]
         if len(datacenters) == 1:  # AYA places into folder, resource pool and datacenter
-            containers.append(bodies.container(datacenters[0].id, datacenters[0].name, datacenters[0].entity_type))
+            containers.append(
+                bodies.container(datacenters[0].id, datacenters[0].name, datacenters[0].entity_type)
+            )
         return Placement(tuple(containers), store.id, store.name)
 
     def remote_items(self, kind: str) -> list[InventoryItem]:
@@ -196,11 +224,15 @@ class SiteContext:
     def _remote_container(self, kind: str, name: str, what: str) -> InventoryItem:
         leaf = name.rstrip("/").rsplit("/", 1)[-1]
         known = [c for c in self.remote_items("containers") if c.kind == kind]
-        found = next((c for c in known if c.name == name), None) or next((c for c in known if c.name == leaf), None)
+        found = next((c for c in known if c.name == name), None) or next(
+            (c for c in known if c.name == leaf), None
+        )
         if found is None:
-            raise LaunchError(f"The AVS side of {self.site} has no {what} {name!r} (HCX knows "
-                              f"{', '.join(sorted({c.name for c in known})) or 'none'}): fix the wave's target "
-                              f"{what}.")
+            raise LaunchError(
+                f"The AVS side of {self.site} has no {what} {name!r} (HCX knows "
+                f"{', '.join(sorted({c.name for c in known})) or 'none'}): fix the wave's target "
+                f"{what}."
+            )
         return found
 
     def _remote_clusters(self) -> list[InventoryItem]:
@@ -211,11 +243,14 @@ class SiteContext:
             if not found:
                 seen = {}
                 for profile in self.service.list_compute_profiles(self.remote.id):
-                    for c in [*(profile.get("compute") or []),
-                              *((profile.get("deploymentContainer") or {}).get("compute") or [])]:
+                    for c in [
+                        *(profile.get("compute") or []),
+                        *((profile.get("deploymentContainer") or {}).get("compute") or []),
+                    ]:
                         if c.get("type") == CLUSTER and c.get("id"):
-                            seen[c["id"]] = InventoryItem(c["id"], c.get("name") or c["id"], CLUSTER, CLUSTER,
-                                                          self.remote.id)
+                            seen[c["id"]] = InventoryItem(
+                                c["id"], c.get("name") or c["id"], CLUSTER, CLUSTER, self.remote.id
+                            )
                 found = list(seen.values())
             self._remote_clusters_found = found
         return self._remote_clusters_found
@@ -233,11 +268,15 @@ class SiteContext:
         if len(named) == 1:
             return named[0]
         if named:
-            raise LaunchError(f"{vm.name}: the AVS side of {self.site} has {len(named)} VMs of that name "
-                              f"({', '.join(v.id for v in named)}), so HCX cannot be told which to bring back: "
-                              "rename the others in AVS first.")
-        raise LaunchError(f"{vm.name}: the AVS side of {self.site} has no VM of that name in HCX's inventory, so it "
-                          "cannot be rolled back: was it renamed, moved or deleted in AVS?")
+            raise LaunchError(
+                f"{vm.name}: the AVS side of {self.site} has {len(named)} VMs of that name "
+                f"({', '.join(v.id for v in named)}), so HCX cannot be told which to bring back: "
+                "rename the others in AVS first."
+            )
+        raise LaunchError(
+            f"{vm.name}: the AVS side of {self.site} has no VM of that name in HCX's inventory, so it "
+            "cannot be rolled back: was it renamed, moved or deleted in AVS?"
+        )
 
     def _tree(self, vcenter_uuid: str) -> list[dict]:
         """Every node of HCX's vCenter tree for `vcenter_uuid` (empty when HCX does not list it)."""
@@ -259,15 +298,26 @@ class SiteContext:
         """The VM's own cluster, folder and datastore on-premises, from the discovered inventory."""
         facts = self.facts(vm)
         if vm.cluster is None or facts.datastore is None:
-            raise LaunchError(f"{vm.name}: the inventory does not say which cluster and datastore it came from, so "
-                              "it cannot be rolled back; discover its vCenter again.")
+            raise LaunchError(
+                f"{vm.name}: the inventory does not say which cluster and datastore it came from, so "
+                "it cannot be rolled back; discover its vCenter again."
+            )
         containers = [bodies.container(vm.cluster.moid, vm.cluster.name, CLUSTER)]
         if vm.folder:
             leaf = vm.folder.rstrip("/").rsplit("/", 1)[-1]
-            node = next((n for n in self._tree(self.local.vcenter_uuid)
-                         if n.get("entityType") == FOLDER and n.get("name") in (vm.folder, leaf)), None)
-            containers.append(bodies.container(node["entity_id"], node["name"], FOLDER) if node
-                              else bodies.container(vm.folder, leaf, FOLDER))
+            node = next(
+                (
+                    n
+                    for n in self._tree(self.local.vcenter_uuid)
+                    if n.get("entityType") == FOLDER and n.get("name") in (vm.folder, leaf)
+                ),
+                None,
+            )
+            containers.append(
+                bodies.container(node["entity_id"], node["name"], FOLDER)
+                if node
+                else bodies.container(vm.folder, leaf, FOLDER)
+            )
         moref, name = facts.datastore
         return Placement(tuple(containers), moref, name)
 
@@ -283,11 +333,16 @@ class SiteContext:
         if vm_ids:
             for vm_id in vm_ids:
                 self._facts[vm_id] = VmFacts()
-            nics = VirtualNic.objects.filter(vm_id__in=vm_ids, network__isnull=False).values_list("vm_id", "network_id")
+            nics = VirtualNic.objects.filter(vm_id__in=vm_ids, network__isnull=False).values_list(
+                "vm_id", "network_id"
+            )
             for vm_id, network_id in nics:
                 self._facts[vm_id].network_ids.add(network_id)
-            disks = (VirtualDisk.objects.filter(vm_id__in=vm_ids, datastore__isnull=False)
-                     .order_by("vm_id", "key", "pk").values_list("vm_id", "datastore__moid", "datastore__name"))
+            disks = (
+                VirtualDisk.objects.filter(vm_id__in=vm_ids, datastore__isnull=False)
+                .order_by("vm_id", "key", "pk")
+                .values_list("vm_id", "datastore__moid", "datastore__name")
+            )
             for vm_id, moref, name in disks:
                 if self._facts[vm_id].datastore is None:
                     self._facts[vm_id].datastore = (moref, name)
@@ -314,8 +369,14 @@ class SiteContext:
                 network = networks[network_id]
                 lands = landing(network_id, network.name, explicit, on_plan)
                 if lands.mapped:
-                    self._mappings[wave_id].append(NetworkMapping(
-                        wave_id=wave_id, source=network, target_kind=lands.target_kind, target_name=lands.target_name))
+                    self._mappings[wave_id].append(
+                        NetworkMapping(
+                            wave_id=wave_id,
+                            source=network,
+                            target_kind=lands.target_kind,
+                            target_name=lands.target_name,
+                        )
+                    )
 
     def facts(self, vm: VirtualMachine) -> VmFacts:
         self._load({vm.pk}, set())
@@ -339,19 +400,33 @@ class SiteContext:
         result = []
         for row in rows:
             source = self.network(self.local, row.source.name) or {
-                "entity_id": row.source.moid or row.source.name, "name": row.source.name,
-                "entityType": "DistributedVirtualPortgroup" if row.source.switch_type == SwitchType.DISTRIBUTED
-                else "Network"}
+                "entity_id": row.source.moid or row.source.name,
+                "name": row.source.name,
+                "entityType": "DistributedVirtualPortgroup"
+                if row.source.switch_type == SwitchType.DISTRIBUTED
+                else "Network",
+            }
             # An extended network and an AVS segment are both NSX segments on the AVS side, whose
             # inventory href is /infra/segments/<name> (hcx-wire.md §6).
             target = self.network(self.remote, row.target_name) or {
-                "entity_id": f"{SEGMENT_HREF}{row.target_name}", "name": row.target_name, "entityType": "NsxtSegment"}
+                "entity_id": f"{SEGMENT_HREF}{row.target_name}",
+                "name": row.target_name,
+                "entityType": "NsxtSegment",
+            }
             if m.direction == MigrationDirection.REVERSE:
                 source, target = target, source
-            result.append(bodies.network_mapping(
-                source_id=source["entity_id"], source_name=source["name"], source_type=source["entityType"],
-                source_href=_href(source), destination_id=target["entity_id"], destination_name=target["name"],
-                destination_type=target["entityType"], destination_href=_href(target)))
+            result.append(
+                bodies.network_mapping(
+                    source_id=source["entity_id"],
+                    source_name=source["name"],
+                    source_type=source["entityType"],
+                    source_href=_href(source),
+                    destination_id=target["entity_id"],
+                    destination_name=target["name"],
+                    destination_type=target["entityType"],
+                    destination_href=_href(target),
+                )
+            )
         return result
 
 
@@ -360,7 +435,9 @@ def _instance_uuid(item: dict) -> str:
     the plausible places)."""
     summary = item.get("summary") if isinstance(item.get("summary"), dict) else {}
     config = summary.get("config") if isinstance(summary.get("config"), dict) else {}
-    return str(item.get("instanceUuid") or item.get("instance_uuid") or config.get("instanceUuid") or "").lower()
+    return str(
+        item.get("instanceUuid") or item.get("instance_uuid") or config.get("instanceUuid") or ""
+    ).lower()
 
 
 def _href(network: dict) -> str:
@@ -381,12 +458,19 @@ def _working_meshes(ctx: Context, local_id: str | None, remote_id: str) -> list[
     set-up's own first. LaunchError when there is none."""
     meshes = ctx.hcx.list_service_meshes()
     migrating = set(SERVICE_OF.values())
-    found = [m for m in meshes if m.get("state") == MESH_WORKING and _services(m) & migrating
-             and {local_id, remote_id} <= {p.get("endpointId") for p in m.get("computeProfiles") or []}]
+    found = [
+        m
+        for m in meshes
+        if m.get("state") == MESH_WORKING
+        and _services(m) & migrating
+        and {local_id, remote_id} <= {p.get("endpointId") for p in m.get("computeProfiles") or []}
+    ]
     if not found:
         states = ", ".join(f"{m.get('name')} {m.get('state')}" for m in meshes) or "none"
-        raise LaunchError(f"{ctx.plan}: HCX has no working ({MESH_WORKING}) service mesh with a migration service "
-                          f"to the AVS side (meshes: {states}): finish the service mesh step of the HCX set-up first.")
+        raise LaunchError(
+            f"{ctx.plan}: HCX has no working ({MESH_WORKING}) service mesh with a migration service "
+            f"to the AVS side (meshes: {states}): finish the service mesh step of the HCX set-up first."
+        )
     own = mesh_name(ctx)
     return sorted(found, key=lambda m: m.get("name") != own)
 

@@ -14,8 +14,12 @@ from migrations_app.choices import MigrationDirection
 from .site import SiteContext
 
 # Our migration types -> bodies.MIGRATION_TYPES keys.
-TYPE_NAMES = {MigrationType.BULK: "Bulk", MigrationType.VMOTION: "vMotion", MigrationType.COLD: "Cold",
-              MigrationType.RAV: "RAV"}
+TYPE_NAMES = {
+    MigrationType.BULK: "Bulk",
+    MigrationType.VMOTION: "vMotion",
+    MigrationType.COLD: "Cold",
+    MigrationType.RAV: "RAV",
+}
 # Only these wait for a switchover window (hcx-wire.md §9.2); HCX warns about a window on the others.
 WINDOWED = (MigrationType.BULK, MigrationType.RAV)
 
@@ -33,16 +37,24 @@ def spec_for(migration, ctx: SiteContext) -> dict:
     # A rollback switches over as soon as its copy is done: the wave's window is for going to AVS.
     windowed = m.migration_type in WINDOWED and not reverse
     return bodies.migration(
-        vm_id=vm_id, vm_name=vm.name, migration_type=TYPE_NAMES[m.migration_type],
-        source=source.body(), destination=destination.body(),
-        placement=list(where.containers), datastore_id=where.datastore_id, datastore_name=where.datastore_name,
+        vm_id=vm_id,
+        vm_name=vm.name,
+        migration_type=TYPE_NAMES[m.migration_type],
+        source=source.body(),
+        destination=destination.body(),
+        placement=list(where.containers),
+        datastore_id=where.datastore_id,
+        datastore_name=where.datastore_name,
         network_mappings=ctx.network_mappings(m),
         service_mesh_id=ctx.mesh_for(m.migration_type),
         switchover_start=wave.window_start if windowed else None,
         switchover_end=wave.window_end if windowed else None,
-        remove_isos=wave.remove_isos, remove_snapshots=wave.remove_snapshots, force_power_off=wave.force_power_off,
+        remove_isos=wave.remove_isos,
+        remove_snapshots=wave.remove_snapshots,
+        force_power_off=wave.force_power_off,
         retain_mac=wave.retain_mac,
         # Going back, the on-premises hosts may not run the newer tools or hardware version.
-        upgrade_tools=wave.upgrade_tools and not reverse, upgrade_hardware=wave.upgrade_hardware and not reverse,
+        upgrade_tools=wave.upgrade_tools and not reverse,
+        upgrade_hardware=wave.upgrade_hardware and not reverse,
         seed_checkpoint=m.seed_checkpoint,
     )

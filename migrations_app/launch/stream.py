@@ -63,7 +63,9 @@ class Tracker:
             self.sent[r["id"]] = r["updated"]
         self.cursor = cursor
         if cursor is not None:
-            horizon = progress.format_cursor(cursor - datetime.timedelta(seconds=settings.LAUNCH["STREAM_OVERLAP_SECONDS"]))
+            horizon = progress.format_cursor(
+                cursor - datetime.timedelta(seconds=settings.LAUNCH["STREAM_OVERLAP_SECONDS"])
+            )
             self.sent = {k: v for k, v in self.sent.items() if v > horizon}
         return new
 
@@ -102,13 +104,21 @@ class SharedLooks:
         self._looks: dict[tuple, Look] = {}
         self._read = read  # how a look reaches the database: `await read(fn, *args)`
 
-    async def tick(self, wave: Wave, batch: Batch | None, tracker: Tracker, announced: float | None) -> str | None:
+    async def tick(
+        self, wave: Wave, batch: Batch | None, tracker: Tracker, announced: float | None
+    ) -> str | None:
         """The event text to send this subscription, or None when nothing is new for it. `announced`:
         for a stream with wake-ups, when the last change it was woken for was announced (0.0 before
         any); None for a stream that only polls."""
         # The loop is part of the key: a look's Event belongs to the loop that made it.
-        key = (id(asyncio.get_running_loop()), wave.pk, batch.pk if batch else None, tracker.cursor,
-               frozenset(tracker.sent.items()), tracker.status)
+        key = (
+            id(asyncio.get_running_loop()),
+            wave.pk,
+            batch.pk if batch else None,
+            tracker.cursor,
+            frozenset(tracker.sent.items()),
+            tracker.status,
+        )
         now = time.time()
         look = self._looks.get(key)
         mine = look is None or not self._usable(look, now, announced)
@@ -128,8 +138,11 @@ class SharedLooks:
         finally:
             look.done.set()  # also when it failed: the waiting streams look for themselves
         keep = settings.LAUNCH["STREAM_OVERLAP_SECONDS"]  # a state older than the overlap is no stream's
-        self._looks = {k: v for k, v in self._looks.items()
-                       if not v.done.is_set() or (v.ended and time.time() - v.ended <= keep)}
+        self._looks = {
+            k: v
+            for k, v in self._looks.items()
+            if not v.done.is_set() or (v.ended and time.time() - v.ended <= keep)
+        }
         return look.text
 
     def _usable(self, look: Look, now: float, announced: float | None) -> bool:
@@ -172,7 +185,11 @@ def _subscription(request, pk: int):
         raise Http404("No such wave.")
     batch = None
     if request.GET.get("batch"):
-        batch = Batch.objects.filter(pk=request.GET["batch"], wave=wave).first() if request.GET["batch"].isdigit() else None
+        batch = (
+            Batch.objects.filter(pk=request.GET["batch"], wave=wave).first()
+            if request.GET["batch"].isdigit()
+            else None
+        )
         if batch is None:
             raise Http404("No such batch in this wave.")
     return user, wave, batch
@@ -216,7 +233,9 @@ async def progress_stream(request, pk: int):
     try:
         slot = stream_slots.take(user)
     except stream_slots.Refused as refusal:
-        return HttpResponse(str(refusal), status=429, content_type="text/plain", headers={"Retry-After": "30"})
+        return HttpResponse(
+            str(refusal), status=429, content_type="text/plain", headers={"Retry-After": "30"}
+        )
     stream = events(wave, batch, since, slot)
     slot.hold_while(stream)
     response = StreamingHttpResponse(stream, content_type="text/event-stream")

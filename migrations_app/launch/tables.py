@@ -16,8 +16,12 @@ from .progress import format_cursor
 
 
 def state_badge(m: VmMigration) -> str:
-    return format_html('<span class="badge text-bg-{}" data-field="state" data-state="{}">{}</span>',
-                       m.state_color, m.state, m.get_state_display())
+    return format_html(
+        '<span class="badge text-bg-{}" data-field="state" data-state="{}">{}</span>',
+        m.state_color,
+        m.state,
+        m.get_state_display(),
+    )
 
 
 def percent_bar(m: VmMigration) -> str:
@@ -26,36 +30,66 @@ def percent_bar(m: VmMigration) -> str:
         'aria-valuenow="{}" aria-valuemin="0" aria-valuemax="100" data-field="percent-bar">'
         '<div class="progress-bar bg-{}" style="width: {}%"></div></div>'
         '<span class="small" data-field="percent">{}%</span>',
-        m.vm.name, m.percent, m.state_color, m.percent, m.percent)
+        m.vm.name,
+        m.percent,
+        m.state_color,
+        m.percent,
+        m.percent,
+    )
 
 
 class VmMigrationTable(tables.Table):
-    select = tables.CheckBoxColumn(accessor="pk", attrs={
-        "td__input": {"name": "ids", "form": "migration-actions", "aria-label": "Select this migration"},
-        "th__input": {"data-select-all": "ids", "aria-label": "Select all"}})
-    vm = tables.Column(verbose_name="VM", accessor="vm__name", order_by=("vm__name", "attempt", "pk"),
-                       linkify=("migrations_app:vmmigration", {"pk": tables.A("pk")}))
-    batch = tables.Column(verbose_name="Batch", accessor="batch__name", order_by=("batch__number", "vm__name", "pk"))
+    select = tables.CheckBoxColumn(
+        accessor="pk",
+        attrs={
+            "td__input": {"name": "ids", "form": "migration-actions", "aria-label": "Select this migration"},
+            "th__input": {"data-select-all": "ids", "aria-label": "Select all"},
+        },
+    )
+    vm = tables.Column(
+        verbose_name="VM",
+        accessor="vm__name",
+        order_by=("vm__name", "attempt", "pk"),
+        linkify=("migrations_app:vmmigration", {"pk": tables.A("pk")}),
+    )
+    batch = tables.Column(
+        verbose_name="Batch", accessor="batch__name", order_by=("batch__number", "vm__name", "pk")
+    )
     migration_type = tables.Column(verbose_name="Type", order_by=("migration_type", "pk"))
     state = tables.Column(order_by=("state", "pk"))
     percent = tables.Column(verbose_name="Progress", order_by=("percent", "pk"))
     bytes_transferred = NumberColumn(verbose_name="Bytes", order_by=("bytes_transferred", "pk"))
     # empty_values=(): the cell is rendered (with its data-field) even while HCX reports nothing yet.
-    throughput_mbps = NumberColumn(verbose_name="Throughput", order_by=("throughput_mbps", "pk"), empty_values=())
+    throughput_mbps = NumberColumn(
+        verbose_name="Throughput", order_by=("throughput_mbps", "pk"), empty_values=()
+    )
     eta_seconds = NumberColumn(verbose_name="ETA", order_by=("eta_seconds", "pk"), empty_values=())
     message = tables.Column(verbose_name="HCX message", orderable=False, empty_values=())
     attempt = NumberColumn(order_by=("attempt", "pk"))
 
     class Meta:
         model = VmMigration
-        fields = ("select", "vm", "batch", "migration_type", "state", "percent", "bytes_transferred",
-                  "throughput_mbps", "eta_seconds", "message", "attempt")
+        fields = (
+            "select",
+            "vm",
+            "batch",
+            "migration_type",
+            "state",
+            "percent",
+            "bytes_transferred",
+            "throughput_mbps",
+            "eta_seconds",
+            "message",
+            "attempt",
+        )
         order_by = ("batch", "vm")
         attrs = {"class": "table table-sm align-middle", "data-testid": "migrations-table"}
-        row_attrs = {"data-migration-id": lambda record: record.pk,
-                     "data-type": lambda record: record.migration_type,
-                     "data-direction": lambda record: record.direction,
-                     "data-updated": lambda record: format_cursor(record.updated) or ""}
+        row_attrs = {
+            "data-migration-id": lambda record: record.pk,
+            "data-type": lambda record: record.migration_type,
+            "data-direction": lambda record: record.direction,
+            "data-updated": lambda record: format_cursor(record.updated) or "",
+        }
         empty_text = "No migrations yet: make a batch and launch it."
 
     def render_migration_type(self, record):
@@ -68,7 +102,9 @@ class VmMigrationTable(tables.Table):
         return percent_bar(record)
 
     def render_bytes_transferred(self, record):
-        return format_html('<span data-field="bytes">{}</span>', bytes_text(record.bytes_transferred, record.bytes_total))
+        return format_html(
+            '<span data-field="bytes">{}</span>', bytes_text(record.bytes_transferred, record.bytes_total)
+        )
 
     def render_throughput_mbps(self, record):
         return format_html('<span data-field="throughput">{}</span>', throughput_text(record.throughput_mbps))
@@ -78,7 +114,9 @@ class VmMigrationTable(tables.Table):
 
     def render_eta_seconds(self, record):
         zone = self.zone or zone_of(record.wave)
-        return format_html('<span data-field="eta">{}</span>', eta_text(record.eta_seconds, record.updated, zone))
+        return format_html(
+            '<span data-field="eta">{}</span>', eta_text(record.eta_seconds, record.updated, zone)
+        )
 
     def render_message(self, record):
         return format_html('<span class="small" data-field="message">{}</span>', record.message)

@@ -29,10 +29,17 @@ S = MigrationState
 
 # HCX's phases are our states of the same name; a draft in HCX is still ours to send.
 PHASE_STATES = {
-    Phase.DRAFT: S.SUBMITTING, Phase.VALIDATING: S.VALIDATING, Phase.QUEUED: S.QUEUED,
-    Phase.INITIAL_SYNC: S.INITIAL_SYNC, Phase.DELTA_SYNC: S.DELTA_SYNC,
-    Phase.WAITING_FOR_SWITCHOVER: S.WAITING_FOR_SWITCHOVER, Phase.SWITCHOVER: S.SWITCHOVER,
-    Phase.CLEANUP: S.CLEANUP, Phase.COMPLETE: S.COMPLETE, Phase.FAILED: S.FAILED, Phase.CANCELLED: S.CANCELLED,
+    Phase.DRAFT: S.SUBMITTING,
+    Phase.VALIDATING: S.VALIDATING,
+    Phase.QUEUED: S.QUEUED,
+    Phase.INITIAL_SYNC: S.INITIAL_SYNC,
+    Phase.DELTA_SYNC: S.DELTA_SYNC,
+    Phase.WAITING_FOR_SWITCHOVER: S.WAITING_FOR_SWITCHOVER,
+    Phase.SWITCHOVER: S.SWITCHOVER,
+    Phase.CLEANUP: S.CLEANUP,
+    Phase.COMPLETE: S.COMPLETE,
+    Phase.FAILED: S.FAILED,
+    Phase.CANCELLED: S.CANCELLED,
 }
 
 # The portal's own moves. Reaching an HCX state by `move()` is for the send itself (HCX accepted it).
@@ -47,9 +54,23 @@ for _state in S.IN_HCX:
     ALLOWED[_state] = {S.CANCELLED}
 
 # The fields observe() may change: the reconciler's bulk_update writes exactly these.
-OBSERVED_FIELDS = ["state", "hcx_state", "percent", "bytes_transferred", "bytes_total", "throughput_mbps",
-                   "eta_seconds", "message", "errors", "switchover_start", "switchover_end", "started", "ended",
-                   "hcx_clock_ahead_minutes", "updated"]
+OBSERVED_FIELDS = [
+    "state",
+    "hcx_state",
+    "percent",
+    "bytes_transferred",
+    "bytes_total",
+    "throughput_mbps",
+    "eta_seconds",
+    "message",
+    "errors",
+    "switchover_start",
+    "switchover_end",
+    "started",
+    "ended",
+    "hcx_clock_ahead_minutes",
+    "updated",
+]
 
 # How far ahead of the portal's clock a time HCX reports may be before it is taken as now instead:
 # clocks a little apart (NTP's usual drift, a reading taken during a cycle) are not worth a note.
@@ -60,17 +81,25 @@ class IllegalTransition(Exception):
     """A move the state machine does not allow; the message says which and why it matters."""
 
 
-def _event(m: VmMigration, message: str, *, kind=MigrationEventKind.STATE, user=None, at=None) -> MigrationEvent:
-    return MigrationEvent(migration=m, wave_id=m.wave_id, at=at or timezone.now(), kind=kind, state=m.state,
-                          message=message[:1000], user=user)
+def _event(
+    m: VmMigration, message: str, *, kind=MigrationEventKind.STATE, user=None, at=None
+) -> MigrationEvent:
+    return MigrationEvent(
+        migration=m,
+        wave_id=m.wave_id,
+        at=at or timezone.now(),
+        kind=kind,
+        state=m.state,
+        message=message[:1000],
+        user=user,
+    )
 
 
 def move(m: VmMigration, to: str, *, message: str = "", user=None, **fields) -> MigrationEvent:
     """Move `m` to `to` (a portal decision), save it and log it. `fields` are other columns to set
     with it (hcx_id, validation, submitted, ...). Raises IllegalTransition."""
     if to not in ALLOWED.get(m.state, set()):
-        raise IllegalTransition(
-            f"{m.vm} cannot go from {S(m.state).label.lower()} to {S(to).label.lower()}")
+        raise IllegalTransition(f"{m.vm} cannot go from {S(m.state).label.lower()} to {S(to).label.lower()}")
     now = timezone.now()
     was = m.state
     values = {**fields, "state": to, "updated": now}
@@ -82,7 +111,8 @@ def move(m: VmMigration, to: str, *, message: str = "", user=None, **fields) -> 
         if not VmMigration.objects.filter(pk=m.pk, state=was).update(**values):
             m.refresh_from_db(fields=["state"])
             raise IllegalTransition(
-                f"{m.vm} changed meanwhile: it is {S(m.state).label.lower()} now, not {S(was).label.lower()}")
+                f"{m.vm} changed meanwhile: it is {S(m.state).label.lower()} now, not {S(was).label.lower()}"
+            )
         for name, value in values.items():
             setattr(m, name, value)
         event = _event(m, message or S(to).label, user=user, at=now)
@@ -111,11 +141,19 @@ def observe(m: VmMigration, p: MigrationProgress, *, now=None) -> tuple[bool, li
     state = PHASE_STATES.get(p.phase, m.state)
     message = p.errors[0] if p.phase == Phase.FAILED and p.errors else (p.message or "")
     values = {
-        "state": state, "hcx_state": (p.state or "")[:60], "percent": p.percent,
-        "bytes_transferred": p.bytes_transferred, "bytes_total": p.bytes_total or m.bytes_total,
-        "throughput_mbps": p.throughput_mbps, "eta_seconds": p.eta_seconds, "message": message[:1000],
-        "errors": list(p.errors), "switchover_start": p.switchover_start, "switchover_end": p.switchover_end,
-        "started": m.started or started, "ended": ended if state in S.TERMINAL else None,
+        "state": state,
+        "hcx_state": (p.state or "")[:60],
+        "percent": p.percent,
+        "bytes_transferred": p.bytes_transferred,
+        "bytes_total": p.bytes_total or m.bytes_total,
+        "throughput_mbps": p.throughput_mbps,
+        "eta_seconds": p.eta_seconds,
+        "message": message[:1000],
+        "errors": list(p.errors),
+        "switchover_start": p.switchover_start,
+        "switchover_end": p.switchover_end,
+        "started": m.started or started,
+        "ended": ended if state in S.TERMINAL else None,
     }
     if ahead is not None:
         values["hcx_clock_ahead_minutes"] = ahead
@@ -132,8 +170,15 @@ def observe(m: VmMigration, p: MigrationProgress, *, now=None) -> tuple[bool, li
     m.updated = now
     events = [_event(m, message or S(state).label, at=now)] if "state" in changed else []
     if ahead is not None and noted_before is None:
-        events.append(_event(m, f"HCX's clock is at least {ahead} minutes ahead of the portal's: times clamped "
-                                "to the portal's now", kind=MigrationEventKind.HCX, at=now))
+        events.append(
+            _event(
+                m,
+                f"HCX's clock is at least {ahead} minutes ahead of the portal's: times clamped "
+                "to the portal's now",
+                kind=MigrationEventKind.HCX,
+                at=now,
+            )
+        )
     return True, events
 
 

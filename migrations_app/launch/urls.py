@@ -11,7 +11,11 @@ urlpatterns = [
     path("waves/<int:pk>/launch/", views.WaveLaunchView.as_view(), name="wave_launch"),
     path("waves/<int:pk>/batches/add/", views.BatchAddView.as_view(), name="batch_add"),
     path("waves/<int:pk>/migrations/act/", views.MigrationActionView.as_view(), name="vmmigration_action"),
-    path("waves/<int:pk>/validate-in-hcx/", validate_views.WaveValidationView.as_view(), name="wave_validate_hcx"),
+    path(
+        "waves/<int:pk>/validate-in-hcx/",
+        validate_views.WaveValidationView.as_view(),
+        name="wave_validate_hcx",
+    ),
     path("batches/<int:pk>/", views.BatchProgressView.as_view(), name="batch"),
     path("batches/<int:pk>/launch/", views.BatchLaunchView.as_view(), name="batch_launch"),
     path("migrations/", views.VmMigrationListView.as_view(), name="vmmigration_list"),

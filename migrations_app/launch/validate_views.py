@@ -57,8 +57,10 @@ class WaveValidationView(PermissionMixin, View):
         except LaunchError as error:
             messages.error(request, str(error))
         else:
-            messages.info(request, f"Checking {wave.name}'s VMs in HCX; nothing is started." if started
-                          else f"{wave.name} is being checked in HCX already (job #{job.pk}).")
+            messages.info(
+                request,
+                f"Checking {wave.name}'s VMs in HCX; nothing is started."
+                if started
+                else f"{wave.name} is being checked in HCX already (job #{job.pk}).",
+            )
         return redirect(f"{wave.get_absolute_url()}#hcx-validation")
-
-

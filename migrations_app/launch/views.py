@@ -33,7 +33,9 @@ from .tables import VmMigrationTable
 
 
 def job_message(request, text: str, job) -> None:
-    messages.success(request, format_html('{} <a href="{}">Follow job #{}</a>.', text, job.get_absolute_url(), job.pk))
+    messages.success(
+        request, format_html('{} <a href="{}">Follow job #{}</a>.', text, job.get_absolute_url(), job.pk)
+    )
 
 
 def timing(wave: Wave, batch: Batch | None) -> dict:
@@ -53,7 +55,8 @@ def timing(wave: Wave, batch: Batch | None) -> dict:
         "estimate": f"{human_duration(transfer.low)} – {human_duration(transfer.high)}" if transfer else None,
         "confidence": estimate.assumptions.confidence if transfer else None,
         "finish": moment_text(first + datetime.timedelta(seconds=transfer.high), zone_of(wave))
-        if transfer and first else None,
+        if transfer and first
+        else None,
     }
 
 
@@ -147,11 +150,14 @@ class VmMigrationView(PermissionMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         m = self.object
-        attempts = VmMigration.objects.filter(wave=m.wave, vm=m.vm).select_related("batch").order_by("created", "pk")
+        attempts = (
+            VmMigration.objects.filter(wave=m.wave, vm=m.vm).select_related("batch").order_by("created", "pk")
+        )
         user = self.request.user
         return super().get_context_data(
             attempts=attempts,
-            events=MigrationEvent.objects.filter(migration__in=attempts).select_related("user", "migration")
+            events=MigrationEvent.objects.filter(migration__in=attempts)
+            .select_related("user", "migration")
             .order_by("at", "id"),
             bytes=bytes_text(m.bytes_transferred, m.bytes_total),
             throughput=throughput_text(m.throughput_mbps),
@@ -184,12 +190,19 @@ class BatchAddView(PermissionMixin, View):
         if not form.is_valid():
             return self.render(form, wave, status=400)
         try:
-            batch = do_create_batch(wave, acting_user=request.user, vms=list(form.cleaned_data["vms"]) or None,
-                                 groups=list(form.cleaned_data["groups"]) or None, name=form.cleaned_data["name"])
+            batch = do_create_batch(
+                wave,
+                acting_user=request.user,
+                vms=list(form.cleaned_data["vms"]) or None,
+                groups=list(form.cleaned_data["groups"]) or None,
+                name=form.cleaned_data["name"],
+            )
         except LaunchError as error:
             form.add_error(None, str(error))
             return self.render(form, wave, status=400)
-        messages.success(request, f"{batch.name} made with {vms_text(batch.migrations.count())}. Launch it when ready.")
+        messages.success(
+            request, f"{batch.name} made with {vms_text(batch.migrations.count())}. Launch it when ready."
+        )
         return redirect(reverse("migrations_app:batch_launch", args=[batch.pk]))
 
     def render(self, form, wave, status=200):
@@ -210,9 +223,14 @@ class LaunchView(PermissionMixin, View):
 class BatchLaunchView(LaunchView):
     def context(self, batch, error=None):
         migrations = batch.migrations.select_related("vm").order_by("vm__name", "pk")
-        return {"wave": batch.wave, "batch": batch, "migrations": migrations, "error": error,
-                "question": f"Launch {batch.name} of {batch.wave.name}: send {vms_text(len(migrations))} to HCX?",
-                "launched": batch.launched}
+        return {
+            "wave": batch.wave,
+            "batch": batch,
+            "migrations": migrations,
+            "error": error,
+            "question": f"Launch {batch.name} of {batch.wave.name}: send {vms_text(len(migrations))} to HCX?",
+            "launched": batch.launched,
+        }
 
     def get(self, request, pk):
         batch = get_object_or_404(Batch.objects.select_related("wave"), pk=pk)
@@ -236,8 +254,14 @@ class WaveLaunchView(LaunchView):
         from .forms import unmigrated_vms
 
         vms = list(unmigrated_vms(wave))
-        return {"wave": wave, "batch": None, "vms": vms, "error": error, "launched": None,
-                "question": f"Launch the whole of {wave.name}: send {vms_text(len(vms))} to HCX as one batch?"}
+        return {
+            "wave": wave,
+            "batch": None,
+            "vms": vms,
+            "error": error,
+            "launched": None,
+            "question": f"Launch the whole of {wave.name}: send {vms_text(len(vms))} to HCX as one batch?",
+        }
 
     def get(self, request, pk):
         return self.render(self.context(get_object_or_404(Wave, pk=pk)))
@@ -281,7 +305,9 @@ class MigrationActionView(PermissionMixin, View):
             return self.confirm_page(form, wave)
         action = form.chosen_action
         try:
-            job = do_enqueue_control(action.name, list(form.cleaned_data["ids"]), acting_user=request.user, **form.params())
+            job = do_enqueue_control(
+                action.name, list(form.cleaned_data["ids"]), acting_user=request.user, **form.params()
+            )
         except ValueError as error:
             form.add_error(None, str(error))
             return self.confirm_page(form, wave, status=400)
@@ -303,16 +329,27 @@ class MigrationActionView(PermissionMixin, View):
 
     def back(self, wave):
         target = self.request.POST.get("next") or ""
-        return target if target.startswith("/") and not target.startswith("//") else \
-            reverse("migrations_app:wave_progress", args=[wave.pk])
+        return (
+            target
+            if target.startswith("/") and not target.startswith("//")
+            else reverse("migrations_app:wave_progress", args=[wave.pk])
+        )
 
     def confirm_page(self, form, wave, status=200):
         ok, refused = form.plan()
         action = form.chosen_action
-        context = {"form": form, "wave": wave, "action": action, "ok": ok, "refused": refused,
-                   "question": action.question.format(n=vms_text(len(ok))), "next": self.back(wave),
-                   "now": timezone.now(), "consequences": consequences(action.name, ok),
-                   "window": window_text(wave)}
+        context = {
+            "form": form,
+            "wave": wave,
+            "action": action,
+            "ok": ok,
+            "refused": refused,
+            "question": action.question.format(n=vms_text(len(ok))),
+            "next": self.back(wave),
+            "now": timezone.now(),
+            "consequences": consequences(action.name, ok),
+            "window": window_text(wave),
+        }
         return render(self.request, self.template_name, context, status=status)
 
 

@@ -108,11 +108,15 @@ class PlanProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def create(self, request, *args, **kwargs):
         """Run the auto-planner; the proposal is stored, nothing is planned until it is accepted."""
         if not isinstance(request.data, dict):
-            return Response({"non_field_errors": ["Send an object of fields."]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"non_field_errors": ["Send an object of fields."]}, status=status.HTTP_400_BAD_REQUEST
+            )
         form = AutoPlanForm(_form_data(request.data))
         if not form.is_valid():
-            errors = {("non_field_errors" if k == "__all__" else k): [e["message"] for e in v]
-                      for k, v in form.errors.get_json_data().items()}
+            errors = {
+                ("non_field_errors" if k == "__all__" else k): [e["message"] for e in v]
+                for k, v in form.errors.get_json_data().items()
+            }
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
         try:
             proposal = do_propose(form.proposal_request(), acting_user=request.user)
@@ -122,7 +126,10 @@ class PlanProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     @extend_schema(
         request=AcceptRequestSerializer,
-        responses={200: AcceptResultSerializer, 409: OpenApiResponse(description="Refused; nothing was created")},
+        responses={
+            200: AcceptResultSerializer,
+            409: OpenApiResponse(description="Refused; nothing was created"),
+        },
     )
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):

@@ -138,7 +138,9 @@ class Room:
 
     def fits(self, used: Need, need: Need) -> bool:
         """`need` fits beside `used` (what the proposal placed so far) and the planned waves."""
-        return all(p + u + n <= cap for cap, p, u, n in zip(self.usable, self.planned, used, need, strict=True))
+        return all(
+            p + u + n <= cap for cap, p, u, n in zip(self.usable, self.planned, used, need, strict=True)
+        )
 
     def refusal(self, used: Need, need: Need, after_wave: int) -> str:
         """Why `need` does not fit once proposed waves 1..`after_wave` took `used`, in a planner's words."""
@@ -224,12 +226,16 @@ class _Caps:
         if mib > self.max_mib:
             return f"{mib / MIB_PER_TB:.1f} TiB: more than {label} cap of {self.max_tb:g} TiB per wave"
         if parallel > self.a.replication_slots:
-            return (f"{parallel} Bulk/RAV VMs: more than the {self.a.replication_slots} replications HCX runs "
-                    "at once per service mesh and manager")
+            return (
+                f"{parallel} Bulk/RAV VMs: more than the {self.a.replication_slots} replications HCX runs "
+                "at once per service mesh and manager"
+            )
         need = estimate_loads(loads, self.a).in_window
         if need is not None and need.high > self.window_seconds:
-            return (f"needs {need.text} in the change window, longer than the "
-                    f"{human_duration(self.window_seconds)} window")
+            return (
+                f"needs {need.text} in the change window, longer than the "
+                f"{human_duration(self.window_seconds)} window"
+            )
         return None
 
 
@@ -255,7 +261,9 @@ def plan_waves(
     windows = calendar.windows(skipped)
     first = next(windows, None)
     if first is None:
-        return PlanResult([], [(u, "no change window: the calendar gives none") for u in units], [], skipped, "")
+        return PlanResult(
+            [], [(u, "no change window: the calendar gives none") for u in units], [], skipped, ""
+        )
     # Every window has the same length, so the first one's caps hold for all.
     caps = _Caps(inputs, assumptions, first.seconds)
     deps = _dependencies(len(units), edges)
@@ -295,8 +303,9 @@ def _need_of(units: list[Unit]) -> Need:
 
 def _refusal_alone(caps: _Caps, room: Room | None, units: list[Unit], loads: dict[str, Load]) -> str | None:
     """Why `units` do not fit even an empty wave (caps, or the target cluster's room), or None."""
-    reason = caps.refuse(sum(u.vms for u in units), sum(u.mib for u in units),
-                         sum(u.parallel for u in units), loads)
+    reason = caps.refuse(
+        sum(u.vms for u in units), sum(u.mib for u in units), sum(u.parallel for u in units), loads
+    )
     need = _need_of(units)
     if reason is None and room is not None and not room.fits(NOTHING, need):
         reason = room.refusal(NOTHING, need, 0)
@@ -323,14 +332,19 @@ def _keep_cycles_together(units: list[Unit], deps: list[set[int]], caps: _Caps, 
             continue
         member_units = [units[u] for u in members]
         reason = _refusal_alone(caps, room, member_units, merge_loads(*(u.loads for u in member_units)))
-        cycle = {"units": [u.key for u in member_units], "names": [u.name for u in member_units],
-                 "together": reason is None}
+        cycle = {
+            "units": [u.key for u in member_units],
+            "names": [u.name for u in member_units],
+            "together": reason is None,
+        }
         if reason is None:
             bundles.append(members)
             cycle["why"] = "They depend on each other in a circle, so they move in one wave."
         else:
             bundles.extend([u] for u in members)
-            cycle["why"] = f"They depend on each other in a circle but cannot move in one wave ({reason}); placed one by one."
+            cycle["why"] = (
+                f"They depend on each other in a circle but cannot move in one wave ({reason}); placed one by one."
+            )
         cycles.append(cycle)
     return bundles, scc_of, cycles
 
@@ -475,8 +489,12 @@ class _Placement:
     def _refuse(self, caps: _Caps, wave: ProposedWave, b: int) -> str | None:
         """Why b does not fit `wave` under `caps`, or None."""
         bs = self.b
-        return caps.refuse(wave.vms + bs.vms[b], wave.mib + bs.mib[b], wave.parallel + bs.parallel[b],
-                           merge_loads(wave.loads, bs.loads[b]))
+        return caps.refuse(
+            wave.vms + bs.vms[b],
+            wave.mib + bs.mib[b],
+            wave.parallel + bs.parallel[b],
+            merge_loads(wave.loads, bs.loads[b]),
+        )
 
     def _out_of_room(self, wave: ProposedWave, b: int) -> bool:
         """b does not fit what the cluster has left: it never will (the room only shrinks), so it is
@@ -498,14 +516,21 @@ class _Placement:
         """Low-risk groups, those depending on nothing first, then the fewest connections, the smallest."""
         bs = self.b
         candidates = [
-            b for b in range(bs.count)
+            b
+            for b in range(bs.count)
             if self.state[b] == PENDING
             and all(u.group_id is not None and u.risk == Risk.LOW for u in bs.units_of(b))
         ]
-        candidates.sort(key=lambda b: (
-            bool(bs.deps[b] or bs.siblings[b]), sum(u.connections + u.external for u in bs.units_of(b)),
-            bs.vms[b], bs.mib[b], bs.priority[b], bs.name[b],
-        ))
+        candidates.sort(
+            key=lambda b: (
+                bool(bs.deps[b] or bs.siblings[b]),
+                sum(u.connections + u.external for u in bs.units_of(b)),
+                bs.vms[b],
+                bs.mib[b],
+                bs.priority[b],
+                bs.name[b],
+            )
+        )
         return candidates
 
     def place_pilot(self, pilot_caps: _Caps, window: Window) -> str:
@@ -517,17 +542,23 @@ class _Placement:
         left_out, no_room = self._fill_pilot(wave, candidates, pilot_caps)
         if wave.units:
             if left_out:
-                wave.closed_because = f"the pilot stays within {pilot_caps.max_vms} VMs and {pilot_caps.max_tb:g} TiB"
+                wave.closed_because = (
+                    f"the pilot stays within {pilot_caps.max_vms} VMs and {pilot_caps.max_tb:g} TiB"
+                )
             elif no_room:
-                wave.closed_because = f"{self.room.cluster} has no room left for the other low-risk groups (see Not placed)"
+                wave.closed_because = (
+                    f"{self.room.cluster} has no room left for the other low-risk groups (see Not placed)"
+                )
             else:
                 wave.closed_because = "there is no other low-risk group"
             self._close(wave)
             return ""
         if no_room and not left_out:
             return f"No pilot: {self.room.cluster} has no room left for any low-risk group (see Not placed)."
-        return (f"No pilot: the smallest low-risk group is bigger than the pilot caps "
-                f"({pilot_caps.max_vms} VMs, {pilot_caps.max_tb:g} TiB).")
+        return (
+            f"No pilot: the smallest low-risk group is bigger than the pilot caps "
+            f"({pilot_caps.max_vms} VMs, {pilot_caps.max_tb:g} TiB)."
+        )
 
     def _fill_pilot(self, wave: ProposedWave, candidates: list[int], pilot_caps: _Caps) -> tuple[bool, bool]:
         """Add the candidates that fit; whether one was left out by the caps, and one for want of room."""
@@ -640,7 +671,9 @@ class _Placement:
                 by_number[wave_of[b]].notes.append(
                     f"{bs.name[b]} depends on {_names(missing)}, which could not be placed."
                 )
-            earlier = sorted({wave_of[d] for d in bs.deps[b] if self.state[d] == PLACED and wave_of[d] < wave_of[b]})
+            earlier = sorted(
+                {wave_of[d] for d in bs.deps[b] if self.state[d] == PLACED and wave_of[d] < wave_of[b]}
+            )
             if earlier:
                 by_number[wave_of[b]].notes.append(
                     f"{bs.name[b]} follows what it depends on in wave{'s' if len(earlier) > 1 else ''} "
@@ -664,10 +697,14 @@ def describe(wave: ProposedWave, inputs: PlanInputs) -> str:
         if groups:
             lo, hi = min(u.priority for u in groups), max(u.priority for u in groups)
             prio = f"priority {lo}" if lo == hi else f"priorities {lo}–{hi}"
-            parts.append(f"{len(groups)} group{'s' if len(groups) != 1 else ''} ({prio}), most urgent first: "
-                         f"{_names([u.name for u in groups])}.")
+            parts.append(
+                f"{len(groups)} group{'s' if len(groups) != 1 else ''} ({prio}), most urgent first: "
+                f"{_names([u.name for u in groups])}."
+            )
         if singles:
-            parts.append(f"{len(singles)} VM{'s' if len(singles) != 1 else ''} in no group: {_names([u.name for u in singles])}.")
+            parts.append(
+                f"{len(singles)} VM{'s' if len(singles) != 1 else ''} in no group: {_names([u.name for u in singles])}."
+            )
         parts.append(f"{wave.vms} VMs, {tb:.2f} TiB.")
     parts.extend(wave.notes[:6])
     if len(wave.notes) > 6:
@@ -683,4 +720,6 @@ def describe(wave: ProposedWave, inputs: PlanInputs) -> str:
 def window_text(start: datetime, end: datetime, zone) -> str:
     s, e = start.astimezone(zone), end.astimezone(zone)
     same_day = s.date() == e.date()
-    return f"{s:%a %Y-%m-%d %H:%M}–{e:%H:%M}" if same_day else f"{s:%a %Y-%m-%d %H:%M} – {e:%a %Y-%m-%d %H:%M}"
+    return (
+        f"{s:%a %Y-%m-%d %H:%M}–{e:%H:%M}" if same_day else f"{s:%a %Y-%m-%d %H:%M} – {e:%a %Y-%m-%d %H:%M}"
+    )

@@ -33,7 +33,9 @@ def parse_blackouts(text: str) -> list[date]:
         try:
             bounds = [date.fromisoformat(p) for p in parts]
         except ValueError:
-            raise BlackoutError(f"“{item}” is not a date (YYYY-MM-DD) or a range (YYYY-MM-DD..YYYY-MM-DD).") from None
+            raise BlackoutError(
+                f"“{item}” is not a date (YYYY-MM-DD) or a range (YYYY-MM-DD..YYYY-MM-DD)."
+            ) from None
         if len(bounds) == 1:
             days.add(bounds[0])
             continue
@@ -93,7 +95,9 @@ class WindowCalendar:
     def _blackout_in(self, window: Window, zone: ZoneInfo) -> date | None:
         if not self.blackouts:
             return None
-        return next((day for day in local_days(window.start, window.end, zone) if day in self.blackouts), None)
+        return next(
+            (day for day in local_days(window.start, window.end, zone) if day in self.blackouts), None
+        )
 
 
 def local_days(start: datetime, end: datetime, zone: ZoneInfo) -> list[date]:

@@ -149,10 +149,17 @@ def measured_throughput(site=None) -> MeasuredThroughput | None:
     after_copy = [S.DELTA_SYNC, S.WAITING_FOR_SWITCHOVER, S.SWITCHOVER, S.CLEANUP, S.COMPLETE]
     min_bytes = max(1, settings.MIGRATION_ESTIMATES["CALIBRATION_MIN_SAMPLE_MIB"]) * 1024 * 1024
     rows = (
-        VmMigration.objects.filter(wave__site=site, state=S.COMPLETE, direction=MigrationDirection.FORWARD,
-                                   migration_type__in=PARALLEL_TYPES, bytes_total__gte=min_bytes)
-        .annotate(copy_start=Min("events__at", filter=Q(events__state=S.INITIAL_SYNC)),
-                  copy_end=Min("events__at", filter=Q(events__state__in=after_copy)))
+        VmMigration.objects.filter(
+            wave__site=site,
+            state=S.COMPLETE,
+            direction=MigrationDirection.FORWARD,
+            migration_type__in=PARALLEL_TYPES,
+            bytes_total__gte=min_bytes,
+        )
+        .annotate(
+            copy_start=Min("events__at", filter=Q(events__state=S.INITIAL_SYNC)),
+            copy_end=Min("events__at", filter=Q(events__state__in=after_copy)),
+        )
         .order_by("-ended", "-pk")
         .values_list("bytes_total", "copy_start", "copy_end")[:CALIBRATION_WINDOW]
     )
@@ -169,9 +176,12 @@ def measured_throughput(site=None) -> MeasuredThroughput | None:
     if not achieved or len(achieved) < settings.MIGRATION_ESTIMATES["CALIBRATION_MIN_SAMPLES"]:
         return None
     shares = [min(1.0, max(0.01, mbps / nominal)) for mbps in achieved]
-    return MeasuredThroughput(efficiency_low=round(_percentile(shares, 0.25), 4),
-                              efficiency_high=round(_percentile(shares, 0.75), 4), samples=len(shares),
-                              median_mbps=round(_percentile(achieved, 0.5), 1))
+    return MeasuredThroughput(
+        efficiency_low=round(_percentile(shares, 0.25), 4),
+        efficiency_high=round(_percentile(shares, 0.75), 4),
+        samples=len(shares),
+        median_mbps=round(_percentile(achieved, 0.5), 1),
+    )
 
 
 # --- Assumptions -------------------------------------------------------------------------------
@@ -224,10 +234,15 @@ class Assumptions:
 
     @property
     def line(self) -> str:
-        link = f"{self.bandwidth_mbps:,.0f} Mbps link" if self.bandwidth_mbps else "link bandwidth unknown (no site)"
+        link = (
+            f"{self.bandwidth_mbps:,.0f} Mbps link"
+            if self.bandwidth_mbps
+            else "link bandwidth unknown (no site)"
+        )
         source = (
             f"measured from {self.measured.samples} completed migrations, blended with the assumed range"
-            if self.measured else "assumed"
+            if self.measured
+            else "assumed"
         )
         return (
             f"{link}, {self.efficiency_low:.0%}–{self.efficiency_high:.0%} of it usable ({source}); "
@@ -381,7 +396,9 @@ def estimate_type(load: Load, a: Assumptions) -> TypeEstimate:
         in_window = switchover
     else:
         in_window = transfer + switchover if transfer is not None else None
-    return TypeEstimate(load.migration_type, load.vms, load.total_mib, transfer, switchover, in_window, pre_seed)
+    return TypeEstimate(
+        load.migration_type, load.vms, load.total_mib, transfer, switchover, in_window, pre_seed
+    )
 
 
 @dataclass
@@ -443,9 +460,15 @@ class WaveEstimate:
         }
 
 
-def estimate_loads(loads: dict[str, Load], a: Assumptions, window_seconds: float | None = None) -> WaveEstimate:
+def estimate_loads(
+    loads: dict[str, Load], a: Assumptions, window_seconds: float | None = None
+) -> WaveEstimate:
     """The estimate of a wave, real or proposed, from its per-type loads."""
-    types = [estimate_type(load, a) for t, load in sorted(loads.items(), key=lambda kv: TYPE_ORDER.get(kv[0], 99)) if load.vms]
+    types = [
+        estimate_type(load, a)
+        for t, load in sorted(loads.items(), key=lambda kv: TYPE_ORDER.get(kv[0], 99))
+        if load.vms
+    ]
     transfer: Span | None = Span() if a.bandwidth_mbps is not None else None
     switchover, in_window, pre_seed = Span(), Span(), Span()
     for t in types:
@@ -471,7 +494,9 @@ def vm_mib(used_mib: int | None, provisioned_mib: int | None) -> int:
     return used_mib or provisioned_mib or 0
 
 
-def estimate_vm(mib: int, migration_type: str, a: Assumptions, *, sharing_with: int = 1) -> tuple[Span | None, Span]:
+def estimate_vm(
+    mib: int, migration_type: str, a: Assumptions, *, sharing_with: int = 1
+) -> tuple[Span | None, Span]:
     """One VM's (transfer, switchover). For Bulk/RAV the low end is the VM alone on the link and the
     high end its share when `sharing_with` VMs replicate at once; vMotion/Cold always run alone."""
     low_sw, high_sw = a.switchover_minutes.get(migration_type, (0, 0))
@@ -541,8 +566,10 @@ def estimate_wave(wave, *, loads: dict[str, Load] | None = None, longest: int = 
 
 def vm_rows(wave):
     """The wave's VMs as (vm id, name, effective type, MiB) rows, by name: paginate it in the database."""
-    return _item_rows([wave.pk], wave.migration_type).order_by("vm__name", "vm_id").values_list(
-        "vm_id", "vm__name", "mtype", "mib"
+    return (
+        _item_rows([wave.pk], wave.migration_type)
+        .order_by("vm__name", "vm_id")
+        .values_list("vm_id", "vm__name", "mtype", "mib")
     )
 
 
@@ -550,17 +577,25 @@ def vm_estimates(rows, a: Assumptions, estimate: WaveEstimate) -> list[dict]:
     """Each VM's own ranges, for rows of `vm_rows()` (a page of them). A Bulk/RAV VM sharing the link
     never takes longer than its whole type's transfer in the wave: as the others finish, it gets more."""
     parallel = sum(t.vms for t in estimate.types if t.pre_seed)
-    ceiling = {t.migration_type: t.transfer.high for t in estimate.types if t.pre_seed and t.transfer is not None}
+    ceiling = {
+        t.migration_type: t.transfer.high for t in estimate.types if t.pre_seed and t.transfer is not None
+    }
     result = []
     for vm_id, name, mtype, mib in rows:
         transfer, switchover = estimate_vm(int(mib or 0), mtype, a, sharing_with=parallel)
         if transfer is not None and mtype in ceiling:
             transfer = Span(transfer.low, max(transfer.low, min(transfer.high, ceiling[mtype])))
-        result.append({
-            "vm": vm_id, "name": name, "migration_type": mtype, "type_label": str(MigrationType(mtype).label),
-            "tb": round((mib or 0) / MIB_PER_TB, 3),
-            "transfer": transfer.as_dict() if transfer is not None else None, "switchover": switchover.as_dict(),
-        })
+        result.append(
+            {
+                "vm": vm_id,
+                "name": name,
+                "migration_type": mtype,
+                "type_label": str(MigrationType(mtype).label),
+                "tb": round((mib or 0) / MIB_PER_TB, 3),
+                "transfer": transfer.as_dict() if transfer is not None else None,
+                "switchover": switchover.as_dict(),
+            }
+        )
     return result
 
 

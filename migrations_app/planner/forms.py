@@ -50,43 +50,69 @@ class WallClockDateTimeField(forms.DateTimeField):
 
 class AutoPlanForm(forms.Form):
     site = forms.ModelChoiceField(
-        HcxPlan.objects.order_by("name"), label="Site",
+        HcxPlan.objects.order_by("name"),
+        label="Site",
         help_text="Its HCX deployment plan gives the link bandwidth the estimates use, and the vCenter whose VMs "
-                  "its HCX migrates: VMs of other vCenters are left out.",
+        "its HCX migrates: VMs of other vCenters are left out.",
     )
     target_cluster = forms.ModelChoiceField(
-        TargetCluster.objects.select_related("site").order_by("site__name", "name"), required=False,
-        label="Target cluster", help_text="Set on every wave created; the waves share what it has left (after the "
-                                          "waves already planned into it). Without one, capacity is not checked.",
+        TargetCluster.objects.select_related("site").order_by("site__name", "name"),
+        required=False,
+        label="Target cluster",
+        help_text="Set on every wave created; the waves share what it has left (after the "
+        "waves already planned into it). Without one, capacity is not checked.",
     )
-    migration_type = forms.ChoiceField(choices=MigrationType.choices, initial=MigrationType.BULK, label="Migration type")
+    migration_type = forms.ChoiceField(
+        choices=MigrationType.choices, initial=MigrationType.BULK, label="Migration type"
+    )
     cold_for_powered_off = forms.BooleanField(
-        initial=True, required=False, label="Powered-off VMs move Cold",
+        initial=True,
+        required=False,
+        label="Powered-off VMs move Cold",
         help_text="HCX moves a powered-off VM only with Cold migration.",
     )
     max_vms = forms.IntegerField(min_value=1, max_value=10000, initial=50, label="VMs per wave at most")
-    max_tb = forms.DecimalField(min_value=0.01, max_value=10000, decimal_places=2, initial=25, label="TB per wave at most")
-    pilot_max_vms = forms.IntegerField(min_value=1, max_value=10000, initial=10, label="Pilot: VMs at most",
-                                       help_text="The pilot keeps to the smaller of its caps and the waves' caps.")
-    pilot_max_tb = forms.DecimalField(min_value=0.01, max_value=10000, decimal_places=2, initial=2, label="Pilot: TB at most")
+    max_tb = forms.DecimalField(
+        min_value=0.01, max_value=10000, decimal_places=2, initial=25, label="TB per wave at most"
+    )
+    pilot_max_vms = forms.IntegerField(
+        min_value=1,
+        max_value=10000,
+        initial=10,
+        label="Pilot: VMs at most",
+        help_text="The pilot keeps to the smaller of its caps and the waves' caps.",
+    )
+    pilot_max_tb = forms.DecimalField(
+        min_value=0.01, max_value=10000, decimal_places=2, initial=2, label="Pilot: TB at most"
+    )
     first_window_start = WallClockDateTimeField(
         label="First change window starts",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="Local time in the time zone below; later windows start at the same time of day.",
     )
-    window_hours = forms.DecimalField(min_value=0.5, max_value=72, decimal_places=1, initial=8, label="Window length (hours)")
+    window_hours = forms.DecimalField(
+        min_value=0.5, max_value=72, decimal_places=1, initial=8, label="Window length (hours)"
+    )
     weekdays = forms.TypedMultipleChoiceField(
-        choices=list(enumerate(WEEKDAYS)), coerce=int, initial=[SATURDAY], label="Windows on",
-        widget=forms.CheckboxSelectMultiple, error_messages={"required": "Choose at least one weekday for the windows."},
+        choices=list(enumerate(WEEKDAYS)),
+        coerce=int,
+        initial=[SATURDAY],
+        label="Windows on",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one weekday for the windows."},
     )
     time_zone = TimeZoneField(initial=settings.TIME_ZONE, help_text="The change windows' time zone")
     blackout_dates = forms.CharField(
-        required=False, label="Blackout dates", widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Blackout dates",
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="No window touches these: 2030-12-24, 2030-12-31 or 2030-12-20..2031-01-03",
     )
     max_windows = forms.IntegerField(min_value=1, max_value=520, initial=52, label="Windows to use at most")
     include_ungrouped = forms.BooleanField(
-        initial=True, required=False, label="Include VMs in no group",
+        initial=True,
+        required=False,
+        label="Include VMs in no group",
         help_text="Each such VM is placed on its own; off: only groups are planned.",
     )
     name_prefix = forms.CharField(max_length=150, initial="Wave", label="Wave names start with")
@@ -111,7 +137,9 @@ class AutoPlanForm(forms.Form):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(f"“{name}” is not a time zone; use a name such as Europe/Amsterdam or UTC.") from None
+            raise ValidationError(
+                f"“{name}” is not a time zone; use a name such as Europe/Amsterdam or UTC."
+            ) from None
         return name
 
     def clean_blackout_dates(self):
@@ -137,22 +165,35 @@ class AutoPlanForm(forms.Form):
             if start < timezone.now():
                 self.add_error("first_window_start", "The first change window must start in the future.")
             elif start > timezone.now() + timedelta(days=366 * MAX_YEARS_AHEAD):
-                self.add_error("first_window_start", f"The first change window must start within {MAX_YEARS_AHEAD} years.")
+                self.add_error(
+                    "first_window_start",
+                    f"The first change window must start within {MAX_YEARS_AHEAD} years.",
+                )
         return data
 
     def proposal_request(self) -> ProposalRequest:
         d = self.cleaned_data
         inputs = PlanInputs(
-            migration_type=d["migration_type"], max_vms=d["max_vms"], max_tb=float(d["max_tb"]),
-            pilot_max_vms=d["pilot_max_vms"], pilot_max_tb=float(d["pilot_max_tb"]),
-            include_ungrouped=d["include_ungrouped"], cold_for_powered_off=d["cold_for_powered_off"],
+            migration_type=d["migration_type"],
+            max_vms=d["max_vms"],
+            max_tb=float(d["max_tb"]),
+            pilot_max_vms=d["pilot_max_vms"],
+            pilot_max_tb=float(d["pilot_max_tb"]),
+            include_ungrouped=d["include_ungrouped"],
+            cold_for_powered_off=d["cold_for_powered_off"],
             name_prefix=d["name_prefix"].strip() or "Wave",
         )
         calendar = WindowCalendar(
-            first_start=d["first_window_start"], hours=float(d["window_hours"]), weekdays=frozenset(d["weekdays"]),
-            time_zone=d["time_zone"], blackouts=frozenset(d["blackout_dates"]), max_windows=d["max_windows"],
+            first_start=d["first_window_start"],
+            hours=float(d["window_hours"]),
+            weekdays=frozenset(d["weekdays"]),
+            time_zone=d["time_zone"],
+            blackouts=frozenset(d["blackout_dates"]),
+            max_windows=d["max_windows"],
         )
-        return ProposalRequest(inputs=inputs, calendar=calendar, site=d["site"], target_cluster=d.get("target_cluster"))
+        return ProposalRequest(
+            inputs=inputs, calendar=calendar, site=d["site"], target_cluster=d.get("target_cluster")
+        )
 
     @classmethod
     def defaults(cls) -> dict:

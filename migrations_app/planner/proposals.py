@@ -46,8 +46,18 @@ class Loaded:
 
 
 # Columns of the VM rows load_units() reads; _unit() reads them by position.
-VM_COLUMNS = ("id", "name", "used_mib", "provisioned_mib", "power_state", "group_membership__group_id",
-              "wave_item__wave__name", "vcenter_id", "num_cpu", "memory_mib")
+VM_COLUMNS = (
+    "id",
+    "name",
+    "used_mib",
+    "provisioned_mib",
+    "power_state",
+    "group_membership__group_id",
+    "wave_item__wave__name",
+    "vcenter_id",
+    "num_cpu",
+    "memory_mib",
+)
 VCENTER = 7
 
 
@@ -88,8 +98,13 @@ def load_units(inputs: PlanInputs, site=None) -> Loaded:
         if gid in in_waves:
             planned = sum(1 for r in rows if r[6] is not None)
             waves = sorted(in_waves[gid])
-            unplaced.append((unit, f"{planned} of its {len(rows)} VMs are already in wave{'s' if len(waves) > 1 else ''} "
-                                   f"{', '.join(waves)}: add the rest there by hand"))
+            unplaced.append(
+                (
+                    unit,
+                    f"{planned} of its {len(rows)} VMs are already in wave{'s' if len(waves) > 1 else ''} "
+                    f"{', '.join(waves)}: add the rest there by hand",
+                )
+            )
         elif not rows:
             unplaced.append((unit, "it has no VMs to move"))
         elif away:
@@ -106,7 +121,9 @@ def load_units(inputs: PlanInputs, site=None) -> Loaded:
     unit_of = {vm_id: index for index, unit in enumerate(units) for vm_id in unit.vm_ids}
     planned_vms = None  # VM ids in waves, loaded only if an edge needs them
     edges: set[tuple[int, int]] = set()
-    for source, destination in Dependency.objects.values_list("source__vm_id", "destination__vm_id").iterator(chunk_size=10000):
+    for source, destination in Dependency.objects.values_list("source__vm_id", "destination__vm_id").iterator(
+        chunk_size=10000
+    ):
         us, ud = unit_of.get(source), unit_of.get(destination)
         if us is not None and ud is not None:
             if us != ud:
@@ -150,8 +167,10 @@ class _Unreached:
     def group(self, away: list, total: int) -> str:
         vcenters = sorted({self.name(r[VCENTER]) for r in away})
         listed = ", ".join(r[1] for r in away[:3]) + (f" and {len(away) - 3} more" if len(away) > 3 else "")
-        return (f"{len(away)} of its {total} VMs ({listed}) are in vCenter {', '.join(vcenters)}, which this site's "
-                f"HCX does not manage ({self.managed()}); the group moves whole or not at all")
+        return (
+            f"{len(away)} of its {total} VMs ({listed}) are in vCenter {', '.join(vcenters)}, which this site's "
+            f"HCX does not manage ({self.managed()}); the group moves whole or not at all"
+        )
 
 
 def _unit(key, name, rows, inputs: PlanInputs, **fields) -> Unit:
@@ -167,8 +186,17 @@ def _unit(key, name, rows, inputs: PlanInputs, **fields) -> Unit:
         loads.setdefault(mtype, Load(mtype)).add(1, mib, mib)
         # In the cluster, as waves/capacity.py counts a wave: vCPUs, memory and used storage.
         vcpus, memory, storage = vcpus + (num_cpu or 0), memory + (memory_mib or 0), storage + (used or 0)
-    return Unit(key=key, name=name, vm_ids=[r[0] for r in rows], loads=loads, overrides=overrides,
-                vcpus=vcpus, memory_mib=memory, storage_mib=storage, **fields)
+    return Unit(
+        key=key,
+        name=name,
+        vm_ids=[r[0] for r in rows],
+        loads=loads,
+        overrides=overrides,
+        vcpus=vcpus,
+        memory_mib=memory,
+        storage_mib=storage,
+        **fields,
+    )
 
 
 # --- propose -----------------------------------------------------------------------------------
@@ -195,8 +223,10 @@ class NothingToPlan(CannotPlan):
 def unreachable_site(site) -> str | None:
     """Why the planner cannot tell which VMs `site`'s HCX reaches, or None."""
     if site.vcenter_id is None:
-        return (f"The HCX plan of {site} names no on-premises vCenter, so which VMs its HCX can migrate is not "
-                "known: set its vCenter on the site's HCX plan.")
+        return (
+            f"The HCX plan of {site} names no on-premises vCenter, so which VMs its HCX can migrate is not "
+            "known: set its vCenter on the site's HCX plan."
+        )
     return None
 
 
@@ -211,7 +241,9 @@ class WaveNames:
 
     def __call__(self, number: int) -> str:
         while len(self.names) < number:
-            self.names.append(next(n for n in (f"{self.prefix} {k:02d}" for k in self._numbers) if n not in self.taken))
+            self.names.append(
+                next(n for n in (f"{self.prefix} {k:02d}" for k in self._numbers) if n not in self.taken)
+            )
         return self.names[number - 1]
 
 
@@ -227,7 +259,8 @@ def cluster_room(cluster, names: WaveNames) -> Room:
         cluster=cluster.name,
         usable=(capacity.vcpus, capacity.memory_mib, capacity.storage_mib),
         planned=(planned.vcpus, planned.memory_mib, planned.used_mib),
-        planned_waves=count, label=names,
+        planned_waves=count,
+        label=names,
     )
 
 
@@ -245,7 +278,8 @@ def do_propose(request: ProposalRequest, *, acting_user) -> PlanProposal:
             )
         raise NothingToPlan(
             "Nothing to plan: every group and VM is already in a wave"
-            + ("" if request.inputs.include_ungrouped else " (ungrouped VMs were left out)") + "."
+            + ("" if request.inputs.include_ungrouped else " (ungrouped VMs were left out)")
+            + "."
         )
     assumptions = assumptions_for(request.site)
     names = WaveNames(request.inputs.name_prefix)
@@ -259,8 +293,14 @@ def do_propose(request: ProposalRequest, *, acting_user) -> PlanProposal:
     return proposal
 
 
-def proposal_data(result: PlanResult, request: ProposalRequest, a: Assumptions, *,
-                  names: WaveNames | None = None, room: Room | None = None) -> dict:
+def proposal_data(
+    result: PlanResult,
+    request: ProposalRequest,
+    a: Assumptions,
+    *,
+    names: WaveNames | None = None,
+    room: Room | None = None,
+) -> dict:
     """The PlanProposal.data document (see the model's docstring), with what the page shows."""
     inputs, calendar = request.inputs, request.calendar
     zone = ZoneInfo(calendar.time_zone)
@@ -276,38 +316,52 @@ def proposal_data(result: PlanResult, request: ProposalRequest, a: Assumptions, 
         if previous_end is not None and estimate.pre_seed is not None and estimate.pre_seed.high:
             gap = (wave.window.start - previous_end).total_seconds()
             if estimate.pre_seed.high > gap:
-                why += (f" Its initial sync (up to {human_duration(estimate.pre_seed.high)}) has to start before the "
-                        "previous window ends: the two share the link then, so transfers may run slower than estimated.")
+                why += (
+                    f" Its initial sync (up to {human_duration(estimate.pre_seed.high)}) has to start before the "
+                    "previous window ends: the two share the link then, so transfers may run slower than estimated."
+                )
         previous_end = wave.window.end
         overrides: dict[str, list[int]] = {}
         for unit in wave.units:
             for vm_id, mtype in unit.overrides.items():
                 overrides.setdefault(mtype, []).append(vm_id)
-        waves.append({
-            "number": wave.number,
-            "name": name,
-            "sequence": first_sequence + 10 * index,
-            "pilot": wave.pilot,
-            "window_start": wave.window.start.isoformat(),
-            "window_end": wave.window.end.isoformat(),
-            "window_text": window_text(wave.window.start, wave.window.end, zone),
-            "groups": [u.group_id for u in wave.units if u.group_id is not None],
-            "vms": [v for u in wave.units for v in u.vm_ids],
-            "vm_types": overrides,
-            "units": [_unit_dict(u) for u in wave.units],
-            "vm_count": wave.vms,
-            "tb": round(wave.mib / MIB_PER_TB, 3),
-            "need": _need_dict(wave.need),
-            "estimate": estimate.as_dict(),
-            "why": why,
-        })
+        waves.append(
+            {
+                "number": wave.number,
+                "name": name,
+                "sequence": first_sequence + 10 * index,
+                "pilot": wave.pilot,
+                "window_start": wave.window.start.isoformat(),
+                "window_end": wave.window.end.isoformat(),
+                "window_text": window_text(wave.window.start, wave.window.end, zone),
+                "groups": [u.group_id for u in wave.units if u.group_id is not None],
+                "vms": [v for u in wave.units for v in u.vm_ids],
+                "vm_types": overrides,
+                "units": [_unit_dict(u) for u in wave.units],
+                "vm_count": wave.vms,
+                "tb": round(wave.mib / MIB_PER_TB, 3),
+                "need": _need_dict(wave.need),
+                "estimate": estimate.as_dict(),
+                "why": why,
+            }
+        )
     unplaced = [
-        {**({"group": u.group_id} if u.group_id is not None else {"vm": u.vm_ids[0] if u.vm_ids else None}),
-         "name": u.name, "vms": u.vms, "tb": round(u.mib / MIB_PER_TB, 3), "why": why}
+        {
+            **(
+                {"group": u.group_id} if u.group_id is not None else {"vm": u.vm_ids[0] if u.vm_ids else None}
+            ),
+            "name": u.name,
+            "vms": u.vms,
+            "tb": round(u.mib / MIB_PER_TB, 3),
+            "why": why,
+        }
         for u, why in result.unplaced
     ]
     site, cluster = request.site, request.target_cluster
-    use = cluster_use(room, [(w["number"], w["name"], proposed.need) for w, proposed in zip(waves, result.waves, strict=True)])
+    use = cluster_use(
+        room,
+        [(w["number"], w["name"], proposed.need) for w, proposed in zip(waves, result.waves, strict=True)],
+    )
     return {
         "waves": waves,
         "unplaced": unplaced,
@@ -315,7 +369,8 @@ def proposal_data(result: PlanResult, request: ProposalRequest, a: Assumptions, 
         "cycles": result.cycles,
         "pilot_note": result.pilot_note,
         "skipped_windows": [
-            {"window_text": window_text(w.start, w.end, zone), "blackout": d.isoformat()} for w, d in result.skipped[:50]
+            {"window_text": window_text(w.start, w.end, zone), "blackout": d.isoformat()}
+            for w, d in result.skipped[:50]
         ],
         "summary": {
             "waves": len(waves),
@@ -326,15 +381,22 @@ def proposal_data(result: PlanResult, request: ProposalRequest, a: Assumptions, 
             "fit": all(w["estimate"]["fits"] for w in waves) and (use is None or use["fits"]),
         },
         "settings": {
-            "site": site.pk, "site_name": str(site),
-            "target_cluster": cluster.pk if cluster else None, "target_cluster_name": str(cluster) if cluster else "",
+            "site": site.pk,
+            "site_name": str(site),
+            "target_cluster": cluster.pk if cluster else None,
+            "target_cluster_name": str(cluster) if cluster else "",
             "migration_type": inputs.migration_type,
-            "max_vms": inputs.max_vms, "max_tb": inputs.max_tb,
-            "pilot_max_vms": inputs.pilot_max_vms, "pilot_max_tb": inputs.pilot_max_tb,
-            "include_ungrouped": inputs.include_ungrouped, "cold_for_powered_off": inputs.cold_for_powered_off,
+            "max_vms": inputs.max_vms,
+            "max_tb": inputs.max_tb,
+            "pilot_max_vms": inputs.pilot_max_vms,
+            "pilot_max_tb": inputs.pilot_max_tb,
+            "include_ungrouped": inputs.include_ungrouped,
+            "cold_for_powered_off": inputs.cold_for_powered_off,
             "name_prefix": inputs.name_prefix,
-            "first_window_start": calendar.first_start.isoformat(), "window_hours": calendar.hours,
-            "weekdays": sorted(calendar.weekdays), "time_zone": calendar.time_zone,
+            "first_window_start": calendar.first_start.isoformat(),
+            "window_hours": calendar.hours,
+            "weekdays": sorted(calendar.weekdays),
+            "time_zone": calendar.time_zone,
             "blackout_dates": [d.isoformat() for d in sorted(calendar.blackouts)],
             "max_windows": calendar.max_windows,
             "assumptions": a.as_dict(),
@@ -346,7 +408,11 @@ def proposal_data(result: PlanResult, request: ProposalRequest, a: Assumptions, 
 
 def _need_dict(need) -> dict:
     vcpus, memory_mib, storage_mib = need
-    return {"vcpus": vcpus, "memory_gb": round(memory_mib / 1024, 1), "storage_tb": round(storage_mib / MIB_PER_TB, 3)}
+    return {
+        "vcpus": vcpus,
+        "memory_gb": round(memory_mib / 1024, 1),
+        "storage_tb": round(storage_mib / MIB_PER_TB, 3),
+    }
 
 
 def cluster_use(room: Room | None, waves: list[tuple]) -> dict | None:
@@ -357,15 +423,24 @@ def cluster_use(room: Room | None, waves: list[tuple]) -> dict | None:
     rows, total = [], room.planned
     for number, name, need in waves:
         total = tuple(t + n for t, n in zip(total, need, strict=True))
-        rows.append({
-            "number": number, "name": name, "adds": _need_dict(need), "total": _need_dict(total),
-            "percent": [round(100 * t / u) if u else None for t, u in zip(total, room.usable, strict=True)],
-        })
+        rows.append(
+            {
+                "number": number,
+                "name": name,
+                "adds": _need_dict(need),
+                "total": _need_dict(total),
+                "percent": [
+                    round(100 * t / u) if u else None for t, u in zip(total, room.usable, strict=True)
+                ],
+            }
+        )
     return {
         "cluster": room.cluster,
         "usable": _need_dict(room.usable),
         "planned": {**_need_dict(room.planned), "waves": room.planned_waves},
-        "planned_percent": [round(100 * p / u) if u else None for p, u in zip(room.planned, room.usable, strict=True)],
+        "planned_percent": [
+            round(100 * p / u) if u else None for p, u in zip(room.planned, room.usable, strict=True)
+        ],
         "waves": rows,
         "fits": all(t <= u for t, u in zip(total, room.usable, strict=True)),
     }
@@ -420,7 +495,9 @@ def _accept(proposal: PlanProposal, numbers, acting_user) -> list[Wave]:
         raise AcceptRefused(f"This proposal has no wave {', '.join(map(str, unknown))}.")
     again = sorted(set(numbers) & done)
     if again:
-        raise AcceptRefused(f"Wave {', '.join(by_number[n]['name'] for n in again)} of this proposal is already accepted.")
+        raise AcceptRefused(
+            f"Wave {', '.join(by_number[n]['name'] for n in again)} of this proposal is already accepted."
+        )
     if not numbers:
         raise AcceptRefused("Choose at least one wave to accept.")
     chosen = [by_number[n] for n in sorted(numbers)]
@@ -433,7 +510,9 @@ def _accept(proposal: PlanProposal, numbers, acting_user) -> list[Wave]:
     if conf.get("target_cluster"):
         cluster = TargetCluster.objects.filter(pk=conf["target_cluster"]).first()
         if cluster is None:
-            raise AcceptRefused(f"The target cluster {conf['target_cluster_name']} no longer exists; make a new proposal.")
+            raise AcceptRefused(
+                f"The target cluster {conf['target_cluster_name']} no longer exists; make a new proposal."
+            )
 
     names = [w["name"] for w in chosen]
     taken = sorted(Wave.objects.filter(name__in=names).values_list("name", flat=True))
@@ -448,42 +527,66 @@ def _accept(proposal: PlanProposal, numbers, acting_user) -> list[Wave]:
     checked = cluster is not None and cluster.sku in settings.AVS_HOST_TYPES
     later, fitted = [], {}
     if checked:
-        later = list(Wave.objects.filter(target_cluster=cluster, sequence__gte=min(w["sequence"] for w in chosen))
-                     .exclude(status__in=LANDED))
+        later = list(
+            Wave.objects.filter(
+                target_cluster=cluster, sequence__gte=min(w["sequence"] for w in chosen)
+            ).exclude(status__in=LANDED)
+        )
         fitted = fits_in_order(cluster, later) if later else {}
 
     # Before this transaction saw them, other changes may still insert: the unique VM constraint of
     # WaveItem turns that into an IntegrityError, which do_accept reports (and nothing is kept).
-    new_waves = Wave.objects.bulk_create([
-        Wave(
-            name=w["name"], status=WaveStatus.DRAFT, sequence=w["sequence"], pilot=w["pilot"],
-            window_start=datetime.fromisoformat(w["window_start"]), window_end=datetime.fromisoformat(w["window_end"]),
-            time_zone=conf["time_zone"], site=site, target_cluster=cluster, migration_type=conf["migration_type"],
-            max_vms=conf["max_vms"], max_tb=Decimal(str(conf["max_tb"])).quantize(Decimal("0.01")),
-            notes=w["why"][:5000],
-        )
-        for w in chosen
-    ])
+    new_waves = Wave.objects.bulk_create(
+        [
+            Wave(
+                name=w["name"],
+                status=WaveStatus.DRAFT,
+                sequence=w["sequence"],
+                pilot=w["pilot"],
+                window_start=datetime.fromisoformat(w["window_start"]),
+                window_end=datetime.fromisoformat(w["window_end"]),
+                time_zone=conf["time_zone"],
+                site=site,
+                target_cluster=cluster,
+                migration_type=conf["migration_type"],
+                max_vms=conf["max_vms"],
+                max_tb=Decimal(str(conf["max_tb"])).quantize(Decimal("0.01")),
+                notes=w["why"][:5000],
+            )
+            for w in chosen
+        ]
+    )
     items = []
     for wave, w in zip(new_waves, chosen, strict=True):
         types = {vm: t for t, vms in w.get("vm_types", {}).items() for vm in vms}
         for unit in w["units"]:
             for vm_id in unit["vm_ids"]:
-                items.append(WaveItem(wave=wave, vm_id=vm_id, group_id=unit.get("group"), migration_type=types.get(vm_id, "")))
+                items.append(
+                    WaveItem(
+                        wave=wave,
+                        vm_id=vm_id,
+                        group_id=unit.get("group"),
+                        migration_type=types.get(vm_id, ""),
+                    )
+                )
     WaveItem.objects.bulk_create(items, batch_size=2000)
     if checked:
         _check_capacity(cluster, new_waves, [w for w in later if fitted[w.pk].fits])
 
     data["accepted_waves"] = sorted(done | set(numbers))
     data["created_waves"] = data.get("created_waves", []) + [
-        {"number": w["number"], "wave": wave.pk, "name": wave.name} for wave, w in zip(new_waves, chosen, strict=True)
+        {"number": w["number"], "wave": wave.pk, "name": wave.name}
+        for wave, w in zip(new_waves, chosen, strict=True)
     ]
     proposal.data = data
     proposal.accepted = timezone.now()
     proposal.save(update_fields=["data", "accepted"])
     AuditEntry.record(
-        acting_user, AuditAction.PROPOSAL_ACCEPT, proposal,
-        waves=[{"id": wave.pk, "name": wave.name} for wave in new_waves], vms=len(items),
+        acting_user,
+        AuditAction.PROPOSAL_ACCEPT,
+        proposal,
+        waves=[{"id": wave.pk, "name": wave.name} for wave in new_waves],
+        vms=len(items),
     )
     return new_waves
 
@@ -510,41 +613,65 @@ def _check_capacity(cluster, new_waves: list[Wave], fitting: list[Wave]) -> None
 def _check_vms(vm_ids: list[int]) -> None:
     conflicts = []
     for chunk in _chunks(vm_ids):
-        conflicts += WaveItem.objects.filter(vm_id__in=chunk).order_by("vm__name").values_list("vm__name", "wave__name")[:6]
+        conflicts += (
+            WaveItem.objects.filter(vm_id__in=chunk)
+            .order_by("vm__name")
+            .values_list("vm__name", "wave__name")[:6]
+        )
     if conflicts:
         listed = "; ".join(f"{vm} is in wave {wave}" for vm, wave in conflicts[:5])
         more = " and more" if len(conflicts) > 5 else ""
-        raise AcceptRefused(f"Some VMs were put into other waves since this proposal: {listed}{more}. "
-                            "Nothing was created; make a new proposal.")
-    live = sum(VirtualMachine.objects.filter(id__in=chunk, removed__isnull=True).count() for chunk in _chunks(vm_ids))
+        raise AcceptRefused(
+            f"Some VMs were put into other waves since this proposal: {listed}{more}. "
+            "Nothing was created; make a new proposal."
+        )
+    live = sum(
+        VirtualMachine.objects.filter(id__in=chunk, removed__isnull=True).count() for chunk in _chunks(vm_ids)
+    )
     if live != len(set(vm_ids)):
-        raise AcceptRefused(f"{len(set(vm_ids)) - live} of these VMs vanished from the inventory since this proposal. "
-                            "Nothing was created; make a new proposal.")
+        raise AcceptRefused(
+            f"{len(set(vm_ids)) - live} of these VMs vanished from the inventory since this proposal. "
+            "Nothing was created; make a new proposal."
+        )
 
 
 def _check_groups(chosen: list[dict]) -> None:
     """A group must still have exactly the VMs the proposal moves with it (groups stay whole)."""
-    proposed = {u["group"]: set(u["vm_ids"]) for w in chosen for u in w["units"] if u.get("group") is not None}
+    proposed = {
+        u["group"]: set(u["vm_ids"]) for w in chosen for u in w["units"] if u.get("group") is not None
+    }
     if not proposed:
         return
     current: dict[int, set[int]] = {g: set() for g in proposed}
-    rows = GroupMember.objects.filter(group_id__in=list(proposed), vm__removed__isnull=True).values_list("group_id", "vm_id")
+    rows = GroupMember.objects.filter(group_id__in=list(proposed), vm__removed__isnull=True).values_list(
+        "group_id", "vm_id"
+    )
     for group_id, vm_id in rows:
         current[group_id].add(vm_id)
     changed = [g for g in proposed if current[g] != proposed[g]]
     if changed:
-        names = sorted(DependencyGroup.objects.filter(pk__in=changed).values_list("name", flat=True)) or ["(deleted)"]
-        raise AcceptRefused(f"Group {', '.join(names[:5])} changed since this proposal. Nothing was created; "
-                            "make a new proposal.")
+        names = sorted(DependencyGroup.objects.filter(pk__in=changed).values_list("name", flat=True)) or [
+            "(deleted)"
+        ]
+        raise AcceptRefused(
+            f"Group {', '.join(names[:5])} changed since this proposal. Nothing was created; "
+            "make a new proposal."
+        )
     # Ungrouped VMs that joined a group since: their group would now be split.
     singles = [v for w in chosen for u in w["units"] if u.get("group") is None for v in u["vm_ids"]]
-    joined = [name for chunk in _chunks(singles) for name in GroupMember.objects.filter(vm_id__in=chunk).values_list("vm__name", flat=True)[:5]]
+    joined = [
+        name
+        for chunk in _chunks(singles)
+        for name in GroupMember.objects.filter(vm_id__in=chunk).values_list("vm__name", flat=True)[:5]
+    ]
     if joined:
-        raise AcceptRefused(f"VM {', '.join(joined)} joined a group since this proposal. Nothing was created; "
-                            "make a new proposal.")
+        raise AcceptRefused(
+            f"VM {', '.join(joined)} joined a group since this proposal. Nothing was created; "
+            "make a new proposal."
+        )
 
 
 def _chunks(ids: list[int], size: int = 5000):
     """Keep `IN (...)` lists under the databases' parameter limits (SQLite: 32,766)."""
     for start in range(0, len(ids), size):
-        yield ids[start:start + size]
+        yield ids[start : start + size]

@@ -21,7 +21,9 @@ class TypeEstimateSerializer(serializers.Serializer):
     transfer = SpanSerializer(allow_null=True, help_text="Null when the wave has no site (no bandwidth)")
     switchover = SpanSerializer()
     in_window = SpanSerializer(allow_null=True, help_text="What of this type must fit in the change window")
-    pre_seed = serializers.BooleanField(help_text="True for Bulk/RAV: the initial sync runs before the window")
+    pre_seed = serializers.BooleanField(
+        help_text="True for Bulk/RAV: the initial sync runs before the window"
+    )
 
 
 class WaveEstimateSerializer(serializers.Serializer):
@@ -36,7 +38,9 @@ class WaveEstimateSerializer(serializers.Serializer):
     in_window = SpanSerializer(allow_null=True)
     pre_seed = SpanSerializer(allow_null=True, help_text="Bulk/RAV initial sync, to finish before the window")
     window_seconds = serializers.IntegerField(allow_null=True)
-    fits = serializers.BooleanField(allow_null=True, help_text="Null without a window, without bandwidth or without VMs")
+    fits = serializers.BooleanField(
+        allow_null=True, help_text="Null without a window, without bandwidth or without VMs"
+    )
     verdict = serializers.CharField()
     types = TypeEstimateSerializer(many=True)
     assumptions = serializers.JSONField()
@@ -49,7 +53,9 @@ class VmEstimateSerializer(serializers.Serializer):
     migration_type = serializers.ChoiceField(choices=MigrationType.choices)
     type_label = serializers.CharField()
     tb = serializers.FloatField()
-    transfer = SpanSerializer(allow_null=True, help_text="From the VM alone on the link to its share of the wave")
+    transfer = SpanSerializer(
+        allow_null=True, help_text="From the VM alone on the link to its share of the wave"
+    )
     switchover = SpanSerializer()
 
 
@@ -78,12 +84,15 @@ class AutoPlanRequestSerializer(serializers.Serializer):
     """What POST /api/plan-proposals/ takes; missing fields take the form's defaults. Validated by
     the same form as the page (migrations_app/planner/forms.py)."""
 
-    site = serializers.IntegerField(help_text="hcx.HcxPlan id: its link bandwidth drives the estimates, and only VMs "
-                                              "of its vCenter (the one its HCX manages) are planned")
+    site = serializers.IntegerField(
+        help_text="hcx.HcxPlan id: its link bandwidth drives the estimates, and only VMs "
+        "of its vCenter (the one its HCX manages) are planned"
+    )
     target_cluster = serializers.IntegerField(
-        required=False, allow_null=True,
+        required=False,
+        allow_null=True,
         help_text="Its room (usable capacity less the waves already planned into it) is shared by the proposed waves; "
-                  "null: capacity is not checked",
+        "null: capacity is not checked",
     )
     migration_type = serializers.ChoiceField(choices=MigrationType.choices, required=False)
     cold_for_powered_off = serializers.BooleanField(required=False, default=True)
@@ -95,19 +104,26 @@ class AutoPlanRequestSerializer(serializers.Serializer):
         help_text="ISO date and time; without an offset it is wall-clock time in `time_zone`"
     )
     window_hours = serializers.DecimalField(max_digits=4, decimal_places=1, required=False)
-    weekdays = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6), required=False,
-                                     help_text="0 = Monday ... 6 = Sunday; default Saturday")
+    weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        required=False,
+        help_text="0 = Monday ... 6 = Sunday; default Saturday",
+    )
     time_zone = serializers.CharField(required=False)
-    blackout_dates = serializers.ListField(child=serializers.CharField(), required=False,
-                                           help_text="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD")
+    blackout_dates = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"
+    )
     max_windows = serializers.IntegerField(required=False)
     include_ungrouped = serializers.BooleanField(required=False, default=True)
     name_prefix = serializers.CharField(required=False)
 
 
 class AcceptRequestSerializer(serializers.Serializer):
-    waves = serializers.ListField(child=serializers.IntegerField(), required=False,
-                                  help_text="Wave numbers of the proposal; omitted: every wave not yet accepted")
+    waves = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Wave numbers of the proposal; omitted: every wave not yet accepted",
+    )
 
 
 class AcceptResultSerializer(serializers.Serializer):

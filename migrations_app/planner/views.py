@@ -58,9 +58,14 @@ class ProposalListView(PermissionMixin, ListView):
     model = PlanProposal
     # The list reads only the summary out of each proposal's document, never the whole of it.
     queryset = (
-        PlanProposal.objects.select_related("user").defer("data")
-        .annotate(wave_count=KT("data__summary__waves"), vm_count=KT("data__summary__vms"),
-                  unplaced_count=KT("data__summary__unplaced"), site_name=KT("data__settings__site_name"))
+        PlanProposal.objects.select_related("user")
+        .defer("data")
+        .annotate(
+            wave_count=KT("data__summary__waves"),
+            vm_count=KT("data__summary__vms"),
+            unplaced_count=KT("data__summary__unplaced"),
+            site_name=KT("data__settings__site_name"),
+        )
         .order_by("-created", "-id")
     )
     paginate_by = PROPOSALS_PER_PAGE
@@ -87,18 +92,28 @@ class ProposalView(ObjectDetailView):
         for w in data.get("waves", []):
             groups = [u for u in w["units"] if u.get("group") is not None]
             singles = [u for u in w["units"] if u.get("group") is None]
-            waves.append({
-                **w, "group_units": groups, "single_names": [u["name"] for u in singles[:VM_NAMES_SHOWN]],
-                "singles": len(singles), "singles_more": max(0, len(singles) - VM_NAMES_SHOWN),
-                "accepted": w["number"] in accepted, "created": created.get(w["number"]),
-            })
+            waves.append(
+                {
+                    **w,
+                    "group_units": groups,
+                    "single_names": [u["name"] for u in singles[:VM_NAMES_SHOWN]],
+                    "singles": len(singles),
+                    "singles_more": max(0, len(singles) - VM_NAMES_SHOWN),
+                    "accepted": w["number"] in accepted,
+                    "created": created.get(w["number"]),
+                }
+            )
         user = self.request.user
         can_accept = user_can(user, PlanProposal, "change") and user_can(user, Wave, "add")
         unplaced = data.get("unplaced", [])
         return super().get_context_data(
-            waves=waves, data=data, can_accept=can_accept,
-            unplaced_shown=unplaced[:UNPLACED_SHOWN], unplaced_more=max(0, len(unplaced) - UNPLACED_SHOWN),
-            open_waves=[w for w in waves if not w["accepted"]], **kwargs,
+            waves=waves,
+            data=data,
+            can_accept=can_accept,
+            unplaced_shown=unplaced[:UNPLACED_SHOWN],
+            unplaced_more=max(0, len(unplaced) - UNPLACED_SHOWN),
+            open_waves=[w for w in waves if not w["accepted"]],
+            **kwargs,
         )
 
 
@@ -123,7 +138,8 @@ class ProposalAcceptView(PermissionMixin, View):
             messages.error(request, str(exc))
         else:
             messages.success(
-                request, f"Created {len(waves)} draft wave{'s' if len(waves) != 1 else ''}: {', '.join(w.name for w in waves)}."
+                request,
+                f"Created {len(waves)} draft wave{'s' if len(waves) != 1 else ''}: {', '.join(w.name for w in waves)}.",
             )
         return redirect("migrations_app:planproposal", pk=pk)
 
@@ -139,7 +155,10 @@ class WaveEstimateView(ObjectDetailView):
         estimate = estimate_wave(self.object, longest=0)
         page = Paginator(vm_rows(self.object), VMS_PER_PAGE).get_page(self.request.GET.get("page"))
         return super().get_context_data(
-            estimate=estimate, page_obj=page, is_paginated=page.has_other_pages(),
-            vms=vm_estimates(page.object_list, estimate.assumptions, estimate), wave_url=_wave_url(self.object.pk),
+            estimate=estimate,
+            page_obj=page,
+            is_paginated=page.has_other_pages(),
+            vms=vm_estimates(page.object_list, estimate.assumptions, estimate),
+            wave_url=_wave_url(self.object.pk),
             **kwargs,
         )

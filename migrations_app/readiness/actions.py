@@ -47,8 +47,13 @@ class Summary:
 
     def as_dict(self) -> dict:
         return {
-            "wave": self.wave_id, "revision": self.revision, "checked_revision": self.checked_revision,
-            "current": self.current, "ready": self.ready, "blockers": self.blockers, "warnings": self.warnings,
+            "wave": self.wave_id,
+            "revision": self.revision,
+            "checked_revision": self.checked_revision,
+            "current": self.current,
+            "ready": self.ready,
+            "blockers": self.blockers,
+            "warnings": self.warnings,
             "blocked_vms": self.blocked_vms,
         }
 
@@ -88,12 +93,21 @@ def do_run_readiness(wave: Wave, *, acting_user) -> Summary:
         wave.readiness_revision = given.readiness_revision = wave.revision
         blockers = outcome.count(FindingSeverity.BLOCKER)
         result = Summary(
-            wave.pk, wave.revision, wave.revision, blockers, outcome.count(FindingSeverity.WARNING),
+            wave.pk,
+            wave.revision,
+            wave.revision,
+            blockers,
+            outcome.count(FindingSeverity.WARNING),
             len({f.vm_id for f in outcome.findings if f.severity == FindingSeverity.BLOCKER and f.vm_id}),
         )
         AuditEntry.record(
-            acting_user, AuditAction.WAVE_CHECK_READINESS, wave, revision=wave.revision, vms=outcome.vms,
-            blockers=result.blockers, warnings=result.warnings,
+            acting_user,
+            AuditAction.WAVE_CHECK_READINESS,
+            wave,
+            revision=wave.revision,
+            vms=outcome.vms,
+            blockers=result.blockers,
+            warnings=result.warnings,
         )
     return result
 
@@ -107,7 +121,9 @@ def do_switch_migration_type(wave: Wave, vm_id, migration_type: str, *, acting_u
     if not can_switch_type(acting_user):
         raise PermissionDenied
     if migration_type not in MigrationType.values:
-        raise BadInput(f"{migration_type!r} is not a migration type; choose one of {', '.join(MigrationType.values)}.")
+        raise BadInput(
+            f"{migration_type!r} is not a migration type; choose one of {', '.join(MigrationType.values)}."
+        )
     from migrations_app.waves.revisions import changed
 
     with transaction.atomic():
@@ -128,9 +144,11 @@ def do_switch_migration_type(wave: Wave, vm_id, migration_type: str, *, acting_u
         # changed() bumps the revision, withdraws a submission or approval, refuses a launched wave
         # (rolling this back) and writes the audit row.
         change = changed(
-            wave, acting_user,
+            wave,
+            acting_user,
             f"{item.vm.name}: migration type {MigrationType(old).label} -> {MigrationType(migration_type).label}",
-            vm=item.vm_id, migration_type=migration_type,
+            vm=item.vm_id,
+            migration_type=migration_type,
         )
         result = do_run_readiness(wave, acting_user=acting_user)
     return change, result

@@ -38,8 +38,19 @@ class ReadinessFindingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReadinessFinding
-        fields = ["id", "wave", "wave_name", "vm", "vm_name", "migration_type", "rule", "rule_title", "severity",
-                  "message", "fix"]
+        fields = [
+            "id",
+            "wave",
+            "wave_name",
+            "vm",
+            "vm_name",
+            "migration_type",
+            "rule",
+            "rule_title",
+            "severity",
+            "message",
+            "fix",
+        ]
 
     def get_rule_title(self, obj) -> str:
         return title(obj.rule)
@@ -48,11 +59,24 @@ class ReadinessFindingSerializer(serializers.ModelSerializer):
 class ApprovalSerializer(serializers.ModelSerializer):
     wave_name = serializers.CharField(source="wave.name", read_only=True)
     user = serializers.CharField(source="user.username", read_only=True)
-    current = serializers.SerializerMethodField(help_text="Whether the decision is for the wave's current revision")
+    current = serializers.SerializerMethodField(
+        help_text="Whether the decision is for the wave's current revision"
+    )
 
     class Meta:
         model = Approval
-        fields = ["id", "wave", "wave_name", "revision", "current", "decision", "user", "comment", "change_ticket", "created"]
+        fields = [
+            "id",
+            "wave",
+            "wave_name",
+            "revision",
+            "current",
+            "decision",
+            "user",
+            "comment",
+            "change_ticket",
+            "created",
+        ]
 
     def get_current(self, obj) -> bool:
         return obj.revision == obj.wave.revision
@@ -70,13 +94,20 @@ class ReadinessSummarySerializer(serializers.Serializer):
 
 
 class RevisionSerializer(serializers.Serializer):
-    revision = serializers.IntegerField(min_value=1, required=False, help_text="The revision you looked at; refused (409) if the wave moved on")
+    revision = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="The revision you looked at; refused (409) if the wave moved on",
+    )
 
 
 class DecisionSerializer(RevisionSerializer):
-    change_ticket = serializers.CharField(max_length=100, required=False, allow_blank=True, default="",
-                                          help_text="Required to approve")
-    comment = serializers.CharField(required=False, allow_blank=True, default="", help_text="Required to reject")
+    change_ticket = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="", help_text="Required to approve"
+    )
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required to reject"
+    )
 
 
 class SwitchTypeSerializer(RevisionSerializer):
@@ -104,7 +135,9 @@ class ReadinessFindingViewSet(viewsets.ReadOnlyModelViewSet):
     """Readiness findings: rule, severity, the VM and migration type, what is wrong and how to fix it.
     A finding without a VM concerns the whole wave (capacity, caps)."""
 
-    queryset = ReadinessFinding.objects.select_related("wave", "vm").order_by("wave", "severity", "rule", "vm__name", "pk")
+    queryset = ReadinessFinding.objects.select_related("wave", "vm").order_by(
+        "wave", "severity", "rule", "vm__name", "pk"
+    )
     serializer_class = ReadinessFindingSerializer
     filterset_class = ReadinessFindingFilterSet
     ordering_fields = ["severity", "rule", "migration_type", "vm__name"]
@@ -120,11 +153,17 @@ class ApprovalViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 _RULES = {
-    "readiness": (can_run_readiness, "Running the readiness checks needs the submit_wave or approve_wave permission."),
+    "readiness": (
+        can_run_readiness,
+        "Running the readiness checks needs the submit_wave or approve_wave permission.",
+    ),
     "submit": (can_submit, "Submitting a wave needs the submit_wave permission (planners)."),
     "approve": (can_decide, "Approving a wave needs the approve_wave permission (engineers)."),
     "reject": (can_decide, "Rejecting a wave needs the approve_wave permission (engineers)."),
-    "switch_type": (can_switch_type, "Switching a VM's migration type needs the change_waveitem permission (planners)."),
+    "switch_type": (
+        can_switch_type,
+        "Switching a VM's migration type needs the change_waveitem permission (planners).",
+    ),
 }
 NO_PERMISSION = "You do not have permission to perform this action."
 
@@ -136,7 +175,10 @@ class WorkflowPermission(permissions.BasePermission):
     def has_permission(self, request, view):
         user = request.user
         if not user_can(user, Wave, "view"):
-            self.message = {"detail": NO_PERMISSION, "reasons": ["Reading waves needs the view_wave permission."]}
+            self.message = {
+                "detail": NO_PERMISSION,
+                "reasons": ["Reading waves needs the view_wave permission."],
+            }
             return False
         if request.method in permissions.SAFE_METHODS:
             return True
@@ -161,8 +203,11 @@ def _as_refusal(data) -> dict:
         return {"detail": data["detail"], "reasons": []}
     if not isinstance(data, dict):
         return {"detail": "The request is not valid.", "reasons": [str(m) for m in data]}
-    reasons = [f"{field}: {message}" for field, messages in data.items()
-               for message in (messages if isinstance(messages, list) else [messages])]
+    reasons = [
+        f"{field}: {message}"
+        for field, messages in data.items()
+        for message in (messages if isinstance(messages, list) else [messages])
+    ]
     return {"detail": "Some values sent are not valid.", "reasons": reasons, **data}
 
 
@@ -172,11 +217,19 @@ def _state(wave: Wave, detail: str) -> Response:
 
 
 _REFUSALS = {
-    400: OpenApiResponse(RefusalSerializer, description="Readiness blockers or bad input; each field that does not "
-                         "validate also appears under its own name with its messages"),
-    403: OpenApiResponse(RefusalSerializer, description="The step's permission is missing (`reasons` names it), or "
-                         "the decision is on one's own submission"),
-    409: OpenApiResponse(RefusalSerializer, description="The wave is in another state, or at a newer revision"),
+    400: OpenApiResponse(
+        RefusalSerializer,
+        description="Readiness blockers or bad input; each field that does not "
+        "validate also appears under its own name with its messages",
+    ),
+    403: OpenApiResponse(
+        RefusalSerializer,
+        description="The step's permission is missing (`reasons` names it), or "
+        "the decision is on one's own submission",
+    ),
+    409: OpenApiResponse(
+        RefusalSerializer, description="The wave is in another state, or at a newer revision"
+    ),
 }
 
 
@@ -233,8 +286,13 @@ class WaveWorkflowViewSet(viewsets.GenericViewSet):
         wave = self.get_object()
         data = self._body(DecisionSerializer)
         try:
-            approval = do_approve(wave, acting_user=request.user, change_ticket=data["change_ticket"],
-                                  comment=data["comment"], revision=data.get("revision"))
+            approval = do_approve(
+                wave,
+                acting_user=request.user,
+                change_ticket=data["change_ticket"],
+                comment=data["comment"],
+                revision=data.get("revision"),
+            )
         except WaveError as error:
             return _refused(error)
         return _state(wave, f"Revision {approval.revision} approved.")
@@ -246,8 +304,13 @@ class WaveWorkflowViewSet(viewsets.GenericViewSet):
         wave = self.get_object()
         data = self._body(DecisionSerializer)
         try:
-            approval = do_reject(wave, acting_user=request.user, comment=data["comment"],
-                                 change_ticket=data["change_ticket"], revision=data.get("revision"))
+            approval = do_reject(
+                wave,
+                acting_user=request.user,
+                comment=data["comment"],
+                change_ticket=data["change_ticket"],
+                revision=data.get("revision"),
+            )
         except WaveError as error:
             return _refused(error)
         return _state(wave, f"Revision {approval.revision} rejected.")
@@ -259,8 +322,13 @@ class WaveWorkflowViewSet(viewsets.GenericViewSet):
         wave = self.get_object()
         data = self._body(SwitchTypeSerializer)
         try:
-            _, result = do_switch_migration_type(wave, data["vm"], data["migration_type"], acting_user=request.user,
-                                                 revision=data.get("revision"))
+            _, result = do_switch_migration_type(
+                wave,
+                data["vm"],
+                data["migration_type"],
+                acting_user=request.user,
+                revision=data.get("revision"),
+            )
         except WaveError as error:
             return _refused(error)
         return Response(result.as_dict(), status=status.HTTP_200_OK)

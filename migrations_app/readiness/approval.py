@@ -69,7 +69,9 @@ def _check_submittable(wave: Wave, revision) -> None:
         raise WrongState(
             f"{wave.name} is {wave.get_status_display().lower()}: only a draft or a rejected wave can be submitted."
         )
-    decided = Approval.objects.select_related("user", "wave").filter(wave=wave, revision=wave.revision).first()
+    decided = (
+        Approval.objects.select_related("user", "wave").filter(wave=wave, revision=wave.revision).first()
+    )
     if decided is not None:
         raise WrongState(f"{_decided(decided)} Change the wave, then submit the new revision.")
 
@@ -96,9 +98,15 @@ def do_submit(wave: Wave, *, acting_user, revision=None) -> Summary:
                 items=[f"{f.vm.name if f.vm_id else 'wave'}: {f.message}" for f in listed],
                 blockers=count,
             )
-        set_status(wave, WaveStatus.SUBMITTED, acting_user=acting_user, audit=SUBMIT,
-                   also={"submitted_by": acting_user, "submitted_at": timezone.now()},
-                   revision=wave.revision, warnings=checked.warnings)
+        set_status(
+            wave,
+            WaveStatus.SUBMITTED,
+            acting_user=acting_user,
+            audit=SUBMIT,
+            also={"submitted_by": acting_user, "submitted_at": timezone.now()},
+            revision=wave.revision,
+            warnings=checked.warnings,
+        )
         wave_event(NotificationEvent.WAVE_SUBMITTED, wave, user=acting_user)
     return checked
 
@@ -123,7 +131,9 @@ def _decide(wave: Wave, user, decision: str, comment, change_ticket, revision) -
         raise BadInput(f"The change ticket reference is longer than {MAX_TICKET} characters.")
     with transaction.atomic():
         wave = lock(wave.pk)
-        earlier = Approval.objects.select_related("user", "wave").filter(wave=wave, revision=wave.revision).first()
+        earlier = (
+            Approval.objects.select_related("user", "wave").filter(wave=wave, revision=wave.revision).first()
+        )
         if earlier is not None:
             raise AlreadyDecided(_decided(earlier))
         if wave.status != WaveStatus.SUBMITTED:
@@ -138,17 +148,34 @@ def _decide(wave: Wave, user, decision: str, comment, change_ticket, revision) -
         try:
             with transaction.atomic():
                 approval = Approval.objects.create(
-                    wave=wave, revision=wave.revision, decision=decision, user=user, comment=comment,
+                    wave=wave,
+                    revision=wave.revision,
+                    decision=decision,
+                    user=user,
+                    comment=comment,
                     change_ticket=change_ticket,
                 )
         except IntegrityError:
             raise AlreadyDecided(
-                _decided(Approval.objects.select_related("user", "wave").get(wave=wave, revision=wave.revision))
+                _decided(
+                    Approval.objects.select_related("user", "wave").get(wave=wave, revision=wave.revision)
+                )
             ) from None
         approved = decision == Decision.APPROVED
-        set_status(wave, WaveStatus.APPROVED if approved else WaveStatus.REJECTED, acting_user=user,
-                   audit=APPROVE if approved else REJECT,
-                   revision=wave.revision, comment=comment, change_ticket=change_ticket)
-        wave_event(NotificationEvent.WAVE_APPROVED if approved else NotificationEvent.WAVE_REJECTED,
-                   wave, user=user, change_ticket=change_ticket, comment=comment)
+        set_status(
+            wave,
+            WaveStatus.APPROVED if approved else WaveStatus.REJECTED,
+            acting_user=user,
+            audit=APPROVE if approved else REJECT,
+            revision=wave.revision,
+            comment=comment,
+            change_ticket=change_ticket,
+        )
+        wave_event(
+            NotificationEvent.WAVE_APPROVED if approved else NotificationEvent.WAVE_REJECTED,
+            wave,
+            user=user,
+            change_ticket=change_ticket,
+            comment=comment,
+        )
     return approval

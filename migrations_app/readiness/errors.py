@@ -37,5 +37,14 @@ def http_status(error: WaveError) -> int:
     return 400
 
 
-__all__ = ["AlreadyDecided", "BadInput", "NotReady", "OwnSubmission", "StaleRevision", "WaveError", "WaveLocked",
-           "WrongState", "http_status"]
+__all__ = [
+    "AlreadyDecided",
+    "BadInput",
+    "NotReady",
+    "OwnSubmission",
+    "StaleRevision",
+    "WaveError",
+    "WaveLocked",
+    "WrongState",
+    "http_status",
+]

@@ -60,16 +60,30 @@ def check_wave(wave: Wave) -> Outcome:
             fix = hit.fix
             if hint and hit.severity == BLOCKER and not all(label(t) in fix for t in types):
                 fix = (fix + hint)[:500]
-            findings.append(ReadinessFinding(
-                wave=wave, vm_id=vm.id, migration_type=migration_type, rule=hit.rule, severity=hit.severity,
-                message=hit.message, fix=fix,
-            ))
+            findings.append(
+                ReadinessFinding(
+                    wave=wave,
+                    vm_id=vm.id,
+                    migration_type=migration_type,
+                    rule=hit.rule,
+                    severity=hit.severity,
+                    message=hit.message,
+                    fix=fix,
+                )
+            )
     for rule in WAVE_RULES:
         for hit in rule.check(facts, len(vms)):
-            findings.append(ReadinessFinding(
-                wave=wave, vm=None, migration_type="", rule=hit.rule, severity=hit.severity,
-                message=hit.message[:500], fix=hit.fix[:500],
-            ))
+            findings.append(
+                ReadinessFinding(
+                    wave=wave,
+                    vm=None,
+                    migration_type="",
+                    rule=hit.rule,
+                    severity=hit.severity,
+                    message=hit.message[:500],
+                    fix=hit.fix[:500],
+                )
+            )
     return Outcome(findings=findings, vms=len(vms))
 
 

@@ -108,6 +108,7 @@ class WaveFacts:
     def lands(self, nic: "Nic") -> Landing:
         """Where the NIC's network lands in the wave: the same answer the wave page gives."""
         return landing(nic.network_id, nic.network_name, self.mappings, self.extended)
+
     # (vCenter id, disk file) of disks that more than one VM of the inventory uses
     shared_paths: set[tuple[int, str]] = field(default_factory=set)
 
@@ -150,19 +151,44 @@ def load(wave: Wave, vm_ids=None) -> tuple[WaveFacts, list[Vm]]:
         return rows.order_by("vm_id", "label")
 
     for row in devices(VirtualDisk).values(
-        "vm_id", "label", "capacity_mib", "mode", "sharing", "rdm_mode", "controller_type", "bus_sharing", "path"
+        "vm_id",
+        "label",
+        "capacity_mib",
+        "mode",
+        "sharing",
+        "rdm_mode",
+        "controller_type",
+        "bus_sharing",
+        "path",
     ):
         vms[row.pop("vm_id")].disks.append(Disk(**row))
     for row in devices(VirtualNic).values(
-        "vm_id", "label", "network_id", "network_name", "network__switch_type", "network__vlan", "network__vlan_id",
-        "direct_path_io", "adapter", "ip_addresses",
+        "vm_id",
+        "label",
+        "network_id",
+        "network_name",
+        "network__switch_type",
+        "network__vlan",
+        "network__vlan_id",
+        "direct_path_io",
+        "adapter",
+        "ip_addresses",
     ):
-        vms[row["vm_id"]].nics.append(Nic(
-            label=row["label"], network_id=row["network_id"], network_name=row["network_name"],
-            switch_type=row["network__switch_type"] or "", vlan=row["network__vlan"] or "",
-            vlan_id=row["network__vlan_id"], direct_path_io=row["direct_path_io"], adapter=row["adapter"] or "",
-            ip_addresses=tuple(str(ip) for ip in row["ip_addresses"] or () if ip) if isinstance(row["ip_addresses"], list) else (),
-        ))
+        vms[row["vm_id"]].nics.append(
+            Nic(
+                label=row["label"],
+                network_id=row["network_id"],
+                network_name=row["network_name"],
+                switch_type=row["network__switch_type"] or "",
+                vlan=row["network__vlan"] or "",
+                vlan_id=row["network__vlan_id"],
+                direct_path_io=row["direct_path_io"],
+                adapter=row["adapter"] or "",
+                ip_addresses=tuple(str(ip) for ip in row["ip_addresses"] or () if ip)
+                if isinstance(row["ip_addresses"], list)
+                else (),
+            )
+        )
     for row in devices(CdRom).values("vm_id", "label", "connected", "device_type", "iso_path"):
         vms[row.pop("vm_id")].cdroms.append(Cdrom(**row))
     snapshots = Snapshot.objects.filter(vm__wave_item__wave=wave)

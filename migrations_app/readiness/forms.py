@@ -16,11 +16,17 @@ class RevisionForm(forms.Form):
 
 class DecisionForm(RevisionForm):
     change_ticket = forms.CharField(
-        label=_("Change ticket"), required=False, max_length=Approval._meta.get_field("change_ticket").max_length,
+        label=_("Change ticket"),
+        required=False,
+        max_length=Approval._meta.get_field("change_ticket").max_length,
         help_text=_("Required to approve"),
     )
-    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                              help_text=_("Required to reject"))
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required to reject"),
+    )
 
 
 class SwitchTypeForm(RevisionForm):

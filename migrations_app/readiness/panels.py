@@ -54,12 +54,20 @@ def rule_groups(wave: Wave, per_rule: int = VMS_PER_RULE) -> list[RuleGroup]:
     two queries (the counts, and the first rows per group through a window function)."""
     groups = {
         (row["rule"], row["severity"]): RuleGroup(row["rule"], row["severity"], row["findings"])
-        for row in ReadinessFinding.objects.filter(wave=wave).order_by().values("rule", "severity").annotate(findings=Count("pk"))
+        for row in ReadinessFinding.objects.filter(wave=wave)
+        .order_by()
+        .values("rule", "severity")
+        .annotate(findings=Count("pk"))
     }
     firsts = (
         ReadinessFinding.objects.filter(wave=wave)
-        .annotate(position=Window(RowNumber(), partition_by=[F("rule"), F("severity")],
-                                  order_by=[F("vm__name").asc(nulls_first=True), F("pk").asc()]))
+        .annotate(
+            position=Window(
+                RowNumber(),
+                partition_by=[F("rule"), F("severity")],
+                order_by=[F("vm__name").asc(nulls_first=True), F("pk").asc()],
+            )
+        )
         .filter(position__lte=per_rule)
         .values("rule", "severity", "vm_id", "vm__name", "migration_type", "message", "fix")
         .order_by("rule", "severity", "position")
@@ -91,7 +99,9 @@ def blocked_vms(wave: Wave, offset: int = 0, limit: int = BLOCKED_VMS) -> tuple[
     blocked = ReadinessFinding.objects.filter(wave=wave, severity=FindingSeverity.BLOCKER, vm__isnull=False)
     total = blocked.values("vm_id").distinct().count()
     ids = list(
-        blocked.order_by("vm__name", "vm_id").values_list("vm_id", "vm__name").distinct()[offset:offset + limit]
+        blocked.order_by("vm__name", "vm_id")
+        .values_list("vm_id", "vm__name")
+        .distinct()[offset : offset + limit]
     )
     if not ids:
         return [], total
@@ -106,13 +116,20 @@ def blocked_vms(wave: Wave, offset: int = 0, limit: int = BLOCKED_VMS) -> tuple[
     return list(vms.values()), total
 
 
-def readiness_context(wave: Wave, request, *, groups: bool = True, blocked_limit: int = BLOCKED_VMS, blocked_offset: int = 0) -> dict:
+def readiness_context(
+    wave: Wave, request, *, groups: bool = True, blocked_limit: int = BLOCKED_VMS, blocked_offset: int = 0
+) -> dict:
     user = getattr(request, "user", None)
     counts = summary(wave)
     last_run = (
-        AuditEntry.objects.filter(object_type=ContentType.objects.get_for_model(Wave), object_id=wave.pk,
-                                  action=AuditAction.WAVE_CHECK_READINESS)
-        .select_related("user").order_by("-created", "-id").first()
+        AuditEntry.objects.filter(
+            object_type=ContentType.objects.get_for_model(Wave),
+            object_id=wave.pk,
+            action=AuditAction.WAVE_CHECK_READINESS,
+        )
+        .select_related("user")
+        .order_by("-created", "-id")
+        .first()
     )
     blocked, blocked_total = blocked_vms(wave, blocked_offset, blocked_limit) if counts.blockers else ([], 0)
     return {
@@ -144,9 +161,11 @@ class HistoryEntry:
 def history(wave: Wave, limit: int = HISTORY) -> list[HistoryEntry]:
     """Submissions, decisions and withdrawals of the wave, newest first, from its audit rows."""
     rows = (
-        AuditEntry.objects.filter(object_type=ContentType.objects.get_for_model(Wave), object_id=wave.pk,
-                                  action__in=HISTORY_ACTIONS)
-        .select_related("user").order_by("-created", "-id")[:limit]
+        AuditEntry.objects.filter(
+            object_type=ContentType.objects.get_for_model(Wave), object_id=wave.pk, action__in=HISTORY_ACTIONS
+        )
+        .select_related("user")
+        .order_by("-created", "-id")[:limit]
     )
     out = []
     for row in rows:
@@ -161,7 +180,11 @@ def history(wave: Wave, limit: int = HISTORY) -> list[HistoryEntry]:
             # changed() moved the revision on by one: the approval or submission was for the one before.
             what = "Approval" if row.detail.get("previous_status") == WaveStatus.APPROVED else "Submission"
             before = revision - 1 if isinstance(revision, int) else "?"
-            out.append(HistoryEntry("withdrawn", f"{what} for revision {before} withdrawn at revision {revision}", row))
+            out.append(
+                HistoryEntry(
+                    "withdrawn", f"{what} for revision {before} withdrawn at revision {revision}", row
+                )
+            )
     return out
 
 
@@ -178,7 +201,10 @@ def approval_context(wave: Wave, request) -> dict:
         "submitted_by": submitted_by,
         "history": history(wave),
         "may_submit": can_submit(user) and wave.status in SUBMITTABLE and decision is None,
-        "may_decide": can_decide(user) and wave.status == WaveStatus.SUBMITTED and decision is None and not own,
+        "may_decide": can_decide(user)
+        and wave.status == WaveStatus.SUBMITTED
+        and decision is None
+        and not own,
         "own_submission": own and wave.status == WaveStatus.SUBMITTED and can_decide(user),
         "rejected_same_revision": wave.status == WaveStatus.REJECTED and decision is not None,
         "next": request.get_full_path() if request is not None else "",

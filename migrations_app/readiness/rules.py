@@ -256,42 +256,54 @@ def disk_rule(name: str, title: str, severity: Severity, doc: str, matches: Call
 INDEPENDENT = (DiskMode.INDEPENDENT_PERSISTENT, DiskMode.INDEPENDENT_NONPERSISTENT)
 
 disk_rule(
-    "physical-rdm", "Physical-mode RDM", every(BLOCKER),
+    "physical-rdm",
+    "Physical-mode RDM",
+    every(BLOCKER),
     "No disk is a raw device mapping in physical compatibility mode.",
     lambda d, vm, facts: d.rdm_mode == RdmMode.PHYSICAL,
     "Physical-mode RDM: {disks}. HCX cannot migrate it; its LUN is not reachable from AVS.",
     "Copy the LUN's data to a virtual disk (or switch the RDM to virtual mode) before the migration.",
 )
 disk_rule(
-    "shared-vmdk", "Shared VMDK", every(BLOCKER),
+    "shared-vmdk",
+    "Shared VMDK",
+    every(BLOCKER),
     "No disk file is also used by another VM.",
     lambda d, vm, facts: d.path and (vm.vcenter_id, d.path) in facts.shared_paths,
     "Disk file shared with another VM: {disks}. HCX does not migrate shared VMDKs.",
     "Detach the shared disk (clusters: move the shared data another way) before the migration.",
 )
 disk_rule(
-    "multi-writer", "Multi-writer disk", every(BLOCKER),
+    "multi-writer",
+    "Multi-writer disk",
+    every(BLOCKER),
     "No disk has multi-writer sharing.",
     lambda d, vm, facts: "multiwriter" in d.sharing.lower(),
     "Multi-writer sharing on {disks}: HCX does not migrate multi-writer disks.",
     "Turn multi-writer sharing off (after stopping the cluster that needs it) before the migration.",
 )
 disk_rule(
-    "scsi-bus-sharing", "SCSI bus sharing", every(BLOCKER),
+    "scsi-bus-sharing",
+    "SCSI bus sharing",
+    every(BLOCKER),
     "No disk controller shares its SCSI bus (virtual or physical).",
     lambda d, vm, facts: d.bus_sharing and d.bus_sharing.lower() not in ("nosharing", "none"),
     "SCSI bus sharing on the controller of {disks}: HCX does not migrate it.",
     "Set the controller's bus sharing to None before the migration.",
 )
 disk_rule(
-    "vnvme", "vNVMe controller", every(BLOCKER),
+    "vnvme",
+    "vNVMe controller",
+    every(BLOCKER),
     "No disk sits on a virtual NVMe controller.",
     lambda d, vm, facts: "nvme" in d.controller_type.lower(),
     "Virtual NVMe controller for {disks}: HCX does not migrate vNVMe disks.",
     "Move the disks to a SCSI (ParaVirtual or LSI) controller before the migration.",
 )
 disk_rule(
-    "independent-disk", "Independent disk", every(WARNING),
+    "independent-disk",
+    "Independent disk",
+    every(WARNING),
     "No disk is in independent mode (independent disks are left out of snapshots).",
     lambda d, vm, facts: d.mode in INDEPENDENT,
     "Independent disk: {disks}. Snapshots leave it out, so HCX validation may refuse it.",
@@ -305,10 +317,18 @@ disk_rule(
 @vm_rule("directpath", "DirectPath device", every(BLOCKER))
 def directpath(vm: Vm, facts: WaveFacts, migration_type: str):
     """No PCI passthrough device and no DirectPath network adapter."""
-    devices = [f"{vm.passthrough_devices} PCI passthrough device{'s' if vm.passthrough_devices != 1 else ''}"] if vm.passthrough_devices else []
+    devices = (
+        [f"{vm.passthrough_devices} PCI passthrough device{'s' if vm.passthrough_devices != 1 else ''}"]
+        if vm.passthrough_devices
+        else []
+    )
     # RVTools' "Direct Path IO" of a VMXNET3 adapter is its UPT (DirectPath Gen2) option, on by default
     # and no passthrough device: only other adapters (SR-IOV, as discovery records it) count.
-    devices += [f"{n.label} (DirectPath I/O)" for n in vm.nics if n.direct_path_io and "vmxnet3" not in n.adapter.lower()]
+    devices += [
+        f"{n.label} (DirectPath I/O)"
+        for n in vm.nics
+        if n.direct_path_io and "vmxnet3" not in n.adapter.lower()
+    ]
     if devices:
         return Problem(
             f"{listed(devices)}: the hardware does not exist on AVS hosts and HCX cannot move it.",
@@ -344,7 +364,11 @@ def fault_tolerance(vm: Vm, facts: WaveFacts, migration_type: str):
 @vm_rule("power-state", "Power state", {BULK: BLOCKER, VMOTION: BLOCKER, RAV: BLOCKER, COLD: WARNING})
 def power_state(vm: Vm, facts: WaveFacts, migration_type: str):
     """vMotion, RAV and Bulk move powered-on VMs; Cold moves powered-off ones."""
-    state = str(PowerState(vm.power_state).label).lower() if vm.power_state in PowerState.values else "in an unknown power state"
+    state = (
+        str(PowerState(vm.power_state).label).lower()
+        if vm.power_state in PowerState.values
+        else "in an unknown power state"
+    )
     if migration_type == COLD:
         if vm.powered_on:
             return Problem(
@@ -392,17 +416,29 @@ def large_vm(vm: Vm, facts: WaveFacts, migration_type: str):
 def network_unmapped(vm: Vm, facts: WaveFacts, migration_type: str):
     """Every network of the VM is mapped for the wave, or extended by the wave's site plan."""
     unknown = sorted({nic.name for nic in vm.nics if nic.network_id is None and nic.network_name})
-    missing = sorted({nic.name for nic in vm.nics if nic.network_id is not None and not facts.lands(nic).mapped})
+    missing = sorted(
+        {nic.name for nic in vm.nics if nic.network_id is not None and not facts.lands(nic).mapped}
+    )
     if not unknown and not missing:
         return None
     reasons, fixes = [], []
     if missing:
-        where = "the wave's site plan does not extend it" if facts.wave.site_id else "the wave has no site pair, so nothing is extended"
+        where = (
+            "the wave's site plan does not extend it"
+            if facts.wave.site_id
+            else "the wave has no site pair, so nothing is extended"
+        )
         reasons.append(f"Network {listed(missing)} has no mapping in this wave and {where}.")
-        fixes.append("Map the network to an extended network or an AVS segment on the wave, or extend it in the site's HCX plan.")
+        fixes.append(
+            "Map the network to an extended network or an AVS segment on the wave, or extend it in the site's HCX plan."
+        )
     if unknown:
-        reasons.append(f"Network {listed(unknown)} is not among the inventory's networks, so it cannot be mapped.")
-        fixes.append("Discover the vCenter (or import an RVTools export with its port groups), then map the network.")
+        reasons.append(
+            f"Network {listed(unknown)} is not among the inventory's networks, so it cannot be mapped."
+        )
+        fixes.append(
+            "Discover the vCenter (or import an RVTools export with its port groups), then map the network."
+        )
     return Problem(" ".join(reasons), " ".join(fixes))
 
 
@@ -443,10 +479,14 @@ def network_subnet(vm: Vm, facts: WaveFacts, migration_type: str):
 @vm_rule("standard-vswitch", "Network on a standard vSwitch", every(BLOCKER))
 def standard_vswitch(vm: Vm, facts: WaveFacts, migration_type: str):
     """A network that is not mapped to an AVS segment is on a distributed switch (HCX cannot extend a standard vSwitch port group)."""
-    names = sorted({
-        nic.name for nic in vm.nics
-        if nic.switch_type == SwitchType.STANDARD and facts.lands(nic).target_kind != MappingTarget.SEGMENT
-    })
+    names = sorted(
+        {
+            nic.name
+            for nic in vm.nics
+            if nic.switch_type == SwitchType.STANDARD
+            and facts.lands(nic).target_kind != MappingTarget.SEGMENT
+        }
+    )
     if names:
         return Problem(
             f"Network {listed(names)} is on a standard vSwitch: HCX Network Extension cannot extend it.",
@@ -457,13 +497,16 @@ def standard_vswitch(vm: Vm, facts: WaveFacts, migration_type: str):
 @vm_rule("vlan-untagged", "Network without a VLAN", every(BLOCKER))
 def vlan_untagged(vm: Vm, facts: WaveFacts, migration_type: str):
     """A port group that is not mapped to an AVS segment has one VLAN id other than 0 (HCX extends one VLAN per network)."""
-    names = sorted({
-        f"{nic.name} (VLAN {nic.vlan or 'none'})" for nic in vm.nics
-        if nic.network_id is not None
-        and nic.switch_type != SwitchType.NSX  # NSX segments are extended without a VLAN
-        and not nic.vlan_id
-        and facts.lands(nic).target_kind != MappingTarget.SEGMENT
-    })
+    names = sorted(
+        {
+            f"{nic.name} (VLAN {nic.vlan or 'none'})"
+            for nic in vm.nics
+            if nic.network_id is not None
+            and nic.switch_type != SwitchType.NSX  # NSX segments are extended without a VLAN
+            and not nic.vlan_id
+            and facts.lands(nic).target_kind != MappingTarget.SEGMENT
+        }
+    )
     if names:
         return Problem(
             f"Network {listed(names)}: HCX cannot extend an untagged (VLAN 0), trunk or VLAN-less port group.",
@@ -479,7 +522,14 @@ def empty_wave(facts: WaveFacts, vm_count: int) -> list[Hit]:
     """The wave has VMs to migrate."""
     if vm_count:
         return []
-    return [Hit("empty-wave", BLOCKER, "The wave has no VMs: there is nothing to approve.", "Add groups or VMs to the wave.")]
+    return [
+        Hit(
+            "empty-wave",
+            BLOCKER,
+            "The wave has no VMs: there is nothing to approve.",
+            "Add groups or VMs to the wave.",
+        )
+    ]
 
 
 @wave_rule("target-capacity", "Target cluster capacity")
@@ -490,19 +540,35 @@ def target_capacity(facts: WaveFacts, vm_count: int) -> list[Hit]:
 
     wave = facts.wave
     if wave.target_cluster_id is None:
-        return [Hit("target-capacity", WARNING, "No target cluster: the wave's capacity is not checked.",
-                    "Choose the AVS cluster the wave migrates into.")]
+        return [
+            Hit(
+                "target-capacity",
+                WARNING,
+                "No target cluster: the wave's capacity is not checked.",
+                "Choose the AVS cluster the wave migrates into.",
+            )
+        ]
     try:
         fit = fit_for_wave(wave)
     except ValueError as exc:  # a host type without figures in settings.AVS_HOST_TYPES
-        return [Hit("target-capacity", WARNING, f"Capacity not checked: {exc}.", "Add the host type's figures to AVS_HOST_TYPES.")]
+        return [
+            Hit(
+                "target-capacity",
+                WARNING,
+                f"Capacity not checked: {exc}.",
+                "Add the host type's figures to AVS_HOST_TYPES.",
+            )
+        ]
     if fit.fits:
         return []
-    return [Hit(
-        "target-capacity", BLOCKER,
-        f"The wave does not fit {wave.target_cluster.name}: {'; '.join(fit.problems)}."[:500],
-        "Add hosts to the cluster, move VMs to a later wave, or choose another target cluster.",
-    )]
+    return [
+        Hit(
+            "target-capacity",
+            BLOCKER,
+            f"The wave does not fit {wave.target_cluster.name}: {'; '.join(fit.problems)}."[:500],
+            "Add hosts to the cluster, move VMs to a later wave, or choose another target cluster.",
+        )
+    ]
 
 
 @wave_rule("wave-caps", "Wave caps")

@@ -13,7 +13,10 @@ PER_PAGE = 50
 
 class FindingTable(tables.Table):
     vm = tables.Column(
-        verbose_name="VM", accessor="vm__name", order_by=("vm__name", "pk"), default="(the wave)",
+        verbose_name="VM",
+        accessor="vm__name",
+        order_by=("vm__name", "pk"),
+        default="(the wave)",
         linkify=lambda record: record.vm.get_absolute_url() if record.vm_id else None,
     )
     migration_type = tables.Column(verbose_name="Type", order_by=("migration_type", "pk"))
@@ -34,7 +37,9 @@ class FindingTable(tables.Table):
 
     def render_severity(self, record):
         return format_html(
-            '<span class="badge text-bg-{}">{}</span>', FindingSeverity.COLORS[record.severity], record.get_severity_display()
+            '<span class="badge text-bg-{}">{}</span>',
+            FindingSeverity.COLORS[record.severity],
+            record.get_severity_display(),
         )
 
     def render_rule(self, value):

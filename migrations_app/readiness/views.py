@@ -34,7 +34,9 @@ from .tables import PER_PAGE, FindingTable
 def back(request, wave: Wave) -> str:
     """Where the user came from (the panel's `next`), if it is on this site; else the wave's page."""
     target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return wave.get_absolute_url()
 
@@ -64,7 +66,9 @@ class ReadinessReportView(ObjectListView):
             page = max(int(self.request.GET.get("blocked_page", 1)), 1)
         except ValueError:
             page = 1
-        readiness = readiness_context(self.wave, self.request, groups=False, blocked_offset=(page - 1) * BLOCKED_VMS)
+        readiness = readiness_context(
+            self.wave, self.request, groups=False, blocked_offset=(page - 1) * BLOCKED_VMS
+        )
         readiness["page_links"] = True
         context.update(readiness)
         context.update(
@@ -89,7 +93,8 @@ class ApprovalQueueView(PermissionMixin, TemplateView):
             .annotate(
                 vm_count=count_subquery(WaveItem.objects.filter(wave=OuterRef("pk")), "wave"),
                 warnings=count_subquery(
-                    ReadinessFinding.objects.filter(wave=OuterRef("pk"), severity=FindingSeverity.WARNING), "wave"
+                    ReadinessFinding.objects.filter(wave=OuterRef("pk"), severity=FindingSeverity.WARNING),
+                    "wave",
                 ),
             )
             .order_by("submitted_at", "pk")
@@ -97,8 +102,11 @@ class ApprovalQueueView(PermissionMixin, TemplateView):
         page = Paginator(waiting, self.per_page).get_page(self.request.GET.get("page"))
         recent = Approval.objects.select_related("wave", "user").order_by("-created", "-pk")[:20]
         return super().get_context_data(
-            page_obj=page, waiting=page.object_list, recent=recent,
-            may_decide=user_can(self.request.user, Wave, "approve_wave"), **kwargs,
+            page_obj=page,
+            waiting=page.object_list,
+            recent=recent,
+            may_decide=user_can(self.request.user, Wave, "approve_wave"),
+            **kwargs,
         )
 
 
@@ -154,7 +162,11 @@ class SwitchTypeView(WaveStepView):
 
     def act(self, wave, data):
         change, result = do_switch_migration_type(
-            wave, data["vm"], data["migration_type"], acting_user=self.request.user, revision=data.get("revision")
+            wave,
+            data["vm"],
+            data["migration_type"],
+            acting_user=self.request.user,
+            revision=data.get("revision"),
         )
         text = (
             f"Switched to {MigrationType(data['migration_type']).label}; readiness checked again at revision "
@@ -177,7 +189,10 @@ class ApproveView(WaveStepView):
 
     def act(self, wave, data):
         approval = do_approve(
-            wave, acting_user=self.request.user, change_ticket=data["change_ticket"], comment=data["comment"],
+            wave,
+            acting_user=self.request.user,
+            change_ticket=data["change_ticket"],
+            comment=data["comment"],
             revision=data.get("revision"),
         )
         return f"Revision {approval.revision} of {wave.name} approved under change ticket {approval.change_ticket}."
@@ -186,7 +201,10 @@ class ApproveView(WaveStepView):
 class RejectView(ApproveView):
     def act(self, wave, data):
         approval = do_reject(
-            wave, acting_user=self.request.user, comment=data["comment"], change_ticket=data["change_ticket"],
+            wave,
+            acting_user=self.request.user,
+            comment=data["comment"],
+            change_ticket=data["change_ticket"],
             revision=data.get("revision"),
         )
         return f"Revision {approval.revision} of {wave.name} rejected; the planner sees your comment."

@@ -62,8 +62,11 @@ class EventSerializer(serializers.Serializer):
 WAVE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The wave's id")
 
 
-@extend_schema_view(retrieve=extend_schema(parameters=[WAVE_ID]), vms=extend_schema(parameters=[WAVE_ID]),
-                    events=extend_schema(parameters=[WAVE_ID]))
+@extend_schema_view(
+    retrieve=extend_schema(parameters=[WAVE_ID]),
+    vms=extend_schema(parameters=[WAVE_ID]),
+    events=extend_schema(parameters=[WAVE_ID]),
+)
 class WaveReportViewSet(viewsets.ViewSet):
     """One wave's report: the summary, plan versus actual per VM, and events."""
 
@@ -77,21 +80,44 @@ class WaveReportViewSet(viewsets.ViewSet):
     def retrieve(self, request, pk=None):
         wave = self._wave(pk)
         s = wavereport.summary(wave)
-        return Response({
-            "wave": {"id": wave.pk, "name": wave.name, "status": wave.status, "revision": wave.revision,
-                     "window_start": wave.window_start, "window_end": wave.window_end, "time_zone": wave.time_zone},
-            "progress": s["progress"],
-            "estimate": s["estimate"].as_dict(),
-            "findings": s["findings"],
-            "batches": s["batches"],
-            "approvals": [{"revision": a.revision, "decision": a.decision, "user": a.user.username,
-                           "change_ticket": a.change_ticket, "comment": a.comment, "created": a.created}
-                          for a in wavereport.approvals(wave)[:100]],
-        })
+        return Response(
+            {
+                "wave": {
+                    "id": wave.pk,
+                    "name": wave.name,
+                    "status": wave.status,
+                    "revision": wave.revision,
+                    "window_start": wave.window_start,
+                    "window_end": wave.window_end,
+                    "time_zone": wave.time_zone,
+                },
+                "progress": s["progress"],
+                "estimate": s["estimate"].as_dict(),
+                "findings": s["findings"],
+                "batches": s["batches"],
+                "approvals": [
+                    {
+                        "revision": a.revision,
+                        "decision": a.decision,
+                        "user": a.user.username,
+                        "change_ticket": a.change_ticket,
+                        "comment": a.comment,
+                        "created": a.created,
+                    }
+                    for a in wavereport.approvals(wave)[:100]
+                ],
+            }
+        )
 
-    @extend_schema(parameters=[OpenApiParameter("vm", str), OpenApiParameter("result", str),
-                               OpenApiParameter("type", str), OpenApiParameter("page", int)],
-                   responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("vm", str),
+            OpenApiParameter("result", str),
+            OpenApiParameter("type", str),
+            OpenApiParameter("page", int),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     @action(detail=True)
     def vms(self, request, pk=None):
         wave = self._wave(pk)
@@ -103,8 +129,14 @@ class WaveReportViewSet(viewsets.ViewSet):
         estimator = wavereport.VmEstimator(wave)
         return paginator.get_paginated_response([wavereport.row_dict(item, estimator) for item in page])
 
-    @extend_schema(parameters=[OpenApiParameter("kind", str), OpenApiParameter("vm", str),
-                               OpenApiParameter("page", int)], responses={200: EventSerializer(many=True)})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", str),
+            OpenApiParameter("vm", str),
+            OpenApiParameter("page", int),
+        ],
+        responses={200: EventSerializer(many=True)},
+    )
     @action(detail=True)
     def events(self, request, pk=None):
         wave = self._wave(pk)

@@ -31,8 +31,16 @@ PLANNED = colors.HexColor("#6c757d")
 ACTUAL = colors.HexColor("#198754")
 BAR = colors.HexColor("#0d6efd")
 # Bootstrap's colours by name, for bars coloured like the status badges.
-NAMED = {"primary": "#0d6efd", "secondary": "#6c757d", "success": "#198754", "danger": "#dc3545",
-         "warning": "#ffc107", "info": "#0dcaf0", "dark": "#212529", "light": "#adb5bd"}
+NAMED = {
+    "primary": "#0d6efd",
+    "secondary": "#6c757d",
+    "success": "#198754",
+    "danger": "#dc3545",
+    "warning": "#ffc107",
+    "info": "#0dcaf0",
+    "dark": "#212529",
+    "light": "#adb5bd",
+}
 
 WIDTH = 440
 LABEL_SIZE, TITLE_SIZE = 11, 13
@@ -84,7 +92,9 @@ def burnup_chart(curve: Burnup, unit: str = "vms", width: int = WIDTH, height: i
     plot.xValueAxis.labels.fontSize = LABEL_SIZE
     plot.xValueAxis.labels.angle = 30
     plot.xValueAxis.labels.boxAnchor = "ne"
-    plot.xValueAxis.labels.textAnchor = "end"  # anchored, not placed by Helvetica's widths (see _PageFontCanvas)
+    plot.xValueAxis.labels.textAnchor = (
+        "end"  # anchored, not placed by Helvetica's widths (see _PageFontCanvas)
+    )
     plot.xValueAxis.maximumTicks = 5
     plot.yValueAxis.valueMin = 0
     plot.yValueAxis.labels.fontSize = LABEL_SIZE
@@ -141,8 +151,11 @@ def status_chart(status_counts: list[dict]) -> Drawing:
 def migration_state_chart(states: dict, title: str = "VMs by migration state") -> Drawing:
     from migrations_app.choices import MigrationState
 
-    bars = [(str(label), states.get(value, 0), MigrationState.COLORS[value])
-            for value, label in MigrationState.choices if states.get(value)]
+    bars = [
+        (str(label), states.get(value, 0), MigrationState.COLORS[value])
+        for value, label in MigrationState.choices
+        if states.get(value)
+    ]
     return bar_chart(title, bars)
 
 
@@ -184,7 +197,9 @@ def svg(drawing: Drawing, label: str) -> str:
     """The drawing as an inline <svg> element (no XML prologue), labelled for screen readers, as wide as
     its container, in the page's font. reportlab escapes the text it writes; `label` is escaped here."""
     text = _PROLOGUE.sub("", _svg_text(drawing), count=1)
-    text = text.replace("<title>...</title>", f"<title>{escape(label)}</title>", 1).replace("<desc>...</desc>", "", 1)
+    text = text.replace("<title>...</title>", f"<title>{escape(label)}</title>", 1).replace(
+        "<desc>...</desc>", "", 1
+    )
     text = _ROOT_SIZE.sub(r"\1", text, count=1)
     # reportlab names every drawing's clip path "clip": on a page of several charts each would clip to
     # the first one's size. Each chart gets names of its own.
@@ -193,5 +208,8 @@ def svg(drawing: Drawing, label: str) -> str:
     text = text.replace('id="group"', f'id="group-{suffix}"')
     text = _FONT.sub(_page_font, text)
     return text.replace(
-        "<svg", f'<svg role="img" aria-label="{escape(label)}" class="chart d-block" width="100%" '
-                'style="height:auto"', 1)
+        "<svg",
+        f'<svg role="img" aria-label="{escape(label)}" class="chart d-block" width="100%" '
+        'style="height:auto"',
+        1,
+    )

@@ -39,7 +39,10 @@ HEALTH_COLORS = {"healthy": "success", "lagging": "warning", "failed": "danger"}
 
 def vm_mib(prefix: str = ""):
     """A VM's size in MiB as the planner counts it: used storage, else provisioned."""
-    return Case(When(**{f"{prefix}used_mib__gt": 0}, then=F(f"{prefix}used_mib")), default=F(f"{prefix}provisioned_mib"))
+    return Case(
+        When(**{f"{prefix}used_mib__gt": 0}, then=F(f"{prefix}used_mib")),
+        default=F(f"{prefix}provisioned_mib"),
+    )
 
 
 def latest_attempts(scope=None):
@@ -70,8 +73,10 @@ class Burnup:
         return not self.points
 
     def as_dict(self) -> dict:
-        return {"unscheduled_vms": self.unscheduled_vms,
-                "points": [{**asdict(p), "day": p.day.isoformat()} for p in self.points]}
+        return {
+            "unscheduled_vms": self.unscheduled_vms,
+            "points": [{**asdict(p), "day": p.day.isoformat()} for p in self.points],
+        }
 
 
 def burnup() -> Burnup:
@@ -79,8 +84,11 @@ def burnup() -> Burnup:
     unscheduled = 0
     # Grouped by wave (an indexed column), then put on days here: grouping the items by a date
     # computed from a join cost the database a sort of every planned VM (bench/RESULTS.md).
-    rows = (WaveItem.objects.order_by().values("wave", "wave__window_end")
-            .annotate(n=Count("pk"), mib=Sum(vm_mib("vm__"))))
+    rows = (
+        WaveItem.objects.order_by()
+        .values("wave", "wave__window_end")
+        .annotate(n=Count("pk"), mib=Sum(vm_mib("vm__")))
+    )
     for row in rows:
         end = row["wave__window_end"]
         if end is None:
@@ -90,8 +98,13 @@ def burnup() -> Burnup:
         n, mib = planned.get(day, (0, 0))
         planned[day] = (n + row["n"], mib + int(row["mib"] or 0))
     actual: dict = {}
-    rows = (VmMigration.objects.filter(state=S.COMPLETE, ended__isnull=False).annotate(day=TruncDate("ended"))
-            .order_by().values("day", "direction").annotate(n=Count("pk"), mib=Sum(vm_mib("vm__"))))
+    rows = (
+        VmMigration.objects.filter(state=S.COMPLETE, ended__isnull=False)
+        .annotate(day=TruncDate("ended"))
+        .order_by()
+        .values("day", "direction")
+        .annotate(n=Count("pk"), mib=Sum(vm_mib("vm__")))
+    )
     for row in rows:
         sign = 1 if row["direction"] == MigrationDirection.FORWARD else -1
         n, mib = actual.get(row["day"], (0, 0))
@@ -103,8 +116,9 @@ def burnup() -> Burnup:
         plan_vms, plan_mib = plan_vms + n, plan_mib + mib
         n, mib = actual.get(day, (0, 0))
         done_vms, done_mib = done_vms + n, done_mib + mib
-        result.points.append(Point(day, plan_vms, round(plan_mib / MIB_PER_TB, 3), done_vms,
-                                   round(done_mib / MIB_PER_TB, 3)))
+        result.points.append(
+            Point(day, plan_vms, round(plan_mib / MIB_PER_TB, 3), done_vms, round(done_mib / MIB_PER_TB, 3))
+        )
     return result
 
 
@@ -153,8 +167,9 @@ class Throughput:
 
 
 def throughput() -> Throughput:
-    forward_done = Q(state=S.COMPLETE, direction=MigrationDirection.FORWARD, started__isnull=False,
-                     ended__isnull=False)
+    forward_done = Q(
+        state=S.COMPLETE, direction=MigrationDirection.FORWARD, started__isnull=False, ended__isnull=False
+    )
     now = Q(state__in=sorted(S.IN_HCX), throughput_mbps__isnull=False)
     row = VmMigration.objects.aggregate(
         completed=Count("pk", filter=forward_done),
@@ -163,12 +178,20 @@ def throughput() -> Throughput:
         running=Count("pk", filter=now),
         current=Sum("throughput_mbps", filter=now),
     )
-    t = Throughput(completed=row["completed"], bytes=int(row["bytes"] or 0),
-                   seconds=row["took"].total_seconds() if row["took"] else 0.0,
-                   running=row["running"], current_mbps=round(row["current"] or 0.0, 1))
+    t = Throughput(
+        completed=row["completed"],
+        bytes=int(row["bytes"] or 0),
+        seconds=row["took"].total_seconds() if row["took"] else 0.0,
+        running=row["running"],
+        current_mbps=round(row["current"] or 0.0, 1),
+    )
     measured = _measured()
     if measured is not None:
-        t.efficiency_low, t.efficiency_high, t.samples = measured.efficiency_low, measured.efficiency_high, measured.samples
+        t.efficiency_low, t.efficiency_high, t.samples = (
+            measured.efficiency_low,
+            measured.efficiency_high,
+            measured.samples,
+        )
         t.median_mbps = getattr(measured, "median_mbps", None)
     return t
 
@@ -230,23 +253,42 @@ class Figures:
 
     def as_dict(self) -> dict:
         def live(w: LiveWave) -> dict:
-            return {"id": w.id, "name": w.name, "window_start": w.window_start, "window_end": w.window_end,
-                    "health": w.health, "progress": w.progress}
+            return {
+                "id": w.id,
+                "name": w.name,
+                "window_start": w.window_start,
+                "window_end": w.window_end,
+                "health": w.health,
+                "progress": w.progress,
+            }
 
         return {
             "at": self.at,
             "estate_vms": self.estate_vms,
             "planned": {"vms": self.planned_vms, "tb": self.planned_tb},
-            "migrated": {"vms": self.migrated_vms, "tb": self.migrated_tb, "percent_vms": self.percent_vms,
-                         "percent_tb": self.percent_tb},
+            "migrated": {
+                "vms": self.migrated_vms,
+                "tb": self.migrated_tb,
+                "percent_vms": self.percent_vms,
+                "percent_tb": self.percent_tb,
+            },
             "burnup": self.burnup.as_dict(),
             "waves_by_status": self.status_counts,
             "running_waves": [live(w) for w in self.live],
             "more_running_waves": self.more_running,
             "health": self.health_counts,
-            "next_windows": [{"id": w.pk, "name": w.name, "status": w.status, "window_start": w.window_start,
-                              "window_end": w.window_end, "time_zone": w.time_zone, "vms": w.vm_count}
-                             for w in self.next_windows],
+            "next_windows": [
+                {
+                    "id": w.pk,
+                    "name": w.name,
+                    "status": w.status,
+                    "window_start": w.window_start,
+                    "window_end": w.window_end,
+                    "time_zone": w.time_zone,
+                    "vms": w.vm_count,
+                }
+                for w in self.next_windows
+            ],
             "risks": {
                 "blocked_vms": self.blocked_vms,
                 "blocked_by_rule": self.blocked_by_rule,
@@ -269,35 +311,65 @@ def figures(now=None) -> Figures:
     curve = burnup()
     last = curve.points[-1] if curve.points else Point(now.date())
 
-    by_status = dict(Wave.objects.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n"))
-    status_counts = [{"status": s, "label": str(label), "color": WaveStatus.COLORS[s], "waves": by_status.get(s, 0)}
-                     for s, label in WaveStatus.choices]
+    by_status = dict(
+        Wave.objects.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    status_counts = [
+        {"status": s, "label": str(label), "color": WaveStatus.COLORS[s], "waves": by_status.get(s, 0)}
+        for s, label in WaveStatus.choices
+    ]
 
-    running = list(Wave.objects.filter(status=WaveStatus.RUNNING).select_related("site")
-                   .order_by("window_start", "sequence", "pk")[:LIVE_WAVES + 1])
-    live = [LiveWave(w.pk, w.name, w.window_start, w.window_end, _wave_progress(w)) for w in running[:LIVE_WAVES]]
+    running = list(
+        Wave.objects.filter(status=WaveStatus.RUNNING)
+        .select_related("site")
+        .order_by("window_start", "sequence", "pk")[: LIVE_WAVES + 1]
+    )
+    live = [
+        LiveWave(w.pk, w.name, w.window_start, w.window_end, _wave_progress(w)) for w in running[:LIVE_WAVES]
+    ]
     more_running = (by_status.get(WaveStatus.RUNNING, 0) - LIVE_WAVES) if len(running) > LIVE_WAVES else 0
 
     # The waves first, then their sizes: sized in one grouped query (PostgreSQL), all the waves still
     # to come would be summed to show NEXT_WINDOWS of them.
-    upcoming = Wave.objects.filter(window_end__gte=now).exclude(status=WaveStatus.COMPLETED).order_by("window_start", "pk")
-    next_windows = list(querysets.waves().filter(pk__in=list(upcoming.values_list("pk", flat=True)[:NEXT_WINDOWS]))
-                        .order_by("window_start", "pk"))
+    upcoming = (
+        Wave.objects.filter(window_end__gte=now)
+        .exclude(status=WaveStatus.COMPLETED)
+        .order_by("window_start", "pk")
+    )
+    next_windows = list(
+        querysets.waves()
+        .filter(pk__in=list(upcoming.values_list("pk", flat=True)[:NEXT_WINDOWS]))
+        .order_by("window_start", "pk")
+    )
     for w in next_windows:
         w.window_text, w.status_color = window_text(w), WaveStatus.COLORS.get(w.status, "secondary")
 
     # Blockers of waves still to move; a completed wave's old findings are no risk any more.
     blockers = ReadinessFinding.objects.filter(severity=FindingSeverity.BLOCKER, vm__isnull=False).exclude(
-        wave__status=WaveStatus.COMPLETED)
+        wave__status=WaveStatus.COMPLETED
+    )
     blocked_total = blockers.aggregate(n=Count("vm", distinct=True))["n"]
-    by_rule = (blockers.order_by().values("rule").annotate(vms=Count("vm", distinct=True))
-               .order_by("-vms", "rule")[:RULES_SHOWN])
+    by_rule = (
+        blockers.order_by()
+        .values("rule")
+        .annotate(vms=Count("vm", distinct=True))
+        .order_by("-vms", "rule")[:RULES_SHOWN]
+    )
 
     failed_qs = latest_attempts().filter(state__in=[S.FAILED, S.REFUSED])
     failed_rows = [
-        {"id": m.pk, "vm": m.vm.name, "vm_id": m.vm_id, "wave": m.wave.name, "wave_id": m.wave_id,
-         "state": m.state, "state_label": str(S(m.state).label), "message": m.message, "ended": m.ended,
-         "attempt": m.attempt}
+        {
+            "id": m.pk,
+            "vm": m.vm.name,
+            "vm_id": m.vm_id,
+            "wave": m.wave.name,
+            "wave_id": m.wave_id,
+            "state": m.state,
+            "state_label": str(S(m.state).label),
+            "message": m.message,
+            "ended": m.ended,
+            "attempt": m.attempt,
+        }
         for m in failed_qs.select_related("vm", "wave").order_by("-ended", "-pk")[:FAILED_SHOWN]
     ]
     failed = failed_qs.count() if len(failed_rows) == FAILED_SHOWN else len(failed_rows)

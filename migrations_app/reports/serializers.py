@@ -15,7 +15,9 @@ class WaveProgressSerializer(serializers.Serializer):
     """A wave's live rollup (launch/rollup.WaveProgress)."""
 
     vms = serializers.IntegerField()
-    states = serializers.DictField(child=serializers.IntegerField(), help_text="VMs per latest attempt's state")
+    states = serializers.DictField(
+        child=serializers.IntegerField(), help_text="VMs per latest attempt's state"
+    )
     done = serializers.IntegerField(help_text="Moved to AVS")
     failed = serializers.IntegerField()
     in_flight = serializers.IntegerField(help_text="In HCX now")
@@ -26,8 +28,12 @@ class WaveProgressSerializer(serializers.Serializer):
     bytes_done = serializers.IntegerField()
     bytes_total = serializers.IntegerField()
     health = serializers.ChoiceField(choices=HEALTH)
-    elapsed_seconds = serializers.IntegerField(allow_null=True, help_text="From the first start; null before it")
-    estimate_seconds = serializers.IntegerField(allow_null=True, help_text="The slow end of the plan's estimate")
+    elapsed_seconds = serializers.IntegerField(
+        allow_null=True, help_text="From the first start; null before it"
+    )
+    estimate_seconds = serializers.IntegerField(
+        allow_null=True, help_text="The slow end of the plan's estimate"
+    )
     percent = serializers.IntegerField()
 
 

@@ -21,28 +21,54 @@ def _when(value):
 
 
 class VmReportTable(tables.Table):
-    vm = tables.Column(verbose_name=_("VM"), accessor="vm__name", order_by=("vm__name", "pk"),
-                       linkify=lambda record: record.vm.get_absolute_url())
+    vm = tables.Column(
+        verbose_name=_("VM"),
+        accessor="vm__name",
+        order_by=("vm__name", "pk"),
+        linkify=lambda record: record.vm.get_absolute_url(),
+    )
     planned_type = tables.Column(verbose_name=_("Planned type"), order_by=("planned_type", "vm__name"))
-    mib = tables.Column(verbose_name=_("Used GiB"), order_by=("mib", "vm__name"), attrs={"td": {"class": "text-end"}})
+    mib = tables.Column(
+        verbose_name=_("Used GiB"), order_by=("mib", "vm__name"), attrs={"td": {"class": "text-end"}}
+    )
     estimate = tables.Column(verbose_name=_("Estimate"), empty_values=(), orderable=False)
-    result = tables.Column(verbose_name=_("Latest attempt"), accessor="last_state", empty_values=(),
-                           order_by=("last_state", "vm__name"))
-    attempts = tables.Column(verbose_name=_("Attempts"), order_by=("attempts", "vm__name"),
-                             attrs={"td": {"class": "text-end"}})
+    result = tables.Column(
+        verbose_name=_("Latest attempt"),
+        accessor="last_state",
+        empty_values=(),
+        order_by=("last_state", "vm__name"),
+    )
+    attempts = tables.Column(
+        verbose_name=_("Attempts"), order_by=("attempts", "vm__name"), attrs={"td": {"class": "text-end"}}
+    )
     last_type = tables.Column(verbose_name=_("Type"), empty_values=(), order_by=("last_type", "vm__name"))
-    last_started = tables.Column(verbose_name=_("Started"), empty_values=(), order_by=("last_started", "vm__name"))
+    last_started = tables.Column(
+        verbose_name=_("Started"), empty_values=(), order_by=("last_started", "vm__name")
+    )
     last_ended = tables.Column(verbose_name=_("Ended"), empty_values=(), order_by=("last_ended", "vm__name"))
     duration = tables.Column(verbose_name=_("Duration"), empty_values=(), orderable=False)
-    bytes = tables.Column(verbose_name=_("Bytes"), accessor="last_bytes", empty_values=(),
-                          order_by=("last_bytes", "vm__name"))
+    bytes = tables.Column(
+        verbose_name=_("Bytes"), accessor="last_bytes", empty_values=(), order_by=("last_bytes", "vm__name")
+    )
     last_message = tables.Column(verbose_name=_("Message"), orderable=False)
 
     class Meta:
         model = WaveItem
         fields = ()
-        sequence = ("vm", "planned_type", "mib", "estimate", "result", "attempts", "last_type", "last_started",
-                    "last_ended", "duration", "bytes", "last_message")
+        sequence = (
+            "vm",
+            "planned_type",
+            "mib",
+            "estimate",
+            "result",
+            "attempts",
+            "last_type",
+            "last_started",
+            "last_ended",
+            "duration",
+            "bytes",
+            "last_message",
+        )
         attrs = {**ATTRS, "data-testid": "vm-report-table"}
         empty_text = _("No VM matches these filters.")
 
@@ -62,8 +88,11 @@ class VmReportTable(tables.Table):
     def render_result(self, record):
         if not record.last_state:
             return format_html('<span class="text-muted">{}</span>', result_label(record))
-        return format_html('<span class="badge text-bg-{}">{}</span>',
-                           MigrationState.COLORS.get(record.last_state, "secondary"), result_label(record))
+        return format_html(
+            '<span class="badge text-bg-{}">{}</span>',
+            MigrationState.COLORS.get(record.last_state, "secondary"),
+            result_label(record),
+        )
 
     def render_last_type(self, value):
         return MigrationType(value).label if value else "—"
@@ -93,7 +122,9 @@ class ApprovalReportTable(tables.Table):
         model = Approval
         fields = ("created", "revision", "decision", "user", "change_ticket", "comment")
         attrs = {**ATTRS, "data-testid": "approvals-table"}
-        empty_text = _("No decision yet: a planner submits the wave, an engineer approves it with a change ticket.")
+        empty_text = _(
+            "No decision yet: a planner submits the wave, an engineer approves it with a change ticket."
+        )
 
     def render_created(self, value):
         return _when(value)
@@ -105,7 +136,9 @@ class ApprovalReportTable(tables.Table):
 
 class EventReportTable(tables.Table):
     at = tables.Column(verbose_name=_("When"), order_by=("at", "id"))
-    vm = tables.Column(verbose_name=_("VM"), accessor="migration__vm__name", order_by=("migration__vm__name", "id"))
+    vm = tables.Column(
+        verbose_name=_("VM"), accessor="migration__vm__name", order_by=("migration__vm__name", "id")
+    )
     kind = tables.Column(order_by=("kind", "id"))
     state = tables.Column(order_by=("state", "id"))
     message = tables.Column(orderable=False)
@@ -126,5 +159,8 @@ class EventReportTable(tables.Table):
     def render_state(self, record):
         if not record.state:
             return "—"
-        return format_html('<span class="badge text-bg-{}">{}</span>',
-                           MigrationState.COLORS.get(record.state, "secondary"), record.get_state_display())
+        return format_html(
+            '<span class="badge text-bg-{}">{}</span>',
+            MigrationState.COLORS.get(record.state, "secondary"),
+            record.get_state_display(),
+        )

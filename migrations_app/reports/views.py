@@ -86,13 +86,22 @@ class ExportView(PermissionMixin, View):
                 raise Http404("No such wave") from None
         columns, rows = build(wave) if wave is not None else build()
         name = f"{what}-wave-{wave.pk}" if wave else what
-        return download(request.GET.get("format", "csv"), f"{name}-{timezone.now():%Y%m%d-%H%M}", columns, rows,
-                        sheet_name=title)
+        return download(
+            request.GET.get("format", "csv"),
+            f"{name}-{timezone.now():%Y%m%d-%H%M}",
+            columns,
+            rows,
+            sheet_name=title,
+        )
 
 
 def _style(form):
     for field in form.fields.values():
-        css = "form-select form-select-sm" if hasattr(field.widget, "choices") else "form-control form-control-sm"
+        css = (
+            "form-select form-select-sm"
+            if hasattr(field.widget, "choices")
+            else "form-control form-control-sm"
+        )
         field.widget.attrs.setdefault("class", css)
     return form
 
@@ -124,13 +133,29 @@ class WaveReportView(PermissionMixin, TemplateView):
         events_keys = {f"e-{name}" for name in event_filter.form.fields} | {"e-page", "e-sort"}
         return {
             "vm_keep": [(k, v) for k, v in request.GET.items() if k in events_keys and k != "e-page"],
-            "event_keep": [(k, v) for k, v in request.GET.items() if k in vm_filter.form.fields or k == "sort"],
+            "event_keep": [
+                (k, v) for k, v in request.GET.items() if k in vm_filter.form.fields or k == "sort"
+            ],
             **super().get_context_data(**kwargs),
-            "wave": wave, "window": window_text(wave), "wave_status_color": WaveStatus.COLORS.get(wave.status),
-            "health_color": HEALTH_COLORS.get(progress["health"], "secondary"), "summary": summary, "progress": progress, "estimate": summary["estimate"],
-            "vm_filter": _style(vm_filter.form), "vm_filter_errors": vm_filter.errors, "event_filter": _style(event_filter.form),
-            "vm_table": vm_table, "approvals_table": approvals, "findings_table": findings, "events_table": event_table,
+            "wave": wave,
+            "window": window_text(wave),
+            "wave_status_color": WaveStatus.COLORS.get(wave.status),
+            "health_color": HEALTH_COLORS.get(progress["health"], "secondary"),
+            "summary": summary,
+            "progress": progress,
+            "estimate": summary["estimate"],
+            "vm_filter": _style(vm_filter.form),
+            "vm_filter_errors": vm_filter.errors,
+            "event_filter": _style(event_filter.form),
+            "vm_table": vm_table,
+            "approvals_table": approvals,
+            "findings_table": findings,
+            "events_table": event_table,
             "vm_filtered": any(request.GET.get(k) for k in vm_filter.form.fields),
-            "state_svg": charts.svg(charts.migration_state_chart(progress["states"], "VMs by state of their latest attempt"),
-                                    "VMs by state of their latest attempt") if progress["states"] else "",
+            "state_svg": charts.svg(
+                charts.migration_state_chart(progress["states"], "VMs by state of their latest attempt"),
+                "VMs by state of their latest attempt",
+            )
+            if progress["states"]
+            else "",
         }

@@ -46,9 +46,17 @@ def vm_rows(wave: Wave):
             last_bytes=last("bytes_transferred"),
             last_bytes_total=last("bytes_total"),
             last_message=last("message"),
-            attempts=Coalesce(Subquery(
-                VmMigration.objects.filter(wave=wave, vm=OuterRef("vm")).order_by().values("vm")
-                .annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0),
+            attempts=Coalesce(
+                Subquery(
+                    VmMigration.objects.filter(wave=wave, vm=OuterRef("vm"))
+                    .order_by()
+                    .values("vm")
+                    .annotate(n=Count("pk"))
+                    .values("n"),
+                    output_field=IntegerField(),
+                ),
+                0,
+            ),
         )
         .order_by("vm__name", "pk")
     )
@@ -59,7 +67,9 @@ class VmRowFilterSet(filters.FilterSet):
 
     vm = filters.CharFilter(field_name="vm__name", lookup_expr="icontains", label=_("VM (name contains)"))
     result = filters.ChoiceFilter(choices=RESULT_CHOICES, method="filter_result", label=_("Latest attempt"))
-    type = filters.ChoiceFilter(choices=MigrationType.choices, field_name="planned_type", label=_("Planned type"))
+    type = filters.ChoiceFilter(
+        choices=MigrationType.choices, field_name="planned_type", label=_("Planned type")
+    )
 
     class Meta:
         model = WaveItem
@@ -75,7 +85,9 @@ class EventFilterSet(filters.FilterSet):
     """Filters of the events table; on the page they carry the `e-` prefix (`?e-kind=hcx`)."""
 
     kind = filters.ChoiceFilter(choices=MigrationEventKind.choices, label=_("Kind"))
-    vm = filters.CharFilter(field_name="migration__vm__name", lookup_expr="icontains", label=_("VM (name contains)"))
+    vm = filters.CharFilter(
+        field_name="migration__vm__name", lookup_expr="icontains", label=_("VM (name contains)")
+    )
 
     class Meta:
         model = MigrationEvent
@@ -83,7 +95,11 @@ class EventFilterSet(filters.FilterSet):
 
 
 def events(wave: Wave):
-    return MigrationEvent.objects.filter(wave=wave).select_related("migration__vm", "user").order_by("-at", "-id")
+    return (
+        MigrationEvent.objects.filter(wave=wave)
+        .select_related("migration__vm", "user")
+        .order_by("-at", "-id")
+    )
 
 
 def approvals(wave: Wave):
@@ -110,7 +126,9 @@ class VmEstimator:
         self.parallel = sum(t.vms for t in estimate.types if t.migration_type in PARALLEL_TYPES)
 
     def text(self, mib, migration_type) -> str:
-        transfer, switchover = estimate_vm(int(mib or 0), migration_type, self.assumptions, sharing_with=self.parallel)
+        transfer, switchover = estimate_vm(
+            int(mib or 0), migration_type, self.assumptions, sharing_with=self.parallel
+        )
         if transfer is None:
             return f"switchover {switchover.text}"
         return f"{transfer.text}; switchover {switchover.text}"
@@ -131,9 +149,22 @@ def result_label(item) -> str:
     return label
 
 
-EXPORT_COLUMNS = ["VM", "Group", "Planned type", "Used GiB", "Estimate", "Latest attempt", "Attempts",
-                  "Migration type", "Started (UTC)", "Ended (UTC)", "Duration", "Bytes transferred", "Bytes in all",
-                  "Message"]
+EXPORT_COLUMNS = [
+    "VM",
+    "Group",
+    "Planned type",
+    "Used GiB",
+    "Estimate",
+    "Latest attempt",
+    "Attempts",
+    "Migration type",
+    "Started (UTC)",
+    "Ended (UTC)",
+    "Duration",
+    "Bytes transferred",
+    "Bytes in all",
+    "Message",
+]
 
 
 def _when(value) -> str:
@@ -142,25 +173,46 @@ def _when(value) -> str:
 
 def export_row(item, estimator: VmEstimator) -> list:
     return [
-        item.vm.name, item.group.name if item.group_id else "", MigrationType(item.planned_type).label,
-        f"{(item.mib or 0) / 1024:.1f}", estimator.text(item.mib, item.planned_type), result_label(item),
-        item.attempts, MigrationType(item.last_type).label if item.last_type else "", _when(item.last_started),
-        _when(item.last_ended), duration_of(item), item.last_bytes if item.last_id else "",
-        item.last_bytes_total if item.last_id else "", item.last_message or "",
+        item.vm.name,
+        item.group.name if item.group_id else "",
+        MigrationType(item.planned_type).label,
+        f"{(item.mib or 0) / 1024:.1f}",
+        estimator.text(item.mib, item.planned_type),
+        result_label(item),
+        item.attempts,
+        MigrationType(item.last_type).label if item.last_type else "",
+        _when(item.last_started),
+        _when(item.last_ended),
+        duration_of(item),
+        item.last_bytes if item.last_id else "",
+        item.last_bytes_total if item.last_id else "",
+        item.last_message or "",
     ]
 
 
 def row_dict(item, estimator: VmEstimator) -> dict:
     """A per-VM row for the API."""
     return {
-        "vm": item.vm_id, "vm_name": item.vm.name, "group": item.group.name if item.group_id else None,
-        "planned_type": item.planned_type, "used_mib": int(item.mib or 0),
+        "vm": item.vm_id,
+        "vm_name": item.vm.name,
+        "group": item.group.name if item.group_id else None,
+        "planned_type": item.planned_type,
+        "used_mib": int(item.mib or 0),
         "estimate": estimator.text(item.mib, item.planned_type),
-        "latest": None if not item.last_id else {
-            "id": item.last_id, "state": item.last_state, "state_label": str(MigrationState(item.last_state).label),
-            "direction": item.last_direction, "migration_type": item.last_type, "started": item.last_started,
-            "ended": item.last_ended, "duration": duration_of(item), "bytes_transferred": item.last_bytes,
-            "bytes_total": item.last_bytes_total, "message": item.last_message,
+        "latest": None
+        if not item.last_id
+        else {
+            "id": item.last_id,
+            "state": item.last_state,
+            "state_label": str(MigrationState(item.last_state).label),
+            "direction": item.last_direction,
+            "migration_type": item.last_type,
+            "started": item.last_started,
+            "ended": item.last_ended,
+            "duration": duration_of(item),
+            "bytes_transferred": item.last_bytes,
+            "bytes_total": item.last_bytes_total,
+            "message": item.last_message,
         },
         "attempts": item.attempts,
     }

@@ -42,10 +42,27 @@ def _stale(wave: Wave, expected: int) -> StaleRevision:
 
 
 WAVE_FIELDS = [
-    "name", "sequence", "pilot", "window_start", "window_end", "time_zone", "site", "target_cluster",
-    "target_datastore", "target_folder", "target_resource_pool", "migration_type", "max_vms", "max_tb",
+    "name",
+    "sequence",
+    "pilot",
+    "window_start",
+    "window_end",
+    "time_zone",
+    "site",
+    "target_cluster",
+    "target_datastore",
+    "target_folder",
+    "target_resource_pool",
+    "migration_type",
+    "max_vms",
+    "max_tb",
     "remove_isos",
-    "remove_snapshots", "force_power_off", "retain_mac", "upgrade_tools", "upgrade_hardware", "notes",
+    "remove_snapshots",
+    "force_power_off",
+    "retain_mac",
+    "upgrade_tools",
+    "upgrade_hardware",
+    "notes",
 ]
 
 
@@ -81,7 +98,9 @@ def do_update_wave(pk, values: dict, *, expected_revision: int | None, acting_us
             ensure_editable(wave)
             if expected_revision is not None and expected_revision != wave.revision:
                 raise _stale(wave, expected_revision)
-            fields = [name for name, value in values.items() if name in WAVE_FIELDS and _differs(wave, name, value)]
+            fields = [
+                name for name, value in values.items() if name in WAVE_FIELDS and _differs(wave, name, value)
+            ]
             if not fields:
                 return None
             for name in fields:
@@ -101,8 +120,9 @@ def do_delete_wave(pk, *, acting_user) -> str:
                 f"{wave.name} is {wave.get_status_display().lower()}: only draft or rejected waves can be deleted."
             )
         name = wave.name
-        AuditEntry.record(acting_user, AuditAction.WAVE_DELETE, wave, revision=wave.revision,
-                          vms=wave.items.count())
+        AuditEntry.record(
+            acting_user, AuditAction.WAVE_DELETE, wave, revision=wave.revision, vms=wave.items.count()
+        )
         wave.delete()
     return name
 
@@ -113,8 +133,10 @@ def do_delete_wave(pk, *, acting_user) -> str:
 def _taken_elsewhere(vm_ids, wave_pk) -> list[str]:
     """`vm-1 (in Wave 2)` for each of these VMs that is in another wave."""
     rows = (
-        WaveItem.objects.filter(vm_id__in=vm_ids).exclude(wave_id=wave_pk)
-        .order_by("vm__name").values_list("vm__name", "wave__name")
+        WaveItem.objects.filter(vm_id__in=vm_ids)
+        .exclude(wave_id=wave_pk)
+        .order_by("vm__name")
+        .values_list("vm__name", "wave__name")
     )
     return [f"{vm} (in {wave})" for vm, wave in rows]
 
@@ -138,7 +160,8 @@ def _explain_race(error: _RaceLost, wave_pk) -> WaveError:
     return WaveError(
         "Nothing was added: some of these VMs were put into another wave while you were adding them "
         "(a VM belongs to one wave at a time):",
-        items=listed(_taken_elsewhere(error.vm_ids, wave_pk)) or ["(they have since been removed again; retry)"],
+        items=listed(_taken_elsewhere(error.vm_ids, wave_pk))
+        or ["(they have since been removed again; retry)"],
     )
 
 
@@ -149,7 +172,9 @@ def find_split_groups(vm_ids, wave_pk) -> list[str]:
     rows = (
         GroupMember.objects.filter(group_id__in=groups, vm__wave_item__isnull=False)
         .exclude(vm__wave_item__wave_id=wave_pk)
-        .values_list("group__name", "vm__wave_item__wave__name").distinct().order_by("group__name")
+        .values_list("group__name", "vm__wave_item__wave__name")
+        .distinct()
+        .order_by("group__name")
     )
     return [f"{group} (has VMs in {wave})" for group, wave in rows]
 
@@ -167,13 +192,16 @@ def do_add_groups(pk, group_ids, *, acting_user) -> tuple[Change | None, int]:
             if missing:
                 raise WaveError("No such group:", items=[str(m) for m in sorted(missing)])
             members = list(
-                GroupMember.objects.filter(group__in=groups)
-                .values_list("vm_id", "group_id", "vm__removed", "vm__wave_item__wave_id")
+                GroupMember.objects.filter(group__in=groups).values_list(
+                    "vm_id", "group_id", "vm__removed", "vm__wave_item__wave_id"
+                )
             )
             elsewhere = _taken_elsewhere([vm for vm, _, _, _ in members], wave.pk)
             if elsewhere:
                 # Name the groups at fault, not every group picked with them.
-                at_fault_ids = {group for _, group, _, in_wave in members if in_wave is not None and in_wave != wave.pk}
+                at_fault_ids = {
+                    group for _, group, _, in_wave in members if in_wave is not None and in_wave != wave.pk
+                }
                 at_fault = [g for g in groups if g.pk in at_fault_ids] or groups
                 raise WaveError(
                     f"Nothing was added: a group moves whole, and {_names(at_fault)} "
@@ -189,8 +217,13 @@ def do_add_groups(pk, group_ids, *, acting_user) -> tuple[Change | None, int]:
             if not new:
                 return None, 0
             _insert_items(wave, new)
-            change = changed(wave, acting_user, f"added {len(new)} VMs of {_names(groups)}",
-                             groups=[g.pk for g in groups], vms=len(new))
+            change = changed(
+                wave,
+                acting_user,
+                f"added {len(new)} VMs of {_names(groups)}",
+                groups=[g.pk for g in groups],
+                vms=len(new),
+            )
             return change, len(new)
     except _RaceLost as race:
         raise _explain_race(race, pk) from None
@@ -204,8 +237,9 @@ def _names(objects) -> str:
 def _vm_rows(vm_ids) -> list[tuple]:
     """(pk, name, vanished at, wave id, group id) of these VMs, as the database has them now."""
     return list(
-        VirtualMachine.objects.filter(pk__in=vm_ids)
-        .values_list("pk", "name", "removed", "wave_item__wave_id", "group_membership__group_id")
+        VirtualMachine.objects.filter(pk__in=vm_ids).values_list(
+            "pk", "name", "removed", "wave_item__wave_id", "group_membership__group_id"
+        )
     )
 
 
@@ -224,11 +258,15 @@ def do_add_vms(pk, vm_ids, *, acting_user, migration_type: str = "") -> tuple[Ch
                 raise WaveError("No such VM:", items=[str(m) for m in sorted(missing)])
             vanished = sorted(name for _, name, removed, _, _ in vms if removed is not None)
             if vanished:
-                raise WaveError("Nothing was added: these VMs have vanished from their vCenter:", items=listed(vanished))
+                raise WaveError(
+                    "Nothing was added: these VMs have vanished from their vCenter:", items=listed(vanished)
+                )
             elsewhere = _taken_elsewhere(vm_ids, wave.pk)
             if elsewhere:
-                raise WaveError("Nothing was added: a VM belongs to one wave at a time, and these are in another:",
-                                items=listed(elsewhere))
+                raise WaveError(
+                    "Nothing was added: a VM belongs to one wave at a time, and these are in another:",
+                    items=listed(elsewhere),
+                )
             split = find_split_groups(vm_ids, wave.pk)
             if split:
                 raise WaveError(
@@ -236,12 +274,17 @@ def do_add_vms(pk, vm_ids, *, acting_user, migration_type: str = "") -> tuple[Ch
                     "(add the VMs to that wave, or move the whole group here):",
                     items=listed(split),
                 )
-            new = [WaveItem(wave=wave, vm_id=vm, group_id=group, migration_type=migration_type)
-                   for vm, _, _, in_wave, group in vms if in_wave is None]
+            new = [
+                WaveItem(wave=wave, vm_id=vm, group_id=group, migration_type=migration_type)
+                for vm, _, _, in_wave, group in vms
+                if in_wave is None
+            ]
             if not new:
                 return None, 0
             _insert_items(wave, new)
-            return changed(wave, acting_user, f"added {len(new)} VMs", vms=[i.vm_id for i in new][:200]), len(new)
+            return changed(wave, acting_user, f"added {len(new)} VMs", vms=[i.vm_id for i in new][:200]), len(
+                new
+            )
     except _RaceLost as race:
         raise _explain_race(race, pk) from None
 
@@ -279,7 +322,9 @@ def do_set_migration_type(pk, vm_ids, migration_type: str, *, acting_user) -> tu
         if not updated:
             return None, 0
         what = f"migration type of {updated} VMs set to {migration_type or 'the wave default'}"
-        return changed(wave, acting_user, what, migration_type=migration_type, vms=list(vm_ids)[:200]), updated
+        return changed(
+            wave, acting_user, what, migration_type=migration_type, vms=list(vm_ids)[:200]
+        ), updated
 
 
 # --- network mappings -----------------------------------------------------------------------------
@@ -302,9 +347,17 @@ def do_save_mapping(pk, source: Network, target_kind: str, target_name: str, *, 
             mapping.target_kind, mapping.target_name = target_kind, target_name
             mapping.save(update_fields=["target_kind", "target_name"])
         else:
-            mapping = NetworkMapping.objects.create(wave=wave, source=source, target_kind=target_kind, target_name=target_name)
-        return changed(wave, acting_user, f"network {source.name} mapped to {target_name} ({target_kind})",
-                       network=source.pk, target_kind=target_kind, target_name=target_name)
+            mapping = NetworkMapping.objects.create(
+                wave=wave, source=source, target_kind=target_kind, target_name=target_name
+            )
+        return changed(
+            wave,
+            acting_user,
+            f"network {source.name} mapped to {target_name} ({target_kind})",
+            network=source.pk,
+            target_kind=target_kind,
+            target_name=target_name,
+        )
 
 
 def do_delete_mapping(pk, mapping_pk, *, acting_user) -> Change:
@@ -336,7 +389,9 @@ def _placement_changes(old: TargetCluster, new: TargetCluster) -> list[str]:
         if before != after:
             if field.is_relation:
                 before, after = getattr(old, name), getattr(new, name)
-            changes.append(f"{name} {before!s} -> {after!s}" if field.is_relation else f"{name} {before!r} -> {after!r}")
+            changes.append(
+                f"{name} {before!s} -> {after!s}" if field.is_relation else f"{name} {before!r} -> {after!r}"
+            )
     return changes
 
 
@@ -356,28 +411,41 @@ def do_save_target_cluster(cluster: TargetCluster, *, acting_user) -> TargetClus
                 placement = _placement_changes(old, cluster)
                 if placement:
                     # Locked in pk order (every action locks one wave; a cluster's several, always in this order).
-                    waves = [lock(pk) for pk in Wave.objects.filter(target_cluster=old).order_by("pk")
-                             .values_list("pk", flat=True)]
+                    waves = [
+                        lock(pk)
+                        for pk in Wave.objects.filter(target_cluster=old)
+                        .order_by("pk")
+                        .values_list("pk", flat=True)
+                    ]
                     running = [w.name for w in waves if w.status == WaveStatus.RUNNING]
                     if running:
                         raise WaveLocked(
                             f"Nothing was saved: {old.name} is the target of waves that are running, and where their "
                             "VMs land cannot change under them (its name, site, datastores and folders stay as they "
-                            "are until they complete):", items=listed(running))
+                            "are until they complete):",
+                            items=listed(running),
+                        )
             cluster.save()
             AuditEntry.record(
-                acting_user, AuditAction.TARGET_CLUSTER_CREATE if created else AuditAction.TARGET_CLUSTER_CHANGE,
-                cluster, sku=cluster.sku, hosts=cluster.hosts, ftt=cluster.failures_to_tolerate,
+                acting_user,
+                AuditAction.TARGET_CLUSTER_CREATE if created else AuditAction.TARGET_CLUSTER_CHANGE,
+                cluster,
+                sku=cluster.sku,
+                hosts=cluster.hosts,
+                ftt=cluster.failures_to_tolerate,
                 **({"placement": placement, "waves": [w.pk for w in waves]} if placement else {}),
             )
             what = f"target cluster {cluster.name} changed: {'; '.join(placement)}"
             for wave in waves:
                 if wave.status == WaveStatus.COMPLETED:  # history: nothing of it is sent any more
                     continue
-                cluster.changes.append(changed(wave, acting_user, what[:500], target_cluster=cluster.pk,
-                                               placement=placement))
+                cluster.changes.append(
+                    changed(wave, acting_user, what[:500], target_cluster=cluster.pk, placement=placement)
+                )
     except IntegrityError:
-        raise WaveError(f"The site {cluster.site} has a target cluster named {cluster.name!r} already.") from None
+        raise WaveError(
+            f"The site {cluster.site} has a target cluster named {cluster.name!r} already."
+        ) from None
     return cluster
 
 
@@ -388,4 +456,6 @@ def do_delete_target_cluster(cluster: TargetCluster, *, acting_user) -> None:
             cluster.delete()
     except ProtectedError as exc:
         names = sorted(str(w) for w in exc.protected_objects)
-        raise WaveError(f"{cluster.name} is the target of waves; point them elsewhere first:", items=listed(names)) from None
+        raise WaveError(
+            f"{cluster.name} is the target of waves; point them elsewhere first:", items=listed(names)
+        ) from None

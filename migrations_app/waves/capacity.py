@@ -130,7 +130,12 @@ class Totals:
         return self.used_mib / MIB_PER_TB
 
     def __add__(self, other: "Totals") -> "Totals":
-        return Totals(*(getattr(self, f) + getattr(other, f) for f in ("vms", "vcpus", "memory_mib", "provisioned_mib", "used_mib")))
+        return Totals(
+            *(
+                getattr(self, f) + getattr(other, f)
+                for f in ("vms", "vcpus", "memory_mib", "provisioned_mib", "used_mib")
+            )
+        )
 
 
 _SUMS = {
@@ -209,7 +214,9 @@ def moves_before_or_with(sequence: int) -> Q:
     return Q(wave__sequence__lte=sequence) | Q(wave__status__in=LANDED)
 
 
-def other_waves_totals(cluster: TargetCluster, exclude_wave_pk=None, *, up_to_sequence: int | None = None) -> tuple[Totals, int]:
+def other_waves_totals(
+    cluster: TargetCluster, exclude_wave_pk=None, *, up_to_sequence: int | None = None
+) -> tuple[Totals, int]:
     """Everything the other waves into `cluster` add up to, in one query, and how many waves that is;
     with `up_to_sequence`, only those that move before or with a wave of that order."""
     items = WaveItem.objects.filter(wave__target_cluster=cluster)
@@ -222,7 +229,9 @@ def other_waves_totals(cluster: TargetCluster, exclude_wave_pk=None, *, up_to_se
     return Totals(**row), count
 
 
-def fit(wave_totals_: Totals, cluster: TargetCluster, exclude_wave_pk=None, *, sequence: int | None = None) -> Fit:
+def fit(
+    wave_totals_: Totals, cluster: TargetCluster, exclude_wave_pk=None, *, sequence: int | None = None
+) -> Fit:
     """Does the wave, with the other waves into its cluster (with `sequence`: those that move before
     or with it), fit the cluster's usable capacity?"""
     capacity = usable_capacity(cluster)
@@ -245,7 +254,9 @@ def fits_in_order(cluster: TargetCluster, waves: list[Wave]) -> dict[int, Fit]:
     capacity = usable_capacity(cluster)
     rows = (
         WaveItem.objects.filter(wave__target_cluster=cluster)
-        .values("wave_id", "wave__sequence", "wave__status").annotate(**_SUMS).order_by()
+        .values("wave_id", "wave__sequence", "wave__status")
+        .annotate(**_SUMS)
+        .order_by()
     )
     per_wave = [(r.pop("wave_id"), r.pop("wave__sequence"), r.pop("wave__status"), Totals(**r)) for r in rows]
     fits = {}
@@ -266,7 +277,12 @@ def fit_for_wave(wave: Wave, wave_totals_: Totals | None = None) -> Fit | None:
         return None
     # Only the waves that move before it or with it: a wave planned later (an accepted auto-plan
     # proposal, say) cannot make this one stop fitting; if the cluster is full, the later one is told.
-    return fit(wave_totals_ or wave_totals(wave), wave.target_cluster, exclude_wave_pk=wave.pk, sequence=wave.sequence)
+    return fit(
+        wave_totals_ or wave_totals(wave),
+        wave.target_cluster,
+        exclude_wave_pk=wave.pk,
+        sequence=wave.sequence,
+    )
 
 
 @dataclass
@@ -290,4 +306,3 @@ def cap_warnings(wave: Wave, wave_totals_: Totals) -> list[CapWarning]:
     if wave.max_tb is not None and Decimal(str(round(wave_totals_.used_tb, 6))) > Decimal(str(wave.max_tb)):
         warnings.append(CapWarning("Used storage", wave_totals_.used_tb, float(wave.max_tb), "TiB"))
     return warnings
-

@@ -87,8 +87,11 @@ class Month:
 def blackout_dates() -> dict[datetime.date, list[int]]:
     """Blackout date -> the accepted auto-plans (proposal ids) that name it; one query."""
     found: dict[datetime.date, list[int]] = {}
-    rows = (PlanProposal.objects.filter(accepted__isnull=False).order_by("pk")
-            .values_list("pk", "data__settings__blackout_dates"))
+    rows = (
+        PlanProposal.objects.filter(accepted__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "data__settings__blackout_dates")
+    )
     for pk, dates in rows:
         for text in dates if isinstance(dates, list) else []:
             try:
@@ -106,10 +109,13 @@ def month(first: datetime.date, today: datetime.date) -> Month:
     blackouts = blackout_dates()
     days = {d: Day(d, d.month == first.month, d == today, d in blackouts) for week in dates for d in week}
     since = datetime.datetime.combine(grid_start, datetime.time(), datetime.UTC) - ZONE_MARGIN
-    until = datetime.datetime.combine(grid_end + datetime.timedelta(days=1), datetime.time(), datetime.UTC) + ZONE_MARGIN
-    waves = (Wave.objects.filter(window_start__isnull=False, window_end__isnull=False,
-                                 window_start__lt=until, window_end__gt=since)
-             .order_by("window_start", "sequence", "name"))
+    until = (
+        datetime.datetime.combine(grid_end + datetime.timedelta(days=1), datetime.time(), datetime.UTC)
+        + ZONE_MARGIN
+    )
+    waves = Wave.objects.filter(
+        window_start__isnull=False, window_end__isnull=False, window_start__lt=until, window_end__gt=since
+    ).order_by("window_start", "sequence", "name")
     for wave in waves:
         zone = zone_of(wave)
         touched = local_days(wave.window_start, wave.window_end, zone)
@@ -120,6 +126,13 @@ def month(first: datetime.date, today: datetime.date) -> Month:
         hit = any(d in blackouts for d in touched)
         for d in touched:
             if d in days:
-                days[d].entries.append(Entry(wave, times if d == start.date() else f"(from {start:%a %d %b}) {times}", hit))
-    return Month(first=first, weeks=[[days[d] for d in week] for week in dates],
-                 previous=add_months(first, -1), next=add_months(first, 1), blackout_sources=blackouts)
+                days[d].entries.append(
+                    Entry(wave, times if d == start.date() else f"(from {start:%a %d %b}) {times}", hit)
+                )
+    return Month(
+        first=first,
+        weeks=[[days[d] for d in week] for week in dates],
+        previous=add_months(first, -1),
+        next=add_months(first, 1),
+        blackout_sources=blackouts,
+    )

@@ -28,8 +28,11 @@ def window_text(wave) -> str:
 
 
 def status_badge(wave) -> str:
-    return format_html('<span class="badge text-bg-{}">{}</span>',
-                       WaveStatus.COLORS.get(wave.status, "secondary"), wave.get_status_display())
+    return format_html(
+        '<span class="badge text-bg-{}">{}</span>',
+        WaveStatus.COLORS.get(wave.status, "secondary"),
+        wave.get_status_display(),
+    )
 
 
 def tb(mib) -> str:

@@ -33,26 +33,46 @@ class WaveFilterSet(filters.FilterSet):
         queryset=TargetCluster.objects.all(), field_name="target_cluster", label=_("Target cluster")
     )
     target_cluster = filters.CharFilter(field_name="target_cluster__name", label=_("Target cluster (name)"))
-    migration_type = filters.MultipleChoiceFilter(choices=MigrationType.choices, label=_("Default migration type"))
+    migration_type = filters.MultipleChoiceFilter(
+        choices=MigrationType.choices, label=_("Default migration type")
+    )
     pilot = filters.BooleanFilter(label=_("Pilot"))
 
     class Meta:
         model = Wave
-        fields = ["q", "status", "site_id", "site", "target_cluster_id", "target_cluster", "migration_type", "pilot"]
+        fields = [
+            "q",
+            "status",
+            "site_id",
+            "site",
+            "target_cluster_id",
+            "target_cluster",
+            "migration_type",
+            "pilot",
+        ]
 
 
 class WaveItemFilterSet(filters.FilterSet):
-    q = SearchFilter("vm__name", "vm__dns_name", "group__name", "vm__group_membership__group__name",
-                     help_text=_("VM name, DNS name or group"),
-                     widget=TextInput(attrs={"placeholder": _("VM name, DNS name or group")}))
+    q = SearchFilter(
+        "vm__name",
+        "vm__dns_name",
+        "group__name",
+        "vm__group_membership__group__name",
+        help_text=_("VM name, DNS name or group"),
+        widget=TextInput(attrs={"placeholder": _("VM name, DNS name or group")}),
+    )
     wave_id = filters.ModelChoiceFilter(queryset=Wave.objects.all(), field_name="wave", label=_("Wave"))
     wave = filters.CharFilter(field_name="wave__name", label=_("Wave (name)"))
     vm_id = IntegerFilter(field_name="vm_id", label=_("VM id"))
     group_id = filters.ModelChoiceFilter(
         queryset=DependencyGroup.objects.all(), field_name="vm__group_membership__group", label=_("Group")
     )
-    migration_type = filters.ChoiceFilter(choices=MigrationType.choices, method="filter_type",
-                                          label=_("Migration type (effective)"), empty_label=_("Any migration type"))
+    migration_type = filters.ChoiceFilter(
+        choices=MigrationType.choices,
+        method="filter_type",
+        label=_("Migration type (effective)"),
+        empty_label=_("Any migration type"),
+    )
 
     class Meta:
         model = WaveItem
@@ -65,7 +85,9 @@ class WaveItemFilterSet(filters.FilterSet):
 class NetworkMappingFilterSet(filters.FilterSet):
     wave_id = filters.ModelChoiceFilter(queryset=Wave.objects.all(), field_name="wave", label=_("Wave"))
     wave = filters.CharFilter(field_name="wave__name", label=_("Wave (name)"))
-    source_id = filters.ModelChoiceFilter(queryset=Network.objects.all(), field_name="source", label=_("Source network"))
+    source_id = filters.ModelChoiceFilter(
+        queryset=Network.objects.all(), field_name="source", label=_("Source network")
+    )
     source = filters.CharFilter(field_name="source__name", label=_("Source network (name)"))
     target_kind = filters.ChoiceFilter(choices=MappingTarget.choices)
 

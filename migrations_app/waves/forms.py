@@ -44,9 +44,13 @@ class TimeZoneField(forms.ChoiceField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "Time zone")
-        kwargs.setdefault("error_messages", {
-            "invalid_choice": "'%(value)s' is not a time zone name; choose one such as Europe/Amsterdam, "
-                              "America/New_York or UTC."})
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "invalid_choice": "'%(value)s' is not a time zone name; choose one such as Europe/Amsterdam, "
+                "America/New_York or UTC."
+            },
+        )
         super().__init__(choices=time_zone_choices, **kwargs)
 
 
@@ -93,9 +97,14 @@ class LocalDateTimeField(forms.DateTimeField):
 
 
 class TargetClusterForm(BootstrapMixin, forms.ModelForm):
-    datastores = ListTextField(label="Datastores", required=False,
-                               help_text="The cluster's datastores waves may target, comma separated (vsanDatastore...)")
-    folders = ListTextField(label="VM folders", required=False, help_text="Folders waves may target, comma separated")
+    datastores = ListTextField(
+        label="Datastores",
+        required=False,
+        help_text="The cluster's datastores waves may target, comma separated (vsanDatastore...)",
+    )
+    folders = ListTextField(
+        label="VM folders", required=False, help_text="Folders waves may target, comma separated"
+    )
 
     class Meta:
         model = TargetCluster
@@ -118,7 +127,11 @@ class TargetClusterForm(BootstrapMixin, forms.ModelForm):
 
 
 # Wave fields offered as choices from the site's AVS inventory (hcx/avs_inventory.py), by its kind.
-AVS_CHOICES = {"target_datastore": "datastores", "target_resource_pool": "resource_pools", "target_folder": "folders"}
+AVS_CHOICES = {
+    "target_datastore": "datastores",
+    "target_resource_pool": "resource_pools",
+    "target_folder": "folders",
+}
 
 
 class WaveForm(BootstrapMixin, forms.ModelForm):
@@ -128,21 +141,52 @@ class WaveForm(BootstrapMixin, forms.ModelForm):
     window_start = LocalDateTimeField(label="Change window start", required=False)
     window_end = LocalDateTimeField(label="Change window end", required=False)
     time_zone = TimeZoneField(initial="UTC", help_text="The change window's time zone")
-    site = forms.ModelChoiceField(HcxPlan.objects.order_by("name"), required=False, label="Site",
-                                  help_text="The on-premises site whose service mesh carries the wave")
-    target_cluster = forms.ModelChoiceField(TargetCluster.objects.select_related("site"), required=False,
-                                            label="Target cluster", help_text="An AVS cluster of the site")
-    max_tb = forms.DecimalField(label="TiB cap", required=False, min_value=0, max_digits=8, decimal_places=2,
-                                help_text="Most used storage the wave may carry")
+    site = forms.ModelChoiceField(
+        HcxPlan.objects.order_by("name"),
+        required=False,
+        label="Site",
+        help_text="The on-premises site whose service mesh carries the wave",
+    )
+    target_cluster = forms.ModelChoiceField(
+        TargetCluster.objects.select_related("site"),
+        required=False,
+        label="Target cluster",
+        help_text="An AVS cluster of the site",
+    )
+    max_tb = forms.DecimalField(
+        label="TiB cap",
+        required=False,
+        min_value=0,
+        max_digits=8,
+        decimal_places=2,
+        help_text="Most used storage the wave may carry",
+    )
     revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Wave
         fields = [
-            "name", "sequence", "pilot", "window_start", "window_end", "time_zone", "site", "target_cluster",
-            "target_datastore", "target_folder", "target_resource_pool", "migration_type", "max_vms", "max_tb",
+            "name",
+            "sequence",
+            "pilot",
+            "window_start",
+            "window_end",
+            "time_zone",
+            "site",
+            "target_cluster",
+            "target_datastore",
+            "target_folder",
+            "target_resource_pool",
+            "migration_type",
+            "max_vms",
+            "max_tb",
             "remove_isos",
-            "remove_snapshots", "force_power_off", "retain_mac", "upgrade_tools", "upgrade_hardware", "notes",
+            "remove_snapshots",
+            "force_power_off",
+            "retain_mac",
+            "upgrade_tools",
+            "upgrade_hardware",
+            "notes",
         ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
@@ -158,8 +202,10 @@ class WaveForm(BootstrapMixin, forms.ModelForm):
             if wave.time_zone not in time_zone_names():
                 # Saved before the zone was a choice: the browser would otherwise show (and save) the
                 # first zone of the list. An empty choice makes the planner pick one.
-                self.fields["time_zone"].choices = [("", f"Choose one ({wave.time_zone} is no time zone)"),
-                                                    *time_zone_choices()]
+                self.fields["time_zone"].choices = [
+                    ("", f"Choose one ({wave.time_zone} is no time zone)"),
+                    *time_zone_choices(),
+                ]
         preselect_only_choices(self, "site", "target_cluster")
         self.avs_site, self.avs_inventory = self._avs_inventory()
         if self.avs_inventory is not None:
@@ -180,7 +226,9 @@ class WaveForm(BootstrapMixin, forms.ModelForm):
     def _avs_choices(self, name: str, kind: str) -> list[tuple[str, str]]:
         """The AVS side's names, and the current value even when AVS no longer lists it."""
         offered = self.avs_inventory.names(kind)
-        current = self.data.get(name) if self.is_bound else self.initial.get(name, getattr(self.instance, name, ""))
+        current = (
+            self.data.get(name) if self.is_bound else self.initial.get(name, getattr(self.instance, name, ""))
+        )
         choices = [("", "—")] + [(n, n) for n in offered]
         if current and current not in offered:
             choices.insert(1, (current, f"{current} (not in the AVS inventory)"))
@@ -206,7 +254,9 @@ class WaveForm(BootstrapMixin, forms.ModelForm):
 
 
 class MigrationTypeForm(forms.Form):
-    migration_type = forms.ChoiceField(choices=[("", "Wave default")] + list(MigrationType.choices), required=False)
+    migration_type = forms.ChoiceField(
+        choices=[("", "Wave default")] + list(MigrationType.choices), required=False
+    )
 
 
 def ids_from(data, name: str) -> list[int]:
@@ -228,12 +278,19 @@ class MappingForm(BootstrapMixin, forms.Form):
     when nothing is offered yet, or for a segment typed before the AVS inventory was read (`target`
     empty). Whether the target is offered is the action's check (do_save_mapping), the API's too."""
 
-    source = forms.ModelChoiceField(Network.objects.all(), label="Source network",
-                                    error_messages={"invalid_choice": "That network is not in the inventory."})
+    source = forms.ModelChoiceField(
+        Network.objects.all(),
+        label="Source network",
+        error_messages={"invalid_choice": "That network is not in the inventory."},
+    )
     target = forms.CharField(max_length=330, required=False, label="Target network")
     target_kind = forms.ChoiceField(choices=MappingTarget.choices, label="Lands on", required=False)
-    target_name = forms.CharField(max_length=300, label="Target network", required=False,
-                                  help_text="The extended network's or AVS segment's name")
+    target_name = forms.CharField(
+        max_length=300,
+        label="Target network",
+        required=False,
+        help_text="The extended network's or AVS segment's name",
+    )
 
     def clean(self):
         data = super().clean()
@@ -254,17 +311,24 @@ class MappingForm(BootstrapMixin, forms.Form):
 
 class PlanUploadForm(forms.Form):
     file = forms.FileField(label="Wave plan", help_text="A .csv or .xlsx as the export gives it")
-    check_only = forms.BooleanField(required=False, label="Only check the file; change nothing",
-                                    widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
+    check_only = forms.BooleanField(
+        required=False,
+        label="Only check the file; change nothing",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
 
     def clean_file(self):
         uploaded = self.cleaned_data["file"]
         limit = settings.MAX_UPLOAD_MB * 1024 * 1024
         if uploaded.size > limit:
-            raise ValidationError(f"{uploaded.name} is {uploaded.size / 2**20:.1f} MB; the largest accepted upload is "
-                                  f"{settings.MAX_UPLOAD_MB} MB.")
+            raise ValidationError(
+                f"{uploaded.name} is {uploaded.size / 2**20:.1f} MB; the largest accepted upload is "
+                f"{settings.MAX_UPLOAD_MB} MB."
+            )
         if not uploaded.name.lower().endswith(ALLOWED_EXTENSIONS):
-            raise ValidationError(f"{uploaded.name} is not a wave plan: upload the .csv or .xlsx the export gives.")
+            raise ValidationError(
+                f"{uploaded.name} is not a wave plan: upload the .csv or .xlsx the export gives."
+            )
         if uploaded.size == 0:
             raise ValidationError(f"{uploaded.name} is empty.")
         return uploaded

@@ -33,8 +33,9 @@ class Landing:
 NOT_MAPPED = Landing()
 
 
-def landing(network_id: int | None, name: str, mappings: Mapping[int, tuple[str, str]],
-            extended: Collection[int]) -> Landing:
+def landing(
+    network_id: int | None, name: str, mappings: Mapping[int, tuple[str, str]], extended: Collection[int]
+) -> Landing:
     """Where the VMs on this source network land in a wave.
 
     `mappings`: the wave's NetworkMappings as {source network id: (target kind, target name)};

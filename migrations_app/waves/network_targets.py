@@ -77,12 +77,22 @@ class AvsTargets:
         """The select's groups: the extended networks first, then the segments; values "kind:name"."""
         groups = []
         if self.extensions:
-            groups.append((f"Extended networks of {self.site}", [
-                (f"{MappingTarget.EXTENDED}:{e.name}", e.label)
-                for e in sorted(self.extensions.values(), key=lambda e: e.name.lower())]))
+            groups.append(
+                (
+                    f"Extended networks of {self.site}",
+                    [
+                        (f"{MappingTarget.EXTENDED}:{e.name}", e.label)
+                        for e in sorted(self.extensions.values(), key=lambda e: e.name.lower())
+                    ],
+                )
+            )
         if self.segments:
-            groups.append((f"AVS segments (inventory read {self.read_at:%Y-%m-%d %H:%M})", [
-                (f"{MappingTarget.SEGMENT}:{name}", name) for name in self.segments]))
+            groups.append(
+                (
+                    f"AVS segments (inventory read {self.read_at:%Y-%m-%d %H:%M})",
+                    [(f"{MappingTarget.SEGMENT}:{name}", name) for name in self.segments],
+                )
+            )
         return groups
 
     def refusal(self, source_name: str, kind: str, name: str) -> str | None:
@@ -93,13 +103,17 @@ class AvsTargets:
             return None
         if kind == MappingTarget.EXTENDED:
             extended = ", ".join(sorted(self.extensions)) or "none"
-            return (f"{name} is not a network the site {self.site} extends (it extends: {extended}). Choose "
-                    f"where {source_name} lands from the list, or add it to the networks to extend in the site's "
-                    "HCX plan first.")
+            return (
+                f"{name} is not a network the site {self.site} extends (it extends: {extended}). Choose "
+                f"where {source_name} lands from the list, or add it to the networks to extend in the site's "
+                "HCX plan first."
+            )
         if self.read_at is not None and name not in self.segments:
-            return (f"AVS offers no segment {name}: the AVS inventory of {self.site} read "
-                    f"{self.read_at:%Y-%m-%d %H:%M} does not list it. Choose a segment from the list, or read the "
-                    "AVS inventory from HCX again if it is new.")
+            return (
+                f"AVS offers no segment {name}: the AVS inventory of {self.site} read "
+                f"{self.read_at:%Y-%m-%d %H:%M} does not list it. Choose a segment from the list, or read the "
+                "AVS inventory from HCX again if it is new."
+            )
         return None
 
 
@@ -107,8 +121,11 @@ def avs_targets(wave) -> AvsTargets:
     """The wave's site's targets, in two queries (none without a site)."""
     if not wave.site_id:
         return AvsTargets()
-    site = (HcxPlan.objects.filter(pk=wave.site_id)
-            .values("name", "extension_gateways", "avs_inventory__items", "avs_inventory__read_at").first())
+    site = (
+        HcxPlan.objects.filter(pk=wave.site_id)
+        .values("name", "extension_gateways", "avs_inventory__items", "avs_inventory__read_at")
+        .first()
+    )
     if site is None:
         return AvsTargets()
     gateways = site["extension_gateways"] if isinstance(site["extension_gateways"], dict) else {}
@@ -116,7 +133,8 @@ def avs_targets(wave) -> AvsTargets:
     extensions = {
         name: Extension(network_id, name, vlan_id, _interface(gateways.get(name)))
         for network_id, name, vlan_id in through.objects.filter(hcxplan_id=wave.site_id)
-        .order_by("network__name").values_list("network_id", "network__name", "network__vlan_id")
+        .order_by("network__name")
+        .values_list("network_id", "network__name", "network__vlan_id")
     }
     items = site["avs_inventory__items"] if isinstance(site["avs_inventory__items"], dict) else {}
     names = [i.get("name") for i in items.get("networks") or [] if isinstance(i, dict) and i.get("name")]
@@ -165,8 +183,9 @@ def _addresses(ips: Iterable[str]) -> list[ipaddress.IPv4Address | ipaddress.IPv
     return found
 
 
-def target_issues(source: Source, lands: Landing, targets: AvsTargets, ips: Iterable[str] = (),
-                  vm_name: str = "") -> list[Issue]:
+def target_issues(
+    source: Source, lands: Landing, targets: AvsTargets, ips: Iterable[str] = (), vm_name: str = ""
+) -> list[Issue]:
     """What is wrong with where `source` lands (see the module's docstring). `ips`: the addresses of the
     VM's NICs on it (readiness), none for the wave page's per-network notes."""
     if not lands.mapped:
@@ -175,22 +194,34 @@ def target_issues(source: Source, lands: Landing, targets: AvsTargets, ips: Iter
     extension = targets.extensions.get(name)
     issues = []
     if lands.by == BY_MAPPING and not targets.site:
-        return [Issue(RULE_TARGET, WARNING,
-                      f"{source.name} is mapped to {name}, which cannot be checked: the wave has no site, so nothing "
-                      "tells which networks AVS offers.",
-                      "Choose the wave's site, then map the network to one of the targets the wave page offers.")]
+        return [
+            Issue(
+                RULE_TARGET,
+                WARNING,
+                f"{source.name} is mapped to {name}, which cannot be checked: the wave has no site, so nothing "
+                "tells which networks AVS offers.",
+                "Choose the wave's site, then map the network to one of the targets the wave page offers.",
+            )
+        ]
     if extension is not None:
         if extension.network_id != source.network_id and (
-                source.vlan_id is None or extension.vlan_id is None or source.vlan_id != extension.vlan_id):
+            source.vlan_id is None or extension.vlan_id is None or source.vlan_id != extension.vlan_id
+        ):
             own = targets.extensions.get(source.name)
-            fix = (f"Map {source.name} to its own extension {source.name}" if own and own.network_id == source.network_id
-                   else f"Extend {source.name} in the HCX plan of {targets.site} and map it to that extension")
-            issues.append(Issue(
-                RULE_TARGET, BLOCKER,
-                f"{source.name} ({_vlan(source.vlan_id)}) is mapped to {name}, the extension of {_vlan(extension.vlan_id)}: "
-                "its VMs would land on another VLAN's network, where their addresses and gateway do not belong.",
-                f"{fix}, or map it to an AVS segment that carries its subnet.",
-            ))
+            fix = (
+                f"Map {source.name} to its own extension {source.name}"
+                if own and own.network_id == source.network_id
+                else f"Extend {source.name} in the HCX plan of {targets.site} and map it to that extension"
+            )
+            issues.append(
+                Issue(
+                    RULE_TARGET,
+                    BLOCKER,
+                    f"{source.name} ({_vlan(source.vlan_id)}) is mapped to {name}, the extension of {_vlan(extension.vlan_id)}: "
+                    "its VMs would land on another VLAN's network, where their addresses and gateway do not belong.",
+                    f"{fix}, or map it to an AVS segment that carries its subnet.",
+                )
+            )
             return issues  # the subnets of two VLANs say nothing more
         issues += _subnet_issues(source, extension, targets, ips, vm_name)
         return issues
@@ -201,28 +232,37 @@ def target_issues(source: Source, lands: Landing, targets: AvsTargets, ips: Iter
         return issues
     if lands.target_kind == MappingTarget.EXTENDED:
         extended = ", ".join(sorted(targets.extensions)) or "none"
-        issues.append(Issue(
-            RULE_TARGET, BLOCKER,
-            f"{source.name} is mapped to {name}, which is not a network the site {targets.site} extends "
-            f"(it extends: {extended}){' nor a segment of its AVS inventory' if targets.read_at else ''}.",
-            "Choose where it lands from the list on the wave page (an extended network or an AVS segment), or extend "
-            "the network in the site's HCX plan.",
-        ))
+        issues.append(
+            Issue(
+                RULE_TARGET,
+                BLOCKER,
+                f"{source.name} is mapped to {name}, which is not a network the site {targets.site} extends "
+                f"(it extends: {extended}){' nor a segment of its AVS inventory' if targets.read_at else ''}.",
+                "Choose where it lands from the list on the wave page (an extended network or an AVS segment), or extend "
+                "the network in the site's HCX plan.",
+            )
+        )
     elif targets.read_at is not None:
-        issues.append(Issue(
-            RULE_TARGET, BLOCKER,
-            f"{source.name} is mapped to {name}, which AVS does not offer: neither an extended network of "
-            f"{targets.site} nor a segment of the AVS inventory read {targets.read_at:%Y-%m-%d %H:%M}.",
-            "Choose a target from the list on the wave page; if the segment is new in AVS, read the AVS inventory "
-            "from HCX again first.",
-        ))
+        issues.append(
+            Issue(
+                RULE_TARGET,
+                BLOCKER,
+                f"{source.name} is mapped to {name}, which AVS does not offer: neither an extended network of "
+                f"{targets.site} nor a segment of the AVS inventory read {targets.read_at:%Y-%m-%d %H:%M}.",
+                "Choose a target from the list on the wave page; if the segment is new in AVS, read the AVS inventory "
+                "from HCX again first.",
+            )
+        )
     else:
-        issues.append(Issue(
-            RULE_TARGET, WARNING,
-            f"{source.name} is mapped to the segment {name}, which cannot be checked: the AVS inventory of "
-            f"{targets.site} was never read from HCX.",
-            "Read the AVS inventory from HCX (on the wave page), then choose the segment from the list.",
-        ))
+        issues.append(
+            Issue(
+                RULE_TARGET,
+                WARNING,
+                f"{source.name} is mapped to the segment {name}, which cannot be checked: the AVS inventory of "
+                f"{targets.site} was never read from HCX.",
+                "Read the AVS inventory from HCX (on the wave page), then choose the segment from the list.",
+            )
+        )
         issues.append(_segment_warning(source, name, ips))
     return issues
 
@@ -231,7 +271,8 @@ def _segment_warning(source: Source, name: str, ips: Iterable[str]) -> Issue:
     addresses = _addresses(ips)
     kept = f" ({', '.join(map(str, addresses[:3]))})" if addresses else ""
     return Issue(
-        RULE_SUBNET, WARNING,
+        RULE_SUBNET,
+        WARNING,
         f"{source.name} lands on the AVS segment {name}, not on an extension of its own network: HCX keeps the VMs' "
         f"IP addresses{kept}, so they are reachable only if {name} carries the same subnet.",
         f"Make sure {name} has the subnet and gateway of {source.name} (and move the gateway from on-premises), or "
@@ -239,29 +280,35 @@ def _segment_warning(source: Source, name: str, ips: Iterable[str]) -> Issue:
     )
 
 
-def _subnet_issues(source: Source, extension: Extension, targets: AvsTargets, ips: Iterable[str],
-                   vm_name: str) -> list[Issue]:
+def _subnet_issues(
+    source: Source, extension: Extension, targets: AvsTargets, ips: Iterable[str], vm_name: str
+) -> list[Issue]:
     if extension.gateway is None:
         return []
     subnet = extension.gateway.network
     issues = []
     own = targets.extensions.get(source.name)
-    if (own is not None and own is not extension and own.gateway is not None
-            and own.gateway.network != subnet):
-        issues.append(Issue(
-            RULE_SUBNET, WARNING,
-            f"{source.name}'s subnet {own.gateway.network} differs from {subnet}, the subnet of {extension.name} it "
-            "lands on.",
-            f"Map {source.name} to its own extension, or correct the gateways in the HCX plan of {targets.site}.",
-        ))
+    if own is not None and own is not extension and own.gateway is not None and own.gateway.network != subnet:
+        issues.append(
+            Issue(
+                RULE_SUBNET,
+                WARNING,
+                f"{source.name}'s subnet {own.gateway.network} differs from {subnet}, the subnet of {extension.name} it "
+                "lands on.",
+                f"Map {source.name} to its own extension, or correct the gateways in the HCX plan of {targets.site}.",
+            )
+        )
     outside = [a for a in _addresses(ips) if a.version == subnet.version and a not in subnet]
     if outside:
         who = f"{vm_name}'s" if vm_name else "The VMs'"
-        issues.append(Issue(
-            RULE_SUBNET, WARNING,
-            f"{who} address {', '.join(map(str, outside[:3]))} on {source.name} is outside {subnet}, the subnet of "
-            f"{extension.name} ({extension.gateway}): after the move it cannot reach its gateway.",
-            f"Map {source.name} to the network that carries its subnet, or correct the gateway of {extension.name} "
-            f"in the HCX plan of {targets.site}.",
-        ))
+        issues.append(
+            Issue(
+                RULE_SUBNET,
+                WARNING,
+                f"{who} address {', '.join(map(str, outside[:3]))} on {source.name} is outside {subnet}, the subnet of "
+                f"{extension.name} ({extension.gateway}): after the move it cannot reach its gateway.",
+                f"Map {source.name} to the network that carries its subnet, or correct the gateway of {extension.name} "
+                f"in the HCX plan of {targets.site}.",
+            )
+        )
     return issues

@@ -53,7 +53,9 @@ class WaveNetwork:
 
     @property
     def switch_label(self) -> str:
-        return SwitchType(self.switch_type).label if self.switch_type in SwitchType.values else self.switch_type
+        return (
+            SwitchType(self.switch_type).label if self.switch_type in SwitchType.values else self.switch_type
+        )
 
 
 def wave_networks(wave: Wave, targets=None) -> list[WaveNetwork]:
@@ -69,15 +71,22 @@ def wave_networks(wave: Wave, targets=None) -> list[WaveNetwork]:
     )
     networks = [
         WaveNetwork(
-            network_id=row["network_id"], name=row["network__name"], switch_type=row["network__switch_type"],
-            vlan_id=row["network__vlan_id"], vlan=row["network__vlan"], vms=row["vms"],
+            network_id=row["network_id"],
+            name=row["network__name"],
+            switch_type=row["network__switch_type"],
+            vlan_id=row["network__vlan_id"],
+            vlan=row["network__vlan"],
+            vms=row["vms"],
         )
         for row in by_network
     ]
     # RVTools rows may name a network with no Network row; NICs on no network at all are not listed.
     by_name = (
-        nics.filter(network__isnull=True).exclude(network_name="")
-        .values("network_name").annotate(vms=Count("vm", distinct=True)).order_by("network_name")
+        nics.filter(network__isnull=True)
+        .exclude(network_name="")
+        .values("network_name")
+        .annotate(vms=Count("vm", distinct=True))
+        .order_by("network_name")
     )
     networks += [WaveNetwork(network_id=None, name=row["network_name"], vms=row["vms"]) for row in by_name]
 
@@ -90,7 +99,9 @@ def wave_networks(wave: Wave, targets=None) -> list[WaveNetwork]:
         network.lands = landing(network.network_id, network.name, mapped, planned)
         network.notes = _notes(network)
         if network.network_id is not None:
-            issues = target_issues(Source(network.network_id, network.name, network.vlan_id), network.lands, targets)
+            issues = target_issues(
+                Source(network.network_id, network.name, network.vlan_id), network.lands, targets
+            )
             network.notes += [f"{issue.message} {issue.fix}" for issue in issues]
             severities = {issue.severity for issue in issues}
             network.problem = next((s for s in (BLOCKER, WARNING) if s in severities), "")
@@ -100,14 +111,22 @@ def wave_networks(wave: Wave, targets=None) -> list[WaveNetwork]:
 def _notes(network: WaveNetwork) -> list[str]:
     notes = []
     if network.network_id is None:
-        notes.append("Not in the inventory's networks (the NICs only name it): re-discover the vCenter or import "
-                     "the RVTools vNetwork/dvPort sheets, then map it.")
+        notes.append(
+            "Not in the inventory's networks (the NICs only name it): re-discover the vCenter or import "
+            "the RVTools vNetwork/dvPort sheets, then map it."
+        )
         return notes
     if not network.lands.mapped:
-        notes.append("Not mapped: say where its VMs land (an extended network or an AVS segment), or extend it in "
-                      "the site's HCX plan.")
+        notes.append(
+            "Not mapped: say where its VMs land (an extended network or an AVS segment), or extend it in "
+            "the site's HCX plan."
+        )
     if network.switch_type == SwitchType.STANDARD and network.lands.target_kind != MappingTarget.SEGMENT:
-        notes.append("On a standard vSwitch: HCX extends only distributed port groups (or NSX segments); map it to an AVS segment.")
-    if network.vlan_id == 0 or (network.vlan_id is None and network.switch_type != SwitchType.NSX and not network.vlan):
+        notes.append(
+            "On a standard vSwitch: HCX extends only distributed port groups (or NSX segments); map it to an AVS segment."
+        )
+    if network.vlan_id == 0 or (
+        network.vlan_id is None and network.switch_type != SwitchType.NSX and not network.vlan
+    ):
         notes.append("No VLAN (or VLAN 0): HCX network extension needs a tagged VLAN.")
     return notes

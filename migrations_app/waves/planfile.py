@@ -56,13 +56,25 @@ def plan_rows():
         VirtualMachine.objects.filter(Q(wave_item__isnull=False) | Q(group_membership__isnull=False))
         .order_by(
             # the same order on every database: VMs in no wave, and VMs in no group, come after the others
-            *(F(f).asc(nulls_last=True) for f in ("wave_item__wave__sequence", "wave_item__wave__name",
-                                                   "group_membership__group__name")),
-            "name", "pk",
+            *(
+                F(f).asc(nulls_last=True)
+                for f in (
+                    "wave_item__wave__sequence",
+                    "wave_item__wave__name",
+                    "group_membership__group__name",
+                )
+            ),
+            "name",
+            "pk",
         )
         .values_list(
-            "name", "moid", "vcenter__name", "group_membership__group__name", "wave_item__wave__name",
-            "wave_item__migration_type", "wave_item__wave__migration_type",
+            "name",
+            "moid",
+            "vcenter__name",
+            "group_membership__group__name",
+            "wave_item__wave__name",
+            "wave_item__migration_type",
+            "wave_item__wave__migration_type",
         )
     )
     for name, moid, vcenter, group, wave, own_type, wave_type in rows.iterator(chunk_size=2000):
@@ -87,7 +99,11 @@ class Problem:
     message: str
 
     def __str__(self):
-        where = ", ".join(p for p in (f"row {self.row}" if self.row else "", f'column "{self.column}"' if self.column else "") if p)
+        where = ", ".join(
+            p
+            for p in (f"row {self.row}" if self.row else "", f'column "{self.column}"' if self.column else "")
+            if p
+        )
         return f"{where}: {self.message}" if where else self.message
 
     def as_dict(self) -> dict:
@@ -127,7 +143,9 @@ def read_plan(data: bytes, filename: str) -> list[tuple[int, dict]]:
     try:
         header_number, header = next(table)
     except StopIteration:
-        raise PlanFileError([Problem(None, "", f"{filename} is empty: expected a header row {', '.join(COLUMNS)}.")]) from None
+        raise PlanFileError(
+            [Problem(None, "", f"{filename} is empty: expected a header row {', '.join(COLUMNS)}.")]
+        ) from None
     columns = {}
     for index, title in enumerate(header):
         key = _canonical(unsafe_cell(title))
@@ -135,9 +153,12 @@ def read_plan(data: bytes, filename: str) -> list[tuple[int, dict]]:
             columns[key] = index
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        raise PlanFileError([
-            Problem(header_number, c, f"missing column; a wave plan has the columns {', '.join(COLUMNS)}") for c in missing
-        ])
+        raise PlanFileError(
+            [
+                Problem(header_number, c, f"missing column; a wave plan has the columns {', '.join(COLUMNS)}")
+                for c in missing
+            ]
+        )
     rows = []
     for number, values in table:
         cells = {c: unsafe_cell(values[i]) if i < len(values) else "" for c, i in columns.items()}
@@ -145,7 +166,9 @@ def read_plan(data: bytes, filename: str) -> list[tuple[int, dict]]:
             continue  # blank lines at the end of a sheet
         rows.append((number, cells))
         if len(rows) > MAX_ROWS:
-            raise PlanFileError([Problem(number, "", f"more than {MAX_ROWS:,} rows; split the plan into several files.")])
+            raise PlanFileError(
+                [Problem(number, "", f"more than {MAX_ROWS:,} rows; split the plan into several files.")]
+            )
     return rows
 
 
@@ -186,15 +209,21 @@ def _xlsx_rows(data: bytes, filename: str):
     try:
         archive = zipfile.ZipFile(buffer)
     except (zipfile.BadZipFile, OSError):  # looks like a zip, but its directory is damaged
-        raise PlanFileError([Problem(None, "", f"{filename} is not a readable .xlsx workbook (damaged zip).")]) from None
+        raise PlanFileError(
+            [Problem(None, "", f"{filename} is not a readable .xlsx workbook (damaged zip).")]
+        ) from None
     with archive:
         # An .xlsx is a zip: check what it unpacks to before reading it.
         if sum(i.file_size for i in archive.infolist()) > settings.MAX_UPLOAD_MB * 20 * 1024 * 1024:
-            raise PlanFileError([Problem(None, "", f"{filename} unpacks to more than {settings.MAX_UPLOAD_MB * 20} MB.")])
+            raise PlanFileError(
+                [Problem(None, "", f"{filename} unpacks to more than {settings.MAX_UPLOAD_MB * 20} MB.")]
+            )
     try:
         book = load_workbook(buffer, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
-        raise PlanFileError([Problem(None, "", f"{filename} is not a readable .xlsx workbook ({type(exc).__name__}).")]) from None
+        raise PlanFileError(
+            [Problem(None, "", f"{filename} is not a readable .xlsx workbook ({type(exc).__name__}).")]
+        ) from None
     try:
         sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
         for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -236,9 +265,15 @@ class ImportResult:
 
     def as_dict(self) -> dict:
         return {
-            "rows": self.rows, "added": self.added, "removed": self.removed, "moved": self.moved,
-            "retyped": self.retyped, "unchanged": self.unchanged, "applied": self.applied,
-            "waves": self.waves, "messages": self.messages,
+            "rows": self.rows,
+            "added": self.added,
+            "removed": self.removed,
+            "moved": self.moved,
+            "retyped": self.retyped,
+            "unchanged": self.unchanged,
+            "applied": self.applied,
+            "waves": self.waves,
+            "messages": self.messages,
         }
 
     def summary(self) -> str:
@@ -246,8 +281,12 @@ class ImportResult:
             return f"{self.rows} rows read; nothing to change: the plan already is as the file says."
         parts = [
             f"{n} VM{'' if n == 1 else 's'} {what}"
-            for n, what in ((self.added, "added to a wave"), (self.removed, "taken out of a wave"),
-                            (self.moved, "moved to another wave"), (self.retyped, "given another migration type"))
+            for n, what in (
+                (self.added, "added to a wave"),
+                (self.removed, "taken out of a wave"),
+                (self.moved, "moved to another wave"),
+                (self.retyped, "given another migration type"),
+            )
             if n
         ]
         head = "changed" if self.applied else "would change (checked only, nothing changed)"
@@ -279,13 +318,28 @@ def import_plan(data: bytes, filename: str, *, acting_user, check_only: bool = F
                 _apply(moves, waves, result, acting_user)
             return result
     except IntegrityError:
-        raise PlanFileError([Problem(None, "", "another change to these waves was saved at the same moment; "
-                                              "nothing was changed: import the file again.")]) from None
+        raise PlanFileError(
+            [
+                Problem(
+                    None,
+                    "",
+                    "another change to these waves was saved at the same moment; "
+                    "nothing was changed: import the file again.",
+                )
+            ]
+        ) from None
 
 
 _VM_FIELDS = (
-    "pk", "name", "moid", "vcenter__name", "removed", "wave_item__wave_id", "wave_item__migration_type",
-    "group_membership__group_id", "group_membership__group__name",
+    "pk",
+    "name",
+    "moid",
+    "vcenter__name",
+    "removed",
+    "wave_item__wave_id",
+    "wave_item__migration_type",
+    "group_membership__group_id",
+    "group_membership__group__name",
 )
 
 
@@ -295,7 +349,9 @@ def _find_vms(rows) -> tuple[dict, dict]:
     for column, lookup in (("VM", "name__in"), ("VM ID", "moid__in")):
         values = sorted({cells.get(column, "") for _, cells in rows} - {""})
         for start in range(0, len(values), LOOKUP_CHUNK):
-            found = VirtualMachine.objects.filter(**{lookup: values[start:start + LOOKUP_CHUNK]}).values_list(*_VM_FIELDS)
+            found = VirtualMachine.objects.filter(
+                **{lookup: values[start : start + LOOKUP_CHUNK]}
+            ).values_list(*_VM_FIELDS)
             for vm in found:
                 by_id[(vm[3].lower(), vm[2])] = vm
                 if vm not in by_name[(vm[3].lower(), vm[1])]:
@@ -315,8 +371,12 @@ def _check(rows, waves: dict) -> tuple[list[Move], ImportResult]:
             continue
     _check_groups(moves, waves, check.bad)
     if check.problems:
-        raise PlanFileError(sorted(check.problems,
-                                   key=lambda p: (p.row or 0, COLUMNS.index(p.column) if p.column in COLUMNS else 99)))
+        raise PlanFileError(
+            sorted(
+                check.problems,
+                key=lambda p: (p.row or 0, COLUMNS.index(p.column) if p.column in COLUMNS else 99),
+            )
+        )
     result = _tally(moves, waves, ImportResult(rows=len(rows)))
     return [m for m in moves if (m.old_wave, m.old_type) != (m.new_wave, m.new_type)], result
 
@@ -352,11 +412,17 @@ class _RowCheck:
         name = cells["VM"]
         pk, _, _, _, removed, old_wave, old_type, group_id, group_name = self._vm(number, cells)
         if pk in self.seen:
-            raise self.refuse(number, "VM", f"{name} is listed twice (also on row {self.seen[pk]}); list each VM once")
+            raise self.refuse(
+                number, "VM", f"{name} is listed twice (also on row {self.seen[pk]}); list each VM once"
+            )
         self.seen[pk] = number
         if self.has_group_column and cells.get("Group", "") != (group_name or ""):
             actual = f"in the group {group_name!r}" if group_name else "in no group"
-            self.bad(number, "Group", f"{name} is {actual}; the import does not change groups (edit them on the groups pages)")
+            self.bad(
+                number,
+                "Group",
+                f"{name} is {actual}; the import does not change groups (edit them on the groups pages)",
+            )
         new_wave = self._wave(number, cells)
         new_type = self._type(number, cells, old_wave, old_type, new_wave)
         self._check_locked(number, name, removed, (old_wave, old_type), (new_wave, new_type))
@@ -377,13 +443,21 @@ class _RowCheck:
             if vm is None:
                 raise self.refuse(number, "VM ID", f"no VM with the VM ID {moid} in {vcenter}")
             if vm[1] != name:
-                raise self.refuse(number, "VM", f"the VM with the VM ID {moid} in {vcenter} is named {vm[1]!r}, not {name!r}")
+                raise self.refuse(
+                    number,
+                    "VM",
+                    f"the VM with the VM ID {moid} in {vcenter} is named {vm[1]!r}, not {name!r}",
+                )
             return vm
         candidates = self.by_name.get((key_vc, name), [])
         if not candidates:
             raise self.refuse(number, "VM", f"no VM named {name!r} in {vcenter}")
         if len(candidates) > 1:
-            raise self.refuse(number, "VM ID", f"{len(candidates)} VMs are named {name!r} in {vcenter}: fill in the VM ID column to say which")
+            raise self.refuse(
+                number,
+                "VM ID",
+                f"{len(candidates)} VMs are named {name!r} in {vcenter}: fill in the VM ID column to say which",
+            )
         return candidates[0]
 
     def _wave(self, number: int, cells: dict) -> int | None:
@@ -393,8 +467,12 @@ class _RowCheck:
             return None
         target = self.by_name_wave.get(wave_text.lower())
         if target is None:
-            raise self.refuse(number, "Wave", f"no wave named {wave_text!r}; the import does not create waves: create it on the "
-                                              "waves page first")
+            raise self.refuse(
+                number,
+                "Wave",
+                f"no wave named {wave_text!r}; the import does not create waves: create it on the "
+                "waves page first",
+            )
         return target.pk
 
     def _type(self, number: int, cells: dict, old_wave, old_type: str, new_wave: int | None) -> str:
@@ -404,8 +482,11 @@ class _RowCheck:
             return ""
         parsed = parse_type(type_text)
         if parsed is None:
-            raise self.refuse(number, "Migration type",
-                              f"{type_text!r} is not a migration type; use one of {', '.join(MigrationType.values)} (empty: the wave's default)")
+            raise self.refuse(
+                number,
+                "Migration type",
+                f"{type_text!r} is not a migration type; use one of {', '.join(MigrationType.values)} (empty: the wave's default)",
+            )
         return _override(parsed, old_wave, old_type, new_wave, self.waves)
 
     def _check_locked(self, number: int, name: str, removed, old: tuple, new: tuple) -> None:
@@ -417,12 +498,20 @@ class _RowCheck:
             for wave_pk, verb in ((old_wave, "out of"), (new_wave, "into")):
                 if wave_pk is not None and waves[wave_pk].status in LOCKED:
                     wave = waves[wave_pk]
-                    self.bad(number, "Wave", f"{name} cannot move {verb} {wave.name}: it is {wave.get_status_display().lower()}")
+                    self.bad(
+                        number,
+                        "Wave",
+                        f"{name} cannot move {verb} {wave.name}: it is {wave.get_status_display().lower()}",
+                    )
             if new_wave is not None and removed is not None:
                 self.bad(number, "VM", f"{name} has vanished from its vCenter and cannot be planned")
         elif new_type != old_type and new_wave is not None and waves[new_wave].status in LOCKED:
-            self.bad(number, "Migration type", f"{waves[new_wave].name} is {waves[new_wave].get_status_display().lower()}: "
-                                               "its VMs' migration types are fixed")
+            self.bad(
+                number,
+                "Migration type",
+                f"{waves[new_wave].name} is {waves[new_wave].get_status_display().lower()}: "
+                "its VMs' migration types are fixed",
+            )
 
 
 def _tally(moves: list[Move], waves: dict, result: ImportResult) -> ImportResult:
@@ -463,8 +552,9 @@ def _check_groups(moves: list[Move], waves: dict, bad) -> None:
     members = defaultdict(list)
     group_ids = sorted(groups)
     for start in range(0, len(group_ids), LOOKUP_CHUNK):
-        rows = GroupMember.objects.filter(group_id__in=group_ids[start:start + LOOKUP_CHUNK]).values_list(
-            "group_id", "group__name", "vm_id", "vm__wave_item__wave_id")
+        rows = GroupMember.objects.filter(group_id__in=group_ids[start : start + LOOKUP_CHUNK]).values_list(
+            "group_id", "group__name", "vm_id", "vm__wave_item__wave_id"
+        )
         for group_id, group_name, vm_id, wave_id in rows:
             members[(group_id, group_name)].append(planned.get(vm_id, wave_id))
     for (group_id, group_name), wave_ids in members.items():
@@ -473,10 +563,17 @@ def _check_groups(moves: list[Move], waves: dict, bad) -> None:
             if wave_id is not None:
                 counts[wave_id] += 1
         if len(counts) > 1:
-            spread = ", ".join(f"{waves[w].name} ({n} VM{'s' if n > 1 else ''})" for w, n in sorted(counts.items(), key=lambda kv: waves[kv[0]].name))
+            spread = ", ".join(
+                f"{waves[w].name} ({n} VM{'s' if n > 1 else ''})"
+                for w, n in sorted(counts.items(), key=lambda kv: waves[kv[0]].name)
+            )
             for move in moves:
                 if move.group_id == group_id:
-                    bad(move.row, "Wave", f"the group {group_name} would be split across waves: {spread}; a group moves whole")
+                    bad(
+                        move.row,
+                        "Wave",
+                        f"the group {group_name} would be split across waves: {spread}; a group moves whole",
+                    )
 
 
 def _apply(moves: list[Move], waves: dict, result: ImportResult, acting_user) -> None:
@@ -487,9 +584,12 @@ def _apply(moves: list[Move], waves: dict, result: ImportResult, acting_user) ->
     arriving = [m for m in moves if m.old_wave is None]
     staying = [m for m in moves if m.old_wave is not None and m.new_wave is not None]
     for start in range(0, len(leaving), LOOKUP_CHUNK):
-        WaveItem.objects.filter(vm_id__in=leaving[start:start + LOOKUP_CHUNK]).delete()
+        WaveItem.objects.filter(vm_id__in=leaving[start : start + LOOKUP_CHUNK]).delete()
     WaveItem.objects.bulk_create(
-        [WaveItem(wave_id=m.new_wave, vm_id=m.vm_id, group_id=m.group_id, migration_type=m.new_type) for m in arriving],
+        [
+            WaveItem(wave_id=m.new_wave, vm_id=m.vm_id, group_id=m.group_id, migration_type=m.new_type)
+            for m in arriving
+        ],
         batch_size=LOOKUP_CHUNK,
     )
     if staying:
@@ -499,7 +599,9 @@ def _apply(moves: list[Move], waves: dict, result: ImportResult, acting_user) ->
             item.wave_id, item.migration_type = move.new_wave, move.new_type
             if move.old_wave != move.new_wave:
                 item.group_id = move.group_id
-        WaveItem.objects.bulk_update(list(items.values()), ["wave", "migration_type", "group"], batch_size=LOOKUP_CHUNK)
+        WaveItem.objects.bulk_update(
+            list(items.values()), ["wave", "migration_type", "group"], batch_size=LOOKUP_CHUNK
+        )
     per_wave = defaultdict(lambda: {"in": 0, "out": 0, "type": 0})
     for m in moves:
         if m.old_wave == m.new_wave:

@@ -85,7 +85,15 @@ def changed(wave: Wave, user, what: str, **detail) -> Change:
     AuditEntry.record(user, AuditAction.WAVE_CHANGE, wave, what=what, revision=wave.revision, **detail)
     cancel_waiting(wave, user=user, what=what)
     if withdrawn_from:
-        set_status(wave, WaveStatus.DRAFT, acting_user=user, audit=AuditAction.WAVE_WITHDRAW_APPROVAL,
-                   also={"submitted_by": None, "submitted_at": None},
-                   what=what, previous_status=withdrawn_from, revision=wave.revision, reason=WITHDRAWN_MESSAGE)
+        set_status(
+            wave,
+            WaveStatus.DRAFT,
+            acting_user=user,
+            audit=AuditAction.WAVE_WITHDRAW_APPROVAL,
+            also={"submitted_by": None, "submitted_at": None},
+            what=what,
+            previous_status=withdrawn_from,
+            revision=wave.revision,
+            reason=WITHDRAWN_MESSAGE,
+        )
     return Change(wave=wave, revision=wave.revision, withdrawn_from=withdrawn_from)

@@ -23,7 +23,9 @@ class CapacitySerializer(serializers.Serializer):
     vcpus = serializers.IntegerField()
     memory_gb = serializers.FloatField()
     raw_tb = serializers.FloatField(help_text="Raw vSAN capacity of all hosts, SI TB")
-    storage_tb = serializers.FloatField(help_text="Usable vSAN after FTT copies and slack space, TB of 2^40 bytes")
+    storage_tb = serializers.FloatField(
+        help_text="Usable vSAN after FTT copies and slack space, TB of 2^40 bytes"
+    )
     vcpu_per_core = serializers.FloatField()
     memory_overcommit = serializers.FloatField()
     slack = serializers.FloatField()
@@ -33,14 +35,30 @@ class TargetClusterSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:targetcluster-detail")
     capacity = serializers.SerializerMethodField(help_text="Usable capacity and the assumptions behind it")
     wave_count = serializers.IntegerField(read_only=True, default=0)
-    vm_count = serializers.IntegerField(read_only=True, default=0, help_text="VMs of every wave into this cluster")
+    vm_count = serializers.IntegerField(
+        read_only=True, default=0, help_text="VMs of every wave into this cluster"
+    )
     datastores = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
     folders = serializers.ListField(child=serializers.CharField(max_length=500), required=False)
 
     class Meta:
         model = TargetCluster
-        fields = ["id", "url", "site", "name", "sku", "hosts", "failures_to_tolerate", "datastores", "folders",
-                  "capacity", "wave_count", "vm_count", "created", "last_updated"]
+        fields = [
+            "id",
+            "url",
+            "site",
+            "name",
+            "sku",
+            "hosts",
+            "failures_to_tolerate",
+            "datastores",
+            "folders",
+            "capacity",
+            "wave_count",
+            "vm_count",
+            "created",
+            "last_updated",
+        ]
 
     @extend_schema_field(CapacitySerializer(allow_null=True))
     def get_capacity(self, cluster):
@@ -51,7 +69,10 @@ class TargetClusterSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         hosts = attrs.get("hosts", getattr(self.instance, "hosts", None) if self.instance else 3)
-        ftt = attrs.get("failures_to_tolerate", getattr(self.instance, "failures_to_tolerate", None) if self.instance else 1)
+        ftt = attrs.get(
+            "failures_to_tolerate",
+            getattr(self.instance, "failures_to_tolerate", None) if self.instance else 1,
+        )
         problems = cluster_problems(hosts, ftt)
         if problems:
             raise serializers.ValidationError(problems)
@@ -64,34 +85,86 @@ class WaveSerializer(serializers.ModelSerializer):
 
     url = serializers.HyperlinkedIdentityField(view_name="api:wave-detail")
     revision = serializers.IntegerField(
-        required=False, min_value=1,
+        required=False,
+        min_value=1,
         help_text="Read-only on create. On PUT/PATCH required: the revision you read; an older one gets 409.",
     )
     time_zone = serializers.CharField(max_length=64, required=False, validators=[validate_time_zone])
     vm_count = serializers.IntegerField(read_only=True, default=0)
-    used_mib = serializers.IntegerField(read_only=True, default=0, help_text="Used storage of the wave's VMs, MiB")
+    used_mib = serializers.IntegerField(
+        read_only=True, default=0, help_text="Used storage of the wave's VMs, MiB"
+    )
     provisioned_mib = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
         model = Wave
         fields = [
-            "id", "url", "name", "status", "revision", "sequence", "pilot", "window_start", "window_end", "time_zone",
-            "site", "target_cluster", "target_datastore", "target_folder", "target_resource_pool", "migration_type",
-            "max_vms", "max_tb",
-            "remove_isos", "remove_snapshots", "force_power_off", "retain_mac", "upgrade_tools", "upgrade_hardware",
-            "notes", "submitted_by", "submitted_at", "readiness_revision", "vm_count", "used_mib", "provisioned_mib",
-            "created", "last_updated",
+            "id",
+            "url",
+            "name",
+            "status",
+            "revision",
+            "sequence",
+            "pilot",
+            "window_start",
+            "window_end",
+            "time_zone",
+            "site",
+            "target_cluster",
+            "target_datastore",
+            "target_folder",
+            "target_resource_pool",
+            "migration_type",
+            "max_vms",
+            "max_tb",
+            "remove_isos",
+            "remove_snapshots",
+            "force_power_off",
+            "retain_mac",
+            "upgrade_tools",
+            "upgrade_hardware",
+            "notes",
+            "submitted_by",
+            "submitted_at",
+            "readiness_revision",
+            "vm_count",
+            "used_mib",
+            "provisioned_mib",
+            "created",
+            "last_updated",
         ]
-        read_only_fields = ["status", "submitted_by", "submitted_at", "readiness_revision", "created", "last_updated"]
+        read_only_fields = [
+            "status",
+            "submitted_by",
+            "submitted_at",
+            "readiness_revision",
+            "created",
+            "last_updated",
+        ]
 
     def validate(self, attrs):
         current = {}
         if self.instance is not None:
-            current = {f: getattr(self.instance, f) for f in (
-                "window_start", "window_end", "site", "target_cluster", "target_datastore", "target_folder", "max_vms")}
+            current = {
+                f: getattr(self.instance, f)
+                for f in (
+                    "window_start",
+                    "window_end",
+                    "site",
+                    "target_cluster",
+                    "target_datastore",
+                    "target_folder",
+                    "max_vms",
+                )
+            }
         values = {**current, **{k: v for k, v in attrs.items() if k != "revision"}}
         problems = wave_target_problems(values)
-        if "site" in values and values["site"] is not None and "site" not in attrs and values.get("target_cluster"):
+        if (
+            "site" in values
+            and values["site"] is not None
+            and "site" not in attrs
+            and values.get("target_cluster")
+        ):
             attrs["site"] = values["site"]
         if problems:
             raise serializers.ValidationError(problems)
@@ -110,7 +183,9 @@ class WaveItemSerializer(serializers.ModelSerializer):
     vm_name = serializers.CharField(source="vm.name", read_only=True)
     group = serializers.SerializerMethodField(help_text="The VM's dependency group")
     migration_type = serializers.ChoiceField(
-        choices=[("", "Wave default")] + list(MigrationType.choices), required=False, allow_blank=True,
+        choices=[("", "Wave default")] + list(MigrationType.choices),
+        required=False,
+        allow_blank=True,
     )
     effective_migration_type = serializers.CharField(read_only=True)
 
@@ -127,7 +202,11 @@ class WaveItemSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        if self.instance is not None and not isinstance(self.instance, list | tuple) and hasattr(self.instance, "pk"):
+        if (
+            self.instance is not None
+            and not isinstance(self.instance, list | tuple)
+            and hasattr(self.instance, "pk")
+        ):
             fields["wave"].read_only = True
             fields["vm"].read_only = True
         return fields
@@ -161,12 +240,18 @@ class NetworkMappingSerializer(serializers.ModelSerializer):
         return value
 
 
-MAX_ID = 2**63 - 1  # the largest id a database column holds; bigger numbers are refused, not sent to the database
+MAX_ID = (
+    2**63 - 1
+)  # the largest id a database column holds; bigger numbers are refused, not sent to the database
 
 
 class IdsSerializer(serializers.Serializer):
-    groups = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=10000)
-    vms = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=100000)
+    groups = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=10000
+    )
+    vms = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False, max_length=100000
+    )
 
     def validate(self, attrs):
         if not attrs.get("groups") and not attrs.get("vms"):
@@ -175,13 +260,21 @@ class IdsSerializer(serializers.Serializer):
 
 
 class GroupIdsSerializer(serializers.Serializer):
-    groups = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=10000)
+    groups = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=10000
+    )
 
 
 class VmIdsSerializer(serializers.Serializer):
-    vms = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=100000)
-    migration_type = serializers.ChoiceField(choices=[("", "Wave default")] + list(MigrationType.choices),
-                                             required=False, allow_blank=True, default="")
+    vms = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), min_length=1, max_length=100000
+    )
+    migration_type = serializers.ChoiceField(
+        choices=[("", "Wave default")] + list(MigrationType.choices),
+        required=False,
+        allow_blank=True,
+        default="",
+    )
 
 
 class ChangeResultSerializer(serializers.Serializer):
@@ -219,7 +312,8 @@ class FitSerializer(serializers.Serializer):
     fits = serializers.BooleanField(allow_null=True)
     other_waves = serializers.IntegerField(
         help_text="Waves into the cluster counted with this one: those that move before or with it (lower or equal "
-                  "order), and the running and completed ones whatever their order")
+        "order), and the running and completed ones whatever their order"
+    )
     capacity = CapacitySerializer(allow_null=True)
     resources = ResourceSerializer(many=True)
     problems = serializers.ListField(child=serializers.CharField())
@@ -231,9 +325,14 @@ class WaveNetworkSerializer(serializers.Serializer):
     switch_type = serializers.CharField()
     vlan_id = serializers.IntegerField(allow_null=True)
     vms = serializers.IntegerField()
-    mapped = serializers.BooleanField(help_text="Its VMs land somewhere: mapped in the wave or extended by the site plan")
-    mapped_by = serializers.ChoiceField(choices=["mapping", "site_plan"], allow_null=True,
-                                        help_text="The wave's own mapping, or the site plan's extension")
+    mapped = serializers.BooleanField(
+        help_text="Its VMs land somewhere: mapped in the wave or extended by the site plan"
+    )
+    mapped_by = serializers.ChoiceField(
+        choices=["mapping", "site_plan"],
+        allow_null=True,
+        help_text="The wave's own mapping, or the site plan's extension",
+    )
     target_kind = serializers.CharField(allow_null=True)
     target_name = serializers.CharField(allow_null=True)
     in_plan = serializers.BooleanField(help_text="Among the site plan's networks to extend")

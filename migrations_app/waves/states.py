@@ -29,15 +29,20 @@ LAUNCHABLE = (WaveStatus.APPROVED, WaveStatus.RUNNING)
 TRANSITIONS = {
     WaveStatus.DRAFT: {WaveStatus.SUBMITTED},
     WaveStatus.REJECTED: {WaveStatus.SUBMITTED},
-    WaveStatus.SUBMITTED: {WaveStatus.APPROVED, WaveStatus.REJECTED, WaveStatus.DRAFT},  # draft: a change withdrew it
+    WaveStatus.SUBMITTED: {
+        WaveStatus.APPROVED,
+        WaveStatus.REJECTED,
+        WaveStatus.DRAFT,
+    },  # draft: a change withdrew it
     WaveStatus.APPROVED: {WaveStatus.RUNNING, WaveStatus.DRAFT},
     WaveStatus.RUNNING: {WaveStatus.COMPLETED},
     WaveStatus.COMPLETED: set(),
 }
 
 
-def set_status(wave: Wave, new: WaveStatus, *, acting_user, audit: AuditAction | None, also: dict | None = None,
-               **detail) -> bool:
+def set_status(
+    wave: Wave, new: WaveStatus, *, acting_user, audit: AuditAction | None, also: dict | None = None, **detail
+) -> bool:
     """Move `wave` from the status it was read with to `new`; the one writer of `Wave.status`.
 
     Refuses (WrongStatus) a move TRANSITIONS does not list. Writes compare-and-set on the status read,

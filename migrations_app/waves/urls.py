@@ -23,6 +23,9 @@ urlpatterns = [
     path("waves/<int:pk>/remove/", items.WaveRemoveView.as_view(), name="wave_remove_items"),
     path("waves/<int:pk>/migration-type/", items.WaveItemTypeView.as_view(), name="wave_item_type"),
     path("waves/<int:pk>/mappings/", mappings.WaveMappingSaveView.as_view(), name="wave_mapping_save"),
-    path("waves/<int:pk>/mappings/<int:mapping_pk>/delete/", mappings.WaveMappingDeleteView.as_view(),
-         name="wave_mapping_delete"),
+    path(
+        "waves/<int:pk>/mappings/<int:mapping_pk>/delete/",
+        mappings.WaveMappingDeleteView.as_view(),
+        name="wave_mapping_delete",
+    ),
 ]

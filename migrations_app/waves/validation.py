@@ -14,7 +14,9 @@ def cluster_problems(hosts: int | None, ftt: int | None) -> dict[str, str]:
     if ftt is not None and not 1 <= ftt <= 3:
         problems["failures_to_tolerate"] = "AVS supports FTT 1, 2 or 3."
     elif hosts is not None and ftt is not None and hosts < 2 * ftt + 1:
-        problems["failures_to_tolerate"] = f"RAID-1 with FTT={ftt} needs at least {2 * ftt + 1} hosts; this cluster has {hosts}."
+        problems["failures_to_tolerate"] = (
+            f"RAID-1 with FTT={ftt} needs at least {2 * ftt + 1} hosts; this cluster has {hosts}."
+        )
     return problems
 
 
@@ -32,9 +34,13 @@ def wave_target_problems(values: dict) -> dict[str, str]:
         if site is None:
             values["site"] = cluster.site
         elif cluster.site_id != site.pk:
-            problems["target_cluster"] = f"{cluster.name} is a cluster of the site {cluster.site}, not of {site}."
-        for name, allowed, what in (("target_datastore", cluster.datastores, "datastore"),
-                                    ("target_folder", cluster.folders, "folder")):
+            problems["target_cluster"] = (
+                f"{cluster.name} is a cluster of the site {cluster.site}, not of {site}."
+            )
+        for name, allowed, what in (
+            ("target_datastore", cluster.datastores, "datastore"),
+            ("target_folder", cluster.folders, "folder"),
+        ):
             value = values.get(name)
             if value and allowed and value not in allowed:
                 problems[name] = f"{cluster.name} has no {what} {value!r}; its {what}s: {', '.join(allowed)}."

@@ -64,7 +64,11 @@ class WaveErrorsMixin:
 
     def handle_exception(self, exc):
         if isinstance(exc, WaveError):
-            code = status.HTTP_409_CONFLICT if isinstance(exc, StaleRevision | WaveLocked) else status.HTTP_400_BAD_REQUEST
+            code = (
+                status.HTTP_409_CONFLICT
+                if isinstance(exc, StaleRevision | WaveLocked)
+                else status.HTTP_400_BAD_REQUEST
+            )
             return Response({"detail": exc.message, "items": exc.items}, status=code)
         return super().handle_exception(exc)
 
@@ -90,19 +94,23 @@ class TargetClusterViewSet(WaveErrorsMixin, viewsets.ModelViewSet):
     ordering_fields = ["name", "hosts", "sku", "wave_count", "vm_count"]
 
     def perform_create(self, serializer):
-        cluster = do_save_target_cluster(serializer.Meta.model(**serializer.validated_data), acting_user=self.request.user)
+        cluster = do_save_target_cluster(
+            serializer.Meta.model(**serializer.validated_data), acting_user=self.request.user
+        )
         serializer.instance = self.get_queryset().get(pk=cluster.pk)
 
     @extend_schema(
         description="A change to the name, site, datastores or folders is a change of every wave into the cluster: "
-                    "it moves their revision on and withdraws their approvals or submissions. Refused (409) while "
-                    "one of them runs.",
-        responses={200: TargetClusterSerializer, 409: CONFLICT})
+        "it moves their revision on and withdraws their approvals or submissions. Refused (409) while "
+        "one of them runs.",
+        responses={200: TargetClusterSerializer, 409: CONFLICT},
+    )
     def update(self, request, *args, **kwargs):
         return super().update(request, *args, **kwargs)
 
     @extend_schema(
-        description="As PUT, for the fields sent.", responses={200: TargetClusterSerializer, 409: CONFLICT})
+        description="As PUT, for the fields sent.", responses={200: TargetClusterSerializer, 409: CONFLICT}
+    )
     def partial_update(self, request, *args, **kwargs):
         return super().partial_update(request, *args, **kwargs)
 
@@ -155,8 +163,14 @@ class WaveViewSet(WaveErrorsMixin, viewsets.ModelViewSet):
         values = dict(serializer.validated_data)
         expected = values.pop("revision", None)
         if expected is None:
-            raise ValidationError({"revision": ["Required: send the revision you read, so that a change saved since "
-                                                "is not overwritten."]})
+            raise ValidationError(
+                {
+                    "revision": [
+                        "Required: send the revision you read, so that a change saved since "
+                        "is not overwritten."
+                    ]
+                }
+            )
         do_update_wave(wave.pk, values, expected_revision=expected, acting_user=request.user)
         return Response(self.get_serializer(self.get_queryset().get(pk=wave.pk)).data)
 
@@ -165,7 +179,9 @@ class WaveViewSet(WaveErrorsMixin, viewsets.ModelViewSet):
         do_delete_wave(self.get_object().pk, acting_user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=GroupIdsSerializer, responses={200: ChangeResultSerializer, 400: REFUSED, 409: CONFLICT})
+    @extend_schema(
+        request=GroupIdsSerializer, responses={200: ChangeResultSerializer, 400: REFUSED, 409: CONFLICT}
+    )
     @action(detail=True, methods=["post"], url_path="add-groups", permission_action="add_waveitem")
     def add_groups(self, request, pk=None):
         """Add every present VM of these groups (a group moves whole)."""
@@ -175,15 +191,21 @@ class WaveViewSet(WaveErrorsMixin, viewsets.ModelViewSet):
         change, count = do_add_groups(wave.pk, body.validated_data["groups"], acting_user=request.user)
         return Response(change_result(wave, change, count))
 
-    @extend_schema(request=VmIdsSerializer, responses={200: ChangeResultSerializer, 400: REFUSED, 409: CONFLICT})
+    @extend_schema(
+        request=VmIdsSerializer, responses={200: ChangeResultSerializer, 400: REFUSED, 409: CONFLICT}
+    )
     @action(detail=True, methods=["post"], url_path="add-vms", permission_action="add_waveitem")
     def add_vms(self, request, pk=None):
         """Add single VMs, optionally with a migration type of their own."""
         wave = self.get_object()
         body = VmIdsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        change, count = do_add_vms(wave.pk, body.validated_data["vms"], acting_user=request.user,
-                                   migration_type=body.validated_data["migration_type"])
+        change, count = do_add_vms(
+            wave.pk,
+            body.validated_data["vms"],
+            acting_user=request.user,
+            migration_type=body.validated_data["migration_type"],
+        )
         return Response(change_result(wave, change, count))
 
     @extend_schema(request=IdsSerializer, responses={200: ChangeResultSerializer, 409: CONFLICT})
@@ -196,21 +218,31 @@ class WaveViewSet(WaveErrorsMixin, viewsets.ModelViewSet):
         with transaction.atomic():
             change, count = None, 0
             if body.validated_data.get("groups"):
-                change, count = do_remove_groups(wave.pk, body.validated_data["groups"], acting_user=request.user)
+                change, count = do_remove_groups(
+                    wave.pk, body.validated_data["groups"], acting_user=request.user
+                )
             if body.validated_data.get("vms"):
-                vm_change, vm_count = do_remove_vms(wave.pk, body.validated_data["vms"], acting_user=request.user)
+                vm_change, vm_count = do_remove_vms(
+                    wave.pk, body.validated_data["vms"], acting_user=request.user
+                )
                 change, count = vm_change or change, count + vm_count
         return Response(change_result(wave, change, count))
 
-    @extend_schema(request=VmIdsSerializer, responses={200: ChangeResultSerializer, 400: REFUSED, 409: CONFLICT})
+    @extend_schema(
+        request=VmIdsSerializer, responses={200: ChangeResultSerializer, 400: REFUSED, 409: CONFLICT}
+    )
     @action(detail=True, methods=["post"], url_path="migration-type", permission_action="change_waveitem")
     def migration_type(self, request, pk=None):
         """Set these VMs' migration type ("" follows the wave's default)."""
         wave = self.get_object()
         body = VmIdsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        change, count = do_set_migration_type(wave.pk, body.validated_data["vms"], body.validated_data["migration_type"],
-                                              acting_user=request.user)
+        change, count = do_set_migration_type(
+            wave.pk,
+            body.validated_data["vms"],
+            body.validated_data["migration_type"],
+            acting_user=request.user,
+        )
         return Response(change_result(wave, change, count))
 
     @extend_schema(responses=TotalsSerializer)
@@ -219,11 +251,24 @@ class WaveViewSet(WaveErrorsMixin, viewsets.ModelViewSet):
         """What the wave's VMs add up to, and the caps they go over."""
         wave = self.get_object()
         totals = wave_totals(wave)
-        return Response({
-            **{f: getattr(totals, f) for f in ("vms", "vcpus", "memory_mib", "provisioned_mib", "used_mib",
-                                               "memory_gb", "provisioned_tb", "used_tb")},
-            "over_caps": [str(w) for w in cap_warnings(wave, totals)],
-        })
+        return Response(
+            {
+                **{
+                    f: getattr(totals, f)
+                    for f in (
+                        "vms",
+                        "vcpus",
+                        "memory_mib",
+                        "provisioned_mib",
+                        "used_mib",
+                        "memory_gb",
+                        "provisioned_tb",
+                        "used_tb",
+                    )
+                },
+                "over_caps": [str(w) for w in cap_warnings(wave, totals)],
+            }
+        )
 
     @extend_schema(responses=FitSerializer)
     @action(detail=True)
@@ -232,17 +277,40 @@ class WaveViewSet(WaveErrorsMixin, viewsets.ModelViewSet):
         wave = self.get_object()
         fit = fit_for_wave(wave)
         if fit is None:
-            return Response({"target_cluster": None, "fits": None, "other_waves": 0, "capacity": None,
-                             "resources": [], "problems": ["No target cluster: choose one to check the fit."]})
-        return Response({
-            "target_cluster": fit.cluster.pk,
-            "fits": fit.fits,
-            "other_waves": fit.other_waves,
-            "capacity": {**CapacitySerializer(fit.capacity).data, "workload_hosts": fit.capacity.workload_hosts},
-            "resources": [{"label": r.label, "unit": r.unit, "wave": r.wave, "others": r.others, "planned": r.planned,
-                           "usable": r.usable, "fits": r.fits} for r in fit.resources],
-            "problems": fit.problems,
-        })
+            return Response(
+                {
+                    "target_cluster": None,
+                    "fits": None,
+                    "other_waves": 0,
+                    "capacity": None,
+                    "resources": [],
+                    "problems": ["No target cluster: choose one to check the fit."],
+                }
+            )
+        return Response(
+            {
+                "target_cluster": fit.cluster.pk,
+                "fits": fit.fits,
+                "other_waves": fit.other_waves,
+                "capacity": {
+                    **CapacitySerializer(fit.capacity).data,
+                    "workload_hosts": fit.capacity.workload_hosts,
+                },
+                "resources": [
+                    {
+                        "label": r.label,
+                        "unit": r.unit,
+                        "wave": r.wave,
+                        "others": r.others,
+                        "planned": r.planned,
+                        "usable": r.usable,
+                        "fits": r.fits,
+                    }
+                    for r in fit.resources
+                ],
+                "problems": fit.problems,
+            }
+        )
 
     @extend_schema(responses=WaveNetworkSerializer(many=True))
     @action(detail=True)
@@ -252,41 +320,74 @@ class WaveViewSet(WaveErrorsMixin, viewsets.ModelViewSet):
         wave = self.get_object()
         rows = []
         for n in wave_networks(wave):
-            rows.append({
-                "network": n.network_id, "name": n.name, "switch_type": n.switch_type, "vlan_id": n.vlan_id,
-                "vms": n.vms, "mapped": n.mapped, "mapped_by": n.lands.by or None,
-                "target_kind": n.lands.target_kind or None, "target_name": n.lands.target_name or None,
-                "in_plan": n.in_plan, "notes": n.notes,
-            })
+            rows.append(
+                {
+                    "network": n.network_id,
+                    "name": n.name,
+                    "switch_type": n.switch_type,
+                    "vlan_id": n.vlan_id,
+                    "vms": n.vms,
+                    "mapped": n.mapped,
+                    "mapped_by": n.lands.by or None,
+                    "target_kind": n.lands.target_kind or None,
+                    "target_name": n.lands.target_name or None,
+                    "in_plan": n.in_plan,
+                    "notes": n.notes,
+                }
+            )
         return Response(rows)
 
     @extend_schema(
-        parameters=[OpenApiParameter("file", OpenApiTypes.STR, enum=["csv", "xlsx"], description="File format (default csv)")],
-        responses={(200, "text/csv"): OpenApiTypes.BINARY,
-                   (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY},
+        parameters=[
+            OpenApiParameter(
+                "file", OpenApiTypes.STR, enum=["csv", "xlsx"], description="File format (default csv)"
+            )
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
+        },
     )
     @action(detail=False, url_path="plan-export")
     def plan_export(self, request):
         """The whole wave plan: one row per VM in a wave or a group (VM, VM ID, vCenter, Group, Wave, Migration type)."""
         return plan_download(request.query_params.get("file", "csv"))
 
-    @extend_schema(request={"multipart/form-data": PlanUploadSerializer},
-                   responses={200: PlanImportResultSerializer, 400: OpenApiResponse(description="`problems`: row, column, message")})
-    @action(detail=False, methods=["post"], url_path="plan-import", permission_action="change_wave",
-            parser_classes=[MultiPartParser, FormParser])
+    @extend_schema(
+        request={"multipart/form-data": PlanUploadSerializer},
+        responses={
+            200: PlanImportResultSerializer,
+            400: OpenApiResponse(description="`problems`: row, column, message"),
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="plan-import",
+        permission_action="change_wave",
+        parser_classes=[MultiPartParser, FormParser],
+    )
     def plan_import(self, request):
         """Apply an edited plan file, all or nothing; with `check_only` nothing changes."""
         body = PlanUploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         uploaded = body.validated_data["file"]
         if not uploaded.name.lower().endswith((".csv", ".xlsx")):
-            raise ValidationError({"file": [f"{uploaded.name} is not a wave plan: send the .csv or .xlsx the export gives."]})
+            raise ValidationError(
+                {"file": [f"{uploaded.name} is not a wave plan: send the .csv or .xlsx the export gives."]}
+            )
         try:
-            result = import_plan(uploaded.read(), uploaded.name, acting_user=request.user,
-                                 check_only=body.validated_data["check_only"])
+            result = import_plan(
+                uploaded.read(),
+                uploaded.name,
+                acting_user=request.user,
+                check_only=body.validated_data["check_only"],
+            )
         except PlanFileError as error:
-            return Response({"detail": str(error), "problems": [p.as_dict() for p in error.problems]},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"detail": str(error), "problems": [p.as_dict() for p in error.problems]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         return Response(result.as_dict())
 
 
@@ -301,15 +402,23 @@ class WaveItemViewSet(WaveErrorsMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        do_add_vms(data["wave"].pk, [data["vm"].pk], acting_user=self.request.user,
-                   migration_type=data.get("migration_type", ""))
+        do_add_vms(
+            data["wave"].pk,
+            [data["vm"].pk],
+            acting_user=self.request.user,
+            migration_type=data.get("migration_type", ""),
+        )
         serializer.instance = self.get_queryset().get(vm=data["vm"], wave=data["wave"])
 
     def perform_update(self, serializer):
         item = serializer.instance
         if "migration_type" in serializer.validated_data:
-            do_set_migration_type(item.wave_id, [item.vm_id], serializer.validated_data["migration_type"],
-                                  acting_user=self.request.user)
+            do_set_migration_type(
+                item.wave_id,
+                [item.vm_id],
+                serializer.validated_data["migration_type"],
+                acting_user=self.request.user,
+            )
         serializer.instance = self.get_queryset().get(pk=item.pk)
 
     def perform_destroy(self, instance):
@@ -327,14 +436,25 @@ class NetworkMappingViewSet(WaveErrorsMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        do_save_mapping(data["wave"].pk, data["source"], data["target_kind"], data["target_name"], acting_user=self.request.user)
+        do_save_mapping(
+            data["wave"].pk,
+            data["source"],
+            data["target_kind"],
+            data["target_name"],
+            acting_user=self.request.user,
+        )
         serializer.instance = self.get_queryset().get(wave=data["wave"], source=data["source"])
 
     def perform_update(self, serializer):
         mapping = serializer.instance
         data = serializer.validated_data
-        do_save_mapping(mapping.wave_id, mapping.source, data.get("target_kind", mapping.target_kind),
-                        data.get("target_name", mapping.target_name), acting_user=self.request.user)
+        do_save_mapping(
+            mapping.wave_id,
+            mapping.source,
+            data.get("target_kind", mapping.target_kind),
+            data.get("target_name", mapping.target_name),
+            acting_user=self.request.user,
+        )
         serializer.instance = self.get_queryset().get(pk=mapping.pk)
 
     def perform_destroy(self, instance):

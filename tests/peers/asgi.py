@@ -40,10 +40,13 @@ def asgi_server(transactional_db):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     # As the portal is served: forwarded headers are avsportal/asgi.py's business, not uvicorn's.
-    config = uvicorn.Config(application, log_level="warning", lifespan="off", timeout_graceful_shutdown=2,
-                            proxy_headers=False)
+    config = uvicorn.Config(
+        application, log_level="warning", lifespan="off", timeout_graceful_shutdown=2, proxy_headers=False
+    )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{port}", daemon=True)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{port}", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + STARTUP_SECONDS
     while not server.started:

@@ -91,9 +91,27 @@ def start_simulator(log_path: Path, *extra_args: str, timeout: float = 30) -> Si
         extra_args = (*extra_args, "--variant", chosen.strip())
     log = open(log_path, "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hcx.simulator", "--port", "0", "--admin-port", "0", "--username", USERNAME,
-         "--password", PASSWORD, "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, *extra_args],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "hcx.simulator",
+            "--port",
+            "0",
+            "--admin-port",
+            "0",
+            "--username",
+            USERNAME,
+            "--password",
+            PASSWORD,
+            "--client-id",
+            CLIENT_ID,
+            "--client-secret",
+            CLIENT_SECRET,
+            *extra_args,
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     log.close()
     deadline = time.monotonic() + timeout
@@ -101,8 +119,17 @@ def start_simulator(log_path: Path, *extra_args: str, timeout: float = 30) -> Si
         for line in log_path.read_text().splitlines():
             if line.startswith("HCXSIM_READY "):
                 fields = dict(part.split("=", 1) for part in line.split()[1:])
-                return SimProcess(proc, fields["service"], fields["admin"], USERNAME, PASSWORD, CLIENT_ID,
-                                  CLIENT_SECRET, log_path, fields.get("cert"))
+                return SimProcess(
+                    proc,
+                    fields["service"],
+                    fields["admin"],
+                    USERNAME,
+                    PASSWORD,
+                    CLIENT_ID,
+                    CLIENT_SECRET,
+                    log_path,
+                    fields.get("cert"),
+                )
         if proc.poll() is not None:
             raise RuntimeError(f"HCX simulator exited at start:\n{log_path.read_text()}")
         time.sleep(0.05)
@@ -127,11 +154,15 @@ def hcxsim(hcxsim_server):
 def hcx_login(sim: SimProcess) -> requests.Session:
     """A requests session logged in to the service API, sending the token on every call."""
     session = requests.Session()
-    response = session.post(f"{sim.service_url}/hybridity/api/sessions",
-                            json={"username": sim.username, "password": sim.password}, timeout=10)
+    response = session.post(
+        f"{sim.service_url}/hybridity/api/sessions",
+        json={"username": sim.username, "password": sim.password},
+        timeout=10,
+    )
     response.raise_for_status()
-    session.headers.update({"x-hm-authorization": response.headers["x-hm-authorization"],
-                            "Accept": "application/json"})
+    session.headers.update(
+        {"x-hm-authorization": response.headers["x-hm-authorization"], "Accept": "application/json"}
+    )
     return session
 
 
@@ -143,9 +174,16 @@ def admin_session(sim: SimProcess) -> requests.Session:
 
 def arm_session(sim: SimProcess) -> requests.Session:
     """A requests session holding a bearer token from the simulator's Entra ID token stub."""
-    response = requests.post(f"{sim.arm_url}/tenant-1/oauth2/v2.0/token", timeout=10, data={
-        "grant_type": "client_credentials", "client_id": sim.client_id, "client_secret": sim.client_secret,
-        "scope": "https://management.azure.com/.default"})
+    response = requests.post(
+        f"{sim.arm_url}/tenant-1/oauth2/v2.0/token",
+        timeout=10,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": sim.client_id,
+            "client_secret": sim.client_secret,
+            "scope": "https://management.azure.com/.default",
+        },
+    )
     response.raise_for_status()
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {response.json()['access_token']}"

@@ -58,15 +58,40 @@ class Simulator:
         from pyVim.connect import SmartConnect
 
         return SmartConnect(
-            host="127.0.0.1", port=self.port, user=self.username, pwd=self.password, disableSslCertValidation=True
+            host="127.0.0.1",
+            port=self.port,
+            user=self.username,
+            pwd=self.password,
+            disableSslCertValidation=True,
         )
 
 
-def start_simulator(binary: Path, *, dc=1, cluster=1, host=2, standalone_host=0, vm=2, pg=1, ds=1,
-                    timeout=60) -> Simulator:
-    args = [str(binary), "-l", "127.0.0.1:0", "-dc", str(dc), "-cluster", str(cluster), "-host", str(host),
-            "-standalone-host", str(standalone_host), "-vm", str(vm), "-pg", str(pg), "-ds", str(ds),
-            "-username", USERNAME, "-password", PASSWORD]
+def start_simulator(
+    binary: Path, *, dc=1, cluster=1, host=2, standalone_host=0, vm=2, pg=1, ds=1, timeout=60
+) -> Simulator:
+    args = [
+        str(binary),
+        "-l",
+        "127.0.0.1:0",
+        "-dc",
+        str(dc),
+        "-cluster",
+        str(cluster),
+        "-host",
+        str(host),
+        "-standalone-host",
+        str(standalone_host),
+        "-vm",
+        str(vm),
+        "-pg",
+        str(pg),
+        "-ds",
+        str(ds),
+        "-username",
+        USERNAME,
+        "-password",
+        PASSWORD,
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     found = {}
 
@@ -97,13 +122,29 @@ def vcsim():
             pytest.skip(SKIP_REASON)
         size = (dc, cluster, host, standalone_host, vm, pg, ds)
         if fresh:
-            sim = start_simulator(binary, dc=dc, cluster=cluster, host=host, standalone_host=standalone_host,
-                                  vm=vm, pg=pg, ds=ds)
+            sim = start_simulator(
+                binary,
+                dc=dc,
+                cluster=cluster,
+                host=host,
+                standalone_host=standalone_host,
+                vm=vm,
+                pg=pg,
+                ds=ds,
+            )
             extra.append(sim)
             return sim
         if size not in running or running[size].proc.poll() is not None:
-            running[size] = start_simulator(binary, dc=dc, cluster=cluster, host=host,
-                                            standalone_host=standalone_host, vm=vm, pg=pg, ds=ds)
+            running[size] = start_simulator(
+                binary,
+                dc=dc,
+                cluster=cluster,
+                host=host,
+                standalone_host=standalone_host,
+                vm=vm,
+                pg=pg,
+                ds=ds,
+            )
         return running[size]
 
     yield get
@@ -120,11 +161,18 @@ def read_vms(si, properties=("name",)) -> dict[str, dict]:
     view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
     try:
         spec = vmodl.query.PropertyCollector.FilterSpec(
-            objectSet=[vmodl.query.PropertyCollector.ObjectSpec(
-                obj=view, skip=True,
-                selectSet=[vmodl.query.PropertyCollector.TraversalSpec(type=vim.view.ContainerView, path="view")],
-            )],
-            propSet=[vmodl.query.PropertyCollector.PropertySpec(type=vim.VirtualMachine, pathSet=list(properties))],
+            objectSet=[
+                vmodl.query.PropertyCollector.ObjectSpec(
+                    obj=view,
+                    skip=True,
+                    selectSet=[
+                        vmodl.query.PropertyCollector.TraversalSpec(type=vim.view.ContainerView, path="view")
+                    ],
+                )
+            ],
+            propSet=[
+                vmodl.query.PropertyCollector.PropertySpec(type=vim.VirtualMachine, pathSet=list(properties))
+            ],
         )
         objects = content.propertyCollector.RetrieveContents([spec])
     finally:

@@ -44,9 +44,25 @@ class WorkerProcess:
         self.log = open(self.log_path, "ab")
         beat = ["-B", f"--schedule={Path(self.log_path).with_name('beat-schedule')}"] if self.beat else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "avsportal", "worker", "--pool=solo", "--concurrency=1",
-             "--loglevel=INFO", "--without-heartbeat", "--without-gossip", "--without-mingle", *beat],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "avsportal",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "--loglevel=INFO",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                *beat,
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -72,8 +88,6 @@ class WorkerProcess:
                 self.proc.kill()
         if getattr(self, "log", None):
             self.log.close()
-
-
 
 
 @pytest.fixture(scope="session")

@@ -55,7 +55,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--credentials", type=Path, default=settings.VAR_DIR / "demo-credentials.txt",
+            "--credentials",
+            type=Path,
+            default=settings.VAR_DIR / "demo-credentials.txt",
             help="file that keeps the passwords between runs (default: var/demo-credentials.txt)",
         )
 
@@ -70,8 +72,13 @@ class Command(BaseCommand):
             first, last = FULL_NAMES[role]
             user, created = User.objects.get_or_create(
                 username=role,
-                defaults={"first_name": first, "last_name": last, "email": f"{role}@stmarys-health.example",
-                          "is_staff": role == ADMIN, "is_superuser": role == ADMIN},
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{role}@stmarys-health.example",
+                    "is_staff": role == ADMIN,
+                    "is_superuser": role == ADMIN,
+                },
             )
             if not created and role == ADMIN and not (user.is_staff and user.is_superuser):
                 user.is_staff = user.is_superuser = True

@@ -30,11 +30,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--plan", required=True, help="name (site) of the HCX deployment plan")
-        parser.add_argument("--ova", required=True, help="file name of the .ova in the OVA folder (HCX_OVA_DIR)")
+        parser.add_argument(
+            "--ova", required=True, help="file name of the .ova in the OVA folder (HCX_OVA_DIR)"
+        )
         parser.add_argument("--datacenter", default="")
         parser.add_argument("--cluster", default="")
         parser.add_argument("--datastore", default="")
-        parser.add_argument("--network", default="", help="port group (default: the plan's management profile's)")
+        parser.add_argument(
+            "--network", default="", help="port group (default: the plan's management profile's)"
+        )
         parser.add_argument("--folder", default="")
         parser.add_argument("--resource-pool", default="")
         parser.add_argument("--ssh", action="store_true", help="enable SSH on the appliance")
@@ -48,7 +52,9 @@ class Command(BaseCommand):
         self.store_passwords_from_environment(plan)
         busy = active_setup_job(plan)
         if busy is not None:
-            raise CommandError(f"A set-up job is running for {plan}: {busy.name} (#{busy.pk}). Wait for it to finish.")
+            raise CommandError(
+                f"A set-up job is running for {plan}: {busy.name} (#{busy.pk}). Wait for it to finish."
+            )
         placement = Placement.from_dict(options)
 
         def report(percent, text):
@@ -57,17 +63,28 @@ class Command(BaseCommand):
         try:
             path, spec = prepare_deployment(plan, options["ova"], placement, ssh_enabled=options["ssh"])
             AuditEntry.record(
-                None, AuditAction.HCX_CONNECTOR_DEPLOY, plan, via="deploy_connector command", vm_name=spec.vm_name,
-                ova=path.name, placement=placement.as_dict(),
+                None,
+                AuditAction.HCX_CONNECTOR_DEPLOY,
+                plan,
+                via="deploy_connector command",
+                vm_name=spec.vm_name,
+                ova=path.name,
+                placement=placement.as_dict(),
             )
             result = run_deployment(
-                plan, path.name, spec, wait_seconds=options["wait_seconds"], report=report,
+                plan,
+                path.name,
+                spec,
+                wait_seconds=options["wait_seconds"],
+                report=report,
                 warn=lambda text: self.stderr.write(text),
             )
         except JobError as exc:
             raise CommandError(str(exc)) from None
         verb = "Deployed" if result["imported"] else "Found"
-        self.stdout.write(self.style.SUCCESS(f"{verb} {result['vm_name']} ({result['vm']}); {result['url']} answers"))
+        self.stdout.write(
+            self.style.SUCCESS(f"{verb} {result['vm_name']} ({result['vm']}); {result['url']} answers")
+        )
 
     def store_passwords_from_environment(self, plan: HcxPlan):
         given = {field: os.environ[name] for field, name in ENVIRONMENT.items() if os.environ.get(name)}
@@ -78,6 +95,12 @@ class Command(BaseCommand):
             for field, value in given.items():
                 setattr(connection, field, value)
             connection.save()
-            AuditEntry.record(None, AuditAction.HCX_CONNECTION_CHANGE, plan, via="deploy_connector command", fields=sorted(given))
+            AuditEntry.record(
+                None,
+                AuditAction.HCX_CONNECTION_CHANGE,
+                plan,
+                via="deploy_connector command",
+                fields=sorted(given),
+            )
         names = " and ".join(ENVIRONMENT[f] for f in given)
         self.stdout.write(f"Stored {names} (encrypted) on the HCX connection of {plan}")

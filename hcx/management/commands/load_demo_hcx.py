@@ -11,8 +11,12 @@ class Command(BaseCommand):
     help = "Connect the demo HCX plan to a running HCX simulator (after load_demo)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--service-url", required=True, help="the simulator's service API, e.g. http://127.0.0.1:8443")
-        parser.add_argument("--admin-url", required=True, help="the simulator's appliance API, e.g. http://127.0.0.1:9443")
+        parser.add_argument(
+            "--service-url", required=True, help="the simulator's service API, e.g. http://127.0.0.1:8443"
+        )
+        parser.add_argument(
+            "--admin-url", required=True, help="the simulator's appliance API, e.g. http://127.0.0.1:9443"
+        )
 
     def handle(self, *args, **options):
         try:
@@ -23,7 +27,13 @@ class Command(BaseCommand):
             self.stdout.write(f"Demo HCX plan {result.plan} already connected to {options['service_url']}.")
             return
         verb = "connected" if result.created else "reconnected"
-        extra = "; set-up steps start again against the new simulator" if result.moved and not result.created else ""
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo HCX plan {result.plan} {verb} to the HCX simulator at {options['service_url']}{extra}."
-        ))
+        extra = (
+            "; set-up steps start again against the new simulator"
+            if result.moved and not result.created
+            else ""
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo HCX plan {result.plan} {verb} to the HCX simulator at {options['service_url']}{extra}."
+            )
+        )

@@ -21,11 +21,16 @@ class Command(BaseCommand):
     help = "Discover a vCenter's inventory with pyvmomi and store it (password from VCENTER_PASSWORD or a prompt)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--url", required=True, help="vcenter.example.com, host:port or https://host:port/sdk")
+        parser.add_argument(
+            "--url", required=True, help="vcenter.example.com, host:port or https://host:port/sdk"
+        )
         parser.add_argument("--username", required=True)
         parser.add_argument("--name", help="name of the connection (default: the URL's host name)")
-        parser.add_argument("--insecure", action="store_true",
-                            help="do not verify the TLS certificate (self-signed vCenter you trust)")
+        parser.add_argument(
+            "--insecure",
+            action="store_true",
+            help="do not verify the TLS certificate (self-signed vCenter you trust)",
+        )
 
     def handle(self, *args, url, username, name=None, insecure=False, **options):
         try:
@@ -57,7 +62,12 @@ class Command(BaseCommand):
         for kind in COUNTED:
             counts = summary[kind]
             gone = counts.get("vanished", counts.get("removed", 0))
-            self.stdout.write(f"  {kind:<11} {counts['found']:>6} found, {counts['created']} new, "
-                              f"{counts['updated']} changed, {gone} {'vanished' if kind == 'vms' else 'removed'}")
-        self.stdout.write(self.style.SUCCESS(f"{summary['writes']} rows written in "
-                                             f"{summary['round_trips']} PropertyCollector calls"))
+            self.stdout.write(
+                f"  {kind:<11} {counts['found']:>6} found, {counts['created']} new, "
+                f"{counts['updated']} changed, {gone} {'vanished' if kind == 'vms' else 'removed'}"
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{summary['writes']} rows written in {summary['round_trips']} PropertyCollector calls"
+            )
+        )

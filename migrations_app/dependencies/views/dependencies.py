@@ -35,12 +35,17 @@ class DependencyImportView(PermissionMixin, FormView):
     template_name = "migrations_app/dependencies_import.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(max_upload_mb=settings.DEPENDENCIES["MAX_UPLOAD_MB"],
-                                        max_rows=f"{settings.DEPENDENCY_IMPORT_MAX_ROWS:,}", **kwargs)
+        return super().get_context_data(
+            max_upload_mb=settings.DEPENDENCIES["MAX_UPLOAD_MB"],
+            max_rows=f"{settings.DEPENDENCY_IMPORT_MAX_ROWS:,}",
+            **kwargs,
+        )
 
     def form_valid(self, form):
         job = start_dependency_import(
-            form.cleaned_data["file"], acting_user=self.request.user, format=form.cleaned_data.get("format") or ""
+            form.cleaned_data["file"],
+            acting_user=self.request.user,
+            format=form.cleaned_data.get("format") or "",
         )
         return redirect(job)
 
@@ -69,15 +74,21 @@ class DependencyGraphView(PermissionMixin, TemplateView):
             if form.is_valid():
                 data = form.cleaned_data
                 flt = GraphFilter(
-                    groups=[g.pk for g in data["group"]], externals=not data["hide_externals"],
-                    min_seen=data["min_seen"] or 1, ignore_ports=data["ignore_ports"],
+                    groups=[g.pk for g in data["group"]],
+                    externals=not data["hide_externals"],
+                    min_seen=data["min_seen"] or 1,
+                    ignore_ports=data["ignore_ports"],
                 )
             else:
                 context.update(form=form, graph=None)
                 return context
         graph = build(flt)
         context.update(
-            form=form, graph=graph, graph_svg=svg.render(graph), graph_legend=svg.legend(graph),
-            max_nodes=settings.DEPENDENCIES["GRAPH_MAX_NODES"], query=self.request.GET.urlencode(),
+            form=form,
+            graph=graph,
+            graph_svg=svg.render(graph),
+            graph_legend=svg.legend(graph),
+            max_nodes=settings.DEPENDENCIES["GRAPH_MAX_NODES"],
+            query=self.request.GET.urlencode(),
         )
         return context

@@ -41,7 +41,9 @@ def outside_summary(group, outgoing) -> dict:
 
     outside = Endpoint.objects.filter(pk__in=outgoing.values("destination_id"))
     listed = list(
-        outside.select_related("vm__group_membership__group").order_by(F("vm_id").asc(nulls_first=True), "name", "ip", "pk")[:OUTSIDE_LISTED]
+        outside.select_related("vm__group_membership__group").order_by(
+            F("vm_id").asc(nulls_first=True), "name", "ip", "pk"
+        )[:OUTSIDE_LISTED]
     )
     count = outside.count()
     return {
@@ -88,7 +90,9 @@ class GroupEditView(ObjectEditView):
     template_name = "migrations_app/groups_edit.html"
 
     def save(self, form):
-        group = do_save_group(form.save(commit=False), acting_user=self.request.user, changed=form.changed_data)
+        group = do_save_group(
+            form.save(commit=False), acting_user=self.request.user, changed=form.changed_data
+        )
         messages.success(self.request, f"Group {group} saved.")
         return redirect(group)
 
@@ -100,8 +104,10 @@ class GroupDeleteView(ObjectDeleteView):
     success_url = reverse_lazy("migrations_app:dependencygroup_list")
 
     def consequence(self, group):
-        return (f"Its {group.vm_count} VM{pluralize(group.vm_count)} become ungrouped; the VMs, their connections and "
-                "any wave they are in stay as they are.")
+        return (
+            f"Its {group.vm_count} VM{pluralize(group.vm_count)} become ungrouped; the VMs, their connections and "
+            "any wave they are in stay as they are."
+        )
 
     def delete(self, group):
         name = str(group)
@@ -139,8 +145,11 @@ class GroupMembersView(PermissionMixin, View):
             return redirect(group)
         try:
             result = do_add_members(
-                group, form.cleaned_data["vms"], acting_user=request.user,
-                move=form.cleaned_data["move"], reason=form.cleaned_data["reason"],
+                group,
+                form.cleaned_data["vms"],
+                acting_user=request.user,
+                move=form.cleaned_data["move"],
+                reason=form.cleaned_data["reason"],
             )
         except MembershipError as exc:
             messages.error(request, str(exc))

@@ -38,13 +38,18 @@ class SuggestionsView(PermissionMixin, View):
         min_seen, ports = form.settings()
         try:
             group = do_accept_suggestion(
-                form.cleaned_data["vms"], name=form.cleaned_data["name"], min_seen=min_seen, ignore_ports=ports,
+                form.cleaned_data["vms"],
+                name=form.cleaned_data["name"],
+                min_seen=min_seen,
+                ignore_ports=ports,
                 acting_user=request.user,
             )
         except MembershipError as exc:
             messages.error(request, str(exc))
             return redirect(request.get_full_path())
-        messages.success(request, f"Group {group} created from the suggestion with {group.members.count()} VMs.")
+        messages.success(
+            request, f"Group {group} created from the suggestion with {group.members.count()} VMs."
+        )
         return redirect(group)
 
     def render(self, form, result, status=200):

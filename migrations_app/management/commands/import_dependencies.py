@@ -16,7 +16,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="the .csv or .xlsx file")
         parser.add_argument(
-            "--format", choices=DependencyFormat.values, default=None,
+            "--format",
+            choices=DependencyFormat.values,
+            default=None,
             help="the file's format (default: recognised from its header row)",
         )
 
@@ -29,7 +31,9 @@ class Command(BaseCommand):
         s = record.summary
         self.stdout.write(f"Imported {record.file_name} ({record.get_format_display()})")
         self.stdout.write(f"  rows read          {s['rows']:>9,}")
-        self.stdout.write(f"  connections        {s['edges']:>9,} ({s['new_edges']:,} new, {s['updated_edges']:,} already known)")
+        self.stdout.write(
+            f"  connections        {s['edges']:>9,} ({s['new_edges']:,} new, {s['updated_edges']:,} already known)"
+        )
         self.stdout.write(f"  VMs matched        {s['matched']:>9,}")
         self.stdout.write(f"  external endpoints {s['external']:>9,} ({s['new_external']:,} new)")
         self.stdout.write(f"  self-loops skipped {s['self_loops']:>9,}")

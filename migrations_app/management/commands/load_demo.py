@@ -18,7 +18,9 @@ class Command(BaseCommand):
         report = demo.load(hcx_demo.with_simulator_networks(demo.build_estate()))
         self.report_estate(report)
         plan, created = hcx_demo.load_plan(demo.VCENTER_NAME)
-        self.stdout.write(f"Demo HCX plan {plan}: {'created' if created else 'already there, left as it is'}.")
+        self.stdout.write(
+            f"Demo HCX plan {plan}: {'created' if created else 'already there, left as it is'}."
+        )
         planned = planning_demo.load_planning()
         if planned.skipped:
             self.stdout.write(f"Demo plan (groups and waves) skipped: {planned.skipped}.")
@@ -32,9 +34,13 @@ class Command(BaseCommand):
         vms = report["vms"]
         total = vms["created"] + vms["updated"] + vms["unchanged"]
         if not changed:
-            self.stdout.write(f"Demo estate already loaded: {total} VMs in {demo.VCENTER_NAME}, nothing changed.")
+            self.stdout.write(
+                f"Demo estate already loaded: {total} VMs in {demo.VCENTER_NAME}, nothing changed."
+            )
             return
         details = ", ".join(
             f"{name} +{r['created']} ~{r['updated']} -{r['removed']}" for name, r in changed.items()
         )
-        self.stdout.write(self.style.SUCCESS(f"Demo estate loaded: {total} VMs in {demo.VCENTER_NAME} ({details})."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo estate loaded: {total} VMs in {demo.VCENTER_NAME} ({details}).")
+        )

@@ -24,8 +24,17 @@ class WaveCalendarView(PermissionMixin, View):
         except MonthError as error:
             return render(request, "migrations_app/waves_calendar.html", {"error": str(error)}, status=400)
         # Waves the calendar cannot place: a planner should give them a window.
-        unscheduled = Wave.objects.filter(Q(window_start__isnull=True) | Q(window_end__isnull=True)) \
-            .exclude(status=WaveStatus.COMPLETED).count()
-        return render(request, "migrations_app/waves_calendar.html",
-                      {"month": month(first, today), "unscheduled": unscheduled,
-                       "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]})
+        unscheduled = (
+            Wave.objects.filter(Q(window_start__isnull=True) | Q(window_end__isnull=True))
+            .exclude(status=WaveStatus.COMPLETED)
+            .count()
+        )
+        return render(
+            request,
+            "migrations_app/waves_calendar.html",
+            {
+                "month": month(first, today),
+                "unscheduled": unscheduled,
+                "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+            },
+        )

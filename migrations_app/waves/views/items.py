@@ -41,7 +41,9 @@ class _WaveItemsView(PermissionMixin, View):
 
     def refuse_locked(self, wave):
         if wave.status not in EDITABLE:
-            messages.error(self.request, f"{wave.name} is {wave.get_status_display().lower()}: its VMs cannot change.")
+            messages.error(
+                self.request, f"{wave.name} is {wave.get_status_display().lower()}: its VMs cannot change."
+            )
             return redirect(_wave_page(wave.pk))
         return None
 
@@ -58,7 +60,10 @@ class WaveAddGroupsView(_WaveItemsView):
         groups = DependencyGroup.objects.annotate(
             vm_count=Count("members", filter=Q(members__vm__removed__isnull=True)),
             here=Count("members", filter=Q(members__vm__wave_item__wave=wave)),
-            elsewhere=Count("members", filter=Q(members__vm__wave_item__isnull=False) & ~Q(members__vm__wave_item__wave=wave)),
+            elsewhere=Count(
+                "members",
+                filter=Q(members__vm__wave_item__isnull=False) & ~Q(members__vm__wave_item__wave=wave),
+            ),
         ).order_by("priority", "name", "pk")
         query = request.GET.get("q", "").strip()
         if query:
@@ -67,8 +72,11 @@ class WaveAddGroupsView(_WaveItemsView):
             groups = groups.filter(here=0, elsewhere=0)
         table = GroupPickerTable(groups)
         RequestConfig(request, paginate=PAGINATION).configure(table)
-        return render(request, "migrations_app/waves_add_groups.html",
-                      {"wave": wave, "table": table, "q": query, "unplanned": bool(request.GET.get("unplanned"))})
+        return render(
+            request,
+            "migrations_app/waves_add_groups.html",
+            {"wave": wave, "table": table, "q": query, "unplanned": bool(request.GET.get("unplanned"))},
+        )
 
     def post(self, request, pk):
         wave = self.get_wave()
@@ -81,7 +89,13 @@ class WaveAddGroupsView(_WaveItemsView):
         except WaveError as error:
             messages.error(request, str(error))
             return redirect(reverse("migrations_app:wave_add_groups", args=[pk]))
-        report(request, f"{added} VMs added to {wave.name}." if added else "Those groups' VMs are all in this wave already.", change)
+        report(
+            request,
+            f"{added} VMs added to {wave.name}."
+            if added
+            else "Those groups' VMs are all in this wave already.",
+            change,
+        )
         return redirect(_wave_page(pk))
 
 
@@ -95,15 +109,19 @@ class WaveAddVmsView(_WaveItemsView):
         if refused := self.refuse_locked(wave):
             return refused
         # A VM whose Bulk copy HCX left on-premises is in AVS already (inventory/migrated_copies.py).
-        base = (VirtualMachine.objects.filter(wave_item__isnull=True, migrated_copy_name="")
-                .select_related("vcenter", "cluster", "group_membership__group"))
+        base = VirtualMachine.objects.filter(wave_item__isnull=True, migrated_copy_name="").select_related(
+            "vcenter", "cluster", "group_membership__group"
+        )
         vms = VirtualMachineFilterSet(request.GET, queryset=base)
         style_filter_form(vms.form)
         table = VmPickerTable(vms.qs)
         RequestConfig(request, paginate=PAGINATION).configure(table)
         fields = [vms.form[name] for name in ("q", "cluster_id", "power_state", "tag")]
-        return render(request, "migrations_app/waves_add_vms.html",
-                      {"wave": wave, "table": table, "fields": fields, "filter": vms})
+        return render(
+            request,
+            "migrations_app/waves_add_vms.html",
+            {"wave": wave, "table": table, "fields": fields, "filter": vms},
+        )
 
     def post(self, request, pk):
         wave = self.get_wave()
@@ -116,7 +134,11 @@ class WaveAddVmsView(_WaveItemsView):
         except WaveError as error:
             messages.error(request, str(error))
             return redirect(reverse("migrations_app:wave_add_vms", args=[pk]))
-        report(request, f"{added} VMs added to {wave.name}." if added else "Those VMs are in this wave already.", change)
+        report(
+            request,
+            f"{added} VMs added to {wave.name}." if added else "Those VMs are in this wave already.",
+            change,
+        )
         return redirect(_wave_page(pk))
 
 
@@ -140,7 +162,11 @@ class WaveRemoveView(_WaveItemsView):
         except WaveError as error:
             messages.error(request, str(error))
             return redirect(_wave_page(pk))
-        report(request, f"{removed} VMs taken out of {wave.name}." if removed else "None of those VMs was in this wave.", change)
+        report(
+            request,
+            f"{removed} VMs taken out of {wave.name}." if removed else "None of those VMs was in this wave.",
+            change,
+        )
         return redirect(_wave_page(pk))
 
 
@@ -165,7 +191,11 @@ class WaveItemTypeView(_WaveItemsView):
         except WaveError as error:
             messages.error(request, str(error))
             return redirect(_wave_page(pk))
-        label = MigrationType(migration_type).label if migration_type else f"the wave default ({wave.get_migration_type_display()})"
+        label = (
+            MigrationType(migration_type).label
+            if migration_type
+            else f"the wave default ({wave.get_migration_type_display()})"
+        )
         report(request, f"{updated} VMs now migrate with {label}." if updated else "Nothing changed.", change)
         back = request.POST.get("return", "")
         return redirect(_wave_page(pk) + (back if _QUERY.fullmatch(back) else ""))

@@ -29,13 +29,17 @@ class WaveMappingSaveView(PermissionMixin, View):
         wave = get_object_or_404(Wave, pk=pk)
         form = MappingForm(request.POST)
         if not form.is_valid():
-            errors = "; ".join(f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}".strip(": ")
-                               for f, e in form.errors.items())
+            errors = "; ".join(
+                f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}".strip(": ")
+                for f, e in form.errors.items()
+            )
             messages.error(request, f"The mapping was not saved: {errors}")
             return redirect(_networks_section(pk))
         data = form.cleaned_data
         try:
-            change = do_save_mapping(pk, data["source"], data["target_kind"], data["target_name"], acting_user=request.user)
+            change = do_save_mapping(
+                pk, data["source"], data["target_kind"], data["target_name"], acting_user=request.user
+            )
         except WaveError as error:
             messages.error(request, str(error))
             return redirect(_networks_section(pk))
@@ -45,10 +49,16 @@ class WaveMappingSaveView(PermissionMixin, View):
             report(request, f"{wave.name}: {data['source'].name} now lands on {data['target_name']}.", change)
         # Saved, but say at once what readiness will hold against it (the same words as its finding).
         source = data["source"]
-        for issue in target_issues(Source(source.pk, source.name, source.vlan_id),
-                                   Landing(BY_MAPPING, data["target_kind"], data["target_name"]), avs_targets(wave)):
+        for issue in target_issues(
+            Source(source.pk, source.name, source.vlan_id),
+            Landing(BY_MAPPING, data["target_kind"], data["target_name"]),
+            avs_targets(wave),
+        ):
             said = messages.error if issue.severity == BLOCKER else messages.warning
-            said(request, f"Readiness {'blocks' if issue.severity == BLOCKER else 'warns'}: {issue.message} {issue.fix}")
+            said(
+                request,
+                f"Readiness {'blocks' if issue.severity == BLOCKER else 'warns'}: {issue.message} {issue.fix}",
+            )
         return redirect(_networks_section(pk))
 
 

@@ -44,11 +44,19 @@ class WavePlanImportView(PermissionMixin, FormView):
     def form_valid(self, form):
         uploaded = form.cleaned_data["file"]
         try:
-            result = import_plan(uploaded.read(), uploaded.name, acting_user=self.request.user,
-                                 check_only=form.cleaned_data["check_only"])
+            result = import_plan(
+                uploaded.read(),
+                uploaded.name,
+                acting_user=self.request.user,
+                check_only=form.cleaned_data["check_only"],
+            )
         except PlanFileError as error:
-            return render(self.request, self.template_name,
-                          {"form": form, "error": error, "problems": error.problems}, status=400)
+            return render(
+                self.request,
+                self.template_name,
+                {"form": form, "error": error, "problems": error.problems},
+                status=400,
+            )
         return render(self.request, self.template_name, {"form": self.form_class(), "result": result})
 
     def form_invalid(self, form):

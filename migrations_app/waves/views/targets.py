@@ -34,9 +34,18 @@ class TargetClusterView(ObjectDetailView):
 
     def get_context_data(self, **kwargs):
         cluster = self.object
-        waves = WaveTable(querysets.waves().filter(target_cluster=cluster), prefix="wave-", exclude=["target_cluster", "site"])
+        waves = WaveTable(
+            querysets.waves().filter(target_cluster=cluster),
+            prefix="wave-",
+            exclude=["target_cluster", "site"],
+        )
         waves.paginate(page=self.request.GET.get("wave-page", 1), per_page=PAGINATION["per_page"])
-        planned = Totals(vms=cluster.vm_count, vcpus=cluster.vcpus, memory_mib=cluster.memory_mib, used_mib=cluster.used_mib)
+        planned = Totals(
+            vms=cluster.vm_count,
+            vcpus=cluster.vcpus,
+            memory_mib=cluster.memory_mib,
+            used_mib=cluster.used_mib,
+        )
         return super().get_context_data(
             capacity=usable_capacity(cluster) if cluster.sku in settings.AVS_HOST_TYPES else None,
             host_figures=settings.AVS_HOST_TYPES.get(cluster.sku),
@@ -74,8 +83,10 @@ class TargetClusterDeleteView(ObjectDeleteView):
     def protected_by(self, cluster):
         if cluster.wave_count:
             n = cluster.wave_count
-            return (f"{n} wave{pluralize(n)} target{pluralize(n, 's,')} this cluster: "
-                    f"point {pluralize(n, 'it,them')} elsewhere first.")
+            return (
+                f"{n} wave{pluralize(n)} target{pluralize(n, 's,')} this cluster: "
+                f"point {pluralize(n, 'it,them')} elsewhere first."
+            )
         return None
 
     def consequence(self, cluster):

@@ -44,7 +44,9 @@ class WaveListView(ObjectListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["statuses"] = [(value, label, WaveStatus.COLORS[value]) for value, label in WaveStatus.choices]
+        context["statuses"] = [
+            (value, label, WaveStatus.COLORS[value]) for value, label in WaveStatus.choices
+        ]
         context["chosen_statuses"] = self.request.GET.getlist("status")
         return context
 
@@ -55,8 +57,11 @@ def incomplete_groups(wave: Wave) -> list[dict]:
     rows = (
         GroupMember.objects.filter(group_id__in=in_wave, vm__removed__isnull=True)
         .values("group_id", "group__name")
-        .annotate(total=Count("pk"), here=Count("pk", filter=Q(vm__wave_item__wave=wave)),
-                  elsewhere=Count("pk", filter=Q(vm__wave_item__isnull=False) & ~Q(vm__wave_item__wave=wave)))
+        .annotate(
+            total=Count("pk"),
+            here=Count("pk", filter=Q(vm__wave_item__wave=wave)),
+            elsewhere=Count("pk", filter=Q(vm__wave_item__isnull=False) & ~Q(vm__wave_item__wave=wave)),
+        )
         .order_by("group__name")
     )
     return [row for row in rows if row["here"] < row["total"]]
@@ -73,15 +78,20 @@ class WaveView(ObjectDetailView):
         wave = self.object
         user = self.request.user
         totals = wave_totals(wave)
-        items = WaveItemFilterSet(self.request.GET, queryset=querysets.wave_items().filter(wave=wave).order_by("vm__name", "pk"))
+        items = WaveItemFilterSet(
+            self.request.GET, queryset=querysets.wave_items().filter(wave=wave).order_by("vm__name", "pk")
+        )
         style_filter_form(items.form)
         can_change_items = wave.status in EDITABLE and user_can(user, WaveItem, "change")
         exclude = [] if wave.status in EDITABLE and user_can(user, WaveItem, "delete") else ["select"]
         type_form = None
         if can_change_items:
             query = self.request.GET.urlencode()
-            type_form = {"url": reverse("migrations_app:wave_item_type", args=[wave.pk]),
-                         "csrf_token": get_token(self.request), "back": f"?{query}" if query else ""}
+            type_form = {
+                "url": reverse("migrations_app:wave_item_type", args=[wave.pk]),
+                "csrf_token": get_token(self.request),
+                "back": f"?{query}" if query else "",
+            }
         table = WaveItemTable(items.qs, prefix="vm-", exclude=exclude, wave=wave, type_form=type_form)
         RequestConfig(self.request, paginate=PAGINATION).configure(table)
         targets = avs_targets(wave)
@@ -126,7 +136,9 @@ class WaveEditView(ObjectEditView):
 
     def refuse(self, wave):
         if wave is not None and wave.status not in EDITABLE:
-            messages.error(self.request, f"{wave.name} is {wave.get_status_display().lower()}: it cannot be changed.")
+            messages.error(
+                self.request, f"{wave.name} is {wave.get_status_display().lower()}: it cannot be changed."
+            )
             return redirect(wave)
         return None
 
@@ -144,7 +156,9 @@ class WaveEditView(ObjectEditView):
             wave = do_create_wave(form.values(), acting_user=user)
             report(self.request, f"Wave {wave.name} created.")
             return redirect(wave)
-        change = do_update_wave(wave.pk, form.values(), expected_revision=form.cleaned_data["revision"], acting_user=user)
+        change = do_update_wave(
+            wave.pk, form.values(), expected_revision=form.cleaned_data["revision"], acting_user=user
+        )
         if change is None:
             report(self.request, f"Nothing changed in {wave.name}.")
         else:
@@ -165,8 +179,10 @@ class WaveDeleteView(ObjectDeleteView):
         return f"{wave.name} is {wave.get_status_display().lower()}: only draft or rejected waves can be deleted."
 
     def consequence(self, wave):
-        return (f"The wave goes, with its network mappings, readiness findings and decisions; its {wave.vm_count} VMs "
-                "go back to being unplanned. The audit log keeps the record.")
+        return (
+            f"The wave goes, with its network mappings, readiness findings and decisions; its {wave.vm_count} VMs "
+            "go back to being unplanned. The audit log keeps the record."
+        )
 
     def delete(self, wave):
         return f"Wave {do_delete_wave(wave.pk, acting_user=self.request.user)} deleted."
