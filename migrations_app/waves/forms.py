@@ -17,6 +17,7 @@ from inventory.models import Network
 from migrations_app.choices import MappingTarget
 from migrations_app.models import TargetCluster, Wave
 
+from .actions import WAVE_FIELDS
 from .planfile import ALLOWED_EXTENSIONS
 from .validation import cluster_problems, wave_target_problems
 
@@ -165,29 +166,7 @@ class WaveForm(BootstrapMixin, forms.ModelForm):
 
     class Meta:
         model = Wave
-        fields = [
-            "name",
-            "sequence",
-            "pilot",
-            "window_start",
-            "window_end",
-            "time_zone",
-            "site",
-            "target_cluster",
-            "target_datastore",
-            "target_folder",
-            "target_resource_pool",
-            "migration_type",
-            "max_vms",
-            "max_tb",
-            "remove_isos",
-            "remove_snapshots",
-            "force_power_off",
-            "retain_mac",
-            "upgrade_tools",
-            "upgrade_hardware",
-            "notes",
-        ]
+        fields = WAVE_FIELDS  # what a change to a wave may set (waves/actions.py)
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs):
